@@ -1,0 +1,26 @@
+//! The neutral core of bru.
+//!
+//! Every engine (SQLite, PostgreSQL, SQL Server) translates its own catalog and
+//! values into the types defined here, and the archive format stores only these
+//! types. Keeping the model engine-neutral is what lets a PostgreSQL archive be
+//! restored into SQLite and back: an engine never sees another engine's types.
+//!
+//! This crate does no I/O.
+
+pub mod checksum;
+pub mod error;
+pub mod schema;
+pub mod traits;
+pub mod types;
+pub mod value;
+
+pub use checksum::{row_hash, TableChecksum};
+pub use error::{Error, Result};
+pub use schema::{
+    Catalog, CheckConstraint, Column, FkAction, ForeignKey, Generated, Identity, IdentityKind,
+    IndexDef, NativeDdl, ObjectDef, ObjectKind, PrimaryKey, SourceInfo, TableDef, TableName,
+    UniqueConstraint,
+};
+pub use traits::{BatchLimits, ObjectOutcome, Source, TableLoader, Target};
+pub use types::ColumnType;
+pub use value::{Interval, RowBatch, Value};

@@ -1,0 +1,103 @@
+//! The traits that make engines pluggable.
+//!
+//! A [`Source`] reads one consistent snapshot: its catalog and then each
+//! table's rows as bounded [`RowBatch`]es. A [`Target`] is driven through the
+//! restore phases in order: pre-data ([`Target::create_table`]), data
+//! ([`Target::load`]), post-data ([`Target::finish_table`],
+//! [`Target::create_object`], [`Target::finish`]). Neither knows the archive:
+//! the engine crate moves batches between them and the container.
+
+use crate::error::Result;
+use crate::schema::{Catalog, ObjectDef, SourceInfo, TableDef, TableName};
+use crate::value::RowBatch;
+
+/// How large a batch a source may hand over at once. A batch ends when
+/// either limit is reached (but always holds at least one row), which is what
+/// bounds memory by chunk size rather than by table size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchLimits {
+    pub max_rows: usize,
+    /// Approximate bytes, as counted by [`crate::Value::approx_size`].
+    pub max_bytes: usize,
+}
+
+impl Default for BatchLimits {
+    fn default() -> Self {
+        BatchLimits {
+            max_rows: 1_000_000,
+            max_bytes: 4 << 20,
+        }
+    }
+}
+
+/// A database being backed up.
+///
+/// Implementations open their snapshot when they are constructed, so that
+/// [`Source::catalog`] and every [`Source::read_table`] see the same data.
+pub trait Source {
+    /// Engine, version and database name.
+    fn info(&self) -> SourceInfo;
+
+    /// All tables and other objects.
+    fn catalog(&mut self) -> Result<Catalog>;
+
+    /// Streams every row of `table` to `sink`, in batches within `limits`.
+    /// An error returned by `sink` stops the read and is returned as is.
+    fn read_table(
+        &mut self,
+        table: &TableDef,
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> Result<()>,
+    ) -> Result<()>;
+}
+
+/// What became of a non-table object on restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectOutcome {
+    Created,
+    /// Not created, with the reason (for example, a trigger written for
+    /// another engine). Reported in the summary, never dropped silently.
+    Skipped(String),
+}
+
+/// A database being restored into.
+pub trait Target {
+    /// The engine name (`sqlite`, `postgres`, `mssql`).
+    fn engine(&self) -> &'static str;
+
+    /// Which of `tables` already exist in the target.
+    fn existing_tables(&mut self, tables: &[TableName]) -> Result<Vec<TableName>>;
+
+    /// Drops `tables` and the objects that depend on them (`--clean`).
+    fn drop_tables(&mut self, tables: &[TableName]) -> Result<()>;
+
+    /// Pre-data: creates the table without its secondary indexes.
+    fn create_table(&mut self, table: &TableDef) -> Result<()>;
+
+    /// Checks that an existing table can take the archive's rows
+    /// (`--data-only`): every column exists with a compatible type. Fails
+    /// before any row is written.
+    fn check_table(&mut self, table: &TableDef) -> Result<()>;
+
+    /// Data: a loader for the rows of `table`.
+    fn load<'a>(&'a mut self, table: &TableDef) -> Result<Box<dyn TableLoader + 'a>>;
+
+    /// Post-data for one table: indexes, constraints, identity values.
+    fn finish_table(&mut self, table: &TableDef) -> Result<()>;
+
+    /// Post-data: a view, trigger or other object.
+    fn create_object(&mut self, object: &ObjectDef) -> Result<ObjectOutcome>;
+
+    /// Last step, after all tables and objects (for example, checking
+    /// foreign keys and committing).
+    fn finish(&mut self) -> Result<()>;
+}
+
+/// Writes the rows of one table.
+pub trait TableLoader {
+    /// Writes one batch. Batches arrive in archive order.
+    fn write_batch(&mut self, batch: &RowBatch) -> Result<()>;
+
+    /// Commits what was written and returns the number of rows loaded.
+    fn finish(self: Box<Self>) -> Result<u64>;
+}

@@ -1,0 +1,295 @@
+//! Values and row batches.
+//!
+//! A [`Value`] is one cell. Its variant is chosen per cell, not per column,
+//! because SQLite lets one column hold integers, reals, text and blobs side by
+//! side; the archive must keep each cell's own storage class to round-trip it.
+//!
+//! Temporal values use fixed integer encodings so that no engine's range or
+//! precision is lost (see FORMAT.md, "Value encodings"):
+//! - dates are days since 1970-01-01, with `i32::MIN`/`i32::MAX` for
+//!   -infinity/+infinity;
+//! - timestamps are seconds since 1970-01-01 00:00:00 plus nanoseconds, with
+//!   `i64::MIN`/`i64::MAX` seconds for -infinity/+infinity;
+//! - times are nanoseconds since midnight.
+
+/// The sentinel day number for a date of +infinity.
+pub const DATE_POS_INFINITY: i32 = i32::MAX;
+/// The sentinel day number for a date of -infinity.
+pub const DATE_NEG_INFINITY: i32 = i32::MIN;
+/// The sentinel seconds for a timestamp of +infinity.
+pub const TS_POS_INFINITY: i64 = i64::MAX;
+/// The sentinel seconds for a timestamp of -infinity.
+pub const TS_NEG_INFINITY: i64 = i64::MIN;
+
+/// A calendar interval in PostgreSQL's three-field model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Interval {
+    pub months: i32,
+    pub days: i32,
+    pub micros: i64,
+}
+
+/// One cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int16(i16),
+    Int32(i32),
+    Int64(i64),
+    Float32(f32),
+    Float64(f64),
+    /// Exact decimal text: `-?[0-9]+(\.[0-9]+)?`, or `NaN`, `Infinity`,
+    /// `-Infinity`. Kept as text so any number of digits is exact.
+    Decimal(String),
+    /// Character data; may contain NUL and any Unicode.
+    Text(String),
+    Bytes(Vec<u8>),
+    /// Days since 1970-01-01 (see the module docs for infinities).
+    Date(i32),
+    /// Nanoseconds since midnight.
+    Time(i64),
+    /// Nanoseconds since midnight, and the zone's offset east of UTC in seconds.
+    TimeTz {
+        nanos: i64,
+        offset_secs: i32,
+    },
+    /// A local date-time: seconds since the epoch and nanoseconds (0..1e9).
+    Timestamp {
+        secs: i64,
+        nanos: u32,
+    },
+    /// An instant, stored in UTC: seconds since the epoch and nanoseconds.
+    TimestampTz {
+        secs: i64,
+        nanos: u32,
+    },
+    Interval(Interval),
+    Uuid([u8; 16]),
+    Json(String),
+    /// A value of an engine-native type in that engine's canonical text form.
+    Native(String),
+}
+
+impl Value {
+    /// True for SQL NULL.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    /// An estimate of the bytes this value takes in a chunk, used to bound
+    /// batches by size rather than by row count.
+    pub fn approx_size(&self) -> usize {
+        match self {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Int16(_) => 2,
+            Value::Int32(_) | Value::Float32(_) | Value::Date(_) => 4,
+            Value::Int64(_) | Value::Float64(_) | Value::Time(_) => 8,
+            Value::TimeTz { .. } | Value::Timestamp { .. } | Value::TimestampTz { .. } => 12,
+            Value::Interval(_) | Value::Uuid(_) => 16,
+            Value::Decimal(s) | Value::Text(s) | Value::Json(s) | Value::Native(s) => s.len() + 4,
+            Value::Bytes(b) => b.len() + 4,
+        }
+    }
+
+    /// A short name of the variant, for error messages.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Int16(_) => "int16",
+            Value::Int32(_) => "int32",
+            Value::Int64(_) => "int64",
+            Value::Float32(_) => "float32",
+            Value::Float64(_) => "float64",
+            Value::Decimal(_) => "decimal",
+            Value::Text(_) => "text",
+            Value::Bytes(_) => "bytes",
+            Value::Date(_) => "date",
+            Value::Time(_) => "time",
+            Value::TimeTz { .. } => "timetz",
+            Value::Timestamp { .. } => "timestamp",
+            Value::TimestampTz { .. } => "timestamptz",
+            Value::Interval(_) => "interval",
+            Value::Uuid(_) => "uuid",
+            Value::Json(_) => "json",
+            Value::Native(_) => "native",
+        }
+    }
+
+    /// A bounded, printable rendering for error messages: long text and
+    /// blobs are cut so one bad value cannot flood the terminal.
+    pub fn describe(&self) -> String {
+        const MAX: usize = 80;
+        let full = match self {
+            Value::Null => return "NULL".into(),
+            Value::Bytes(b) => {
+                let hex: String = b.iter().take(MAX / 2).map(|x| format!("{x:02x}")).collect();
+                let more = if b.len() > MAX / 2 { "…" } else { "" };
+                return format!("x'{hex}{more}' ({} bytes)", b.len());
+            }
+            Value::Decimal(s) | Value::Text(s) | Value::Json(s) | Value::Native(s) => {
+                format!("{s:?}")
+            }
+            other => format!("{other:?}"),
+        };
+        if full.chars().count() > MAX {
+            let cut: String = full.chars().take(MAX).collect();
+            format!("{cut}…")
+        } else {
+            full
+        }
+    }
+
+    /// Bitwise equality: like `==`, but floats compare by bits, so NaN equals
+    /// the same NaN and -0.0 differs from 0.0. This is what "round-trips
+    /// exactly" means for bru.
+    pub fn same_as(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Float32(a), Value::Float32(b)) => a.to_bits() == b.to_bits(),
+            (Value::Float64(a), Value::Float64(b)) => a.to_bits() == b.to_bits(),
+            (a, b) => a == b,
+        }
+    }
+}
+
+/// A bounded batch of rows of one table, stored row-major in one flat vector
+/// (row `r`, column `c` is `values[r * column_count + c]`), so that filling a
+/// batch allocates once rather than once per row.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RowBatch {
+    column_count: usize,
+    values: Vec<Value>,
+}
+
+impl RowBatch {
+    /// An empty batch for rows of `column_count` columns.
+    pub fn new(column_count: usize) -> Self {
+        RowBatch {
+            column_count,
+            values: Vec::new(),
+        }
+    }
+
+    /// An empty batch with room for `rows` rows.
+    pub fn with_capacity(column_count: usize, rows: usize) -> Self {
+        RowBatch {
+            column_count,
+            values: Vec::with_capacity(column_count * rows),
+        }
+    }
+
+    /// Builds a batch from row-major values.
+    ///
+    /// # Panics
+    /// If `values.len()` is not a multiple of `column_count` (a programming
+    /// error, not bad input).
+    pub fn from_values(column_count: usize, values: Vec<Value>) -> Self {
+        assert!(
+            column_count == 0 && values.is_empty()
+                || column_count > 0 && values.len() % column_count == 0,
+            "row batch with {} values is not a whole number of {column_count}-column rows",
+            values.len()
+        );
+        RowBatch {
+            column_count,
+            values,
+        }
+    }
+
+    /// Appends one row.
+    ///
+    /// # Panics
+    /// If the row does not have `column_count` values.
+    pub fn push_row<I: IntoIterator<Item = Value>>(&mut self, row: I) {
+        let before = self.values.len();
+        self.values.extend(row);
+        assert_eq!(
+            self.values.len() - before,
+            self.column_count,
+            "row has the wrong number of columns"
+        );
+    }
+
+    pub fn column_count(&self) -> usize {
+        self.column_count
+    }
+
+    pub fn row_count(&self) -> usize {
+        self.values
+            .len()
+            .checked_div(self.column_count)
+            .unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// Row `r` as a slice of `column_count` values.
+    pub fn row(&self, r: usize) -> &[Value] {
+        &self.values[r * self.column_count..(r + 1) * self.column_count]
+    }
+
+    /// Iterates over the rows.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = &[Value]> + '_ {
+        // chunks_exact panics on a zero size; a zero-column batch has no rows.
+        self.values.chunks_exact(self.column_count.max(1))
+    }
+
+    /// The value at row `r`, column `c`.
+    pub fn get(&self, r: usize, c: usize) -> &Value {
+        &self.values[r * self.column_count + c]
+    }
+
+    /// All values, row-major.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    /// Takes the values out, row-major.
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
+    }
+
+    /// Approximate encoded size of all values, in bytes.
+    pub fn approx_size(&self) -> usize {
+        self.values.iter().map(Value::approx_size).sum()
+    }
+
+    pub fn clear(&mut self) {
+        self.values.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_rows_and_get() {
+        let mut b = RowBatch::new(2);
+        b.push_row([Value::Int64(1), Value::Text("a".into())]);
+        b.push_row([Value::Null, Value::Bytes(vec![])]);
+        assert_eq!(b.row_count(), 2);
+        assert_eq!(b.get(1, 1), &Value::Bytes(vec![]));
+        assert_eq!(b.rows().count(), 2);
+        assert_eq!(b.row(0)[1], Value::Text("a".into()));
+    }
+
+    #[test]
+    fn same_as_is_bitwise_for_floats() {
+        assert!(!Value::Float64(0.0).same_as(&Value::Float64(-0.0)));
+        assert!(Value::Float64(f64::NAN).same_as(&Value::Float64(f64::NAN)));
+        assert!(Value::Float64(1.5).same_as(&Value::Float64(1.5)));
+    }
+
+    #[test]
+    fn describe_cuts_long_values() {
+        let long = Value::Text("x".repeat(1000));
+        assert!(long.describe().chars().count() <= 81);
+        let blob = Value::Bytes(vec![0xab; 1000]);
+        assert!(blob.describe().ends_with("(1000 bytes)"));
+    }
+}
