@@ -1,1 +1,89 @@
-//! placeholder
+//! The bru archive container (specified in FORMAT.md at the repository root).
+//!
+//! An archive is one SQLite 3 file holding a metadata table, the catalog
+//! (table definitions and other objects as JSON) and the chunks: bounded
+//! slices of one table's rows, encoded column by column ([`codec`]),
+//! compressed with zstd and guarded by a CRC32.
+//!
+//! This crate knows nothing about database engines: it stores
+//! [`bru_core`] values and definitions only.
+//!
+//! Writing: [`ArchiveWriter::create`] makes the file in state `in_progress`;
+//! only [`ArchiveWriter::finish`] marks it `complete`, in the final commit, so
+//! a backup killed at any point leaves an archive that readers see as
+//! incomplete. Dropping a writer without finishing leaves it incomplete too.
+//!
+//! Reading: [`ArchiveReader::open`] checks that the file is a bru archive of a
+//! supported version; every chunk read is checked (CRC, declared lengths)
+//! before it is decompressed, and decompression never allocates more than the
+//! data actually yields.
+
+pub mod codec;
+mod error;
+mod reader;
+mod writer;
+
+pub use codec::{decode_chunk, encode_chunk, EncodedChunk};
+pub use error::{Error, Result};
+pub use reader::{ArchiveReader, ChunkIter, StoredChunk, TableEntry};
+pub use writer::{ArchiveWriter, WriterOptions};
+
+use serde::{Deserialize, Serialize};
+
+/// The format version this build writes, and the newest it reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Default zstd level (`--compress-level`).
+pub const DEFAULT_COMPRESS_LEVEL: i32 = 3;
+
+/// Default target size of a chunk before compression (a few MiB).
+pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
+
+/// The identifier of a table inside one archive (its position in the catalog).
+pub type TableId = i64;
+
+/// Whether a backup ran to the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchiveState {
+    /// The backup has not finished (still running, or killed).
+    InProgress,
+    /// The final commit happened: every table's chunks and totals are there.
+    Complete,
+}
+
+impl std::fmt::Display for ArchiveState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ArchiveState::InProgress => "incomplete",
+            ArchiveState::Complete => "complete",
+        })
+    }
+}
+
+/// The archive's metadata table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveMeta {
+    pub format_version: u32,
+    /// The bru version that wrote the archive.
+    pub tool_version: String,
+    /// Creation time, RFC 3339 in UTC.
+    pub created_at: String,
+    /// Source engine, its version, and the database name.
+    pub source: bru_core::SourceInfo,
+    pub state: ArchiveState,
+    pub compress_level: i32,
+}
+
+/// Per-table totals, recorded when the table's last chunk is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TableTotals {
+    pub rows: u64,
+    /// Encoded bytes before compression.
+    pub raw_bytes: u64,
+    /// Compressed bytes as stored.
+    pub stored_bytes: u64,
+    pub chunks: u64,
+    /// The order-independent content checksum ([`bru_core::TableChecksum`]).
+    pub checksum: u64,
+}

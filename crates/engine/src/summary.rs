@@ -1,0 +1,29 @@
+//! What a backup, restore or verify did, per table: for the summary table
+//! the CLI prints and for `--json`.
+
+use serde::Serialize;
+
+/// One table's line in a summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TableSummary {
+    /// Qualified table name.
+    pub table: String,
+    pub rows: u64,
+    /// Uncompressed encoded bytes.
+    pub raw_bytes: u64,
+    /// Compressed bytes in the archive.
+    pub stored_bytes: u64,
+    pub seconds: f64,
+}
+
+/// The result of a backup, restore or verify.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub tables: Vec<TableSummary>,
+    /// Objects (views, triggers...) created or stored.
+    pub objects: Vec<String>,
+    /// Objects or features not carried, each with the reason. Never empty
+    /// silently: anything bru did not restore is listed here.
+    pub skipped: Vec<String>,
+    pub seconds: f64,
+}
