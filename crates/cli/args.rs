@@ -1,0 +1,187 @@
+//! Command-line arguments. The shapes here are the public interface that
+//! scripts and later checks call, so they change only by addition.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "bru",
+    version,
+    about = "Back up a database into one archive file, verify it, and restore it",
+    long_about = None
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// No progress and no summary; errors are still printed.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Print the summary as JSON on stdout, for scripts.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Back up SOURCE (sqlite://PATH) into a new ARCHIVE file.
+    Backup(BackupArgs),
+    /// Restore ARCHIVE into TARGET (sqlite://PATH).
+    Restore(RestoreArgs),
+    /// Check every chunk, row count and table checksum of ARCHIVE.
+    Verify(VerifyArgs),
+    /// Show what ARCHIVE holds: source, state and per-table sizes.
+    List(ListArgs),
+    /// Generate a sample SQLite database, then back it up, list, verify and restore it.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct Filter {
+    /// Only tables matching this glob (schema.table or table); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+    /// Skip tables matching this glob; repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The database to back up, e.g. sqlite:///srv/data/wfm.sqlite
+    pub source: String,
+    /// The archive file to write (conventionally *.db).
+    pub archive: PathBuf,
+    #[command(flatten)]
+    pub filter: Filter,
+    /// zstd compression level (1-22).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=22))]
+    pub compress_level: i32,
+    /// Worker threads (default: number of cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+    /// Overwrite ARCHIVE if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// Target chunk size before compression, e.g. 4MiB, 512KiB.
+    #[arg(long, default_value = "4MiB")]
+    pub chunk_size: ByteSize,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The archive to restore.
+    pub archive: PathBuf,
+    /// The database to restore into, e.g. sqlite:///srv/data/restored.sqlite
+    pub target: String,
+    #[command(flatten)]
+    pub filter: Filter,
+    /// Create tables, indexes and objects, but load no rows.
+    #[arg(long, conflicts_with = "data_only")]
+    pub schema_only: bool,
+    /// Load rows into tables that already exist.
+    #[arg(long)]
+    pub data_only: bool,
+    /// Drop target tables that the archive would create.
+    #[arg(long)]
+    pub clean: bool,
+    /// Worker threads (default: number of cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    pub archive: PathBuf,
+    /// Worker threads (default: number of cores).
+    #[arg(long, short)]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    pub archive: PathBuf,
+    /// Print the listing as JSON.
+    #[arg(long = "json", id = "list_json")]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory for the sample database, archive and restored copy.
+    #[arg(long, default_value = "bru-demo")]
+    pub dir: PathBuf,
+    /// Sample size: 1 is about 100k rows.
+    #[arg(long, default_value_t = 1)]
+    pub scale: u32,
+    /// Seed of the sample generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `--jobs`, defaulting to the number of cores.
+pub fn jobs(requested: Option<usize>) -> usize {
+    requested
+        .filter(|&n| n > 0)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// A size in bytes written with an optional unit: 4MiB, 512KiB, 1GiB, 65536.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ByteSize(pub usize);
+
+impl FromStr for ByteSize {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let n: usize = num
+            .parse()
+            .map_err(|_| format!("{s:?} is not a size like 4MiB or 65536"))?;
+        let mult: usize = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" | "kib" => 1 << 10,
+            "m" | "mb" | "mib" => 1 << 20,
+            "g" | "gb" | "gib" => 1 << 30,
+            other => return Err(format!("unknown size unit {other:?} in {s:?}; use KiB, MiB or GiB")),
+        };
+        let bytes = n
+            .checked_mul(mult)
+            .ok_or_else(|| format!("size {s:?} is too large"))?;
+        if bytes < 1024 {
+            return Err(format!("chunk size {s:?} is too small; use at least 1KiB"));
+        }
+        Ok(ByteSize(bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!("4MiB".parse::<ByteSize>().unwrap().0, 4 << 20);
+        assert_eq!("512k".parse::<ByteSize>().unwrap().0, 512 << 10);
+        assert_eq!("65536".parse::<ByteSize>().unwrap().0, 65536);
+        assert!("12".parse::<ByteSize>().is_err());
+        assert!("4XB".parse::<ByteSize>().is_err());
+        assert!("MiB".parse::<ByteSize>().is_err());
+    }
+
+    #[test]
+    fn cli_shape_is_valid() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,173 @@
+//! Helpers for the integration tests: run the real `bru` binary in temporary
+//! directories and compare SQLite databases value by value.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, OpenFlags};
+
+/// A temporary directory that holds one test's files.
+pub struct Dir {
+    pub tmp: tempfile::TempDir,
+}
+
+impl Dir {
+    pub fn new() -> Self {
+        Dir {
+            tmp: tempfile::tempdir().expect("create temp dir"),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.path().join(name)
+    }
+
+    /// A seeded fixture database at `scale`.
+    pub fn fixture(&self, name: &str, scale: u32) -> PathBuf {
+        let path = self.path(name);
+        bru_fixtures::generate(&path, scale, 42).expect("generate fixture");
+        path
+    }
+}
+
+/// `sqlite://` URL of a path.
+pub fn url(path: &Path) -> String {
+    format!("sqlite://{}", path.display())
+}
+
+/// Runs `bru` with `args` and returns its output.
+pub fn bru(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bru"))
+        .args(args)
+        .output()
+        .expect("run bru")
+}
+
+/// Runs `bru` and asserts it succeeded.
+pub fn bru_ok(args: &[&str]) -> Output {
+    let out = bru(args);
+    assert!(
+        out.status.success(),
+        "bru {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs `bru`, asserts it failed with exactly one error line that contains
+/// every word of `expect`, without a panic, and returns that line.
+pub fn bru_fails(args: &[&str], expect: &[&str]) -> String {
+    let out = bru(args);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "bru {args:?} should fail; stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "bru {args:?} panicked: {stderr}");
+    assert!(!stderr.contains("RUST_BACKTRACE"), "bru {args:?}: {stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "bru {args:?} should print one error line, got: {stderr}");
+    let line = lines[0].to_owned();
+    assert!(line.starts_with("bru: error: "), "{line}");
+    for word in expect {
+        assert!(
+            line.to_lowercase().contains(&word.to_lowercase()),
+            "bru {args:?}: error line lacks {word:?}: {line}"
+        );
+    }
+    line
+}
+
+/// A cell rendered so that equal renderings mean bit-identical values of the
+/// same storage class (floats by bits, so -0.0 and NaN payloads count).
+fn render(v: &SqlValue) -> String {
+    match v {
+        SqlValue::Null => "null".into(),
+        SqlValue::Integer(i) => format!("int:{i}"),
+        SqlValue::Real(f) => format!("real:{:016x}", f.to_bits()),
+        SqlValue::Text(s) => format!("text:{s:?}"),
+        SqlValue::Blob(b) => format!("blob:{b:02x?}"),
+    }
+}
+
+/// Every user table of a SQLite database with its rows, each row rendered
+/// cell by cell, sorted (so the comparison does not depend on row order).
+pub fn dump(path: &Path) -> Vec<(String, Vec<String>)> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open database");
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
+        )
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut out = Vec::new();
+    for t in tables {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM \"{}\"", t.replace('"', "\"\"")))
+            .unwrap();
+        let n = stmt.column_count();
+        let mut rows: Vec<String> = stmt
+            .query_map([], |r| {
+                let mut cells = Vec::with_capacity(n);
+                for i in 0..n {
+                    cells.push(render(&r.get::<_, SqlValue>(i)?));
+                }
+                Ok(cells.join("|"))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        rows.sort();
+        out.push((t, rows));
+    }
+    out
+}
+
+/// The schema objects (type, name, sql) of a SQLite database, sorted, plus
+/// the sqlite_sequence rows.
+pub fn schema(path: &Path) -> Vec<String> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("open database");
+    let mut items: Vec<String> = conn
+        .prepare("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema WHERE name NOT LIKE 'sqlite_autoindex%'")
+        .unwrap()
+        .query_map([], |r| {
+            Ok(format!(
+                "{} {} on {}: {}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let has_seq: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_sequence'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap()
+        > 0;
+    if has_seq {
+        let seqs: Vec<String> = conn
+            .prepare("SELECT name, seq FROM sqlite_sequence")
+            .unwrap()
+            .query_map([], |r| {
+                Ok(format!("seq {}={}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        items.extend(seqs);
+    }
+    items.sort();
+    items
+}
