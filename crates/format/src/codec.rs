@@ -2,10 +2,25 @@
 //!
 //! Pure functions with no I/O, so they can run on any thread of the backup's
 //! compression pool and be property-tested on plain buffers.
+//!
+//! The body layout (FORMAT.md, "Chunk body") is column by column: for each
+//! column a null bitmap, then the non-null values. A column whose non-null
+//! values all have one [`Value`] variant (the usual case) stores one tag for
+//! the whole column; a column that mixes variants (which SQLite allows)
+//! stores one tag per value. Either way every cell keeps its own variant, so
+//! the round trip is exact.
+//!
+//! Decoding treats its input as hostile: the CRC is checked before anything
+//! else, the declared uncompressed length is capped before decompression, the
+//! decompressor is stopped one byte past that length, and every read checks
+//! the bytes that remain first, so a declared count can never make the
+//! decoder allocate more than the data actually holds.
 
-use bru_core::RowBatch;
+use std::io::Read;
 
-use crate::error::Result;
+use bru_core::{Interval, RowBatch, Value};
+
+use crate::error::{Error, Result};
 
 /// A chunk ready to be stored: compressed bytes and the facts recorded next
 /// to them in the archive.
@@ -20,15 +35,621 @@ pub struct EncodedChunk {
     pub data: Vec<u8>,
 }
 
+/// The four bytes every chunk body starts with.
+pub const BODY_MAGIC: [u8; 4] = *b"BRUC";
+
+/// The chunk body layout version written in the body header.
+pub const BODY_VERSION: u8 = 1;
+
+/// The largest uncompressed chunk body a reader accepts (4 GiB). A reader
+/// refuses a larger declared length before decompressing anything.
+pub const MAX_RAW_LEN: u64 = 1 << 32;
+
+/// The most cells (rows × columns) one chunk may hold. It bounds the memory
+/// a decoded chunk takes, whatever the body claims.
+pub const MAX_CELLS: u64 = 1 << 27;
+
+/// Length of the body header: magic, version, column count, row count.
+const HEADER_LEN: usize = 4 + 1 + 4 + 8;
+
+/// The most the decompressor reserves up front; beyond it the output grows
+/// only as real bytes come out, so a lying `raw_len` costs nothing.
+const PREALLOC_CAP: u64 = 64 << 20;
+
+/// Column segment modes.
+const MODE_ALL_NULL: u8 = 0;
+const MODE_UNIFORM: u8 = 1;
+const MODE_MIXED: u8 = 2;
+
+/// Value tags (FORMAT.md, "Value encodings"). NULL has no tag: it lives in
+/// the bitmap.
+mod tag {
+    pub const BOOL: u8 = 0x01;
+    pub const INT16: u8 = 0x02;
+    pub const INT32: u8 = 0x03;
+    pub const INT64: u8 = 0x04;
+    pub const FLOAT32: u8 = 0x05;
+    pub const FLOAT64: u8 = 0x06;
+    pub const DECIMAL: u8 = 0x07;
+    pub const TEXT: u8 = 0x08;
+    pub const BYTES: u8 = 0x09;
+    pub const DATE: u8 = 0x0a;
+    pub const TIME: u8 = 0x0b;
+    pub const TIMETZ: u8 = 0x0c;
+    pub const TIMESTAMP: u8 = 0x0d;
+    pub const TIMESTAMPTZ: u8 = 0x0e;
+    pub const INTERVAL: u8 = 0x0f;
+    pub const UUID: u8 = 0x10;
+    pub const JSON: u8 = 0x11;
+    pub const NATIVE: u8 = 0x12;
+}
+
 /// Encodes and compresses `batch` at zstd `level`.
+///
+/// Fails if the level is outside zstd's range, if the batch has more than
+/// [`MAX_CELLS`] cells or encodes to more than [`MAX_RAW_LEN`] bytes (a
+/// reader would refuse it), or if compression fails.
 pub fn encode_chunk(batch: &RowBatch, level: i32) -> Result<EncodedChunk> {
-    let _ = (batch, level);
-    todo!()
+    let range = zstd::compression_level_range();
+    if !range.contains(&level) {
+        return Err(Error::codec(format!(
+            "compression level {level} is outside zstd's range {}..={}",
+            range.start(),
+            range.end()
+        )));
+    }
+    let body = encode_body(batch)?;
+    let data = zstd::bulk::compress(&body, level)
+        .map_err(|e| Error::codec(format!("zstd compression failed: {e}")))?;
+    Ok(EncodedChunk {
+        row_count: batch.row_count() as u64,
+        raw_len: body.len() as u64,
+        crc32: crc32fast::hash(&data),
+        data,
+    })
 }
 
 /// Checks, decompresses and decodes a stored chunk of a table with
 /// `column_count` columns.
+///
+/// Fails with [`Error::Codec`] if the CRC does not match, the declared
+/// length is above [`MAX_RAW_LEN`] or differs from what decompression yields,
+/// the body is malformed in any way, or its row or column count differs from
+/// the chunk's or from `column_count`.
 pub fn decode_chunk(chunk: &EncodedChunk, column_count: usize) -> Result<RowBatch> {
-    let _ = (chunk, column_count);
-    todo!()
+    let actual = crc32fast::hash(&chunk.data);
+    if actual != chunk.crc32 {
+        return Err(Error::codec(format!(
+            "CRC mismatch (recorded {:08x}, computed {actual:08x})",
+            chunk.crc32
+        )));
+    }
+    let body = decompress(&chunk.data, chunk.raw_len)?;
+    let batch = decode_body(&body, column_count)?;
+    if batch.row_count() as u64 != chunk.row_count {
+        return Err(Error::codec(format!(
+            "the chunk records {} rows but its body holds {}",
+            chunk.row_count,
+            batch.row_count()
+        )));
+    }
+    Ok(batch)
+}
+
+/// Decompresses `data`, which must yield exactly `raw_len` bytes.
+fn decompress(data: &[u8], raw_len: u64) -> Result<Vec<u8>> {
+    if raw_len > MAX_RAW_LEN {
+        return Err(Error::codec(format!(
+            "declared uncompressed length {raw_len} is above the limit of {MAX_RAW_LEN} bytes"
+        )));
+    }
+    let decoder = zstd::stream::read::Decoder::with_buffer(data)
+        .map_err(|e| Error::codec(format!("zstd: {e}")))?;
+    let mut out = Vec::with_capacity(raw_len.min(PREALLOC_CAP) as usize);
+    // One byte past the declared length is enough to tell "too long" apart.
+    decoder
+        .take(raw_len + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::codec(format!("zstd decompression failed: {e}")))?;
+    if out.len() as u64 != raw_len {
+        let got = if out.len() as u64 > raw_len {
+            "more".to_string()
+        } else {
+            out.len().to_string()
+        };
+        return Err(Error::codec(format!(
+            "declared uncompressed length is {raw_len} bytes but decompression yields {got}"
+        )));
+    }
+    Ok(out)
+}
+
+/// Encodes `batch` as an uncompressed chunk body (FORMAT.md, "Chunk body").
+///
+/// Fails if the batch exceeds [`MAX_CELLS`] or [`MAX_RAW_LEN`].
+pub fn encode_body(batch: &RowBatch) -> Result<Vec<u8>> {
+    let cols = batch.column_count();
+    let rows = batch.row_count();
+    let cells = cols as u64 * rows as u64;
+    if cells > MAX_CELLS {
+        return Err(Error::codec(format!(
+            "a chunk of {rows} rows × {cols} columns has more than {MAX_CELLS} cells; use smaller batches"
+        )));
+    }
+    let column_count = u32::try_from(cols)
+        .map_err(|_| Error::codec(format!("{cols} columns do not fit in a chunk")))?;
+    let bitmap_len = rows.div_ceil(8);
+    let mut out = Vec::with_capacity(
+        HEADER_LEN + batch.approx_size() + cols * (9 + bitmap_len) + cells as usize,
+    );
+    out.extend_from_slice(&BODY_MAGIC);
+    out.push(BODY_VERSION);
+    out.extend_from_slice(&column_count.to_le_bytes());
+    out.extend_from_slice(&(rows as u64).to_le_bytes());
+
+    let values = batch.values();
+    for c in 0..cols {
+        let column = || (0..rows).map(move |r| &values[r * cols + c]);
+        let len_at = out.len();
+        out.extend_from_slice(&[0; 8]);
+        let bitmap_at = out.len();
+        out.resize(bitmap_at + bitmap_len, 0);
+        let mut first_tag = None;
+        let mut uniform = true;
+        for (r, v) in column().enumerate() {
+            match tag_of(v) {
+                None => out[bitmap_at + r / 8] |= 1 << (r % 8),
+                Some(t) => match first_tag {
+                    None => first_tag = Some(t),
+                    Some(f) if f != t => uniform = false,
+                    Some(_) => {}
+                },
+            }
+        }
+        match first_tag {
+            None => out.push(MODE_ALL_NULL),
+            Some(t) if uniform => {
+                out.push(MODE_UNIFORM);
+                out.push(t);
+                column().for_each(|v| write_value(&mut out, v));
+            }
+            Some(_) => {
+                out.push(MODE_MIXED);
+                for v in column() {
+                    if let Some(t) = tag_of(v) {
+                        out.push(t);
+                        write_value(&mut out, v);
+                    }
+                }
+            }
+        }
+        let segment_len = (out.len() - bitmap_at) as u64;
+        out[len_at..bitmap_at].copy_from_slice(&segment_len.to_le_bytes());
+    }
+    if out.len() as u64 > MAX_RAW_LEN {
+        return Err(Error::codec(format!(
+            "the chunk body is {} bytes, above the limit of {MAX_RAW_LEN}; use smaller batches",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// The tag of a non-null value; `None` for NULL.
+fn tag_of(v: &Value) -> Option<u8> {
+    Some(match v {
+        Value::Null => return None,
+        Value::Bool(_) => tag::BOOL,
+        Value::Int16(_) => tag::INT16,
+        Value::Int32(_) => tag::INT32,
+        Value::Int64(_) => tag::INT64,
+        Value::Float32(_) => tag::FLOAT32,
+        Value::Float64(_) => tag::FLOAT64,
+        Value::Decimal(_) => tag::DECIMAL,
+        Value::Text(_) => tag::TEXT,
+        Value::Bytes(_) => tag::BYTES,
+        Value::Date(_) => tag::DATE,
+        Value::Time(_) => tag::TIME,
+        Value::TimeTz { .. } => tag::TIMETZ,
+        Value::Timestamp { .. } => tag::TIMESTAMP,
+        Value::TimestampTz { .. } => tag::TIMESTAMPTZ,
+        Value::Interval(_) => tag::INTERVAL,
+        Value::Uuid(_) => tag::UUID,
+        Value::Json(_) => tag::JSON,
+        Value::Native(_) => tag::NATIVE,
+    })
+}
+
+/// Appends the encoding of a value without its tag; NULL writes nothing.
+fn write_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => {}
+        Value::Bool(b) => out.push(u8::from(*b)),
+        Value::Int16(i) => out.extend_from_slice(&i.to_le_bytes()),
+        Value::Int32(i) | Value::Date(i) => out.extend_from_slice(&i.to_le_bytes()),
+        Value::Int64(i) | Value::Time(i) => out.extend_from_slice(&i.to_le_bytes()),
+        Value::Float32(f) => out.extend_from_slice(&f.to_bits().to_le_bytes()),
+        Value::Float64(f) => out.extend_from_slice(&f.to_bits().to_le_bytes()),
+        Value::Decimal(s) | Value::Text(s) | Value::Json(s) | Value::Native(s) => {
+            write_bytes(out, s.as_bytes())
+        }
+        Value::Bytes(b) => write_bytes(out, b),
+        Value::TimeTz { nanos, offset_secs } => {
+            out.extend_from_slice(&nanos.to_le_bytes());
+            out.extend_from_slice(&offset_secs.to_le_bytes());
+        }
+        Value::Timestamp { secs, nanos } | Value::TimestampTz { secs, nanos } => {
+            out.extend_from_slice(&secs.to_le_bytes());
+            out.extend_from_slice(&nanos.to_le_bytes());
+        }
+        Value::Interval(iv) => {
+            out.extend_from_slice(&iv.months.to_le_bytes());
+            out.extend_from_slice(&iv.days.to_le_bytes());
+            out.extend_from_slice(&iv.micros.to_le_bytes());
+        }
+        Value::Uuid(u) => out.extend_from_slice(u),
+    }
+}
+
+/// A varint length, then the bytes.
+fn write_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    write_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Unsigned LEB128: seven bits per byte, least significant group first, the
+/// high bit set on every byte but the last.
+fn write_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// Decodes an uncompressed chunk body of a table with `column_count`
+/// columns (FORMAT.md, "Chunk body").
+///
+/// Fails with [`Error::Codec`] on a wrong magic or version, a column count
+/// other than `column_count`, any length that runs past the data, an unknown
+/// tag or mode, invalid UTF-8, a bool other than 0 or 1, set padding bits, or
+/// trailing bytes.
+pub fn decode_body(body: &[u8], column_count: usize) -> Result<RowBatch> {
+    let mut cur = Cursor::new(body);
+    if cur.take(4)? != BODY_MAGIC {
+        return Err(Error::codec(
+            "the chunk body does not start with the chunk magic",
+        ));
+    }
+    let version = cur.u8()?;
+    if version != BODY_VERSION {
+        return Err(Error::codec(format!(
+            "unknown chunk body version {version} (this bru reads {BODY_VERSION})"
+        )));
+    }
+    let cols = u64::from(cur.u32()?);
+    let rows = cur.u64()?;
+    if cols != column_count as u64 {
+        return Err(Error::codec(format!(
+            "the chunk has {cols} columns but the table has {column_count}"
+        )));
+    }
+    if cols == 0 {
+        if rows != 0 {
+            return Err(Error::codec(format!(
+                "the chunk declares {rows} rows of zero columns"
+            )));
+        }
+        cur.finish("after the header")?;
+        return Ok(RowBatch::new(0));
+    }
+    let cells = rows
+        .checked_mul(cols)
+        .filter(|&n| n <= MAX_CELLS)
+        .ok_or_else(|| {
+            Error::codec(format!(
+                "the chunk declares {rows} rows × {cols} columns, more than {MAX_CELLS} cells"
+            ))
+        })?;
+    // Every column needs at least its length, its bitmap and its mode byte:
+    // checking that first bounds `rows` by the bytes actually present before
+    // anything is allocated from it.
+    let bitmap_len = rows.div_ceil(8);
+    let least = cols * (8 + bitmap_len + 1);
+    if least > cur.remaining() as u64 {
+        return Err(Error::codec(format!(
+            "the chunk declares {rows} rows × {cols} columns but only {} bytes follow the header",
+            cur.remaining()
+        )));
+    }
+    let (rows, cols, bitmap_len) = (rows as usize, cols as usize, bitmap_len as usize);
+    let mut values = vec![Value::Null; cells as usize];
+    for c in 0..cols {
+        decode_column(&mut cur, rows, bitmap_len, |r, v| values[r * cols + c] = v)
+            .map_err(|e| in_column(c, e))?;
+    }
+    cur.finish("after the last column")?;
+    Ok(RowBatch::from_values(cols, values))
+}
+
+/// Decodes one column segment, handing each non-null value to `put` with
+/// its row.
+fn decode_column(
+    cur: &mut Cursor<'_>,
+    rows: usize,
+    bitmap_len: usize,
+    mut put: impl FnMut(usize, Value),
+) -> Result<()> {
+    let segment_len = cur.u64()?;
+    let mut seg = Cursor::new(cur.take_u64(segment_len)?);
+    let bitmap = seg.take(bitmap_len)?;
+    if rows % 8 != 0 && bitmap[bitmap_len - 1] >> (rows % 8) != 0 {
+        return Err(Error::codec(
+            "the null bitmap has bits set past the last row",
+        ));
+    }
+    let is_null = |r: usize| bitmap[r / 8] & (1 << (r % 8)) != 0;
+    let nulls: usize = bitmap.iter().map(|b| b.count_ones() as usize).sum();
+    let present = rows - nulls;
+    match seg.u8()? {
+        MODE_ALL_NULL if present == 0 => {}
+        MODE_ALL_NULL => {
+            return Err(Error::codec(format!(
+                "mode says all NULL but the bitmap has {present} non-null values"
+            )))
+        }
+        MODE_UNIFORM | MODE_MIXED if present == 0 => {
+            return Err(Error::codec("values are declared but every row is NULL"))
+        }
+        MODE_UNIFORM => {
+            let t = seg.u8()?;
+            for r in (0..rows).filter(|&r| !is_null(r)) {
+                put(r, read_value(&mut seg, t)?);
+            }
+        }
+        MODE_MIXED => {
+            for r in (0..rows).filter(|&r| !is_null(r)) {
+                let t = seg.u8()?;
+                put(r, read_value(&mut seg, t)?);
+            }
+        }
+        mode => return Err(Error::codec(format!("unknown column mode {mode}"))),
+    }
+    seg.finish("after the column's values")
+}
+
+/// Reads one value of tag `t`.
+fn read_value(cur: &mut Cursor<'_>, t: u8) -> Result<Value> {
+    Ok(match t {
+        tag::BOOL => match cur.u8()? {
+            0 => Value::Bool(false),
+            1 => Value::Bool(true),
+            b => return Err(Error::codec(format!("bool byte {b} is neither 0 nor 1"))),
+        },
+        tag::INT16 => Value::Int16(i16::from_le_bytes(cur.array()?)),
+        tag::INT32 => Value::Int32(i32::from_le_bytes(cur.array()?)),
+        tag::INT64 => Value::Int64(cur.i64()?),
+        tag::FLOAT32 => Value::Float32(f32::from_bits(cur.u32()?)),
+        tag::FLOAT64 => Value::Float64(f64::from_bits(cur.u64()?)),
+        tag::DECIMAL => Value::Decimal(cur.string()?),
+        tag::TEXT => Value::Text(cur.string()?),
+        tag::BYTES => Value::Bytes(cur.bytes()?.to_vec()),
+        tag::DATE => Value::Date(i32::from_le_bytes(cur.array()?)),
+        tag::TIME => Value::Time(cur.i64()?),
+        tag::TIMETZ => Value::TimeTz {
+            nanos: cur.i64()?,
+            offset_secs: i32::from_le_bytes(cur.array()?),
+        },
+        tag::TIMESTAMP => Value::Timestamp {
+            secs: cur.i64()?,
+            nanos: cur.u32()?,
+        },
+        tag::TIMESTAMPTZ => Value::TimestampTz {
+            secs: cur.i64()?,
+            nanos: cur.u32()?,
+        },
+        tag::INTERVAL => Value::Interval(Interval {
+            months: i32::from_le_bytes(cur.array()?),
+            days: i32::from_le_bytes(cur.array()?),
+            micros: cur.i64()?,
+        }),
+        tag::UUID => Value::Uuid(cur.array()?),
+        tag::JSON => Value::Json(cur.string()?),
+        tag::NATIVE => Value::Native(cur.string()?),
+        other => return Err(Error::codec(format!("unknown value tag 0x{other:02x}"))),
+    })
+}
+
+/// Prefixes a codec error with the column it happened in.
+fn in_column(c: usize, e: Error) -> Error {
+    match e {
+        Error::Codec(m) => Error::Codec(format!("column {c}: {m}")),
+        other => other,
+    }
+}
+
+/// A bounds-checked reader over a byte slice: every read checks the bytes
+/// that remain before taking any.
+struct Cursor<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Cursor<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Cursor { buf }
+    }
+
+    fn remaining(&self) -> usize {
+        self.buf.len()
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.buf.len() {
+            return Err(Error::codec(format!(
+                "data ends early: {n} bytes needed, {} left",
+                self.buf.len()
+            )));
+        }
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        Ok(head)
+    }
+
+    fn take_u64(&mut self, n: u64) -> Result<&'a [u8]> {
+        match usize::try_from(n) {
+            Ok(n) => self.take(n),
+            Err(_) => Err(Error::codec(format!("length {n} is impossibly large"))),
+        }
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let mut a = [0; N];
+        a.copy_from_slice(self.take(N)?);
+        Ok(a)
+    }
+
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.array()?))
+    }
+
+    fn u64(&mut self) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+
+    fn i64(&mut self) -> Result<i64> {
+        Ok(i64::from_le_bytes(self.array()?))
+    }
+
+    fn varint(&mut self) -> Result<u64> {
+        let mut n: u64 = 0;
+        for i in 0..10 {
+            let b = self.u8()?;
+            let bits = u64::from(b & 0x7f);
+            // The tenth byte may only carry the top bit of a u64.
+            if i == 9 && (b & 0x80 != 0 || bits > 1) {
+                break;
+            }
+            n |= bits << (7 * i);
+            if b & 0x80 == 0 {
+                return Ok(n);
+            }
+        }
+        Err(Error::codec("length varint is longer than 64 bits"))
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8]> {
+        let n = self.varint()?;
+        self.take_u64(n)
+    }
+
+    fn string(&mut self) -> Result<String> {
+        let b = self.bytes()?;
+        std::str::from_utf8(b)
+            .map(str::to_owned)
+            .map_err(|e| Error::codec(format!("text is not valid UTF-8: {e}")))
+    }
+
+    /// Fails unless every byte was consumed.
+    fn finish(&self, where_: &str) -> Result<()> {
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::codec(format!(
+                "{} unexpected trailing bytes {where_}",
+                self.buf.len()
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varint_round_trips_at_the_edges() {
+        for n in [0, 1, 127, 128, 300, u32::MAX as u64, u64::MAX - 1, u64::MAX] {
+            let mut out = Vec::new();
+            write_varint(&mut out, n);
+            let mut cur = Cursor::new(&out);
+            assert_eq!(cur.varint().unwrap(), n);
+            assert_eq!(cur.remaining(), 0);
+        }
+        let too_long = [0xff; 11];
+        assert!(Cursor::new(&too_long).varint().is_err());
+        let overflow = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02];
+        assert!(Cursor::new(&overflow).varint().is_err());
+    }
+
+    #[test]
+    fn body_layout_of_a_small_batch_is_as_documented() {
+        let batch = RowBatch::from_values(
+            2,
+            vec![
+                Value::Int32(7),
+                Value::Null,
+                Value::Null,
+                Value::Text("é".into()),
+            ],
+        );
+        let body = encode_body(&batch).unwrap();
+        #[rustfmt::skip]
+        let expected: Vec<u8> = vec![
+            b'B', b'R', b'U', b'C', 1,
+            2, 0, 0, 0,
+            2, 0, 0, 0, 0, 0, 0, 0,
+            // column 0: segment of 7 bytes, bitmap 0b10, uniform int32 7
+            7, 0, 0, 0, 0, 0, 0, 0, 0b10, MODE_UNIFORM, tag::INT32, 7, 0, 0, 0,
+            // column 1: segment of 6 bytes, bitmap 0b01, uniform text "é"
+            6, 0, 0, 0, 0, 0, 0, 0, 0b01, MODE_UNIFORM, tag::TEXT, 2, 0xc3, 0xa9,
+        ];
+        assert_eq!(body, expected);
+        let back = decode_body(&body, 2).unwrap();
+        assert_eq!(back, batch);
+    }
+
+    #[test]
+    fn huge_declared_raw_len_is_refused_before_decompressing() {
+        let batch = RowBatch::from_values(1, vec![Value::Int64(1)]);
+        let mut chunk = encode_chunk(&batch, 3).unwrap();
+        chunk.raw_len = u64::MAX;
+        let err = decode_chunk(&chunk, 1).unwrap_err().to_string();
+        assert!(err.contains("above the limit"), "{err}");
+        chunk.raw_len = MAX_RAW_LEN;
+        let err = decode_chunk(&chunk, 1).unwrap_err().to_string();
+        assert!(err.contains("decompression yields"), "{err}");
+    }
+
+    #[test]
+    fn rows_beyond_the_bytes_present_are_refused_without_allocating() {
+        let mut body = Vec::new();
+        body.extend_from_slice(&BODY_MAGIC);
+        body.push(BODY_VERSION);
+        body.extend_from_slice(&1u32.to_le_bytes());
+        body.extend_from_slice(&(MAX_CELLS - 1).to_le_bytes());
+        let err = decode_body(&body, 1).unwrap_err().to_string();
+        assert!(err.contains("only 0 bytes follow"), "{err}");
+        body[9..17].copy_from_slice(&u64::MAX.to_le_bytes());
+        let err = decode_body(&body, 1).unwrap_err().to_string();
+        assert!(err.contains("cells"), "{err}");
+    }
+
+    #[test]
+    fn column_count_must_match_the_table() {
+        let batch = RowBatch::from_values(1, vec![Value::Int64(1)]);
+        let chunk = encode_chunk(&batch, 3).unwrap();
+        let err = decode_chunk(&chunk, 2).unwrap_err().to_string();
+        assert!(err.contains("has 1 columns but the table has 2"), "{err}");
+    }
+
+    #[test]
+    fn zero_columns_round_trip_as_an_empty_batch() {
+        let chunk = encode_chunk(&RowBatch::new(0), 3).unwrap();
+        assert_eq!(chunk.row_count, 0);
+        assert_eq!(decode_chunk(&chunk, 0).unwrap().row_count(), 0);
+    }
 }
