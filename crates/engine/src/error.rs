@@ -1,5 +1,12 @@
 //! Errors of the engine: a failed source or target, a damaged archive, or a
 //! check that did not pass.
+//!
+//! Every message is one line that names the archive, table and chunk where
+//! they apply. Errors from the layers below (a source, a target, the archive
+//! container) are wrapped with the table being worked on by
+//! [`Error::in_table`], unless they already name it.
+
+use std::path::PathBuf;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -8,7 +15,105 @@ pub enum Error {
     /// The source or target database failed.
     #[error(transparent)]
     Database(#[from] bru_core::Error),
+
     /// The archive could not be read or written.
     #[error(transparent)]
     Archive(#[from] bru_format::Error),
+
+    /// An `--include` / `--exclude` pattern is not a valid glob.
+    #[error("invalid table pattern {pattern:?}: {message}; fix the --include/--exclude glob")]
+    InvalidPattern { pattern: String, message: String },
+
+    /// A failure while working on one table; `doing` says what bru was doing
+    /// (`backing up`, `restoring`, `verifying`).
+    #[error("{doing} table {table}: {source}")]
+    Table {
+        doing: &'static str,
+        table: String,
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// A chunk could not be read or decoded.
+    #[error("{}: table {table}, chunk {chunk}: {source}; the archive is damaged", archive.display())]
+    Chunk {
+        archive: PathBuf,
+        table: String,
+        /// Position of the chunk within its table, from 0.
+        chunk: u64,
+        #[source]
+        source: bru_format::Error,
+    },
+
+    /// A chunk is missing from the sequence of a table's chunks (or appears
+    /// out of order).
+    #[error("{}: table {table}: chunk {expected} is missing (found chunk {found} in its place); the archive is damaged", archive.display())]
+    MissingChunk {
+        archive: PathBuf,
+        table: String,
+        expected: u64,
+        found: u64,
+    },
+
+    /// What was read back differs from what the archive recorded (row count,
+    /// chunk count, sizes or the content checksum). The data is not to be
+    /// trusted, so the operation stops rather than carry on silently.
+    #[error("{}: table {table}: {what} is {actual}, but the archive records {expected}; the archive is damaged (run `bru verify` on it)", archive.display())]
+    Mismatch {
+        archive: PathBuf,
+        table: String,
+        /// What differs, e.g. "the row count" or "the content checksum".
+        what: String,
+        expected: String,
+        actual: String,
+    },
+
+    /// The target reports a different number of loaded rows than it was given.
+    #[error("table {table}: the target loaded {loaded} rows but was given {given}; check the target database")]
+    LoadedRows {
+        table: String,
+        given: u64,
+        loaded: u64,
+    },
+
+    /// A source handed over a batch whose shape does not fit the table.
+    #[error("table {table}: the source returned rows of {actual} columns but the table has {expected}; this is a bug in the source engine")]
+    BatchShape {
+        table: String,
+        expected: usize,
+        actual: usize,
+    },
+
+    /// A complete archive without the totals of one of its tables.
+    #[error("{}: table {table} has no recorded totals although the archive is marked complete; the archive is damaged", archive.display())]
+    MissingTotals { archive: PathBuf, table: String },
+
+    /// The worker thread pool could not be started.
+    #[error("cannot start {jobs} worker threads: {message}; try a smaller --jobs")]
+    Pool { jobs: usize, message: String },
+
+    /// A worker thread stopped without a result.
+    #[error("a worker thread stopped unexpectedly; this is a bug in bru, please report it")]
+    WorkerLost,
+}
+
+impl Error {
+    /// Adds the table being worked on, unless the error already names it.
+    pub(crate) fn in_table(self, doing: &'static str, table: &str) -> Error {
+        match self {
+            Error::Database(bru_core::Error::Value { .. })
+            | Error::Table { .. }
+            | Error::Chunk { .. }
+            | Error::MissingChunk { .. }
+            | Error::Mismatch { .. }
+            | Error::LoadedRows { .. }
+            | Error::BatchShape { .. }
+            | Error::MissingTotals { .. } => self,
+            other => Error::Table {
+                doing,
+                table: table.to_owned(),
+                source: Box::new(other),
+            },
+        }
+    }
 }

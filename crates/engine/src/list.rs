@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use bru_format::ArchiveReader;
 use serde::Serialize;
 
 use crate::Result;
@@ -26,9 +27,33 @@ pub struct Listing {
     pub objects: Vec<String>,
 }
 
-/// Reads the listing. Works on incomplete archives too (that is how a user
-/// sees that a backup did not finish).
+/// Reads the listing: metadata (including whether the backup completed),
+/// each table with its totals, and the other objects. Works on incomplete
+/// archives too (that is how a user sees that a backup did not finish).
+/// Fails if the file is missing, is not a bru archive, is of a newer format,
+/// or its catalog is damaged.
 pub fn list(archive: &Path) -> Result<Listing> {
-    let _ = archive;
-    todo!()
+    let reader = ArchiveReader::open(archive)?;
+    let tables = reader
+        .tables()?
+        .into_iter()
+        .map(|e| ListedTable {
+            table: e.def.name.to_string(),
+            rows: e.totals.map(|t| t.rows),
+            raw_bytes: e.totals.map(|t| t.raw_bytes),
+            stored_bytes: e.totals.map(|t| t.stored_bytes),
+            chunks: e.totals.map(|t| t.chunks),
+        })
+        .collect();
+    let objects = reader
+        .catalog()?
+        .objects
+        .iter()
+        .map(|o| format!("{} {}", o.kind, o.name))
+        .collect();
+    Ok(Listing {
+        meta: reader.meta().clone(),
+        tables,
+        objects,
+    })
 }

@@ -1,0 +1,136 @@
+//! Bounded, ordered parallel work: the shape shared by backup (compress
+//! chunks), restore and verify (decode chunks).
+//!
+//! One thread (the caller) produces work items in order, for example batches
+//! streamed from a source or chunks read from the archive, and must consume
+//! the results in the same order, because chunks are written and rows loaded
+//! in archive order by a single writer. The work in between runs on a rayon
+//! pool. [`Ordered`] keeps at most `window` items in flight: when the window
+//! is full the producer waits for the oldest result before reading more. That
+//! is what bounds memory to about `window` chunks whatever the table size.
+//!
+//! Jobs run inside a rayon scope opened on the calling thread
+//! ([`rayon::ThreadPool::in_place_scope`]), so a panic in a job is propagated
+//! to the caller instead of aborting the process, and leaving the scope early
+//! (on an error) still waits for the jobs already started.
+
+use std::collections::VecDeque;
+use std::sync::mpsc;
+
+use rayon::{Scope, ThreadPool, ThreadPoolBuilder};
+
+use crate::{Error, Result};
+
+/// Builds the worker pool: `jobs` threads, or one per core when `jobs` is 0.
+pub(crate) fn pool(jobs: usize) -> Result<ThreadPool> {
+    ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .thread_name(|i| format!("bru-worker-{i}"))
+        .build()
+        .map_err(|e| Error::Pool {
+            jobs,
+            message: e.to_string(),
+        })
+}
+
+/// How many items may be in flight on `pool`: two per worker, so that every
+/// worker has the next item queued while the caller consumes a result.
+pub(crate) fn window(pool: &ThreadPool) -> usize {
+    2 * pool.current_num_threads().max(1)
+}
+
+/// Results of jobs started in order, handed back in the same order.
+pub(crate) struct Ordered<'s, 'scope, R> {
+    scope: &'s Scope<'scope>,
+    window: usize,
+    pending: VecDeque<mpsc::Receiver<R>>,
+}
+
+impl<'s, 'scope, R: Send + 'scope> Ordered<'s, 'scope, R> {
+    pub(crate) fn new(scope: &'s Scope<'scope>, window: usize) -> Self {
+        Ordered {
+            scope,
+            window: window.max(1),
+            pending: VecDeque::new(),
+        }
+    }
+
+    /// Starts `job` on the pool. If the window is full, first waits for the
+    /// oldest job and returns its result, which the caller must consume
+    /// before anything returned later.
+    pub(crate) fn submit<F>(&mut self, job: F) -> Option<Result<R>>
+    where
+        F: FnOnce() -> R + Send + 'scope,
+    {
+        let oldest = if self.pending.len() >= self.window {
+            self.wait_oldest()
+        } else {
+            None
+        };
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.scope.spawn(move |_| {
+            // The receiver is gone only when the caller stopped on an error;
+            // the result is then not wanted.
+            let _ = tx.send(job());
+        });
+        self.pending.push_back(rx);
+        oldest
+    }
+
+    /// The oldest result if its job is done, without waiting.
+    pub(crate) fn try_oldest(&mut self) -> Option<Result<R>> {
+        let front = self.pending.front()?;
+        match front.try_recv() {
+            Ok(r) => {
+                self.pending.pop_front();
+                Some(Ok(r))
+            }
+            Err(mpsc::TryRecvError::Empty) => None,
+            Err(mpsc::TryRecvError::Disconnected) => {
+                self.pending.pop_front();
+                Some(Err(Error::WorkerLost))
+            }
+        }
+    }
+
+    /// The oldest result, waiting for its job; `None` when nothing is in
+    /// flight.
+    pub(crate) fn wait_oldest(&mut self) -> Option<Result<R>> {
+        let front = self.pending.pop_front()?;
+        Some(front.recv().map_err(|_| Error::WorkerLost))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_back_in_submission_order_within_the_window() {
+        let pool = pool(3).expect("pool");
+        let mut seen = Vec::new();
+        let mut max_in_flight = 0;
+        pool.in_place_scope(|scope| {
+            let mut work = Ordered::new(scope, 4);
+            for i in 0u64..50 {
+                // Later jobs finish first, so ordering is really exercised.
+                let job = move || {
+                    std::thread::sleep(std::time::Duration::from_micros((50 - i) * 20));
+                    i
+                };
+                if let Some(r) = work.submit(job) {
+                    seen.push(r.expect("result"));
+                }
+                max_in_flight = max_in_flight.max(work.pending.len());
+                while let Some(r) = work.try_oldest() {
+                    seen.push(r.expect("result"));
+                }
+            }
+            while let Some(r) = work.wait_oldest() {
+                seen.push(r.expect("result"));
+            }
+        });
+        assert_eq!(seen, (0..50).collect::<Vec<_>>());
+        assert!(max_in_flight <= 4, "{max_in_flight} in flight");
+    }
+}

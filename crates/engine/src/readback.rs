@@ -1,0 +1,174 @@
+//! Reading one table back out of an archive: its chunks in order, decoded
+//! on the worker pool, each batch handed to the caller in archive order, and
+//! at the end everything that was read compared with the table's recorded
+//! totals. Restore and verify share this, so an archive that verifies is
+//! exactly what a restore loads.
+
+use std::path::Path;
+
+use bru_core::{RowBatch, TableChecksum};
+use bru_format::{decode_chunk, ArchiveReader, StoredChunk, TableEntry, TableTotals};
+use rayon::ThreadPool;
+
+use crate::pipeline::{window, Ordered};
+use crate::{Error, Result};
+
+/// One chunk after decoding.
+pub(crate) struct DecodedChunk {
+    pub seq: u64,
+    pub batch: RowBatch,
+    /// Row count recorded with the chunk.
+    declared_rows: u64,
+    /// Uncompressed length, as declared in the archive.
+    pub raw_len: u64,
+    /// Bytes as stored.
+    pub stored_len: u64,
+    checksum: TableChecksum,
+}
+
+/// What was read back for one table, to compare with its totals.
+#[derive(Debug, Default)]
+pub(crate) struct ReadBack {
+    pub rows: u64,
+    pub chunks: u64,
+    pub raw_bytes: u64,
+    pub stored_bytes: u64,
+    pub checksum: TableChecksum,
+}
+
+impl ReadBack {
+    fn add(&mut self, chunk: &DecodedChunk) {
+        self.rows += chunk.batch.row_count() as u64;
+        self.chunks += 1;
+        self.raw_bytes += chunk.raw_len;
+        self.stored_bytes += chunk.stored_len;
+        self.checksum.merge(&chunk.checksum);
+    }
+
+    /// Fails with [`Error::Mismatch`] on the first figure that differs from
+    /// `totals`.
+    fn compare(&self, archive: &Path, table: &str, totals: &TableTotals) -> Result<()> {
+        let mismatch = |what: &str, expected: String, actual: String| Error::Mismatch {
+            archive: archive.to_owned(),
+            table: table.to_owned(),
+            what: what.to_owned(),
+            expected,
+            actual,
+        };
+        let counts = [
+            ("the chunk count", totals.chunks, self.chunks),
+            ("the row count", totals.rows, self.rows),
+            ("the uncompressed size", totals.raw_bytes, self.raw_bytes),
+            ("the stored size", totals.stored_bytes, self.stored_bytes),
+        ];
+        for (what, expected, actual) in counts {
+            if expected != actual {
+                return Err(mismatch(what, expected.to_string(), actual.to_string()));
+            }
+        }
+        if totals.checksum != self.checksum.value() {
+            return Err(mismatch(
+                "the content checksum",
+                format!("{:016x}", totals.checksum),
+                self.checksum.to_hex(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The totals of `entry`, which a complete archive must have.
+pub(crate) fn require_totals(archive: &Path, entry: &TableEntry) -> Result<TableTotals> {
+    entry.totals.ok_or_else(|| Error::MissingTotals {
+        archive: archive.to_owned(),
+        table: entry.def.name.to_string(),
+    })
+}
+
+/// Reads every chunk of `entry` in order, decodes the chunks on `pool` with a
+/// bounded number in flight, and passes each decoded chunk to `consume` in
+/// archive order. Then checks what was read against `totals`.
+///
+/// Fails naming the archive, table and chunk when a chunk cannot be read or
+/// decoded, when a chunk is missing, or when the counts or the checksum differ
+/// from `totals`; an error from `consume` is returned as is.
+pub(crate) fn read_table(
+    reader: &ArchiveReader,
+    archive: &Path,
+    pool: &ThreadPool,
+    entry: &TableEntry,
+    totals: &TableTotals,
+    mut consume: impl FnMut(&DecodedChunk) -> Result<()>,
+) -> Result<ReadBack> {
+    let table = entry.def.name.to_string();
+    let columns = entry.def.columns.len();
+    let chunk_error = |chunk: u64, source: bru_format::Error| Error::Chunk {
+        archive: archive.to_owned(),
+        table: table.clone(),
+        chunk,
+        source,
+    };
+    let mut read = ReadBack::default();
+    let mut take = |done: Result<DecodeResult>| -> Result<()> {
+        let decoded = done?.map_err(|(seq, e)| chunk_error(seq, e))?;
+        if decoded.batch.row_count() as u64 != decoded.declared_rows {
+            return Err(Error::Mismatch {
+                archive: archive.to_owned(),
+                table: table.clone(),
+                what: format!("the row count of chunk {}", decoded.seq),
+                expected: decoded.declared_rows.to_string(),
+                actual: decoded.batch.row_count().to_string(),
+            });
+        }
+        read.add(&decoded);
+        consume(&decoded)
+    };
+    pool.in_place_scope(|scope| -> Result<()> {
+        let mut work = Ordered::new(scope, window(pool));
+        let mut next_seq = 0u64;
+        for stored in reader.chunks(entry.id)? {
+            let stored = stored.map_err(|e| chunk_error(next_seq, e))?;
+            if stored.seq != next_seq {
+                return Err(Error::MissingChunk {
+                    archive: archive.to_owned(),
+                    table: table.clone(),
+                    expected: next_seq,
+                    found: stored.seq,
+                });
+            }
+            next_seq += 1;
+            if let Some(done) = work.submit(move || decode(stored, columns)) {
+                take(done)?;
+            }
+            while let Some(done) = work.try_oldest() {
+                take(done)?;
+            }
+        }
+        while let Some(done) = work.wait_oldest() {
+            take(done)?;
+        }
+        Ok(())
+    })?;
+    read.compare(archive, &table, totals)?;
+    Ok(read)
+}
+
+/// A decoded chunk, or the chunk's position and why it could not be decoded.
+type DecodeResult = std::result::Result<DecodedChunk, (u64, bru_format::Error)>;
+
+/// Decodes one chunk and computes the checksum of its rows (on a worker).
+fn decode(stored: StoredChunk, columns: usize) -> DecodeResult {
+    let batch = decode_chunk(&stored.chunk, columns).map_err(|e| (stored.seq, e))?;
+    let mut checksum = TableChecksum::new();
+    for row in batch.rows() {
+        checksum.add_row(row);
+    }
+    Ok(DecodedChunk {
+        seq: stored.seq,
+        declared_rows: stored.chunk.row_count,
+        raw_len: stored.chunk.raw_len,
+        stored_len: stored.chunk.data.len() as u64,
+        batch,
+        checksum,
+    })
+}
