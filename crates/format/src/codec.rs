@@ -383,7 +383,8 @@ fn decode_column(
     let segment_len = cur.u64()?;
     let mut seg = Cursor::new(cur.take_u64(segment_len)?);
     let bitmap = seg.take(bitmap_len)?;
-    if rows % 8 != 0 && bitmap[bitmap_len - 1] >> (rows % 8) != 0 {
+    let used_bits = rows % 8;
+    if used_bits > 0 && bitmap[bitmap_len - 1] >> used_bits != 0 {
         return Err(Error::codec(
             "the null bitmap has bits set past the last row",
         ));

@@ -19,14 +19,16 @@
 //! data actually yields.
 
 pub mod codec;
+mod container;
 mod error;
 mod reader;
 mod writer;
 
-pub use codec::{decode_chunk, encode_chunk, EncodedChunk};
+pub use codec::{decode_chunk, encode_chunk, EncodedChunk, MAX_RAW_LEN};
+pub use container::{APPLICATION_ID, DEFAULT_PART_LEN, MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE};
 pub use error::{Error, Result};
 pub use reader::{ArchiveReader, ChunkIter, StoredChunk, TableEntry};
-pub use writer::{ArchiveWriter, WriterOptions};
+pub use writer::{ArchiveWriter, WriterOptions, COMMIT_BYTES};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,12 +1,40 @@
 //! Reading an archive.
+//!
+//! Opening checks, in order, before trusting anything inside the file: that
+//! it exists; that its first bytes are an SQLite header carrying bru's
+//! application id (so random bytes and plain SQLite files are told apart
+//! without handing them to SQLite); that it is not shorter than its header
+//! says (a truncated copy); and that its format version is one this build
+//! reads. Every chunk is then checked as it is read: its sequence number,
+//! its parts' lengths against the declared length (before any buffer is
+//! allocated) and its CRC.
+//!
+//! The file is opened read-only. The one exception is a file left with a hot
+//! rollback journal by a killed writer: SQLite must roll that transaction
+//! back before anyone can read the file, which needs write access, so the
+//! reader opens it read-write once for SQLite to do so (FORMAT.md, "Crash
+//! safety").
 
-use std::path::Path;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use bru_core::{Catalog, TableDef};
+use bru_core::{Catalog, ObjectDef, RowBatch, SourceInfo, TableDef};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use crate::codec::EncodedChunk;
-use crate::error::Result;
-use crate::{ArchiveMeta, TableId, TableTotals};
+use crate::codec::{decode_chunk, EncodedChunk};
+use crate::container::{
+    catalog_crc32, key, non_negative, sql_error, APPLICATION_ID, MAX_PART_LEN, MAX_STORED_LEN,
+};
+use crate::error::{Error, Result};
+use crate::writer::{journal_path, state_text};
+use crate::{ArchiveMeta, ArchiveState, TableId, TableTotals, FORMAT_VERSION};
+
+/// The first 16 bytes of every SQLite 3 database.
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+
+/// SQLITE_READONLY_ROLLBACK: a read-only connection met a hot journal.
+const READONLY_ROLLBACK: i32 = 8 | (3 << 8);
 
 /// One table as the archive records it.
 #[derive(Debug, Clone)]
@@ -28,54 +56,649 @@ pub struct StoredChunk {
 
 /// An open archive.
 pub struct ArchiveReader {
-    _private: (),
+    path: PathBuf,
+    conn: Connection,
+    meta: ArchiveMeta,
+    /// `None` when the backup stopped before writing the catalog.
+    catalog_crc: Option<u32>,
 }
 
 impl ArchiveReader {
-    /// Opens `path` read-only. Fails if the file is missing, is not a bru
-    /// archive, or has a newer format version than this build reads. An
-    /// incomplete archive opens (so `bru list` can show it); see
-    /// [`ArchiveReader::require_complete`].
+    /// Opens `path` read-only. Fails if the file is missing
+    /// ([`Error::NotFound`]), is not a bru archive ([`Error::NotAnArchive`]),
+    /// is truncated or structurally broken ([`Error::Damaged`]), or has a
+    /// newer format version than this build reads
+    /// ([`Error::UnsupportedVersion`]). An incomplete archive opens (so
+    /// `bru list` can show it); see [`ArchiveReader::require_complete`].
     pub fn open(path: &Path) -> Result<Self> {
-        let _ = path;
-        todo!()
+        check_header(path)?;
+        let conn = open_connection(path)?;
+        check_length(path)?;
+        let damaged = |message: String| Error::Damaged {
+            path: path.to_path_buf(),
+            message,
+        };
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql_error(path, "reading the format version", e))?;
+        let version = u32::try_from(version)
+            .ok()
+            .filter(|&v| v > 0)
+            .ok_or_else(|| damaged(format!("invalid format version {version}")))?;
+        if version > FORMAT_VERSION {
+            return Err(Error::UnsupportedVersion {
+                path: path.to_path_buf(),
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+
+        let has_meta: bool = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'bru_meta'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| sql_error(path, "reading the schema", e))?;
+        if !has_meta {
+            return Err(damaged("it has no bru_meta table".into()));
+        }
+        let pairs = conn
+            .prepare("SELECT key, value FROM bru_meta")
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| sql_error(path, "reading the metadata", e))?;
+        let get = |k: &str| -> Result<String> {
+            pairs
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| damaged(format!("metadata key {k} is missing")))
+        };
+        let meta_version = get(key::FORMAT_VERSION)?;
+        if meta_version != version.to_string() {
+            return Err(damaged(format!(
+                "metadata says format version {meta_version} but the file header says {version}"
+            )));
+        }
+        let state_value = get(key::STATE)?;
+        let state = [ArchiveState::InProgress, ArchiveState::Complete]
+            .into_iter()
+            .find(|s| state_text(*s) == state_value)
+            .ok_or_else(|| damaged(format!("unknown state {state_value:?}")))?;
+        let level_text = get(key::COMPRESS_LEVEL)?;
+        let compress_level = level_text
+            .parse()
+            .map_err(|_| damaged(format!("invalid compress_level {level_text:?}")))?;
+        let catalog_crc = match pairs.iter().find(|(k, _)| k == key::CATALOG_CRC32) {
+            None => None,
+            Some((_, v)) => Some(
+                u32::from_str_radix(v, 16)
+                    .ok()
+                    .filter(|_| v.len() == 8)
+                    .ok_or_else(|| damaged(format!("invalid catalog_crc32 {v:?}")))?,
+            ),
+        };
+        let meta = ArchiveMeta {
+            format_version: version,
+            tool_version: get(key::TOOL_VERSION)?,
+            created_at: get(key::CREATED_AT)?,
+            source: SourceInfo {
+                engine: get(key::SOURCE_ENGINE)?,
+                version: get(key::SOURCE_VERSION)?,
+                database: get(key::SOURCE_DATABASE)?,
+            },
+            state,
+            compress_level,
+        };
+        Ok(ArchiveReader {
+            path: path.to_path_buf(),
+            conn,
+            meta,
+            catalog_crc,
+        })
     }
 
+    /// The archive's path, as given to [`ArchiveReader::open`].
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The metadata read when the archive was opened.
     pub fn meta(&self) -> &ArchiveMeta {
-        todo!()
+        &self.meta
     }
 
-    /// Fails with a clear message unless the archive is complete.
+    /// Fails with [`Error::Incomplete`] unless the archive is complete.
     pub fn require_complete(&self) -> Result<()> {
-        todo!()
+        match self.meta.state {
+            ArchiveState::Complete => Ok(()),
+            ArchiveState::InProgress => Err(Error::Incomplete {
+                path: self.path.clone(),
+            }),
+        }
     }
 
     /// The catalog: table definitions and other objects.
+    ///
+    /// Fails with [`Error::Damaged`] if the stored definitions do not match
+    /// the catalog CRC (they were changed after the backup), are not valid
+    /// JSON for this build, or their ids are not 0, 1, 2, ... An archive
+    /// whose backup stopped before writing the catalog has an empty one.
     pub fn catalog(&self) -> Result<Catalog> {
-        todo!()
+        let tables = self.json_column("SELECT id, def FROM bru_tables ORDER BY id", "table")?;
+        let objects = self.json_column("SELECT id, def FROM bru_objects ORDER BY id", "object")?;
+        match self.catalog_crc {
+            None if tables.is_empty() && objects.is_empty() => return Ok(Catalog::default()),
+            None => return Err(self.damaged("the catalog has no checksum".into())),
+            Some(recorded) => {
+                let actual = catalog_crc32(&tables, &objects);
+                if actual != recorded {
+                    return Err(self.damaged(format!(
+                        "the catalog does not match its checksum (recorded {recorded:08x}, \
+                         computed {actual:08x}): it was changed after the backup"
+                    )));
+                }
+            }
+        }
+        let tables = tables
+            .iter()
+            .enumerate()
+            .map(|(i, def)| {
+                serde_json::from_str::<TableDef>(def).map_err(|e| {
+                    self.damaged(format!("the definition of table {i} is invalid: {e}"))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let objects = objects
+            .iter()
+            .enumerate()
+            .map(|(i, def)| {
+                serde_json::from_str::<ObjectDef>(def).map_err(|e| {
+                    self.damaged(format!("the definition of object {i} is invalid: {e}"))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Catalog { tables, objects })
     }
 
     /// Every table with its id and totals, in catalog order.
+    ///
+    /// Fails like [`ArchiveReader::catalog`], or with [`Error::Damaged`] if
+    /// a table's totals are partly missing or malformed.
     pub fn tables(&self) -> Result<Vec<TableEntry>> {
-        todo!()
+        let catalog = self.catalog()?;
+        let totals = self
+            .conn
+            .prepare(
+                "SELECT rows, raw_bytes, stored_bytes, chunks, checksum FROM bru_tables ORDER BY id",
+            )
+            .and_then(|mut s| {
+                s.query_map([], |r| {
+                    Ok((
+                        r.get::<_, Option<i64>>(0)?,
+                        r.get::<_, Option<i64>>(1)?,
+                        r.get::<_, Option<i64>>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.sql("reading the table totals", e))?;
+        catalog
+            .tables
+            .into_iter()
+            .zip(totals)
+            .enumerate()
+            .map(|(id, (def, t))| {
+                let totals = match t {
+                    (None, None, None, None, None) => None,
+                    (Some(rows), Some(raw), Some(stored), Some(chunks), Some(sum)) => {
+                        let n = |what: &str, v| {
+                            non_negative(&self.path, &format!("table {}: {what}", def.name), v)
+                        };
+                        let checksum = u64::from_str_radix(&sum, 16)
+                            .ok()
+                            .filter(|_| sum.len() == 16)
+                            .ok_or_else(|| {
+                                self.damaged(format!(
+                                    "table {}: invalid checksum {sum:?}",
+                                    def.name
+                                ))
+                            })?;
+                        Some(TableTotals {
+                            rows: n("rows", rows)?,
+                            raw_bytes: n("raw bytes", raw)?,
+                            stored_bytes: n("stored bytes", stored)?,
+                            chunks: n("chunk count", chunks)?,
+                            checksum,
+                        })
+                    }
+                    _ => {
+                        return Err(
+                            self.damaged(format!("table {}: its totals are incomplete", def.name))
+                        )
+                    }
+                };
+                Ok(TableEntry {
+                    id: id as TableId,
+                    def,
+                    totals,
+                })
+            })
+            .collect()
+    }
+
+    /// The number of chunks stored for `table` (whatever its totals say).
+    pub fn chunk_count(&self, table: TableId) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM bru_chunks WHERE table_id = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.sql("counting chunks", e))?;
+        non_negative(&self.path, "chunk count", n)
     }
 
     /// The chunks of `table` in order, read one at a time (memory is bounded
     /// by one chunk). Each chunk's CRC is checked as it is read.
+    ///
+    /// Fails if `table` is not in the archive. The iterator yields
+    /// [`Error::Damaged`] for a missing or surplus chunk or impossible
+    /// lengths, and [`Error::CrcMismatch`] for damaged bytes; it stops after
+    /// the first error.
     pub fn chunks(&self, table: TableId) -> Result<ChunkIter<'_>> {
-        let _ = table;
-        todo!()
+        let row = self
+            .conn
+            .query_row(
+                "SELECT def, chunks FROM bru_tables WHERE id = ?1",
+                [table],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?)),
+            )
+            .optional()
+            .map_err(|e| self.sql("reading the table list", e))?;
+        let Some((def, chunks)) = row else {
+            return Err(Error::Misuse {
+                path: self.path.clone(),
+                message: format!("there is no table with id {table}"),
+            });
+        };
+        let name = serde_json::from_str::<TableDef>(&def)
+            .map(|d| d.name.to_string())
+            .map_err(|e| {
+                self.damaged(format!("the definition of table {table} is invalid: {e}"))
+            })?;
+        let expected = chunks
+            .map(|n| non_negative(&self.path, &format!("table {name}: chunk count"), n))
+            .transpose()?;
+        Ok(ChunkIter {
+            reader: self,
+            table,
+            name,
+            next: 0,
+            expected,
+            done: false,
+        })
+    }
+
+    /// Decodes a chunk read from `table` (see [`crate::decode_chunk`]),
+    /// naming the archive, table and chunk in any error.
+    pub fn decode(&self, table: &TableEntry, stored: &StoredChunk) -> Result<RowBatch> {
+        decode_chunk(&stored.chunk, table.def.columns.len()).map_err(|e| match e {
+            Error::Codec(message) => Error::BadChunk {
+                path: self.path.clone(),
+                table: table.def.name.to_string(),
+                seq: stored.seq,
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// The `def` column of a catalog table as text, checking ids run 0, 1, 2...
+    fn json_column(&self, sql: &str, what: &str) -> Result<Vec<String>> {
+        let rows = self
+            .conn
+            .prepare(sql)
+            .and_then(|mut s| {
+                s.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(|e| self.sql("reading the catalog", e))?;
+        rows.into_iter()
+            .enumerate()
+            .map(|(i, (id, def))| {
+                if id == i as i64 {
+                    Ok(def)
+                } else {
+                    Err(self.damaged(format!("{what} {i} is missing from the catalog")))
+                }
+            })
+            .collect()
+    }
+
+    /// Reads the stored bytes of chunk `chunk_id`, which declares
+    /// `stored_len` bytes in `parts` parts. The parts' lengths are checked
+    /// against the declaration before a buffer is allocated.
+    fn read_parts(
+        &self,
+        chunk_id: i64,
+        stored_len: u64,
+        parts: u64,
+        what: &str,
+    ) -> Result<Vec<u8>> {
+        let err = |e| self.sql(&format!("reading {what}"), e);
+        let lengths = self
+            .conn
+            .prepare_cached(
+                "SELECT part, typeof(data), length(data) FROM bru_chunk_parts \
+                 WHERE chunk_id = ?1 ORDER BY part",
+            )
+            .and_then(|mut s| {
+                s.query_map([chunk_id], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(err)?;
+        if lengths.len() as u64 != parts {
+            return Err(self.damaged(format!(
+                "{what} declares {parts} parts but {} are stored",
+                lengths.len()
+            )));
+        }
+        let mut total: u64 = 0;
+        for (i, (part, kind, len)) in lengths.iter().enumerate() {
+            if *part != i as i64 {
+                return Err(self.damaged(format!("{what}: part {i} is missing")));
+            }
+            if kind != "blob" {
+                return Err(self.damaged(format!("{what}: part {i} is not a blob")));
+            }
+            let len = non_negative(&self.path, what, *len)?;
+            if len > MAX_PART_LEN {
+                return Err(self.damaged(format!(
+                    "{what}: part {i} is {len} bytes, above the limit of {MAX_PART_LEN}"
+                )));
+            }
+            total += len;
+        }
+        if total != stored_len {
+            return Err(self.damaged(format!(
+                "{what} declares {stored_len} stored bytes but its parts hold {total}"
+            )));
+        }
+        let mut data = Vec::with_capacity(stored_len as usize);
+        let mut select = self
+            .conn
+            .prepare_cached("SELECT data FROM bru_chunk_parts WHERE chunk_id = ?1 AND part = ?2")
+            .map_err(err)?;
+        for part in 0..parts as i64 {
+            select
+                .query_row(params![chunk_id, part], |r| {
+                    data.extend_from_slice(r.get_ref(0)?.as_blob()?);
+                    Ok(())
+                })
+                .map_err(err)?;
+        }
+        if data.len() as u64 != stored_len {
+            return Err(self.damaged(format!(
+                "{what} declares {stored_len} stored bytes but {} were read",
+                data.len()
+            )));
+        }
+        Ok(data)
+    }
+
+    fn damaged(&self, message: String) -> Error {
+        Error::Damaged {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    fn sql(&self, context: &str, e: rusqlite::Error) -> Error {
+        sql_error(&self.path, context, e)
     }
 }
 
-/// Iterator over one table's chunks.
+/// Iterator over one table's chunks, in sequence order.
 pub struct ChunkIter<'a> {
-    _reader: &'a ArchiveReader,
+    reader: &'a ArchiveReader,
+    table: TableId,
+    name: String,
+    next: u64,
+    /// The chunk count from the table's totals, when it has them.
+    expected: Option<u64>,
+    done: bool,
+}
+
+impl ChunkIter<'_> {
+    fn read_next(&mut self) -> Result<Option<StoredChunk>> {
+        let r = self.reader;
+        let name = &self.name;
+        let seq = self.next;
+        let row = r
+            .conn
+            .prepare_cached(
+                "SELECT id, seq, row_count, raw_len, stored_len, crc32, parts FROM bru_chunks \
+                 WHERE table_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![self.table, seq as i64], |row| {
+                    Ok([
+                        row.get::<_, i64>(0)?,
+                        row.get(1)?,
+                        row.get(2)?,
+                        row.get(3)?,
+                        row.get(4)?,
+                        row.get(5)?,
+                        row.get(6)?,
+                    ])
+                })
+                .optional()
+            })
+            .map_err(|e| r.sql(&format!("reading chunk {seq} of table {name}"), e))?;
+        let missing = || r.damaged(format!("missing chunk {seq} of table {name}"));
+        let Some([id, found, rows, raw_len, stored_len, crc, parts]) = row else {
+            return match self.expected {
+                Some(n) if seq < n => Err(missing()),
+                _ => Ok(None),
+            };
+        };
+        if found != seq as i64 {
+            return Err(missing());
+        }
+        if let Some(n) = self.expected.filter(|&n| seq >= n) {
+            return Err(r.damaged(format!(
+                "table {name} has more chunks than the {n} its totals record"
+            )));
+        }
+        let what = format!("chunk {seq} of table {name}");
+        let n = |field: &str, v| non_negative(&r.path, &format!("{what}: {field}"), v);
+        let (rows, raw_len, stored_len, parts) = (
+            n("row count", rows)?,
+            n("raw length", raw_len)?,
+            n("stored length", stored_len)?,
+            n("part count", parts)?,
+        );
+        let crc = u32::try_from(crc)
+            .map_err(|_| r.damaged(format!("{what}: invalid CRC value {crc}")))?;
+        if stored_len > MAX_STORED_LEN {
+            return Err(r.damaged(format!(
+                "{what} declares {stored_len} stored bytes, above the limit of {MAX_STORED_LEN}"
+            )));
+        }
+        let data = r.read_parts(id, stored_len, parts, &what)?;
+        let actual = crc32fast::hash(&data);
+        if actual != crc {
+            return Err(Error::CrcMismatch {
+                path: r.path.clone(),
+                table: name.clone(),
+                seq,
+                expected: crc,
+                actual,
+            });
+        }
+        self.next += 1;
+        Ok(Some(StoredChunk {
+            table: self.table,
+            seq,
+            chunk: EncodedChunk {
+                row_count: rows,
+                raw_len,
+                crc32: crc,
+                data,
+            },
+        }))
+    }
 }
 
 impl Iterator for ChunkIter<'_> {
     type Item = Result<StoredChunk>;
+
     fn next(&mut self) -> Option<Self::Item> {
-        todo!()
+        if self.done {
+            return None;
+        }
+        let item = self.read_next().transpose();
+        if !matches!(item, Some(Ok(_))) {
+            self.done = true;
+        }
+        item
     }
+}
+
+/// Checks that `path` exists and starts like a bru archive: the SQLite
+/// magic and bru's application id.
+fn check_header(path: &Path) -> Result<()> {
+    let not_archive = |reason: &str| Error::NotAnArchive {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let header = read_header(path)?;
+    if header.is_empty() {
+        return Err(not_archive("the file is empty"));
+    }
+    if header.len() < SQLITE_MAGIC.len() || &header[..16] != SQLITE_MAGIC {
+        return Err(not_archive("it is not an SQLite database"));
+    }
+    if header.len() < 100 {
+        return Err(Error::Damaged {
+            path: path.to_path_buf(),
+            message: format!("the file is truncated ({} bytes)", header.len()),
+        });
+    }
+    let app_id = i32::from_be_bytes([header[68], header[69], header[70], header[71]]);
+    if app_id != APPLICATION_ID {
+        return Err(not_archive(
+            "it is an SQLite database without the bru application id",
+        ));
+    }
+    Ok(())
+}
+
+/// Fails with [`Error::Damaged`] if the file is shorter than the page count
+/// its header declares (a truncated copy).
+fn check_length(path: &Path) -> Result<()> {
+    let header = read_header(path)?;
+    let len = std::fs::metadata(path)
+        .map_err(|e| io_error(path, e))?
+        .len();
+    let be32 = |at: usize| {
+        u32::from_be_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]])
+    };
+    let page_size = match u16::from_be_bytes([header[16], header[17]]) {
+        1 => 65536,
+        n => u64::from(n),
+    };
+    // The page count at offset 28 is valid only when the change counter
+    // (24) equals the version-valid-for number (92).
+    if header.len() >= 100 && be32(24) == be32(92) {
+        let declared = page_size * u64::from(be32(28));
+        if len < declared {
+            return Err(Error::Damaged {
+                path: path.to_path_buf(),
+                message: format!(
+                    "the file is truncated: {len} bytes, but its header says {declared}"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The first 100 bytes of the file (fewer if it is shorter).
+fn read_header(path: &Path) -> Result<Vec<u8>> {
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::NotAnArchive {
+            path: path.to_path_buf(),
+            reason: "it is a directory".into(),
+        });
+    }
+    let mut header = Vec::with_capacity(100);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(100).read_to_end(&mut header))
+        .map_err(|e| io_error(path, e))?;
+    Ok(header)
+}
+
+fn io_error(path: &Path, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Error::NotFound {
+            path: path.to_path_buf(),
+        }
+    } else {
+        Error::Io {
+            path: path.to_path_buf(),
+            doing: "reading",
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Opens the archive read-only, first letting SQLite roll back the
+/// transaction of a killed writer if one left a hot journal.
+fn open_connection(path: &Path) -> Result<Connection> {
+    let open = |flags: OpenFlags| -> rusqlite::Result<Connection> {
+        let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        // A backup still running holds its lock for a moment at each commit.
+        conn.busy_timeout(Duration::from_secs(10))?;
+        // Reading the schema takes the shared lock, which is where SQLite
+        // looks for a hot journal.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        Ok(conn)
+    };
+    match open(OpenFlags::SQLITE_OPEN_READ_ONLY) {
+        Ok(conn) => Ok(conn),
+        Err(e) if is_hot_journal(&e) && journal_path(path).exists() => {
+            let recovered =
+                open(OpenFlags::SQLITE_OPEN_READ_WRITE).and_then(|c| c.close().map_err(|(_, e)| e));
+            recovered.map_err(|e| {
+                sql_error(
+                    path,
+                    "rolling back the interrupted write of a killed backup (needs write access)",
+                    e,
+                )
+            })?;
+            open(OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|e| sql_error(path, "opening", e))
+        }
+        Err(e) => Err(sql_error(path, "opening", e)),
+    }
+}
+
+fn is_hot_journal(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == READONLY_ROLLBACK)
 }

@@ -1,12 +1,36 @@
 //! Writing an archive.
+//!
+//! The file appears at its final path only once it is a valid archive in
+//! state `in_progress`: [`ArchiveWriter::create`] builds the schema and the
+//! metadata in a temporary file next to it, commits, and renames it into
+//! place. From then on chunks are written in large transactions (a commit
+//! every [`COMMIT_BYTES`] stored bytes and at the end of every table), and
+//! [`ArchiveWriter::finish`] sets the state to `complete` in the final
+//! commit. Because SQLite's rollback journal makes each commit atomic, a
+//! process killed at any point leaves the last committed state: a valid
+//! archive that says `in_progress`.
+//!
+//! While writing, `synchronous=OFF`: SQLite then skips fsync, which only
+//! matters if the operating system itself crashes; a killed process loses
+//! nothing that was committed. The final commit runs with `synchronous=FULL`,
+//! which flushes the whole file, so a `complete` archive is on disk.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use bru_core::{Catalog, SourceInfo};
+use rusqlite::{params, Connection, OpenFlags};
 
-use crate::codec::EncodedChunk;
-use crate::error::Result;
-use crate::{ArchiveMeta, TableId, TableTotals};
+use crate::codec::{EncodedChunk, MAX_RAW_LEN};
+use crate::container::{
+    catalog_crc32, key, sql_error, to_sql_int, APPLICATION_ID, DEFAULT_PART_LEN, MAX_PART_LEN,
+    MAX_STORED_LEN, PAGE_SIZE, SCHEMA,
+};
+use crate::error::{Error, Result};
+use crate::{ArchiveMeta, ArchiveState, TableId, TableTotals, FORMAT_VERSION};
+
+/// Stored bytes written between two commits while a table is in progress.
+pub const COMMIT_BYTES: u64 = 64 << 20;
 
 /// Options for [`ArchiveWriter::create`].
 #[derive(Debug, Clone)]
@@ -22,38 +46,437 @@ pub struct WriterOptions {
 
 /// Writes one archive. Not finished means not complete.
 pub struct ArchiveWriter {
-    _private: (),
+    path: PathBuf,
+    conn: Connection,
+    meta: ArchiveMeta,
+    /// Table names in catalog order; `None` until the catalog is written.
+    tables: Option<Vec<String>>,
+    /// The next sequence number of each table.
+    next_seq: Vec<u64>,
+    finished: HashSet<TableId>,
+    in_transaction: bool,
+    uncommitted_bytes: u64,
+    part_len: usize,
 }
 
 impl ArchiveWriter {
     /// Creates the archive file at `path` in state `in_progress` and commits
     /// the metadata, so that even a backup killed right away leaves a file
     /// that `bru list` reports as incomplete.
+    ///
+    /// Fails with [`Error::Exists`] if `path` exists and `options.force` is
+    /// not set (the file is left untouched), and with [`Error::Io`] or
+    /// [`Error::DiskFull`] if the file cannot be written. With `force`, a
+    /// stale rollback journal next to `path` is removed and the old file is
+    /// replaced atomically once the new one is valid.
     pub fn create(path: &Path, source: &SourceInfo, options: &WriterOptions) -> Result<Self> {
-        let _ = (path, source, options);
-        todo!()
+        let range = zstd::compression_level_range();
+        if !range.contains(&options.compress_level) {
+            return Err(Error::Misuse {
+                path: path.to_path_buf(),
+                message: format!(
+                    "compression level {} is outside {}..={}",
+                    options.compress_level,
+                    range.start(),
+                    range.end()
+                ),
+            });
+        }
+        if path.symlink_metadata().is_ok() && !options.force {
+            return Err(Error::Exists {
+                path: path.to_path_buf(),
+            });
+        }
+        let io = |doing: &'static str| {
+            move |e: std::io::Error| match e.raw_os_error() {
+                Some(28) => Error::DiskFull {
+                    path: path.to_path_buf(),
+                },
+                _ => Error::Io {
+                    path: path.to_path_buf(),
+                    doing,
+                    message: e.to_string(),
+                },
+            }
+        };
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".bru-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(io("creating"))?
+            .into_temp_path();
+
+        let mut meta = ArchiveMeta {
+            format_version: FORMAT_VERSION,
+            tool_version: options.tool_version.clone(),
+            created_at: String::new(),
+            source: source.clone(),
+            state: ArchiveState::InProgress,
+            compress_level: options.compress_level,
+        };
+        // The temporary file is an implementation detail: errors name the archive.
+        meta.created_at =
+            init_file(&temp, &meta).map_err(|e| sql_error(path, "creating the archive", e))?;
+
+        // A journal left by an earlier, killed writer belongs to the old file;
+        // SQLite would replay it onto the new one.
+        let journal = journal_path(path);
+        match std::fs::remove_file(&journal) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io("removing the old journal of")(e)),
+        }
+        if options.force {
+            temp.persist(path).map_err(|e| io("replacing")(e.error))?;
+        } else {
+            temp.persist_noclobber(path).map_err(|e| {
+                if e.error.kind() == std::io::ErrorKind::AlreadyExists {
+                    Error::Exists {
+                        path: path.to_path_buf(),
+                    }
+                } else {
+                    io("creating")(e.error)
+                }
+            })?;
+        }
+
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| sql_error(path, "opening the new archive", e))?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;",
+        )
+        .map_err(|e| sql_error(path, "setting up the archive", e))?;
+        Ok(ArchiveWriter {
+            path: path.to_path_buf(),
+            conn,
+            meta,
+            tables: None,
+            next_seq: Vec::new(),
+            finished: HashSet::new(),
+            in_transaction: false,
+            uncommitted_bytes: 0,
+            part_len: DEFAULT_PART_LEN,
+        })
+    }
+
+    /// The archive's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Sets the largest part a chunk's stored bytes are split into (default
+    /// 32 MiB, at most 64 MiB, the most a reader accepts). Smaller parts
+    /// exist so tests can exercise splitting without huge chunks.
+    pub fn set_part_len(&mut self, bytes: usize) {
+        self.part_len = bytes.clamp(1, MAX_PART_LEN as usize);
     }
 
     /// Stores the catalog; returns the id of each table, in catalog order.
+    ///
+    /// Fails if a catalog was already written, or on a write error.
     pub fn write_catalog(&mut self, catalog: &Catalog) -> Result<Vec<TableId>> {
-        let _ = catalog;
-        todo!()
+        if self.tables.is_some() {
+            return Err(self.misuse("the catalog was already written".into()));
+        }
+        let json = |v: Result<String, serde_json::Error>| {
+            v.map_err(|e| self.misuse(format!("cannot serialise the catalog: {e}")))
+        };
+        let tables = catalog
+            .tables
+            .iter()
+            .map(|t| json(serde_json::to_string(t)))
+            .collect::<Result<Vec<_>>>()?;
+        let objects = catalog
+            .objects
+            .iter()
+            .map(|o| json(serde_json::to_string(o)))
+            .collect::<Result<Vec<_>>>()?;
+        let crc = catalog_crc32(&tables, &objects);
+
+        self.begin()?;
+        let path = &self.path;
+        let err = |e| sql_error(path, "writing the catalog", e);
+        {
+            let mut insert = self
+                .conn
+                .prepare("INSERT INTO bru_tables (id, name, def) VALUES (?1, ?2, ?3)")
+                .map_err(err)?;
+            for (id, (def, t)) in tables.iter().zip(&catalog.tables).enumerate() {
+                insert
+                    .execute(params![id as i64, t.name.to_string(), def])
+                    .map_err(err)?;
+            }
+            let mut insert = self
+                .conn
+                .prepare("INSERT INTO bru_objects (id, def) VALUES (?1, ?2)")
+                .map_err(err)?;
+            for (id, def) in objects.iter().enumerate() {
+                insert.execute(params![id as i64, def]).map_err(err)?;
+            }
+            self.conn
+                .execute(
+                    "INSERT INTO bru_meta (key, value) VALUES (?1, ?2)",
+                    params![key::CATALOG_CRC32, format!("{crc:08x}")],
+                )
+                .map_err(err)?;
+        }
+        self.commit()?;
+        self.next_seq = vec![0; catalog.tables.len()];
+        self.tables = Some(catalog.tables.iter().map(|t| t.name.to_string()).collect());
+        Ok((0..catalog.tables.len() as TableId).collect())
     }
 
     /// Appends the next chunk of `table`. Chunks are numbered in call order.
+    ///
+    /// Fails if `table` is not in the catalog or already finished, if the
+    /// chunk's CRC does not match its data or its lengths are above the
+    /// format's limits, or on a write error.
     pub fn write_chunk(&mut self, table: TableId, chunk: &EncodedChunk) -> Result<()> {
-        let _ = (table, chunk);
-        todo!()
+        let name = self.open_table(table)?;
+        if crc32fast::hash(&chunk.data) != chunk.crc32 {
+            return Err(self.misuse(format!(
+                "a chunk of table {name} has a CRC that does not match its data"
+            )));
+        }
+        let stored_len = chunk.data.len() as u64;
+        if chunk.raw_len > MAX_RAW_LEN || stored_len > MAX_STORED_LEN {
+            return Err(self.misuse(format!(
+                "a chunk of table {name} is larger than the format allows ({} raw, {stored_len} stored bytes)",
+                chunk.raw_len
+            )));
+        }
+        let seq = self.next_seq[table as usize];
+        let parts = chunk.data.chunks(self.part_len);
+        let path = &self.path;
+        let ints = [
+            to_sql_int(path, "sequence number", seq)?,
+            to_sql_int(path, "row count", chunk.row_count)?,
+            to_sql_int(path, "raw length", chunk.raw_len)?,
+            to_sql_int(path, "stored length", stored_len)?,
+        ];
+
+        self.begin()?;
+        let path = &self.path;
+        let err = |e| sql_error(path, &format!("writing chunk {seq} of table {name}"), e);
+        self.conn
+            .prepare_cached(
+                "INSERT INTO bru_chunks (table_id, seq, row_count, raw_len, stored_len, crc32, parts) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    table,
+                    ints[0],
+                    ints[1],
+                    ints[2],
+                    ints[3],
+                    i64::from(chunk.crc32),
+                    parts.len() as i64
+                ])
+            })
+            .map_err(err)?;
+        let chunk_id = self.conn.last_insert_rowid();
+        let mut insert = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO bru_chunk_parts (chunk_id, part, data) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(err)?;
+        for (i, part) in parts.enumerate() {
+            insert
+                .execute(params![chunk_id, i as i64, part])
+                .map_err(err)?;
+        }
+        drop(insert);
+        self.next_seq[table as usize] += 1;
+        self.uncommitted_bytes += stored_len;
+        if self.uncommitted_bytes >= COMMIT_BYTES {
+            self.commit()?;
+        }
+        Ok(())
     }
 
-    /// Records a table's totals once its last chunk is written.
+    /// Records a table's totals once its last chunk is written, and commits.
+    ///
+    /// Fails if `table` is not in the catalog or already finished, if
+    /// `totals.chunks` differs from the number of chunks written for it, or
+    /// on a write error.
     pub fn finish_table(&mut self, table: TableId, totals: &TableTotals) -> Result<()> {
-        let _ = (table, totals);
-        todo!()
+        let name = self.open_table(table)?;
+        let written = self.next_seq[table as usize];
+        if totals.chunks != written {
+            return Err(self.misuse(format!(
+                "table {name}: totals say {} chunks but {written} were written",
+                totals.chunks
+            )));
+        }
+        let path = &self.path;
+        let ints = [
+            to_sql_int(path, "row count", totals.rows)?,
+            to_sql_int(path, "raw bytes", totals.raw_bytes)?,
+            to_sql_int(path, "stored bytes", totals.stored_bytes)?,
+            to_sql_int(path, "chunk count", totals.chunks)?,
+        ];
+        self.begin()?;
+        let path = &self.path;
+        self.conn
+            .execute(
+                "UPDATE bru_tables SET rows = ?2, raw_bytes = ?3, stored_bytes = ?4, chunks = ?5, \
+                 checksum = ?6 WHERE id = ?1",
+                params![
+                    table,
+                    ints[0],
+                    ints[1],
+                    ints[2],
+                    ints[3],
+                    format!("{:016x}", totals.checksum)
+                ],
+            )
+            .map_err(|e| sql_error(path, &format!("writing the totals of table {name}"), e))?;
+        self.commit()?;
+        self.finished.insert(table);
+        Ok(())
     }
 
     /// Marks the archive complete in the final commit and closes it.
-    pub fn finish(self) -> Result<ArchiveMeta> {
-        todo!()
+    ///
+    /// Fails, leaving the archive incomplete, if the catalog was never
+    /// written, if a table was not finished with
+    /// [`ArchiveWriter::finish_table`], or on a write error.
+    pub fn finish(mut self) -> Result<ArchiveMeta> {
+        let Some(tables) = &self.tables else {
+            return Err(self.misuse("finished before the catalog was written".into()));
+        };
+        if let Some(id) = (0..tables.len() as TableId).find(|id| !self.finished.contains(id)) {
+            let name = tables[id as usize].clone();
+            return Err(self.misuse(format!("table {name} was not finished")));
+        }
+        self.begin()?;
+        let path = &self.path;
+        self.conn
+            .execute(
+                "UPDATE bru_meta SET value = ?2 WHERE key = ?1",
+                params![key::STATE, state_text(ArchiveState::Complete)],
+            )
+            .map_err(|e| sql_error(path, "marking the archive complete", e))?;
+        self.conn
+            .execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(|e| sql_error(path, "marking the archive complete", e))?;
+        self.commit()?;
+        let ArchiveWriter {
+            path,
+            conn,
+            mut meta,
+            ..
+        } = self;
+        conn.close()
+            .map_err(|(_, e)| sql_error(&path, "closing the archive", e))?;
+        meta.state = ArchiveState::Complete;
+        Ok(meta)
     }
+
+    /// The name of `table`, checking it can still take chunks.
+    fn open_table(&self, table: TableId) -> Result<String> {
+        let Some(tables) = &self.tables else {
+            return Err(self.misuse("a chunk was written before the catalog".into()));
+        };
+        let Some(name) = usize::try_from(table).ok().and_then(|i| tables.get(i)) else {
+            return Err(self.misuse(format!("there is no table with id {table}")));
+        };
+        if self.finished.contains(&table) {
+            return Err(self.misuse(format!("table {name} was already finished")));
+        }
+        Ok(name.clone())
+    }
+
+    fn begin(&mut self) -> Result<()> {
+        if !self.in_transaction {
+            self.conn
+                .execute_batch("BEGIN")
+                .map_err(|e| sql_error(&self.path, "starting a transaction", e))?;
+            self.in_transaction = true;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        if self.in_transaction {
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(|e| sql_error(&self.path, "committing", e))?;
+            self.in_transaction = false;
+            self.uncommitted_bytes = 0;
+        }
+        Ok(())
+    }
+
+    fn misuse(&self, message: String) -> Error {
+        Error::Misuse {
+            path: self.path.clone(),
+            message,
+        }
+    }
+}
+
+/// Creates the schema and the metadata in the fresh (empty) file at `temp`,
+/// in one transaction; returns the creation time written.
+fn init_file(temp: &Path, meta: &ArchiveMeta) -> rusqlite::Result<String> {
+    let conn = Connection::open_with_flags(
+        temp,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // The page size must be set before the first table is created.
+    conn.execute_batch(&format!(
+        "PRAGMA page_size = {PAGE_SIZE};
+         PRAGMA journal_mode = DELETE;
+         PRAGMA application_id = {APPLICATION_ID};
+         PRAGMA user_version = {FORMAT_VERSION};"
+    ))?;
+    let created_at: String =
+        conn.query_row("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", [], |r| {
+            r.get(0)
+        })?;
+    conn.execute_batch("BEGIN")?;
+    conn.execute_batch(SCHEMA)?;
+    {
+        let mut insert = conn.prepare("INSERT INTO bru_meta (key, value) VALUES (?1, ?2)")?;
+        let rows: [(&str, String); 8] = [
+            (key::FORMAT_VERSION, meta.format_version.to_string()),
+            (key::TOOL_VERSION, meta.tool_version.clone()),
+            (key::CREATED_AT, created_at.clone()),
+            (key::SOURCE_ENGINE, meta.source.engine.clone()),
+            (key::SOURCE_VERSION, meta.source.version.clone()),
+            (key::SOURCE_DATABASE, meta.source.database.clone()),
+            (key::STATE, state_text(ArchiveState::InProgress).into()),
+            (key::COMPRESS_LEVEL, meta.compress_level.to_string()),
+        ];
+        for (k, v) in rows {
+            insert.execute(params![k, v])?;
+        }
+    }
+    conn.execute_batch("COMMIT")?;
+    conn.close().map_err(|(_, e)| e)?;
+    Ok(created_at)
+}
+
+/// The text stored under `state` in `bru_meta`.
+pub(crate) fn state_text(state: ArchiveState) -> &'static str {
+    match state {
+        ArchiveState::InProgress => "in_progress",
+        ArchiveState::Complete => "complete",
+    }
+}
+
+/// SQLite's rollback journal for the database at `path`.
+pub(crate) fn journal_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-journal");
+    PathBuf::from(name)
 }

@@ -1,0 +1,146 @@
+//! The SQLite side of the container: the fixed identifiers, the table
+//! definitions, the limits both writer and reader enforce, and how SQLite
+//! errors become [`Error`]s.
+//!
+//! Kept in one place so that the writer and the reader cannot drift apart,
+//! and so that FORMAT.md has one file to be checked against.
+
+use std::path::Path;
+
+use rusqlite::ErrorCode;
+
+use crate::error::Error;
+
+/// `PRAGMA application_id` of every bru archive: the ASCII bytes `bru1`.
+/// SQLite stores it big-endian at byte offset 68 of the file.
+pub const APPLICATION_ID: i32 = 0x6272_7531;
+
+/// The SQLite page size of an archive (the largest SQLite allows), which
+/// puts the file size limit at about 281 TB.
+pub const PAGE_SIZE: u32 = 65536;
+
+/// The size of the parts a chunk's stored bytes are split into by default.
+pub const DEFAULT_PART_LEN: usize = 32 << 20;
+
+/// The largest part a reader accepts, so that no stored BLOB comes near
+/// SQLite's 1 GB limit and one row never takes more memory than this.
+pub const MAX_PART_LEN: u64 = 64 << 20;
+
+/// The largest stored (compressed) chunk a reader accepts: the largest body
+/// plus zstd's worst-case expansion, rounded up.
+pub const MAX_STORED_LEN: u64 = crate::codec::MAX_RAW_LEN + (crate::codec::MAX_RAW_LEN >> 7);
+
+/// The metadata keys (FORMAT.md, "bru_meta").
+pub mod key {
+    pub const FORMAT_VERSION: &str = "format_version";
+    pub const TOOL_VERSION: &str = "tool_version";
+    pub const CREATED_AT: &str = "created_at";
+    pub const SOURCE_ENGINE: &str = "source_engine";
+    pub const SOURCE_VERSION: &str = "source_version";
+    pub const SOURCE_DATABASE: &str = "source_database";
+    pub const STATE: &str = "state";
+    pub const COMPRESS_LEVEL: &str = "compress_level";
+    pub const CATALOG_CRC32: &str = "catalog_crc32";
+}
+
+/// The schema of a version 1 archive.
+pub const SCHEMA: &str = "
+CREATE TABLE bru_meta (
+    key   TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE TABLE bru_tables (
+    id           INTEGER PRIMARY KEY,
+    name         TEXT NOT NULL,
+    def          TEXT NOT NULL,
+    rows         INTEGER,
+    raw_bytes    INTEGER,
+    stored_bytes INTEGER,
+    chunks       INTEGER,
+    checksum     TEXT
+);
+CREATE TABLE bru_objects (
+    id  INTEGER PRIMARY KEY,
+    def TEXT NOT NULL
+);
+CREATE TABLE bru_chunks (
+    id         INTEGER PRIMARY KEY,
+    table_id   INTEGER NOT NULL,
+    seq        INTEGER NOT NULL,
+    row_count  INTEGER NOT NULL,
+    raw_len    INTEGER NOT NULL,
+    stored_len INTEGER NOT NULL,
+    crc32      INTEGER NOT NULL,
+    parts      INTEGER NOT NULL,
+    UNIQUE (table_id, seq)
+);
+CREATE TABLE bru_chunk_parts (
+    chunk_id INTEGER NOT NULL,
+    part     INTEGER NOT NULL,
+    data     BLOB NOT NULL,
+    PRIMARY KEY (chunk_id, part)
+);
+";
+
+/// The CRC32 that guards the catalog: over the table count (u64 LE), each
+/// table definition's JSON as a u64 LE length and its bytes, in id order,
+/// then the same for the objects.
+pub fn catalog_crc32<T: AsRef<[u8]>, O: AsRef<[u8]>>(tables: &[T], objects: &[O]) -> u32 {
+    fn list<D: AsRef<[u8]>>(h: &mut crc32fast::Hasher, defs: &[D]) {
+        h.update(&(defs.len() as u64).to_le_bytes());
+        for def in defs {
+            let def = def.as_ref();
+            h.update(&(def.len() as u64).to_le_bytes());
+            h.update(def);
+        }
+    }
+    let mut h = crc32fast::Hasher::new();
+    list(&mut h, tables);
+    list(&mut h, objects);
+    h.finalize()
+}
+
+/// Turns a SQLite error into an [`Error`] naming the archive: a full disk
+/// and I/O failures get their own variants, a file that is not a database
+/// or is corrupt becomes [`Error::NotAnArchive`] or [`Error::Damaged`], and
+/// anything else keeps SQLite's message with `context`.
+pub fn sql_error(path: &Path, context: &str, e: rusqlite::Error) -> Error {
+    let path = path.to_path_buf();
+    match e.sqlite_error_code() {
+        Some(ErrorCode::DiskFull) => Error::DiskFull { path },
+        Some(ErrorCode::SystemIoFailure) => Error::Io {
+            path,
+            doing: "accessing",
+            message: format!("{context}: {e}"),
+        },
+        Some(ErrorCode::NotADatabase) => Error::NotAnArchive {
+            path,
+            reason: format!("SQLite says: {e}"),
+        },
+        Some(ErrorCode::DatabaseCorrupt) => Error::Damaged {
+            path,
+            message: format!("{context}: {e}"),
+        },
+        _ => Error::Sqlite {
+            path,
+            context: context.to_string(),
+            message: e.to_string(),
+        },
+    }
+}
+
+/// Converts a stored INTEGER that must not be negative.
+pub fn non_negative(path: &Path, what: &str, n: i64) -> Result<u64, Error> {
+    u64::try_from(n).map_err(|_| Error::Damaged {
+        path: path.to_path_buf(),
+        message: format!("{what} is negative ({n})"),
+    })
+}
+
+/// Converts a length or count for storage in an INTEGER column.
+pub fn to_sql_int(path: &Path, what: &str, n: u64) -> Result<i64, Error> {
+    i64::try_from(n).map_err(|_| Error::Misuse {
+        path: path.to_path_buf(),
+        message: format!("{what} {n} is too large to store"),
+    })
+}
