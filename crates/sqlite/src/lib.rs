@@ -1,31 +1,24 @@
 //! SQLite as a bru source and target.
+//!
+//! - [`SqliteSource`] reads a database file read-only inside one read
+//!   transaction: the catalog ([`catalog`]) and then each table's rows,
+//!   cell by cell by storage class ([`values`]).
+//! - [`SqliteTarget`] recreates tables (from their own `CREATE` text when
+//!   they came from SQLite, else from the neutral model via [`ddl`]), bulk
+//!   loads the rows, then creates indexes, AUTOINCREMENT values, views and
+//!   triggers.
+//!
+//! The crate depends on `bru-core` only: it never sees the archive.
 
-use std::path::Path;
+pub mod catalog;
+pub mod createsql;
+pub mod ddl;
+pub mod quote;
+mod source;
+pub mod sqltext;
+mod target;
+pub mod types;
+pub mod values;
 
-/// Reads one SQLite database inside a single read transaction (one snapshot).
-pub struct SqliteSource {
-    _private: (),
-}
-
-impl SqliteSource {
-    /// Opens the database at `path` read-only and starts the snapshot.
-    /// Fails with [`bru_core::Error::Connect`] if the file is missing or is
-    /// not a SQLite database.
-    pub fn open(path: &Path) -> bru_core::Result<Self> {
-        let _ = path;
-        todo!()
-    }
-}
-
-/// Writes into a SQLite database (created if missing).
-pub struct SqliteTarget {
-    _private: (),
-}
-
-impl SqliteTarget {
-    /// Opens or creates the database at `path`.
-    pub fn open(path: &Path) -> bru_core::Result<Self> {
-        let _ = path;
-        todo!()
-    }
-}
+pub use source::SqliteSource;
+pub use target::SqliteTarget;

@@ -1,0 +1,502 @@
+//! Reading a SQLite database's catalog into bru's neutral model.
+//!
+//! Columns, keys, indexes and foreign keys come from SQLite's own PRAGMAs
+//! (`table_xinfo`, `index_list`, `index_xinfo`, `foreign_key_list`), which
+//! are the authority on what SQLite enforces. What they leave out (CHECK
+//! constraints, generated expressions, AUTOINCREMENT, DEFERRABLE, constraint
+//! names, WITHOUT ROWID, STRICT) is read from the stored `CREATE` text by
+//! [`crate::createsql`]. Each table also keeps that text verbatim in
+//! `TableDef::native`, so a SQLite → SQLite restore replays it exactly.
+//!
+//! What is read and how it is represented:
+//! - every table in `sqlite_schema` except SQLite's internal `sqlite_*`
+//!   tables (`sqlite_sequence`, `sqlite_stat1`, …; statistics can be rebuilt
+//!   with ANALYZE). `sqlite_sequence` values go into the AUTOINCREMENT
+//!   column's `Identity::last_value`;
+//! - an `INTEGER PRIMARY KEY` column (a rowid alias, which SQLite fills with
+//!   max+1 when no value is given) gets identity kind `by_default`; an
+//!   AUTOINCREMENT column gets kind `autoincrement`;
+//! - generated columns (table_xinfo `hidden` 2 = virtual, 3 = stored) have
+//!   `Column::generated` set; they are read like other columns;
+//! - indexes SQLite creates itself for PRIMARY KEY and UNIQUE constraints
+//!   (`sqlite_autoindex_*`) are not indexes in the model: a UNIQUE one
+//!   becomes a `UniqueConstraint`;
+//! - views and triggers become [`ObjectDef`]s with their `CREATE` text,
+//!   in creation order;
+//! - virtual tables (FTS, R-tree, …) become an `ObjectDef` of kind
+//!   `Other("virtual table")` with their `CREATE VIRTUAL TABLE` text, and
+//!   their shadow tables (`<name>_content`, `_data`, `_idx`, `_docsize`,
+//!   `_config`, `_segments`, `_segdir`, `_stat`, `_node`, `_rowid`,
+//!   `_parent`) are skipped: the module recreates them. Their rows are NOT
+//!   carried; an FTS index over an external content table can be rebuilt
+//!   with its `'rebuild'` command after a restore.
+
+use std::collections::HashMap;
+
+use bru_core::{
+    Catalog, Column, Error, FkAction, ForeignKey, Identity, IdentityKind, IndexDef, NativeDdl,
+    ObjectDef, ObjectKind, PrimaryKey, Result, TableDef, TableName, UniqueConstraint,
+};
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::createsql::{parse_create_index, parse_create_table, TableSql};
+use crate::sqltext::tokenize;
+use crate::types::column_type;
+
+/// Suffixes of the shadow tables of SQLite's bundled virtual table modules
+/// (FTS3/4, FTS5, R-tree).
+const SHADOW_SUFFIXES: [&str; 11] = [
+    "content", "data", "idx", "docsize", "config", "segments", "segdir", "stat", "node", "rowid",
+    "parent",
+];
+
+/// One row of `sqlite_schema`.
+struct SchemaEntry {
+    kind: String,
+    name: String,
+    tbl_name: String,
+    sql: Option<String>,
+}
+
+fn engine_err(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Error {
+    let context = context.into();
+    move |e| Error::engine(context, e)
+}
+
+/// Reads the whole catalog. Fails with [`Error::Engine`] if a PRAGMA or
+/// schema query fails.
+pub fn read_catalog(conn: &Connection) -> Result<Catalog> {
+    let entries = schema_entries(conn)?;
+    let sequences = sqlite_sequence(conn)?;
+    let virtual_tables: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.kind == "table" && e.sql.as_deref().is_some_and(is_virtual_table_sql))
+        .map(|e| e.name.as_str())
+        .collect();
+    let is_shadow = |name: &str| {
+        virtual_tables.iter().any(|vt| {
+            name.get(..vt.len())
+                .is_some_and(|prefix| prefix.eq_ignore_ascii_case(vt))
+                && name
+                    .get(vt.len()..)
+                    .and_then(|rest| rest.strip_prefix('_'))
+                    .is_some_and(|suffix| {
+                        SHADOW_SUFFIXES
+                            .iter()
+                            .any(|s| suffix.eq_ignore_ascii_case(s))
+                    })
+        })
+    };
+
+    let mut catalog = Catalog::default();
+    for e in &entries {
+        let Some(sql) = e.sql.as_deref() else {
+            continue;
+        };
+        match e.kind.as_str() {
+            "table" if is_internal(&e.name) || is_shadow(&e.name) => {}
+            "table" if is_virtual_table_sql(sql) => catalog.objects.push(ObjectDef {
+                kind: ObjectKind::Other("virtual table".into()),
+                name: TableName::bare(&e.name),
+                engine: "sqlite".into(),
+                ddl: sql.to_owned(),
+                table: None,
+            }),
+            "table" => catalog
+                .tables
+                .push(table_def(conn, &e.name, sql, &entries, &sequences)?),
+            "view" => catalog.objects.push(ObjectDef {
+                kind: ObjectKind::View,
+                name: TableName::bare(&e.name),
+                engine: "sqlite".into(),
+                ddl: sql.to_owned(),
+                table: None,
+            }),
+            "trigger" => catalog.objects.push(ObjectDef {
+                kind: ObjectKind::Trigger,
+                name: TableName::bare(&e.name),
+                engine: "sqlite".into(),
+                ddl: sql.to_owned(),
+                table: Some(TableName::bare(&e.tbl_name)),
+            }),
+            _ => {}
+        }
+    }
+    Ok(catalog)
+}
+
+/// SQLite's own tables, which it creates and maintains itself.
+pub fn is_internal(name: &str) -> bool {
+    name.get(..7)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("sqlite_"))
+}
+
+fn is_virtual_table_sql(sql: &str) -> bool {
+    let tokens = tokenize(sql);
+    tokens.len() >= 3
+        && tokens[0].is_word(sql, "CREATE")
+        && tokens[1].is_word(sql, "VIRTUAL")
+        && tokens[2].is_word(sql, "TABLE")
+}
+
+fn schema_entries(conn: &Connection) -> Result<Vec<SchemaEntry>> {
+    let ctx = "reading sqlite_schema";
+    let mut stmt = conn
+        .prepare("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY rowid")
+        .map_err(engine_err(ctx))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(SchemaEntry {
+                kind: r.get(0)?,
+                name: r.get(1)?,
+                tbl_name: r.get(2)?,
+                sql: r.get(3)?,
+            })
+        })
+        .map_err(engine_err(ctx))?;
+    rows.collect::<rusqlite::Result<_>>()
+        .map_err(engine_err(ctx))
+}
+
+/// `sqlite_sequence` as a map from lowercased table name to its last value;
+/// empty if no table uses AUTOINCREMENT.
+fn sqlite_sequence(conn: &Connection) -> Result<HashMap<String, i64>> {
+    let ctx = "reading sqlite_sequence";
+    let exists = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sqlite_sequence'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(engine_err(ctx))?
+        .is_some();
+    if !exists {
+        return Ok(HashMap::new());
+    }
+    let mut stmt = conn
+        .prepare("SELECT name, seq FROM sqlite_sequence")
+        .map_err(engine_err(ctx))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((r.get::<_, String>(0)?.to_lowercase(), r.get::<_, i64>(1)?))
+        })
+        .map_err(engine_err(ctx))?;
+    rows.collect::<rusqlite::Result<_>>()
+        .map_err(engine_err(ctx))
+}
+
+/// One row of `PRAGMA table_xinfo`.
+struct XColumn {
+    name: String,
+    declared: String,
+    notnull: bool,
+    default: Option<String>,
+    pk: i64,
+    hidden: i64,
+}
+
+fn table_columns(conn: &Connection, table: &str) -> Result<Vec<XColumn>> {
+    let ctx = format!("reading the columns of table \"{table}\"");
+    let mut stmt = conn
+        .prepare(
+            "SELECT name, type, \"notnull\", dflt_value, pk, hidden \
+             FROM pragma_table_xinfo(?1) ORDER BY cid",
+        )
+        .map_err(engine_err(&ctx))?;
+    let rows = stmt
+        .query_map([table], |r| {
+            Ok(XColumn {
+                name: r.get(0)?,
+                declared: r.get::<_, Option<String>>(1)?.unwrap_or_default(),
+                notnull: r.get(2)?,
+                default: r.get(3)?,
+                pk: r.get(4)?,
+                hidden: r.get(5)?,
+            })
+        })
+        .map_err(engine_err(&ctx))?;
+    rows.collect::<rusqlite::Result<_>>()
+        .map_err(engine_err(ctx))
+}
+
+fn table_def(
+    conn: &Connection,
+    name: &str,
+    sql: &str,
+    entries: &[SchemaEntry],
+    sequences: &HashMap<String, i64>,
+) -> Result<TableDef> {
+    let parsed = parse_create_table(sql);
+    let xcols = table_columns(conn, name)?;
+    let mut pk: Vec<(i64, String)> = xcols
+        .iter()
+        .filter(|c| c.pk > 0)
+        .map(|c| (c.pk, c.name.clone()))
+        .collect();
+    pk.sort();
+    let pk_columns: Vec<String> = pk.into_iter().map(|(_, n)| n).collect();
+    let rowid_alias = (!parsed.without_rowid && pk_columns.len() == 1)
+        .then(|| xcols.iter().find(|c| c.name == pk_columns[0]))
+        .flatten()
+        .filter(|c| {
+            c.declared.eq_ignore_ascii_case("INTEGER")
+                && !parsed.column(&c.name).is_some_and(|p| p.primary_key_desc)
+        })
+        .map(|c| c.name.clone());
+
+    let columns = xcols
+        .iter()
+        .filter(|c| c.hidden != 1)
+        .map(|c| {
+            let clauses = parsed.column(&c.name);
+            let is_alias = rowid_alias.as_deref() == Some(c.name.as_str());
+            let identity = if clauses.is_some_and(|p| p.autoincrement) {
+                Some(Identity {
+                    kind: IdentityKind::Autoincrement,
+                    start: None,
+                    increment: None,
+                    last_value: sequences.get(&name.to_lowercase()).copied(),
+                })
+            } else if is_alias {
+                Some(Identity {
+                    kind: IdentityKind::ByDefault,
+                    start: None,
+                    increment: None,
+                    last_value: None,
+                })
+            } else {
+                None
+            };
+            let generated = if c.hidden == 2 || c.hidden == 3 {
+                Some(
+                    clauses
+                        .and_then(|p| p.generated.clone())
+                        .unwrap_or(bru_core::Generated {
+                            expr: String::new(),
+                            stored: c.hidden == 3,
+                        }),
+                )
+            } else {
+                None
+            };
+            let in_pk_without_rowid = parsed.without_rowid && c.pk > 0;
+            Column {
+                name: c.name.clone(),
+                ty: column_type(&c.declared),
+                native_type: c.declared.clone(),
+                nullable: !c.notnull && !is_alias && !in_pk_without_rowid,
+                default: c.default.clone(),
+                identity,
+                generated,
+            }
+        })
+        .collect();
+
+    let (uniques, indexes) = indexes(conn, name, &parsed, entries)?;
+    let mut properties = std::collections::BTreeMap::new();
+    if parsed.without_rowid {
+        properties.insert("sqlite.without_rowid".to_owned(), "true".to_owned());
+    }
+    if parsed.strict {
+        properties.insert("sqlite.strict".to_owned(), "true".to_owned());
+    }
+    Ok(TableDef {
+        name: TableName::bare(name),
+        columns,
+        primary_key: (!pk_columns.is_empty()).then(|| PrimaryKey {
+            name: parsed.primary_key_name.clone(),
+            columns: pk_columns,
+        }),
+        uniques,
+        indexes,
+        foreign_keys: foreign_keys(conn, name, &parsed)?,
+        checks: parsed.checks.clone(),
+        native: Some(NativeDdl {
+            engine: "sqlite".into(),
+            create: sql.to_owned(),
+        }),
+        properties,
+        estimated_rows: None,
+    })
+}
+
+/// The table's UNIQUE constraints (from SQLite's auto-indexes) and its
+/// explicitly created indexes, the latter in creation order.
+fn indexes(
+    conn: &Connection,
+    table: &str,
+    parsed: &TableSql,
+    entries: &[SchemaEntry],
+) -> Result<(Vec<UniqueConstraint>, Vec<IndexDef>)> {
+    let ctx = format!("reading the indexes of table \"{table}\"");
+    let list: Vec<(String, bool, String, bool)> = {
+        let mut stmt = conn
+            .prepare("SELECT name, \"unique\", origin, partial FROM pragma_index_list(?1)")
+            .map_err(engine_err(&ctx))?;
+        let rows = stmt
+            .query_map([table], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .map_err(engine_err(&ctx))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(engine_err(&ctx))?
+    };
+    let mut key_stmt = conn
+        .prepare("SELECT cid, name FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno")
+        .map_err(engine_err(&ctx))?;
+    let mut uniques = Vec::new();
+    let mut indexes = Vec::new();
+    for (index_name, unique, origin, _partial) in list {
+        let keys: Vec<(i64, Option<String>)> = key_stmt
+            .query_map([&index_name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(engine_err(&ctx))?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(engine_err(&ctx))?;
+        match origin.as_str() {
+            "pk" => {}
+            "u" => {
+                let columns: Vec<String> = keys.into_iter().filter_map(|(_, n)| n).collect();
+                let name = parsed
+                    .unique_names
+                    .iter()
+                    .find(|(cols, _)| same_names(cols, &columns))
+                    .map(|(_, n)| n.clone());
+                // Auto-indexes are numbered in declaration order.
+                let number = index_name
+                    .rsplit('_')
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok());
+                uniques.push((number, UniqueConstraint { name, columns }));
+            }
+            _ => {
+                let position = entries
+                    .iter()
+                    .position(|e| e.kind == "index" && e.name == index_name);
+                let sql = position.and_then(|p| entries[p].sql.clone());
+                let parsed_index = sql.as_deref().map(parse_create_index).unwrap_or_default();
+                let columns = keys
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (_, n))| match n {
+                        Some(n) => n,
+                        None => parsed_index.entries.get(i).cloned().unwrap_or_default(),
+                    })
+                    .collect();
+                indexes.push((
+                    position,
+                    IndexDef {
+                        name: index_name,
+                        columns,
+                        unique,
+                        predicate: parsed_index.predicate,
+                        method: None,
+                        native_ddl: sql,
+                    },
+                ));
+            }
+        }
+    }
+    indexes.sort_by_key(|(p, _)| *p);
+    uniques.sort_by_key(|(n, _)| *n);
+    Ok((
+        uniques.into_iter().map(|(_, u)| u).collect(),
+        indexes.into_iter().map(|(_, i)| i).collect(),
+    ))
+}
+
+fn same_names(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
+fn fk_action(s: &str) -> FkAction {
+    match s.to_ascii_uppercase().as_str() {
+        "RESTRICT" => FkAction::Restrict,
+        "CASCADE" => FkAction::Cascade,
+        "SET NULL" => FkAction::SetNull,
+        "SET DEFAULT" => FkAction::SetDefault,
+        _ => FkAction::NoAction,
+    }
+}
+
+fn foreign_keys(conn: &Connection, table: &str, parsed: &TableSql) -> Result<Vec<ForeignKey>> {
+    let ctx = format!("reading the foreign keys of table \"{table}\"");
+    type FkRow = (i64, String, String, Option<String>, String, String);
+    let rows: Vec<FkRow> = {
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, \"table\", \"from\", \"to\", on_update, on_delete \
+                 FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
+            )
+            .map_err(engine_err(&ctx))?;
+        let rows = stmt
+            .query_map([table], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .map_err(engine_err(&ctx))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(engine_err(&ctx))?
+    };
+    let mut groups: Vec<Vec<FkRow>> = Vec::new();
+    for row in rows {
+        match groups.last_mut() {
+            Some(g) if g[0].0 == row.0 => g.push(row),
+            _ => groups.push(vec![row]),
+        }
+    }
+    let mut used = vec![false; parsed.foreign_keys.len()];
+    let mut fks = Vec::new();
+    for group in groups {
+        let (_, ref_table, _, _, on_update, on_delete) = group[0].clone();
+        let columns: Vec<String> = group.iter().map(|r| r.2.clone()).collect();
+        let mut ref_columns: Vec<String> = group.iter().filter_map(|r| r.3.clone()).collect();
+        if ref_columns.len() != columns.len() {
+            // `REFERENCES parent` without columns means the parent's key.
+            ref_columns = primary_key_of(conn, &ref_table)?;
+        }
+        let matched = parsed.foreign_keys.iter().enumerate().position(|(i, f)| {
+            !used[i]
+                && same_names(&f.columns, &columns)
+                && f.ref_table.eq_ignore_ascii_case(&ref_table)
+        });
+        if let Some(i) = matched {
+            used[i] = true;
+        }
+        let clause = matched.map(|i| &parsed.foreign_keys[i]);
+        fks.push((
+            matched.unwrap_or(usize::MAX),
+            ForeignKey {
+                name: clause.and_then(|c| c.name.clone()),
+                columns,
+                ref_table: TableName::bare(&ref_table),
+                ref_columns,
+                on_delete: fk_action(&on_delete),
+                on_update: fk_action(&on_update),
+                deferrable: clause.is_some_and(|c| c.deferrable),
+                initially_deferred: clause.is_some_and(|c| c.initially_deferred),
+            },
+        ));
+    }
+    // Declaration order, as written in CREATE TABLE.
+    fks.sort_by_key(|(i, _)| *i);
+    Ok(fks.into_iter().map(|(_, f)| f).collect())
+}
+
+fn primary_key_of(conn: &Connection, table: &str) -> Result<Vec<String>> {
+    let ctx = format!("reading the primary key of table \"{table}\"");
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")
+        .map_err(engine_err(&ctx))?;
+    let rows = stmt
+        .query_map([table], |r| r.get(0))
+        .map_err(engine_err(&ctx))?;
+    rows.collect::<rusqlite::Result<_>>()
+        .map_err(engine_err(ctx))
+}

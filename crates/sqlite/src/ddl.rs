@@ -1,0 +1,184 @@
+//! Generating SQLite DDL from the neutral model, for tables that come from
+//! another engine (a SQLite table is recreated from its own `CREATE` text).
+//!
+//! What the generated table keeps and leaves out, and why:
+//! - column types per [`crate::types::declared_type`], chosen so SQLite's
+//!   affinity cannot alter the values; NOT NULL is kept;
+//! - a single integer primary key column is declared `INTEGER` so it becomes
+//!   the rowid (SQLite's identity: new rows get max+1);
+//! - PRIMARY KEY, UNIQUE and FOREIGN KEY constraints are kept (they are
+//!   column lists, the same in every dialect);
+//! - defaults, CHECK constraints and generation expressions are written in
+//!   the source engine's SQL, which SQLite may not understand: they are left
+//!   out, and generated columns become ordinary columns holding the source's
+//!   computed values;
+//! - indexes on plain columns are kept; expression and partial indexes
+//!   (again in the source's SQL) are left out.
+
+use bru_core::{ColumnType, IndexDef, TableDef};
+
+use crate::quote::{ident, ident_list};
+use crate::types::declared_type;
+
+/// The `CREATE TABLE` statement for `table`.
+pub fn create_table(table: &TableDef) -> String {
+    let single_int_pk = table
+        .primary_key
+        .as_ref()
+        .and_then(|pk| match &pk.columns[..] {
+            [only] => table
+                .columns
+                .iter()
+                .find(|c| &c.name == only)
+                .filter(|c| {
+                    matches!(
+                        c.ty,
+                        ColumnType::Int16 | ColumnType::Int32 | ColumnType::Int64
+                    )
+                })
+                .map(|c| c.name.as_str()),
+            _ => None,
+        });
+    let mut parts: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| {
+            let ty = if Some(c.name.as_str()) == single_int_pk {
+                "INTEGER".to_owned()
+            } else {
+                declared_type(&c.ty)
+            };
+            let not_null = if c.nullable { "" } else { " NOT NULL" };
+            format!("{} {ty}{not_null}", ident(&c.name))
+        })
+        .collect();
+    if let Some(pk) = &table.primary_key {
+        parts.push(format!("PRIMARY KEY ({})", ident_list(&pk.columns)));
+    }
+    for u in &table.uniques {
+        parts.push(format!("UNIQUE ({})", ident_list(&u.columns)));
+    }
+    for fk in &table.foreign_keys {
+        let mut clause = format!(
+            "FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {} ON UPDATE {}",
+            ident_list(&fk.columns),
+            ident(&fk.ref_table.name),
+            ident_list(&fk.ref_columns),
+            fk.on_delete.sql(),
+            fk.on_update.sql()
+        );
+        if fk.deferrable {
+            clause.push_str(" DEFERRABLE");
+            if fk.initially_deferred {
+                clause.push_str(" INITIALLY DEFERRED");
+            }
+        }
+        parts.push(clause);
+    }
+    format!(
+        "CREATE TABLE {} (\n  {}\n)",
+        ident(&table.name.name),
+        parts.join(",\n  ")
+    )
+}
+
+/// The `CREATE INDEX` statement for `index` on `table`, or `None` when the
+/// index uses expressions or a predicate in another engine's SQL.
+pub fn create_index(table: &TableDef, index: &IndexDef) -> Option<String> {
+    let plain = !index.columns.is_empty()
+        && index.predicate.is_none()
+        && index
+            .columns
+            .iter()
+            .all(|c| table.column_index(c).is_some());
+    plain.then(|| {
+        format!(
+            "CREATE {}INDEX {} ON {} ({})",
+            if index.unique { "UNIQUE " } else { "" },
+            ident(&index.name),
+            ident(&table.name.name),
+            ident_list(&index.columns)
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bru_core::{Column, FkAction, ForeignKey, PrimaryKey, TableName};
+
+    fn col(name: &str, ty: ColumnType, nullable: bool) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            native_type: String::new(),
+            nullable,
+            default: None,
+            identity: None,
+            generated: None,
+        }
+    }
+
+    #[test]
+    fn generates_keys_and_text_affinity_decimals() {
+        let table = TableDef {
+            name: TableName::new(Some("public"), "order"),
+            columns: vec![
+                col("id", ColumnType::Int64, false),
+                col(
+                    "amount",
+                    ColumnType::Decimal {
+                        precision: Some(12),
+                        scale: Some(2),
+                    },
+                    true,
+                ),
+                col("site", ColumnType::Int32, true),
+            ],
+            primary_key: Some(PrimaryKey {
+                name: None,
+                columns: vec!["id".into()],
+            }),
+            uniques: vec![],
+            indexes: vec![],
+            foreign_keys: vec![ForeignKey {
+                name: None,
+                columns: vec!["site".into()],
+                ref_table: TableName::new(Some("public"), "sites"),
+                ref_columns: vec!["id".into()],
+                on_delete: FkAction::Cascade,
+                on_update: FkAction::NoAction,
+                deferrable: true,
+                initially_deferred: true,
+            }],
+            checks: vec![],
+            native: None,
+            properties: Default::default(),
+            estimated_rows: None,
+        };
+        let sql = create_table(&table);
+        assert_eq!(
+            sql,
+            "CREATE TABLE \"order\" (\n  \"id\" INTEGER NOT NULL,\n  \"amount\" DECIMAL_TEXT(12,2),\n  \
+             \"site\" INTEGER,\n  PRIMARY KEY (\"id\"),\n  FOREIGN KEY (\"site\") REFERENCES \"sites\" (\"id\") \
+             ON DELETE CASCADE ON UPDATE NO ACTION DEFERRABLE INITIALLY DEFERRED\n)"
+        );
+        let expr_index = IndexDef {
+            name: "ix".into(),
+            columns: vec!["lower(name)".into()],
+            unique: false,
+            predicate: None,
+            method: None,
+            native_ddl: None,
+        };
+        assert_eq!(create_index(&table, &expr_index), None);
+        let plain = IndexDef {
+            columns: vec!["site".into()],
+            ..expr_index
+        };
+        assert_eq!(
+            create_index(&table, &plain).as_deref(),
+            Some("CREATE INDEX \"ix\" ON \"order\" (\"site\")")
+        );
+    }
+}
