@@ -72,7 +72,16 @@ impl ArchiveReader {
     /// `bru list` can show it); see [`ArchiveReader::require_complete`].
     pub fn open(path: &Path) -> Result<Self> {
         check_header(path)?;
-        let conn = open_connection(path)?;
+        // SQLite may refuse a truncated file outright; the length check then
+        // says why. A file with a hot journal is checked only once SQLite has
+        // rolled it back, since until then its header may be ahead of it.
+        let conn = match open_connection(path) {
+            Ok(conn) => conn,
+            Err(e) => {
+                check_length(path)?;
+                return Err(e);
+            }
+        };
         check_length(path)?;
         let damaged = |message: String| Error::Damaged {
             path: path.to_path_buf(),

@@ -358,6 +358,12 @@ impl ArchiveWriter {
             let name = tables[id as usize].clone();
             return Err(self.misuse(format!("table {name} was not finished")));
         }
+        // Everything before was committed by finish_table. FULL makes this
+        // last commit flush the whole file before `complete` is on disk.
+        self.commit()?;
+        self.conn
+            .execute_batch("PRAGMA synchronous = FULL;")
+            .map_err(|e| sql_error(&self.path, "marking the archive complete", e))?;
         self.begin()?;
         let path = &self.path;
         self.conn
@@ -365,9 +371,6 @@ impl ArchiveWriter {
                 "UPDATE bru_meta SET value = ?2 WHERE key = ?1",
                 params![key::STATE, state_text(ArchiveState::Complete)],
             )
-            .map_err(|e| sql_error(path, "marking the archive complete", e))?;
-        self.conn
-            .execute_batch("PRAGMA synchronous = FULL;")
             .map_err(|e| sql_error(path, "marking the archive complete", e))?;
         self.commit()?;
         let ArchiveWriter {
