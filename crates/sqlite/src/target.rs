@@ -332,6 +332,7 @@ impl Target for SqliteTarget {
             // affinities; text from another engine has not.
             check_text: table.native.as_ref().is_none_or(|n| n.engine != "sqlite"),
             rows: 0,
+            finished: false,
         }))
     }
 
@@ -451,6 +452,19 @@ struct SqliteLoader<'a> {
     affinities: Vec<Affinity>,
     check_text: bool,
     rows: u64,
+    /// Set by `finish`; a loader dropped without it rolls its rows back, so
+    /// a failed table never leaves half its rows behind.
+    finished: bool,
+}
+
+impl Drop for SqliteLoader<'_> {
+    fn drop(&mut self) {
+        if !self.finished && !self.conn.is_autocommit() {
+            // Nothing to report to: the error that stopped the load is
+            // already on its way to the caller.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
 }
 
 impl SqliteLoader<'_> {
@@ -507,15 +521,13 @@ impl TableLoader for SqliteLoader<'_> {
         Ok(())
     }
 
-    fn finish(self: Box<Self>) -> Result<u64> {
-        let rows = self.rows;
-        let conn = self.conn;
-        let table = self.table.clone();
-        drop(self.stmt);
-        if !conn.is_autocommit() {
-            conn.execute_batch("COMMIT")
-                .map_err(|e| Error::engine(format!("committing table \"{table}\""), e))?;
+    fn finish(mut self: Box<Self>) -> Result<u64> {
+        self.finished = true;
+        if !self.conn.is_autocommit() {
+            self.conn
+                .execute_batch("COMMIT")
+                .map_err(|e| Error::engine(format!("committing table \"{}\"", self.table), e))?;
         }
-        Ok(rows)
+        Ok(self.rows)
     }
 }

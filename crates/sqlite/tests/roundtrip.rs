@@ -142,7 +142,10 @@ fn every_edge_case_round_trips_exactly() {
         max_bytes: 1 << 20,
     };
     let restored = restore(&src, &dst, limits).unwrap();
-    assert!(restored.outcomes.iter().all(|o| *o == ObjectOutcome::Created));
+    assert!(restored
+        .outcomes
+        .iter()
+        .all(|o| *o == ObjectOutcome::Created));
     let loaded: u64 = restored.rows.iter().sum();
     // parent 3, child 4, vals 8, pairs 4, strict_t 5, weird 2, no_pk 2.
     assert_eq!(loaded, 28);
@@ -169,7 +172,9 @@ fn every_edge_case_round_trips_exactly() {
         .collect();
     assert_eq!(names, ["one!!", "two!!", "ten!"]);
     // The restored file is an ordinary, healthy database.
-    let mode: String = b.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = b
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "delete");
     // integrity_check also reports the row that breaks a CHECK, in both.
     let integrity = |c: &Connection| -> Vec<String> {
@@ -183,8 +188,10 @@ fn every_edge_case_round_trips_exactly() {
     assert_eq!(integrity(&b), ["CHECK constraint failed in child"]);
     assert_eq!(integrity(&a), integrity(&b));
     let fk_violations = |c: &Connection| -> i64 {
-        c.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
-            .unwrap()
+        c.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
     };
     assert_eq!(fk_violations(&a), fk_violations(&b));
     // AUTOINCREMENT continues after the deleted row's id, as in the source.
@@ -222,8 +229,16 @@ fn negative_zero_is_kept_where_sqlite_keeps_it() {
         bru_core::Value::Float64(f) => f.to_bits(),
         other => panic!("not a real: {other:?}"),
     };
-    assert_eq!(bits(&third_row[0]), (-0.0f64).to_bits(), "untyped column keeps -0.0");
-    assert_eq!(bits(&third_row[1]), 0.0f64.to_bits(), "REAL column holds +0.0");
+    assert_eq!(
+        bits(&third_row[0]),
+        (-0.0f64).to_bits(),
+        "untyped column keeps -0.0"
+    );
+    assert_eq!(
+        bits(&third_row[1]),
+        0.0f64.to_bits(),
+        "REAL column holds +0.0"
+    );
 }
 
 #[test]
@@ -249,7 +264,15 @@ fn catalog_describes_keys_constraints_and_objects() {
         .collect();
     assert_eq!(
         names,
-        ["parent", "child", "vals", "pairs", "strict_t", "we\"ird name", "no_pk"],
+        [
+            "parent",
+            "child",
+            "vals",
+            "pairs",
+            "strict_t",
+            "we\"ird name",
+            "no_pk"
+        ],
         "no sqlite_sequence, no FTS shadow tables"
     );
     let table = |n: &str| catalog.tables.iter().find(|t| t.name.name == n).unwrap();
@@ -300,7 +323,10 @@ fn catalog_describes_keys_constraints_and_objects() {
     assert_eq!(fk.columns, ["parent_id"]);
     assert_eq!(fk.ref_table, TableName::bare("parent"));
     assert_eq!(fk.ref_columns, ["id"]);
-    assert_eq!((fk.on_delete, fk.on_update), (FkAction::Cascade, FkAction::SetNull));
+    assert_eq!(
+        (fk.on_delete, fk.on_update),
+        (FkAction::Cascade, FkAction::SetNull)
+    );
     assert!(fk.deferrable && fk.initially_deferred);
     assert_eq!(child.indexes.len(), 2);
     let partial = &child.indexes[0];
@@ -327,7 +353,10 @@ fn catalog_describes_keys_constraints_and_objects() {
     assert!(!pairs.columns[0].nullable);
     let strict = table("strict_t");
     assert_eq!(strict.property("sqlite.strict"), Some("true"));
-    assert_eq!(strict.columns[1].ty, ColumnType::Native { name: "ANY".into() });
+    assert_eq!(
+        strict.columns[1].ty,
+        ColumnType::Native { name: "ANY".into() }
+    );
     let weird = table("we\"ird name");
     assert_eq!(weird.uniques[0].name.as_deref(), Some("u_sel"));
     assert_eq!(weird.uniques[0].columns, ["select", "a b"]);

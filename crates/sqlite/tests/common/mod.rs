@@ -87,8 +87,11 @@ pub fn dump_table(conn: &Connection, table: &str) -> Vec<Vec<String>> {
                 .unwrap()
                 .map(|n| format!("\"{}\"", n.unwrap()))
                 .collect();
-            conn.prepare(&format!("SELECT * FROM {quoted} ORDER BY {}", pk.join(", ")))
-                .unwrap()
+            conn.prepare(&format!(
+                "SELECT * FROM {quoted} ORDER BY {}",
+                pk.join(", ")
+            ))
+            .unwrap()
         }
     };
     let n = stmt.column_count();
