@@ -48,6 +48,21 @@ pub struct SqliteTarget {
     conn: Connection,
     /// The journal mode to put back in `finish` (`delete` or `wal`).
     journal_mode: String,
+    finished: bool,
+}
+
+impl Drop for SqliteTarget {
+    /// A restore abandoned before `finish` rolls back its open transaction
+    /// and still leaves the file in its original journal mode (a WAL
+    /// database must not silently become a rollback-journal one).
+    fn drop(&mut self) {
+        if !self.finished {
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            let _ = self.restore_settings();
+        }
+    }
 }
 
 impl SqliteTarget {
@@ -91,7 +106,11 @@ impl SqliteTarget {
         };
         conn.execute_batch(FAST_LOAD)
             .map_err(|e| connect(format!("setting up for the load: {e}")))?;
-        Ok(SqliteTarget { conn, journal_mode })
+        Ok(SqliteTarget {
+            conn,
+            journal_mode,
+            finished: false,
+        })
     }
 
     fn begin(&self, context: &str) -> Result<()> {
@@ -166,6 +185,23 @@ impl SqliteTarget {
             .map_err(|e| Error::engine(ctx, e))?;
         rows.collect::<rusqlite::Result<_>>()
             .map_err(|e| Error::engine(ctx, e))
+    }
+
+    /// Puts the file back to an ordinary state (see the module docs).
+    fn restore_settings(&self) -> rusqlite::Result<()> {
+        self.conn.execute_batch(&format!(
+            "PRAGMA ignore_check_constraints = OFF;
+             PRAGMA locking_mode = NORMAL;
+             PRAGMA journal_mode = {};
+             PRAGMA synchronous = FULL;",
+            self.journal_mode
+        ))?;
+        // Leaving exclusive locking mode takes effect at the next access.
+        self.conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|_| ())
     }
 
     fn exec(&self, sql: &str, context: impl FnOnce() -> String) -> Result<()> {
@@ -284,9 +320,15 @@ impl Target for SqliteTarget {
             ));
         }
         let strict = self.table_is_strict(name)?;
+        // Text from a SQLite source already went through its column's
+        // affinity and cannot change again under the same one; text from
+        // another engine, or headed for a different affinity, might.
+        let sqlite_origin = table.native.as_ref().filter(|n| n.engine == "sqlite");
+        let source_strict = table.property("sqlite.strict") == Some("true");
         let mut positions = Vec::new();
         let mut columns = Vec::new();
         let mut affinities = Vec::new();
+        let mut check_text = Vec::new();
         for (pos, col) in table.columns.iter().enumerate() {
             let Some((tname, declared, hidden)) = present
                 .iter()
@@ -301,9 +343,14 @@ impl Target for SqliteTarget {
             if *hidden != 0 {
                 continue;
             }
+            let target_affinity = affinity(declared, strict);
             positions.push(pos);
             columns.push(tname.clone());
-            affinities.push(affinity(declared, strict));
+            affinities.push(target_affinity);
+            check_text.push(
+                sqlite_origin.is_none()
+                    || affinity(&col.native_type, source_strict) != target_affinity,
+            );
         }
         let sql = if columns.is_empty() {
             format!("INSERT INTO {} DEFAULT VALUES", ident(name))
@@ -328,9 +375,7 @@ impl Target for SqliteTarget {
             positions,
             columns,
             affinities,
-            // Text from a SQLite source already went through these
-            // affinities; text from another engine has not.
-            check_text: table.native.as_ref().is_none_or(|n| n.engine != "sqlite"),
+            check_text,
             rows: 0,
             finished: false,
         }))
@@ -418,23 +463,8 @@ impl Target for SqliteTarget {
     fn finish(&mut self) -> Result<()> {
         let ctx = "finishing the restore";
         self.commit(ctx)?;
-        let normal = format!(
-            "PRAGMA ignore_check_constraints = OFF;
-             PRAGMA foreign_keys = ON;
-             PRAGMA locking_mode = NORMAL;
-             PRAGMA journal_mode = {};
-             PRAGMA synchronous = FULL;",
-            self.journal_mode
-        );
-        self.conn
-            .execute_batch(&normal)
-            .map_err(|e| Error::engine(ctx, e))?;
-        // Leaving exclusive locking mode takes effect at the next access.
-        self.conn
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
-                r.get::<_, i64>(0)
-            })
-            .map_err(|e| Error::engine(ctx, e))?;
+        self.restore_settings().map_err(|e| Error::engine(ctx, e))?;
+        self.finished = true;
         Ok(())
     }
 }
@@ -450,7 +480,8 @@ struct SqliteLoader<'a> {
     /// The target column names, parallel to `positions`.
     columns: Vec<String>,
     affinities: Vec<Affinity>,
-    check_text: bool,
+    /// Whether text bound to each parameter needs the numeric-text check.
+    check_text: Vec<bool>,
     rows: u64,
     /// Set by `finish`; a loader dropped without it rolls its rows back, so
     /// a failed table never leaves half its rows behind.
@@ -499,7 +530,8 @@ impl TableLoader for SqliteLoader<'_> {
                     ToSqlOutput::Owned(v) => ValueRef::from(v),
                     _ => ValueRef::Null,
                 };
-                if let Some(reason) = affinity_change(self.affinities[k], &view, self.check_text) {
+                if let Some(reason) = affinity_change(self.affinities[k], &view, self.check_text[k])
+                {
                     return Err(self.value_error(k, value, reason));
                 }
                 self.stmt

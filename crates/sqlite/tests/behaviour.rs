@@ -545,3 +545,69 @@ fn objects_from_other_engines_are_skipped_with_the_reason() {
         .unwrap_err();
     assert!(err.to_string().contains("creating view \"o\""), "{err}");
 }
+
+#[test]
+fn a_wal_target_stays_wal_whether_or_not_the_restore_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal.sqlite");
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA journal_mode = WAL; CREATE TABLE t (x);")
+        .unwrap();
+    let table = foreign_table("u", vec![column("id", ColumnType::Int64)]);
+    {
+        let mut target = SqliteTarget::open(&path).unwrap();
+        target.create_table(&table).unwrap();
+        let mut loader = target.load(&table).unwrap();
+        loader
+            .write_batch(&RowBatch::from_values(1, vec![Value::Int64(1)]))
+            .unwrap();
+        // Dropped mid-load, without finish.
+    }
+    let conn = Connection::open(&path).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let rows: i64 = conn
+        .query_row("SELECT count(*) FROM u", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0, "the unfinished load was rolled back");
+    drop(conn);
+    let mut target = SqliteTarget::open(&path).unwrap();
+    target.finish().unwrap();
+    drop(target);
+    let mode: String = Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+/// SQLite text that would be converted because the existing target column
+/// has another affinity than the source column is refused too.
+#[test]
+fn sqlite_text_into_a_column_of_another_affinity_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = dir.path().join("s.sqlite");
+    let dst = dir.path().join("d.sqlite");
+    Connection::open(&src)
+        .unwrap()
+        .execute_batch("CREATE TABLE codes (c TEXT); INSERT INTO codes VALUES ('007');")
+        .unwrap();
+    Connection::open(&dst)
+        .unwrap()
+        .execute_batch("CREATE TABLE codes (c NUMERIC);")
+        .unwrap();
+    let mut source = SqliteSource::open(&src).unwrap();
+    let table = source.catalog().unwrap().tables.remove(0);
+    let mut target = SqliteTarget::open(&dst).unwrap();
+    target.check_table(&table).unwrap();
+    let mut loader = target.load(&table).unwrap();
+    let err = source
+        .read_table(&table, BatchLimits::default(), &mut |b| {
+            loader.write_batch(&b)
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("table codes, column c"), "{err}");
+}
