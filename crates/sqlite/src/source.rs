@@ -9,6 +9,11 @@
 //!
 //! Rows are read in rowid order (primary key order for WITHOUT ROWID
 //! tables), so two backups of the same data produce the same chunks.
+//!
+//! A rowid is data only when a column holds it (`INTEGER PRIMARY KEY`),
+//! and then it is read like any column. Tables without such a column are
+//! restored in rowid order but get new, dense rowids, as SQLite's own VACUUM
+//! may also give them.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

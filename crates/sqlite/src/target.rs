@@ -11,6 +11,10 @@
 //! ordinary state: its original journal mode (DELETE for a new file),
 //! `synchronous=FULL`, normal locking.
 //!
+//! Foreign keys are not checked at the end either: rows that broke them in
+//! the source are restored as they were (`PRAGMA foreign_key_check` lists
+//! them).
+//!
 //! Each table loads in one transaction through one prepared INSERT, with
 //! values bound by position. Indexes are created after the rows, and
 //! triggers after everything, so they never fire on restored rows.
