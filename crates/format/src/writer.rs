@@ -103,9 +103,13 @@ impl ArchiveWriter {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let temp = tempfile::Builder::new()
-            .prefix(".bru-")
-            .suffix(".tmp")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".bru-").suffix(".tmp");
+        // Like any file a tool creates: 0666 less the umask, rather than
+        // tempfile's private 0600, which would surprise whoever restores.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder
             .tempfile_in(dir)
             .map_err(io("creating"))?
             .into_temp_path();
