@@ -35,19 +35,19 @@ pub enum Error {
     },
 
     /// A chunk could not be read or decoded.
-    #[error("{}: table {table}, chunk {chunk}: {source}; the archive is damaged", archive.display())]
+    #[error("archive {} is damaged: table {table}, chunk {chunk}: {source}", archive.display())]
     Chunk {
         archive: PathBuf,
         table: String,
         /// Position of the chunk within its table, from 0.
         chunk: u64,
         #[source]
-        source: bru_format::Error,
+        source: Box<bru_format::Error>,
     },
 
     /// A chunk is missing from the sequence of a table's chunks (or appears
     /// out of order).
-    #[error("{}: table {table}: chunk {expected} is missing (found chunk {found} in its place); the archive is damaged", archive.display())]
+    #[error("archive {} is damaged: table {table}: chunk {expected} is missing (found chunk {found} in its place)", archive.display())]
     MissingChunk {
         archive: PathBuf,
         table: String,
@@ -58,7 +58,7 @@ pub enum Error {
     /// What was read back differs from what the archive recorded (row count,
     /// chunk count, sizes or the content checksum). The data is not to be
     /// trusted, so the operation stops rather than carry on silently.
-    #[error("{}: table {table}: {what} is {actual}, but the archive records {expected}; the archive is damaged (run `bru verify` on it)", archive.display())]
+    #[error("archive {} is damaged: table {table}: {what} read back is {actual}, but the archive records {expected}", archive.display())]
     Mismatch {
         archive: PathBuf,
         table: String,
@@ -85,7 +85,7 @@ pub enum Error {
     },
 
     /// A complete archive without the totals of one of its tables.
-    #[error("{}: table {table} has no recorded totals although the archive is marked complete; the archive is damaged", archive.display())]
+    #[error("archive {} is damaged: table {table} has no recorded totals although the archive is marked complete", archive.display())]
     MissingTotals { archive: PathBuf, table: String },
 
     /// The worker thread pool could not be started.
@@ -98,10 +98,16 @@ pub enum Error {
 }
 
 impl Error {
-    /// Adds the table being worked on, unless the error already names it.
+    /// Adds the table being worked on, unless the error already names it
+    /// (the reader names the table in its chunk errors and damage reports).
     pub(crate) fn in_table(self, doing: &'static str, table: &str) -> Error {
         match self {
             Error::Database(bru_core::Error::Value { .. })
+            | Error::Archive(
+                bru_format::Error::CrcMismatch { .. }
+                | bru_format::Error::BadChunk { .. }
+                | bru_format::Error::Damaged { .. },
+            )
             | Error::Table { .. }
             | Error::Chunk { .. }
             | Error::MissingChunk { .. }

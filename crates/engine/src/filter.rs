@@ -48,7 +48,7 @@ impl TableFilter {
     pub fn matches(&self, table: &TableName) -> bool {
         let qualified = table.to_string();
         let hit = |set: &GlobSet| set.is_match(&qualified) || set.is_match(&table.name);
-        self.include.as_ref().map_or(true, hit) && !hit(&self.exclude)
+        self.include.as_ref().is_none_or(hit) && !hit(&self.exclude)
     }
 
     /// The part of `catalog` this filter selects: the selected tables, and the
@@ -65,7 +65,7 @@ impl TableFilter {
             objects: catalog
                 .objects
                 .iter()
-                .filter(|o| o.table.as_ref().map_or(true, |t| self.matches(t)))
+                .filter(|o| o.table.as_ref().is_none_or(|t| self.matches(t)))
                 .cloned()
                 .collect(),
         }

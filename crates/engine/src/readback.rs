@@ -102,11 +102,16 @@ pub(crate) fn read_table(
 ) -> Result<ReadBack> {
     let table = entry.def.name.to_string();
     let columns = entry.def.columns.len();
-    let chunk_error = |chunk: u64, source: bru_format::Error| Error::Chunk {
-        archive: archive.to_owned(),
-        table: table.clone(),
-        chunk,
-        source,
+    // The reader names the archive, table and chunk in its own errors (a CRC
+    // mismatch, a damaged chunk); the codec cannot, so its errors get them here.
+    let chunk_error = |chunk: u64, source: bru_format::Error| match source {
+        bru_format::Error::Codec(_) => Error::Chunk {
+            archive: archive.to_owned(),
+            table: table.clone(),
+            chunk,
+            source: Box::new(source),
+        },
+        other => Error::Archive(other),
     };
     let mut read = ReadBack::default();
     let mut take = |done: Result<DecodeResult>| -> Result<()> {
@@ -125,18 +130,17 @@ pub(crate) fn read_table(
     };
     pool.in_place_scope(|scope| -> Result<()> {
         let mut work = Ordered::new(scope, window(pool));
-        let mut next_seq = 0u64;
-        for stored in reader.chunks(entry.id)? {
-            let stored = stored.map_err(|e| chunk_error(next_seq, e))?;
-            if stored.seq != next_seq {
+        for (expected, stored) in reader.chunks(entry.id)?.enumerate() {
+            let expected = expected as u64;
+            let stored = stored.map_err(|e| chunk_error(expected, e))?;
+            if stored.seq != expected {
                 return Err(Error::MissingChunk {
                     archive: archive.to_owned(),
                     table: table.clone(),
-                    expected: next_seq,
+                    expected,
                     found: stored.seq,
                 });
             }
-            next_seq += 1;
             if let Some(done) = work.submit(move || decode(stored, columns)) {
                 take(done)?;
             }
