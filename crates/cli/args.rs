@@ -108,10 +108,8 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// The archive to list (`--json` prints the listing as JSON).
     pub archive: PathBuf,
-    /// Print the listing as JSON.
-    #[arg(long = "json", id = "list_json")]
-    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -153,7 +151,11 @@ impl FromStr for ByteSize {
             "k" | "kb" | "kib" => 1 << 10,
             "m" | "mb" | "mib" => 1 << 20,
             "g" | "gb" | "gib" => 1 << 30,
-            other => return Err(format!("unknown size unit {other:?} in {s:?}; use KiB, MiB or GiB")),
+            other => {
+                return Err(format!(
+                    "unknown size unit {other:?} in {s:?}; use KiB, MiB or GiB"
+                ))
+            }
         };
         let bytes = n
             .checked_mul(mult)

@@ -43,7 +43,11 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
         stats.file_bytes as f64 / 1e6
     ));
 
-    out.line(&format!("\n2. bru backup sqlite://{} {}", source.display(), archive.display()));
+    out.line(&format!(
+        "\n2. bru backup sqlite://{} {}",
+        source.display(),
+        archive.display()
+    ));
     let all = TableFilter::new(&[], &[])?;
     let mut src = SqliteSource::open(&source)?;
     let bars = Bars::new(out.show_progress());
@@ -74,7 +78,7 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
     out.line(&format!("\n3. bru list {}", archive.display()));
     let listing = bru_engine::list(&archive)?;
     if !out.is_quiet() {
-        out.listing(&listing, false)?;
+        out.listing(&listing)?;
     }
 
     out.line(&format!("\n4. bru verify {}", archive.display()));
@@ -122,7 +126,11 @@ fn compare(archive: &Path, database: &Path) -> Result<usize> {
     let entries = reader.tables()?;
     for entry in &entries {
         let Some(totals) = entry.totals else {
-            bail!("table {} has no totals in {}", entry.def.name, archive.display());
+            bail!(
+                "table {} has no totals in {}",
+                entry.def.name,
+                archive.display()
+            );
         };
         let mut sum = TableChecksum::new();
         db.read_table(&entry.def, BatchLimits::default(), &mut |batch| {

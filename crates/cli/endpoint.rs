@@ -32,9 +32,9 @@ pub fn parse(url: &str) -> Result<Endpoint> {
             }
             Ok(Endpoint::Sqlite(PathBuf::from(rest)))
         }
-        "postgres" | "postgresql" | "mssql" | "sqlserver" => bail!(
-            "{scheme}:// endpoints are not supported by this build yet; only sqlite:// is"
-        ),
+        "postgres" | "postgresql" | "mssql" | "sqlserver" => {
+            bail!("{scheme}:// endpoints are not supported by this build yet; only sqlite:// is")
+        }
         other => bail!("unknown endpoint scheme {other:?}; use sqlite://PATH"),
     }
 }
@@ -90,7 +90,9 @@ mod tests {
 
     #[test]
     fn other_schemes_are_refused_without_echoing_secrets() {
-        let err = parse("postgres://u:hunter2@host/db").unwrap_err().to_string();
+        let err = parse("postgres://u:hunter2@host/db")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not supported"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
         assert!(parse("wfm.sqlite").is_err());

@@ -79,7 +79,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Command::List(a) => {
             let listing = bru_engine::list(&a.archive)?;
-            out.listing(&listing, a.json)?;
+            out.listing(&listing)?;
         }
         Command::Demo(a) => demo::run(a, &out)?,
     }

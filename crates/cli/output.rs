@@ -90,8 +90,8 @@ impl Output {
     }
 
     /// The result of `bru list` (printed even with --quiet: it is the output asked for).
-    pub fn listing(&self, listing: &Listing, json: bool) -> Result<()> {
-        if json || self.json {
+    pub fn listing(&self, listing: &Listing) -> Result<()> {
+        if self.json {
             return Self::print_json(listing);
         }
         print!("{}", listing_text(listing));

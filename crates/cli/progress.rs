@@ -64,7 +64,9 @@ impl bru_engine::Progress for Bars {
     }
 
     fn advance(&self, table: &str, rows: u64, bytes: u64) {
-        let Ok(mut bars) = self.bars.lock() else { return };
+        let Ok(mut bars) = self.bars.lock() else {
+            return;
+        };
         if let Some((bar, done_rows)) = bars.get_mut(table) {
             *done_rows += rows;
             bar.inc(bytes);
@@ -73,7 +75,9 @@ impl bru_engine::Progress for Bars {
     }
 
     fn table_finished(&self, table: &str) {
-        let Ok(mut bars) = self.bars.lock() else { return };
+        let Ok(mut bars) = self.bars.lock() else {
+            return;
+        };
         if let Some((bar, _)) = bars.remove(table) {
             bar.finish_and_clear();
             if let Some(m) = &self.multi {
