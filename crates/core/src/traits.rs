@@ -91,6 +91,14 @@ pub trait Target {
     /// Last step, after all tables and objects (for example, checking
     /// foreign keys and committing).
     fn finish(&mut self) -> Result<()>;
+
+    /// What the target left out so far and why (a CHECK written in another
+    /// engine's SQL, an index it cannot express, ...), each as one line.
+    /// Drained by the caller into the summary, so nothing is dropped
+    /// silently. The default has nothing to report.
+    fn take_skipped(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Writes the rows of one table.

@@ -188,7 +188,7 @@ impl RowBatch {
     pub fn from_values(column_count: usize, values: Vec<Value>) -> Self {
         assert!(
             column_count == 0 && values.is_empty()
-                || column_count > 0 && values.len() % column_count == 0,
+                || column_count > 0 && values.len().is_multiple_of(column_count),
             "row batch with {} values is not a whole number of {column_count}-column rows",
             values.len()
         );
