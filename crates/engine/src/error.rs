@@ -34,27 +34,6 @@ pub enum Error {
         source: Box<Error>,
     },
 
-    /// A chunk could not be read or decoded.
-    #[error("archive {} is damaged: table {table}, chunk {chunk}: {source}", archive.display())]
-    Chunk {
-        archive: PathBuf,
-        table: String,
-        /// Position of the chunk within its table, from 0.
-        chunk: u64,
-        #[source]
-        source: Box<bru_format::Error>,
-    },
-
-    /// A chunk is missing from the sequence of a table's chunks (or appears
-    /// out of order).
-    #[error("archive {} is damaged: table {table}: chunk {expected} is missing (found chunk {found} in its place)", archive.display())]
-    MissingChunk {
-        archive: PathBuf,
-        table: String,
-        expected: u64,
-        found: u64,
-    },
-
     /// What was read back differs from what the archive recorded (row count,
     /// chunk count, sizes or the content checksum). The data is not to be
     /// trusted, so the operation stops rather than carry on silently.
@@ -109,8 +88,6 @@ impl Error {
                 | bru_format::Error::Damaged { .. },
             )
             | Error::Table { .. }
-            | Error::Chunk { .. }
-            | Error::MissingChunk { .. }
             | Error::Mismatch { .. }
             | Error::LoadedRows { .. }
             | Error::BatchShape { .. }

@@ -102,16 +102,18 @@ pub(crate) fn read_table(
 ) -> Result<ReadBack> {
     let table = entry.def.name.to_string();
     let columns = entry.def.columns.len();
-    // The reader names the archive, table and chunk in its own errors (a CRC
-    // mismatch, a damaged chunk); the codec cannot, so its errors get them here.
-    let chunk_error = |chunk: u64, source: bru_format::Error| match source {
-        bru_format::Error::Codec(_) => Error::Chunk {
-            archive: archive.to_owned(),
+    // The reader names the archive, table and chunk in its own errors (a
+    // CRC mismatch, a missing chunk); the codec, which runs on the workers
+    // without the reader, cannot, so its errors get them here the way
+    // `ArchiveReader::decode` would add them.
+    let chunk_error = |seq: u64, error: bru_format::Error| match error {
+        bru_format::Error::Codec(message) => bru_format::Error::BadChunk {
+            path: archive.to_owned(),
             table: table.clone(),
-            chunk,
-            source: Box::new(source),
+            seq,
+            message,
         },
-        other => Error::Archive(other),
+        other => other,
     };
     let mut read = ReadBack::default();
     let mut take = |done: Result<DecodeResult>| -> Result<()> {
@@ -130,17 +132,9 @@ pub(crate) fn read_table(
     };
     pool.in_place_scope(|scope| -> Result<()> {
         let mut work = Ordered::new(scope, window(pool));
-        for (expected, stored) in reader.chunks(entry.id)?.enumerate() {
-            let expected = expected as u64;
-            let stored = stored.map_err(|e| chunk_error(expected, e))?;
-            if stored.seq != expected {
-                return Err(Error::MissingChunk {
-                    archive: archive.to_owned(),
-                    table: table.clone(),
-                    expected,
-                    found: stored.seq,
-                });
-            }
+        // The reader checks that chunks come in sequence with none missing.
+        for stored in reader.chunks(entry.id)? {
+            let stored = stored?;
             if let Some(done) = work.submit(move || decode(stored, columns)) {
                 take(done)?;
             }

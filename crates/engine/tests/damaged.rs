@@ -73,6 +73,47 @@ fn verify_and_restore_catch_a_flipped_byte_in_a_chunk() {
 }
 
 #[test]
+fn verify_names_the_chunk_whose_body_does_not_decode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, archive) = small_chunk_archive(dir.path());
+    let conn = raw(&archive);
+    // Damage the bytes and record a matching CRC, so that the reader accepts
+    // the chunk and the decoder on a worker thread is what finds the damage.
+    let (chunk_id, data): (i64, Vec<u8>) = conn
+        .query_row(
+            "SELECT p.chunk_id, p.data FROM bru_chunk_parts p \
+             JOIN bru_chunks c ON c.id = p.chunk_id \
+             JOIN bru_tables t ON t.id = c.table_id \
+             WHERE t.name = 'schedules' AND c.seq = 3 AND c.parts = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("find chunk 3 of schedules");
+    let mut data = data;
+    let len = data.len();
+    data.truncate(len - 4);
+    conn.execute(
+        "UPDATE bru_chunk_parts SET data = ?1 WHERE chunk_id = ?2",
+        params![data, chunk_id],
+    )
+    .expect("damage chunk");
+    conn.execute(
+        "UPDATE bru_chunks SET crc32 = ?1, stored_len = ?2 WHERE id = ?3",
+        params![crc32fast::hash(&data), data.len() as i64, chunk_id],
+    )
+    .expect("fix up the CRC");
+    drop(conn);
+
+    let err = bru_engine::verify(&archive, 2, &NoProgress).expect_err("verify must fail");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("schedules") && msg.contains("chunk 3"),
+        "{msg}"
+    );
+    assert!(msg.contains("backup.db"), "archive not named: {msg}");
+}
+
+#[test]
 fn verify_catches_a_missing_chunk() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (_, archive) = small_chunk_archive(dir.path());
