@@ -1,0 +1,186 @@
+//! DDL for tables that come from another engine, built from the neutral
+//! model (docs/type-mapping.md has the table).
+//!
+//! A PostgreSQL archive carries PostgreSQL's own DDL and never comes here.
+
+use bru_core::{ColumnType, ForeignKey, IdentityKind, TableDef};
+
+use crate::quote::{ident, qualified, target_name};
+
+/// The PostgreSQL type for a neutral column type.
+pub(crate) fn pg_type(ty: &ColumnType) -> String {
+    let prec = |p: &Option<u8>| p.map(|p| format!("({p})")).unwrap_or_default();
+    match ty {
+        ColumnType::Bool => "boolean".into(),
+        ColumnType::Int16 => "smallint".into(),
+        ColumnType::Int32 => "integer".into(),
+        ColumnType::Int64 => "bigint".into(),
+        ColumnType::Float32 => "real".into(),
+        ColumnType::Float64 => "double precision".into(),
+        ColumnType::Decimal {
+            precision: Some(p),
+            scale,
+        } if *p >= 1 && *p <= 1000 => format!("numeric({p},{})", scale.unwrap_or(0)),
+        ColumnType::Decimal { .. } => "numeric".into(),
+        ColumnType::Text {
+            max_len: Some(n),
+            fixed: true,
+            ..
+        } => format!("character({n})"),
+        ColumnType::Text {
+            max_len: Some(n), ..
+        } => format!("character varying({n})"),
+        ColumnType::Text { .. } => "text".into(),
+        ColumnType::Binary { .. } => "bytea".into(),
+        ColumnType::Date => "date".into(),
+        ColumnType::Time { tz, precision } => format!(
+            "time{} with{} time zone",
+            prec(precision),
+            if *tz { "" } else { "out" }
+        ),
+        ColumnType::Timestamp { tz, precision } => format!(
+            "timestamp{} with{} time zone",
+            prec(precision),
+            if *tz { "" } else { "out" }
+        ),
+        ColumnType::Interval => "interval".into(),
+        ColumnType::Uuid => "uuid".into(),
+        ColumnType::Json { binary: false } => "json".into(),
+        ColumnType::Json { binary: true } => "jsonb".into(),
+        // Another engine's own type: its values travel as canonical text,
+        // which a text column keeps exactly.
+        ColumnType::Native { .. } => "text".into(),
+    }
+}
+
+/// CREATE TABLE for a table from another engine: columns, defaults,
+/// identity and generated columns, no constraints (those come after the
+/// data).
+pub(crate) fn create_table(t: &TableDef) -> String {
+    let cols: Vec<String> = t
+        .columns
+        .iter()
+        .map(|c| {
+            let mut d = format!("{} {}", ident(&c.name), pg_type(&c.ty));
+            if let Some(g) = &c.generated {
+                d.push_str(&format!(" GENERATED ALWAYS AS ({}) STORED", g.expr));
+            } else if let Some(id) = &c.identity {
+                let how = match id.kind {
+                    IdentityKind::Always => "ALWAYS",
+                    _ => "BY DEFAULT",
+                };
+                d.push_str(&format!(" GENERATED {how} AS IDENTITY"));
+            } else if let Some(def) = &c.default {
+                d.push_str(&format!(" DEFAULT {def}"));
+            }
+            if !c.nullable {
+                d.push_str(" NOT NULL");
+            }
+            d
+        })
+        .collect();
+    format!(
+        "CREATE TABLE {} (\n    {}\n)",
+        qualified(&target_name(&t.name)),
+        cols.join(",\n    ")
+    )
+}
+
+fn col_list(cols: &[String]) -> String {
+    cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// The post-data statements for a table from another engine, except
+/// foreign keys: primary key, unique and check constraints, indexes.
+pub(crate) fn post_data(t: &TableDef) -> Vec<String> {
+    let q = qualified(&target_name(&t.name));
+    let mut out = Vec::new();
+    let named = |n: &Option<String>| {
+        n.as_ref()
+            .map(|n| format!("CONSTRAINT {} ", ident(n)))
+            .unwrap_or_default()
+    };
+    if let Some(pk) = &t.primary_key {
+        out.push(format!(
+            "ALTER TABLE {q} ADD {}PRIMARY KEY ({})",
+            named(&pk.name),
+            col_list(&pk.columns)
+        ));
+    }
+    for u in &t.uniques {
+        out.push(format!(
+            "ALTER TABLE {q} ADD {}UNIQUE ({})",
+            named(&u.name),
+            col_list(&u.columns)
+        ));
+    }
+    for c in &t.checks {
+        out.push(format!(
+            "ALTER TABLE {q} ADD {}CHECK ({})",
+            named(&c.name),
+            c.expr
+        ));
+    }
+    for i in &t.indexes {
+        let cols: Vec<String> = i
+            .columns
+            .iter()
+            .map(|c| {
+                if t.column_index(c).is_some() {
+                    ident(c)
+                } else {
+                    format!("({c})")
+                }
+            })
+            .collect();
+        let mut s = format!(
+            "CREATE {}INDEX {} ON {q}",
+            if i.unique { "UNIQUE " } else { "" },
+            ident(&i.name)
+        );
+        if let Some(m) = &i.method {
+            s.push_str(&format!(" USING {}", ident(m)));
+        }
+        s.push_str(&format!(" ({})", cols.join(", ")));
+        if let Some(p) = &i.predicate {
+            s.push_str(&format!(" WHERE {p}"));
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// ALTER TABLE ... ADD FOREIGN KEY from the neutral model.
+pub(crate) fn foreign_key(t: &TableDef, fk: &ForeignKey) -> String {
+    let name = fk
+        .name
+        .as_ref()
+        .map(|n| format!("CONSTRAINT {} ", ident(n)))
+        .unwrap_or_default();
+    let mut ref_table = fk.ref_table.clone();
+    if ref_table.schema.is_none() {
+        ref_table.schema = t.name.schema.clone();
+    }
+    let ref_table = target_name(&ref_table);
+    let mut s = format!(
+        "ALTER TABLE {} ADD {name}FOREIGN KEY ({}) REFERENCES {}",
+        qualified(&target_name(&t.name)),
+        col_list(&fk.columns),
+        qualified(&ref_table)
+    );
+    if !fk.ref_columns.is_empty() {
+        s.push_str(&format!(" ({})", col_list(&fk.ref_columns)));
+    }
+    s.push_str(&format!(
+        " ON UPDATE {} ON DELETE {}",
+        fk.on_update.sql(),
+        fk.on_delete.sql()
+    ));
+    if fk.deferrable {
+        s.push_str(" DEFERRABLE");
+        if fk.initially_deferred {
+            s.push_str(" INITIALLY DEFERRED");
+        }
+    }
+    s
+}

@@ -1,0 +1,255 @@
+//! A throwaway PostgreSQL server for the tests.
+//!
+//! Each [`PgServer`] runs `initdb` and `pg_ctl` from PATH into a temporary
+//! directory, listens only on a Unix socket there (no TCP port to collide
+//! on), and is stopped and deleted when dropped, including when a test
+//! panics. PostgreSQL refuses to run as root, so when the tests run as
+//! root the server runs as `nobody`. `BRU_TEST_PG_URL` may name an existing
+//! server (a superuser URL) instead; each test then works in databases of
+//! its own there.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The superuser the throwaway cluster is created with.
+pub const SUPERUSER: &str = "bru";
+
+pub struct PgServer {
+    dir: Option<tempfile::TempDir>,
+    data: PathBuf,
+    run_as: Option<String>,
+    /// `postgresql://user@/` prefix and `?host=...` suffix for URLs, or the
+    /// external server's URL split around the database name.
+    url_prefix: String,
+    url_suffix: String,
+}
+
+static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+
+fn find_initdb() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("initdb"))
+        .find(|p| p.is_file())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+fn check(what: &str, out: std::io::Result<Output>) -> Output {
+    let out = out.unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    assert!(
+        out.status.success(),
+        "{what} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+impl PgServer {
+    /// Starts a server, or returns `None` (after saying so loudly) when
+    /// neither `BRU_TEST_PG_URL` nor `initdb` is available.
+    pub fn start() -> Option<PgServer> {
+        if let Ok(url) = std::env::var("BRU_TEST_PG_URL") {
+            let (base, query) = match url.split_once('?') {
+                Some((b, q)) => (b.to_owned(), format!("?{q}")),
+                None => (url.clone(), String::new()),
+            };
+            let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+            let prefix = match base[scheme_end..].find('/') {
+                Some(i) => base[..scheme_end + i + 1].to_owned(),
+                None => format!("{base}/"),
+            };
+            return Some(PgServer {
+                dir: None,
+                data: PathBuf::new(),
+                run_as: None,
+                url_prefix: prefix,
+                url_suffix: query,
+            });
+        }
+        let Some(initdb) = find_initdb() else {
+            eprintln!(
+                "\n*** SKIPPED: initdb is not on PATH, so no PostgreSQL test server can be started. \
+                 Install PostgreSQL (Debian: apt-get install -y postgresql, then add \
+                 /usr/lib/postgresql/*/bin to PATH) or set BRU_TEST_PG_URL. ***\n"
+            );
+            return None;
+        };
+        let bin = initdb.parent().map(Path::to_path_buf).unwrap_or_default();
+        let dir = tempfile::Builder::new()
+            .prefix("bru-pg-")
+            .tempdir()
+            .expect("temp dir for the test server");
+        let run_as = is_root().then(|| "nobody".to_string());
+        if let Some(user) = &run_as {
+            check(
+                "chown of the test server directory",
+                Command::new("chown").arg(user).arg(dir.path()).output(),
+            );
+        }
+        let data = dir.path().join("data");
+        let server = PgServer {
+            data: data.clone(),
+            run_as: run_as.clone(),
+            url_prefix: format!("postgresql://{SUPERUSER}@/"),
+            url_suffix: format!("?host={}&port=5432", dir.path().display()),
+            dir: Some(dir),
+        };
+        let sock = server.socket_dir();
+        check(
+            "initdb",
+            server
+                .command(&bin.join("initdb"))
+                .args(["-D"])
+                .arg(&data)
+                .args([
+                    "-U",
+                    SUPERUSER,
+                    "--auth=trust",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ])
+                .output(),
+        );
+        // The superuser logs in without a password; every other role
+        // needs one, which the connection tests use.
+        std::fs::write(
+            data.join("pg_hba.conf"),
+            format!("local all {SUPERUSER} trust\nlocal all all scram-sha-256\n"),
+        )
+        .expect("writing pg_hba.conf");
+        let opts = format!(
+            "-k {} -c listen_addresses='' -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off -p 5432 -c max_connections=40 -c shared_buffers=32MB",
+            sock.display()
+        );
+        check(
+            "pg_ctl start",
+            server
+                .command(&bin.join("pg_ctl"))
+                .args(["-D"])
+                .arg(&data)
+                .args(["-w", "-s", "-o", &opts, "-l"])
+                .arg(sock.join("server.log"))
+                .arg("start")
+                .output(),
+        );
+        Some(server)
+    }
+
+    fn command(&self, program: &Path) -> Command {
+        let mut c = match &self.run_as {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(program);
+                c
+            }
+            None => Command::new(program),
+        };
+        if let Some(d) = &self.dir {
+            c.current_dir(d.path());
+        }
+        c
+    }
+
+    /// The directory holding the server's Unix socket.
+    pub fn socket_dir(&self) -> PathBuf {
+        self.dir
+            .as_ref()
+            .map(|d| d.path().to_path_buf())
+            .unwrap_or_default()
+    }
+
+    /// True when the server is one this harness started.
+    pub fn is_local(&self) -> bool {
+        self.dir.is_some()
+    }
+
+    /// A superuser URL for database `db`.
+    pub fn url(&self, db: &str) -> String {
+        format!("{}{db}{}", self.url_prefix, self.url_suffix)
+    }
+
+    /// Creates a new empty database with a unique name and returns the name.
+    pub fn create_db(&self, hint: &str) -> String {
+        let name = format!(
+            "bru_{hint}_{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, Ordering::SeqCst)
+        );
+        self.psql("postgres", &format!("CREATE DATABASE {name}"));
+        name
+    }
+
+    /// Runs `sql` with psql in `db` and returns its unaligned, tuples-only
+    /// output. Panics with psql's message if anything fails.
+    pub fn psql(&self, db: &str, sql: &str) -> String {
+        let out = check(
+            "psql",
+            Command::new("psql")
+                .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"])
+                .arg(self.url(db))
+                .args(["-c", sql])
+                .output(),
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// `pg_dump --schema-only` of `db`.
+    pub fn dump_schema(&self, db: &str) -> String {
+        let out = check(
+            "pg_dump",
+            Command::new("pg_dump")
+                .args(["--schema-only", "--no-owner", "-d"])
+                .arg(self.url(db))
+                .output(),
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Every row of `table` in COPY text form, sorted, for comparisons.
+    pub fn sorted_rows(&self, db: &str, table: &str) -> Vec<String> {
+        let out = check(
+            "psql COPY",
+            Command::new("psql")
+                .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
+                .arg(self.url(db))
+                .args(["-c", &format!("COPY {table} TO STDOUT")])
+                .output(),
+        );
+        let mut rows: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        rows.sort();
+        rows
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        if self.dir.is_some() {
+            let bin = find_initdb()
+                .and_then(|p| p.parent().map(Path::to_path_buf))
+                .unwrap_or_default();
+            let _ = self
+                .command(&bin.join("pg_ctl"))
+                .args(["-D"])
+                .arg(&self.data)
+                .args(["-m", "immediate", "-s", "stop"])
+                .output();
+        }
+    }
+}
