@@ -12,8 +12,9 @@
 //!    checked against the recorded row count and checksum before the table's
 //!    load is committed;
 //! 4. post-data: indexes and constraints per table, then views, triggers and
-//!    other objects (those the target cannot create are listed in
-//!    [`Summary::skipped`]), then the target's final step.
+//!    other objects, then the target's final step. Objects the target could
+//!    not create, and whatever else it left out ([`Target::take_skipped`]),
+//!    are listed in [`Summary::skipped`].
 //!
 //! Memory is bounded the same way as in backup: at most `2 × jobs` chunks are
 //! decoded or waiting to be loaded at any time.
@@ -144,6 +145,9 @@ pub fn restore(
         }
     }
     target.finish()?;
+    // What the target itself left out (a CHECK in another engine's SQL, an
+    // index it cannot express...) is reported with the skipped objects.
+    summary.skipped.extend(target.take_skipped());
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

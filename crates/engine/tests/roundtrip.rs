@@ -55,6 +55,13 @@ fn fixture_round_trips_exactly() {
     let restored_summary =
         restore(&archive, &restored, &restore_options(RestoreMode::Full)).expect("restore");
     assert_eq!(restored_summary.tables.len(), listing.tables.len());
+    // Same engine: every object is created and nothing is left out.
+    assert_eq!(restored_summary.objects, listing.objects);
+    assert!(
+        restored_summary.skipped.is_empty(),
+        "{:?}",
+        restored_summary.skipped
+    );
     assert_same_database(&source, &restored);
 }
 
