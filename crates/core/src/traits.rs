@@ -82,7 +82,16 @@ pub trait Target {
     /// Data: a loader for the rows of `table`.
     fn load<'a>(&'a mut self, table: &TableDef) -> Result<Box<dyn TableLoader + 'a>>;
 
-    /// Post-data for one table: indexes, constraints, identity values.
+    /// After a table's rows are loaded (also in `--data-only`): sets its
+    /// identity / sequence / AUTOINCREMENT counters to the archive's
+    /// `Identity::last_value`, so new rows do not collide with restored ones.
+    /// The default does nothing, for engines without such counters.
+    fn restore_identity(&mut self, table: &TableDef) -> Result<()> {
+        let _ = table;
+        Ok(())
+    }
+
+    /// Post-data for one table: indexes and constraints.
     fn finish_table(&mut self, table: &TableDef) -> Result<()>;
 
     /// Post-data: a view, trigger or other object.

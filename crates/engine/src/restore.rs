@@ -214,6 +214,9 @@ fn load_table(
             loaded,
         });
     }
+    // Counters belong with the data (as in pg_restore's data section), so
+    // they are set in --data-only restores too.
+    target.restore_identity(&table.entry.def)?;
     progress.table_finished(name);
     Ok(TableSummary {
         table: name.to_owned(),

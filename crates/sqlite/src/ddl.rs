@@ -20,6 +20,37 @@ use bru_core::{ColumnType, IndexDef, TableDef};
 use crate::quote::{ident, ident_list};
 use crate::types::declared_type;
 
+/// What [`create_table`] leaves out of `table`, one line each, for the
+/// restore summary.
+pub fn left_out(table: &TableDef) -> Vec<String> {
+    let engine = table
+        .native
+        .as_ref()
+        .map_or("another engine", |n| n.engine.as_str());
+    let mut notes = Vec::new();
+    for c in &table.columns {
+        if let Some(default) = &c.default {
+            notes.push(format!(
+                "table {}, column {}: default {default} (written for {engine})",
+                table.name, c.name
+            ));
+        }
+        if let Some(g) = &c.generated {
+            notes.push(format!(
+                "table {}, column {}: generation expression {} (written for {engine}); the column holds the source's computed values",
+                table.name, c.name, g.expr
+            ));
+        }
+    }
+    for check in &table.checks {
+        notes.push(format!(
+            "table {}: CHECK ({}) (written for {engine})",
+            table.name, check.expr
+        ));
+    }
+    notes
+}
+
 /// The `CREATE TABLE` statement for `table`.
 pub fn create_table(table: &TableDef) -> String {
     let single_int_pk = table

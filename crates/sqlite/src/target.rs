@@ -53,6 +53,8 @@ pub struct SqliteTarget {
     /// The journal mode to put back in `finish` (`delete` or `wal`).
     journal_mode: String,
     finished: bool,
+    /// What was left out of tables from other engines, for the summary.
+    skipped: Vec<String>,
 }
 
 impl Drop for SqliteTarget {
@@ -114,6 +116,7 @@ impl SqliteTarget {
             conn,
             journal_mode,
             finished: false,
+            skipped: Vec::new(),
         })
     }
 
@@ -275,7 +278,10 @@ impl Target for SqliteTarget {
     fn create_table(&mut self, table: &TableDef) -> Result<()> {
         let sql = match &table.native {
             Some(native) if native.engine == "sqlite" => native.create.clone(),
-            _ => ddl::create_table(table),
+            _ => {
+                self.skipped.extend(ddl::left_out(table));
+                ddl::create_table(table)
+            }
         };
         self.exec(&sql, || format!("creating table \"{}\"", table.name))
     }
@@ -394,15 +400,28 @@ impl Target for SqliteTarget {
                 (Some(ddl), true) => Some(ddl.clone()),
                 _ => ddl::create_index(table, index),
             };
-            if let Some(sql) = sql {
-                self.exec(&sql, || {
+            match sql {
+                Some(sql) => self.exec(&sql, || {
                     format!(
                         "creating index \"{}\" on table \"{}\"",
                         index.name, table.name
                     )
-                })?;
+                })?,
+                None => self.skipped.push(format!(
+                    "index {} on table {}: an expression or partial index written in another engine's SQL",
+                    index.name, table.name
+                )),
             }
         }
+        self.commit(&context)
+    }
+
+    fn restore_identity(&mut self, table: &TableDef) -> Result<()> {
+        let context = format!(
+            "setting the AUTOINCREMENT value of table \"{}\"",
+            table.name
+        );
+        self.begin(&context)?;
         let last_value = table.columns.iter().find_map(|c| {
             c.identity
                 .as_ref()
@@ -414,12 +433,7 @@ impl Target for SqliteTarget {
             .iter()
             .any(|n| n.eq_ignore_ascii_case("sqlite_sequence"));
         if let (Some(seq), true) = (last_value, has_sequence_table) {
-            let ctx = || {
-                format!(
-                    "setting the AUTOINCREMENT value of table \"{}\"",
-                    table.name
-                )
-            };
+            let ctx = || context.clone();
             let name = table.name.name.as_str();
             let updated = self
                 .conn
@@ -462,6 +476,10 @@ impl Target for SqliteTarget {
             format!("creating {} \"{}\"", object.kind, object.name)
         })?;
         Ok(ObjectOutcome::Created)
+    }
+
+    fn take_skipped(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.skipped)
     }
 
     fn finish(&mut self) -> Result<()> {

@@ -39,6 +39,7 @@ pub fn restore(src: &Path, dst: &Path, limits: BatchLimits) -> bru_core::Result<
             loader.write_batch(&b)
         })?;
         rows.push(loader.finish()?);
+        target.restore_identity(t)?;
     }
     for t in &catalog.tables {
         target.finish_table(t)?;
