@@ -20,8 +20,16 @@ fn backup_killed_midway_is_incomplete_and_refused() {
     // enough to be killed while chunks are being written.
     let mut child = Command::new(env!("CARGO_BIN_EXE_bru"))
         .args([
-            "backup", &url(&src), a, "--chunk-size", "16KiB", "--compress-level", "19",
-            "--jobs", "1", "--quiet",
+            "backup",
+            &url(&src),
+            a,
+            "--chunk-size",
+            "16KiB",
+            "--compress-level",
+            "19",
+            "--jobs",
+            "1",
+            "--quiet",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -36,7 +44,10 @@ fn backup_killed_midway_is_incomplete_and_refused() {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("backup ended ({status}) before it could be killed; make it slower");
         }
-        assert!(start.elapsed() < Duration::from_secs(120), "backup wrote nothing");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "backup wrote nothing"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().expect("SIGKILL bru"); // SIGKILL on Unix
@@ -62,7 +73,10 @@ fn truncated_archive_is_rejected() {
     let a = archive.to_str().unwrap();
     bru_ok(&["backup", &url(&src), a, "--quiet"]);
     let len = std::fs::metadata(&archive).unwrap().len();
-    let f = std::fs::OpenOptions::new().write(true).open(&archive).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&archive)
+        .unwrap();
     f.set_len(len * 6 / 10).unwrap();
     drop(f);
     bru_fails(&["verify", a], &["cut.db"]);

@@ -20,8 +20,15 @@ fn existing_archive_is_not_overwritten_without_force() {
     let (src, archive) = backup(&dir);
     let a = archive.to_str().unwrap();
     let before = std::fs::read(&archive).unwrap();
-    bru_fails(&["backup", &url(&src), a, "--quiet"], &["exists", "--force"]);
-    assert_eq!(std::fs::read(&archive).unwrap(), before, "archive was modified");
+    bru_fails(
+        &["backup", &url(&src), a, "--quiet"],
+        &["exists", "--force"],
+    );
+    assert_eq!(
+        std::fs::read(&archive).unwrap(),
+        before,
+        "archive was modified"
+    );
     bru_ok(&["backup", &url(&src), a, "--force", "--quiet"]);
     bru_ok(&["verify", a, "--quiet"]);
 }
@@ -78,10 +85,17 @@ fn missing_and_foreign_files_are_named() {
     let target = dir.path("t.sqlite");
     bru_fails(&["restore", m, &url(&target)], &["nope.db"]);
     bru_fails(
-        &["backup", &url(&dir.path("missing.sqlite")), dir.path("x.db").to_str().unwrap()],
+        &[
+            "backup",
+            &url(&dir.path("missing.sqlite")),
+            dir.path("x.db").to_str().unwrap(),
+        ],
         &["missing.sqlite"],
     );
-    assert!(!dir.path("x.db").exists(), "a failed backup must not leave an archive");
+    assert!(
+        !dir.path("x.db").exists(),
+        "a failed backup must not leave an archive"
+    );
 
     // A plain SQLite database is not an archive.
     let plain = dir.path("plain.sqlite");
@@ -122,5 +136,8 @@ fn bad_endpoints_and_patterns_are_refused() {
     let line = bru_fails(&["backup", "postgres://bob:hunter2@localhost/wfm", o], &[]);
     assert!(!line.contains("hunter2"), "password leaked: {line}");
     let src = dir.fixture("wfm.sqlite", 0);
-    bru_fails(&["backup", &url(&src), o, "--include", "a[", "--quiet"], &["a["]);
+    bru_fails(
+        &["backup", &url(&src), o, "--include", "a[", "--quiet"],
+        &["a["],
+    );
 }

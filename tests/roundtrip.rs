@@ -20,7 +20,10 @@ fn sqlite_backup_list_verify_restore_is_exact() {
     assert_eq!(listing["meta"]["state"], "complete");
     assert_eq!(listing["meta"]["source"]["engine"], "sqlite");
     let tables = listing["tables"].as_array().expect("tables array");
-    let names: Vec<&str> = tables.iter().map(|t| t["table"].as_str().unwrap()).collect();
+    let names: Vec<&str> = tables
+        .iter()
+        .map(|t| t["table"].as_str().unwrap())
+        .collect();
     assert!(names.contains(&"edge_values"), "{names:?}");
     assert!(names.contains(&"interval_stats"), "{names:?}");
 
@@ -44,7 +47,11 @@ fn sqlite_backup_list_verify_restore_is_exact() {
     for t in tables {
         let name = t["table"].as_str().unwrap();
         let rows = before.iter().find(|(n, _)| n == name).map(|(_, r)| r.len());
-        assert_eq!(t["rows"].as_u64().map(|n| n as usize), rows, "rows of {name}");
+        assert_eq!(
+            t["rows"].as_u64().map(|n| n as usize),
+            rows,
+            "rows of {name}"
+        );
     }
 }
 
@@ -57,7 +64,14 @@ fn many_small_chunks_round_trip_and_summary_json_is_complete() {
     let a = archive.to_str().unwrap();
 
     let out = bru_ok(&[
-        "backup", &url(&src), a, "--chunk-size", "64KiB", "--jobs", "2", "--json",
+        "backup",
+        &url(&src),
+        a,
+        "--chunk-size",
+        "64KiB",
+        "--jobs",
+        "2",
+        "--json",
     ]);
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json summary");
     let stats = summary["tables"]
@@ -79,7 +93,10 @@ fn many_small_chunks_round_trip_and_summary_json_is_complete() {
         .unwrap()["chunks"]
         .as_u64()
         .unwrap();
-    assert!(chunks > 10, "64KiB chunks should split interval_stats, got {chunks}");
+    assert!(
+        chunks > 10,
+        "64KiB chunks should split interval_stats, got {chunks}"
+    );
 
     bru_ok(&["verify", a, "--quiet"]);
     bru_ok(&["restore", a, &url(&restored), "--jobs", "2", "--quiet"]);
@@ -93,7 +110,15 @@ fn include_and_exclude_select_tables() {
     let archive = dir.path("part.db");
     let a = archive.to_str().unwrap();
     bru_ok(&[
-        "backup", &url(&src), a, "--include", "a*", "--include", "sites", "--exclude", "audit_*",
+        "backup",
+        &url(&src),
+        a,
+        "--include",
+        "a*",
+        "--include",
+        "sites",
+        "--exclude",
+        "audit_*",
         "--quiet",
     ]);
     let out = bru_ok(&["list", a, "--json"]);
@@ -109,7 +134,14 @@ fn include_and_exclude_select_tables() {
 
     // Restore a subset of the subset.
     let restored = dir.path("sites.sqlite");
-    bru_ok(&["restore", a, &url(&restored), "--include", "sites", "--quiet"]);
+    bru_ok(&[
+        "restore",
+        a,
+        &url(&restored),
+        "--include",
+        "sites",
+        "--quiet",
+    ]);
     let tables: Vec<String> = dump(&restored).into_iter().map(|(t, _)| t).collect();
     assert_eq!(tables, ["sites"]);
 }
@@ -126,5 +158,12 @@ fn demo_runs_the_whole_loop() {
         dump(&demo_dir.join("restored.sqlite"))
     );
     // Running it again starts over rather than failing on existing files.
-    bru_ok(&["demo", "--dir", demo_dir.to_str().unwrap(), "--scale", "0", "--quiet"]);
+    bru_ok(&[
+        "demo",
+        "--dir",
+        demo_dir.to_str().unwrap(),
+        "--scale",
+        "0",
+        "--quiet",
+    ]);
 }

@@ -62,11 +62,21 @@ pub fn bru_ok(args: &[&str]) -> Output {
 pub fn bru_fails(args: &[&str], expect: &[&str]) -> String {
     let out = bru(args);
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(!out.status.success(), "bru {args:?} should fail; stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "bru {args:?} panicked: {stderr}");
+    assert!(
+        !out.status.success(),
+        "bru {args:?} should fail; stderr: {stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "bru {args:?} panicked: {stderr}"
+    );
     assert!(!stderr.contains("RUST_BACKTRACE"), "bru {args:?}: {stderr}");
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "bru {args:?} should print one error line, got: {stderr}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "bru {args:?} should print one error line, got: {stderr}"
+    );
     let line = lines[0].to_owned();
     assert!(line.starts_with("bru: error: "), "{line}");
     for word in expect {
@@ -93,8 +103,8 @@ fn render(v: &SqlValue) -> String {
 /// Every user table of a SQLite database with its rows, each row rendered
 /// cell by cell, sorted (so the comparison does not depend on row order).
 pub fn dump(path: &Path) -> Vec<(String, Vec<String>)> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open database");
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open database");
     let tables: Vec<String> = conn
         .prepare(
             "SELECT name FROM sqlite_schema WHERE type = 'table' \
@@ -131,8 +141,8 @@ pub fn dump(path: &Path) -> Vec<(String, Vec<String>)> {
 /// The schema objects (type, name, sql) of a SQLite database, sorted, plus
 /// the sqlite_sequence rows.
 pub fn schema(path: &Path) -> Vec<String> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .expect("open database");
+    let conn =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open database");
     let mut items: Vec<String> = conn
         .prepare("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema WHERE name NOT LIKE 'sqlite_autoindex%'")
         .unwrap()
@@ -161,7 +171,11 @@ pub fn schema(path: &Path) -> Vec<String> {
             .prepare("SELECT name, seq FROM sqlite_sequence")
             .unwrap()
             .query_map([], |r| {
-                Ok(format!("seq {}={}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+                Ok(format!(
+                    "seq {}={}",
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?
+                ))
             })
             .unwrap()
             .collect::<Result<_, _>>()
