@@ -144,3 +144,43 @@ pub fn to_sql_int(path: &Path, what: &str, n: u64) -> Result<i64, Error> {
         message: format!("{what} {n} is too large to store"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::*;
+
+    #[test]
+    fn a_full_database_is_reported_as_disk_full_naming_the_archive() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("PRAGMA max_page_count = 3; CREATE TABLE t (b BLOB);")
+            .unwrap();
+        let e = conn
+            .execute("INSERT INTO t VALUES (zeroblob(100000))", [])
+            .unwrap_err();
+        let e = sql_error(
+            Path::new("/backups/wfm.db"),
+            "writing chunk 0 of table t",
+            e,
+        );
+        assert!(matches!(e, Error::DiskFull { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "disk full writing /backups/wfm.db: free some space and take the backup again"
+        );
+    }
+
+    #[test]
+    fn crc32_is_the_zlib_one() {
+        assert_eq!(crc32fast::hash(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn the_catalog_checksum_separates_tables_from_objects() {
+        let a = catalog_crc32(&["x", "y"], &["z"]);
+        let b = catalog_crc32(&["x"], &["y", "z"]);
+        assert_ne!(a, b);
+        assert_eq!(a, catalog_crc32(&["x", "y"], &["z"]));
+    }
+}

@@ -157,6 +157,10 @@ impl ArchiveWriter {
             "PRAGMA journal_mode = DELETE; PRAGMA synchronous = OFF; PRAGMA cache_size = -16384;",
         )
         .map_err(|e| sql_error(path, "setting up the archive", e))?;
+        // A `bru list` reading the archive meanwhile holds a shared lock for
+        // a moment; wait for it rather than fail the backup.
+        conn.busy_timeout(std::time::Duration::from_secs(60))
+            .map_err(|e| sql_error(path, "setting up the archive", e))?;
         Ok(ArchiveWriter {
             path: path.to_path_buf(),
             conn,
