@@ -82,7 +82,13 @@ impl ArchiveReader {
                 return Err(e);
             }
         };
+        // Under a shared lock no writer can be halfway through writing the
+        // file, so its header on disk is a committed one.
+        conn.execute_batch("BEGIN; SELECT count(*) FROM sqlite_master;")
+            .map_err(|e| sql_error(path, "opening", e))?;
         check_length(path)?;
+        conn.execute_batch("COMMIT")
+            .map_err(|e| sql_error(path, "opening", e))?;
         let damaged = |message: String| Error::Damaged {
             path: path.to_path_buf(),
             message,

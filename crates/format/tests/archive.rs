@@ -513,6 +513,11 @@ fn a_writer_dropped_without_finish_leaves_an_incomplete_archive() {
         // Written but not committed: lost with the writer.
         w.write_chunk(2, &encode_chunk(&tables[2].1[0], 3).unwrap())
             .unwrap();
+        // A reader meanwhile (`bru list` during a backup) sees the last commit.
+        let r = ArchiveReader::open(&path).unwrap();
+        assert_eq!(r.meta().state, ArchiveState::InProgress);
+        assert_eq!(r.chunk_count(0).unwrap(), 3);
+        assert_eq!(r.chunk_count(2).unwrap(), 0);
     }
     let r = ArchiveReader::open(&path).unwrap();
     assert_eq!(r.meta().state, ArchiveState::InProgress);
