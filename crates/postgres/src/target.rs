@@ -337,7 +337,7 @@ impl Target for PgTarget {
                 })
                 .collect();
             format!(
-                "INSERT INTO {q} ({col_list}) SELECT {} FROM pg_temp.bru_stage",
+                "INSERT INTO {q} ({col_list}) OVERRIDING SYSTEM VALUE SELECT {} FROM pg_temp.bru_stage",
                 casts.join(", ")
             )
         });

@@ -267,11 +267,13 @@ fn timestamp_from_pg(micros: i64) -> (i64, u32) {
         i64::MAX => (TS_POS_INFINITY, 0),
         i64::MIN => (TS_NEG_INFINITY, 0),
         m => {
-            // PostgreSQL's range (up to 294276 AD) keeps this far from overflow.
-            let total = m + PG_EPOCH_SECS * USECS_PER_SEC;
+            // PostgreSQL's range reaches 294276 AD, close enough to i64's
+            // limit in microseconds that the shift of epoch needs i128.
+            let total = i128::from(m) + i128::from(PG_EPOCH_SECS * USECS_PER_SEC);
+            let per_sec = i128::from(USECS_PER_SEC);
             (
-                total.div_euclid(USECS_PER_SEC),
-                (total.rem_euclid(USECS_PER_SEC) * 1000) as u32,
+                total.div_euclid(per_sec) as i64,
+                (total.rem_euclid(per_sec) * 1000) as u32,
             )
         }
     }
@@ -286,9 +288,10 @@ fn timestamp_to_pg(secs: i64, nanos: u32) -> Result<i64, String> {
     if !nanos.is_multiple_of(1000) {
         return Err("PostgreSQL keeps microseconds; the nanoseconds would be lost".into());
     }
-    secs.checked_sub(PG_EPOCH_SECS)
-        .and_then(|s| s.checked_mul(USECS_PER_SEC))
-        .and_then(|us| us.checked_add(i64::from(nanos / 1000)))
+    let micros = (i128::from(secs) - i128::from(PG_EPOCH_SECS)) * i128::from(USECS_PER_SEC)
+        + i128::from(nanos / 1000);
+    i64::try_from(micros)
+        .ok()
         .filter(|us| *us != i64::MAX && *us != i64::MIN)
         .ok_or_else(|| "out of PostgreSQL's timestamp range".to_string())
 }
@@ -492,6 +495,13 @@ mod tests {
                 Value::TimestampTz {
                     secs: TS_POS_INFINITY,
                     nanos: 0,
+                },
+            ),
+            (
+                Wire::Timestamp,
+                Value::Timestamp {
+                    secs: 9_224_318_015_999,
+                    nanos: 999_999_000,
                 },
             ),
             (

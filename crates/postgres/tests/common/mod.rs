@@ -207,7 +207,8 @@ impl PgServer {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// `pg_dump --schema-only` of `db`.
+    /// `pg_dump --schema-only` of `db`, without the random `\restrict`
+    /// key newer pg_dump versions put at both ends.
     pub fn dump_schema(&self, db: &str) -> String {
         let out = check(
             "pg_dump",
@@ -216,7 +217,11 @@ impl PgServer {
                 .arg(self.url(db))
                 .output(),
         );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with("\\restrict ") && !l.starts_with("\\unrestrict "))
+            .map(|l| format!("{l}\n"))
+            .collect()
     }
 
     /// Every row of `table` in COPY text form, sorted, for comparisons.
