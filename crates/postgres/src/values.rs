@@ -375,7 +375,8 @@ pub(crate) fn encode(wire: Wire, v: &Value, out: &mut BytesMut) -> Result<(), St
         }
         Wire::Text | Wire::Json | Wire::NativeText => {
             let s = match (wire, v) {
-                (Wire::Text, Value::Text(s)) => s,
+                // Another engine's native values are canonical text.
+                (Wire::Text, Value::Text(s) | Value::Native(s)) => s,
                 (Wire::Json, Value::Json(s) | Value::Text(s)) => s,
                 (Wire::NativeText, Value::Native(s) | Value::Text(s) | Value::Json(s)) => s,
                 (Wire::NativeText, Value::Decimal(s)) => s,
