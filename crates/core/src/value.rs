@@ -81,8 +81,9 @@ impl Value {
     /// batches by size rather than by row count.
     pub fn approx_size(&self) -> usize {
         match self {
-            Value::Null => 0,
-            Value::Bool(_) => 1,
+            // NULL counts as a byte so that wide all-NULL rows still bound
+            // a batch by size.
+            Value::Null | Value::Bool(_) => 1,
             Value::Int16(_) => 2,
             Value::Int32(_) | Value::Float32(_) | Value::Date(_) => 4,
             Value::Int64(_) | Value::Float64(_) | Value::Time(_) => 8,
@@ -157,9 +158,13 @@ impl Value {
 /// A bounded batch of rows of one table, stored row-major in one flat vector
 /// (row `r`, column `c` is `values[r * column_count + c]`), so that filling a
 /// batch allocates once rather than once per row.
+///
+/// The row count is kept explicitly: a table with zero columns (PostgreSQL
+/// allows them) still has rows, and they must not be lost.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RowBatch {
     column_count: usize,
+    rows: usize,
     values: Vec<Value>,
 }
 
@@ -168,6 +173,16 @@ impl RowBatch {
     pub fn new(column_count: usize) -> Self {
         RowBatch {
             column_count,
+            rows: 0,
+            values: Vec::new(),
+        }
+    }
+
+    /// A batch of `rows` rows of a zero-column table.
+    pub fn of_empty_rows(rows: usize) -> Self {
+        RowBatch {
+            column_count: 0,
+            rows,
             values: Vec::new(),
         }
     }
@@ -176,6 +191,7 @@ impl RowBatch {
     pub fn with_capacity(column_count: usize, rows: usize) -> Self {
         RowBatch {
             column_count,
+            rows: 0,
             values: Vec::with_capacity(column_count * rows),
         }
     }
@@ -194,6 +210,7 @@ impl RowBatch {
         );
         RowBatch {
             column_count,
+            rows: values.len().checked_div(column_count).unwrap_or(0),
             values,
         }
     }
@@ -210,6 +227,7 @@ impl RowBatch {
             self.column_count,
             "row has the wrong number of columns"
         );
+        self.rows += 1;
     }
 
     pub fn column_count(&self) -> usize {
@@ -217,14 +235,11 @@ impl RowBatch {
     }
 
     pub fn row_count(&self) -> usize {
-        self.values
-            .len()
-            .checked_div(self.column_count)
-            .unwrap_or(0)
+        self.rows
     }
 
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.rows == 0
     }
 
     /// Row `r` as a slice of `column_count` values.
@@ -234,8 +249,7 @@ impl RowBatch {
 
     /// Iterates over the rows.
     pub fn rows(&self) -> impl ExactSizeIterator<Item = &[Value]> + '_ {
-        // chunks_exact panics on a zero size; a zero-column batch has no rows.
-        self.values.chunks_exact(self.column_count.max(1))
+        (0..self.rows).map(move |r| self.row(r))
     }
 
     /// The value at row `r`, column `c`.
@@ -260,6 +274,7 @@ impl RowBatch {
 
     pub fn clear(&mut self) {
         self.values.clear();
+        self.rows = 0;
     }
 }
 
@@ -276,6 +291,19 @@ mod tests {
         assert_eq!(b.get(1, 1), &Value::Bytes(vec![]));
         assert_eq!(b.rows().count(), 2);
         assert_eq!(b.row(0)[1], Value::Text("a".into()));
+    }
+
+    #[test]
+    fn zero_column_rows_are_counted() {
+        let mut b = RowBatch::new(0);
+        b.push_row([]);
+        b.push_row([]);
+        assert_eq!(b.row_count(), 2);
+        assert_eq!(b.rows().count(), 2);
+        assert!(b.rows().all(|r| r.is_empty()));
+        assert_eq!(RowBatch::of_empty_rows(5).row_count(), 5);
+        b.clear();
+        assert!(b.is_empty());
     }
 
     #[test]

@@ -335,13 +335,15 @@ pub fn decode_body(body: &[u8], column_count: usize) -> Result<RowBatch> {
         )));
     }
     if cols == 0 {
-        if rows != 0 {
+        // Rows of a zero-column table take no bytes; they are only counted,
+        // but still within the same cap as any chunk.
+        if rows > MAX_CELLS {
             return Err(Error::codec(format!(
-                "the chunk declares {rows} rows of zero columns"
+                "the chunk declares {rows} rows of zero columns, more than {MAX_CELLS}"
             )));
         }
         cur.finish("after the header")?;
-        return Ok(RowBatch::new(0));
+        return Ok(RowBatch::of_empty_rows(rows as usize));
     }
     let cells = rows
         .checked_mul(cols)
@@ -648,9 +650,13 @@ mod tests {
     }
 
     #[test]
-    fn zero_columns_round_trip_as_an_empty_batch() {
+    fn zero_columns_round_trip_with_their_row_count() {
         let chunk = encode_chunk(&RowBatch::new(0), 3).unwrap();
         assert_eq!(chunk.row_count, 0);
         assert_eq!(decode_chunk(&chunk, 0).unwrap().row_count(), 0);
+        // A zero-column table still has rows; they must not be lost.
+        let chunk = encode_chunk(&RowBatch::of_empty_rows(3), 3).unwrap();
+        assert_eq!(chunk.row_count, 3);
+        assert_eq!(decode_chunk(&chunk, 0).unwrap().row_count(), 3);
     }
 }
