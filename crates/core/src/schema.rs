@@ -279,6 +279,21 @@ pub struct ObjectDef {
     pub table: Option<TableName>,
 }
 
+impl ObjectDef {
+    /// True for objects a restore creates before the tables, because table
+    /// definitions may use them: schemas, extensions, types, sequences and
+    /// functions. A function that uses a table's row type is recorded by its
+    /// source as `Other("function")` and comes after the tables, with views,
+    /// triggers and everything else.
+    pub fn is_pre_data(&self) -> bool {
+        match &self.kind {
+            ObjectKind::Type | ObjectKind::Sequence | ObjectKind::Function => true,
+            ObjectKind::Other(k) => k == "schema" || k == "extension",
+            _ => false,
+        }
+    }
+}
+
 /// Everything a backup carries besides the rows.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Catalog {

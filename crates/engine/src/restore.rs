@@ -22,7 +22,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use bru_core::{ObjectOutcome, TableName, Target};
+use bru_core::{ObjectDef, ObjectOutcome, TableName, Target};
 use bru_format::{ArchiveReader, TableEntry, TableTotals};
 use rayon::ThreadPool;
 
@@ -103,7 +103,8 @@ pub fn restore(
     let mut summary = Summary::default();
 
     if mode.creates_schema() {
-        pre_data(target, &tables, options.clean, progress)?;
+        let pre = catalog.objects.iter().filter(|o| o.is_pre_data()).collect();
+        pre_data(target, &tables, pre, options.clean, progress, &mut summary)?;
     } else {
         progress.message("checking the existing tables");
         for t in &tables {
@@ -133,16 +134,15 @@ pub fn restore(
                 .finish_table(&t.entry.def)
                 .map_err(|e| Error::from(e).in_table("finishing", &t.name))?;
         }
-        if !catalog.objects.is_empty() {
+        let post: Vec<&ObjectDef> = catalog
+            .objects
+            .iter()
+            .filter(|o| !o.is_pre_data())
+            .collect();
+        if !post.is_empty() {
             progress.message("creating views, triggers and other objects");
         }
-        for object in &catalog.objects {
-            let what = format!("{} {}", object.kind, object.name);
-            match target.create_object(object)? {
-                ObjectOutcome::Created => summary.objects.push(what),
-                ObjectOutcome::Skipped(reason) => summary.skipped.push(format!("{what}: {reason}")),
-            }
-        }
+        create_objects(target, post, &mut summary)?;
     }
     target.finish()?;
     // What the target itself left out (a CHECK in another engine's SQL, an
@@ -157,8 +157,10 @@ pub fn restore(
 fn pre_data(
     target: &mut dyn Target,
     tables: &[Planned],
+    objects: Vec<&ObjectDef>,
     clean: bool,
     progress: &dyn Progress,
+    summary: &mut Summary,
 ) -> Result<()> {
     let names: Vec<TableName> = tables.iter().map(|t| t.entry.def.name.clone()).collect();
     let existing = target.existing_tables(&names)?;
@@ -170,11 +172,31 @@ fn pre_data(
         progress.message(&format!("dropping {} existing table(s)", existing.len()));
         target.drop_tables(&existing)?;
     }
+    if !objects.is_empty() {
+        progress.message("creating schemas, types, sequences and functions");
+    }
+    create_objects(target, objects, summary)?;
     progress.message("creating tables");
     for t in tables {
         target
             .create_table(&t.entry.def)
             .map_err(|e| Error::from(e).in_table("creating", &t.name))?;
+    }
+    Ok(())
+}
+
+/// Creates `objects` in order, recording each as created or skipped.
+fn create_objects(
+    target: &mut dyn Target,
+    objects: Vec<&ObjectDef>,
+    summary: &mut Summary,
+) -> Result<()> {
+    for object in objects {
+        let what = format!("{} {}", object.kind, object.name);
+        match target.create_object(object)? {
+            ObjectOutcome::Created => summary.objects.push(what),
+            ObjectOutcome::Skipped(reason) => summary.skipped.push(format!("{what}: {reason}")),
+        }
     }
     Ok(())
 }
