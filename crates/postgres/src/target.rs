@@ -167,6 +167,20 @@ struct TargetColumn {
     partitioned: bool,
 }
 
+/// Types whose SQLite values are text that PostgreSQL parses.
+fn parsed_from_text(wire: Wire) -> bool {
+    matches!(
+        wire,
+        Wire::Date
+            | Wire::Time
+            | Wire::TimeTz
+            | Wire::Timestamp
+            | Wire::TimestampTz
+            | Wire::Interval
+            | Wire::Uuid
+    )
+}
+
 /// Whether an archive column of type `ty` can be loaded into a target column
 /// that travels as `wire` (the `--data-only` check). Values are still
 /// checked one by one as they are written.
@@ -280,6 +294,7 @@ impl Target for PgTarget {
         // Per archive column: where it goes, or None for a generated column
         // the target computes itself.
         let mut plan = Vec::with_capacity(table.columns.len());
+        let from_sqlite = table.native.as_ref().is_some_and(|n| n.engine == "sqlite");
         for c in &table.columns {
             let t = by_name.get(c.name.as_str()).ok_or_else(|| {
                 Error::engine(
@@ -287,7 +302,15 @@ impl Target for PgTarget {
                     format!("column {} does not exist in the target", c.name),
                 )
             })?;
-            plan.push((!t.generated).then(|| (c.name.clone(), t.wire, t.type_name.clone())));
+            // SQLite keeps dates, times, intervals and uuids as text: those
+            // columns go through the staging table and the server parses
+            // them, so a text PostgreSQL cannot read is refused there.
+            let wire = if from_sqlite && parsed_from_text(t.wire) {
+                Wire::NativeText
+            } else {
+                t.wire
+            };
+            plan.push((!t.generated).then(|| (c.name.clone(), wire, t.type_name.clone())));
         }
         let partitioned = target_cols.first().is_some_and(|c| c.partitioned);
         let loaded: Vec<&(String, Wire, String)> = plan.iter().flatten().collect();

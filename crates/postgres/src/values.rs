@@ -357,7 +357,7 @@ pub(crate) fn encode(wire: Wire, v: &Value, out: &mut BytesMut) -> Result<(), St
         }
         Wire::Numeric { scale } => {
             let text = match v {
-                Value::Decimal(s) => s.clone(),
+                Value::Decimal(s) | Value::Text(s) => s.clone(),
                 Value::Float32(f) => float_text(f64::from(*f)),
                 Value::Float64(f) => float_text(*f),
                 _ => int_value(v)

@@ -133,7 +133,8 @@ fn tables_from_another_engine_and_values_that_do_not_fit() {
         Value::Int64(1),
         Value::Text("Lyon".into()),
         Value::Decimal("1234.50".into()),
-        Value::Date(19_000),
+        // SQLite keeps dates as text.
+        Value::Text("2022-01-08".into()),
         Value::Native("a|b".into()),
     ]);
     batch.push_row([
