@@ -91,8 +91,25 @@ pub trait Target {
         Ok(())
     }
 
-    /// Post-data for one table: indexes and constraints.
+    /// Post-data for one table: primary key, unique and check constraints,
+    /// and indexes. Called as soon as the table's own rows are in.
     fn finish_table(&mut self, table: &TableDef) -> Result<()>;
+
+    /// Post-data: the table's foreign keys. Called once the table and every
+    /// table it references are loaded. The default does nothing, for engines
+    /// that declare foreign keys in CREATE TABLE (SQLite).
+    fn add_foreign_keys(&mut self, table: &TableDef) -> Result<()> {
+        let _ = table;
+        Ok(())
+    }
+
+    /// Opens another session on the same target database, so that tables
+    /// (or parts of one table) can be loaded and indexed in parallel.
+    /// `None` means the target takes a single writer (SQLite), and the
+    /// restore runs every step on this session.
+    fn open_worker(&mut self) -> Result<Option<Box<dyn Target + Send>>> {
+        Ok(None)
+    }
 
     /// Post-data: a view, trigger or other object.
     fn create_object(&mut self, object: &ObjectDef) -> Result<ObjectOutcome>;
