@@ -90,9 +90,25 @@ fn col_list(cols: &[String]) -> String {
     cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ")
 }
 
+/// One post-data statement for a table from another engine.
+pub(crate) struct PostData {
+    pub sql: String,
+    /// Written in the source engine's SQL (a CHECK or index expression), so
+    /// PostgreSQL may not understand it: a failure is reported as skipped
+    /// rather than ending the restore.
+    pub foreign_sql: bool,
+}
+
 /// The post-data statements for a table from another engine, except
 /// foreign keys: primary key, unique and check constraints, indexes.
-pub(crate) fn post_data(t: &TableDef) -> Vec<String> {
+pub(crate) fn post_data(t: &TableDef) -> Vec<PostData> {
+    post_data_sql(t)
+        .into_iter()
+        .map(|(sql, foreign_sql)| PostData { sql, foreign_sql })
+        .collect()
+}
+
+fn post_data_sql(t: &TableDef) -> Vec<(String, bool)> {
     let q = qualified(&target_name(&t.name));
     let mut out = Vec::new();
     let named = |n: &Option<String>| {
@@ -101,27 +117,33 @@ pub(crate) fn post_data(t: &TableDef) -> Vec<String> {
             .unwrap_or_default()
     };
     if let Some(pk) = &t.primary_key {
-        out.push(format!(
-            "ALTER TABLE {q} ADD {}PRIMARY KEY ({})",
-            named(&pk.name),
-            col_list(&pk.columns)
+        out.push((
+            format!(
+                "ALTER TABLE {q} ADD {}PRIMARY KEY ({})",
+                named(&pk.name),
+                col_list(&pk.columns)
+            ),
+            false,
         ));
     }
     for u in &t.uniques {
-        out.push(format!(
-            "ALTER TABLE {q} ADD {}UNIQUE ({})",
-            named(&u.name),
-            col_list(&u.columns)
+        out.push((
+            format!(
+                "ALTER TABLE {q} ADD {}UNIQUE ({})",
+                named(&u.name),
+                col_list(&u.columns)
+            ),
+            false,
         ));
     }
     for c in &t.checks {
-        out.push(format!(
-            "ALTER TABLE {q} ADD {}CHECK ({})",
-            named(&c.name),
-            c.expr
+        out.push((
+            format!("ALTER TABLE {q} ADD {}CHECK ({})", named(&c.name), c.expr),
+            true,
         ));
     }
     for i in &t.indexes {
+        let plain = i.predicate.is_none() && i.columns.iter().all(|c| t.column_index(c).is_some());
         let cols: Vec<String> = i
             .columns
             .iter()
@@ -145,7 +167,7 @@ pub(crate) fn post_data(t: &TableDef) -> Vec<String> {
         if let Some(p) = &i.predicate {
             s.push_str(&format!(" WHERE {p}"));
         }
-        out.push(s);
+        out.push((s, !plain));
     }
     out
 }

@@ -43,6 +43,8 @@ pub struct PgTarget {
     finished: HashSet<TableName>,
     /// Foreign keys waiting for their referenced table: (referenced, SQL, owner).
     pending_fks: Vec<(TableName, String, TableName)>,
+    /// What was left out, for [`Target::take_skipped`].
+    skipped: Vec<String>,
 }
 
 impl PgTarget {
@@ -63,6 +65,7 @@ impl PgTarget {
             created: HashSet::new(),
             finished: HashSet::new(),
             pending_fks: Vec::new(),
+            skipped: Vec::new(),
         })
     }
 
@@ -427,7 +430,16 @@ impl Target for PgTarget {
                 }
             }
         } else {
-            statements.extend(ddl::post_data(table));
+            for p in ddl::post_data(table) {
+                if !p.foreign_sql {
+                    statements.push(p.sql);
+                } else if let Err(e) = self.conn.batch(&p.sql, &context) {
+                    // Each statement runs on its own, so a failed one
+                    // leaves nothing behind.
+                    self.skipped
+                        .push(format!("table {name}: `{}` was not created: {e}", p.sql));
+                }
+            }
         }
         for c in &table.columns {
             if let Some(last) = c.identity.as_ref().and_then(|i| i.last_value) {
@@ -467,6 +479,10 @@ impl Target for PgTarget {
             &format!("creating {} {}", object.kind, object.name),
         )?;
         Ok(ObjectOutcome::Created)
+    }
+
+    fn take_skipped(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.skipped)
     }
 
     fn finish(&mut self) -> bru_core::Result<()> {

@@ -121,3 +121,23 @@ fn set_mode(path: &std::path::Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
 }
+
+#[test]
+fn sslmode_require_and_prefer_use_tls() {
+    let Some((server, port)) = PgServer::start_tls() else {
+        return;
+    };
+    let db = server.create_db("tls");
+    // The server rejects non-TLS TCP logins, so a connection proves TLS.
+    let base = format!("postgresql://bru@127.0.0.1:{port}/{db}");
+    for mode in ["require", "prefer"] {
+        let src = PgSource::open(&format!("{base}?sslmode={mode}"))
+            .unwrap_or_else(|e| panic!("sslmode={mode}: {e}"));
+        assert!(src.endpoint().contains("127.0.0.1"));
+    }
+    let (_, message) = connect_error(PgSource::open(&format!("{base}?sslmode=disable")));
+    assert!(
+        message.contains("no encryption") || message.contains("pg_hba"),
+        "{message}"
+    );
+}

@@ -69,7 +69,17 @@ fn sqlite_tables() -> (TableDef, TableDef) {
             native_ddl: Some("CREATE UNIQUE INDEX sites_name ON sites(name)".into()),
         }],
         foreign_keys: vec![],
-        checks: vec![],
+        checks: vec![
+            bru_core::CheckConstraint {
+                name: Some("name_not_empty".into()),
+                expr: "length(name) > 0".into(),
+            },
+            // SQLite's own SQL that PostgreSQL does not have.
+            bru_core::CheckConstraint {
+                name: Some("sqlite_only".into()),
+                expr: "typeof(name) = 'text'".into(),
+            },
+        ],
         native: Some(bru_core::NativeDdl {
             engine: "sqlite".into(),
             create: "CREATE TABLE sites (...)".into(),
@@ -102,6 +112,7 @@ fn sqlite_tables() -> (TableDef, TableDef) {
     let agents = TableDef {
         uniques: vec![],
         indexes: vec![],
+        checks: vec![],
         ..agents
     };
     (sites, agents)
@@ -192,6 +203,14 @@ fn tables_from_another_engine_and_values_that_do_not_fit() {
         target.finish_table(t).expect("finish table");
     }
     target.finish().expect("finish");
+    // The check PostgreSQL cannot read is reported, the other one exists.
+    let skipped = target.take_skipped();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(skipped[0].contains("sqlite_only"), "{skipped:?}");
+    assert_eq!(
+        server.psql(&db, "SELECT conname FROM pg_constraint WHERE contype = 'c' AND conrelid = 'public.sites'::regclass"),
+        "name_not_empty\n"
+    );
     assert_eq!(
         server.psql(
             &db,

@@ -59,6 +59,29 @@ impl PgServer {
     /// Starts a server, or returns `None` (after saying so loudly) when
     /// neither `BRU_TEST_PG_URL` nor `initdb` is available.
     pub fn start() -> Option<PgServer> {
+        Self::start_with(None)
+    }
+
+    /// Starts a local server that also listens on 127.0.0.1 with TLS only
+    /// (a throwaway self-signed certificate from `openssl`); returns it and
+    /// its TCP port. `None` when initdb or openssl is missing.
+    pub fn start_tls() -> Option<(PgServer, u16)> {
+        if std::env::var_os("BRU_TEST_PG_URL").is_some() {
+            eprintln!("TLS test needs its own server; skipped with BRU_TEST_PG_URL");
+            return None;
+        }
+        if Command::new("openssl").arg("version").output().is_err() {
+            eprintln!("\n*** SKIPPED: openssl is not installed, so no test certificate can be made. ***\n");
+            return None;
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free local port");
+        Self::start_with(Some(port)).map(|s| (s, port))
+    }
+
+    fn start_with(tls_port: Option<u16>) -> Option<PgServer> {
         if let Ok(url) = std::env::var("BRU_TEST_PG_URL") {
             let (base, query) = match url.split_once('?') {
                 Some((b, q)) => (b.to_owned(), format!("?{q}")),
@@ -102,7 +125,11 @@ impl PgServer {
             data: data.clone(),
             run_as: run_as.clone(),
             url_prefix: format!("postgresql://{SUPERUSER}@/"),
-            url_suffix: format!("?host={}&port=5432", dir.path().display()),
+            url_suffix: format!(
+                "?host={}&port={}",
+                dir.path().display(),
+                tls_port.unwrap_or(5432)
+            ),
             dir: Some(dir),
         };
         let sock = server.socket_dir();
@@ -125,16 +152,51 @@ impl PgServer {
         );
         // The superuser logs in without a password; every other role
         // needs one, which the connection tests use.
+        // Over TCP (TLS servers only) the superuser must use TLS.
         std::fs::write(
             data.join("pg_hba.conf"),
-            format!("local all {SUPERUSER} trust\nlocal all all scram-sha-256\n"),
+            format!(
+                "local all {SUPERUSER} trust\nlocal all all scram-sha-256\n\
+                 hostssl all {SUPERUSER} 127.0.0.1/32 trust\nhostnossl all all 127.0.0.1/32 reject\n"
+            ),
         )
         .expect("writing pg_hba.conf");
-        let opts = format!(
-            "-k {} -c listen_addresses='' -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -p 5432 -c max_connections=40 -c shared_buffers=32MB",
+        let mut opts = format!(
+            "-k {} -c fsync=off -c synchronous_commit=off \
+             -c full_page_writes=off -c max_connections=40 -c shared_buffers=32MB",
             sock.display()
         );
+        match tls_port {
+            None => opts.push_str(" -c listen_addresses='' -p 5432"),
+            Some(port) => {
+                let (crt, key) = (data.join("server.crt"), data.join("server.key"));
+                check(
+                    "openssl req",
+                    server
+                        .command(Path::new("openssl"))
+                        .args([
+                            "req",
+                            "-new",
+                            "-x509",
+                            "-days",
+                            "2",
+                            "-nodes",
+                            "-subj",
+                            "/CN=localhost",
+                        ])
+                        .args(["-newkey", "rsa:2048", "-keyout"])
+                        .arg(&key)
+                        .arg("-out")
+                        .arg(&crt)
+                        .output(),
+                );
+                opts.push_str(&format!(
+                    " -c listen_addresses=127.0.0.1 -p {port} -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                    crt.display(),
+                    key.display()
+                ));
+            }
+        }
         check(
             "pg_ctl start",
             server
