@@ -33,7 +33,7 @@ measure() {
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-stat() { awk -v l="$1" -v f="$2" '$1==l {print $f}' "$out/times" | median; }
+med() { awk -v l="$1" -v f="$2" '$1==l {print $f}' "$out/times" | median; }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%F)"
 echo "command: RUNS=$runs benches/sqlite.sh ${scales[*]}"
@@ -57,9 +57,9 @@ for scale in "${scales[@]}"; do
     dbb=$(stat -c %s "$db")
     arch=$(stat -c %s "$out/wfm.db"); dump=$(stat -c %s "$out/dump.sql.zst")
     for tool in bru peer; do
-        b=$(stat ${tool}_backup 2); brss=$(stat ${tool}_backup 3)
-        r=$(stat ${tool}_restore 2); rrss=$(stat ${tool}_restore 3)
-        if [ $tool = bru ]; then size=$arch; v=$(stat bru_verify 2); name="bru"; else size=$dump; v="-"; name="sqlite3 .dump \| zstd -3"; fi
+        b=$(med ${tool}_backup 2); brss=$(med ${tool}_backup 3)
+        r=$(med ${tool}_restore 2); rrss=$(med ${tool}_restore 3)
+        if [ $tool = bru ]; then size=$arch; v=$(med bru_verify 2); name="bru"; else size=$dump; v="-"; name="sqlite3 .dump \| zstd -3"; fi
         awk -v s="$scale" -v rows="$rows" -v dbmb="$dbmb" -v name="$name" -v b="$b" -v brss="$brss" \
             -v size="$size" -v dbb="$dbb" -v v="$v" -v r="$r" -v rrss="$rrss" 'BEGIN {
             printf "| %s | %d | %d | %s | %.2f | %.0f | %.0f | %.1f (%.0f%%) | %s | %.2f | %.0f | %.0f |\n",
