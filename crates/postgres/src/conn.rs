@@ -291,3 +291,26 @@ pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_never_reaches_a_message() {
+        let s = Settings::resolve(
+            "postgresql://ann:p%40ss-Word9@db.example:6543/sales?sslmode=disable",
+        )
+        .expect("valid URL");
+        assert_eq!(s.endpoint, "postgres ann@db.example:6543/sales");
+        assert_eq!(
+            s.redact("FATAL: bad p@ss-Word9\nsecond line"),
+            "FATAL: bad ******** second line"
+        );
+        let err = Settings::resolve("postgresql://ann:secret@host:notaport/db")
+            .err()
+            .expect("bad port");
+        assert!(!err.to_string().contains("secret"), "{err}");
+        assert!(Settings::resolve("mysql://ann:secret@host/db").is_err());
+    }
+}

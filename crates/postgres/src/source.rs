@@ -156,7 +156,24 @@ impl Source for PgSource {
     ) -> bru_core::Result<()> {
         // A partitioned table's rows live in its partitions, read as tables
         // of their own.
-        if table.property("postgres.partition_by").is_some() || table.columns.is_empty() {
+        if table.property("postgres.partition_by").is_some() {
+            return Ok(());
+        }
+        if table.columns.is_empty() {
+            // A row batch cannot count rows without columns: refuse rather
+            // than drop the rows of a zero-column table.
+            let rows = self.conn.query(
+                &format!("SELECT count(*) FROM ONLY {}", qualified(&table.name)),
+                &[],
+                &format!("counting the rows of {}", table.name),
+            )?;
+            let n: i64 = rows.first().and_then(|r| r.try_get(0).ok()).unwrap_or(0);
+            if n > 0 {
+                return Err(Error::Unsupported(format!(
+                    "table {} has {n} rows but no columns; bru cannot carry such rows",
+                    table.name
+                )));
+            }
             return Ok(());
         }
         let wires: Vec<Wire> = table.columns.iter().map(|c| wire_of(&c.ty)).collect();

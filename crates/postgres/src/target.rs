@@ -81,41 +81,46 @@ impl PgTarget {
             .is_some_and(|n| n.engine == "postgres")
     }
 
-    /// The target's columns of `table`: name → (wire, type name, generated).
-    fn target_columns(&self, name: &TableName) -> bru_core::Result<Vec<TargetColumn>> {
+    /// Whether the target's `table` is partitioned, and its columns.
+    /// Fails if the table does not exist.
+    fn target_columns(&self, name: &TableName) -> bru_core::Result<(bool, Vec<TargetColumn>)> {
         let t = target_name(name);
+        let context = format!("reading the columns of {t}");
         let rows = self.conn.query(
-            "SELECT a.attname::text, a.atttypid, a.atttypmod, pg_catalog.format_type(a.atttypid, a.atttypmod),
-                    a.attgenerated <> '', c.relkind::text
-             FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
-             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+            "SELECT c.relkind::text, a.attname::text, a.atttypid, a.atttypmod,
+                    pg_catalog.format_type(a.atttypid, a.atttypmod), a.attgenerated <> ''
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE n.nspname = $1 AND c.relname = $2
              ORDER BY a.attnum",
             &[&t.schema, &t.name],
-            &format!("reading the columns of {t}"),
+            &context,
         )?;
+        let get_err = |e: tokio_postgres::Error| Error::engine(&context, e);
+        let mut partitioned = false;
         let mut out = Vec::new();
         for r in &rows {
-            let get_err =
-                |e: tokio_postgres::Error| Error::engine(format!("reading the columns of {t}"), e);
-            let type_oid: u32 = r.try_get(1).map_err(get_err)?;
-            let typmod: i32 = r.try_get(2).map_err(get_err)?;
-            let relkind: String = r.try_get(5).map_err(get_err)?;
+            let relkind: String = r.try_get(0).map_err(get_err)?;
+            partitioned = relkind == "p";
+            let Some(name) = r.try_get::<_, Option<String>>(1).map_err(get_err)? else {
+                continue;
+            };
+            let type_oid: u32 = r.try_get(2).map_err(get_err)?;
+            let typmod: i32 = r.try_get(3).map_err(get_err)?;
             out.push(TargetColumn {
-                name: r.try_get(0).map_err(get_err)?,
+                name,
                 wire: Wire::for_type(type_oid, typmod),
-                type_name: r.try_get(3).map_err(get_err)?,
-                generated: r.try_get(4).map_err(get_err)?,
-                partitioned: relkind == "p",
+                type_name: r.try_get(4).map_err(get_err)?,
+                generated: r.try_get(5).map_err(get_err)?,
             });
         }
-        if out.is_empty() {
+        if rows.is_empty() {
             return Err(Error::engine(
                 format!("loading {t}"),
                 "the table does not exist in the target",
             ));
         }
-        Ok(out)
+        Ok((partitioned, out))
     }
 
     fn add_foreign_keys(&mut self, table: &TableDef) -> bru_core::Result<()> {
@@ -167,7 +172,6 @@ struct TargetColumn {
     wire: Wire,
     type_name: String,
     generated: bool,
-    partitioned: bool,
 }
 
 /// Types whose SQLite values are text that PostgreSQL parses.
@@ -262,7 +266,7 @@ impl Target for PgTarget {
     }
 
     fn check_table(&mut self, table: &TableDef) -> bru_core::Result<()> {
-        let cols = self.target_columns(&table.name)?;
+        let (_, cols) = self.target_columns(&table.name)?;
         let by_name: HashMap<&str, &TargetColumn> =
             cols.iter().map(|c| (c.name.as_str(), c)).collect();
         let mut problems = Vec::new();
@@ -291,7 +295,7 @@ impl Target for PgTarget {
 
     fn load<'a>(&'a mut self, table: &TableDef) -> bru_core::Result<Box<dyn TableLoader + 'a>> {
         let name = target_name(&table.name);
-        let target_cols = self.target_columns(&table.name)?;
+        let (partitioned, target_cols) = self.target_columns(&table.name)?;
         let by_name: HashMap<&str, &TargetColumn> =
             target_cols.iter().map(|c| (c.name.as_str(), c)).collect();
         // Per archive column: where it goes, or None for a generated column
@@ -315,13 +319,18 @@ impl Target for PgTarget {
             };
             plan.push((!t.generated).then(|| (c.name.clone(), wire, t.type_name.clone())));
         }
-        let partitioned = target_cols.first().is_some_and(|c| c.partitioned);
         let loaded: Vec<&(String, Wire, String)> = plan.iter().flatten().collect();
-        let col_list = loaded
+        let names = loaded
             .iter()
             .map(|(n, _, _)| ident(n))
             .collect::<Vec<_>>()
             .join(", ");
+        // A table without columns takes COPY's default (empty) list.
+        let col_list = if names.is_empty() {
+            String::new()
+        } else {
+            format!("({names})")
+        };
         let staged = loaded.iter().any(|(_, w, _)| w.is_text_fallback());
         let context = format!("loading {name}");
         let q = qualified(&name);
@@ -344,12 +353,12 @@ impl Target for PgTarget {
                 "; CREATE TEMPORARY TABLE bru_stage ({}) ON COMMIT DROP",
                 defs.join(", ")
             ));
-            copy_sql = format!("COPY pg_temp.bru_stage ({col_list}) FROM STDIN (FORMAT binary)");
+            copy_sql = format!("COPY pg_temp.bru_stage {col_list} FROM STDIN (FORMAT binary)");
         } else if fresh {
             setup.push_str(&format!("; TRUNCATE {q}"));
-            copy_sql = format!("COPY {q} ({col_list}) FROM STDIN (FORMAT binary, FREEZE)");
+            copy_sql = format!("COPY {q} {col_list} FROM STDIN (FORMAT binary, FREEZE)");
         } else {
-            copy_sql = format!("COPY {q} ({col_list}) FROM STDIN (FORMAT binary)");
+            copy_sql = format!("COPY {q} {col_list} FROM STDIN (FORMAT binary)");
         }
         let insert = staged.then(|| {
             let casts: Vec<String> = loaded
@@ -363,7 +372,7 @@ impl Target for PgTarget {
                 })
                 .collect();
             format!(
-                "INSERT INTO {q} ({col_list}) OVERRIDING SYSTEM VALUE SELECT {} FROM pg_temp.bru_stage",
+                "INSERT INTO {q} {col_list} OVERRIDING SYSTEM VALUE SELECT {} FROM pg_temp.bru_stage",
                 casts.join(", ")
             )
         });

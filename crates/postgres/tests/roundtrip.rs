@@ -187,6 +187,8 @@ CREATE INDEX calls_agent_idx ON "Sales Dept".calls (agent);
 ALTER TABLE "Sales Dept".calls ADD FOREIGN KEY (agent) REFERENCES hr.agent (id);
 CREATE UNLOGGED TABLE public.scratch (k text PRIMARY KEY, v bytea) WITH (fillfactor = 70);
 CREATE TABLE public.legacy (id serial PRIMARY KEY, note text);
+CREATE TABLE public.no_columns ();
+CREATE TABLE hr.child (extra text) INHERITS (public.legacy);
 INSERT INTO hr.site (name, code, area) VALUES ('Lyon', 'LY', '[2024-01-01,2024-06-01)'), ('Porto', 'PO', '[2024-06-01,2025-01-01)');
 INSERT INTO hr.agent (site_id, badge, lvl, salary, profile) VALUES
   (10, 1, 'senior', 3000.50, '{"name": "Ana"}'), (20, 2, 'junior', 2000, '{"name": "Bo"}');
