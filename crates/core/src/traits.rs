@@ -49,6 +49,14 @@ pub trait Source {
         limits: BatchLimits,
         sink: &mut dyn FnMut(RowBatch) -> Result<()>,
     ) -> Result<()>;
+
+    /// Opens another reader on the same snapshot, so that tables can be read
+    /// concurrently (PostgreSQL: a session importing the exported snapshot).
+    /// `None` (the default) means the source takes one reader and tables are
+    /// read one after another.
+    fn open_reader(&mut self) -> Result<Option<Box<dyn Source + Send>>> {
+        Ok(None)
+    }
 }
 
 /// What became of a non-table object on restore.
@@ -125,12 +133,61 @@ pub trait Target {
     fn take_skipped(&mut self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Whether `error` is transient (a busy database, a lost connection, a
+    /// serialization failure): the step that met it may be retried after a
+    /// pause. The default treats nothing as transient.
+    fn is_transient(&self, error: &crate::Error) -> bool {
+        let _ = error;
+        false
+    }
+
+    /// Whether this target keeps a restore journal (the `journal_*` methods
+    /// and [`TableLoader::commit_chunk`]), so that an interrupted restore can
+    /// be resumed. A target that does must also make the post-data steps
+    /// ([`Target::create_object`], [`Target::finish_table`],
+    /// [`Target::add_foreign_keys`]) leave alone what already exists, since a
+    /// step may have been done just before the restore stopped and before
+    /// its journal entry was written. The default keeps no journal.
+    fn resumable(&self) -> bool {
+        false
+    }
+
+    /// The keys recorded in the target's restore journal, or `None` when it
+    /// holds no journal (no restore ever ran, or the last one finished). Keys
+    /// are opaque to the target. The default has no journal.
+    fn journal_keys(&mut self) -> Result<Option<Vec<String>>> {
+        Ok(None)
+    }
+
+    /// Records `key` in the restore journal, creating the journal if there is
+    /// none, and commits it. The default does nothing.
+    fn journal_mark(&mut self, key: &str) -> Result<()> {
+        let _ = key;
+        Ok(())
+    }
+
+    /// Removes the restore journal (at the end of a restore, or to start
+    /// over with `--clean`). The default does nothing.
+    fn journal_clear(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Writes the rows of one table.
 pub trait TableLoader {
     /// Writes one batch. Batches arrive in archive order.
     fn write_batch(&mut self, batch: &RowBatch) -> Result<()>;
+
+    /// Commits the rows written since the last commit together with the
+    /// restore-journal entry `key`, in one transaction, so that after a crash
+    /// either both are there or neither is. Only called on a
+    /// [`Target::resumable`] target; the default refuses.
+    fn commit_chunk(&mut self, key: &str) -> Result<()> {
+        Err(crate::Error::Unsupported(format!(
+            "this target keeps no restore journal (cannot commit {key})"
+        )))
+    }
 
     /// Commits what was written and returns the number of rows loaded.
     fn finish(self: Box<Self>) -> Result<u64>;

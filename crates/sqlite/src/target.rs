@@ -2,24 +2,41 @@
 //!
 //! The restore is a bulk load into a file nobody else uses yet, so the
 //! connection trades durability for speed until [`Target::finish`]:
-//! `synchronous=OFF`, an in-memory rollback journal (a failed load can still
-//! roll back), a 64 MiB page cache, an exclusive lock, and foreign keys and
-//! CHECK constraints not enforced. The rows come from a database that already
-//! enforced its own constraints; re-checking them would only slow the load,
-//! and a source that holds rows violating them (SQLite permits that) must
-//! still restore exactly. `finish` commits and puts the file back to an
-//! ordinary state: its original journal mode (DELETE for a new file),
-//! `synchronous=FULL`, normal locking.
+//! `synchronous=OFF`, a 64 MiB page cache, an exclusive lock, and foreign
+//! keys and CHECK constraints not enforced. The rows come from a database
+//! that already enforced its own constraints; re-checking them would only
+//! slow the load, and a source that holds rows violating them (SQLite
+//! permits that) must still restore exactly. `finish` commits and puts the
+//! file back to an ordinary state: its original journal mode (DELETE for a
+//! new file), `synchronous=FULL`, normal locking.
+//!
+//! The rollback journal stays on disk (`TRUNCATE`, or the file's own WAL), so
+//! a restore killed at any moment leaves the file at its last commit: that is
+//! what makes `--resume` exact. Each chunk's rows commit together with their
+//! entry in the restore journal table (`_bru_restore_journal`, see
+//! [`Target::journal_keys`]), which the end of a restore drops. Post-data
+//! steps leave alone an index, view or trigger that already exists with the
+//! same SQL, because a resumed restore may repeat a step that was done just
+//! before the interruption.
 //!
 //! Foreign keys are not checked at the end either: rows that broke them in
 //! the source are restored as they were (`PRAGMA foreign_key_check` lists
 //! them).
 //!
-//! Each table loads in one transaction through one prepared INSERT, with
-//! values bound by position. Indexes are created after the rows, and
-//! triggers after everything, so they never fire on restored rows.
+//! Rows go through one prepared INSERT per table, with values bound by
+//! position. Indexes are created after the rows, and triggers after
+//! everything, so they never fire on restored rows.
+//!
+//! A SQLite file takes one writer at a time, so [`SqliteTarget::open`] gives a
+//! single-session target (`open_worker` returns `None`) and the restore runs
+//! every step on it. [`SqliteTarget::open_shared`] gives one whose
+//! `open_worker` hands out more connections to the same file, in normal
+//! locking mode: their writes take turns on SQLite's file lock (waiting up to
+//! the busy timeout, and reported as transient beyond it). That is slower than
+//! one session for SQLite itself; it exists so that the parallel restore
+//! executor runs against a real multi-session database without a server.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bru_core::{
@@ -27,7 +44,7 @@ use bru_core::{
     TableLoader, TableName, Target,
 };
 use rusqlite::types::{ToSqlOutput, ValueRef};
-use rusqlite::{Connection, ErrorCode, OpenFlags, Statement};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Statement};
 
 use crate::createsql::parse_create_table;
 use crate::ddl;
@@ -38,20 +55,25 @@ use crate::values::{affinity_change, to_sqlite};
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Settings for the duration of the load (see the module docs).
+/// Settings for the duration of the load (see the module docs). The journal
+/// mode and locking mode are set separately.
 const FAST_LOAD: &str = "PRAGMA synchronous = OFF;
-PRAGMA journal_mode = MEMORY;
 PRAGMA cache_size = -65536;
 PRAGMA temp_store = MEMORY;
-PRAGMA locking_mode = EXCLUSIVE;
 PRAGMA foreign_keys = OFF;
 PRAGMA ignore_check_constraints = ON;";
+
+/// The table holding the restore journal's keys.
+const JOURNAL_TABLE: &str = "_bru_restore_journal";
 
 /// Writes into a SQLite database (created if missing).
 pub struct SqliteTarget {
     conn: Connection,
+    path: PathBuf,
     /// The journal mode to put back in `finish` (`delete` or `wal`).
     journal_mode: String,
+    /// Whether `open_worker` hands out more connections (see the module docs).
+    shared: bool,
     finished: bool,
     /// What was left out of tables from other engines, for the summary.
     skipped: Vec<String>,
@@ -72,10 +94,22 @@ impl Drop for SqliteTarget {
 }
 
 impl SqliteTarget {
-    /// Opens or creates the database at `path`. Fails with
-    /// [`bru_core::Error::Connect`] if the parent directory does not exist,
-    /// the path is a directory, or the file is not a SQLite database.
+    /// Opens or creates the database at `path`, as a single-session target.
+    /// Fails with [`bru_core::Error::Connect`] if the parent directory does
+    /// not exist, the path is a directory, or the file is not a SQLite
+    /// database.
     pub fn open(path: &Path) -> bru_core::Result<Self> {
+        Self::open_mode(path, false)
+    }
+
+    /// Like [`SqliteTarget::open`], but [`Target::open_worker`] opens further
+    /// connections to the same file, whose writes take turns on SQLite's file
+    /// lock (see the module docs). Fails as `open` does.
+    pub fn open_shared(path: &Path) -> bru_core::Result<Self> {
+        Self::open_mode(path, true)
+    }
+
+    fn open_mode(path: &Path, shared: bool) -> bru_core::Result<Self> {
         let connect = |message: String| Error::Connect {
             what: format!("SQLite database {}", path.display()),
             message,
@@ -110,23 +144,77 @@ impl SqliteTarget {
         } else {
             "delete".to_owned()
         };
-        conn.execute_batch(FAST_LOAD)
-            .map_err(|e| connect(format!("setting up for the load: {e}")))?;
+        // A WAL file keeps its WAL; otherwise the rollback journal is
+        // truncated rather than deleted at each commit (cheaper, and as safe).
+        let load_journal = if journal_mode == "wal" {
+            "wal"
+        } else {
+            "truncate"
+        };
+        let locking = if shared { "NORMAL" } else { "EXCLUSIVE" };
+        conn.execute_batch(&format!(
+            "{FAST_LOAD}\nPRAGMA journal_mode = {load_journal};\nPRAGMA locking_mode = {locking};"
+        ))
+        .map_err(|e| connect(format!("setting up for the load: {e}")))?;
         Ok(SqliteTarget {
             conn,
+            path: path.to_owned(),
             journal_mode,
+            shared,
             finished: false,
             skipped: Vec::new(),
         })
     }
 
-    fn begin(&self, context: &str) -> Result<()> {
-        if self.conn.is_autocommit() {
-            self.conn
-                .execute_batch("BEGIN")
-                .map_err(|e| Error::engine(context, e))?;
+    /// Runs `body` in one transaction: committed if it succeeds, rolled back
+    /// if it fails (so a retried step starts from a clean state).
+    fn in_transaction<T>(
+        &mut self,
+        context: &str,
+        body: impl FnOnce(&mut Self) -> Result<T>,
+    ) -> Result<T> {
+        self.begin(context)?;
+        match body(self) {
+            Ok(value) => {
+                self.commit(context)?;
+                Ok(value)
+            }
+            Err(e) => {
+                if !self.conn.is_autocommit() {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                }
+                Err(e)
+            }
         }
-        Ok(())
+    }
+
+    /// The SQL of the schema object `name` of `kind` (`index`, `view`,
+    /// `trigger`), if it exists.
+    fn existing_sql(&self, kind: &str, name: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row(
+                "SELECT coalesce(sql, '') FROM sqlite_schema WHERE type = ?1 AND name = ?2 COLLATE NOCASE",
+                [kind, name],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| Error::engine(format!("looking up {kind} \"{name}\""), e))
+    }
+
+    fn journal_exists(&self) -> Result<bool> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                [JOURNAL_TABLE],
+                |r| r.get(0),
+            )
+            .map_err(|e| Error::engine("looking for the restore journal", e))?;
+        Ok(n > 0)
+    }
+
+    fn begin(&self, context: &str) -> Result<()> {
+        begin(&self.conn, context)
     }
 
     fn commit(&self, context: &str) -> Result<()> {
@@ -226,6 +314,42 @@ fn mentions(sql: &str, names: &[String]) -> bool {
             && names.iter().any(|n| t.name(sql).eq_ignore_ascii_case(n))
     })
 }
+
+/// Starts a write transaction unless one is open. IMMEDIATE takes the write
+/// lock at once, so two sessions of a shared target never both hold a read
+/// lock while waiting to write (which SQLite would answer with BUSY at once).
+fn begin(conn: &Connection, context: &str) -> Result<()> {
+    if conn.is_autocommit() {
+        conn.execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| Error::engine(context, e))?;
+    }
+    Ok(())
+}
+
+/// Adds `key` to the restore journal, creating it if needed, inside the
+/// caller's transaction.
+fn insert_journal_key(conn: &Connection, key: &str) -> Result<()> {
+    let context = "writing the restore journal";
+    conn.execute_batch(&format!(
+        "CREATE TABLE IF NOT EXISTS {JOURNAL_TABLE} (key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID"
+    ))
+    .map_err(|e| Error::engine(context, e))?;
+    conn.execute(
+        &format!("INSERT OR IGNORE INTO {JOURNAL_TABLE} (key) VALUES (?1)"),
+        [key],
+    )
+    .map_err(|e| Error::engine(context, e))?;
+    Ok(())
+}
+
+/// SQLite's own messages for the result codes worth retrying: SQLITE_BUSY
+/// (another session holds the lock beyond the busy timeout), SQLITE_LOCKED
+/// and SQLITE_SCHEMA (another session changed the schema under a statement).
+const TRANSIENT_MESSAGES: [&str; 3] = [
+    "database is locked",
+    "database table is locked",
+    "database schema has changed",
+];
 
 impl Target for SqliteTarget {
     fn engine(&self) -> &'static str {
@@ -374,7 +498,6 @@ impl Target for SqliteTarget {
             )
         };
         let context = format!("loading table \"{}\"", table.name);
-        self.begin(&context)?;
         let conn = &self.conn;
         let stmt = conn.prepare(&sql).map_err(|e| Error::engine(&context, e))?;
         Ok(Box::new(SqliteLoader {
@@ -391,29 +514,37 @@ impl Target for SqliteTarget {
         }))
     }
 
+    /// Creates the table's indexes in one transaction. An index that already
+    /// exists with the same SQL is left alone (a resumed restore may repeat
+    /// this step).
     fn finish_table(&mut self, table: &TableDef) -> Result<()> {
         let context = format!("finishing table \"{}\"", table.name);
-        self.begin(&context)?;
-        let native = table.native.as_ref().is_some_and(|n| n.engine == "sqlite");
-        for index in &table.indexes {
-            let sql = match (&index.native_ddl, native) {
-                (Some(ddl), true) => Some(ddl.clone()),
-                _ => ddl::create_index(table, index),
-            };
-            match sql {
-                Some(sql) => self.exec(&sql, || {
+        self.in_transaction(&context, |this| {
+            let native = table.native.as_ref().is_some_and(|n| n.engine == "sqlite");
+            for index in &table.indexes {
+                let sql = match (&index.native_ddl, native) {
+                    (Some(ddl), true) => Some(ddl.clone()),
+                    _ => ddl::create_index(table, index),
+                };
+                let Some(sql) = sql else {
+                    this.skipped.push(format!(
+                        "index {} on table {}: an expression or partial index written in another engine's SQL",
+                        index.name, table.name
+                    ));
+                    continue;
+                };
+                if this.existing_sql("index", &index.name)?.as_deref() == Some(sql.as_str()) {
+                    continue;
+                }
+                this.exec(&sql, || {
                     format!(
                         "creating index \"{}\" on table \"{}\"",
                         index.name, table.name
                     )
-                })?,
-                None => self.skipped.push(format!(
-                    "index {} on table {}: an expression or partial index written in another engine's SQL",
-                    index.name, table.name
-                )),
+                })?;
             }
-        }
-        self.commit(&context)
+            Ok(())
+        })
     }
 
     fn restore_identity(&mut self, table: &TableDef) -> Result<()> {
@@ -421,21 +552,26 @@ impl Target for SqliteTarget {
             "setting the AUTOINCREMENT value of table \"{}\"",
             table.name
         );
-        self.begin(&context)?;
         let last_value = table.columns.iter().find_map(|c| {
             c.identity
                 .as_ref()
                 .filter(|i| i.kind == IdentityKind::Autoincrement)
                 .and_then(|i| i.last_value)
         });
-        let has_sequence_table = self
-            .table_names()?
-            .iter()
-            .any(|n| n.eq_ignore_ascii_case("sqlite_sequence"));
-        if let (Some(seq), true) = (last_value, has_sequence_table) {
+        let Some(seq) = last_value else {
+            return Ok(());
+        };
+        self.in_transaction(&context, |this| {
+            let has_sequence_table = this
+                .table_names()?
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case("sqlite_sequence"));
+            if !has_sequence_table {
+                return Ok(());
+            }
             let ctx = || context.clone();
             let name = table.name.name.as_str();
-            let updated = self
+            let updated = this
                 .conn
                 .execute(
                     "UPDATE sqlite_sequence SET seq = ?1 WHERE name = ?2",
@@ -443,15 +579,15 @@ impl Target for SqliteTarget {
                 )
                 .map_err(|e| Error::engine(ctx(), e))?;
             if updated == 0 {
-                self.conn
+                this.conn
                     .execute(
                         "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)",
                         rusqlite::params![name, seq],
                     )
                     .map_err(|e| Error::engine(ctx(), e))?;
             }
-        }
-        self.commit(&context)
+            Ok(())
+        })
     }
 
     fn create_object(&mut self, object: &ObjectDef) -> Result<ObjectOutcome> {
@@ -472,6 +608,16 @@ impl Target for SqliteTarget {
                 object.kind
             )));
         }
+        // A resumed restore may repeat this step: the same object with the
+        // same SQL is already what was asked for.
+        let kind = match &object.kind {
+            ObjectKind::View => "view",
+            ObjectKind::Trigger => "trigger",
+            _ => "table",
+        };
+        if self.existing_sql(kind, &object.name.name)?.as_deref() == Some(object.ddl.as_str()) {
+            return Ok(ObjectOutcome::Created);
+        }
         self.exec(&object.ddl, || {
             format!("creating {} \"{}\"", object.kind, object.name)
         })?;
@@ -480,6 +626,57 @@ impl Target for SqliteTarget {
 
     fn take_skipped(&mut self) -> Vec<String> {
         std::mem::take(&mut self.skipped)
+    }
+
+    fn open_worker(&mut self) -> Result<Option<Box<dyn Target + Send>>> {
+        if !self.shared {
+            return Ok(None);
+        }
+        let mut worker = SqliteTarget::open_mode(&self.path, true)?;
+        worker.journal_mode = self.journal_mode.clone();
+        Ok(Some(Box::new(worker)))
+    }
+
+    fn is_transient(&self, error: &Error) -> bool {
+        match error {
+            Error::Engine { message, .. } => TRANSIENT_MESSAGES.iter().any(|m| message.contains(m)),
+            _ => false,
+        }
+    }
+
+    fn resumable(&self) -> bool {
+        true
+    }
+
+    fn journal_keys(&mut self) -> Result<Option<Vec<String>>> {
+        if !self.journal_exists()? {
+            return Ok(None);
+        }
+        let ctx = "reading the restore journal";
+        let mut stmt = self
+            .conn
+            .prepare(&format!("SELECT key FROM {JOURNAL_TABLE}"))
+            .map_err(|e| Error::engine(ctx, e))?;
+        let keys = stmt
+            .query_map([], |r| r.get(0))
+            .map_err(|e| Error::engine(ctx, e))?
+            .collect::<rusqlite::Result<Vec<String>>>()
+            .map_err(|e| Error::engine(ctx, e))?;
+        Ok(Some(keys))
+    }
+
+    fn journal_mark(&mut self, key: &str) -> Result<()> {
+        self.in_transaction("writing the restore journal", |this| {
+            insert_journal_key(&this.conn, key)
+        })
+    }
+
+    fn journal_clear(&mut self) -> Result<()> {
+        self.in_transaction("removing the restore journal", |this| {
+            this.exec(&format!("DROP TABLE IF EXISTS {JOURNAL_TABLE}"), || {
+                "removing the restore journal".into()
+            })
+        })
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -505,8 +702,9 @@ struct SqliteLoader<'a> {
     /// Whether text bound to each parameter needs the numeric-text check.
     check_text: Vec<bool>,
     rows: u64,
-    /// Set by `finish`; a loader dropped without it rolls its rows back, so
-    /// a failed table never leaves half its rows behind.
+    /// Set by `finish`; a loader dropped without it rolls back the rows
+    /// written since the last commit (its last [`TableLoader::commit_chunk`],
+    /// or all of them), so a failed load never leaves half a chunk behind.
     finished: bool,
 }
 
@@ -533,6 +731,7 @@ impl SqliteLoader<'_> {
 
 impl TableLoader for SqliteLoader<'_> {
     fn write_batch(&mut self, batch: &RowBatch) -> Result<()> {
+        begin(self.conn, &format!("loading table \"{}\"", self.table))?;
         if batch.column_count() != self.column_count {
             return Err(Error::engine(
                 format!("loading table \"{}\"", self.table),
@@ -573,6 +772,15 @@ impl TableLoader for SqliteLoader<'_> {
             self.rows += 1;
         }
         Ok(())
+    }
+
+    fn commit_chunk(&mut self, key: &str) -> Result<()> {
+        let context = format!("committing a chunk of table \"{}\"", self.table);
+        begin(self.conn, &context)?;
+        insert_journal_key(self.conn, key)?;
+        self.conn
+            .execute_batch("COMMIT")
+            .map_err(|e| Error::engine(context, e))
     }
 
     fn finish(mut self: Box<Self>) -> Result<u64> {
