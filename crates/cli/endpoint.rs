@@ -2,9 +2,10 @@
 //!
 //! `sqlite://PATH` takes PATH exactly as written, so `sqlite:///srv/wfm.sqlite`
 //! is absolute and `sqlite://wfm.sqlite` is relative to the working
-//! directory. Server engines are recognised so that their URLs get a clear
-//! answer instead of a confusing parse error; a URL is never echoed back with
-//! its password.
+//! directory. `postgres://` and `postgresql://` URLs are handed to
+//! bru-postgres whole, which reads them the way libpq does (unix sockets,
+//! `PG*` variables, `~/.pgpass`, `sslmode`). SQL Server URLs are recognised
+//! so they get a clear answer. A URL is never echoed back with its password.
 
 use std::path::PathBuf;
 
@@ -15,6 +16,8 @@ use bru_core::{Source, Target};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     Sqlite(PathBuf),
+    /// The whole URL, parsed by bru-postgres.
+    Postgres(String),
 }
 
 /// Parses SOURCE or TARGET.
@@ -32,10 +35,13 @@ pub fn parse(url: &str) -> Result<Endpoint> {
             }
             Ok(Endpoint::Sqlite(PathBuf::from(rest)))
         }
-        "postgres" | "postgresql" | "mssql" | "sqlserver" => {
-            bail!("{scheme}:// endpoints are not supported by this build yet; only sqlite:// is")
-        }
-        other => bail!("unknown endpoint scheme {other:?}; use sqlite://PATH"),
+        "postgres" | "postgresql" => Ok(Endpoint::Postgres(url.to_owned())),
+        "mssql" | "sqlserver" => bail!(
+            "{scheme}:// endpoints are not supported by this build yet; use sqlite:// or postgres://"
+        ),
+        other => bail!(
+            "unknown endpoint scheme {other:?}; use sqlite://PATH or postgres://USER@HOST/DB"
+        ),
     }
 }
 
@@ -62,6 +68,7 @@ pub fn redact(url: &str) -> String {
 pub fn open_source(url: &str) -> Result<Box<dyn Source>> {
     match parse(url)? {
         Endpoint::Sqlite(path) => Ok(Box::new(bru_sqlite::SqliteSource::open(&path)?)),
+        Endpoint::Postgres(url) => Ok(Box::new(bru_postgres::PgSource::open(&url)?)),
     }
 }
 
@@ -69,6 +76,7 @@ pub fn open_source(url: &str) -> Result<Box<dyn Source>> {
 pub fn open_target(url: &str) -> Result<Box<dyn Target>> {
     match parse(url)? {
         Endpoint::Sqlite(path) => Ok(Box::new(bru_sqlite::SqliteTarget::open(&path)?)),
+        Endpoint::Postgres(url) => Ok(Box::new(bru_postgres::PgTarget::open(&url)?)),
     }
 }
 
@@ -89,10 +97,20 @@ mod tests {
     }
 
     #[test]
+    fn postgres_urls_go_to_bru_postgres_whole() {
+        assert_eq!(
+            parse("postgresql://u@/db?host=/run/postgresql").unwrap(),
+            Endpoint::Postgres("postgresql://u@/db?host=/run/postgresql".into())
+        );
+        assert!(matches!(
+            parse("POSTGRES://u@h/db").unwrap(),
+            Endpoint::Postgres(_)
+        ));
+    }
+
+    #[test]
     fn other_schemes_are_refused_without_echoing_secrets() {
-        let err = parse("postgres://u:hunter2@host/db")
-            .unwrap_err()
-            .to_string();
+        let err = parse("mssql://u:hunter2@host/db").unwrap_err().to_string();
         assert!(err.contains("not supported"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
         assert!(parse("wfm.sqlite").is_err());
