@@ -57,6 +57,60 @@ pub trait Source {
     fn open_reader(&mut self) -> Result<Option<Box<dyn Source + Send>>> {
         Ok(None)
     }
+
+    /// Splits `table` into at most `parts` disjoint parts that together hold
+    /// every row exactly once (PostgreSQL: ctid page ranges), so that several
+    /// readers can read one big table at once. The default is one part, the
+    /// whole table.
+    fn split_table(&mut self, table: &TableDef, parts: usize) -> Result<Vec<TablePart>> {
+        let _ = (table, parts);
+        Ok(vec![TablePart::whole()])
+    }
+
+    /// Streams the rows of one part of `table` (from [`Source::split_table`]
+    /// of this source or of the source it was opened from) to `sink`. The
+    /// default reads the whole table for [`TablePart::whole`] and refuses
+    /// any other part.
+    fn read_table_part(
+        &mut self,
+        table: &TableDef,
+        part: &TablePart,
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> Result<()>,
+    ) -> Result<()> {
+        if part.is_whole() {
+            self.read_table(table, limits, sink)
+        } else {
+            Err(crate::Error::Unsupported(format!(
+                "this source cannot read part {} of table {}",
+                part.label, table.name
+            )))
+        }
+    }
+}
+
+/// One part of a table for parallel reading. `filter` is engine-specific
+/// (for PostgreSQL a ctid range condition) and opaque to everyone else;
+/// `label` is for logs and messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TablePart {
+    pub label: String,
+    /// `None` for the whole table.
+    pub filter: Option<String>,
+}
+
+impl TablePart {
+    /// The whole table.
+    pub fn whole() -> Self {
+        TablePart {
+            label: "whole table".into(),
+            filter: None,
+        }
+    }
+
+    pub fn is_whole(&self) -> bool {
+        self.filter.is_none()
+    }
 }
 
 /// What became of a non-table object on restore.
