@@ -23,6 +23,7 @@ mod pgpass;
 mod quote;
 mod source;
 mod target;
+pub mod testing;
 mod tls;
 mod values;
 

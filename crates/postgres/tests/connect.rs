@@ -1,11 +1,9 @@
 //! Connections: URLs, libpq environment variables, the password file, and
 //! errors that never show the password.
 
-mod common;
-
 use bru_core::Error;
+use bru_postgres::testing::TestServer;
 use bru_postgres::{PgSource, PgTarget};
-use common::PgServer;
 
 const PASSWORD: &str = "Sw0rdfish-9f3k";
 
@@ -19,7 +17,7 @@ fn connect_error(r: bru_core::Result<PgSource>) -> (String, String) {
 
 #[test]
 fn urls_environment_pgpass_and_password_hygiene() {
-    let Some(server) = PgServer::start() else {
+    let Some(server) = TestServer::start() else {
         return;
     };
     if !server.is_local() {
@@ -124,7 +122,7 @@ fn set_mode(path: &std::path::Path, mode: u32) {
 
 #[test]
 fn sslmode_require_and_prefer_use_tls() {
-    let Some((server, port)) = PgServer::start_tls() else {
+    let Some((server, port)) = TestServer::start_tls() else {
         return;
     };
     let db = server.create_db("tls");

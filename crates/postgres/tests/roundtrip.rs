@@ -1,11 +1,9 @@
 //! PostgreSQL → neutral values → PostgreSQL, driving the Source and Target
 //! directly, against a throwaway server.
 
-mod common;
-
 use bru_core::{BatchLimits, ObjectOutcome, Source, Target};
+use bru_postgres::testing::TestServer;
 use bru_postgres::{is_pre_data, PgSource, PgTarget};
-use common::PgServer;
 
 /// Copies everything from `src` to `dst` in the restore's phase order and
 /// returns the objects the target skipped.
@@ -114,7 +112,7 @@ INSERT INTO torture (id, f4, f8) SELECT 100 + g, g::real / 7, g::float8 / 3 FROM
 
 #[test]
 fn torture_table_round_trips_exactly() {
-    let Some(server) = PgServer::start() else {
+    let Some(server) = TestServer::start() else {
         return;
     };
     let src = server.create_db("torture_src");
@@ -211,7 +209,7 @@ CREATE STATISTICS hr.agent_stats (dependencies) ON site_id, lvl FROM hr.agent;
 
 #[test]
 fn full_schema_round_trip_is_identical() {
-    let Some(server) = PgServer::start() else {
+    let Some(server) = TestServer::start() else {
         return;
     };
     let src = server.create_db("schema_src");

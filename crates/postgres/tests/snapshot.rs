@@ -1,10 +1,8 @@
 //! One snapshot for the whole backup, shared by extra connections.
 
-mod common;
-
 use bru_core::{BatchLimits, Source, Value};
+use bru_postgres::testing::TestServer;
 use bru_postgres::PgSource;
-use common::PgServer;
 
 fn total(src: &mut PgSource, table: &bru_core::TableDef) -> (i64, usize) {
     let mut sum = 0i64;
@@ -31,7 +29,7 @@ fn total(src: &mut PgSource, table: &bru_core::TableDef) -> (i64, usize) {
 
 #[test]
 fn readers_share_one_snapshot_while_writers_go_on() {
-    let Some(server) = PgServer::start() else {
+    let Some(server) = TestServer::start() else {
         return;
     };
     let db = server.create_db("snap");

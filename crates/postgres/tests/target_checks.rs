@@ -1,13 +1,11 @@
 //! The target's refusals and its restore of tables from another engine.
 
-mod common;
-
 use bru_core::{
     Column, ColumnType, Error, ForeignKey, Identity, IdentityKind, IndexDef, PrimaryKey, RowBatch,
     TableDef, TableName, Target, Value,
 };
+use bru_postgres::testing::TestServer;
 use bru_postgres::PgTarget;
-use common::PgServer;
 
 fn col(name: &str, ty: ColumnType, nullable: bool) -> Column {
     Column {
@@ -120,7 +118,7 @@ fn sqlite_tables() -> (TableDef, TableDef) {
 
 #[test]
 fn tables_from_another_engine_and_values_that_do_not_fit() {
-    let Some(server) = PgServer::start() else {
+    let Some(server) = TestServer::start() else {
         return;
     };
     let db = server.create_db("xengine");

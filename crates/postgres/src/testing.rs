@@ -1,14 +1,18 @@
-//! A throwaway PostgreSQL server for the tests.
+//! A throwaway PostgreSQL server for tests and benchmarks.
 //!
-//! Each [`PgServer`] runs `initdb` and `pg_ctl` from PATH into a temporary
+//! Public so that this crate's tests, the `bru` binary's integration tests
+//! and anything else that needs a real server share one harness instead of
+//! each starting servers its own way. It is test support, not part of a
+//! backup or restore: its methods panic with the failing tool's output,
+//! which is how a test reports a broken setup.
+//!
+//! Each [`TestServer`] runs `initdb` and `pg_ctl` from PATH into a temporary
 //! directory, listens only on a Unix socket there (no TCP port to collide
 //! on), and is stopped and deleted when dropped, including when a test
 //! panics. PostgreSQL refuses to run as root, so when the tests run as
 //! root the server runs as `nobody`. `BRU_TEST_PG_URL` may name an existing
 //! server (a superuser URL) instead; each test then works in databases of
 //! its own there.
-
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -17,9 +21,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// The superuser the throwaway cluster is created with.
 pub const SUPERUSER: &str = "bru";
 
-pub struct PgServer {
+pub struct TestServer {
     dir: Option<tempfile::TempDir>,
     data: PathBuf,
+    /// The directory holding initdb and pg_ctl.
+    bin: PathBuf,
+    /// The `-o` options the server was started with, for restarts.
+    opts: String,
     run_as: Option<String>,
     /// `postgresql://user@/` prefix and `?host=...` suffix for URLs, or the
     /// external server's URL split around the database name.
@@ -55,17 +63,17 @@ fn check(what: &str, out: std::io::Result<Output>) -> Output {
     out
 }
 
-impl PgServer {
+impl TestServer {
     /// Starts a server, or returns `None` (after saying so loudly) when
     /// neither `BRU_TEST_PG_URL` nor `initdb` is available.
-    pub fn start() -> Option<PgServer> {
+    pub fn start() -> Option<TestServer> {
         Self::start_with(None)
     }
 
     /// Starts a local server that also listens on 127.0.0.1 with TLS only
     /// (a throwaway self-signed certificate from `openssl`); returns it and
     /// its TCP port. `None` when initdb or openssl is missing.
-    pub fn start_tls() -> Option<(PgServer, u16)> {
+    pub fn start_tls() -> Option<(TestServer, u16)> {
         if std::env::var_os("BRU_TEST_PG_URL").is_some() {
             eprintln!("TLS test needs its own server; skipped with BRU_TEST_PG_URL");
             return None;
@@ -81,7 +89,7 @@ impl PgServer {
         Self::start_with(Some(port)).map(|s| (s, port))
     }
 
-    fn start_with(tls_port: Option<u16>) -> Option<PgServer> {
+    fn start_with(tls_port: Option<u16>) -> Option<TestServer> {
         if let Ok(url) = std::env::var("BRU_TEST_PG_URL") {
             let (base, query) = match url.split_once('?') {
                 Some((b, q)) => (b.to_owned(), format!("?{q}")),
@@ -92,9 +100,11 @@ impl PgServer {
                 Some(i) => base[..scheme_end + i + 1].to_owned(),
                 None => format!("{base}/"),
             };
-            return Some(PgServer {
+            return Some(TestServer {
                 dir: None,
                 data: PathBuf::new(),
+                bin: PathBuf::new(),
+                opts: String::new(),
                 run_as: None,
                 url_prefix: prefix,
                 url_suffix: query,
@@ -121,8 +131,10 @@ impl PgServer {
             );
         }
         let data = dir.path().join("data");
-        let server = PgServer {
+        let mut server = TestServer {
             data: data.clone(),
+            bin: bin.clone(),
+            opts: String::new(),
             run_as: run_as.clone(),
             url_prefix: format!("postgresql://{SUPERUSER}@/"),
             url_suffix: format!(
@@ -197,18 +209,68 @@ impl PgServer {
                 ));
             }
         }
+        server.opts = opts;
+        server.pg_ctl_start();
+        Some(server)
+    }
+
+    fn pg_ctl_start(&self) {
         check(
             "pg_ctl start",
-            server
-                .command(&bin.join("pg_ctl"))
+            self.command(&self.bin.join("pg_ctl"))
                 .args(["-D"])
-                .arg(&data)
-                .args(["-w", "-s", "-o", &opts, "-l"])
-                .arg(sock.join("server.log"))
+                .arg(&self.data)
+                .args(["-w", "-s", "-o", &self.opts, "-l"])
+                .arg(self.socket_dir().join("server.log"))
                 .arg("start")
                 .output(),
         );
-        Some(server)
+    }
+
+    /// Stops the server at once (`pg_ctl stop -m immediate`, as a crash
+    /// would), without deleting its data: [`TestServer::start_again`]
+    /// brings it back. Panics on an external server (`BRU_TEST_PG_URL`),
+    /// which a test must not stop.
+    pub fn stop(&self) {
+        assert!(self.is_local(), "cannot stop an external server");
+        check(
+            "pg_ctl stop",
+            self.command(&self.bin.join("pg_ctl"))
+                .args(["-D"])
+                .arg(&self.data)
+                .args(["-m", "immediate", "-s", "-w", "stop"])
+                .output(),
+        );
+    }
+
+    /// Starts a server stopped by [`TestServer::stop`] again, with the same
+    /// settings, and waits until it accepts connections.
+    pub fn start_again(&self) {
+        assert!(self.is_local(), "cannot start an external server");
+        self.pg_ctl_start();
+    }
+
+    /// Restarts the server with `pg_ctl restart -m fast`: every open
+    /// session is terminated (SQLSTATE 57P01) and new ones are refused until
+    /// it is back. Panics on an external server.
+    pub fn restart(&self) {
+        assert!(self.is_local(), "cannot restart an external server");
+        check(
+            "pg_ctl restart",
+            self.command(&self.bin.join("pg_ctl"))
+                .args(["-D"])
+                .arg(&self.data)
+                .args(["-w", "-s", "-m", "fast", "-o", &self.opts, "-l"])
+                .arg(self.socket_dir().join("server.log"))
+                .arg("restart")
+                .output(),
+        );
+    }
+
+    /// The PostgreSQL programs directory (initdb, pg_ctl, pg_dump...) of a
+    /// local server; empty for an external one.
+    pub fn bin_dir(&self) -> &Path {
+        &self.bin
     }
 
     fn command(&self, program: &Path) -> Command {
@@ -269,6 +331,67 @@ impl PgServer {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Runs `sql` with psql in `db`; returns its output, or psql's error
+    /// message when a statement fails (for tests that expect a failure).
+    pub fn try_psql(&self, db: &str, sql: &str) -> Result<String, String> {
+        let out = Command::new("psql")
+            .args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d"])
+            .arg(self.url(db))
+            .args(["-c", sql])
+            .output()
+            .map_err(|e| format!("cannot run psql: {e}"))?;
+        if out.status.success() {
+            Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        } else {
+            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+    }
+
+    /// Runs the SQL file `path` with psql in `db`, with `vars` as `-v`
+    /// variables (`("scale", "3")`). Panics with psql's message if anything
+    /// fails.
+    pub fn psql_file(&self, db: &str, path: &Path, vars: &[(&str, &str)]) {
+        let mut c = Command::new("psql");
+        c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
+            .arg(self.url(db));
+        for (k, v) in vars {
+            c.arg("-v").arg(format!("{k}={v}"));
+        }
+        check("psql -f", c.arg("-f").arg(path).output());
+    }
+
+    /// Every sequence of `db` with its state (`schema.name|last_value|is_called`),
+    /// sorted, for comparisons.
+    pub fn sequence_values(&self, db: &str) -> Vec<String> {
+        let names = self.psql(
+            db,
+            "SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences ORDER BY 1",
+        );
+        names
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|s| {
+                let v = self.psql(db, &format!("SELECT last_value, is_called FROM {s}"));
+                format!("{s}|{}", v.trim())
+            })
+            .collect()
+    }
+
+    /// The user tables of `db` as `schema.name`, quoted for SQL, sorted.
+    pub fn tables(&self, db: &str) -> Vec<String> {
+        self.psql(
+            db,
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+             AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1",
+        )
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+    }
+
     /// `pg_dump --schema-only` of `db`, without the random `\restrict`
     /// key newer pg_dump versions put at both ends.
     pub fn dump_schema(&self, db: &str) -> String {
@@ -305,14 +428,11 @@ impl PgServer {
     }
 }
 
-impl Drop for PgServer {
+impl Drop for TestServer {
     fn drop(&mut self) {
         if self.dir.is_some() {
-            let bin = find_initdb()
-                .and_then(|p| p.parent().map(Path::to_path_buf))
-                .unwrap_or_default();
             let _ = self
-                .command(&bin.join("pg_ctl"))
+                .command(&self.bin.join("pg_ctl"))
                 .args(["-D"])
                 .arg(&self.data)
                 .args(["-m", "immediate", "-s", "stop"])
