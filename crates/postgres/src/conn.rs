@@ -277,6 +277,7 @@ pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
             s.push_str("; hint: ");
             s.push_str(h);
         }
+        s.push_str(&format!(" [SQLSTATE {}]", db.code().code()));
         return s;
     }
     let mut s = e.to_string();
@@ -290,6 +291,46 @@ pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
         source = inner.source();
     }
     s
+}
+
+/// Server errors after which the same step may succeed when retried: a
+/// serialization failure or deadlock (40001, 40P01), a server shutting down,
+/// crashed or starting up (57P01, 57P02, 57P03), a lost connection (08xxx).
+const TRANSIENT_STATES: [&str; 9] = [
+    "[SQLSTATE 40001]",
+    "[SQLSTATE 40P01]",
+    "[SQLSTATE 57P01]",
+    "[SQLSTATE 57P02]",
+    "[SQLSTATE 57P03]",
+    "[SQLSTATE 08000]",
+    "[SQLSTATE 08003]",
+    "[SQLSTATE 08006]",
+    "[SQLSTATE 08001]",
+];
+
+/// Client-side failures of the same kind: the connection dropped, or the
+/// server is not accepting connections while it restarts (its socket is
+/// gone or the port is closed).
+const TRANSIENT_MESSAGES: [&str; 8] = [
+    "connection closed",
+    "error communicating with the server",
+    "Connection refused",
+    "Connection reset",
+    "Broken pipe",
+    "unexpected EOF",
+    "No such file or directory",
+    "the database system is",
+];
+
+/// Whether `error` (from any bru-postgres call) is transient: the step that
+/// met it may be retried after a pause, on a new connection.
+pub(crate) fn is_transient(error: &Error) -> bool {
+    let message = match error {
+        Error::Engine { message, .. } | Error::Connect { message, .. } => message,
+        _ => return false,
+    };
+    TRANSIENT_STATES.iter().any(|s| message.contains(s))
+        || TRANSIENT_MESSAGES.iter().any(|s| message.contains(s))
 }
 
 #[cfg(test)]
@@ -312,5 +353,27 @@ mod tests {
             .expect("bad port");
         assert!(!err.to_string().contains("secret"), "{err}");
         assert!(Settings::resolve("mysql://ann:secret@host/db").is_err());
+    }
+
+    #[test]
+    fn transient_errors_are_told_apart() {
+        let engine = |m: &str| Error::engine("loading t", m);
+        assert!(is_transient(&engine(
+            "could not serialize access [SQLSTATE 40001]"
+        )));
+        assert!(is_transient(&engine(
+            "terminating connection due to administrator command [SQLSTATE 57P01]"
+        )));
+        assert!(is_transient(&engine("connection closed")));
+        assert!(is_transient(&Error::Connect {
+            what: "postgres a@b:5432/c".into(),
+            message: "error connecting to server: Connection refused (os error 111)".into(),
+        }));
+        assert!(!is_transient(&engine(
+            "duplicate key value violates unique constraint [SQLSTATE 23505]"
+        )));
+        assert!(!is_transient(&Error::Unsupported(
+            "connection closed".into()
+        )));
     }
 }

@@ -92,6 +92,11 @@ fn col_list(cols: &[String]) -> String {
 
 /// One post-data statement for a table from another engine.
 pub(crate) struct PostData {
+    /// The constraint or index the statement creates. Constraints the
+    /// source left unnamed get the name PostgreSQL would choose for them
+    /// (`t_pkey`, `t_a_b_key`, `t_check`), so that a resumed restore can see
+    /// that one already exists rather than adding it twice.
+    pub name: String,
     pub sql: String,
     /// Written in the source engine's SQL (a CHECK or index expression), so
     /// PostgreSQL may not understand it: a failure is reported as skipped
@@ -99,48 +104,54 @@ pub(crate) struct PostData {
     pub foreign_sql: bool,
 }
 
+/// PostgreSQL's longest identifier, in bytes: longer names are cut.
+const NAMEDATALEN: usize = 63;
+
+/// `name` as PostgreSQL stores it: cut to 63 bytes on a character boundary.
+pub(crate) fn stored_name(name: &str) -> String {
+    let mut end = name.len().min(NAMEDATALEN);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_owned()
+}
+
 /// The post-data statements for a table from another engine, except
 /// foreign keys: primary key, unique and check constraints, indexes.
 pub(crate) fn post_data(t: &TableDef) -> Vec<PostData> {
-    post_data_sql(t)
-        .into_iter()
-        .map(|(sql, foreign_sql)| PostData { sql, foreign_sql })
-        .collect()
-}
-
-fn post_data_sql(t: &TableDef) -> Vec<(String, bool)> {
     let q = qualified(&target_name(&t.name));
+    let table = &t.name.name;
     let mut out = Vec::new();
-    let named = |n: &Option<String>| {
-        n.as_ref()
-            .map(|n| format!("CONSTRAINT {} ", ident(n)))
-            .unwrap_or_default()
+    let mut constraint = |name: String, body: String, foreign_sql: bool| {
+        let name = stored_name(&name);
+        let sql = format!("ALTER TABLE {q} ADD CONSTRAINT {} {body}", ident(&name));
+        out.push(PostData {
+            name,
+            sql,
+            foreign_sql,
+        });
     };
     if let Some(pk) = &t.primary_key {
-        out.push((
-            format!(
-                "ALTER TABLE {q} ADD {}PRIMARY KEY ({})",
-                named(&pk.name),
-                col_list(&pk.columns)
-            ),
+        let name = pk.name.clone().unwrap_or_else(|| format!("{table}_pkey"));
+        constraint(
+            name,
+            format!("PRIMARY KEY ({})", col_list(&pk.columns)),
             false,
-        ));
+        );
     }
     for u in &t.uniques {
-        out.push((
-            format!(
-                "ALTER TABLE {q} ADD {}UNIQUE ({})",
-                named(&u.name),
-                col_list(&u.columns)
-            ),
-            false,
-        ));
+        let name = u
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{table}_{}_key", u.columns.join("_")));
+        constraint(name, format!("UNIQUE ({})", col_list(&u.columns)), false);
     }
-    for c in &t.checks {
-        out.push((
-            format!("ALTER TABLE {q} ADD {}CHECK ({})", named(&c.name), c.expr),
-            true,
-        ));
+    for (n, c) in t.checks.iter().enumerate() {
+        let name = c.name.clone().unwrap_or_else(|| match n {
+            0 => format!("{table}_check"),
+            n => format!("{table}_check{n}"),
+        });
+        constraint(name, format!("CHECK ({})", c.expr), true);
     }
     for i in &t.indexes {
         let plain = i.predicate.is_none() && i.columns.iter().all(|c| t.column_index(c).is_some());
@@ -155,10 +166,11 @@ fn post_data_sql(t: &TableDef) -> Vec<(String, bool)> {
                 }
             })
             .collect();
+        let name = stored_name(&i.name);
         let mut s = format!(
             "CREATE {}INDEX {} ON {q}",
             if i.unique { "UNIQUE " } else { "" },
-            ident(&i.name)
+            ident(&name)
         );
         if let Some(m) = &i.method {
             s.push_str(&format!(" USING {}", ident(m)));
@@ -167,18 +179,25 @@ fn post_data_sql(t: &TableDef) -> Vec<(String, bool)> {
         if let Some(p) = &i.predicate {
             s.push_str(&format!(" WHERE {p}"));
         }
-        out.push((s, !plain));
+        out.push(PostData {
+            name,
+            sql: s,
+            foreign_sql: !plain,
+        });
     }
     out
 }
 
-/// ALTER TABLE ... ADD FOREIGN KEY from the neutral model.
-pub(crate) fn foreign_key(t: &TableDef, fk: &ForeignKey) -> String {
-    let name = fk
-        .name
-        .as_ref()
-        .map(|n| format!("CONSTRAINT {} ", ident(n)))
-        .unwrap_or_default();
+/// The name of `fk` (PostgreSQL's choice, `t_a_b_fkey`, when the source
+/// left it unnamed) and the ALTER TABLE ... ADD FOREIGN KEY that creates it,
+/// from the neutral model.
+pub(crate) fn foreign_key(t: &TableDef, fk: &ForeignKey) -> (String, String) {
+    let fk_name = stored_name(
+        &fk.name
+            .clone()
+            .unwrap_or_else(|| format!("{}_{}_fkey", t.name.name, fk.columns.join("_"))),
+    );
+    let name = format!("CONSTRAINT {} ", ident(&fk_name));
     let mut ref_table = fk.ref_table.clone();
     if ref_table.schema.is_none() {
         ref_table.schema = t.name.schema.clone();
@@ -204,5 +223,5 @@ pub(crate) fn foreign_key(t: &TableDef, fk: &ForeignKey) -> String {
             s.push_str(" INITIALLY DEFERRED");
         }
     }
-    s
+    (fk_name, s)
 }

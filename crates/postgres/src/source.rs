@@ -7,9 +7,16 @@
 //! `COPY (SELECT ...) TO STDOUT (FORMAT binary)` and are cut into batches
 //! within [`BatchLimits`], so memory is bounded by the batch size, not the
 //! table size.
+//!
+//! A big table is split into ranges of heap pages (`ctid` ranges, which
+//! PostgreSQL 14 and later read with a TID range scan), so several readers
+//! can read it at once. The page count is taken when the table is split,
+//! not at the snapshot, so the last range is open-ended: rows on pages
+//! added since then are still read, and every row is read exactly once.
 
 use bru_core::{
-    BatchLimits, Catalog, ColumnType, Error, RowBatch, Source, SourceInfo, TableDef, Value,
+    BatchLimits, Catalog, ColumnType, Error, RowBatch, Source, SourceInfo, TableDef, TablePart,
+    Value,
 };
 use futures_util::StreamExt;
 
@@ -64,7 +71,11 @@ impl PgSource {
     /// [`Error::Engine`] if the snapshot no longer exists (its exporting
     /// source was closed).
     pub fn open_with_snapshot(url: &str, snapshot_id: &str) -> bru_core::Result<PgSource> {
-        let conn = Conn::open(Settings::resolve(url)?)?;
+        Self::join_snapshot(Settings::resolve(url)?, snapshot_id)
+    }
+
+    fn join_snapshot(settings: Settings, snapshot_id: &str) -> bru_core::Result<PgSource> {
+        let conn = Conn::open(settings)?;
         conn.batch(
             &format!(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT {}",
@@ -139,6 +150,38 @@ pub(crate) fn wire_of(ty: &ColumnType) -> Wire {
     }
 }
 
+/// A table is split only into parts of at least this many pages (8 MiB
+/// with the default block size): smaller parts cost more in queries than
+/// they gain.
+const MIN_PART_PAGES: i64 = 1024;
+
+/// The `ctid` condition for pages `from..to` (`None`: open-ended).
+fn ctid_filter(from: i64, to: Option<i64>) -> String {
+    match (from, to) {
+        (0, Some(to)) => format!("ctid < '({to},0)'::pg_catalog.tid"),
+        (from, Some(to)) => {
+            format!("ctid >= '({from},0)'::pg_catalog.tid AND ctid < '({to},0)'::pg_catalog.tid")
+        }
+        (from, None) => format!("ctid >= '({from},0)'::pg_catalog.tid"),
+    }
+}
+
+/// Whether `filter` is one [`ctid_filter`] made. Parts are spliced into SQL,
+/// so anything else is refused.
+fn is_ctid_filter(filter: &str) -> bool {
+    let mut rest = filter;
+    for word in ["ctid >= '(", "ctid < '("] {
+        while let Some(r) = rest.strip_prefix(word) {
+            let digits = r.bytes().take_while(u8::is_ascii_digit).count();
+            let Some(r) = r[digits..].strip_prefix(",0)'::pg_catalog.tid") else {
+                return false;
+            };
+            rest = r.strip_prefix(" AND ").unwrap_or(r);
+        }
+    }
+    rest.is_empty() && filter.len() > 4
+}
+
 impl Source for PgSource {
     fn info(&self) -> SourceInfo {
         self.info.clone()
@@ -151,6 +194,86 @@ impl Source for PgSource {
     fn read_table(
         &mut self,
         table: &TableDef,
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> bru_core::Result<()>,
+    ) -> bru_core::Result<()> {
+        self.read_rows(table, None, limits, sink)
+    }
+
+    fn open_reader(&mut self) -> bru_core::Result<Option<Box<dyn Source + Send>>> {
+        let reader = Self::join_snapshot(self.conn.settings.clone(), &self.snapshot)?;
+        Ok(Some(Box::new(reader)))
+    }
+
+    fn split_table(&mut self, table: &TableDef, parts: usize) -> bru_core::Result<Vec<TablePart>> {
+        if parts < 2
+            || table.columns.is_empty()
+            || table.property("postgres.partition_by").is_some()
+        {
+            return Ok(vec![TablePart::whole()]);
+        }
+        let context = format!("measuring table {}", table.name);
+        let rows = self.conn.query(
+            &format!(
+                "SELECT pg_catalog.pg_relation_size({q}::pg_catalog.regclass) \
+                 / pg_catalog.current_setting('block_size')::bigint, \
+                 (SELECT relkind::text FROM pg_catalog.pg_class WHERE oid = {q}::pg_catalog.regclass)",
+                q = catalog::quote_literal(&qualified(&table.name))
+            ),
+            &[],
+            &context,
+        )?;
+        let row = rows
+            .first()
+            .ok_or_else(|| Error::engine(&context, "no row"))?;
+        let pages: i64 = row.try_get(0).map_err(|e| Error::engine(&context, e))?;
+        let relkind: String = row.try_get(1).map_err(|e| Error::engine(&context, e))?;
+        // Only plain tables have a heap to cut into page ranges.
+        let parts = (pages / MIN_PART_PAGES).min(parts as i64);
+        if relkind != "r" || parts < 2 {
+            return Ok(vec![TablePart::whole()]);
+        }
+        let step = pages / parts;
+        Ok((0..parts)
+            .map(|i| {
+                let from = i * step;
+                let to = (i + 1 < parts).then_some((i + 1) * step);
+                TablePart {
+                    label: match to {
+                        Some(to) => format!("pages {from}-{}", to - 1),
+                        None => format!("pages {from}-end"),
+                    },
+                    filter: Some(ctid_filter(from, to)),
+                }
+            })
+            .collect())
+    }
+
+    fn read_table_part(
+        &mut self,
+        table: &TableDef,
+        part: &TablePart,
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> bru_core::Result<()>,
+    ) -> bru_core::Result<()> {
+        match &part.filter {
+            None => self.read_rows(table, None, limits, sink),
+            Some(f) if is_ctid_filter(f) => self.read_rows(table, Some(f), limits, sink),
+            Some(_) => Err(Error::Unsupported(format!(
+                "table {}: part {} was not made by this PostgreSQL source",
+                table.name, part.label
+            ))),
+        }
+    }
+}
+
+impl PgSource {
+    /// Streams the rows of `table` (those matching `filter`, when given) to
+    /// `sink` in batches within `limits`.
+    fn read_rows(
+        &mut self,
+        table: &TableDef,
+        filter: Option<&str>,
         limits: BatchLimits,
         sink: &mut dyn FnMut(RowBatch) -> bru_core::Result<()>,
     ) -> bru_core::Result<()> {
@@ -189,8 +312,9 @@ impl Source for PgSource {
                 }
             })
             .collect();
+        let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
         let sql = format!(
-            "COPY (SELECT {} FROM ONLY {}) TO STDOUT (FORMAT binary)",
+            "COPY (SELECT {} FROM ONLY {}{filter}) TO STDOUT (FORMAT binary)",
             select.join(", "),
             qualified(&table.name)
         );
@@ -198,57 +322,78 @@ impl Source for PgSource {
         let ncols = wires.len();
         let max_rows = limits.max_rows.max(1);
         let conn = &self.conn;
-        conn.block_on(async {
-            let stream = conn
-                .client
-                .copy_out(sql.as_str())
-                .await
-                .map_err(|e| conn.err(&context, &e))?;
-            futures_util::pin_mut!(stream);
-            let mut reader = CopyReader::default();
-            let mut values: Vec<Value> = Vec::new();
-            let mut rows = 0usize;
-            let mut bytes = 0usize;
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| conn.err(&context, &e))?;
-                reader.push(&chunk);
-                loop {
-                    let next = reader
-                        .next_tuple(ncols, |i, field| {
-                            let v = match field {
-                                None => Value::Null,
-                                Some(b) => decode(wires[i], b).map_err(|reason| {
-                                    format!("column {}: {reason}", table.columns[i].name)
-                                })?,
-                            };
-                            bytes += v.approx_size();
-                            values.push(v);
-                            Ok(())
-                        })
-                        .map_err(|m| Error::engine(&context, m))?;
-                    match next {
-                        Next::Tuple => {
-                            rows += 1;
-                            if rows >= max_rows || bytes >= limits.max_bytes {
-                                sink(RowBatch::from_values(ncols, std::mem::take(&mut values)))?;
-                                rows = 0;
-                                bytes = 0;
-                            }
+        // Each piece of the stream is awaited on its own and the sink runs
+        // outside the runtime, so the sink may itself block on another
+        // connection (a target being loaded straight from this source).
+        let mut stream = Box::pin(
+            conn.block_on(conn.client.copy_out(sql.as_str()))
+                .map_err(|e| conn.err(&context, &e))?,
+        );
+        let mut reader = CopyReader::default();
+        let mut values: Vec<Value> = Vec::new();
+        let mut rows = 0usize;
+        let mut bytes = 0usize;
+        while let Some(chunk) = conn.block_on(stream.next()) {
+            let chunk = chunk.map_err(|e| conn.err(&context, &e))?;
+            reader.push(&chunk);
+            loop {
+                let next = reader
+                    .next_tuple(ncols, |i, field| {
+                        let v = match field {
+                            None => Value::Null,
+                            Some(b) => decode(wires[i], b).map_err(|reason| {
+                                format!("column {}: {reason}", table.columns[i].name)
+                            })?,
+                        };
+                        bytes += v.approx_size();
+                        values.push(v);
+                        Ok(())
+                    })
+                    .map_err(|m| Error::engine(&context, m))?;
+                match next {
+                    Next::Tuple => {
+                        rows += 1;
+                        if rows >= max_rows || bytes >= limits.max_bytes {
+                            sink(RowBatch::from_values(ncols, std::mem::take(&mut values)))?;
+                            rows = 0;
+                            bytes = 0;
                         }
-                        Next::NeedMore | Next::End => break,
                     }
+                    Next::NeedMore | Next::End => break,
                 }
             }
-            if !reader.is_done() || reader.pending() > 0 {
-                return Err(Error::engine(
-                    &context,
-                    "the COPY stream ended before its trailer",
-                ));
-            }
-            if !values.is_empty() {
-                sink(RowBatch::from_values(ncols, values))?;
-            }
-            Ok(())
-        })
+        }
+        if !reader.is_done() || reader.pending() > 0 {
+            return Err(Error::engine(
+                &context,
+                "the COPY stream ended before its trailer",
+            ));
+        }
+        if !values.is_empty() {
+            sink(RowBatch::from_values(ncols, values))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_ctid_ranges_are_accepted_as_parts() {
+        for f in [
+            ctid_filter(0, Some(10)),
+            ctid_filter(10, Some(20)),
+            ctid_filter(20, None),
+        ] {
+            assert!(is_ctid_filter(&f), "{f}");
+        }
+        assert!(!is_ctid_filter(""));
+        assert!(!is_ctid_filter("true"));
+        assert!(!is_ctid_filter(
+            "ctid >= '(1,0)'::pg_catalog.tid AND ctid < '(2,0)'::pg_catalog.tid; DROP TABLE x"
+        ));
+        assert!(!is_ctid_filter("ctid >= '(1 OR 1=1,0)'::pg_catalog.tid"));
     }
 }

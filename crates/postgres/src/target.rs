@@ -1,11 +1,27 @@
 //! PostgreSQL as a restore target.
 //!
 //! Phases follow pg_restore's: tables are created bare (columns, defaults,
-//! identity, NOT NULL); rows are loaded with binary COPY, in the same
-//! transaction as a TRUNCATE of the freshly created table so that COPY
-//! FREEZE can skip later vacuum work; then constraints, indexes, identity
-//! values, and only after that triggers, so no trigger fires on restored
-//! rows. A foreign key waits until the table it references has its keys.
+//! identity, NOT NULL); rows are loaded with binary COPY; then constraints
+//! and indexes, foreign keys once the tables they join are loaded, and only
+//! after that triggers, so no trigger fires on restored rows. Into existing
+//! tables (`--data-only`), the table's enabled user triggers are disabled
+//! inside each load transaction and enabled again before it commits, so
+//! they stay off for restored rows and nothing is left disabled by a crash.
+//!
+//! The first load transaction into a table created by this restore takes
+//! the table's lock without waiting, checks that it is still empty, and
+//! TRUNCATEs it, so that COPY FREEZE writes the rows already frozen (no
+//! later vacuum pass over the whole table). When another session is loading
+//! the same table (a big table split between workers), or the table already
+//! holds rows, the load falls back to a plain COPY instead of waiting.
+//!
+//! Restores are resumable: a `public._bru_restore_journal` table records
+//! the keys the engine hands to [`Target::journal_mark`] and
+//! [`TableLoader::commit_chunk`], the latter in the same transaction as the
+//! chunk's rows. Post-data steps look up what already exists (constraints
+//! and indexes by name) or accept "already exists" from the server on a
+//! resumed restore, so a step done just before a crash is not done twice.
+//! A session whose connection was lost reconnects at its next step.
 //!
 //! Columns of types without a neutral counterpart (arrays, enums,
 //! domains...) arrive as canonical text. Their table is loaded through a
@@ -14,6 +30,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bru_core::{
     ColumnType, Error, ObjectDef, ObjectOutcome, RowBatch, TableDef, TableLoader, TableName,
@@ -24,7 +42,7 @@ use futures_util::SinkExt;
 use tokio_postgres::CopyInSink;
 
 use crate::catalog::{quote_literal, NOT_CARRIED};
-use crate::conn::{Conn, Settings};
+use crate::conn::{self, Conn, Settings};
 use crate::copy_binary::{write_header, write_trailer, TupleWriter};
 use crate::ddl;
 use crate::quote::{ident, qualified, target_name};
@@ -34,17 +52,83 @@ use crate::values::{encode, Wire};
 /// How much COPY data is buffered before it is handed to the connection.
 const SEND_THRESHOLD: usize = 1 << 20;
 
-/// Writes into one PostgreSQL database.
+/// The restore journal, in the target database.
+const JOURNAL: &str = "public._bru_restore_journal";
+
+/// Writes into one PostgreSQL database. [`Target::open_worker`] opens more
+/// sessions on the same database that share this one's state.
 pub struct PgTarget {
     conn: Conn,
-    /// Tables this session created (their loads may TRUNCATE and FREEZE).
-    created: HashSet<TableName>,
-    /// Tables whose keys exist, so foreign keys may reference them.
-    finished: HashSet<TableName>,
-    /// Foreign keys waiting for their referenced table: (referenced, SQL, owner).
-    pending_fks: Vec<(TableName, String, TableName)>,
+    shared: Arc<Shared>,
+}
+
+/// What the sessions of one restore share.
+#[derive(Default)]
+struct Shared {
+    /// Tables this restore created (their first load may TRUNCATE and
+    /// FREEZE).
+    created: Mutex<HashSet<TableName>>,
     /// What was left out, for [`Target::take_skipped`].
-    skipped: Vec<String>,
+    skipped: Mutex<Vec<String>>,
+    /// A journal from an earlier, interrupted restore was found: objects
+    /// that already exist were made by it.
+    resuming: AtomicBool,
+    /// The journal table is known to exist.
+    journal_ready: AtomicBool,
+    /// Objects already attempted in this restore: a retry after a lost
+    /// connection may find one that was created before the connection
+    /// dropped.
+    attempted: Mutex<HashSet<String>>,
+}
+
+impl Shared {
+    fn created(&self, name: &TableName) -> bool {
+        self.created
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(name)
+    }
+
+    fn skip(&self, line: String) {
+        self.skipped
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(line);
+    }
+
+    /// Whether an "already exists" error for `key` means the step was done
+    /// before (resumed restore, or a retry of the same step).
+    fn may_exist(&self, key: &str) -> bool {
+        let first = self
+            .attempted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key.to_owned());
+        !first || self.resuming.load(Ordering::Relaxed)
+    }
+}
+
+/// SQLSTATEs of "already exists": relation, object, function, schema.
+const ALREADY_EXISTS: [&str; 4] = [
+    "[SQLSTATE 42P07]",
+    "[SQLSTATE 42710]",
+    "[SQLSTATE 42723]",
+    "[SQLSTATE 42P06]",
+];
+
+fn already_exists(e: &Error) -> bool {
+    matches!(e, Error::Engine { message, .. } if ALREADY_EXISTS.iter().any(|s| message.contains(s)))
+}
+
+/// Opens a target session: function bodies may name tables that do not
+/// exist yet, and notices are not wanted.
+fn open_session(settings: Settings) -> bru_core::Result<Conn> {
+    let conn = Conn::open(settings)?;
+    conn.batch(
+        "SET check_function_bodies = false; SET client_min_messages = warning",
+        "configuring the session",
+    )?;
+    Ok(conn)
 }
 
 impl PgTarget {
@@ -54,31 +138,104 @@ impl PgTarget {
     /// Fails with [`Error::Connect`] if the server cannot be reached or
     /// refuses the login.
     pub fn open(url: &str) -> bru_core::Result<PgTarget> {
-        let conn = Conn::open(Settings::resolve(url)?)?;
-        // Function bodies may name tables that do not exist yet.
-        conn.batch(
-            "SET check_function_bodies = false; SET client_min_messages = warning",
-            "configuring the session",
-        )?;
         Ok(PgTarget {
-            conn,
-            created: HashSet::new(),
-            finished: HashSet::new(),
-            pending_fks: Vec::new(),
-            skipped: Vec::new(),
+            conn: open_session(Settings::resolve(url)?)?,
+            shared: Arc::default(),
         })
+    }
+
+    /// This session's connection, opened again first if it was lost (the
+    /// server restarted, the network dropped), so that a step retried after
+    /// a transient error runs on a live session.
+    fn live(&mut self) -> bru_core::Result<&Conn> {
+        if self.conn.client.is_closed() {
+            self.conn = open_session(self.conn.settings.clone())?;
+        }
+        Ok(&self.conn)
+    }
+
+    /// Runs `sql` for object `key`; "already exists" counts as done when the
+    /// object may have been made by an earlier attempt
+    /// ([`Shared::may_exist`]). Returns whether the statement ran.
+    fn run_once(&mut self, key: &str, sql: &str, context: &str) -> bru_core::Result<bool> {
+        let may_exist = self.shared.may_exist(key);
+        match self.live()?.batch(sql, context) {
+            Ok(()) => Ok(true),
+            Err(e) if may_exist && already_exists(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Names of the constraints on `table` and of the indexes in its schema.
+    fn existing_names(&mut self, table: &TableName) -> bru_core::Result<HashSet<String>> {
+        let t = target_name(table);
+        let schema = t.schema.clone().unwrap_or_else(|| "public".into());
+        let context = format!("reading the constraints and indexes of {t}");
+        let rows = self.live()?.query(
+            "SELECT con.conname::text FROM pg_catalog.pg_constraint con
+               JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relname = $2
+             UNION ALL
+             SELECT c.relname::text FROM pg_catalog.pg_class c
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relkind IN ('i', 'I')",
+            &[&schema, &t.name],
+            &context,
+        )?;
+        rows.iter()
+            .map(|r| r.try_get(0).map_err(|e| Error::engine(&context, e)))
+            .collect()
+    }
+
+    /// Creates the journal table unless it is known to exist. Concurrent
+    /// sessions serialize on an advisory lock, so only one creates it.
+    fn ensure_journal(conn: &Conn, shared: &Shared) -> bru_core::Result<()> {
+        if shared.journal_ready.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        conn.batch(
+            &format!(
+                "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock(7262737); \
+                 CREATE TABLE IF NOT EXISTS {JOURNAL} (key text PRIMARY KEY, \
+                 done_at timestamptz NOT NULL DEFAULT pg_catalog.now()); COMMIT"
+            ),
+            "creating the restore journal",
+        )?;
+        shared.journal_ready.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The enabled user triggers of `table` with their state (`O`, `A`,
+    /// `R`), which a load turns off while it writes.
+    fn enabled_triggers(&mut self, table: &TableName) -> bru_core::Result<Vec<(String, String)>> {
+        let t = target_name(table);
+        let context = format!("reading the triggers of {t}");
+        let rows = self.live()?.query(
+            "SELECT t.tgname::text, t.tgenabled::text FROM pg_catalog.pg_trigger t
+               JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = $1 AND c.relname = $2 AND NOT t.tgisinternal AND t.tgenabled <> 'D'
+              ORDER BY 1",
+            &[
+                &t.schema.clone().unwrap_or_else(|| "public".into()),
+                &t.name,
+            ],
+            &context,
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get(0).map_err(|e| Error::engine(&context, e))?,
+                    r.try_get(1).map_err(|e| Error::engine(&context, e))?,
+                ))
+            })
+            .collect()
     }
 
     /// The endpoint as `postgres user@host:port/db` (never the password).
     pub fn endpoint(&self) -> &str {
         &self.conn.settings.endpoint
-    }
-
-    fn same_engine(table: &TableDef) -> bool {
-        table
-            .native
-            .as_ref()
-            .is_some_and(|n| n.engine == "postgres")
     }
 
     /// Whether the target's `table` is partitioned, and its columns.
@@ -121,49 +278,6 @@ impl PgTarget {
             ));
         }
         Ok((partitioned, out))
-    }
-
-    fn add_foreign_keys(&mut self, table: &TableDef) -> bru_core::Result<()> {
-        let owner = target_name(&table.name);
-        for fk in &table.foreign_keys {
-            let sql = match fk.name.as_ref().and_then(|n| {
-                table
-                    .property(&format!("postgres.constraint.{n}"))
-                    .map(|d| (n, d))
-            }) {
-                Some((n, def)) if Self::same_engine(table) => format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {} {def}",
-                    qualified(&owner),
-                    ident(n)
-                ),
-                _ => ddl::foreign_key(table, fk),
-            };
-            let mut referenced = fk.ref_table.clone();
-            if referenced.schema.is_none() {
-                referenced.schema = table.name.schema.clone();
-            }
-            let referenced = target_name(&referenced);
-            if referenced == owner || self.finished.contains(&referenced) {
-                self.conn
-                    .batch(&sql, &format!("adding a foreign key to {owner}"))?;
-            } else {
-                self.pending_fks.push((referenced, sql, owner.clone()));
-            }
-        }
-        Ok(())
-    }
-
-    fn flush_foreign_keys(&mut self, all: bool) -> bru_core::Result<()> {
-        let pending = std::mem::take(&mut self.pending_fks);
-        for (referenced, sql, owner) in pending {
-            if all || self.finished.contains(&referenced) {
-                self.conn
-                    .batch(&sql, &format!("adding a foreign key to {owner}"))?;
-            } else {
-                self.pending_fks.push((referenced, sql, owner));
-            }
-        }
-        Ok(())
     }
 }
 
@@ -215,7 +329,7 @@ impl Target for PgTarget {
     }
 
     fn existing_tables(&mut self, tables: &[TableName]) -> bru_core::Result<Vec<TableName>> {
-        let rows = self.conn.query(
+        let rows = self.live()?.query(
             "SELECT n.nspname::text, c.relname::text FROM pg_catalog.pg_class c
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')",
@@ -244,7 +358,7 @@ impl Target for PgTarget {
             return Ok(());
         }
         let list: Vec<String> = tables.iter().map(|t| qualified(&target_name(t))).collect();
-        self.conn.batch(
+        self.live()?.batch(
             &format!("DROP TABLE IF EXISTS {} CASCADE", list.join(", ")),
             "dropping existing tables (--clean)",
         )
@@ -257,15 +371,24 @@ impl Target for PgTarget {
             _ => ddl::create_table(table),
         };
         let schema = name.schema.as_deref().unwrap_or("public");
-        self.conn.batch(
+        // One implicit transaction: the table exists whole or not at all.
+        let created = self.run_once(
+            &format!("table {name}"),
             &format!("CREATE SCHEMA IF NOT EXISTS {};\n{create}", ident(schema)),
             &format!("creating table {name}"),
         )?;
-        self.created.insert(name);
+        if created {
+            self.shared
+                .created
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(name);
+        }
         Ok(())
     }
 
     fn check_table(&mut self, table: &TableDef) -> bru_core::Result<()> {
+        self.live()?;
         let (_, cols) = self.target_columns(&table.name)?;
         let by_name: HashMap<&str, &TargetColumn> =
             cols.iter().map(|c| (c.name.as_str(), c)).collect();
@@ -295,6 +418,7 @@ impl Target for PgTarget {
 
     fn load<'a>(&'a mut self, table: &TableDef) -> bru_core::Result<Box<dyn TableLoader + 'a>> {
         let name = target_name(&table.name);
+        self.live()?;
         let (partitioned, target_cols) = self.target_columns(&table.name)?;
         let by_name: HashMap<&str, &TargetColumn> =
             target_cols.iter().map(|c| (c.name.as_str(), c)).collect();
@@ -332,10 +456,8 @@ impl Target for PgTarget {
             format!("({names})")
         };
         let staged = loaded.iter().any(|(_, w, _)| w.is_text_fallback());
-        let context = format!("loading {name}");
         let q = qualified(&name);
-        let fresh = self.created.contains(&name) && !partitioned;
-        let mut setup = String::from("BEGIN");
+        let mut stage = None;
         let copy_sql;
         if staged {
             let defs: Vec<String> = loaded
@@ -349,19 +471,12 @@ impl Target for PgTarget {
                     format!("{} {ty}", ident(n))
                 })
                 .collect();
-            setup.push_str(&format!(
-                "; CREATE TEMPORARY TABLE bru_stage ({}) ON COMMIT DROP",
-                defs.join(", ")
-            ));
-            copy_sql = format!("COPY pg_temp.bru_stage {col_list} FROM STDIN (FORMAT binary)");
-        } else if fresh {
-            setup.push_str(&format!("; TRUNCATE {q}"));
-            copy_sql = format!("COPY {q} {col_list} FROM STDIN (FORMAT binary, FREEZE)");
-        } else {
-            copy_sql = format!("COPY {q} {col_list} FROM STDIN (FORMAT binary)");
-        }
-        let insert = staged.then(|| {
-            let casts: Vec<String> = loaded
+            let casts: Vec<(String, String)> = loaded
+                .iter()
+                .filter(|(_, w, _)| w.is_text_fallback())
+                .map(|(n, _, ty)| (n.clone(), ty.clone()))
+                .collect();
+            let select: Vec<String> = loaded
                 .iter()
                 .map(|(n, w, ty)| {
                     if w.is_text_fallback() {
@@ -371,29 +486,31 @@ impl Target for PgTarget {
                     }
                 })
                 .collect();
-            format!(
-                "INSERT INTO {q} {col_list} OVERRIDING SYSTEM VALUE SELECT {} FROM pg_temp.bru_stage",
-                casts.join(", ")
-            )
-        });
-        self.conn.batch(&setup, &context)?;
-        let sink = self
-            .conn
-            .block_on(self.conn.client.copy_in::<_, Bytes>(copy_sql.as_str()));
-        let sink = match sink {
-            Ok(s) => Box::pin(s),
-            Err(e) => {
-                let err = self.conn.err(&context, &e);
-                let _ = self.conn.batch("ROLLBACK", &context);
-                return Err(err);
-            }
-        };
+            stage = Some(Stage {
+                create: format!(
+                    "CREATE TEMPORARY TABLE bru_stage ({}) ON COMMIT DROP",
+                    defs.join(", ")
+                ),
+                insert: format!(
+                    "INSERT INTO {q} {col_list} OVERRIDING SYSTEM VALUE SELECT {} FROM pg_temp.bru_stage",
+                    select.join(", ")
+                ),
+                casts,
+            });
+            copy_sql = format!("COPY pg_temp.bru_stage {col_list} FROM STDIN (FORMAT binary)");
+        } else {
+            copy_sql = format!("COPY {q} {col_list} FROM STDIN (FORMAT binary");
+        }
+        let freeze = !staged && !partitioned && self.shared.created(&name);
+        let triggers = self.enabled_triggers(&table.name)?;
         let mut buf = BytesMut::with_capacity(SEND_THRESHOLD + (64 << 10));
-        write_header(&mut buf);
+        buf.clear();
         Ok(Box::new(PgLoader {
             conn: &self.conn,
-            sink: Some(sink),
+            shared: &self.shared,
+            sink: None,
             table: name.to_string(),
+            qualified: q,
             columns: table.columns.iter().map(|c| c.name.clone()).collect(),
             wires: plan
                 .iter()
@@ -401,18 +518,47 @@ impl Target for PgTarget {
                 .collect(),
             fields: loaded.len(),
             buf,
-            insert,
-            context,
-            done: false,
+            copy_sql,
+            stage,
+            freeze,
+            triggers,
+            context: format!("loading {name}"),
+            rows: 0,
+            in_tx: false,
         }))
+    }
+
+    fn restore_identity(&mut self, table: &TableDef) -> bru_core::Result<()> {
+        let name = target_name(&table.name);
+        let q = qualified(&name);
+        for c in &table.columns {
+            if let Some(last) = c.identity.as_ref().and_then(|i| i.last_value) {
+                let seq = match table.property(&format!("postgres.identity_sequence.{}", c.name)) {
+                    Some(s) if same_engine(table) => quote_literal(s),
+                    _ => format!(
+                        "pg_catalog.pg_get_serial_sequence({}, {})",
+                        quote_literal(&q),
+                        quote_literal(&c.name)
+                    ),
+                };
+                // setval is idempotent: a resumed restore may repeat it.
+                self.live()?.batch(
+                    &format!("SELECT pg_catalog.setval({seq}, {last}, true)"),
+                    &format!("setting the identity counter of {name}.{}", c.name),
+                )?;
+            }
+        }
+        Ok(())
     }
 
     fn finish_table(&mut self, table: &TableDef) -> bru_core::Result<()> {
         let name = target_name(&table.name);
         let q = qualified(&name);
         let context = format!("adding keys and indexes to {name}");
-        let mut statements = Vec::new();
-        if Self::same_engine(table) {
+        let existing = self.existing_names(&table.name)?;
+        // (name, statement, written in another engine's SQL)
+        let mut statements: Vec<(String, String, bool)> = Vec::new();
+        if same_engine(table) {
             // Primary keys and uniques first: foreign keys and some indexes
             // rely on them.
             let mut cons: Vec<(u8, &str, &str)> = table
@@ -431,44 +577,76 @@ impl Target for PgTarget {
                 .collect();
             cons.sort();
             for (_, n, def) in cons {
-                statements.push(format!("ALTER TABLE {q} ADD CONSTRAINT {} {def}", ident(n)));
+                statements.push((
+                    n.to_owned(),
+                    format!("ALTER TABLE {q} ADD CONSTRAINT {} {def}", ident(n)),
+                    false,
+                ));
             }
             for i in &table.indexes {
                 if let Some(d) = &i.native_ddl {
-                    statements.push(d.clone());
+                    statements.push((ddl::stored_name(&i.name), d.clone(), false));
                 }
             }
         } else {
             for p in ddl::post_data(table) {
-                if !p.foreign_sql {
-                    statements.push(p.sql);
-                } else if let Err(e) = self.conn.batch(&p.sql, &context) {
-                    // Each statement runs on its own, so a failed one
-                    // leaves nothing behind.
-                    self.skipped
-                        .push(format!("table {name}: `{}` was not created: {e}", p.sql));
-                }
+                statements.push((p.name, p.sql, p.foreign_sql));
             }
         }
-        for c in &table.columns {
-            if let Some(last) = c.identity.as_ref().and_then(|i| i.last_value) {
-                let seq = match table.property(&format!("postgres.identity_sequence.{}", c.name)) {
-                    Some(s) if Self::same_engine(table) => quote_literal(s),
-                    _ => format!(
-                        "pg_catalog.pg_get_serial_sequence({}, {})",
-                        quote_literal(&q),
-                        quote_literal(&c.name)
+        for (n, sql, foreign_sql) in statements {
+            // Done before an interruption, or by an earlier attempt.
+            if existing.contains(&n) {
+                continue;
+            }
+            match self.live()?.batch(&sql, &context) {
+                Ok(()) => {}
+                // Each statement runs on its own, so a failed one leaves
+                // nothing behind.
+                Err(e) if foreign_sql && !conn::is_transient(&e) => self
+                    .shared
+                    .skip(format!("table {name}: `{sql}` was not created: {e}")),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    fn add_foreign_keys(&mut self, table: &TableDef) -> bru_core::Result<()> {
+        if table.foreign_keys.is_empty() {
+            return Ok(());
+        }
+        let owner = target_name(&table.name);
+        let existing = self.existing_names(&table.name)?;
+        for fk in &table.foreign_keys {
+            let (n, sql) = match fk.name.as_ref().and_then(|n| {
+                table
+                    .property(&format!("postgres.constraint.{n}"))
+                    .map(|d| (n, d))
+            }) {
+                Some((n, def)) if same_engine(table) => (
+                    n.clone(),
+                    format!(
+                        "ALTER TABLE {} ADD CONSTRAINT {} {def}",
+                        qualified(&owner),
+                        ident(n)
                     ),
-                };
-                statements.push(format!("SELECT pg_catalog.setval({seq}, {last}, true)"));
+                ),
+                _ => ddl::foreign_key(table, fk),
+            };
+            if existing.contains(&n) {
+                continue;
             }
+            self.live()?
+                .batch(&sql, &format!("adding foreign key {n} to {owner}"))?;
         }
-        for s in statements {
-            self.conn.batch(&s, &context)?;
-        }
-        self.finished.insert(name);
-        self.add_foreign_keys(table)?;
-        self.flush_foreign_keys(false)
+        Ok(())
+    }
+
+    fn open_worker(&mut self) -> bru_core::Result<Option<Box<dyn Target + Send>>> {
+        Ok(Some(Box::new(PgTarget {
+            conn: open_session(self.conn.settings.clone())?,
+            shared: Arc::clone(&self.shared),
+        })))
     }
 
     fn create_object(&mut self, object: &ObjectDef) -> bru_core::Result<ObjectOutcome> {
@@ -483,7 +661,10 @@ impl Target for PgTarget {
                 "not carried by bru yet: {reason}"
             )));
         }
-        self.conn.batch(
+        // An object's statements run as one implicit transaction, so
+        // "already exists" means all of them were done.
+        self.run_once(
+            &format!("{} {}", object.kind, object.name),
             &object.ddl,
             &format!("creating {} {}", object.kind, object.name),
         )?;
@@ -491,33 +672,183 @@ impl Target for PgTarget {
     }
 
     fn take_skipped(&mut self) -> Vec<String> {
-        std::mem::take(&mut self.skipped)
+        std::mem::take(
+            &mut *self
+                .shared
+                .skipped
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    fn is_transient(&self, error: &Error) -> bool {
+        conn::is_transient(error)
+    }
+
+    fn resumable(&self) -> bool {
+        true
+    }
+
+    fn journal_keys(&mut self) -> bru_core::Result<Option<Vec<String>>> {
+        let context = "reading the restore journal";
+        let conn = self.live()?;
+        let found = conn.query(
+            &format!("SELECT pg_catalog.to_regclass('{JOURNAL}') IS NOT NULL"),
+            &[],
+            context,
+        )?;
+        let exists: bool = found
+            .first()
+            .and_then(|r| r.try_get(0).ok())
+            .unwrap_or(false);
+        if !exists {
+            return Ok(None);
+        }
+        let rows = conn.query(&format!("SELECT key FROM {JOURNAL}"), &[], context)?;
+        let keys = rows
+            .iter()
+            .map(|r| r.try_get(0).map_err(|e| Error::engine(context, e)))
+            .collect::<bru_core::Result<Vec<String>>>()?;
+        self.shared.journal_ready.store(true, Ordering::Relaxed);
+        self.shared.resuming.store(true, Ordering::Relaxed);
+        Ok(Some(keys))
+    }
+
+    fn journal_mark(&mut self, key: &str) -> bru_core::Result<()> {
+        let shared = Arc::clone(&self.shared);
+        let conn = self.live()?;
+        PgTarget::ensure_journal(conn, &shared)?;
+        conn.block_on(conn.client.execute(
+            &format!("INSERT INTO {JOURNAL} (key) VALUES ($1) ON CONFLICT DO NOTHING"),
+            &[&key],
+        ))
+        .map(|_| ())
+        .map_err(|e| conn.err("writing the restore journal", &e))
+    }
+
+    fn journal_clear(&mut self) -> bru_core::Result<()> {
+        self.live()?.batch(
+            &format!("DROP TABLE IF EXISTS {JOURNAL}"),
+            "removing the restore journal",
+        )?;
+        self.shared.journal_ready.store(false, Ordering::Relaxed);
+        Ok(())
     }
 
     fn finish(&mut self) -> bru_core::Result<()> {
-        // Keys referencing tables that were not restored (already in the
-        // target, or filtered out) go last and fail loudly if the table is
-        // not there.
-        self.flush_foreign_keys(true)
+        Ok(())
     }
 }
 
-/// Streams one table's rows into a COPY; nothing is visible to others until
-/// [`TableLoader::finish`] commits.
+fn same_engine(table: &TableDef) -> bool {
+    table
+        .native
+        .as_ref()
+        .is_some_and(|n| n.engine == "postgres")
+}
+
+/// How a table with text-carried columns is loaded: COPY into a temporary
+/// table where those columns are `text`, then an INSERT that casts them.
+struct Stage {
+    create: String,
+    insert: String,
+    /// (column, target type) of the cast columns, to name the one whose
+    /// value the server refused.
+    casts: Vec<(String, String)>,
+}
+
+/// Streams one table's rows into COPY, one transaction at a time: a
+/// transaction starts with the first row after a commit and ends at
+/// [`TableLoader::commit_chunk`] or [`TableLoader::finish`]. Nothing is
+/// visible to other sessions before it commits.
 struct PgLoader<'a> {
     conn: &'a Conn,
+    shared: &'a Shared,
+    /// The open COPY, while a transaction is open.
     sink: Option<Pin<Box<CopyInSink<Bytes>>>>,
     table: String,
+    qualified: String,
     columns: Vec<String>,
     wires: Vec<Option<Wire>>,
     fields: usize,
     buf: BytesMut,
-    insert: Option<String>,
+    /// `COPY ... (FORMAT binary` without its closing parenthesis for a
+    /// direct load (FREEZE may be added), complete for a staged one.
+    copy_sql: String,
+    stage: Option<Stage>,
+    /// The first transaction may try TRUNCATE + COPY FREEZE.
+    freeze: bool,
+    /// User triggers to turn off while loading (name, state).
+    triggers: Vec<(String, String)>,
     context: String,
-    done: bool,
+    /// Rows committed so far.
+    rows: u64,
+    /// A transaction is open (and must be rolled back if the loader is
+    /// dropped before it commits).
+    in_tx: bool,
 }
 
 impl PgLoader<'_> {
+    fn batch(&self, sql: &str) -> bru_core::Result<()> {
+        self.conn.batch(sql, &self.context)
+    }
+
+    /// Tries to take the table for a frozen load: its lock without waiting
+    /// (another session loading it holds a conflicting one), then checks it
+    /// is empty, then TRUNCATEs it. Any failure leaves a fresh transaction
+    /// for a plain COPY.
+    fn try_freeze(&self) -> bru_core::Result<bool> {
+        let q = &self.qualified;
+        let taken = self.batch(&format!(
+            "LOCK TABLE ONLY {q} IN ACCESS EXCLUSIVE MODE NOWAIT"
+        ));
+        let empty = taken.is_ok()
+            && self
+                .conn
+                .query(
+                    &format!("SELECT NOT EXISTS (SELECT 1 FROM ONLY {q})"),
+                    &[],
+                    &self.context,
+                )
+                .ok()
+                .and_then(|r| r.first().and_then(|r| r.try_get::<_, bool>(0).ok()))
+                .unwrap_or(false);
+        if empty && self.batch(&format!("TRUNCATE ONLY {q}")).is_ok() {
+            return Ok(true);
+        }
+        self.batch("ROLLBACK; BEGIN")?;
+        Ok(false)
+    }
+
+    /// Opens a transaction and its COPY.
+    fn begin(&mut self) -> bru_core::Result<()> {
+        self.batch("BEGIN")?;
+        self.in_tx = true;
+        let mut copy_sql = self.copy_sql.clone();
+        if self.stage.is_none() {
+            let frozen = std::mem::take(&mut self.freeze) && self.try_freeze()?;
+            copy_sql.push_str(if frozen { ", FREEZE)" } else { ")" });
+        }
+        for (t, _) in &self.triggers {
+            self.batch(&format!(
+                "ALTER TABLE {} DISABLE TRIGGER {}",
+                self.qualified,
+                ident(t)
+            ))?;
+        }
+        if let Some(stage) = &self.stage {
+            self.batch(&stage.create)?;
+        }
+        let sink = self
+            .conn
+            .block_on(self.conn.client.copy_in::<_, Bytes>(copy_sql.as_str()))
+            .map_err(|e| self.conn.err(&self.context, &e))?;
+        self.sink = Some(Box::pin(sink));
+        self.buf.clear();
+        write_header(&mut self.buf);
+        Ok(())
+    }
+
     fn send(&mut self) -> bru_core::Result<()> {
         let data = self.buf.split().freeze();
         let Some(sink) = self.sink.as_mut() else {
@@ -526,6 +857,88 @@ impl PgLoader<'_> {
         self.conn
             .block_on(sink.send(data))
             .map_err(|e| self.conn.err(&self.context, &e))
+    }
+
+    /// Ends the COPY, moves staged rows into the table, turns the triggers
+    /// back on, records `key` in the journal, and commits.
+    fn commit(&mut self, key: Option<&str>) -> bru_core::Result<()> {
+        write_trailer(&mut self.buf);
+        self.send()?;
+        let Some(mut sink) = self.sink.take() else {
+            return Err(Error::engine(&self.context, "the COPY was already closed"));
+        };
+        let copied = self
+            .conn
+            .block_on(sink.as_mut().finish())
+            .map_err(|e| self.conn.err(&self.context, &e))?;
+        let rows = match &self.stage {
+            Some(stage) => self.insert_staged(stage)?,
+            None => copied,
+        };
+        for (t, state) in &self.triggers {
+            let how = match state.as_str() {
+                "A" => "ENABLE ALWAYS",
+                "R" => "ENABLE REPLICA",
+                _ => "ENABLE",
+            };
+            self.batch(&format!(
+                "ALTER TABLE {} {how} TRIGGER {}",
+                self.qualified,
+                ident(t)
+            ))?;
+        }
+        if let Some(key) = key {
+            self.conn
+                .block_on(self.conn.client.execute(
+                    &format!("INSERT INTO {JOURNAL} (key) VALUES ($1) ON CONFLICT DO NOTHING"),
+                    &[&key],
+                ))
+                .map_err(|e| self.conn.err(&self.context, &e))?;
+        }
+        self.batch("COMMIT")?;
+        self.in_tx = false;
+        self.rows += rows;
+        Ok(())
+    }
+
+    /// Runs the staged INSERT. When the server refuses a value, finds the
+    /// column it is in, so the error names table, column and value.
+    fn insert_staged(&self, stage: &Stage) -> bru_core::Result<u64> {
+        self.batch("SAVEPOINT bru_insert")?;
+        let err = match self
+            .conn
+            .block_on(self.conn.client.execute(stage.insert.as_str(), &[]))
+        {
+            Ok(n) => return Ok(n),
+            Err(e) => self.conn.err(&self.context, &e),
+        };
+        self.batch("ROLLBACK TO SAVEPOINT bru_insert")?;
+        for (column, ty) in &stage.casts {
+            let probe = format!(
+                "SELECT pg_catalog.count({c}::{ty}) FROM pg_temp.bru_stage",
+                c = ident(column)
+            );
+            if let Err(e) = self
+                .conn
+                .block_on(self.conn.client.execute(probe.as_str(), &[]))
+            {
+                let reason = crate::conn::describe(&e);
+                let _ = self.batch("ROLLBACK TO SAVEPOINT bru_insert");
+                // The server quotes the value it could not read.
+                let value = reason
+                    .split_once(": \"")
+                    .and_then(|(_, v)| v.rsplit_once('"'))
+                    .map(|(v, _)| format!("'{v}'"))
+                    .unwrap_or_else(|| "(see the reason)".into());
+                return Err(Error::Value {
+                    table: self.table.clone(),
+                    column: column.clone(),
+                    value,
+                    reason: self.conn.settings.redact(&reason),
+                });
+            }
+        }
+        Err(err)
     }
 }
 
@@ -540,6 +953,12 @@ impl TableLoader for PgLoader<'_> {
                     self.wires.len()
                 ),
             ));
+        }
+        if batch.row_count() == 0 {
+            return Ok(());
+        }
+        if !self.in_tx {
+            self.begin()?;
         }
         for row in batch.rows() {
             let mut t = TupleWriter::begin(&mut self.buf, self.fields);
@@ -564,36 +983,37 @@ impl TableLoader for PgLoader<'_> {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>) -> bru_core::Result<u64> {
-        write_trailer(&mut self.buf);
-        self.send()?;
-        let Some(mut sink) = self.sink.take() else {
-            return Err(Error::engine(&self.context, "the COPY was already closed"));
-        };
-        let copied = self
-            .conn
-            .block_on(sink.as_mut().finish())
-            .map_err(|e| self.conn.err(&self.context, &e))?;
-        let rows = match &self.insert {
-            Some(sql) => self
+    fn commit_chunk(&mut self, key: &str) -> bru_core::Result<()> {
+        PgTarget::ensure_journal(self.conn, self.shared)?;
+        if !self.in_tx {
+            // No rows since the last commit: the key alone.
+            return self
                 .conn
-                .block_on(self.conn.client.execute(sql.as_str(), &[]))
-                .map_err(|e| self.conn.err(&self.context, &e))?,
-            None => copied,
-        };
-        self.conn.batch("COMMIT", &self.context)?;
-        self.done = true;
-        Ok(rows)
+                .block_on(self.conn.client.execute(
+                    &format!("INSERT INTO {JOURNAL} (key) VALUES ($1) ON CONFLICT DO NOTHING"),
+                    &[&key],
+                ))
+                .map(|_| ())
+                .map_err(|e| self.conn.err(&self.context, &e));
+        }
+        self.commit(Some(key))
+    }
+
+    fn finish(mut self: Box<Self>) -> bru_core::Result<u64> {
+        if self.in_tx {
+            self.commit(None)?;
+        }
+        Ok(self.rows)
     }
 }
 
 impl Drop for PgLoader<'_> {
     fn drop(&mut self) {
-        if !self.done {
+        if self.in_tx {
             // Dropping the sink unfinished aborts the COPY; the transaction
             // is then rolled back so the connection is usable again.
             self.sink = None;
-            let _ = self.conn.batch("ROLLBACK", &self.context);
+            let _ = self.batch("ROLLBACK");
         }
     }
 }

@@ -43,9 +43,13 @@ fn copy_database(src_url: &str, dst_url: &str, limits: BatchLimits) -> Vec<Strin
         .unwrap_or_else(|e| panic!("{e}"));
         let loaded = loader.finish().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(loaded, given, "rows loaded into {}", t.name);
+        dst.restore_identity(t).unwrap_or_else(|e| panic!("{e}"));
     }
     for t in &catalog.tables {
         dst.finish_table(t).unwrap_or_else(|e| panic!("{e}"));
+    }
+    for t in &catalog.tables {
+        dst.add_foreign_keys(t).unwrap_or_else(|e| panic!("{e}"));
     }
     for o in catalog.objects.iter().filter(|o| !is_pre_data(o)) {
         create(&mut dst, o);
