@@ -74,6 +74,9 @@ pub struct BackupArgs {
     /// Target chunk size before compression, e.g. 4MiB, 512KiB.
     #[arg(long, default_value = "4MiB")]
     pub chunk_size: ByteSize,
+    /// Also write the per-table summary as JSON to FILE (even on failure).
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -90,12 +93,22 @@ pub struct RestoreArgs {
     /// Load rows into tables that already exist.
     #[arg(long)]
     pub data_only: bool,
-    /// Drop target tables that the archive would create.
-    #[arg(long)]
+    /// Drop target tables that the archive would create (and the journal of
+    /// an unfinished restore).
+    #[arg(long, conflicts_with = "resume")]
     pub clean: bool,
-    /// Worker threads (default: number of cores).
+    /// Worker threads and target sessions (default: number of cores).
     #[arg(long, short)]
     pub jobs: Option<usize>,
+    /// Continue a restore into TARGET that stopped before it finished.
+    #[arg(long)]
+    pub resume: bool,
+    /// Print the restore plan (steps, dependencies, sizes) and touch nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also write the per-table summary as JSON to FILE (even on failure).
+    #[arg(long, value_name = "FILE")]
+    pub summary_json: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

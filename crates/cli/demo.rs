@@ -102,6 +102,7 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
             mode: RestoreMode::Full,
             clean: false,
             jobs: jobs(None),
+            resume: false,
         },
         &bars,
     )?;

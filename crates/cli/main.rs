@@ -16,7 +16,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use args::{Cli, Command};
-use bru_engine::{BackupOptions, RestoreMode, RestoreOptions, TableFilter};
+use bru_engine::{BackupOptions, RestoreJob, RestoreMode, RestoreOptions, TableFilter};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -34,7 +34,6 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     let out = output::Output::new(cli.global.quiet, cli.global.json);
     match &cli.command {
         Command::Backup(a) => {
-            let mut source = endpoint::open_source(&a.source)?;
             let options = BackupOptions {
                 filter: TableFilter::new(&a.filter.include, &a.filter.exclude)?,
                 compress_level: a.compress_level,
@@ -44,32 +43,21 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             };
             let progress = progress::Bars::new(out.show_progress());
-            let summary = bru_engine::backup(source.as_mut(), &a.archive, &options, &progress)
-                .with_context(|| format!("backup of {} failed", endpoint::redact(&a.source)))?;
+            let result = endpoint::open_source(&a.source).and_then(|mut source| {
+                Ok(bru_engine::backup(
+                    source.as_mut(),
+                    &a.archive,
+                    &options,
+                    &progress,
+                )?)
+            });
             progress.clear();
-            out.summary("backup", &summary)?;
+            let result =
+                result.with_context(|| format!("backup of {} failed", endpoint::redact(&a.source)));
+            output::write_summary_json(a.summary_json.as_deref(), "backup", &result)?;
+            out.summary("backup", &result?)?;
         }
-        Command::Restore(a) => {
-            let mut target = endpoint::open_target(&a.target)?;
-            let mode = if a.schema_only {
-                RestoreMode::SchemaOnly
-            } else if a.data_only {
-                RestoreMode::DataOnly
-            } else {
-                RestoreMode::Full
-            };
-            let options = RestoreOptions {
-                filter: TableFilter::new(&a.filter.include, &a.filter.exclude)?,
-                mode,
-                clean: a.clean,
-                jobs: args::jobs(a.jobs),
-            };
-            let progress = progress::Bars::new(out.show_progress());
-            let summary = bru_engine::restore(&a.archive, target.as_mut(), &options, &progress)
-                .with_context(|| format!("restore into {} failed", endpoint::redact(&a.target)))?;
-            progress.clear();
-            out.summary("restore", &summary)?;
-        }
+        Command::Restore(a) => restore(a, &out)?,
         Command::Verify(a) => {
             let progress = progress::Bars::new(out.show_progress());
             let report = bru_engine::verify(&a.archive, args::jobs(a.jobs), &progress)
@@ -84,4 +72,56 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Demo(a) => demo::run(a, &out)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `bru restore`: the archive is opened, checked and planned before the
+/// target is opened, so `--dry-run` and a bad archive leave the target alone;
+/// a new SQLite file that the restore failed to write anything into is
+/// removed again.
+fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
+    let mode = if a.schema_only {
+        RestoreMode::SchemaOnly
+    } else if a.data_only {
+        RestoreMode::DataOnly
+    } else {
+        RestoreMode::Full
+    };
+    let options = RestoreOptions {
+        filter: TableFilter::new(&a.filter.include, &a.filter.exclude)?,
+        mode,
+        clean: a.clean,
+        jobs: args::jobs(a.jobs),
+        resume: a.resume,
+    };
+    let failed = || format!("restore into {} failed", endpoint::redact(&a.target));
+    let job = RestoreJob::open(&a.archive, &options).with_context(failed)?;
+    if a.dry_run {
+        return out.plan(&a.archive, &job);
+    }
+    let new_file = match endpoint::parse(&a.target)? {
+        endpoint::Endpoint::Sqlite(path) => (!path.exists()).then_some(path),
+        _ => None,
+    };
+    let progress = progress::Bars::new(out.show_progress());
+    let result = endpoint::open_target(&a.target).and_then(|mut target| {
+        let summary = job.run(target.as_mut(), &progress)?;
+        Ok(summary)
+    });
+    progress.clear();
+    if let (Err(_), Some(path), false) = (&result, &new_file, job.wrote_to_target()) {
+        // Nothing was written: do not leave an empty database behind.
+        for leftover in [path.clone(), sqlite_journal(path)] {
+            let _ = std::fs::remove_file(leftover);
+        }
+    }
+    let result = result.with_context(failed);
+    output::write_summary_json(a.summary_json.as_deref(), "restore", &result)?;
+    out.summary("restore", &result?)
+}
+
+/// The rollback journal SQLite keeps next to `path`.
+fn sqlite_journal(path: &std::path::Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-journal");
+    name.into()
 }

@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use anyhow::Result;
-use bru_engine::{Listing, Summary, VerifyReport};
+use anyhow::{Context, Result};
+use bru_engine::{Listing, RestoreJob, Summary, VerifyReport};
 use serde::Serialize;
 
 /// Where and how results are printed.
@@ -52,7 +52,7 @@ impl Output {
         if self.quiet {
             return Ok(());
         }
-        print!("{}", summary_table(summary));
+        print!("{}", summary_table(summary, true));
         let rows: u64 = summary.tables.iter().map(|t| t.rows).sum();
         let rate = if summary.seconds > 0.0 {
             format!(", {:.0} rows/s", rows as f64 / summary.seconds)
@@ -70,6 +70,16 @@ impl Output {
         Ok(())
     }
 
+    /// The restore plan (`bru restore --dry-run`): every step with what it
+    /// waits for and its size, in the order one session would run them.
+    pub fn plan(&self, archive: &Path, job: &RestoreJob) -> Result<()> {
+        if self.json {
+            return Self::print_json(job.plan());
+        }
+        print!("{}", plan_text(archive, job));
+        Ok(())
+    }
+
     /// The result of `bru verify`.
     pub fn verified(&self, archive: &Path, report: &VerifyReport) -> Result<()> {
         if self.json {
@@ -78,7 +88,7 @@ impl Output {
         if self.quiet {
             return Ok(());
         }
-        print!("{}", summary_table(&report.summary));
+        print!("{}", summary_table(&report.summary, false));
         let rows: u64 = report.summary.tables.iter().map(|t| t.rows).sum();
         println!(
             "{} is whole: {} tables, {} chunks, {rows} rows, every CRC, count and checksum matches",
@@ -107,8 +117,95 @@ fn ratio(raw: u64, stored: u64) -> String {
     }
 }
 
-/// The aligned per-table table: rows, raw MB, stored MB, ratio, seconds.
-pub fn summary_table(summary: &Summary) -> String {
+/// `--summary-json FILE`: the summary of a backup or restore, or on failure
+/// the error, as JSON for scripts. Nothing when `path` is `None`.
+pub fn write_summary_json(
+    path: Option<&Path>,
+    operation: &str,
+    result: &Result<Summary>,
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct Report<'a> {
+        operation: &'a str,
+        /// `ok` or `failed`.
+        status: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        #[serde(flatten, skip_serializing_if = "Option::is_none")]
+        summary: Option<&'a Summary>,
+    }
+    let Some(path) = path else { return Ok(()) };
+    let report = match result {
+        Ok(summary) => Report {
+            operation,
+            status: "ok",
+            error: None,
+            summary: Some(summary),
+        },
+        Err(e) => Report {
+            operation,
+            status: "failed",
+            error: Some(format!("{e:#}")),
+            summary: None,
+        },
+    };
+    let text = serde_json::to_string_pretty(&report)?;
+    std::fs::write(path, text + "\n")
+        .with_context(|| format!("cannot write the summary to {}", path.display()))
+}
+
+fn plan_text(archive: &Path, job: &RestoreJob) -> String {
+    let plan = job.plan();
+    let m = job.meta();
+    let mut s = format!(
+        "restore plan for {} ({} database {}, created {}): {} steps for {} session(s)\n",
+        archive.display(),
+        m.source.engine,
+        m.source.database,
+        m.created_at,
+        plan.steps.len(),
+        plan.sessions,
+    );
+    s += "nothing was done: this is a dry run; a target with fewer sessions gets fewer ranges\n\n";
+    s += &format!(
+        "{:>5}  {:<16}  {:>12}  {:>10}  {}\n",
+        "step", "after", "rows", "raw MB", "what"
+    );
+    for id in plan.sequential_order() {
+        let step = &plan.steps[id];
+        let mut after = step
+            .deps
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        if after.chars().count() > 16 {
+            let shown: String = after.chars().take(12).collect();
+            let cut = shown.rfind(',').unwrap_or(shown.len());
+            after = format!(
+                "{},+{}",
+                &shown[..cut],
+                step.deps.len() - shown[..cut].split(',').count()
+            );
+        }
+        if after.is_empty() {
+            after = "-".into();
+        }
+        s += &format!(
+            "{:>5}  {:<16}  {:>12}  {:>10.2}  {}\n",
+            step.id,
+            after,
+            step.rows,
+            step.bytes as f64 / MB,
+            step.label
+        );
+    }
+    s
+}
+
+/// The aligned per-table table: rows read, rows loaded (or written; only
+/// `with_loaded`), raw MB, stored MB, ratio, errors, seconds.
+pub fn summary_table(summary: &Summary, with_loaded: bool) -> String {
     let width = summary
         .tables
         .iter()
@@ -116,20 +213,42 @@ pub fn summary_table(summary: &Summary) -> String {
         .max()
         .unwrap_or(5)
         .max(5);
+    let resumed = summary.tables.iter().any(|t| t.rows_resumed > 0);
+    let loaded_width = if with_loaded { 12 } else { 0 };
+    let gap = if with_loaded { "  " } else { "" };
     let mut s = format!(
-        "{:<width$}  {:>12}  {:>10}  {:>10}  {:>6}  {:>8}\n",
-        "table", "rows", "raw MB", "stored MB", "ratio", "seconds"
+        "{:<width$}  {:>12}{gap}{:>loaded_width$}  {:>10}  {:>10}  {:>6}  {:>6}  {:>8}\n",
+        "table",
+        "rows read",
+        if with_loaded { "rows loaded" } else { "" },
+        "raw MB",
+        "stored MB",
+        "ratio",
+        "errors",
+        "seconds"
     );
     for t in &summary.tables {
+        let loaded = if !with_loaded {
+            String::new()
+        } else if resumed {
+            format!("{}+{}", t.rows_resumed, t.rows_loaded)
+        } else {
+            t.rows_loaded.to_string()
+        };
         s += &format!(
-            "{:<width$}  {:>12}  {:>10.2}  {:>10.2}  {:>6}  {:>8.2}\n",
+            "{:<width$}  {:>12}{gap}{:>loaded_width$}  {:>10.2}  {:>10.2}  {:>6}  {:>6}  {:>8.2}\n",
             t.table,
             t.rows,
+            loaded,
             t.raw_bytes as f64 / MB,
             t.stored_bytes as f64 / MB,
             ratio(t.raw_bytes, t.stored_bytes),
+            t.errors,
             t.seconds
         );
+    }
+    if resumed {
+        s += "(rows loaded: already loaded before the interruption + loaded now)\n";
     }
     s
 }

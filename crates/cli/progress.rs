@@ -1,40 +1,169 @@
-//! Progress bars on stderr, drawn only when stderr is a terminal.
+//! Progress on stderr: bars on a terminal, plain log lines otherwise.
 //!
 //! The engine reports through [`bru_engine::Progress`]; this is the only
-//! place that draws. Each table gets a bar (bytes done, MB/s, ETA, rows in
-//! the message); bars of finished tables are removed so the screen shows what
-//! is running now.
+//! place that draws. On a terminal, each table being worked on gets a bar
+//! (bytes done, MB/s, ETA, rows in the message) under one overall bar; bars
+//! of finished tables are removed so the screen shows what is running now.
+//!
+//! When stderr is not a terminal (a log file, a CI job), a line is written
+//! every few seconds with the overall rows, MB, MB/s and ETA, plus a line per
+//! table done and per phase. Those lines start only once the first interval
+//! has passed, so a short run (or one refused at once) prints nothing but its
+//! result or its one error line. Warnings (retries) are always written.
+//! `BRU_PROGRESS_INTERVAL` (seconds) changes the interval, default 5.
+//! `--quiet` turns both off.
 
 use std::collections::HashMap;
 use std::io::IsTerminal;
-use std::sync::Mutex;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-/// Per-table progress bars, or nothing when disabled.
+const MB: f64 = 1_000_000.0;
+
+/// Counts shared with the plain-log ticker.
+#[derive(Default)]
+struct Tally {
+    rows: u64,
+    bytes: u64,
+    total_rows: Option<u64>,
+    total_bytes: Option<u64>,
+    /// Rows done per table.
+    tables: HashMap<String, (u64, Instant)>,
+}
+
+struct Shared {
+    tally: Mutex<Tally>,
+    started: Instant,
+    /// Plain mode: set once the first interval has passed.
+    talking: AtomicBool,
+}
+
+enum Mode {
+    Off,
+    Terminal {
+        multi: MultiProgress,
+        overall: Mutex<Option<ProgressBar>>,
+        bars: Mutex<HashMap<String, ProgressBar>>,
+    },
+    Plain {
+        stop: Mutex<Option<Sender<()>>>,
+        ticker: Mutex<Option<JoinHandle<()>>>,
+    },
+}
+
+/// Progress on stderr (see the module docs).
 pub struct Bars {
-    multi: Option<MultiProgress>,
-    bars: Mutex<HashMap<String, (ProgressBar, u64)>>,
+    mode: Mode,
+    shared: Arc<Shared>,
 }
 
 impl Bars {
-    /// Bars on stderr when `wanted` and stderr is a terminal; silent otherwise.
+    /// Bars when `wanted` and stderr is a terminal, plain log lines when
+    /// `wanted` and it is not, nothing otherwise.
     pub fn new(wanted: bool) -> Self {
-        let multi = (wanted && std::io::stderr().is_terminal())
-            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8)));
-        Bars {
-            multi,
-            bars: Mutex::new(HashMap::new()),
+        let shared = Arc::new(Shared {
+            tally: Mutex::new(Tally::default()),
+            started: Instant::now(),
+            talking: AtomicBool::new(false),
+        });
+        let mode = if !wanted {
+            Mode::Off
+        } else if std::io::stderr().is_terminal() {
+            Mode::Terminal {
+                multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8)),
+                overall: Mutex::new(None),
+                bars: Mutex::new(HashMap::new()),
+            }
+        } else {
+            let (stop, stopped) = mpsc::channel::<()>();
+            let every = interval();
+            let ticking = Arc::clone(&shared);
+            let ticker = std::thread::spawn(move || loop {
+                match stopped.recv_timeout(every) {
+                    Err(RecvTimeoutError::Timeout) => {
+                        ticking.talking.store(true, Ordering::Relaxed);
+                        eprintln!("bru: {}", status_line(&ticking));
+                    }
+                    _ => return,
+                }
+            });
+            Mode::Plain {
+                stop: Mutex::new(Some(stop)),
+                ticker: Mutex::new(Some(ticker)),
+            }
+        };
+        Bars { mode, shared }
+    }
+
+    /// Removes any bars left on screen and stops the log lines.
+    pub fn clear(&self) {
+        match &self.mode {
+            Mode::Off => {}
+            Mode::Terminal { multi, .. } => {
+                let _ = multi.clear();
+            }
+            Mode::Plain { stop, ticker } => {
+                if let Ok(mut stop) = stop.lock() {
+                    stop.take();
+                }
+                if let Some(handle) = ticker.lock().ok().and_then(|mut t| t.take()) {
+                    let _ = handle.join();
+                }
+            }
         }
     }
 
-    /// Removes any bars left on screen.
-    pub fn clear(&self) {
-        if let Some(m) = &self.multi {
-            let _ = m.clear();
+    fn talking(&self) -> bool {
+        self.shared.talking.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Bars {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// The plain-log interval: `BRU_PROGRESS_INTERVAL` seconds, default 5.
+fn interval() -> Duration {
+    std::env::var("BRU_PROGRESS_INTERVAL")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(Duration::from_secs(5), Duration::from_secs_f64)
+}
+
+/// `1234 rows of 5000, 1.2 MB of 4.0 MB (30%), 0.4 MB/s, ETA 7 s`.
+fn status_line(shared: &Shared) -> String {
+    let Ok(t) = shared.tally.lock() else {
+        return "working".into();
+    };
+    let seconds = shared.started.elapsed().as_secs_f64().max(1e-3);
+    let rate = t.bytes as f64 / seconds;
+    let mut line = match t.total_rows {
+        Some(total) => format!("{} rows of {total}", t.rows),
+        None => format!("{} rows", t.rows),
+    };
+    line += &format!(", {:.1} MB", t.bytes as f64 / MB);
+    if let Some(total) = t.total_bytes.filter(|&b| b > 0) {
+        line += &format!(
+            " of {:.1} MB ({:.0}%)",
+            total as f64 / MB,
+            100.0 * t.bytes as f64 / total as f64
+        );
+    }
+    line += &format!(", {:.1} MB/s", rate / MB);
+    if let Some(total) = t.total_bytes {
+        if rate > 0.0 && total >= t.bytes {
+            line += &format!(", ETA {:.0} s", (total - t.bytes) as f64 / rate);
         }
     }
+    line
 }
 
 fn style(known_total: bool) -> ProgressStyle {
@@ -49,8 +178,32 @@ fn style(known_total: bool) -> ProgressStyle {
 }
 
 impl bru_engine::Progress for Bars {
+    fn totals(&self, tables: usize, rows: Option<u64>, bytes: Option<u64>) {
+        if let Ok(mut t) = self.shared.tally.lock() {
+            t.total_rows = rows;
+            t.total_bytes = bytes;
+        }
+        if let Mode::Terminal { multi, overall, .. } = &self.mode {
+            let bar = match bytes {
+                Some(total) => ProgressBar::new(total).with_style(style(true)),
+                None => ProgressBar::new_spinner().with_style(style(false)),
+            };
+            let bar = multi.insert(0, bar);
+            bar.set_prefix(format!("all {tables} tables"));
+            bar.enable_steady_tick(Duration::from_millis(250));
+            if let Ok(mut o) = overall.lock() {
+                *o = Some(bar);
+            }
+        }
+    }
+
     fn table_started(&self, table: &str, _rows: Option<u64>, bytes: Option<u64>) {
-        let Some(multi) = &self.multi else { return };
+        if let Ok(mut t) = self.shared.tally.lock() {
+            t.tables.insert(table.to_owned(), (0, Instant::now()));
+        }
+        let Mode::Terminal { multi, bars, .. } = &self.mode else {
+            return;
+        };
         let bar = match bytes {
             Some(total) => ProgressBar::new(total).with_style(style(true)),
             None => ProgressBar::new_spinner().with_style(style(false)),
@@ -58,37 +211,86 @@ impl bru_engine::Progress for Bars {
         let bar = multi.add(bar);
         bar.set_prefix(table.to_owned());
         bar.enable_steady_tick(Duration::from_millis(250));
-        if let Ok(mut bars) = self.bars.lock() {
-            bars.insert(table.to_owned(), (bar, 0));
+        if let Ok(mut bars) = bars.lock() {
+            bars.insert(table.to_owned(), bar);
         }
     }
 
     fn advance(&self, table: &str, rows: u64, bytes: u64) {
-        let Ok(mut bars) = self.bars.lock() else {
-            return;
+        let (done_rows, all_rows, total_rows) = {
+            let Ok(mut t) = self.shared.tally.lock() else {
+                return;
+            };
+            t.rows += rows;
+            t.bytes += bytes;
+            let done = t.tables.get_mut(table).map_or(0, |(r, _)| {
+                *r += rows;
+                *r
+            });
+            (done, t.rows, t.total_rows)
         };
-        if let Some((bar, done_rows)) = bars.get_mut(table) {
-            *done_rows += rows;
-            bar.inc(bytes);
-            bar.set_message(format!("{} rows", done_rows));
+        if let Mode::Terminal { overall, bars, .. } = &self.mode {
+            if let Some(bar) = bars.lock().ok().as_ref().and_then(|b| b.get(table)) {
+                bar.inc(bytes);
+                bar.set_message(format!("{done_rows} rows"));
+            }
+            if let Some(bar) = overall.lock().ok().as_ref().and_then(|o| o.as_ref()) {
+                bar.inc(bytes);
+                bar.set_message(match total_rows {
+                    Some(total) => format!("{all_rows}/{total} rows"),
+                    None => format!("{all_rows} rows"),
+                });
+            }
         }
     }
 
     fn table_finished(&self, table: &str) {
-        let Ok(mut bars) = self.bars.lock() else {
-            return;
-        };
-        if let Some((bar, _)) = bars.remove(table) {
-            bar.finish_and_clear();
-            if let Some(m) = &self.multi {
-                m.remove(&bar);
+        let finished = self
+            .shared
+            .tally
+            .lock()
+            .ok()
+            .and_then(|mut t| t.tables.remove(table));
+        match &self.mode {
+            Mode::Off => {}
+            Mode::Terminal { multi, bars, .. } => {
+                if let Some(bar) = bars.lock().ok().and_then(|mut b| b.remove(table)) {
+                    bar.finish_and_clear();
+                    multi.remove(&bar);
+                }
+            }
+            Mode::Plain { .. } => {
+                if let (true, Some((rows, since))) = (self.talking(), finished) {
+                    eprintln!(
+                        "bru: table {table} done: {rows} rows in {:.1} s",
+                        since.elapsed().as_secs_f64()
+                    );
+                }
             }
         }
     }
 
     fn message(&self, text: &str) {
-        if let Some(m) = &self.multi {
-            let _ = m.println(text);
+        match &self.mode {
+            Mode::Off => {}
+            Mode::Terminal { multi, .. } => {
+                let _ = multi.println(text);
+            }
+            Mode::Plain { .. } => {
+                if self.talking() {
+                    eprintln!("bru: {text}");
+                }
+            }
+        }
+    }
+
+    fn warning(&self, text: &str) {
+        match &self.mode {
+            Mode::Off => {}
+            Mode::Terminal { multi, .. } => {
+                let _ = multi.println(format!("warning: {text}"));
+            }
+            Mode::Plain { .. } => eprintln!("bru: warning: {text}"),
         }
     }
 }

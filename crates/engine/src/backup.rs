@@ -167,9 +167,11 @@ fn back_up_table(
     Ok(TableSummary {
         table: name,
         rows: totals.rows,
+        rows_loaded: totals.rows,
         raw_bytes: totals.raw_bytes,
         stored_bytes: totals.stored_bytes,
         seconds: started.elapsed().as_secs_f64(),
+        ..TableSummary::default()
     })
 }
 

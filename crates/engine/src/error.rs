@@ -71,6 +71,35 @@ pub enum Error {
     #[error("cannot start {jobs} worker threads: {message}; try a smaller --jobs")]
     Pool { jobs: usize, message: String },
 
+    /// The target holds the journal of a restore that did not finish.
+    #[error("the target holds a restore that did not finish; use --resume to continue it, or --clean to start over")]
+    UnfinishedRestore,
+
+    /// `--resume` with an archive other than the one the unfinished restore
+    /// came from.
+    #[error("cannot resume with {}: the unfinished restore in the target came from another archive ({recorded}), not this one ({expected}); resume with that archive, or restore with --clean", archive.display())]
+    OtherArchive {
+        archive: PathBuf,
+        recorded: String,
+        expected: String,
+    },
+
+    /// `--resume` in another mode than the unfinished restore.
+    #[error("cannot resume: the unfinished restore in the target was a {recorded} restore, not {requested}; resume it with the same options, or restore with --clean")]
+    OtherMode {
+        recorded: String,
+        requested: &'static str,
+    },
+
+    /// `--resume` on a target that keeps no restore journal.
+    #[error("the {engine} target cannot resume a restore; restore with --clean instead")]
+    CannotResume { engine: &'static str },
+
+    /// A step stopped because another one failed (never reported: the other
+    /// step's error is).
+    #[error("stopped because another step failed")]
+    Stopped,
+
     /// A worker thread stopped without a result.
     #[error("a worker thread stopped unexpectedly; this is a bug in bru, please report it")]
     WorkerLost,

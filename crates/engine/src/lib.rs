@@ -15,9 +15,12 @@
 
 mod backup;
 mod error;
+mod execute;
 mod filter;
+mod journal;
 mod list;
 mod pipeline;
+pub mod plan;
 mod progress;
 mod readback;
 mod restore;
@@ -28,7 +31,8 @@ pub use backup::{backup, BackupOptions};
 pub use error::{Error, Result};
 pub use filter::TableFilter;
 pub use list::{list, ListedTable, Listing};
+pub use plan::Plan;
 pub use progress::{NoProgress, Progress};
-pub use restore::{restore, RestoreMode, RestoreOptions};
+pub use restore::{restore, RestoreJob, RestoreMode, RestoreOptions};
 pub use summary::{Summary, TableSummary};
 pub use verify::{verify, VerifyReport};

@@ -33,6 +33,15 @@ pub(crate) fn pool(jobs: usize) -> Result<ThreadPool> {
         })
 }
 
+/// The number of workers `jobs` asks for: itself, or one per core when 0.
+pub(crate) fn pool_size(jobs: usize) -> usize {
+    if jobs > 0 {
+        jobs
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    }
+}
+
 /// How many items may be in flight on `pool`: two per worker, so that every
 /// worker has the next item queued while the caller consumes a result.
 pub(crate) fn window(pool: &ThreadPool) -> usize {

@@ -4,6 +4,7 @@
 //! totals. Restore and verify share this, so an archive that verifies is
 //! exactly what a restore loads.
 
+use std::ops::Range;
 use std::path::Path;
 
 use bru_core::{RowBatch, TableChecksum};
@@ -26,8 +27,9 @@ pub(crate) struct DecodedChunk {
     checksum: TableChecksum,
 }
 
-/// What was read back for one table, to compare with its totals.
-#[derive(Debug, Default)]
+/// What was read back for one table (or a range of its chunks), to compare
+/// with its totals.
+#[derive(Debug, Default, Clone)]
 pub(crate) struct ReadBack {
     pub rows: u64,
     pub chunks: u64,
@@ -37,6 +39,15 @@ pub(crate) struct ReadBack {
 }
 
 impl ReadBack {
+    /// Adds another range of the same table.
+    pub fn merge(&mut self, other: &ReadBack) {
+        self.rows += other.rows;
+        self.chunks += other.chunks;
+        self.raw_bytes += other.raw_bytes;
+        self.stored_bytes += other.stored_bytes;
+        self.checksum.merge(&other.checksum);
+    }
+
     fn add(&mut self, chunk: &DecodedChunk) {
         self.rows += chunk.batch.row_count() as u64;
         self.chunks += 1;
@@ -47,7 +58,7 @@ impl ReadBack {
 
     /// Fails with [`Error::Mismatch`] on the first figure that differs from
     /// `totals`.
-    fn compare(&self, archive: &Path, table: &str, totals: &TableTotals) -> Result<()> {
+    pub fn compare(&self, archive: &Path, table: &str, totals: &TableTotals) -> Result<()> {
         let mismatch = |what: &str, expected: String, actual: String| Error::Mismatch {
             archive: archive.to_owned(),
             table: table.to_owned(),
@@ -98,6 +109,35 @@ pub(crate) fn read_table(
     pool: &ThreadPool,
     entry: &TableEntry,
     totals: &TableTotals,
+    consume: impl FnMut(&DecodedChunk) -> Result<()>,
+) -> Result<ReadBack> {
+    let read = read_chunks(
+        reader,
+        archive,
+        pool,
+        window(pool),
+        entry,
+        0..u64::MAX,
+        consume,
+    )?;
+    read.compare(archive, &entry.def.name.to_string(), totals)?;
+    Ok(read)
+}
+
+/// Reads the chunks of `entry` whose sequence numbers are in `range`, in
+/// order, decodes them on `pool` with at most `in_flight` at a time, and
+/// passes each decoded chunk to `consume` in archive order. Returns what was
+/// read, for the caller to merge with the table's other ranges and compare
+/// with its totals ([`ReadBack::compare`]).
+///
+/// Fails as [`read_table`] does, except for the comparison with the totals.
+pub(crate) fn read_chunks(
+    reader: &ArchiveReader,
+    archive: &Path,
+    pool: &ThreadPool,
+    in_flight: usize,
+    entry: &TableEntry,
+    range: Range<u64>,
     mut consume: impl FnMut(&DecodedChunk) -> Result<()>,
 ) -> Result<ReadBack> {
     let table = entry.def.name.to_string();
@@ -131,10 +171,18 @@ pub(crate) fn read_table(
         consume(&decoded)
     };
     pool.in_place_scope(|scope| -> Result<()> {
-        let mut work = Ordered::new(scope, window(pool));
+        let mut work = Ordered::new(scope, in_flight);
         // The reader checks that chunks come in sequence with none missing.
+        // Chunks before the range are read (and CRC-checked) but not decoded:
+        // the reader has no way to start in the middle of a table.
         for stored in reader.chunks(entry.id)? {
             let stored = stored?;
+            if stored.seq < range.start {
+                continue;
+            }
+            if stored.seq >= range.end {
+                break;
+            }
             if let Some(done) = work.submit(move || decode(stored, columns)) {
                 take(done)?;
             }
@@ -147,7 +195,6 @@ pub(crate) fn read_table(
         }
         Ok(())
     })?;
-    read.compare(archive, &table, totals)?;
     Ok(read)
 }
 

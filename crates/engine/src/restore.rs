@@ -1,35 +1,45 @@
-//! The restore executor.
+//! Restoring an archive: open and check it, plan, then run the plan.
 //!
-//! A restore runs the target through the phases of [`bru_core::Target`] in
-//! order, each over all selected tables before the next begins:
-//! 1. checks, before anything is touched: the archive is complete and every
-//!    table has its totals; existing tables are refused (all of them named)
-//!    unless `clean`, or, for `DataOnly`, every table is checked to take the
-//!    archive's rows;
-//! 2. pre-data: drop conflicting tables (`clean`), create the tables;
-//! 3. data: per table, chunks are read in order and decoded on the worker
-//!    pool while the target loads the previous ones; what was decoded is
-//!    checked against the recorded row count and checksum before the table's
-//!    load is committed;
-//! 4. post-data: indexes and constraints per table, then views, triggers and
-//!    other objects, then the target's final step. Objects the target could
-//!    not create, and whatever else it left out ([`Target::take_skipped`]),
-//!    are listed in [`Summary::skipped`].
+//! [`RestoreJob::open`] does everything that needs no target: it opens the
+//! archive, refuses an incomplete one or a table without totals, selects the
+//! tables, and builds the [`Plan`]. So `--dry-run` prints the plan without
+//! touching (or even creating) the target, and a bad archive is refused
+//! before the target is opened.
 //!
-//! Memory is bounded the same way as in backup: at most `2 × jobs` chunks are
-//! decoded or waiting to be loaded at any time.
+//! [`RestoreJob::run`] then, on the target:
+//! 1. looks for the journal of an unfinished restore: without `resume` it is
+//!    refused (or, with `clean`, removed); with `resume` it must come from the
+//!    same archive and mode, and its steps and chunks are not repeated;
+//! 2. on a fresh start, refuses existing tables (naming all of them) unless
+//!    `clean` drops them, or for `DataOnly` checks that every table can take
+//!    the archive's rows, all before anything is written;
+//! 3. opens worker sessions ([`Target::open_worker`], up to `jobs` sessions
+//!    in all) and runs the plan on them ([`crate::execute`]);
+//! 4. calls the target's final step and removes the journal, so a finished
+//!    restore leaves none.
+//!
+//! **Memory.** Each session keeps at most `in_flight` chunks decoded or
+//! being decoded, with `in_flight = max(2, 2 × jobs / sessions)`, plus the
+//! one chunk its target is writing: at most about `2 × jobs + 2 × sessions`
+//! chunks in all, and `sessions ≤ jobs`, so about `4 × jobs × chunk size`
+//! (times the in-memory overhead of decoded values) whatever the table sizes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use bru_core::{ObjectDef, ObjectOutcome, TableName, Target};
-use bru_format::{ArchiveReader, TableEntry, TableTotals};
-use rayon::ThreadPool;
+use bru_format::{ArchiveMeta, ArchiveReader, TableEntry, TableTotals};
+use serde::Serialize;
 
-use crate::readback::{read_table, require_totals};
+use crate::execute::{execute, Run};
+use crate::journal::{archive_key, mode_key, Journal, ARCHIVE_PREFIX, MODE_PREFIX};
+use crate::plan::{Plan, PlanTable};
+use crate::readback::require_totals;
 use crate::{pipeline, Error, Progress, Result, Summary, TableFilter, TableSummary};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum RestoreMode {
     /// Schema and data.
     Full,
@@ -41,12 +51,13 @@ pub enum RestoreMode {
 }
 
 impl RestoreMode {
-    fn creates_schema(self) -> bool {
-        self != RestoreMode::DataOnly
-    }
-
-    fn loads_data(self) -> bool {
-        self != RestoreMode::SchemaOnly
+    /// `full`, `schema-only` or `data-only`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RestoreMode::Full => "full",
+            RestoreMode::SchemaOnly => "schema-only",
+            RestoreMode::DataOnly => "data-only",
+        }
     }
 }
 
@@ -54,197 +65,315 @@ impl RestoreMode {
 pub struct RestoreOptions {
     pub filter: TableFilter,
     pub mode: RestoreMode,
-    /// Drop tables that already exist in the target instead of refusing.
+    /// Drop tables that already exist in the target instead of refusing
+    /// (and the journal of an unfinished restore).
     pub clean: bool,
-    /// Worker threads for decompression and decoding; 0 means one per core.
+    /// Sessions and decoding threads; 0 means one per core.
     pub jobs: usize,
+    /// Continue an interrupted restore from its journal in the target.
+    pub resume: bool,
+}
+
+impl Default for RestoreOptions {
+    /// Everything, full mode, one job per core, no clean, no resume.
+    fn default() -> Self {
+        RestoreOptions {
+            filter: TableFilter::default(),
+            mode: RestoreMode::Full,
+            clean: false,
+            jobs: 0,
+            resume: false,
+        }
+    }
 }
 
 /// One selected table with the totals the archive recorded for it.
-struct Planned {
-    entry: TableEntry,
-    totals: TableTotals,
-    name: String,
+#[derive(Debug, Clone)]
+pub(crate) struct JobTable {
+    pub entry: TableEntry,
+    pub totals: TableTotals,
+    pub name: String,
+}
+
+/// An archive opened and checked for restoring, with its plan.
+pub struct RestoreJob {
+    pub(crate) archive: PathBuf,
+    meta: ArchiveMeta,
+    pub(crate) tables: Vec<JobTable>,
+    pub(crate) objects: Vec<ObjectDef>,
+    options: RestoreOptions,
+    jobs: usize,
+    plan: Plan,
+    wrote: AtomicBool,
+}
+
+impl RestoreJob {
+    /// Opens `archive`, checks it is complete and that every selected table
+    /// has its totals, and builds the plan for `options.jobs` sessions.
+    ///
+    /// Fails if the archive is missing, not a bru archive, of a newer format,
+    /// damaged at the metadata level or incomplete.
+    pub fn open(archive: &Path, options: &RestoreOptions) -> Result<RestoreJob> {
+        let reader = ArchiveReader::open(archive)?;
+        reader.require_complete()?;
+        let catalog = options.filter.apply(&reader.catalog()?);
+        let tables = reader
+            .tables()?
+            .into_iter()
+            .filter(|e| options.filter.matches(&e.def.name))
+            .map(|entry| {
+                Ok(JobTable {
+                    totals: require_totals(archive, &entry)?,
+                    name: entry.def.name.to_string(),
+                    entry,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let jobs = pipeline::pool_size(options.jobs);
+        let mut job = RestoreJob {
+            archive: archive.to_owned(),
+            meta: reader.meta().clone(),
+            tables,
+            objects: catalog.objects,
+            options: options.clone(),
+            jobs,
+            plan: Plan {
+                steps: Vec::new(),
+                sessions: jobs,
+            },
+            wrote: AtomicBool::new(false),
+        };
+        job.plan = job.build_plan(jobs);
+        Ok(job)
+    }
+
+    /// The plan for `jobs` sessions (what `--dry-run` prints). A target that
+    /// offers fewer sessions gets the same plan with fewer ranges.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The archive's metadata.
+    pub fn meta(&self) -> &ArchiveMeta {
+        &self.meta
+    }
+
+    /// Whether [`RestoreJob::run`] got as far as changing the target. A run
+    /// that failed before leaves the target as it found it.
+    pub fn wrote_to_target(&self) -> bool {
+        self.wrote.load(Ordering::Relaxed)
+    }
+
+    fn build_plan(&self, sessions: usize) -> Plan {
+        let tables: Vec<PlanTable> = self
+            .tables
+            .iter()
+            .map(|t| PlanTable {
+                def: t.entry.def.clone(),
+                chunks: t.totals.chunks,
+                rows: t.totals.rows,
+                raw_bytes: t.totals.raw_bytes,
+            })
+            .collect();
+        Plan::build(&tables, &self.objects, self.options.mode, sessions)
+    }
+
+    /// Restores into `target` (see the module docs) and returns the
+    /// per-table summary and the objects created or skipped.
+    ///
+    /// Fails before writing anything if the target holds an unfinished
+    /// restore and neither `resume` nor `clean` is set, if that restore came
+    /// from another archive or mode, if tables already exist (without
+    /// `clean`), or, in `DataOnly` mode, if a table cannot take the rows.
+    /// Fails during the run, naming the table (and chunk), if a chunk is
+    /// damaged, the rows read back do not match the recorded count and
+    /// checksum, or the target fails other than transiently; what was
+    /// committed stays, and `resume` continues from there.
+    pub fn run(&self, target: &mut dyn Target, progress: &dyn Progress) -> Result<Summary> {
+        let started = Instant::now();
+        let options = &self.options;
+        let mode = options.mode;
+        let resumable = target.resumable();
+        if options.resume && !resumable {
+            return Err(Error::CannotResume {
+                engine: target.engine(),
+            });
+        }
+        let earlier = if resumable {
+            target.journal_keys()?
+        } else {
+            None
+        };
+        let journal = match earlier {
+            Some(keys) if options.resume => {
+                let journal = Journal::new(true, keys);
+                self.check_journal(&journal)?;
+                progress.message("resuming the unfinished restore");
+                journal
+            }
+            Some(_) if !options.clean => return Err(Error::UnfinishedRestore),
+            _ => Journal::new(resumable, Vec::new()),
+        };
+        let resuming = journal.find_prefixed(ARCHIVE_PREFIX).is_some();
+        if !resuming {
+            self.preflight(target, progress)?;
+            if options.resume {
+                progress
+                    .message("no unfinished restore in the target: starting from the beginning");
+            }
+        }
+        self.wrote.store(true, Ordering::Relaxed);
+        if !resuming {
+            if options.clean {
+                target.journal_clear()?;
+                self.drop_existing(target, progress)?;
+            }
+            if resumable {
+                for key in [archive_key(&self.meta), mode_key(mode)] {
+                    target.journal_mark(&key)?;
+                    journal.insert(key);
+                }
+            }
+        }
+
+        let mut workers = Vec::new();
+        while workers.len() + 1 < self.jobs {
+            match target.open_worker()? {
+                Some(worker) => workers.push(worker),
+                None => break,
+            }
+        }
+        let sessions = workers.len() + 1;
+        let replanned;
+        let plan = if sessions == self.plan.sessions {
+            &self.plan
+        } else {
+            replanned = self.build_plan(sessions);
+            &replanned
+        };
+        let pool = pipeline::pool(self.jobs)?;
+        let in_flight = (2 * self.jobs).div_ceil(sessions).max(2);
+        let rows: u64 = self.tables.iter().map(|t| t.totals.rows).sum();
+        let bytes: u64 = self.tables.iter().map(|t| t.totals.raw_bytes).sum();
+        progress.totals(self.tables.len(), Some(rows), Some(bytes));
+        let run = Run {
+            job: self,
+            plan,
+            pool: &pool,
+            in_flight,
+            progress,
+            journal: &journal,
+            resuming,
+        };
+        let outcome = execute(&run, target, workers)?;
+
+        target.finish()?;
+        let mut summary = Summary::default();
+        for (t, state) in self.tables.iter().zip(&outcome.tables) {
+            summary.tables.push(TableSummary {
+                table: t.name.clone(),
+                rows: state.read.rows,
+                rows_loaded: state.loaded,
+                rows_resumed: state.resumed,
+                raw_bytes: state.read.raw_bytes,
+                stored_bytes: state.read.stored_bytes,
+                errors: state.errors,
+                seconds: state.seconds,
+            });
+        }
+        for (object, outcome) in self.objects.iter().zip(outcome.objects) {
+            let what = format!("{} {}", object.kind, object.name);
+            match outcome {
+                Some(ObjectOutcome::Created) => summary.objects.push(what),
+                Some(ObjectOutcome::Skipped(reason)) => {
+                    summary.skipped.push(format!("{what}: {reason}"))
+                }
+                None => {}
+            }
+        }
+        // What the target itself left out (a CHECK in another engine's SQL, an
+        // index it cannot express...) is reported with the skipped objects.
+        summary.skipped.extend(target.take_skipped());
+        if resumable {
+            target.journal_clear()?;
+        }
+        summary.seconds = started.elapsed().as_secs_f64();
+        Ok(summary)
+    }
+
+    /// A journal found when resuming must come from this archive and mode.
+    fn check_journal(&self, journal: &Journal) -> Result<()> {
+        let expected = archive_key(&self.meta);
+        if let Some(found) = journal.find_prefixed(ARCHIVE_PREFIX) {
+            if found != expected {
+                return Err(Error::OtherArchive {
+                    archive: self.archive.clone(),
+                    recorded: found[ARCHIVE_PREFIX.len()..].to_owned(),
+                    expected: expected[ARCHIVE_PREFIX.len()..].to_owned(),
+                });
+            }
+        }
+        let mode = mode_key(self.options.mode);
+        if let Some(found) = journal.find_prefixed(MODE_PREFIX) {
+            if found != mode {
+                return Err(Error::OtherMode {
+                    recorded: found[MODE_PREFIX.len()..].to_owned(),
+                    requested: self.options.mode.name(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The checks of a fresh start, before anything is written: existing
+    /// tables are refused unless `clean`; in `DataOnly` mode, every table
+    /// must take the archive's rows.
+    fn preflight(&self, target: &mut dyn Target, progress: &dyn Progress) -> Result<()> {
+        if self.options.mode == RestoreMode::DataOnly {
+            progress.message("checking the existing tables");
+            for t in &self.tables {
+                target
+                    .check_table(&t.entry.def)
+                    .map_err(|e| Error::from(e).in_table("checking", &t.name))?;
+            }
+            return Ok(());
+        }
+        let existing = target.existing_tables(&self.names())?;
+        if !existing.is_empty() && !self.options.clean {
+            let listed = existing.iter().map(ToString::to_string).collect();
+            return Err(bru_core::Error::TablesExist(listed).into());
+        }
+        Ok(())
+    }
+
+    /// `clean`: drops the tables the archive would create.
+    fn drop_existing(&self, target: &mut dyn Target, progress: &dyn Progress) -> Result<()> {
+        if self.options.mode == RestoreMode::DataOnly {
+            return Ok(());
+        }
+        let existing = target.existing_tables(&self.names())?;
+        if !existing.is_empty() {
+            progress.message(&format!("dropping {} existing table(s)", existing.len()));
+            target.drop_tables(&existing)?;
+        }
+        Ok(())
+    }
+
+    fn names(&self) -> Vec<TableName> {
+        self.tables
+            .iter()
+            .map(|t| t.entry.def.name.clone())
+            .collect()
+    }
 }
 
 /// Restores the tables of `archive` selected by `options.filter`, and their
-/// objects, into `target`.
-///
-/// Returns a per-table summary and the objects created or skipped. Fails
-/// before touching the target if the archive is missing, damaged at the
-/// metadata level or incomplete, if tables already exist (without `clean`),
-/// or, in `DataOnly` mode, if a table cannot take the rows. Fails during the
-/// data phase, naming the table (and chunk), if a chunk is damaged or the rows
-/// read back do not match the recorded count and checksum.
+/// objects, into `target`: [`RestoreJob::open`] then [`RestoreJob::run`].
 pub fn restore(
     archive: &Path,
     target: &mut dyn Target,
     options: &RestoreOptions,
     progress: &dyn Progress,
 ) -> Result<Summary> {
-    let started = Instant::now();
-    let reader = ArchiveReader::open(archive)?;
-    reader.require_complete()?;
-    let catalog = options.filter.apply(&reader.catalog()?);
-    let tables = reader
-        .tables()?
-        .into_iter()
-        .filter(|e| options.filter.matches(&e.def.name))
-        .map(|entry| {
-            Ok(Planned {
-                totals: require_totals(archive, &entry)?,
-                name: entry.def.name.to_string(),
-                entry,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let pool = pipeline::pool(options.jobs)?;
-    let mode = options.mode;
-    let mut summary = Summary::default();
-
-    if mode.creates_schema() {
-        let pre = catalog.objects.iter().filter(|o| o.is_pre_data()).collect();
-        pre_data(target, &tables, pre, options.clean, progress, &mut summary)?;
-    } else {
-        progress.message("checking the existing tables");
-        for t in &tables {
-            target
-                .check_table(&t.entry.def)
-                .map_err(|e| Error::from(e).in_table("checking", &t.name))?;
-        }
-    }
-
-    for t in &tables {
-        let line = if mode.loads_data() {
-            load_table(&reader, archive, &pool, target, t, progress)
-                .map_err(|e| e.in_table("restoring", &t.name))?
-        } else {
-            TableSummary {
-                table: t.name.clone(),
-                ..TableSummary::default()
-            }
-        };
-        summary.tables.push(line);
-    }
-
-    if mode.creates_schema() {
-        progress.message("building indexes and constraints");
-        for t in &tables {
-            target
-                .finish_table(&t.entry.def)
-                .map_err(|e| Error::from(e).in_table("finishing", &t.name))?;
-        }
-        let post: Vec<&ObjectDef> = catalog
-            .objects
-            .iter()
-            .filter(|o| !o.is_pre_data())
-            .collect();
-        if !post.is_empty() {
-            progress.message("creating views, triggers and other objects");
-        }
-        create_objects(target, post, &mut summary)?;
-    }
-    target.finish()?;
-    // What the target itself left out (a CHECK in another engine's SQL, an
-    // index it cannot express...) is reported with the skipped objects.
-    summary.skipped.extend(target.take_skipped());
-    summary.seconds = started.elapsed().as_secs_f64();
-    Ok(summary)
-}
-
-/// Refuses existing tables (naming all of them) unless `clean`, in which case
-/// they are dropped; then creates every table without its secondary indexes.
-fn pre_data(
-    target: &mut dyn Target,
-    tables: &[Planned],
-    objects: Vec<&ObjectDef>,
-    clean: bool,
-    progress: &dyn Progress,
-    summary: &mut Summary,
-) -> Result<()> {
-    let names: Vec<TableName> = tables.iter().map(|t| t.entry.def.name.clone()).collect();
-    let existing = target.existing_tables(&names)?;
-    if !existing.is_empty() {
-        if !clean {
-            let listed = existing.iter().map(ToString::to_string).collect();
-            return Err(bru_core::Error::TablesExist(listed).into());
-        }
-        progress.message(&format!("dropping {} existing table(s)", existing.len()));
-        target.drop_tables(&existing)?;
-    }
-    if !objects.is_empty() {
-        progress.message("creating schemas, types, sequences and functions");
-    }
-    create_objects(target, objects, summary)?;
-    progress.message("creating tables");
-    for t in tables {
-        target
-            .create_table(&t.entry.def)
-            .map_err(|e| Error::from(e).in_table("creating", &t.name))?;
-    }
-    Ok(())
-}
-
-/// Creates `objects` in order, recording each as created or skipped.
-fn create_objects(
-    target: &mut dyn Target,
-    objects: Vec<&ObjectDef>,
-    summary: &mut Summary,
-) -> Result<()> {
-    for object in objects {
-        let what = format!("{} {}", object.kind, object.name);
-        match target.create_object(object)? {
-            ObjectOutcome::Created => summary.objects.push(what),
-            ObjectOutcome::Skipped(reason) => summary.skipped.push(format!("{what}: {reason}")),
-        }
-    }
-    Ok(())
-}
-
-/// Loads one table's rows, decoding chunks on `pool` while the target writes.
-/// The load is committed only after the rows read back match the archive's
-/// row count and checksum.
-fn load_table(
-    reader: &ArchiveReader,
-    archive: &Path,
-    pool: &ThreadPool,
-    target: &mut dyn Target,
-    table: &Planned,
-    progress: &dyn Progress,
-) -> Result<TableSummary> {
-    let started = Instant::now();
-    let name = table.name.as_str();
-    progress.table_started(name, Some(table.totals.rows), Some(table.totals.raw_bytes));
-    let mut loader = target.load(&table.entry.def)?;
-    let read = read_table(
-        reader,
-        archive,
-        pool,
-        &table.entry,
-        &table.totals,
-        |chunk| {
-            loader.write_batch(&chunk.batch)?;
-            progress.advance(name, chunk.batch.row_count() as u64, chunk.raw_len);
-            Ok(())
-        },
-    )?;
-    let loaded = loader.finish()?;
-    if loaded != read.rows {
-        return Err(Error::LoadedRows {
-            table: name.to_owned(),
-            given: read.rows,
-            loaded,
-        });
-    }
-    // Counters belong with the data (as in pg_restore's data section), so
-    // they are set in --data-only restores too.
-    target.restore_identity(&table.entry.def)?;
-    progress.table_finished(name);
-    Ok(TableSummary {
-        table: name.to_owned(),
-        rows: read.rows,
-        raw_bytes: read.raw_bytes,
-        stored_bytes: read.stored_bytes,
-        seconds: started.elapsed().as_secs_f64(),
-    })
+    RestoreJob::open(archive, options)?.run(target, progress)
 }

@@ -8,11 +8,22 @@ use serde::Serialize;
 pub struct TableSummary {
     /// Qualified table name.
     pub table: String,
+    /// Rows read: from the source (backup) or from the archive (restore,
+    /// verify).
     pub rows: u64,
+    /// Rows written by this run: into the archive (backup) or the target
+    /// (restore).
+    pub rows_loaded: u64,
+    /// Restore with `--resume`: rows the interrupted restore had already
+    /// loaded (`rows = rows_loaded + rows_resumed`).
+    pub rows_resumed: u64,
     /// Uncompressed encoded bytes.
     pub raw_bytes: u64,
     /// Compressed bytes in the archive.
     pub stored_bytes: u64,
+    /// Transient errors met and retried (a failure that was not retried
+    /// stops the run with an error instead).
+    pub errors: u64,
     pub seconds: f64,
 }
 

@@ -54,6 +54,7 @@ pub fn verify(archive: &Path, jobs: usize, progress: &dyn Progress) -> Result<Ve
             raw_bytes: read.raw_bytes,
             stored_bytes: read.stored_bytes,
             seconds: table_started.elapsed().as_secs_f64(),
+            ..TableSummary::default()
         });
     }
     report.summary.objects = catalog

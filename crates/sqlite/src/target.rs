@@ -74,6 +74,8 @@ pub struct SqliteTarget {
     journal_mode: String,
     /// Whether `open_worker` hands out more connections (see the module docs).
     shared: bool,
+    /// How long a statement waits for another connection's lock.
+    busy_timeout: Duration,
     finished: bool,
     /// What was left out of tables from other engines, for the summary.
     skipped: Vec<String>,
@@ -107,6 +109,17 @@ impl SqliteTarget {
     /// lock (see the module docs). Fails as `open` does.
     pub fn open_shared(path: &Path) -> bru_core::Result<Self> {
         Self::open_mode(path, true)
+    }
+
+    /// How long a statement waits for a lock held by another connection
+    /// before failing with SQLITE_BUSY (which [`Target::is_transient`] calls
+    /// transient); 30 s by default. Workers opened later inherit it.
+    pub fn set_busy_timeout(&mut self, timeout: Duration) -> bru_core::Result<()> {
+        self.conn
+            .busy_timeout(timeout)
+            .map_err(|e| Error::engine("setting the busy timeout", e))?;
+        self.busy_timeout = timeout;
+        Ok(())
     }
 
     fn open_mode(path: &Path, shared: bool) -> bru_core::Result<Self> {
@@ -161,6 +174,7 @@ impl SqliteTarget {
             path: path.to_owned(),
             journal_mode,
             shared,
+            busy_timeout: BUSY_TIMEOUT,
             finished: false,
             skipped: Vec::new(),
         })
@@ -634,6 +648,7 @@ impl Target for SqliteTarget {
         }
         let mut worker = SqliteTarget::open_mode(&self.path, true)?;
         worker.journal_mode = self.journal_mode.clone();
+        worker.set_busy_timeout(self.busy_timeout)?;
         Ok(Some(Box::new(worker)))
     }
 

@@ -44,6 +44,7 @@ pub fn restore_options(mode: RestoreMode) -> RestoreOptions {
         mode,
         clean: false,
         jobs: 2,
+        resume: false,
     }
 }
 

@@ -1,0 +1,586 @@
+//! The restore plan: every step of a restore and what each waits for.
+//!
+//! A plan is plain data built from the archive's catalog and per-table
+//! totals, without any database, so it can be printed (`--dry-run`) and
+//! tested on its own. The executor ([`crate::execute`]) then runs its steps on
+//! as many target sessions as it has, each step as soon as the steps it
+//! depends on are done:
+//!
+//! - pre-data objects (schemas, types, sequences, functions), in catalog
+//!   order, then the tables, which may use them;
+//! - per table, its rows in ranges of chunks: a large table is split so that
+//!   several sessions load it at once;
+//! - per table, once all its ranges are in: the row count and checksum of
+//!   the ranges together are compared with the archive's totals, and the
+//!   identity / AUTOINCREMENT counters set ("complete data");
+//! - per table, its indexes and constraints as soon as its own data is in,
+//!   not after all tables;
+//! - per table with foreign keys, the keys once that table and every table it
+//!   references are finished;
+//! - post-data objects (views, triggers...), in catalog order, after all
+//!   tables.
+//!
+//! Among the steps that are ready, the executor takes the one with the lowest
+//! [`Step::rank`]: a table's finishing steps before new loads (so index
+//! builds start early and overlap other loads), and loads of the largest
+//! tables first (so the longest load does not start last).
+
+use std::cmp::Reverse;
+
+use bru_core::{ObjectDef, TableDef, TableName};
+use serde::Serialize;
+
+use crate::RestoreMode;
+
+/// A table is split into ranges only when each range gets at least this many
+/// chunks: smaller ranges would cost more in transactions than they gain.
+pub const MIN_RANGE_CHUNKS: u64 = 4;
+
+/// One table as the planner sees it.
+#[derive(Debug, Clone)]
+pub struct PlanTable {
+    pub def: TableDef,
+    pub chunks: u64,
+    pub rows: u64,
+    /// Uncompressed bytes, the measure of a table's size.
+    pub raw_bytes: u64,
+}
+
+/// What a step does. Tables and objects are positions in the job's table and
+/// object lists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    /// Create a non-table object (pre-data or post-data).
+    CreateObject { object: usize },
+    /// Create a table without its secondary indexes.
+    CreateTable { table: usize },
+    /// Load chunks `first..end` (archive sequence numbers) of a table.
+    LoadChunks { table: usize, first: u64, end: u64 },
+    /// Compare the table's rows read back, over all its ranges, with the
+    /// archive's totals, and set its identity counters.
+    CompleteData { table: usize },
+    /// Primary key, unique and check constraints, indexes.
+    FinishTable { table: usize },
+    /// The table's foreign keys.
+    AddForeignKeys { table: usize },
+}
+
+/// One step of the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub id: usize,
+    pub action: Action,
+    /// What the step does, for people (`load table agents, chunks 0-3`).
+    pub label: String,
+    /// Steps that must be done before this one starts.
+    pub deps: Vec<usize>,
+    /// Rows and uncompressed bytes the step loads (load steps), or its
+    /// table's totals (other table steps); 0 for objects.
+    pub rows: u64,
+    pub bytes: u64,
+    /// Order among ready steps: lower first (see the module docs).
+    #[serde(skip)]
+    pub rank: (u8, Reverse<u64>, usize),
+}
+
+/// A restore plan (see the module docs).
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    /// How many sessions the plan was split for.
+    pub sessions: usize,
+}
+
+impl Plan {
+    /// Builds the plan for `tables` and `objects` in `mode`, splitting large
+    /// tables into up to `sessions` ranges of chunks.
+    pub fn build(
+        tables: &[PlanTable],
+        objects: &[ObjectDef],
+        mode: RestoreMode,
+        sessions: usize,
+    ) -> Plan {
+        let mut b = Builder::default();
+        let schema = mode != RestoreMode::DataOnly;
+        let data = mode != RestoreMode::SchemaOnly;
+
+        let mut pre_done = None;
+        if schema {
+            for (i, o) in objects.iter().enumerate().filter(|(_, o)| o.is_pre_data()) {
+                let deps = pre_done.into_iter().collect();
+                let label = format!("create {} {}", o.kind, o.name);
+                pre_done = Some(b.push(Action::CreateObject { object: i }, label, deps, 0, 0));
+            }
+        }
+
+        // Per table: the step after which its rows are in, and the step after
+        // which its indexes and constraints are.
+        let mut finished = vec![None; tables.len()];
+        for (t, table) in tables.iter().enumerate() {
+            let name = &table.def.name;
+            let size = table.raw_bytes;
+            let created = schema.then(|| {
+                b.push(
+                    Action::CreateTable { table: t },
+                    format!("create table {name}"),
+                    pre_done.into_iter().collect(),
+                    1,
+                    0,
+                )
+            });
+            let mut ready = created;
+            if data {
+                let mut loads = Vec::new();
+                for (first, end) in ranges(table.chunks, sessions) {
+                    let share = |total: u64| share(total, end - first, table.chunks);
+                    let label = if first == 0 && end == table.chunks {
+                        format!("load table {name}, {} chunk(s)", table.chunks)
+                    } else {
+                        format!("load table {name}, chunks {first}-{}", end - 1)
+                    };
+                    let id = b.push(
+                        Action::LoadChunks {
+                            table: t,
+                            first,
+                            end,
+                        },
+                        label,
+                        created.into_iter().collect(),
+                        3,
+                        size,
+                    );
+                    b.steps[id].rows = share(table.rows);
+                    b.steps[id].bytes = share(table.raw_bytes);
+                    loads.push(id);
+                }
+                let deps = if loads.is_empty() {
+                    created.into_iter().collect()
+                } else {
+                    loads
+                };
+                let id = b.push(
+                    Action::CompleteData { table: t },
+                    format!("check the rows of table {name} and set its counters"),
+                    deps,
+                    2,
+                    0,
+                );
+                b.steps[id].rows = table.rows;
+                b.steps[id].bytes = table.raw_bytes;
+                ready = Some(id);
+            }
+            if schema {
+                finished[t] = Some(b.push(
+                    Action::FinishTable { table: t },
+                    format!("indexes and constraints of table {name}"),
+                    ready.into_iter().collect(),
+                    2,
+                    0,
+                ));
+            }
+        }
+
+        let mut tables_done: Vec<usize> = finished.iter().flatten().copied().collect();
+        if schema {
+            for (t, table) in tables.iter().enumerate() {
+                if table.def.foreign_keys.is_empty() {
+                    continue;
+                }
+                let mut deps: Vec<usize> = finished[t].into_iter().collect();
+                for fk in &table.def.foreign_keys {
+                    let referenced = tables
+                        .iter()
+                        .position(|r| same_table(&r.def.name, &fk.ref_table));
+                    if let Some(step) = referenced.and_then(|r| finished[r]) {
+                        if !deps.contains(&step) {
+                            deps.push(step);
+                        }
+                    }
+                }
+                let id = b.push(
+                    Action::AddForeignKeys { table: t },
+                    format!("foreign keys of table {}", table.def.name),
+                    deps,
+                    2,
+                    0,
+                );
+                tables_done.push(id);
+            }
+
+            let mut previous: Option<usize> = None;
+            for (i, o) in objects.iter().enumerate().filter(|(_, o)| !o.is_pre_data()) {
+                let deps = match previous {
+                    Some(p) => vec![p],
+                    None => tables_done.clone(),
+                };
+                let label = format!("create {} {}", o.kind, o.name);
+                previous = Some(b.push(Action::CreateObject { object: i }, label, deps, 4, 0));
+            }
+        }
+        Plan {
+            steps: b.steps,
+            sessions: sessions.max(1),
+        }
+    }
+
+    /// For each step, the steps that depend on it.
+    pub fn dependents(&self) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.steps.len()];
+        for step in &self.steps {
+            for &d in &step.deps {
+                out[d].push(step.id);
+            }
+        }
+        out
+    }
+
+    /// The steps in the order one session runs them: repeatedly the ready
+    /// step of lowest rank. This is the order the executor follows when the
+    /// target offers a single session, and the order `--dry-run` prints.
+    pub fn sequential_order(&self) -> Vec<usize> {
+        let dependents = self.dependents();
+        let mut waiting: Vec<usize> = self.steps.iter().map(|s| s.deps.len()).collect();
+        let mut ready: std::collections::BinaryHeap<Reverse<(_, usize)>> = self
+            .steps
+            .iter()
+            .filter(|s| s.deps.is_empty())
+            .map(|s| Reverse((s.rank, s.id)))
+            .collect();
+        let mut order = Vec::with_capacity(self.steps.len());
+        while let Some(Reverse((_, id))) = ready.pop() {
+            order.push(id);
+            for &d in &dependents[id] {
+                waiting[d] -= 1;
+                if waiting[d] == 0 {
+                    ready.push(Reverse((self.steps[d].rank, d)));
+                }
+            }
+        }
+        order
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    steps: Vec<Step>,
+}
+
+impl Builder {
+    fn push(
+        &mut self,
+        action: Action,
+        label: String,
+        deps: Vec<usize>,
+        phase: u8,
+        size: u64,
+    ) -> usize {
+        let id = self.steps.len();
+        self.steps.push(Step {
+            id,
+            action,
+            label,
+            deps,
+            rows: 0,
+            bytes: 0,
+            rank: (phase, Reverse(size), id),
+        });
+        id
+    }
+}
+
+/// `chunks` split into at most `sessions` contiguous ranges `(first, end)` of
+/// at least [`MIN_RANGE_CHUNKS`] chunks each (one range when the table is
+/// small). No range for a table without chunks.
+pub fn ranges(chunks: u64, sessions: usize) -> Vec<(u64, u64)> {
+    if chunks == 0 {
+        return Vec::new();
+    }
+    let n = (chunks / MIN_RANGE_CHUNKS).clamp(1, sessions.max(1) as u64);
+    (0..n)
+        .map(|i| (chunks * i / n, chunks * (i + 1) / n))
+        .collect()
+}
+
+/// `total` scaled by `part / whole` (an estimate for a range's rows/bytes).
+fn share(total: u64, part: u64, whole: u64) -> u64 {
+    if whole == 0 {
+        return 0;
+    }
+    (u128::from(total) * u128::from(part) / u128::from(whole)) as u64
+}
+
+/// Whether a foreign key's referenced name designates `table`: the same name,
+/// and the same schema when both have one (SQLite names carry none).
+fn same_table(table: &TableName, referenced: &TableName) -> bool {
+    table.name.eq_ignore_ascii_case(&referenced.name)
+        && match (&table.schema, &referenced.schema) {
+            (Some(a), Some(b)) => a == b,
+            _ => true,
+        }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bru_core::{Column, ColumnType, ForeignKey, ObjectKind};
+
+    fn table(name: &str, chunks: u64, refs: &[&str]) -> PlanTable {
+        PlanTable {
+            def: TableDef {
+                name: TableName::bare(name),
+                columns: vec![Column {
+                    name: "id".into(),
+                    ty: ColumnType::Int64,
+                    native_type: "INTEGER".into(),
+                    nullable: false,
+                    default: None,
+                    identity: None,
+                    generated: None,
+                }],
+                primary_key: None,
+                uniques: Vec::new(),
+                indexes: Vec::new(),
+                foreign_keys: refs
+                    .iter()
+                    .map(|r| ForeignKey {
+                        name: None,
+                        columns: vec!["id".into()],
+                        ref_table: TableName::bare(r),
+                        ref_columns: vec!["id".into()],
+                        on_delete: Default::default(),
+                        on_update: Default::default(),
+                        deferrable: false,
+                        initially_deferred: false,
+                    })
+                    .collect(),
+                checks: Vec::new(),
+                native: None,
+                properties: Default::default(),
+                estimated_rows: None,
+            },
+            chunks,
+            rows: chunks * 100,
+            raw_bytes: chunks * 1000,
+        }
+    }
+
+    fn object(kind: ObjectKind, name: &str) -> ObjectDef {
+        ObjectDef {
+            kind,
+            name: TableName::bare(name),
+            engine: "sqlite".into(),
+            ddl: String::new(),
+            table: None,
+        }
+    }
+
+    fn find(plan: &Plan, action: Action) -> usize {
+        plan.steps
+            .iter()
+            .position(|s| s.action == action)
+            .unwrap_or_else(|| panic!("no step {action:?} in {plan:#?}"))
+    }
+
+    /// Every dependency of every step is run before it, in the sequential
+    /// order, and every step is run exactly once.
+    fn assert_topological(plan: &Plan) -> Vec<usize> {
+        let order = plan.sequential_order();
+        assert_eq!(
+            order.len(),
+            plan.steps.len(),
+            "some step never becomes ready"
+        );
+        let mut position = vec![usize::MAX; plan.steps.len()];
+        for (i, &id) in order.iter().enumerate() {
+            assert_eq!(position[id], usize::MAX, "step {id} runs twice");
+            position[id] = i;
+        }
+        for step in &plan.steps {
+            for &d in &step.deps {
+                assert!(
+                    position[d] < position[step.id],
+                    "{step:?} before its dependency {d}"
+                );
+            }
+        }
+        position
+    }
+
+    fn sample() -> (Vec<PlanTable>, Vec<ObjectDef>) {
+        let tables = vec![
+            table("sites", 2, &[]),
+            table("agents", 9, &["sites"]),
+            table("schedules", 40, &["agents", "sites"]),
+            table("empty", 0, &[]),
+        ];
+        let objects = vec![
+            object(ObjectKind::Other("schema".into()), "hr"),
+            object(ObjectKind::View, "v_agents"),
+            object(ObjectKind::Type, "mood"),
+            object(ObjectKind::Trigger, "t_audit"),
+        ];
+        (tables, objects)
+    }
+
+    #[test]
+    fn pre_data_objects_come_before_tables_and_post_data_after_everything() {
+        let (tables, objects) = sample();
+        let plan = Plan::build(&tables, &objects, RestoreMode::Full, 4);
+        let position = assert_topological(&plan);
+        let schema = find(&plan, Action::CreateObject { object: 0 });
+        let ty = find(&plan, Action::CreateObject { object: 2 });
+        let view = find(&plan, Action::CreateObject { object: 1 });
+        let trigger = find(&plan, Action::CreateObject { object: 3 });
+        assert!(position[schema] < position[ty], "catalog order kept");
+        for t in 0..tables.len() {
+            let create = find(&plan, Action::CreateTable { table: t });
+            assert!(plan.steps[create].deps.contains(&ty));
+            let finish = find(&plan, Action::FinishTable { table: t });
+            assert!(position[finish] < position[view]);
+        }
+        for fk_table in [1, 2] {
+            let fk = find(&plan, Action::AddForeignKeys { table: fk_table });
+            assert!(position[fk] < position[view]);
+        }
+        assert!(position[view] < position[trigger]);
+    }
+
+    #[test]
+    fn a_table_is_finished_after_all_its_ranges_and_checked_before() {
+        let (tables, objects) = sample();
+        let plan = Plan::build(&tables, &objects, RestoreMode::Full, 4);
+        let position = assert_topological(&plan);
+        let loads: Vec<&Step> = plan
+            .steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::LoadChunks { table: 2, .. }))
+            .collect();
+        assert_eq!(loads.len(), 4, "40 chunks over 4 sessions");
+        let mut covered = Vec::new();
+        for s in &loads {
+            if let Action::LoadChunks { first, end, .. } = s.action {
+                covered.extend(first..end);
+            }
+        }
+        assert_eq!(
+            covered,
+            (0..40).collect::<Vec<_>>(),
+            "ranges cover every chunk once"
+        );
+        assert_eq!(loads.iter().map(|s| s.rows).sum::<u64>(), 4000);
+        let complete = find(&plan, Action::CompleteData { table: 2 });
+        let finish = find(&plan, Action::FinishTable { table: 2 });
+        for s in &loads {
+            assert!(plan.steps[complete].deps.contains(&s.id));
+            assert!(position[s.id] < position[complete]);
+        }
+        assert_eq!(plan.steps[finish].deps, vec![complete]);
+        // A table without chunks still gets created, checked and finished.
+        let complete_empty = find(&plan, Action::CompleteData { table: 3 });
+        let create_empty = find(&plan, Action::CreateTable { table: 3 });
+        assert_eq!(plan.steps[complete_empty].deps, vec![create_empty]);
+    }
+
+    #[test]
+    fn foreign_keys_wait_for_both_tables() {
+        let (tables, objects) = sample();
+        let plan = Plan::build(&tables, &objects, RestoreMode::Full, 2);
+        assert_topological(&plan);
+        let fk = find(&plan, Action::AddForeignKeys { table: 2 });
+        let mut deps = plan.steps[fk].deps.clone();
+        deps.sort();
+        let mut expected = vec![
+            find(&plan, Action::FinishTable { table: 2 }),
+            find(&plan, Action::FinishTable { table: 1 }),
+            find(&plan, Action::FinishTable { table: 0 }),
+        ];
+        expected.sort();
+        assert_eq!(deps, expected);
+        // A table without foreign keys gets no such step.
+        assert!(!plan
+            .steps
+            .iter()
+            .any(|s| s.action == Action::AddForeignKeys { table: 0 }));
+    }
+
+    #[test]
+    fn largest_tables_are_loaded_first_and_indexes_start_as_soon_as_possible() {
+        let (tables, objects) = sample();
+        let plan = Plan::build(&tables, &objects, RestoreMode::Full, 1);
+        let order = plan.sequential_order();
+        let loads: Vec<usize> = order
+            .iter()
+            .filter_map(|&id| match plan.steps[id].action {
+                Action::LoadChunks { table, .. } => Some(table),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            loads,
+            vec![2, 1, 0],
+            "largest first, one range each with one session"
+        );
+        // The largest table's indexes are built before the next table loads.
+        let position = assert_topological(&plan);
+        let finish = find(&plan, Action::FinishTable { table: 2 });
+        let next_load = find(
+            &plan,
+            Action::LoadChunks {
+                table: 1,
+                first: 0,
+                end: 9,
+            },
+        );
+        assert!(position[finish] < position[next_load]);
+    }
+
+    #[test]
+    fn schema_only_and_data_only_plans() {
+        let (tables, objects) = sample();
+        let schema = Plan::build(&tables, &objects, RestoreMode::SchemaOnly, 4);
+        assert_topological(&schema);
+        assert!(!schema.steps.iter().any(|s| matches!(
+            s.action,
+            Action::LoadChunks { .. } | Action::CompleteData { .. }
+        )));
+        let finish = find(&schema, Action::FinishTable { table: 1 });
+        let create = find(&schema, Action::CreateTable { table: 1 });
+        assert_eq!(schema.steps[finish].deps, vec![create]);
+
+        let data = Plan::build(&tables, &objects, RestoreMode::DataOnly, 4);
+        assert_topological(&data);
+        assert!(data.steps.iter().all(|s| matches!(
+            s.action,
+            Action::LoadChunks { .. } | Action::CompleteData { .. }
+        )));
+        assert!(data
+            .steps
+            .iter()
+            .filter(|s| matches!(s.action, Action::LoadChunks { .. }))
+            .all(|s| s.deps.is_empty()));
+    }
+
+    #[test]
+    fn ranges_are_contiguous_and_not_too_small() {
+        assert_eq!(ranges(0, 4), vec![]);
+        assert_eq!(ranges(3, 4), vec![(0, 3)]);
+        assert_eq!(ranges(8, 4), vec![(0, 4), (4, 8)]);
+        assert_eq!(ranges(10, 1), vec![(0, 10)]);
+        assert_eq!(ranges(10, 0), vec![(0, 10)]);
+        for chunks in 1..200 {
+            for sessions in 1..9 {
+                let r = ranges(chunks, sessions);
+                assert!(r.len() <= sessions);
+                assert_eq!(r[0].0, 0);
+                assert_eq!(r[r.len() - 1].1, chunks);
+                for w in r.windows(2) {
+                    assert_eq!(w[0].1, w[1].0);
+                }
+                if r.len() > 1 {
+                    assert!(r.iter().all(|(a, b)| b - a >= MIN_RANGE_CHUNKS));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! The plan executor against a real multi-session target (a shared SQLite
+//! target whose workers are further connections to the same file), transient
+//! errors (a lock held by another connection), and the restore journal:
+//! refusals, and a restore that gave up half-way resumed exactly.
+
+mod common;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::thread::{self, JoinHandle, ThreadId};
+use std::time::Duration;
+
+use bru_core::Target;
+use bru_engine::{Error, Progress, RestoreMode, RestoreOptions};
+use bru_sqlite::SqliteTarget;
+use common::*;
+
+/// A fixture archive with small chunks, so that tables span many chunks and
+/// big ones are split into ranges.
+fn small_chunk_archive(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let source = dir.join("source.sqlite");
+    bru_fixtures::generate(&source, 1, SEED).expect("generate fixture");
+    let archive = dir.join("backup.db");
+    let options = bru_engine::BackupOptions {
+        chunk_bytes: 32 << 10,
+        ..backup_options()
+    };
+    backup(&source, &archive, &options).expect("backup");
+    (source, archive)
+}
+
+fn options(jobs: usize) -> RestoreOptions {
+    RestoreOptions {
+        jobs,
+        ..restore_options(RestoreMode::Full)
+    }
+}
+
+/// Records which threads loaded rows and what warnings were given.
+#[derive(Default)]
+struct Recorder {
+    threads: Mutex<HashSet<ThreadId>>,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl Progress for Recorder {
+    fn advance(&self, _table: &str, _rows: u64, _bytes: u64) {
+        self.threads.lock().unwrap().insert(thread::current().id());
+    }
+    fn warning(&self, text: &str) {
+        self.warnings.lock().unwrap().push(text.to_owned());
+    }
+}
+
+#[test]
+fn several_sessions_restore_exactly_what_one_session_restores() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, archive) = small_chunk_archive(dir.path());
+    let job = bru_engine::RestoreJob::open(&archive, &options(4)).expect("open job");
+    assert!(
+        job.plan().steps.iter().any(|s| s.label.contains("chunks")),
+        "some table is split into ranges: {:#?}",
+        job.plan()
+            .steps
+            .iter()
+            .map(|s| &s.label)
+            .collect::<Vec<_>>()
+    );
+
+    for jobs in [2, 4] {
+        let restored = dir.path().join(format!("parallel-{jobs}.sqlite"));
+        let mut target = SqliteTarget::open_shared(&restored).expect("open target");
+        let recorder = Recorder::default();
+        let summary = bru_engine::restore(&archive, &mut target, &options(jobs), &recorder)
+            .expect("parallel restore");
+        drop(target);
+        assert!(
+            recorder.threads.lock().unwrap().len() > 1,
+            "--jobs {jobs}: rows were loaded by more than one session"
+        );
+        for t in &summary.tables {
+            assert_eq!(t.rows, t.rows_loaded, "{}", t.table);
+            assert_eq!(t.rows_resumed, 0);
+        }
+        assert_same_database(&source, &restored);
+        assert!(
+            !has_journal(&restored),
+            "a finished restore leaves no journal"
+        );
+    }
+
+    let single = dir.path().join("single.sqlite");
+    restore(&archive, &single, &options(1)).expect("single-session restore");
+    assert_same_database(&source, &single);
+}
+
+fn has_journal(path: &Path) -> bool {
+    tables(&open(path))
+        .iter()
+        .any(|t| t == "_bru_restore_journal")
+}
+
+/// Holds the write lock of `path` from another connection for `hold`, starting
+/// at the `at`-th chunk loaded.
+struct Locker<'a> {
+    path: &'a Path,
+    at: u64,
+    hold: Duration,
+    seen: AtomicU64,
+    holder: Mutex<Option<JoinHandle<()>>>,
+    warnings: Mutex<Vec<String>>,
+}
+
+impl<'a> Locker<'a> {
+    fn new(path: &'a Path, at: u64, hold: Duration) -> Self {
+        Locker {
+            path,
+            at,
+            hold,
+            seen: AtomicU64::new(0),
+            holder: Mutex::new(None),
+            warnings: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn release(&self) {
+        if let Some(h) = self.holder.lock().unwrap().take() {
+            h.join().unwrap();
+        }
+    }
+}
+
+impl Progress for Locker<'_> {
+    fn advance(&self, _table: &str, _rows: u64, _bytes: u64) {
+        if self.seen.fetch_add(1, Ordering::SeqCst) + 1 != self.at {
+            return;
+        }
+        let conn = rusqlite::Connection::open(self.path).unwrap();
+        conn.busy_timeout(Duration::from_secs(10)).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let hold = self.hold;
+        *self.holder.lock().unwrap() = Some(thread::spawn(move || {
+            thread::sleep(hold);
+            conn.execute_batch("COMMIT").unwrap();
+        }));
+    }
+    fn warning(&self, text: &str) {
+        self.warnings.lock().unwrap().push(text.to_owned());
+    }
+}
+
+#[test]
+fn a_briefly_locked_target_is_retried_and_each_retry_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, archive) = small_chunk_archive(dir.path());
+    let restored = dir.path().join("restored.sqlite");
+    let mut target = SqliteTarget::open_shared(&restored).unwrap();
+    target.set_busy_timeout(Duration::from_millis(20)).unwrap();
+    let locker = Locker::new(&restored, 3, Duration::from_millis(500));
+    let summary =
+        bru_engine::restore(&archive, &mut target, &options(2), &locker).expect("restore");
+    locker.release();
+    drop(target);
+    let warnings = locker.warnings.lock().unwrap().clone();
+    assert!(!warnings.is_empty(), "the lock caused retries");
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.contains("retrying") && w.contains("locked")),
+        "{warnings:?}"
+    );
+    assert!(summary.tables.iter().map(|t| t.errors).sum::<u64>() > 0);
+    assert_same_database(&source, &restored);
+}
+
+#[test]
+fn a_restore_that_gave_up_on_a_locked_target_resumes_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, archive) = small_chunk_archive(dir.path());
+    let restored = dir.path().join("restored.sqlite");
+
+    // Locked for longer than all the retries: the restore stops half-way.
+    let mut target = SqliteTarget::open_shared(&restored).unwrap();
+    target.set_busy_timeout(Duration::from_millis(10)).unwrap();
+    let locker = Locker::new(&restored, 12, Duration::from_secs(5));
+    let err = bru_engine::restore(&archive, &mut target, &options(1), &locker).unwrap_err();
+    locker.release();
+    drop(target);
+    assert!(err.to_string().contains("locked"), "{err}");
+    assert!(has_journal(&restored));
+
+    // Without --resume, the unfinished restore is refused.
+    let err = restore(&archive, &restored, &options(1)).unwrap_err();
+    assert!(matches!(err, Error::UnfinishedRestore), "{err}");
+    assert!(err.to_string().contains("--resume"), "{err}");
+
+    let resume = RestoreOptions {
+        resume: true,
+        ..options(2)
+    };
+    let summary = restore(&archive, &restored, &resume).expect("resume");
+    let resumed: u64 = summary.tables.iter().map(|t| t.rows_resumed).sum();
+    assert!(resumed > 0, "rows loaded before the interruption are kept");
+    for t in &summary.tables {
+        assert_eq!(t.rows, t.rows_loaded + t.rows_resumed, "{}", t.table);
+    }
+    assert_same_database(&source, &restored);
+    assert!(!has_journal(&restored));
+}
+
+#[test]
+fn a_journal_from_another_archive_is_refused_and_clean_starts_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, archive) = small_chunk_archive(dir.path());
+    let restored = dir.path().join("restored.sqlite");
+    {
+        let mut target = SqliteTarget::open(&restored).unwrap();
+        target
+            .journal_mark("archive sqlite 3.0 database other.sqlite created 2001-01-01T00:00:00Z")
+            .unwrap();
+        target.journal_mark("mode full").unwrap();
+        target.finish().unwrap();
+    }
+    let resume = RestoreOptions {
+        resume: true,
+        ..options(1)
+    };
+    let err = restore(&archive, &restored, &resume).unwrap_err();
+    assert!(matches!(err, Error::OtherArchive { .. }), "{err}");
+    assert!(err.to_string().contains("other.sqlite"), "{err}");
+
+    let err = restore(&archive, &restored, &options(1)).unwrap_err();
+    assert!(matches!(err, Error::UnfinishedRestore), "{err}");
+
+    let clean = RestoreOptions {
+        clean: true,
+        ..options(1)
+    };
+    restore(&archive, &restored, &clean).expect("clean restore");
+    assert_same_database(&source, &restored);
+    assert!(!has_journal(&restored));
+}
+
+#[test]
+fn resuming_in_another_mode_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, archive) = small_chunk_archive(dir.path());
+    let restored = dir.path().join("restored.sqlite");
+    let meta = bru_engine::list(&archive).unwrap().meta;
+    {
+        let mut target = SqliteTarget::open(&restored).unwrap();
+        let key = format!(
+            "archive {} {} database {} created {}",
+            meta.source.engine, meta.source.version, meta.source.database, meta.created_at
+        );
+        target.journal_mark(&key).unwrap();
+        target.journal_mark("mode schema-only").unwrap();
+        target.finish().unwrap();
+    }
+    let resume = RestoreOptions {
+        resume: true,
+        ..options(1)
+    };
+    let err = restore(&archive, &restored, &resume).unwrap_err();
+    assert!(matches!(err, Error::OtherMode { .. }), "{err}");
+    assert!(err.to_string().contains("schema-only"), "{err}");
+}
