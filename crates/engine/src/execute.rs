@@ -336,6 +336,7 @@ fn run_step(
         Action::FinishTable { table } => {
             if !journaled {
                 let def = &job.tables[table].entry.def;
+                run.progress.message(&step.label);
                 retry(run, board, target, &step.label, Some(table), |t| {
                     Ok(t.finish_table(def)?)
                 })
