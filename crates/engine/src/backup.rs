@@ -1,23 +1,29 @@
 //! The backup pipeline.
 //!
-//! Tables are backed up one after another from one source snapshot. Within a
-//! table three things overlap:
+//! One source snapshot is read by one or more reader sessions: the source the
+//! caller opened, plus up to `jobs - 1` more from [`Source::open_reader`]
+//! (PostgreSQL: sessions importing the same exported snapshot; SQLite offers
+//! none and reads with one). Tables are handed out largest first; a large
+//! table is split into parts ([`Source::split_table`]) so several readers
+//! read it at once. Within each reader three things overlap:
 //! - the source streams batches of at most `chunk_bytes` (as counted by
-//!   [`bru_core::Value::approx_size`]) on the calling thread;
+//!   [`bru_core::Value::approx_size`]);
 //! - each batch is checksummed and compressed into a chunk on the worker pool
 //!   (`jobs` threads);
-//! - finished chunks are appended to the archive in order by the one writer,
-//!   also on the calling thread (a SQLite file takes one writer anyway).
+//! - finished chunks go, in order, through a bounded channel to the one
+//!   writer thread, which appends them to the archive (a SQLite file takes one
+//!   writer) and records a table's totals once all its parts are in.
 //!
-//! **Memory bound.** At most `2 × jobs` batches are in flight (queued,
-//! being compressed, or compressed and waiting to be written) plus the one
-//! the source is filling, so peak memory is about
-//! `(2 × jobs + 1) × chunk_bytes × k`, where `k` (between 1 and about 4) is
-//! the in-memory overhead of [`bru_core::Value`] over its encoded size for
-//! narrow columns. It does not depend on the size of a table.
+//! **Memory bound.** Each reader has at most `in_flight = max(2, 2 × jobs /
+//! readers)` batches queued, being compressed, or compressed and waiting, plus
+//! the one its source is filling; the channel to the writer holds at most
+//! `jobs` chunks. So peak memory is about `(4 × jobs + readers) × chunk_bytes
+//! × k`, where `k` (between 1 and about 4) is the in-memory overhead of
+//! [`bru_core::Value`] over its encoded size for narrow columns. It does not
+//! depend on the size of a table.
 //!
 //! The table checksum and row count are computed from the batches as the
-//! source produced them (on the workers, merged in order), not from the
+//! source produced them (on the workers, merged by the writer), not from the
 //! encoded chunks, so a later verify or restore that decodes the chunks checks
 //! the codec end to end.
 //!
@@ -25,22 +31,31 @@
 //! without its final commit, so it stays incomplete and restore and verify
 //! refuse it.
 
+use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::Mutex;
 use std::time::Instant;
 
-use bru_core::{BatchLimits, RowBatch, Source, TableChecksum, TableDef};
+use bru_core::{BatchLimits, RowBatch, Source, TableChecksum, TableDef, TablePart};
 use bru_format::{encode_chunk, ArchiveWriter, EncodedChunk, TableId, TableTotals, WriterOptions};
 use rayon::ThreadPool;
 
-use crate::pipeline::{self, window, Ordered};
+use crate::pipeline::{self, Ordered};
 use crate::{Error, Progress, Result, Summary, TableFilter, TableSummary};
+
+/// A table is split into parts for several readers only when the source
+/// estimates at least this many rows: below, one reader reads it fast enough.
+const SPLIT_ROWS: u64 = 100_000;
 
 #[derive(Debug, Clone)]
 pub struct BackupOptions {
     pub filter: TableFilter,
     /// zstd level.
     pub compress_level: i32,
-    /// Worker threads for compression; 0 means one per core.
+    /// Worker threads for compression, and the most reader sessions; 0
+    /// means one per core.
     pub jobs: usize,
     /// Overwrite an existing archive.
     pub force: bool,
@@ -66,7 +81,8 @@ pub fn backup(
     let started = Instant::now();
     let info = source.info();
     let catalog = options.filter.apply(&source.catalog()?);
-    let pool = pipeline::pool(options.jobs)?;
+    let jobs = pipeline::pool_size(options.jobs);
+    let pool = pipeline::pool(jobs)?;
     let mut writer = ArchiveWriter::create(
         archive,
         &info,
@@ -77,13 +93,93 @@ pub fn backup(
         },
     )?;
     let ids = writer.write_catalog(&catalog)?;
-    let mut summary = Summary::default();
-    for (def, id) in catalog.tables.iter().zip(ids) {
-        let name = def.name.to_string();
-        let line = back_up_table(source, &mut writer, &pool, def, id, options, progress)
-            .map_err(|e| e.in_table("backing up", &name))?;
-        summary.tables.push(line);
+
+    let mut readers: Vec<Box<dyn Source + Send>> = Vec::new();
+    while readers.len() + 1 < jobs {
+        match source.open_reader()? {
+            Some(reader) => readers.push(reader),
+            None => break,
+        }
     }
+    let sessions = readers.len() + 1;
+
+    // Largest tables first, each in as many parts as the source makes.
+    let mut order: Vec<usize> = (0..catalog.tables.len()).collect();
+    order.sort_by_key(|&t| std::cmp::Reverse(catalog.tables[t].estimated_rows.unwrap_or(0)));
+    let mut work = VecDeque::new();
+    let mut parts = vec![0usize; catalog.tables.len()];
+    for t in order {
+        let def = &catalog.tables[t];
+        let wanted = if sessions > 1 && def.estimated_rows.unwrap_or(0) >= SPLIT_ROWS {
+            sessions
+        } else {
+            1
+        };
+        let split = if wanted > 1 {
+            source
+                .split_table(def, wanted)
+                .map_err(|e| Error::from(e).in_table("backing up", &def.name.to_string()))?
+        } else {
+            Vec::new()
+        };
+        // No parts would mean no rows read at all: the whole table instead.
+        let split = if split.is_empty() {
+            vec![TablePart::whole()]
+        } else {
+            split
+        };
+        parts[t] = split.len();
+        work.extend(split.into_iter().map(|part| (t, part)));
+    }
+    progress.totals(
+        catalog.tables.len(),
+        catalog.tables.iter().map(|t| t.estimated_rows).sum(),
+        None,
+    );
+
+    let shared = Shared {
+        tables: &catalog.tables,
+        ids: &ids,
+        work: Mutex::new(work),
+        started: Mutex::new(vec![None; catalog.tables.len()]),
+        stop: AtomicBool::new(false),
+        pool: &pool,
+        in_flight: (2 * jobs).div_ceil(sessions).max(2),
+        options,
+        progress,
+    };
+    let (to_writer, from_readers) = mpsc::sync_channel::<Message>(jobs);
+    let (written, read_results) = std::thread::scope(|scope| {
+        let shared = &shared;
+        let writer_thread = scope.spawn(|| write_all(&mut writer, shared, from_readers, &parts));
+        let reader_threads: Vec<_> = readers
+            .into_iter()
+            .map(|mut reader| {
+                let to_writer = to_writer.clone();
+                scope.spawn(move || read_parts(reader.as_mut(), shared, &to_writer))
+            })
+            .collect();
+        let mut results = vec![read_parts(source, shared, &to_writer)];
+        drop(to_writer);
+        for t in reader_threads {
+            results.push(t.join().unwrap_or(Err(Error::WorkerLost)));
+        }
+        let written = writer_thread.join().unwrap_or(Err(Error::WorkerLost));
+        (written, results)
+    });
+    // The first real failure: a reader's, unless it only saw the writer go
+    // away, in which case the writer's own error says why.
+    for result in read_results {
+        match result {
+            Err(Error::Stopped) => {}
+            Err(e) => return Err(e),
+            Ok(()) => {}
+        }
+    }
+    let mut summary = Summary {
+        tables: written?,
+        ..Summary::default()
+    };
     summary.objects = catalog
         .objects
         .iter()
@@ -94,41 +190,105 @@ pub fn backup(
     Ok(summary)
 }
 
-/// Streams one table from the source into the archive and records its
-/// totals.
-fn back_up_table(
+/// What the readers share.
+struct Shared<'a> {
+    tables: &'a [TableDef],
+    ids: &'a [TableId],
+    /// Parts not yet taken, largest tables first.
+    work: Mutex<VecDeque<(usize, TablePart)>>,
+    /// When each table's first part was taken.
+    started: Mutex<Vec<Option<Instant>>>,
+    /// Set on the first failure, so the other sessions stop early.
+    stop: AtomicBool,
+    pool: &'a ThreadPool,
+    in_flight: usize,
+    options: &'a BackupOptions,
+    progress: &'a dyn Progress,
+}
+
+/// From a reader to the writer.
+enum Message {
+    Chunk(usize, Compressed),
+    /// One part of a table is read completely.
+    PartDone(usize),
+}
+
+/// One reader session: takes parts until none are left, streams each
+/// through the pool to the writer.
+fn read_parts(
     source: &mut dyn Source,
-    writer: &mut ArchiveWriter,
-    pool: &ThreadPool,
-    def: &TableDef,
-    id: TableId,
-    options: &BackupOptions,
-    progress: &dyn Progress,
-) -> Result<TableSummary> {
-    let started = Instant::now();
+    shared: &Shared,
+    to_writer: &SyncSender<Message>,
+) -> Result<()> {
+    loop {
+        if shared.stop.load(Ordering::Relaxed) {
+            return Err(Error::Stopped);
+        }
+        let Some((t, part)) = shared
+            .work
+            .lock()
+            .map_err(|_| Error::WorkerLost)?
+            .pop_front()
+        else {
+            return Ok(());
+        };
+        let def = &shared.tables[t];
+        let name = def.name.to_string();
+        if let Ok(mut started) = shared.started.lock() {
+            if started[t].is_none() {
+                started[t] = Some(Instant::now());
+                shared
+                    .progress
+                    .table_started(&name, def.estimated_rows, None);
+            }
+        }
+        let result = read_part(source, shared, t, &part, to_writer)
+            .and_then(|()| send(to_writer, Message::PartDone(t)));
+        if let Err(e) = result {
+            shared.stop.store(true, Ordering::Relaxed);
+            return Err(match e {
+                Error::Stopped => e,
+                other => other.in_table("backing up", &name),
+            });
+        }
+    }
+}
+
+fn send(to_writer: &SyncSender<Message>, message: Message) -> Result<()> {
+    // The writer is gone only after an error of its own, which it reports.
+    to_writer.send(message).map_err(|_| Error::Stopped)
+}
+
+/// Streams one part of table `t` into compressed chunks, in order, to the
+/// writer.
+fn read_part(
+    source: &mut dyn Source,
+    shared: &Shared,
+    t: usize,
+    part: &TablePart,
+    to_writer: &SyncSender<Message>,
+) -> Result<()> {
+    let def = &shared.tables[t];
     let name = def.name.to_string();
-    progress.table_started(&name, def.estimated_rows, None);
     let limits = BatchLimits {
-        max_bytes: options.chunk_bytes,
+        max_bytes: shared.options.chunk_bytes,
         ..BatchLimits::default()
     };
-    let level = options.compress_level;
+    let level = shared.options.compress_level;
     let columns = def.columns.len();
-    let mut store = ChunkStore {
-        writer,
-        id,
-        table: &name,
-        progress,
-        totals: TableTotals::default(),
-        checksum: TableChecksum::new(),
+    let pass = |done: Result<bru_format::Result<Compressed>>| -> Result<()> {
+        send(to_writer, Message::Chunk(t, done??))
     };
-    pool.in_place_scope(|scope| -> Result<()> {
-        let mut work = Ordered::new(scope, window(pool));
+    shared.pool.in_place_scope(|scope| -> Result<()> {
+        let mut work = Ordered::new(scope, shared.in_flight);
         // The sink must return a core error; the engine's own error is kept
         // here so that it reaches the caller unchanged.
         let mut failure = None;
-        let read = source.read_table(def, limits, &mut |batch| {
+        let read = source.read_table_part(def, part, limits, &mut |batch| {
             let step = || -> Result<()> {
+                if shared.stop.load(Ordering::Relaxed) {
+                    return Err(Error::Stopped);
+                }
                 if batch.column_count() != columns {
                     return Err(Error::BatchShape {
                         table: name.clone(),
@@ -140,10 +300,10 @@ fn back_up_table(
                     return Ok(());
                 }
                 if let Some(done) = work.submit(move || compress(batch, level)) {
-                    store.put(done)?;
+                    pass(done)?;
                 }
                 while let Some(done) = work.try_oldest() {
-                    store.put(done)?;
+                    pass(done)?;
                 }
                 Ok(())
             };
@@ -158,12 +318,92 @@ fn back_up_table(
             (Ok(()), None) => {}
         }
         while let Some(done) = work.wait_oldest() {
-            store.put(done)?;
+            pass(done)?;
         }
         Ok(())
-    })?;
-    let totals = store.finish()?;
-    progress.table_finished(&name);
+    })
+}
+
+/// The writer thread: appends chunks as they come and records each table's
+/// totals once all its parts are in. Returns the per-table summary in
+/// catalog order.
+fn write_all(
+    writer: &mut ArchiveWriter,
+    shared: &Shared,
+    from_readers: Receiver<Message>,
+    parts: &[usize],
+) -> Result<Vec<TableSummary>> {
+    let n = shared.tables.len();
+    let mut totals = vec![TableTotals::default(); n];
+    let mut checksums = vec![TableChecksum::new(); n];
+    let mut parts_left = parts.to_vec();
+    let mut lines: Vec<Option<TableSummary>> = vec![None; n];
+    let result = (|| -> Result<()> {
+        for message in from_readers {
+            match message {
+                Message::Chunk(t, done) => {
+                    let name = shared.tables[t].name.to_string();
+                    writer
+                        .write_chunk(shared.ids[t], &done.chunk)
+                        .map_err(|e| Error::from(e).in_table("backing up", &name))?;
+                    let tt = &mut totals[t];
+                    tt.rows += done.rows;
+                    tt.raw_bytes += done.chunk.raw_len;
+                    tt.stored_bytes += done.chunk.data.len() as u64;
+                    tt.chunks += 1;
+                    checksums[t].merge(&done.checksum);
+                    shared
+                        .progress
+                        .advance(&name, done.rows, done.chunk.raw_len);
+                }
+                Message::PartDone(t) => {
+                    parts_left[t] -= 1;
+                    if parts_left[t] == 0 {
+                        lines[t] = Some(finish_table(
+                            writer,
+                            shared,
+                            t,
+                            &mut totals[t],
+                            &checksums[t],
+                        )?);
+                    }
+                }
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        shared.stop.store(true, Ordering::Relaxed);
+        return Err(e);
+    }
+    // Tables that no reader finished (a reader failed) have no line; the
+    // reader's error is what the caller reports then.
+    lines
+        .into_iter()
+        .map(|line| line.ok_or(Error::Stopped))
+        .collect()
+}
+
+/// Records a table's totals once its last chunk is written.
+fn finish_table(
+    writer: &mut ArchiveWriter,
+    shared: &Shared,
+    t: usize,
+    totals: &mut TableTotals,
+    checksum: &TableChecksum,
+) -> Result<TableSummary> {
+    let name = shared.tables[t].name.to_string();
+    totals.checksum = checksum.value();
+    writer
+        .finish_table(shared.ids[t], totals)
+        .map_err(|e| Error::from(e).in_table("backing up", &name))?;
+    shared.progress.table_finished(&name);
+    let started = shared
+        .started
+        .lock()
+        .ok()
+        .and_then(|s| s[t])
+        .unwrap_or_else(Instant::now);
     Ok(TableSummary {
         table: name,
         rows: totals.rows,
@@ -194,36 +434,4 @@ fn compress(batch: RowBatch, level: i32) -> bru_format::Result<Compressed> {
         rows: batch.row_count() as u64,
         checksum,
     })
-}
-
-/// Appends one table's chunks in order and adds up its totals.
-struct ChunkStore<'a> {
-    writer: &'a mut ArchiveWriter,
-    id: TableId,
-    table: &'a str,
-    progress: &'a dyn Progress,
-    totals: TableTotals,
-    checksum: TableChecksum,
-}
-
-impl ChunkStore<'_> {
-    fn put(&mut self, done: Result<bru_format::Result<Compressed>>) -> Result<()> {
-        let done = done??;
-        self.writer.write_chunk(self.id, &done.chunk)?;
-        self.totals.rows += done.rows;
-        self.totals.raw_bytes += done.chunk.raw_len;
-        self.totals.stored_bytes += done.chunk.data.len() as u64;
-        self.totals.chunks += 1;
-        self.checksum.merge(&done.checksum);
-        self.progress
-            .advance(self.table, done.rows, done.chunk.raw_len);
-        Ok(())
-    }
-
-    /// Records the totals once the last chunk is written.
-    fn finish(mut self) -> Result<TableTotals> {
-        self.totals.checksum = self.checksum.value();
-        self.writer.finish_table(self.id, &self.totals)?;
-        Ok(self.totals)
-    }
 }

@@ -267,3 +267,74 @@ fn resuming_in_another_mode_is_refused() {
     assert!(matches!(err, Error::OtherMode { .. }), "{err}");
     assert!(err.to_string().contains("schema-only"), "{err}");
 }
+
+/// A source whose extra readers are further read-only connections to the
+/// same file. The file does not change during the test, so every reader sees
+/// the same data, as PostgreSQL readers sharing one snapshot do.
+struct ManyReaders {
+    inner: bru_sqlite::SqliteSource,
+    path: std::path::PathBuf,
+    threads: std::sync::Arc<Mutex<HashSet<ThreadId>>>,
+}
+
+impl bru_core::Source for ManyReaders {
+    fn info(&self) -> bru_core::SourceInfo {
+        self.inner.info()
+    }
+    fn catalog(&mut self) -> bru_core::Result<bru_core::Catalog> {
+        self.inner.catalog()
+    }
+    fn read_table(
+        &mut self,
+        table: &bru_core::TableDef,
+        limits: bru_core::BatchLimits,
+        sink: &mut dyn FnMut(bru_core::RowBatch) -> bru_core::Result<()>,
+    ) -> bru_core::Result<()> {
+        self.threads.lock().unwrap().insert(thread::current().id());
+        self.inner.read_table(table, limits, sink)
+    }
+    fn open_reader(&mut self) -> bru_core::Result<Option<Box<dyn bru_core::Source + Send>>> {
+        Ok(Some(Box::new(ManyReaders {
+            inner: bru_sqlite::SqliteSource::open(&self.path)?,
+            path: self.path.clone(),
+            threads: self.threads.clone(),
+        })))
+    }
+}
+
+#[test]
+fn a_source_with_several_readers_is_backed_up_concurrently_and_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.sqlite");
+    bru_fixtures::generate(&source, 1, SEED).expect("generate fixture");
+    let archive = dir.path().join("backup.db");
+    let threads = std::sync::Arc::new(Mutex::new(HashSet::new()));
+    let mut readers = ManyReaders {
+        inner: bru_sqlite::SqliteSource::open(&source).unwrap(),
+        path: source.clone(),
+        threads: threads.clone(),
+    };
+    let options = bru_engine::BackupOptions {
+        jobs: 3,
+        chunk_bytes: 32 << 10,
+        ..backup_options()
+    };
+    let summary =
+        bru_engine::backup(&mut readers, &archive, &options, &bru_engine::NoProgress).unwrap();
+    assert!(
+        threads.lock().unwrap().len() > 1,
+        "tables were read by several readers"
+    );
+    let src = open(&source);
+    for t in &summary.tables {
+        assert_eq!(t.rows, row_count(&src, &t.table) as u64, "{}", t.table);
+    }
+    bru_engine::verify(&archive, 2, &bru_engine::NoProgress).expect("verify");
+    let restored = dir.path().join("restored.sqlite");
+    restore(&archive, &restored, &options_for_restore()).expect("restore");
+    assert_same_database(&source, &restored);
+}
+
+fn options_for_restore() -> RestoreOptions {
+    options(2)
+}
