@@ -1,17 +1,44 @@
 //! The engine: moves rows between a [`bru_core::Source`] or
 //! [`bru_core::Target`] and an archive, and checks archives.
 //!
-//! - [`backup`]: reads one snapshot table by table, compresses chunks on a
-//!   rayon pool of `jobs` threads, and has one writer append them in order.
-//! - [`restore`]: checks the archive is complete, refuses to overwrite
-//!   existing tables (unless `clean`), then runs the phases pre-data, data,
-//!   post-data; decoding runs on the pool, overlapped with loading.
+//! - [`backup`]: reads one snapshot with one or more reader sessions (tables,
+//!   and parts of big tables, concurrently when the source offers more
+//!   readers), compresses chunks on a rayon pool of `jobs` threads, and has
+//!   one writer thread append them.
+//! - [`restore`]: [`RestoreJob::open`] checks the archive and builds a
+//!   [`Plan`] without touching the target (`--dry-run` prints it);
+//!   [`RestoreJob::run`] runs it on the target's sessions (module `execute`):
+//!   largest tables first, big tables in ranges of chunks loaded by several
+//!   sessions at once, each table's indexes as soon as its rows are in, each
+//!   foreign key once both its tables are, decoding overlapped with loading.
+//!   Every chunk commits with its entry in the target's restore journal, so an
+//!   interrupted restore resumes exactly (module `journal`); transient errors are
+//!   retried with backoff.
 //! - [`verify`]: checks every chunk's CRC, decodes it, and checks row counts
 //!   and table checksums against the recorded totals.
 //! - [`list`]: the archive's metadata and per-table totals.
 //!
 //! Progress is reported through the injected [`Progress`] trait; the engine
 //! never draws anything itself.
+//!
+//! # Memory
+//!
+//! Memory is bounded by `jobs` and the chunk size, never by a table's size:
+//! rows move one chunk at a time, and every stage holds a bounded number of
+//! chunks (the `Ordered` windows of module `pipeline` and bounded channels).
+//! - Backup: each reader session has at most `max(2, 2 × jobs / readers)`
+//!   batches in flight plus the one its source is filling, and the channel to
+//!   the writer holds at most `jobs` chunks: about `(4 × jobs + readers)`
+//!   chunks, with `readers ≤ jobs`.
+//! - Restore: each target session has at most `max(2, 2 × jobs / sessions)`
+//!   chunks decoding or decoded plus the one it is writing: about
+//!   `4 × jobs` chunks, with `sessions ≤ jobs`.
+//! - Verify: `2 × jobs` chunks.
+//!
+//! A chunk costs its uncompressed size (`--chunk-size`, 4 MiB by default)
+//! times the in-memory overhead of decoded values (1 to about 4 for narrow
+//! columns), plus its compressed bytes. The one exception is a single value
+//! larger than the chunk size: a chunk holds at least one whole row.
 
 mod backup;
 mod error;

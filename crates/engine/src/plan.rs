@@ -2,7 +2,7 @@
 //!
 //! A plan is plain data built from the archive's catalog and per-table
 //! totals, without any database, so it can be printed (`--dry-run`) and
-//! tested on its own. The executor ([`crate::execute`]) then runs its steps on
+//! tested on its own. The executor (module `execute`, driven by [`crate::RestoreJob::run`]) then runs its steps on
 //! as many target sessions as it has, each step as soon as the steps it
 //! depends on are done:
 //!
