@@ -72,7 +72,7 @@ pub enum Error {
     Pool { jobs: usize, message: String },
 
     /// The target holds the journal of a restore that did not finish.
-    #[error("the target holds a restore that did not finish; use --resume to continue it, or --clean to start over")]
+    #[error("a previous restore into this target did not finish; use --resume to continue it, or --clean to start over")]
     UnfinishedRestore,
 
     /// `--resume` with an archive other than the one the unfinished restore
