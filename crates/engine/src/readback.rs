@@ -173,13 +173,8 @@ pub(crate) fn read_chunks(
     pool.in_place_scope(|scope| -> Result<()> {
         let mut work = Ordered::new(scope, in_flight);
         // The reader checks that chunks come in sequence with none missing.
-        // Chunks before the range are read (and CRC-checked) but not decoded:
-        // the reader has no way to start in the middle of a table.
-        for stored in reader.chunks(entry.id)? {
+        for stored in reader.chunks_from(entry.id, range.start)? {
             let stored = stored?;
-            if stored.seq < range.start {
-                continue;
-            }
             if stored.seq >= range.end {
                 break;
             }

@@ -328,6 +328,14 @@ impl ArchiveReader {
     /// lengths, and [`Error::CrcMismatch`] for damaged bytes; it stops after
     /// the first error.
     pub fn chunks(&self, table: TableId) -> Result<ChunkIter<'_>> {
+        self.chunks_from(table, 0)
+    }
+
+    /// Like [`ArchiveReader::chunks`], starting at chunk `first` (for a
+    /// range of a table loaded by one worker, or a resumed restore): the
+    /// chunks before it are not read at all. The same checks apply from
+    /// `first` on: no gaps, no surplus, none missing at the end.
+    pub fn chunks_from(&self, table: TableId, first: u64) -> Result<ChunkIter<'_>> {
         let row = self
             .conn
             .query_row(
@@ -355,7 +363,7 @@ impl ArchiveReader {
             reader: self,
             table,
             name,
-            next: 0,
+            next: first,
             expected,
             done: false,
         })

@@ -340,6 +340,43 @@ fn a_missing_chunk_is_named() {
 }
 
 #[test]
+fn chunks_from_starts_mid_table_with_the_same_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = sample_archive(dir.path());
+    let r = ArchiveReader::open(&path).unwrap();
+    let seqs = |first: u64| -> Vec<u64> {
+        r.chunks_from(0, first)
+            .unwrap()
+            .map(|c| c.unwrap().seq)
+            .collect()
+    };
+    assert_eq!(seqs(0), [0, 1, 2]);
+    assert_eq!(seqs(1), [1, 2]);
+    assert_eq!(seqs(3), Vec::<u64>::new());
+    drop(r);
+
+    // A gap after the start is still found; one before it is not read.
+    sql(
+        &path,
+        "DELETE FROM bru_chunks WHERE table_id = 0 AND seq = 1",
+    );
+    let r = ArchiveReader::open(&path).unwrap();
+    let from_two: Vec<u64> = r
+        .chunks_from(0, 2)
+        .unwrap()
+        .map(|c| c.unwrap().seq)
+        .collect();
+    assert_eq!(from_two, [2]);
+    let msg = r
+        .chunks_from(0, 1)
+        .unwrap()
+        .find_map(|c| c.err())
+        .map(|e| e.to_string())
+        .expect("a missing chunk");
+    assert!(msg.contains("missing chunk 1 of table agents"), "{msg}");
+}
+
+#[test]
 fn a_tampered_catalog_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = sample_archive(dir.path());

@@ -56,10 +56,13 @@ use crate::values::{affinity_change, to_sqlite};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Settings for the duration of the load (see the module docs). The journal
-/// mode and locking mode are set separately.
+/// mode and locking mode are set separately. The page cache is a fixed
+/// 64 MiB and temporary storage stays on disk: index builds sort through
+/// temp files, and keeping those in memory would make peak RSS grow with the
+/// size of the largest table.
 const FAST_LOAD: &str = "PRAGMA synchronous = OFF;
 PRAGMA cache_size = -65536;
-PRAGMA temp_store = MEMORY;
+PRAGMA temp_store = FILE;
 PRAGMA foreign_keys = OFF;
 PRAGMA ignore_check_constraints = ON;";
 
