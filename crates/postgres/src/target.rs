@@ -120,6 +120,17 @@ fn already_exists(e: &Error) -> bool {
     matches!(e, Error::Engine { message, .. } if ALREADY_EXISTS.iter().any(|s| message.contains(s)))
 }
 
+/// Creates the journal table if it does not exist, inside a transaction.
+/// Concurrent sessions serialize on an advisory lock held until their
+/// transaction ends, so only one creates it and the others then see it.
+fn journal_ddl() -> String {
+    format!(
+        "SELECT pg_catalog.pg_advisory_xact_lock(7262737); \
+         CREATE TABLE IF NOT EXISTS {JOURNAL} (key text PRIMARY KEY, \
+         done_at timestamptz NOT NULL DEFAULT pg_catalog.now())"
+    )
+}
+
 /// Opens a target session: function bodies may name tables that do not
 /// exist yet, and notices are not wanted.
 fn open_session(settings: Settings) -> bru_core::Result<Conn> {
@@ -195,11 +206,7 @@ impl PgTarget {
             return Ok(());
         }
         conn.batch(
-            &format!(
-                "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock(7262737); \
-                 CREATE TABLE IF NOT EXISTS {JOURNAL} (key text PRIMARY KEY, \
-                 done_at timestamptz NOT NULL DEFAULT pg_catalog.now()); COMMIT"
-            ),
+            &format!("BEGIN; {}; COMMIT", journal_ddl()),
             "creating the restore journal",
         )?;
         shared.journal_ready.store(true, Ordering::Relaxed);
@@ -888,6 +895,11 @@ impl PgLoader<'_> {
             ))?;
         }
         if let Some(key) = key {
+            // Inside this transaction: the COPY has ended, so the session
+            // may run other statements again.
+            if !self.shared.journal_ready.load(Ordering::Relaxed) {
+                self.batch(&journal_ddl())?;
+            }
             self.conn
                 .block_on(self.conn.client.execute(
                     &format!("INSERT INTO {JOURNAL} (key) VALUES ($1) ON CONFLICT DO NOTHING"),
@@ -897,6 +909,9 @@ impl PgLoader<'_> {
         }
         self.batch("COMMIT")?;
         self.in_tx = false;
+        if key.is_some() {
+            self.shared.journal_ready.store(true, Ordering::Relaxed);
+        }
         self.rows += rows;
         Ok(())
     }
@@ -984,8 +999,8 @@ impl TableLoader for PgLoader<'_> {
     }
 
     fn commit_chunk(&mut self, key: &str) -> bru_core::Result<()> {
-        PgTarget::ensure_journal(self.conn, self.shared)?;
         if !self.in_tx {
+            PgTarget::ensure_journal(self.conn, self.shared)?;
             // No rows since the last commit: the key alone.
             return self
                 .conn
