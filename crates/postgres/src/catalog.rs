@@ -1071,7 +1071,8 @@ fn read_not_carried(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
 fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
     let rows = conn.query(
         &format!(
-            "SELECT n.nspname::text, c.relname::text,
+            "SELECT n.nspname::text,
+                    c.relname::text || CASE WHEN d.objsubid > 0 THEN '.' || a.attname::text ELSE '' END,
                     pg_catalog.format('COMMENT ON %s %s IS %L',
                       CASE WHEN d.objsubid > 0 THEN 'COLUMN'
                            ELSE CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
@@ -1086,7 +1087,7 @@ fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
              WHERE {USER_NAMESPACE}
              UNION ALL
-             SELECT n.nspname::text, p.proname::text,
+             SELECT n.nspname::text, p.oid::pg_catalog.regprocedure::text,
                     pg_catalog.format('COMMENT ON %s %s IS %L', CASE p.prokind WHEN 'p' THEN 'PROCEDURE'
                       WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, p.oid::pg_catalog.regprocedure::text, d.description)
              FROM pg_catalog.pg_description d

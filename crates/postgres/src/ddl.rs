@@ -53,9 +53,9 @@ pub(crate) fn pg_type(ty: &ColumnType) -> String {
     }
 }
 
-/// CREATE TABLE for a table from another engine: columns, defaults,
-/// identity and generated columns, no constraints (those come after the
-/// data).
+/// CREATE TABLE for a table from another engine: columns, identity and
+/// generated columns, no defaults (see [`defaults`]) and no constraints
+/// (those come after the data).
 pub(crate) fn create_table(t: &TableDef) -> String {
     let cols: Vec<String> = t
         .columns
@@ -70,8 +70,6 @@ pub(crate) fn create_table(t: &TableDef) -> String {
                     _ => "BY DEFAULT",
                 };
                 d.push_str(&format!(" GENERATED {how} AS IDENTITY"));
-            } else if let Some(def) = &c.default {
-                d.push_str(&format!(" DEFAULT {def}"));
             }
             if !c.nullable {
                 d.push_str(" NOT NULL");
@@ -84,6 +82,38 @@ pub(crate) fn create_table(t: &TableDef) -> String {
         qualified(&target_name(&t.name)),
         cols.join(",\n    ")
     )
+}
+
+/// `ALTER TABLE ... SET DEFAULT` for each column of a table from another
+/// engine that has a default, as (column, statement). They run one by one
+/// after CREATE TABLE, because a default is written in the source engine's
+/// SQL: one PostgreSQL cannot read is reported, not fatal. SQLite's 0 and 1
+/// for booleans become false and true.
+pub(crate) fn defaults(t: &TableDef) -> Vec<(String, String)> {
+    let q = qualified(&target_name(&t.name));
+    t.columns
+        .iter()
+        .filter(|c| c.generated.is_none() && c.identity.is_none())
+        .filter_map(|c| {
+            let raw = c.default.as_deref()?.trim();
+            let mut expr = raw;
+            while let Some(inner) = expr.strip_prefix('(').and_then(|e| e.strip_suffix(')')) {
+                expr = inner.trim();
+            }
+            let expr = match (&c.ty, expr.trim_matches('\'').to_ascii_lowercase().as_str()) {
+                (ColumnType::Bool, "0" | "false") => "false".to_owned(),
+                (ColumnType::Bool, "1" | "true") => "true".to_owned(),
+                _ => expr.to_owned(),
+            };
+            Some((
+                c.name.clone(),
+                format!(
+                    "ALTER TABLE {q} ALTER COLUMN {} SET DEFAULT {expr}",
+                    ident(&c.name)
+                ),
+            ))
+        })
+        .collect()
 }
 
 fn col_list(cols: &[String]) -> String {

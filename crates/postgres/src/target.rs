@@ -32,6 +32,7 @@ use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use bru_core::{
     ColumnType, Error, ObjectDef, ObjectOutcome, RowBatch, TableDef, TableLoader, TableName,
@@ -115,6 +116,14 @@ const ALREADY_EXISTS: [&str; 4] = [
     "[SQLSTATE 42723]",
     "[SQLSTATE 42P06]",
 ];
+
+/// How long creating a partition or child waits for its parent table.
+const PARENT_WAIT: Duration = Duration::from_secs(120);
+
+/// "relation does not exist" (a parent table not created yet).
+fn undefined_table(e: &Error) -> bool {
+    matches!(e, Error::Engine { message, .. } if message.contains("[SQLSTATE 42P01]"))
+}
 
 fn already_exists(e: &Error) -> bool {
     matches!(e, Error::Engine { message, .. } if ALREADY_EXISTS.iter().any(|s| message.contains(s)))
@@ -211,6 +220,19 @@ impl PgTarget {
         )?;
         shared.journal_ready.store(true, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Whether this session's user is a superuser.
+    fn is_superuser(&mut self) -> bru_core::Result<bool> {
+        let rows = self.live()?.query(
+            "SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user",
+            &[],
+            "checking the target user's privileges",
+        )?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.try_get(0).ok())
+            .unwrap_or(false))
     }
 
     /// The enabled user triggers of `table` with their state (`O`, `A`,
@@ -378,18 +400,39 @@ impl Target for PgTarget {
             _ => ddl::create_table(table),
         };
         let schema = name.schema.as_deref().unwrap_or("public");
+        let sql = format!("CREATE SCHEMA IF NOT EXISTS {};\n{create}", ident(schema));
+        let context = format!("creating table {name}");
+        // A partition or inheriting child needs its parent, which another
+        // session may still be creating: wait for it rather than fail.
+        let has_parent = table.property("postgres.partition_of").is_some()
+            || table.property("postgres.inherits").is_some();
+        let deadline = Instant::now() + PARENT_WAIT;
         // One implicit transaction: the table exists whole or not at all.
-        let created = self.run_once(
-            &format!("table {name}"),
-            &format!("CREATE SCHEMA IF NOT EXISTS {};\n{create}", ident(schema)),
-            &format!("creating table {name}"),
-        )?;
-        if created {
-            self.shared
-                .created
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(name);
+        let created = loop {
+            match self.run_once(&format!("table {name}"), &sql, &context) {
+                Err(e) if has_parent && undefined_table(&e) && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                other => break other?,
+            }
+        };
+        if !created {
+            return Ok(());
+        }
+        self.shared
+            .created
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.clone());
+        for (column, sql) in ddl::defaults(table) {
+            if let Err(e) = self.live()?.batch(&sql, &context) {
+                if conn::is_transient(&e) {
+                    return Err(e);
+                }
+                self.shared.skip(format!(
+                    "table {name}, column {column}: the default was not carried: {e}"
+                ));
+            }
         }
         Ok(())
     }
@@ -509,7 +552,16 @@ impl Target for PgTarget {
             copy_sql = format!("COPY {q} {col_list} FROM STDIN (FORMAT binary");
         }
         let freeze = !staged && !partitioned && self.shared.created(&name);
-        let triggers = self.enabled_triggers(&table.name)?;
+        let mut triggers = self.enabled_triggers(&table.name)?;
+        // Into an existing table (--data-only), a superuser loads in
+        // replica mode, as pg_restore --disable-triggers does: foreign-key
+        // checks and ordinary triggers stay off, so tables may be loaded in
+        // any order. ALWAYS and REPLICA triggers would still fire there, so
+        // they are turned off by name; other users turn off all of them.
+        let replica = !self.shared.created(&name) && self.is_superuser()?;
+        if replica {
+            triggers.retain(|(_, state)| state != "O");
+        }
         let mut buf = BytesMut::with_capacity(SEND_THRESHOLD + (64 << 10));
         buf.clear();
         Ok(Box::new(PgLoader {
@@ -529,6 +581,7 @@ impl Target for PgTarget {
             stage,
             freeze,
             triggers,
+            replica,
             context: format!("loading {name}"),
             rows: 0,
             in_tx: false,
@@ -787,6 +840,8 @@ struct PgLoader<'a> {
     freeze: bool,
     /// User triggers to turn off while loading (name, state).
     triggers: Vec<(String, String)>,
+    /// Load with session_replication_role = replica.
+    replica: bool,
     context: String,
     /// Rows committed so far.
     rows: u64,
@@ -835,6 +890,9 @@ impl PgLoader<'_> {
         if self.stage.is_none() {
             let frozen = std::mem::take(&mut self.freeze) && self.try_freeze()?;
             copy_sql.push_str(if frozen { ", FREEZE)" } else { ")" });
+        }
+        if self.replica {
+            self.batch("SET LOCAL session_replication_role = replica")?;
         }
         for (t, _) in &self.triggers {
             self.batch(&format!(
