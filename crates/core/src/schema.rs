@@ -222,6 +222,10 @@ pub struct TableDef {
     /// The source's row estimate at backup time, for planning only.
     #[serde(default)]
     pub estimated_rows: Option<u64>,
+    /// Tables that must exist before this one can be created: the parent of
+    /// a partition or of an inheriting table. A restore creates them first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub created_after: Vec<TableName>,
 }
 
 impl TableDef {

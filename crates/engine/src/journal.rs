@@ -104,9 +104,12 @@ pub(crate) fn step_key(
     action: &Action,
 ) -> Option<String> {
     Some(match *action {
+        // The object's position in the catalog makes the key unique (two
+        // triggers may share a name on different tables, functions may be
+        // overloaded); a resume uses the same archive, so positions match.
         Action::CreateObject { object } => {
             let o = &objects[object];
-            format!("object {} {}", o.kind, o.name)
+            format!("object {object} ({} {})", o.kind, o.name)
         }
         Action::CreateTable { table } => format!("created table {}", tables[table].name),
         Action::LoadChunks { .. } => return None,

@@ -92,6 +92,54 @@ pub struct Plan {
     pub sessions: usize,
 }
 
+/// Pushes a create step for every table, each after the pre-data objects
+/// (`pre_done`) and after the tables it must be created after (a partition's
+/// or an inheriting table's parent, [`bru_core::TableDef::created_after`]).
+/// Parents are pushed before their children whatever the catalog order;
+/// a parent outside the restore is not waited for. Returns each table's step.
+fn create_tables(
+    b: &mut Builder,
+    tables: &[PlanTable],
+    pre_done: Option<usize>,
+) -> Vec<Option<usize>> {
+    let mut created: Vec<Option<usize>> = vec![None; tables.len()];
+    let index: std::collections::HashMap<&bru_core::TableName, usize> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (&t.def.name, i))
+        .collect();
+    // Depth-first over `created_after`, visiting each table once; `visiting`
+    // breaks (impossible) cycles instead of recursing forever.
+    fn visit(
+        t: usize,
+        b: &mut Builder,
+        tables: &[PlanTable],
+        index: &std::collections::HashMap<&bru_core::TableName, usize>,
+        pre_done: Option<usize>,
+        created: &mut Vec<Option<usize>>,
+        visiting: &mut Vec<bool>,
+    ) {
+        if created[t].is_some() || visiting[t] {
+            return;
+        }
+        visiting[t] = true;
+        let mut deps: Vec<usize> = pre_done.into_iter().collect();
+        for parent in &tables[t].def.created_after {
+            if let Some(&p) = index.get(parent) {
+                visit(p, b, tables, index, pre_done, created, visiting);
+                deps.extend(created[p]);
+            }
+        }
+        let label = format!("create table {}", tables[t].def.name);
+        created[t] = Some(b.push(Action::CreateTable { table: t }, label, deps, 1, 0));
+    }
+    let mut visiting = vec![false; tables.len()];
+    for t in 0..tables.len() {
+        visit(t, b, tables, &index, pre_done, &mut created, &mut visiting);
+    }
+    created
+}
+
 impl Plan {
     /// Builds the plan for `tables` and `objects` in `mode`, splitting large
     /// tables into up to `sessions` ranges of chunks.
@@ -117,18 +165,15 @@ impl Plan {
         // Per table: the step after which its rows are in, and the step after
         // which its indexes and constraints are.
         let mut finished = vec![None; tables.len()];
+        let created = if schema {
+            create_tables(&mut b, tables, pre_done)
+        } else {
+            vec![None; tables.len()]
+        };
         for (t, table) in tables.iter().enumerate() {
             let name = &table.def.name;
             let size = table.raw_bytes;
-            let created = schema.then(|| {
-                b.push(
-                    Action::CreateTable { table: t },
-                    format!("create table {name}"),
-                    pre_done.into_iter().collect(),
-                    1,
-                    0,
-                )
-            });
+            let created = created[t];
             let mut ready = created;
             if data {
                 let mut loads = Vec::new();
@@ -358,6 +403,7 @@ mod tests {
                 native: None,
                 properties: Default::default(),
                 estimated_rows: None,
+                created_after: Vec::new(),
             },
             chunks,
             rows: chunks * 100,
@@ -373,6 +419,26 @@ mod tests {
             ddl: String::new(),
             table: None,
         }
+    }
+
+    #[test]
+    fn parents_are_created_before_their_partitions_whatever_the_catalog_order() {
+        let mut part = table("measurements_2026", 2, &[]);
+        part.def.created_after = vec![TableName::bare("measurements")];
+        let tables = [part, table("other", 1, &[]), table("measurements", 0, &[])];
+        let plan = Plan::build(&tables, &[], RestoreMode::Full, 2);
+        let parent = find(&plan, Action::CreateTable { table: 2 });
+        let child = find(&plan, Action::CreateTable { table: 0 });
+        assert!(plan.steps[child].deps.contains(&parent), "{plan:#?}");
+        let order = plan.sequential_order();
+        let pos = |id: usize| order.iter().position(|&s| s == id).unwrap();
+        assert!(pos(parent) < pos(child));
+        // A parent that is not restored is not waited for.
+        let mut orphan = table("orphan_part", 1, &[]);
+        orphan.def.created_after = vec![TableName::bare("not_selected")];
+        let plan = Plan::build(&[orphan], &[], RestoreMode::Full, 2);
+        let create = find(&plan, Action::CreateTable { table: 0 });
+        assert!(plan.steps[create].deps.is_empty(), "{plan:#?}");
     }
 
     fn find(plan: &Plan, action: Action) -> usize {

@@ -52,6 +52,7 @@ fn table(name: &str, columns: usize) -> TableDef {
         native: None,
         properties: Default::default(),
         estimated_rows: None,
+        created_after: Vec::new(),
     }
 }
 

@@ -519,6 +519,7 @@ fn build_table(
         }),
         properties,
         estimated_rows: rel.estimate,
+        created_after: parent.cloned().into_iter().collect(),
     };
     let mut extra = Vec::new();
     for con in cons {

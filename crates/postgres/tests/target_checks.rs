@@ -84,6 +84,7 @@ fn sqlite_tables() -> (TableDef, TableDef) {
         }),
         properties: Default::default(),
         estimated_rows: None,
+        created_after: Vec::new(),
     };
     let agents = TableDef {
         name: TableName::bare("agents"),

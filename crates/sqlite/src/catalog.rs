@@ -318,6 +318,7 @@ fn table_def(
         }),
         properties,
         estimated_rows: None,
+        created_after: Vec::new(),
     })
 }
 

@@ -186,6 +186,7 @@ mod tests {
             native: None,
             properties: Default::default(),
             estimated_rows: None,
+            created_after: Vec::new(),
         };
         let sql = create_table(&table);
         assert_eq!(

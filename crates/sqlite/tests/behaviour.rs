@@ -199,6 +199,7 @@ fn foreign_table(name: &str, columns: Vec<Column>) -> TableDef {
         native: None,
         properties: BTreeMap::new(),
         estimated_rows: None,
+        created_after: Vec::new(),
     }
 }
 

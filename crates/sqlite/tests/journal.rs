@@ -36,6 +36,7 @@ fn table() -> TableDef {
         }),
         properties: Default::default(),
         estimated_rows: None,
+        created_after: Vec::new(),
     }
 }
 
