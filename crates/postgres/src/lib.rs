@@ -24,6 +24,7 @@ mod quote;
 mod source;
 mod target;
 pub mod testing;
+mod text_input;
 mod tls;
 mod values;
 

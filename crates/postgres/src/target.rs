@@ -48,6 +48,7 @@ use crate::copy_binary::{write_header, write_trailer, TupleWriter};
 use crate::ddl;
 use crate::quote::{ident, qualified, target_name};
 use crate::source::wire_of;
+use crate::text_input;
 use crate::values::{encode, Wire};
 
 /// How much COPY data is buffered before it is handed to the connection.
@@ -293,9 +294,11 @@ impl PgTarget {
             };
             let type_oid: u32 = r.try_get(2).map_err(get_err)?;
             let typmod: i32 = r.try_get(3).map_err(get_err)?;
+            let wire = Wire::for_type(type_oid, typmod);
             out.push(TargetColumn {
                 name,
-                wire: Wire::for_type(type_oid, typmod),
+                wire,
+                keeps: Keeps::of(type_oid, typmod, wire),
                 type_name: r.try_get(4).map_err(get_err)?,
                 generated: r.try_get(5).map_err(get_err)?,
             });
@@ -313,11 +316,81 @@ impl PgTarget {
 struct TargetColumn {
     name: String,
     wire: Wire,
+    keeps: Keeps,
     type_name: String,
     generated: bool,
 }
 
-/// Types whose SQLite values are text that PostgreSQL parses.
+/// What a target column's type modifier lets it keep, checked value by
+/// value because the server would otherwise round, pad or cut silently:
+/// `time(p)` and `timestamp(p)` round fractional seconds, `character(n)`
+/// pads short values with spaces, and both `character(n)` and
+/// `character varying(n)` cut trailing spaces beyond `n`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Keeps {
+    /// Fractional second digits of a time or timestamp column.
+    precision: Option<u8>,
+    /// `(n, fixed)` of a `varchar(n)` or `char(n)` column.
+    chars: Option<(usize, bool)>,
+}
+
+impl Keeps {
+    fn of(type_oid: u32, typmod: i32, wire: Wire) -> Keeps {
+        let mut k = Keeps::default();
+        match wire {
+            Wire::Time | Wire::TimeTz | Wire::Timestamp | Wire::TimestampTz if typmod >= 0 => {
+                k.precision = u8::try_from(typmod).ok();
+            }
+            Wire::Text if typmod >= 4 => {
+                let fixed = type_oid == crate::values::oid::BPCHAR;
+                k.chars = usize::try_from(typmod - 4).ok().map(|n| (n, fixed));
+            }
+            _ => {}
+        }
+        k
+    }
+
+    /// Refuses a value the column would change, with the reason.
+    fn check(&self, v: &Value) -> Result<(), String> {
+        if let (Some((n, fixed)), Value::Text(s) | Value::Native(s)) = (self.chars, v) {
+            // Byte length bounds the character count from above.
+            if s.len() > n || fixed {
+                let count = s.chars().count();
+                if count > n {
+                    return Err(format!(
+                        "{count} characters do not fit the column's {n}; \
+                         PostgreSQL would refuse it or cut trailing spaces"
+                    ));
+                }
+                if fixed && count < n {
+                    return Err(format!(
+                        "{count} characters in a character({n}) column would be padded \
+                         with spaces and come back changed"
+                    ));
+                }
+            }
+        }
+        if let Some(p) = self.precision {
+            let frac = match v {
+                Value::Time(n) | Value::TimeTz { nanos: n, .. } => n.rem_euclid(1_000_000_000),
+                Value::Timestamp { nanos, .. } | Value::TimestampTz { nanos, .. } => {
+                    i64::from(*nanos)
+                }
+                _ => 0,
+            };
+            let p = u32::from(p.min(6));
+            if frac % 10i64.pow(9 - p) != 0 {
+                return Err(format!(
+                    "the column keeps {p} fractional second digits; the value would be rounded"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Types whose values another engine may keep as text (SQLite does),
+/// parsed strictly by [`crate::text_input`] rather than by the server.
 fn parsed_from_text(wire: Wire) -> bool {
     matches!(
         wire,
@@ -474,8 +547,7 @@ impl Target for PgTarget {
             target_cols.iter().map(|c| (c.name.as_str(), c)).collect();
         // Per archive column: where it goes, or None for a generated column
         // the target computes itself.
-        let mut plan = Vec::with_capacity(table.columns.len());
-        let from_sqlite = table.native.as_ref().is_some_and(|n| n.engine == "sqlite");
+        let mut plan: Vec<Option<Planned>> = Vec::with_capacity(table.columns.len());
         for c in &table.columns {
             let t = by_name.get(c.name.as_str()).ok_or_else(|| {
                 Error::engine(
@@ -483,20 +555,28 @@ impl Target for PgTarget {
                     format!("column {} does not exist in the target", c.name),
                 )
             })?;
-            // SQLite keeps dates, times, intervals and uuids as text: those
-            // columns go through the staging table and the server parses
-            // them, so a text PostgreSQL cannot read is refused there.
-            let wire = if from_sqlite && parsed_from_text(t.wire) {
-                Wire::NativeText
+            // jsonb rewrites its text (key order, spacing, duplicate keys):
+            // text from anything but a PostgreSQL jsonb column goes through
+            // the staging table, where a value jsonb would change is found
+            // and refused.
+            let from_jsonb = same_engine(table) && c.ty == ColumnType::Json { binary: true };
+            let (wire, verify_jsonb) = if t.wire == Wire::Jsonb && !from_jsonb {
+                (Wire::NativeText, true)
             } else {
-                t.wire
+                (t.wire, false)
             };
-            plan.push((!t.generated).then(|| (c.name.clone(), wire, t.type_name.clone())));
+            plan.push((!t.generated).then(|| Planned {
+                name: c.name.clone(),
+                wire,
+                type_name: t.type_name.clone(),
+                keeps: t.keeps,
+                verify_jsonb,
+            }));
         }
-        let loaded: Vec<&(String, Wire, String)> = plan.iter().flatten().collect();
+        let loaded: Vec<&Planned> = plan.iter().flatten().collect();
         let names = loaded
             .iter()
-            .map(|(n, _, _)| ident(n))
+            .map(|p| ident(&p.name))
             .collect::<Vec<_>>()
             .join(", ");
         // A table without columns takes COPY's default (empty) list.
@@ -505,34 +585,39 @@ impl Target for PgTarget {
         } else {
             format!("({names})")
         };
-        let staged = loaded.iter().any(|(_, w, _)| w.is_text_fallback());
+        let staged = loaded.iter().any(|p| p.wire.is_text_fallback());
         let q = qualified(&name);
         let mut stage = None;
         let copy_sql;
         if staged {
             let defs: Vec<String> = loaded
                 .iter()
-                .map(|(n, w, ty)| {
-                    let ty = if w.is_text_fallback() {
+                .map(|p| {
+                    let ty = if p.wire.is_text_fallback() {
                         "text"
                     } else {
-                        ty.as_str()
+                        p.type_name.as_str()
                     };
-                    format!("{} {ty}", ident(n))
+                    format!("{} {ty}", ident(&p.name))
                 })
                 .collect();
             let casts: Vec<(String, String)> = loaded
                 .iter()
-                .filter(|(_, w, _)| w.is_text_fallback())
-                .map(|(n, _, ty)| (n.clone(), ty.clone()))
+                .filter(|p| p.wire.is_text_fallback())
+                .map(|p| (p.name.clone(), p.type_name.clone()))
+                .collect();
+            let verify: Vec<String> = loaded
+                .iter()
+                .filter(|p| p.verify_jsonb)
+                .map(|p| p.name.clone())
                 .collect();
             let select: Vec<String> = loaded
                 .iter()
-                .map(|(n, w, ty)| {
-                    if w.is_text_fallback() {
-                        format!("{}::{ty}", ident(n))
+                .map(|p| {
+                    if p.wire.is_text_fallback() {
+                        format!("{}::{}", ident(&p.name), p.type_name)
                     } else {
-                        ident(n)
+                        ident(&p.name)
                     }
                 })
                 .collect();
@@ -546,6 +631,7 @@ impl Target for PgTarget {
                     select.join(", ")
                 ),
                 casts,
+                verify_jsonb: verify,
             });
             copy_sql = format!("COPY pg_temp.bru_stage {col_list} FROM STDIN (FORMAT binary)");
         } else {
@@ -571,9 +657,10 @@ impl Target for PgTarget {
             table: name.to_string(),
             qualified: q,
             columns: table.columns.iter().map(|c| c.name.clone()).collect(),
-            wires: plan
+            wires: plan.iter().map(|p| p.as_ref().map(|p| p.wire)).collect(),
+            keeps: plan
                 .iter()
-                .map(|p| p.as_ref().map(|(_, w, _)| *w))
+                .map(|p| p.as_ref().map(|p| p.keeps).unwrap_or_default())
                 .collect(),
             fields: loaded.len(),
             buf,
@@ -815,6 +902,17 @@ struct Stage {
     /// (column, target type) of the cast columns, to name the one whose
     /// value the server refused.
     casts: Vec<(String, String)>,
+    /// jsonb columns whose text must come out of the cast unchanged.
+    verify_jsonb: Vec<String>,
+}
+
+/// One archive column's way into the target.
+struct Planned {
+    name: String,
+    wire: Wire,
+    type_name: String,
+    keeps: Keeps,
+    verify_jsonb: bool,
 }
 
 /// Streams one table's rows into COPY, one transaction at a time: a
@@ -830,6 +928,8 @@ struct PgLoader<'a> {
     qualified: String,
     columns: Vec<String>,
     wires: Vec<Option<Wire>>,
+    /// What each column keeps, checked before a value is sent.
+    keeps: Vec<Keeps>,
     fields: usize,
     buf: BytesMut,
     /// `COPY ... (FORMAT binary` without its closing parenthesis for a
@@ -982,7 +1082,11 @@ impl PgLoader<'_> {
             .conn
             .block_on(self.conn.client.execute(stage.insert.as_str(), &[]))
         {
-            Ok(n) => return Ok(n),
+            Ok(n) => {
+                // Every staged text cast, so every jsonb one is JSON.
+                self.verify_jsonb(stage)?;
+                return Ok(n);
+            }
             Err(e) => self.conn.err(&self.context, &e),
         };
         self.batch("ROLLBACK TO SAVEPOINT bru_insert")?;
@@ -1015,6 +1119,40 @@ impl PgLoader<'_> {
     }
 }
 
+impl PgLoader<'_> {
+    /// Refuses the first staged text that jsonb would not keep as written
+    /// (it reorders keys, respaces, drops duplicate keys). Runs after the
+    /// staged INSERT succeeded, so every such text is valid JSON.
+    fn verify_jsonb(&self, stage: &Stage) -> bru_core::Result<()> {
+        for column in &stage.verify_jsonb {
+            let c = ident(column);
+            let probe = format!(
+                "SELECT {c}, {c}::pg_catalog.jsonb::text FROM pg_temp.bru_stage \
+                 WHERE {c}::pg_catalog.jsonb::text <> {c} LIMIT 1"
+            );
+            let rows = self
+                .conn
+                .block_on(self.conn.client.query(probe.as_str(), &[]))
+                .map_err(|e| self.conn.err(&self.context, &e))?;
+            if let Some(row) = rows.first() {
+                let text: String = row.try_get(0).unwrap_or_default();
+                let canonical: String = row.try_get(1).unwrap_or_default();
+                return Err(Error::Value {
+                    table: self.table.clone(),
+                    column: column.clone(),
+                    value: Value::Text(text).describe(),
+                    reason: format!(
+                        "jsonb would keep it as {}; load it into a json column, \
+                         or store jsonb's own text",
+                        Value::Text(canonical).describe()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 impl TableLoader for PgLoader<'_> {
     fn write_batch(&mut self, batch: &RowBatch) -> bru_core::Result<()> {
         if batch.column_count() != self.wires.len() {
@@ -1041,13 +1179,23 @@ impl TableLoader for PgLoader<'_> {
                     t.null();
                     continue;
                 }
-                t.field(|out| encode(wire, v, out))
-                    .map_err(|reason| Error::Value {
-                        table: self.table.clone(),
-                        column: self.columns[i].clone(),
-                        value: v.describe(),
-                        reason,
-                    })?;
+                let keeps = &self.keeps[i];
+                t.field(|out| match v {
+                    Value::Text(s) if parsed_from_text(wire) => {
+                        let parsed = text_input::parse(wire, keeps.precision, s)?;
+                        encode(wire, &parsed, out)
+                    }
+                    _ => {
+                        keeps.check(v)?;
+                        encode(wire, v, out)
+                    }
+                })
+                .map_err(|reason| Error::Value {
+                    table: self.table.clone(),
+                    column: self.columns[i].clone(),
+                    value: v.describe(),
+                    reason,
+                })?;
             }
             if self.buf.len() >= SEND_THRESHOLD {
                 self.send()?;

@@ -271,3 +271,188 @@ fn tables_from_another_engine_and_values_that_do_not_fit() {
         .expect("existing")
         .is_empty());
 }
+
+/// Every SQLite text or number that PostgreSQL would quietly change on the
+/// way in (an offset dropped, a date's time cut, a fraction rounded, a
+/// char(n) padded, jsonb's rewrite) is refused by name; what it keeps
+/// exactly goes in.
+#[test]
+fn texts_from_another_engine_are_kept_exactly_or_refused() {
+    let Some(server) = TestServer::start() else {
+        return;
+    };
+    let db = server.create_db("xvalues");
+    let mut target = PgTarget::open(&server.url(&db)).expect("open");
+    let fixed = |n| ColumnType::Text {
+        max_len: Some(n),
+        fixed: true,
+        national: false,
+    };
+    let varying = |n| ColumnType::Text {
+        max_len: Some(n),
+        fixed: false,
+        national: false,
+    };
+    let columns = vec![
+        col(
+            "ts",
+            ColumnType::Timestamp {
+                tz: false,
+                precision: None,
+            },
+            true,
+        ),
+        col(
+            "ts0",
+            ColumnType::Timestamp {
+                tz: false,
+                precision: Some(0),
+            },
+            true,
+        ),
+        col(
+            "tstz",
+            ColumnType::Timestamp {
+                tz: true,
+                precision: None,
+            },
+            true,
+        ),
+        col("d", ColumnType::Date, true),
+        col(
+            "tm",
+            ColumnType::Time {
+                tz: false,
+                precision: None,
+            },
+            true,
+        ),
+        col("iv", ColumnType::Interval, true),
+        col("u", ColumnType::Uuid, true),
+        col("ch", fixed(3), true),
+        col("vc", varying(3), true),
+        col("j", ColumnType::Json { binary: true }, true),
+        col("flag", ColumnType::Bool, true),
+        col("i", ColumnType::Int32, true),
+        col("r", ColumnType::Float32, true),
+        col(
+            "n",
+            ColumnType::Decimal {
+                precision: Some(5),
+                scale: Some(2),
+            },
+            true,
+        ),
+    ];
+    let width = columns.len();
+    let table = TableDef {
+        name: TableName::bare("texts"),
+        columns,
+        primary_key: None,
+        uniques: vec![],
+        indexes: vec![],
+        foreign_keys: vec![],
+        checks: vec![],
+        native: Some(bru_core::NativeDdl {
+            engine: "sqlite".into(),
+            create: "CREATE TABLE texts (...)".into(),
+        }),
+        properties: Default::default(),
+        estimated_rows: None,
+        created_after: vec![],
+    };
+    target.create_table(&table).expect("create");
+    let position = |name: &str| table.column_index(name).expect("column");
+    let row_with = |cells: &[(&str, Value)]| {
+        let mut row = vec![Value::Null; width];
+        for (name, v) in cells {
+            row[position(name)] = v.clone();
+        }
+        RowBatch::from_values(width, row)
+    };
+    let t = |s: &str| Value::Text(s.into());
+
+    let refusals: Vec<(&str, Value, &str)> = vec![
+        ("ts", t("2024-03-01T00:01:05-03:00"), "UTC offset"),
+        ("ts", t("2024-03-01 00:01:05Z"), "UTC offset"),
+        ("ts", t("now"), "not a date"),
+        ("ts", t("2024-02-30 10:00:00"), "does not exist"),
+        ("ts0", t("2024-03-01 00:01:05.5"), "rounded"),
+        ("d", t("2024-03-01 12:00:00"), "time of day"),
+        ("d", t("today"), "not a date"),
+        ("d", t(" 2024-03-01"), "spaces"),
+        ("tm", t("12:00:00+02:00"), "UTC offset"),
+        ("iv", t("1.5 months"), "ISO 8601"),
+        ("u", t("not-a-uuid"), "uuid"),
+        ("ch", t("ab"), "padded"),
+        ("ch", t("abcd"), "do not fit"),
+        ("vc", t("abc "), "do not fit"),
+        ("j", t("{\"b\":1, \"a\":2}"), "jsonb would keep it"),
+        ("flag", t("yes"), "does not fit"),
+        ("flag", Value::Int64(2), "only 0 and 1"),
+        ("i", t("1e3"), "does not fit"),
+        ("i", t(" 12 "), "does not fit"),
+        ("i", Value::Float64(1000.0), "does not fit"),
+        ("r", Value::Float64(0.1), "not exact"),
+        ("r", t("0.1"), "not exact"),
+        ("n", t("1.005"), "rounded"),
+        ("n", t(" 12"), "not a decimal"),
+        ("n", t("1e3"), "not a decimal"),
+    ];
+    for (column, value, why) in refusals {
+        let batch = row_with(&[(column, value.clone())]);
+        let mut loader = target.load(&table).expect("load");
+        let result = loader.write_batch(&batch).and_then(|()| loader.finish());
+        match result {
+            Err(Error::Value {
+                table: tn,
+                column: c,
+                reason,
+                ..
+            }) => {
+                assert_eq!(
+                    (tn.as_str(), c.as_str()),
+                    ("public.texts", column),
+                    "{value:?}"
+                );
+                assert!(reason.contains(why), "{column} {value:?}: {reason}");
+            }
+            other => panic!("{column} {value:?} should be refused, got {other:?}"),
+        }
+    }
+    assert_eq!(server.psql(&db, "SELECT count(*) FROM public.texts"), "0\n");
+
+    // What the columns keep exactly goes in, and reads back as the same
+    // value.
+    let good = row_with(&[
+        ("ts", t("2024-03-01T00:01:05")),
+        ("ts0", t("2024-03-01 00:01:05.000")),
+        ("tstz", t("2024-03-01T00:01:05-03:00")),
+        ("d", t("0044-03-15 BC")),
+        ("tm", t("24:00:00")),
+        ("iv", t("-PT1H30M")),
+        ("u", t("{F47AC10B-58CC-4372-A567-0E02B2C3D479}")),
+        ("ch", t("ab ")),
+        ("vc", t("abc")),
+        ("j", t("{\"a\": 2, \"b\": 1}")),
+        ("flag", Value::Int64(1)),
+        ("i", Value::Int64(-7)),
+        ("r", Value::Float64(0.5)),
+        ("n", t("1.50")),
+    ]);
+    let mut loader = target.load(&table).expect("load");
+    loader.write_batch(&good).expect("write");
+    assert_eq!(loader.finish().expect("finish"), 1);
+    assert_eq!(
+        server.psql(
+            &db,
+            "SET TimeZone = UTC; SET IntervalStyle = postgres; \
+             SELECT ts, ts0, tstz, d, tm, iv, u, format('%s|', ch), vc, j, flag, i, r, n FROM public.texts"
+        )
+        .lines()
+        .last()
+        .unwrap_or_default(),
+        "2024-03-01 00:01:05|2024-03-01 00:01:05|2024-03-01 03:01:05+00|0044-03-15 BC|24:00:00|\
+         -01:30:00|f47ac10b-58cc-4372-a567-0e02b2c3d479|ab ||abc|{\"a\": 2, \"b\": 1}|t|-7|0.5|1.50"
+    );
+}
