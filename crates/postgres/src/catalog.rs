@@ -69,6 +69,9 @@ macro_rules! get {
 }
 
 /// Reads every user table and object.
+/// The table property prefix of an owned (serial) sequence's value.
+pub(crate) const OWNED_SEQUENCE: &str = "postgres.owned_sequence.";
+
 pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     let ctx = "reading the PostgreSQL catalog";
     let rows = conn.query(
@@ -132,7 +135,16 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     objects.extend(read_types(conn)?);
     let (pre_fns, post_fns) = read_functions(conn)?;
     objects.extend(pre_fns);
-    let (sequences, owners) = read_sequences(conn)?;
+    let (sequences, owners, owned) = read_sequences(conn)?;
+    let position: HashMap<u32, usize> = rels.iter().enumerate().map(|(i, r)| (r.oid, i)).collect();
+    for o in owned {
+        if let Some(&i) = position.get(&o.table_oid) {
+            catalog.tables[i].properties.insert(
+                format!("{OWNED_SEQUENCE}{}", o.sequence),
+                o.last_value.to_string(),
+            );
+        }
+    }
     objects.extend(sequences);
     objects.extend(objects_post);
     objects.extend(owners);
@@ -801,10 +813,23 @@ fn read_functions(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectDef>), Error
     Ok((pre, post))
 }
 
+/// A serial (owned) sequence's value, for its table's
+/// `postgres.owned_sequence.<sequence>` property: a `--data-only` restore
+/// creates no sequence objects, so the table's restore sets it.
+struct OwnedValue {
+    table_oid: u32,
+    sequence: String,
+    last_value: i64,
+}
+
+/// Sequence objects, their ownership objects, and owned sequences' values.
+type Sequences = (Vec<ObjectDef>, Vec<ObjectDef>, Vec<OwnedValue>);
+
 /// Sequences that are not identity columns' (those come with their
 /// table): created before the tables, with their current value, and
-/// attached to their owning column afterwards.
-fn read_sequences(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectDef>), Error> {
+/// attached to their owning column afterwards. Also returns the values of
+/// the sequences a table owns.
+fn read_sequences(conn: &Conn) -> Result<Sequences, Error> {
     let rows = conn.query(
         &format!(
             "SELECT n.nspname::text, c.relname::text, c.oid::pg_catalog.regclass::text, {SEQ_COLUMNS},
@@ -812,6 +837,10 @@ fn read_sequences(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectDef>), Error
                     (SELECT d.refobjid::pg_catalog.regclass::text || '.' || pg_catalog.quote_ident(a.attname)
                        FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attribute a
                          ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                      WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
+                        AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'a'
+                      LIMIT 1),
+                    (SELECT d.refobjid FROM pg_catalog.pg_depend d
                       WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
                         AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'a'
                       LIMIT 1)
@@ -827,7 +856,7 @@ fn read_sequences(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectDef>), Error
         &[],
         "reading sequences",
     )?;
-    let (mut seqs, mut owners) = (Vec::new(), Vec::new());
+    let (mut seqs, mut owners, mut owned) = (Vec::new(), Vec::new(), Vec::new());
     for r in &rows {
         let schema: String = get!(r, 0);
         let name: String = get!(r, 1);
@@ -844,6 +873,14 @@ fn read_sequences(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectDef>), Error
         };
         let called: bool = get!(r, 11);
         let owner: Option<String> = get!(r, 12);
+        let owner_oid: Option<u32> = get!(r, 13);
+        if let (Some(table_oid), true, Some(last_value)) = (owner_oid, called, seq.last_value) {
+            owned.push(OwnedValue {
+                table_oid,
+                sequence: seq.name.clone(),
+                last_value,
+            });
+        }
         let mut ddl = format!(
             "CREATE SEQUENCE {} AS {} {}",
             seq.name,
@@ -866,7 +903,7 @@ fn read_sequences(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectDef>), Error
             ));
         }
     }
-    Ok((seqs, owners))
+    Ok((seqs, owners, owned))
 }
 
 fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {

@@ -53,18 +53,20 @@ pub(crate) fn pg_type(ty: &ColumnType) -> String {
     }
 }
 
-/// CREATE TABLE for a table from another engine: columns, identity and
-/// generated columns, no defaults (see [`defaults`]) and no constraints
-/// (those come after the data).
+/// CREATE TABLE for a table from another engine: columns and identity, no
+/// defaults (see [`defaults`]) and no constraints (those come after the
+/// data). Generated columns become plain columns that are loaded with the
+/// source's values, since their expressions are in the source's SQL.
 pub(crate) fn create_table(t: &TableDef) -> String {
     let cols: Vec<String> = t
         .columns
         .iter()
         .map(|c| {
             let mut d = format!("{} {}", ident(&c.name), pg_type(&c.ty));
-            if let Some(g) = &c.generated {
-                d.push_str(&format!(" GENERATED ALWAYS AS ({}) STORED", g.expr));
-            } else if let Some(id) = &c.identity {
+            // A generated column's expression is in the source engine's
+            // SQL: the column is plain and holds the source's values (the
+            // target reports it as skipped).
+            if let (None, Some(id)) = (&c.generated, &c.identity) {
                 let how = match id.kind {
                     IdentityKind::Always => "ALWAYS",
                     _ => "BY DEFAULT",

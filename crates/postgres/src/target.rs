@@ -42,7 +42,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::SinkExt;
 use tokio_postgres::CopyInSink;
 
-use crate::catalog::{quote_literal, NOT_CARRIED};
+use crate::catalog::{quote_literal, NOT_CARRIED, OWNED_SEQUENCE};
 use crate::conn::{self, Conn, Settings};
 use crate::copy_binary::{write_header, write_trailer, TupleWriter};
 use crate::ddl;
@@ -497,6 +497,17 @@ impl Target for PgTarget {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(name.clone());
+        if !same_engine(table) {
+            for c in &table.columns {
+                if let Some(g) = &c.generated {
+                    self.shared.skip(format!(
+                        "table {name}, column {}: the generated expression `{}` (another \
+                         engine's SQL) was not carried; the column holds the source's values",
+                        c.name, g.expr
+                    ));
+                }
+            }
+        }
         for (column, sql) in ddl::defaults(table) {
             if let Err(e) = self.live()?.batch(&sql, &context) {
                 if conn::is_transient(&e) {
@@ -694,6 +705,29 @@ impl Target for PgTarget {
                     &format!("setting the identity counter of {name}.{}", c.name),
                 )?;
             }
+        }
+        if !same_engine(table) {
+            return Ok(());
+        }
+        // Serial sequences the table owns: a full restore also sets them
+        // with the sequence object, --data-only only here.
+        for (key, last) in &table.properties {
+            let Some(seq) = key.strip_prefix(OWNED_SEQUENCE) else {
+                continue;
+            };
+            let last: i64 = last.parse().map_err(|_| {
+                Error::engine(
+                    format!("setting sequence {seq} of {name}"),
+                    format!("the archive's value {last:?} is not a number"),
+                )
+            })?;
+            self.live()?.batch(
+                &format!(
+                    "SELECT pg_catalog.setval({}, {last}, true)",
+                    quote_literal(seq)
+                ),
+                &format!("setting sequence {seq} of {name}"),
+            )?;
         }
         Ok(())
     }

@@ -456,3 +456,56 @@ fn texts_from_another_engine_are_kept_exactly_or_refused() {
          -01:30:00|f47ac10b-58cc-4372-a567-0e02b2c3d479|ab ||abc|{\"a\": 2, \"b\": 1}|t|-7|0.5|1.50"
     );
 }
+
+/// A generated column from another engine is written in that engine's SQL
+/// (here SQLite's `iif`, which PostgreSQL lacks): the column is plain,
+/// holds the source's values, and the expression is reported as skipped.
+#[test]
+fn generated_columns_from_another_engine_hold_the_source_values() {
+    let Some(server) = TestServer::start() else {
+        return;
+    };
+    let db = server.create_db("xgenerated");
+    let mut target = PgTarget::open(&server.url(&db)).expect("open");
+    let mut sign = col("sign", ColumnType::Int64, true);
+    sign.generated = Some(bru_core::Generated {
+        expr: "iif(a > 0, 1, -1)".into(),
+        stored: false,
+    });
+    let table = TableDef {
+        name: TableName::bare("gen"),
+        columns: vec![col("a", ColumnType::Int64, true), sign],
+        primary_key: None,
+        uniques: vec![],
+        indexes: vec![],
+        foreign_keys: vec![],
+        checks: vec![],
+        native: None,
+        properties: Default::default(),
+        estimated_rows: None,
+        created_after: vec![],
+    };
+    target.create_table(&table).expect("create");
+    let skipped = target.take_skipped();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(
+        skipped[0].contains("column sign") && skipped[0].contains("iif(a > 0, 1, -1)"),
+        "{skipped:?}"
+    );
+    let mut loader = target.load(&table).expect("load");
+    let rows = RowBatch::from_values(
+        2,
+        vec![
+            Value::Int64(5),
+            Value::Int64(1),
+            Value::Int64(-2),
+            Value::Int64(-1),
+        ],
+    );
+    loader.write_batch(&rows).expect("write");
+    assert_eq!(loader.finish().expect("finish"), 2);
+    assert_eq!(
+        server.psql(&db, "SELECT a, sign FROM public.gen ORDER BY a"),
+        "-2|-1\n5|1\n"
+    );
+}
