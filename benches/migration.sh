@@ -119,9 +119,11 @@ done
 sql "DROP DATABASE IF EXISTS bru_mig_dst"
 
 b=$(med bru 2); p=$(med pgloader 2)
+# Read all of it: pgloader (SBCL) aborts noisily when its output pipe closes.
+pgloader_version=$("$pgloader" --version | sed -n 1p)
 cat <<MD
 SQLite → PostgreSQL migration, WFM dataset scale $scale ($rows rows, SQLite file ${sqlite_mib} MiB, made with \`bru backup\` + \`bru restore\` from the PostgreSQL dataset), $server;
-$("$pgloader" --version | head -1); $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(date -u +%F); medians of $runs alternating runs, each into a freshly created database, every table's row count checked after each run.
+$pgloader_version; $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(date -u +%F); medians of $runs alternating runs, each into a freshly created database, every table's row count checked after each run.
 Command: \`RUNS=$runs${JOBS:+ JOBS=$JOBS} benches/migration.sh $scale\`
 
 | | bru | pgloader | bru / pgloader |
