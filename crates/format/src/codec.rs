@@ -365,60 +365,82 @@ pub fn decode_body(body: &[u8], column_count: usize) -> Result<RowBatch> {
         )));
     }
     let (rows, cols, bitmap_len) = (rows as usize, cols as usize, bitmap_len as usize);
-    let mut values = vec![Value::Null; cells as usize];
+    let mut columns = Vec::with_capacity(cols);
     for c in 0..cols {
-        decode_column(&mut cur, rows, bitmap_len, |r, v| values[r * cols + c] = v)
-            .map_err(|e| in_column(c, e))?;
+        columns.push(ColumnReader::open(&mut cur, rows, bitmap_len).map_err(|e| in_column(c, e))?);
     }
     cur.finish("after the last column")?;
+    // All columns are read in step, row by row, so the row-major values are
+    // written once, in order: no NULL-filled array to allocate and then
+    // visit once per column at a stride.
+    let mut values = Vec::with_capacity(cells as usize);
+    for r in 0..rows {
+        for (c, column) in columns.iter_mut().enumerate() {
+            values.push(column.next(r).map_err(|e| in_column(c, e))?);
+        }
+    }
+    for (c, column) in columns.into_iter().enumerate() {
+        column
+            .seg
+            .finish("after the column's values")
+            .map_err(|e| in_column(c, e))?;
+    }
     Ok(RowBatch::from_values(cols, values))
 }
 
-/// Decodes one column segment, handing each non-null value to `put` with
-/// its row.
-fn decode_column(
-    cur: &mut Cursor<'_>,
-    rows: usize,
-    bitmap_len: usize,
-    mut put: impl FnMut(usize, Value),
-) -> Result<()> {
-    let segment_len = cur.u64()?;
-    let mut seg = Cursor::new(cur.take_u64(segment_len)?);
-    let bitmap = seg.take(bitmap_len)?;
-    let used_bits = rows % 8;
-    if used_bits > 0 && bitmap[bitmap_len - 1] >> used_bits != 0 {
-        return Err(Error::codec(
-            "the null bitmap has bits set past the last row",
-        ));
-    }
-    let is_null = |r: usize| bitmap[r / 8] & (1 << (r % 8)) != 0;
-    let nulls: usize = bitmap.iter().map(|b| b.count_ones() as usize).sum();
-    let present = rows - nulls;
-    match seg.u8()? {
-        MODE_ALL_NULL if present == 0 => {}
-        MODE_ALL_NULL => {
-            return Err(Error::codec(format!(
-                "mode says all NULL but the bitmap has {present} non-null values"
-            )))
+/// One column segment being read: its null bitmap, and either the tag of
+/// every value (uniform) or `None` when each value carries its own.
+struct ColumnReader<'a> {
+    seg: Cursor<'a>,
+    bitmap: &'a [u8],
+    /// `Some(tag)` for a uniform column, `None` for a mixed one; an
+    /// all-NULL column has every bit set and never reads a value.
+    tag: Option<u8>,
+}
+
+impl<'a> ColumnReader<'a> {
+    /// Reads a column segment's length, bitmap and mode from `cur`, and
+    /// checks that they agree with each other.
+    fn open(cur: &mut Cursor<'a>, rows: usize, bitmap_len: usize) -> Result<Self> {
+        let segment_len = cur.u64()?;
+        let mut seg = Cursor::new(cur.take_u64(segment_len)?);
+        let bitmap = seg.take(bitmap_len)?;
+        let used_bits = rows % 8;
+        if used_bits > 0 && bitmap[bitmap_len - 1] >> used_bits != 0 {
+            return Err(Error::codec(
+                "the null bitmap has bits set past the last row",
+            ));
         }
-        MODE_UNIFORM | MODE_MIXED if present == 0 => {
-            return Err(Error::codec("values are declared but every row is NULL"))
-        }
-        MODE_UNIFORM => {
-            let t = seg.u8()?;
-            for r in (0..rows).filter(|&r| !is_null(r)) {
-                put(r, read_value(&mut seg, t)?);
+        let nulls: usize = bitmap.iter().map(|b| b.count_ones() as usize).sum();
+        let present = rows - nulls;
+        let tag = match seg.u8()? {
+            MODE_ALL_NULL if present == 0 => None,
+            MODE_ALL_NULL => {
+                return Err(Error::codec(format!(
+                    "mode says all NULL but the bitmap has {present} non-null values"
+                )))
             }
-        }
-        MODE_MIXED => {
-            for r in (0..rows).filter(|&r| !is_null(r)) {
-                let t = seg.u8()?;
-                put(r, read_value(&mut seg, t)?);
+            MODE_UNIFORM | MODE_MIXED if present == 0 => {
+                return Err(Error::codec("values are declared but every row is NULL"))
             }
-        }
-        mode => return Err(Error::codec(format!("unknown column mode {mode}"))),
+            MODE_UNIFORM => Some(seg.u8()?),
+            MODE_MIXED => None,
+            mode => return Err(Error::codec(format!("unknown column mode {mode}"))),
+        };
+        Ok(ColumnReader { seg, bitmap, tag })
     }
-    seg.finish("after the column's values")
+
+    /// The value of row `r` (rows are read in order).
+    fn next(&mut self, r: usize) -> Result<Value> {
+        if self.bitmap[r / 8] & (1 << (r % 8)) != 0 {
+            return Ok(Value::Null);
+        }
+        let t = match self.tag {
+            Some(t) => t,
+            None => self.seg.u8()?,
+        };
+        read_value(&mut self.seg, t)
+    }
 }
 
 /// Reads one value of tag `t`.

@@ -125,7 +125,9 @@ impl CopyReader {
         if self.buf.len() < pos {
             return Ok(Next::NeedMore);
         }
-        let tuple = self.buf.split_to(pos);
+        // Fields are read in place; the buffer only moves its start past
+        // the tuple afterwards (no split-off buffer per row).
+        let tuple = &self.buf[..pos];
         let mut at = 2usize;
         for i in 0..expected {
             let len = i32::from_be_bytes([tuple[at], tuple[at + 1], tuple[at + 2], tuple[at + 3]]);
@@ -138,6 +140,7 @@ impl CopyReader {
                 at = end;
             }
         }
+        self.buf.advance(pos);
         Ok(Next::Tuple)
     }
 }

@@ -143,10 +143,21 @@ fn journal_ddl() -> String {
 
 /// Opens a target session: function bodies may name tables that do not
 /// exist yet, and notices are not wanted.
+///
+/// Two settings are for speed. `synchronous_commit = off`: a restore
+/// commits once per chunk, and waiting for each WAL flush is pointless
+/// because the journal entry commits with the chunk's rows, so a server
+/// crash loses both together and `--resume` reloads them. And index builds
+/// get at least 256 MB of `maintenance_work_mem` (never less than the
+/// server's own setting), so a big table's keys sort in memory.
 fn open_session(settings: Settings) -> bru_core::Result<Conn> {
     let conn = Conn::open(settings)?;
     conn.batch(
-        "SET check_function_bodies = false; SET client_min_messages = warning",
+        "SET check_function_bodies = false; SET client_min_messages = warning; \
+         SET synchronous_commit = off; \
+         SELECT pg_catalog.set_config('maintenance_work_mem', '262144', false) \
+           FROM pg_catalog.pg_settings \
+          WHERE name = 'maintenance_work_mem' AND setting::bigint < 262144",
         "configuring the session",
     )?;
     Ok(conn)
@@ -299,6 +310,7 @@ impl PgTarget {
                 name,
                 wire,
                 keeps: Keeps::of(type_oid, typmod, wire),
+                neutral: crate::values::neutral_type(type_oid, typmod),
                 type_name: r.try_get(4).map_err(get_err)?,
                 generated: r.try_get(5).map_err(get_err)?,
             });
@@ -317,6 +329,8 @@ struct TargetColumn {
     name: String,
     wire: Wire,
     keeps: Keeps,
+    /// The column's neutral type, when it has one.
+    neutral: Option<ColumnType>,
     type_name: String,
     generated: bool,
 }
@@ -348,6 +362,11 @@ impl Keeps {
             _ => {}
         }
         k
+    }
+
+    /// Whether there is anything to check.
+    fn any(&self) -> bool {
+        self.precision.is_some() || self.chars.is_some()
     }
 
     /// Refuses a value the column would change, with the reason.
@@ -580,7 +599,13 @@ impl Target for PgTarget {
                 name: c.name.clone(),
                 wire,
                 type_name: t.type_name.clone(),
-                keeps: t.keeps,
+                // A PostgreSQL column of the very same type and modifier
+                // only ever held values that fit: nothing to check.
+                keeps: if same_engine(table) && t.neutral.as_ref() == Some(&c.ty) {
+                    Keeps::default()
+                } else {
+                    t.keeps
+                },
                 verify_jsonb,
             }));
         }
@@ -671,7 +696,7 @@ impl Target for PgTarget {
             wires: plan.iter().map(|p| p.as_ref().map(|p| p.wire)).collect(),
             keeps: plan
                 .iter()
-                .map(|p| p.as_ref().map(|p| p.keeps).unwrap_or_default())
+                .map(|p| p.as_ref().map(|p| p.keeps).filter(Keeps::any))
                 .collect(),
             fields: loaded.len(),
             buf,
@@ -962,8 +987,9 @@ struct PgLoader<'a> {
     qualified: String,
     columns: Vec<String>,
     wires: Vec<Option<Wire>>,
-    /// What each column keeps, checked before a value is sent.
-    keeps: Vec<Keeps>,
+    /// What each column keeps, checked before a value is sent (`None`:
+    /// nothing to check).
+    keeps: Vec<Option<Keeps>>,
     fields: usize,
     buf: BytesMut,
     /// `COPY ... (FORMAT binary` without its closing parenthesis for a
@@ -1213,14 +1239,17 @@ impl TableLoader for PgLoader<'_> {
                     t.null();
                     continue;
                 }
-                let keeps = &self.keeps[i];
+                let keeps = self.keeps[i].as_ref();
                 t.field(|out| match v {
                     Value::Text(s) if parsed_from_text(wire) => {
-                        let parsed = text_input::parse(wire, keeps.precision, s)?;
+                        let precision = keeps.and_then(|k| k.precision);
+                        let parsed = text_input::parse(wire, precision, s)?;
                         encode(wire, &parsed, out)
                     }
                     _ => {
-                        keeps.check(v)?;
+                        if let Some(k) = keeps {
+                            k.check(v)?;
+                        }
                         encode(wire, v, out)
                     }
                 })
