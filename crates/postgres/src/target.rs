@@ -26,7 +26,16 @@
 //! Columns of types without a neutral counterpart (arrays, enums,
 //! domains...) arrive as canonical text. Their table is loaded through a
 //! temporary staging table where those columns are `text`, then inserted
-//! with a cast, so the server's own input functions parse them.
+//! with a cast, so the server's own input functions parse them. Text bound
+//! for `jsonb` from anything but a PostgreSQL jsonb column takes the same
+//! path, and is refused if jsonb would not keep it as written.
+//!
+//! No value is changed on the way in: dates, times, timestamps, intervals
+//! and uuids that arrive as text (from SQLite) are parsed strictly by
+//! [`crate::text_input`] rather than by the server's lenient input
+//! functions, and values that a column's modifier would round, pad or cut
+//! (`timestamp(0)`, `char(n)`, `varchar(n)`) are refused, naming the table,
+//! column and value.
 
 use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
