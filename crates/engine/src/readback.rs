@@ -4,11 +4,13 @@
 //! totals. Restore and verify share this, so an archive that verifies is
 //! exactly what a restore loads.
 
+use std::cell::RefCell;
 use std::ops::Range;
 use std::path::Path;
 
-use bru_core::{RowBatch, TableChecksum};
-use bru_format::{decode_chunk, ArchiveReader, StoredChunk, TableEntry, TableTotals};
+use bru_core::{RowBatch, TableChecksum, Value};
+use bru_format::codec::decode_chunk_reusing;
+use bru_format::{ArchiveReader, StoredChunk, TableEntry, TableTotals};
 use rayon::ThreadPool;
 
 use crate::pipeline::{window, Ordered};
@@ -156,6 +158,11 @@ pub(crate) fn read_chunks(
         other => other,
     };
     let mut read = ReadBack::default();
+    // Value vectors of consumed chunks, handed to the next decodes: a fresh
+    // vector per chunk means tens of megabytes of new pages each time, which
+    // cost about as much as the decoding. At most two are kept: a submit
+    // takes one as a take returns one, so memory stays as bounded as before.
+    let spares: RefCell<Vec<Vec<Value>>> = RefCell::new(Vec::new());
     let mut take = |done: Result<DecodeResult>| -> Result<()> {
         let decoded = done?.map_err(|(seq, e)| chunk_error(seq, e))?;
         if decoded.batch.row_count() as u64 != decoded.declared_rows {
@@ -168,7 +175,14 @@ pub(crate) fn read_chunks(
             });
         }
         read.add(&decoded);
-        consume(&decoded)
+        consume(&decoded)?;
+        let mut spares = spares.borrow_mut();
+        if spares.len() < 2 {
+            let mut values = decoded.batch.into_values();
+            values.clear();
+            spares.push(values);
+        }
+        Ok(())
     };
     pool.in_place_scope(|scope| -> Result<()> {
         let mut work = Ordered::new(scope, in_flight);
@@ -178,7 +192,8 @@ pub(crate) fn read_chunks(
             if stored.seq >= range.end {
                 break;
             }
-            if let Some(done) = work.submit(move || decode(stored, columns)) {
+            let spare = spares.borrow_mut().pop().unwrap_or_default();
+            if let Some(done) = work.submit(move || decode(stored, columns, spare)) {
                 take(done)?;
             }
             while let Some(done) = work.try_oldest() {
@@ -197,8 +212,8 @@ pub(crate) fn read_chunks(
 type DecodeResult = std::result::Result<DecodedChunk, (u64, bru_format::Error)>;
 
 /// Decodes one chunk and computes the checksum of its rows (on a worker).
-fn decode(stored: StoredChunk, columns: usize) -> DecodeResult {
-    let batch = decode_chunk(&stored.chunk, columns).map_err(|e| (stored.seq, e))?;
+fn decode(stored: StoredChunk, columns: usize, spare: Vec<Value>) -> DecodeResult {
+    let batch = decode_chunk_reusing(&stored.chunk, columns, spare).map_err(|e| (stored.seq, e))?;
     let mut checksum = TableChecksum::new();
     for row in batch.rows() {
         checksum.add_row(row);
