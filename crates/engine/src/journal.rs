@@ -72,11 +72,16 @@ impl Journal {
     }
 }
 
-/// The key naming the archive a restore came from.
+/// The key naming the archive a restore came from. The random archive id
+/// tells apart two backups of one database made in the same second.
 pub(crate) fn archive_key(meta: &ArchiveMeta) -> String {
     format!(
-        "archive {} {} database {} created {}",
-        meta.source.engine, meta.source.version, meta.source.database, meta.created_at
+        "archive {} {} database {} created {} id {}",
+        meta.source.engine,
+        meta.source.version,
+        meta.source.database,
+        meta.created_at,
+        meta.archive_id
     )
 }
 

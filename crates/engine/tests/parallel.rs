@@ -251,9 +251,14 @@ fn resuming_in_another_mode_is_refused() {
     let meta = bru_engine::list(&archive).unwrap().meta;
     {
         let mut target = SqliteTarget::open(&restored).unwrap();
+        // The archive's own journal key (see journal::archive_key).
         let key = format!(
-            "archive {} {} database {} created {}",
-            meta.source.engine, meta.source.version, meta.source.database, meta.created_at
+            "archive {} {} database {} created {} id {}",
+            meta.source.engine,
+            meta.source.version,
+            meta.source.database,
+            meta.created_at,
+            meta.archive_id
         );
         target.journal_mark(&key).unwrap();
         target.journal_mark("mode schema-only").unwrap();

@@ -35,6 +35,7 @@ pub mod key {
     pub const FORMAT_VERSION: &str = "format_version";
     pub const TOOL_VERSION: &str = "tool_version";
     pub const CREATED_AT: &str = "created_at";
+    pub const ARCHIVE_ID: &str = "archive_id";
     pub const SOURCE_ENGINE: &str = "source_engine";
     pub const SOURCE_VERSION: &str = "source_version";
     pub const SOURCE_DATABASE: &str = "source_database";

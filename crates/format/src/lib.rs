@@ -71,6 +71,12 @@ pub struct ArchiveMeta {
     pub tool_version: String,
     /// Creation time, RFC 3339 in UTC.
     pub created_at: String,
+    /// 32 random hex digits chosen at creation: tells two archives apart
+    /// even when they were made in the same second from the same database
+    /// (a resumed restore must continue with the very same archive). Empty
+    /// for an archive written before the key existed.
+    #[serde(default)]
+    pub archive_id: String,
     /// Source engine, its version, and the database name.
     pub source: bru_core::SourceInfo,
     pub state: ArchiveState,

@@ -160,6 +160,11 @@ impl ArchiveReader {
             format_version: version,
             tool_version: get(key::TOOL_VERSION)?,
             created_at: get(key::CREATED_AT)?,
+            archive_id: pairs
+                .iter()
+                .find(|(k, _)| k == key::ARCHIVE_ID)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default(),
             source: SourceInfo {
                 engine: get(key::SOURCE_ENGINE)?,
                 version: get(key::SOURCE_VERSION)?,

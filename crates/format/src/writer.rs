@@ -118,12 +118,13 @@ impl ArchiveWriter {
             format_version: FORMAT_VERSION,
             tool_version: options.tool_version.clone(),
             created_at: String::new(),
+            archive_id: String::new(),
             source: source.clone(),
             state: ArchiveState::InProgress,
             compress_level: options.compress_level,
         };
         // The temporary file is an implementation detail: errors name the archive.
-        meta.created_at =
+        (meta.created_at, meta.archive_id) =
             init_file(&temp, &meta).map_err(|e| sql_error(path, "creating the archive", e))?;
 
         // A journal left by an earlier, killed writer belongs to the old file;
@@ -438,7 +439,9 @@ impl ArchiveWriter {
 
 /// Creates the schema and the metadata in the fresh (empty) file at `temp`,
 /// in one transaction; returns the creation time written.
-fn init_file(temp: &Path, meta: &ArchiveMeta) -> rusqlite::Result<String> {
+/// Creates the schema and metadata in `temp`; returns the creation time and
+/// the archive id it recorded.
+fn init_file(temp: &Path, meta: &ArchiveMeta) -> rusqlite::Result<(String, String)> {
     let conn = Connection::open_with_flags(
         temp,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -454,14 +457,17 @@ fn init_file(temp: &Path, meta: &ArchiveMeta) -> rusqlite::Result<String> {
         conn.query_row("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", [], |r| {
             r.get(0)
         })?;
+    let archive_id: String =
+        conn.query_row("SELECT lower(hex(randomblob(16)))", [], |r| r.get(0))?;
     conn.execute_batch("BEGIN")?;
     conn.execute_batch(SCHEMA)?;
     {
         let mut insert = conn.prepare("INSERT INTO bru_meta (key, value) VALUES (?1, ?2)")?;
-        let rows: [(&str, String); 8] = [
+        let rows: [(&str, String); 9] = [
             (key::FORMAT_VERSION, meta.format_version.to_string()),
             (key::TOOL_VERSION, meta.tool_version.clone()),
             (key::CREATED_AT, created_at.clone()),
+            (key::ARCHIVE_ID, archive_id.clone()),
             (key::SOURCE_ENGINE, meta.source.engine.clone()),
             (key::SOURCE_VERSION, meta.source.version.clone()),
             (key::SOURCE_DATABASE, meta.source.database.clone()),
@@ -474,7 +480,7 @@ fn init_file(temp: &Path, meta: &ArchiveMeta) -> rusqlite::Result<String> {
     }
     conn.execute_batch("COMMIT")?;
     conn.close().map_err(|(_, e)| e)?;
-    Ok(created_at)
+    Ok((created_at, archive_id))
 }
 
 /// The text stored under `state` in `bru_meta`.

@@ -341,6 +341,21 @@ fn a_missing_chunk_is_named() {
 }
 
 #[test]
+fn every_archive_has_its_own_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    write_archive(&a, &sample());
+    write_archive(&b, &sample());
+    let id = |p: &Path| ArchiveReader::open(p).unwrap().meta().archive_id.clone();
+    let (ia, ib) = (id(&a), id(&b));
+    assert_eq!(ia.len(), 32, "{ia}");
+    assert!(ia
+        .bytes()
+        .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+    assert_ne!(ia, ib, "two archives made in the same second share an id");
+}
+
+#[test]
 fn chunks_from_starts_mid_table_with_the_same_checks() {
     let dir = tempfile::tempdir().unwrap();
     let path = sample_archive(dir.path());

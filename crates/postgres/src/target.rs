@@ -207,6 +207,30 @@ impl PgTarget {
         }
     }
 
+    /// On a resumed restore, waits until no earlier session still works on
+    /// table `q` before post-data steps check what exists. A bru killed
+    /// during `CREATE INDEX` leaves its server session building the index
+    /// (PostgreSQL notices the dead client only when it next writes to it);
+    /// checking before that session ends would miss the index and then
+    /// collide with it (23505 on pg_class). `SHARE ROW EXCLUSIVE` conflicts
+    /// with the locks CREATE INDEX and ALTER TABLE take, so taking it (and
+    /// letting it go at once) waits exactly for them.
+    fn settle_earlier_run(&mut self, q: &str, context: &str) -> bru_core::Result<()> {
+        if !self.shared.resuming.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let conn = self.live()?;
+        let result = conn.batch(
+            &format!("BEGIN; LOCK TABLE {q} IN SHARE ROW EXCLUSIVE MODE; COMMIT"),
+            &format!("{context}: waiting for the sessions of the interrupted restore"),
+        );
+        if result.is_err() {
+            // Leave the session usable for a retry.
+            let _ = conn.batch("ROLLBACK", context);
+        }
+        result
+    }
+
     /// Names of the constraints on `table` and of the indexes in its schema.
     fn existing_names(&mut self, table: &TableName) -> bru_core::Result<HashSet<String>> {
         let t = target_name(table);
@@ -770,6 +794,7 @@ impl Target for PgTarget {
         let name = target_name(&table.name);
         let q = qualified(&name);
         let context = format!("adding keys and indexes to {name}");
+        self.settle_earlier_run(&q, &context)?;
         let existing = self.existing_names(&table.name)?;
         // (name, statement, written in another engine's SQL)
         let mut statements: Vec<(String, String, bool)> = Vec::new();
@@ -831,6 +856,10 @@ impl Target for PgTarget {
             return Ok(());
         }
         let owner = target_name(&table.name);
+        self.settle_earlier_run(
+            &qualified(&owner),
+            &format!("adding foreign keys to {owner}"),
+        )?;
         let existing = self.existing_names(&table.name)?;
         for fk in &table.foreign_keys {
             let (n, sql) = match fk.name.as_ref().and_then(|n| {
