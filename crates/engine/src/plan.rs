@@ -15,15 +15,30 @@
 //!   identity / AUTOINCREMENT counters set ("complete data");
 //! - per table, its indexes and constraints as soon as its own data is in,
 //!   not after all tables;
-//! - per table with foreign keys, the keys once that table and every table it
-//!   references are finished;
+//! - per table with foreign keys, the keys once that table's rows are in and
+//!   every table it references is finished, before the table's own indexes
+//!   (see below);
 //! - post-data objects (views, triggers...), in catalog order, after all
 //!   tables.
 //!
 //! Among the steps that are ready, the executor takes the one with the lowest
 //! [`Step::rank`]: a table's finishing steps before new loads (so index
-//! builds start early and overlap other loads), and loads of the largest
-//! tables first (so the longest load does not start last).
+//! builds start early and overlap other loads), and loads of the tables
+//! with the most rows first: a table's index builds and key checks come after
+//! its last row and scale with its row count, so the table with the most rows
+//! has the longest tail; its load starts first, on every session, so that its
+//! tail starts as early as possible and the other tables load alongside it
+//! (ranking by bytes put a table of few wide rows first and delayed it). A
+//! table that another references ranks just ahead of it, so that its keys
+//! exist by the time the referencing table's rows are in.
+//!
+//! A table's foreign keys are checked before its own indexes are built
+//! (unless the table is on a cycle of references, itself included, where
+//! that order could not be kept): the check reads the table and the
+//! referenced key, not the table's own indexes, and it runs on one core,
+//! so it is better done while other sessions still load than last of all,
+//! when it would leave the other cores idle. PostgreSQL builds a large index
+//! with parallel workers, which fill the end of the restore instead.
 
 use std::cmp::Reverse;
 
@@ -162,9 +177,12 @@ impl Plan {
             }
         }
 
+        let refs = references(tables);
+        let load_rank = load_ranks(tables, &refs);
         // Per table: the step after which its rows are in, and the step after
         // which its indexes and constraints are.
         let mut finished = vec![None; tables.len()];
+        let mut data_in = vec![None; tables.len()];
         let created = if schema {
             create_tables(&mut b, tables, pre_done)
         } else {
@@ -172,7 +190,7 @@ impl Plan {
         };
         for (t, table) in tables.iter().enumerate() {
             let name = &table.def.name;
-            let size = table.raw_bytes;
+            let size = load_rank[t];
             let created = created[t];
             let mut ready = created;
             if data {
@@ -215,6 +233,7 @@ impl Plan {
                 b.steps[id].bytes = table.raw_bytes;
                 ready = Some(id);
             }
+            data_in[t] = ready;
             if schema {
                 finished[t] = Some(b.push(
                     Action::FinishTable { table: t },
@@ -232,12 +251,16 @@ impl Plan {
                 if table.def.foreign_keys.is_empty() {
                     continue;
                 }
-                let mut deps: Vec<usize> = finished[t].into_iter().collect();
-                for fk in &table.def.foreign_keys {
-                    let referenced = tables
-                        .iter()
-                        .position(|r| same_table(&r.def.name, &fk.ref_table));
-                    if let Some(step) = referenced.and_then(|r| finished[r]) {
+                // Before the table's own indexes (module docs) when no
+                // referenced table waits, through its references, for this one.
+                let keys_first = !on_cycle(t, &refs);
+                let mut deps: Vec<usize> = if keys_first {
+                    data_in[t].into_iter().collect()
+                } else {
+                    finished[t].into_iter().collect()
+                };
+                for &r in &refs[t] {
+                    if let Some(step) = finished[r] {
                         if !deps.contains(&step) {
                             deps.push(step);
                         }
@@ -250,6 +273,11 @@ impl Plan {
                     2,
                     0,
                 );
+                if keys_first {
+                    if let Some(f) = finished[t] {
+                        b.steps[f].deps.push(id);
+                    }
+                }
                 tables_done.push(id);
             }
 
@@ -345,6 +373,67 @@ pub fn ranges(chunks: u64, sessions: usize) -> Vec<(u64, u64)> {
     (0..n)
         .map(|i| (chunks * i / n, chunks * (i + 1) / n))
         .collect()
+}
+
+/// Per table, the other tables in the plan its foreign keys reference
+/// (itself included when it references itself), each once.
+fn references(tables: &[PlanTable]) -> Vec<Vec<usize>> {
+    tables
+        .iter()
+        .map(|table| {
+            let mut out: Vec<usize> = Vec::new();
+            for fk in &table.def.foreign_keys {
+                let referenced = tables
+                    .iter()
+                    .position(|r| same_table(&r.def.name, &fk.ref_table));
+                if let Some(r) = referenced {
+                    if !out.contains(&r) {
+                        out.push(r);
+                    }
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// Whether table `t` can reach itself through `refs`.
+fn on_cycle(t: usize, refs: &[Vec<usize>]) -> bool {
+    let mut seen = vec![false; refs.len()];
+    let mut stack: Vec<usize> = refs[t].clone();
+    while let Some(r) = stack.pop() {
+        if r == t {
+            return true;
+        }
+        if !std::mem::replace(&mut seen[r], true) {
+            stack.extend(refs[r].iter().copied());
+        }
+    }
+    false
+}
+
+/// Per table, the size its loads rank by (module docs): its rows, raised to
+/// one more than the rank of any table referencing it, through chains of
+/// references. Tables on a cycle settle after as many rounds as there are
+/// tables.
+fn load_ranks(tables: &[PlanTable], refs: &[Vec<usize>]) -> Vec<u64> {
+    let mut rank: Vec<u64> = tables.iter().map(|t| t.rows).collect();
+    for _ in 0..tables.len() {
+        let mut changed = false;
+        for (u, referenced) in refs.iter().enumerate() {
+            for &r in referenced {
+                let wanted = rank[u].saturating_add(1);
+                if r != u && rank[r] < wanted {
+                    rank[r] = wanted;
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    rank
 }
 
 /// `total` scaled by `part / whole` (an estimate for a range's rows/bytes).
@@ -541,7 +630,8 @@ mod tests {
             assert!(plan.steps[complete].deps.contains(&s.id));
             assert!(position[s.id] < position[complete]);
         }
-        assert_eq!(plan.steps[finish].deps, vec![complete]);
+        let fk = find(&plan, Action::AddForeignKeys { table: 2 });
+        assert_eq!(plan.steps[finish].deps, vec![complete, fk]);
         // A table without chunks still gets created, checked and finished.
         let complete_empty = find(&plan, Action::CompleteData { table: 3 });
         let create_empty = find(&plan, Action::CreateTable { table: 3 });
@@ -549,7 +639,7 @@ mod tests {
     }
 
     #[test]
-    fn foreign_keys_wait_for_both_tables() {
+    fn foreign_keys_wait_for_the_rows_and_the_referenced_tables_then_own_indexes() {
         let (tables, objects) = sample();
         let plan = Plan::build(&tables, &objects, RestoreMode::Full, 2);
         assert_topological(&plan);
@@ -557,12 +647,15 @@ mod tests {
         let mut deps = plan.steps[fk].deps.clone();
         deps.sort();
         let mut expected = vec![
-            find(&plan, Action::FinishTable { table: 2 }),
+            find(&plan, Action::CompleteData { table: 2 }),
             find(&plan, Action::FinishTable { table: 1 }),
             find(&plan, Action::FinishTable { table: 0 }),
         ];
         expected.sort();
         assert_eq!(deps, expected);
+        // The table's own indexes come after its foreign keys.
+        let finish = find(&plan, Action::FinishTable { table: 2 });
+        assert!(plan.steps[finish].deps.contains(&fk));
         // A table without foreign keys gets no such step.
         assert!(!plan
             .steps
@@ -572,24 +665,30 @@ mod tests {
 
     #[test]
     fn largest_tables_are_loaded_first_and_indexes_start_as_soon_as_possible() {
+        let load_order = |tables: &[PlanTable]| -> Vec<usize> {
+            let plan = Plan::build(tables, &[], RestoreMode::Full, 1);
+            plan.sequential_order()
+                .iter()
+                .filter_map(|&id| match plan.steps[id].action {
+                    Action::LoadChunks { table, .. } => Some(table),
+                    _ => None,
+                })
+                .collect()
+        };
+        let unrelated = [
+            table("small", 2, &[]),
+            table("middle", 9, &[]),
+            table("large", 40, &[]),
+        ];
+        assert_eq!(load_order(&unrelated), vec![2, 1, 0], "most rows first");
+        // A rows-first order, except that referenced tables come just ahead
+        // of the tables referencing them, through chains of references.
         let (tables, objects) = sample();
+        assert_eq!(load_order(&tables), vec![0, 1, 2]);
+        // A table's indexes are built before the next table loads.
         let plan = Plan::build(&tables, &objects, RestoreMode::Full, 1);
-        let order = plan.sequential_order();
-        let loads: Vec<usize> = order
-            .iter()
-            .filter_map(|&id| match plan.steps[id].action {
-                Action::LoadChunks { table, .. } => Some(table),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(
-            loads,
-            vec![2, 1, 0],
-            "largest first, one range each with one session"
-        );
-        // The largest table's indexes are built before the next table loads.
         let position = assert_topological(&plan);
-        let finish = find(&plan, Action::FinishTable { table: 2 });
+        let finish = find(&plan, Action::FinishTable { table: 0 });
         let next_load = find(
             &plan,
             Action::LoadChunks {
@@ -599,6 +698,29 @@ mod tests {
             },
         );
         assert!(position[finish] < position[next_load]);
+    }
+
+    #[test]
+    fn tables_on_a_cycle_of_references_get_their_foreign_keys_last() {
+        let tables = vec![
+            table("a", 4, &["b"]),
+            table("b", 4, &["a"]),
+            table("tree", 4, &["tree"]),
+            table("leaf", 4, &["a"]),
+        ];
+        let plan = Plan::build(&tables, &[], RestoreMode::Full, 2);
+        assert_topological(&plan);
+        for t in 0..3 {
+            let fk = find(&plan, Action::AddForeignKeys { table: t });
+            let finish = find(&plan, Action::FinishTable { table: t });
+            assert!(plan.steps[fk].deps.contains(&finish), "table {t}");
+            assert!(!plan.steps[finish].deps.contains(&fk), "table {t}");
+        }
+        // A table outside the cycle that references into it still checks
+        // its keys before its own indexes.
+        let fk = find(&plan, Action::AddForeignKeys { table: 3 });
+        let finish = find(&plan, Action::FinishTable { table: 3 });
+        assert!(plan.steps[finish].deps.contains(&fk));
     }
 
     #[test]
@@ -612,7 +734,8 @@ mod tests {
         )));
         let finish = find(&schema, Action::FinishTable { table: 1 });
         let create = find(&schema, Action::CreateTable { table: 1 });
-        assert_eq!(schema.steps[finish].deps, vec![create]);
+        let fk = find(&schema, Action::AddForeignKeys { table: 1 });
+        assert_eq!(schema.steps[finish].deps, vec![create, fk]);
 
         let data = Plan::build(&tables, &objects, RestoreMode::DataOnly, 4);
         assert_topological(&data);
