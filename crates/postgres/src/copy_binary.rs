@@ -161,6 +161,11 @@ impl<'a> TupleWriter<'a> {
         self.out.put_i32(-1);
     }
 
+    /// The stream, for a field whose writer puts its own length prefix.
+    pub fn raw(&mut self) -> &mut BytesMut {
+        self.out
+    }
+
     /// Appends one non-NULL field written by `f`; the length prefix is
     /// filled in afterwards.
     pub fn field<E>(&mut self, f: impl FnOnce(&mut BytesMut) -> Result<(), E>) -> Result<(), E> {

@@ -58,7 +58,7 @@ use crate::ddl;
 use crate::quote::{ident, qualified, target_name};
 use crate::source::wire_of;
 use crate::text_input;
-use crate::values::{encode, Wire};
+use crate::values::{encode, encode_field_fast, Wire};
 
 /// How much COPY data is buffered before it is handed to the connection.
 const SEND_THRESHOLD: usize = 1 << 20;
@@ -1278,6 +1278,9 @@ impl TableLoader for PgLoader<'_> {
                     continue;
                 }
                 let keeps = self.keeps[i].as_ref();
+                if keeps.is_none() && encode_field_fast(wire, v, t.raw()) {
+                    continue;
+                }
                 t.field(|out| match v {
                     Value::Text(s) if parsed_from_text(wire) => {
                         let precision = keeps.and_then(|k| k.precision);
