@@ -39,24 +39,10 @@ bru=$PWD/target/release/bru
 jobs_args=()
 [ -n "${JOBS:-}" ] && jobs_args=(--jobs "$JOBS")
 
-# --- a throwaway server, stock settings except where it listens -------------
-initdb=$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -1)
-bin=$(dirname "$initdb")
-sock=$(mktemp -d /tmp/bru-bench-mig-XXXXXX)
-chmod 755 "$sock"
-run=()
-if [ "$(id -u)" = 0 ]; then chown nobody "$sock"; run=(runuser -u nobody --); fi
-"${run[@]}" "$bin/initdb" -D "$sock/data" -U bru --auth=trust -E UTF8 --locale=C >/dev/null
-"${run[@]}" "$bin/pg_ctl" -D "$sock/data" -w -s -l "$sock/server.log" \
-    -o "-k $sock -c listen_addresses='' -p 5432" start
-trap '"${run[@]}" "$bin/pg_ctl" -D "$sock/data" -m immediate -s stop; rm -rf "$sock"' EXIT
-url() { echo "postgresql://bru@/$1?host=$sock&port=5432"; }
+. benches/lib.sh
+pg_throwaway_server mig
 # pgloader spells a Unix socket directory as host "unix:DIR".
 pgloader_url() { echo "postgresql://bru@unix:$sock:5432/$1"; }
-server="throwaway server from initdb, stock settings ($("$bin/postgres" --version))"
-export PGCONNECT_TIMEOUT=10
-sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$(url postgres)" -c "$1" >/dev/null; }
-fresh_db() { sql "DROP DATABASE IF EXISTS $1"; sql "CREATE DATABASE $1"; }
 
 # --- the SQLite copy of the dataset, made with bru ---------------------------
 fresh_db bru_mig_src
@@ -80,19 +66,6 @@ check() {
     done
 }
 
-# measure LABEL CMD...: runs CMD under GNU time, appends "label wall_s rss_kib"
-measure() {
-    local label=$1; shift
-    /usr/bin/time -v -o "$out/time.txt" "$@" >"$out/stdout-$label.txt" 2>"$out/stderr-$label.txt" || {
-        cat "$out/stdout-$label.txt" "$out/stderr-$label.txt" >&2; exit 1; }
-    local wall rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$out/time.txt")
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/time.txt")
-    echo "$label $wall $rss" >> "$out/times"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-med() { awk -v l="$1" -v f="$2" '$1==l {print $f}' "$out/times" | median; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
 
 # The bru migration is both commands, timed together (GNU time reports the

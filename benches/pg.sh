@@ -32,47 +32,14 @@ done
 cargo build --release -q --bin bru
 bru=$PWD/target/release/bru
 
-# --- the server ------------------------------------------------------------
-if [ -n "${BRU_BENCH_PG_URL:-}" ]; then
-    base=${BRU_BENCH_PG_URL%/}
-    url() { echo "$base/$1"; }
-    server="existing server (BRU_BENCH_PG_URL)"
-else
-    initdb=$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -1)
-    bin=$(dirname "$initdb")
-    sock=$(mktemp -d /tmp/bru-bench-pg-XXXXXX)
-    run=()
-    if [ "$(id -u)" = 0 ]; then chown nobody "$sock"; run=(runuser -u nobody --); fi
-    "${run[@]}" "$bin/initdb" -D "$sock/data" -U bru --auth=trust -E UTF8 --locale=C >/dev/null
-    # Stock settings except where the server listens.
-    "${run[@]}" "$bin/pg_ctl" -D "$sock/data" -w -s -l "$sock/server.log" \
-        -o "-k $sock -c listen_addresses='' -p 5432" start
-    trap '"${run[@]}" "$bin/pg_ctl" -D "$sock/data" -m immediate -s stop; rm -rf "$sock"' EXIT
-    url() { echo "postgresql://bru@/$1?host=$sock&port=5432"; }
-    server="throwaway server from initdb, stock settings ($("$bin/postgres" --version))"
-fi
-export PGCONNECT_TIMEOUT=10
-sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$(url postgres)" -c "$1" >/dev/null; }
-fresh_db() { sql "DROP DATABASE IF EXISTS $1"; sql "CREATE DATABASE $1"; }
+. benches/lib.sh
+pg_server pg
 
 fresh_db bru_bench_src
 echo "building the dataset (scale $scale)..." >&2
 psql -X -q -v ON_ERROR_STOP=1 -v scale="$scale" -d "$(url bru_bench_src)" -f "$dataset" >/dev/null
 src=$(url bru_bench_src)
 rows=$(psql -X -A -t -d "$src" -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
-
-# measure LABEL CMD...: runs CMD under GNU time, appends "label wall_s rss_kib"
-measure() {
-    local label=$1; shift
-    /usr/bin/time -v -o "$out/time.txt" "$@" >/dev/null 2>"$out/stderr.txt" || {
-        cat "$out/stderr.txt" >&2; exit 1; }
-    local wall rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$out/time.txt")
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/time.txt")
-    echo "$label $wall $rss" >> "$out/times"
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-med() { awk -v l="$1" -v f="$2" '$1==l {print $f}' "$out/times" | median; }
 
 # --- backup ------------------------------------------------------------------
 for i in $(seq "$runs"); do
@@ -95,7 +62,6 @@ for i in $(seq "$runs"); do
 done
 sql "DROP DATABASE IF EXISTS bru_bench_r"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f MiB", b / 1048576}'; }
 bb=$(med bru_backup 2); pb=$(med pg_dump_fc 2)
 br=$(med bru_restore 2); pr=$(med pg_restore_j 2)

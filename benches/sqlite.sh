@@ -22,18 +22,7 @@ for t in sqlite3 zstd /usr/bin/time; do
     command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }
 done
 
-# measure LABEL CMD...: runs CMD under GNU time, appends "label wall_s rss_kib" to $out/times
-measure() {
-    local label=$1; shift
-    /usr/bin/time -v -o "$out/time.txt" "$@" >/dev/null
-    local wall rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,p,":"); s=0; for(i=1;i<=n;i++) s=s*60+p[i]; print s}' "$out/time.txt")
-    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/time.txt")
-    echo "$label $wall $rss" >> "$out/times"
-}
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-med() { awk -v l="$1" -v f="$2" '$1==l {print $f}' "$out/times" | median; }
+. benches/lib.sh
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%F)"
 echo "command: RUNS=$runs benches/sqlite.sh ${scales[*]}"
