@@ -154,8 +154,23 @@ pub trait Target {
     }
 
     /// Post-data for one table: primary key, unique and check constraints,
-    /// and indexes. Called as soon as the table's own rows are in.
+    /// and indexes. Called as soon as the table's own rows are in, and after
+    /// any [`Target::build_index`] of the table; it completes what those
+    /// left (attaching constraints to the indexes they built) and creates
+    /// what they did not.
     fn finish_table(&mut self, table: &TableDef) -> Result<()>;
+
+    /// Post-data, ahead of [`Target::finish_table`]: builds the index behind
+    /// `part` of `table` so that several sessions can build one table's
+    /// indexes at the same time. Called with the table's rows in, possibly
+    /// while other sessions build other parts of the same table, so it must
+    /// only take locks that let them (PostgreSQL: a plain `CREATE INDEX`,
+    /// with a key's constraint attached later by `finish_table`). The
+    /// default does nothing and leaves the whole job to `finish_table`.
+    fn build_index(&mut self, table: &TableDef, part: IndexPart) -> Result<()> {
+        let _ = (table, part);
+        Ok(())
+    }
 
     /// Post-data: the table's foreign keys. Called once the table and every
     /// table it references are loaded. The default does nothing, for engines
@@ -225,6 +240,44 @@ pub trait Target {
     /// over with `--clean`). The default does nothing.
     fn journal_clear(&mut self) -> Result<()> {
         Ok(())
+    }
+}
+
+/// One index of a table, for [`Target::build_index`]: the index of its
+/// primary key, of one of its unique constraints (a position in
+/// [`TableDef::uniques`]), or one of its secondary indexes (a position in
+/// [`TableDef::indexes`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(tag = "of", content = "position", rename_all = "snake_case")]
+pub enum IndexPart {
+    PrimaryKey,
+    Unique(usize),
+    Index(usize),
+}
+
+impl IndexPart {
+    /// Every index part of `table`, primary key first.
+    pub fn all(table: &TableDef) -> Vec<IndexPart> {
+        let pk = table.primary_key.iter().map(|_| IndexPart::PrimaryKey);
+        let uniques = (0..table.uniques.len()).map(IndexPart::Unique);
+        let indexes = (0..table.indexes.len()).map(IndexPart::Index);
+        pk.chain(uniques).chain(indexes).collect()
+    }
+
+    /// The part's name in `table` for people and journals: the constraint or
+    /// index name when the archive has one (`primary key` and `unique N`
+    /// otherwise).
+    pub fn name(self, table: &TableDef) -> String {
+        let named = match self {
+            IndexPart::PrimaryKey => table.primary_key.as_ref().and_then(|p| p.name.clone()),
+            IndexPart::Unique(i) => table.uniques.get(i).and_then(|u| u.name.clone()),
+            IndexPart::Index(i) => table.indexes.get(i).map(|x| x.name.clone()),
+        };
+        named.unwrap_or_else(|| match self {
+            IndexPart::PrimaryKey => "primary key".into(),
+            IndexPart::Unique(i) => format!("unique {i}"),
+            IndexPart::Index(i) => format!("index {i}"),
+        })
     }
 }
 

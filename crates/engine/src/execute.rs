@@ -333,6 +333,16 @@ fn run_step(
                     .map_err(|e| e.in_table("restoring", table_of(table)))?;
             }
         }
+        Action::BuildIndex { table, part } => {
+            if !journaled {
+                let def = &job.tables[table].entry.def;
+                run.progress.message(&step.label);
+                retry(run, board, target, &step.label, Some(table), |t| {
+                    Ok(t.build_index(def, part)?)
+                })
+                .map_err(|e| e.in_table("finishing", table_of(table)))?;
+            }
+        }
         Action::FinishTable { table } => {
             if !journaled {
                 let def = &job.tables[table].entry.def;

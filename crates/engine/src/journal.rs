@@ -119,6 +119,10 @@ pub(crate) fn step_key(
         Action::CreateTable { table } => format!("created table {}", tables[table].name),
         Action::LoadChunks { .. } => return None,
         Action::CompleteData { table } => loaded_key(&tables[table].name),
+        Action::BuildIndex { table, part } => {
+            let t = &tables[table];
+            format!("index {} of table {}", part.name(&t.entry.def), t.name)
+        }
         Action::FinishTable { table } => format!("finished table {}", tables[table].name),
         Action::AddForeignKeys { table } => {
             format!("foreign keys of table {}", tables[table].name)

@@ -32,6 +32,13 @@
 //! table that another references ranks just ahead of it, so that its keys
 //! exist by the time the referencing table's rows are in.
 //!
+//! With more than one session, a table with more than one index (its primary
+//! key's and unique constraints' included) gets one step per index, which
+//! different sessions run at the same time, then the step that attaches the
+//! constraints to them and adds the rest: a large table's index builds are
+//! the longest steps at the end of a restore, and one after another they
+//! would leave the other sessions idle.
+//!
 //! A table's foreign keys are checked before its own indexes are built
 //! (unless the table is on a cycle of references, itself included, where
 //! that order could not be kept): the check reads the table and the
@@ -42,7 +49,7 @@
 
 use std::cmp::Reverse;
 
-use bru_core::{ObjectDef, TableDef, TableName};
+use bru_core::{IndexPart, ObjectDef, TableDef, TableName};
 use serde::Serialize;
 
 use crate::RestoreMode;
@@ -75,7 +82,11 @@ pub enum Action {
     /// Compare the table's rows read back, over all its ranges, with the
     /// archive's totals, and set its identity counters.
     CompleteData { table: usize },
-    /// Primary key, unique and check constraints, indexes.
+    /// One index of a table (a key's or a secondary one), built ahead of
+    /// [`Action::FinishTable`] and alongside the table's other indexes.
+    BuildIndex { table: usize, part: IndexPart },
+    /// Primary key, unique and check constraints, indexes (those the
+    /// table's [`Action::BuildIndex`] steps did not build).
     FinishTable { table: usize },
     /// The table's foreign keys.
     AddForeignKeys { table: usize },
@@ -179,9 +190,11 @@ impl Plan {
 
         let refs = references(tables);
         let load_rank = load_ranks(tables, &refs);
-        // Per table: the step after which its rows are in, and the step after
-        // which its indexes and constraints are.
+        // Per table: the step after which its rows are in, the steps that
+        // start its indexes and constraints, and the step after which they
+        // are all in.
         let mut finished = vec![None; tables.len()];
+        let mut finish_starts: Vec<Vec<usize>> = vec![Vec::new(); tables.len()];
         let mut data_in = vec![None; tables.len()];
         let created = if schema {
             create_tables(&mut b, tables, pre_done)
@@ -235,13 +248,37 @@ impl Plan {
             }
             data_in[t] = ready;
             if schema {
-                finished[t] = Some(b.push(
+                // With more than one session, a table's indexes are built
+                // side by side (module docs), the constraints attached after.
+                let parts = if sessions > 1 {
+                    IndexPart::all(&table.def)
+                } else {
+                    Vec::new()
+                };
+                let mut deps: Vec<usize> = ready.into_iter().collect();
+                if parts.len() > 1 {
+                    let builds: Vec<usize> = parts
+                        .into_iter()
+                        .map(|part| {
+                            let label = format!("index {} of table {name}", part.name(&table.def));
+                            let action = Action::BuildIndex { table: t, part };
+                            b.push(action, label, deps.clone(), 2, table.rows)
+                        })
+                        .collect();
+                    deps = builds.clone();
+                    finish_starts[t] = builds;
+                }
+                let id = b.push(
                     Action::FinishTable { table: t },
                     format!("indexes and constraints of table {name}"),
-                    ready.into_iter().collect(),
+                    deps,
                     2,
                     0,
-                ));
+                );
+                if finish_starts[t].is_empty() {
+                    finish_starts[t].push(id);
+                }
+                finished[t] = Some(id);
             }
         }
 
@@ -274,7 +311,7 @@ impl Plan {
                     0,
                 );
                 if keys_first {
-                    if let Some(f) = finished[t] {
+                    for &f in &finish_starts[t] {
                         b.steps[f].deps.push(id);
                     }
                 }
@@ -721,6 +758,50 @@ mod tests {
         let fk = find(&plan, Action::AddForeignKeys { table: 3 });
         let finish = find(&plan, Action::FinishTable { table: 3 });
         assert!(plan.steps[finish].deps.contains(&fk));
+    }
+
+    #[test]
+    fn a_tables_indexes_are_built_side_by_side_after_its_keys_are_checked() {
+        let (mut tables, _) = sample();
+        tables[2].def.primary_key = Some(bru_core::PrimaryKey {
+            name: Some("schedules_pkey".into()),
+            columns: vec!["id".into()],
+        });
+        tables[2].def.indexes.push(bru_core::IndexDef {
+            name: "schedules_by_agent".into(),
+            columns: vec!["id".into()],
+            unique: false,
+            predicate: None,
+            method: None,
+            native_ddl: None,
+        });
+        let plan = Plan::build(&tables, &[], RestoreMode::Full, 2);
+        let position = assert_topological(&plan);
+        let complete = find(&plan, Action::CompleteData { table: 2 });
+        let fk = find(&plan, Action::AddForeignKeys { table: 2 });
+        let finish = find(&plan, Action::FinishTable { table: 2 });
+        let builds: Vec<usize> = [IndexPart::PrimaryKey, IndexPart::Index(0)]
+            .into_iter()
+            .map(|part| find(&plan, Action::BuildIndex { table: 2, part }))
+            .collect();
+        assert!(plan.steps[builds[0]].label.contains("schedules_pkey"));
+        for &build in &builds {
+            // Neither build waits for the other, both wait for the rows and
+            // the key check, and the constraints come after both.
+            assert_eq!(plan.steps[build].deps, vec![complete, fk]);
+            assert!(plan.steps[finish].deps.contains(&build));
+            assert!(position[fk] < position[build]);
+        }
+        // One session, or a single index: no separate builds.
+        for plan in [
+            Plan::build(&tables, &[], RestoreMode::Full, 1),
+            Plan::build(&sample().0, &[], RestoreMode::Full, 2),
+        ] {
+            assert!(!plan
+                .steps
+                .iter()
+                .any(|s| matches!(s.action, Action::BuildIndex { .. })));
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! A PostgreSQL archive carries PostgreSQL's own DDL and never comes here.
 
-use bru_core::{ColumnType, ForeignKey, IdentityKind, TableDef};
+use bru_core::{ColumnType, ForeignKey, IdentityKind, IndexPart, TableDef};
 
 use crate::quote::{ident, qualified, target_name};
 
@@ -118,7 +118,7 @@ pub(crate) fn defaults(t: &TableDef) -> Vec<(String, String)> {
         .collect()
 }
 
-fn col_list(cols: &[String]) -> String {
+pub(crate) fn col_list(cols: &[String]) -> String {
     cols.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ")
 }
 
@@ -134,6 +134,35 @@ pub(crate) struct PostData {
     /// PostgreSQL may not understand it: a failure is reported as skipped
     /// rather than ending the restore.
     pub foreign_sql: bool,
+    /// The index part ([`Target::build_index`](bru_core::Target::build_index))
+    /// that may build this step's index ahead of the rest: set for
+    /// secondary indexes and for the keys in [`PostData::split`].
+    pub part: Option<IndexPart>,
+    /// For a primary key or unique constraint whose index can be built on
+    /// its own: that `CREATE UNIQUE INDEX`, and the `ALTER TABLE … USING
+    /// INDEX` that then makes it the constraint.
+    pub split: Option<KeySplit>,
+}
+
+/// A key constraint built in two steps (see [`PostData::split`]): the index
+/// build takes a lock that lets the table's other index builds run at the
+/// same time, where `ADD CONSTRAINT … PRIMARY KEY (…)` would lock them out;
+/// attaching the built index is then only a catalog change.
+pub(crate) struct KeySplit {
+    pub build: String,
+    pub attach: String,
+}
+
+impl KeySplit {
+    /// `kind` is `PRIMARY KEY` or `UNIQUE`; `name` the constraint's stored
+    /// name, which its index also takes; `columns` the key's column list.
+    pub fn new(q: &str, kind: &str, name: &str, columns: &str) -> KeySplit {
+        let n = ident(name);
+        KeySplit {
+            build: format!("CREATE UNIQUE INDEX {n} ON {q} ({columns})"),
+            attach: format!("ALTER TABLE {q} ADD CONSTRAINT {n} {kind} USING INDEX {n}"),
+        }
+    }
 }
 
 /// PostgreSQL's longest identifier, in bytes: longer names are cut.
@@ -154,38 +183,44 @@ pub(crate) fn post_data(t: &TableDef) -> Vec<PostData> {
     let q = qualified(&target_name(&t.name));
     let table = &t.name.name;
     let mut out = Vec::new();
-    let mut constraint = |name: String, body: String, foreign_sql: bool| {
+    let constraint = |name: String, body: String, foreign_sql: bool| {
         let name = stored_name(&name);
         let sql = format!("ALTER TABLE {q} ADD CONSTRAINT {} {body}", ident(&name));
-        out.push(PostData {
+        PostData {
             name,
             sql,
             foreign_sql,
-        });
+            part: None,
+            split: None,
+        }
     };
+    let mut keys = Vec::new();
     if let Some(pk) = &t.primary_key {
         let name = pk.name.clone().unwrap_or_else(|| format!("{table}_pkey"));
-        constraint(
-            name,
-            format!("PRIMARY KEY ({})", col_list(&pk.columns)),
-            false,
-        );
+        keys.push((IndexPart::PrimaryKey, "PRIMARY KEY", name, &pk.columns));
     }
-    for u in &t.uniques {
+    for (i, u) in t.uniques.iter().enumerate() {
         let name = u
             .name
             .clone()
             .unwrap_or_else(|| format!("{table}_{}_key", u.columns.join("_")));
-        constraint(name, format!("UNIQUE ({})", col_list(&u.columns)), false);
+        keys.push((IndexPart::Unique(i), "UNIQUE", name, &u.columns));
+    }
+    for (part, kind, name, columns) in keys {
+        let columns = col_list(columns);
+        let mut step = constraint(name, format!("{kind} ({columns})"), false);
+        step.split = Some(KeySplit::new(&q, kind, &step.name, &columns));
+        step.part = Some(part);
+        out.push(step);
     }
     for (n, c) in t.checks.iter().enumerate() {
         let name = c.name.clone().unwrap_or_else(|| match n {
             0 => format!("{table}_check"),
             n => format!("{table}_check{n}"),
         });
-        constraint(name, format!("CHECK ({})", c.expr), true);
+        out.push(constraint(name, format!("CHECK ({})", c.expr), true));
     }
-    for i in &t.indexes {
+    for (position, i) in t.indexes.iter().enumerate() {
         let plain = i.predicate.is_none() && i.columns.iter().all(|c| t.column_index(c).is_some());
         let cols: Vec<String> = i
             .columns
@@ -215,6 +250,8 @@ pub(crate) fn post_data(t: &TableDef) -> Vec<PostData> {
             name,
             sql: s,
             foreign_sql: !plain,
+            part: Some(IndexPart::Index(position)),
+            split: None,
         });
     }
     out

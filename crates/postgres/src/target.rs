@@ -44,8 +44,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bru_core::{
-    ColumnType, Error, ObjectDef, ObjectOutcome, RowBatch, TableDef, TableLoader, TableName,
-    Target, Value,
+    ColumnType, Error, IndexPart, ObjectDef, ObjectOutcome, RowBatch, TableDef, TableLoader,
+    TableName, Target, Value,
 };
 use bytes::{Bytes, BytesMut};
 use futures_util::SinkExt;
@@ -215,13 +215,27 @@ impl PgTarget {
     /// collide with it (23505 on pg_class). `SHARE ROW EXCLUSIVE` conflicts
     /// with the locks CREATE INDEX and ALTER TABLE take, so taking it (and
     /// letting it go at once) waits exactly for them.
+    ///
+    /// [`Target::build_index`] waits in `SHARE` mode instead, which lets
+    /// this run's other index builds on the table go on; it does not wait
+    /// for an earlier session's `CREATE INDEX` either, so a build that then
+    /// collides with that index counts the collision as done.
     fn settle_earlier_run(&mut self, q: &str, context: &str) -> bru_core::Result<()> {
+        self.settle_earlier_run_in(q, "SHARE ROW EXCLUSIVE", context)
+    }
+
+    fn settle_earlier_run_in(
+        &mut self,
+        q: &str,
+        mode: &str,
+        context: &str,
+    ) -> bru_core::Result<()> {
         if !self.shared.resuming.load(Ordering::Relaxed) {
             return Ok(());
         }
         let conn = self.live()?;
         let result = conn.batch(
-            &format!("BEGIN; LOCK TABLE {q} IN SHARE ROW EXCLUSIVE MODE; COMMIT"),
+            &format!("BEGIN; LOCK TABLE {q} IN {mode} MODE; COMMIT"),
             &format!("{context}: waiting for the sessions of the interrupted restore"),
         );
         if result.is_err() {
@@ -231,26 +245,34 @@ impl PgTarget {
         result
     }
 
-    /// Names of the constraints on `table` and of the indexes in its schema.
-    fn existing_names(&mut self, table: &TableName) -> bru_core::Result<HashSet<String>> {
+    /// The constraints on `table` and the indexes in its schema.
+    fn existing_names(&mut self, table: &TableName) -> bru_core::Result<Existing> {
         let t = target_name(table);
         let schema = t.schema.clone().unwrap_or_else(|| "public".into());
         let context = format!("reading the constraints and indexes of {t}");
         let rows = self.live()?.query(
-            "SELECT con.conname::text FROM pg_catalog.pg_constraint con
+            "SELECT true, con.conname::text FROM pg_catalog.pg_constraint con
                JOIN pg_catalog.pg_class c ON c.oid = con.conrelid
                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
               WHERE n.nspname = $1 AND c.relname = $2
              UNION ALL
-             SELECT c.relname::text FROM pg_catalog.pg_class c
+             SELECT false, c.relname::text FROM pg_catalog.pg_class c
                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
               WHERE n.nspname = $1 AND c.relkind IN ('i', 'I')",
             &[&schema, &t.name],
             &context,
         )?;
-        rows.iter()
-            .map(|r| r.try_get(0).map_err(|e| Error::engine(&context, e)))
-            .collect()
+        let mut existing = Existing::default();
+        for r in &rows {
+            let constraint: bool = r.try_get(0).map_err(|e| Error::engine(&context, e))?;
+            let name: String = r.try_get(1).map_err(|e| Error::engine(&context, e))?;
+            if constraint {
+                existing.constraints.insert(name);
+            } else {
+                existing.indexes.insert(name);
+            }
+        }
+        Ok(existing)
     }
 
     /// Creates the journal table unless it is known to exist. Concurrent
@@ -796,59 +818,64 @@ impl Target for PgTarget {
         let context = format!("adding keys and indexes to {name}");
         self.settle_earlier_run(&q, &context)?;
         let existing = self.existing_names(&table.name)?;
-        // (name, statement, written in another engine's SQL)
-        let mut statements: Vec<(String, String, bool)> = Vec::new();
-        if same_engine(table) {
-            // Primary keys and uniques first: foreign keys and some indexes
-            // rely on them.
-            let mut cons: Vec<(u8, &str, &str)> = table
-                .properties
-                .iter()
-                .filter_map(|(k, def)| {
-                    let n = k.strip_prefix("postgres.constraint.")?;
-                    let rank = match def.split_whitespace().next()? {
-                        "PRIMARY" => 0,
-                        "UNIQUE" => 1,
-                        "CHECK" => 2,
-                        _ => return None,
-                    };
-                    Some((rank, n, def.as_str()))
-                })
-                .collect();
-            cons.sort();
-            for (_, n, def) in cons {
-                statements.push((
-                    n.to_owned(),
-                    format!("ALTER TABLE {q} ADD CONSTRAINT {} {def}", ident(n)),
-                    false,
-                ));
-            }
-            for i in &table.indexes {
-                if let Some(d) = &i.native_ddl {
-                    statements.push((ddl::stored_name(&i.name), d.clone(), false));
-                }
-            }
-        } else {
-            for p in ddl::post_data(table) {
-                statements.push((p.name, p.sql, p.foreign_sql));
-            }
-        }
-        for (n, sql, foreign_sql) in statements {
+        for step in post_data(table) {
             // Done before an interruption, or by an earlier attempt.
-            if existing.contains(&n) {
+            if existing.constraints.contains(&step.name) {
                 continue;
             }
-            match self.live()?.batch(&sql, &context) {
+            let sql = match &step.split {
+                // The index was built by `build_index`: make it the key.
+                Some(split) if existing.indexes.contains(&step.name) => &split.attach,
+                Some(_) => &step.sql,
+                None if existing.indexes.contains(&step.name) => continue,
+                None => &step.sql,
+            };
+            match self.live()?.batch(sql, &context) {
                 Ok(()) => {}
                 // Each statement runs on its own, so a failed one leaves
                 // nothing behind.
-                Err(e) if foreign_sql && !conn::is_transient(&e) => self
+                Err(e) if step.foreign_sql && !conn::is_transient(&e) => self
                     .shared
                     .skip(format!("table {name}: `{sql}` was not created: {e}")),
                 Err(e) => return Err(e),
             }
         }
         Ok(())
+    }
+
+    fn build_index(&mut self, table: &TableDef, part: IndexPart) -> bru_core::Result<()> {
+        // An index in another engine's SQL may fail and be skipped: that is
+        // left to finish_table, so it is reported once.
+        let Some(step) = post_data(table)
+            .into_iter()
+            .find(|s| s.part == Some(part) && !s.foreign_sql)
+        else {
+            return Ok(());
+        };
+        let name = target_name(&table.name);
+        let q = qualified(&name);
+        let context = format!("building index {} of {name}", step.name);
+        self.settle_earlier_run_in(&q, "SHARE", &context)?;
+        let existing = self.existing_names(&table.name)?;
+        if existing.constraints.contains(&step.name) || existing.indexes.contains(&step.name) {
+            return Ok(());
+        }
+        let sql = step.split.as_ref().map_or(&step.sql, |s| &s.build);
+        match self.live()?.batch(sql, &context) {
+            Ok(()) => Ok(()),
+            // A session of an interrupted run built it meanwhile (see
+            // settle_earlier_run); 23505 is its row in pg_class.
+            Err(e)
+                if (already_exists(&e) || e.to_string().contains("[SQLSTATE 23505]"))
+                    && self
+                        .existing_names(&table.name)?
+                        .indexes
+                        .contains(&step.name) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn add_foreign_keys(&mut self, table: &TableDef) -> bru_core::Result<()> {
@@ -877,7 +904,7 @@ impl Target for PgTarget {
                 ),
                 _ => ddl::foreign_key(table, fk),
             };
-            if existing.contains(&n) {
+            if existing.constraints.contains(&n) {
                 continue;
             }
             self.live()?
@@ -982,6 +1009,91 @@ impl Target for PgTarget {
     fn finish(&mut self) -> bru_core::Result<()> {
         Ok(())
     }
+}
+
+/// What [`PgTarget::existing_names`] found.
+#[derive(Default)]
+struct Existing {
+    /// Constraints on the table.
+    constraints: HashSet<String>,
+    /// Indexes in the table's schema.
+    indexes: HashSet<String>,
+}
+
+/// The post-data statements of `table` except foreign keys, keys first
+/// (foreign keys and some indexes rely on them): from the archive's own
+/// PostgreSQL definitions, or built from the neutral model
+/// ([`ddl::post_data`]).
+///
+/// A PostgreSQL key is built in two steps ([`ddl::KeySplit`]) only when its
+/// definition is the plain `PRIMARY KEY (…)` or `UNIQUE (…)` of its columns
+/// and the table is not partitioned (`USING INDEX` takes no INCLUDE,
+/// NULLS NOT DISTINCT, DEFERRABLE or partitioned table here); any other key
+/// is added whole by finish_table.
+fn post_data(table: &TableDef) -> Vec<ddl::PostData> {
+    if !same_engine(table) {
+        return ddl::post_data(table);
+    }
+    let q = qualified(&target_name(&table.name));
+    let partitioned = table.property("postgres.partitioned") == Some("true");
+    let mut cons: Vec<(u8, &str, &str)> = table
+        .properties
+        .iter()
+        .filter_map(|(k, def)| {
+            let n = k.strip_prefix("postgres.constraint.")?;
+            let rank = match def.split_whitespace().next()? {
+                "PRIMARY" => 0,
+                "UNIQUE" => 1,
+                "CHECK" => 2,
+                _ => return None,
+            };
+            Some((rank, n, def.as_str()))
+        })
+        .collect();
+    cons.sort();
+    let mut out = Vec::new();
+    for (_, n, def) in cons {
+        let key = match &table.primary_key {
+            Some(pk) if pk.name.as_deref() == Some(n) => {
+                Some((IndexPart::PrimaryKey, "PRIMARY KEY", &pk.columns))
+            }
+            _ => table
+                .uniques
+                .iter()
+                .position(|u| u.name.as_deref() == Some(n))
+                .map(|i| (IndexPart::Unique(i), "UNIQUE", &table.uniques[i].columns)),
+        };
+        let (part, split) = match key {
+            Some((part, kind, columns)) if !partitioned => {
+                let columns = ddl::col_list(columns);
+                if def == format!("{kind} ({columns})") {
+                    (Some(part), Some(ddl::KeySplit::new(&q, kind, n, &columns)))
+                } else {
+                    (None, None)
+                }
+            }
+            _ => (None, None),
+        };
+        out.push(ddl::PostData {
+            name: n.to_owned(),
+            sql: format!("ALTER TABLE {q} ADD CONSTRAINT {} {def}", ident(n)),
+            foreign_sql: false,
+            part,
+            split,
+        });
+    }
+    for (position, i) in table.indexes.iter().enumerate() {
+        if let Some(d) = &i.native_ddl {
+            out.push(ddl::PostData {
+                name: ddl::stored_name(&i.name),
+                sql: d.clone(),
+                foreign_sql: false,
+                part: Some(IndexPart::Index(position)),
+                split: None,
+            });
+        }
+    }
+    out
 }
 
 fn same_engine(table: &TableDef) -> bool {

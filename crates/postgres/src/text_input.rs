@@ -31,6 +31,11 @@ pub(crate) fn parse(wire: Wire, precision: Option<u8>, text: &str) -> Result<Val
     if t.len() != text.len() {
         return Err("the text has leading or trailing spaces".into());
     }
+    // Every form parsed here is ASCII; checking once also keeps the parsers'
+    // fixed-position slices on character boundaries.
+    if !t.is_ascii() {
+        return Err("the text has characters that no date, time, interval or uuid has".into());
+    }
     let v = match wire {
         Wire::Date => Value::Date(parse_date_only(t)?),
         Wire::Time => {
@@ -96,8 +101,9 @@ fn number(s: &str, what: &str) -> Result<i64, String> {
     if !digits(s) || s.len() > 12 {
         return Err(format!("{what} {s:?} is not a number"));
     }
-    s.parse()
-        .map_err(|_| format!("{what} {s:?} is not a number"))
+    // At most 12 ASCII digits: no overflow (and no parse machinery, as this
+    // runs several times for every date and time of a migration).
+    Ok(s.bytes().fold(0, |n, b| n * 10 + i64::from(b - b'0')))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (year 0 is 1 BC).
@@ -128,7 +134,10 @@ fn date_prefix(t: &str) -> Result<(i64, &str), String> {
         Some(b) => (true, b),
         None => (false, t),
     };
-    let year_len = body.find('-').ok_or("not a date (YYYY-MM-DD)")?;
+    let year_len = body
+        .bytes()
+        .position(|b| b == b'-')
+        .ok_or("not a date (YYYY-MM-DD)")?;
     let year_s = &body[..year_len];
     if year_s.len() < 4 {
         return Err("not a date (YYYY-MM-DD, with a four-digit year)".into());
@@ -269,12 +278,17 @@ fn timestamp(t: &str, tz: bool) -> Result<(i64, u32), String> {
         Some(c) => (c, " BC"),
         None => (t, ""),
     };
+    // Both separators are ASCII, so a byte position is a char boundary.
     let date_end = core
-        .char_indices()
+        .bytes()
         .skip(1)
-        .find(|(_, c)| *c == ' ' || *c == 'T')
-        .map_or(core.len(), |(i, _)| i);
-    let date_text = format!("{}{bc}", &core[..date_end]);
+        .position(|b| b == b' ' || b == b'T')
+        .map_or(core.len(), |i| i + 1);
+    let date_text = if bc.is_empty() {
+        std::borrow::Cow::Borrowed(&core[..date_end])
+    } else {
+        std::borrow::Cow::Owned(format!("{}{bc}", &core[..date_end]))
+    };
     let (days, rest) = date_prefix(&date_text)?;
     if !rest.is_empty() {
         return Err(format!("unexpected text {rest:?} after the date"));
@@ -429,6 +443,28 @@ fn uuid(t: &str) -> Result<[u8; 16], String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn non_ascii_text_is_refused_wherever_it_is() {
+        for t in [
+            "2024-01-0é",
+            "é-1ü",
+            "2024-é1-01",
+            "2024-01-01 12:5ü",
+            "12:00:0ü",
+            "12:5ü",
+        ] {
+            for wire in [
+                Wire::Date,
+                Wire::Time,
+                Wire::TimeTz,
+                Wire::Timestamp,
+                Wire::Uuid,
+            ] {
+                refused(wire, None, t);
+            }
+        }
+    }
 
     fn ok(wire: Wire, t: &str) -> Value {
         parse(wire, None, t).unwrap_or_else(|e| panic!("{t}: {e}"))
