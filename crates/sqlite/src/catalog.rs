@@ -13,6 +13,8 @@
 //!   tables (`sqlite_sequence`, `sqlite_stat1`, …; statistics can be rebuilt
 //!   with ANALYZE). `sqlite_sequence` values go into the AUTOINCREMENT
 //!   column's `Identity::last_value`;
+//! - each table's `estimated_rows`, a cheap estimate for planning only
+//!   (the rowid span; see the `rowid_ranges` module);
 //! - an `INTEGER PRIMARY KEY` column (a rowid alias, which SQLite fills with
 //!   max+1 when no value is given) gets identity kind `by_default`; an
 //!   AUTOINCREMENT column gets kind `autoincrement`;
@@ -40,6 +42,7 @@ use bru_core::{
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::createsql::{parse_create_index, parse_create_table, TableSql};
+use crate::rowid_ranges::estimate_rows;
 use crate::sqltext::tokenize;
 use crate::types::column_type;
 
@@ -301,7 +304,7 @@ fn table_def(
     if parsed.strict {
         properties.insert("sqlite.strict".to_owned(), "true".to_owned());
     }
-    Ok(TableDef {
+    let mut def = TableDef {
         name: TableName::bare(name),
         columns,
         primary_key: (!pk_columns.is_empty()).then(|| PrimaryKey {
@@ -319,7 +322,9 @@ fn table_def(
         properties,
         estimated_rows: None,
         created_after: Vec::new(),
-    })
+    };
+    def.estimated_rows = Some(estimate_rows(conn, &def)?);
+    Ok(def)
 }
 
 /// The table's UNIQUE constraints (from SQLite's auto-indexes) and its

@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod createsql;
 pub mod ddl;
 pub mod quote;
+mod rowid_ranges;
 mod source;
 pub mod sqltext;
 mod target;

@@ -1,4 +1,5 @@
-//! SQLite as a backup source: one read transaction, rows by storage class.
+//! SQLite as a backup source: read transactions on one snapshot, rows by
+//! storage class.
 //!
 //! [`SqliteSource::open`] starts a transaction and reads once, which is the
 //! moment SQLite takes the snapshot; the transaction stays open for the
@@ -8,32 +9,112 @@
 //! mode they wait for the backup to finish).
 //!
 //! Rows are read in rowid order (primary key order for WITHOUT ROWID
-//! tables), so two backups of the same data produce the same chunks.
+//! tables), so two backups of the same data produce the same chunks, with
+//! one exception: the parts of a split table (below) are read at once, so
+//! their chunks may reach the archive interleaved, each part's in rowid
+//! order.
 //!
 //! A rowid is data only when a column holds it (`INTEGER PRIMARY KEY`),
 //! and then it is read like any column. Tables without such a column are
 //! restored in rowid order but get new, dense rowids, as SQLite's own VACUUM
 //! may also give them.
+//!
+//! # Parallel readers
+//!
+//! A big table with an `INTEGER PRIMARY KEY` column is split into rowid
+//! ranges ([`Source::split_table`], see the `rowid_ranges` module), each
+//! read in rowid order by a range scan,
+//! and [`Source::open_reader`] opens more connections to read parts and
+//! tables at once. An extra reader is only useful if it sees *exactly* the
+//! snapshot of the first connection, and SQLite only promises that in some
+//! journal modes:
+//!
+//! - **Rollback journal** (DELETE, TRUNCATE, PERSIST, MEMORY, OFF: every
+//!   mode but WAL). A read transaction holds a SHARED lock on the file from
+//!   its first read until it ends, and the first connection's transaction
+//!   lasts from [`SqliteSource::open`] until the source is dropped. A writer
+//!   changes the database file only under an EXCLUSIVE lock (to commit, or
+//!   to spill its cache), which it cannot get while any SHARED lock exists.
+//!   So the file does not change from the moment the first connection opens
+//!   its snapshot until it is dropped, and an extra connection that starts
+//!   its own read transaction in that interval, which is when
+//!   [`Source::open_reader`] runs, reads the very same bytes: the same
+//!   snapshot. Its SHARED lock then keeps the file unchanged as long as it
+//!   reads, too. (Switching the file to WAL also needs EXCLUSIVE, so the
+//!   mode cannot change under us either.)
+//!
+//!   A writer that is waiting to commit holds PENDING, and while it does,
+//!   new SHARED locks are refused with SQLITE_BUSY. Such a writer cannot
+//!   succeed before the backup ends, so an extra reader waits only
+//!   [`EXTRA_READER_BUSY_TIMEOUT`] for it to give up, then
+//!   [`Source::open_reader`] returns `Ok(None)`: the backup goes on with the
+//!   readers it has, never hangs for the full busy timeout, never fails for
+//!   it.
+//!
+//!   As a check on top of the argument (it would not hold if the path now
+//!   named another file, say one renamed over it), each connection takes a
+//!   stamp of what it sees: the header's file change counter (bytes 24..28,
+//!   which every commit in these modes increments, read from the file while
+//!   the SHARED lock makes it stable), the schema cookie, the freelist and
+//!   page counts. An extra reader whose stamp differs from the first
+//!   connection's is dropped and `Ok(None)` returned. (`PRAGMA data_version`
+//!   is per connection, so it cannot be compared across two.)
+//! - **WAL.** Readers do not block writers: a new connection sees every
+//!   commit made since the first one's snapshot. SQLite can hand a WAL
+//!   snapshot to another connection (`sqlite3_snapshot_get` / `_open`), but
+//!   rusqlite 0.43 does not expose it and its bundled build does not enable
+//!   it, so in WAL mode [`Source::open_reader`] returns `Ok(None)` and the
+//!   backup reads with the one connection.
 
+use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bru_core::{
-    BatchLimits, Catalog, Error, Result, RowBatch, Source, SourceInfo, TableDef, Value,
+    BatchLimits, Catalog, Error, Result, RowBatch, Source, SourceInfo, TableDef, TablePart, Value,
 };
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use crate::catalog::read_catalog;
 use crate::quote::{ident, ident_list};
+use crate::rowid_ranges::{rowid_bounds, rowid_is_data, rowid_name, split, RowidRange};
 use crate::values::from_sqlite;
 
-/// How long to wait for another connection's write lock before giving up.
+/// How long the first connection waits for another connection's write lock
+/// before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Reads one SQLite database inside a single read transaction (one snapshot).
+/// How long an extra reader waits for its SHARED lock. A writer blocking it
+/// holds PENDING and cannot commit before the backup ends, so waiting longer
+/// only delays the backup; the backup then does with fewer readers.
+const EXTRA_READER_BUSY_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Reads one SQLite database inside a read transaction on one snapshot.
 pub struct SqliteSource {
     conn: Connection,
     path: PathBuf,
+    /// What this connection's snapshot looks like, which an extra reader
+    /// must match; `None` when extra readers cannot share the snapshot (WAL
+    /// mode, or the header could not be read consistently).
+    stamp: Option<Stamp>,
+}
+
+/// What one connection sees of the database, for checking that another
+/// connection sees the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    change_counter: u32,
+    schema_version: i64,
+    freelist_count: i64,
+    page_count: i64,
+}
+
+/// The fixed-size header at the start of every SQLite database file.
+const HEADER_LEN: usize = 100;
+
+fn header_bytes(header: &[u8; HEADER_LEN], at: usize) -> [u8; 4] {
+    [header[at], header[at + 1], header[at + 2], header[at + 3]]
 }
 
 impl SqliteSource {
@@ -51,39 +132,93 @@ impl SqliteSource {
         if !path.exists() {
             return Err(connect("no such file".into()));
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| connect(e.to_string()))?;
-        conn.busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| connect(e.to_string()))?;
-        conn.execute_batch("BEGIN")
-            .map_err(|e| connect(e.to_string()))?;
-        // The first read inside the transaction takes the snapshot. It is
-        // also the first time SQLite looks at the file's header.
-        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(|e| match e.sqlite_error_code() {
+        let conn = begin_snapshot(path, BUSY_TIMEOUT).map_err(|e| match e.sqlite_error_code() {
             Some(ErrorCode::NotADatabase) => {
                 connect("not a SQLite database (the file header is wrong)".into())
             }
             _ => connect(e.to_string()),
         })?;
+        let stamp = stamp(&conn, path).map_err(|e| connect(e.to_string()))?;
         Ok(SqliteSource {
             conn,
             path: path.to_owned(),
+            stamp,
         })
     }
 
-    /// The name a rowid can be selected by in `table`: the first of SQLite's
-    /// three spellings that no column shadows; `None` for WITHOUT ROWID.
-    fn rowid_name(table: &TableDef) -> Option<&'static str> {
-        if table.property("sqlite.without_rowid") == Some("true") {
-            return None;
+    /// Another connection on the snapshot stamped `expected`, or `None`
+    /// when a writer's PENDING lock keeps it from starting within
+    /// [`EXTRA_READER_BUSY_TIMEOUT`] or it sees a different database.
+    fn open_extra(&self, expected: Stamp) -> rusqlite::Result<Option<SqliteSource>> {
+        let conn = match begin_snapshot(&self.path, EXTRA_READER_BUSY_TIMEOUT) {
+            Ok(conn) => conn,
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+                ) =>
+            {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        };
+        if stamp(&conn, &self.path)? != Some(expected) {
+            return Ok(None);
         }
-        ["_rowid_", "rowid", "oid"]
-            .into_iter()
-            .find(|r| !table.columns.iter().any(|c| c.name.eq_ignore_ascii_case(r)))
+        Ok(Some(SqliteSource {
+            conn,
+            path: self.path.clone(),
+            stamp: Some(expected),
+        }))
     }
+}
+
+/// Opens `path` read-only and starts a read transaction that holds its
+/// snapshot (and, in rollback-journal mode, its SHARED lock) until the
+/// connection is dropped.
+fn begin_snapshot(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(busy_timeout)?;
+    conn.execute_batch("BEGIN")?;
+    // The first read inside the transaction takes the snapshot. It is also
+    // the first time SQLite looks at the file's header.
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+        r.get::<_, i64>(0)
+    })?;
+    Ok(conn)
+}
+
+/// The stamp of what `conn`, inside its read transaction on `path`, sees;
+/// `None` in WAL mode (extra readers cannot share a WAL snapshot) or when
+/// the file's header does not agree with what `conn` reads, so it cannot be
+/// trusted to be the same file.
+fn stamp(conn: &Connection, path: &Path) -> rusqlite::Result<Option<Stamp>> {
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    if mode.eq_ignore_ascii_case("wal") {
+        return Ok(None);
+    }
+    let pragma = |name: &str| conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0));
+    let schema_version = pragma("schema_version")?;
+    let freelist_count = pragma("freelist_count")?;
+    let page_count = pragma("page_count")?;
+    let mut header = [0u8; HEADER_LEN];
+    let read = File::open(path).and_then(|mut f| f.read_exact(&mut header));
+    if read.is_err() {
+        return Ok(None);
+    }
+    // The schema cookie and the freelist count are read by SQLite from the
+    // same header as signed 32-bit numbers.
+    let cookie = |at| i64::from(i32::from_be_bytes(header_bytes(&header, at)));
+    if cookie(40) != schema_version || cookie(36) != freelist_count {
+        return Ok(None);
+    }
+    Ok(Some(Stamp {
+        change_counter: u32::from_be_bytes(header_bytes(&header, 24)),
+        schema_version,
+        freelist_count,
+        page_count,
+    }))
 }
 
 impl Source for SqliteSource {
@@ -109,28 +244,140 @@ impl Source for SqliteSource {
         limits: BatchLimits,
         sink: &mut dyn FnMut(RowBatch) -> Result<()>,
     ) -> Result<()> {
+        self.read_rows(table, None, limits, sink)
+    }
+
+    /// Another connection on the same snapshot, or `None` in WAL mode, while
+    /// a writer waits to commit, or if the file at the path no longer is the
+    /// one this source reads (see the module docs). Fails with
+    /// [`Error::Engine`] if the file cannot be opened again for another
+    /// reason.
+    fn open_reader(&mut self) -> Result<Option<Box<dyn Source + Send>>> {
+        let Some(expected) = self.stamp else {
+            return Ok(None);
+        };
+        let reader = self.open_extra(expected).map_err(|e| {
+            Error::engine(
+                format!("opening another reader on {}", self.path.display()),
+                e,
+            )
+        })?;
+        Ok(reader.map(|r| Box::new(r) as Box<dyn Source + Send>))
+    }
+
+    /// Equal rowid ranges (at most `parts`, the first and last open-ended)
+    /// for a table with an `INTEGER PRIMARY KEY` column; the whole table for
+    /// any other table (see the `rowid_ranges` module for why), one whose
+    /// rowid names are all taken by columns, or a table too small to split.
+    fn split_table(&mut self, table: &TableDef, parts: usize) -> Result<Vec<TablePart>> {
+        let whole = || Ok(vec![TablePart::whole()]);
+        if parts < 2 || table.columns.is_empty() || !rowid_is_data(table) {
+            return whole();
+        }
+        let Some(rowid) = rowid_name(table) else {
+            return whole();
+        };
+        let Some((min, max)) = rowid_bounds(&self.conn, table, rowid)? else {
+            return whole();
+        };
+        let ranges = split(min, max, parts);
+        if ranges.is_empty() {
+            return whole();
+        }
+        Ok(ranges
+            .into_iter()
+            .map(|r| TablePart {
+                label: r.label(),
+                filter: Some(r.filter(rowid)),
+            })
+            .collect())
+    }
+
+    /// Reads one part from [`Source::split_table`], in rowid order. Fails
+    /// with [`Error::Unsupported`] for a part this source did not make.
+    fn read_table_part(
+        &mut self,
+        table: &TableDef,
+        part: &TablePart,
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> Result<()>,
+    ) -> Result<()> {
+        let Some(filter) = &part.filter else {
+            return self.read_rows(table, None, limits, sink);
+        };
+        let range = rowid_name(table)
+            .and_then(|rowid| RowidRange::parse(filter, rowid))
+            .ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "table {}: part {} was not made by this SQLite source",
+                    table.name, part.label
+                ))
+            })?;
+        self.read_rows(table, Some(range), limits, sink)
+    }
+}
+
+impl SqliteSource {
+    /// Streams the rows of `table` (those in `range`, when given) to `sink`
+    /// in batches within `limits`, in rowid order (primary key order for
+    /// WITHOUT ROWID tables).
+    fn read_rows(
+        &self,
+        table: &TableDef,
+        range: Option<RowidRange>,
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> Result<()>,
+    ) -> Result<()> {
         let ncols = table.columns.len();
         if ncols == 0 {
             return Ok(());
         }
         let names: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).collect();
-        let rowid = Self::rowid_name(table);
+        let rowid = rowid_name(table);
         let mut sql = format!("SELECT {}", ident_list(&names));
         if let Some(r) = rowid {
             sql.push_str(&format!(", {r}"));
         }
         sql.push_str(&format!(" FROM {}", ident(&table.name.name)));
+        let mut bounds: Vec<i64> = Vec::new();
+        if let Some(range) = range {
+            // A range is only ever made for a table with a rowid.
+            let r = rowid.ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "table {} has no rowid to read {} by",
+                    table.name,
+                    range.label()
+                ))
+            })?;
+            let mut conditions = Vec::new();
+            if let Some(from) = range.from {
+                conditions.push(format!("{r} >= ?"));
+                bounds.push(from);
+            }
+            if let Some(to) = range.to {
+                conditions.push(format!("{r} < ?"));
+                bounds.push(to);
+            }
+            if !conditions.is_empty() {
+                sql.push_str(&format!(" WHERE {}", conditions.join(" AND ")));
+            }
+        }
         match (rowid, &table.primary_key) {
             (Some(r), _) => sql.push_str(&format!(" ORDER BY {r}")),
             (None, Some(pk)) => sql.push_str(&format!(" ORDER BY {}", ident_list(&pk.columns))),
             (None, None) => {}
         }
-        let ctx = || format!("reading table \"{}\"", table.name);
+        let ctx = || match range {
+            Some(range) => format!("reading {} of table \"{}\"", range.label(), table.name),
+            None => format!("reading table \"{}\"", table.name),
+        };
         let mut stmt = self
             .conn
             .prepare(&sql)
             .map_err(|e| Error::engine(ctx(), e))?;
-        let mut rows = stmt.query([]).map_err(|e| Error::engine(ctx(), e))?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(bounds))
+            .map_err(|e| Error::engine(ctx(), e))?;
 
         let max_rows = limits.max_rows.max(1);
         let mut values: Vec<Value> = Vec::new();
