@@ -265,19 +265,24 @@ impl IndexPart {
     }
 
     /// The part's name in `table` for people and journals: the constraint or
-    /// index name when the archive has one (`primary key` and `unique N`
-    /// otherwise).
+    /// index name when the archive has one, else the key and its columns
+    /// (`primary key (id)`, `unique (login)`).
     pub fn name(self, table: &TableDef) -> String {
-        let named = match self {
-            IndexPart::PrimaryKey => table.primary_key.as_ref().and_then(|p| p.name.clone()),
-            IndexPart::Unique(i) => table.uniques.get(i).and_then(|u| u.name.clone()),
-            IndexPart::Index(i) => table.indexes.get(i).map(|x| x.name.clone()),
+        let (name, key, columns) = match self {
+            IndexPart::PrimaryKey => match &table.primary_key {
+                Some(p) => (p.name.clone(), "primary key", p.columns.join(", ")),
+                None => (None, "primary key", String::new()),
+            },
+            IndexPart::Unique(i) => match table.uniques.get(i) {
+                Some(u) => (u.name.clone(), "unique", u.columns.join(", ")),
+                None => (None, "unique", i.to_string()),
+            },
+            IndexPart::Index(i) => match table.indexes.get(i) {
+                Some(x) => (Some(x.name.clone()), "index", String::new()),
+                None => (None, "index", i.to_string()),
+            },
         };
-        named.unwrap_or_else(|| match self {
-            IndexPart::PrimaryKey => "primary key".into(),
-            IndexPart::Unique(i) => format!("unique {i}"),
-            IndexPart::Index(i) => format!("index {i}"),
-        })
+        name.unwrap_or_else(|| format!("{key} ({columns})"))
     }
 }
 
