@@ -401,7 +401,13 @@ impl SqliteSource {
             }
             batch_rows += 1;
             if batch_rows >= max_rows || batch_bytes >= limits.max_bytes {
-                sink(RowBatch::from_values(ncols, std::mem::take(&mut values)))?;
+                // The next batch is likely as long as this one: room for it
+                // up front spares growing it by copies from empty.
+                let next = Vec::with_capacity(values.len());
+                sink(RowBatch::from_values(
+                    ncols,
+                    std::mem::replace(&mut values, next),
+                ))?;
                 batch_rows = 0;
                 batch_bytes = 0;
             }
