@@ -23,9 +23,8 @@
 //!
 //! A big table with an `INTEGER PRIMARY KEY` column is split into rowid
 //! ranges ([`Source::split_table`], see the `rowid_ranges` module), each
-//! read in rowid order by a range scan,
-//! and [`Source::open_reader`] opens more connections to read parts and
-//! tables at once. An extra reader is only useful if it sees *exactly* the
+//! read in rowid order by a range scan, and [`Source::open_reader`] opens
+//! more connections to read parts and tables at once. An extra reader is only useful if it sees *exactly* the
 //! snapshot of the first connection, and SQLite only promises that in some
 //! journal modes:
 //!
@@ -49,16 +48,22 @@
 //!   [`EXTRA_READER_BUSY_TIMEOUT`] for it to give up, then
 //!   [`Source::open_reader`] returns `Ok(None)`: the backup goes on with the
 //!   readers it has, never hangs for the full busy timeout, never fails for
-//!   it.
+//!   it. (SQLite's Unix VFS grants a SHARED lock to a connection of a
+//!   process that already holds one without asking the OS, so in practice
+//!   only a writer in this same process can cause that.)
 //!
-//!   As a check on top of the argument (it would not hold if the path now
-//!   named another file, say one renamed over it), each connection takes a
-//!   stamp of what it sees: the header's file change counter (bytes 24..28,
-//!   which every commit in these modes increments, read from the file while
-//!   the SHARED lock makes it stable), the schema cookie, the freelist and
-//!   page counts. An extra reader whose stamp differs from the first
-//!   connection's is dropped and `Ok(None)` returned. (`PRAGMA data_version`
-//!   is per connection, so it cannot be compared across two.)
+//!   The argument needs the extra connection to open the *same file*, which
+//!   a path does not promise (another file may have been renamed over it).
+//!   So each connection takes a stamp of what it opened: the file's device
+//!   and inode (on Unix, by `stat` before and after opening, which must
+//!   agree), its schema cookie, page count and freelist count. An extra
+//!   reader whose stamp differs from the first connection's is dropped and
+//!   `Ok(None)` returned. (`PRAGMA data_version` is per connection, so it
+//!   cannot be compared across two.) The header's file change counter would
+//!   be a finer check, but reading it means opening the file outside
+//!   SQLite, and closing that descriptor would release every POSIX lock this
+//!   process holds on the file, the first connection's SHARED lock included:
+//!   nothing here ever opens the database file except through SQLite.
 //! - **WAL.** Readers do not block writers: a new connection sees every
 //!   commit made since the first one's snapshot. SQLite can hand a WAL
 //!   snapshot to another connection (`sqlite3_snapshot_get` / `_open`), but
@@ -66,8 +71,6 @@
 //!   it, so in WAL mode [`Source::open_reader`] returns `Ok(None)` and the
 //!   backup reads with the one connection.
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -96,25 +99,33 @@ pub struct SqliteSource {
     path: PathBuf,
     /// What this connection's snapshot looks like, which an extra reader
     /// must match; `None` when extra readers cannot share the snapshot (WAL
-    /// mode, or the header could not be read consistently).
+    /// mode, or the file changed identity while it was being opened).
     stamp: Option<Stamp>,
 }
 
-/// What one connection sees of the database, for checking that another
-/// connection sees the same.
+/// What one connection opened, for checking that another connection
+/// opened the same database file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Stamp {
-    change_counter: u32,
+    /// Device and inode, where the platform has them.
+    file: Option<(u64, u64)>,
     schema_version: i64,
-    freelist_count: i64,
     page_count: i64,
+    freelist_count: i64,
 }
 
-/// The fixed-size header at the start of every SQLite database file.
-const HEADER_LEN: usize = 100;
+/// The device and inode of the file at `path`, read with `stat`, which opens
+/// no descriptor (see the module docs for why that matters); `None` where
+/// the platform has no inodes or the file cannot be stat'ed.
+#[cfg(unix)]
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
 
-fn header_bytes(header: &[u8; HEADER_LEN], at: usize) -> [u8; 4] {
-    [header[at], header[at + 1], header[at + 2], header[at + 3]]
+#[cfg(not(unix))]
+fn file_id(_path: &Path) -> Option<(u64, u64)> {
+    None
 }
 
 impl SqliteSource {
@@ -132,13 +143,14 @@ impl SqliteSource {
         if !path.exists() {
             return Err(connect("no such file".into()));
         }
+        let file = file_id(path);
         let conn = begin_snapshot(path, BUSY_TIMEOUT).map_err(|e| match e.sqlite_error_code() {
             Some(ErrorCode::NotADatabase) => {
                 connect("not a SQLite database (the file header is wrong)".into())
             }
             _ => connect(e.to_string()),
         })?;
-        let stamp = stamp(&conn, path).map_err(|e| connect(e.to_string()))?;
+        let stamp = stamp(&conn, path, file).map_err(|e| connect(e.to_string()))?;
         Ok(SqliteSource {
             conn,
             path: path.to_owned(),
@@ -150,6 +162,7 @@ impl SqliteSource {
     /// when a writer's PENDING lock keeps it from starting within
     /// [`EXTRA_READER_BUSY_TIMEOUT`] or it sees a different database.
     fn open_extra(&self, expected: Stamp) -> rusqlite::Result<Option<SqliteSource>> {
+        let file = file_id(&self.path);
         let conn = match begin_snapshot(&self.path, EXTRA_READER_BUSY_TIMEOUT) {
             Ok(conn) => conn,
             Err(e)
@@ -162,7 +175,7 @@ impl SqliteSource {
             }
             Err(e) => return Err(e),
         };
-        if stamp(&conn, &self.path)? != Some(expected) {
+        if stamp(&conn, &self.path, file)? != Some(expected) {
             return Ok(None);
         }
         Ok(Some(SqliteSource {
@@ -189,35 +202,30 @@ fn begin_snapshot(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Conne
     Ok(conn)
 }
 
-/// The stamp of what `conn`, inside its read transaction on `path`, sees;
-/// `None` in WAL mode (extra readers cannot share a WAL snapshot) or when
-/// the file's header does not agree with what `conn` reads, so it cannot be
-/// trusted to be the same file.
-fn stamp(conn: &Connection, path: &Path) -> rusqlite::Result<Option<Stamp>> {
+/// The stamp of what `conn`, inside its read transaction on `path`, opened,
+/// given the file's identity `before` it was opened; `None` in WAL mode
+/// (extra readers cannot share a WAL snapshot) or when the file at `path`
+/// changed identity while it was being opened, so which one `conn` holds is
+/// unknown.
+fn stamp(
+    conn: &Connection,
+    path: &Path,
+    before: Option<(u64, u64)>,
+) -> rusqlite::Result<Option<Stamp>> {
     let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
     if mode.eq_ignore_ascii_case("wal") {
         return Ok(None);
     }
+    let file = file_id(path);
+    if file != before {
+        return Ok(None);
+    }
     let pragma = |name: &str| conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0));
-    let schema_version = pragma("schema_version")?;
-    let freelist_count = pragma("freelist_count")?;
-    let page_count = pragma("page_count")?;
-    let mut header = [0u8; HEADER_LEN];
-    let read = File::open(path).and_then(|mut f| f.read_exact(&mut header));
-    if read.is_err() {
-        return Ok(None);
-    }
-    // The schema cookie and the freelist count are read by SQLite from the
-    // same header as signed 32-bit numbers.
-    let cookie = |at| i64::from(i32::from_be_bytes(header_bytes(&header, at)));
-    if cookie(40) != schema_version || cookie(36) != freelist_count {
-        return Ok(None);
-    }
     Ok(Some(Stamp {
-        change_counter: u32::from_be_bytes(header_bytes(&header, 24)),
-        schema_version,
-        freelist_count,
-        page_count,
+        file,
+        schema_version: pragma("schema_version")?,
+        page_count: pragma("page_count")?,
+        freelist_count: pragma("freelist_count")?,
     }))
 }
 

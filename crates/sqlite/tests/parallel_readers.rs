@@ -433,3 +433,78 @@ fn no_extra_reader_when_the_path_names_another_file() {
         2000
     );
 }
+
+/// Set in the environment of a child copy of this test binary, which then
+/// acts as a writer in another process (see the test below).
+const WRITER_ENV: &str = "BRU_TEST_OTHER_PROCESS_WRITER";
+
+/// Not a test on its own: when run as the child process, tries to commit a
+/// change to the database named by [`WRITER_ENV`] and reports how that went
+/// by its exit code (0 committed, 3 busy, 4 other error).
+#[test]
+fn other_process_writer() {
+    let Some(path) = std::env::var_os(WRITER_ENV) else {
+        return;
+    };
+    let conn = Connection::open(path).unwrap();
+    conn.busy_timeout(Duration::from_millis(200)).unwrap();
+    let code = match conn
+        .execute_batch("BEGIN IMMEDIATE; UPDATE account SET balance = balance + 1; COMMIT;")
+    {
+        Ok(()) => 0,
+        Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) => 3,
+        Err(_) => 4,
+    };
+    std::process::exit(code);
+}
+
+/// Runs [`other_process_writer`] in a child process on `path`.
+fn write_from_another_process(path: &Path) -> i32 {
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "other_process_writer", "--test-threads", "1"])
+        .env(WRITER_ENV, path)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    status.code().unwrap_or(-1)
+}
+
+/// Within one process SQLite tracks its own locks, so only a writer in
+/// another process shows that the file locks themselves hold: opening the
+/// sources and readers must not lose them (closing any descriptor of the
+/// file drops all of a process's POSIX locks on it).
+#[test]
+fn a_writer_in_another_process_waits_for_the_source_and_its_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locks.sqlite");
+    drop(make_accounts(&path, false));
+    let mut source = SqliteSource::open(&path).unwrap();
+    let catalog = source.catalog().unwrap();
+    let account = table(&catalog, "account");
+    assert_eq!(
+        write_from_another_process(&path),
+        3,
+        "busy with the source open"
+    );
+    let mut reader = source.open_reader().unwrap().expect("a second reader");
+    assert_eq!(
+        write_from_another_process(&path),
+        3,
+        "busy with a reader open"
+    );
+    drop(source);
+    assert_eq!(
+        write_from_another_process(&path),
+        3,
+        "busy while the reader reads"
+    );
+    assert!(read_whole(reader.as_mut(), account)
+        .iter()
+        .all(|r| int(&r[1]) == 100));
+    drop(reader);
+    assert_eq!(
+        write_from_another_process(&path),
+        0,
+        "free once both are gone"
+    );
+}
