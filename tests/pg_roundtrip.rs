@@ -371,3 +371,67 @@ fn connection_failures_are_one_line_without_the_password() {
     let line = bru_fails(&["backup", &unreachable, archive], &["cannot open"]);
     assert!(!line.contains("Wr0ng-Battery-7"), "{line}");
 }
+
+#[test]
+fn data_only_refuses_an_interval_that_a_restricted_column_would_cut() {
+    let Some(server) = TestServer::start() else {
+        return;
+    };
+    let dir = Dir::new();
+    let src = server.create_db("iv_src");
+    server.psql(
+        &src,
+        "CREATE TABLE public.iv (id int PRIMARY KEY, d interval); \
+         INSERT INTO public.iv VALUES (1, '2 days'), (2, '1 day 03:00:00.5')",
+    );
+    let archive = dir.path("iv.db");
+    let archive = archive.to_str().expect("utf-8 path");
+    bru_ok(&["backup", &server.url(&src), archive, "--quiet"]);
+    // The same table, but its column keeps days only (and no fraction).
+    let restricted = "CREATE TABLE public.iv (id int PRIMARY KEY, d interval day)";
+    let dst = server.create_db("iv_day");
+    server.psql(&dst, restricted);
+    bru_fails(
+        &[
+            "restore",
+            archive,
+            &server.url(&dst),
+            "--data-only",
+            "--quiet",
+        ],
+        &["iv", "column d", "cut or rounded"],
+    );
+    // Not a false alarm: the server itself would have cut the value.
+    assert_eq!(
+        server.psql(&dst, "SELECT '1 day 03:00:00.5'::interval day"),
+        "1 day\n"
+    );
+    let dst = server.create_db("iv_frac");
+    server.psql(
+        &dst,
+        "CREATE TABLE public.iv (id int PRIMARY KEY, d interval(0))",
+    );
+    bru_fails(
+        &[
+            "restore",
+            archive,
+            &server.url(&dst),
+            "--data-only",
+            "--quiet",
+        ],
+        &["iv", "column d", "cut or rounded"],
+    );
+    // Values that fit go in unchanged.
+    server.psql(&src, "DELETE FROM public.iv WHERE id = 2");
+    bru_ok(&["backup", &server.url(&src), archive, "--quiet", "--force"]);
+    let dst = server.create_db("iv_fits");
+    server.psql(&dst, restricted);
+    bru_ok(&[
+        "restore",
+        archive,
+        &server.url(&dst),
+        "--data-only",
+        "--quiet",
+    ]);
+    assert_eq!(server.psql(&dst, "SELECT d FROM public.iv"), "2 days\n");
+}

@@ -44,8 +44,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bru_core::{
-    ColumnType, Error, IndexPart, ObjectDef, ObjectOutcome, RowBatch, TableDef, TableLoader,
-    TableName, Target, Value,
+    ColumnType, Error, IndexPart, Interval, ObjectDef, ObjectOutcome, RowBatch, TableDef,
+    TableLoader, TableName, Target, Value,
 };
 use bytes::{Bytes, BytesMut};
 use futures_util::SinkExt;
@@ -421,6 +421,9 @@ struct Keeps {
     precision: Option<u8>,
     /// `(n, fixed)` of a `varchar(n)` or `char(n)` column.
     chars: Option<(usize, bool)>,
+    /// The type modifier of an `interval` column restricted to some fields
+    /// (`interval day`) or fractional digits (`interval(3)`).
+    interval: Option<i32>,
 }
 
 impl Keeps {
@@ -434,6 +437,7 @@ impl Keeps {
                 let fixed = type_oid == crate::values::oid::BPCHAR;
                 k.chars = usize::try_from(typmod - 4).ok().map(|n| (n, fixed));
             }
+            Wire::Interval if typmod >= 0 => k.interval = Some(typmod),
             _ => {}
         }
         k
@@ -441,7 +445,7 @@ impl Keeps {
 
     /// Whether there is anything to check.
     fn any(&self) -> bool {
-        self.precision.is_some() || self.chars.is_some()
+        self.precision.is_some() || self.chars.is_some() || self.interval.is_some()
     }
 
     /// Refuses a value the column would change, with the reason.
@@ -479,8 +483,72 @@ impl Keeps {
                 ));
             }
         }
+        if let (Some(typmod), Value::Interval(iv)) = (self.interval, v) {
+            if interval_kept(*iv, typmod) != Some(*iv) {
+                return Err(
+                    "the column's interval type keeps fewer fields or fractional digits; \
+                     the value would be cut or rounded"
+                        .into(),
+                );
+            }
+        }
         Ok(())
     }
+}
+
+/// What an `interval` column with type modifier `typmod` makes of `iv`:
+/// PostgreSQL's AdjustIntervalForTypmod (src/backend/utils/adt/timestamp.c),
+/// which interval_recv applies to every value COPY brings in. `None` for a
+/// modifier PostgreSQL would not have made.
+fn interval_kept(iv: Interval, typmod: i32) -> Option<Interval> {
+    // Field bits of the range (src/include/utils/datetime.h).
+    const MONTH: i32 = 1 << 1;
+    const YEAR: i32 = 1 << 2;
+    const DAY: i32 = 1 << 3;
+    const HOUR: i32 = 1 << 10;
+    const MINUTE: i32 = 1 << 11;
+    const SECOND: i32 = 1 << 12;
+    const FULL_RANGE: i32 = 0x7FFF;
+    const FULL_PRECISION: i32 = 0xFFFF;
+    const USECS_PER_HOUR: i64 = 3_600_000_000;
+    const USECS_PER_MINUTE: i64 = 60_000_000;
+    let range = (typmod >> 16) & 0x7FFF;
+    let precision = typmod & 0xFFFF;
+    let mut out = iv;
+    let truncate = |t: i64, unit: i64| t / unit * unit;
+    match range {
+        FULL_RANGE => {}
+        YEAR => {
+            out.months = iv.months / 12 * 12;
+            out.days = 0;
+            out.micros = 0;
+        }
+        MONTH | 0x6 /* YEAR TO MONTH */ => {
+            out.days = 0;
+            out.micros = 0;
+        }
+        DAY => out.micros = 0,
+        HOUR => out.micros = truncate(iv.micros, USECS_PER_HOUR),
+        r if r == DAY | HOUR => out.micros = truncate(iv.micros, USECS_PER_HOUR),
+        MINUTE => out.micros = truncate(iv.micros, USECS_PER_MINUTE),
+        r if r == DAY | HOUR | MINUTE || r == HOUR | MINUTE => {
+            out.micros = truncate(iv.micros, USECS_PER_MINUTE)
+        }
+        SECOND => {}
+        r if r == DAY | HOUR | MINUTE | SECOND || r == HOUR | MINUTE | SECOND => {}
+        r if r == MINUTE | SECOND => {}
+        _ => return None,
+    }
+    if precision != FULL_PRECISION {
+        let scale = 10i64.pow(6u32.checked_sub(u32::try_from(precision).ok()?)?);
+        let offset = scale / 2;
+        out.micros = if out.micros >= 0 {
+            (out.micros + offset) / scale * scale
+        } else {
+            -((-out.micros + offset) / scale * scale)
+        };
+    }
+    Some(out)
 }
 
 /// Types whose values another engine may keep as text (SQLite does),
@@ -675,8 +743,13 @@ impl Target for PgTarget {
                 wire,
                 type_name: t.type_name.clone(),
                 // A PostgreSQL column of the very same type and modifier
-                // only ever held values that fit: nothing to check.
-                keeps: if same_engine(table) && t.neutral.as_ref() == Some(&c.ty) {
+                // only ever held values that fit: nothing to check. (The
+                // neutral interval type has no fields or digits: the
+                // PostgreSQL type names must match too.)
+                keeps: if same_engine(table)
+                    && t.neutral.as_ref() == Some(&c.ty)
+                    && (t.wire != Wire::Interval || c.native_type == t.type_name)
+                {
                     Keeps::default()
                 } else {
                     t.keeps
@@ -1420,6 +1493,9 @@ impl TableLoader for PgLoader<'_> {
                     Value::Text(s) if parsed_from_text(wire) => {
                         let precision = keeps.and_then(|k| k.precision);
                         let parsed = text_input::parse(wire, precision, s)?;
+                        if let Some(k) = keeps {
+                            k.check(&parsed)?;
+                        }
                         encode(wire, &parsed, out)
                     }
                     _ => {
@@ -1475,5 +1551,75 @@ impl Drop for PgLoader<'_> {
             self.sink = None;
             let _ = self.batch("ROLLBACK");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A type modifier as PostgreSQL's intervaltypmodin makes it: the range
+    /// (field bits) in the high half, the precision (0xFFFF: none) in the low.
+    fn typmod(range: i32, precision: i32) -> i32 {
+        (range << 16) | precision
+    }
+
+    fn iv(months: i32, days: i32, micros: i64) -> Interval {
+        Interval {
+            months,
+            days,
+            micros,
+        }
+    }
+
+    #[test]
+    fn interval_columns_keep_what_postgresql_keeps() {
+        let (year, month, day) = (1 << 2, 1 << 1, 1 << 3);
+        let (hour, minute, second) = (1 << 10, 1 << 11, 1 << 12);
+        let full = 0xFFFF;
+        let value = iv(14, 3, 5_400_123_456); // 1 year 2 mons 3 days 01:30:00.123456
+        let cases = [
+            (typmod(0x7FFF, full), value),
+            (typmod(year, full), iv(12, 0, 0)),
+            (typmod(month, full), iv(14, 0, 0)),
+            (typmod(year | month, full), iv(14, 0, 0)),
+            (typmod(day, full), iv(14, 3, 0)),
+            (typmod(hour, full), iv(14, 3, 3_600_000_000)),
+            (typmod(day | hour, full), iv(14, 3, 3_600_000_000)),
+            (typmod(minute, full), iv(14, 3, 5_400_000_000)),
+            (typmod(hour | minute, full), iv(14, 3, 5_400_000_000)),
+            (typmod(second, full), value),
+            (typmod(day | hour | minute | second, full), value),
+            (typmod(0x7FFF, 3), iv(14, 3, 5_400_123_000)),
+            (typmod(0x7FFF, 0), iv(14, 3, 5_400_000_000)),
+            (typmod(minute | second, 2), iv(14, 3, 5_400_120_000)),
+        ];
+        for (t, kept) in cases {
+            assert_eq!(interval_kept(value, t), Some(kept), "typmod {t:#x}");
+        }
+        // Rounding is half away from zero on both signs, as the server does.
+        assert_eq!(
+            interval_kept(iv(0, 0, -1_500_000), typmod(0x7FFF, 0)),
+            Some(iv(0, 0, -2_000_000))
+        );
+        assert_eq!(interval_kept(value, typmod(1 << 5, full)), None);
+    }
+
+    #[test]
+    fn an_interval_the_column_would_change_is_refused() {
+        let keeps = Keeps::of(
+            crate::values::oid::INTERVAL,
+            typmod(1 << 3, 0xFFFF),
+            Wire::Interval,
+        );
+        assert!(keeps.any());
+        assert!(keeps.check(&Value::Interval(iv(0, 2, 0))).is_ok());
+        let refused = keeps
+            .check(&Value::Interval(iv(0, 1, 10_800_000_000)))
+            .unwrap_err();
+        assert!(refused.contains("cut or rounded"), "{refused}");
+        // A plain interval column keeps everything and checks nothing.
+        let plain = Keeps::of(crate::values::oid::INTERVAL, -1, Wire::Interval);
+        assert!(!plain.any());
     }
 }
