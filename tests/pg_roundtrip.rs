@@ -87,15 +87,20 @@ fn postgres_round_trip_through_an_archive_is_indistinguishable() {
         "--quiet",
     ]);
     assert_same_schema(&server, &src, &schema_only);
-    // Sequences owned by a column (serial and identity) start over, as in
-    // a schema made by hand; --data-only sets them to the archive's values.
+    // Every sequence starts over, as in a schema made by hand: those owned
+    // by a column (serial and identity) and standalone ones. --data-only
+    // sets them all to the archive's values, as pg_restore --data-only does.
     let reset = server.psql(
         &schema_only,
-        "SELECT count(pg_catalog.setval(c.oid, 1, false)) FROM pg_class c
-          WHERE c.relkind = 'S' AND EXISTS (SELECT 1 FROM pg_depend d
-                WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))",
+        "SELECT count(pg_catalog.setval(c.oid, 1, false)),
+                count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.objid = c.oid AND d.classid = 'pg_class'::regclass
+                        AND d.deptype IN ('a', 'i')))
+           FROM pg_class c WHERE c.relkind = 'S'",
     );
-    assert_ne!(reset.trim(), "0", "the schema has owned sequences");
+    let (all, standalone) = reset.trim().split_once('|').expect("two counts");
+    assert_ne!(all, "0", "the schema has sequences");
+    assert_ne!(standalone, "0", "the schema has a standalone sequence");
     bru_ok(&[
         "restore",
         archive,

@@ -281,6 +281,12 @@ pub struct ObjectDef {
     /// The table the object belongs to (a trigger's table), if any.
     #[serde(default)]
     pub table: Option<TableName>,
+    /// For an object that also holds data (a sequence's current value): the
+    /// statement, in engine `engine`, that restores just that data into the
+    /// object as it already exists. A `--data-only` restore runs it, as
+    /// pg_restore sets sequences in its data section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
 }
 
 impl ObjectDef {

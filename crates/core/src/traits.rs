@@ -191,6 +191,18 @@ pub trait Target {
     /// Post-data: a view, trigger or other object.
     fn create_object(&mut self, object: &ObjectDef) -> Result<ObjectOutcome>;
 
+    /// `--data-only`: restores the data an existing object holds (a
+    /// sequence's value) with its [`ObjectDef::data`] statement. The default
+    /// skips it, saying why.
+    fn restore_object_data(&mut self, object: &ObjectDef) -> Result<ObjectOutcome> {
+        Ok(ObjectOutcome::Skipped(format!(
+            "the {} target cannot restore the data of a {} {}",
+            self.engine(),
+            object.engine,
+            object.kind
+        )))
+    }
+
     /// Last step, after all tables and objects (for example, checking
     /// foreign keys and committing).
     fn finish(&mut self) -> Result<()>;

@@ -259,6 +259,19 @@ fn run_step(
                 objects[object] = Some(outcome);
             }
         }
+        Action::RestoreObjectData { object } => {
+            let o = &job.objects[object];
+            let outcome = if journaled {
+                ObjectOutcome::Created
+            } else {
+                retry(run, board, target, &step.label, None, |t| {
+                    Ok(t.restore_object_data(o)?)
+                })?
+            };
+            if let Ok(mut objects) = board.objects.lock() {
+                objects[object] = Some(outcome);
+            }
+        }
         Action::CreateTable { table } => {
             if !journaled {
                 let def = &job.tables[table].entry.def;

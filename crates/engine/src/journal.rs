@@ -116,6 +116,10 @@ pub(crate) fn step_key(
             let o = &objects[object];
             format!("object {object} ({} {})", o.kind, o.name)
         }
+        Action::RestoreObjectData { object } => {
+            let o = &objects[object];
+            format!("data of object {object} ({} {})", o.kind, o.name)
+        }
         Action::CreateTable { table } => format!("created table {}", tables[table].name),
         Action::LoadChunks { .. } => return None,
         Action::CompleteData { table } => loaded_key(&tables[table].name),

@@ -90,6 +90,9 @@ pub enum Action {
     FinishTable { table: usize },
     /// The table's foreign keys.
     AddForeignKeys { table: usize },
+    /// `--data-only`: the data an existing object holds (a sequence's
+    /// value, [`bru_core::ObjectDef::data`]).
+    RestoreObjectData { object: usize },
 }
 
 /// One step of the plan.
@@ -328,6 +331,18 @@ impl Plan {
                 previous = Some(b.push(Action::CreateObject { object: i }, label, deps, 4, 0));
             }
         }
+        if !schema {
+            for (i, o) in objects.iter().enumerate().filter(|(_, o)| o.data.is_some()) {
+                let label = format!("set the value of {} {}", o.kind, o.name);
+                b.push(
+                    Action::RestoreObjectData { object: i },
+                    label,
+                    Vec::new(),
+                    4,
+                    0,
+                );
+            }
+        }
         Plan {
             steps: b.steps,
             sessions: sessions.max(1),
@@ -544,6 +559,7 @@ mod tests {
             engine: "sqlite".into(),
             ddl: String::new(),
             table: None,
+            data: None,
         }
     }
 
@@ -818,12 +834,20 @@ mod tests {
         let fk = find(&schema, Action::AddForeignKeys { table: 1 });
         assert_eq!(schema.steps[finish].deps, vec![create, fk]);
 
+        // Data only: rows, and the values of objects that hold data (a
+        // sequence), never the objects themselves.
+        let mut objects = objects;
+        objects.push(object(ObjectKind::Sequence, "badge_seq"));
+        objects[4].data = Some("SELECT setval('badge_seq', 42, true)".into());
         let data = Plan::build(&tables, &objects, RestoreMode::DataOnly, 4);
         assert_topological(&data);
         assert!(data.steps.iter().all(|s| matches!(
             s.action,
-            Action::LoadChunks { .. } | Action::CompleteData { .. }
+            Action::LoadChunks { .. }
+                | Action::CompleteData { .. }
+                | Action::RestoreObjectData { object: 4 }
         )));
+        find(&data, Action::RestoreObjectData { object: 4 });
         assert!(data
             .steps
             .iter()

@@ -282,7 +282,11 @@ impl RestoreJob {
             });
         }
         for (object, outcome) in self.objects.iter().zip(outcome.objects) {
-            let what = format!("{} {}", object.kind, object.name);
+            let what = if self.options.mode == RestoreMode::DataOnly {
+                format!("{} {} (its value)", object.kind, object.name)
+            } else {
+                format!("{} {}", object.kind, object.name)
+            };
             match outcome {
                 Some(ObjectOutcome::Created) => summary.objects.push(what),
                 Some(ObjectOutcome::Skipped(reason)) => {

@@ -110,6 +110,7 @@ fn catalog_of(tables: &[(&str, Vec<RowBatch>)]) -> Catalog {
             engine: "sqlite".into(),
             ddl: "CREATE VIEW v_agents AS SELECT * FROM agents".into(),
             table: None,
+            data: None,
         }],
     }
 }

@@ -583,6 +583,7 @@ fn build_table(
                         con.def
                     ),
                     table: Some(rel.name.clone()),
+                    data: None,
                 });
                 continue;
             }
@@ -634,6 +635,7 @@ fn object(kind: ObjectKind, schema: Option<&str>, name: &str, ddl: String) -> Ob
         engine: "postgres".into(),
         ddl,
         table: None,
+        data: None,
     }
 }
 
@@ -887,13 +889,22 @@ fn read_sequences(conn: &Conn) -> Result<Sequences, Error> {
             seq.type_name,
             seq.options()
         );
-        if let (true, Some(last)) = (called, seq.last_value) {
-            ddl.push_str(&format!(
-                "; SELECT pg_catalog.setval({}, {last}, true)",
-                quote_literal(&seq.name)
-            ));
+        // pg_dump's SEQUENCE SET: the last value handed out, or the start
+        // value not yet handed out.
+        let value = match (called, seq.last_value) {
+            (true, Some(last)) => format!("{last}, true"),
+            _ => format!("{}, false", seq.start),
+        };
+        let data = format!(
+            "SELECT pg_catalog.setval({}, {value})",
+            quote_literal(&seq.name)
+        );
+        if called {
+            ddl.push_str(&format!("; {data}"));
         }
-        seqs.push(object(ObjectKind::Sequence, Some(&schema), &name, ddl));
+        let mut sequence = object(ObjectKind::Sequence, Some(&schema), &name, ddl);
+        sequence.data = Some(data);
+        seqs.push(sequence);
         if let Some(col) = owner {
             owners.push(object(
                 ObjectKind::Other("sequence ownership".into()),

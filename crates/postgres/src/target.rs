@@ -1016,6 +1016,26 @@ impl Target for PgTarget {
         })))
     }
 
+    fn restore_object_data(&mut self, object: &ObjectDef) -> bru_core::Result<ObjectOutcome> {
+        let Some(data) = object
+            .data
+            .as_deref()
+            .filter(|_| object.engine == "postgres")
+        else {
+            return Ok(ObjectOutcome::Skipped(format!(
+                "its data was written for {}, not PostgreSQL",
+                object.engine
+            )));
+        };
+        // setval is idempotent: running it again after an interruption is
+        // harmless.
+        self.live()?.batch(
+            data,
+            &format!("setting the value of {} {}", object.kind, object.name),
+        )?;
+        Ok(ObjectOutcome::Created)
+    }
+
     fn create_object(&mut self, object: &ObjectDef) -> bru_core::Result<ObjectOutcome> {
         if object.engine != "postgres" {
             return Ok(ObjectOutcome::Skipped(format!(

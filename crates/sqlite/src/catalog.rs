@@ -104,6 +104,7 @@ pub fn read_catalog(conn: &Connection) -> Result<Catalog> {
                 engine: "sqlite".into(),
                 ddl: sql.to_owned(),
                 table: None,
+                data: None,
             }),
             "table" => catalog
                 .tables
@@ -114,6 +115,7 @@ pub fn read_catalog(conn: &Connection) -> Result<Catalog> {
                 engine: "sqlite".into(),
                 ddl: sql.to_owned(),
                 table: None,
+                data: None,
             }),
             "trigger" => catalog.objects.push(ObjectDef {
                 kind: ObjectKind::Trigger,
@@ -121,6 +123,7 @@ pub fn read_catalog(conn: &Connection) -> Result<Catalog> {
                 engine: "sqlite".into(),
                 ddl: sql.to_owned(),
                 table: Some(TableName::bare(&e.tbl_name)),
+                data: None,
             }),
             _ => {}
         }

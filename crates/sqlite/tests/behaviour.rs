@@ -510,6 +510,7 @@ fn objects_from_other_engines_are_skipped_with_the_reason() {
         engine: engine.into(),
         ddl: ddl.into(),
         table: None,
+        data: None,
     };
     assert_eq!(
         target
