@@ -502,6 +502,41 @@ fn retry<T>(
     target: &mut dyn Target,
     what: &str,
     table: Option<usize>,
+    body: impl FnMut(&mut dyn Target) -> Result<T>,
+) -> Result<T> {
+    let on_retry = || {
+        if let Some(t) = table {
+            board.table(t, |s| s.errors += 1);
+        }
+    };
+    with_retries(
+        run.progress,
+        &|| board.stopping(),
+        target,
+        what,
+        on_retry,
+        body,
+    )
+}
+
+/// [`retry`] for work outside the plan (reading and writing the journal,
+/// `--clean`'s drops, the target's final step): the same backoff and the
+/// same report of each retry.
+pub(crate) fn retry_outside<T>(
+    progress: &dyn Progress,
+    target: &mut dyn Target,
+    what: &str,
+    body: impl FnMut(&mut dyn Target) -> Result<T>,
+) -> Result<T> {
+    with_retries(progress, &|| false, target, what, || {}, body)
+}
+
+fn with_retries<T>(
+    progress: &dyn Progress,
+    stopping: &dyn Fn() -> bool,
+    target: &mut dyn Target,
+    what: &str,
+    mut on_retry: impl FnMut(),
     mut body: impl FnMut(&mut dyn Target) -> Result<T>,
 ) -> Result<T> {
     let mut pause = FIRST_PAUSE;
@@ -509,11 +544,9 @@ fn retry<T>(
     loop {
         match body(&mut *target) {
             Ok(value) => return Ok(value),
-            Err(e) if attempt < ATTEMPTS && !board.stopping() && is_transient(target, &e) => {
-                if let Some(t) = table {
-                    board.table(t, |s| s.errors += 1);
-                }
-                run.progress.warning(&format!(
+            Err(e) if attempt < ATTEMPTS && !stopping() && is_transient(target, &e) => {
+                on_retry();
+                progress.warning(&format!(
                     "{what}: transient error, retrying in {:.1} s (attempt {} of {ATTEMPTS}): {e}",
                     pause.as_secs_f64(),
                     attempt + 1

@@ -32,7 +32,7 @@ use bru_core::{ObjectDef, ObjectOutcome, TableName, Target};
 use bru_format::{ArchiveMeta, ArchiveReader, TableEntry, TableTotals};
 use serde::Serialize;
 
-use crate::execute::{execute, Run};
+use crate::execute::{execute, retry_outside, Run};
 use crate::journal::{archive_key, mode_key, Journal, ARCHIVE_PREFIX, MODE_PREFIX};
 use crate::plan::{Plan, PlanTable};
 use crate::readback::require_totals;
@@ -200,7 +200,9 @@ impl RestoreJob {
             });
         }
         let earlier = if resumable {
-            target.journal_keys()?
+            retry_outside(progress, target, "reading the restore journal", |t| {
+                Ok(t.journal_keys()?)
+            })?
         } else {
             None
         };
@@ -225,12 +227,16 @@ impl RestoreJob {
         self.wrote.store(true, Ordering::Relaxed);
         if !resuming {
             if options.clean {
-                target.journal_clear()?;
+                retry_outside(progress, target, "removing the restore journal", |t| {
+                    Ok(t.journal_clear()?)
+                })?;
                 self.drop_existing(target, progress)?;
             }
             if resumable {
                 for key in [archive_key(&self.meta), mode_key(mode)] {
-                    target.journal_mark(&key)?;
+                    retry_outside(progress, target, "writing the restore journal", |t| {
+                        Ok(t.journal_mark(&key)?)
+                    })?;
                     journal.insert(key);
                 }
             }
@@ -267,7 +273,9 @@ impl RestoreJob {
         };
         let outcome = execute(&run, target, workers)?;
 
-        target.finish()?;
+        retry_outside(progress, target, "finishing the restore", |t| {
+            Ok(t.finish()?)
+        })?;
         let mut summary = Summary::default();
         for (t, state) in self.tables.iter().zip(&outcome.tables) {
             summary.tables.push(TableSummary {
@@ -299,7 +307,9 @@ impl RestoreJob {
         // index it cannot express...) is reported with the skipped objects.
         summary.skipped.extend(target.take_skipped());
         if resumable {
-            target.journal_clear()?;
+            retry_outside(progress, target, "removing the restore journal", |t| {
+                Ok(t.journal_clear()?)
+            })?;
         }
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
@@ -355,10 +365,15 @@ impl RestoreJob {
         if self.options.mode == RestoreMode::DataOnly {
             return Ok(());
         }
-        let existing = target.existing_tables(&self.names())?;
+        let names = self.names();
+        let existing = retry_outside(progress, target, "looking for existing tables", |t| {
+            Ok(t.existing_tables(&names)?)
+        })?;
         if !existing.is_empty() {
             progress.message(&format!("dropping {} existing table(s)", existing.len()));
-            target.drop_tables(&existing)?;
+            retry_outside(progress, target, "dropping existing tables", |t| {
+                Ok(t.drop_tables(&existing)?)
+            })?;
         }
         Ok(())
     }

@@ -375,3 +375,36 @@ fn a_sqlite_table_read_in_parts_by_two_readers_restores_exactly() {
     restore(&archive, &restored, &options(1)).expect("restore");
     assert_same_database(&source, &restored);
 }
+
+#[test]
+fn steps_outside_the_plan_are_retried_too() {
+    // The target is locked when the restore starts: `--clean` first removes
+    // any old journal, a write that meets the lock and is retried.
+    let dir = tempfile::tempdir().unwrap();
+    let (source, archive) = small_chunk_archive(dir.path());
+    let restored = dir.path().join("restored.sqlite");
+    let holder = open(&restored);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let release = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(400));
+        holder.execute_batch("COMMIT").unwrap();
+    });
+    let mut target = SqliteTarget::open_shared(&restored).unwrap();
+    target.set_busy_timeout(Duration::from_millis(20)).unwrap();
+    let recorder = Recorder::default();
+    let clean = RestoreOptions {
+        clean: true,
+        ..options(1)
+    };
+    bru_engine::restore(&archive, &mut target, &clean, &recorder).expect("restore");
+    release.join().unwrap();
+    drop(target);
+    let warnings = recorder.warnings.lock().unwrap().clone();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("removing the restore journal: transient error, retrying")),
+        "{warnings:?}"
+    );
+    assert_same_database(&source, &restored);
+}
