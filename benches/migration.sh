@@ -92,6 +92,10 @@ done
 sql "DROP DATABASE IF EXISTS bru_mig_dst"
 
 b=$(med bru 2); p=$(med pgloader 2)
+# Each run's bru / pgloader, the two measured back to back: on a shared,
+# noisy machine their median is steadier than the ratio of the medians.
+pairs=$(awk '$1=="bru" {b=$2} $1=="pgloader" {printf "%.2f\n", b / $2}' "$out/times")
+pair_median=$(echo "$pairs" | median)
 # Read all of it: pgloader (SBCL) aborts noisily when its output pipe closes.
 pgloader_version=$("$pgloader" --version | sed -n 1p)
 cat <<MD
@@ -101,7 +105,7 @@ Command: \`RUNS=$runs${JOBS:+ JOBS=$JOBS} benches/migration.sh $scale\`
 
 | | bru | pgloader | bru / pgloader |
 |---|---|---|---|
-| wall time | ${b} s | ${p} s | $(ratio "$b" "$p") |
+| wall time | ${b} s | ${p} s | $(ratio "$b" "$p") (per run: $(echo $pairs | sed 's/ /, /g'); median $(printf '%.2f' "$pair_median")) |
 | peak RSS | $(mib "$(med bru 3)") MiB | $(mib "$(med pgloader 3)") MiB | $(ratio "$(med bru 3)" "$(med pgloader 3)") |
 
 Commands timed:
