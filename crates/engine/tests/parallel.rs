@@ -386,7 +386,7 @@ fn steps_outside_the_plan_are_retried_too() {
     let holder = open(&restored);
     holder.execute_batch("BEGIN IMMEDIATE").unwrap();
     let release = thread::spawn(move || {
-        thread::sleep(Duration::from_millis(400));
+        thread::sleep(Duration::from_millis(1000));
         holder.execute_batch("COMMIT").unwrap();
     });
     let mut target = SqliteTarget::open_shared(&restored).unwrap();
