@@ -438,10 +438,12 @@ fn no_extra_reader_when_the_path_names_another_file() {
 /// acts as a writer in another process (see the test below).
 const WRITER_ENV: &str = "BRU_TEST_OTHER_PROCESS_WRITER";
 
-/// Not a test on its own: when run as the child process, tries to commit a
-/// change to the database named by [`WRITER_ENV`] and reports how that went
-/// by its exit code (0 committed, 3 busy, 4 other error).
+/// Not a test on its own (hence ignored): the child process of
+/// [`write_from_another_process`], which tries to commit a change to the
+/// database named by [`WRITER_ENV`] and reports how that went by its exit
+/// code (0 committed, 3 busy, 4 other error).
 #[test]
+#[ignore = "helper process of a_writer_in_another_process_waits_for_the_source_and_its_readers"]
 fn other_process_writer() {
     let Some(path) = std::env::var_os(WRITER_ENV) else {
         return;
@@ -461,7 +463,13 @@ fn other_process_writer() {
 /// Runs [`other_process_writer`] in a child process on `path`.
 fn write_from_another_process(path: &Path) -> i32 {
     let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "other_process_writer", "--test-threads", "1"])
+        .args([
+            "--exact",
+            "other_process_writer",
+            "--ignored",
+            "--test-threads",
+            "1",
+        ])
         .env(WRITER_ENV, path)
         .stdout(std::process::Stdio::null())
         .status()
