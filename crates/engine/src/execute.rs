@@ -246,26 +246,18 @@ fn run_step(
     let journaled = key.as_deref().is_some_and(|k| run.journal.contains(k));
     let table_of = |t: usize| job.tables[t].name.as_str();
     match step.action {
-        Action::CreateObject { object } => {
+        Action::CreateObject { object } | Action::RestoreObjectData { object } => {
             let o = &job.objects[object];
+            let data_only = matches!(step.action, Action::RestoreObjectData { .. });
             let outcome = if journaled {
                 ObjectOutcome::Created
             } else {
                 retry(run, board, target, &step.label, None, |t| {
-                    Ok(t.create_object(o)?)
-                })?
-            };
-            if let Ok(mut objects) = board.objects.lock() {
-                objects[object] = Some(outcome);
-            }
-        }
-        Action::RestoreObjectData { object } => {
-            let o = &job.objects[object];
-            let outcome = if journaled {
-                ObjectOutcome::Created
-            } else {
-                retry(run, board, target, &step.label, None, |t| {
-                    Ok(t.restore_object_data(o)?)
+                    Ok(if data_only {
+                        t.restore_object_data(o)?
+                    } else {
+                        t.create_object(o)?
+                    })
                 })?
             };
             if let Ok(mut objects) = board.objects.lock() {
