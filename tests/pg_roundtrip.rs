@@ -1,6 +1,8 @@
 //! PostgreSQL through the real `bru` binary, against throwaway servers:
 //! PG → archive → PG is indistinguishable from the source (pg_dump
-//! --schema-only, every table's rows, every sequence); SQLite and
+//! --schema-only with owners and GRANTs, every table's rows, every
+//! sequence); `--no-owner` / `--no-privileges` leave owners and GRANTs
+//! out, and a role the target lacks is listed as skipped; SQLite and
 //! PostgreSQL archives cross over through the neutral model; a backup taken
 //! while a writer moves money between accounts sees one consistent
 //! snapshot; connection failures are one line without the password.
@@ -439,4 +441,218 @@ fn data_only_refuses_an_interval_that_a_restricted_column_would_cut() {
         "--quiet",
     ]);
     assert_eq!(server.psql(&dst, "SELECT d FROM public.iv"), "2 days\n");
+}
+
+/// Roles (cluster-wide, so named after this process) and objects they own
+/// or are granted: a schema, a table with table and column grants (one
+/// made by a grantee holding the grant option), a view, a function whose
+/// EXECUTE is taken from PUBLIC, a sequence with USAGE granted, an enum.
+fn privileges_sql(owner: &str, reader: &str) -> String {
+    format!(
+        "CREATE ROLE {owner}; CREATE ROLE {reader};
+         CREATE SCHEMA acl AUTHORIZATION {owner};
+         GRANT USAGE ON SCHEMA acl TO {reader};
+         CREATE TABLE acl.ledger (id serial PRIMARY KEY, amount numeric, secret text);
+         INSERT INTO acl.ledger (amount, secret) VALUES (10, 'a'), (20, 'b');
+         ALTER TABLE acl.ledger OWNER TO {owner};
+         GRANT SELECT ON acl.ledger TO {reader};
+         GRANT INSERT ON acl.ledger TO {reader} WITH GRANT OPTION;
+         GRANT SELECT (amount), UPDATE (amount) ON acl.ledger TO PUBLIC;
+         SET ROLE {reader}; GRANT INSERT ON acl.ledger TO PUBLIC; RESET ROLE;
+         CREATE VIEW acl.totals AS SELECT sum(amount) AS total FROM acl.ledger;
+         ALTER VIEW acl.totals OWNER TO {owner};
+         GRANT SELECT ON acl.totals TO {reader};
+         CREATE FUNCTION acl.twice(x integer) RETURNS integer LANGUAGE sql AS 'SELECT x * 2';
+         ALTER FUNCTION acl.twice(integer) OWNER TO {owner};
+         REVOKE EXECUTE ON FUNCTION acl.twice(integer) FROM PUBLIC;
+         GRANT EXECUTE ON FUNCTION acl.twice(integer) TO {reader};
+         CREATE SEQUENCE acl.tickets;
+         GRANT USAGE ON SEQUENCE acl.tickets TO {reader};
+         CREATE TYPE acl.mood AS ENUM ('calm', 'busy');
+         ALTER TYPE acl.mood OWNER TO {owner};
+         CREATE TABLE public.plain (id integer);
+         ALTER TABLE public.plain OWNER TO {reader};"
+    )
+}
+
+/// Objects of schema `acl` (and public.plain) not owned by the connecting
+/// user, and those with any privilege recorded (object or column).
+fn foreign_owned_and_granted(server: &TestServer, db: &str) -> (String, String) {
+    let owned = server.psql(
+        db,
+        "SELECT count(*) FROM (
+           SELECT c.relowner AS o FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'acl' OR c.relname = 'plain'
+           UNION ALL SELECT p.proowner FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'acl'
+           UNION ALL SELECT t.typowner FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'acl'
+           UNION ALL SELECT nspowner FROM pg_namespace WHERE nspname = 'acl') x
+         WHERE o <> (SELECT oid FROM pg_roles WHERE rolname = current_user)",
+    );
+    let granted = server.psql(
+        db,
+        "SELECT count(*) FROM (
+           SELECT c.relacl::text AS a FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'acl'
+           UNION ALL SELECT a.attacl::text FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'acl'
+           UNION ALL SELECT p.proacl::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'acl'
+           UNION ALL SELECT nspacl::text FROM pg_namespace WHERE nspname = 'acl') x
+         WHERE a IS NOT NULL",
+    );
+    (owned.trim().to_owned(), granted.trim().to_owned())
+}
+
+#[test]
+fn owners_and_privileges_round_trip_and_can_be_left_out() {
+    let Some(server) = TestServer::start() else {
+        return;
+    };
+    let dir = Dir::new();
+    let pid = std::process::id();
+    let (owner, reader) = (format!("bru_owner_{pid}"), format!("bru_reader_{pid}"));
+    let src = server.create_db("acl_src");
+    server.psql(&src, SCHEMA_SQL);
+    server.psql(&src, &privileges_sql(&owner, &reader));
+    let archive = dir.path("acl.db");
+    let archive = archive.to_str().expect("utf-8 path");
+    bru_ok(&["backup", &server.url(&src), archive, "--quiet"]);
+
+    // PG → archive → PG: pg_dump --schema-only (with owners and GRANTs)
+    // is the same.
+    let dst = server.create_db("acl_dst");
+    let out = bru_ok(&["restore", archive, &server.url(&dst), "--jobs", "2"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.to_lowercase().contains("skipped"), "{stderr}");
+    let dump = server.dump_schema(&dst);
+    for expected in [
+        format!("ALTER TABLE acl.ledger OWNER TO {owner};"),
+        format!("GRANT SELECT ON TABLE acl.ledger TO {reader};"),
+        "GRANT SELECT(amount),UPDATE(amount) ON TABLE acl.ledger TO PUBLIC;".into(),
+        format!("GRANT USAGE ON SEQUENCE acl.tickets TO {reader};"),
+        format!("ALTER FUNCTION acl.twice(x integer) OWNER TO {owner};"),
+    ] {
+        assert!(dump.contains(&expected), "{expected} missing:\n{dump}");
+    }
+    assert_same_schema(&server, &src, &dst);
+    assert_eq!(contents(&server, &src), contents(&server, &dst));
+    let (owned, granted) = foreign_owned_and_granted(&server, &dst);
+    assert_ne!(owned, "0");
+    assert_ne!(granted, "0");
+
+    // --dry-run leaves them out of the plan.
+    let all = bru_ok(&["restore", archive, &server.url(&dst), "--dry-run"]);
+    let bare = bru_ok(&[
+        "restore",
+        archive,
+        &server.url(&dst),
+        "--dry-run",
+        "-O",
+        "-x",
+    ]);
+    let (all, bare) = (
+        String::from_utf8_lossy(&all.stdout).into_owned(),
+        String::from_utf8_lossy(&bare.stdout).into_owned(),
+    );
+    assert!(
+        all.contains("owner acl.ledger") && all.contains("privileges acl.ledger"),
+        "{all}"
+    );
+    assert!(
+        !bare.contains("owner ") && !bare.contains("privileges "),
+        "{bare}"
+    );
+
+    // --no-owner: everything belongs to the restoring user, GRANTs stay.
+    let no_owner = server.create_db("acl_no_owner");
+    bru_ok(&[
+        "restore",
+        archive,
+        &server.url(&no_owner),
+        "--no-owner",
+        "--quiet",
+    ]);
+    let (owned, granted) = foreign_owned_and_granted(&server, &no_owner);
+    assert_eq!(owned, "0", "{}", server.dump_schema(&no_owner));
+    assert_ne!(granted, "0");
+    let dump = server.dump_schema(&no_owner);
+    assert!(!dump.contains(&format!("OWNER TO {owner}")), "{dump}");
+    assert!(dump.contains(&format!("TO {reader}")), "{dump}");
+
+    // --no-acl (--no-privileges): owners stay, no GRANTs at all.
+    let no_acl = server.create_db("acl_no_acl");
+    bru_ok(&[
+        "restore",
+        archive,
+        &server.url(&no_acl),
+        "--no-acl",
+        "--quiet",
+    ]);
+    let (owned, granted) = foreign_owned_and_granted(&server, &no_acl);
+    assert_ne!(owned, "0");
+    assert_eq!(granted, "0", "{}", server.dump_schema(&no_acl));
+    let dump = server.dump_schema(&no_acl);
+    assert!(!dump.contains("GRANT "), "{dump}");
+    assert!(dump.contains(&format!("OWNER TO {owner}")), "{dump}");
+    assert_eq!(contents(&server, &src), contents(&server, &no_acl));
+}
+
+#[test]
+fn a_role_missing_in_the_target_is_listed_as_skipped() {
+    let Some(server) = TestServer::start() else {
+        return;
+    };
+    let dir = Dir::new();
+    let gone = format!("bru_gone_{}", std::process::id());
+    let src = server.create_db("gone_src");
+    server.psql(
+        &src,
+        &format!(
+            "CREATE ROLE {gone};
+             CREATE TABLE public.kept (id integer PRIMARY KEY, v text);
+             INSERT INTO public.kept VALUES (1, 'x');
+             ALTER TABLE public.kept OWNER TO {gone};
+             CREATE TABLE public.shared (id integer);
+             GRANT SELECT ON public.shared TO {gone};
+             ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO {gone};"
+        ),
+    );
+    let archive = dir.path("gone.db");
+    let archive = archive.to_str().expect("utf-8 path");
+    bru_ok(&["backup", &server.url(&src), archive, "--quiet"]);
+    server.psql(
+        &src,
+        &format!(
+            "REASSIGN OWNED BY {gone} TO CURRENT_USER; DROP OWNED BY {gone}; DROP ROLE {gone};"
+        ),
+    );
+
+    let dst = server.create_db("gone_dst");
+    let out = bru_ok(&["restore", archive, &server.url(&dst)]);
+    let summary =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    for what in ["owner public.kept", "privileges public.shared"] {
+        let line = summary
+            .lines()
+            .find(|l| l.contains("skipped") && l.contains(what))
+            .unwrap_or_else(|| panic!("{what} not listed as skipped:\n{summary}"));
+        assert!(
+            line.contains(&format!("role \"{gone}\" does not exist in the target")),
+            "{line}"
+        );
+    }
+    // Default privileges are not carried, and said so.
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.contains("skipped") && l.contains("default privileges")),
+        "{summary}"
+    );
+    // Everything else arrived: the table, its rows, owned by the restorer.
+    assert_eq!(server.psql(&dst, "SELECT v FROM public.kept"), "x\n");
+    assert_eq!(
+        server.psql(
+            &dst,
+            "SELECT relacl IS NULL FROM pg_class WHERE relname = 'shared'"
+        ),
+        "t\n"
+    );
 }

@@ -103,6 +103,13 @@ pub struct RestoreArgs {
     /// Continue a restore into TARGET that stopped before it finished.
     #[arg(long)]
     pub resume: bool,
+    /// Do not give objects their original owners (PostgreSQL): everything
+    /// is owned by the user the restore connects as.
+    #[arg(long, short = 'O')]
+    pub no_owner: bool,
+    /// Do not restore privileges (GRANT/REVOKE) (PostgreSQL).
+    #[arg(long, short = 'x', visible_alias = "no-acl")]
+    pub no_privileges: bool,
     /// Print the restore plan (steps, dependencies, sizes) and touch nothing.
     #[arg(long)]
     pub dry_run: bool,

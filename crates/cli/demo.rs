@@ -103,6 +103,8 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
             clean: false,
             jobs: jobs(None),
             resume: false,
+            no_owner: false,
+            no_privileges: false,
         },
         &bars,
     )?;

@@ -99,6 +99,8 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
         clean: a.clean,
         jobs: args::jobs(a.jobs),
         resume: a.resume,
+        no_owner: a.no_owner,
+        no_privileges: a.no_privileges,
     };
     let failed = || format!("restore into {} failed", endpoint::redact(&a.target));
     let job = RestoreJob::open(&a.archive, &options).with_context(failed)?;

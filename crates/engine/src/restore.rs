@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use bru_core::{ObjectDef, ObjectOutcome, TableName, Target};
+use bru_core::{ObjectDef, ObjectKind, ObjectOutcome, TableName, Target};
 use bru_format::{ArchiveMeta, ArchiveReader, TableEntry, TableTotals};
 use serde::Serialize;
 
@@ -72,10 +72,26 @@ pub struct RestoreOptions {
     pub jobs: usize,
     /// Continue an interrupted restore from its journal in the target.
     pub resume: bool,
+    /// Leave out the objects of kind `Other("owner")`, which give other
+    /// objects their owner, as `pg_restore --no-owner` does: everything is
+    /// owned by the restoring user.
+    pub no_owner: bool,
+    /// Leave out the objects of kind `Other("privileges")`, which grant and
+    /// revoke privileges, as `pg_restore --no-privileges` does.
+    pub no_privileges: bool,
 }
 
+/// The [`ObjectKind::Other`] name of an object that sets another object's
+/// owner (`ALTER ... OWNER TO`).
+const OWNER: &str = "owner";
+
+/// The [`ObjectKind::Other`] name of an object that sets another object's
+/// privileges (`REVOKE` / `GRANT`).
+const PRIVILEGES: &str = "privileges";
+
 impl Default for RestoreOptions {
-    /// Everything, full mode, one job per core, no clean, no resume.
+    /// Everything, full mode, one job per core, no clean, no resume, owners
+    /// and privileges included.
     fn default() -> Self {
         RestoreOptions {
             filter: TableFilter::default(),
@@ -83,6 +99,20 @@ impl Default for RestoreOptions {
             clean: false,
             jobs: 0,
             resume: false,
+            no_owner: false,
+            no_privileges: false,
+        }
+    }
+}
+
+impl RestoreOptions {
+    /// Whether an object of the archive is restored: owners and privileges
+    /// unless `no_owner` / `no_privileges` leave them out.
+    fn keeps(&self, object: &ObjectDef) -> bool {
+        match &object.kind {
+            ObjectKind::Other(k) if k == OWNER => !self.no_owner,
+            ObjectKind::Other(k) if k == PRIVILEGES => !self.no_privileges,
+            _ => true,
         }
     }
 }
@@ -134,7 +164,11 @@ impl RestoreJob {
             archive: archive.to_owned(),
             meta: reader.meta().clone(),
             tables,
-            objects: catalog.objects,
+            objects: catalog
+                .objects
+                .into_iter()
+                .filter(|o| options.keeps(o))
+                .collect(),
             options: options.clone(),
             jobs,
             plan: Plan {

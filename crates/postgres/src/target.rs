@@ -44,11 +44,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bru_core::{
-    ColumnType, Error, IndexPart, Interval, ObjectDef, ObjectOutcome, RowBatch, TableDef,
-    TableLoader, TableName, Target, Value,
+    ColumnType, Error, IndexPart, Interval, ObjectDef, ObjectKind, ObjectOutcome, RowBatch,
+    TableDef, TableLoader, TableName, Target, Value,
 };
 use bytes::{Bytes, BytesMut};
 use futures_util::SinkExt;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::CopyInSink;
 
 use crate::catalog::{quote_literal, NOT_CARRIED, OWNED_SEQUENCE};
@@ -218,6 +219,45 @@ impl PgTarget {
     /// Runs `sql` for object `key`; "already exists" counts as done when the
     /// object may have been made by an earlier attempt
     /// ([`Shared::may_exist`]). Returns whether the statement ran.
+    /// Runs an owner or privileges object (`ALTER ... OWNER TO`, `REVOKE`
+    /// and `GRANT`s), which may run again on a resumed restore. Its
+    /// statements run as one implicit transaction: a role missing in the
+    /// target (42704) leaves the object as it was and comes back as
+    /// skipped, naming the role, so the summary lists it; any other failure
+    /// is an error.
+    fn set_owner_or_privileges(&mut self, object: &ObjectDef) -> bru_core::Result<ObjectOutcome> {
+        let context = format!("setting the {} of {}", object.kind, object.name);
+        let conn = self.live()?;
+        match conn.block_on(conn.client.batch_execute(&object.ddl)) {
+            Ok(()) => Ok(ObjectOutcome::Created),
+            Err(e) => match e.as_db_error() {
+                Some(db)
+                    if *db.code() == SqlState::UNDEFINED_OBJECT
+                        && db.message().starts_with("role ") =>
+                {
+                    Ok(ObjectOutcome::Skipped(format!(
+                        "{} in the target; create it and restore again, or leave {} out \
+                         with --no-owner / --no-privileges",
+                        db.message(),
+                        if matches!(&object.kind, ObjectKind::Other(k) if k == "owner") {
+                            "owners"
+                        } else {
+                            "privileges"
+                        }
+                    )))
+                }
+                Some(db) if *db.code() == SqlState::INSUFFICIENT_PRIVILEGE => Err(conn.err(
+                    &format!(
+                        "{context} (restore as a superuser or a member of the roles, \
+                         or leave them out with --no-owner / --no-privileges)"
+                    ),
+                    &e,
+                )),
+                _ => Err(conn.err(&context, &e)),
+            },
+        }
+    }
+
     fn run_once(&mut self, key: &str, sql: &str, context: &str) -> bru_core::Result<bool> {
         let may_exist = self.shared.may_exist(key);
         match self.live()?.batch(sql, context) {
@@ -1047,6 +1087,11 @@ impl Target for PgTarget {
             return Ok(ObjectOutcome::Skipped(format!(
                 "not carried by bru yet: {reason}"
             )));
+        }
+        if let ObjectKind::Other(kind) = &object.kind {
+            if kind == "owner" || kind == "privileges" {
+                return self.set_owner_or_privileges(object);
+            }
         }
         // An object's statements run as one implicit transaction, so
         // "already exists" means all of them were done.

@@ -392,13 +392,13 @@ impl TestServer {
         .collect()
     }
 
-    /// `pg_dump --schema-only` of `db`, without the random `\restrict`
-    /// key newer pg_dump versions put at both ends.
+    /// `pg_dump --schema-only` of `db`, owners and GRANTs included, without
+    /// the random `\restrict` key newer pg_dump versions put at both ends.
     pub fn dump_schema(&self, db: &str) -> String {
         let out = check(
             "pg_dump",
             Command::new("pg_dump")
-                .args(["--schema-only", "--no-owner", "-d"])
+                .args(["--schema-only", "-d"])
                 .arg(self.url(db))
                 .output(),
         );

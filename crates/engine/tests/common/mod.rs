@@ -45,6 +45,8 @@ pub fn restore_options(mode: RestoreMode) -> RestoreOptions {
         clean: false,
         jobs: 2,
         resume: false,
+        no_owner: false,
+        no_privileges: false,
     }
 }
 
