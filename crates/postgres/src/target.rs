@@ -216,9 +216,6 @@ impl PgTarget {
         Ok(&self.conn)
     }
 
-    /// Runs `sql` for object `key`; "already exists" counts as done when the
-    /// object may have been made by an earlier attempt
-    /// ([`Shared::may_exist`]). Returns whether the statement ran.
     /// Runs an owner or privileges object (`ALTER ... OWNER TO`, `REVOKE`
     /// and `GRANT`s), which may run again on a resumed restore. Its
     /// statements run as one implicit transaction: a role missing in the
@@ -258,6 +255,9 @@ impl PgTarget {
         }
     }
 
+    /// Runs `sql` for object `key`; "already exists" counts as done when the
+    /// object may have been made by an earlier attempt
+    /// ([`Shared::may_exist`]). Returns whether the statement ran.
     fn run_once(&mut self, key: &str, sql: &str, context: &str) -> bru_core::Result<bool> {
         let may_exist = self.shared.may_exist(key);
         match self.live()?.batch(sql, context) {
