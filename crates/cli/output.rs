@@ -64,8 +64,8 @@ impl Output {
             summary.tables.len(),
             summary.seconds
         );
-        for s in &summary.skipped {
-            println!("skipped: {s}");
+        for line in skipped_lines(&summary.skipped) {
+            println!("{line}");
         }
         Ok(())
     }
@@ -107,6 +107,45 @@ impl Output {
         print!("{}", listing_text(listing));
         Ok(())
     }
+}
+
+/// How many objects skipped for the same reason are listed one per line;
+/// more share one line, so that a long list of alike entries (every owner
+/// of a PostgreSQL archive restored into SQLite) does not bury the others.
+const SKIPPED_APART: usize = 3;
+
+/// The summary's skipped entries (`what: reason`) for people: one line each,
+/// except that entries with the same reason, more than [`SKIPPED_APART`] of
+/// them, share one line naming the first few (`--json` lists every one).
+fn skipped_lines(skipped: &[String]) -> Vec<String> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for entry in skipped {
+        let (what, reason) = entry.split_once(": ").unwrap_or((entry.as_str(), ""));
+        match groups.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, whats)) => whats.push(what),
+            None => groups.push((reason, vec![what])),
+        }
+    }
+    let mut out = Vec::new();
+    for (reason, whats) in groups {
+        if whats.len() <= SKIPPED_APART || reason.is_empty() {
+            out.extend(whats.iter().map(|w| match reason {
+                "" => format!("skipped: {w}"),
+                r => format!("skipped: {w}: {r}"),
+            }));
+            continue;
+        }
+        const NAMED: usize = 6;
+        let mut named = whats[..NAMED.min(whats.len())].join(", ");
+        if whats.len() > NAMED {
+            named += &format!(" and {} more (--json lists each)", whats.len() - NAMED);
+        }
+        out.push(format!(
+            "skipped: {} objects, {reason}: {named}",
+            whats.len()
+        ));
+    }
+    out
 }
 
 fn ratio(raw: u64, stored: u64) -> String {
@@ -312,4 +351,33 @@ fn listing_text(listing: &Listing) -> String {
         s += &format!("\nobjects:  {}\n", listing.objects.join(", "));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skipped_entries_with_one_reason_share_a_line_past_a_few() {
+        let mut skipped: Vec<String> = (0..8)
+            .map(|i| format!("owner public.t{i}: written for postgres"))
+            .collect();
+        skipped.push("table t, column c: default now() (written for postgres)".into());
+        skipped.push("trigger t_audit: written for sqlite".into());
+        let lines = skipped_lines(&skipped);
+        assert_eq!(
+            lines,
+            [
+                "skipped: 8 objects, written for postgres: owner public.t0, owner public.t1, \
+                 owner public.t2, owner public.t3, owner public.t4, owner public.t5 and 2 more \
+                 (--json lists each)",
+                "skipped: table t, column c: default now() (written for postgres)",
+                "skipped: trigger t_audit: written for sqlite",
+            ]
+        );
+        // A few alike entries keep a line each.
+        let few = &skipped[..SKIPPED_APART];
+        assert_eq!(skipped_lines(few).len(), SKIPPED_APART);
+        assert_eq!(skipped_lines(&["no reason".into()]), ["skipped: no reason"]);
+    }
 }
