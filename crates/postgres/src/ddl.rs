@@ -294,3 +294,72 @@ pub(crate) fn foreign_key(t: &TableDef, fk: &ForeignKey) -> (String, String) {
     }
     (fk_name, s)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bru_core::{Column, NativeDdl, PrimaryKey, TableName};
+
+    fn column(name: &str, ty: ColumnType, native_type: &str, nullable: bool) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            native_type: native_type.into(),
+            nullable,
+            default: None,
+            identity: None,
+            generated: None,
+        }
+    }
+
+    /// A SQLite FTS5 table as the SQLite catalog describes it: its rowid
+    /// as a first column, its untyped text columns, keyed by the rowid.
+    #[test]
+    fn a_sqlite_virtual_table_becomes_a_plain_table_keyed_by_its_rowid() {
+        let any = || ColumnType::Native { name: "ANY".into() };
+        let table = TableDef {
+            name: TableName::bare("notes"),
+            columns: vec![
+                column("rowid", ColumnType::Int64, "INTEGER", false),
+                column("title", any(), "", true),
+                column("body", any(), "", true),
+            ],
+            primary_key: Some(PrimaryKey {
+                name: None,
+                columns: vec!["rowid".into()],
+            }),
+            uniques: Vec::new(),
+            indexes: Vec::new(),
+            foreign_keys: Vec::new(),
+            checks: Vec::new(),
+            native: Some(NativeDdl {
+                engine: "sqlite".into(),
+                create: "CREATE VIRTUAL TABLE notes USING fts5(title, body)".into(),
+            }),
+            properties: [
+                ("sqlite.virtual_module".to_owned(), "fts5".to_owned()),
+                ("sqlite.rowid_column".to_owned(), "rowid".to_owned()),
+            ]
+            .into_iter()
+            .collect(),
+            estimated_rows: Some(3),
+            created_after: Vec::new(),
+        };
+        let create = create_table(&table);
+        assert!(!create.contains("VIRTUAL"), "{create}");
+        let columns: Vec<&str> = create.lines().skip(1).map(str::trim).collect();
+        assert_eq!(
+            columns,
+            ["rowid bigint NOT NULL,", "title text,", "body text", ")"],
+            "{create}"
+        );
+        let steps = post_data(&table);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].name, "notes_pkey");
+        assert!(
+            steps[0].sql.ends_with("PRIMARY KEY (rowid)"),
+            "{}",
+            steps[0].sql
+        );
+    }
+}

@@ -25,13 +25,28 @@
 //!   becomes a `UniqueConstraint`;
 //! - views and triggers become [`ObjectDef`]s with their `CREATE` text,
 //!   in creation order;
-//! - virtual tables (FTS, R-tree, …) become an `ObjectDef` of kind
-//!   `Other("virtual table")` with their `CREATE VIRTUAL TABLE` text, and
-//!   their shadow tables (`<name>_content`, `_data`, `_idx`, `_docsize`,
-//!   `_config`, `_segments`, `_segdir`, `_stat`, `_node`, `_rowid`,
-//!   `_parent`) are skipped: the module recreates them. Their rows are NOT
-//!   carried; an FTS index over an external content table can be rebuilt
-//!   with its `'rebuild'` command after a restore.
+//! - virtual tables: see the `vtab` module for which ones bru can read
+//!   back. An FTS5/FTS4/FTS3 table with its own content and an R-tree
+//!   become a `TableDef` whose `native` is the `CREATE VIRTUAL TABLE` text,
+//!   with the property `sqlite.virtual_module`, so their rows go through the
+//!   ordinary pipeline. Their rowid must round-trip (applications join on
+//!   it, and an external index may point at it): an R-tree's first column
+//!   already is its rowid; an FTS table gets a first column holding the
+//!   rowid, named by the property `sqlite.rowid_column`, which the source
+//!   selects and the target inserts as the rowid. That column is the table's
+//!   primary key, so another engine gets a plain keyed table. An object
+//!   `full-text index` / `R-tree index` follows each one: SQLite checks the
+//!   rebuilt index with it, another engine lists it as skipped, so the loss
+//!   of the index is never silent.
+//!   An FTS table over an external content table (no rows of its own) and a
+//!   contentless one (whose index cannot be read back) stay an `ObjectDef`
+//!   of kind `Other("virtual table")` with their DDL, as does any other
+//!   module; the first is followed by a `full-text index` object that
+//!   rebuilds it from the restored content table, the second is listed as
+//!   skipped by the SQLite target. Shadow tables (`<name>_content`, `_data`,
+//!   `_idx`, `_docsize`, `_config`, `_segments`, `_segdir`, `_stat`,
+//!   `_node`, `_rowid`, `_parent`) are never read: the module recreates
+//!   them.
 
 use std::collections::HashMap;
 
@@ -45,6 +60,10 @@ use crate::createsql::{parse_create_index, parse_create_table, TableSql};
 use crate::rowid_ranges::estimate_rows;
 use crate::sqltext::tokenize;
 use crate::types::column_type;
+use crate::vtab::{
+    integrity_check_statement, rebuild_statement, FtsContent, VirtualTable, MODULE_PROPERTY,
+    ROWID_COLUMN_PROPERTY,
+};
 
 /// Suffixes of the shadow tables of SQLite's bundled virtual table modules
 /// (FTS3/4, FTS5, R-tree).
@@ -98,14 +117,9 @@ pub fn read_catalog(conn: &Connection) -> Result<Catalog> {
         };
         match e.kind.as_str() {
             "table" if is_internal(&e.name) || is_shadow(&e.name) => {}
-            "table" if is_virtual_table_sql(sql) => catalog.objects.push(ObjectDef {
-                kind: ObjectKind::Other("virtual table".into()),
-                name: TableName::bare(&e.name),
-                engine: "sqlite".into(),
-                ddl: sql.to_owned(),
-                table: None,
-                data: None,
-            }),
+            "table" if is_virtual_table_sql(sql) => {
+                virtual_table(conn, &e.name, sql, &mut catalog)?
+            }
             "table" => catalog
                 .tables
                 .push(table_def(conn, &e.name, sql, &entries, &sequences)?),
@@ -129,6 +143,144 @@ pub fn read_catalog(conn: &Connection) -> Result<Catalog> {
         }
     }
     Ok(catalog)
+}
+
+/// Adds the virtual table `name` to `catalog`: as a table whose rows are
+/// carried when bru can read them back (see the `vtab` module), else as a
+/// DDL-only object. Either way an object follows that makes the restore
+/// check or rebuild the table's index, so a target that cannot build such
+/// an index lists it as skipped.
+fn virtual_table(conn: &Connection, name: &str, sql: &str, catalog: &mut Catalog) -> Result<()> {
+    let parsed = VirtualTable::parse(sql).unwrap_or(VirtualTable::Other);
+    let object = |kind: &str, ddl: String, table: Option<TableName>| ObjectDef {
+        kind: ObjectKind::Other(kind.into()),
+        name: TableName::bare(name),
+        engine: "sqlite".into(),
+        ddl,
+        table,
+        data: None,
+    };
+    if let Some(module) = parsed.carried_module() {
+        if let Some(def) = virtual_table_def(conn, name, sql, module)? {
+            catalog.tables.push(def);
+            catalog.objects.push(match &parsed {
+                VirtualTable::Rtree { .. } => object(
+                    "R-tree index",
+                    format!("SELECT rtreecheck({})", sql_string(name)),
+                    Some(TableName::bare(name)),
+                ),
+                _ => object(
+                    "full-text index",
+                    integrity_check_statement(name),
+                    Some(TableName::bare(name)),
+                ),
+            });
+            return Ok(());
+        }
+    }
+    catalog
+        .objects
+        .push(object("virtual table", sql.to_owned(), None));
+    if let VirtualTable::Fts {
+        content: FtsContent::External(content),
+        ..
+    } = &parsed
+    {
+        // Objects are created after every table's rows, so the content
+        // table is loaded by the time this runs.
+        catalog.objects.push(object(
+            "full-text index",
+            rebuild_statement(name),
+            Some(TableName::bare(content)),
+        ));
+    }
+    Ok(())
+}
+
+/// `s` as a SQL string literal.
+fn sql_string(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// The table for a virtual table of `module` whose rows bru reads back:
+/// its visible columns (not FTS's hidden ones), and for an FTS table a
+/// first column holding the rowid, under the first of `rowid`, `_rowid_`,
+/// `oid` that no column takes (an R-tree's first column already is its
+/// rowid). `None` when all three names are taken, so the rowid cannot be
+/// read as data; the table then stays a DDL-only object.
+fn virtual_table_def(
+    conn: &Connection,
+    name: &str,
+    sql: &str,
+    module: &str,
+) -> Result<Option<TableDef>> {
+    let xcols: Vec<XColumn> = table_columns(conn, name)?
+        .into_iter()
+        .filter(|c| c.hidden == 0)
+        .collect();
+    let mut columns: Vec<Column> = xcols
+        .iter()
+        .map(|c| Column {
+            name: c.name.clone(),
+            ty: column_type(&c.declared),
+            native_type: c.declared.clone(),
+            nullable: true,
+            default: None,
+            identity: None,
+            generated: None,
+        })
+        .collect();
+    let mut properties = std::collections::BTreeMap::new();
+    properties.insert(MODULE_PROPERTY.to_owned(), module.to_owned());
+    let key = if module.starts_with("rtree") {
+        let Some(id) = columns.first_mut() else {
+            return Ok(None);
+        };
+        id.nullable = false;
+        id.name.clone()
+    } else {
+        let free = ["rowid", "_rowid_", "oid"]
+            .into_iter()
+            .find(|r| !columns.iter().any(|c| c.name.eq_ignore_ascii_case(r)));
+        let Some(rowid) = free else {
+            return Ok(None);
+        };
+        columns.insert(
+            0,
+            Column {
+                name: rowid.to_owned(),
+                ty: bru_core::ColumnType::Int64,
+                native_type: "INTEGER".into(),
+                nullable: false,
+                default: None,
+                identity: None,
+                generated: None,
+            },
+        );
+        properties.insert(ROWID_COLUMN_PROPERTY.to_owned(), rowid.to_owned());
+        rowid.to_owned()
+    };
+    let mut def = TableDef {
+        name: TableName::bare(name),
+        columns,
+        primary_key: Some(PrimaryKey {
+            name: None,
+            columns: vec![key],
+        }),
+        uniques: Vec::new(),
+        indexes: Vec::new(),
+        foreign_keys: Vec::new(),
+        checks: Vec::new(),
+        native: Some(NativeDdl {
+            engine: "sqlite".into(),
+            create: sql.to_owned(),
+        }),
+        properties,
+        estimated_rows: None,
+        created_after: Vec::new(),
+    };
+    def.estimated_rows = Some(estimate_rows(conn, &def)?);
+    Ok(Some(def))
 }
 
 /// SQLite's own tables, which it creates and maintains itself.

@@ -20,6 +20,7 @@ pub mod sqltext;
 mod target;
 pub mod types;
 pub mod values;
+pub mod vtab;
 
 pub use source::SqliteSource;
 pub use target::SqliteTarget;

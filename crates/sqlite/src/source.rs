@@ -14,8 +14,9 @@
 //! their chunks may reach the archive interleaved, each part's in rowid
 //! order.
 //!
-//! A rowid is data only when a column holds it (`INTEGER PRIMARY KEY`),
-//! and then it is read like any column. Tables without such a column are
+//! A rowid is data only when a column holds it (`INTEGER PRIMARY KEY`, an
+//! R-tree's id, or the rowid column the catalog adds to an FTS table), and
+//! then it is read like any column. Tables without such a column are
 //! restored in rowid order but get new, dense rowids, as SQLite's own VACUUM
 //! may also give them.
 //!

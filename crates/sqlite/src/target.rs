@@ -24,7 +24,11 @@
 //! them).
 //!
 //! Rows go through one prepared INSERT per table, with values bound by
-//! position. Indexes are created after the rows, and triggers after
+//! position. A virtual table (see the `vtab` module) is created from its own
+//! DDL and loaded the same way, its rowid column inserted as the rowid; its
+//! module builds its index from the inserts, and its `full-text index` or
+//! `R-tree index` object then checks (or, over external content, rebuilds)
+//! that index. Indexes are created after the rows, and triggers after
 //! everything, so they never fire on restored rows.
 //!
 //! A SQLite file takes one writer at a time, so [`SqliteTarget::open`] gives a
@@ -52,6 +56,7 @@ use crate::quote::{ident, ident_list};
 use crate::sqltext::{tokenize, Kind};
 use crate::types::{affinity, Affinity};
 use crate::values::{affinity_change, to_sqlite};
+use crate::vtab;
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -324,6 +329,40 @@ impl SqliteTarget {
     }
 }
 
+impl SqliteTarget {
+    /// Runs the statement of a `full-text index` or `R-tree index` object:
+    /// an FTS index's integrity check or rebuild (an INSERT of the FTS
+    /// command), or an R-tree's `rtreecheck` (a SELECT that must answer
+    /// `ok`). Both may run again on a resumed restore. Fails with
+    /// [`Error::Engine`] naming the table when the check finds the index
+    /// does not match the rows.
+    fn check_or_rebuild_index(&mut self, object: &ObjectDef) -> Result<ObjectOutcome> {
+        let context = || format!("checking the {} of table \"{}\"", object.kind, object.name);
+        let is_select = tokenize(&object.ddl)
+            .first()
+            .is_some_and(|t| t.is_word(&object.ddl, "SELECT"));
+        if is_select {
+            let answer: String = self
+                .conn
+                .query_row(&object.ddl, [], |r| r.get(0))
+                .map_err(|e| Error::engine(context(), e))?;
+            if answer != "ok" {
+                return Err(Error::engine(context(), answer));
+            }
+        } else {
+            self.in_transaction(&context(), |this| this.exec(&object.ddl, context))?;
+        }
+        Ok(ObjectOutcome::Created)
+    }
+}
+
+/// The column of a virtual table that holds its rowid as data (see the
+/// `vtab` module), if it has one.
+fn rowid_column(table: &TableDef) -> Option<&str> {
+    table.property(vtab::MODULE_PROPERTY)?;
+    table.property(vtab::ROWID_COLUMN_PROPERTY)
+}
+
 /// True if `sql` mentions `name` as an identifier (quoted or not).
 fn mentions(sql: &str, names: &[String]) -> bool {
     tokenize(sql).iter().any(|t| {
@@ -443,9 +482,10 @@ impl Target for SqliteTarget {
             .columns
             .iter()
             .filter(|c| {
-                !present
-                    .iter()
-                    .any(|(p, _, _)| p.eq_ignore_ascii_case(&c.name))
+                rowid_column(table) != Some(c.name.as_str())
+                    && !present
+                        .iter()
+                        .any(|(p, _, _)| p.eq_ignore_ascii_case(&c.name))
             })
             .map(|c| c.name.as_str())
             .collect();
@@ -480,7 +520,17 @@ impl Target for SqliteTarget {
         let mut columns = Vec::new();
         let mut affinities = Vec::new();
         let mut check_text = Vec::new();
+        let rowid_column = rowid_column(table);
         for (pos, col) in table.columns.iter().enumerate() {
+            // A virtual table's rowid, carried as data: inserted as the
+            // rowid under a name no column of the table takes.
+            if rowid_column == Some(col.name.as_str()) {
+                positions.push(pos);
+                columns.push(col.name.clone());
+                affinities.push(Affinity::Integer);
+                check_text.push(false);
+                continue;
+            }
             let Some((tname, declared, hidden)) = present
                 .iter()
                 .find(|(p, _, _)| p.eq_ignore_ascii_case(&col.name))
@@ -614,6 +664,11 @@ impl Target for SqliteTarget {
                 object.engine
             )));
         }
+        if let ObjectKind::Other(kind) = &object.kind {
+            if kind == "full-text index" || kind == "R-tree index" {
+                return self.check_or_rebuild_index(object);
+            }
+        }
         let creatable = match &object.kind {
             ObjectKind::View | ObjectKind::Trigger => true,
             ObjectKind::Other(kind) => kind == "virtual table",
@@ -632,12 +687,15 @@ impl Target for SqliteTarget {
             ObjectKind::Trigger => "trigger",
             _ => "table",
         };
-        if self.existing_sql(kind, &object.name.name)?.as_deref() == Some(object.ddl.as_str()) {
-            return Ok(ObjectOutcome::Created);
+        if self.existing_sql(kind, &object.name.name)?.as_deref() != Some(object.ddl.as_str()) {
+            self.exec(&object.ddl, || {
+                format!("creating {} \"{}\"", object.kind, object.name)
+            })?;
         }
-        self.exec(&object.ddl, || {
-            format!("creating {} \"{}\"", object.kind, object.name)
-        })?;
+        if let Some(reason) = vtab::not_carried_reason(&object.ddl) {
+            self.skipped
+                .push(format!("rows of virtual table {}: {reason}", object.name));
+        }
         Ok(ObjectOutcome::Created)
     }
 

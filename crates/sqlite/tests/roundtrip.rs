@@ -248,8 +248,11 @@ fn catalog_describes_keys_constraints_and_objects() {
     build_source(&src);
     {
         let conn = Connection::open(&src).unwrap();
-        conn.execute_batch("CREATE VIRTUAL TABLE docs USING fts5 (body);")
-            .unwrap();
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE docs USING fts5 (body);
+             CREATE VIRTUAL TABLE bare USING fts5 (body, content='');",
+        )
+        .unwrap();
     }
     let mut source = SqliteSource::open(&src).unwrap();
     let info = source.info();
@@ -271,9 +274,10 @@ fn catalog_describes_keys_constraints_and_objects() {
             "pairs",
             "strict_t",
             "we\"ird name",
-            "no_pk"
+            "no_pk",
+            "docs"
         ],
-        "no sqlite_sequence, no FTS shadow tables"
+        "no sqlite_sequence, no FTS shadow tables; the FTS table's rows are carried"
     );
     let table = |n: &str| catalog.tables.iter().find(|t| t.name.name == n).unwrap();
 
@@ -395,10 +399,20 @@ fn catalog_describes_keys_constraints_and_objects() {
             ("view".to_owned(), "v_child", None),
             ("view".to_owned(), "v_v", None),
             ("trigger".to_owned(), "child_ai", Some("child")),
-            ("virtual table".to_owned(), "docs", None),
+            ("full-text index".to_owned(), "docs", Some("docs")),
+            ("virtual table".to_owned(), "bare", None),
         ]
     );
-    let docs = catalog.objects.last().unwrap();
-    assert_eq!(docs.kind, ObjectKind::Other("virtual table".into()));
-    assert!(docs.ddl.contains("fts5"));
+    // Virtual table content is backed up: the FTS table is a table whose
+    // native DDL recreates it, with its rowid as a first column.
+    let docs = table("docs");
+    assert_eq!(docs.property("sqlite.virtual_module"), Some("fts5"));
+    assert_eq!(docs.property("sqlite.rowid_column"), Some("rowid"));
+    let names: Vec<&str> = docs.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["rowid", "body"]);
+    assert!(docs.native.as_ref().unwrap().create.contains("fts5"));
+    // A contentless FTS table has no rows to read: it stays DDL only.
+    let bare = catalog.objects.last().unwrap();
+    assert_eq!(bare.kind, ObjectKind::Other("virtual table".into()));
+    assert!(bare.ddl.contains("content=''"));
 }
