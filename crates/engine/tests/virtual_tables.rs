@@ -16,6 +16,7 @@ const SCHEMA: &str = "
 CREATE TABLE articles (id INTEGER PRIMARY KEY, title TEXT, body TEXT);
 CREATE VIRTUAL TABLE notes USING fts5 (title, body, tokenize = 'unicode61');
 CREATE VIRTUAL TABLE old_notes USING fts4 (subject, text);
+CREATE VIRTUAL TABLE words USING fts4 (word, languageid=\"lang\");
 CREATE VIRTUAL TABLE boxes USING rtree (id, min_x, max_x, min_y, max_y);
 CREATE VIRTUAL TABLE article_index USING fts5 (title, body, content = 'articles', content_rowid = 'id');
 CREATE VIRTUAL TABLE blind USING fts5 (word, content = '');
@@ -33,6 +34,7 @@ fn build_source(path: &Path) {
          INSERT INTO old_notes (docid, subject, text) VALUES
              (5, 'hello', 'wide world'),
              (9, 'naïve café', 'world peace');
+         INSERT INTO words (docid, word, lang) VALUES (1, 'chat', 0), (2, 'chat', 1);
          INSERT INTO boxes VALUES
              (1, 0.5, 1.5, -2.0, 2.0),
              (42, 10.0, 20.25, 3.0, 4.0);
@@ -105,7 +107,7 @@ fn virtual_tables_keep_their_rows_rowids_and_indexes() {
         .iter()
         .map(|t| t.table.as_str())
         .collect();
-    for table in ["notes", "old_notes", "boxes", "articles"] {
+    for table in ["notes", "old_notes", "words", "boxes", "articles"] {
         assert!(
             carried.iter().any(|c| c.ends_with(table)),
             "{table} is carried as a table: {carried:?}"
@@ -163,6 +165,19 @@ fn virtual_tables_keep_their_rows_rowids_and_indexes() {
         );
     }
     assert_eq!(matches(&b, "old_notes", "world"), [5, 9]);
+    // An FTS4 language id is a hidden column, carried as data.
+    let words = |conn: &Connection, lang: i64| -> Vec<String> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT rowid || ' ' || word || ' ' || lang FROM words \
+                 WHERE words MATCH 'chat' AND lang = ?1",
+            )
+            .expect("prepare words");
+        let out = stmt.query_map([lang], |r| r.get(0)).expect("words");
+        out.collect::<Result<_, _>>().expect("read words")
+    };
+    assert_eq!(words(&b, 1), ["2 chat 1"]);
+    assert_eq!(words(&a, 0), words(&b, 0));
     assert_eq!(matches(&b, "article_index", "weather"), [2, 7]);
     assert_eq!(
         matches(&a, "article_index", "rainy"),
@@ -175,7 +190,7 @@ fn virtual_tables_keep_their_rows_rowids_and_indexes() {
     assert!(matches(&b, "blind", "ghost").is_empty());
 
     // The restored indexes agree with their rows.
-    for fts in ["notes", "old_notes", "article_index"] {
+    for fts in ["notes", "old_notes", "words", "article_index"] {
         b.execute_batch(&format!(
             "INSERT INTO {fts}({fts}) VALUES('integrity-check')"
         ))

@@ -33,7 +33,8 @@
 //!   it, and an external index may point at it): an R-tree's first column
 //!   already is its rowid; an FTS table gets a first column holding the
 //!   rowid, named by the property `sqlite.rowid_column`, which the source
-//!   selects and the target inserts as the rowid. That column is the table's
+//!   selects and the target inserts as the rowid (an FTS4 `languageid=`
+//!   column is hidden but data, so it is carried too). That column is the table's
 //!   primary key, so another engine gets a plain keyed table. An object
 //!   `full-text index` / `R-tree index` follows each one: SQLite checks the
 //!   rebuilt index with it, another engine lists it as skipped, so the loss
@@ -61,8 +62,8 @@ use crate::rowid_ranges::estimate_rows;
 use crate::sqltext::tokenize;
 use crate::types::column_type;
 use crate::vtab::{
-    integrity_check_statement, rebuild_statement, FtsContent, VirtualTable, MODULE_PROPERTY,
-    ROWID_COLUMN_PROPERTY,
+    integrity_check_statement, language_id_column, rebuild_statement, FtsContent, VirtualTable,
+    MODULE_PROPERTY, ROWID_COLUMN_PROPERTY,
 };
 
 /// Suffixes of the shadow tables of SQLite's bundled virtual table modules
@@ -214,9 +215,17 @@ fn virtual_table_def(
     sql: &str,
     module: &str,
 ) -> Result<Option<TableDef>> {
+    // FTS's other hidden columns (the table-named one, `rank`, `docid`)
+    // are not data; an FTS4 language id is.
+    let language_id = language_id_column(sql);
     let xcols: Vec<XColumn> = table_columns(conn, name)?
         .into_iter()
-        .filter(|c| c.hidden == 0)
+        .filter(|c| {
+            c.hidden == 0
+                || language_id
+                    .as_deref()
+                    .is_some_and(|l| l.eq_ignore_ascii_case(&c.name))
+        })
         .collect();
     let mut columns: Vec<Column> = xcols
         .iter()

@@ -540,8 +540,10 @@ impl Target for SqliteTarget {
                     format!("the target table has no column \"{}\"", col.name),
                 ));
             };
-            // Generated columns are computed by SQLite from the others.
-            if *hidden != 0 {
+            // Generated columns (hidden 2 and 3) are computed by SQLite
+            // from the others. A virtual table's hidden column (1) that the
+            // archive holds, an FTS4 language id, is data.
+            if *hidden == 2 || *hidden == 3 {
                 continue;
             }
             let target_affinity = affinity(declared, strict);

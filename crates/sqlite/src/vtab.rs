@@ -57,35 +57,7 @@ impl VirtualTable {
     /// Parses `CREATE VIRTUAL TABLE [IF NOT EXISTS] [schema.]name USING
     /// module(args)`; `None` if `sql` is not such a statement.
     pub fn parse(sql: &str) -> Option<VirtualTable> {
-        let tokens = tokenize(sql);
-        let head_ok = tokens.len() >= 3
-            && tokens[0].is_word(sql, "CREATE")
-            && tokens[1].is_word(sql, "VIRTUAL")
-            && tokens[2].is_word(sql, "TABLE");
-        if !head_ok {
-            return None;
-        }
-        let using = tokens.iter().position(|t| t.is_word(sql, "USING"))?;
-        let module = tokens.get(using + 1)?.name(sql).to_ascii_lowercase();
-        let args: Vec<(String, String)> = match tokens.get(using + 2) {
-            Some(t) if t.is_punct(sql, '(') => {
-                let close = matching_paren(sql, &tokens, using + 2)?;
-                split_top_level(sql, &tokens[using + 3..close])
-                    .into_iter()
-                    .filter_map(|arg| match arg {
-                        [key, eq, value, ..] if eq.is_punct(sql, '=') => Some((
-                            key.name(sql).to_ascii_lowercase(),
-                            match value.kind {
-                                Kind::Str | Kind::Quoted => value.name(sql),
-                                _ => value.text(sql).to_owned(),
-                            },
-                        )),
-                        _ => None,
-                    })
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
+        let (module, args) = module_and_options(sql)?;
         Some(match module.as_str() {
             "fts3" | "fts4" | "fts5" => {
                 let content = match args.iter().rev().find(|(k, _)| k == "content") {
@@ -112,6 +84,55 @@ impl VirtualTable {
             _ => None,
         }
     }
+}
+
+/// The lowercased module of the `CREATE VIRTUAL TABLE` statement `sql` and
+/// its `key=value` arguments (keys lowercased, quoted values unquoted);
+/// `None` if `sql` is not such a statement.
+fn module_and_options(sql: &str) -> Option<(String, Vec<(String, String)>)> {
+    let tokens = tokenize(sql);
+    let head_ok = tokens.len() >= 3
+        && tokens[0].is_word(sql, "CREATE")
+        && tokens[1].is_word(sql, "VIRTUAL")
+        && tokens[2].is_word(sql, "TABLE");
+    if !head_ok {
+        return None;
+    }
+    let using = tokens.iter().position(|t| t.is_word(sql, "USING"))?;
+    let module = tokens.get(using + 1)?.name(sql).to_ascii_lowercase();
+    let args = match tokens.get(using + 2) {
+        Some(t) if t.is_punct(sql, '(') => {
+            let close = matching_paren(sql, &tokens, using + 2)?;
+            split_top_level(sql, &tokens[using + 3..close])
+                .into_iter()
+                .filter_map(|arg| match arg {
+                    [key, eq, value, ..] if eq.is_punct(sql, '=') => Some((
+                        key.name(sql).to_ascii_lowercase(),
+                        match value.kind {
+                            Kind::Str | Kind::Quoted => value.name(sql),
+                            _ => value.text(sql).to_owned(),
+                        },
+                    )),
+                    _ => None,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    Some((module, args))
+}
+
+/// The hidden column of an FTS3/FTS4 table that holds each row's language
+/// id (its `languageid=` option), which is data like any column.
+pub fn language_id_column(sql: &str) -> Option<String> {
+    let (module, args) = module_and_options(sql)?;
+    if module != "fts3" && module != "fts4" {
+        return None;
+    }
+    args.into_iter()
+        .rev()
+        .find(|(k, _)| k == "languageid")
+        .map(|(_, v)| v)
 }
 
 /// Why the rows of the virtual table `sql` are not restored, for the
@@ -185,5 +206,13 @@ mod tests {
         assert_eq!(parse("CREATE TABLE t (a)"), None);
         assert!(not_carried_reason("CREATE VIRTUAL TABLE t USING fts5(a, content='')").is_some());
         assert!(not_carried_reason("CREATE VIRTUAL TABLE t USING fts5(a)").is_none());
+        assert_eq!(
+            language_id_column("CREATE VIRTUAL TABLE t USING fts4(a, languageid=\"lid\")"),
+            Some("lid".into())
+        );
+        assert_eq!(
+            language_id_column("CREATE VIRTUAL TABLE t USING fts5(a)"),
+            None
+        );
     }
 }
