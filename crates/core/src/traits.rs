@@ -280,21 +280,24 @@ impl IndexPart {
     /// index name when the archive has one, else the key and its columns
     /// (`primary key (id)`, `unique (login)`).
     pub fn name(self, table: &TableDef) -> String {
-        let (name, key, columns) = match self {
-            IndexPart::PrimaryKey => match &table.primary_key {
-                Some(p) => (p.name.clone(), "primary key", p.columns.join(", ")),
-                None => (None, "primary key", String::new()),
-            },
-            IndexPart::Unique(i) => match table.uniques.get(i) {
-                Some(u) => (u.name.clone(), "unique", u.columns.join(", ")),
-                None => (None, "unique", i.to_string()),
-            },
-            IndexPart::Index(i) => match table.indexes.get(i) {
-                Some(x) => (Some(x.name.clone()), "index", String::new()),
-                None => (None, "index", i.to_string()),
-            },
+        let key = |kind: &str, name: &Option<String>, columns: &[String]| {
+            name.clone()
+                .unwrap_or_else(|| format!("{kind} ({})", columns.join(", ")))
         };
-        name.unwrap_or_else(|| format!("{key} ({columns})"))
+        match self {
+            IndexPart::PrimaryKey => table.primary_key.as_ref().map_or_else(
+                || "primary key ()".into(),
+                |p| key("primary key", &p.name, &p.columns),
+            ),
+            IndexPart::Unique(i) => table.uniques.get(i).map_or_else(
+                || format!("unique ({i})"),
+                |u| key("unique", &u.name, &u.columns),
+            ),
+            IndexPart::Index(i) => table
+                .indexes
+                .get(i)
+                .map_or_else(|| format!("index ({i})"), |x| x.name.clone()),
+        }
     }
 }
 

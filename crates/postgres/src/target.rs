@@ -138,6 +138,12 @@ fn undefined_table(e: &Error) -> bool {
     matches!(e, Error::Engine { message, .. } if message.contains("[SQLSTATE 42P01]"))
 }
 
+/// 23505: a row with the same key exists (here: in pg_class, an index of
+/// the same name committed by another session meanwhile).
+fn unique_violation(e: &Error) -> bool {
+    matches!(e, Error::Engine { message, .. } if message.contains("[SQLSTATE 23505]"))
+}
+
 fn already_exists(e: &Error) -> bool {
     matches!(e, Error::Engine { message, .. } if ALREADY_EXISTS.iter().any(|s| message.contains(s)))
 }
@@ -563,7 +569,7 @@ fn interval_kept(iv: Interval, typmod: i32) -> Option<Interval> {
             out.days = 0;
             out.micros = 0;
         }
-        MONTH | 0x6 /* YEAR TO MONTH */ => {
+        r if r == MONTH || r == YEAR | MONTH => {
             out.days = 0;
             out.micros = 0;
         }
@@ -999,7 +1005,7 @@ impl Target for PgTarget {
             // A session of an interrupted run built it meanwhile (see
             // settle_earlier_run); 23505 is its row in pg_class.
             Err(e)
-                if (already_exists(&e) || e.to_string().contains("[SQLSTATE 23505]"))
+                if (already_exists(&e) || unique_violation(&e))
                     && self
                         .existing_names(&table.name)?
                         .indexes
@@ -1668,6 +1674,84 @@ mod tests {
             Some(iv(0, 0, -2_000_000))
         );
         assert_eq!(interval_kept(value, typmod(1 << 5, full)), None);
+    }
+
+    /// A table as the PostgreSQL catalog reader records it (or, with
+    /// `engine` "sqlite", as another engine's), with a plain primary key, a
+    /// unique key with INCLUDE and one index.
+    fn keyed_table(engine: &str) -> TableDef {
+        let mut properties = std::collections::BTreeMap::new();
+        properties.insert(
+            "postgres.constraint.t_pkey".into(),
+            "PRIMARY KEY (id)".into(),
+        );
+        properties.insert(
+            "postgres.constraint.t_code_key".into(),
+            "UNIQUE (code) INCLUDE (note)".into(),
+        );
+        TableDef {
+            name: TableName::new(Some("public"), "t"),
+            columns: Vec::new(),
+            primary_key: Some(bru_core::PrimaryKey {
+                name: Some("t_pkey".into()),
+                columns: vec!["id".into()],
+            }),
+            uniques: vec![bru_core::UniqueConstraint {
+                name: Some("t_code_key".into()),
+                columns: vec!["code".into()],
+            }],
+            indexes: vec![bru_core::IndexDef {
+                name: "t_note_idx".into(),
+                columns: vec!["note".into()],
+                unique: false,
+                predicate: None,
+                method: None,
+                native_ddl: Some("CREATE INDEX t_note_idx ON public.t USING btree (note)".into()),
+            }],
+            foreign_keys: Vec::new(),
+            checks: Vec::new(),
+            native: Some(bru_core::NativeDdl {
+                engine: engine.into(),
+                create: String::new(),
+            }),
+            properties,
+            estimated_rows: None,
+            created_after: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_plain_key_is_built_as_an_index_then_attached() {
+        let steps = post_data(&keyed_table("postgres"));
+        let pk = steps.iter().find(|s| s.name == "t_pkey").unwrap();
+        assert_eq!(pk.part, Some(IndexPart::PrimaryKey));
+        let split = pk.split.as_ref().expect("a plain primary key is split");
+        assert_eq!(split.build, "CREATE UNIQUE INDEX t_pkey ON public.t (id)");
+        assert_eq!(
+            split.attach,
+            "ALTER TABLE public.t ADD CONSTRAINT t_pkey PRIMARY KEY USING INDEX t_pkey"
+        );
+        // USING INDEX cannot take INCLUDE: that key is added whole.
+        let unique = steps.iter().find(|s| s.name == "t_code_key").unwrap();
+        assert!(unique.split.is_none() && unique.part.is_none());
+        let index = steps.iter().find(|s| s.name == "t_note_idx").unwrap();
+        assert_eq!(index.part, Some(IndexPart::Index(0)));
+
+        // Nor does a partitioned table.
+        let mut partitioned = keyed_table("postgres");
+        partitioned
+            .properties
+            .insert("postgres.partitioned".into(), "true".into());
+        assert!(post_data(&partitioned).iter().all(|s| s.split.is_none()));
+
+        // From another engine, keys are built from the neutral model, plain.
+        let foreign = post_data(&keyed_table("sqlite"));
+        assert!(foreign
+            .iter()
+            .filter(
+                |s| s.part == Some(IndexPart::PrimaryKey) || s.part == Some(IndexPart::Unique(0))
+            )
+            .all(|s| s.split.is_some()));
     }
 
     #[test]
