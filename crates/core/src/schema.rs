@@ -107,6 +107,47 @@ pub struct Column {
     pub generated: Option<Generated>,
 }
 
+impl Column {
+    /// A nullable column of type `ty`, declared by its source as
+    /// `native_type`, with no default, identity or generation expression.
+    /// The `with_*` and [`Column::not_null`] methods set the rest.
+    pub fn new(name: impl Into<String>, ty: ColumnType, native_type: impl Into<String>) -> Self {
+        Column {
+            name: name.into(),
+            ty,
+            native_type: native_type.into(),
+            nullable: true,
+            default: None,
+            identity: None,
+            generated: None,
+        }
+    }
+
+    /// The column refuses NULL.
+    pub fn not_null(mut self) -> Self {
+        self.nullable = false;
+        self
+    }
+
+    /// The column's default expression, in the source engine's SQL.
+    pub fn with_default(mut self, expr: impl Into<String>) -> Self {
+        self.default = Some(expr.into());
+        self
+    }
+
+    /// The column generates its own values.
+    pub fn with_identity(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
+    }
+
+    /// The column is computed from `generated`.
+    pub fn with_generated(mut self, generated: Generated) -> Self {
+        self.generated = Some(generated);
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PrimaryKey {
     #[serde(default)]
@@ -229,6 +270,42 @@ pub struct TableDef {
 }
 
 impl TableDef {
+    /// A table named `name` with `columns` and nothing else: no keys,
+    /// indexes, constraints, native DDL, properties or row estimate.
+    pub fn new(name: TableName, columns: Vec<Column>) -> Self {
+        TableDef {
+            name,
+            columns,
+            primary_key: None,
+            uniques: Vec::new(),
+            indexes: Vec::new(),
+            foreign_keys: Vec::new(),
+            checks: Vec::new(),
+            native: None,
+            properties: Default::default(),
+            estimated_rows: None,
+            created_after: Vec::new(),
+        }
+    }
+
+    /// The table with an unnamed primary key on `columns`.
+    pub fn with_primary_key(mut self, columns: &[&str]) -> Self {
+        self.primary_key = Some(PrimaryKey {
+            name: None,
+            columns: columns.iter().map(|c| (*c).to_owned()).collect(),
+        });
+        self
+    }
+
+    /// The table with the source engine's own CREATE TABLE statement.
+    pub fn with_native(mut self, engine: impl Into<String>, create: impl Into<String>) -> Self {
+        self.native = Some(NativeDdl {
+            engine: engine.into(),
+            create: create.into(),
+        });
+        self
+    }
+
     /// The position of a column by name.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
