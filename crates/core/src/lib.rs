@@ -15,7 +15,7 @@ pub mod types;
 pub mod value;
 
 pub use checksum::{row_hash, TableChecksum};
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use schema::{
     Catalog, CheckConstraint, Column, FkAction, ForeignKey, Generated, Identity, IdentityKind,
     IndexDef, NativeDdl, ObjectDef, ObjectKind, PrimaryKey, SourceInfo, TableDef, TableName,

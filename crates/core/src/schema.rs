@@ -318,9 +318,70 @@ impl TableDef {
 }
 
 /// Kinds of non-table objects.
+///
+/// The archive spells them as FORMAT.md gives (`"view"`, …, or
+/// `{"other": "<kind>"}`); the kinds that decide something in a restore
+/// (pre-data or not, `--no-owner`, `--no-privileges`) are variants here even
+/// where the archive spells them as `other`, so that the compiler checks
+/// every place that matches on them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(from = "KindRepr", into = "KindRepr")]
 pub enum ObjectKind {
+    View,
+    MaterializedView,
+    Trigger,
+    /// A function or procedure created before the tables.
+    Function,
+    /// A function whose signature uses a table's row type, so it is created
+    /// after the tables (archive: `{"other": "function"}`).
+    TableFunction,
+    Sequence,
+    Type,
+    Comment,
+    /// A schema (archive: `{"other": "schema"}`).
+    Schema,
+    /// An extension (archive: `{"other": "extension"}`).
+    Extension,
+    /// Gives another object its owner (archive: `{"other": "owner"}`); left
+    /// out by `--no-owner`.
+    Owner,
+    /// Grants and revokes privileges on another object (archive:
+    /// `{"other": "privileges"}`); left out by `--no-privileges`.
+    Privileges,
+    /// Any other kind, by its engine's name (`rule`, `virtual table`, …).
+    Other(String),
+}
+
+impl ObjectKind {
+    /// The kind's name as people read it and journals record it.
+    pub fn name(&self) -> &str {
+        match self {
+            ObjectKind::View => "view",
+            ObjectKind::MaterializedView => "materialized view",
+            ObjectKind::Trigger => "trigger",
+            ObjectKind::Function | ObjectKind::TableFunction => "function",
+            ObjectKind::Sequence => "sequence",
+            ObjectKind::Type => "type",
+            ObjectKind::Comment => "comment",
+            ObjectKind::Schema => "schema",
+            ObjectKind::Extension => "extension",
+            ObjectKind::Owner => "owner",
+            ObjectKind::Privileges => "privileges",
+            ObjectKind::Other(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for ObjectKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// [`ObjectKind`] as the archive spells it (FORMAT.md, "Catalog").
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum KindRepr {
     View,
     MaterializedView,
     Trigger,
@@ -331,23 +392,56 @@ pub enum ObjectKind {
     Other(String),
 }
 
-impl fmt::Display for ObjectKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ObjectKind::View => f.write_str("view"),
-            ObjectKind::MaterializedView => f.write_str("materialized view"),
-            ObjectKind::Trigger => f.write_str("trigger"),
-            ObjectKind::Function => f.write_str("function"),
-            ObjectKind::Sequence => f.write_str("sequence"),
-            ObjectKind::Type => f.write_str("type"),
-            ObjectKind::Comment => f.write_str("comment"),
-            ObjectKind::Other(s) => f.write_str(s),
+/// The `other` names that are variants of [`ObjectKind`].
+const OTHER_VARIANTS: [(&str, ObjectKind); 5] = [
+    ("function", ObjectKind::TableFunction),
+    ("schema", ObjectKind::Schema),
+    ("extension", ObjectKind::Extension),
+    ("owner", ObjectKind::Owner),
+    ("privileges", ObjectKind::Privileges),
+];
+
+impl From<KindRepr> for ObjectKind {
+    fn from(repr: KindRepr) -> Self {
+        match repr {
+            KindRepr::View => ObjectKind::View,
+            KindRepr::MaterializedView => ObjectKind::MaterializedView,
+            KindRepr::Trigger => ObjectKind::Trigger,
+            KindRepr::Function => ObjectKind::Function,
+            KindRepr::Sequence => ObjectKind::Sequence,
+            KindRepr::Type => ObjectKind::Type,
+            KindRepr::Comment => ObjectKind::Comment,
+            KindRepr::Other(name) => OTHER_VARIANTS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(ObjectKind::Other(name), |(_, kind)| kind.clone()),
         }
     }
 }
 
+impl From<ObjectKind> for KindRepr {
+    fn from(kind: ObjectKind) -> Self {
+        match kind {
+            ObjectKind::View => KindRepr::View,
+            ObjectKind::MaterializedView => KindRepr::MaterializedView,
+            ObjectKind::Trigger => KindRepr::Trigger,
+            ObjectKind::Function => KindRepr::Function,
+            ObjectKind::Sequence => KindRepr::Sequence,
+            ObjectKind::Type => KindRepr::Type,
+            ObjectKind::Comment => KindRepr::Comment,
+            ObjectKind::Other(name) => KindRepr::Other(name),
+            other => KindRepr::Other(other.name().to_owned()),
+        }
+    }
+}
+
+/// How archives written before the `not_carried` member marked an object
+/// the source could not carry: its `ddl` started with this comment.
+const LEGACY_NOT_CARRIED: &str = "-- bru: not carried: ";
+
 /// A non-table object kept as engine DDL (views, triggers, functions, ...).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ObjectRepr")]
 pub struct ObjectDef {
     pub kind: ObjectKind,
     pub name: TableName,
@@ -364,20 +458,97 @@ pub struct ObjectDef {
     /// pg_restore sets sequences in its data section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
+    /// Set when the source could not carry the object (a base type, an
+    /// aggregate, an operator…): why. Such an object is listed by name in
+    /// the archive so that a restore reports it as skipped, never drops it
+    /// silently; its `ddl` is only a comment and is never run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_carried: Option<String>,
+}
+
+/// [`ObjectDef`] as stored: the same members, read from archives of every
+/// version (an older one says "not carried" in a comment at the start of
+/// `ddl`, which becomes [`ObjectDef::not_carried`] here).
+#[derive(Deserialize)]
+struct ObjectRepr {
+    kind: ObjectKind,
+    name: TableName,
+    engine: String,
+    ddl: String,
+    #[serde(default)]
+    table: Option<TableName>,
+    #[serde(default)]
+    data: Option<String>,
+    #[serde(default)]
+    not_carried: Option<String>,
+}
+
+impl From<ObjectRepr> for ObjectDef {
+    fn from(r: ObjectRepr) -> Self {
+        let not_carried = r.not_carried.or_else(|| {
+            r.ddl
+                .strip_prefix(LEGACY_NOT_CARRIED)
+                .map(|reason| reason.trim_end().to_owned())
+        });
+        ObjectDef {
+            kind: r.kind,
+            name: r.name,
+            engine: r.engine,
+            ddl: r.ddl,
+            table: r.table,
+            data: r.data,
+            not_carried,
+        }
+    }
 }
 
 impl ObjectDef {
+    /// An object of `kind` named `name`, recreated by `ddl` in `engine`.
+    pub fn new(
+        kind: ObjectKind,
+        name: TableName,
+        engine: impl Into<String>,
+        ddl: impl Into<String>,
+    ) -> Self {
+        ObjectDef {
+            kind,
+            name,
+            engine: engine.into(),
+            ddl: ddl.into(),
+            table: None,
+            data: None,
+            not_carried: None,
+        }
+    }
+
+    /// An object the source lists but cannot carry, with the reason. Its
+    /// DDL is a comment that says so.
+    pub fn not_carried(
+        kind: ObjectKind,
+        name: TableName,
+        engine: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        let reason = reason.into();
+        let mut object = ObjectDef::new(kind, name, engine, format!("-- not carried: {reason}"));
+        object.not_carried = Some(reason);
+        object
+    }
+
     /// True for objects a restore creates before the tables, because table
     /// definitions may use them: schemas, extensions, types, sequences and
-    /// functions. A function that uses a table's row type is recorded by its
-    /// source as `Other("function")` and comes after the tables, with views,
+    /// functions. A function that uses a table's row type is a
+    /// [`ObjectKind::TableFunction`] and comes after the tables, with views,
     /// triggers and everything else.
     pub fn is_pre_data(&self) -> bool {
-        match &self.kind {
-            ObjectKind::Type | ObjectKind::Sequence | ObjectKind::Function => true,
-            ObjectKind::Other(k) => k == "schema" || k == "extension",
-            _ => false,
-        }
+        matches!(
+            self.kind,
+            ObjectKind::Type
+                | ObjectKind::Sequence
+                | ObjectKind::Function
+                | ObjectKind::Schema
+                | ObjectKind::Extension
+        )
     }
 }
 
@@ -386,4 +557,87 @@ impl ObjectDef {
 pub struct Catalog {
     pub tables: Vec<TableDef>,
     pub objects: Vec<ObjectDef>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(kind: ObjectKind) -> (String, ObjectKind) {
+        let json = serde_json::to_string(&kind).unwrap();
+        let back = serde_json::from_str(&json).unwrap();
+        (json, back)
+    }
+
+    #[test]
+    fn object_kinds_keep_the_archive_spelling() {
+        for (kind, json) in [
+            (ObjectKind::View, r#""view""#),
+            (ObjectKind::MaterializedView, r#""materialized_view""#),
+            (ObjectKind::Function, r#""function""#),
+            (ObjectKind::TableFunction, r#"{"other":"function"}"#),
+            (ObjectKind::Schema, r#"{"other":"schema"}"#),
+            (ObjectKind::Extension, r#"{"other":"extension"}"#),
+            (ObjectKind::Owner, r#"{"other":"owner"}"#),
+            (ObjectKind::Privileges, r#"{"other":"privileges"}"#),
+            (ObjectKind::Other("rule".into()), r#"{"other":"rule"}"#),
+        ] {
+            assert_eq!(round_trip(kind.clone()), (json.to_owned(), kind));
+        }
+        assert_eq!(ObjectKind::TableFunction.to_string(), "function");
+        assert_eq!(ObjectKind::Privileges.to_string(), "privileges");
+    }
+
+    #[test]
+    fn pre_data_is_decided_by_kind() {
+        let object = |kind| ObjectDef::new(kind, TableName::bare("o"), "postgres", "");
+        for kind in [
+            ObjectKind::Schema,
+            ObjectKind::Extension,
+            ObjectKind::Type,
+            ObjectKind::Sequence,
+            ObjectKind::Function,
+        ] {
+            assert!(object(kind.clone()).is_pre_data(), "{kind}");
+        }
+        for kind in [
+            ObjectKind::TableFunction,
+            ObjectKind::View,
+            ObjectKind::Owner,
+            ObjectKind::Privileges,
+            ObjectKind::Other("schema ownership".into()),
+        ] {
+            assert!(!object(kind.clone()).is_pre_data(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn not_carried_is_a_member_and_old_archives_say_it_in_a_comment() {
+        let new = ObjectDef::not_carried(
+            ObjectKind::Type,
+            TableName::new(Some("public"), "t"),
+            "postgres",
+            "base type public.t",
+        );
+        let json = serde_json::to_string(&new).unwrap();
+        assert!(
+            json.contains(r#""not_carried":"base type public.t""#),
+            "{json}"
+        );
+        assert_eq!(serde_json::from_str::<ObjectDef>(&json).unwrap(), new);
+
+        let old = r#"{"kind":"type","name":{"schema":"public","name":"t"},"engine":"postgres",
+                      "ddl":"-- bru: not carried: base type public.t","table":null}"#;
+        let old: ObjectDef = serde_json::from_str(old).unwrap();
+        assert_eq!(old.not_carried.as_deref(), Some("base type public.t"));
+
+        let carried = ObjectDef::new(
+            ObjectKind::View,
+            TableName::bare("v"),
+            "sqlite",
+            "CREATE VIEW v AS SELECT 1",
+        );
+        let json = serde_json::to_string(&carried).unwrap();
+        assert!(!json.contains("not_carried"), "{json}");
+    }
 }

@@ -217,10 +217,10 @@ pub trait Target {
 
     /// Whether `error` is transient (a busy database, a lost connection, a
     /// serialization failure): the step that met it may be retried after a
-    /// pause. The default treats nothing as transient.
+    /// pause. The default trusts the [`crate::ErrorKind`] the engine set
+    /// when it converted its driver's error.
     fn is_transient(&self, error: &crate::Error) -> bool {
-        let _ = error;
-        false
+        error.is_transient()
     }
 
     /// Whether this target keeps a restore journal (the `journal_*` methods

@@ -553,14 +553,7 @@ mod tests {
     }
 
     fn object(kind: ObjectKind, name: &str) -> ObjectDef {
-        ObjectDef {
-            kind,
-            name: TableName::bare(name),
-            engine: "sqlite".into(),
-            ddl: String::new(),
-            table: None,
-            data: None,
-        }
+        ObjectDef::new(kind, TableName::bare(name), "sqlite", "")
     }
 
     #[test]
@@ -623,7 +616,7 @@ mod tests {
             table("empty", 0, &[]),
         ];
         let objects = vec![
-            object(ObjectKind::Other("schema".into()), "hr"),
+            object(ObjectKind::Schema, "hr"),
             object(ObjectKind::View, "v_agents"),
             object(ObjectKind::Type, "mood"),
             object(ObjectKind::Trigger, "t_audit"),

@@ -72,22 +72,14 @@ pub struct RestoreOptions {
     pub jobs: usize,
     /// Continue an interrupted restore from its journal in the target.
     pub resume: bool,
-    /// Leave out the objects of kind `Other("owner")`, which give other
+    /// Leave out the objects of kind [`ObjectKind::Owner`], which give other
     /// objects their owner, as `pg_restore --no-owner` does: everything is
     /// owned by the restoring user.
     pub no_owner: bool,
-    /// Leave out the objects of kind `Other("privileges")`, which grant and
+    /// Leave out the objects of kind [`ObjectKind::Privileges`], which grant and
     /// revoke privileges, as `pg_restore --no-privileges` does.
     pub no_privileges: bool,
 }
-
-/// The [`ObjectKind::Other`] name of an object that sets another object's
-/// owner (`ALTER ... OWNER TO`).
-const OWNER: &str = "owner";
-
-/// The [`ObjectKind::Other`] name of an object that sets another object's
-/// privileges (`REVOKE` / `GRANT`).
-const PRIVILEGES: &str = "privileges";
 
 impl Default for RestoreOptions {
     /// Everything, full mode, one job per core, no clean, no resume, owners
@@ -109,9 +101,9 @@ impl RestoreOptions {
     /// Whether an object of the archive is restored: owners and privileges
     /// unless `no_owner` / `no_privileges` leave them out.
     fn keeps(&self, object: &ObjectDef) -> bool {
-        match &object.kind {
-            ObjectKind::Other(k) if k == OWNER => !self.no_owner,
-            ObjectKind::Other(k) if k == PRIVILEGES => !self.no_privileges,
+        match object.kind {
+            ObjectKind::Owner => !self.no_owner,
+            ObjectKind::Privileges => !self.no_privileges,
             _ => true,
         }
     }

@@ -104,14 +104,12 @@ fn sample() -> Vec<(&'static str, Vec<RowBatch>)> {
 fn catalog_of(tables: &[(&str, Vec<RowBatch>)]) -> Catalog {
     Catalog {
         tables: tables.iter().map(|(n, _)| table(n, 3)).collect(),
-        objects: vec![ObjectDef {
-            kind: ObjectKind::View,
-            name: TableName::bare("v_agents"),
-            engine: "sqlite".into(),
-            ddl: "CREATE VIEW v_agents AS SELECT * FROM agents".into(),
-            table: None,
-            data: None,
-        }],
+        objects: vec![ObjectDef::new(
+            ObjectKind::View,
+            TableName::bare("v_agents"),
+            "sqlite",
+            "CREATE VIEW v_agents AS SELECT * FROM agents",
+        )],
     }
 }
 

@@ -12,14 +12,14 @@
 //! Other objects become [`ObjectDef`]s in an order that creates
 //! dependencies first. Objects the restore needs before the tables (schemas,
 //! extensions, types, sequences, functions) use the kinds that
-//! [`crate::is_pre_data`] recognises. What bru cannot carry yet becomes an
-//! object whose DDL is a comment starting with [`NOT_CARRIED`], so the
+//! [`ObjectDef::is_pre_data`] recognises. What bru cannot carry yet becomes
+//! an object with [`ObjectDef::not_carried`] set to the reason, so the
 //! restore lists it as skipped instead of dropping it silently.
 //!
 //! Owners and privileges come last, as pg_dump records them: an
-//! `Other("owner")` object (`ALTER ... OWNER TO`) for every schema, type,
+//! [`ObjectKind::Owner`] object (`ALTER ... OWNER TO`) for every schema, type,
 //! table, sequence, view and function bru carries, then an
-//! `Other("privileges")` object (`REVOKE ALL`, then the ACL's `GRANT`s)
+//! [`ObjectKind::Privileges`] object (`REVOKE ALL`, then the ACL's `GRANT`s)
 //! for each one whose ACL or column ACLs are not the default. They are
 //! separate objects so that a restore can leave them out (`--no-owner`,
 //! `--no-privileges`) and list one whose role the target lacks.
@@ -35,10 +35,7 @@ use bru_core::{
 use crate::conn::Conn;
 use crate::quote::{ident, qualified};
 use crate::values::neutral_type;
-
-/// The DDL of an object bru does not carry starts with this, followed by
-/// the reason.
-pub const NOT_CARRIED: &str = "-- bru: not carried: ";
+use crate::ENGINE_NAME;
 
 /// Schemas that belong to the system, never to the user.
 const USER_NAMESPACE: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
@@ -537,7 +534,7 @@ fn build_table(
         foreign_keys: Vec::new(),
         checks: Vec::new(),
         native: Some(NativeDdl {
-            engine: "postgres".into(),
+            engine: ENGINE_NAME.into(),
             create,
         }),
         properties,
@@ -584,17 +581,19 @@ fn build_table(
             _ => {
                 // Exclusion constraints have no neutral form: PostgreSQL
                 // restores them, other engines list them as skipped.
+                let ddl = format!(
+                    "ALTER TABLE ONLY {qname} ADD CONSTRAINT {} {}",
+                    ident(&con.name),
+                    con.def
+                );
                 extra.push(ObjectDef {
-                    kind: ObjectKind::Other("exclusion constraint".into()),
-                    name: TableName::new(rel.name.schema.as_deref(), &con.name),
-                    engine: "postgres".into(),
-                    ddl: format!(
-                        "ALTER TABLE ONLY {qname} ADD CONSTRAINT {} {}",
-                        ident(&con.name),
-                        con.def
-                    ),
                     table: Some(rel.name.clone()),
-                    data: None,
+                    ..object(
+                        ObjectKind::Other("exclusion constraint".into()),
+                        rel.name.schema.as_deref(),
+                        &con.name,
+                        ddl,
+                    )
                 });
                 continue;
             }
@@ -640,14 +639,13 @@ fn fk_ref_columns(def: &str, expected: usize) -> Vec<String> {
 }
 
 fn object(kind: ObjectKind, schema: Option<&str>, name: &str, ddl: String) -> ObjectDef {
-    ObjectDef {
-        kind,
-        name: TableName::new(schema, name),
-        engine: "postgres".into(),
-        ddl,
-        table: None,
-        data: None,
-    }
+    ObjectDef::new(kind, TableName::new(schema, name), ENGINE_NAME, ddl)
+}
+
+/// An object the catalog lists but bru does not carry yet, with the reason,
+/// so that the restore lists it as skipped instead of dropping it silently.
+fn not_carried(kind: ObjectKind, schema: Option<&str>, name: &str, reason: String) -> ObjectDef {
+    ObjectDef::not_carried(kind, TableName::new(schema, name), ENGINE_NAME, reason)
 }
 
 fn read_schemas(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
@@ -665,7 +663,7 @@ fn read_schemas(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
     for r in &rows {
         let name: String = get!(r, 0);
         out.push(object(
-            ObjectKind::Other("schema".into()),
+            ObjectKind::Schema,
             None,
             &name,
             format!("CREATE SCHEMA IF NOT EXISTS {}", ident(&name)),
@@ -687,7 +685,7 @@ fn read_extensions(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
         let name: String = get!(r, 0);
         let schema: String = get!(r, 1);
         out.push(object(
-            ObjectKind::Other("extension".into()),
+            ObjectKind::Extension,
             None,
             &name,
             format!(
@@ -759,8 +757,16 @@ fn read_types(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                 }
                 d
             }
-            "r" => format!("{NOT_CARRIED}range type {qname}"),
-            _ => format!("{NOT_CARRIED}base type {qname}"),
+            "r" => {
+                let reason = format!("range type {qname}");
+                out.push(not_carried(ObjectKind::Type, Some(&schema), &name, reason));
+                continue;
+            }
+            _ => {
+                let reason = format!("base type {qname}");
+                out.push(not_carried(ObjectKind::Type, Some(&schema), &name, reason));
+                continue;
+            }
         };
         out.push(object(ObjectKind::Type, Some(&schema), &name, ddl));
     }
@@ -769,7 +775,7 @@ fn read_types(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
 
 /// Functions and procedures. Those whose signature uses a table's row type
 /// need the table first: they come back in the second list with the kind
-/// `Other("function")`, which the restore creates after the tables.
+/// [`ObjectKind::TableFunction`], which the restore creates after the tables.
 fn read_functions(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectDef>), Error> {
     let rows = conn.query(
         &format!(
@@ -801,12 +807,9 @@ fn read_functions(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectDef>), Error
             .unwrap_or(&signature)
             .to_owned();
         match def {
-            Some(def) if needs_tables => post.push(object(
-                ObjectKind::Other("function".into()),
-                Some(&schema),
-                &name,
-                def,
-            )),
+            Some(def) if needs_tables => {
+                post.push(object(ObjectKind::TableFunction, Some(&schema), &name, def))
+            }
             Some(def) => pre.push(object(ObjectKind::Function, Some(&schema), &name, def)),
             None => {
                 let what = if kind == "a" {
@@ -814,11 +817,11 @@ fn read_functions(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectDef>), Error
                 } else {
                     "window function"
                 };
-                post.push(object(
+                post.push(not_carried(
                     ObjectKind::Other(what.into()),
                     Some(&schema),
                     &name,
-                    format!("{NOT_CARRIED}{what} {signature}"),
+                    format!("{what} {signature}"),
                 ))
             }
         }
@@ -1122,11 +1125,12 @@ fn read_not_carried(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
         let what: String = get!(r, 0);
         let schema: Option<String> = get!(r, 1);
         let name: String = get!(r, 2);
-        out.push(object(
-            ObjectKind::Other(what.clone()),
+        let reason = format!("{what} {name} (not supported yet)");
+        out.push(not_carried(
+            ObjectKind::Other(what),
             schema.as_deref(),
             &name,
-            format!("{NOT_CARRIED}{what} {name} (not supported yet)"),
+            reason,
         ));
     }
     Ok(out)
@@ -1233,8 +1237,8 @@ macro_rules! acl_entries {
 }
 
 /// Owners and privileges of the objects bru carries, as pg_dump records
-/// them: one `Other("owner")` object per object (`ALTER ... OWNER TO`),
-/// then one `Other("privileges")` object per object whose ACL, or one of
+/// them: one [`ObjectKind::Owner`] object per object (`ALTER ... OWNER TO`),
+/// then one [`ObjectKind::Privileges`] object per object whose ACL, or one of
 /// whose columns' ACL, is not the default. Both come after every other
 /// object, because changing an owner rewrites the ACL and a GRANT needs
 /// its object.
@@ -1275,7 +1279,7 @@ fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
         // restore with --include/--exclude leaves them out with it.
         let table = (ord == TABLES).then(|| TableName::new(schema.as_deref(), &name));
         let mut owned = object(
-            ObjectKind::Other("owner".into()),
+            ObjectKind::Owner,
             schema.as_deref(),
             &name,
             format!("ALTER {alter_kind} {target} OWNER TO {owner}"),
@@ -1301,7 +1305,7 @@ fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
         }
         if !statements.is_empty() {
             let mut granted = object(
-                ObjectKind::Other("privileges".into()),
+                ObjectKind::Privileges,
                 schema.as_deref(),
                 &name,
                 statements.join(";\n"),

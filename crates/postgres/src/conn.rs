@@ -15,9 +15,10 @@
 use std::future::Future;
 use std::str::FromStr;
 
-use bru_core::Error;
+use bru_core::{Error, ErrorKind};
 use tokio::runtime::Runtime;
 use tokio_postgres::config::{Host, SslMode};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, Row};
 
@@ -50,11 +51,13 @@ impl Settings {
         let lower = url.to_ascii_lowercase();
         if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
             return Err(Error::Connect {
+                kind: ErrorKind::Other,
                 what: "postgres endpoint".into(),
                 message: "the URL must start with postgres:// or postgresql://".into(),
             });
         }
         let mut config = Config::from_str(url).map_err(|e| Error::Connect {
+            kind: ErrorKind::Other,
             what: "postgres endpoint".into(),
             // The driver's parse errors name the option, never its value.
             message: format!("invalid connection URL: {e}"),
@@ -80,6 +83,7 @@ impl Settings {
         if config.get_ports().is_empty() {
             if let Some(p) = env("PGPORT") {
                 let port = p.parse::<u16>().map_err(|_| Error::Connect {
+                    kind: ErrorKind::Other,
                     what: "postgres endpoint".into(),
                     message: format!("PGPORT is not a port number: {p:?}"),
                 })?;
@@ -111,6 +115,7 @@ impl Settings {
                     "require" => SslMode::Require,
                     other => {
                         return Err(Error::Connect {
+                            kind: ErrorKind::Other,
                             what: "postgres endpoint".into(),
                             message: format!(
                                 "PGSSLMODE={other} is not supported; use disable, prefer or require"
@@ -196,18 +201,25 @@ impl Conn {
     /// Connects with `settings`. Fails with [`Error::Connect`] (one line, no
     /// password) if the server cannot be reached or refuses the login.
     pub fn open(settings: Settings) -> Result<Conn, Error> {
-        let connect_err = |message: String| Error::Connect {
+        let connect_err = |kind: ErrorKind, message: String| Error::Connect {
             what: settings.endpoint.clone(),
             message,
+            kind,
         };
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| connect_err(format!("cannot start the I/O runtime: {e}")))?;
-        let tls = tls::connector().map_err(|e| connect_err(settings.redact(&e)))?;
+            .map_err(|e| {
+                connect_err(
+                    ErrorKind::Other,
+                    format!("cannot start the I/O runtime: {e}"),
+                )
+            })?;
+        let tls =
+            tls::connector().map_err(|e| connect_err(ErrorKind::Other, settings.redact(&e)))?;
         let (client, connection) = rt
             .block_on(settings.config.connect(tls))
-            .map_err(|e| connect_err(settings.redact(&describe(&e))))?;
+            .map_err(|e| connect_err(kind_of(&e), settings.redact(&describe(&e))))?;
         // The connection task runs whenever a call below blocks on the
         // runtime; its errors reach the caller through the client.
         rt.spawn(async move {
@@ -237,11 +249,13 @@ impl Conn {
         self.rt.block_on(f)
     }
 
-    /// Turns a driver error into [`Error::Engine`] with `context`.
+    /// Turns a driver error into [`Error::Engine`] with `context` and the
+    /// kind its SQLSTATE or I/O error gives ([`kind_of`]).
     pub fn err(&self, context: &str, e: &tokio_postgres::Error) -> Error {
         Error::Engine {
             context: context.to_owned(),
             message: self.settings.redact(&describe(e)),
+            kind: kind_of(e),
         }
     }
 
@@ -296,41 +310,76 @@ pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
 /// Server errors after which the same step may succeed when retried: a
 /// serialization failure or deadlock (40001, 40P01), a server shutting down,
 /// crashed or starting up (57P01, 57P02, 57P03), a lost connection (08xxx).
-const TRANSIENT_STATES: [&str; 9] = [
-    "[SQLSTATE 40001]",
-    "[SQLSTATE 40P01]",
-    "[SQLSTATE 57P01]",
-    "[SQLSTATE 57P02]",
-    "[SQLSTATE 57P03]",
-    "[SQLSTATE 08000]",
-    "[SQLSTATE 08003]",
-    "[SQLSTATE 08006]",
-    "[SQLSTATE 08001]",
+const TRANSIENT_STATES: [SqlState; 9] = [
+    SqlState::T_R_SERIALIZATION_FAILURE,
+    SqlState::T_R_DEADLOCK_DETECTED,
+    SqlState::ADMIN_SHUTDOWN,
+    SqlState::CRASH_SHUTDOWN,
+    SqlState::CANNOT_CONNECT_NOW,
+    SqlState::CONNECTION_EXCEPTION,
+    SqlState::CONNECTION_DOES_NOT_EXIST,
+    SqlState::CONNECTION_FAILURE,
+    SqlState::SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
 ];
 
-/// Client-side failures of the same kind: the connection dropped, or the
-/// server is not accepting connections while it restarts (its socket is
-/// gone or the port is closed).
-const TRANSIENT_MESSAGES: [&str; 8] = [
-    "connection closed",
-    "error communicating with the server",
-    "Connection refused",
-    "Connection reset",
-    "Broken pipe",
-    "unexpected EOF",
-    "No such file or directory",
-    "the database system is",
+/// SQLSTATEs of "already exists": relation, object, function, schema.
+const ALREADY_EXISTS: [SqlState; 4] = [
+    SqlState::DUPLICATE_TABLE,
+    SqlState::DUPLICATE_OBJECT,
+    SqlState::DUPLICATE_FUNCTION,
+    SqlState::DUPLICATE_SCHEMA,
 ];
 
-/// Whether `error` (from any bru-postgres call) is transient: the step that
-/// met it may be retried after a pause, on a new connection.
-pub(crate) fn is_transient(error: &Error) -> bool {
-    let message = match error {
-        Error::Engine { message, .. } | Error::Connect { message, .. } => message,
-        _ => return false,
-    };
-    TRANSIENT_STATES.iter().any(|s| message.contains(s))
-        || TRANSIENT_MESSAGES.iter().any(|s| message.contains(s))
+/// I/O failures of the same kind as [`TRANSIENT_STATES`]: the connection
+/// dropped, or the server is not accepting connections while it restarts
+/// (its socket is gone or the port is closed).
+const TRANSIENT_IO: [std::io::ErrorKind; 6] = [
+    std::io::ErrorKind::ConnectionRefused,
+    std::io::ErrorKind::ConnectionReset,
+    std::io::ErrorKind::ConnectionAborted,
+    std::io::ErrorKind::BrokenPipe,
+    std::io::ErrorKind::UnexpectedEof,
+    std::io::ErrorKind::NotFound,
+];
+
+/// The kind of a driver error, from the server's SQLSTATE or, for a
+/// client-side failure, from whether the connection is gone and the I/O
+/// error underneath. Set once here, where the driver's error becomes
+/// bru's: nobody reads an error's text to decide what it is.
+pub(crate) fn kind_of(e: &tokio_postgres::Error) -> ErrorKind {
+    if let Some(db) = e.as_db_error() {
+        return sqlstate_kind(db.code());
+    }
+    if e.is_closed() {
+        return ErrorKind::Transient;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return if TRANSIENT_IO.contains(&io.kind()) {
+                ErrorKind::Transient
+            } else {
+                ErrorKind::Other
+            };
+        }
+        source = inner.source();
+    }
+    ErrorKind::Other
+}
+
+/// The kind of a server error by its SQLSTATE.
+pub(crate) fn sqlstate_kind(code: &SqlState) -> ErrorKind {
+    if TRANSIENT_STATES.contains(code) {
+        ErrorKind::Transient
+    } else if ALREADY_EXISTS.contains(code) {
+        ErrorKind::AlreadyExists
+    } else if *code == SqlState::UNDEFINED_TABLE {
+        ErrorKind::UndefinedObject
+    } else if *code == SqlState::UNIQUE_VIOLATION {
+        ErrorKind::UniqueViolation
+    } else {
+        ErrorKind::Other
+    }
 }
 
 #[cfg(test)]
@@ -357,23 +406,43 @@ mod tests {
 
     #[test]
     fn transient_errors_are_told_apart() {
-        let engine = |m: &str| Error::engine("loading t", m);
-        assert!(is_transient(&engine(
-            "could not serialize access [SQLSTATE 40001]"
-        )));
-        assert!(is_transient(&engine(
-            "terminating connection due to administrator command [SQLSTATE 57P01]"
-        )));
-        assert!(is_transient(&engine("connection closed")));
-        assert!(is_transient(&Error::Connect {
-            what: "postgres a@b:5432/c".into(),
-            message: "error connecting to server: Connection refused (os error 111)".into(),
-        }));
-        assert!(!is_transient(&engine(
-            "duplicate key value violates unique constraint [SQLSTATE 23505]"
-        )));
-        assert!(!is_transient(&Error::Unsupported(
-            "connection closed".into()
-        )));
+        for code in [
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::CONNECTION_FAILURE,
+        ] {
+            assert_eq!(sqlstate_kind(&code), ErrorKind::Transient, "{code:?}");
+        }
+        assert_eq!(
+            sqlstate_kind(&SqlState::UNIQUE_VIOLATION),
+            ErrorKind::UniqueViolation
+        );
+        assert_eq!(
+            sqlstate_kind(&SqlState::DUPLICATE_TABLE),
+            ErrorKind::AlreadyExists
+        );
+        assert_eq!(
+            sqlstate_kind(&SqlState::UNDEFINED_TABLE),
+            ErrorKind::UndefinedObject
+        );
+        assert_eq!(sqlstate_kind(&SqlState::SYNTAX_ERROR), ErrorKind::Other);
+        // The kind lives in the error, never in its text.
+        assert!(!Error::engine("loading t", "connection closed").is_transient());
+        assert!(!Error::Unsupported("connection closed".into()).is_transient());
+    }
+
+    #[test]
+    fn a_refused_connection_is_transient() {
+        // Nothing listens on port 1 of the loopback: the kernel refuses the
+        // connection at once, as while a server restarts.
+        let settings = Settings::resolve("postgresql://ann@127.0.0.1:1/db?sslmode=disable")
+            .expect("valid URL");
+        let err = Conn::open(settings)
+            .err()
+            .expect("nothing listens on port 1");
+        assert!(matches!(err, Error::Connect { .. }), "{err}");
+        assert!(err.is_transient(), "{err}");
     }
 }

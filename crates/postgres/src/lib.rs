@@ -9,7 +9,7 @@
 //! The crate hides tokio: the bru traits are synchronous, and each
 //! connection drives its own single-threaded runtime.
 //!
-//! Restore order: objects for which [`is_pre_data`] is true (schemas,
+//! Restore order: objects for which [`bru_core::ObjectDef::is_pre_data`] is true (schemas,
 //! extensions, types, sequences, functions) must be created before the
 //! tables, in catalog order; every other object after the tables are
 //! finished.
@@ -28,22 +28,12 @@ mod text_input;
 mod tls;
 mod values;
 
-pub use catalog::NOT_CARRIED;
 pub use source::PgSource;
 pub use target::PgTarget;
 
-use bru_core::{ObjectDef, ObjectKind};
-
-/// True for objects a restore must create before the tables: schemas,
-/// extensions, types, sequences and functions that do not use a table's
-/// row type (those are [`ObjectKind::Other`]`("function")` and come after).
-pub fn is_pre_data(object: &ObjectDef) -> bool {
-    match &object.kind {
-        ObjectKind::Type | ObjectKind::Sequence | ObjectKind::Function => true,
-        ObjectKind::Other(k) => k == "schema" || k == "extension",
-        _ => false,
-    }
-}
+/// The engine's name, as archives record it ([`bru_core::SourceInfo::engine`],
+/// [`bru_core::NativeDdl::engine`], [`bru_core::ObjectDef::engine`]).
+pub const ENGINE_NAME: &str = "postgres";
 
 /// True for a URL this crate handles (`postgres://` or `postgresql://`).
 pub fn handles_url(url: &str) -> bool {

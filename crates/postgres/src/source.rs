@@ -25,6 +25,7 @@ use crate::conn::{Conn, Settings};
 use crate::copy_binary::{CopyReader, Next};
 use crate::quote::{ident, qualified};
 use crate::values::{decode, Wire};
+use crate::ENGINE_NAME;
 
 /// Reads one PostgreSQL database inside a single snapshot.
 pub struct PgSource {
@@ -105,7 +106,7 @@ impl PgSource {
             conn,
             snapshot,
             info: SourceInfo {
-                engine: "postgres".into(),
+                engine: ENGINE_NAME.into(),
                 version,
                 database,
             },

@@ -44,22 +44,23 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bru_core::{
-    ColumnType, Error, IndexPart, Interval, ObjectDef, ObjectKind, ObjectOutcome, RowBatch,
-    TableDef, TableLoader, TableName, Target, Value,
+    ColumnType, Error, ErrorKind, IndexPart, Interval, ObjectDef, ObjectKind, ObjectOutcome,
+    RowBatch, TableDef, TableLoader, TableName, Target, Value,
 };
 use bytes::{Bytes, BytesMut};
 use futures_util::SinkExt;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::CopyInSink;
 
-use crate::catalog::{quote_literal, NOT_CARRIED, OWNED_SEQUENCE};
-use crate::conn::{self, Conn, Settings};
+use crate::catalog::{quote_literal, OWNED_SEQUENCE};
+use crate::conn::{Conn, Settings};
 use crate::copy_binary::{write_header, write_trailer, TupleWriter};
 use crate::ddl;
 use crate::quote::{ident, qualified, target_name};
 use crate::source::wire_of;
 use crate::text_input;
 use crate::values::{encode, encode_field_fast, Wire};
+use crate::ENGINE_NAME;
 
 /// How much COPY data is buffered before it is handed to the connection.
 const SEND_THRESHOLD: usize = 1 << 20;
@@ -122,31 +123,8 @@ impl Shared {
     }
 }
 
-/// SQLSTATEs of "already exists": relation, object, function, schema.
-const ALREADY_EXISTS: [&str; 4] = [
-    "[SQLSTATE 42P07]",
-    "[SQLSTATE 42710]",
-    "[SQLSTATE 42723]",
-    "[SQLSTATE 42P06]",
-];
-
 /// How long creating a partition or child waits for its parent table.
 const PARENT_WAIT: Duration = Duration::from_secs(120);
-
-/// "relation does not exist" (a parent table not created yet).
-fn undefined_table(e: &Error) -> bool {
-    matches!(e, Error::Engine { message, .. } if message.contains("[SQLSTATE 42P01]"))
-}
-
-/// 23505: a row with the same key exists (here: in pg_class, an index of
-/// the same name committed by another session meanwhile).
-fn unique_violation(e: &Error) -> bool {
-    matches!(e, Error::Engine { message, .. } if message.contains("[SQLSTATE 23505]"))
-}
-
-fn already_exists(e: &Error) -> bool {
-    matches!(e, Error::Engine { message, .. } if ALREADY_EXISTS.iter().any(|s| message.contains(s)))
-}
 
 /// Creates the journal table if it does not exist, inside a transaction.
 /// Concurrent sessions serialize on an advisory lock held until their
@@ -242,7 +220,7 @@ impl PgTarget {
                         "{} in the target; create it and restore again, or leave {} out \
                          with --no-owner / --no-privileges",
                         db.message(),
-                        if matches!(&object.kind, ObjectKind::Other(k) if k == "owner") {
+                        if object.kind == ObjectKind::Owner {
                             "owners"
                         } else {
                             "privileges"
@@ -268,7 +246,7 @@ impl PgTarget {
         let may_exist = self.shared.may_exist(key);
         match self.live()?.batch(sql, context) {
             Ok(()) => Ok(true),
-            Err(e) if may_exist && already_exists(&e) => Ok(false),
+            Err(e) if may_exist && e.is(ErrorKind::AlreadyExists) => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -635,7 +613,7 @@ fn compatible(ty: &ColumnType, wire: Wire) -> bool {
 
 impl Target for PgTarget {
     fn engine(&self) -> &'static str {
-        "postgres"
+        ENGINE_NAME
     }
 
     fn existing_tables(&mut self, tables: &[TableName]) -> bru_core::Result<Vec<TableName>> {
@@ -677,7 +655,7 @@ impl Target for PgTarget {
     fn create_table(&mut self, table: &TableDef) -> bru_core::Result<()> {
         let name = target_name(&table.name);
         let create = match &table.native {
-            Some(n) if n.engine == "postgres" => n.create.clone(),
+            Some(n) if n.engine == ENGINE_NAME => n.create.clone(),
             _ => ddl::create_table(table),
         };
         let schema = name.schema.as_deref().unwrap_or("public");
@@ -691,7 +669,11 @@ impl Target for PgTarget {
         // One implicit transaction: the table exists whole or not at all.
         let created = loop {
             match self.run_once(&format!("table {name}"), &sql, &context) {
-                Err(e) if has_parent && undefined_table(&e) && Instant::now() < deadline => {
+                Err(e)
+                    if has_parent
+                        && e.is(ErrorKind::UndefinedObject)
+                        && Instant::now() < deadline =>
+                {
                     std::thread::sleep(Duration::from_millis(50));
                 }
                 other => break other?,
@@ -718,7 +700,7 @@ impl Target for PgTarget {
         }
         for (column, sql) in ddl::defaults(table) {
             if let Err(e) = self.live()?.batch(&sql, &context) {
-                if conn::is_transient(&e) {
+                if e.is_transient() {
                     return Err(e);
                 }
                 self.shared.skip(format!(
@@ -973,7 +955,7 @@ impl Target for PgTarget {
                 Ok(()) => {}
                 // Each statement runs on its own, so a failed one leaves
                 // nothing behind.
-                Err(e) if step.foreign_sql && !conn::is_transient(&e) => self
+                Err(e) if step.foreign_sql && !e.is_transient() => self
                     .shared
                     .skip(format!("table {name}: `{sql}` was not created: {e}")),
                 Err(e) => return Err(e),
@@ -1005,7 +987,7 @@ impl Target for PgTarget {
             // A session of an interrupted run built it meanwhile (see
             // settle_earlier_run); 23505 is its row in pg_class.
             Err(e)
-                if (already_exists(&e) || unique_violation(&e))
+                if (e.is(ErrorKind::AlreadyExists) || e.is(ErrorKind::UniqueViolation))
                     && self
                         .existing_names(&table.name)?
                         .indexes
@@ -1066,7 +1048,7 @@ impl Target for PgTarget {
         let Some(data) = object
             .data
             .as_deref()
-            .filter(|_| object.engine == "postgres")
+            .filter(|_| object.engine == ENGINE_NAME)
         else {
             return Ok(ObjectOutcome::Skipped(format!(
                 "its data was written for {}, not PostgreSQL",
@@ -1083,21 +1065,19 @@ impl Target for PgTarget {
     }
 
     fn create_object(&mut self, object: &ObjectDef) -> bru_core::Result<ObjectOutcome> {
-        if object.engine != "postgres" {
+        if object.engine != ENGINE_NAME {
             return Ok(ObjectOutcome::Skipped(format!(
                 "written for {}, not PostgreSQL",
                 object.engine
             )));
         }
-        if let Some(reason) = object.ddl.strip_prefix(NOT_CARRIED) {
+        if let Some(reason) = &object.not_carried {
             return Ok(ObjectOutcome::Skipped(format!(
                 "not carried by bru yet: {reason}"
             )));
         }
-        if let ObjectKind::Other(kind) = &object.kind {
-            if kind == "owner" || kind == "privileges" {
-                return self.set_owner_or_privileges(object);
-            }
+        if matches!(object.kind, ObjectKind::Owner | ObjectKind::Privileges) {
+            return self.set_owner_or_privileges(object);
         }
         // An object's statements run as one implicit transaction, so
         // "already exists" means all of them were done.
@@ -1117,10 +1097,6 @@ impl Target for PgTarget {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner),
         )
-    }
-
-    fn is_transient(&self, error: &Error) -> bool {
-        conn::is_transient(error)
     }
 
     fn resumable(&self) -> bool {
@@ -1267,7 +1243,7 @@ fn same_engine(table: &TableDef) -> bool {
     table
         .native
         .as_ref()
-        .is_some_and(|n| n.engine == "postgres")
+        .is_some_and(|n| n.engine == ENGINE_NAME)
 }
 
 /// How a table with text-carried columns is loaded: COPY into a temporary

@@ -9,7 +9,7 @@ const PASSWORD: &str = "Sw0rdfish-9f3k";
 
 fn connect_error(r: bru_core::Result<PgSource>) -> (String, String) {
     match r {
-        Err(Error::Connect { what, message }) => (what, message),
+        Err(Error::Connect { what, message, .. }) => (what, message),
         Err(other) => panic!("expected a connection error, got {other}"),
         Ok(_) => panic!("expected a connection error, got a connection"),
     }

@@ -3,7 +3,7 @@
 
 use bru_core::{BatchLimits, ObjectOutcome, Source, Target};
 use bru_postgres::testing::{TestServer, SCHEMA_SQL as SCHEMA, TORTURE_SQL as TORTURE};
-use bru_postgres::{is_pre_data, PgSource, PgTarget};
+use bru_postgres::{PgSource, PgTarget};
 
 /// Copies everything from `src` to `dst` in the restore's phase order and
 /// returns the objects the target skipped.
@@ -19,7 +19,7 @@ fn copy_database(src_url: &str, dst_url: &str, limits: BatchLimits) -> Vec<Strin
         ObjectOutcome::Created => {}
         ObjectOutcome::Skipped(why) => skipped.push(format!("{} {}: {why}", o.kind, o.name)),
     };
-    for o in catalog.objects.iter().filter(|o| is_pre_data(o)) {
+    for o in catalog.objects.iter().filter(|o| o.is_pre_data()) {
         create(&mut dst, o);
     }
     let names: Vec<_> = catalog.tables.iter().map(|t| t.name.clone()).collect();
@@ -51,7 +51,7 @@ fn copy_database(src_url: &str, dst_url: &str, limits: BatchLimits) -> Vec<Strin
     for t in &catalog.tables {
         dst.add_foreign_keys(t).unwrap_or_else(|e| panic!("{e}"));
     }
-    for o in catalog.objects.iter().filter(|o| !is_pre_data(o)) {
+    for o in catalog.objects.iter().filter(|o| !o.is_pre_data()) {
         create(&mut dst, o);
     }
     dst.finish().expect("finish");

@@ -49,6 +49,8 @@
 //!   `_node`, `_rowid`, `_parent`) are never read: the module recreates
 //!   them.
 
+use crate::error::sql_err;
+use crate::ENGINE_NAME;
 use std::collections::HashMap;
 
 use bru_core::{
@@ -83,7 +85,7 @@ struct SchemaEntry {
 
 fn engine_err(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Error {
     let context = context.into();
-    move |e| Error::engine(context, e)
+    move |e| sql_err(context, e)
 }
 
 /// Reads the whole catalog. Fails with [`Error::Engine`] if a PRAGMA or
@@ -124,21 +126,20 @@ pub fn read_catalog(conn: &Connection) -> Result<Catalog> {
             "table" => catalog
                 .tables
                 .push(table_def(conn, &e.name, sql, &entries, &sequences)?),
-            "view" => catalog.objects.push(ObjectDef {
-                kind: ObjectKind::View,
-                name: TableName::bare(&e.name),
-                engine: "sqlite".into(),
-                ddl: sql.to_owned(),
-                table: None,
-                data: None,
-            }),
+            "view" => catalog.objects.push(ObjectDef::new(
+                ObjectKind::View,
+                TableName::bare(&e.name),
+                ENGINE_NAME,
+                sql,
+            )),
             "trigger" => catalog.objects.push(ObjectDef {
-                kind: ObjectKind::Trigger,
-                name: TableName::bare(&e.name),
-                engine: "sqlite".into(),
-                ddl: sql.to_owned(),
                 table: Some(TableName::bare(&e.tbl_name)),
-                data: None,
+                ..ObjectDef::new(
+                    ObjectKind::Trigger,
+                    TableName::bare(&e.name),
+                    ENGINE_NAME,
+                    sql,
+                )
             }),
             _ => {}
         }
@@ -154,12 +155,13 @@ pub fn read_catalog(conn: &Connection) -> Result<Catalog> {
 fn virtual_table(conn: &Connection, name: &str, sql: &str, catalog: &mut Catalog) -> Result<()> {
     let parsed = VirtualTable::parse(sql).unwrap_or(VirtualTable::Other);
     let object = |kind: &str, ddl: String, table: Option<TableName>| ObjectDef {
-        kind: ObjectKind::Other(kind.into()),
-        name: TableName::bare(name),
-        engine: "sqlite".into(),
-        ddl,
         table,
-        data: None,
+        ..ObjectDef::new(
+            ObjectKind::Other(kind.into()),
+            TableName::bare(name),
+            ENGINE_NAME,
+            ddl,
+        )
     };
     if let Some(module) = parsed.carried_module() {
         if let Some(def) = virtual_table_def(conn, name, sql, module)? {
@@ -281,7 +283,7 @@ fn virtual_table_def(
         foreign_keys: Vec::new(),
         checks: Vec::new(),
         native: Some(NativeDdl {
-            engine: "sqlite".into(),
+            engine: ENGINE_NAME.into(),
             create: sql.to_owned(),
         }),
         properties,
@@ -480,7 +482,7 @@ fn table_def(
         foreign_keys: foreign_keys(conn, name, &parsed)?,
         checks: parsed.checks.clone(),
         native: Some(NativeDdl {
-            engine: "sqlite".into(),
+            engine: ENGINE_NAME.into(),
             create: sql.to_owned(),
         }),
         properties,

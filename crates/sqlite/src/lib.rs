@@ -13,6 +13,7 @@
 pub mod catalog;
 pub mod createsql;
 pub mod ddl;
+mod error;
 pub mod quote;
 mod rowid_ranges;
 mod source;
@@ -23,4 +24,8 @@ pub mod values;
 pub mod vtab;
 
 pub use source::SqliteSource;
+
+/// The engine's name, as archives record it ([`bru_core::SourceInfo::engine`],
+/// [`bru_core::NativeDdl::engine`], [`bru_core::ObjectDef::engine`]).
+pub const ENGINE_NAME: &str = "sqlite";
 pub use target::SqliteTarget;

@@ -31,7 +31,8 @@
 //! and its bounds are bound as parameters, so no text from a part is ever
 //! spliced into a query.
 
-use bru_core::{Error, Result, TableDef};
+use crate::error::sql_err;
+use bru_core::{Result, TableDef};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::quote::ident;
@@ -72,7 +73,7 @@ pub(crate) fn rowid_bounds(
     let sql = format!("SELECT (SELECT min({rowid}) FROM {t}), (SELECT max({rowid}) FROM {t})");
     let (min, max): (Option<i64>, Option<i64>) = conn
         .query_row(&sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .map_err(|e| Error::engine(format!("measuring table \"{}\"", table.name), e))?;
+        .map_err(|e| sql_err(format!("measuring table \"{}\"", table.name), e))?;
     Ok(min.zip(max))
 }
 
@@ -87,13 +88,13 @@ pub(crate) fn estimate_rows(conn: &Connection, table: &TableDef) -> Result<u64> 
         });
     }
     let ctx = || format!("counting the rows of table \"{}\"", table.name);
-    if let Some(n) = analyzed_rows(conn, &table.name.name).map_err(|e| Error::engine(ctx(), e))? {
+    if let Some(n) = analyzed_rows(conn, &table.name.name).map_err(|e| sql_err(ctx(), e))? {
         return Ok(n);
     }
     let sql = format!("SELECT count(*) FROM {}", ident(&table.name.name));
     let n: i64 = conn
         .query_row(&sql, [], |r| r.get(0))
-        .map_err(|e| Error::engine(ctx(), e))?;
+        .map_err(|e| sql_err(ctx(), e))?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 

@@ -72,6 +72,9 @@
 //!   it, so in WAL mode [`Source::open_reader`] returns `Ok(None)` and the
 //!   backup reads with the one connection.
 
+use crate::error::sql_err;
+use crate::ENGINE_NAME;
+use bru_core::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -134,9 +137,12 @@ impl SqliteSource {
     /// Fails with [`bru_core::Error::Connect`] if the file is missing or is
     /// not a SQLite database. The file is never created or modified.
     pub fn open(path: &Path) -> bru_core::Result<Self> {
-        let connect = |message: String| Error::Connect {
-            what: format!("SQLite database {}", path.display()),
-            message,
+        let connect = |message: String| {
+            Error::connect(
+                ErrorKind::Other,
+                format!("SQLite database {}", path.display()),
+                message,
+            )
         };
         if path.is_dir() {
             return Err(connect("is a directory, not a database file".into()));
@@ -233,7 +239,7 @@ fn stamp(
 impl Source for SqliteSource {
     fn info(&self) -> SourceInfo {
         SourceInfo {
-            engine: "sqlite".into(),
+            engine: ENGINE_NAME.into(),
             version: rusqlite::version().to_owned(),
             database: self
                 .path
@@ -266,7 +272,7 @@ impl Source for SqliteSource {
             return Ok(None);
         };
         let reader = self.open_extra(expected).map_err(|e| {
-            Error::engine(
+            sql_err(
                 format!("opening another reader on {}", self.path.display()),
                 e,
             )
@@ -380,21 +386,18 @@ impl SqliteSource {
             Some(range) => format!("reading {} of table \"{}\"", range.label(), table.name),
             None => format!("reading table \"{}\"", table.name),
         };
-        let mut stmt = self
-            .conn
-            .prepare(&sql)
-            .map_err(|e| Error::engine(ctx(), e))?;
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| sql_err(ctx(), e))?;
         let mut rows = stmt
             .query(rusqlite::params_from_iter(bounds))
-            .map_err(|e| Error::engine(ctx(), e))?;
+            .map_err(|e| sql_err(ctx(), e))?;
 
         let max_rows = limits.max_rows.max(1);
         let mut values: Vec<Value> = Vec::new();
         let mut batch_rows = 0usize;
         let mut batch_bytes = 0usize;
-        while let Some(row) = rows.next().map_err(|e| Error::engine(ctx(), e))? {
+        while let Some(row) = rows.next().map_err(|e| sql_err(ctx(), e))? {
             for (i, name) in names.iter().enumerate() {
-                let cell = row.get_ref(i).map_err(|e| Error::engine(ctx(), e))?;
+                let cell = row.get_ref(i).map_err(|e| sql_err(ctx(), e))?;
                 let value = from_sqlite(cell).map_err(|bytes| Error::Value {
                     table: table.name.to_string(),
                     column: (*name).to_owned(),

@@ -40,6 +40,9 @@
 //! one session for SQLite itself; it exists so that the parallel restore
 //! executor runs against a real multi-session database without a server.
 
+use crate::error::sql_err;
+use crate::ENGINE_NAME;
+use bru_core::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -125,15 +128,18 @@ impl SqliteTarget {
     pub fn set_busy_timeout(&mut self, timeout: Duration) -> bru_core::Result<()> {
         self.conn
             .busy_timeout(timeout)
-            .map_err(|e| Error::engine("setting the busy timeout", e))?;
+            .map_err(|e| sql_err("setting the busy timeout", e))?;
         self.busy_timeout = timeout;
         Ok(())
     }
 
     fn open_mode(path: &Path, shared: bool) -> bru_core::Result<Self> {
-        let connect = |message: String| Error::Connect {
-            what: format!("SQLite database {}", path.display()),
-            message,
+        let connect = |message: String| {
+            Error::connect(
+                ErrorKind::Other,
+                format!("SQLite database {}", path.display()),
+                message,
+            )
         };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !parent.is_dir() {
@@ -220,7 +226,7 @@ impl SqliteTarget {
                 |r| r.get(0),
             )
             .optional()
-            .map_err(|e| Error::engine(format!("looking up {kind} \"{name}\""), e))
+            .map_err(|e| sql_err(format!("looking up {kind} \"{name}\""), e))
     }
 
     fn journal_exists(&self) -> Result<bool> {
@@ -231,7 +237,7 @@ impl SqliteTarget {
                 [JOURNAL_TABLE],
                 |r| r.get(0),
             )
-            .map_err(|e| Error::engine("looking for the restore journal", e))?;
+            .map_err(|e| sql_err("looking for the restore journal", e))?;
         Ok(n > 0)
     }
 
@@ -243,7 +249,7 @@ impl SqliteTarget {
         if !self.conn.is_autocommit() {
             self.conn
                 .execute_batch("COMMIT")
-                .map_err(|e| Error::engine(context, e))?;
+                .map_err(|e| sql_err(context, e))?;
         }
         Ok(())
     }
@@ -257,12 +263,12 @@ impl SqliteTarget {
                 "SELECT name, coalesce(sql, ''), type, tbl_name FROM sqlite_schema \
                  WHERE type IN ('view', 'trigger')",
             )
-            .map_err(|e| Error::engine(ctx, e))?;
+            .map_err(|e| sql_err(ctx, e))?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .map_err(|e| Error::engine(ctx, e))?;
+            .map_err(|e| sql_err(ctx, e))?;
         rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| Error::engine(ctx, e))
+            .map_err(|e| sql_err(ctx, e))
     }
 
     /// The target's columns of `table`: `(name, declared type, hidden)`.
@@ -271,12 +277,12 @@ impl SqliteTarget {
         let mut stmt = self
             .conn
             .prepare("SELECT name, coalesce(type, ''), hidden FROM pragma_table_xinfo(?1)")
-            .map_err(|e| Error::engine(&ctx, e))?;
+            .map_err(|e| sql_err(&ctx, e))?;
         let rows = stmt
             .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(|e| Error::engine(&ctx, e))?;
+            .map_err(|e| sql_err(&ctx, e))?;
         rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| Error::engine(ctx, e))
+            .map_err(|e| sql_err(ctx, e))
     }
 
     fn table_is_strict(&self, table: &str) -> Result<bool> {
@@ -287,7 +293,7 @@ impl SqliteTarget {
                 [table],
                 |r| r.get(0),
             )
-            .map_err(|e| Error::engine(format!("reading target table \"{table}\""), e))?;
+            .map_err(|e| sql_err(format!("reading target table \"{table}\""), e))?;
         Ok(sql.is_some_and(|s| parse_create_table(&s).strict))
     }
 
@@ -296,12 +302,12 @@ impl SqliteTarget {
         let mut stmt = self
             .conn
             .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
-            .map_err(|e| Error::engine(ctx, e))?;
+            .map_err(|e| sql_err(ctx, e))?;
         let rows = stmt
             .query_map([], |r| r.get(0))
-            .map_err(|e| Error::engine(ctx, e))?;
+            .map_err(|e| sql_err(ctx, e))?;
         rows.collect::<rusqlite::Result<_>>()
-            .map_err(|e| Error::engine(ctx, e))
+            .map_err(|e| sql_err(ctx, e))
     }
 
     /// Puts the file back to an ordinary state (see the module docs).
@@ -325,7 +331,7 @@ impl SqliteTarget {
         self.conn
             .execute(sql, [])
             .map(|_| ())
-            .map_err(|e| Error::engine(context(), e))
+            .map_err(|e| sql_err(context(), e))
     }
 }
 
@@ -345,7 +351,7 @@ impl SqliteTarget {
             let answer: String = self
                 .conn
                 .query_row(&object.ddl, [], |r| r.get(0))
-                .map_err(|e| Error::engine(context(), e))?;
+                .map_err(|e| sql_err(context(), e))?;
             if answer != "ok" {
                 return Err(Error::engine(context(), answer));
             }
@@ -377,7 +383,7 @@ fn mentions(sql: &str, names: &[String]) -> bool {
 fn begin(conn: &Connection, context: &str) -> Result<()> {
     if conn.is_autocommit() {
         conn.execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| Error::engine(context, e))?;
+            .map_err(|e| sql_err(context, e))?;
     }
     Ok(())
 }
@@ -389,27 +395,18 @@ fn insert_journal_key(conn: &Connection, key: &str) -> Result<()> {
     conn.execute_batch(&format!(
         "CREATE TABLE IF NOT EXISTS {JOURNAL_TABLE} (key TEXT PRIMARY KEY NOT NULL) WITHOUT ROWID"
     ))
-    .map_err(|e| Error::engine(context, e))?;
+    .map_err(|e| sql_err(context, e))?;
     conn.execute(
         &format!("INSERT OR IGNORE INTO {JOURNAL_TABLE} (key) VALUES (?1)"),
         [key],
     )
-    .map_err(|e| Error::engine(context, e))?;
+    .map_err(|e| sql_err(context, e))?;
     Ok(())
 }
 
-/// SQLite's own messages for the result codes worth retrying: SQLITE_BUSY
-/// (another session holds the lock beyond the busy timeout), SQLITE_LOCKED
-/// and SQLITE_SCHEMA (another session changed the schema under a statement).
-const TRANSIENT_MESSAGES: [&str; 3] = [
-    "database is locked",
-    "database table is locked",
-    "database schema has changed",
-];
-
 impl Target for SqliteTarget {
     fn engine(&self) -> &'static str {
-        "sqlite"
+        ENGINE_NAME
     }
 
     fn existing_tables(&mut self, tables: &[TableName]) -> Result<Vec<TableName>> {
@@ -457,7 +454,7 @@ impl Target for SqliteTarget {
 
     fn create_table(&mut self, table: &TableDef) -> Result<()> {
         let sql = match &table.native {
-            Some(native) if native.engine == "sqlite" => native.create.clone(),
+            Some(native) if native.engine == ENGINE_NAME => native.create.clone(),
             _ => {
                 self.skipped.extend(ddl::left_out(table));
                 ddl::create_table(table)
@@ -514,7 +511,7 @@ impl Target for SqliteTarget {
         // Text from a SQLite source already went through its column's
         // affinity and cannot change again under the same one; text from
         // another engine, or headed for a different affinity, might.
-        let sqlite_origin = table.native.as_ref().filter(|n| n.engine == "sqlite");
+        let sqlite_origin = table.native.as_ref().filter(|n| n.engine == ENGINE_NAME);
         let source_strict = table.property("sqlite.strict") == Some("true");
         let mut positions = Vec::new();
         let mut columns = Vec::new();
@@ -568,7 +565,7 @@ impl Target for SqliteTarget {
         };
         let context = format!("loading table \"{}\"", table.name);
         let conn = &self.conn;
-        let stmt = conn.prepare(&sql).map_err(|e| Error::engine(&context, e))?;
+        let stmt = conn.prepare(&sql).map_err(|e| sql_err(&context, e))?;
         Ok(Box::new(SqliteLoader {
             conn,
             stmt,
@@ -589,7 +586,7 @@ impl Target for SqliteTarget {
     fn finish_table(&mut self, table: &TableDef) -> Result<()> {
         let context = format!("finishing table \"{}\"", table.name);
         self.in_transaction(&context, |this| {
-            let native = table.native.as_ref().is_some_and(|n| n.engine == "sqlite");
+            let native = table.native.as_ref().is_some_and(|n| n.engine == ENGINE_NAME);
             for index in &table.indexes {
                 let sql = match (&index.native_ddl, native) {
                     (Some(ddl), true) => Some(ddl.clone()),
@@ -646,21 +643,21 @@ impl Target for SqliteTarget {
                     "UPDATE sqlite_sequence SET seq = ?1 WHERE name = ?2",
                     rusqlite::params![seq, name],
                 )
-                .map_err(|e| Error::engine(ctx(), e))?;
+                .map_err(|e| sql_err(ctx(), e))?;
             if updated == 0 {
                 this.conn
                     .execute(
                         "INSERT INTO sqlite_sequence (name, seq) VALUES (?1, ?2)",
                         rusqlite::params![name, seq],
                     )
-                    .map_err(|e| Error::engine(ctx(), e))?;
+                    .map_err(|e| sql_err(ctx(), e))?;
             }
             Ok(())
         })
     }
 
     fn create_object(&mut self, object: &ObjectDef) -> Result<ObjectOutcome> {
-        if object.engine != "sqlite" {
+        if object.engine != ENGINE_NAME {
             return Ok(ObjectOutcome::Skipped(format!(
                 "written for {}",
                 object.engine
@@ -715,13 +712,6 @@ impl Target for SqliteTarget {
         Ok(Some(Box::new(worker)))
     }
 
-    fn is_transient(&self, error: &Error) -> bool {
-        match error {
-            Error::Engine { message, .. } => TRANSIENT_MESSAGES.iter().any(|m| message.contains(m)),
-            _ => false,
-        }
-    }
-
     fn resumable(&self) -> bool {
         true
     }
@@ -734,12 +724,12 @@ impl Target for SqliteTarget {
         let mut stmt = self
             .conn
             .prepare(&format!("SELECT key FROM {JOURNAL_TABLE}"))
-            .map_err(|e| Error::engine(ctx, e))?;
+            .map_err(|e| sql_err(ctx, e))?;
         let keys = stmt
             .query_map([], |r| r.get(0))
-            .map_err(|e| Error::engine(ctx, e))?
+            .map_err(|e| sql_err(ctx, e))?
             .collect::<rusqlite::Result<Vec<String>>>()
-            .map_err(|e| Error::engine(ctx, e))?;
+            .map_err(|e| sql_err(ctx, e))?;
         Ok(Some(keys))
     }
 
@@ -760,7 +750,7 @@ impl Target for SqliteTarget {
     fn finish(&mut self) -> Result<()> {
         let ctx = "finishing the restore";
         self.commit(ctx)?;
-        self.restore_settings().map_err(|e| Error::engine(ctx, e))?;
+        self.restore_settings().map_err(|e| sql_err(ctx, e))?;
         self.finished = true;
         Ok(())
     }
@@ -835,10 +825,10 @@ impl TableLoader for SqliteLoader<'_> {
                 }
                 self.stmt
                     .raw_bind_parameter(k + 1, out)
-                    .map_err(|e| Error::engine(format!("loading table \"{}\"", self.table), e))?;
+                    .map_err(|e| sql_err(format!("loading table \"{}\"", self.table), e))?;
             }
             self.stmt.raw_execute().map_err(|e| {
-                Error::engine(
+                sql_err(
                     format!(
                         "inserting row {} into table \"{}\"",
                         self.rows + 1,
@@ -858,7 +848,7 @@ impl TableLoader for SqliteLoader<'_> {
         insert_journal_key(self.conn, key)?;
         self.conn
             .execute_batch("COMMIT")
-            .map_err(|e| Error::engine(context, e))
+            .map_err(|e| sql_err(context, e))
     }
 
     fn finish(mut self: Box<Self>) -> Result<u64> {
@@ -866,7 +856,7 @@ impl TableLoader for SqliteLoader<'_> {
         if !self.conn.is_autocommit() {
             self.conn
                 .execute_batch("COMMIT")
-                .map_err(|e| Error::engine(format!("committing table \"{}\"", self.table), e))?;
+                .map_err(|e| sql_err(format!("committing table \"{}\"", self.table), e))?;
         }
         Ok(self.rows)
     }

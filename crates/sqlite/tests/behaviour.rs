@@ -504,13 +504,8 @@ fn existing_tables_drop_and_data_only_checks() {
 fn objects_from_other_engines_are_skipped_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let mut target = SqliteTarget::open(&dir.path().join("t.sqlite")).unwrap();
-    let object = |engine: &str, kind: ObjectKind, ddl: &str| ObjectDef {
-        kind,
-        name: TableName::bare("o"),
-        engine: engine.into(),
-        ddl: ddl.into(),
-        table: None,
-        data: None,
+    let object = |engine: &str, kind: ObjectKind, ddl: &str| {
+        ObjectDef::new(kind, TableName::bare("o"), engine, ddl)
     };
     assert_eq!(
         target
