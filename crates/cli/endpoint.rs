@@ -1,48 +1,20 @@
 //! Picking an engine from an endpoint URL.
 //!
-//! `sqlite://PATH` takes PATH exactly as written, so `sqlite:///srv/wfm.sqlite`
-//! is absolute and `sqlite://wfm.sqlite` is relative to the working
-//! directory. `postgres://` and `postgresql://` URLs are handed to
-//! bru-postgres whole, which reads them the way libpq does (unix sockets,
-//! `PG*` variables, `~/.pgpass`, `sslmode`). SQL Server URLs are recognised
-//! so they get a clear answer. A URL is never echoed back with its password.
+//! [`ENGINES`] is the one table of the engines this binary is built with;
+//! each engine crate declares its URL schemes and how it opens a source and
+//! a target ([`bru_core::Engine`]), and [`bru_core::registry::find`] picks
+//! one by scheme. Adding an engine is one line here. A URL is never echoed
+//! back with its password.
 
-use std::path::PathBuf;
+use anyhow::Result;
+use bru_core::{Engine, Source, Target};
 
-use anyhow::{bail, Result};
-use bru_core::{Source, Target};
+/// The engines of this build, by the schemes they declare.
+pub static ENGINES: &[&dyn Engine] = &[&bru_sqlite::ENGINE, &bru_postgres::ENGINE];
 
-/// A parsed endpoint.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
-    Sqlite(PathBuf),
-    /// The whole URL, parsed by bru-postgres.
-    Postgres(String),
-}
-
-/// Parses SOURCE or TARGET.
-pub fn parse(url: &str) -> Result<Endpoint> {
-    let (scheme, rest) = match url.split_once("://") {
-        Some(parts) => parts,
-        None => bail!(
-            "{url:?} is not an endpoint URL; write sqlite://PATH (e.g. sqlite:///srv/data/wfm.sqlite)"
-        ),
-    };
-    match scheme.to_ascii_lowercase().as_str() {
-        "sqlite" => {
-            if rest.is_empty() {
-                bail!("sqlite:// needs a path, e.g. sqlite:///srv/data/wfm.sqlite");
-            }
-            Ok(Endpoint::Sqlite(PathBuf::from(rest)))
-        }
-        "postgres" | "postgresql" => Ok(Endpoint::Postgres(url.to_owned())),
-        "mssql" | "sqlserver" => bail!(
-            "{scheme}:// endpoints are not supported by this build yet; use sqlite:// or postgres://"
-        ),
-        other => bail!(
-            "unknown endpoint scheme {other:?}; use sqlite://PATH or postgres://USER@HOST/DB"
-        ),
-    }
+/// The engine that handles `url`.
+pub fn engine(url: &str) -> Result<&'static dyn Engine> {
+    Ok(bru_core::registry::find(ENGINES, url)?)
 }
 
 /// `url` with any password replaced by `***`, for messages and logs.
@@ -66,18 +38,12 @@ pub fn redact(url: &str) -> String {
 
 /// Opens the source named by `url`.
 pub fn open_source(url: &str) -> Result<Box<dyn Source>> {
-    match parse(url)? {
-        Endpoint::Sqlite(path) => Ok(Box::new(bru_sqlite::SqliteSource::open(&path)?)),
-        Endpoint::Postgres(url) => Ok(Box::new(bru_postgres::PgSource::open(&url)?)),
-    }
+    Ok(engine(url)?.open_source(url)?)
 }
 
 /// Opens the target named by `url`.
 pub fn open_target(url: &str) -> Result<Box<dyn Target>> {
-    match parse(url)? {
-        Endpoint::Sqlite(path) => Ok(Box::new(bru_sqlite::SqliteTarget::open(&path)?)),
-        Endpoint::Postgres(url) => Ok(Box::new(bru_postgres::PgTarget::open(&url)?)),
-    }
+    Ok(engine(url)?.open_target(url)?)
 }
 
 #[cfg(test)]
@@ -85,37 +51,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sqlite_paths_are_taken_as_written() {
+    fn each_scheme_picks_its_engine() {
         assert_eq!(
-            parse("sqlite:///srv/data/wfm.sqlite").unwrap(),
-            Endpoint::Sqlite("/srv/data/wfm.sqlite".into())
+            engine("sqlite:///srv/data/wfm.sqlite").unwrap().name(),
+            "sqlite"
         );
+        assert_eq!(engine("sqlite://rel/wfm.sqlite").unwrap().name(), "sqlite");
         assert_eq!(
-            parse("sqlite://rel/wfm.sqlite").unwrap(),
-            Endpoint::Sqlite("rel/wfm.sqlite".into())
+            engine("postgresql://u@/db?host=/run/postgresql")
+                .unwrap()
+                .name(),
+            "postgres"
         );
-    }
-
-    #[test]
-    fn postgres_urls_go_to_bru_postgres_whole() {
-        assert_eq!(
-            parse("postgresql://u@/db?host=/run/postgresql").unwrap(),
-            Endpoint::Postgres("postgresql://u@/db?host=/run/postgresql".into())
-        );
-        assert!(matches!(
-            parse("POSTGRES://u@h/db").unwrap(),
-            Endpoint::Postgres(_)
-        ));
+        assert_eq!(engine("POSTGRES://u@h/db").unwrap().name(), "postgres");
     }
 
     #[test]
     fn other_schemes_are_refused_without_echoing_secrets() {
-        let err = parse("mssql://u:hunter2@host/db").unwrap_err().to_string();
+        let err = engine("mssql://u:hunter2@host/db")
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains("not supported"), "{err}");
         assert!(!err.contains("hunter2"), "{err}");
-        assert!(parse("wfm.sqlite").is_err());
-        assert!(parse("ftp://x").is_err());
-        assert!(parse("sqlite://").is_err());
+        assert!(engine("wfm.sqlite").is_err());
+        assert!(engine("ftp://x").is_err());
+        assert!(open_target("sqlite://").is_err());
     }
 
     #[test]

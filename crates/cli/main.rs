@@ -83,8 +83,8 @@ fn run(cli: &Cli) -> Result<ExitCode> {
 
 /// `bru restore`: the archive is opened, checked and planned before the
 /// target is opened, so `--dry-run` and a bad archive leave the target alone;
-/// a new SQLite file that the restore failed to write anything into is
-/// removed again.
+/// the files a new target would create (a new SQLite database) are removed
+/// again when the restore failed to write anything into them.
 fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
     let mode = if a.schema_only {
         RestoreMode::SchemaOnly
@@ -107,30 +107,20 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
     if a.dry_run {
         return out.plan(&a.archive, &job);
     }
-    let new_file = match endpoint::parse(&a.target)? {
-        endpoint::Endpoint::Sqlite(path) => (!path.exists()).then_some(path),
-        _ => None,
-    };
+    let new_files = endpoint::engine(&a.target)?.new_target_files(&a.target)?;
     let progress = progress::Bars::new(out.show_progress());
     let result = endpoint::open_target(&a.target).and_then(|mut target| {
         let summary = job.run(target.as_mut(), &progress)?;
         Ok(summary)
     });
     progress.clear();
-    if let (Err(_), Some(path), false) = (&result, &new_file, job.wrote_to_target()) {
+    if result.is_err() && !job.wrote_to_target() {
         // Nothing was written: do not leave an empty database behind.
-        for leftover in [path.clone(), sqlite_journal(path)] {
+        for leftover in &new_files {
             let _ = std::fs::remove_file(leftover);
         }
     }
     let result = result.with_context(failed);
     output::write_summary_json(a.summary_json.as_deref(), "restore", &result)?;
     out.summary("restore", &result?)
-}
-
-/// The rollback journal SQLite keeps next to `path`.
-fn sqlite_journal(path: &std::path::Path) -> std::path::PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push("-journal");
-    name.into()
 }

@@ -18,6 +18,7 @@ mod catalog;
 mod conn;
 mod copy_binary;
 mod ddl;
+mod engine;
 mod numeric;
 mod pgpass;
 mod quote;
@@ -28,15 +29,10 @@ mod text_input;
 mod tls;
 mod values;
 
+pub use engine::{PgEngine, ENGINE};
 pub use source::PgSource;
 pub use target::PgTarget;
 
 /// The engine's name, as archives record it ([`bru_core::SourceInfo::engine`],
 /// [`bru_core::NativeDdl::engine`], [`bru_core::ObjectDef::engine`]).
 pub const ENGINE_NAME: &str = "postgres";
-
-/// True for a URL this crate handles (`postgres://` or `postgresql://`).
-pub fn handles_url(url: &str) -> bool {
-    let lower = url.to_ascii_lowercase();
-    lower.starts_with("postgres://") || lower.starts_with("postgresql://")
-}

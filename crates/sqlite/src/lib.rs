@@ -13,6 +13,7 @@
 pub mod catalog;
 pub mod createsql;
 pub mod ddl;
+mod engine;
 mod error;
 pub mod quote;
 mod rowid_ranges;
@@ -23,6 +24,7 @@ pub mod types;
 pub mod values;
 pub mod vtab;
 
+pub use engine::{SqliteEngine, ENGINE};
 pub use source::SqliteSource;
 
 /// The engine's name, as archives record it ([`bru_core::SourceInfo::engine`],

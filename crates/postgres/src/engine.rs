@@ -1,0 +1,35 @@
+//! PostgreSQL's entry in the engine registry: `postgres://` and
+//! `postgresql://` URLs, handed to the driver whole and read the way libpq
+//! reads them (unix sockets, `PG*` variables, `~/.pgpass`, `sslmode`).
+
+use bru_core::{Engine, Result, Source, Target};
+
+use crate::{PgSource, PgTarget, ENGINE_NAME};
+
+/// PostgreSQL as the registry sees it.
+pub struct PgEngine;
+
+/// The one [`PgEngine`], for the binary's engine table.
+pub static ENGINE: PgEngine = PgEngine;
+
+impl Engine for PgEngine {
+    fn name(&self) -> &'static str {
+        ENGINE_NAME
+    }
+
+    fn schemes(&self) -> &'static [&'static str] {
+        &["postgres", "postgresql"]
+    }
+
+    fn example(&self) -> &'static str {
+        "postgres://USER@HOST/DB"
+    }
+
+    fn open_source(&self, url: &str) -> Result<Box<dyn Source>> {
+        Ok(Box::new(PgSource::open(url)?))
+    }
+
+    fn open_target(&self, url: &str) -> Result<Box<dyn Target>> {
+        Ok(Box::new(PgTarget::open(url)?))
+    }
+}
