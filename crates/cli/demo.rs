@@ -3,14 +3,13 @@
 //! Generates a seeded WFM-like SQLite database, backs it up, lists and
 //! verifies the archive, restores it into a new file, and then proves the
 //! restore by recomputing every table's checksum from the restored database
-//! and comparing it with the checksum recorded in the archive.
+//! and comparing it with the checksum recorded in the archive
+//! ([`bru_engine::compare`]).
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
-use bru_core::{BatchLimits, Source, TableChecksum};
+use anyhow::{Context, Result};
 use bru_engine::{BackupOptions, RestoreMode, RestoreOptions, TableFilter};
-use bru_format::ArchiveReader;
 use bru_sqlite::{SqliteSource, SqliteTarget};
 
 use crate::args::{jobs, DemoArgs};
@@ -113,45 +112,13 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
     out.summary("restore", &summary)?;
 
     out.line("\n6. comparing the restored database with the archive");
-    let tables = compare(&archive, &restored)?;
+    let mut database = SqliteSource::open(&restored)?;
+    let tables = bru_engine::compare(&archive, &mut database)?.len();
     out.line(&format!(
         "   all {tables} tables in {} hold exactly the archive's rows (row counts and content checksums match)",
         restored.display()
     ));
     Ok(())
-}
-
-/// Recomputes each table's checksum from `database` and compares it with the
-/// archive's totals. Returns the number of tables compared.
-fn compare(archive: &Path, database: &Path) -> Result<usize> {
-    let reader = ArchiveReader::open(archive)?;
-    let mut db = SqliteSource::open(database)?;
-    let entries = reader.tables()?;
-    for entry in &entries {
-        let Some(totals) = entry.totals else {
-            bail!(
-                "table {} has no totals in {}",
-                entry.def.name,
-                archive.display()
-            );
-        };
-        let mut sum = TableChecksum::new();
-        db.read_table(&entry.def, BatchLimits::default(), &mut |batch| {
-            batch.rows().for_each(|row| sum.add_row(row));
-            Ok(())
-        })?;
-        if sum.rows() != totals.rows || sum.value() != totals.checksum {
-            bail!(
-                "table {}: restored database has {} rows (checksum {:016x}), archive has {} (checksum {:016x})",
-                entry.def.name,
-                sum.rows(),
-                sum.value(),
-                totals.rows,
-                totals.checksum
-            );
-        }
-    }
-    Ok(entries.len())
 }
 
 fn remove_if_exists(path: &Path) -> Result<()> {

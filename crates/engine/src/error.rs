@@ -47,6 +47,17 @@ pub enum Error {
         actual: String,
     },
 
+    /// A database holds other rows in a table than the archive recorded
+    /// ([`crate::compare`]).
+    #[error("table {table}: the database has {database_rows} rows (checksum {database_checksum:016x}), the archive has {archive_rows} (checksum {archive_checksum:016x})")]
+    Differs {
+        table: String,
+        database_rows: u64,
+        database_checksum: u64,
+        archive_rows: u64,
+        archive_checksum: u64,
+    },
+
     /// The target reports a different number of loaded rows than it was given.
     #[error("table {table}: the target loaded {loaded} rows but was given {given}; check the target database")]
     LoadedRows {

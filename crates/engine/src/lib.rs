@@ -41,6 +41,7 @@
 //! larger than the chunk size: a chunk holds at least one whole row.
 
 mod backup;
+mod compare;
 mod error;
 mod execute;
 mod filter;
@@ -55,6 +56,7 @@ mod summary;
 mod verify;
 
 pub use backup::{backup, BackupOptions};
+pub use compare::{compare, TableMatch};
 pub use error::{Error, Result};
 pub use filter::TableFilter;
 pub use list::{list, ListedTable, Listing};
