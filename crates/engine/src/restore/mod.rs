@@ -31,9 +31,10 @@
 //!
 //! - this file: [`RestoreJob`], which opens and checks the archive, decides
 //!   what a run is (journal, preflight, sessions) and builds its summary;
-//! - `plan`: the [`Plan`], its steps, their dependencies, sizes and ranks,
-//!   with `ranges` (a table's chunks split for several sessions) and `refs`
-//!   (the foreign-key graph between tables) beneath it;
+//! - `plan`: building the [`Plan`]: its steps, their dependencies, sizes and
+//!   ranks, with `step` (what a step is, its `Phase` and `Rank`), `ranges` (a
+//!   table's chunks split for several sessions) and `refs` (the foreign-key
+//!   graph between tables) beneath it;
 //! - `execute`: runs a plan on the target's sessions, from an explicit
 //!   context this facade hands it;
 //! - `schedule`: the one ready heap that both the plan's sequential order
@@ -55,6 +56,7 @@ mod refs;
 mod retry;
 mod schedule;
 mod selection;
+mod step;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,6 +66,7 @@ use bru_core::{ObjectDef, ObjectOutcome, TableName, Target};
 use bru_format::{ArchiveMeta, ArchiveReader};
 
 use crate::readback::require_totals;
+use crate::summary::object_name;
 use crate::{pipeline, Error, Progress, Result, Summary, TableSummary};
 use execute::{execute, Context};
 use journal::{archive_key, mode_key, Journal, ARCHIVE_PREFIX, MODE_PREFIX};
@@ -214,13 +217,7 @@ impl RestoreJob {
             }
         }
 
-        let mut workers = Vec::new();
-        while workers.len() + 1 < self.jobs {
-            match target.open_worker()? {
-                Some(worker) => workers.push(worker),
-                None => break,
-            }
-        }
+        let workers = pipeline::extra_sessions(self.jobs, || Ok(target.open_worker()?))?;
         let sessions = workers.len() + 1;
         let replanned;
         let plan = if sessions == self.plan.sessions {
@@ -265,9 +262,9 @@ impl RestoreJob {
         }
         for (object, outcome) in self.objects.iter().zip(outcome.objects) {
             let what = if self.options.mode == RestoreMode::DataOnly {
-                format!("{} {} (its value)", object.kind, object.name)
+                format!("{} (its value)", object_name(object))
             } else {
-                format!("{} {}", object.kind, object.name)
+                object_name(object)
             };
             match outcome {
                 Some(ObjectOutcome::Created) => summary.objects.push(what),

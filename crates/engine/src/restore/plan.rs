@@ -24,13 +24,13 @@
 //! Among the steps that are ready, the executor takes the one with the lowest
 //! [`Step::rank`] (through the one ready heap of module `schedule`, which
 //! also gives [`Plan::sequential_order`]): by [`Phase`] first, a table's
-//! finishing steps before new loads (so index
-//! builds start early and overlap other loads), and loads of the tables
-//! with the most rows first: a table's index builds and key checks come after
-//! its last row and scale with its row count, so the table with the most rows
-//! has the longest tail; its load starts first, on every session, so that its
-//! tail starts as early as possible and the other tables load alongside it
-//! (ranking by bytes put a table of few wide rows first and delayed it). A
+//! finishing steps before new loads (so index builds start early and
+//! overlap other loads), and loads of the tables with the most rows first:
+//! a table's index builds and key checks come after its last row and scale
+//! with its row count, so the table with the most rows has the longest tail;
+//! its load starts first, on every session, so that its tail starts as early
+//! as possible and the other tables load alongside it (ranking by bytes put
+//! a table of few wide rows first and delayed it). A
 //! table that another references ranks just ahead of it, so that its keys
 //! exist by the time the referencing table's rows are in.
 //!
@@ -59,6 +59,7 @@ use super::ranges::share;
 pub use super::ranges::{ranges, MIN_RANGE_CHUNKS};
 use super::refs::{load_ranks, on_cycle, references};
 use super::schedule::{dependents, Schedule};
+pub use super::step::{Action, Phase, Rank, Step};
 
 /// One table as the planner sees it.
 #[derive(Debug, Clone)]
@@ -68,86 +69,6 @@ pub struct PlanTable {
     pub rows: u64,
     /// Uncompressed bytes, the measure of a table's size.
     pub raw_bytes: u64,
-}
-
-/// What a step does. Tables and objects are positions in the job's table and
-/// object lists.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Action {
-    /// Create a non-table object (pre-data or post-data).
-    CreateObject { object: usize },
-    /// Create a table without its secondary indexes.
-    CreateTable { table: usize },
-    /// Load chunks `first..end` (archive sequence numbers) of a table.
-    LoadChunks { table: usize, first: u64, end: u64 },
-    /// Compare the table's rows read back, over all its ranges, with the
-    /// archive's totals, and set its identity counters.
-    CompleteData { table: usize },
-    /// One index of a table (a key's or a secondary one), built ahead of
-    /// [`Action::FinishTable`] and alongside the table's other indexes.
-    BuildIndex { table: usize, part: IndexPart },
-    /// Primary key, unique and check constraints, indexes (those the
-    /// table's [`Action::BuildIndex`] steps did not build).
-    FinishTable { table: usize },
-    /// The table's foreign keys.
-    AddForeignKeys { table: usize },
-    /// `--data-only`: the data an existing object holds (a sequence's
-    /// value, [`bru_core::ObjectDef::data`]).
-    RestoreObjectData { object: usize },
-}
-
-/// One step of the plan.
-#[derive(Debug, Clone, Serialize)]
-pub struct Step {
-    pub id: usize,
-    pub action: Action,
-    /// What the step does, for people (`load table agents, chunks 0-3`).
-    pub label: String,
-    /// Steps that must be done before this one starts.
-    pub deps: Vec<usize>,
-    /// Rows and uncompressed bytes the step loads (load steps), or its
-    /// table's totals (other table steps); 0 for objects.
-    pub rows: u64,
-    pub bytes: u64,
-    /// Order among ready steps: lower first (see the module docs). Not in
-    /// the printed plan, whose order already shows it.
-    #[serde(skip)]
-    pub rank: Rank,
-}
-
-/// The kind of work a step is, the first key of its [`Rank`]: among ready
-/// steps, a lower phase goes first (module docs).
-///
-/// The order is the point: [`Phase::FinishTables`] comes before
-/// [`Phase::Load`], so that a table whose rows are in gets its checks and
-/// index builds started before another load is begun, and these overlap
-/// the loads still running on other sessions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Phase {
-    /// Pre-data objects (schemas, types, sequences, functions).
-    PreData,
-    /// Creating a table.
-    CreateTables,
-    /// A table's steps after its rows: checking them and setting its
-    /// counters, its indexes, constraints and foreign keys.
-    FinishTables,
-    /// Loading a range of a table's chunks.
-    Load,
-    /// Post-data objects (views, triggers...), and in a data-only restore
-    /// the values objects hold.
-    PostData,
-}
-
-/// Order among ready steps, compared field by field: the phase, then the
-/// larger size first (rows to load, or a table's rows for its index
-/// builds; see the module docs), then the step's id, so that no two
-/// steps tie and the order is fully determined by the plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Rank {
-    pub phase: Phase,
-    pub size: Reverse<u64>,
-    pub id: usize,
 }
 
 /// A restore plan (see the module docs).

@@ -46,10 +46,10 @@ pub(crate) fn on_cycle(t: usize, refs: &[Vec<usize>]) -> bool {
     false
 }
 
-/// Per table, the size its loads rank by (the plan's module docs): its `rows`, raised to
-/// one more than the rank of any table referencing it, through chains of
-/// references. Tables on a cycle settle after as many rounds as there are
-/// tables.
+/// Per table, the size its loads rank by (the plan's module docs): its
+/// `rows`, raised to one more than the rank of any table referencing it,
+/// through chains of references. Tables on a cycle settle after as many
+/// rounds as there are tables.
 pub(crate) fn load_ranks(rows: &[u64], refs: &[Vec<usize>]) -> Vec<u64> {
     let mut rank: Vec<u64> = rows.to_vec();
     for _ in 0..rows.len() {
