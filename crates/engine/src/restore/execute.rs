@@ -62,13 +62,13 @@ pub(crate) struct Context<'a> {
     pub resuming: bool,
 }
 
-/// What happened to one table during the cx.
+/// What happened to one table during the run.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct TableState {
     started: Option<Instant>,
     /// Everything read back so far, over the finished ranges.
     pub read: ReadBack,
-    /// Rows loaded by this cx.
+    /// Rows loaded by this run.
     pub loaded: u64,
     /// Rows the interrupted restore had already loaded.
     pub resumed: u64,
@@ -79,7 +79,7 @@ pub(crate) struct TableState {
     pub complete: bool,
 }
 
-/// The result of a cx.
+/// The result of a run.
 pub(crate) struct Outcome {
     pub tables: Vec<TableState>,
     /// Per object (by position in [`Context::objects`]): created or the
