@@ -44,6 +44,7 @@ use bru_format::{encode_chunk, ArchiveWriter, EncodedChunk, TableId, TableTotals
 use rayon::ThreadPool;
 
 use crate::pipeline::{self, Ordered};
+use crate::summary::object_names;
 use crate::{Error, Progress, Result, Summary, TableFilter, TableSummary};
 
 /// A table is split into parts for several readers only when the source
@@ -95,13 +96,7 @@ pub fn backup(
     )?;
     let ids = writer.write_catalog(&catalog)?;
 
-    let mut readers: Vec<Box<dyn Source + Send>> = Vec::new();
-    while readers.len() + 1 < jobs {
-        match source.open_reader()? {
-            Some(reader) => readers.push(reader),
-            None => break,
-        }
-    }
+    let readers = pipeline::extra_sessions(jobs, || Ok(source.open_reader()?))?;
     let sessions = readers.len() + 1;
 
     // Largest tables first, each in as many parts as the source makes.
@@ -181,11 +176,7 @@ pub fn backup(
         tables: written?,
         ..Summary::default()
     };
-    summary.objects = catalog
-        .objects
-        .iter()
-        .map(|o| format!("{} {}", o.kind, o.name))
-        .collect();
+    summary.objects = object_names(&catalog.objects);
     writer.finish()?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)

@@ -7,13 +7,14 @@
 //!   one writer thread append them.
 //! - [`restore`]: [`RestoreJob::open`] checks the archive and builds a
 //!   [`Plan`] without touching the target (`--dry-run` prints it);
-//!   [`RestoreJob::run`] runs it on the target's sessions (module `execute`):
+//!   [`RestoreJob::run`] runs it on the target's sessions (module
+//!   `restore::execute`):
 //!   largest tables first, big tables in ranges of chunks loaded by several
 //!   sessions at once, each table's indexes as soon as its rows are in, each
 //!   foreign key once both its tables are, decoding overlapped with loading.
 //!   Every chunk commits with its entry in the target's restore journal, so an
-//!   interrupted restore resumes exactly (module `journal`); transient errors are
-//!   retried with backoff.
+//!   interrupted restore resumes exactly (module `restore::journal`); transient
+//!   errors are retried with backoff (module `restore::retry`).
 //! - [`verify`]: checks every chunk's CRC, decodes it, and checks row counts
 //!   and table checksums against the recorded totals.
 //! - [`list`]: the archive's metadata and per-table totals.
@@ -43,12 +44,9 @@
 mod backup;
 mod compare;
 mod error;
-mod execute;
 mod filter;
-mod journal;
 mod list;
 mod pipeline;
-pub mod plan;
 mod progress;
 mod readback;
 mod restore;
@@ -60,8 +58,8 @@ pub use compare::{compare, TableMatch};
 pub use error::{Error, Result};
 pub use filter::TableFilter;
 pub use list::{list, ListedTable, Listing};
-pub use plan::Plan;
 pub use progress::{NoProgress, Progress};
+pub use restore::plan::{self, Plan};
 pub use restore::{restore, RestoreJob, RestoreMode, RestoreOptions};
 pub use summary::{Summary, TableSummary};
 pub use verify::{verify, VerifyReport};

@@ -5,6 +5,7 @@ use std::path::Path;
 use bru_format::ArchiveReader;
 use serde::Serialize;
 
+use crate::summary::object_names;
 use crate::Result;
 
 /// One table in a listing.
@@ -45,12 +46,7 @@ pub fn list(archive: &Path) -> Result<Listing> {
             chunks: e.totals.map(|t| t.chunks),
         })
         .collect();
-    let objects = reader
-        .catalog()?
-        .objects
-        .iter()
-        .map(|o| format!("{} {}", o.kind, o.name))
-        .collect();
+    let objects = object_names(&reader.catalog()?.objects);
     Ok(Listing {
         meta: reader.meta().clone(),
         tables,

@@ -42,6 +42,25 @@ pub(crate) fn pool_size(jobs: usize) -> usize {
     }
 }
 
+/// The sessions `open` gives beyond the caller's own, up to `jobs` sessions
+/// in all: backup's extra readers ([`bru_core::Source::open_reader`]) and
+/// restore's workers ([`bru_core::Target::open_worker`]). Stops early when
+/// `open` gives `None`: the source or target offers no more sessions, and
+/// the work is spread over those it has.
+pub(crate) fn extra_sessions<T>(
+    jobs: usize,
+    mut open: impl FnMut() -> Result<Option<T>>,
+) -> Result<Vec<T>> {
+    let mut sessions = Vec::new();
+    while sessions.len() + 1 < jobs {
+        match open()? {
+            Some(session) => sessions.push(session),
+            None => break,
+        }
+    }
+    Ok(sessions)
+}
+
 /// How many items may be in flight on `pool`: two per worker, so that every
 /// worker has the next item queued while the caller consumes a result.
 pub(crate) fn window(pool: &ThreadPool) -> usize {

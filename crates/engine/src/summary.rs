@@ -1,6 +1,7 @@
 //! What a backup, restore or verify did, per table: for the summary table
 //! the CLI prints and for `--json`.
 
+use bru_core::ObjectDef;
 use serde::Serialize;
 
 /// One table's line in a summary.
@@ -37,4 +38,16 @@ pub struct Summary {
     /// silently: anything bru did not restore is listed here.
     pub skipped: Vec<String>,
     pub seconds: f64,
+}
+
+/// How an object is named in a summary or a listing: `kind name`, as in
+/// `view hr.v_agents`. One spelling for backup, restore, verify and list, so
+/// that what each reports can be compared line by line.
+pub(crate) fn object_name(object: &ObjectDef) -> String {
+    format!("{} {}", object.kind, object.name)
+}
+
+/// [`object_name`] of each object, in order.
+pub(crate) fn object_names(objects: &[ObjectDef]) -> Vec<String> {
+    objects.iter().map(object_name).collect()
 }

@@ -11,6 +11,7 @@ use std::time::Instant;
 use bru_format::ArchiveReader;
 
 use crate::readback::{read_table, require_totals};
+use crate::summary::object_names;
 use crate::{pipeline, Progress, Result, Summary, TableSummary};
 
 /// What verify checked.
@@ -57,11 +58,7 @@ pub fn verify(archive: &Path, jobs: usize, progress: &dyn Progress) -> Result<Ve
             ..TableSummary::default()
         });
     }
-    report.summary.objects = catalog
-        .objects
-        .iter()
-        .map(|o| format!("{} {}", o.kind, o.name))
-        .collect();
+    report.summary.objects = object_names(&catalog.objects);
     report.summary.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

@@ -15,36 +15,43 @@
 //! are read and checked but not loaded again.
 //!
 //! A step that fails with an error the target calls transient
-//! ([`Target::is_transient`]) is retried with backoff, each retry reported
-//! through [`Progress::message`]; a load step only on a journaling target,
-//! whose committed chunks are then skipped. Any other failure stops the run:
-//! the other sessions stop at their next chunk or step, and the first error is
-//! returned.
+//! ([`Target::is_transient`]) is retried with backoff (module `retry`), each
+//! retry reported through [`Progress::warning`]; a load step only on a
+//! journaling target, whose committed chunks are then skipped. Any other
+//! failure stops the run: the other sessions stop at their next chunk or
+//! step, and the first error is returned.
+//!
+//! The executor is handed everything it reads in a [`Context`]: the plan,
+//! the selected tables and objects the plan's positions refer to, the
+//! archive, the pool, the journal. It does not know the `RestoreJob` facade
+//! that builds that context, so it can be read (and changed) on its own,
+//! and the facade stays the only module that decides what a run is.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use bru_core::{ObjectOutcome, Target};
+use bru_core::{ObjectDef, ObjectOutcome, TableDef, Target};
 use bru_format::ArchiveReader;
 use rayon::ThreadPool;
 
-use crate::journal::{chunk_key, loaded_key, step_key, Journal, Origin};
-use crate::plan::{Action, Plan};
+use super::journal::{chunk_key, loaded_key, step_key, Journal, Origin};
+use super::plan::{Action, Plan, Rank};
+use super::retry::with_retries;
+use super::schedule::Schedule;
+use super::selection::JobTable;
 use crate::readback::{read_chunks, ReadBack};
-use crate::restore::RestoreJob;
 use crate::{Error, Progress, Result};
 
-/// How often a step is tried before a transient error is given up on.
-pub const ATTEMPTS: u32 = 5;
-/// The pause before the first retry; it doubles for each further one.
-const FIRST_PAUSE: Duration = Duration::from_millis(200);
-
-/// Everything the sessions share.
-pub(crate) struct Run<'a> {
-    pub job: &'a RestoreJob,
+/// Everything a run reads, shared by all its sessions.
+pub(crate) struct Context<'a> {
+    /// The archive, which each session opens its own reader on.
+    pub archive: &'a Path,
+    /// The selected tables and objects; the plan's actions name them by
+    /// position in these lists.
+    pub tables: &'a [JobTable],
+    pub objects: &'a [ObjectDef],
     pub plan: &'a Plan,
     pub pool: &'a ThreadPool,
     /// Chunks one session may have decoding or waiting at once.
@@ -75,32 +82,32 @@ pub(crate) struct TableState {
 /// The result of a run.
 pub(crate) struct Outcome {
     pub tables: Vec<TableState>,
-    /// Per object (by position in the job's object list): created or the
+    /// Per object (by position in [`Context::objects`]): created or the
     /// reason it was skipped; `None` when the plan had no step for it.
     pub objects: Vec<Option<ObjectOutcome>>,
 }
 
-/// Runs `run.plan` on `main` (on the calling thread) and on `workers` (one
+/// Runs `cx.plan` on `main` (on the calling thread) and on `workers` (one
 /// thread each). Returns what happened per table and object, or the first
 /// error of any step.
 pub(crate) fn execute(
-    run: &Run,
+    cx: &Context,
     main: &mut dyn Target,
     workers: Vec<Box<dyn Target + Send>>,
 ) -> Result<Outcome> {
-    let board = Board::new(run);
+    let board = Board::new(cx);
     std::thread::scope(|scope| {
         for mut worker in workers {
             let board = &board;
-            scope.spawn(move || session(run, board, worker.as_mut()));
+            scope.spawn(move || session(cx, board, worker.as_mut()));
         }
-        session(run, &board, main);
+        session(cx, &board, main);
     });
     let state = board.state.into_inner().map_err(|_| Error::WorkerLost)?;
     if let Some(e) = state.failed {
         return Err(e);
     }
-    if state.finished != run.plan.steps.len() {
+    if !state.schedule.finished() {
         return Err(Error::WorkerLost);
     }
     Ok(Outcome {
@@ -109,14 +116,11 @@ pub(crate) fn execute(
     })
 }
 
-type Rank = (u8, Reverse<u64>, usize);
-
 struct State {
-    /// Per step, how many of its dependencies are not done yet.
-    waiting: Vec<usize>,
-    ready: BinaryHeap<Reverse<(Rank, usize)>>,
+    /// The steps ready and waiting; one heap for all sessions.
+    schedule: Schedule<Rank>,
+    /// Steps taken and not yet reported done.
     running: usize,
-    finished: usize,
     failed: Option<Error>,
 }
 
@@ -124,8 +128,6 @@ struct State {
 struct Board {
     state: Mutex<State>,
     wake: Condvar,
-    dependents: Vec<Vec<usize>>,
-    ranks: Vec<Rank>,
     /// Set on the first failure, so that the other sessions stop early.
     stop: AtomicBool,
     tables: Mutex<Vec<TableState>>,
@@ -133,27 +135,17 @@ struct Board {
 }
 
 impl Board {
-    fn new(run: &Run) -> Board {
-        let steps = &run.plan.steps;
-        let ready = steps
-            .iter()
-            .filter(|s| s.deps.is_empty())
-            .map(|s| Reverse((s.rank, s.id)))
-            .collect();
+    fn new(cx: &Context) -> Board {
         Board {
             state: Mutex::new(State {
-                waiting: steps.iter().map(|s| s.deps.len()).collect(),
-                ready,
+                schedule: cx.plan.schedule(),
                 running: 0,
-                finished: 0,
                 failed: None,
             }),
             wake: Condvar::new(),
-            dependents: run.plan.dependents(),
-            ranks: steps.iter().map(|s| s.rank).collect(),
             stop: AtomicBool::new(false),
-            tables: Mutex::new(vec![TableState::default(); run.job.tables.len()]),
-            objects: Mutex::new(vec![None; run.job.objects.len()]),
+            tables: Mutex::new(vec![TableState::default(); cx.tables.len()]),
+            objects: Mutex::new(vec![None; cx.objects.len()]),
         }
     }
 
@@ -168,10 +160,10 @@ impl Board {
     fn next(&self) -> Option<usize> {
         let mut state = self.lock()?;
         loop {
-            if state.failed.is_some() || state.finished == state.waiting.len() {
+            if state.failed.is_some() || state.schedule.finished() {
                 return None;
             }
-            if let Some(Reverse((_, id))) = state.ready.pop() {
+            if let Some(id) = state.schedule.take() {
                 state.running += 1;
                 return Some(id);
             }
@@ -190,15 +182,7 @@ impl Board {
         let Some(mut state) = self.lock() else { return };
         state.running -= 1;
         match result {
-            Ok(()) => {
-                state.finished += 1;
-                for &d in &self.dependents[id] {
-                    state.waiting[d] -= 1;
-                    if state.waiting[d] == 0 {
-                        state.ready.push(Reverse((self.ranks[d], d)));
-                    }
-                }
-            }
+            Ok(()) => state.schedule.done(id),
             Err(e) => {
                 self.stop.store(true, Ordering::Relaxed);
                 if state.failed.is_none() && !matches!(e, Error::Stopped) {
@@ -220,13 +204,13 @@ impl Board {
 }
 
 /// One session's loop: take a step, run it, report it.
-fn session(run: &Run, board: &Board, target: &mut dyn Target) {
+fn session(cx: &Context, board: &Board, target: &mut dyn Target) {
     let mut reader = None;
     while let Some(id) = board.next() {
         let result = if board.stopping() {
             Err(Error::Stopped)
         } else {
-            run_step(run, board, target, &mut reader, id)
+            run_step(cx, board, target, &mut reader, id)
         };
         board.done(id, result);
     }
@@ -234,25 +218,24 @@ fn session(run: &Run, board: &Board, target: &mut dyn Target) {
 
 /// Runs one step unless the journal says it is done, then journals it.
 fn run_step(
-    run: &Run,
+    cx: &Context,
     board: &Board,
     target: &mut dyn Target,
     reader: &mut Option<ArchiveReader>,
     id: usize,
 ) -> Result<()> {
-    let job = run.job;
-    let step = &run.plan.steps[id];
-    let key = step_key(&job.tables, &job.objects, &step.action);
-    let journaled = key.as_deref().is_some_and(|k| run.journal.contains(k));
-    let table_of = |t: usize| job.tables[t].name.as_str();
+    let step = &cx.plan.steps[id];
+    let key = step_key(cx.tables, cx.objects, &step.action);
+    let journaled = key.as_deref().is_some_and(|k| cx.journal.contains(k));
+    let table_of = |t: usize| cx.tables[t].name.as_str();
     match step.action {
         Action::CreateObject { object } | Action::RestoreObjectData { object } => {
-            let o = &job.objects[object];
+            let o = &cx.objects[object];
             let data_only = matches!(step.action, Action::RestoreObjectData { .. });
             let outcome = if journaled {
                 ObjectOutcome::Created
             } else {
-                retry(run, board, target, &step.label, None, |t| {
+                retry(cx, board, target, &step.label, None, |t| {
                     Ok(if data_only {
                         t.restore_object_data(o)?
                     } else {
@@ -266,11 +249,11 @@ fn run_step(
         }
         Action::CreateTable { table } => {
             if !journaled {
-                let def = &job.tables[table].entry.def;
-                retry(run, board, target, &step.label, Some(table), |t| {
+                let def = &cx.tables[table].entry.def;
+                retry(cx, board, target, &step.label, Some(table), |t| {
                     // Created by the interrupted restore just before it
                     // could journal it: it is there and empty.
-                    if run.resuming
+                    if cx.resuming
                         && !t
                             .existing_tables(std::slice::from_ref(&def.name))?
                             .is_empty()
@@ -283,14 +266,14 @@ fn run_step(
             }
         }
         Action::LoadChunks { table, first, end } => {
-            if run.journal.contains(&loaded_key(table_of(table))) {
+            if cx.journal.contains(&loaded_key(table_of(table))) {
                 return Ok(());
             }
             board.table(table, |s| {
                 if s.started.is_none() {
                     s.started = Some(Instant::now());
-                    let totals = &job.tables[table].totals;
-                    run.progress.table_started(
+                    let totals = &cx.tables[table].totals;
+                    cx.progress.table_started(
                         table_of(table),
                         Some(totals.rows),
                         Some(totals.raw_bytes),
@@ -298,19 +281,19 @@ fn run_step(
                 }
             });
             if reader.is_none() {
-                *reader = Some(ArchiveReader::open(&job.archive)?);
+                *reader = Some(ArchiveReader::open(cx.archive)?);
             }
             let Some(reader) = reader.as_ref() else {
                 return Err(Error::WorkerLost);
             };
             // Retrying a load is safe only when committed chunks are known.
-            let retriable = run.journal.enabled;
+            let retriable = cx.journal.enabled;
             let range = if retriable {
-                retry(run, board, target, &step.label, Some(table), |t| {
-                    load_range(run, board, t, reader, table, first, end)
+                retry(cx, board, target, &step.label, Some(table), |t| {
+                    load_range(cx, board, t, reader, table, first, end)
                 })
             } else {
-                load_range(run, board, target, reader, table, first, end)
+                load_range(cx, board, target, reader, table, first, end)
             }
             .map_err(|e| e.in_table("restoring", table_of(table)))?;
             board.table(table, |s| {
@@ -320,7 +303,7 @@ fn run_step(
             });
         }
         Action::CompleteData { table } => {
-            let t = &job.tables[table];
+            let t = &cx.tables[table];
             if journaled {
                 board.table(table, |s| {
                     s.resumed = t.totals.rows;
@@ -334,52 +317,64 @@ fn run_step(
                     s.complete = true;
                 });
             } else {
-                complete_data(run, board, target, table, &step.label)
+                complete_data(cx, board, target, table, &step.label)
                     .map_err(|e| e.in_table("restoring", table_of(table)))?;
             }
         }
         Action::BuildIndex { table, part } => {
             if !journaled {
-                let def = &job.tables[table].entry.def;
-                run.progress.message(&step.label);
-                retry(run, board, target, &step.label, Some(table), |t| {
-                    Ok(t.build_index(def, part)?)
-                })
-                .map_err(|e| e.in_table("finishing", table_of(table)))?;
+                cx.progress.message(&step.label);
+                finish_step(cx, board, target, &step.label, table, |t, def| {
+                    t.build_index(def, part)
+                })?;
             }
         }
         Action::FinishTable { table } => {
             if !journaled {
-                let def = &job.tables[table].entry.def;
-                run.progress.message(&step.label);
-                retry(run, board, target, &step.label, Some(table), |t| {
-                    Ok(t.finish_table(def)?)
-                })
-                .map_err(|e| e.in_table("finishing", table_of(table)))?;
+                cx.progress.message(&step.label);
+                finish_step(cx, board, target, &step.label, table, |t, def| {
+                    t.finish_table(def)
+                })?;
             }
         }
         Action::AddForeignKeys { table } => {
             if !journaled {
-                let def = &job.tables[table].entry.def;
-                retry(run, board, target, &step.label, Some(table), |t| {
-                    Ok(t.add_foreign_keys(def)?)
-                })
-                .map_err(|e| e.in_table("finishing", table_of(table)))?;
+                finish_step(cx, board, target, &step.label, table, |t, def| {
+                    t.add_foreign_keys(def)
+                })?;
             }
         }
     }
-    if let (Some(key), false, true) = (key, journaled, run.journal.enabled) {
+    if let (Some(key), false, true) = (key, journaled, cx.journal.enabled) {
         retry(
-            run,
+            cx,
             board,
             target,
             "writing the restore journal",
             None,
             |t| Ok(t.journal_mark(&key)?),
         )?;
-        run.journal.insert(key);
+        cx.journal.insert(key);
     }
     Ok(())
+}
+
+/// A step that changes table `t`'s schema once its rows are in (an index,
+/// its constraints, its foreign keys): retried like any step, and a failure
+/// named as one while finishing the table.
+fn finish_step(
+    cx: &Context,
+    board: &Board,
+    target: &mut dyn Target,
+    label: &str,
+    t: usize,
+    mut body: impl FnMut(&mut dyn Target, &TableDef) -> bru_core::Result<()>,
+) -> Result<()> {
+    let table = &cx.tables[t];
+    retry(cx, board, target, label, Some(t), |target| {
+        Ok(body(target, &table.entry.def)?)
+    })
+    .map_err(|e| e.in_table("finishing", &table.name))
 }
 
 /// What one range of a table gave.
@@ -392,7 +387,7 @@ struct RangeResult {
 
 /// Loads chunks `first..end` of table `t` (see the module docs).
 fn load_range(
-    run: &Run,
+    cx: &Context,
     board: &Board,
     target: &mut dyn Target,
     reader: &ArchiveReader,
@@ -400,17 +395,17 @@ fn load_range(
     first: u64,
     end: u64,
 ) -> Result<RangeResult> {
-    let table = &run.job.tables[t];
+    let table = &cx.tables[t];
     let name = table.name.as_str();
-    let journal = run.journal;
+    let journal = cx.journal;
     let mut result = RangeResult::default();
     let mut given = 0u64;
     let mut loader = target.load(&table.entry.def)?;
     let read = read_chunks(
         reader,
-        &run.job.archive,
-        run.pool,
-        run.in_flight,
+        cx.archive,
+        cx.pool,
+        cx.in_flight,
         &table.entry,
         first..end,
         |chunk| {
@@ -422,7 +417,7 @@ fn load_range(
             match key.as_deref().and_then(|k| journal.origin(k)) {
                 Some(Origin::Earlier) => {
                     result.resumed += rows;
-                    run.progress.advance(name, rows, chunk.raw_len);
+                    cx.progress.advance(name, rows, chunk.raw_len);
                 }
                 // Committed by an earlier attempt of this step.
                 Some(Origin::ThisRun) => result.loaded += rows,
@@ -433,7 +428,7 @@ fn load_range(
                         journal.insert(key);
                     }
                     given += rows;
-                    run.progress.advance(name, rows, chunk.raw_len);
+                    cx.progress.advance(name, rows, chunk.raw_len);
                 }
             }
             Ok(())
@@ -455,41 +450,41 @@ fn load_range(
 /// Checks the table's rows read back over all its ranges against the
 /// archive's totals, then sets its identity counters.
 fn complete_data(
-    run: &Run,
+    cx: &Context,
     board: &Board,
     target: &mut dyn Target,
     t: usize,
     label: &str,
 ) -> Result<()> {
-    let table = &run.job.tables[t];
+    let table = &cx.tables[t];
     let read = board
         .table(t, |s| {
             if s.started.is_none() {
                 s.started = Some(Instant::now());
-                run.progress.table_started(&table.name, Some(0), Some(0));
+                cx.progress.table_started(&table.name, Some(0), Some(0));
             }
             s.read.clone()
         })
         .ok_or(Error::WorkerLost)?;
-    read.compare(&run.job.archive, &table.name, &table.totals)?;
+    read.compare(cx.archive, &table.name, &table.totals)?;
     // Counters belong with the data (as in pg_restore's data section), so
     // they are set in --data-only restores too.
-    retry(run, board, target, label, Some(t), |target| {
+    retry(cx, board, target, label, Some(t), |target| {
         Ok(target.restore_identity(&table.entry.def)?)
     })?;
     board.table(t, |s| {
         s.complete = true;
         s.seconds = s.started.map_or(0.0, |i| i.elapsed().as_secs_f64());
     });
-    run.progress.table_finished(&table.name);
+    cx.progress.table_finished(&table.name);
     Ok(())
 }
 
 /// Runs `body`, retrying it with backoff while it fails with an error the
-/// target calls transient, up to [`ATTEMPTS`] times. Each retry is reported
-/// through the progress messages and counted against `table`.
+/// target calls transient ([`with_retries`]), unless the run is stopping.
+/// Each retry is reported and counted against `table`.
 fn retry<T>(
-    run: &Run,
+    cx: &Context,
     board: &Board,
     target: &mut dyn Target,
     what: &str,
@@ -502,61 +497,11 @@ fn retry<T>(
         }
     };
     with_retries(
-        run.progress,
+        cx.progress,
         &|| board.stopping(),
         target,
         what,
         on_retry,
         body,
     )
-}
-
-/// [`retry`] for work outside the plan (reading and writing the journal,
-/// `--clean`'s drops, the target's final step): the same backoff and the
-/// same report of each retry.
-pub(crate) fn retry_outside<T>(
-    progress: &dyn Progress,
-    target: &mut dyn Target,
-    what: &str,
-    body: impl FnMut(&mut dyn Target) -> Result<T>,
-) -> Result<T> {
-    with_retries(progress, &|| false, target, what, || {}, body)
-}
-
-fn with_retries<T>(
-    progress: &dyn Progress,
-    stopping: &dyn Fn() -> bool,
-    target: &mut dyn Target,
-    what: &str,
-    mut on_retry: impl FnMut(),
-    mut body: impl FnMut(&mut dyn Target) -> Result<T>,
-) -> Result<T> {
-    let mut pause = FIRST_PAUSE;
-    let mut attempt = 1;
-    loop {
-        match body(&mut *target) {
-            Ok(value) => return Ok(value),
-            Err(e) if attempt < ATTEMPTS && !stopping() && is_transient(target, &e) => {
-                on_retry();
-                progress.warning(&format!(
-                    "{what}: transient error, retrying in {:.1} s (attempt {} of {ATTEMPTS}): {e}",
-                    pause.as_secs_f64(),
-                    attempt + 1
-                ));
-                std::thread::sleep(pause);
-                pause *= 2;
-                attempt += 1;
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// Whether the target calls the database error inside `e` transient.
-fn is_transient(target: &dyn Target, e: &Error) -> bool {
-    match e {
-        Error::Database(db) => target.is_transient(db),
-        Error::Table { source, .. } => is_transient(target, source),
-        _ => false,
-    }
 }

@@ -22,9 +22,9 @@ use std::sync::Mutex;
 
 use bru_format::ArchiveMeta;
 
-use crate::plan::Action;
-use crate::restore::JobTable;
-use crate::RestoreMode;
+use super::options::RestoreMode;
+use super::plan::Action;
+use super::selection::JobTable;
 
 /// Where a journal key came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,7 @@
 //!    `clean` drops them, or for `DataOnly` checks that every table can take
 //!    the archive's rows, all before anything is written;
 //! 3. opens worker sessions ([`Target::open_worker`], up to `jobs` sessions
-//!    in all) and runs the plan on them ([`crate::execute`]);
+//!    in all) and runs the plan on them (module `execute`);
 //! 4. calls the target's final step and removes the journal, so a finished
 //!    restore leaves none.
 //!
@@ -23,106 +23,64 @@
 //! one chunk its target is writing: at most about `2 × jobs + 2 × sessions`
 //! chunks in all, and `sessions ≤ jobs`, so about `4 × jobs × chunk size`
 //! (times the in-memory overhead of decoded values) whatever the table sizes.
+//!
+//! # Modules
+//!
+//! One concern each, and dependencies pointing one way, from this facade
+//! down, never back up:
+//!
+//! - this file: [`RestoreJob`], which opens and checks the archive, decides
+//!   what a run is (journal, preflight, sessions) and builds its summary;
+//! - `plan`: building the [`Plan`]: its steps, their dependencies, sizes and
+//!   ranks, with `step` (what a step is, its `Phase` and `Rank`), `ranges` (a
+//!   table's chunks split for several sessions) and `refs` (the foreign-key
+//!   graph between tables) beneath it;
+//! - `execute`: runs a plan on the target's sessions, from an explicit
+//!   context this facade hands it;
+//! - `schedule`: the one ready heap that both the plan's sequential order
+//!   and the executor take steps from;
+//! - `journal`: the journal keys, and which are done;
+//! - `retry`: the transient-error backoff, for plan steps and for the work
+//!   around them;
+//! - `selection` and `options`: the plain data the others share (the
+//!   selected tables with their totals; [`RestoreMode`] and
+//!   [`RestoreOptions`]), at the bottom so that nothing below this file has
+//!   to reach back into it.
+
+mod execute;
+mod journal;
+mod options;
+pub mod plan;
+mod ranges;
+mod refs;
+mod retry;
+mod schedule;
+mod selection;
+mod step;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use bru_core::{ObjectDef, ObjectKind, ObjectOutcome, TableName, Target};
-use bru_format::{ArchiveMeta, ArchiveReader, TableEntry, TableTotals};
-use serde::Serialize;
+use bru_core::{ObjectDef, ObjectOutcome, TableName, Target};
+use bru_format::{ArchiveMeta, ArchiveReader};
 
-use crate::execute::{execute, retry_outside, Run};
-use crate::journal::{archive_key, mode_key, Journal, ARCHIVE_PREFIX, MODE_PREFIX};
-use crate::plan::{Plan, PlanTable};
 use crate::readback::require_totals;
-use crate::{pipeline, Error, Progress, Result, Summary, TableFilter, TableSummary};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RestoreMode {
-    /// Schema and data.
-    Full,
-    /// Tables, indexes, constraints and objects, no rows.
-    SchemaOnly,
-    /// Rows only, into tables that already exist. Indexes, constraints and
-    /// objects are expected to be there already and are not created.
-    DataOnly,
-}
-
-impl RestoreMode {
-    /// `full`, `schema-only` or `data-only`.
-    pub fn name(self) -> &'static str {
-        match self {
-            RestoreMode::Full => "full",
-            RestoreMode::SchemaOnly => "schema-only",
-            RestoreMode::DataOnly => "data-only",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct RestoreOptions {
-    pub filter: TableFilter,
-    pub mode: RestoreMode,
-    /// Drop tables that already exist in the target instead of refusing
-    /// (and the journal of an unfinished restore).
-    pub clean: bool,
-    /// Sessions and decoding threads; 0 means one per core.
-    pub jobs: usize,
-    /// Continue an interrupted restore from its journal in the target.
-    pub resume: bool,
-    /// Leave out the objects of kind [`ObjectKind::Owner`], which give other
-    /// objects their owner, as `pg_restore --no-owner` does: everything is
-    /// owned by the restoring user.
-    pub no_owner: bool,
-    /// Leave out the objects of kind [`ObjectKind::Privileges`], which grant and
-    /// revoke privileges, as `pg_restore --no-privileges` does.
-    pub no_privileges: bool,
-}
-
-impl Default for RestoreOptions {
-    /// Everything, full mode, one job per core, no clean, no resume, owners
-    /// and privileges included.
-    fn default() -> Self {
-        RestoreOptions {
-            filter: TableFilter::default(),
-            mode: RestoreMode::Full,
-            clean: false,
-            jobs: 0,
-            resume: false,
-            no_owner: false,
-            no_privileges: false,
-        }
-    }
-}
-
-impl RestoreOptions {
-    /// Whether an object of the archive is restored: owners and privileges
-    /// unless `no_owner` / `no_privileges` leave them out.
-    fn keeps(&self, object: &ObjectDef) -> bool {
-        match object.kind {
-            ObjectKind::Owner => !self.no_owner,
-            ObjectKind::Privileges => !self.no_privileges,
-            _ => true,
-        }
-    }
-}
-
-/// One selected table with the totals the archive recorded for it.
-#[derive(Debug, Clone)]
-pub(crate) struct JobTable {
-    pub entry: TableEntry,
-    pub totals: TableTotals,
-    pub name: String,
-}
+use crate::summary::object_name;
+use crate::{pipeline, Error, Progress, Result, Summary, TableSummary};
+use execute::{execute, Context};
+use journal::{archive_key, mode_key, Journal, ARCHIVE_PREFIX, MODE_PREFIX};
+pub use options::{RestoreMode, RestoreOptions};
+use plan::{Plan, PlanTable};
+use retry::retry_outside;
+use selection::JobTable;
 
 /// An archive opened and checked for restoring, with its plan.
 pub struct RestoreJob {
-    pub(crate) archive: PathBuf,
+    archive: PathBuf,
     meta: ArchiveMeta,
-    pub(crate) tables: Vec<JobTable>,
-    pub(crate) objects: Vec<ObjectDef>,
+    tables: Vec<JobTable>,
+    objects: Vec<ObjectDef>,
     options: RestoreOptions,
     jobs: usize,
     plan: Plan,
@@ -191,16 +149,7 @@ impl RestoreJob {
     }
 
     fn build_plan(&self, sessions: usize) -> Plan {
-        let tables: Vec<PlanTable> = self
-            .tables
-            .iter()
-            .map(|t| PlanTable {
-                def: t.entry.def.clone(),
-                chunks: t.totals.chunks,
-                rows: t.totals.rows,
-                raw_bytes: t.totals.raw_bytes,
-            })
-            .collect();
+        let tables: Vec<PlanTable> = self.tables.iter().map(JobTable::plan_table).collect();
         Plan::build(&tables, &self.objects, self.options.mode, sessions)
     }
 
@@ -268,13 +217,7 @@ impl RestoreJob {
             }
         }
 
-        let mut workers = Vec::new();
-        while workers.len() + 1 < self.jobs {
-            match target.open_worker()? {
-                Some(worker) => workers.push(worker),
-                None => break,
-            }
-        }
+        let workers = pipeline::extra_sessions(self.jobs, || Ok(target.open_worker()?))?;
         let sessions = workers.len() + 1;
         let replanned;
         let plan = if sessions == self.plan.sessions {
@@ -288,8 +231,10 @@ impl RestoreJob {
         let rows: u64 = self.tables.iter().map(|t| t.totals.rows).sum();
         let bytes: u64 = self.tables.iter().map(|t| t.totals.raw_bytes).sum();
         progress.totals(self.tables.len(), Some(rows), Some(bytes));
-        let run = Run {
-            job: self,
+        let cx = Context {
+            archive: &self.archive,
+            tables: &self.tables,
+            objects: &self.objects,
             plan,
             pool: &pool,
             in_flight,
@@ -297,7 +242,7 @@ impl RestoreJob {
             journal: &journal,
             resuming,
         };
-        let outcome = execute(&run, target, workers)?;
+        let outcome = execute(&cx, target, workers)?;
 
         retry_outside(progress, target, "finishing the restore", |t| {
             Ok(t.finish()?)
@@ -317,9 +262,9 @@ impl RestoreJob {
         }
         for (object, outcome) in self.objects.iter().zip(outcome.objects) {
             let what = if self.options.mode == RestoreMode::DataOnly {
-                format!("{} {} (its value)", object.kind, object.name)
+                format!("{} (its value)", object_name(object))
             } else {
-                format!("{} {}", object.kind, object.name)
+                object_name(object)
             };
             match outcome {
                 Some(ObjectOutcome::Created) => summary.objects.push(what),

@@ -2,9 +2,9 @@
 //!
 //! A plan is plain data built from the archive's catalog and per-table
 //! totals, without any database, so it can be printed (`--dry-run`) and
-//! tested on its own. The executor (module `execute`, driven by [`crate::RestoreJob::run`]) then runs its steps on
-//! as many target sessions as it has, each step as soon as the steps it
-//! depends on are done:
+//! tested on its own. The executor (module `execute`, driven by
+//! [`crate::RestoreJob::run`]) then runs its steps on as many target sessions
+//! as it has, each step as soon as the steps it depends on are done:
 //!
 //! - pre-data objects (schemas, types, sequences, functions), in catalog
 //!   order, then the tables, which may use them;
@@ -22,13 +22,15 @@
 //!   tables.
 //!
 //! Among the steps that are ready, the executor takes the one with the lowest
-//! [`Step::rank`]: a table's finishing steps before new loads (so index
-//! builds start early and overlap other loads), and loads of the tables
-//! with the most rows first: a table's index builds and key checks come after
-//! its last row and scale with its row count, so the table with the most rows
-//! has the longest tail; its load starts first, on every session, so that its
-//! tail starts as early as possible and the other tables load alongside it
-//! (ranking by bytes put a table of few wide rows first and delayed it). A
+//! [`Step::rank`] (through the one ready heap of module `schedule`, which
+//! also gives [`Plan::sequential_order`]): by [`Phase`] first, a table's
+//! finishing steps before new loads (so index builds start early and
+//! overlap other loads), and loads of the tables with the most rows first:
+//! a table's index builds and key checks come after its last row and scale
+//! with its row count, so the table with the most rows has the longest tail;
+//! its load starts first, on every session, so that its tail starts as early
+//! as possible and the other tables load alongside it (ranking by bytes put
+//! a table of few wide rows first and delayed it). A
 //! table that another references ranks just ahead of it, so that its keys
 //! exist by the time the referencing table's rows are in.
 //!
@@ -49,14 +51,15 @@
 
 use std::cmp::Reverse;
 
-use bru_core::{IndexPart, ObjectDef, TableDef, TableName};
+use bru_core::{IndexPart, ObjectDef, TableDef};
 use serde::Serialize;
 
-use crate::RestoreMode;
-
-/// A table is split into ranges only when each range gets at least this many
-/// chunks: smaller ranges would cost more in transactions than they gain.
-pub const MIN_RANGE_CHUNKS: u64 = 4;
+use super::options::RestoreMode;
+use super::ranges::share;
+pub use super::ranges::{ranges, MIN_RANGE_CHUNKS};
+use super::refs::{load_ranks, on_cycle, references};
+use super::schedule::{dependents, Schedule};
+pub use super::step::{Action, Phase, Rank, Step};
 
 /// One table as the planner sees it.
 #[derive(Debug, Clone)]
@@ -66,51 +69,6 @@ pub struct PlanTable {
     pub rows: u64,
     /// Uncompressed bytes, the measure of a table's size.
     pub raw_bytes: u64,
-}
-
-/// What a step does. Tables and objects are positions in the job's table and
-/// object lists.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Action {
-    /// Create a non-table object (pre-data or post-data).
-    CreateObject { object: usize },
-    /// Create a table without its secondary indexes.
-    CreateTable { table: usize },
-    /// Load chunks `first..end` (archive sequence numbers) of a table.
-    LoadChunks { table: usize, first: u64, end: u64 },
-    /// Compare the table's rows read back, over all its ranges, with the
-    /// archive's totals, and set its identity counters.
-    CompleteData { table: usize },
-    /// One index of a table (a key's or a secondary one), built ahead of
-    /// [`Action::FinishTable`] and alongside the table's other indexes.
-    BuildIndex { table: usize, part: IndexPart },
-    /// Primary key, unique and check constraints, indexes (those the
-    /// table's [`Action::BuildIndex`] steps did not build).
-    FinishTable { table: usize },
-    /// The table's foreign keys.
-    AddForeignKeys { table: usize },
-    /// `--data-only`: the data an existing object holds (a sequence's
-    /// value, [`bru_core::ObjectDef::data`]).
-    RestoreObjectData { object: usize },
-}
-
-/// One step of the plan.
-#[derive(Debug, Clone, Serialize)]
-pub struct Step {
-    pub id: usize,
-    pub action: Action,
-    /// What the step does, for people (`load table agents, chunks 0-3`).
-    pub label: String,
-    /// Steps that must be done before this one starts.
-    pub deps: Vec<usize>,
-    /// Rows and uncompressed bytes the step loads (load steps), or its
-    /// table's totals (other table steps); 0 for objects.
-    pub rows: u64,
-    pub bytes: u64,
-    /// Order among ready steps: lower first (see the module docs).
-    #[serde(skip)]
-    pub rank: (u8, Reverse<u64>, usize),
 }
 
 /// A restore plan (see the module docs).
@@ -160,7 +118,13 @@ fn create_tables(
             }
         }
         let label = format!("create table {}", tables[t].def.name);
-        created[t] = Some(b.push(Action::CreateTable { table: t }, label, deps, 1, 0));
+        created[t] = Some(b.push(
+            Action::CreateTable { table: t },
+            label,
+            deps,
+            Phase::CreateTables,
+            0,
+        ));
     }
     let mut visiting = vec![false; tables.len()];
     for t in 0..tables.len() {
@@ -187,12 +151,20 @@ impl Plan {
             for (i, o) in objects.iter().enumerate().filter(|(_, o)| o.is_pre_data()) {
                 let deps = pre_done.into_iter().collect();
                 let label = format!("create {} {}", o.kind, o.name);
-                pre_done = Some(b.push(Action::CreateObject { object: i }, label, deps, 0, 0));
+                pre_done = Some(b.push(
+                    Action::CreateObject { object: i },
+                    label,
+                    deps,
+                    Phase::PreData,
+                    0,
+                ));
             }
         }
 
-        let refs = references(tables);
-        let load_rank = load_ranks(tables, &refs);
+        let defs: Vec<&TableDef> = tables.iter().map(|t| &t.def).collect();
+        let refs = references(&defs);
+        let rows: Vec<u64> = tables.iter().map(|t| t.rows).collect();
+        let load_rank = load_ranks(&rows, &refs);
         // Per table: the step after which its rows are in, the steps that
         // start its indexes and constraints, and the step after which they
         // are all in.
@@ -226,7 +198,7 @@ impl Plan {
                         },
                         label,
                         created.into_iter().collect(),
-                        3,
+                        Phase::Load,
                         size,
                     );
                     b.steps[id].rows = share(table.rows);
@@ -242,7 +214,7 @@ impl Plan {
                     Action::CompleteData { table: t },
                     format!("check the rows of table {name} and set its counters"),
                     deps,
-                    2,
+                    Phase::FinishTables,
                     0,
                 );
                 b.steps[id].rows = table.rows;
@@ -265,7 +237,7 @@ impl Plan {
                         .map(|part| {
                             let label = format!("index {} of table {name}", part.name(&table.def));
                             let action = Action::BuildIndex { table: t, part };
-                            b.push(action, label, deps.clone(), 2, table.rows)
+                            b.push(action, label, deps.clone(), Phase::FinishTables, table.rows)
                         })
                         .collect();
                     deps = builds.clone();
@@ -275,7 +247,7 @@ impl Plan {
                     Action::FinishTable { table: t },
                     format!("indexes and constraints of table {name}"),
                     deps,
-                    2,
+                    Phase::FinishTables,
                     0,
                 );
                 if finish_starts[t].is_empty() {
@@ -310,7 +282,7 @@ impl Plan {
                     Action::AddForeignKeys { table: t },
                     format!("foreign keys of table {}", table.def.name),
                     deps,
-                    2,
+                    Phase::FinishTables,
                     0,
                 );
                 if keys_first {
@@ -328,7 +300,13 @@ impl Plan {
                     None => tables_done.clone(),
                 };
                 let label = format!("create {} {}", o.kind, o.name);
-                previous = Some(b.push(Action::CreateObject { object: i }, label, deps, 4, 0));
+                previous = Some(b.push(
+                    Action::CreateObject { object: i },
+                    label,
+                    deps,
+                    Phase::PostData,
+                    0,
+                ));
             }
         }
         if !schema {
@@ -338,7 +316,7 @@ impl Plan {
                     Action::RestoreObjectData { object: i },
                     label,
                     Vec::new(),
-                    4,
+                    Phase::PostData,
                     0,
                 );
             }
@@ -351,36 +329,29 @@ impl Plan {
 
     /// For each step, the steps that depend on it.
     pub fn dependents(&self) -> Vec<Vec<usize>> {
-        let mut out = vec![Vec::new(); self.steps.len()];
-        for step in &self.steps {
-            for &d in &step.deps {
-                out[d].push(step.id);
-            }
-        }
-        out
+        dependents(self.steps.iter().map(|s| s.deps.as_slice()))
+    }
+
+    /// The ready heap over this plan's steps (module `schedule`), which both
+    /// [`Plan::sequential_order`] and the executor take steps from.
+    pub(crate) fn schedule(&self) -> Schedule<Rank> {
+        let steps: Vec<(Rank, &[usize])> = self
+            .steps
+            .iter()
+            .map(|s| (s.rank, s.deps.as_slice()))
+            .collect();
+        Schedule::new(&steps)
     }
 
     /// The steps in the order one session runs them: repeatedly the ready
     /// step of lowest rank. This is the order the executor follows when the
     /// target offers a single session, and the order `--dry-run` prints.
     pub fn sequential_order(&self) -> Vec<usize> {
-        let dependents = self.dependents();
-        let mut waiting: Vec<usize> = self.steps.iter().map(|s| s.deps.len()).collect();
-        let mut ready: std::collections::BinaryHeap<Reverse<(_, usize)>> = self
-            .steps
-            .iter()
-            .filter(|s| s.deps.is_empty())
-            .map(|s| Reverse((s.rank, s.id)))
-            .collect();
+        let mut schedule = self.schedule();
         let mut order = Vec::with_capacity(self.steps.len());
-        while let Some(Reverse((_, id))) = ready.pop() {
+        while let Some(id) = schedule.take() {
             order.push(id);
-            for &d in &dependents[id] {
-                waiting[d] -= 1;
-                if waiting[d] == 0 {
-                    ready.push(Reverse((self.steps[d].rank, d)));
-                }
-            }
+            schedule.done(id);
         }
         order
     }
@@ -397,7 +368,7 @@ impl Builder {
         action: Action,
         label: String,
         deps: Vec<usize>,
-        phase: u8,
+        phase: Phase,
         size: u64,
     ) -> usize {
         let id = self.steps.len();
@@ -408,108 +379,20 @@ impl Builder {
             deps,
             rows: 0,
             bytes: 0,
-            rank: (phase, Reverse(size), id),
+            rank: Rank {
+                phase,
+                size: Reverse(size),
+                id,
+            },
         });
         id
     }
 }
 
-/// `chunks` split into at most `sessions` contiguous ranges `(first, end)` of
-/// at least [`MIN_RANGE_CHUNKS`] chunks each (one range when the table is
-/// small). No range for a table without chunks.
-pub fn ranges(chunks: u64, sessions: usize) -> Vec<(u64, u64)> {
-    if chunks == 0 {
-        return Vec::new();
-    }
-    let n = (chunks / MIN_RANGE_CHUNKS).clamp(1, sessions.max(1) as u64);
-    (0..n)
-        .map(|i| (chunks * i / n, chunks * (i + 1) / n))
-        .collect()
-}
-
-/// Per table, the other tables in the plan its foreign keys reference
-/// (itself included when it references itself), each once.
-fn references(tables: &[PlanTable]) -> Vec<Vec<usize>> {
-    tables
-        .iter()
-        .map(|table| {
-            let mut out: Vec<usize> = Vec::new();
-            for fk in &table.def.foreign_keys {
-                let referenced = tables
-                    .iter()
-                    .position(|r| same_table(&r.def.name, &fk.ref_table));
-                if let Some(r) = referenced {
-                    if !out.contains(&r) {
-                        out.push(r);
-                    }
-                }
-            }
-            out
-        })
-        .collect()
-}
-
-/// Whether table `t` can reach itself through `refs`.
-fn on_cycle(t: usize, refs: &[Vec<usize>]) -> bool {
-    let mut seen = vec![false; refs.len()];
-    let mut stack: Vec<usize> = refs[t].clone();
-    while let Some(r) = stack.pop() {
-        if r == t {
-            return true;
-        }
-        if !std::mem::replace(&mut seen[r], true) {
-            stack.extend(refs[r].iter().copied());
-        }
-    }
-    false
-}
-
-/// Per table, the size its loads rank by (module docs): its rows, raised to
-/// one more than the rank of any table referencing it, through chains of
-/// references. Tables on a cycle settle after as many rounds as there are
-/// tables.
-fn load_ranks(tables: &[PlanTable], refs: &[Vec<usize>]) -> Vec<u64> {
-    let mut rank: Vec<u64> = tables.iter().map(|t| t.rows).collect();
-    for _ in 0..tables.len() {
-        let mut changed = false;
-        for (u, referenced) in refs.iter().enumerate() {
-            for &r in referenced {
-                let wanted = rank[u].saturating_add(1);
-                if r != u && rank[r] < wanted {
-                    rank[r] = wanted;
-                    changed = true;
-                }
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    rank
-}
-
-/// `total` scaled by `part / whole` (an estimate for a range's rows/bytes).
-fn share(total: u64, part: u64, whole: u64) -> u64 {
-    if whole == 0 {
-        return 0;
-    }
-    (u128::from(total) * u128::from(part) / u128::from(whole)) as u64
-}
-
-/// Whether a foreign key's referenced name designates `table`: the same name,
-/// and the same schema when both have one (SQLite names carry none).
-fn same_table(table: &TableName, referenced: &TableName) -> bool {
-    table.name.eq_ignore_ascii_case(&referenced.name)
-        && match (&table.schema, &referenced.schema) {
-            (Some(a), Some(b)) => a == b,
-            _ => true,
-        }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bru_core::{Column, ColumnType, ForeignKey, ObjectKind};
+    use bru_core::{Column, ColumnType, ForeignKey, ObjectKind, TableName};
 
     fn table(name: &str, chunks: u64, refs: &[&str]) -> PlanTable {
         PlanTable {
@@ -846,28 +729,5 @@ mod tests {
             .iter()
             .filter(|s| matches!(s.action, Action::LoadChunks { .. }))
             .all(|s| s.deps.is_empty()));
-    }
-
-    #[test]
-    fn ranges_are_contiguous_and_not_too_small() {
-        assert_eq!(ranges(0, 4), vec![]);
-        assert_eq!(ranges(3, 4), vec![(0, 3)]);
-        assert_eq!(ranges(8, 4), vec![(0, 4), (4, 8)]);
-        assert_eq!(ranges(10, 1), vec![(0, 10)]);
-        assert_eq!(ranges(10, 0), vec![(0, 10)]);
-        for chunks in 1..200 {
-            for sessions in 1..9 {
-                let r = ranges(chunks, sessions);
-                assert!(r.len() <= sessions);
-                assert_eq!(r[0].0, 0);
-                assert_eq!(r[r.len() - 1].1, chunks);
-                for w in r.windows(2) {
-                    assert_eq!(w[0].1, w[1].0);
-                }
-                if r.len() > 1 {
-                    assert!(r.iter().all(|(a, b)| b - a >= MIN_RANGE_CHUNKS));
-                }
-            }
-        }
     }
 }

@@ -1,0 +1,82 @@
+//! What a restore is asked to do: its [`RestoreMode`] and [`RestoreOptions`].
+//!
+//! Plain settings with no behaviour of their own, so they sit at the bottom
+//! of the restore modules: the facade (`mod.rs`), the planner (which steps a
+//! mode has) and the journal (which records the mode, so that a resume in
+//! another mode is refused) all read them, and none of them is needed here.
+
+use bru_core::{ObjectDef, ObjectKind};
+use serde::Serialize;
+
+use crate::TableFilter;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RestoreMode {
+    /// Schema and data.
+    Full,
+    /// Tables, indexes, constraints and objects, no rows.
+    SchemaOnly,
+    /// Rows only, into tables that already exist. Indexes, constraints and
+    /// objects are expected to be there already and are not created.
+    DataOnly,
+}
+
+impl RestoreMode {
+    /// `full`, `schema-only` or `data-only`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RestoreMode::Full => "full",
+            RestoreMode::SchemaOnly => "schema-only",
+            RestoreMode::DataOnly => "data-only",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RestoreOptions {
+    pub filter: TableFilter,
+    pub mode: RestoreMode,
+    /// Drop tables that already exist in the target instead of refusing
+    /// (and the journal of an unfinished restore).
+    pub clean: bool,
+    /// Sessions and decoding threads; 0 means one per core.
+    pub jobs: usize,
+    /// Continue an interrupted restore from its journal in the target.
+    pub resume: bool,
+    /// Leave out the objects of kind [`ObjectKind::Owner`], which give other
+    /// objects their owner, as `pg_restore --no-owner` does: everything is
+    /// owned by the restoring user.
+    pub no_owner: bool,
+    /// Leave out the objects of kind [`ObjectKind::Privileges`], which grant and
+    /// revoke privileges, as `pg_restore --no-privileges` does.
+    pub no_privileges: bool,
+}
+
+impl Default for RestoreOptions {
+    /// Everything, full mode, one job per core, no clean, no resume, owners
+    /// and privileges included.
+    fn default() -> Self {
+        RestoreOptions {
+            filter: TableFilter::default(),
+            mode: RestoreMode::Full,
+            clean: false,
+            jobs: 0,
+            resume: false,
+            no_owner: false,
+            no_privileges: false,
+        }
+    }
+}
+
+impl RestoreOptions {
+    /// Whether an object of the archive is restored: owners and privileges
+    /// unless `no_owner` / `no_privileges` leave them out.
+    pub(crate) fn keeps(&self, object: &ObjectDef) -> bool {
+        match object.kind {
+            ObjectKind::Owner => !self.no_owner,
+            ObjectKind::Privileges => !self.no_privileges,
+            _ => true,
+        }
+    }
+}
