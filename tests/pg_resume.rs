@@ -22,7 +22,7 @@ use std::fs::File;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use bru_postgres::testing::TestServer;
+use bru_testsupport::pg::TestServer;
 use util::{bru_fails, bru_ok, Dir};
 
 /// A WFM-like source: a schema other than public, sequences (serial,
@@ -188,22 +188,7 @@ impl Setup {
     /// the finished restore left no journal.
     fn assert_same_as_source(&self, db: &str) {
         let (s, server) = (&self.src, &self.server);
-        let (x, y) = (server.dump_schema(s), server.dump_schema(db));
-        if x != y {
-            let diff: Vec<String> = x
-                .lines()
-                .zip(y.lines())
-                .filter(|(p, q)| p != q)
-                .take(20)
-                .map(|(p, q)| format!("- {p}\n+ {q}"))
-                .collect();
-            panic!(
-                "pg_dump --schema-only of {db} differs from the source ({} vs {} lines):\n{}",
-                x.lines().count(),
-                y.lines().count(),
-                diff.join("\n")
-            );
-        }
+        server.assert_same_schema(s, db);
         let tables = server.tables(s);
         assert_eq!(tables, server.tables(db), "table lists differ");
         for t in &tables {

@@ -11,36 +11,8 @@ mod util;
 
 use std::process::{Command, Stdio};
 
-use bru_postgres::testing::{TestServer, SCHEMA_SQL, TORTURE_SQL};
+use bru_testsupport::pg::{TestServer, SCHEMA_SQL, TORTURE_SQL};
 use util::{bru, bru_fails, bru_ok, Dir};
-
-/// Every table's rows (sorted COPY output) and every sequence of `db`.
-fn contents(server: &TestServer, db: &str) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = server
-        .tables(db)
-        .into_iter()
-        .map(|t| {
-            let rows = server.sorted_rows(db, &t);
-            (t, rows)
-        })
-        .collect();
-    out.push(("sequences".into(), server.sequence_values(db)));
-    out
-}
-
-fn assert_same_schema(server: &TestServer, a: &str, b: &str) {
-    let (x, y) = (server.dump_schema(a), server.dump_schema(b));
-    if x != y {
-        let diff: Vec<String> = x
-            .lines()
-            .zip(y.lines())
-            .filter(|(p, q)| p != q)
-            .take(20)
-            .map(|(p, q)| format!("- {p}\n+ {q}"))
-            .collect();
-        panic!("pg_dump --schema-only differs:\n{}", diff.join("\n"));
-    }
-}
 
 #[test]
 fn postgres_round_trip_through_an_archive_is_indistinguishable() {
@@ -67,8 +39,8 @@ fn postgres_round_trip_through_an_archive_is_indistinguishable() {
     let out = bru_ok(&["restore", archive, &server.url(&dst), "--jobs", "2"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.to_lowercase().contains("skipped"), "{stderr}");
-    assert_same_schema(&server, &src, &dst);
-    assert_eq!(contents(&server, &src), contents(&server, &dst));
+    server.assert_same_schema(&src, &dst);
+    assert_eq!(server.contents(&src), server.contents(&dst));
     // The journal of the finished restore is gone.
     assert_eq!(
         server.psql(
@@ -88,7 +60,7 @@ fn postgres_round_trip_through_an_archive_is_indistinguishable() {
         "--schema-only",
         "--quiet",
     ]);
-    assert_same_schema(&server, &src, &schema_only);
+    server.assert_same_schema(&src, &schema_only);
     // Every sequence starts over, as in a schema made by hand: those owned
     // by a column (serial and identity) and standalone ones. --data-only
     // sets them all to the archive's values, as pg_restore --data-only does.
@@ -110,7 +82,7 @@ fn postgres_round_trip_through_an_archive_is_indistinguishable() {
         "--data-only",
         "--quiet",
     ]);
-    assert_eq!(contents(&server, &src), contents(&server, &schema_only));
+    assert_eq!(server.contents(&src), server.contents(&schema_only));
 }
 
 #[test]
@@ -199,7 +171,7 @@ fn sqlite_and_postgres_archives_cross_over() {
         .expect("canonical times");
     }
     // Every SQLite table arrived with all its rows.
-    let mut original = util::dump(&sqlite);
+    let mut original = bru_testsupport::sqlite::dump(&sqlite);
     original.retain(|(t, _)| t != "edge_values");
     for (table, rows) in &original {
         let count = server.psql(&db, &format!("SELECT count(*) FROM public.\"{table}\""));
@@ -214,7 +186,7 @@ fn sqlite_and_postgres_archives_cross_over() {
     let out = bru_ok(&["restore", from_pg, &util::url(&back), "--jobs", "2"]);
     let summary_back =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    let back_rows = util::dump(&back);
+    let back_rows = bru_testsupport::sqlite::dump(&back);
     for ((table, a), (table_b, b)) in original.iter().zip(&back_rows) {
         assert_eq!(table, table_b);
         assert_eq!(a.len(), b.len(), "rows of {table}");
@@ -532,8 +504,8 @@ fn owners_and_privileges_round_trip_and_can_be_left_out() {
     ] {
         assert!(dump.contains(&expected), "{expected} missing:\n{dump}");
     }
-    assert_same_schema(&server, &src, &dst);
-    assert_eq!(contents(&server, &src), contents(&server, &dst));
+    server.assert_same_schema(&src, &dst);
+    assert_eq!(server.contents(&src), server.contents(&dst));
     let (owned, granted) = foreign_owned_and_granted(&server, &dst);
     assert_ne!(owned, "0");
     assert_ne!(granted, "0");
@@ -592,7 +564,7 @@ fn owners_and_privileges_round_trip_and_can_be_left_out() {
     let dump = server.dump_schema(&no_acl);
     assert!(!dump.contains("GRANT "), "{dump}");
     assert!(dump.contains(&format!("OWNER TO {owner}")), "{dump}");
-    assert_eq!(contents(&server, &src), contents(&server, &no_acl));
+    assert_eq!(server.contents(&src), server.contents(&no_acl));
 }
 
 #[test]

@@ -5,7 +5,8 @@ mod util;
 
 use std::io::Write;
 
-use util::{bru_fails, bru_ok, dump, url, Dir};
+use bru_testsupport::sqlite::dump;
+use util::{bru_fails, bru_ok, url, Dir};
 
 fn backup(dir: &Dir) -> (std::path::PathBuf, std::path::PathBuf) {
     let src = dir.fixture("wfm.sqlite", 0);
@@ -58,7 +59,7 @@ fn restore_over_existing_tables_is_refused_listing_them_all() {
     bru_ok(&["restore", a, &url(&target), "--clean", "--quiet"]);
     let mut after = dump(&target);
     let unrelated = after.iter().position(|(t, _)| t == "unrelated").unwrap();
-    assert_eq!(after.remove(unrelated).1, ["int:7"]);
+    assert_eq!(after.remove(unrelated).1, ["integer:7"]);
     assert_eq!(after, dump(&src));
 }
 

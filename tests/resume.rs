@@ -10,7 +10,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use util::{bru, bru_fails, bru_ok, dump, schema, url, Dir};
+use bru_testsupport::sqlite::dump;
+use util::{bru, bru_fails, bru_ok, schema, url, Dir};
 
 /// A scale-3 fixture and its archive in chunks of 4 KiB, so that the big
 /// tables have thousands of chunks (and as many journal commits).

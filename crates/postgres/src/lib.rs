@@ -23,7 +23,6 @@ mod pgpass;
 mod quote;
 mod source;
 mod target;
-pub mod testing;
 mod text_input;
 mod tls;
 mod values;

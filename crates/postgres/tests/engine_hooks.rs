@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use bru_core::{BatchLimits, ObjectOutcome, RowBatch, Source, TableDef, Target, Value};
-use bru_postgres::testing::TestServer;
 use bru_postgres::{PgSource, PgTarget};
+use bru_testsupport::pg::TestServer;
 
 const LIMITS: BatchLimits = BatchLimits {
     max_rows: 5000,

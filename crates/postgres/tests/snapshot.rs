@@ -1,8 +1,8 @@
 //! One snapshot for the whole backup, shared by extra connections.
 
 use bru_core::{BatchLimits, Source, Value};
-use bru_postgres::testing::TestServer;
 use bru_postgres::PgSource;
+use bru_testsupport::pg::TestServer;
 
 fn total(src: &mut PgSource, table: &bru_core::TableDef) -> (i64, usize) {
     let mut sum = 0i64;

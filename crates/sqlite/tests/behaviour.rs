@@ -2,14 +2,13 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use bru_core::{
     BatchLimits, Column, ColumnType, Error, Interval, ObjectDef, ObjectKind, ObjectOutcome,
-    PrimaryKey, RowBatch, Source, TableDef, TableName, Target, Value,
+    RowBatch, Source, TableDef, TableName, Target, Value,
 };
 use bru_sqlite::{SqliteSource, SqliteTarget};
-use common::{cell, dump_table};
+use bru_testsupport::sqlite::{cell, table_rows};
+use bru_testsupport::tables::column;
 use rusqlite::Connection;
 
 fn read_all(source: &mut SqliteSource, table: &TableDef) -> bru_core::Result<Vec<Vec<Value>>> {
@@ -171,36 +170,10 @@ fn batches_respect_row_and_byte_limits() {
     assert_eq!(err.to_string(), "stop");
 }
 
-fn column(name: &str, ty: ColumnType) -> Column {
-    Column {
-        name: name.into(),
-        ty,
-        native_type: String::new(),
-        nullable: true,
-        default: None,
-        identity: None,
-        generated: None,
-    }
-}
-
 /// A table as another engine (here "postgres") would describe it.
 fn foreign_table(name: &str, columns: Vec<Column>) -> TableDef {
-    TableDef {
-        name: TableName::new(Some("public"), name),
-        primary_key: Some(PrimaryKey {
-            name: None,
-            columns: vec![columns[0].name.clone()],
-        }),
-        columns,
-        uniques: vec![],
-        indexes: vec![],
-        foreign_keys: vec![],
-        checks: vec![],
-        native: None,
-        properties: BTreeMap::new(),
-        estimated_rows: None,
-        created_after: Vec::new(),
-    }
+    let key = columns[0].name.clone();
+    TableDef::new(TableName::new(Some("public"), name), columns).with_primary_key(&[&key])
 }
 
 /// Values of every neutral type, loaded into a table generated from the
@@ -398,14 +371,14 @@ fn values_sqlite_would_change_are_refused_naming_table_and_column() {
     target.finish().unwrap();
     drop(target);
     let conn = Connection::open(&path).unwrap();
-    let rows = dump_table(&conn, "measures");
+    let rows = table_rows(&conn, "measures");
     assert_eq!(rows.len(), 1, "the failed loads left no rows behind");
     assert_eq!(
         rows[0][1..],
         [
-            cell(rusqlite::types::Value::Integer(1)),
-            cell(rusqlite::types::Value::Real(f64::INFINITY)),
-            cell(rusqlite::types::Value::Text("1.50".into())),
+            cell(&rusqlite::types::Value::Integer(1)),
+            cell(&rusqlite::types::Value::Real(f64::INFINITY)),
+            cell(&rusqlite::types::Value::Text("1.50".into())),
         ]
     );
 }
