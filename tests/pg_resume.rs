@@ -380,25 +380,7 @@ fn killed_while_loading_then_resumed_twice_is_exact() {
     }
     setup.assert_same_as_source(&db);
 
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&json).expect("summary file")).expect("json");
-    assert_eq!(summary["status"], "ok");
-    let tables = summary["tables"].as_array().expect("tables");
-    let resumed: u64 = tables
-        .iter()
-        .map(|t| t["rows_resumed"].as_u64().expect("rows_resumed"))
-        .sum();
-    assert!(
-        resumed > 0,
-        "rows loaded before the kills were kept: {summary}"
-    );
-    for t in tables {
-        assert_eq!(
-            t["rows"].as_u64(),
-            Some(t["rows_loaded"].as_u64().unwrap_or(0) + t["rows_resumed"].as_u64().unwrap_or(0)),
-            "{t}"
-        );
-    }
+    util::assert_resumed_summary(&json);
 }
 
 /// Kills a restore while it builds the slow index of its largest table,

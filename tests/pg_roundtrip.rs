@@ -16,12 +16,10 @@ use util::{bru, bru_fails, bru_ok, Dir};
 
 #[test]
 fn postgres_round_trip_through_an_archive_is_indistinguishable() {
-    let Some(server) = TestServer::start() else {
+    let Some((server, src)) = TestServer::start_with_db("rt_src", SCHEMA_SQL) else {
         return;
     };
     let dir = Dir::new();
-    let src = server.create_db("rt_src");
-    server.psql(&src, SCHEMA_SQL);
     server.psql(&src, TORTURE_SQL);
     let archive = dir.path("pg.db");
     let archive = archive.to_str().expect("utf-8 path");

@@ -133,25 +133,7 @@ fn killed_while_loading_then_resumed_twice_is_exact() {
         "a finished restore leaves no journal"
     );
 
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    assert_eq!(summary["status"], "ok");
-    let tables = summary["tables"].as_array().unwrap();
-    let resumed: u64 = tables
-        .iter()
-        .map(|t| t["rows_resumed"].as_u64().unwrap())
-        .sum();
-    assert!(
-        resumed > 0,
-        "rows loaded before the kills were kept: {summary}"
-    );
-    for t in tables {
-        assert_eq!(
-            t["rows"].as_u64().unwrap(),
-            t["rows_loaded"].as_u64().unwrap() + t["rows_resumed"].as_u64().unwrap(),
-            "{t}"
-        );
-    }
+    util::assert_resumed_summary(&json);
 }
 
 #[test]

@@ -134,3 +134,29 @@ pub fn schema(path: &Path) -> Vec<String> {
     items.sort();
     items
 }
+
+/// Asserts that the `--summary-json` file at `path` reports a finished
+/// restore that kept rows loaded before it was interrupted, with every
+/// table's rows = rows_loaded + rows_resumed.
+pub fn assert_resumed_summary(path: &Path) {
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).expect("summary file")).expect("json");
+    assert_eq!(summary["status"], "ok");
+    let tables = summary["tables"].as_array().expect("tables");
+    let resumed: u64 = tables
+        .iter()
+        .map(|t| t["rows_resumed"].as_u64().expect("rows_resumed"))
+        .sum();
+    assert!(
+        resumed > 0,
+        "rows loaded before the kills were kept: {summary}"
+    );
+    for t in tables {
+        assert_eq!(
+            t["rows"].as_u64().expect("rows"),
+            t["rows_loaded"].as_u64().expect("rows_loaded")
+                + t["rows_resumed"].as_u64().expect("rows_resumed"),
+            "{t}"
+        );
+    }
+}

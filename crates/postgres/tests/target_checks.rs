@@ -8,6 +8,15 @@ use bru_postgres::PgTarget;
 use bru_testsupport::pg::TestServer;
 use bru_testsupport::tables::{column, index, text};
 
+/// A server, a new database named after `hint` and a target on it, or
+/// `None` when no server can be started.
+fn start(hint: &str) -> Option<(TestServer, String, PgTarget)> {
+    let server = TestServer::start()?;
+    let db = server.create_db(hint);
+    let target = PgTarget::open(&server.url(&db)).expect("open");
+    Some((server, db, target))
+}
+
 /// Two tables as a SQLite archive describes them: no schema, no native
 /// PostgreSQL DDL.
 fn sqlite_tables() -> (TableDef, TableDef) {
@@ -78,11 +87,9 @@ fn sqlite_tables() -> (TableDef, TableDef) {
 
 #[test]
 fn tables_from_another_engine_and_values_that_do_not_fit() {
-    let Some(server) = TestServer::start() else {
+    let Some((server, db, mut target)) = start("xengine") else {
         return;
     };
-    let db = server.create_db("xengine");
-    let mut target = PgTarget::open(&server.url(&db)).expect("open");
     let (sites, agents) = sqlite_tables();
 
     // Foreign key first in the finish order: it waits for its table.
@@ -237,11 +244,9 @@ fn tables_from_another_engine_and_values_that_do_not_fit() {
 /// exactly goes in.
 #[test]
 fn texts_from_another_engine_are_kept_exactly_or_refused() {
-    let Some(server) = TestServer::start() else {
+    let Some((server, db, mut target)) = start("xvalues") else {
         return;
     };
-    let db = server.create_db("xvalues");
-    let mut target = PgTarget::open(&server.url(&db)).expect("open");
     let fixed = |n| ColumnType::Text {
         max_len: Some(n),
         fixed: true,
@@ -402,11 +407,9 @@ fn texts_from_another_engine_are_kept_exactly_or_refused() {
 /// holds the source's values, and the expression is reported as skipped.
 #[test]
 fn generated_columns_from_another_engine_hold_the_source_values() {
-    let Some(server) = TestServer::start() else {
+    let Some((server, db, mut target)) = start("xgenerated") else {
         return;
     };
-    let db = server.create_db("xgenerated");
-    let mut target = PgTarget::open(&server.url(&db)).expect("open");
     let sign = column("sign", ColumnType::Int64).with_generated(bru_core::Generated {
         expr: "iif(a > 0, 1, -1)".into(),
         stored: false,

@@ -7,7 +7,7 @@ use bru_core::{
     RowBatch, Source, TableDef, TableName, Target, Value,
 };
 use bru_sqlite::{SqliteSource, SqliteTarget};
-use bru_testsupport::sqlite::{cell, table_rows};
+use bru_testsupport::sqlite::{cell, run_sql, table_rows};
 use bru_testsupport::tables::column;
 use rusqlite::Connection;
 
@@ -94,15 +94,13 @@ fn missing_and_foreign_files_are_refused_without_creating_anything() {
 fn invalid_utf8_text_is_reported_with_table_column_and_rowid() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.sqlite");
-    let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(
+    run_sql(
+        &path,
         "CREATE TABLE notes (a INTEGER, body TEXT);
          INSERT INTO notes VALUES (1, 'fine'), (2, CAST(x'ff41' AS TEXT));
          CREATE TABLE keyed (k TEXT PRIMARY KEY, body TEXT) WITHOUT ROWID;
          INSERT INTO keyed VALUES ('key1', CAST(x'c3' AS TEXT));",
-    )
-    .unwrap();
-    drop(conn);
+    );
     let mut source = SqliteSource::open(&path).unwrap();
     let catalog = source.catalog().unwrap();
     let err = read_all(&mut source, &catalog.tables[0]).unwrap_err();
@@ -122,13 +120,12 @@ fn invalid_utf8_text_is_reported_with_table_column_and_rowid() {
 fn batches_respect_row_and_byte_limits() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.sqlite");
-    let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(
+    let _conn = run_sql(
+        &path,
         "CREATE TABLE t (id INTEGER PRIMARY KEY, pad BLOB);
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
          INSERT INTO t SELECT i, zeroblob(996) FROM n;",
-    )
-    .unwrap();
+    );
     let mut source = SqliteSource::open(&path).unwrap();
     let table = source.catalog().unwrap().tables.remove(0);
     let mut sizes = Vec::new();
@@ -390,10 +387,10 @@ fn values_sqlite_would_change_are_refused_naming_table_and_column() {
 fn numeric_looking_text_into_a_numeric_column_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.sqlite");
-    let conn = Connection::open(&path).unwrap();
-    conn.execute_batch("CREATE TABLE existing (id INTEGER PRIMARY KEY, code NUMERIC)")
-        .unwrap();
-    drop(conn);
+    run_sql(
+        &path,
+        "CREATE TABLE existing (id INTEGER PRIMARY KEY, code NUMERIC)",
+    );
     let table = foreign_table(
         "existing",
         vec![
@@ -424,17 +421,15 @@ fn numeric_looking_text_into_a_numeric_column_is_refused() {
 fn existing_tables_drop_and_data_only_checks() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.sqlite");
-    let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(
+    run_sql(
+        &path,
         "CREATE TABLE Agents (id INTEGER PRIMARY KEY, name TEXT);
          CREATE TABLE other (x);
          CREATE VIEW agent_names AS SELECT name FROM agents;
          CREATE VIEW names_again AS SELECT * FROM agent_names;
          CREATE VIEW unrelated AS SELECT x FROM other;
          CREATE TRIGGER other_ai AFTER INSERT ON other BEGIN DELETE FROM \"agents\"; END;",
-    )
-    .unwrap();
-    drop(conn);
+    );
     let mut target = SqliteTarget::open(&path).unwrap();
     let wanted = [TableName::bare("agents"), TableName::bare("sites")];
     assert_eq!(

@@ -10,7 +10,7 @@ use bru_core::{
     BatchLimits, ColumnType, FkAction, IdentityKind, ObjectKind, ObjectOutcome, Source, TableName,
 };
 use bru_sqlite::SqliteSource;
-use bru_testsupport::sqlite::table_rows;
+use bru_testsupport::sqlite::{run_sql, table_rows};
 use common::{restore, schema, tables};
 use rusqlite::types::Value as V;
 use rusqlite::{params, Connection};
@@ -247,14 +247,11 @@ fn catalog_describes_keys_constraints_and_objects() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("s.sqlite");
     build_source(&src);
-    {
-        let conn = Connection::open(&src).unwrap();
-        conn.execute_batch(
-            "CREATE VIRTUAL TABLE docs USING fts5 (body);
+    run_sql(
+        &src,
+        "CREATE VIRTUAL TABLE docs USING fts5 (body);
              CREATE VIRTUAL TABLE bare USING fts5 (body, content='');",
-        )
-        .unwrap();
-    }
+    );
     let mut source = SqliteSource::open(&src).unwrap();
     let info = source.info();
     assert_eq!(info.engine, "sqlite");

@@ -132,3 +132,12 @@ pub fn query_strings(conn: &Connection, sql: &str) -> Vec<String> {
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
     rows.map(|r| r.expect("row")).collect()
 }
+
+/// Opens the database at `path` (creating it if need be), runs `sql` in it
+/// and returns the connection.
+pub fn run_sql(path: &Path, sql: &str) -> Connection {
+    let conn = Connection::open(path).expect("open database");
+    conn.execute_batch(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    conn
+}

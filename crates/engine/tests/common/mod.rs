@@ -22,6 +22,15 @@ pub fn fixture(dir: &Path) -> PathBuf {
     path
 }
 
+/// The fixture in `dir` and its backup with [`backup_options`] at
+/// `dir/archive`: `(source, archive)`.
+pub fn fixture_archive(dir: &Path, archive: &str) -> (PathBuf, PathBuf) {
+    let source = fixture(dir);
+    let archive = dir.join(archive);
+    backup(&source, &archive, &backup_options()).expect("backup");
+    (source, archive)
+}
+
 pub fn filter(include: &[&str], exclude: &[&str]) -> TableFilter {
     let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     TableFilter::new(&own(include), &own(exclude)).expect("valid patterns")
@@ -123,6 +132,15 @@ pub fn row_count(conn: &Connection, table: &str) -> i64 {
         r.get(0)
     })
     .expect("count rows")
+}
+
+/// Asserts that each of `tables` holds the same rows in `dst` as in `src`.
+pub fn assert_same_rows(src: &Connection, dst: &Connection, tables: &[String]) {
+    for table in tables {
+        let (left, right) = (table_rows(src, table), table_rows(dst, table));
+        assert_eq!(left.len(), right.len(), "row count of {table}");
+        assert!(left == right, "rows of {table} differ");
+    }
 }
 
 /// Asserts that `restored` holds exactly the tables, rows, sequences and

@@ -10,6 +10,15 @@ use super::server::{check, TestServer};
 static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
 
 impl TestServer {
+    /// Starts a server as [`TestServer::start`] does, creates a database
+    /// named after `hint` in it and runs `sql` there; returns both.
+    pub fn start_with_db(hint: &str, sql: &str) -> Option<(TestServer, String)> {
+        let server = TestServer::start()?;
+        let db = server.create_db(hint);
+        server.psql(&db, sql);
+        Some((server, db))
+    }
+
     /// Creates a new empty database with a unique name and returns the name.
     pub fn create_db(&self, hint: &str) -> String {
         let name = format!(
