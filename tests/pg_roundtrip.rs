@@ -14,6 +14,28 @@ use std::process::{Command, Stdio};
 use bru_testsupport::pg::{TestServer, SCHEMA_SQL, TORTURE_SQL};
 use util::{bru, bru_fails, bru_ok, Dir};
 
+/// Restores `archive` with `--quiet` and `flags` into a new database named
+/// after `hint`, and returns that database.
+fn restore_quietly(server: &TestServer, archive: &str, hint: &str, flags: &[&str]) -> String {
+    let db = server.create_db(hint);
+    let url = server.url(&db);
+    let mut args = vec!["restore", archive, url.as_str()];
+    args.extend_from_slice(flags);
+    args.push("--quiet");
+    bru_ok(&args);
+    db
+}
+
+/// Restores `archive` with `--jobs 2` into a new database named after
+/// `hint`, asserts that nothing was skipped, and returns that database.
+fn restore_everything(server: &TestServer, archive: &str, hint: &str) -> String {
+    let db = server.create_db(hint);
+    let out = bru_ok(&["restore", archive, &server.url(&db), "--jobs", "2"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.to_lowercase().contains("skipped"), "{stderr}");
+    db
+}
+
 #[test]
 fn postgres_round_trip_through_an_archive_is_indistinguishable() {
     let Some((server, src)) = TestServer::start_with_db("rt_src", SCHEMA_SQL) else {
@@ -33,10 +55,7 @@ fn postgres_round_trip_through_an_archive_is_indistinguishable() {
     ]);
     bru_ok(&["verify", archive]);
 
-    let dst = server.create_db("rt_dst");
-    let out = bru_ok(&["restore", archive, &server.url(&dst), "--jobs", "2"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.to_lowercase().contains("skipped"), "{stderr}");
+    let dst = restore_everything(&server, archive, "rt_dst");
     server.assert_same_schema(&src, &dst);
     assert_eq!(server.contents(&src), server.contents(&dst));
     // The journal of the finished restore is gone.
@@ -50,14 +69,7 @@ fn postgres_round_trip_through_an_archive_is_indistinguishable() {
 
     // --data-only into the schema alone gives the same rows, and the
     // target's triggers did not fire on them.
-    let schema_only = server.create_db("rt_schema");
-    bru_ok(&[
-        "restore",
-        archive,
-        &server.url(&schema_only),
-        "--schema-only",
-        "--quiet",
-    ]);
+    let schema_only = restore_quietly(&server, archive, "rt_schema", &["--schema-only"]);
     server.assert_same_schema(&src, &schema_only);
     // Every sequence starts over, as in a schema made by hand: those owned
     // by a column (serial and identity) and standalone ones. --data-only
@@ -97,31 +109,31 @@ fn sqlite_and_postgres_archives_cross_over() {
     // audit_log.at is a DATETIME whose trigger-written values carry a UTC
     // offset ('2024-03-01T00:01:05-03:00'); a PostgreSQL timestamp without
     // time zone cannot keep it, so the value is refused by name.
-    let refused = server.create_db("cross_refused");
-    bru_fails(
-        &[
-            "restore",
-            as_is,
-            &server.url(&refused),
-            "--quiet",
-            "--exclude",
-            "edge_values",
-        ],
+    let refused = |hint: &str, exclude: &str, expect: &[&str]| {
+        let db = server.create_db(hint);
+        bru_fails(
+            &[
+                "restore",
+                as_is,
+                &server.url(&db),
+                "--quiet",
+                "--exclude",
+                exclude,
+            ],
+            expect,
+        );
+    };
+    refused(
+        "cross_refused",
+        "edge_values",
         &["audit_log", "column at", "UTC offset"],
     );
     // The untyped column edge_values.v holds integers, reals, text and
     // blobs side by side; PostgreSQL has no such column, and a value that
     // does not fit is refused by name, never changed.
-    let refused_v = server.create_db("cross_refused_v");
-    bru_fails(
-        &[
-            "restore",
-            as_is,
-            &server.url(&refused_v),
-            "--quiet",
-            "--exclude",
-            "audit_log",
-        ],
+    refused(
+        "cross_refused_v",
+        "audit_log",
         &["edge_values", "column v", "cannot store value"],
     );
 
@@ -284,15 +296,7 @@ fn a_backup_during_transfers_sees_one_consistent_total() {
         "the source did not change during the backup"
     );
 
-    let dst = server.create_db("bank_restored");
-    bru_ok(&[
-        "restore",
-        archive,
-        &server.url(&dst),
-        "--jobs",
-        "2",
-        "--quiet",
-    ]);
+    let dst = restore_quietly(&server, archive, "bank_restored", &["--jobs", "2"]);
     assert_eq!(server.psql(&dst, "SELECT sum(amount) FROM accounts"), total);
     assert_eq!(
         server.psql(&dst, "SELECT count(*) FROM accounts"),
@@ -488,10 +492,7 @@ fn owners_and_privileges_round_trip_and_can_be_left_out() {
 
     // PG → archive → PG: pg_dump --schema-only (with owners and GRANTs)
     // is the same.
-    let dst = server.create_db("acl_dst");
-    let out = bru_ok(&["restore", archive, &server.url(&dst), "--jobs", "2"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.to_lowercase().contains("skipped"), "{stderr}");
+    let dst = restore_everything(&server, archive, "acl_dst");
     let dump = server.dump_schema(&dst);
     for expected in [
         format!("ALTER TABLE acl.ledger OWNER TO {owner};"),
@@ -532,14 +533,7 @@ fn owners_and_privileges_round_trip_and_can_be_left_out() {
     );
 
     // --no-owner: everything belongs to the restoring user, GRANTs stay.
-    let no_owner = server.create_db("acl_no_owner");
-    bru_ok(&[
-        "restore",
-        archive,
-        &server.url(&no_owner),
-        "--no-owner",
-        "--quiet",
-    ]);
+    let no_owner = restore_quietly(&server, archive, "acl_no_owner", &["--no-owner"]);
     let (owned, granted) = foreign_owned_and_granted(&server, &no_owner);
     assert_eq!(owned, "0", "{}", server.dump_schema(&no_owner));
     assert_ne!(granted, "0");
@@ -548,14 +542,7 @@ fn owners_and_privileges_round_trip_and_can_be_left_out() {
     assert!(dump.contains(&format!("TO {reader}")), "{dump}");
 
     // --no-acl (--no-privileges): owners stay, no GRANTs at all.
-    let no_acl = server.create_db("acl_no_acl");
-    bru_ok(&[
-        "restore",
-        archive,
-        &server.url(&no_acl),
-        "--no-acl",
-        "--quiet",
-    ]);
+    let no_acl = restore_quietly(&server, archive, "acl_no_acl", &["--no-acl"]);
     let (owned, granted) = foreign_owned_and_granted(&server, &no_acl);
     assert_ne!(owned, "0");
     assert_eq!(granted, "0", "{}", server.dump_schema(&no_acl));

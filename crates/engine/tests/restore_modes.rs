@@ -67,14 +67,7 @@ fn data_only_loads_into_a_pre_created_schema() {
         restore(&archive, &target, &restore_options(RestoreMode::DataOnly)).expect("data");
 
     let (src, dst) = (open(&source), open(&target));
-    for line in &summary.tables {
-        assert_eq!(
-            line.rows,
-            row_count(&src, &line.table) as u64,
-            "{}",
-            line.table
-        );
-    }
+    assert_rows_of_summary(&src, &summary);
     assert_same_rows(&src, &dst, &tables(&src));
     assert_eq!(schema(&src), schema(&dst));
 }

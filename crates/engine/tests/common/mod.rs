@@ -134,6 +134,19 @@ pub fn row_count(conn: &Connection, table: &str) -> i64 {
     .expect("count rows")
 }
 
+/// Asserts that each table of `summary` has as many rows in `conn` as the
+/// summary says.
+pub fn assert_rows_of_summary(conn: &Connection, summary: &Summary) {
+    for line in &summary.tables {
+        assert_eq!(
+            line.rows,
+            row_count(conn, &line.table) as u64,
+            "{}",
+            line.table
+        );
+    }
+}
+
 /// Asserts that each of `tables` holds the same rows in `dst` as in `src`.
 pub fn assert_same_rows(src: &Connection, dst: &Connection, tables: &[String]) {
     for table in tables {
