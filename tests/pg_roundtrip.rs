@@ -224,21 +224,19 @@ fn sqlite_and_postgres_archives_cross_over() {
 
 #[test]
 fn a_backup_during_transfers_sees_one_consistent_total() {
-    let Some(server) = TestServer::start() else {
-        return;
-    };
-    let dir = Dir::new();
-    let src = server.create_db("bank");
     // Big enough that the backup takes a while and the table is read in
     // page ranges by both readers.
-    server.psql(
-        &src,
+    let Some((server, src)) = TestServer::start_with_db(
+        "bank",
         "CREATE TABLE accounts (id integer PRIMARY KEY, amount bigint NOT NULL, pad text);
          INSERT INTO accounts SELECT g, 1000, repeat('p', 60) FROM generate_series(1, 400000) g;
          CREATE TABLE transfers (n bigint NOT NULL);
          INSERT INTO transfers VALUES (0);
          CREATE TABLE stop (flag boolean);",
-    );
+    ) else {
+        return;
+    };
+    let dir = Dir::new();
     server.psql(&src, "VACUUM ANALYZE");
     let total = server.psql(&src, "SELECT sum(amount) FROM accounts");
     // One psql session moves money between random accounts, one
@@ -355,16 +353,14 @@ fn connection_failures_are_one_line_without_the_password() {
 
 #[test]
 fn data_only_refuses_an_interval_that_a_restricted_column_would_cut() {
-    let Some(server) = TestServer::start() else {
+    let Some((server, src)) = TestServer::start_with_db(
+        "iv_src",
+        "CREATE TABLE public.iv (id int PRIMARY KEY, d interval); \
+         INSERT INTO public.iv VALUES (1, '2 days'), (2, '1 day 03:00:00.5')",
+    ) else {
         return;
     };
     let dir = Dir::new();
-    let src = server.create_db("iv_src");
-    server.psql(
-        &src,
-        "CREATE TABLE public.iv (id int PRIMARY KEY, d interval); \
-         INSERT INTO public.iv VALUES (1, '2 days'), (2, '1 day 03:00:00.5')",
-    );
     let archive = dir.path("iv.db");
     let archive = archive.to_str().expect("utf-8 path");
     bru_ok(&["backup", &server.url(&src), archive, "--quiet"]);
