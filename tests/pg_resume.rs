@@ -22,7 +22,7 @@ use std::fs::File;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use bru_postgres::testing::TestServer;
+use bru_testsupport::pg::TestServer;
 use util::{bru_fails, bru_ok, Dir};
 
 /// A WFM-like source: a schema other than public, sequences (serial,
@@ -188,22 +188,7 @@ impl Setup {
     /// the finished restore left no journal.
     fn assert_same_as_source(&self, db: &str) {
         let (s, server) = (&self.src, &self.server);
-        let (x, y) = (server.dump_schema(s), server.dump_schema(db));
-        if x != y {
-            let diff: Vec<String> = x
-                .lines()
-                .zip(y.lines())
-                .filter(|(p, q)| p != q)
-                .take(20)
-                .map(|(p, q)| format!("- {p}\n+ {q}"))
-                .collect();
-            panic!(
-                "pg_dump --schema-only of {db} differs from the source ({} vs {} lines):\n{}",
-                x.lines().count(),
-                y.lines().count(),
-                diff.join("\n")
-            );
-        }
+        server.assert_same_schema(s, db);
         let tables = server.tables(s);
         assert_eq!(tables, server.tables(db), "table lists differ");
         for t in &tables {
@@ -395,25 +380,7 @@ fn killed_while_loading_then_resumed_twice_is_exact() {
     }
     setup.assert_same_as_source(&db);
 
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&json).expect("summary file")).expect("json");
-    assert_eq!(summary["status"], "ok");
-    let tables = summary["tables"].as_array().expect("tables");
-    let resumed: u64 = tables
-        .iter()
-        .map(|t| t["rows_resumed"].as_u64().expect("rows_resumed"))
-        .sum();
-    assert!(
-        resumed > 0,
-        "rows loaded before the kills were kept: {summary}"
-    );
-    for t in tables {
-        assert_eq!(
-            t["rows"].as_u64(),
-            Some(t["rows_loaded"].as_u64().unwrap_or(0) + t["rows_resumed"].as_u64().unwrap_or(0)),
-            "{t}"
-        );
-    }
+    util::assert_resumed_summary(&json);
 }
 
 /// Kills a restore while it builds the slow index of its largest table,

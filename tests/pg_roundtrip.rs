@@ -11,45 +11,37 @@ mod util;
 
 use std::process::{Command, Stdio};
 
-use bru_postgres::testing::{TestServer, SCHEMA_SQL, TORTURE_SQL};
+use bru_testsupport::pg::{TestServer, SCHEMA_SQL, TORTURE_SQL};
 use util::{bru, bru_fails, bru_ok, Dir};
 
-/// Every table's rows (sorted COPY output) and every sequence of `db`.
-fn contents(server: &TestServer, db: &str) -> Vec<(String, Vec<String>)> {
-    let mut out: Vec<(String, Vec<String>)> = server
-        .tables(db)
-        .into_iter()
-        .map(|t| {
-            let rows = server.sorted_rows(db, &t);
-            (t, rows)
-        })
-        .collect();
-    out.push(("sequences".into(), server.sequence_values(db)));
-    out
+/// Restores `archive` with `--quiet` and `flags` into a new database named
+/// after `hint`, and returns that database.
+fn restore_quietly(server: &TestServer, archive: &str, hint: &str, flags: &[&str]) -> String {
+    let db = server.create_db(hint);
+    let url = server.url(&db);
+    let mut args = vec!["restore", archive, url.as_str()];
+    args.extend_from_slice(flags);
+    args.push("--quiet");
+    bru_ok(&args);
+    db
 }
 
-fn assert_same_schema(server: &TestServer, a: &str, b: &str) {
-    let (x, y) = (server.dump_schema(a), server.dump_schema(b));
-    if x != y {
-        let diff: Vec<String> = x
-            .lines()
-            .zip(y.lines())
-            .filter(|(p, q)| p != q)
-            .take(20)
-            .map(|(p, q)| format!("- {p}\n+ {q}"))
-            .collect();
-        panic!("pg_dump --schema-only differs:\n{}", diff.join("\n"));
-    }
+/// Restores `archive` with `--jobs 2` into a new database named after
+/// `hint`, asserts that nothing was skipped, and returns that database.
+fn restore_everything(server: &TestServer, archive: &str, hint: &str) -> String {
+    let db = server.create_db(hint);
+    let out = bru_ok(&["restore", archive, &server.url(&db), "--jobs", "2"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.to_lowercase().contains("skipped"), "{stderr}");
+    db
 }
 
 #[test]
 fn postgres_round_trip_through_an_archive_is_indistinguishable() {
-    let Some(server) = TestServer::start() else {
+    let Some((server, src)) = TestServer::start_with_db("rt_src", SCHEMA_SQL) else {
         return;
     };
     let dir = Dir::new();
-    let src = server.create_db("rt_src");
-    server.psql(&src, SCHEMA_SQL);
     server.psql(&src, TORTURE_SQL);
     let archive = dir.path("pg.db");
     let archive = archive.to_str().expect("utf-8 path");
@@ -63,12 +55,9 @@ fn postgres_round_trip_through_an_archive_is_indistinguishable() {
     ]);
     bru_ok(&["verify", archive]);
 
-    let dst = server.create_db("rt_dst");
-    let out = bru_ok(&["restore", archive, &server.url(&dst), "--jobs", "2"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.to_lowercase().contains("skipped"), "{stderr}");
-    assert_same_schema(&server, &src, &dst);
-    assert_eq!(contents(&server, &src), contents(&server, &dst));
+    let dst = restore_everything(&server, archive, "rt_dst");
+    server.assert_same_schema(&src, &dst);
+    assert_eq!(server.contents(&src), server.contents(&dst));
     // The journal of the finished restore is gone.
     assert_eq!(
         server.psql(
@@ -80,15 +69,8 @@ fn postgres_round_trip_through_an_archive_is_indistinguishable() {
 
     // --data-only into the schema alone gives the same rows, and the
     // target's triggers did not fire on them.
-    let schema_only = server.create_db("rt_schema");
-    bru_ok(&[
-        "restore",
-        archive,
-        &server.url(&schema_only),
-        "--schema-only",
-        "--quiet",
-    ]);
-    assert_same_schema(&server, &src, &schema_only);
+    let schema_only = restore_quietly(&server, archive, "rt_schema", &["--schema-only"]);
+    server.assert_same_schema(&src, &schema_only);
     // Every sequence starts over, as in a schema made by hand: those owned
     // by a column (serial and identity) and standalone ones. --data-only
     // sets them all to the archive's values, as pg_restore --data-only does.
@@ -110,7 +92,7 @@ fn postgres_round_trip_through_an_archive_is_indistinguishable() {
         "--data-only",
         "--quiet",
     ]);
-    assert_eq!(contents(&server, &src), contents(&server, &schema_only));
+    assert_eq!(server.contents(&src), server.contents(&schema_only));
 }
 
 #[test]
@@ -127,31 +109,31 @@ fn sqlite_and_postgres_archives_cross_over() {
     // audit_log.at is a DATETIME whose trigger-written values carry a UTC
     // offset ('2024-03-01T00:01:05-03:00'); a PostgreSQL timestamp without
     // time zone cannot keep it, so the value is refused by name.
-    let refused = server.create_db("cross_refused");
-    bru_fails(
-        &[
-            "restore",
-            as_is,
-            &server.url(&refused),
-            "--quiet",
-            "--exclude",
-            "edge_values",
-        ],
+    let refused = |hint: &str, exclude: &str, expect: &[&str]| {
+        let db = server.create_db(hint);
+        bru_fails(
+            &[
+                "restore",
+                as_is,
+                &server.url(&db),
+                "--quiet",
+                "--exclude",
+                exclude,
+            ],
+            expect,
+        );
+    };
+    refused(
+        "cross_refused",
+        "edge_values",
         &["audit_log", "column at", "UTC offset"],
     );
     // The untyped column edge_values.v holds integers, reals, text and
     // blobs side by side; PostgreSQL has no such column, and a value that
     // does not fit is refused by name, never changed.
-    let refused_v = server.create_db("cross_refused_v");
-    bru_fails(
-        &[
-            "restore",
-            as_is,
-            &server.url(&refused_v),
-            "--quiet",
-            "--exclude",
-            "audit_log",
-        ],
+    refused(
+        "cross_refused_v",
+        "audit_log",
         &["edge_values", "column v", "cannot store value"],
     );
 
@@ -199,7 +181,7 @@ fn sqlite_and_postgres_archives_cross_over() {
         .expect("canonical times");
     }
     // Every SQLite table arrived with all its rows.
-    let mut original = util::dump(&sqlite);
+    let mut original = bru_testsupport::sqlite::dump(&sqlite);
     original.retain(|(t, _)| t != "edge_values");
     for (table, rows) in &original {
         let count = server.psql(&db, &format!("SELECT count(*) FROM public.\"{table}\""));
@@ -214,7 +196,7 @@ fn sqlite_and_postgres_archives_cross_over() {
     let out = bru_ok(&["restore", from_pg, &util::url(&back), "--jobs", "2"]);
     let summary_back =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    let back_rows = util::dump(&back);
+    let back_rows = bru_testsupport::sqlite::dump(&back);
     for ((table, a), (table_b, b)) in original.iter().zip(&back_rows) {
         assert_eq!(table, table_b);
         assert_eq!(a.len(), b.len(), "rows of {table}");
@@ -242,21 +224,19 @@ fn sqlite_and_postgres_archives_cross_over() {
 
 #[test]
 fn a_backup_during_transfers_sees_one_consistent_total() {
-    let Some(server) = TestServer::start() else {
-        return;
-    };
-    let dir = Dir::new();
-    let src = server.create_db("bank");
     // Big enough that the backup takes a while and the table is read in
     // page ranges by both readers.
-    server.psql(
-        &src,
+    let Some((server, src)) = TestServer::start_with_db(
+        "bank",
         "CREATE TABLE accounts (id integer PRIMARY KEY, amount bigint NOT NULL, pad text);
          INSERT INTO accounts SELECT g, 1000, repeat('p', 60) FROM generate_series(1, 400000) g;
          CREATE TABLE transfers (n bigint NOT NULL);
          INSERT INTO transfers VALUES (0);
          CREATE TABLE stop (flag boolean);",
-    );
+    ) else {
+        return;
+    };
+    let dir = Dir::new();
     server.psql(&src, "VACUUM ANALYZE");
     let total = server.psql(&src, "SELECT sum(amount) FROM accounts");
     // One psql session moves money between random accounts, one
@@ -314,15 +294,7 @@ fn a_backup_during_transfers_sees_one_consistent_total() {
         "the source did not change during the backup"
     );
 
-    let dst = server.create_db("bank_restored");
-    bru_ok(&[
-        "restore",
-        archive,
-        &server.url(&dst),
-        "--jobs",
-        "2",
-        "--quiet",
-    ]);
+    let dst = restore_quietly(&server, archive, "bank_restored", &["--jobs", "2"]);
     assert_eq!(server.psql(&dst, "SELECT sum(amount) FROM accounts"), total);
     assert_eq!(
         server.psql(&dst, "SELECT count(*) FROM accounts"),
@@ -381,16 +353,14 @@ fn connection_failures_are_one_line_without_the_password() {
 
 #[test]
 fn data_only_refuses_an_interval_that_a_restricted_column_would_cut() {
-    let Some(server) = TestServer::start() else {
+    let Some((server, src)) = TestServer::start_with_db(
+        "iv_src",
+        "CREATE TABLE public.iv (id int PRIMARY KEY, d interval); \
+         INSERT INTO public.iv VALUES (1, '2 days'), (2, '1 day 03:00:00.5')",
+    ) else {
         return;
     };
     let dir = Dir::new();
-    let src = server.create_db("iv_src");
-    server.psql(
-        &src,
-        "CREATE TABLE public.iv (id int PRIMARY KEY, d interval); \
-         INSERT INTO public.iv VALUES (1, '2 days'), (2, '1 day 03:00:00.5')",
-    );
     let archive = dir.path("iv.db");
     let archive = archive.to_str().expect("utf-8 path");
     bru_ok(&["backup", &server.url(&src), archive, "--quiet"]);
@@ -518,10 +488,7 @@ fn owners_and_privileges_round_trip_and_can_be_left_out() {
 
     // PG → archive → PG: pg_dump --schema-only (with owners and GRANTs)
     // is the same.
-    let dst = server.create_db("acl_dst");
-    let out = bru_ok(&["restore", archive, &server.url(&dst), "--jobs", "2"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.to_lowercase().contains("skipped"), "{stderr}");
+    let dst = restore_everything(&server, archive, "acl_dst");
     let dump = server.dump_schema(&dst);
     for expected in [
         format!("ALTER TABLE acl.ledger OWNER TO {owner};"),
@@ -532,8 +499,8 @@ fn owners_and_privileges_round_trip_and_can_be_left_out() {
     ] {
         assert!(dump.contains(&expected), "{expected} missing:\n{dump}");
     }
-    assert_same_schema(&server, &src, &dst);
-    assert_eq!(contents(&server, &src), contents(&server, &dst));
+    server.assert_same_schema(&src, &dst);
+    assert_eq!(server.contents(&src), server.contents(&dst));
     let (owned, granted) = foreign_owned_and_granted(&server, &dst);
     assert_ne!(owned, "0");
     assert_ne!(granted, "0");
@@ -562,14 +529,7 @@ fn owners_and_privileges_round_trip_and_can_be_left_out() {
     );
 
     // --no-owner: everything belongs to the restoring user, GRANTs stay.
-    let no_owner = server.create_db("acl_no_owner");
-    bru_ok(&[
-        "restore",
-        archive,
-        &server.url(&no_owner),
-        "--no-owner",
-        "--quiet",
-    ]);
+    let no_owner = restore_quietly(&server, archive, "acl_no_owner", &["--no-owner"]);
     let (owned, granted) = foreign_owned_and_granted(&server, &no_owner);
     assert_eq!(owned, "0", "{}", server.dump_schema(&no_owner));
     assert_ne!(granted, "0");
@@ -578,21 +538,14 @@ fn owners_and_privileges_round_trip_and_can_be_left_out() {
     assert!(dump.contains(&format!("TO {reader}")), "{dump}");
 
     // --no-acl (--no-privileges): owners stay, no GRANTs at all.
-    let no_acl = server.create_db("acl_no_acl");
-    bru_ok(&[
-        "restore",
-        archive,
-        &server.url(&no_acl),
-        "--no-acl",
-        "--quiet",
-    ]);
+    let no_acl = restore_quietly(&server, archive, "acl_no_acl", &["--no-acl"]);
     let (owned, granted) = foreign_owned_and_granted(&server, &no_acl);
     assert_ne!(owned, "0");
     assert_eq!(granted, "0", "{}", server.dump_schema(&no_acl));
     let dump = server.dump_schema(&no_acl);
     assert!(!dump.contains("GRANT "), "{dump}");
     assert!(dump.contains(&format!("OWNER TO {owner}")), "{dump}");
-    assert_eq!(contents(&server, &src), contents(&server, &no_acl));
+    assert_eq!(server.contents(&src), server.contents(&no_acl));
 }
 
 #[test]

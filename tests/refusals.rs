@@ -5,7 +5,8 @@ mod util;
 
 use std::io::Write;
 
-use util::{bru_fails, bru_ok, dump, url, Dir};
+use bru_testsupport::sqlite::{dump, run_sql};
+use util::{bru_fails, bru_ok, url, Dir};
 
 fn backup(dir: &Dir) -> (std::path::PathBuf, std::path::PathBuf) {
     let src = dir.fixture("wfm.sqlite", 0);
@@ -39,14 +40,11 @@ fn restore_over_existing_tables_is_refused_listing_them_all() {
     let (src, archive) = backup(&dir);
     let a = archive.to_str().unwrap();
     let target = dir.path("target.sqlite");
-    {
-        let conn = rusqlite::Connection::open(&target).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE sites(x); INSERT INTO sites VALUES (1);
+    run_sql(
+        &target,
+        "CREATE TABLE sites(x); INSERT INTO sites VALUES (1);
              CREATE TABLE agents(y); CREATE TABLE unrelated(z); INSERT INTO unrelated VALUES (7);",
-        )
-        .unwrap();
-    }
+    );
     bru_fails(
         &["restore", a, &url(&target), "--quiet"],
         &["sites", "agents", "--clean"],
@@ -58,7 +56,7 @@ fn restore_over_existing_tables_is_refused_listing_them_all() {
     bru_ok(&["restore", a, &url(&target), "--clean", "--quiet"]);
     let mut after = dump(&target);
     let unrelated = after.iter().position(|(t, _)| t == "unrelated").unwrap();
-    assert_eq!(after.remove(unrelated).1, ["int:7"]);
+    assert_eq!(after.remove(unrelated).1, ["integer:7"]);
     assert_eq!(after, dump(&src));
 }
 

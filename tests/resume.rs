@@ -10,7 +10,8 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use util::{bru, bru_fails, bru_ok, dump, schema, url, Dir};
+use bru_testsupport::sqlite::dump;
+use util::{bru, bru_fails, bru_ok, schema, url, Dir};
 
 /// A scale-3 fixture and its archive in chunks of 4 KiB, so that the big
 /// tables have thousands of chunks (and as many journal commits).
@@ -132,25 +133,7 @@ fn killed_while_loading_then_resumed_twice_is_exact() {
         "a finished restore leaves no journal"
     );
 
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-    assert_eq!(summary["status"], "ok");
-    let tables = summary["tables"].as_array().unwrap();
-    let resumed: u64 = tables
-        .iter()
-        .map(|t| t["rows_resumed"].as_u64().unwrap())
-        .sum();
-    assert!(
-        resumed > 0,
-        "rows loaded before the kills were kept: {summary}"
-    );
-    for t in tables {
-        assert_eq!(
-            t["rows"].as_u64().unwrap(),
-            t["rows_loaded"].as_u64().unwrap() + t["rows_resumed"].as_u64().unwrap(),
-            "{t}"
-        );
-    }
+    util::assert_resumed_summary(&json);
 }
 
 #[test]

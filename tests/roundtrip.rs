@@ -3,7 +3,8 @@
 
 mod util;
 
-use util::{bru_ok, dump, schema, url, Dir};
+use bru_testsupport::sqlite::dump;
+use util::{bru_ok, schema, url, Dir};
 
 #[test]
 fn sqlite_backup_list_verify_restore_is_exact() {
@@ -146,6 +147,8 @@ fn include_and_exclude_select_tables() {
     assert_eq!(tables, ["sites"]);
 }
 
+/// Needs the `demo` feature (on by default), which builds `bru demo`.
+#[cfg(feature = "demo")]
 #[test]
 fn demo_runs_the_whole_loop() {
     let dir = Dir::new();

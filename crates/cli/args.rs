@@ -41,6 +41,7 @@ pub enum Command {
     /// Show what ARCHIVE holds: source, state and per-table sizes.
     List(ListArgs),
     /// Generate a sample SQLite database, then back it up, list, verify and restore it.
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
 }
 
@@ -132,6 +133,7 @@ pub struct ListArgs {
     pub archive: PathBuf,
 }
 
+#[cfg(feature = "demo")]
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// Directory for the sample database, archive and restored copy.

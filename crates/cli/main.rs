@@ -5,6 +5,7 @@
 //! on stderr with a non-zero exit. All the work happens in bru-engine.
 
 mod args;
+#[cfg(feature = "demo")]
 mod demo;
 mod endpoint;
 mod output;
@@ -76,6 +77,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             let listing = bru_engine::list(&a.archive)?;
             out.listing(&listing)?;
         }
+        #[cfg(feature = "demo")]
         Command::Demo(a) => demo::run(a, &out)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -21,6 +21,8 @@ impl Output {
         Output { quiet, json }
     }
 
+    /// Whether human output is off (quiet or JSON); only `bru demo` asks.
+    #[cfg(feature = "demo")]
     pub fn is_quiet(&self) -> bool {
         self.quiet || self.json
     }
@@ -30,7 +32,9 @@ impl Output {
         !self.quiet
     }
 
-    /// Prints a line of human output (nothing when quiet or JSON).
+    /// Prints a line of human output (nothing when quiet or JSON); only
+    /// `bru demo` prints free lines.
+    #[cfg(feature = "demo")]
     pub fn line(&self, text: &str) {
         if !self.quiet && !self.json {
             println!("{text}");

@@ -1,13 +1,13 @@
 //! Helpers for the integration tests: run the real `bru` binary in temporary
-//! directories and compare SQLite databases value by value.
+//! directories and list SQLite schemas (rows are compared with
+//! `bru_testsupport::sqlite::dump`).
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use rusqlite::types::Value as SqlValue;
-use rusqlite::{Connection, OpenFlags};
+use bru_testsupport::sqlite::open_read_only;
 
 /// A temporary directory that holds one test's files.
 pub struct Dir {
@@ -88,61 +88,10 @@ pub fn bru_fails(args: &[&str], expect: &[&str]) -> String {
     line
 }
 
-/// A cell rendered so that equal renderings mean bit-identical values of the
-/// same storage class (floats by bits, so -0.0 and NaN payloads count).
-fn render(v: &SqlValue) -> String {
-    match v {
-        SqlValue::Null => "null".into(),
-        SqlValue::Integer(i) => format!("int:{i}"),
-        SqlValue::Real(f) => format!("real:{:016x}", f.to_bits()),
-        SqlValue::Text(s) => format!("text:{s:?}"),
-        SqlValue::Blob(b) => format!("blob:{b:02x?}"),
-    }
-}
-
-/// Every user table of a SQLite database with its rows, each row rendered
-/// cell by cell, sorted (so the comparison does not depend on row order).
-pub fn dump(path: &Path) -> Vec<(String, Vec<String>)> {
-    let conn =
-        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open database");
-    let tables: Vec<String> = conn
-        .prepare(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' \
-             AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name",
-        )
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut out = Vec::new();
-    for t in tables {
-        let mut stmt = conn
-            .prepare(&format!("SELECT * FROM \"{}\"", t.replace('"', "\"\"")))
-            .unwrap();
-        let n = stmt.column_count();
-        let mut rows: Vec<String> = stmt
-            .query_map([], |r| {
-                let mut cells = Vec::with_capacity(n);
-                for i in 0..n {
-                    cells.push(render(&r.get::<_, SqlValue>(i)?));
-                }
-                Ok(cells.join("|"))
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        rows.sort();
-        out.push((t, rows));
-    }
-    out
-}
-
 /// The schema objects (type, name, sql) of a SQLite database, sorted, plus
 /// the sqlite_sequence rows.
 pub fn schema(path: &Path) -> Vec<String> {
-    let conn =
-        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open database");
+    let conn = open_read_only(path);
     let mut items: Vec<String> = conn
         .prepare("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_schema WHERE name NOT LIKE 'sqlite_autoindex%'")
         .unwrap()
@@ -184,4 +133,30 @@ pub fn schema(path: &Path) -> Vec<String> {
     }
     items.sort();
     items
+}
+
+/// Asserts that the `--summary-json` file at `path` reports a finished
+/// restore that kept rows loaded before it was interrupted, with every
+/// table's rows = rows_loaded + rows_resumed.
+pub fn assert_resumed_summary(path: &Path) {
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(path).expect("summary file")).expect("json");
+    assert_eq!(summary["status"], "ok");
+    let tables = summary["tables"].as_array().expect("tables");
+    let resumed: u64 = tables
+        .iter()
+        .map(|t| t["rows_resumed"].as_u64().expect("rows_resumed"))
+        .sum();
+    assert!(
+        resumed > 0,
+        "rows loaded before the kills were kept: {summary}"
+    );
+    for t in tables {
+        assert_eq!(
+            t["rows"].as_u64().expect("rows"),
+            t["rows_loaded"].as_u64().expect("rows_loaded")
+                + t["rows_resumed"].as_u64().expect("rows_resumed"),
+            "{t}"
+        );
+    }
 }

@@ -35,21 +35,35 @@ fn raw(archive: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(archive).expect("open archive with SQLite")
 }
 
+/// The id and the first stored part of chunk `seq` of `table`; `extra` adds
+/// SQL conditions on the chunk `c`.
+fn chunk_part(conn: &rusqlite::Connection, table: &str, seq: i64, extra: &str) -> (i64, Vec<u8>) {
+    conn.query_row(
+        &format!(
+            "SELECT p.chunk_id, p.data FROM bru_chunk_parts p \
+             JOIN bru_chunks c ON c.id = p.chunk_id \
+             JOIN bru_tables t ON t.id = c.table_id \
+             WHERE t.name = ?1 AND c.seq = ?2 {extra} ORDER BY p.part LIMIT 1"
+        ),
+        params![table, seq],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+    .unwrap_or_else(|e| panic!("find chunk {seq} of {table}: {e}"))
+}
+
+/// The message of the error `verify` must end with (`what` if it does not).
+fn verify_error(archive: &Path, what: &str) -> String {
+    bru_engine::verify(archive, 2, &NoProgress)
+        .expect_err(what)
+        .to_string()
+}
+
 #[test]
 fn verify_and_restore_catch_a_flipped_byte_in_a_chunk() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (_, archive) = small_chunk_archive(dir.path());
     let conn = raw(&archive);
-    let (chunk_id, data): (i64, Vec<u8>) = conn
-        .query_row(
-            "SELECT p.chunk_id, p.data FROM bru_chunk_parts p \
-             JOIN bru_chunks c ON c.id = p.chunk_id \
-             JOIN bru_tables t ON t.id = c.table_id \
-             WHERE t.name = 'agents' AND c.seq = 1 ORDER BY p.part LIMIT 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .expect("find chunk 1 of agents");
+    let (chunk_id, data) = chunk_part(&conn, "agents", 1, "");
     let mut data = data;
     let middle = data.len() / 2;
     data[middle] ^= 0x5a;
@@ -60,8 +74,7 @@ fn verify_and_restore_catch_a_flipped_byte_in_a_chunk() {
     .expect("damage chunk");
     drop(conn);
 
-    let err = bru_engine::verify(&archive, 2, &NoProgress).expect_err("verify must fail");
-    let msg = err.to_string();
+    let msg = verify_error(&archive, "verify must fail");
     assert!(msg.contains("agents") && msg.contains("chunk 1"), "{msg}");
     assert!(msg.contains("backup.db"), "archive not named: {msg}");
 
@@ -79,16 +92,7 @@ fn verify_names_the_chunk_whose_body_does_not_decode() {
     let conn = raw(&archive);
     // Damage the bytes and record a matching CRC, so that the reader accepts
     // the chunk and the decoder on a worker thread is what finds the damage.
-    let (chunk_id, data): (i64, Vec<u8>) = conn
-        .query_row(
-            "SELECT p.chunk_id, p.data FROM bru_chunk_parts p \
-             JOIN bru_chunks c ON c.id = p.chunk_id \
-             JOIN bru_tables t ON t.id = c.table_id \
-             WHERE t.name = 'schedules' AND c.seq = 3 AND c.parts = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .expect("find chunk 3 of schedules");
+    let (chunk_id, data) = chunk_part(&conn, "schedules", 3, "AND c.parts = 1");
     let mut data = data;
     let len = data.len();
     data.truncate(len - 4);
@@ -104,8 +108,7 @@ fn verify_names_the_chunk_whose_body_does_not_decode() {
     .expect("fix up the CRC");
     drop(conn);
 
-    let err = bru_engine::verify(&archive, 2, &NoProgress).expect_err("verify must fail");
-    let msg = err.to_string();
+    let msg = verify_error(&archive, "verify must fail");
     assert!(
         msg.contains("schedules") && msg.contains("chunk 3"),
         "{msg}"
@@ -127,8 +130,7 @@ fn verify_catches_a_missing_chunk() {
     .expect("remove chunk");
     drop(conn);
 
-    let err = bru_engine::verify(&archive, 2, &NoProgress).expect_err("verify must fail");
-    let msg = err.to_string();
+    let msg = verify_error(&archive, "verify must fail");
     assert!(
         msg.contains("schedules") && msg.contains("chunk 2"),
         "{msg}"
@@ -145,8 +147,7 @@ fn verify_catches_tampered_totals() {
             [],
         )
         .expect("tamper rows");
-    let err = bru_engine::verify(&archive, 2, &NoProgress).expect_err("row count");
-    let msg = err.to_string();
+    let msg = verify_error(&archive, "row count");
     assert!(msg.contains("sites") && msg.contains("row count"), "{msg}");
 
     raw(&archive)
@@ -155,8 +156,7 @@ fn verify_catches_tampered_totals() {
              UPDATE bru_tables SET checksum = '0123456789abcdef' WHERE name = 'schedules';",
         )
         .expect("tamper checksum");
-    let err = bru_engine::verify(&archive, 2, &NoProgress).expect_err("checksum");
-    let msg = err.to_string();
+    let msg = verify_error(&archive, "checksum");
     assert!(
         msg.contains("schedules") && msg.contains("checksum"),
         "{msg}"

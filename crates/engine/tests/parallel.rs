@@ -38,6 +38,23 @@ fn options(jobs: usize) -> RestoreOptions {
     }
 }
 
+/// [`options`] with `resume` set.
+fn resume_options(jobs: usize) -> RestoreOptions {
+    RestoreOptions {
+        resume: true,
+        ..options(jobs)
+    }
+}
+
+/// Leaves in `path` the journal of an unfinished restore, in `mode`, of the
+/// archive whose journal key is `archive_key`.
+fn unfinished_restore(path: &Path, archive_key: &str, mode: &str) {
+    let mut target = SqliteTarget::open(path).unwrap();
+    target.journal_mark(archive_key).unwrap();
+    target.journal_mark(&format!("mode {mode}")).unwrap();
+    target.finish().unwrap();
+}
+
 /// Records which threads loaded rows and what warnings were given.
 #[derive(Default)]
 struct Recorder {
@@ -196,11 +213,7 @@ fn a_restore_that_gave_up_on_a_locked_target_resumes_exactly() {
     assert!(matches!(err, Error::UnfinishedRestore), "{err}");
     assert!(err.to_string().contains("--resume"), "{err}");
 
-    let resume = RestoreOptions {
-        resume: true,
-        ..options(2)
-    };
-    let summary = restore(&archive, &restored, &resume).expect("resume");
+    let summary = restore(&archive, &restored, &resume_options(2)).expect("resume");
     let resumed: u64 = summary.tables.iter().map(|t| t.rows_resumed).sum();
     assert!(resumed > 0, "rows loaded before the interruption are kept");
     for t in &summary.tables {
@@ -215,19 +228,12 @@ fn a_journal_from_another_archive_is_refused_and_clean_starts_over() {
     let dir = tempfile::tempdir().unwrap();
     let (source, archive) = small_chunk_archive(dir.path());
     let restored = dir.path().join("restored.sqlite");
-    {
-        let mut target = SqliteTarget::open(&restored).unwrap();
-        target
-            .journal_mark("archive sqlite 3.0 database other.sqlite created 2001-01-01T00:00:00Z")
-            .unwrap();
-        target.journal_mark("mode full").unwrap();
-        target.finish().unwrap();
-    }
-    let resume = RestoreOptions {
-        resume: true,
-        ..options(1)
-    };
-    let err = restore(&archive, &restored, &resume).unwrap_err();
+    unfinished_restore(
+        &restored,
+        "archive sqlite 3.0 database other.sqlite created 2001-01-01T00:00:00Z",
+        "full",
+    );
+    let err = restore(&archive, &restored, &resume_options(1)).unwrap_err();
     assert!(matches!(err, Error::OtherArchive { .. }), "{err}");
     assert!(err.to_string().contains("other.sqlite"), "{err}");
 
@@ -249,26 +255,17 @@ fn resuming_in_another_mode_is_refused() {
     let (_, archive) = small_chunk_archive(dir.path());
     let restored = dir.path().join("restored.sqlite");
     let meta = bru_engine::list(&archive).unwrap().meta;
-    {
-        let mut target = SqliteTarget::open(&restored).unwrap();
-        // The archive's own journal key (see journal::archive_key).
-        let key = format!(
-            "archive {} {} database {} created {} id {}",
-            meta.source.engine,
-            meta.source.version,
-            meta.source.database,
-            meta.created_at,
-            meta.archive_id
-        );
-        target.journal_mark(&key).unwrap();
-        target.journal_mark("mode schema-only").unwrap();
-        target.finish().unwrap();
-    }
-    let resume = RestoreOptions {
-        resume: true,
-        ..options(1)
-    };
-    let err = restore(&archive, &restored, &resume).unwrap_err();
+    // The archive's own journal key (see journal::archive_key).
+    let key = format!(
+        "archive {} {} database {} created {} id {}",
+        meta.source.engine,
+        meta.source.version,
+        meta.source.database,
+        meta.created_at,
+        meta.archive_id
+    );
+    unfinished_restore(&restored, &key, "schema-only");
+    let err = restore(&archive, &restored, &resume_options(1)).unwrap_err();
     assert!(matches!(err, Error::OtherMode { .. }), "{err}");
     assert!(err.to_string().contains("schema-only"), "{err}");
 }

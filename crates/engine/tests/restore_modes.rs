@@ -9,9 +9,7 @@ use common::*;
 #[test]
 fn restore_over_existing_tables_is_refused_then_works_with_clean() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let source = fixture(dir.path());
-    let archive = dir.path().join("backup.db");
-    backup(&source, &archive, &backup_options()).expect("backup");
+    let (source, archive) = fixture_archive(dir.path(), "backup.db");
 
     let target = dir.path().join("target.sqlite");
     restore(&archive, &target, &restore_options(RestoreMode::Full)).expect("first restore");
@@ -42,9 +40,7 @@ fn restore_over_existing_tables_is_refused_then_works_with_clean() {
 #[test]
 fn schema_only_gives_empty_tables_with_indexes_and_objects() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let source = fixture(dir.path());
-    let archive = dir.path().join("backup.db");
-    backup(&source, &archive, &backup_options()).expect("backup");
+    let (source, archive) = fixture_archive(dir.path(), "backup.db");
 
     let target = dir.path().join("schema.sqlite");
     let summary =
@@ -63,9 +59,7 @@ fn schema_only_gives_empty_tables_with_indexes_and_objects() {
 #[test]
 fn data_only_loads_into_a_pre_created_schema() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let source = fixture(dir.path());
-    let archive = dir.path().join("backup.db");
-    backup(&source, &archive, &backup_options()).expect("backup");
+    let (source, archive) = fixture_archive(dir.path(), "backup.db");
 
     let target = dir.path().join("target.sqlite");
     restore(&archive, &target, &restore_options(RestoreMode::SchemaOnly)).expect("schema");
@@ -73,28 +67,15 @@ fn data_only_loads_into_a_pre_created_schema() {
         restore(&archive, &target, &restore_options(RestoreMode::DataOnly)).expect("data");
 
     let (src, dst) = (open(&source), open(&target));
-    for line in &summary.tables {
-        assert_eq!(
-            line.rows,
-            row_count(&src, &line.table) as u64,
-            "{}",
-            line.table
-        );
-    }
-    for table in tables(&src) {
-        let (left, right) = (dump(&src, &table), dump(&dst, &table));
-        assert_eq!(left.len(), right.len(), "row count of {table}");
-        assert!(left == right, "rows of {table} differ");
-    }
+    assert_rows_of_summary(&src, &summary);
+    assert_same_rows(&src, &dst, &tables(&src));
     assert_eq!(schema(&src), schema(&dst));
 }
 
 #[test]
 fn data_only_checks_every_table_before_writing_any_row() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let source = fixture(dir.path());
-    let archive = dir.path().join("backup.db");
-    backup(&source, &archive, &backup_options()).expect("backup");
+    let (_, archive) = fixture_archive(dir.path(), "backup.db");
 
     let target = dir.path().join("target.sqlite");
     restore(&archive, &target, &restore_options(RestoreMode::SchemaOnly)).expect("schema");

@@ -6,9 +6,10 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use bru_engine::{NoProgress, RestoreMode};
+use bru_testsupport::sqlite::{cell, table_rows};
 use common::{backup, backup_options, open, restore, restore_options};
 use rusqlite::Connection;
 
@@ -47,25 +48,15 @@ fn build_source(path: &Path) {
     .expect("fill source");
 }
 
-/// Every row of `table` with its rowid, in rowid order, each cell quoted.
-fn rows(conn: &Connection, table: &str) -> Vec<String> {
-    let columns: Vec<String> = {
-        let mut stmt = conn
-            .prepare("SELECT name FROM pragma_table_info(?1)")
-            .expect("table_info");
-        let names = stmt
-            .query_map([table], |r| r.get(0))
-            .expect("query table_info");
-        names.collect::<Result<_, _>>().expect("read table_info")
-    };
-    let cells: Vec<String> = columns.iter().map(|c| format!("quote({c})")).collect();
-    let sql = format!(
-        "SELECT quote(rowid) || ' ' || {} FROM {table} ORDER BY rowid",
-        cells.join(" || ' ' || ")
-    );
-    let mut stmt = conn.prepare(&sql).expect("prepare dump");
-    let out = stmt.query_map([], |r| r.get::<_, String>(0)).expect("dump");
-    out.collect::<Result<_, _>>().expect("read dump")
+/// The source built in `dir` and backed up: `(source, archive, restored)`,
+/// the last not created yet.
+fn backed_up_source(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let source = dir.join("source.sqlite");
+    let archive = dir.join("backup.bru");
+    let restored = dir.join("restored.sqlite");
+    build_source(&source);
+    backup(&source, &archive, &backup_options()).expect("backup");
+    (source, archive, restored)
 }
 
 /// The rowids of `table` matching the full-text query `query`.
@@ -94,12 +85,7 @@ fn boxes_at(conn: &Connection, x: f64, y: f64) -> Vec<i64> {
 #[test]
 fn virtual_tables_keep_their_rows_rowids_and_indexes() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let source = dir.path().join("source.sqlite");
-    let archive = dir.path().join("backup.bru");
-    let restored = dir.path().join("restored.sqlite");
-    build_source(&source);
-
-    backup(&source, &archive, &backup_options()).expect("backup");
+    let (source, archive, restored) = backed_up_source(dir.path());
     let report = bru_engine::verify(&archive, 2, &NoProgress).expect("verify");
     let carried: Vec<&str> = report
         .summary
@@ -138,11 +124,14 @@ fn virtual_tables_keep_their_rows_rowids_and_indexes() {
 
     let (a, b) = (open(&source), open(&restored));
     for table in ["notes", "old_notes", "boxes", "articles", "article_index"] {
-        let (left, right) = (rows(&a, table), rows(&b, table));
+        let (left, right) = (table_rows(&a, table), table_rows(&b, table));
         assert!(!left.is_empty(), "{table} has rows in the source");
         assert_eq!(left, right, "rows and rowids of {table}");
     }
-    assert_eq!(rows(&b, "notes")[1], "17 'Ελληνικά' NULL");
+    assert_eq!(
+        table_rows(&b, "notes")[1],
+        ["integer:17".to_owned(), cell("Ελληνικά"), "null".to_owned()]
+    );
     for query in [
         "caramel",
         "dessert",
@@ -219,11 +208,7 @@ fn virtual_tables_keep_their_rows_rowids_and_indexes() {
 #[test]
 fn a_data_only_restore_fills_an_existing_virtual_table() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let source = dir.path().join("source.sqlite");
-    let archive = dir.path().join("backup.bru");
-    let restored = dir.path().join("restored.sqlite");
-    build_source(&source);
-    backup(&source, &archive, &backup_options()).expect("backup");
+    let (source, archive, restored) = backed_up_source(dir.path());
     open(&restored)
         .execute_batch(SCHEMA)
         .expect("create schema");
@@ -232,7 +217,11 @@ fn a_data_only_restore_fills_an_existing_virtual_table() {
         .expect("data-only restore");
     let (a, b) = (open(&source), open(&restored));
     for table in ["notes", "old_notes", "boxes"] {
-        assert_eq!(rows(&a, table), rows(&b, table), "rows of {table}");
+        assert_eq!(
+            table_rows(&a, table),
+            table_rows(&b, table),
+            "rows of {table}"
+        );
     }
     assert_eq!(matches(&b, "notes", "caramel"), [3, 1_000_000]);
 }

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use bru_core::{
-    Catalog, Column, ColumnType, ObjectDef, ObjectKind, RowBatch, SourceInfo, TableChecksum,
-    TableDef, TableName, Value,
+    Catalog, ObjectDef, ObjectKind, RowBatch, SourceInfo, TableChecksum, TableName, Value,
 };
 use bru_format::{
     encode_chunk, ArchiveReader, ArchiveState, ArchiveWriter, EncodedChunk, Error, TableEntry,
     TableTotals, WriterOptions, FORMAT_VERSION, MAX_RAW_LEN,
 };
+use bru_testsupport::tables::int_table;
 use rusqlite::Connection;
 
 fn source() -> SourceInfo {
@@ -27,32 +27,6 @@ fn options(force: bool) -> WriterOptions {
         force,
         compress_level: 3,
         tool_version: "0.1.0-test".into(),
-    }
-}
-
-fn table(name: &str, columns: usize) -> TableDef {
-    TableDef {
-        name: TableName::bare(name),
-        columns: (0..columns)
-            .map(|i| Column {
-                name: format!("c{i}"),
-                ty: ColumnType::Int64,
-                native_type: "INTEGER".into(),
-                nullable: true,
-                default: None,
-                identity: None,
-                generated: None,
-            })
-            .collect(),
-        primary_key: None,
-        uniques: vec![],
-        indexes: vec![],
-        foreign_keys: vec![],
-        checks: vec![],
-        native: None,
-        properties: Default::default(),
-        estimated_rows: None,
-        created_after: Vec::new(),
     }
 }
 
@@ -103,7 +77,7 @@ fn sample() -> Vec<(&'static str, Vec<RowBatch>)> {
 
 fn catalog_of(tables: &[(&str, Vec<RowBatch>)]) -> Catalog {
     Catalog {
-        tables: tables.iter().map(|(n, _)| table(n, 3)).collect(),
+        tables: tables.iter().map(|(n, _)| int_table(n, 3)).collect(),
         objects: vec![ObjectDef::new(
             ObjectKind::View,
             TableName::bare("v_agents"),

@@ -24,7 +24,6 @@ mod pgpass;
 mod quote;
 mod source;
 mod target;
-pub mod testing;
 mod text_input;
 mod tls;
 mod values;

@@ -2,8 +2,8 @@
 //! errors that never show the password.
 
 use bru_core::Error;
-use bru_postgres::testing::TestServer;
 use bru_postgres::{PgSource, PgTarget};
+use bru_testsupport::pg::TestServer;
 
 const PASSWORD: &str = "Sw0rdfish-9f3k";
 

@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 
 use bru_core::{BatchLimits, ObjectOutcome, RowBatch, Source, TableDef, Target, Value};
-use bru_postgres::testing::TestServer;
 use bru_postgres::{PgSource, PgTarget};
+use bru_testsupport::pg::TestServer;
 
 const LIMITS: BatchLimits = BatchLimits {
     max_rows: 5000,
@@ -42,16 +42,14 @@ fn ids(src: &mut dyn Source, t: &TableDef, part: &bru_core::TablePart) -> Vec<i6
 
 #[test]
 fn page_ranges_read_by_several_readers_hold_every_row_once() {
-    let Some(server) = TestServer::start() else {
-        return;
-    };
-    let db = server.create_db("split");
-    server.psql(
-        &db,
+    let Some((server, db)) = TestServer::start_with_db(
+        "split",
         "CREATE TABLE big (id bigint, pad text);
          INSERT INTO big SELECT g, repeat('x', 200) FROM generate_series(1, 120000) g;
          DELETE FROM big WHERE id % 7 = 0;",
-    );
+    ) else {
+        return;
+    };
     let url = server.url(&db);
     let mut src = PgSource::open(&url).expect("open");
     let t = table(&mut src, "big");
@@ -107,17 +105,12 @@ fn batch(from: i64, to: i64) -> RowBatch {
 
 #[test]
 fn interrupted_restore_resumes_from_its_journal() {
-    let Some(server) = TestServer::start() else {
-        return;
-    };
-    let src_db = server.create_db("jsrc");
-    server.psql(
-        &src_db,
-        "CREATE TABLE parent (id bigint PRIMARY KEY, note text);
+    let Some((server, src_db)) = TestServer::start_with_db("jsrc", "CREATE TABLE parent (id bigint PRIMARY KEY, note text);
          CREATE TABLE child (id bigint PRIMARY KEY, parent_id bigint REFERENCES parent(id), note text);
          CREATE INDEX child_note ON child (note);
-         CREATE VIEW parent_notes AS SELECT note FROM parent;",
-    );
+         CREATE VIEW parent_notes AS SELECT note FROM parent;") else {
+        return;
+    };
     let mut src = PgSource::open(&server.url(&src_db)).expect("open");
     let catalog = src.catalog().expect("catalog");
     let parent = catalog
@@ -217,14 +210,12 @@ fn interrupted_restore_resumes_from_its_journal() {
 
 #[test]
 fn workers_load_one_table_together_and_the_first_load_is_frozen() {
-    let Some(server) = TestServer::start() else {
+    let Some((server, src_db)) = TestServer::start_with_db(
+        "wsrc",
+        "CREATE TABLE t (id bigint, note text); CREATE TABLE f (id bigint, note text)",
+    ) else {
         return;
     };
-    let src_db = server.create_db("wsrc");
-    server.psql(
-        &src_db,
-        "CREATE TABLE t (id bigint, note text); CREATE TABLE f (id bigint, note text)",
-    );
     let mut src = PgSource::open(&server.url(&src_db)).expect("open");
     let t = table(&mut src, "t");
     let f = table(&mut src, "f");
@@ -283,12 +274,8 @@ fn workers_load_one_table_together_and_the_first_load_is_frozen() {
 
 #[test]
 fn loads_into_existing_tables_do_not_fire_triggers() {
-    let Some(server) = TestServer::start() else {
-        return;
-    };
-    let db = server.create_db("trg");
-    server.psql(
-        &db,
+    let Some((server, db)) = TestServer::start_with_db(
+        "trg",
         "CREATE TABLE t (id bigint, note text);
          CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
            $$ BEGIN RAISE EXCEPTION 'trigger fired'; END $$;
@@ -297,7 +284,9 @@ fn loads_into_existing_tables_do_not_fire_triggers() {
          ALTER TABLE t ENABLE ALWAYS TRIGGER always_on;
          CREATE TRIGGER off BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION refuse();
          ALTER TABLE t DISABLE TRIGGER off;",
-    );
+    ) else {
+        return;
+    };
     let mut src = PgSource::open(&server.url(&db)).expect("open");
     let t = table(&mut src, "t");
     let mut target = PgTarget::open(&server.url(&db)).expect("open");

@@ -2,8 +2,8 @@
 //! directly, against a throwaway server.
 
 use bru_core::{BatchLimits, ObjectOutcome, Source, Target};
-use bru_postgres::testing::{TestServer, SCHEMA_SQL as SCHEMA, TORTURE_SQL as TORTURE};
 use bru_postgres::{PgSource, PgTarget};
+use bru_testsupport::pg::{TestServer, SCHEMA_SQL as SCHEMA, TORTURE_SQL as TORTURE};
 
 /// Copies everything from `src` to `dst` in the restore's phase order and
 /// returns the objects the target skipped.
@@ -82,7 +82,7 @@ fn torture_table_round_trips_exactly() {
     // Exact float bits, not just their text: -0, subnormals.
     let bits = "SELECT string_agg(id || ':' || float8send(f8)::text || float4send(f4)::text, ',' ORDER BY id) FROM public.torture";
     assert_eq!(server.psql(&src, bits), server.psql(&dst, bits));
-    assert_eq!(server.dump_schema(&src), server.dump_schema(&dst));
+    server.assert_same_schema(&src, &dst);
 }
 
 #[test]
@@ -96,17 +96,7 @@ fn full_schema_round_trip_is_identical() {
     let skipped = copy_database(&server.url(&src), &server.url(&dst), BatchLimits::default());
     assert!(skipped.is_empty(), "{skipped:?}");
 
-    let (a, b) = (server.dump_schema(&src), server.dump_schema(&dst));
-    if a != b {
-        let diff: Vec<String> = a
-            .lines()
-            .zip(b.lines())
-            .filter(|(x, y)| x != y)
-            .take(20)
-            .map(|(x, y)| format!("- {x}\n+ {y}"))
-            .collect();
-        panic!("pg_dump --schema-only differs:\n{}", diff.join("\n"));
-    }
+    server.assert_same_schema(&src, &dst);
     let seqs =
         "SELECT schemaname || '.' || sequencename || '=' || coalesce(last_value::text, 'unset') \
                 FROM pg_sequences ORDER BY 1";

@@ -1,8 +1,8 @@
 //! One snapshot for the whole backup, shared by extra connections.
 
 use bru_core::{BatchLimits, Source, Value};
-use bru_postgres::testing::TestServer;
 use bru_postgres::PgSource;
+use bru_testsupport::pg::TestServer;
 
 fn total(src: &mut PgSource, table: &bru_core::TableDef) -> (i64, usize) {
     let mut sum = 0i64;
@@ -29,15 +29,13 @@ fn total(src: &mut PgSource, table: &bru_core::TableDef) -> (i64, usize) {
 
 #[test]
 fn readers_share_one_snapshot_while_writers_go_on() {
-    let Some(server) = TestServer::start() else {
-        return;
-    };
-    let db = server.create_db("snap");
-    server.psql(
-        &db,
+    let Some((server, db)) = TestServer::start_with_db(
+        "snap",
         "CREATE TABLE accounts (id integer PRIMARY KEY, amount bigint NOT NULL);
          INSERT INTO accounts SELECT g, 1000 FROM generate_series(1, 500) g;",
-    );
+    ) else {
+        return;
+    };
     let url = server.url(&db);
     let mut first = PgSource::open(&url).expect("open");
     let catalog = first.catalog().expect("catalog");

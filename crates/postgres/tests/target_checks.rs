@@ -1,129 +1,95 @@
 //! The target's refusals and its restore of tables from another engine.
 
 use bru_core::{
-    Column, ColumnType, Error, ForeignKey, Identity, IdentityKind, IndexDef, PrimaryKey, RowBatch,
-    TableDef, TableName, Target, Value,
+    ColumnType, Error, ForeignKey, Identity, IdentityKind, RowBatch, TableDef, TableName, Target,
+    Value,
 };
-use bru_postgres::testing::TestServer;
 use bru_postgres::PgTarget;
+use bru_testsupport::pg::TestServer;
+use bru_testsupport::tables::{column, index, text};
 
-fn col(name: &str, ty: ColumnType, nullable: bool) -> Column {
-    Column {
-        name: name.into(),
-        ty,
-        native_type: String::new(),
-        nullable,
-        default: None,
-        identity: None,
-        generated: None,
-    }
-}
-
-fn text() -> ColumnType {
-    ColumnType::Text {
-        max_len: None,
-        fixed: false,
-        national: false,
-    }
+/// A server, a new database named after `hint` and a target on it, or
+/// `None` when no server can be started.
+fn start(hint: &str) -> Option<(TestServer, String, PgTarget)> {
+    let server = TestServer::start()?;
+    let db = server.create_db(hint);
+    let target = PgTarget::open(&server.url(&db)).expect("open");
+    Some((server, db, target))
 }
 
 /// Two tables as a SQLite archive describes them: no schema, no native
 /// PostgreSQL DDL.
 fn sqlite_tables() -> (TableDef, TableDef) {
-    let mut id = col("id", ColumnType::Int64, false);
-    id.identity = Some(Identity {
-        kind: IdentityKind::Autoincrement,
-        start: None,
-        increment: None,
-        last_value: Some(41),
-    });
-    let sites = TableDef {
-        name: TableName::bare("sites"),
-        columns: vec![
+    let id = column("id", ColumnType::Int64)
+        .not_null()
+        .with_identity(Identity {
+            kind: IdentityKind::Autoincrement,
+            start: None,
+            increment: None,
+            last_value: Some(41),
+        });
+    let mut sites = TableDef::new(
+        TableName::bare("sites"),
+        vec![
             id,
-            col("name", text(), false),
-            col(
+            column("name", text()).not_null(),
+            column(
                 "budget",
                 ColumnType::Decimal {
                     precision: Some(10),
                     scale: Some(2),
                 },
-                true,
             ),
-            col("opened", ColumnType::Date, true),
-            col("flags", ColumnType::Native { name: "".into() }, true),
+            column("opened", ColumnType::Date),
+            column("flags", ColumnType::Native { name: "".into() }),
         ],
-        primary_key: Some(PrimaryKey {
-            name: None,
-            columns: vec!["id".into()],
-        }),
-        uniques: vec![],
-        indexes: vec![IndexDef {
-            name: "sites_name".into(),
-            columns: vec!["name".into()],
-            unique: true,
-            predicate: None,
-            method: None,
-            native_ddl: Some("CREATE UNIQUE INDEX sites_name ON sites(name)".into()),
-        }],
-        foreign_keys: vec![],
-        checks: vec![
-            bru_core::CheckConstraint {
-                name: Some("name_not_empty".into()),
-                expr: "length(name) > 0".into(),
-            },
-            // SQLite's own SQL that PostgreSQL does not have.
-            bru_core::CheckConstraint {
-                name: Some("sqlite_only".into()),
-                expr: "typeof(name) = 'text'".into(),
-            },
+    )
+    .with_primary_key(&["id"])
+    .with_native("sqlite", "CREATE TABLE sites (...)");
+    sites.indexes = vec![index(
+        "sites_name",
+        &["name"],
+        true,
+        "CREATE UNIQUE INDEX sites_name ON sites(name)",
+    )];
+    sites.checks = vec![
+        bru_core::CheckConstraint {
+            name: Some("name_not_empty".into()),
+            expr: "length(name) > 0".into(),
+        },
+        // SQLite's own SQL that PostgreSQL does not have.
+        bru_core::CheckConstraint {
+            name: Some("sqlite_only".into()),
+            expr: "typeof(name) = 'text'".into(),
+        },
+    ];
+    let mut agents = TableDef::new(
+        TableName::bare("agents"),
+        vec![
+            column("id", ColumnType::Int64).not_null(),
+            column("site_id", ColumnType::Int64),
         ],
-        native: Some(bru_core::NativeDdl {
-            engine: "sqlite".into(),
-            create: "CREATE TABLE sites (...)".into(),
-        }),
-        properties: Default::default(),
-        estimated_rows: None,
-        created_after: Vec::new(),
-    };
-    let agents = TableDef {
-        name: TableName::bare("agents"),
-        columns: vec![
-            col("id", ColumnType::Int64, false),
-            col("site_id", ColumnType::Int64, true),
-        ],
-        primary_key: Some(PrimaryKey {
-            name: None,
-            columns: vec!["id".into()],
-        }),
-        foreign_keys: vec![ForeignKey {
-            name: None,
-            columns: vec!["site_id".into()],
-            ref_table: TableName::bare("sites"),
-            ref_columns: vec!["id".into()],
-            on_delete: bru_core::FkAction::Cascade,
-            on_update: bru_core::FkAction::NoAction,
-            deferrable: false,
-            initially_deferred: false,
-        }],
-        ..sites.clone()
-    };
-    let agents = TableDef {
-        uniques: vec![],
-        indexes: vec![],
-        checks: vec![],
-        ..agents
-    };
+    )
+    .with_primary_key(&["id"])
+    .with_native("sqlite", "CREATE TABLE sites (...)");
+    agents.foreign_keys = vec![ForeignKey {
+        name: None,
+        columns: vec!["site_id".into()],
+        ref_table: TableName::bare("sites"),
+        ref_columns: vec!["id".into()],
+        on_delete: bru_core::FkAction::Cascade,
+        on_update: bru_core::FkAction::NoAction,
+        deferrable: false,
+        initially_deferred: false,
+    }];
     (sites, agents)
 }
 
 #[test]
 fn tables_from_another_engine_and_values_that_do_not_fit() {
-    let Some(server) = TestServer::start() else {
+    let Some((server, db, mut target)) = start("xengine") else {
         return;
     };
-    let db = server.create_db("xengine");
-    let mut target = PgTarget::open(&server.url(&db)).expect("open");
     let (sites, agents) = sqlite_tables();
 
     // Foreign key first in the finish order: it waits for its table.
@@ -251,9 +217,9 @@ fn tables_from_another_engine_and_values_that_do_not_fit() {
     let narrow = TableDef {
         name: TableName::bare("narrow"),
         columns: vec![
-            col("id", ColumnType::Int32, false),
-            col("name", text(), true),
-            col("extra", text(), true),
+            column("id", ColumnType::Int32).not_null(),
+            column("name", text()),
+            column("extra", text()),
         ],
         ..agents.clone()
     };
@@ -278,11 +244,9 @@ fn tables_from_another_engine_and_values_that_do_not_fit() {
 /// exactly goes in.
 #[test]
 fn texts_from_another_engine_are_kept_exactly_or_refused() {
-    let Some(server) = TestServer::start() else {
+    let Some((server, db, mut target)) = start("xvalues") else {
         return;
     };
-    let db = server.create_db("xvalues");
-    let mut target = PgTarget::open(&server.url(&db)).expect("open");
     let fixed = |n| ColumnType::Text {
         max_len: Some(n),
         fixed: true,
@@ -294,73 +258,54 @@ fn texts_from_another_engine_are_kept_exactly_or_refused() {
         national: false,
     };
     let columns = vec![
-        col(
+        column(
             "ts",
             ColumnType::Timestamp {
                 tz: false,
                 precision: None,
             },
-            true,
         ),
-        col(
+        column(
             "ts0",
             ColumnType::Timestamp {
                 tz: false,
                 precision: Some(0),
             },
-            true,
         ),
-        col(
+        column(
             "tstz",
             ColumnType::Timestamp {
                 tz: true,
                 precision: None,
             },
-            true,
         ),
-        col("d", ColumnType::Date, true),
-        col(
+        column("d", ColumnType::Date),
+        column(
             "tm",
             ColumnType::Time {
                 tz: false,
                 precision: None,
             },
-            true,
         ),
-        col("iv", ColumnType::Interval, true),
-        col("u", ColumnType::Uuid, true),
-        col("ch", fixed(3), true),
-        col("vc", varying(3), true),
-        col("j", ColumnType::Json { binary: true }, true),
-        col("flag", ColumnType::Bool, true),
-        col("i", ColumnType::Int32, true),
-        col("r", ColumnType::Float32, true),
-        col(
+        column("iv", ColumnType::Interval),
+        column("u", ColumnType::Uuid),
+        column("ch", fixed(3)),
+        column("vc", varying(3)),
+        column("j", ColumnType::Json { binary: true }),
+        column("flag", ColumnType::Bool),
+        column("i", ColumnType::Int32),
+        column("r", ColumnType::Float32),
+        column(
             "n",
             ColumnType::Decimal {
                 precision: Some(5),
                 scale: Some(2),
             },
-            true,
         ),
     ];
     let width = columns.len();
-    let table = TableDef {
-        name: TableName::bare("texts"),
-        columns,
-        primary_key: None,
-        uniques: vec![],
-        indexes: vec![],
-        foreign_keys: vec![],
-        checks: vec![],
-        native: Some(bru_core::NativeDdl {
-            engine: "sqlite".into(),
-            create: "CREATE TABLE texts (...)".into(),
-        }),
-        properties: Default::default(),
-        estimated_rows: None,
-        created_after: vec![],
-    };
+    let table = TableDef::new(TableName::bare("texts"), columns)
+        .with_native("sqlite", "CREATE TABLE texts (...)");
     target.create_table(&table).expect("create");
     let position = |name: &str| table.column_index(name).expect("column");
     let row_with = |cells: &[(&str, Value)]| {
@@ -462,29 +407,17 @@ fn texts_from_another_engine_are_kept_exactly_or_refused() {
 /// holds the source's values, and the expression is reported as skipped.
 #[test]
 fn generated_columns_from_another_engine_hold_the_source_values() {
-    let Some(server) = TestServer::start() else {
+    let Some((server, db, mut target)) = start("xgenerated") else {
         return;
     };
-    let db = server.create_db("xgenerated");
-    let mut target = PgTarget::open(&server.url(&db)).expect("open");
-    let mut sign = col("sign", ColumnType::Int64, true);
-    sign.generated = Some(bru_core::Generated {
+    let sign = column("sign", ColumnType::Int64).with_generated(bru_core::Generated {
         expr: "iif(a > 0, 1, -1)".into(),
         stored: false,
     });
-    let table = TableDef {
-        name: TableName::bare("gen"),
-        columns: vec![col("a", ColumnType::Int64, true), sign],
-        primary_key: None,
-        uniques: vec![],
-        indexes: vec![],
-        foreign_keys: vec![],
-        checks: vec![],
-        native: None,
-        properties: Default::default(),
-        estimated_rows: None,
-        created_after: vec![],
-    };
+    let table = TableDef::new(
+        TableName::bare("gen"),
+        vec![column("a", ColumnType::Int64), sign],
+    );
     target.create_table(&table).expect("create");
     let skipped = target.take_skipped();
     assert_eq!(skipped.len(), 1, "{skipped:?}");

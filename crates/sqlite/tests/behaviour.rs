@@ -2,14 +2,13 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use bru_core::{
     BatchLimits, Column, ColumnType, Error, Interval, ObjectDef, ObjectKind, ObjectOutcome,
-    PrimaryKey, RowBatch, Source, TableDef, TableName, Target, Value,
+    RowBatch, Source, TableDef, TableName, Target, Value,
 };
 use bru_sqlite::{SqliteSource, SqliteTarget};
-use common::{cell, dump_table};
+use bru_testsupport::sqlite::{cell, run_sql, table_rows};
+use bru_testsupport::tables::column;
 use rusqlite::Connection;
 
 fn read_all(source: &mut SqliteSource, table: &TableDef) -> bru_core::Result<Vec<Vec<Value>>> {
@@ -95,15 +94,13 @@ fn missing_and_foreign_files_are_refused_without_creating_anything() {
 fn invalid_utf8_text_is_reported_with_table_column_and_rowid() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.sqlite");
-    let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(
+    run_sql(
+        &path,
         "CREATE TABLE notes (a INTEGER, body TEXT);
          INSERT INTO notes VALUES (1, 'fine'), (2, CAST(x'ff41' AS TEXT));
          CREATE TABLE keyed (k TEXT PRIMARY KEY, body TEXT) WITHOUT ROWID;
          INSERT INTO keyed VALUES ('key1', CAST(x'c3' AS TEXT));",
-    )
-    .unwrap();
-    drop(conn);
+    );
     let mut source = SqliteSource::open(&path).unwrap();
     let catalog = source.catalog().unwrap();
     let err = read_all(&mut source, &catalog.tables[0]).unwrap_err();
@@ -123,13 +120,12 @@ fn invalid_utf8_text_is_reported_with_table_column_and_rowid() {
 fn batches_respect_row_and_byte_limits() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.sqlite");
-    let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(
+    let _conn = run_sql(
+        &path,
         "CREATE TABLE t (id INTEGER PRIMARY KEY, pad BLOB);
          WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
          INSERT INTO t SELECT i, zeroblob(996) FROM n;",
-    )
-    .unwrap();
+    );
     let mut source = SqliteSource::open(&path).unwrap();
     let table = source.catalog().unwrap().tables.remove(0);
     let mut sizes = Vec::new();
@@ -171,36 +167,10 @@ fn batches_respect_row_and_byte_limits() {
     assert_eq!(err.to_string(), "stop");
 }
 
-fn column(name: &str, ty: ColumnType) -> Column {
-    Column {
-        name: name.into(),
-        ty,
-        native_type: String::new(),
-        nullable: true,
-        default: None,
-        identity: None,
-        generated: None,
-    }
-}
-
 /// A table as another engine (here "postgres") would describe it.
 fn foreign_table(name: &str, columns: Vec<Column>) -> TableDef {
-    TableDef {
-        name: TableName::new(Some("public"), name),
-        primary_key: Some(PrimaryKey {
-            name: None,
-            columns: vec![columns[0].name.clone()],
-        }),
-        columns,
-        uniques: vec![],
-        indexes: vec![],
-        foreign_keys: vec![],
-        checks: vec![],
-        native: None,
-        properties: BTreeMap::new(),
-        estimated_rows: None,
-        created_after: Vec::new(),
-    }
+    let key = columns[0].name.clone();
+    TableDef::new(TableName::new(Some("public"), name), columns).with_primary_key(&[&key])
 }
 
 /// Values of every neutral type, loaded into a table generated from the
@@ -398,14 +368,14 @@ fn values_sqlite_would_change_are_refused_naming_table_and_column() {
     target.finish().unwrap();
     drop(target);
     let conn = Connection::open(&path).unwrap();
-    let rows = dump_table(&conn, "measures");
+    let rows = table_rows(&conn, "measures");
     assert_eq!(rows.len(), 1, "the failed loads left no rows behind");
     assert_eq!(
         rows[0][1..],
         [
-            cell(rusqlite::types::Value::Integer(1)),
-            cell(rusqlite::types::Value::Real(f64::INFINITY)),
-            cell(rusqlite::types::Value::Text("1.50".into())),
+            cell(&rusqlite::types::Value::Integer(1)),
+            cell(&rusqlite::types::Value::Real(f64::INFINITY)),
+            cell(&rusqlite::types::Value::Text("1.50".into())),
         ]
     );
 }
@@ -417,10 +387,10 @@ fn values_sqlite_would_change_are_refused_naming_table_and_column() {
 fn numeric_looking_text_into_a_numeric_column_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.sqlite");
-    let conn = Connection::open(&path).unwrap();
-    conn.execute_batch("CREATE TABLE existing (id INTEGER PRIMARY KEY, code NUMERIC)")
-        .unwrap();
-    drop(conn);
+    run_sql(
+        &path,
+        "CREATE TABLE existing (id INTEGER PRIMARY KEY, code NUMERIC)",
+    );
     let table = foreign_table(
         "existing",
         vec![
@@ -451,17 +421,15 @@ fn numeric_looking_text_into_a_numeric_column_is_refused() {
 fn existing_tables_drop_and_data_only_checks() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.sqlite");
-    let conn = Connection::open(&path).unwrap();
-    conn.execute_batch(
+    run_sql(
+        &path,
         "CREATE TABLE Agents (id INTEGER PRIMARY KEY, name TEXT);
          CREATE TABLE other (x);
          CREATE VIEW agent_names AS SELECT name FROM agents;
          CREATE VIEW names_again AS SELECT * FROM agent_names;
          CREATE VIEW unrelated AS SELECT x FROM other;
          CREATE TRIGGER other_ai AFTER INSERT ON other BEGIN DELETE FROM \"agents\"; END;",
-    )
-    .unwrap();
-    drop(conn);
+    );
     let mut target = SqliteTarget::open(&path).unwrap();
     let wanted = [TableName::bare("agents"), TableName::bare("sites")];
     assert_eq!(
@@ -523,27 +491,12 @@ fn objects_from_other_engines_are_skipped_with_the_reason() {
             .unwrap(),
         ObjectOutcome::Skipped("SQLite has no sequence".into())
     );
-    assert_eq!(
-        target
-            .create_object(&object(
-                "sqlite",
-                ObjectKind::View,
-                "CREATE VIEW o AS SELECT 1"
-            ))
-            .unwrap(),
-        ObjectOutcome::Created
-    );
-    // A resumed restore may repeat the step: the same view is left alone...
-    assert_eq!(
-        target
-            .create_object(&object(
-                "sqlite",
-                ObjectKind::View,
-                "CREATE VIEW o AS SELECT 1"
-            ))
-            .unwrap(),
-        ObjectOutcome::Created
-    );
+    // A resumed restore may repeat the step: the same view is created the
+    // first time and left alone the second...
+    let view = object("sqlite", ObjectKind::View, "CREATE VIEW o AS SELECT 1");
+    for _ in 0..2 {
+        assert_eq!(target.create_object(&view).unwrap(), ObjectOutcome::Created);
+    }
     // ...but another view of the same name is an error, not silently kept.
     let err = target
         .create_object(&object(

@@ -2,42 +2,19 @@
 //! their journal key, rows after the last commit roll back, post-data steps
 //! can be repeated, and a shared target's workers write to the same file.
 
-use bru_core::{ColumnType, RowBatch, TableDef, TableName, Target, Value};
+use bru_core::{Column, ColumnType, RowBatch, TableDef, TableName, Target, Value};
 use bru_sqlite::SqliteTarget;
+use bru_testsupport::tables::index;
 use rusqlite::Connection;
 
 fn table() -> TableDef {
-    TableDef {
-        name: TableName::bare("t"),
-        columns: vec![bru_core::Column {
-            name: "id".into(),
-            ty: ColumnType::Int64,
-            native_type: "INTEGER".into(),
-            nullable: true,
-            default: None,
-            identity: None,
-            generated: None,
-        }],
-        primary_key: None,
-        uniques: vec![],
-        indexes: vec![bru_core::IndexDef {
-            name: "t_id".into(),
-            columns: vec!["id".into()],
-            unique: false,
-            predicate: None,
-            method: None,
-            native_ddl: Some("CREATE INDEX t_id ON t (id)".into()),
-        }],
-        foreign_keys: vec![],
-        checks: vec![],
-        native: Some(bru_core::NativeDdl {
-            engine: "sqlite".into(),
-            create: "CREATE TABLE t (id INTEGER)".into(),
-        }),
-        properties: Default::default(),
-        estimated_rows: None,
-        created_after: Vec::new(),
-    }
+    let mut t = TableDef::new(
+        TableName::bare("t"),
+        vec![Column::new("id", ColumnType::Int64, "INTEGER")],
+    )
+    .with_native("sqlite", "CREATE TABLE t (id INTEGER)");
+    t.indexes = vec![index("t_id", &["id"], false, "CREATE INDEX t_id ON t (id)")];
+    t
 }
 
 fn batch(ids: std::ops::Range<i64>) -> RowBatch {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use bru_core::{BatchLimits, Error, Source, TableDef, TablePart, Value};
 use bru_sqlite::SqliteSource;
+use bru_testsupport::sqlite::run_sql;
 use rusqlite::{Connection, ErrorCode};
 
 /// Small batches, so that parts span several of them.
@@ -169,14 +170,11 @@ fn parts_hold_every_row_exactly_once_in_rowid_order() {
 fn no_more_parts_than_rowids() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("few.sqlite");
-    {
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE few (id INTEGER PRIMARY KEY, v TEXT);
+    run_sql(
+        &path,
+        "CREATE TABLE few (id INTEGER PRIMARY KEY, v TEXT);
              INSERT INTO few VALUES (1, 'a'), (2, 'a'), (3, 'a'), (4, 'b'), (5, 'b');",
-        )
-        .unwrap();
-    }
+    );
     let mut source = SqliteSource::open(&path).unwrap();
     let catalog = source.catalog().unwrap();
     let def = table(&catalog, "few");
@@ -257,10 +255,9 @@ fn a_part_this_source_did_not_make_is_refused() {
 fn estimated_rows_are_cheap_and_close() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("estimates.sqlite");
-    {
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE dense (id INTEGER PRIMARY KEY, v TEXT);
+    run_sql(
+        &path,
+        "CREATE TABLE dense (id INTEGER PRIMARY KEY, v TEXT);
              WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 5000)
              INSERT INTO dense (v) SELECT 'x' || i FROM c;
              CREATE TABLE shifted (v TEXT);
@@ -268,9 +265,7 @@ fn estimated_rows_are_cheap_and_close() {
              CREATE TABLE wr (k INTEGER PRIMARY KEY, v TEXT) WITHOUT ROWID;
              INSERT INTO wr SELECT id, v FROM dense WHERE id <= 42;
              CREATE TABLE empty (a);",
-        )
-        .unwrap();
-    }
+    );
     let estimates = |path: &Path| -> Vec<(String, Option<u64>)> {
         let catalog = SqliteSource::open(path).unwrap().catalog().unwrap();
         catalog
@@ -291,11 +286,7 @@ fn estimated_rows_are_cheap_and_close() {
     // Without statistics a WITHOUT ROWID table is counted.
     assert_eq!(estimates(&path), expect(42));
     // With them, ANALYZE's count is used, even once it is stale.
-    {
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch("ANALYZE; DELETE FROM wr WHERE k > 40;")
-            .unwrap();
-    }
+    run_sql(&path, "ANALYZE; DELETE FROM wr WHERE k > 40;");
     assert_eq!(estimates(&path), expect(42));
 }
 

@@ -10,7 +10,8 @@ use bru_core::{
     BatchLimits, ColumnType, FkAction, IdentityKind, ObjectKind, ObjectOutcome, Source, TableName,
 };
 use bru_sqlite::SqliteSource;
-use common::{dump_table, restore, schema, tables};
+use bru_testsupport::sqlite::{run_sql, table_rows};
+use common::{restore, schema, tables};
 use rusqlite::types::Value as V;
 use rusqlite::{params, Connection};
 
@@ -157,9 +158,9 @@ fn every_edge_case_round_trips_exactly() {
     assert_eq!(schema(&a), schema(&b));
     assert_eq!(tables(&a), tables(&b));
     for t in tables(&a) {
-        let rows = dump_table(&a, &t);
+        let rows = table_rows(&a, &t);
         assert!(!rows.is_empty(), "{t} has rows");
-        assert_eq!(rows, dump_table(&b, &t), "table {t}");
+        assert_eq!(rows, table_rows(&b, &t), "table {t}");
     }
     // The trigger fired once per child row in the source; it was created
     // after the rows in the target, so it did not fire a second time.
@@ -246,14 +247,11 @@ fn catalog_describes_keys_constraints_and_objects() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path().join("s.sqlite");
     build_source(&src);
-    {
-        let conn = Connection::open(&src).unwrap();
-        conn.execute_batch(
-            "CREATE VIRTUAL TABLE docs USING fts5 (body);
+    run_sql(
+        &src,
+        "CREATE VIRTUAL TABLE docs USING fts5 (body);
              CREATE VIRTUAL TABLE bare USING fts5 (body, content='');",
-        )
-        .unwrap();
-    }
+    );
     let mut source = SqliteSource::open(&src).unwrap();
     let info = source.info();
     assert_eq!(info.engine, "sqlite");

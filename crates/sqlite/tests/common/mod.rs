@@ -1,6 +1,6 @@
 //! Helpers shared by the integration tests: restoring one SQLite file into
-//! another through the Source and Target traits, and dumping a database
-//! cell by cell with each cell's storage class.
+//! another through the Source and Target traits, and listing a database's
+//! schema and tables (its rows are dumped by bru_testsupport::sqlite).
 
 #![allow(dead_code)]
 
@@ -8,7 +8,6 @@ use std::path::Path;
 
 use bru_core::{BatchLimits, Catalog, ObjectOutcome, Source, Target};
 use bru_sqlite::{SqliteSource, SqliteTarget};
-use rusqlite::types::Value as SqlValue;
 use rusqlite::Connection;
 
 /// What a restore did: the catalog, the rows loaded per table, the number
@@ -55,55 +54,6 @@ pub fn restore(src: &Path, dst: &Path, limits: BatchLimits) -> bru_core::Result<
         batches,
         outcomes,
     })
-}
-
-/// One cell as `class:exact value` (reals by their bits, text and blobs in
-/// hex), so comparing strings compares storage class and value exactly.
-pub fn cell(v: SqlValue) -> String {
-    match v {
-        SqlValue::Null => "null".into(),
-        SqlValue::Integer(i) => format!("integer:{i}"),
-        SqlValue::Real(r) => format!("real:{:016x}", r.to_bits()),
-        SqlValue::Text(t) => format!("text:{}", hex(t.as_bytes())),
-        SqlValue::Blob(b) => format!("blob:{}", hex(&b)),
-    }
-}
-
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-/// Every row of `table` in rowid order (with the rowid first), or primary
-/// key order for a WITHOUT ROWID table.
-pub fn dump_table(conn: &Connection, table: &str) -> Vec<Vec<String>> {
-    let quoted = format!("\"{}\"", table.replace('"', "\"\""));
-    let with_rowid = format!("SELECT _rowid_, * FROM {quoted} ORDER BY _rowid_");
-    let mut stmt = match conn.prepare(&with_rowid) {
-        Ok(s) => s,
-        Err(_) => {
-            let pk: Vec<String> = conn
-                .prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk")
-                .unwrap()
-                .query_map([table], |r| r.get::<_, String>(0))
-                .unwrap()
-                .map(|n| format!("\"{}\"", n.unwrap()))
-                .collect();
-            conn.prepare(&format!(
-                "SELECT * FROM {quoted} ORDER BY {}",
-                pk.join(", ")
-            ))
-            .unwrap()
-        }
-    };
-    let n = stmt.column_count();
-    stmt.query_map([], |r| {
-        (0..n)
-            .map(|i| r.get::<_, SqlValue>(i).map(cell))
-            .collect::<rusqlite::Result<Vec<_>>>()
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
 }
 
 /// The schema as `(type, name, tbl_name, sql)`, sorted.

@@ -1,0 +1,13 @@
+//! Test support for bru's crates, never shipped (`publish = false`, only
+//! ever a dev-dependency):
+//!
+//! - [`pg`]: a throwaway PostgreSQL server, psql helpers, schema and data
+//!   comparisons, and the SQL of the round-trip test databases;
+//! - [`sqlite`]: one SQLite cell renderer and the table dumps built on it;
+//! - [`tables`]: table definitions the tests build again and again.
+//!
+//! Its functions panic on a broken setup, which is how a test reports one.
+
+pub mod pg;
+pub mod sqlite;
+pub mod tables;
