@@ -19,7 +19,6 @@ mod conn;
 mod copy_binary;
 mod ddl;
 mod numeric;
-mod pgpass;
 mod quote;
 mod source;
 mod target;
