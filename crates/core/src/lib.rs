@@ -9,6 +9,7 @@
 
 pub mod checksum;
 pub mod error;
+pub mod journal;
 pub mod schema;
 pub mod traits;
 pub mod types;
@@ -16,6 +17,7 @@ pub mod value;
 
 pub use checksum::{row_hash, TableChecksum};
 pub use error::{Error, ErrorKind, Result};
+pub use journal::{Journal, JournalSql, SqlSession};
 pub use schema::{
     Catalog, CheckConstraint, Column, FkAction, ForeignKey, Generated, Identity, IdentityKind,
     IndexDef, NativeDdl, ObjectDef, ObjectKind, PrimaryKey, SourceInfo, TableDef, TableName,

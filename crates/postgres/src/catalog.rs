@@ -33,7 +33,7 @@ use bru_core::{
 };
 
 use crate::conn::Conn;
-use crate::quote::{ident, qualified};
+use crate::quote::{ident, qualified, quote_literal};
 use crate::values::neutral_type;
 use crate::ENGINE_NAME;
 
@@ -1461,11 +1461,6 @@ fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
         ));
     }
     Ok(out)
-}
-
-/// A SQL string literal (standard_conforming_strings is on in bru's sessions).
-pub(crate) fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 #[cfg(test)]
