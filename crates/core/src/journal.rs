@@ -87,14 +87,14 @@ pub struct Journal {
 
 impl Journal {
     /// A journal that creates its table if missing before every write.
-    pub fn new(sql: JournalSql) -> Journal {
+    pub const fn new(sql: JournalSql) -> Journal {
         Journal { sql, known: None }
     }
 
     /// A journal, shared by the sessions of one restore, that remembers its
     /// table exists once it has created or found it, so that later writes
     /// skip the create statement (which may take a lock).
-    pub fn remembering(sql: JournalSql) -> Journal {
+    pub const fn remembering(sql: JournalSql) -> Journal {
         Journal {
             sql,
             known: Some(AtomicBool::new(false)),
