@@ -4,6 +4,7 @@
 //! value and attached to their owning column afterwards.
 
 use bru_core::{Error, ObjectDef, ObjectKind};
+use tokio_postgres::Row;
 
 use crate::conn::Conn;
 use crate::quote::quote_literal;
@@ -25,6 +26,22 @@ pub(super) struct SeqInfo {
 }
 
 impl SeqInfo {
+    /// The sequence `name` as the [`SEQ_COLUMNS`] of row `r` describe it,
+    /// starting at column `first`.
+    pub(super) fn from_row(r: &Row, name: String, first: usize) -> Result<SeqInfo, Error> {
+        Ok(SeqInfo {
+            name,
+            start: get!(r, first),
+            increment: get!(r, first + 1),
+            min: get!(r, first + 2),
+            max: get!(r, first + 3),
+            cache: get!(r, first + 4),
+            cycle: get!(r, first + 5),
+            type_name: get!(r, first + 6),
+            last_value: get!(r, first + 7),
+        })
+    }
+
     /// The options of CREATE SEQUENCE or of an identity column.
     pub(super) fn options(&self) -> String {
         format!(
@@ -92,17 +109,7 @@ pub(super) fn read_sequences(conn: &Conn) -> Result<Sequences, Error> {
     for r in &rows {
         let schema: String = get!(r, 0);
         let name: String = get!(r, 1);
-        let seq = SeqInfo {
-            name: get!(r, 2),
-            start: get!(r, 3),
-            increment: get!(r, 4),
-            min: get!(r, 5),
-            max: get!(r, 6),
-            cache: get!(r, 7),
-            cycle: get!(r, 8),
-            type_name: get!(r, 9),
-            last_value: get!(r, 10),
-        };
+        let seq = SeqInfo::from_row(r, get!(r, 2), 3)?;
         let called: bool = get!(r, 11);
         let owner: Option<String> = get!(r, 12);
         let owner_oid: Option<u32> = get!(r, 13);

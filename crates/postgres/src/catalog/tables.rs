@@ -142,17 +142,7 @@ pub(super) fn read_columns(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec
         |r| {
             let seq_name: Option<String> = get!(r, 12);
             let seq = match seq_name {
-                Some(name) => Some(SeqInfo {
-                    name,
-                    start: get!(r, 13),
-                    increment: get!(r, 14),
-                    min: get!(r, 15),
-                    max: get!(r, 16),
-                    cache: get!(r, 17),
-                    cycle: get!(r, 18),
-                    type_name: get!(r, 19),
-                    last_value: get!(r, 20),
-                }),
+                Some(name) => Some(SeqInfo::from_row(r, name, 13)?),
                 None => None,
             };
             Ok(Col {
