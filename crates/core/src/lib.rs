@@ -9,6 +9,7 @@
 
 pub mod checksum;
 pub mod error;
+pub mod journal;
 pub mod registry;
 pub mod schema;
 pub mod traits;
@@ -17,6 +18,7 @@ pub mod value;
 
 pub use checksum::{row_hash, TableChecksum};
 pub use error::{Error, ErrorKind, Result};
+pub use journal::{Journal, JournalSql, SqlSession};
 pub use registry::Engine;
 pub use schema::{
     Catalog, CheckConstraint, Column, FkAction, ForeignKey, Generated, Identity, IdentityKind,

@@ -20,7 +20,6 @@ mod copy_binary;
 mod ddl;
 mod engine;
 mod numeric;
-mod pgpass;
 mod quote;
 mod source;
 mod target;

@@ -103,14 +103,7 @@ pub(crate) fn encode(text: &str, out: &mut impl BufMut) -> Result<(), String> {
         out.put_slice(&0u16.to_be_bytes());
         return Ok(());
     }
-    let (neg, body) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let (int, frac) = match body.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (body, ""),
-    };
+    let (neg, int, frac) = split_decimal(text);
     let plain = |s: &str| s.bytes().all(|c| c.is_ascii_digit());
     if (int.is_empty() && frac.is_empty()) || !plain(int) || !plain(frac) {
         return Err("not a decimal number".into());
@@ -174,6 +167,17 @@ pub(crate) fn fits_scale(text: &str, scale: u32) -> bool {
         Some((_, frac)) => frac.bytes().skip(scale as usize).all(|c| c == b'0'),
         None => true,
     }
+}
+
+/// A decimal's sign (`-`, or `+` or none), and its digits before and after
+/// the decimal point (either may be empty), unchecked.
+pub(crate) fn split_decimal(text: &str) -> (bool, &str, &str) {
+    let (neg, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    (neg, int, frac)
 }
 
 #[cfg(test)]

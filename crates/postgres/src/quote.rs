@@ -120,6 +120,11 @@ pub(crate) fn target_name(t: &TableName) -> TableName {
     }
 }
 
+/// A SQL string literal (standard_conforming_strings is on in bru's sessions).
+pub(crate) fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

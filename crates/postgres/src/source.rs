@@ -23,7 +23,7 @@ use futures_util::StreamExt;
 use crate::catalog;
 use crate::conn::{Conn, Settings};
 use crate::copy_binary::{CopyReader, Next};
-use crate::quote::{ident, qualified};
+use crate::quote::{ident, qualified, quote_literal};
 use crate::values::{decode, Wire};
 use crate::ENGINE_NAME;
 
@@ -80,7 +80,7 @@ impl PgSource {
         conn.batch(
             &format!(
                 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT {}",
-                catalog::quote_literal(snapshot_id)
+                quote_literal(snapshot_id)
             ),
             "joining the snapshot",
         )?;
@@ -219,7 +219,7 @@ impl Source for PgSource {
                 "SELECT pg_catalog.pg_relation_size({q}::pg_catalog.regclass) \
                  / pg_catalog.current_setting('block_size')::bigint, \
                  (SELECT relkind::text FROM pg_catalog.pg_class WHERE oid = {q}::pg_catalog.regclass)",
-                q = catalog::quote_literal(&qualified(&table.name))
+                q = quote_literal(&qualified(&table.name))
             ),
             &[],
             &context,

@@ -16,6 +16,7 @@
 use bru_core::value::{DATE_NEG_INFINITY, DATE_POS_INFINITY, TS_NEG_INFINITY, TS_POS_INFINITY};
 use bru_core::{Interval, Value};
 
+use crate::numeric::split_decimal;
 use crate::values::Wire;
 
 const NANOS_PER_SEC: i64 = 1_000_000_000;
@@ -386,14 +387,7 @@ fn fields(mut s: &str) -> Result<Vec<(i64, i64, char)>, String> {
             .find(|c: char| c.is_ascii_alphabetic())
             .ok_or_else(|| format!("duration field {s:?} has no unit"))?;
         let (num, unit) = (&s[..end], s[end..].chars().next().unwrap_or('?'));
-        let (neg, num) = match num.strip_prefix('-') {
-            Some(n) => (true, n),
-            None => (false, num.strip_prefix('+').unwrap_or(num)),
-        };
-        let (whole, frac) = match num.split_once('.') {
-            Some((w, f)) => (w, f),
-            None => (num, ""),
-        };
+        let (neg, whole, frac) = split_decimal(num);
         let mut n = number(whole, "duration field")?;
         if neg {
             n = -n;

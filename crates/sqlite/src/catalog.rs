@@ -54,8 +54,8 @@ use crate::ENGINE_NAME;
 use std::collections::HashMap;
 
 use bru_core::{
-    Catalog, Column, Error, FkAction, ForeignKey, Identity, IdentityKind, IndexDef, NativeDdl,
-    ObjectDef, ObjectKind, PrimaryKey, Result, TableDef, TableName, UniqueConstraint,
+    Catalog, Column, Error, FkAction, ForeignKey, Identity, IdentityKind, IndexDef, ObjectDef,
+    ObjectKind, PrimaryKey, Result, TableDef, TableName, UniqueConstraint,
 };
 use rusqlite::{Connection, OptionalExtension};
 
@@ -258,37 +258,18 @@ fn virtual_table_def(
         };
         columns.insert(
             0,
-            Column {
-                name: rowid.to_owned(),
-                ty: bru_core::ColumnType::Int64,
-                native_type: "INTEGER".into(),
-                nullable: false,
-                default: None,
-                identity: None,
-                generated: None,
-            },
+            Column::new(rowid, bru_core::ColumnType::Int64, "INTEGER").not_null(),
         );
         properties.insert(ROWID_COLUMN_PROPERTY.to_owned(), rowid.to_owned());
         rowid.to_owned()
     };
     let mut def = TableDef {
-        name: TableName::bare(name),
-        columns,
         primary_key: Some(PrimaryKey {
             name: None,
             columns: vec![key],
         }),
-        uniques: Vec::new(),
-        indexes: Vec::new(),
-        foreign_keys: Vec::new(),
-        checks: Vec::new(),
-        native: Some(NativeDdl {
-            engine: ENGINE_NAME.into(),
-            create: sql.to_owned(),
-        }),
         properties,
-        estimated_rows: None,
-        created_after: Vec::new(),
+        ..TableDef::new(TableName::bare(name), columns).with_native(ENGINE_NAME, sql)
     };
     def.estimated_rows = Some(estimate_rows(conn, &def)?);
     Ok(Some(def))
@@ -471,8 +452,6 @@ fn table_def(
         properties.insert("sqlite.strict".to_owned(), "true".to_owned());
     }
     let mut def = TableDef {
-        name: TableName::bare(name),
-        columns,
         primary_key: (!pk_columns.is_empty()).then(|| PrimaryKey {
             name: parsed.primary_key_name.clone(),
             columns: pk_columns,
@@ -481,13 +460,8 @@ fn table_def(
         indexes,
         foreign_keys: foreign_keys(conn, name, &parsed)?,
         checks: parsed.checks.clone(),
-        native: Some(NativeDdl {
-            engine: ENGINE_NAME.into(),
-            create: sql.to_owned(),
-        }),
         properties,
-        estimated_rows: None,
-        created_after: Vec::new(),
+        ..TableDef::new(TableName::bare(name), columns).with_native(ENGINE_NAME, sql)
     };
     def.estimated_rows = Some(estimate_rows(conn, &def)?);
     Ok(def)

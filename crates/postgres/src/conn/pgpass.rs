@@ -7,6 +7,8 @@
 
 use std::path::PathBuf;
 
+use super::defaults::is_default_socket_dir;
+
 /// The password for this connection, if the password file has one.
 pub(crate) fn lookup(host: &str, port: u16, db: &str, user: &str) -> Option<String> {
     let path = match std::env::var_os("PGPASSFILE") {
@@ -35,7 +37,7 @@ fn group_or_world_readable(_: &std::fs::Metadata) -> bool {
 /// The password from the first line of `text` that matches.
 pub(crate) fn find(text: &str, host: &str, port: u16, db: &str, user: &str) -> Option<String> {
     let port = port.to_string();
-    let socket = crate::conn::is_default_socket_dir(host);
+    let socket = is_default_socket_dir(host);
     for line in text.lines() {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;

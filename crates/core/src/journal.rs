@@ -1,0 +1,259 @@
+//! The restore journal, one mechanism for every target.
+//!
+//! A resumable target ([`crate::Target::resumable`]) keeps a table of opaque
+//! text keys in the database it restores into: the steps the engine has
+//! finished ([`crate::Target::journal_mark`]) and the chunks of rows it has
+//! committed ([`crate::TableLoader::commit_chunk`], in the same transaction
+//! as the rows, so that after a crash either both are there or neither is).
+//!
+//! What differs between engines is only SQL: how the table is created if
+//! missing, how one key is inserted ignoring a duplicate, how its keys are
+//! read, how its existence is checked, how it is dropped. A target describes
+//! that in a [`JournalSql`], implements the three primitives of
+//! [`SqlSession`] on its connection, and hands both to a [`Journal`], whose
+//! [`Journal::keys`], [`Journal::mark`], [`Journal::commit_chunk`] and
+//! [`Journal::clear`] are the whole logic. This module does no I/O itself.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::error::Result;
+
+/// The statements of one engine's restore journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JournalSql {
+    /// Creates the journal table if it does not exist; runs inside a
+    /// transaction (may be several statements).
+    pub create: &'static str,
+    /// Inserts one key, its one parameter, doing nothing if it is there.
+    pub insert: &'static str,
+    /// A query that returns a row when the journal table exists and none
+    /// when it does not.
+    pub exists: &'static str,
+    /// A query that returns every key, as text, in its first column.
+    pub select: &'static str,
+    /// Drops the journal table if it exists.
+    pub drop: &'static str,
+}
+
+/// The primitives a target's connection offers the journal.
+pub trait SqlSession {
+    /// Runs one or more statements without parameters.
+    fn batch(&self, sql: &str, context: &str) -> Result<()>;
+
+    /// Runs one statement with `key` as its one parameter.
+    fn execute_key(&self, sql: &str, key: &str, context: &str) -> Result<()>;
+
+    /// Runs a query and returns the first column of every row, as text.
+    fn texts(&self, sql: &str, context: &str) -> Result<Vec<String>>;
+
+    /// Runs `body` in one transaction: committed if it succeeds, rolled back
+    /// if it fails. The default brackets it with `BEGIN` and `COMMIT` (or
+    /// `ROLLBACK`); an engine whose transactions start otherwise overrides
+    /// it.
+    fn transaction<T>(&self, context: &str, body: impl FnOnce(&Self) -> Result<T>) -> Result<T>
+    where
+        Self: Sized,
+    {
+        self.batch("BEGIN", context)?;
+        match body(self) {
+            Ok(value) => {
+                self.batch("COMMIT", context)?;
+                Ok(value)
+            }
+            Err(e) => {
+                // Leave the session usable; the error that stopped the body
+                // is the one to report.
+                let _ = self.batch("ROLLBACK", context);
+                Err(e)
+            }
+        }
+    }
+}
+
+const READING: &str = "reading the restore journal";
+const WRITING: &str = "writing the restore journal";
+const REMOVING: &str = "removing the restore journal";
+
+/// A target's restore journal: its SQL, and whether its table is known to
+/// exist.
+#[derive(Debug)]
+pub struct Journal {
+    sql: JournalSql,
+    /// `None`: the table's existence is never assumed, and every write
+    /// creates it if missing first. `Some`: whether it is known to exist
+    /// (see [`Journal::remembering`]).
+    known: Option<AtomicBool>,
+}
+
+impl Journal {
+    /// A journal that creates its table if missing before every write.
+    pub const fn new(sql: JournalSql) -> Journal {
+        Journal { sql, known: None }
+    }
+
+    /// A journal, shared by the sessions of one restore, that remembers its
+    /// table exists once it has created or found it, so that later writes
+    /// skip the create statement (which may take a lock).
+    pub const fn remembering(sql: JournalSql) -> Journal {
+        Journal {
+            sql,
+            known: Some(AtomicBool::new(false)),
+        }
+    }
+
+    /// The statements this journal runs.
+    pub fn sql(&self) -> &JournalSql {
+        &self.sql
+    }
+
+    fn known(&self) -> bool {
+        self.known
+            .as_ref()
+            .is_some_and(|k| k.load(Ordering::Relaxed))
+    }
+
+    fn set_known(&self, exists: bool) {
+        if let Some(k) = &self.known {
+            k.store(exists, Ordering::Relaxed);
+        }
+    }
+
+    /// The keys in the journal, or `None` when there is no journal
+    /// ([`crate::Target::journal_keys`]).
+    pub fn keys<S: SqlSession>(&self, session: &S) -> Result<Option<Vec<String>>> {
+        if session.texts(self.sql.exists, READING)?.is_empty() {
+            return Ok(None);
+        }
+        let keys = session.texts(self.sql.select, READING)?;
+        self.set_known(true);
+        Ok(Some(keys))
+    }
+
+    /// Records `key` and commits it ([`crate::Target::journal_mark`]): in a
+    /// transaction that creates the journal if missing and inserts the key,
+    /// or, once the journal is known to exist, with the insert alone.
+    pub fn mark<S: SqlSession>(&self, session: &S, key: &str) -> Result<()> {
+        if self.known() {
+            return session.execute_key(self.sql.insert, key, WRITING);
+        }
+        session.transaction(WRITING, |s| self.record(s, key))?;
+        self.set_known(true);
+        Ok(())
+    }
+
+    /// Records `key` in the transaction `session` has open, which holds a
+    /// chunk's rows, and commits both together
+    /// ([`crate::TableLoader::commit_chunk`]).
+    pub fn commit_chunk<S: SqlSession>(&self, session: &S, key: &str) -> Result<()> {
+        self.record(session, key)?;
+        session.batch("COMMIT", WRITING)?;
+        self.set_known(true);
+        Ok(())
+    }
+
+    /// Removes the journal ([`crate::Target::journal_clear`]).
+    pub fn clear<S: SqlSession>(&self, session: &S) -> Result<()> {
+        session.transaction(REMOVING, |s| s.batch(self.sql.drop, REMOVING))?;
+        self.set_known(false);
+        Ok(())
+    }
+
+    /// Creates the journal unless it is known to exist, and inserts `key`,
+    /// in the caller's transaction.
+    fn record<S: SqlSession>(&self, session: &S, key: &str) -> Result<()> {
+        if !self.known() {
+            session.batch(self.sql.create, WRITING)?;
+        }
+        session.execute_key(self.sql.insert, key, WRITING)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::collections::BTreeSet;
+
+    const SQL: JournalSql = JournalSql {
+        create: "CREATE j",
+        insert: "INSERT j",
+        exists: "EXISTS j",
+        select: "SELECT j",
+        drop: "DROP j",
+    };
+
+    /// A session that logs its statements and keeps the journal in memory.
+    #[derive(Default)]
+    struct Fake {
+        log: RefCell<Vec<String>>,
+        table: RefCell<Option<BTreeSet<String>>>,
+    }
+
+    impl SqlSession for Fake {
+        fn batch(&self, sql: &str, _: &str) -> Result<()> {
+            self.log.borrow_mut().push(sql.to_owned());
+            match sql {
+                "CREATE j" => {
+                    self.table.borrow_mut().get_or_insert_with(BTreeSet::new);
+                }
+                "DROP j" => *self.table.borrow_mut() = None,
+                _ => {}
+            }
+            Ok(())
+        }
+
+        fn execute_key(&self, sql: &str, key: &str, _: &str) -> Result<()> {
+            self.log.borrow_mut().push(format!("{sql} {key}"));
+            match self.table.borrow_mut().as_mut() {
+                Some(t) => {
+                    t.insert(key.to_owned());
+                    Ok(())
+                }
+                None => Err(crate::Error::engine("insert", "no journal table")),
+            }
+        }
+
+        fn texts(&self, sql: &str, _: &str) -> Result<Vec<String>> {
+            self.log.borrow_mut().push(sql.to_owned());
+            let table = self.table.borrow();
+            Ok(match (sql, table.as_ref()) {
+                (_, None) => Vec::new(),
+                ("EXISTS j", Some(_)) => vec!["yes".into()],
+                (_, Some(t)) => t.iter().cloned().collect(),
+            })
+        }
+    }
+
+    #[test]
+    fn keys_marks_and_clear_round_trip() {
+        let s = Fake::default();
+        let j = Journal::new(SQL);
+        assert_eq!(j.keys(&s).unwrap(), None);
+        j.mark(&s, "a").unwrap();
+        j.mark(&s, "a").unwrap();
+        s.batch("BEGIN", "").unwrap();
+        j.commit_chunk(&s, "b").unwrap();
+        assert_eq!(j.keys(&s).unwrap(), Some(vec!["a".into(), "b".into()]));
+        j.clear(&s).unwrap();
+        assert_eq!(j.keys(&s).unwrap(), None);
+        // Without remembering, every write creates the table if missing.
+        let log = s.log.borrow();
+        assert_eq!(log.iter().filter(|l| *l == "CREATE j").count(), 3);
+    }
+
+    #[test]
+    fn a_remembering_journal_creates_its_table_once() {
+        let s = Fake::default();
+        let j = Journal::remembering(SQL);
+        j.mark(&s, "a").unwrap();
+        j.mark(&s, "b").unwrap();
+        assert_eq!(
+            *s.log.borrow(),
+            ["BEGIN", "CREATE j", "INSERT j a", "COMMIT", "INSERT j b"]
+        );
+        // Once cleared, the next write creates it again.
+        j.clear(&s).unwrap();
+        j.mark(&s, "c").unwrap();
+        assert_eq!(j.keys(&s).unwrap(), Some(vec!["c".into()]));
+    }
+}

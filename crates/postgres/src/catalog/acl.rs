@@ -1,0 +1,301 @@
+//! Owners and privileges, as pg_dump records them: one
+//! [`ObjectKind::Owner`] object per object bru carries, then one
+//! [`ObjectKind::Privileges`] object (`REVOKE ALL`, then the ACL's `GRANT`s,
+//! column grants included) per object whose ACL is not the default.
+
+use std::collections::HashMap;
+
+use bru_core::{Error, ObjectDef, ObjectKind, TableName};
+
+use crate::conn::Conn;
+use crate::quote::ident;
+
+use super::{by_relation, not_extension_member, object, USER_NAMESPACE};
+
+/// One `aclexplode` entry: `grantor` grants `privilege` to `grantee`
+/// (quoted role names, `PUBLIC` for everyone).
+struct AclEntry {
+    grantor: String,
+    grantee: String,
+    privilege: String,
+    grantable: bool,
+}
+
+/// The objects bru carries whose owner and privileges it records, in the
+/// order their owners are set: schemas, types, tables, sequences (after
+/// the tables, whose ALTER OWNER also moves the sequences they own), views,
+/// functions. Columns: order, oid, schema, name, ALTER keyword, GRANT
+/// keyword, the object as SQL names it, owner.
+fn owned_objects() -> String {
+    format!(
+        "SELECT 0 AS ord, n.oid, NULL::text AS schema, n.nspname::text AS name, 'SCHEMA' AS alter_kind,
+                'SCHEMA' AS grant_kind, pg_catalog.quote_ident(n.nspname) AS target, n.nspowner AS owner,
+                n.nspacl AS acl
+           FROM pg_catalog.pg_namespace n
+          WHERE {USER_NAMESPACE} AND n.nspname <> 'public' AND {}
+         UNION ALL
+         SELECT 1, t.oid, n.nspname::text, t.typname::text,
+                CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
+                CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
+                pg_catalog.format_type(t.oid, NULL), t.typowner, t.typacl
+           FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+          WHERE {USER_NAMESPACE} AND {}
+            AND (t.typtype IN ('e', 'd')
+                 OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c'))
+         UNION ALL
+         SELECT CASE c.relkind WHEN 'S' THEN 3 WHEN 'v' THEN 4 WHEN 'm' THEN 4 ELSE 2 END,
+                c.oid, n.nspname::text, c.relname::text,
+                CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                     WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                c.oid::pg_catalog.regclass::text, c.relowner, c.relacl
+           FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND {USER_NAMESPACE} AND {}
+         UNION ALL
+         SELECT 5, p.oid, n.nspname::text, p.oid::pg_catalog.regprocedure::text,
+                CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                p.oid::pg_catalog.regprocedure::text, p.proowner, p.proacl
+           FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+          WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {}",
+        not_extension_member("pg_namespace", "n.oid"),
+        not_extension_member("pg_type", "t.oid"),
+        not_extension_member("pg_class", "c.oid"),
+        not_extension_member("pg_proc", "p.oid"),
+    )
+}
+
+/// The `ord` of tables, views (the relations that have columns) and
+/// functions in [`owned_objects`].
+const TABLES: i32 = 2;
+const VIEWS: i32 = 4;
+const FUNCTIONS: i32 = 5;
+
+/// `aclexplode(<acl>)` as four arrays in ACL order (grantors, grantees,
+/// privileges, grant options), role names quoted.
+fn exploded(acl: &str) -> String {
+    let part = |expr: &str| {
+        format!(
+            "ARRAY(SELECT {expr} FROM pg_catalog.aclexplode({acl}) WITH ORDINALITY \
+             e(grantor, grantee, privilege_type, is_grantable, i) ORDER BY e.i)"
+        )
+    };
+    [
+        part("pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(e.grantor)::text)"),
+        part(
+            "CASE WHEN e.grantee = 0 THEN 'PUBLIC' \
+             ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(e.grantee)::text) END",
+        ),
+        part("e.privilege_type"),
+        part("e.is_grantable"),
+    ]
+    .join(", ")
+}
+
+macro_rules! acl_entries {
+    ($row:expr, $first:expr) => {{
+        let grantors: Vec<String> = get!($row, $first);
+        let grantees: Vec<String> = get!($row, $first + 1);
+        let privileges: Vec<String> = get!($row, $first + 2);
+        let grantable: Vec<bool> = get!($row, $first + 3);
+        grantors
+            .into_iter()
+            .zip(grantees)
+            .zip(privileges.into_iter().zip(grantable))
+            .map(|((grantor, grantee), (privilege, grantable))| AclEntry {
+                grantor,
+                grantee,
+                privilege,
+                grantable,
+            })
+            .collect::<Vec<AclEntry>>()
+    }};
+}
+
+/// Owners and privileges of the objects bru carries, as pg_dump records
+/// them: one [`ObjectKind::Owner`] object per object (`ALTER ... OWNER TO`),
+/// then one [`ObjectKind::Privileges`] object per object whose ACL, or one of
+/// whose columns' ACL, is not the default. Both come after every other
+/// object, because changing an owner rewrites the ACL and a GRANT needs
+/// its object.
+pub(super) fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+    let rows = conn.query(
+        &format!(
+            "WITH o AS ({}) SELECT o.ord, o.oid, o.schema, o.name, o.alter_kind, o.grant_kind, o.target,
+                    pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(o.owner)::text), o.acl IS NOT NULL, {}
+             FROM o ORDER BY o.ord, o.oid",
+            owned_objects(),
+            exploded("o.acl")
+        ),
+        &[],
+        "reading owners and privileges",
+    )?;
+    let mut columns = read_column_privileges(conn)?;
+    let (mut owners, mut privileges) = (Vec::new(), Vec::new());
+    for r in &rows {
+        let ord: i32 = get!(r, 0);
+        let oid: u32 = get!(r, 1);
+        let schema: Option<String> = get!(r, 2);
+        let name: String = get!(r, 3);
+        let alter_kind: String = get!(r, 4);
+        let grant_kind: String = get!(r, 5);
+        let target: String = get!(r, 6);
+        let owner: String = get!(r, 7);
+        let has_acl: bool = get!(r, 8);
+        let entries = acl_entries!(r, 9);
+        // Functions are named by their signature, without the schema.
+        let name = match (&schema, ord) {
+            (Some(s), FUNCTIONS) => name
+                .strip_prefix(&format!("{}.", ident(s)))
+                .unwrap_or(&name)
+                .to_owned(),
+            _ => name,
+        };
+        // A table's owner and grants go wherever its table goes: a
+        // restore with --include/--exclude leaves them out with it.
+        let table = (ord == TABLES).then(|| TableName::new(schema.as_deref(), &name));
+        let mut owned = object(
+            ObjectKind::Owner,
+            schema.as_deref(),
+            &name,
+            format!("ALTER {alter_kind} {target} OWNER TO {owner}"),
+        );
+        owned.table = table.clone();
+        owners.push(owned);
+        let on = format!("{grant_kind} {target}");
+        let mut statements = Vec::new();
+        if has_acl {
+            // As pg_dump: start from no privileges at all, then grant
+            // exactly what the ACL holds.
+            statements.push(format!("REVOKE ALL ON {on} FROM PUBLIC"));
+            statements.push(format!("REVOKE ALL ON {on} FROM {owner}"));
+            statements.extend(grants(&on, &owner, &entries, None));
+        }
+        let relation = (TABLES..=VIEWS).contains(&ord);
+        for (column, entries) in relation
+            .then(|| columns.remove(&oid))
+            .flatten()
+            .unwrap_or_default()
+        {
+            statements.extend(grants(&on, &owner, &entries, Some(&column)));
+        }
+        if !statements.is_empty() {
+            let mut granted = object(
+                ObjectKind::Privileges,
+                schema.as_deref(),
+                &name,
+                statements.join(";\n"),
+            );
+            granted.table = table;
+            privileges.push(granted);
+        }
+    }
+    owners.extend(privileges);
+    Ok(owners)
+}
+
+/// Column ACLs of user relations: table oid → (quoted column, entries), in
+/// column order.
+type ColumnAcls = HashMap<u32, Vec<(String, Vec<AclEntry>)>>;
+
+/// The column ACLs of user relations.
+fn read_column_privileges(conn: &Conn) -> Result<ColumnAcls, Error> {
+    by_relation(
+        conn,
+        &format!(
+            "SELECT a.attrelid, pg_catalog.quote_ident(a.attname), {}
+             FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+               AND c.relkind IN ('r', 'p', 'v', 'm') AND {USER_NAMESPACE} AND {}
+             ORDER BY a.attrelid, a.attnum",
+            exploded("a.attacl"),
+            not_extension_member("pg_class", "c.oid")
+        ),
+        &[],
+        "reading column privileges",
+        |r| {
+            let column: String = get!(r, 1);
+            let entries = acl_entries!(r, 2);
+            Ok((column, entries))
+        },
+    )
+}
+
+/// The GRANT statements that give `entries` on `on` (to `column` only
+/// when given): one per grantor, grantee and grant option, in ACL order so
+/// the target's ACL lists them in the same order. A grant whose grantor is
+/// not the owner is made as the grantor, as pg_dump does.
+fn grants(on: &str, owner: &str, entries: &[AclEntry], column: Option<&str>) -> Vec<String> {
+    let mut groups: Vec<(&str, &str, bool, Vec<String>)> = Vec::new();
+    for e in entries {
+        let privilege = match column {
+            Some(c) => format!("{} ({c})", e.privilege),
+            None => e.privilege.clone(),
+        };
+        match groups
+            .iter_mut()
+            .find(|(g, r, o, _)| *g == e.grantor && *r == e.grantee && *o == e.grantable)
+        {
+            Some(group) => group.3.push(privilege),
+            None => groups.push((&e.grantor, &e.grantee, e.grantable, vec![privilege])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(grantor, grantee, grantable, privileges)| {
+            let grant = format!(
+                "GRANT {} ON {on} TO {grantee}{}",
+                privileges.join(", "),
+                if grantable { " WITH GRANT OPTION" } else { "" }
+            );
+            if grantor == owner {
+                grant
+            } else {
+                format!(
+                    "SET SESSION AUTHORIZATION {grantor};\n{grant};\nRESET SESSION AUTHORIZATION"
+                )
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(grantor: &str, grantee: &str, privilege: &str, grantable: bool) -> AclEntry {
+        AclEntry {
+            grantor: grantor.into(),
+            grantee: grantee.into(),
+            privilege: privilege.into(),
+            grantable,
+        }
+    }
+
+    #[test]
+    fn grants_group_by_grantee_and_option_in_acl_order() {
+        let entries = [
+            entry("ann", "ann", "SELECT", false),
+            entry("ann", "ann", "INSERT", false),
+            entry("ann", "PUBLIC", "SELECT", false),
+            entry("ann", "bob", "SELECT", true),
+            entry("ann", "bob", "UPDATE", false),
+            entry("bob", "\"Cy\"", "SELECT", false),
+        ];
+        assert_eq!(
+            grants("TABLE s.t", "ann", &entries, None),
+            vec![
+                "GRANT SELECT, INSERT ON TABLE s.t TO ann".to_string(),
+                "GRANT SELECT ON TABLE s.t TO PUBLIC".into(),
+                "GRANT SELECT ON TABLE s.t TO bob WITH GRANT OPTION".into(),
+                "GRANT UPDATE ON TABLE s.t TO bob".into(),
+                "SET SESSION AUTHORIZATION bob;\nGRANT SELECT ON TABLE s.t TO \"Cy\";\nRESET SESSION AUTHORIZATION".into(),
+            ]
+        );
+        assert_eq!(
+            grants("TABLE s.t", "ann", &entries[4..5], Some("c")),
+            vec!["GRANT UPDATE (c) ON TABLE s.t TO bob".to_string()]
+        );
+    }
+}

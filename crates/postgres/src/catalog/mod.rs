@@ -1,0 +1,172 @@
+//! Reading the schema from `pg_catalog` into bru's neutral model.
+//!
+//! Everything is read inside the source's snapshot, with `search_path` set
+//! to empty so that every name the server prints (`format_type`,
+//! `pg_get_expr`, `pg_get_viewdef`...) is schema-qualified and recreates the
+//! same object in any session. Each table gets both the structured model
+//! (for a restore into another engine) and PostgreSQL's own DDL (for an
+//! exact PostgreSQL restore): the CREATE TABLE in [`NativeDdl`], and every
+//! constraint's `pg_get_constraintdef` text in the table's properties under
+//! `postgres.constraint.<name>`.
+//!
+//! Other objects become [`ObjectDef`]s in an order that creates
+//! dependencies first. Objects the restore needs before the tables (schemas,
+//! extensions, types, sequences, functions) use the kinds that
+//! [`ObjectDef::is_pre_data`] recognises. What bru cannot carry yet becomes
+//! an object with [`ObjectDef::not_carried`] set to the reason, so the
+//! restore lists it as skipped instead of dropping it silently.
+//!
+//! Owners and privileges come last, as pg_dump records them: an
+//! [`ObjectKind::Owner`] object (`ALTER ... OWNER TO`) for every schema, type,
+//! table, sequence, view and function bru carries, then an
+//! [`ObjectKind::Privileges`] object (`REVOKE ALL`, then the ACL's `GRANT`s)
+//! for each one whose ACL or column ACLs are not the default. They are
+//! separate objects so that a restore can leave them out (`--no-owner`,
+//! `--no-privileges`) and list one whose role the target lacks.
+//!
+//! The module is laid out by what is read: [`tables`] reads relations,
+//! columns, constraints and indexes, and [`build`] turns them into
+//! [`TableDef`]s with their native DDL; [`types`], [`functions`],
+//! [`sequences`] and [`objects`] (schemas, extensions, views, rules,
+//! triggers, statistics, what is not carried) read the other objects;
+//! [`acl`] owners and privileges; [`comments`] comments. Each `read_*` is a
+//! catalog query and a function of one row, run by [`each_row`] (or
+//! [`by_relation`], for the rows that belong to a table).
+
+use std::collections::HashMap;
+
+use bru_core::{Catalog, Error, ObjectDef, ObjectKind, TableName};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::Row;
+
+use crate::conn::Conn;
+use crate::ENGINE_NAME;
+
+macro_rules! get {
+    ($row:expr, $i:expr) => {
+        $row.try_get($i).map_err(|e| {
+            Error::engine(
+                "reading the PostgreSQL catalog",
+                format!("column {}: {e}", $i),
+            )
+        })?
+    };
+}
+
+mod acl;
+mod build;
+mod comments;
+mod functions;
+mod objects;
+mod sequences;
+mod tables;
+mod types;
+
+/// Schemas that belong to the system, never to the user.
+const USER_NAMESPACE: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
+     AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%'";
+
+/// Excludes objects that an extension owns (its CREATE EXTENSION makes them).
+fn not_extension_member(class: &str, oid: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = '{class}'::pg_catalog.regclass \
+         AND d.objid = {oid} AND d.deptype = 'e')"
+    )
+}
+
+/// The table property prefix of an owned (serial) sequence's value.
+pub(crate) const OWNED_SEQUENCE: &str = "postgres.owned_sequence.";
+
+/// Reads every user table and object.
+pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
+    let rels = tables::read_relations(conn)?;
+    let names: HashMap<u32, TableName> = rels.iter().map(|r| (r.oid, r.name.clone())).collect();
+    let oids: Vec<u32> = rels.iter().map(|r| r.oid).collect();
+
+    let mut columns = tables::read_columns(conn, &oids)?;
+    let mut constraints = tables::read_constraints(conn, &oids)?;
+    let mut indexes = tables::read_indexes(conn, &oids)?;
+
+    let mut catalog = Catalog::default();
+    let mut objects_post = Vec::new();
+    for rel in &rels {
+        let cols = columns.remove(&rel.oid).unwrap_or_default();
+        let cons = constraints.remove(&rel.oid).unwrap_or_default();
+        let idx = indexes.remove(&rel.oid).unwrap_or_default();
+        let (table, extra) = build::build_table(rel, cols, cons, idx, &names)?;
+        catalog.tables.push(table);
+        objects_post.extend(extra);
+    }
+
+    let mut objects = Vec::new();
+    objects.extend(objects::read_schemas(conn)?);
+    objects.extend(objects::read_extensions(conn)?);
+    objects.extend(types::read_types(conn)?);
+    let (pre_fns, post_fns) = functions::read_functions(conn)?;
+    objects.extend(pre_fns);
+    let (sequences, owners, owned) = sequences::read_sequences(conn)?;
+    let position: HashMap<u32, usize> = rels.iter().enumerate().map(|(i, r)| (r.oid, i)).collect();
+    for o in owned {
+        if let Some(&i) = position.get(&o.table_oid) {
+            catalog.tables[i].properties.insert(
+                format!("{OWNED_SEQUENCE}{}", o.sequence),
+                o.last_value.to_string(),
+            );
+        }
+    }
+    objects.extend(sequences);
+    objects.extend(objects_post);
+    objects.extend(owners);
+    objects.extend(post_fns);
+    objects.extend(objects::read_views(conn)?);
+    objects.extend(objects::read_rules(conn)?);
+    objects.extend(objects::read_triggers(conn)?);
+    objects.extend(objects::read_statistics(conn)?);
+    objects.extend(objects::read_not_carried(conn)?);
+    objects.extend(comments::read_comments(conn)?);
+    // Last, after every object they apply to: owners, then privileges
+    // (changing an owner rewrites the ACL, so grants come after it).
+    objects.extend(acl::read_owners_and_privileges(conn)?);
+    catalog.objects = objects;
+    Ok(catalog)
+}
+
+/// Runs a catalog query and makes one item of each row with `each`, in row
+/// order: the shape every `read_*` function shares.
+fn each_row<T>(
+    conn: &Conn,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    context: &str,
+    each: impl FnMut(&Row) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    conn.query(sql, params, context)?.iter().map(each).collect()
+}
+
+/// [`each_row`] for a query whose first column is a relation's oid: the
+/// items grouped by relation, each group in row order.
+fn by_relation<T>(
+    conn: &Conn,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    context: &str,
+    mut each: impl FnMut(&Row) -> Result<T, Error>,
+) -> Result<HashMap<u32, Vec<T>>, Error> {
+    let mut out: HashMap<u32, Vec<T>> = HashMap::new();
+    for r in &conn.query(sql, params, context)? {
+        let rel: u32 = get!(r, 0);
+        out.entry(rel).or_default().push(each(r)?);
+    }
+    Ok(out)
+}
+
+/// An object of `kind` named `schema.name`, created by `ddl`.
+fn object(kind: ObjectKind, schema: Option<&str>, name: &str, ddl: String) -> ObjectDef {
+    ObjectDef::new(kind, TableName::new(schema, name), ENGINE_NAME, ddl)
+}
+
+/// An object the catalog lists but bru does not carry yet, with the reason,
+/// so that the restore lists it as skipped instead of dropping it silently.
+fn not_carried(kind: ObjectKind, schema: Option<&str>, name: &str, reason: String) -> ObjectDef {
+    ObjectDef::not_carried(kind, TableName::new(schema, name), ENGINE_NAME, reason)
+}

@@ -1,0 +1,260 @@
+//! The objects around the tables that are read the same way, one object
+//! per catalog row: schemas, extensions, views and materialized views,
+//! rules, triggers, extended statistics, and what bru sees but does not
+//! carry yet (listed so the restore reports it as skipped).
+
+use bru_core::{Error, ObjectDef, ObjectKind, TableName};
+
+use crate::conn::Conn;
+use crate::quote::ident;
+
+use super::{each_row, not_carried, not_extension_member, object, USER_NAMESPACE};
+
+pub(super) fn read_schemas(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+    each_row(
+        conn,
+        &format!(
+            "SELECT n.nspname::text FROM pg_catalog.pg_namespace n
+             WHERE {USER_NAMESPACE} AND n.nspname <> 'public' AND {}
+             ORDER BY n.nspname",
+            not_extension_member("pg_namespace", "n.oid")
+        ),
+        &[],
+        "reading schemas",
+        |r| {
+            let name: String = get!(r, 0);
+            Ok(object(
+                ObjectKind::Schema,
+                None,
+                &name,
+                format!("CREATE SCHEMA IF NOT EXISTS {}", ident(&name)),
+            ))
+        },
+    )
+}
+
+pub(super) fn read_extensions(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+    each_row(
+        conn,
+        "SELECT e.extname::text, n.nspname::text FROM pg_catalog.pg_extension e
+         JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
+         WHERE e.extname <> 'plpgsql' ORDER BY e.oid",
+        &[],
+        "reading extensions",
+        |r| {
+            let name: String = get!(r, 0);
+            let schema: String = get!(r, 1);
+            Ok(object(
+                ObjectKind::Extension,
+                None,
+                &name,
+                format!(
+                    "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}",
+                    ident(&name),
+                    ident(&schema)
+                ),
+            ))
+        },
+    )
+}
+
+/// Views and materialized views (with their indexes, and refreshed when
+/// the source's was populated).
+pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+    each_row(
+        conn,
+        &format!(
+            "SELECT n.nspname::text, c.relname::text, c.oid::pg_catalog.regclass::text, c.relkind::text,
+                    pg_catalog.pg_get_viewdef(c.oid), pg_catalog.array_to_string(c.reloptions, ', '),
+                    c.relispopulated,
+                    ARRAY(SELECT pg_catalog.pg_get_indexdef(i.indexrelid) FROM pg_catalog.pg_index i
+                          JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+                          WHERE i.indrelid = c.oid ORDER BY ic.relname)
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relkind IN ('v', 'm') AND {USER_NAMESPACE} AND {}
+             ORDER BY c.oid",
+            not_extension_member("pg_class", "c.oid")
+        ),
+        &[],
+        "reading views",
+        |r| {
+            let schema: String = get!(r, 0);
+            let name: String = get!(r, 1);
+            let qname: String = get!(r, 2);
+            let kind: String = get!(r, 3);
+            let def: String = get!(r, 4);
+            let def = def.trim_end().trim_end_matches(';');
+            let options: Option<String> = get!(r, 5);
+            let with = options
+                .filter(|o| !o.is_empty())
+                .map(|o| format!(" WITH ({o})"))
+                .unwrap_or_default();
+            if kind == "v" {
+                return Ok(object(
+                    ObjectKind::View,
+                    Some(&schema),
+                    &name,
+                    format!("CREATE VIEW {qname}{with} AS\n{def}"),
+                ));
+            }
+                let populated: bool = get!(r, 6);
+                let indexes: Vec<String> = get!(r, 7);
+                let mut ddl = format!("CREATE MATERIALIZED VIEW {qname}{with} AS\n{def}\nWITH NO DATA");
+                for i in indexes {
+                    ddl.push_str(";\n");
+                    ddl.push_str(&i);
+                }
+                if populated {
+                    ddl.push_str(&format!(";\nREFRESH MATERIALIZED VIEW {qname}"));
+                }
+            Ok(object(
+                ObjectKind::MaterializedView,
+                Some(&schema),
+                &name,
+                ddl,
+            ))
+        },
+    )
+}
+
+pub(super) fn read_rules(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+    each_row(
+        conn,
+        &format!(
+            "SELECT n.nspname::text, c.relname::text, r.rulename::text, pg_catalog.pg_get_ruledef(r.oid)
+             FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE r.rulename <> '_RETURN' AND {USER_NAMESPACE} AND {}
+             ORDER BY r.oid",
+            not_extension_member("pg_rewrite", "r.oid")
+        ),
+        &[],
+        "reading rules",
+        |r| {
+            let schema: String = get!(r, 0);
+            let table: String = get!(r, 1);
+            let name: String = get!(r, 2);
+            let mut o = object(
+                ObjectKind::Other("rule".into()),
+                Some(&schema),
+                &name,
+                get!(r, 3),
+            );
+            o.table = Some(TableName::new(Some(&schema), &table));
+            Ok(o)
+        },
+    )
+}
+
+pub(super) fn read_triggers(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+    // Triggers cloned onto partitions (tgparentid) come with the parent's.
+    each_row(
+        conn,
+        &format!(
+            "SELECT n.nspname::text, c.relname::text, t.tgname::text, pg_catalog.pg_get_triggerdef(t.oid),
+                    t.tgenabled::text, c.oid::pg_catalog.regclass::text
+             FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {USER_NAMESPACE} AND {}
+             ORDER BY c.oid, t.tgname",
+            not_extension_member("pg_trigger", "t.oid")
+        ),
+        &[],
+        "reading triggers",
+        |r| {
+            let schema: String = get!(r, 0);
+            let table: String = get!(r, 1);
+            let name: String = get!(r, 2);
+            let mut ddl: String = get!(r, 3);
+            let enabled: String = get!(r, 4);
+            let qtable: String = get!(r, 5);
+            let state = match enabled.as_str() {
+                "D" => Some("DISABLE"),
+                "A" => Some("ENABLE ALWAYS"),
+                "R" => Some("ENABLE REPLICA"),
+                _ => None,
+            };
+            if let Some(state) = state {
+                ddl.push_str(&format!(
+                    ";\nALTER TABLE {qtable} {state} TRIGGER {}",
+                    ident(&name)
+                ));
+            }
+            let mut o = object(ObjectKind::Trigger, Some(&schema), &name, ddl);
+            o.table = Some(TableName::new(Some(&schema), &table));
+            Ok(o)
+        },
+    )
+}
+
+pub(super) fn read_statistics(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+    each_row(
+        conn,
+        &format!(
+            "SELECT n.nspname::text, s.stxname::text, pg_catalog.pg_get_statisticsobjdef(s.oid)
+             FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
+             WHERE {USER_NAMESPACE} ORDER BY s.oid"
+        ),
+        &[],
+        "reading extended statistics",
+        |r| {
+            let schema: String = get!(r, 0);
+            let name: String = get!(r, 1);
+            Ok(object(
+                ObjectKind::Other("statistics".into()),
+                Some(&schema),
+                &name,
+                get!(r, 2),
+            ))
+        },
+    )
+}
+
+/// Objects bru sees but does not carry yet, so the summary lists them.
+pub(super) fn read_not_carried(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+    each_row(
+        conn,
+        &format!(
+            "SELECT 'policy', n.nspname::text, p.polname::text || ' on ' || c.relname::text
+               FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE {USER_NAMESPACE}
+             UNION ALL
+             SELECT 'foreign table', n.nspname::text, c.relname::text
+               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind = 'f' AND {USER_NAMESPACE}
+             UNION ALL
+             SELECT 'row level security', n.nspname::text, c.relname::text
+               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relrowsecurity AND {USER_NAMESPACE}
+             UNION ALL
+             SELECT 'operator', n.nspname::text, o.oid::pg_catalog.regoperator::text
+               FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+              WHERE {USER_NAMESPACE} AND {}
+             UNION ALL
+             SELECT 'publication', NULL, p.pubname::text FROM pg_catalog.pg_publication p
+             UNION ALL
+             SELECT 'default privileges', n.nspname::text,
+                    'for role ' || pg_catalog.pg_get_userbyid(a.defaclrole)::text || ' on ' ||
+                    CASE a.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences'
+                         WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas'
+                         ELSE a.defaclobjtype::text END
+               FROM pg_catalog.pg_default_acl a
+               LEFT JOIN pg_catalog.pg_namespace n ON n.oid = a.defaclnamespace",
+            not_extension_member("pg_operator", "o.oid")
+        ),
+        &[],
+        "reading objects bru does not carry",
+        |r| {
+            let what: String = get!(r, 0);
+            let schema: Option<String> = get!(r, 1);
+            let name: String = get!(r, 2);
+            let reason = format!("{what} {name} (not supported yet)");
+            Ok(not_carried(
+                ObjectKind::Other(what),
+                schema.as_deref(),
+                &name,
+                reason,
+            ))
+        },
+    )
+}

@@ -1,0 +1,135 @@
+//! Connections: libpq-compatible settings, TLS, and a blocking wrapper.
+//!
+//! bru's traits are synchronous, while tokio-postgres is async. Each
+//! [`Conn`] owns a single-threaded tokio runtime that drives its connection
+//! task whenever a call blocks on it, so no thread is spawned per connection
+//! and nothing runs in the background between calls.
+//!
+//! The pieces depend one way: [`settings`] resolves what to connect to
+//! (reading the password file through [`pgpass`], which knows nothing of
+//! connections), [`errors`] turns driver errors into bru's, and this module
+//! opens and drives the connection with both. [`defaults`] holds libpq's
+//! socket directories, shared by the settings and the password file.
+
+use std::future::Future;
+
+use bru_core::{Error, ErrorKind};
+use tokio::runtime::Runtime;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row};
+
+use crate::tls;
+
+mod defaults;
+mod errors;
+mod pgpass;
+mod settings;
+
+pub(crate) use errors::describe;
+use errors::kind_of;
+pub(crate) use settings::Settings;
+
+/// One open connection and the runtime that drives it.
+pub(crate) struct Conn {
+    rt: Runtime,
+    pub client: Client,
+    pub settings: Settings,
+}
+
+impl Conn {
+    /// Connects with `settings`. Fails with [`Error::Connect`] (one line, no
+    /// password) if the server cannot be reached or refuses the login.
+    pub fn open(settings: Settings) -> Result<Conn, Error> {
+        let connect_err = |kind: ErrorKind, message: String| Error::Connect {
+            what: settings.endpoint.clone(),
+            message,
+            kind,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                connect_err(
+                    ErrorKind::Other,
+                    format!("cannot start the I/O runtime: {e}"),
+                )
+            })?;
+        let tls =
+            tls::connector().map_err(|e| connect_err(ErrorKind::Other, settings.redact(&e)))?;
+        let (client, connection) = rt
+            .block_on(settings.config.connect(tls))
+            .map_err(|e| connect_err(kind_of(&e), settings.redact(&describe(&e))))?;
+        // The connection task runs whenever a call below blocks on the
+        // runtime; its errors reach the caller through the client.
+        rt.spawn(async move {
+            let _ = connection.await;
+        });
+        let conn = Conn {
+            rt,
+            client,
+            settings,
+        };
+        // Canonical text forms for values bru moves as text (arrays, enums,
+        // ranges...), identical on the source and the target whatever the
+        // server's defaults are; and fully qualified names in every
+        // catalog function's output.
+        conn.batch(
+            "SET search_path = ''; SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; \
+             SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET bytea_output = 'hex'; \
+             SET lc_monetary = 'C'; SET client_encoding = 'UTF8'; \
+             SET standard_conforming_strings = on",
+            "configuring the session",
+        )?;
+        Ok(conn)
+    }
+
+    /// Runs `f` to completion on this connection's runtime.
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    /// Turns a driver error into [`Error::Engine`] with `context` and the
+    /// kind its SQLSTATE or I/O error gives ([`kind_of`]).
+    pub fn err(&self, context: &str, e: &tokio_postgres::Error) -> Error {
+        Error::Engine {
+            context: context.to_owned(),
+            message: self.settings.redact(&describe(e)),
+            kind: kind_of(e),
+        }
+    }
+
+    /// Runs one or more statements separated by semicolons.
+    pub fn batch(&self, sql: &str, context: &str) -> Result<(), Error> {
+        self.block_on(self.client.batch_execute(sql))
+            .map_err(|e| self.err(context, &e))
+    }
+
+    /// Runs a query with parameters and returns all rows.
+    pub fn query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        context: &str,
+    ) -> Result<Vec<Row>, Error> {
+        self.block_on(self.client.query(sql, params))
+            .map_err(|e| self.err(context, &e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_connection_is_transient() {
+        // Nothing listens on port 1 of the loopback: the kernel refuses the
+        // connection at once, as while a server restarts.
+        let settings = Settings::resolve("postgresql://ann@127.0.0.1:1/db?sslmode=disable")
+            .expect("valid URL");
+        let err = Conn::open(settings)
+            .err()
+            .expect("nothing listens on port 1");
+        assert!(matches!(err, Error::Connect { .. }), "{err}");
+        assert!(err.is_transient(), "{err}");
+    }
+}

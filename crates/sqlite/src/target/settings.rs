@@ -1,0 +1,134 @@
+//! Opening the file for the load and putting it back: the fast-load
+//! settings (see the module docs of [`super`]), the journal mode kept for
+//! `finish`, single-session or shared locking, and the busy timeout.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bru_core::{Error, ErrorKind};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+use crate::error::sql_err;
+
+use super::SqliteTarget;
+
+pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Settings for the duration of the load (see the module docs). The journal
+/// mode and locking mode are set separately. The page cache is a fixed
+/// 64 MiB and temporary storage stays on disk: index builds sort through
+/// temp files, and keeping those in memory would make peak RSS grow with the
+/// size of the largest table.
+const FAST_LOAD: &str = "PRAGMA synchronous = OFF;
+PRAGMA cache_size = -65536;
+PRAGMA temp_store = FILE;
+PRAGMA foreign_keys = OFF;
+PRAGMA ignore_check_constraints = ON;";
+
+impl SqliteTarget {
+    /// Opens or creates the database at `path`, as a single-session target.
+    /// Fails with [`bru_core::Error::Connect`] if the parent directory does
+    /// not exist, the path is a directory, or the file is not a SQLite
+    /// database.
+    pub fn open(path: &Path) -> bru_core::Result<Self> {
+        Self::open_mode(path, false)
+    }
+
+    /// Like [`SqliteTarget::open`], but [`Target::open_worker`] opens further
+    /// connections to the same file, whose writes take turns on SQLite's file
+    /// lock (see the module docs). Fails as `open` does.
+    pub fn open_shared(path: &Path) -> bru_core::Result<Self> {
+        Self::open_mode(path, true)
+    }
+
+    /// How long a statement waits for a lock held by another connection
+    /// before failing with SQLITE_BUSY (which [`Target::is_transient`] calls
+    /// transient); 30 s by default. Workers opened later inherit it.
+    pub fn set_busy_timeout(&mut self, timeout: Duration) -> bru_core::Result<()> {
+        self.conn
+            .busy_timeout(timeout)
+            .map_err(|e| sql_err("setting the busy timeout", e))?;
+        self.busy_timeout = timeout;
+        Ok(())
+    }
+
+    /// Opens the file at `path` for the load, in shared (normal) or
+    /// exclusive locking mode.
+    pub(super) fn open_mode(path: &Path, shared: bool) -> bru_core::Result<Self> {
+        let connect = |message: String| {
+            Error::connect(
+                ErrorKind::Other,
+                format!("SQLite database {}", path.display()),
+                message,
+            )
+        };
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                return Err(connect(format!(
+                    "directory {} does not exist; create it first",
+                    parent.display()
+                )));
+            }
+        }
+        if path.is_dir() {
+            return Err(connect("is a directory, not a database file".into()));
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| connect(e.to_string()))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| connect(e.to_string()))?;
+        let journal_mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(ErrorCode::NotADatabase) => {
+                    connect("not a SQLite database (the file header is wrong)".into())
+                }
+                _ => connect(e.to_string()),
+            })?;
+        let journal_mode = if journal_mode.eq_ignore_ascii_case("wal") {
+            "wal".to_owned()
+        } else {
+            "delete".to_owned()
+        };
+        // A WAL file keeps its WAL; otherwise the rollback journal is
+        // truncated rather than deleted at each commit (cheaper, and as safe).
+        let load_journal = if journal_mode == "wal" {
+            "wal"
+        } else {
+            "truncate"
+        };
+        let locking = if shared { "NORMAL" } else { "EXCLUSIVE" };
+        conn.execute_batch(&format!(
+            "{FAST_LOAD}\nPRAGMA journal_mode = {load_journal};\nPRAGMA locking_mode = {locking};"
+        ))
+        .map_err(|e| connect(format!("setting up for the load: {e}")))?;
+        Ok(SqliteTarget {
+            conn,
+            path: path.to_owned(),
+            journal_mode,
+            shared,
+            busy_timeout: BUSY_TIMEOUT,
+            finished: false,
+            skipped: Vec::new(),
+        })
+    }
+
+    /// Puts the file back to an ordinary state (see the module docs).
+    pub(super) fn restore_settings(&self) -> rusqlite::Result<()> {
+        self.conn.execute_batch(&format!(
+            "PRAGMA ignore_check_constraints = OFF;
+             PRAGMA locking_mode = NORMAL;
+             PRAGMA journal_mode = {};
+             PRAGMA synchronous = FULL;",
+            self.journal_mode
+        ))?;
+        // Leaving exclusive locking mode takes effect at the next access.
+        self.conn
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|_| ())
+    }
+}
