@@ -348,7 +348,31 @@ pub enum ObjectKind {
     /// Grants and revokes privileges on another object (archive:
     /// `{"other": "privileges"}`); left out by `--no-privileges`.
     Privileges,
-    /// Any other kind, by its engine's name (`rule`, `virtual table`, …).
+    /// A SQLite virtual table whose rows bru cannot read back (archive:
+    /// `{"other": "virtual table"}`), kept as its DDL.
+    VirtualTable,
+    /// The full-text index of a SQLite FTS table, checked or rebuilt after
+    /// its rows are in (archive: `{"other": "full-text index"}`).
+    FullTextIndex,
+    /// The index of a SQLite R-tree table, checked after its rows are in
+    /// (archive: `{"other": "R-tree index"}`).
+    RTreeIndex,
+    /// A PostgreSQL exclusion constraint (archive: `{"other": "exclusion
+    /// constraint"}`).
+    ExclusionConstraint,
+    /// Which column owns a PostgreSQL sequence (`ALTER SEQUENCE … OWNED BY`;
+    /// archive: `{"other": "sequence ownership"}`).
+    SequenceOwnership,
+    /// A PostgreSQL rule (archive: `{"other": "rule"}`).
+    Rule,
+    /// PostgreSQL extended statistics (archive: `{"other": "statistics"}`).
+    Statistics,
+    /// An aggregate function (archive: `{"other": "aggregate"}`).
+    Aggregate,
+    /// A window function (archive: `{"other": "window function"}`).
+    WindowFunction,
+    /// Any other kind, by its engine's name (`policy`, `operator`, …), which
+    /// no restore step treats specially.
     Other(String),
 }
 
@@ -363,11 +387,11 @@ impl ObjectKind {
             ObjectKind::Sequence => "sequence",
             ObjectKind::Type => "type",
             ObjectKind::Comment => "comment",
-            ObjectKind::Schema => "schema",
-            ObjectKind::Extension => "extension",
-            ObjectKind::Owner => "owner",
-            ObjectKind::Privileges => "privileges",
             ObjectKind::Other(s) => s,
+            other => OTHER_VARIANTS
+                .iter()
+                .find(|(_, kind)| kind == other)
+                .map_or("object", |(name, _)| name),
         }
     }
 }
@@ -393,12 +417,23 @@ enum KindRepr {
 }
 
 /// The `other` names that are variants of [`ObjectKind`].
-const OTHER_VARIANTS: [(&str, ObjectKind); 5] = [
+/// The `other` names of the [`ObjectKind`] variants that the archive spells
+/// `{"other": name}`: one table for both directions and for their names.
+const OTHER_VARIANTS: [(&str, ObjectKind); 14] = [
     ("function", ObjectKind::TableFunction),
     ("schema", ObjectKind::Schema),
     ("extension", ObjectKind::Extension),
     ("owner", ObjectKind::Owner),
     ("privileges", ObjectKind::Privileges),
+    ("virtual table", ObjectKind::VirtualTable),
+    ("full-text index", ObjectKind::FullTextIndex),
+    ("R-tree index", ObjectKind::RTreeIndex),
+    ("exclusion constraint", ObjectKind::ExclusionConstraint),
+    ("sequence ownership", ObjectKind::SequenceOwnership),
+    ("rule", ObjectKind::Rule),
+    ("statistics", ObjectKind::Statistics),
+    ("aggregate", ObjectKind::Aggregate),
+    ("window function", ObjectKind::WindowFunction),
 ];
 
 impl From<KindRepr> for ObjectKind {
@@ -580,7 +615,9 @@ mod tests {
             (ObjectKind::Extension, r#"{"other":"extension"}"#),
             (ObjectKind::Owner, r#"{"other":"owner"}"#),
             (ObjectKind::Privileges, r#"{"other":"privileges"}"#),
-            (ObjectKind::Other("rule".into()), r#"{"other":"rule"}"#),
+            (ObjectKind::Rule, r#"{"other":"rule"}"#),
+            (ObjectKind::FullTextIndex, r#"{"other":"full-text index"}"#),
+            (ObjectKind::Other("policy".into()), r#"{"other":"policy"}"#),
         ] {
             assert_eq!(round_trip(kind.clone()), (json.to_owned(), kind));
         }

@@ -41,7 +41,7 @@
 //!   of the index is never silent.
 //!   An FTS table over an external content table (no rows of its own) and a
 //!   contentless one (whose index cannot be read back) stay an `ObjectDef`
-//!   of kind `Other("virtual table")` with their DDL, as does any other
+//!   of kind [`ObjectKind::VirtualTable`] with their DDL, as does any other
 //!   module; the first is followed by a `full-text index` object that
 //!   rebuilds it from the restored content table, the second is listed as
 //!   skipped by the SQLite target. Shadow tables (`<name>_content`, `_data`,
@@ -154,26 +154,21 @@ pub fn read_catalog(conn: &Connection) -> Result<Catalog> {
 /// an index lists it as skipped.
 fn virtual_table(conn: &Connection, name: &str, sql: &str, catalog: &mut Catalog) -> Result<()> {
     let parsed = VirtualTable::parse(sql).unwrap_or(VirtualTable::Other);
-    let object = |kind: &str, ddl: String, table: Option<TableName>| ObjectDef {
+    let object = |kind: ObjectKind, ddl: String, table: Option<TableName>| ObjectDef {
         table,
-        ..ObjectDef::new(
-            ObjectKind::Other(kind.into()),
-            TableName::bare(name),
-            ENGINE_NAME,
-            ddl,
-        )
+        ..ObjectDef::new(kind, TableName::bare(name), ENGINE_NAME, ddl)
     };
     if let Some(module) = parsed.carried_module() {
         if let Some(def) = virtual_table_def(conn, name, sql, module)? {
             catalog.tables.push(def);
             catalog.objects.push(match &parsed {
                 VirtualTable::Rtree { .. } => object(
-                    "R-tree index",
+                    ObjectKind::RTreeIndex,
                     format!("SELECT rtreecheck({})", sql_string(name)),
                     Some(TableName::bare(name)),
                 ),
                 _ => object(
-                    "full-text index",
+                    ObjectKind::FullTextIndex,
                     integrity_check_statement(name),
                     Some(TableName::bare(name)),
                 ),
@@ -183,7 +178,7 @@ fn virtual_table(conn: &Connection, name: &str, sql: &str, catalog: &mut Catalog
     }
     catalog
         .objects
-        .push(object("virtual table", sql.to_owned(), None));
+        .push(object(ObjectKind::VirtualTable, sql.to_owned(), None));
     if let VirtualTable::Fts {
         content: FtsContent::External(content),
         ..
@@ -192,7 +187,7 @@ fn virtual_table(conn: &Connection, name: &str, sql: &str, catalog: &mut Catalog
         // Objects are created after every table's rows, so the content
         // table is loaded by the time this runs.
         catalog.objects.push(object(
-            "full-text index",
+            ObjectKind::FullTextIndex,
             rebuild_statement(name),
             Some(TableName::bare(content)),
         ));

@@ -411,6 +411,6 @@ fn catalog_describes_keys_constraints_and_objects() {
     assert!(docs.native.as_ref().unwrap().create.contains("fts5"));
     // A contentless FTS table has no rows to read: it stays DDL only.
     let bare = catalog.objects.last().unwrap();
-    assert_eq!(bare.kind, ObjectKind::Other("virtual table".into()));
+    assert_eq!(bare.kind, ObjectKind::VirtualTable);
     assert!(bare.ddl.contains("content=''"));
 }

@@ -253,7 +253,7 @@ fn add_constraints(
                 extra.push(ObjectDef {
                     table: Some(rel.name.clone()),
                     ..object(
-                        ObjectKind::Other("exclusion constraint".into()),
+                        ObjectKind::ExclusionConstraint,
                         rel.name.schema.as_deref(),
                         &con.name,
                         ddl,

@@ -48,17 +48,18 @@ pub(super) fn read_functions(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectD
                 Some(def) => (false, object(ObjectKind::Function, Some(&schema), &name, def)),
                 None => {
                     let what = if kind == "a" {
-                        "aggregate"
+                        ObjectKind::Aggregate
                     } else {
-                        "window function"
+                        ObjectKind::WindowFunction
                     };
+                    let reason = format!("{what} {signature}");
                     (
                         true,
                         not_carried(
-                            ObjectKind::Other(what.into()),
+                            what,
                             Some(&schema),
                             &name,
-                            format!("{what} {signature}"),
+                            reason,
                         ),
                     )
                 }

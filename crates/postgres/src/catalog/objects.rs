@@ -135,7 +135,7 @@ pub(super) fn read_rules(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
             let table: String = get!(r, 1);
             let name: String = get!(r, 2);
             let mut o = object(
-                ObjectKind::Other("rule".into()),
+                ObjectKind::Rule,
                 Some(&schema),
                 &name,
                 get!(r, 3),
@@ -201,7 +201,7 @@ pub(super) fn read_statistics(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
             let schema: String = get!(r, 0);
             let name: String = get!(r, 1);
             Ok(object(
-                ObjectKind::Other("statistics".into()),
+                ObjectKind::Statistics,
                 Some(&schema),
                 &name,
                 get!(r, 2),

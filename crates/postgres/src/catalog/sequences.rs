@@ -144,7 +144,7 @@ pub(super) fn read_sequences(conn: &Conn) -> Result<Sequences, Error> {
         seqs.push(sequence);
         if let Some(col) = owner {
             owners.push(object(
-                ObjectKind::Other("sequence ownership".into()),
+                ObjectKind::SequenceOwnership,
                 Some(&schema),
                 &name,
                 format!("ALTER SEQUENCE {} OWNED BY {col}", seq.name),

@@ -103,16 +103,16 @@ impl SqliteTarget {
                 object.engine
             )));
         }
-        if let ObjectKind::Other(kind) = &object.kind {
-            if kind == "full-text index" || kind == "R-tree index" {
-                return self.check_or_rebuild_index(object);
-            }
+        if matches!(
+            object.kind,
+            ObjectKind::FullTextIndex | ObjectKind::RTreeIndex
+        ) {
+            return self.check_or_rebuild_index(object);
         }
-        let creatable = match &object.kind {
-            ObjectKind::View | ObjectKind::Trigger => true,
-            ObjectKind::Other(kind) => kind == "virtual table",
-            _ => false,
-        };
+        let creatable = matches!(
+            object.kind,
+            ObjectKind::View | ObjectKind::Trigger | ObjectKind::VirtualTable
+        );
         if !creatable {
             return Ok(ObjectOutcome::Skipped(format!(
                 "SQLite has no {}",
