@@ -27,7 +27,8 @@ rm -rf "$out"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-cargo build --release -q --bin bru -p bru -p bru-fixtures
+cargo build --release -q --bin bru
+cargo build --release -q -p bru-fixtures --bin bru-fixture
 new=$PWD/target/release/bru
 fixture=$PWD/target/release/bru-fixture
 if [ -n "${BASE_BRU:-}" ]; then
@@ -39,17 +40,17 @@ else
     git worktree remove --force "$out/base-src"
 fi
 
-. benches/lib.sh
+. benches/lib.sh   # (its PostgreSQL server keeps its binaries' folder in $bin)
 
 # --- SQLite ------------------------------------------------------------------
 "$fixture" --scale "$sqlite_scale" --seed 1 "$out/wfm.sqlite" >/dev/null
 for i in $(seq "$runs"); do
     echo "sqlite run $i/$runs" >&2
     for v in new base; do
-        bin=${!v}
-        measure "sqlite_backup_$v" "$bin" backup "sqlite://$out/wfm.sqlite" "$out/s-$v.db" --force --quiet
+        tool=${!v}
+        measure "sqlite_backup_$v" "$tool" backup "sqlite://$out/wfm.sqlite" "$out/s-$v.db" --force --quiet
         rm -f "$out/r-$v.sqlite"
-        measure "sqlite_restore_$v" "$bin" restore "$out/s-$v.db" "sqlite://$out/r-$v.sqlite" --quiet
+        measure "sqlite_restore_$v" "$tool" restore "$out/s-$v.db" "sqlite://$out/r-$v.sqlite" --quiet
     done
 done
 
@@ -62,10 +63,10 @@ src=$(url bru_ab_src)
 for i in $(seq "$runs"); do
     echo "postgres run $i/$runs" >&2
     for v in new base; do
-        bin=${!v}
-        measure "pg_backup_$v" "$bin" backup "$src" "$out/p-$v.db" --force --jobs "$jobs" --quiet
+        tool=${!v}
+        measure "pg_backup_$v" "$tool" backup "$src" "$out/p-$v.db" --force --jobs "$jobs" --quiet
         fresh_db bru_ab_r
-        measure "pg_restore_$v" "$bin" restore "$out/p-$v.db" "$(url bru_ab_r)" --jobs "$jobs" --quiet
+        measure "pg_restore_$v" "$tool" restore "$out/p-$v.db" "$(url bru_ab_r)" --jobs "$jobs" --quiet
     done
 done
 sql "DROP DATABASE IF EXISTS bru_ab_r"

@@ -15,7 +15,8 @@ runs=${RUNS:-3}
 out=${OUT:-bench-out}
 mkdir -p "$out"
 
-cargo build --release -q --bin bru -p bru -p bru-fixtures
+cargo build --release -q --bin bru
+cargo build --release -q -p bru-fixtures --bin bru-fixture
 bru=target/release/bru
 fixture=target/release/bru-fixture
 for t in sqlite3 zstd /usr/bin/time; do
