@@ -1,8 +1,8 @@
 //! The restore journal, one mechanism for every target.
 //!
-//! A resumable target ([`crate::Target::resumable`]) keeps a table of opaque
+//! A resumable target ([`crate::Target::journal`]) keeps a table of opaque
 //! text keys in the database it restores into: the steps the engine has
-//! finished ([`crate::Target::journal_mark`]) and the chunks of rows it has
+//! finished ([`crate::RestoreJournal::mark`]) and the chunks of rows it has
 //! committed ([`crate::TableLoader::commit_chunk`], in the same transaction
 //! as the rows, so that after a crash either both are there or neither is).
 //!
@@ -119,7 +119,7 @@ impl Journal {
     }
 
     /// The keys in the journal, or `None` when there is no journal
-    /// ([`crate::Target::journal_keys`]).
+    /// ([`crate::RestoreJournal::keys`]).
     pub fn keys<S: SqlSession>(&self, session: &S) -> Result<Option<Vec<String>>> {
         if session.texts(self.sql.exists, READING)?.is_empty() {
             return Ok(None);
@@ -129,7 +129,7 @@ impl Journal {
         Ok(Some(keys))
     }
 
-    /// Records `key` and commits it ([`crate::Target::journal_mark`]): in a
+    /// Records `key` and commits it ([`crate::RestoreJournal::mark`]): in a
     /// transaction that creates the journal if missing and inserts the key,
     /// or, once the journal is known to exist, with the insert alone.
     pub fn mark<S: SqlSession>(&self, session: &S, key: &str) -> Result<()> {
@@ -151,7 +151,7 @@ impl Journal {
         Ok(())
     }
 
-    /// Removes the journal ([`crate::Target::journal_clear`]).
+    /// Removes the journal ([`crate::RestoreJournal::clear`]).
     pub fn clear<S: SqlSession>(&self, session: &S) -> Result<()> {
         session.transaction(REMOVING, |s| s.batch(self.sql.drop, REMOVING))?;
         self.set_known(false);

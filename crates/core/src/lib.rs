@@ -25,6 +25,8 @@ pub use schema::{
     IndexDef, NativeDdl, ObjectDef, ObjectKind, PrimaryKey, SourceInfo, TableDef, TableName,
     UniqueConstraint,
 };
-pub use traits::{BatchLimits, IndexPart, ObjectOutcome, Source, TableLoader, TablePart, Target};
+pub use traits::{
+    BatchLimits, IndexPart, ObjectOutcome, RestoreJournal, Source, TableLoader, TablePart, Target,
+};
 pub use types::ColumnType;
 pub use value::{Interval, RowBatch, Value};

@@ -215,44 +215,39 @@ pub trait Target {
         Vec::new()
     }
 
-    /// Whether `error` is transient (a busy database, a lost connection, a
-    /// serialization failure): the step that met it may be retried after a
-    /// pause. The default trusts the [`crate::ErrorKind`] the engine set
-    /// when it converted its driver's error.
-    fn is_transient(&self, error: &crate::Error) -> bool {
-        error.is_transient()
+    /// The target's restore journal, when it keeps one, so that an
+    /// interrupted restore can be resumed; `None` (the default) when it does
+    /// not. A target that returns one takes on the promise documented on
+    /// [`RestoreJournal`].
+    fn journal(&mut self) -> Option<&mut dyn RestoreJournal> {
+        None
     }
+}
 
-    /// Whether this target keeps a restore journal (the `journal_*` methods
-    /// and [`TableLoader::commit_chunk`]), so that an interrupted restore can
-    /// be resumed. A target that does must also make the post-data steps
-    /// ([`Target::create_object`], [`Target::finish_table`],
-    /// [`Target::add_foreign_keys`]) leave alone what already exists, since a
-    /// step may have been done just before the restore stopped and before
-    /// its journal entry was written. The default keeps no journal.
-    fn resumable(&self) -> bool {
-        false
-    }
+/// The restore journal of a resumable target ([`Target::journal`]): a set
+/// of opaque text keys kept in the target database, naming the steps and
+/// chunks a restore has finished. `bru_core::journal::Journal` implements
+/// the logic on a few SQL primitives, so a target's implementation is three
+/// one-line methods.
+///
+/// **The promise.** A target with a journal also commits each chunk of rows
+/// together with its key ([`TableLoader::commit_chunk`]), and makes its
+/// post-data steps ([`Target::create_object`], [`Target::finish_table`],
+/// [`Target::build_index`], [`Target::add_foreign_keys`]) leave alone what
+/// already exists: a step may have been done just before the restore
+/// stopped and before its key was written, and a resumed restore runs it
+/// again.
+pub trait RestoreJournal {
+    /// The recorded keys, or `None` when the target holds no journal (no
+    /// restore ever ran, or the last one finished).
+    fn keys(&mut self) -> Result<Option<Vec<String>>>;
 
-    /// The keys recorded in the target's restore journal, or `None` when it
-    /// holds no journal (no restore ever ran, or the last one finished). Keys
-    /// are opaque to the target. The default has no journal.
-    fn journal_keys(&mut self) -> Result<Option<Vec<String>>> {
-        Ok(None)
-    }
+    /// Records `key`, creating the journal if there is none, and commits it.
+    fn mark(&mut self, key: &str) -> Result<()>;
 
-    /// Records `key` in the restore journal, creating the journal if there is
-    /// none, and commits it. The default does nothing.
-    fn journal_mark(&mut self, key: &str) -> Result<()> {
-        let _ = key;
-        Ok(())
-    }
-
-    /// Removes the restore journal (at the end of a restore, or to start
-    /// over with `--clean`). The default does nothing.
-    fn journal_clear(&mut self) -> Result<()> {
-        Ok(())
-    }
+    /// Removes the journal (at the end of a restore, or to start over with
+    /// `--clean`).
+    fn clear(&mut self) -> Result<()>;
 }
 
 /// One index of a table, for [`Target::build_index`]: the index of its
@@ -308,8 +303,8 @@ pub trait TableLoader {
 
     /// Commits the rows written since the last commit together with the
     /// restore-journal entry `key`, in one transaction, so that after a crash
-    /// either both are there or neither is. Only called on a
-    /// [`Target::resumable`] target; the default refuses.
+    /// either both are there or neither is. Only called on a target with a
+    /// [`Target::journal`]; the default refuses.
     fn commit_chunk(&mut self, key: &str) -> Result<()> {
         Err(crate::Error::Unsupported(format!(
             "this target keeps no restore journal (cannot commit {key})"

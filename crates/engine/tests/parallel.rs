@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use std::thread::{self, JoinHandle, ThreadId};
 use std::time::Duration;
 
-use bru_core::Target;
+use bru_core::{RestoreJournal, Target};
 use bru_engine::{Error, Progress, RestoreMode, RestoreOptions};
 use bru_sqlite::SqliteTarget;
 use common::*;
@@ -50,8 +50,8 @@ fn resume_options(jobs: usize) -> RestoreOptions {
 /// archive whose journal key is `archive_key`.
 fn unfinished_restore(path: &Path, archive_key: &str, mode: &str) {
     let mut target = SqliteTarget::open(path).unwrap();
-    target.journal_mark(archive_key).unwrap();
-    target.journal_mark(&format!("mode {mode}")).unwrap();
+    target.mark(archive_key).unwrap();
+    target.mark(&format!("mode {mode}")).unwrap();
     target.finish().unwrap();
 }
 

@@ -6,7 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use bru_core::{BatchLimits, ObjectOutcome, RowBatch, Source, TableDef, Target, Value};
+use bru_core::{
+    BatchLimits, ObjectOutcome, RestoreJournal, RowBatch, Source, TableDef, Target, Value,
+};
 use bru_postgres::{PgSource, PgTarget};
 use bru_testsupport::pg::TestServer;
 
@@ -133,11 +135,11 @@ fn interrupted_restore_resumes_from_its_journal() {
     let url = server.url(&db);
     {
         let mut target = PgTarget::open(&url).expect("open");
-        assert!(target.resumable());
-        assert_eq!(target.journal_keys().expect("keys"), None);
+        assert!(target.journal().is_some());
+        assert_eq!(target.keys().expect("keys"), None);
         target.create_table(parent).expect("create");
         target.create_table(child).expect("create");
-        target.journal_mark("create parent").expect("mark");
+        target.mark("create parent").expect("mark");
         let mut loader = target.load(parent).expect("load");
         loader.write_batch(&batch(1, 1001)).expect("write");
         loader.commit_chunk("parent/0").expect("commit");
@@ -148,7 +150,7 @@ fn interrupted_restore_resumes_from_its_journal() {
     assert_eq!(server.psql(&db, "SELECT count(*) FROM parent"), "1000\n");
 
     let mut target = PgTarget::open(&url).expect("reopen");
-    let keys = target.journal_keys().expect("keys").expect("a journal");
+    let keys = target.keys().expect("keys").expect("a journal");
     assert_eq!(
         keys.into_iter().collect::<BTreeSet<_>>(),
         ["create parent", "parent/0"]
@@ -197,8 +199,8 @@ fn interrupted_restore_resumes_from_its_journal() {
         ),
         "2\n"
     );
-    target.journal_clear().expect("clear");
-    assert_eq!(target.journal_keys().expect("keys"), None);
+    target.clear().expect("clear");
+    assert_eq!(target.keys().expect("keys"), None);
     assert_eq!(
         server.psql(
             &db,
@@ -333,15 +335,14 @@ fn a_restarted_server_is_a_transient_error_and_the_session_reconnects() {
         .commit_chunk("t/1")
         .expect_err("the server went away mid-load");
     drop(loader);
-    assert!(target.is_transient(&err), "{err}");
+    assert!(err.is_transient(), "{err}");
     // The retried step runs on a new connection.
     let mut loader = target.load(&t).expect("load after the restart");
     loader.write_batch(&batch(10, 20)).expect("write");
     loader.commit_chunk("t/1").expect("commit");
     assert_eq!(loader.finish().expect("finish"), 10);
     assert_eq!(server.psql(&db, "SELECT count(*) FROM t"), "20\n");
-    assert!(!target.is_transient(&bru_core::Error::engine(
-        "x",
-        "relation does not exist [SQLSTATE 42P01]"
-    )));
+    assert!(
+        !bru_core::Error::engine("x", "relation does not exist [SQLSTATE 42P01]").is_transient()
+    );
 }

@@ -2,7 +2,7 @@
 //! their journal key, rows after the last commit roll back, post-data steps
 //! can be repeated, and a shared target's workers write to the same file.
 
-use bru_core::{Column, ColumnType, RowBatch, TableDef, TableName, Target, Value};
+use bru_core::{Column, ColumnType, RestoreJournal, RowBatch, TableDef, TableName, Target, Value};
 use bru_sqlite::SqliteTarget;
 use bru_testsupport::tables::index;
 use rusqlite::Connection;
@@ -35,9 +35,9 @@ fn chunks_commit_with_their_key_and_the_rest_rolls_back() {
     let def = table();
     {
         let mut target = SqliteTarget::open(&path).unwrap();
-        assert!(target.resumable());
-        assert_eq!(target.journal_keys().unwrap(), None, "no journal yet");
-        target.journal_mark("archive x").unwrap();
+        assert!(target.journal().is_some());
+        assert_eq!(target.keys().unwrap(), None, "no journal yet");
+        target.mark("archive x").unwrap();
         target.create_table(&def).unwrap();
         let mut loader = target.load(&def).unwrap();
         loader.write_batch(&batch(0..10)).unwrap();
@@ -48,15 +48,15 @@ fn chunks_commit_with_their_key_and_the_rest_rolls_back() {
     assert_eq!(ids(&path), (0..10).collect::<Vec<_>>());
 
     let mut target = SqliteTarget::open(&path).unwrap();
-    let mut keys = target.journal_keys().unwrap().expect("a journal");
+    let mut keys = target.keys().unwrap().expect("a journal");
     keys.sort();
     assert_eq!(keys, ["archive x", "chunk 0 of table t"]);
 
     // Post-data steps may be repeated on resume.
     target.finish_table(&def).unwrap();
     target.finish_table(&def).unwrap();
-    target.journal_clear().unwrap();
-    assert_eq!(target.journal_keys().unwrap(), None);
+    target.clear().unwrap();
+    assert_eq!(target.keys().unwrap(), None);
     target.finish().unwrap();
 }
 
@@ -93,8 +93,8 @@ fn a_shared_target_hands_out_workers_on_the_same_file() {
         }
     });
     drop(workers);
-    assert_eq!(main.journal_keys().unwrap().unwrap().len(), 30);
-    main.journal_clear().unwrap();
+    assert_eq!(main.keys().unwrap().unwrap().len(), 30);
+    main.clear().unwrap();
     main.finish().unwrap();
     drop(main);
     assert_eq!(ids(&path), (0..300).collect::<Vec<_>>());

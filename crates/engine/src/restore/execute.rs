@@ -36,7 +36,7 @@ use bru_core::{ObjectDef, ObjectOutcome, TableDef, Target};
 use bru_format::ArchiveReader;
 use rayon::ThreadPool;
 
-use super::journal::{chunk_key, loaded_key, step_key, Journal, Origin};
+use super::journal::{self, chunk_key, loaded_key, step_key, Journal, Origin};
 use super::plan::{Action, Plan, Rank};
 use super::retry::with_retries;
 use super::schedule::Schedule;
@@ -352,7 +352,7 @@ fn run_step(
             target,
             "writing the restore journal",
             None,
-            |t| Ok(t.journal_mark(&key)?),
+            |t| Ok(journal::mark(t, &key)?),
         )?;
         cx.journal.insert(key);
     }

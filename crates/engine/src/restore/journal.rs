@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use bru_core::Target;
 use bru_format::ArchiveMeta;
 
 use super::options::RestoreMode;
@@ -132,4 +133,20 @@ pub(crate) fn step_key(
             format!("foreign keys of table {}", tables[table].name)
         }
     })
+}
+
+/// The keys in `target`'s journal ([`bru_core::RestoreJournal::keys`]), or
+/// `None` when it has none or keeps no journal.
+pub(crate) fn stored_keys(target: &mut dyn Target) -> bru_core::Result<Option<Vec<String>>> {
+    target.journal().map_or(Ok(None), |j| j.keys())
+}
+
+/// Records `key` in `target`'s journal; nothing for a target without one.
+pub(crate) fn mark(target: &mut dyn Target, key: &str) -> bru_core::Result<()> {
+    target.journal().map_or(Ok(()), |j| j.mark(key))
+}
+
+/// Removes `target`'s journal; nothing for a target without one.
+pub(crate) fn clear(target: &mut dyn Target) -> bru_core::Result<()> {
+    target.journal().map_or(Ok(()), |j| j.clear())
 }

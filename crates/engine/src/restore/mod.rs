@@ -168,7 +168,7 @@ impl RestoreJob {
         let started = Instant::now();
         let options = &self.options;
         let mode = options.mode;
-        let resumable = target.resumable();
+        let resumable = target.journal().is_some();
         if options.resume && !resumable {
             return Err(Error::CannotResume {
                 engine: target.engine(),
@@ -176,7 +176,7 @@ impl RestoreJob {
         }
         let earlier = if resumable {
             retry_outside(progress, target, "reading the restore journal", |t| {
-                Ok(t.journal_keys()?)
+                Ok(journal::stored_keys(t)?)
             })?
         } else {
             None
@@ -203,14 +203,14 @@ impl RestoreJob {
         if !resuming {
             if options.clean {
                 retry_outside(progress, target, "removing the restore journal", |t| {
-                    Ok(t.journal_clear()?)
+                    Ok(journal::clear(t)?)
                 })?;
                 self.drop_existing(target, progress)?;
             }
             if resumable {
                 for key in [archive_key(&self.meta), mode_key(mode)] {
                     retry_outside(progress, target, "writing the restore journal", |t| {
-                        Ok(t.journal_mark(&key)?)
+                        Ok(journal::mark(t, &key)?)
                     })?;
                     journal.insert(key);
                 }
@@ -279,7 +279,7 @@ impl RestoreJob {
         summary.skipped.extend(target.take_skipped());
         if resumable {
             retry_outside(progress, target, "removing the restore journal", |t| {
-                Ok(t.journal_clear()?)
+                Ok(journal::clear(t)?)
             })?;
         }
         summary.seconds = started.elapsed().as_secs_f64();

@@ -51,7 +51,7 @@ pub(crate) fn with_retries<T>(
     loop {
         match body(&mut *target) {
             Ok(value) => return Ok(value),
-            Err(e) if attempt < ATTEMPTS && !stopping() && is_transient(target, &e) => {
+            Err(e) if attempt < ATTEMPTS && !stopping() && is_transient(&e) => {
                 on_retry();
                 progress.warning(&format!(
                     "{what}: transient error, retrying in {:.1} s (attempt {} of {ATTEMPTS}): {e}",
@@ -67,11 +67,12 @@ pub(crate) fn with_retries<T>(
     }
 }
 
-/// Whether the target calls the database error inside `e` transient.
-fn is_transient(target: &dyn Target, e: &Error) -> bool {
+/// Whether the database error inside `e` is transient, by the
+/// [`bru_core::ErrorKind`] its engine gave it.
+fn is_transient(e: &Error) -> bool {
     match e {
-        Error::Database(db) => target.is_transient(db),
-        Error::Table { source, .. } => is_transient(target, source),
+        Error::Database(db) => db.is_transient(),
+        Error::Table { source, .. } => is_transient(source),
         _ => false,
     }
 }

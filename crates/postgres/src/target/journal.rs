@@ -48,7 +48,7 @@ impl SqlSession for Conn {
 }
 
 impl PgTarget {
-    /// [`bru_core::Target::journal_keys`]: a journal found means this
+    /// [`bru_core::RestoreJournal::keys`]: a journal found means this
     /// restore resumes an interrupted one.
     pub(super) fn read_journal(&mut self) -> bru_core::Result<Option<Vec<String>>> {
         let shared = Arc::clone(&self.shared);
@@ -59,13 +59,13 @@ impl PgTarget {
         Ok(keys)
     }
 
-    /// [`bru_core::Target::journal_mark`].
+    /// [`bru_core::RestoreJournal::mark`].
     pub(super) fn mark_journal(&mut self, key: &str) -> bru_core::Result<()> {
         let shared = Arc::clone(&self.shared);
         shared.journal.mark(self.live()?, key)
     }
 
-    /// [`bru_core::Target::journal_clear`].
+    /// [`bru_core::RestoreJournal::clear`].
     pub(super) fn clear_journal(&mut self) -> bru_core::Result<()> {
         let shared = Arc::clone(&self.shared);
         shared.journal.clear(self.live()?)

@@ -16,7 +16,7 @@
 //! holds rows, the load falls back to a plain COPY instead of waiting.
 //!
 //! Restores are resumable: a `public._bru_restore_journal` table records
-//! the keys the engine hands to [`Target::journal_mark`] and
+//! the keys the engine hands to [`RestoreJournal::mark`] and
 //! [`TableLoader::commit_chunk`], the latter in the same transaction as the
 //! chunk's rows. Post-data steps look up what already exists (constraints
 //! and indexes by name) or accept "already exists" from the server on a
@@ -51,7 +51,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bru_core::{
-    IndexPart, Journal, ObjectDef, ObjectOutcome, TableDef, TableLoader, TableName, Target,
+    IndexPart, Journal, ObjectDef, ObjectOutcome, RestoreJournal, TableDef, TableLoader, TableName,
+    Target,
 };
 
 use crate::conn::{Conn, Settings};
@@ -224,24 +225,28 @@ impl Target for PgTarget {
         )
     }
 
-    fn resumable(&self) -> bool {
-        true
-    }
-
-    fn journal_keys(&mut self) -> bru_core::Result<Option<Vec<String>>> {
-        self.read_journal()
-    }
-
-    fn journal_mark(&mut self, key: &str) -> bru_core::Result<()> {
-        self.mark_journal(key)
-    }
-
-    fn journal_clear(&mut self) -> bru_core::Result<()> {
-        self.clear_journal()
+    fn journal(&mut self) -> Option<&mut dyn RestoreJournal> {
+        Some(self)
     }
 
     fn finish(&mut self) -> bru_core::Result<()> {
         Ok(())
+    }
+}
+
+/// Every step of this target leaves alone what exists already (see
+/// [`resume`]), as [`RestoreJournal`] requires.
+impl RestoreJournal for PgTarget {
+    fn keys(&mut self) -> bru_core::Result<Option<Vec<String>>> {
+        self.read_journal()
+    }
+
+    fn mark(&mut self, key: &str) -> bru_core::Result<()> {
+        self.mark_journal(key)
+    }
+
+    fn clear(&mut self) -> bru_core::Result<()> {
+        self.clear_journal()
     }
 }
 

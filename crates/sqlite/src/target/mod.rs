@@ -14,7 +14,7 @@
 //! a restore killed at any moment leaves the file at its last commit: that is
 //! what makes `--resume` exact. Each chunk's rows commit together with their
 //! entry in the restore journal table (`_bru_restore_journal`, see
-//! [`Target::journal_keys`]), which the end of a restore drops. Post-data
+//! [`RestoreJournal::keys`]), which the end of a restore drops. Post-data
 //! steps leave alone an index, view or trigger that already exists with the
 //! same SQL, because a resumed restore may repeat a step that was done just
 //! before the interruption.
@@ -51,7 +51,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use bru_core::{ObjectDef, ObjectOutcome, Result, TableDef, TableLoader, TableName, Target};
+use bru_core::{
+    ObjectDef, ObjectOutcome, RestoreJournal, Result, TableDef, TableLoader, TableName, Target,
+};
 use rusqlite::Connection;
 
 use crate::error::sql_err;
@@ -148,20 +150,8 @@ impl Target for SqliteTarget {
         Ok(Some(Box::new(worker)))
     }
 
-    fn resumable(&self) -> bool {
-        true
-    }
-
-    fn journal_keys(&mut self) -> Result<Option<Vec<String>>> {
-        journal::JOURNAL.keys(&journal::Session(&self.conn))
-    }
-
-    fn journal_mark(&mut self, key: &str) -> Result<()> {
-        journal::JOURNAL.mark(&journal::Session(&self.conn), key)
-    }
-
-    fn journal_clear(&mut self) -> Result<()> {
-        journal::JOURNAL.clear(&journal::Session(&self.conn))
+    fn journal(&mut self) -> Option<&mut dyn RestoreJournal> {
+        Some(self)
     }
 
     fn finish(&mut self) -> Result<()> {
@@ -178,4 +168,20 @@ impl Target for SqliteTarget {
 fn rowid_column(table: &TableDef) -> Option<&str> {
     table.property(vtab::MODULE_PROPERTY)?;
     table.property(vtab::ROWID_COLUMN_PROPERTY)
+}
+
+/// Post-data steps leave alone what exists already (an index or object
+/// with the same SQL), as [`RestoreJournal`] requires.
+impl RestoreJournal for SqliteTarget {
+    fn keys(&mut self) -> Result<Option<Vec<String>>> {
+        journal::JOURNAL.keys(&journal::Session(&self.conn))
+    }
+
+    fn mark(&mut self, key: &str) -> Result<()> {
+        journal::JOURNAL.mark(&journal::Session(&self.conn), key)
+    }
+
+    fn clear(&mut self) -> Result<()> {
+        journal::JOURNAL.clear(&journal::Session(&self.conn))
+    }
 }
