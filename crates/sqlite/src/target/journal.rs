@@ -61,6 +61,63 @@ impl SqlSession for Session<'_> {
 mod tests {
     use super::*;
 
+    fn journal_table_exists(conn: &Connection) -> bool {
+        conn.query_row(JOURNAL_SQL.exists, [], |_| Ok(())).is_ok()
+    }
+
+    /// The shared logic of `bru_core::journal::Journal`, on a real SQLite
+    /// database: keys round-trip, a duplicate key is one key, a chunk's key
+    /// commits with the transaction it is in, and clear removes the table.
+    #[test]
+    fn keys_marks_chunks_and_clear_round_trip() {
+        let conn = Connection::open_in_memory().unwrap();
+        let session = Session(&conn);
+        let journal = Journal::new(JOURNAL_SQL);
+        assert_eq!(journal.keys(&session).unwrap(), None);
+        journal.mark(&session, "a").unwrap();
+        journal.mark(&session, "a").unwrap();
+        conn.execute_batch("BEGIN").unwrap();
+        journal.commit_chunk(&session, "b").unwrap();
+        assert!(conn.is_autocommit(), "commit_chunk commits");
+        let mut keys = journal.keys(&session).unwrap().expect("a journal");
+        keys.sort();
+        assert_eq!(keys, ["a", "b"]);
+        journal.clear(&session).unwrap();
+        assert!(!journal_table_exists(&conn));
+        assert_eq!(journal.keys(&session).unwrap(), None);
+    }
+
+    /// A journal that does not remember its table creates it before every
+    /// write, so a table dropped behind its back comes back; a remembering
+    /// one skips the create once it knows the table, and after `clear`
+    /// creates it again.
+    #[test]
+    fn only_a_remembering_journal_skips_the_create() {
+        let conn = Connection::open_in_memory().unwrap();
+        let session = Session(&conn);
+
+        let plain = Journal::new(JOURNAL_SQL);
+        plain.mark(&session, "a").unwrap();
+        conn.execute_batch(JOURNAL_SQL.drop).unwrap();
+        plain.mark(&session, "b").unwrap();
+        assert_eq!(plain.keys(&session).unwrap(), Some(vec!["b".to_owned()]));
+        plain.clear(&session).unwrap();
+
+        let remembering = Journal::remembering(JOURNAL_SQL);
+        remembering.mark(&session, "a").unwrap();
+        conn.execute_batch(JOURNAL_SQL.drop).unwrap();
+        assert!(
+            remembering.mark(&session, "b").is_err(),
+            "a remembering journal must not run its create again"
+        );
+        remembering.clear(&session).unwrap();
+        remembering.mark(&session, "c").unwrap();
+        assert_eq!(
+            remembering.keys(&session).unwrap(),
+            Some(vec!["c".to_owned()])
+        );
+    }
+
     #[test]
     fn every_statement_names_the_journal_table() {
         let sql = JOURNAL_SQL;
