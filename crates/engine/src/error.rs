@@ -48,7 +48,7 @@ pub enum Error {
     },
 
     /// A database holds other rows in a table than the archive recorded
-    /// ([`crate::compare`]).
+    /// ([`crate::compare()`]).
     #[error("table {table}: the database has {database_rows} rows (checksum {database_checksum:016x}), the archive has {archive_rows} (checksum {archive_checksum:016x})")]
     Differs {
         table: String,

@@ -1,11 +1,11 @@
 //! The engine: moves rows between a [`bru_core::Source`] or
 //! [`bru_core::Target`] and an archive, and checks archives.
 //!
-//! - [`backup`]: reads one snapshot with one or more reader sessions (tables,
+//! - [`backup()`]: reads one snapshot with one or more reader sessions (tables,
 //!   and parts of big tables, concurrently when the source offers more
 //!   readers), compresses chunks on a rayon pool of `jobs` threads, and has
 //!   one writer thread append them.
-//! - [`restore`]: [`RestoreJob::open`] checks the archive and builds a
+//! - [`restore()`]: [`RestoreJob::open`] checks the archive and builds a
 //!   [`Plan`] without touching the target (`--dry-run` prints it);
 //!   [`RestoreJob::run`] runs it on the target's sessions (module
 //!   `restore::execute`):
@@ -15,9 +15,9 @@
 //!   Every chunk commits with its entry in the target's restore journal, so an
 //!   interrupted restore resumes exactly (module `restore::journal`); transient
 //!   errors are retried with backoff (module `restore::retry`).
-//! - [`verify`]: checks every chunk's CRC, decodes it, and checks row counts
+//! - [`verify()`]: checks every chunk's CRC, decodes it, and checks row counts
 //!   and table checksums against the recorded totals.
-//! - [`list`]: the archive's metadata and per-table totals.
+//! - [`list()`]: the archive's metadata and per-table totals.
 //!
 //! Progress is reported through the injected [`Progress`] trait; the engine
 //! never draws anything itself.

@@ -79,7 +79,7 @@ pub(crate) fn rowid_bounds(
 
 /// A cheap estimate of the number of rows in `table`, for planning only
 /// (see the module docs for how it is made). Fails with
-/// [`Error::Engine`] if the table cannot be queried.
+/// [`bru_core::Error::Engine`] if the table cannot be queried.
 pub(crate) fn estimate_rows(conn: &Connection, table: &TableDef) -> Result<u64> {
     if let Some(rowid) = rowid_name(table) {
         return Ok(match rowid_bounds(conn, table, rowid)? {

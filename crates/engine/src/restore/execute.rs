@@ -14,8 +14,8 @@
 //! ([`bru_core::TableLoader::commit_chunk`]); chunks the journal already holds
 //! are read and checked but not loaded again.
 //!
-//! A step that fails with an error the target calls transient
-//! ([`Target::is_transient`]) is retried with backoff (module `retry`), each
+//! A step that fails with a transient error (its engine gave it
+//! [`bru_core::ErrorKind::Transient`]) is retried with backoff (module `retry`), each
 //! retry reported through [`Progress::warning`]; a load step only on a
 //! journaling target, whose committed chunks are then skipped. Any other
 //! failure stops the run: the other sessions stop at their next chunk or

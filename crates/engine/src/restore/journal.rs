@@ -1,7 +1,7 @@
 //! The restore journal as the engine sees it: which steps and chunks are done.
 //!
 //! The target keeps the journal (as a table in the target database, see
-//! [`bru_core::Target::journal_keys`]) so that each chunk's rows and its
+//! [`bru_core::RestoreJournal`]) so that each chunk's rows and its
 //! journal entry commit together: after any interruption, a chunk is either
 //! loaded and journaled or neither. Keys are plain text chosen here and opaque
 //! to the target:

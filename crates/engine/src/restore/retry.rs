@@ -1,7 +1,7 @@
 //! Retrying what fails transiently: the one backoff of a restore.
 //!
-//! A step that fails with an error the target calls transient
-//! ([`Target::is_transient`]: a lost connection, a serialization failure, a
+//! A step that fails with a transient error
+//! ([`bru_core::ErrorKind::Transient`]: a lost connection, a serialization failure, a
 //! lock timeout...) is tried again after a pause that doubles each time, up
 //! to [`ATTEMPTS`] tries, each retry reported through [`Progress::warning`].
 //! Steps of the plan (module `execute`) and the work around them in

@@ -5,7 +5,7 @@
 //! `pg_get_expr`, `pg_get_viewdef`...) is schema-qualified and recreates the
 //! same object in any session. Each table gets both the structured model
 //! (for a restore into another engine) and PostgreSQL's own DDL (for an
-//! exact PostgreSQL restore): the CREATE TABLE in [`NativeDdl`], and every
+//! exact PostgreSQL restore): the CREATE TABLE in [`bru_core::NativeDdl`], and every
 //! constraint's `pg_get_constraintdef` text in the table's properties under
 //! `postgres.constraint.<name>`.
 //!
@@ -26,7 +26,7 @@
 //!
 //! The module is laid out by what is read: [`tables`] reads relations,
 //! columns, constraints and indexes, and [`build`] turns them into
-//! [`TableDef`]s with their native DDL; [`types`], [`functions`],
+//! [`bru_core::TableDef`]s with their native DDL; [`types`], [`functions`],
 //! [`sequences`] and [`objects`] (schemas, extensions, views, rules,
 //! triggers, statistics, what is not carried) read the other objects;
 //! [`acl`] owners and privileges; [`comments`] comments. Each `read_*` is a

@@ -130,7 +130,7 @@ impl PgTarget {
     /// Connects to `url` (`postgres://` or `postgresql://`, with libpq's
     /// environment variables and password file as fallbacks).
     ///
-    /// Fails with [`Error::Connect`] if the server cannot be reached or
+    /// Fails with [`bru_core::Error::Connect`] if the server cannot be reached or
     /// refuses the login.
     pub fn open(url: &str) -> bru_core::Result<PgTarget> {
         let shared = Arc::<Shared>::default();
@@ -235,7 +235,7 @@ impl Target for PgTarget {
 }
 
 /// Every step of this target leaves alone what exists already (see
-/// [`resume`]), as [`RestoreJournal`] requires.
+/// the `resume` module), as [`RestoreJournal`] requires.
 impl RestoreJournal for PgTarget {
     fn keys(&mut self) -> bru_core::Result<Option<Vec<String>>> {
         self.read_journal()

@@ -53,7 +53,7 @@ impl PgTarget {
     /// with the locks CREATE INDEX and ALTER TABLE take, so taking it (and
     /// letting it go at once) waits exactly for them.
     ///
-    /// [`Target::build_index`] waits in `SHARE` mode instead, which lets
+    /// [`bru_core::Target::build_index`] waits in `SHARE` mode instead, which lets
     /// this run's other index builds on the table go on; it does not wait
     /// for an earlier session's `CREATE INDEX` either, so a build that then
     /// collides with that index counts the collision as done.

@@ -106,7 +106,7 @@ impl Target for SqliteTarget {
     }
 
     /// Drops the tables, their triggers, and every view or trigger whose
-    /// text mentions a dropped table or view (see [`SqliteTarget::drop_with_dependents`]).
+    /// text mentions a dropped table or view (see `SqliteTarget::drop_with_dependents`).
     fn drop_tables(&mut self, tables: &[TableName]) -> Result<()> {
         self.drop_with_dependents(tables)
     }
@@ -123,7 +123,7 @@ impl Target for SqliteTarget {
         Ok(Box::new(self.open_loader(table)?))
     }
 
-    /// Creates the table's indexes (see [`SqliteTarget::create_indexes`]).
+    /// Creates the table's indexes (see `SqliteTarget::create_indexes`).
     fn finish_table(&mut self, table: &TableDef) -> Result<()> {
         self.create_indexes(table)
     }

@@ -34,7 +34,7 @@ impl SqliteTarget {
         Self::open_mode(path, false)
     }
 
-    /// Like [`SqliteTarget::open`], but [`Target::open_worker`] opens further
+    /// Like [`SqliteTarget::open`], but [`bru_core::Target::open_worker`] opens further
     /// connections to the same file, whose writes take turns on SQLite's file
     /// lock (see the module docs). Fails as `open` does.
     pub fn open_shared(path: &Path) -> bru_core::Result<Self> {
@@ -42,8 +42,9 @@ impl SqliteTarget {
     }
 
     /// How long a statement waits for a lock held by another connection
-    /// before failing with SQLITE_BUSY (which [`Target::is_transient`] calls
-    /// transient); 30 s by default. Workers opened later inherit it.
+    /// before failing with SQLITE_BUSY (an error of kind
+    /// [`bru_core::ErrorKind::Transient`], which the restore retries); 30 s
+    /// by default. Workers opened later inherit it.
     pub fn set_busy_timeout(&mut self, timeout: Duration) -> bru_core::Result<()> {
         self.conn
             .busy_timeout(timeout)
