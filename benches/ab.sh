@@ -20,16 +20,12 @@ runs=${RUNS:-5}
 jobs=${JOBS:-2}
 sqlite_scale=${SQLITE_SCALE:-10}
 pg_scale=${PG_SCALE:-3}
-out=${OUT:-bench-out/ab}
-dataset=${DATASET:-../shared/bench/wfm_dataset.sql}
-[ -f "$dataset" ] || dataset=/work/shared/bench/wfm_dataset.sql
-rm -rf "$out"
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
+. benches/lib.sh
+bench_workdir bench-out/ab
 
-cargo build --release -q --bin bru
+build_bru
 cargo build --release -q -p bru-fixtures --bin bru-fixture
-new=$PWD/target/release/bru
+new=$bru
 fixture=$PWD/target/release/bru-fixture
 if [ -n "${BASE_BRU:-}" ]; then
     base=$BASE_BRU
@@ -39,8 +35,6 @@ else
     base=$out/base-target/release/bru
     git worktree remove --force "$out/base-src"
 fi
-
-. benches/lib.sh   # (its PostgreSQL server keeps its binaries' folder in $bin)
 
 # --- SQLite ------------------------------------------------------------------
 "$fixture" --scale "$sqlite_scale" --seed 1 "$out/wfm.sqlite" >/dev/null

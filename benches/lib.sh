@@ -1,7 +1,33 @@
-# Shared helpers of the benchmark scripts; source it after setting $out (the
-# work directory). Every script times commands the same way and, for
-# PostgreSQL, starts its throwaway server the same way, so the figures of
-# different scripts compare.
+# Shared helpers of the benchmark scripts, sourced first by each of them.
+# Every script sets up its work directory, checks its tools, builds bru,
+# times commands and (for PostgreSQL) starts its throwaway server the same
+# way, so the figures of different scripts compare.
+
+# bench_workdir DEFAULT: $out, the work directory ($OUT or DEFAULT), emptied
+# and made absolute; $dataset, the WFM dataset ($DATASET, or
+# ../shared/bench/wfm_dataset.sql).
+bench_workdir() {
+    out=${OUT:-$1}
+    dataset=${DATASET:-../shared/bench/wfm_dataset.sql}
+    [ -f "$dataset" ] || dataset=/work/shared/bench/wfm_dataset.sql
+    rm -rf "$out"
+    mkdir -p "$out"
+    out=$(cd "$out" && pwd)
+}
+
+# need TOOL...: stops with one line naming the first tool that is missing.
+need() {
+    local t
+    for t in "$@"; do
+        command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }
+    done
+}
+
+# build_bru: a release build of this checkout's bru; sets $bru to it.
+build_bru() {
+    cargo build --release -q --bin bru
+    bru=$PWD/target/release/bru
+}
 
 # measure LABEL CMD...: runs CMD under GNU time and appends
 # "LABEL wall_seconds peak_rss_kib" to $out/times. CMD's output goes to

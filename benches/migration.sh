@@ -22,24 +22,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${1:-3}
 runs=${RUNS:-3}
-out=${OUT:-bench-out/migration}
-dataset=${DATASET:-../shared/bench/wfm_dataset.sql}
-[ -f "$dataset" ] || dataset=/work/shared/bench/wfm_dataset.sql
+. benches/lib.sh
+bench_workdir bench-out/migration
 pgloader=${PGLOADER:-$(command -v pgloader || true)}
-rm -rf "$out"
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-for t in psql sqlite3 /usr/bin/time; do
-    command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }
-done
+need psql sqlite3 /usr/bin/time
 [ -n "$pgloader" ] || { echo "pgloader is not installed (Debian: apt-get install -y pgloader)" >&2; exit 1; }
 
-cargo build --release -q --bin bru
-bru=$PWD/target/release/bru
+build_bru
 jobs_args=()
 [ -n "${JOBS:-}" ] && jobs_args=(--jobs "$JOBS")
 
-. benches/lib.sh
 pg_throwaway_server mig
 # pgloader spells a Unix socket directory as host "unix:DIR".
 pgloader_url() { echo "postgresql://bru@unix:$sock:5432/$1"; }

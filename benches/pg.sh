@@ -19,20 +19,10 @@ cd "$(dirname "$0")/.."
 scale=${1:-3}
 runs=${RUNS:-3}
 jobs=${JOBS:-2}
-out=${OUT:-bench-out/pg}
-dataset=${DATASET:-../shared/bench/wfm_dataset.sql}
-[ -f "$dataset" ] || dataset=/work/shared/bench/wfm_dataset.sql
-rm -rf "$out"
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-for t in psql pg_dump pg_restore /usr/bin/time; do
-    command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }
-done
-
-cargo build --release -q --bin bru
-bru=$PWD/target/release/bru
-
 . benches/lib.sh
+bench_workdir bench-out/pg
+need psql pg_dump pg_restore /usr/bin/time
+build_bru
 pg_server pg
 
 fresh_db bru_bench_src

@@ -24,20 +24,10 @@ scales=${*:-3 10}
 runs=${RUNS:-3}
 runs_large=${RUNS_LARGE:-$runs}
 jobs_list=${JOBS_LIST:-1 2 4}
-out=${OUT:-bench-out/restore-jobs}
-dataset=${DATASET:-../shared/bench/wfm_dataset.sql}
-[ -f "$dataset" ] || dataset=/work/shared/bench/wfm_dataset.sql
-rm -rf "$out"
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-for t in psql pg_dump pg_restore /usr/bin/time; do
-    command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }
-done
-
-cargo build --release -q --bin bru
-bru=$PWD/target/release/bru
-
 . benches/lib.sh
+bench_workdir bench-out/restore-jobs
+need psql pg_dump pg_restore /usr/bin/time
+build_bru
 pg_server rj
 mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
 

@@ -12,18 +12,15 @@ cd "$(dirname "$0")/.."
 scales=("$@")
 [ ${#scales[@]} -gt 0 ] || scales=(10 50)
 runs=${RUNS:-3}
+# The work directory keeps its fixtures between runs: not emptied.
 out=${OUT:-bench-out}
 mkdir -p "$out"
 
-cargo build --release -q --bin bru
-cargo build --release -q -p bru-fixtures --bin bru-fixture
-bru=target/release/bru
-fixture=target/release/bru-fixture
-for t in sqlite3 zstd /usr/bin/time; do
-    command -v "$t" >/dev/null || { echo "missing $t" >&2; exit 1; }
-done
-
 . benches/lib.sh
+need sqlite3 zstd /usr/bin/time
+build_bru
+cargo build --release -q -p bru-fixtures --bin bru-fixture
+fixture=target/release/bru-fixture
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%F)"
 echo "command: RUNS=$runs benches/sqlite.sh ${scales[*]}"
