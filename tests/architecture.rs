@@ -82,21 +82,56 @@ fn code(text: &str) -> String {
         .join("\n")
 }
 
-/// Every path that follows `prefix` (`crate::`, `super::`) in `code`.
-fn paths_after<'a>(code: &'a str, prefix: &str) -> Vec<Vec<&'a str>> {
+/// Every path that follows `prefix` (`crate::`, `super::`) in `code`, with
+/// a use-tree's braces expanded: `crate::{a, b::{c, D}}` is `a`, `b::c` and
+/// `b::D`.
+fn paths_after(code: &str, prefix: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for (i, _) in code.match_indices(prefix) {
         let before = code[..i].chars().next_back();
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
             continue;
         }
-        let rest = &code[i + prefix.len()..];
-        let end = rest
-            .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
-            .unwrap_or(rest.len());
-        out.push(rest[..end].split("::").filter(|s| !s.is_empty()).collect());
+        use_tree(&code[i + prefix.len()..], Vec::new(), &mut out);
     }
     out
+}
+
+/// Parses one path of a use tree at the start of `text`, after `base`,
+/// into `out`; returns how many bytes it took.
+fn use_tree(text: &str, base: Vec<String>, out: &mut Vec<Vec<String>>) -> usize {
+    let is_path = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
+    let end = text.find(|c: char| !is_path(c)).unwrap_or(text.len());
+    let mut path = base;
+    path.extend(
+        text[..end]
+            .split("::")
+            .filter(|s| !s.is_empty() && *s != "self")
+            .map(str::to_owned),
+    );
+    let opens = end == 0 || text[..end].ends_with("::");
+    if !(opens && text[end..].starts_with('{')) {
+        out.push(path);
+        return end;
+    }
+    let mut at = end + 1;
+    loop {
+        let rest = &text[at..];
+        let skipped = rest.len() - rest.trim_start_matches([' ', '\n', ',', '*']).len();
+        at += skipped;
+        match text[at..].chars().next() {
+            None => return at,
+            Some('}') => return at + 1,
+            Some(_) => {
+                let took = use_tree(&text[at..], path.clone(), out);
+                if took == 0 {
+                    // Not a path (a comment, an attribute): stop here.
+                    return at;
+                }
+                at += took;
+            }
+        }
+    }
 }
 
 fn graph(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
@@ -117,12 +152,17 @@ fn graph(root: &Path) -> BTreeMap<String, BTreeSet<String>> {
         let code = code(&std::fs::read_to_string(file).expect("read source"));
         let mut to = BTreeSet::new();
         for path in paths_after(&code, "crate::") {
+            let path: Vec<&str> = path.iter().map(String::as_str).collect();
             to.extend(longest_module(&path));
         }
         let parent: Vec<&str> = module.split("::").filter(|s| !s.is_empty()).collect();
         let parent = &parent[..parent.len().saturating_sub(1)];
         for path in paths_after(&code, "super::") {
-            let full: Vec<&str> = parent.iter().copied().chain(path).collect();
+            let full: Vec<&str> = parent
+                .iter()
+                .copied()
+                .chain(path.iter().map(String::as_str))
+                .collect();
             to.extend(longest_module(&full));
         }
         to.remove(module);
@@ -191,6 +231,20 @@ fn the_cycle_check_finds_a_cycle() {
     assert_eq!(
         paths_after("use crate::x::Y; // crate::z\nsupercrate::q", "crate::"),
         vec![vec!["x", "Y"], vec!["z"]]
+    );
+    assert_eq!(
+        paths_after(
+            "use crate::{a, b::{self, c, D}, e::*};\nuse crate::f;",
+            "crate::"
+        ),
+        vec![
+            vec!["a"],
+            vec!["b"],
+            vec!["b", "c"],
+            vec!["b", "D"],
+            vec!["e"],
+            vec!["f"]
+        ]
     );
 }
 

@@ -128,7 +128,7 @@ fn bad_endpoints_and_patterns_are_refused() {
     let o = out.to_str().unwrap();
     bru_fails(&["backup", "wfm.sqlite", o], &["sqlite://"]);
     bru_fails(
-        &["backup", "mssql://bob:hunter2@localhost/wfm", o],
+        &["backup", "oracle://bob:hunter2@localhost/wfm", o],
         &["not supported"],
     );
     // Nothing listens on port 1 of localhost: an unreachable server is one

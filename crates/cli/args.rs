@@ -32,9 +32,10 @@ pub struct Global {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Back up SOURCE (sqlite://PATH) into a new ARCHIVE file.
+    /// Back up SOURCE (sqlite://PATH, postgres://USER@HOST/DB) into a new
+    /// ARCHIVE file.
     Backup(BackupArgs),
-    /// Restore ARCHIVE into TARGET (sqlite://PATH).
+    /// Restore ARCHIVE into TARGET (sqlite://PATH, postgres://USER@HOST/DB).
     Restore(RestoreArgs),
     /// Check every chunk, row count and table checksum of ARCHIVE.
     Verify(VerifyArgs),

@@ -68,7 +68,7 @@ mod tests {
 
     #[test]
     fn other_schemes_are_refused_without_echoing_secrets() {
-        let err = engine("mssql://u:hunter2@host/db")
+        let err = engine("oracle://u:hunter2@host/db")
             .err()
             .unwrap()
             .to_string();

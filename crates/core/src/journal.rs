@@ -35,7 +35,10 @@ pub struct JournalSql {
     pub drop: &'static str,
 }
 
-/// The primitives a target's connection offers the journal.
+/// The primitives a target's connection offers the journal. They take
+/// `&self` so that one session can be lent to the journal while the target
+/// keeps using it; a driver whose client needs `&mut` (tiberius) keeps it
+/// in a `RefCell`.
 pub trait SqlSession {
     /// Runs one or more statements without parameters.
     fn batch(&self, sql: &str, context: &str) -> Result<()>;
@@ -46,24 +49,40 @@ pub trait SqlSession {
     /// Runs a query and returns the first column of every row, as text.
     fn texts(&self, sql: &str, context: &str) -> Result<Vec<String>>;
 
+    /// Starts a transaction; the default runs `BEGIN` (T-SQL would run
+    /// `BEGIN TRANSACTION`).
+    fn begin(&self, context: &str) -> Result<()> {
+        self.batch("BEGIN", context)
+    }
+
+    /// Commits the open transaction; the default runs `COMMIT`.
+    fn commit(&self, context: &str) -> Result<()> {
+        self.batch("COMMIT", context)
+    }
+
+    /// Rolls the open transaction back; the default runs `ROLLBACK`.
+    fn rollback(&self, context: &str) -> Result<()> {
+        self.batch("ROLLBACK", context)
+    }
+
     /// Runs `body` in one transaction: committed if it succeeds, rolled back
-    /// if it fails. The default brackets it with `BEGIN` and `COMMIT` (or
-    /// `ROLLBACK`); an engine whose transactions start otherwise overrides
-    /// it.
+    /// if it fails. The default brackets it with [`SqlSession::begin`] and
+    /// [`SqlSession::commit`] (or [`SqlSession::rollback`]); an engine that
+    /// joins a transaction already open overrides it.
     fn transaction<T>(&self, context: &str, body: impl FnOnce(&Self) -> Result<T>) -> Result<T>
     where
         Self: Sized,
     {
-        self.batch("BEGIN", context)?;
+        self.begin(context)?;
         match body(self) {
             Ok(value) => {
-                self.batch("COMMIT", context)?;
+                self.commit(context)?;
                 Ok(value)
             }
             Err(e) => {
                 // Leave the session usable; the error that stopped the body
                 // is the one to report.
-                let _ = self.batch("ROLLBACK", context);
+                let _ = self.rollback(context);
                 Err(e)
             }
         }
@@ -143,10 +162,12 @@ impl Journal {
 
     /// Records `key` in the transaction `session` has open, which holds a
     /// chunk's rows, and commits both together
-    /// ([`crate::TableLoader::commit_chunk`]).
+    /// ([`crate::TableLoader::commit_chunk`]). A transaction must be open: a
+    /// loader that has written no rows since its last commit records the key
+    /// alone with [`Journal::mark`].
     pub fn commit_chunk<S: SqlSession>(&self, session: &S, key: &str) -> Result<()> {
         self.record(session, key)?;
-        session.batch("COMMIT", WRITING)?;
+        session.commit(WRITING)?;
         self.set_known(true);
         Ok(())
     }

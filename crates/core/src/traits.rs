@@ -188,7 +188,9 @@ pub trait Target {
         Ok(None)
     }
 
-    /// Post-data: a view, trigger or other object.
+    /// Post-data: a view, trigger or other object. Never called for an
+    /// object with [`ObjectDef::not_carried`] set: the engine lists those as
+    /// skipped with their reason.
     fn create_object(&mut self, object: &ObjectDef) -> Result<ObjectOutcome>;
 
     /// `--data-only`: restores the data an existing object holds (a
@@ -209,8 +211,9 @@ pub trait Target {
 
     /// What the target left out so far and why (a CHECK written in another
     /// engine's SQL, an index it cannot express, ...), each as one line.
-    /// Drained by the caller into the summary, so nothing is dropped
-    /// silently. The default has nothing to report.
+    /// Drained by the caller into the summary, on every session (a worker
+    /// from [`Target::open_worker`] before it is dropped), so nothing is
+    /// dropped silently. The default has nothing to report.
     fn take_skipped(&mut self) -> Vec<String> {
         Vec::new()
     }

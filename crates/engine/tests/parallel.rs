@@ -405,3 +405,96 @@ fn steps_outside_the_plan_are_retried_too() {
     );
     assert_same_database(&source, &restored);
 }
+
+/// Tables another engine wrote, each with a default in that engine's SQL:
+/// the SQLite target builds them from the neutral model and lists each
+/// default as left out. And one object the source could not carry, marked
+/// as SQLite's own so that only its `not_carried` keeps it from being run.
+struct ForeignTables;
+
+const FOREIGN_TABLES: usize = 8;
+
+impl bru_core::Source for ForeignTables {
+    fn info(&self) -> bru_core::SourceInfo {
+        bru_core::SourceInfo {
+            engine: "another engine".into(),
+            version: "1".into(),
+            database: "foreign".into(),
+        }
+    }
+    fn catalog(&mut self) -> bru_core::Result<bru_core::Catalog> {
+        let tables = (0..FOREIGN_TABLES)
+            .map(|i| {
+                let mut table = bru_testsupport::tables::int_table(&format!("t{i}"), 2)
+                    .with_native("another engine", "");
+                table.columns[1] = table.columns[1].clone().with_default("now()");
+                table
+            })
+            .collect();
+        Ok(bru_core::Catalog {
+            tables,
+            objects: vec![bru_core::ObjectDef::not_carried(
+                bru_core::ObjectKind::Type,
+                bru_core::TableName::bare("money2"),
+                "sqlite",
+                "base type money2",
+            )],
+        })
+    }
+    fn read_table(
+        &mut self,
+        _table: &bru_core::TableDef,
+        _limits: bru_core::BatchLimits,
+        sink: &mut dyn FnMut(bru_core::RowBatch) -> bru_core::Result<()>,
+    ) -> bru_core::Result<()> {
+        let mut batch = bru_core::RowBatch::new(2);
+        for i in 0..100 {
+            batch.push_row([bru_core::Value::Int64(i), bru_core::Value::Int64(-i)]);
+        }
+        sink(batch)
+    }
+}
+
+#[test]
+fn what_every_session_leaves_out_is_in_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("foreign.db");
+    bru_engine::backup(
+        &mut ForeignTables,
+        &archive,
+        &backup_options(),
+        &bru_engine::NoProgress,
+    )
+    .expect("backup");
+    let expected: Vec<String> = bru_format::ArchiveReader::open(&archive)
+        .unwrap()
+        .tables()
+        .unwrap()
+        .iter()
+        .flat_map(|t| bru_sqlite::ddl::left_out(&t.def))
+        .collect();
+    assert_eq!(expected.len(), FOREIGN_TABLES, "{expected:?}");
+
+    // Several sessions, so that tables are created on workers too.
+    let restored = dir.path().join("restored.sqlite");
+    let mut target = SqliteTarget::open_shared(&restored).unwrap();
+    let summary = bru_engine::restore(&archive, &mut target, &options(3), &bru_engine::NoProgress)
+        .expect("restore");
+    for line in &expected {
+        assert!(
+            summary.skipped.contains(line),
+            "{line:?} is missing from the summary: {:?}",
+            summary.skipped
+        );
+    }
+    assert_eq!(summary.tables.len(), FOREIGN_TABLES);
+    assert!(summary.tables.iter().all(|t| t.rows == 100));
+    assert!(
+        summary
+            .skipped
+            .contains(&"type money2: not carried by bru yet: base type money2".to_owned()),
+        "{:?}",
+        summary.skipped
+    );
+    assert!(summary.objects.is_empty(), "{:?}", summary.objects);
+}

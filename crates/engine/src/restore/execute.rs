@@ -85,6 +85,10 @@ pub(crate) struct Outcome {
     /// Per object (by position in [`Context::objects`]): created or the
     /// reason it was skipped; `None` when the plan had no step for it.
     pub objects: Vec<Option<ObjectOutcome>>,
+    /// What the worker sessions left out ([`Target::take_skipped`]), drained
+    /// from each before it is dropped; the main session's are drained by
+    /// the caller.
+    pub worker_skipped: Vec<String>,
 }
 
 /// Runs `cx.plan` on `main` (on the calling thread) and on `workers` (one
@@ -96,13 +100,23 @@ pub(crate) fn execute(
     workers: Vec<Box<dyn Target + Send>>,
 ) -> Result<Outcome> {
     let board = Board::new(cx);
-    std::thread::scope(|scope| {
-        for mut worker in workers {
-            let board = &board;
-            scope.spawn(move || session(cx, board, worker.as_mut()));
-        }
+    let worker_skipped = std::thread::scope(|scope| {
+        let handles: Vec<_> = workers
+            .into_iter()
+            .map(|mut worker| {
+                let board = &board;
+                scope.spawn(move || {
+                    session(cx, board, worker.as_mut());
+                    worker.take_skipped()
+                })
+            })
+            .collect();
         session(cx, &board, main);
-    });
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| Error::WorkerLost))
+            .collect::<Result<Vec<_>>>()
+    })?;
     let state = board.state.into_inner().map_err(|_| Error::WorkerLost)?;
     if let Some(e) = state.failed {
         return Err(e);
@@ -113,6 +127,7 @@ pub(crate) fn execute(
     Ok(Outcome {
         tables: board.tables.into_inner().map_err(|_| Error::WorkerLost)?,
         objects: board.objects.into_inner().map_err(|_| Error::WorkerLost)?,
+        worker_skipped: worker_skipped.concat(),
     })
 }
 
@@ -232,7 +247,11 @@ fn run_step(
         Action::CreateObject { object } | Action::RestoreObjectData { object } => {
             let o = &cx.objects[object];
             let data_only = matches!(step.action, Action::RestoreObjectData { .. });
-            let outcome = if journaled {
+            let outcome = if let Some(reason) = &o.not_carried {
+                // The source listed it but could not carry it: its DDL is
+                // only a comment, which no target is asked to run.
+                ObjectOutcome::Skipped(format!("not carried by bru yet: {reason}"))
+            } else if journaled {
                 ObjectOutcome::Created
             } else {
                 retry(cx, board, target, &step.label, None, |t| {

@@ -275,7 +275,9 @@ impl RestoreJob {
             }
         }
         // What the target itself left out (a CHECK in another engine's SQL, an
-        // index it cannot express...) is reported with the skipped objects.
+        // index it cannot express...), on every session, is reported with the
+        // skipped objects.
+        summary.skipped.extend(outcome.worker_skipped);
         summary.skipped.extend(target.take_skipped());
         if resumable {
             retry_outside(progress, target, "removing the restore journal", |t| {
