@@ -5,7 +5,7 @@
 //! Kept in one place so that the writer and the reader cannot drift apart,
 //! and so that FORMAT.md has one file to be checked against.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rusqlite::ErrorCode;
 
@@ -144,6 +144,13 @@ pub fn to_sql_int(path: &Path, what: &str, n: u64) -> Result<i64, Error> {
         path: path.to_path_buf(),
         message: format!("{what} {n} is too large to store"),
     })
+}
+
+/// SQLite's rollback journal for the database at `path`.
+pub(crate) fn journal_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-journal");
+    PathBuf::from(name)
 }
 
 #[cfg(test)]

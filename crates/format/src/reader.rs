@@ -24,11 +24,11 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::codec::{decode_chunk, EncodedChunk};
 use crate::container::{
-    catalog_crc32, key, non_negative, sql_error, APPLICATION_ID, MAX_PART_LEN, MAX_STORED_LEN,
+    catalog_crc32, journal_path, key, non_negative, sql_error, APPLICATION_ID, MAX_PART_LEN,
+    MAX_STORED_LEN,
 };
 use crate::error::{Error, Result};
-use crate::writer::{journal_path, state_text};
-use crate::{ArchiveMeta, ArchiveState, TableId, TableTotals, FORMAT_VERSION};
+use crate::meta::{ArchiveMeta, ArchiveState, TableId, TableTotals, FORMAT_VERSION};
 
 /// The first 16 bytes of every SQLite 3 database.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -141,7 +141,7 @@ impl ArchiveReader {
         let state_value = get(key::STATE)?;
         let state = [ArchiveState::InProgress, ArchiveState::Complete]
             .into_iter()
-            .find(|s| state_text(*s) == state_value)
+            .find(|s| s.stored() == state_value)
             .ok_or_else(|| damaged(format!("unknown state {state_value:?}")))?;
         let level_text = get(key::COMPRESS_LEVEL)?;
         let compress_level = level_text

@@ -23,11 +23,11 @@ use rusqlite::{params, Connection, OpenFlags};
 
 use crate::codec::{EncodedChunk, MAX_RAW_LEN};
 use crate::container::{
-    catalog_crc32, key, sql_error, to_sql_int, APPLICATION_ID, DEFAULT_PART_LEN, MAX_PART_LEN,
-    MAX_STORED_LEN, PAGE_SIZE, SCHEMA,
+    catalog_crc32, journal_path, key, sql_error, to_sql_int, APPLICATION_ID, DEFAULT_PART_LEN,
+    MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE, SCHEMA,
 };
 use crate::error::{Error, Result};
-use crate::{ArchiveMeta, ArchiveState, TableId, TableTotals, FORMAT_VERSION};
+use crate::meta::{ArchiveMeta, ArchiveState, TableId, TableTotals, FORMAT_VERSION};
 
 /// Stored bytes written between two commits while a table is in progress.
 pub const COMMIT_BYTES: u64 = 64 << 20;
@@ -378,7 +378,7 @@ impl ArchiveWriter {
         self.conn
             .execute(
                 "UPDATE bru_meta SET value = ?2 WHERE key = ?1",
-                params![key::STATE, state_text(ArchiveState::Complete)],
+                params![key::STATE, ArchiveState::Complete.stored()],
             )
             .map_err(|e| sql_error(path, "marking the archive complete", e))?;
         self.commit()?;
@@ -471,7 +471,7 @@ fn init_file(temp: &Path, meta: &ArchiveMeta) -> rusqlite::Result<(String, Strin
             (key::SOURCE_ENGINE, meta.source.engine.clone()),
             (key::SOURCE_VERSION, meta.source.version.clone()),
             (key::SOURCE_DATABASE, meta.source.database.clone()),
-            (key::STATE, state_text(ArchiveState::InProgress).into()),
+            (key::STATE, ArchiveState::InProgress.stored().into()),
             (key::COMPRESS_LEVEL, meta.compress_level.to_string()),
         ];
         for (k, v) in rows {
@@ -481,19 +481,4 @@ fn init_file(temp: &Path, meta: &ArchiveMeta) -> rusqlite::Result<(String, Strin
     conn.execute_batch("COMMIT")?;
     conn.close().map_err(|(_, e)| e)?;
     Ok((created_at, archive_id))
-}
-
-/// The text stored under `state` in `bru_meta`.
-pub(crate) fn state_text(state: ArchiveState) -> &'static str {
-    match state {
-        ArchiveState::InProgress => "in_progress",
-        ArchiveState::Complete => "complete",
-    }
-}
-
-/// SQLite's rollback journal for the database at `path`.
-pub(crate) fn journal_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push("-journal");
-    PathBuf::from(name)
 }
