@@ -41,7 +41,7 @@ pub trait Engine: Sync {
 }
 
 /// The scheme of `url` (before `://`), lowercase.
-pub fn scheme(url: &str) -> Option<String> {
+fn scheme(url: &str) -> Option<String> {
     url.split_once("://")
         .map(|(scheme, _)| scheme.to_ascii_lowercase())
 }

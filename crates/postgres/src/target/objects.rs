@@ -22,11 +22,6 @@ impl PgTarget {
                 object.engine
             )));
         }
-        if let Some(reason) = &object.not_carried {
-            return Ok(ObjectOutcome::Skipped(format!(
-                "not carried by bru yet: {reason}"
-            )));
-        }
         if matches!(object.kind, ObjectKind::Owner | ObjectKind::Privileges) {
             return self.set_owner_or_privileges(object);
         }
