@@ -120,11 +120,6 @@ impl Journal {
         }
     }
 
-    /// The statements this journal runs.
-    pub fn sql(&self) -> &JournalSql {
-        &self.sql
-    }
-
     fn known(&self) -> bool {
         self.known
             .as_ref()
@@ -155,7 +150,7 @@ impl Journal {
         if self.known() {
             return session.execute_key(self.sql.insert, key, WRITING);
         }
-        session.transaction(WRITING, |s| self.record(s, key))?;
+        session.transaction(WRITING, |s| self.record(s, key, WRITING))?;
         self.set_known(true);
         Ok(())
     }
@@ -164,10 +159,11 @@ impl Journal {
     /// chunk's rows, and commits both together
     /// ([`crate::TableLoader::commit_chunk`]). A transaction must be open: a
     /// loader that has written no rows since its last commit records the key
-    /// alone with [`Journal::mark`].
-    pub fn commit_chunk<S: SqlSession>(&self, session: &S, key: &str) -> Result<()> {
-        self.record(session, key)?;
-        session.commit(WRITING)?;
+    /// alone with [`Journal::mark`]. A failure is reported with `context`,
+    /// which names the loader's table: the commit is the chunk's rows too.
+    pub fn commit_chunk<S: SqlSession>(&self, session: &S, key: &str, context: &str) -> Result<()> {
+        self.record(session, key, context)?;
+        session.commit(context)?;
         self.set_known(true);
         Ok(())
     }
@@ -181,10 +177,10 @@ impl Journal {
 
     /// Creates the journal unless it is known to exist, and inserts `key`,
     /// in the caller's transaction.
-    fn record<S: SqlSession>(&self, session: &S, key: &str) -> Result<()> {
+    fn record<S: SqlSession>(&self, session: &S, key: &str, context: &str) -> Result<()> {
         if !self.known() {
-            session.batch(self.sql.create, WRITING)?;
+            session.batch(self.sql.create, context)?;
         }
-        session.execute_key(self.sql.insert, key, WRITING)
+        session.execute_key(self.sql.insert, key, context)
     }
 }

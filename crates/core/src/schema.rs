@@ -416,7 +416,6 @@ enum KindRepr {
     Other(String),
 }
 
-/// The `other` names that are variants of [`ObjectKind`].
 /// The `other` names of the [`ObjectKind`] variants that the archive spells
 /// `{"other": name}`: one table for both directions and for their names.
 const OTHER_VARIANTS: [(&str, ObjectKind); 14] = [

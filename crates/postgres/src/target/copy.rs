@@ -178,7 +178,10 @@ impl PgLoader<'_> {
         match key {
             // Inside this transaction: the COPY has ended, so the session
             // may run other statements again.
-            Some(key) => self.shared.journal.commit_chunk(self.conn, key)?,
+            Some(key) => self
+                .shared
+                .journal
+                .commit_chunk(self.conn, key, &self.context)?,
             None => self.batch("COMMIT")?,
         }
         self.in_tx = false;

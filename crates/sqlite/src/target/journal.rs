@@ -77,11 +77,16 @@ mod tests {
         journal.mark(&session, "a").unwrap();
         journal.mark(&session, "a").unwrap();
         conn.execute_batch("BEGIN").unwrap();
-        journal.commit_chunk(&session, "b").unwrap();
+        let context = "committing a chunk of table \"t\"";
+        journal.commit_chunk(&session, "b", context).unwrap();
         assert!(conn.is_autocommit(), "commit_chunk commits");
         let mut keys = journal.keys(&session).unwrap().expect("a journal");
         keys.sort();
         assert_eq!(keys, ["a", "b"]);
+        // The commit is the chunk's rows too: a failure (here: no
+        // transaction is open) names the table.
+        let err = journal.commit_chunk(&session, "c", context).unwrap_err();
+        assert!(err.to_string().starts_with(context), "{err}");
         journal.clear(&session).unwrap();
         assert!(!journal_table_exists(&conn));
         assert_eq!(journal.keys(&session).unwrap(), None);

@@ -222,7 +222,9 @@ impl TableLoader for SqliteLoader<'_> {
     fn commit_chunk(&mut self, key: &str) -> Result<()> {
         // Joins the transaction holding the chunk's rows (or opens one when
         // there are none) and commits the key with them.
-        JOURNAL.mark(&Session(self.conn), key)
+        let context = format!("committing a chunk of table \"{}\"", self.table);
+        begin(self.conn, &context)?;
+        JOURNAL.commit_chunk(&Session(self.conn), key, &context)
     }
 
     fn finish(mut self: Box<Self>) -> Result<u64> {
