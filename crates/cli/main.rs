@@ -50,8 +50,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 chunk_bytes: a.chunk_size.0,
                 tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             };
+            let source_endpoint = endpoint::Endpoint::new(&a.source);
             let progress = progress::Bars::new(out.show_progress());
-            let result = endpoint::open_source(&a.source).and_then(|mut source| {
+            let result = source_endpoint.open_source().and_then(|mut source| {
                 Ok(bru_engine::backup(
                     source.as_mut(),
                     &a.archive,
@@ -60,8 +61,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 )?)
             });
             progress.clear();
-            let result =
-                result.with_context(|| format!("backup of {} failed", endpoint::redact(&a.source)));
+            let result = result.with_context(|| format!("backup of {source_endpoint} failed"));
             output::write_summary_json(a.summary_json.as_deref(), "backup", &result)?;
             out.summary("backup", &result?)?;
         }
@@ -104,14 +104,15 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
         no_owner: a.no_owner,
         no_privileges: a.no_privileges,
     };
-    let failed = || format!("restore into {} failed", endpoint::redact(&a.target));
+    let target = endpoint::Endpoint::new(&a.target);
+    let failed = || format!("restore into {target} failed");
     let job = RestoreJob::open(&a.archive, &options).with_context(failed)?;
     if a.dry_run {
         return out.plan(&a.archive, &job);
     }
-    let new_files = endpoint::engine(&a.target)?.new_target_files(&a.target)?;
+    let new_files = target.new_target_files()?;
     let progress = progress::Bars::new(out.show_progress());
-    let result = endpoint::open_target(&a.target).and_then(|mut target| {
+    let result = target.open_target().and_then(|mut target| {
         let summary = job.run(target.as_mut(), &progress)?;
         Ok(summary)
     });

@@ -38,6 +38,40 @@ pub trait Engine: Sync {
         let _ = url;
         Ok(Vec::new())
     }
+
+    /// `url` as messages, logs and summaries may show it: every password
+    /// in it, in each spelling the engine accepts, replaced by `***`. The
+    /// default masks a URL's `user:password@`; an engine whose endpoints
+    /// hold passwords elsewhere too (PostgreSQL's `?password=` and
+    /// `key=value` strings) overrides it.
+    fn redact(&self, url: &str) -> String {
+        redact_userinfo(url)
+    }
+
+    /// Whether the engine takes `endpoint`, which has no `scheme://`, as
+    /// one of its own (PostgreSQL's libpq `key=value` strings,
+    /// `host=/run/postgresql dbname=app`). The default is no.
+    fn accepts_without_scheme(&self, endpoint: &str) -> bool {
+        let _ = endpoint;
+        false
+    }
+}
+
+/// `url` with the password of its `scheme://user:password@` replaced by
+/// `***` ([`Engine::redact`]'s default).
+pub fn redact_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    // The userinfo ends at the last '@' before the path.
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    match authority.rfind('@') {
+        Some(at) => match authority[..at].split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{}", &rest[at + 1..]),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 /// The scheme of `url` (before `://`), lowercase.
@@ -46,9 +80,11 @@ fn scheme(url: &str) -> Option<String> {
         .map(|(scheme, _)| scheme.to_ascii_lowercase())
 }
 
-/// The engine among `engines` that handles `url`'s scheme. Fails with
-/// [`Error::Unsupported`] naming the schemes this build handles; the
-/// message never repeats the URL, which may hold a password.
+/// The engine among `engines` that handles `url`'s scheme, or, for an
+/// endpoint without one, the engine that accepts it
+/// ([`Engine::accepts_without_scheme`]). Fails with [`Error::Unsupported`]
+/// naming the schemes this build handles; the message never repeats the
+/// URL, which may hold a password.
 pub fn find<'a>(engines: &[&'a dyn Engine], url: &str) -> Result<&'a dyn Engine> {
     let examples = || {
         engines
@@ -58,10 +94,16 @@ pub fn find<'a>(engines: &[&'a dyn Engine], url: &str) -> Result<&'a dyn Engine>
             .join(" or ")
     };
     let Some(scheme) = scheme(url) else {
-        return Err(Error::Unsupported(format!(
-            "{url:?} is not an endpoint URL; write it as {}",
-            examples()
-        )));
+        return engines
+            .iter()
+            .copied()
+            .find(|e| e.accepts_without_scheme(url))
+            .ok_or_else(|| {
+                Error::Unsupported(format!(
+                    "it is not a URL (scheme://...); write it as {}",
+                    examples()
+                ))
+            });
     };
     engines
         .iter()

@@ -1,6 +1,8 @@
 //! PostgreSQL's entry in the engine registry: `postgres://` and
-//! `postgresql://` URLs, handed to the driver whole and read the way libpq
-//! reads them (unix sockets, `PG*` variables, `~/.pgpass`, `sslmode`).
+//! `postgresql://` URLs and libpq's `key=value` strings, handed to the
+//! driver whole and read the way libpq reads them (unix sockets, `PG*`
+//! variables, `~/.pgpass`, `sslmode`), and shown with every password
+//! masked.
 
 use bru_core::{Engine, Result, Source, Target};
 
@@ -23,6 +25,14 @@ impl Engine for PgEngine {
 
     fn example(&self) -> &'static str {
         "postgres://USER@HOST/DB"
+    }
+
+    fn redact(&self, url: &str) -> String {
+        crate::conn::redact(url)
+    }
+
+    fn accepts_without_scheme(&self, endpoint: &str) -> bool {
+        crate::conn::is_conninfo(endpoint)
     }
 
     fn open_source(&self, url: &str) -> Result<Box<dyn Source>> {

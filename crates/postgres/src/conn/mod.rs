@@ -9,7 +9,9 @@
 //! (reading the password file through [`pgpass`], which knows nothing of
 //! connections), [`errors`] turns driver errors into bru's, and this module
 //! opens and drives the connection with both. [`defaults`] holds libpq's
-//! socket directories, shared by the settings and the password file.
+//! socket directories, shared by the settings and the password file;
+//! [`spelling`] finds the passwords in a URL or `key=value` string, for
+//! the settings and the engine's [`bru_core::Engine::redact`].
 
 use std::future::Future;
 
@@ -24,10 +26,12 @@ mod defaults;
 mod errors;
 mod pgpass;
 mod settings;
+mod spelling;
 
 pub(crate) use errors::describe;
 use errors::kind_of;
 pub(crate) use settings::Settings;
+pub(crate) use spelling::{is_conninfo, redact};
 
 /// One open connection and the runtime that drives it.
 pub(crate) struct Conn {

@@ -12,7 +12,7 @@ use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::Config;
 
 use super::defaults::DEFAULT_SOCKET_DIRS;
-use super::pgpass;
+use super::{pgpass, spelling};
 
 /// Resolved connection settings, with a printable description that never
 /// contains the password.
@@ -26,21 +26,38 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    /// Parses `url` (`postgres://` or `postgresql://`) and fills what it
-    /// leaves out from the libpq environment variables and the password file.
+    /// Parses `url` (`postgres://` or `postgresql://`, or a libpq
+    /// `key=value` string) and fills what it leaves out from the libpq
+    /// environment variables and the password file.
     ///
     /// Fails with [`Error::Connect`] if the URL is not a PostgreSQL URL or
     /// cannot be parsed; the message never repeats the URL, which may hold a
     /// password.
     pub fn resolve(url: &str) -> Result<Settings, Error> {
         let lower = url.to_ascii_lowercase();
-        if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
-            return Err(Error::Connect {
-                kind: ErrorKind::Other,
-                what: "postgres endpoint".into(),
-                message: "the URL must start with postgres:// or postgresql://".into(),
-            });
+        let refuse = |message: &str| Error::Connect {
+            kind: ErrorKind::Other,
+            what: "postgres endpoint".into(),
+            message: message.into(),
+        };
+        if !(spelling::is_url(url) || spelling::is_conninfo(url)) {
+            return Err(refuse(
+                "the URL must start with postgres:// or postgresql:// \
+                 (or be a key=value connection string)",
+            ));
         }
+        if let Some(problem) = spelling::ambiguous_at(url) {
+            return Err(refuse(&format!("invalid connection URL: {problem}")));
+        }
+        // The driver matches the scheme case-sensitively and would read
+        // `POSTGRES://...` as a `key=value` string.
+        let url = match url.split_once("://") {
+            Some((scheme, rest)) if spelling::is_url(url) => {
+                format!("{}://{rest}", scheme.to_ascii_lowercase())
+            }
+            _ => url.to_owned(),
+        };
+        let url = url.as_str();
         let mut config = Config::from_str(url).map_err(|e| Error::Connect {
             kind: ErrorKind::Other,
             what: "postgres endpoint".into(),
@@ -132,13 +149,16 @@ impl Settings {
         if config.get_application_name().is_none() {
             config.application_name("bru");
         }
-        let mut secrets = Vec::new();
+        // The passwords as written too (percent-encoded, quoted), longest
+        // first so that none is left half replaced.
+        let mut secrets = spelling::secrets(url);
         if let Some(pw) = config.get_password() {
             let pw = String::from_utf8_lossy(pw).into_owned();
             if !pw.is_empty() {
                 secrets.push(pw);
             }
         }
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         let endpoint = format!("postgres {user}@{host}:{port}/{db}");
         Ok(Settings {
             config,
