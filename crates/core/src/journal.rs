@@ -11,8 +11,8 @@
 //! read, how its existence is checked, how it is dropped. A target describes
 //! that in a [`JournalSql`], implements the three primitives of
 //! [`SqlSession`] on its connection, and hands both to a [`Journal`], whose
-//! [`Journal::keys`], [`Journal::mark`], [`Journal::commit_chunk`] and
-//! [`Journal::clear`] are the whole logic. This module does no I/O itself.
+//! [`Journal::keys`], [`Journal::mark`], [`Journal::commit_chunk`],
+//! [`Journal::forget`] and [`Journal::clear`] are the whole logic. This module does no I/O itself.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -33,6 +33,8 @@ pub struct JournalSql {
     pub select: &'static str,
     /// Drops the journal table if it exists.
     pub drop: &'static str,
+    /// Deletes one key, its one parameter.
+    pub delete: &'static str,
 }
 
 /// The primitives a target's connection offers the journal. They take
@@ -166,6 +168,18 @@ impl Journal {
         session.commit(context)?;
         self.set_known(true);
         Ok(())
+    }
+
+    /// Removes `keys` in one transaction
+    /// ([`crate::RestoreJournal::forget`]); nothing when there are none.
+    pub fn forget<S: SqlSession>(&self, session: &S, keys: &[String]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        session.transaction(WRITING, |s| {
+            keys.iter()
+                .try_for_each(|k| s.execute_key(self.sql.delete, k, WRITING))
+        })
     }
 
     /// Removes the journal ([`crate::RestoreJournal::clear`]).

@@ -251,6 +251,23 @@ pub trait RestoreJournal {
     /// Removes the journal (at the end of a restore, or to start over with
     /// `--clean`).
     fn clear(&mut self) -> Result<()>;
+
+    /// Removes `keys` from the journal, together (a resumed restore then
+    /// does their work again; see [`RestoreJournal::emptied`]).
+    fn forget(&mut self, keys: &[String]) -> Result<()>;
+
+    /// On a resumed restore, which of `tables` (each with rows the journal
+    /// says were committed) the target finds empty though the journal
+    /// still lists their chunks: PostgreSQL empties an `UNLOGGED` table
+    /// when it recovers from a crash or an immediate stop, while the
+    /// journal, an ordinary table, keeps every entry. The engine forgets
+    /// those tables' chunks ([`RestoreJournal::forget`]) and loads them
+    /// again whole, so their rows end as the archive's. The default, for a
+    /// target that never loses what it committed, is none.
+    fn emptied(&mut self, tables: &[TableName]) -> Result<Vec<TableName>> {
+        let _ = tables;
+        Ok(Vec::new())
+    }
 }
 
 /// One index of a table, for [`Target::build_index`]: the index of its

@@ -1,6 +1,7 @@
 //! The restore journal of the SQLite target: each chunk's rows commit with
 //! their journal key, rows after the last commit roll back, post-data steps
-//! can be repeated, and a shared target's workers write to the same file.
+//! can be repeated, forgotten keys go, and a shared target's workers write
+//! to the same file.
 
 use bru_core::{Column, ColumnType, RestoreJournal, RowBatch, TableDef, TableName, Target, Value};
 use bru_sqlite::SqliteTarget;
@@ -51,6 +52,19 @@ fn chunks_commit_with_their_key_and_the_rest_rolls_back() {
     let mut keys = target.keys().unwrap().expect("a journal");
     keys.sort();
     assert_eq!(keys, ["archive x", "chunk 0 of table t"]);
+    // Forgotten keys are gone, the others stay; an unknown key is no error.
+    target.mark("loaded table t").unwrap();
+    target
+        .forget(&[
+            "chunk 0 of table t".into(),
+            "loaded table t".into(),
+            "nope".into(),
+        ])
+        .unwrap();
+    assert_eq!(target.keys().unwrap().expect("a journal"), ["archive x"]);
+    target.forget(&[]).unwrap();
+    // SQLite keeps what it committed: nothing is ever found emptied.
+    assert_eq!(target.emptied(&[TableName::bare("t")]).unwrap(), []);
 
     // Post-data steps may be repeated on resume.
     target.finish_table(&def).unwrap();

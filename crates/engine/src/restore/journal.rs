@@ -16,6 +16,11 @@
 //! A step whose key is present is not run again; a step that was done but not
 //! yet journaled when the restore stopped is run again, which the target
 //! makes harmless (it leaves an existing index, view or trigger alone).
+//!
+//! A table the target emptied after its chunks were journaled (PostgreSQL's
+//! unlogged tables after a crash, [`bru_core::RestoreJournal::emptied`])
+//! has its chunk keys and its `loaded table` key forgotten, in the target
+//! and here, so that a resume loads it again whole.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -66,6 +71,31 @@ impl Journal {
         }
     }
 
+    /// The keys that say rows of `table` are in: its chunks and its
+    /// `loaded table` key.
+    pub fn row_keys(&self, table: &str) -> Vec<String> {
+        let Ok(done) = self.done.lock() else {
+            return Vec::new();
+        };
+        let loaded = loaded_key(table);
+        let mut keys: Vec<String> = done
+            .keys()
+            .filter(|k| **k == loaded || is_chunk_key_of(k, table))
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// Forgets `keys`: their work is to be done again.
+    pub fn remove(&self, keys: &[String]) {
+        if let Ok(mut done) = self.done.lock() {
+            for k in keys {
+                done.remove(k);
+            }
+        }
+    }
+
     /// The recorded value of the key that starts with `prefix`, if any.
     pub fn find_prefixed(&self, prefix: &str) -> Option<String> {
         let done = self.done.lock().ok()?;
@@ -95,6 +125,14 @@ pub(crate) fn mode_key(mode: RestoreMode) -> String {
 
 pub(crate) fn chunk_key(table: &str, seq: u64) -> String {
     format!("chunk {seq} of table {table}")
+}
+
+/// Whether `key` is a [`chunk_key`] of `table`.
+fn is_chunk_key_of(key: &str, table: &str) -> bool {
+    key.strip_prefix("chunk ")
+        .and_then(|k| k.strip_suffix(table))
+        .and_then(|k| k.strip_suffix(" of table "))
+        .is_some_and(|seq| !seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The key recording that `table`'s rows are all in and checked.
@@ -146,7 +184,58 @@ pub(crate) fn mark(target: &mut dyn Target, key: &str) -> bru_core::Result<()> {
     target.journal().map_or(Ok(()), |j| j.mark(key))
 }
 
+/// Removes `keys` from `target`'s journal; nothing for a target without one.
+pub(crate) fn forget(target: &mut dyn Target, keys: &[String]) -> bru_core::Result<()> {
+    target.journal().map_or(Ok(()), |j| j.forget(keys))
+}
+
+/// The tables among `tables` that `target` finds emptied since its journal
+/// listed their chunks ([`bru_core::RestoreJournal::emptied`]).
+pub(crate) fn emptied(
+    target: &mut dyn Target,
+    tables: &[bru_core::TableName],
+) -> bru_core::Result<Vec<bru_core::TableName>> {
+    target
+        .journal()
+        .map_or(Ok(Vec::new()), |j| j.emptied(tables))
+}
+
 /// Removes `target`'s journal; nothing for a target without one.
 pub(crate) fn clear(target: &mut dyn Target) -> bru_core::Result<()> {
     target.journal().map_or(Ok(()), |j| j.clear())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tables_row_keys_are_its_chunks_and_its_loaded_key_only() {
+        let journal = Journal::new(
+            true,
+            [
+                chunk_key("wfm.a", 0),
+                chunk_key("wfm.a", 12),
+                loaded_key("wfm.a"),
+                chunk_key("x.wfm.a", 1),
+                chunk_key("wfm.ab", 2),
+                "created table wfm.a".into(),
+                "index wfm_a_pkey of table wfm.a".into(),
+            ]
+            .into(),
+        );
+        let keys = journal.row_keys("wfm.a");
+        assert_eq!(
+            keys,
+            [
+                "chunk 0 of table wfm.a",
+                "chunk 12 of table wfm.a",
+                "loaded table wfm.a"
+            ]
+        );
+        journal.remove(&keys);
+        assert!(journal.row_keys("wfm.a").is_empty());
+        assert!(journal.contains("created table wfm.a"));
+        assert_eq!(journal.row_keys("x.wfm.a"), ["chunk 1 of table x.wfm.a"]);
+    }
 }

@@ -9,7 +9,9 @@
 //! [`RestoreJob::run`] then, on the target:
 //! 1. looks for the journal of an unfinished restore: without `resume` it is
 //!    refused (or, with `clean`, removed); with `resume` it must come from the
-//!    same archive and mode, and its steps and chunks are not repeated;
+//!    same archive and mode, and its steps and chunks are not repeated,
+//!    except for tables the target emptied since (an unlogged table after a
+//!    server crash), which are loaded again whole;
 //! 2. on a fresh start, refuses existing tables (naming all of them) unless
 //!    `clean` drops them, or for `DataOnly` checks that every table can take
 //!    the archive's rows, all before anything is written;
@@ -200,6 +202,9 @@ impl RestoreJob {
             }
         }
         self.wrote.store(true, Ordering::Relaxed);
+        if resuming {
+            self.reload_emptied(target, &journal, progress)?;
+        }
         if !resuming {
             if options.clean {
                 retry_outside(progress, target, "removing the restore journal", |t| {
@@ -286,6 +291,48 @@ impl RestoreJob {
         }
         summary.seconds = started.elapsed().as_secs_f64();
         Ok(summary)
+    }
+
+    /// On a resumed restore: the tables with journaled rows that the
+    /// target finds emptied since ([`bru_core::RestoreJournal::emptied`])
+    /// lose their chunk keys, in the target and in `journal`, so that this
+    /// run loads them again from their first chunk; their indexes and
+    /// constraints, emptied with them, stay and take the rows again. Each
+    /// is named in a progress message.
+    fn reload_emptied(
+        &self,
+        target: &mut dyn Target,
+        journal: &Journal,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let with_rows: Vec<&JobTable> = self
+            .tables
+            .iter()
+            .filter(|t| t.totals.rows > 0 && !journal.row_keys(&t.name).is_empty())
+            .collect();
+        if with_rows.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<TableName> = with_rows.iter().map(|t| t.entry.def.name.clone()).collect();
+        let emptied = retry_outside(progress, target, "reading the restore journal", |t| {
+            Ok(journal::emptied(t, &names)?)
+        })?;
+        for table in with_rows
+            .iter()
+            .filter(|t| emptied.contains(&t.entry.def.name))
+        {
+            let keys = journal.row_keys(&table.name);
+            retry_outside(progress, target, "writing the restore journal", |t| {
+                Ok(journal::forget(t, &keys)?)
+            })?;
+            journal.remove(&keys);
+            progress.message(&format!(
+                "table {} was emptied after its rows were loaded (an unlogged table \
+                 after a server crash): loading it again",
+                table.name
+            ));
+        }
+        Ok(())
     }
 
     /// A journal found when resuming must come from this archive and mode.

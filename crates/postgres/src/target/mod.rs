@@ -248,6 +248,14 @@ impl RestoreJournal for PgTarget {
     fn clear(&mut self) -> bru_core::Result<()> {
         self.clear_journal()
     }
+
+    fn forget(&mut self, keys: &[String]) -> bru_core::Result<()> {
+        self.forget_journal(keys)
+    }
+
+    fn emptied(&mut self, tables: &[TableName]) -> bru_core::Result<Vec<TableName>> {
+        self.emptied_tables(tables)
+    }
 }
 
 fn same_engine(table: &TableDef) -> bool {

@@ -20,6 +20,7 @@ const JOURNAL_SQL: JournalSql = JournalSql {
              WHERE type = 'table' AND name = '_bru_restore_journal'",
     select: "SELECT key FROM _bru_restore_journal",
     drop: "DROP TABLE IF EXISTS _bru_restore_journal",
+    delete: "DELETE FROM _bru_restore_journal WHERE key = ?1",
 };
 
 /// The journal of every SQLite target.

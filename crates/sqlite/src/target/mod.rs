@@ -184,4 +184,8 @@ impl RestoreJournal for SqliteTarget {
     fn clear(&mut self) -> Result<()> {
         journal::JOURNAL.clear(&journal::Session(&self.conn))
     }
+
+    fn forget(&mut self, keys: &[String]) -> Result<()> {
+        journal::JOURNAL.forget(&journal::Session(&self.conn), keys)
+    }
 }
