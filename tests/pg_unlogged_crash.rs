@@ -10,11 +10,12 @@
 //! `bru restore --resume` must load that table again, whole, and leave
 //! every table's rows, its indexes and its identity counter as the
 //! source's, while the logged tables keep the rows loaded before the
-//! crash.
+//! crash. And when the server crashes under a running restore, bru stops
+//! (it cannot go on with rows gone) and `--resume` does the same.
 
 mod util;
 
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bru_testsupport::pg::TestServer;
@@ -69,170 +70,261 @@ fn summary_rows(summary: &serde_json::Value, table: &str) -> (u64, u64, u64) {
     (n("rows"), n("rows_loaded"), n("rows_resumed"))
 }
 
-#[test]
-fn an_unlogged_table_emptied_by_a_crash_is_loaded_again_on_resume() {
-    let Some(server) = TestServer::start() else {
-        return;
-    };
-    if !server.is_local() {
-        eprintln!("crash test needs its own server; skipped with BRU_TEST_PG_URL");
-        return;
-    }
-    let dir = Dir::new();
-    let src = server.create_db("unlogged_src");
-    server.psql(&src, SOURCE_SQL);
-    let archive = dir.path("wfm.db");
-    let archive = archive.to_str().expect("utf-8 path");
-    bru_ok(&[
-        "backup",
-        &server.url(&src),
-        archive,
-        "--chunk-size",
-        "16KiB",
-        "--quiet",
-    ]);
+/// A server with the source in it and its archive (16 KiB chunks).
+struct Setup {
+    server: TestServer,
+    dir: Dir,
+    src: String,
+    archive: String,
+}
 
-    // Restore, and kill bru once the unlogged table's rows are journaled.
-    let dst = server.create_db("unlogged_dst");
-    let url = server.url(&dst);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bru"))
-        .args(["restore", archive, &url, "--jobs", "2", "--quiet"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start bru restore");
-    let loaded = format!(
-        "SELECT count(*) FROM public._bru_restore_journal WHERE key = 'loaded table {UNLOGGED}'"
-    );
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().expect("wait for bru") {
-            panic!("the restore ended ({status}) before the unlogged table was journaled");
+impl Setup {
+    fn new() -> Option<Setup> {
+        let server = TestServer::start()?;
+        if !server.is_local() {
+            eprintln!("crash test needs its own server; skipped with BRU_TEST_PG_URL");
+            return None;
         }
-        if server
-            .try_psql(&dst, &loaded)
-            .is_ok_and(|n| n.trim() == "1")
-        {
-            child.kill().expect("SIGKILL bru");
-            let status = child.wait().expect("wait for bru");
-            assert!(!status.success(), "bru finished just before it was killed");
-            break;
-        }
-        assert!(started.elapsed() < PATIENCE, "the restore took too long");
-        std::thread::sleep(Duration::from_millis(10));
+        let dir = Dir::new();
+        let src = server.create_db("unlogged_src");
+        server.psql(&src, SOURCE_SQL);
+        let archive = dir.path("wfm.db").to_str().expect("utf-8 path").to_owned();
+        bru_ok(&[
+            "backup",
+            &server.url(&src),
+            &archive,
+            "--chunk-size",
+            "16KiB",
+            "--quiet",
+        ]);
+        Some(Setup {
+            server,
+            dir,
+            src,
+            archive,
+        })
     }
-    assert_eq!(count(&server, &dst, UNLOGGED), UNLOGGED_ROWS);
 
-    // The source lives on the same server and loses its unlogged rows in
-    // the crash too: what the archive holds is read now.
-    let tables = server.tables(&src);
-    let source_rows: Vec<Vec<String>> =
-        tables.iter().map(|t| server.sorted_rows(&src, t)).collect();
-    let source_sequences = server.sequence_values(&src);
-    assert_eq!(count(&server, &src, UNLOGGED), UNLOGGED_ROWS);
-
-    // A crash: the next start recovers, and empties the unlogged table.
-    server.stop();
-    server.start_again();
-    assert_eq!(
-        count(&server, &dst, UNLOGGED),
-        0,
-        "crash recovery empties the unlogged table"
-    );
-    let journaled: u64 = server
-        .psql(
-            &dst,
-            &format!(
-                "SELECT count(*) FROM public._bru_restore_journal \
-                 WHERE key LIKE 'chunk % of table {UNLOGGED}'"
-            ),
-        )
-        .trim()
-        .parse()
-        .expect("a count");
-    assert!(
-        journaled > 1,
-        "the journal still lists the unlogged table's chunks"
-    );
-
-    let summary = dir.path("resume.json");
-    let summary_s = summary.to_str().expect("utf-8 path");
-    let out = bru_ok(&[
-        "restore",
-        archive,
-        &url,
-        "--resume",
-        "--jobs",
-        "2",
-        "--summary-json",
-        summary_s,
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("restore complete"), "{stdout}");
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
-    assert_eq!(report["status"], "ok", "{report}");
-    // The unlogged table was loaded again whole; the logged one kept the
-    // rows loaded before the crash.
-    assert_eq!(
-        summary_rows(&report, UNLOGGED),
-        (UNLOGGED_ROWS, UNLOGGED_ROWS, 0)
-    );
-    assert_eq!(summary_rows(&report, "wfm.site"), (40, 0, 40));
-
-    // Every table's rows, the schema, the identity counter and the indexes
-    // are the source's.
-    server.assert_same_schema(&src, &dst);
-    assert_eq!(server.tables(&dst), tables);
-    for (table, a) in tables.iter().zip(&source_rows) {
-        let b = server.sorted_rows(&dst, table);
-        assert_eq!(a.len(), b.len(), "row count of {table}");
-        assert!(*a == b, "the rows of {table} differ from the source");
-    }
-    assert_eq!(server.sequence_values(&dst), source_sequences);
-    assert_eq!(
-        server
-            .psql(
-                &dst,
-                "SELECT relpersistence FROM pg_class WHERE oid = 'wfm.shift_draft'::regclass"
-            )
-            .trim(),
-        "u"
-    );
-    let invalid = server.psql(&dst, "SELECT count(*) FROM pg_index WHERE NOT indisvalid");
-    assert_eq!(invalid.trim(), "0", "invalid indexes");
-    // Read through each index alone: every row is found by each.
-    for (index, predicate) in [
-        ("shift_draft_pkey", "id > 0"),
-        ("shift_draft_site", "site_id > 0"),
-        ("shift_draft_slow", "wfm.slow_key(id) > 0"),
-    ] {
-        let plan_and_count = server.psql(
-            &dst,
-            &format!(
-                "SET enable_seqscan = off; SET enable_bitmapscan = off; \
-                 SELECT count(*) FROM (SELECT 1 FROM wfm.shift_draft WHERE {predicate}) s; \
-                 EXPLAIN SELECT count(*) FROM (SELECT 1 FROM wfm.shift_draft WHERE {predicate}) s"
-            ),
+    /// Starts a restore into a new database and waits until the unlogged
+    /// table's rows are all in and journaled; returns the restore, still
+    /// running (building the slow index), and the database.
+    fn restore_until_unlogged_is_loaded(&self) -> (Child, String) {
+        let dst = self.server.create_db("unlogged_dst");
+        let child = Command::new(env!("CARGO_BIN_EXE_bru"))
+            .args([
+                "restore",
+                &self.archive,
+                &self.server.url(&dst),
+                "--jobs",
+                "2",
+            ])
+            .args(["--quiet"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start bru restore");
+        let mut child = child;
+        let loaded = format!(
+            "SELECT count(*) FROM public._bru_restore_journal \
+             WHERE key = 'loaded table {UNLOGGED}'"
         );
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for bru") {
+                panic!("the restore ended ({status}) before the unlogged table was journaled");
+            }
+            if self
+                .server
+                .try_psql(&dst, &loaded)
+                .is_ok_and(|n| n.trim() == "1")
+            {
+                break;
+            }
+            assert!(started.elapsed() < PATIENCE, "the restore took too long");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(count(&self.server, &dst, UNLOGGED), UNLOGGED_ROWS);
+        (child, dst)
+    }
+
+    /// The source's tables, their sorted rows and its sequences, read
+    /// before a crash empties its own unlogged table (it lives on the same
+    /// server).
+    fn source_snapshot(&self) -> Snapshot {
+        let tables = self.server.tables(&self.src);
+        let rows = tables
+            .iter()
+            .map(|t| self.server.sorted_rows(&self.src, t))
+            .collect();
+        assert_eq!(count(&self.server, &self.src, UNLOGGED), UNLOGGED_ROWS);
+        Snapshot {
+            tables,
+            rows,
+            sequences: self.server.sequence_values(&self.src),
+        }
+    }
+
+    /// A crash: `pg_ctl stop -m immediate`, then a start, whose recovery
+    /// empties the unlogged tables; asserts it did, and that the journal
+    /// of `dst` still lists the unlogged table's chunks.
+    fn crash(&self, dst: &str) {
+        self.server.stop();
+        self.server.start_again();
+        assert_eq!(
+            count(&self.server, dst, UNLOGGED),
+            0,
+            "crash recovery empties the unlogged table"
+        );
+        let journaled: u64 = self
+            .server
+            .psql(
+                dst,
+                &format!(
+                    "SELECT count(*) FROM public._bru_restore_journal \
+                     WHERE key LIKE 'chunk % of table {UNLOGGED}'"
+                ),
+            )
+            .trim()
+            .parse()
+            .expect("a count");
         assert!(
-            plan_and_count.contains(index),
-            "{index} is not used: {plan_and_count}"
+            journaled > 1,
+            "the journal still lists the unlogged table's chunks"
+        );
+    }
+
+    /// Runs `--resume` into `dst` and asserts that the unlogged table was
+    /// loaded again whole while the logged one kept its rows, and that
+    /// every table's rows, the schema, the identity counter and each index
+    /// are the source's (`before`).
+    fn resume_and_compare(&self, dst: &str, before: &Snapshot) {
+        let server = &self.server;
+        let summary = self.dir.path(&format!("{dst}.json"));
+        let summary_s = summary.to_str().expect("utf-8 path");
+        let out = bru_ok(&[
+            "restore",
+            &self.archive,
+            &server.url(dst),
+            "--resume",
+            "--jobs",
+            "2",
+            "--summary-json",
+            summary_s,
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains("restore complete"), "{stdout}");
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&summary).expect("summary")).expect("json");
+        assert_eq!(report["status"], "ok", "{report}");
+        assert_eq!(
+            summary_rows(&report, UNLOGGED),
+            (UNLOGGED_ROWS, UNLOGGED_ROWS, 0),
+            "the unlogged table is loaded again whole"
         );
         assert_eq!(
-            plan_and_count.lines().next().map(str::trim),
-            Some(UNLOGGED_ROWS.to_string().as_str()),
-            "rows found through {index}: {plan_and_count}"
+            summary_rows(&report, "wfm.site"),
+            (40, 0, 40),
+            "the logged table keeps its rows"
+        );
+
+        server.assert_same_schema(&self.src, dst);
+        assert_eq!(server.tables(dst), before.tables);
+        for (table, a) in before.tables.iter().zip(&before.rows) {
+            let b = server.sorted_rows(dst, table);
+            assert_eq!(a.len(), b.len(), "row count of {table}");
+            assert!(*a == b, "the rows of {table} differ from the source");
+        }
+        assert_eq!(server.sequence_values(dst), before.sequences);
+        assert_eq!(
+            server
+                .psql(
+                    dst,
+                    "SELECT relpersistence FROM pg_class WHERE oid = 'wfm.shift_draft'::regclass"
+                )
+                .trim(),
+            "u"
+        );
+        let invalid = server.psql(dst, "SELECT count(*) FROM pg_index WHERE NOT indisvalid");
+        assert_eq!(invalid.trim(), "0", "invalid indexes");
+        // Read through each index alone: every row is found by each.
+        for (index, predicate) in [
+            ("shift_draft_pkey", "id > 0"),
+            ("shift_draft_site", "site_id > 0"),
+            ("shift_draft_slow", "wfm.slow_key(id) > 0"),
+        ] {
+            let query = format!("SELECT count(*) FROM wfm.shift_draft WHERE {predicate}");
+            let out = server.psql(
+                dst,
+                &format!(
+                    "SET enable_seqscan = off; SET enable_bitmapscan = off; \
+                     {query}; EXPLAIN {query}"
+                ),
+            );
+            assert!(out.contains(index), "{index} is not used: {out}");
+            assert_eq!(
+                out.lines().next().map(str::trim),
+                Some(UNLOGGED_ROWS.to_string().as_str()),
+                "rows found through {index}: {out}"
+            );
+        }
+        assert_eq!(
+            server
+                .psql(
+                    dst,
+                    "SELECT to_regclass('public._bru_restore_journal') IS NULL"
+                )
+                .trim(),
+            "t",
+            "a finished restore leaves no journal"
         );
     }
-    assert_eq!(
-        server
-            .psql(
-                &dst,
-                "SELECT to_regclass('public._bru_restore_journal') IS NULL"
-            )
-            .trim(),
-        "t",
-        "a finished restore leaves no journal"
+}
+
+/// What the source held before the crash.
+struct Snapshot {
+    tables: Vec<String>,
+    rows: Vec<Vec<String>>,
+    sequences: Vec<String>,
+}
+
+/// bru killed with SIGKILL, then the server crashes, then `--resume`.
+#[test]
+fn an_unlogged_table_emptied_by_a_crash_is_loaded_again_on_resume() {
+    let Some(setup) = Setup::new() else {
+        return;
+    };
+    let (mut child, dst) = setup.restore_until_unlogged_is_loaded();
+    child.kill().expect("SIGKILL bru");
+    let status = child.wait().expect("wait for bru");
+    assert!(!status.success(), "bru finished just before it was killed");
+    let before = setup.source_snapshot();
+    setup.crash(&dst);
+    setup.resume_and_compare(&dst, &before);
+}
+
+/// The server crashes under a running restore: bru, reconnecting, stops
+/// with one line that names the unlogged table and says to resume, instead
+/// of going on with the table's rows gone; `--resume` then loads it again.
+#[test]
+fn a_crash_under_a_running_restore_stops_it_and_resume_reloads() {
+    let Some(setup) = Setup::new() else {
+        return;
+    };
+    let (child, dst) = setup.restore_until_unlogged_is_loaded();
+    let before = setup.source_snapshot();
+    setup.crash(&dst);
+    let out = child.wait_with_output().expect("wait for bru");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a restore that lost rows in a crash must not succeed: {stderr}"
     );
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one error line: {stderr}");
+    assert!(
+        lines[0].contains(UNLOGGED) && lines[0].contains("--resume"),
+        "{stderr}"
+    );
+    eprintln!("the stopped restore said: {}", lines[0]);
+    setup.resume_and_compare(&dst, &before);
 }

@@ -95,6 +95,10 @@ struct Shared {
     attempted: Mutex<HashSet<String>>,
     /// The restore runs on more than one session (see [`session::open_session`]).
     several_sessions: AtomicBool,
+    /// `pg_postmaster_start_time()` when the first session opened: a
+    /// session opened under another start time reconnects after a server
+    /// restart (see `session::same_server_run`).
+    server_started: Mutex<Option<String>>,
 }
 
 impl Default for Shared {
@@ -106,6 +110,7 @@ impl Default for Shared {
             journal: Journal::remembering(journal::JOURNAL_SQL),
             attempted: Mutex::default(),
             several_sessions: AtomicBool::default(),
+            server_started: Mutex::default(),
         }
     }
 }

@@ -1,8 +1,11 @@
 //! Opening a target session: the settings every session of a restore
 //! runs with, and why (speed, function bodies that name tables not yet
-//! created, parallel index builds that would compete with the plan's own).
+//! created, parallel index builds that would compete with the plan's own),
+//! and the one check a reconnecting session makes (a server restart with
+//! unlogged tables stops the restore).
 
 use std::sync::atomic::Ordering;
+use std::sync::PoisonError;
 
 use crate::conn::{Conn, Settings};
 
@@ -37,7 +40,72 @@ pub(super) fn open_session(settings: Settings, shared: &Shared) -> bru_core::Res
     if shared.several_sessions.load(Ordering::Relaxed) {
         no_parallel_index_builds(&conn)?;
     }
+    same_server_run(&conn, shared)?;
     Ok(conn)
+}
+
+/// Refuses to go on after the server restarted during this restore when
+/// the database holds unlogged tables. A restart after a crash (or an
+/// immediate stop) empties them, rows this restore committed included, and
+/// a session reconnecting cannot tell a crash from a clean restart; so
+/// every session stops before writing anything more, and `--resume` then
+/// finds exactly the unlogged tables the server emptied
+/// ([`bru_core::RestoreJournal::emptied`]) and loads them again. Without
+/// unlogged tables a restart loses nothing committed, and the restore
+/// rides it out. The server's start time tells a restart: the first
+/// session records it.
+fn same_server_run(conn: &Conn, shared: &Shared) -> bru_core::Result<()> {
+    let context = "reconnecting after a server restart";
+    let started: String = conn
+        .query(
+            "SELECT pg_catalog.pg_postmaster_start_time()::text",
+            &[],
+            context,
+        )?
+        .first()
+        .and_then(|r| r.try_get(0).ok())
+        .unwrap_or_default();
+    let first = {
+        let mut known = shared
+            .server_started
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match &*known {
+            Some(known) if *known != started => false,
+            Some(_) => return Ok(()),
+            None => {
+                *known = Some(started);
+                true
+            }
+        }
+    };
+    if first {
+        return Ok(());
+    }
+    let unlogged: Vec<String> = conn
+        .query(
+            "SELECT pg_catalog.format('%I.%I', n.nspname, c.relname) FROM pg_catalog.pg_class c
+               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relpersistence = 'u' AND c.relkind = 'r'
+                AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+              ORDER BY 1",
+            &[],
+            context,
+        )?
+        .iter()
+        .filter_map(|r| r.try_get(0).ok())
+        .collect();
+    if unlogged.is_empty() {
+        return Ok(());
+    }
+    Err(bru_core::Error::engine(
+        context,
+        format!(
+            "a restart may have emptied the unlogged tables {}; run the same restore \
+             with --resume, which loads them again",
+            unlogged.join(", ")
+        ),
+    ))
 }
 
 /// Turns off the server's parallel workers for index builds (see
