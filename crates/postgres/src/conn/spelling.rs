@@ -25,9 +25,53 @@ fn url_rest(s: &str) -> Option<&str> {
     (scheme == "postgres" || scheme == "postgresql").then_some(rest)
 }
 
+/// libpq's connection keywords: a string without a scheme is taken for a
+/// `key=value` connection string only when it starts with one, so that a
+/// file name with a `=` in it is not.
+const KEYWORDS: [&str; 38] = [
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "require_auth",
+    "channel_binding",
+    "connect_timeout",
+    "client_encoding",
+    "options",
+    "application_name",
+    "fallback_application_name",
+    "keepalives",
+    "keepalives_idle",
+    "keepalives_interval",
+    "keepalives_count",
+    "tcp_user_timeout",
+    "replication",
+    "gssencmode",
+    "sslmode",
+    "sslnegotiation",
+    "sslcompression",
+    "sslcert",
+    "sslkey",
+    "sslpassword",
+    "sslcertmode",
+    "sslrootcert",
+    "sslcrl",
+    "sslcrldir",
+    "sslsni",
+    "requirepeer",
+    "krbsrvname",
+    "gsslib",
+    "service",
+    "target_session_attrs",
+    "load_balance_hosts",
+];
+
 /// Whether `s` is a libpq `key=value` connection string: no scheme, and
-/// its first word is a keyword followed by `=` (`host=/run/postgresql
-/// dbname=app`).
+/// its first word is one of libpq's keywords followed by `=`
+/// (`host=/run/postgresql dbname=app`).
 pub(crate) fn is_conninfo(s: &str) -> bool {
     if s.contains("://") {
         return false;
@@ -36,10 +80,7 @@ pub(crate) fn is_conninfo(s: &str) -> bool {
     let key_end = s
         .find(|c: char| c.is_whitespace() || c == '=')
         .unwrap_or(s.len());
-    let key = &s[..key_end];
-    !key.is_empty()
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && s[key_end..].trim_start().starts_with('=')
+    KEYWORDS.contains(&&s[..key_end]) && s[key_end..].trim_start().starts_with('=')
 }
 
 /// Whether a parameter named `key` (already percent-decoded) holds a
@@ -273,6 +314,8 @@ mod tests {
         assert_eq!(secrets("password='a b' x=y"), ["'a b'"]);
         // Not a connection string: left alone.
         assert!(!is_conninfo("wfm.sqlite"));
+        assert!(!is_conninfo("a=b.sqlite"));
+        assert!(!is_conninfo("sqlite://x password=y"));
         assert_eq!(redact("wfm.sqlite"), "wfm.sqlite");
         assert_eq!(redact("sqlite:///a:b@c.db"), "sqlite:///a:b@c.db");
     }
