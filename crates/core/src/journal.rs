@@ -8,11 +8,13 @@
 //!
 //! What differs between engines is only SQL: how the table is created if
 //! missing, how one key is inserted ignoring a duplicate, how its keys are
-//! read, how its existence is checked, how it is dropped. A target describes
-//! that in a [`JournalSql`], implements the three primitives of
-//! [`SqlSession`] on its connection, and hands both to a [`Journal`], whose
+//! read, how one is deleted, how its existence is checked, how it is dropped.
+//! A target describes that in a [`JournalSql`], implements the three
+//! primitives of [`SqlSession`] on its connection, and hands both to a
+//! [`Journal`], whose
 //! [`Journal::keys`], [`Journal::mark`], [`Journal::commit_chunk`],
-//! [`Journal::forget`] and [`Journal::clear`] are the whole logic. This module does no I/O itself.
+//! [`Journal::forget`] and [`Journal::clear`] are the whole logic. This
+//! module does no I/O itself.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
