@@ -1,0 +1,254 @@
+//! `--clean`: what a restore drops first, and dropping exactly that.
+//!
+//! Dropped by name are the archive's objects that a second CREATE would
+//! collide with: its tables, views, materialized views and sequences
+//! (whatever relation holds the name, since they share one namespace per
+//! schema), and its enum, composite and domain types. Schemas and
+//! extensions are created `IF NOT EXISTS` and functions `OR REPLACE`, so
+//! they stay; triggers, rules, policies, statistics and constraints belong
+//! to a table and go with it.
+//!
+//! They are dropped with `CASCADE`, which also drops whatever PostgreSQL
+//! records (in `pg_depend`) as depending on them: a view over a dropped
+//! table, a foreign key from another table, a column of another table of a
+//! dropped type. [`DEPENDENTS`] finds all of that first, the way
+//! `DROP … CASCADE` walks `pg_depend`, so that `--dry-run` and the summary
+//! list each one with what it depends on. Nothing reads SQL text.
+
+use std::collections::HashSet;
+
+use bru_core::{Dropped, Error, ObjectDef, ObjectKind, TableDef, TableName};
+
+use crate::quote::{qualified, target_name};
+
+use super::PgTarget;
+
+/// The archive's relations that exist in the target by name (`$1`
+/// schemas, `$2` names): `(classid, oid, description, DROP keyword, schema,
+/// name)`, by schema and name.
+const RELATIONS: &str = "
+SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::oid, c.oid,
+       pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, c.oid, 0),
+       CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                      WHEN 'f' THEN 'FOREIGN TABLE' WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+       n.nspname::text, c.relname::text
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+   AND (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+ ORDER BY n.nspname, c.relname";
+
+/// The archive's enum, composite and domain types that exist in the target
+/// by name, as [`RELATIONS`] gives relations.
+const TYPES: &str = "
+SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::oid, t.oid,
+       pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0),
+       CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
+       n.nspname::text, t.typname::text
+  FROM pg_catalog.pg_type t
+  JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+ WHERE t.typtype IN ('e', 'c', 'd')
+   AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c')
+   AND (n.nspname, t.typname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+ ORDER BY n.nspname, t.typname";
+
+/// What `DROP … CASCADE` of the objects `($1[i], $2[i])` (catalog, oid)
+/// drops besides them, as PostgreSQL walks `pg_depend`: every object that
+/// depends on a dropped one (or on a dropped column), and the owner of an
+/// object that is internally part of one (a view, for its `_RETURN` rule),
+/// closed under both.
+///
+/// Listed are the objects of their own, not the parts of what is dropped
+/// anyway (a dropped table's indexes, keys, row type, owned sequences):
+/// other tables and views, anything that no dropped object owns (a foreign
+/// key of another table, a column default that uses a dropped sequence, a
+/// column of another table of a dropped type, a function taking a dropped
+/// row type), and the triggers, rules and policies on a dropped table,
+/// which the archive may not hold. Each comes with the first of `$1`/`$2`
+/// it was reached from: `(description, what it depends on, its position)`.
+const DEPENDENTS: &str = "
+WITH RECURSIVE roots(classid, objid, ord) AS (
+    SELECT * FROM unnest($1::oid[], $2::oid[]) WITH ORDINALITY
+), b(classid, objid, objsubid, root) AS (
+    SELECT classid, objid, 0, ord FROM roots
+  UNION
+    SELECT CASE WHEN d.refclassid = b.classid AND d.refobjid = b.objid THEN d.classid ELSE d.refclassid END,
+           CASE WHEN d.refclassid = b.classid AND d.refobjid = b.objid THEN d.objid ELSE d.refobjid END,
+           CASE WHEN d.refclassid = b.classid AND d.refobjid = b.objid THEN d.objsubid ELSE 0 END,
+           b.root
+      FROM b JOIN pg_catalog.pg_depend d
+        ON (d.refclassid = b.classid AND d.refobjid = b.objid
+            AND (b.objsubid = 0 OR d.refobjsubid = b.objsubid)
+            AND d.deptype IN ('n', 'a', 'i', 'P', 'S'))
+        OR (d.classid = b.classid AND d.objid = b.objid AND d.objsubid = b.objsubid
+            AND d.deptype = 'i' AND d.refobjsubid = 0)
+)
+SELECT pg_catalog.pg_describe_object(b.classid, b.objid, b.objsubid),
+       (SELECT pg_catalog.pg_describe_object(r.classid, r.objid, 0) FROM roots r WHERE r.ord = b.root),
+       b.root
+  FROM b
+ WHERE NOT (b.objsubid = 0 AND EXISTS (
+        SELECT 1 FROM roots r WHERE r.classid = b.classid AND r.objid = b.objid))
+   AND NOT (b.objsubid <> 0 AND EXISTS (
+        SELECT 1 FROM b w WHERE w.classid = b.classid AND w.objid = b.objid AND w.objsubid = 0))
+   AND CASE
+         WHEN b.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND b.objsubid = 0
+              AND (SELECT c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                     FROM pg_catalog.pg_class c WHERE c.oid = b.objid) THEN true
+         WHEN b.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass THEN
+              (SELECT NOT t.tgisinternal FROM pg_catalog.pg_trigger t WHERE t.oid = b.objid)
+         WHEN b.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass THEN
+              (SELECT r.rulename <> '_RETURN' FROM pg_catalog.pg_rewrite r WHERE r.oid = b.objid)
+         WHEN b.classid = 'pg_catalog.pg_policy'::pg_catalog.regclass THEN true
+         ELSE NOT EXISTS (
+              SELECT 1 FROM pg_catalog.pg_depend o
+                JOIN b w ON w.classid = o.refclassid AND w.objid = o.refobjid AND w.objsubid = 0
+               WHERE o.classid = b.classid AND o.objid = b.objid AND o.objsubid = b.objsubid
+                 AND o.deptype IN ('a', 'i'))
+       END";
+
+/// One of the archive's objects in the target ([`RELATIONS`], [`TYPES`]).
+pub(super) struct Root {
+    classid: u32,
+    oid: u32,
+    /// `TABLE`, `VIEW`, `DOMAIN`, ... for its DROP statement.
+    keyword: String,
+    /// Its name, quoted for SQL.
+    sql_name: String,
+}
+
+impl PgTarget {
+    /// What `--clean` drops ([`bru_core::Target::clean_plan`]): the
+    /// archive's objects that exist by name (see the module docs), listed
+    /// first, then what `DROP … CASCADE` takes with them
+    /// ([`DEPENDENTS`]), each naming the first of them it depends on.
+    pub(super) fn clean_list(
+        &mut self,
+        tables: &[TableDef],
+        objects: &[ObjectDef],
+    ) -> bru_core::Result<(Vec<Root>, Vec<Dropped>)> {
+        let ctx = "listing what --clean drops";
+        let relations = tables.iter().map(|t| &t.name).chain(
+            objects
+                .iter()
+                .filter(|o| {
+                    matches!(
+                        o.kind,
+                        ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::Sequence
+                    )
+                })
+                .map(|o| &o.name),
+        );
+        let types = objects
+            .iter()
+            .filter(|o| o.kind == ObjectKind::Type)
+            .map(|o| &o.name);
+        let mut roots = Vec::new();
+        let mut plan = Vec::new();
+        for (query, names) in [
+            (RELATIONS, split_names(relations)),
+            (TYPES, split_names(types)),
+        ] {
+            for r in self.live()?.query(query, &[&names.0, &names.1], ctx)? {
+                let get = |e| Error::engine(ctx, e);
+                let name = TableName::new(
+                    Some(&r.try_get::<_, String>(4).map_err(get)?),
+                    &r.try_get::<_, String>(5).map_err(get)?,
+                );
+                plan.push(Dropped::own(r.try_get::<_, String>(2).map_err(get)?));
+                roots.push(Root {
+                    classid: r.try_get(0).map_err(get)?,
+                    oid: r.try_get(1).map_err(get)?,
+                    keyword: r.try_get(3).map_err(get)?,
+                    sql_name: qualified(&name),
+                });
+            }
+        }
+        if roots.is_empty() {
+            return Ok((roots, plan));
+        }
+        let classids: Vec<u32> = roots.iter().map(|r| r.classid).collect();
+        let oids: Vec<u32> = roots.iter().map(|r| r.oid).collect();
+        let mut dependents = Vec::new();
+        for r in self.live()?.query(DEPENDENTS, &[&classids, &oids], ctx)? {
+            let get = |e| Error::engine(ctx, e);
+            let object: String = r.try_get(0).map_err(get)?;
+            let on: String = r.try_get(1).map_err(get)?;
+            let position: i64 = r.try_get(2).map_err(get)?;
+            dependents.push((position, object, on));
+        }
+        // An object reached from several of the roots depends on the first.
+        dependents.sort();
+        let mut seen = HashSet::new();
+        for (_, object, on) in dependents {
+            if seen.insert(object.clone()) {
+                plan.push(Dropped::dependent(object, on));
+            }
+        }
+        Ok((roots, plan))
+    }
+
+    /// Drops what [`PgTarget::clean_list`] lists, in one transaction: the
+    /// tables are locked first, so that no new dependent can appear, then
+    /// the list is made again and must still be `plan`
+    /// ([`bru_core::Target::clean`]).
+    pub(super) fn clean_drop(
+        &mut self,
+        tables: &[TableDef],
+        objects: &[ObjectDef],
+        plan: &[Dropped],
+    ) -> bru_core::Result<()> {
+        let ctx = "dropping the archive's objects (--clean)";
+        self.live()?.batch("BEGIN", ctx)?;
+        let result = self.clean_in_transaction(tables, objects, plan, ctx);
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = self.live()?.batch(end, ctx);
+        result.and(ended)
+    }
+
+    fn clean_in_transaction(
+        &mut self,
+        tables: &[TableDef],
+        objects: &[ObjectDef],
+        plan: &[Dropped],
+        ctx: &str,
+    ) -> bru_core::Result<()> {
+        let (roots, _) = self.clean_list(tables, objects)?;
+        let locked: Vec<&str> = roots
+            .iter()
+            .filter(|r| r.keyword == "TABLE")
+            .map(|r| r.sql_name.as_str())
+            .collect();
+        if !locked.is_empty() {
+            self.live()?.batch(
+                &format!("LOCK TABLE {} IN ACCESS EXCLUSIVE MODE", locked.join(", ")),
+                ctx,
+            )?;
+        }
+        let (roots, now) = self.clean_list(tables, objects)?;
+        if now != plan {
+            return Err(Error::engine(
+                ctx,
+                "the target changed since the drops were listed; run the restore again",
+            ));
+        }
+        let sql: Vec<String> = roots
+            .iter()
+            .map(|r| format!("DROP {} IF EXISTS {} CASCADE", r.keyword, r.sql_name))
+            .collect();
+        if sql.is_empty() {
+            return Ok(());
+        }
+        self.live()?.batch(&sql.join(";\n"), ctx)
+    }
+}
+
+/// `(schemas, names)` of `names` where they land in the target.
+fn split_names<'a>(names: impl Iterator<Item = &'a TableName>) -> (Vec<String>, Vec<String>) {
+    names
+        .map(|n| {
+            let t = target_name(n);
+            (t.schema.unwrap_or_default(), t.name)
+        })
+        .unzip()
+}
