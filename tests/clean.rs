@@ -16,7 +16,7 @@ use std::path::Path;
 
 use bru_testsupport::pg::TestServer;
 use bru_testsupport::sqlite::{dump, open_read_only, run_sql};
-use util::{bru_ok, url, Dir};
+use util::{bru_fails, bru_ok, url, Dir};
 
 /// The source of the SQLite archive: a table with an index, a view over it
 /// and a trigger on it.
@@ -357,4 +357,76 @@ fn postgres_clean_over_an_earlier_restore_lists_the_archives_objects_and_restore
     }
     server.assert_same_schema(&src, &db);
     assert_eq!(server.contents(&src), server.contents(&db));
+}
+
+#[test]
+fn sqlite_clean_refuses_a_user_table_named_like_an_archive_view() {
+    let dir = Dir::new();
+    let src = dir.path("src.sqlite");
+    run_sql(&src, SQLITE_SOURCE);
+    let archive = dir.path("a.db");
+    let a = archive.to_str().unwrap();
+    bru_ok(&["backup", &url(&src), a, "--quiet"]);
+    let target = dir.path("target.sqlite");
+    run_sql(
+        &target,
+        "CREATE TABLE sites (id INTEGER PRIMARY KEY, name TEXT);
+         CREATE TABLE site_names (note TEXT); INSERT INTO site_names VALUES ('mine');",
+    );
+    let before = (sqlite_objects(&target), dump(&target));
+    let t = url(&target);
+    for dry_run in [true, false] {
+        let mut args = vec!["restore", a, t.as_str(), "--clean", "--quiet"];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        bru_fails(
+            &args,
+            &[
+                "table site_names",
+                "archive's view site_names",
+                "rename or drop it",
+            ],
+        );
+        assert_eq!((sqlite_objects(&target), dump(&target)), before);
+    }
+}
+
+#[test]
+fn postgres_clean_refuses_a_user_table_named_like_an_archive_view() {
+    let Some((server, src)) = TestServer::start_with_db("clean_clash_src", PG_SOURCE) else {
+        return;
+    };
+    let dir = Dir::new();
+    let archive = dir.path("pg.db");
+    let a = archive.to_str().unwrap();
+    bru_ok(&["backup", &server.url(&src), a, "--quiet"]);
+    let db = server.create_db("clean_clash_dst");
+    server.psql(
+        &db,
+        "CREATE TABLE sites (id int); INSERT INTO sites VALUES (5);
+         CREATE TABLE site_names (note text); INSERT INTO site_names VALUES ('mine');",
+    );
+    let t = server.url(&db);
+    for dry_run in [true, false] {
+        let mut args = vec!["restore", a, t.as_str(), "--clean", "--quiet"];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        bru_fails(
+            &args,
+            &[
+                "table public.site_names",
+                "archive's view public.site_names",
+                "rename or drop it",
+            ],
+        );
+        assert_eq!(
+            server.psql(
+                &db,
+                "SELECT (SELECT note FROM site_names), (SELECT id FROM sites)"
+            ),
+            "mine|5\n"
+        );
+    }
 }

@@ -1,9 +1,10 @@
 //! `--clean`: what a restore drops first, and dropping exactly that.
 //!
 //! Dropped by name are the archive's objects that a second CREATE would
-//! collide with: its tables, views, materialized views and sequences
-//! (whatever relation holds the name, since they share one namespace per
-//! schema), and its enum, composite and domain types. Schemas and
+//! collide with: its tables (whatever relation holds the name, as the
+//! restore's check for existing tables counts them), its views, materialized
+//! views and sequences (when of the same kind), and its enum, composite and
+//! domain types. Schemas and
 //! extensions are created `IF NOT EXISTS` and functions `OR REPLACE`, so
 //! they stay; triggers, rules, policies, statistics and constraints belong
 //! to a table and go with it.
@@ -24,8 +25,9 @@ use crate::quote::{qualified, target_name};
 use super::PgTarget;
 
 /// The archive's relations that exist in the target by name (`$1`
-/// schemas, `$2` names): `(classid, oid, description, DROP keyword, schema,
-/// name)`, by schema and name.
+/// schemas, `$2` names, `$3` the relkinds that count, as one string each):
+/// `(classid, oid, description, DROP keyword, schema, name)`, by schema and
+/// name.
 const RELATIONS: &str = "
 SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::oid, c.oid,
        pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, c.oid, 0),
@@ -34,12 +36,20 @@ SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::oid, c.oid,
        n.nspname::text, c.relname::text
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
-   AND (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+ WHERE EXISTS (SELECT 1 FROM unnest($1::text[], $2::text[], $3::text[]) AS a(s, r, k)
+                WHERE a.s = n.nspname AND a.r = c.relname
+                  AND pg_catalog.strpos(a.k, c.relkind::text) > 0)
  ORDER BY n.nspname, c.relname";
 
+/// The relkinds that hold an archive table's name: whatever
+/// [`bru_core::Target::existing_tables`] counts as a table already there.
+const TABLE_RELKINDS: &str = "rpvmf";
+
+/// The relkinds [`RELATIONS`] looks at: those it can drop.
+const ANY_RELKIND: &str = "rpvmfS";
+
 /// The archive's enum, composite and domain types that exist in the target
-/// by name, as [`RELATIONS`] gives relations.
+/// by name (`$1` schemas, `$2` names), as [`RELATIONS`] gives relations.
 const TYPES: &str = "
 SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::oid, t.oid,
        pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0),
@@ -128,28 +138,70 @@ impl PgTarget {
         objects: &[ObjectDef],
     ) -> bru_core::Result<(Vec<Root>, Vec<Dropped>)> {
         let ctx = "listing what --clean drops";
-        let relations = tables.iter().map(|t| &t.name).chain(
-            objects
+        // An archive table's name is taken by any relation (the restore
+        // refuses them all without --clean); a view's, materialized view's
+        // or sequence's only by one of its own kind. A relation of another
+        // kind with that name (a table of the user's named like an archive
+        // view) is not the archive's: it is refused here, before anything
+        // is dropped, rather than dropped or left to fail the CREATE later.
+        let (schemas, names) = split_names(tables.iter().map(|t| &t.name));
+        let kinds = vec![TABLE_RELKINDS.to_owned(); names.len()];
+        let mut found = self
+            .live()?
+            .query(RELATIONS, &[&schemas, &names, &kinds], ctx)?;
+        let relation_objects: Vec<(&ObjectDef, &str)> = objects
+            .iter()
+            .filter_map(|o| match o.kind {
+                ObjectKind::View => Some((o, "VIEW")),
+                ObjectKind::MaterializedView => Some((o, "MATERIALIZED VIEW")),
+                ObjectKind::Sequence => Some((o, "SEQUENCE")),
+                _ => None,
+            })
+            .collect();
+        let (schemas, names) = split_names(relation_objects.iter().map(|(o, _)| &o.name));
+        let kinds = vec![ANY_RELKIND.to_owned(); names.len()];
+        for r in self
+            .live()?
+            .query(RELATIONS, &[&schemas, &names, &kinds], ctx)?
+        {
+            let get = |e| Error::engine(ctx, e);
+            let held = TableName::new(
+                Some(&r.try_get::<_, String>(4).map_err(get)?),
+                &r.try_get::<_, String>(5).map_err(get)?,
+            );
+            let keyword: String = r.try_get(3).map_err(get)?;
+            let clash = relation_objects
                 .iter()
-                .filter(|o| {
-                    matches!(
-                        o.kind,
-                        ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::Sequence
-                    )
-                })
-                .map(|o| &o.name),
-        );
+                .find(|(o, k)| target_name(&o.name) == held && *k != keyword);
+            if let Some((o, _)) = clash {
+                let what: String = r.try_get(2).map_err(get)?;
+                return Err(Error::engine(
+                    ctx,
+                    format!(
+                        "the target's {what} has the name of the archive's {} {}, and is not \
+                         the archive's to drop; rename or drop it, then restore again",
+                        o.kind, held
+                    ),
+                ));
+            }
+            found.push(r);
+        }
+        found.sort_by_key(|r| {
+            (
+                r.try_get::<_, String>(4).unwrap_or_default(),
+                r.try_get::<_, String>(5).unwrap_or_default(),
+            )
+        });
         let types = objects
             .iter()
             .filter(|o| o.kind == ObjectKind::Type)
             .map(|o| &o.name);
+        let (schemas, names) = split_names(types);
+        let types = self.live()?.query(TYPES, &[&schemas, &names], ctx)?;
         let mut roots = Vec::new();
         let mut plan = Vec::new();
-        for (query, names) in [
-            (RELATIONS, split_names(relations)),
-            (TYPES, split_names(types)),
-        ] {
-            for r in self.live()?.query(query, &[&names.0, &names.1], ctx)? {
+        for rows in [found, types] {
+            for r in rows {
                 let get = |e| Error::engine(ctx, e);
                 let name = TableName::new(
                     Some(&r.try_get::<_, String>(4).map_err(get)?),

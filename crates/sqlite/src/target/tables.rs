@@ -27,11 +27,11 @@ impl SqliteTarget {
     /// What `--clean` drops ([`bru_core::Target::clean_plan`]), each with
     /// the schema entry to drop it by.
     ///
-    /// The archive's own: whatever holds the name of one of its tables,
-    /// views or virtual tables in the one namespace SQLite gives tables and
-    /// views (a view named like an archive table would make its CREATE TABLE
-    /// fail), its triggers by name, and the indexes it declares by name when
-    /// they sit on a table not dropped anyway. With them goes what SQLite
+    /// The archive's own: a table or view that holds the name of one of its
+    /// tables (SQLite gives both one namespace, so a view named like an
+    /// archive table would make its CREATE TABLE fail), its views, virtual
+    /// tables and triggers by name and kind, and the indexes it declares by
+    /// name when they sit on a table not dropped anyway. With them goes what SQLite
     /// records as theirs (`tbl_name`): the triggers on a dropped table or
     /// view, and its indexes, of which those the archive does not declare
     /// are listed. SQLite records nothing for a view that reads a table, so
@@ -45,16 +45,44 @@ impl SqliteTarget {
     ) -> Result<Vec<(SchemaEntry, Dropped)>> {
         let schema = self.schema_entries()?;
         let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-        let relation_names: Vec<&str> = tables
+        // An archive table's name is taken by a table or a view; a view's or
+        // virtual table's only by one of its own kind. One of the other kind
+        // with that name (a table of the user's named like an archive view)
+        // is not the archive's: it is refused here, before anything is
+        // dropped, rather than dropped or left to fail the CREATE later.
+        let relation_names: Vec<(&str, &[&str])> = tables
             .iter()
-            .map(|t| t.name.name.as_str())
-            .chain(
-                objects
-                    .iter()
-                    .filter(|o| matches!(o.kind, ObjectKind::View | ObjectKind::VirtualTable))
-                    .map(|o| o.name.name.as_str()),
-            )
+            .map(|t| (t.name.name.as_str(), &["table", "view"][..]))
+            .chain(objects.iter().filter_map(|o| match o.kind {
+                ObjectKind::View => Some((o.name.name.as_str(), &["view"][..])),
+                ObjectKind::VirtualTable => Some((o.name.name.as_str(), &["table"][..])),
+                _ => None,
+            }))
             .collect();
+        for o in objects {
+            let own = match o.kind {
+                ObjectKind::View => "view",
+                ObjectKind::VirtualTable => "table",
+                _ => continue,
+            };
+            let clash = schema.iter().find(|e| {
+                matches!(e.kind.as_str(), "table" | "view")
+                    && e.kind != own
+                    && same(&e.name, &o.name.name)
+            });
+            if let Some(e) = clash {
+                return Err(Error::engine(
+                    "listing what --clean drops",
+                    format!(
+                        "the target's {} has the name of the archive's {} {}, and is not the \
+                         archive's to drop; rename or drop it, then restore again",
+                        e.describe(),
+                        o.kind,
+                        o.name
+                    ),
+                ));
+            }
+        }
         let trigger_names: Vec<&str> = objects
             .iter()
             .filter(|o| o.kind == ObjectKind::Trigger)
@@ -73,8 +101,11 @@ impl SqliteTarget {
         };
         let relations: Vec<&SchemaEntry> = schema
             .iter()
-            .filter(|e| matches!(e.kind.as_str(), "table" | "view"))
-            .filter(|e| relation_names.iter().any(|n| same(n, &e.name)))
+            .filter(|e| {
+                relation_names
+                    .iter()
+                    .any(|(n, kinds)| same(n, &e.name) && kinds.contains(&e.kind.as_str()))
+            })
             .collect();
         let mut out: Vec<(SchemaEntry, Dropped)> = relations
             .iter()
