@@ -8,12 +8,21 @@
 //! trigger on another table whose body says `select 'sites'`, survive. In
 //! PostgreSQL, `pg_depend` records a view over an archive table and a
 //! foreign key from another table to it: both go with the table's
-//! `DROP … CASCADE`, and both are listed first.
+//! `DROP … CASCADE`, and both are listed first. A restore over an earlier
+//! one drops the archive's types too, and ends equal to the source.
+//!
+//! Refused before anything is dropped: a user's table that holds an archive
+//! view's name (it is not the archive's), and a drop whose list changed
+//! since it was made (a trigger or view added in between).
 
 mod util;
 
 use std::path::Path;
 
+use bru_core::{Dropped, ObjectDef, TableDef, Target};
+use bru_format::ArchiveReader;
+use bru_postgres::PgTarget;
+use bru_sqlite::SqliteTarget;
 use bru_testsupport::pg::TestServer;
 use bru_testsupport::sqlite::{dump, open_read_only, run_sql};
 use util::{bru_fails, bru_ok, url, Dir};
@@ -429,4 +438,95 @@ fn postgres_clean_refuses_a_user_table_named_like_an_archive_view() {
             "mine|5\n"
         );
     }
+}
+
+/// The archive's tables and objects, as a restore asks the target about them.
+fn archive_catalog(archive: &Path) -> (Vec<TableDef>, Vec<ObjectDef>) {
+    let reader = ArchiveReader::open(archive).expect("open archive");
+    let tables = reader
+        .tables()
+        .expect("tables")
+        .into_iter()
+        .map(|e| e.def)
+        .collect();
+    (tables, reader.catalog().expect("catalog").objects)
+}
+
+#[test]
+fn sqlite_clean_refuses_to_drop_more_than_it_listed() {
+    let dir = Dir::new();
+    let src = dir.path("src.sqlite");
+    run_sql(&src, SQLITE_SOURCE);
+    let archive = dir.path("a.db");
+    bru_ok(&["backup", &url(&src), archive.to_str().unwrap(), "--quiet"]);
+    let (tables, objects) = archive_catalog(&archive);
+    let path = dir.path("target.sqlite");
+    run_sql(
+        &path,
+        "CREATE TABLE sites (id INTEGER PRIMARY KEY, name TEXT);",
+    );
+    let mut target = SqliteTarget::open_shared(&path).expect("open target");
+    let plan = target.clean_plan(&tables, &objects).expect("plan");
+    assert_eq!(plan, [Dropped::own("table sites")]);
+    // Another connection adds a trigger on the table after the listing.
+    run_sql(
+        &path,
+        "CREATE TRIGGER late AFTER INSERT ON sites BEGIN SELECT 1; END;",
+    );
+    let err = target
+        .clean(&tables, &objects, &plan)
+        .expect_err("the target changed");
+    assert!(
+        err.to_string()
+            .contains("changed since the drops were listed"),
+        "{err}"
+    );
+    drop(target);
+    let names: Vec<String> = sqlite_objects(&path).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["late", "sites"], "nothing was dropped");
+}
+
+#[test]
+fn postgres_clean_refuses_to_drop_more_than_it_listed() {
+    let Some((server, src)) = TestServer::start_with_db("clean_late_src", PG_SOURCE) else {
+        return;
+    };
+    let dir = Dir::new();
+    let archive = dir.path("pg.db");
+    bru_ok(&[
+        "backup",
+        &server.url(&src),
+        archive.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let (tables, objects) = archive_catalog(&archive);
+    let db = server.create_db("clean_late_dst");
+    server.psql(&db, "CREATE TABLE sites (id int PRIMARY KEY, name text);");
+    let mut target = PgTarget::open(&server.url(&db)).expect("connect");
+    let plan = target.clean_plan(&tables, &objects).expect("plan");
+    assert_eq!(plan, [Dropped::own("table public.sites")]);
+    // Another session adds a view over the table after the listing.
+    server.psql(&db, "CREATE VIEW late AS SELECT id FROM sites;");
+    let err = target
+        .clean(&tables, &objects, &plan)
+        .expect_err("the target changed");
+    assert!(
+        err.to_string()
+            .contains("changed since the drops were listed"),
+        "{err}"
+    );
+    // Nothing was dropped, and the session is usable again.
+    assert_eq!(
+        target.clean_plan(&tables, &objects).expect("plan again"),
+        [
+            Dropped::own("table public.sites"),
+            Dropped::dependent("view public.late", "table public.sites")
+        ]
+    );
+    drop(target);
+    assert_eq!(
+        server.psql(&db, "SELECT count(*) FROM late"),
+        "0\n",
+        "the view is still there"
+    );
 }
