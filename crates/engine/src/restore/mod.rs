@@ -379,7 +379,14 @@ impl RestoreJob {
             self.clean_plan(t)
         })?;
         if !plan.is_empty() {
-            progress.message(&format!("dropping {} object(s) (--clean)", plan.len()));
+            // Named here too, on one line, so that a restore that fails
+            // later has still said what it dropped.
+            let listed: Vec<String> = plan.iter().map(ToString::to_string).collect();
+            progress.message(&format!(
+                "dropping {} object(s) (--clean): {}",
+                plan.len(),
+                listed.join(", ")
+            ));
             let (tables, objects) = self.clean_scope(target.engine());
             retry_outside(progress, target, "dropping for --clean", |t| {
                 Ok(t.clean(&tables, &objects, &plan)?)
