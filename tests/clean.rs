@@ -209,15 +209,18 @@ fn sqlite_dry_run_clean_into_a_missing_file_creates_nothing() {
 const PG_SOURCE: &str = "
 CREATE TABLE sites (id int PRIMARY KEY, name text NOT NULL);
 INSERT INTO sites VALUES (1, 'Lyon'), (2, 'Porto');
+CREATE INDEX sites_by_name ON sites (name);
 CREATE VIEW site_names AS SELECT name FROM sites;";
 
-/// A PostgreSQL target holding the archive's table and view, two views
-/// that really depend on the table (one through the other), a foreign key
-/// from another table to it, and a view whose text only names `sites` in a
-/// string.
+/// A PostgreSQL target holding the archive's table, index and view, an
+/// index the archive does not declare, two views that really depend on the
+/// table (one through the other), a foreign key from another table to it,
+/// and a view whose text only names `sites` in a string.
 const PG_TARGET: &str = "
 CREATE TABLE sites (id int PRIMARY KEY, name text);
 INSERT INTO sites VALUES (9, 'old');
+CREATE INDEX sites_by_name ON sites (name);
+CREATE INDEX sites_old ON sites (id, name);
 CREATE VIEW site_names AS SELECT name, id FROM sites;
 CREATE VIEW busy_sites AS SELECT id FROM sites WHERE id > 1;
 CREATE VIEW busier AS SELECT id FROM busy_sites;
@@ -229,10 +232,11 @@ INSERT INTO visits VALUES (1, NULL);";
 
 /// What `--clean` drops from [`PG_TARGET`]: the archive's view and table
 /// (by name), then what `DROP … CASCADE` takes with the table.
-const PG_DROPS: [&str; 5] = [
+const PG_DROPS: [&str; 6] = [
     "view public.site_names",
     "table public.sites",
     "constraint visits_site_id_fkey on table public.visits (depends on table public.sites)",
+    "index public.sites_old (depends on table public.sites)",
     "view public.busier (depends on table public.sites)",
     "view public.busy_sites (depends on table public.sites)",
 ];

@@ -7,7 +7,8 @@
 //! domain types. Schemas and
 //! extensions are created `IF NOT EXISTS` and functions `OR REPLACE`, so
 //! they stay; triggers, rules, policies, statistics and constraints belong
-//! to a table and go with it.
+//! to a table and go with it (its indexes too, of which those the archive
+//! does not declare are listed).
 //!
 //! They are dropped with `CASCADE`, which also drops whatever PostgreSQL
 //! records (in `pg_depend`) as depending on them: a view over a dropped
@@ -117,6 +118,21 @@ SELECT pg_catalog.pg_describe_object(b.classid, b.objid, b.objsubid),
                  AND o.deptype IN ('a', 'i'))
        END";
 
+/// The indexes of the tables `$1` that no constraint owns and that are not
+/// a partition of another index: `(description, its table's description,
+/// its name, the table's position in $1)`. They go with their table, and
+/// those the archive does not declare are listed, as SQLite's are.
+const INDEXES: &str = "
+SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, i.indexrelid, 0),
+       pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, i.indrelid, 0),
+       c.relname::text, pg_catalog.array_position($1::oid[], i.indrelid)::bigint
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+ WHERE i.indrelid = ANY($1::oid[])
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid
+                      AND k.conrelid = i.indrelid)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)";
+
 /// One of the archive's objects in the target ([`RELATIONS`], [`TYPES`]).
 pub(super) struct Root {
     classid: u32,
@@ -125,6 +141,7 @@ pub(super) struct Root {
     keyword: String,
     /// Its name, quoted for SQL.
     sql_name: String,
+    name: TableName,
 }
 
 impl PgTarget {
@@ -213,6 +230,7 @@ impl PgTarget {
                     oid: r.try_get(1).map_err(get)?,
                     keyword: r.try_get(3).map_err(get)?,
                     sql_name: qualified(&name),
+                    name,
                 });
             }
         }
@@ -228,6 +246,36 @@ impl PgTarget {
             let on: String = r.try_get(1).map_err(get)?;
             let position: i64 = r.try_get(2).map_err(get)?;
             dependents.push((position, object, on));
+        }
+        let table_oids: Vec<u32> = roots
+            .iter()
+            .filter(|r| r.keyword == "TABLE")
+            .map(|r| r.oid)
+            .collect();
+        let table_names: Vec<&TableName> = roots
+            .iter()
+            .filter(|r| r.keyword == "TABLE")
+            .map(|r| &r.name)
+            .collect();
+        for r in self.live()?.query(INDEXES, &[&table_oids], ctx)? {
+            let get = |e| Error::engine(ctx, e);
+            let object: String = r.try_get(0).map_err(get)?;
+            let on: String = r.try_get(1).map_err(get)?;
+            let index: String = r.try_get(2).map_err(get)?;
+            let at: i64 = r.try_get(3).map_err(get)?;
+            let table = usize::try_from(at - 1)
+                .ok()
+                .and_then(|i| table_names.get(i));
+            let declared = tables.iter().any(|t| {
+                Some(&&target_name(&t.name)) == table && t.indexes.iter().any(|i| i.name == index)
+            });
+            if !declared {
+                let position = roots
+                    .iter()
+                    .position(|r| Some(&&r.name) == table)
+                    .map_or(i64::MAX, |p| p as i64 + 1);
+                dependents.push((position, object, on));
+            }
         }
         // An object reached from several of the roots depends on the first.
         dependents.sort();
