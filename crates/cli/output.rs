@@ -273,8 +273,7 @@ fn plan_text(archive: &Path, job: &RestoreJob) -> String {
 /// `--dry-run --clean`: what the restore would drop first, one line each.
 fn dropped_text(dropped: &[Dropped]) -> String {
     if dropped.is_empty() {
-        return "\n--clean would drop nothing: the target holds none of the archive's objects\n"
-            .into();
+        return "\n--clean would drop nothing\n".into();
     }
     let mut s = format!("\n--clean would drop {} object(s) first:\n", dropped.len());
     for d in dropped {
