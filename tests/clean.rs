@@ -534,3 +534,31 @@ fn postgres_clean_refuses_to_drop_more_than_it_listed() {
         "the view is still there"
     );
 }
+
+#[test]
+fn sqlite_dry_run_clean_leaves_a_wal_target_as_it_found_it() {
+    let dir = Dir::new();
+    let src = dir.path("src.sqlite");
+    run_sql(&src, SQLITE_SOURCE);
+    let archive = dir.path("a.db");
+    let a = archive.to_str().unwrap();
+    bru_ok(&["backup", &url(&src), a, "--quiet"]);
+    let target = dir.path("target.sqlite");
+    run_sql(
+        &target,
+        "PRAGMA journal_mode = WAL; CREATE TABLE sites (x);",
+    );
+    let files = || {
+        let mut names: Vec<String> = std::fs::read_dir(dir.tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = (files(), std::fs::read(&target).unwrap());
+    let out = bru_ok(&["restore", a, &url(&target), "--clean", "--dry-run"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("would drop: table sites\n"), "{text}");
+    assert_eq!((files(), std::fs::read(&target).unwrap()), before);
+}
