@@ -95,8 +95,9 @@ pub struct RestoreArgs {
     /// Load rows into tables that already exist.
     #[arg(long)]
     pub data_only: bool,
-    /// Drop target tables that the archive would create (and the journal of
-    /// an unfinished restore).
+    /// Drop the archive's tables and objects that the target already holds,
+    /// and what the target records as depending on them, listing each drop
+    /// (and the journal of an unfinished restore).
     #[arg(long, conflicts_with = "resume")]
     pub clean: bool,
     /// Worker threads and target sessions (default: number of cores).
@@ -112,7 +113,8 @@ pub struct RestoreArgs {
     /// Do not restore privileges (GRANT/REVOKE) (PostgreSQL).
     #[arg(long, short = 'x', visible_alias = "no-acl")]
     pub no_privileges: bool,
-    /// Print the restore plan (steps, dependencies, sizes) and touch nothing.
+    /// Print the restore plan (steps, dependencies, sizes; with --clean, what
+    /// would be dropped) and touch nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Also write the per-table summary as JSON to FILE (even on failure).

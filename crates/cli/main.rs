@@ -84,7 +84,8 @@ fn run(cli: &Cli) -> Result<ExitCode> {
 }
 
 /// `bru restore`: the archive is opened, checked and planned before the
-/// target is opened, so `--dry-run` and a bad archive leave the target alone;
+/// target is opened, so `--dry-run` and a bad archive leave the target alone
+/// (`--dry-run --clean` opens it only to list what would be dropped);
 /// the files a new target would create (a new SQLite database) are removed
 /// again when the restore failed to write anything into them.
 fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
@@ -108,7 +109,20 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
     let failed = || format!("restore into {target} failed");
     let job = RestoreJob::open(&a.archive, &options).with_context(failed)?;
     if a.dry_run {
-        return out.plan(&a.archive, &job);
+        // With --clean, what would be dropped, from a target opened only to
+        // look (a missing SQLite file is not created: nothing to drop).
+        let dropped = if a.clean {
+            let inspected = endpoint::engine(&a.target)?
+                .inspect_target(&a.target)
+                .with_context(failed)?;
+            Some(match inspected {
+                Some(mut target) => job.clean_plan(target.as_mut()).with_context(failed)?,
+                None => Vec::new(),
+            })
+        } else {
+            None
+        };
+        return out.plan(&a.archive, &job, dropped.as_deref());
     }
     let new_files = target.new_target_files()?;
     let progress = progress::Bars::new(out.show_progress());

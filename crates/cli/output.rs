@@ -5,6 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use bru_core::Dropped;
 use bru_engine::{Listing, RestoreJob, Summary, VerifyReport};
 use serde::Serialize;
 
@@ -68,6 +69,9 @@ impl Output {
             summary.tables.len(),
             summary.seconds
         );
+        for line in &summary.dropped {
+            println!("dropped: {line}");
+        }
         for line in skipped_lines(&summary.skipped) {
             println!("{line}");
         }
@@ -76,11 +80,31 @@ impl Output {
 
     /// The restore plan (`bru restore --dry-run`): every step with what it
     /// waits for and its size, in the order one session would run them.
-    pub fn plan(&self, archive: &Path, job: &RestoreJob) -> Result<()> {
+    /// With `--clean`, `dropped` is what the target would drop, listed
+    /// after the steps (in JSON, as `dropped`).
+    pub fn plan(
+        &self,
+        archive: &Path,
+        job: &RestoreJob,
+        dropped: Option<&[Dropped]>,
+    ) -> Result<()> {
         if self.json {
-            return Self::print_json(job.plan());
+            #[derive(Serialize)]
+            struct PlanJson<'a> {
+                #[serde(flatten)]
+                plan: &'a bru_engine::Plan,
+                #[serde(skip_serializing_if = "Option::is_none")]
+                dropped: Option<Vec<String>>,
+            }
+            return Self::print_json(&PlanJson {
+                plan: job.plan(),
+                dropped: dropped.map(|d| d.iter().map(ToString::to_string).collect()),
+            });
         }
         print!("{}", plan_text(archive, job));
+        if let Some(dropped) = dropped {
+            print!("{}", dropped_text(dropped));
+        }
         Ok(())
     }
 
@@ -242,6 +266,18 @@ fn plan_text(archive: &Path, job: &RestoreJob) -> String {
             step.bytes as f64 / MB,
             step.label
         );
+    }
+    s
+}
+
+/// `--dry-run --clean`: what the restore would drop first, one line each.
+fn dropped_text(dropped: &[Dropped]) -> String {
+    if dropped.is_empty() {
+        return "\n--clean would drop nothing\n".into();
+    }
+    let mut s = format!("\n--clean would drop {} object(s) first:\n", dropped.len());
+    for d in dropped {
+        s += &format!("would drop: {d}\n");
     }
     s
 }

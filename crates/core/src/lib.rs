@@ -26,7 +26,8 @@ pub use schema::{
     UniqueConstraint,
 };
 pub use traits::{
-    BatchLimits, IndexPart, ObjectOutcome, RestoreJournal, Source, TableLoader, TablePart, Target,
+    BatchLimits, Dropped, IndexPart, ObjectOutcome, RestoreJournal, Source, TableLoader, TablePart,
+    Target,
 };
 pub use types::ColumnType;
 pub use value::{Interval, RowBatch, Value};

@@ -29,6 +29,16 @@ pub trait Engine: Sync {
     /// Opens the target named by `url` (one of [`Engine::schemes`]).
     fn open_target(&self, url: &str) -> Result<Box<dyn Target>>;
 
+    /// Opens the target `url` only to look at it (`restore --dry-run
+    /// --clean` lists what would be dropped), changing nothing in it:
+    /// `None` when there is nothing there yet (a SQLite file that does not
+    /// exist). The default opens it as [`Engine::open_target`] does, which
+    /// suits a server, where connecting changes nothing; an engine whose
+    /// `open_target` creates or changes files overrides it.
+    fn inspect_target(&self, url: &str) -> Result<Option<Box<dyn Target>>> {
+        self.open_target(url).map(Some)
+    }
+
     /// Called before a restore opens the target `url`: the files that
     /// opening it would create (a new SQLite database and its rollback
     /// journal), which the caller removes again if the restore then fails

@@ -113,6 +113,47 @@ impl TablePart {
     }
 }
 
+/// One object `--clean` drops ([`Target::clean_plan`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Dropped {
+    /// Its kind and name as the target names it: `table public.sites`,
+    /// `view labels`, `constraint fk_site on table public.visits`.
+    pub object: String,
+    /// `None` for an object the archive holds (dropped by name, and created
+    /// again by the restore); otherwise the archive's object it depends on
+    /// (`table public.sites`), the reason it is dropped too.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub depends_on: Option<String>,
+}
+
+impl Dropped {
+    /// One of the archive's own objects.
+    pub fn own(object: impl Into<String>) -> Self {
+        Dropped {
+            object: object.into(),
+            depends_on: None,
+        }
+    }
+
+    /// An object dropped because it depends on `on`.
+    pub fn dependent(object: impl Into<String>, on: impl Into<String>) -> Self {
+        Dropped {
+            object: object.into(),
+            depends_on: Some(on.into()),
+        }
+    }
+}
+
+/// `view public.v (depends on table public.sites)`, or the object alone.
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.depends_on {
+            Some(on) => write!(f, "{} (depends on {on})", self.object),
+            None => f.write_str(&self.object),
+        }
+    }
+}
+
 /// What became of a non-table object on restore.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ObjectOutcome {
@@ -130,8 +171,43 @@ pub trait Target {
     /// Which of `tables` already exist in the target.
     fn existing_tables(&mut self, tables: &[TableName]) -> Result<Vec<TableName>>;
 
-    /// Drops `tables` and the objects that depend on them (`--clean`).
-    fn drop_tables(&mut self, tables: &[TableName]) -> Result<()>;
+    /// `--clean`, without dropping anything: what dropping the archive's
+    /// `tables` and `objects` would drop in this target. That is each of
+    /// them that exists here under its declared name (or holds that name
+    /// where the engine's kinds share one namespace), listed with no
+    /// [`Dropped::depends_on`], and every object the engine itself records
+    /// as depending on one of those and so drops with it (a view over a
+    /// dropped table in PostgreSQL, a trigger on it in SQLite), naming what
+    /// it depends on. Never decided by searching SQL text. `objects` are
+    /// only those this target would create (its own engine's, carried).
+    ///
+    /// The default refuses, since a target that cannot say what a drop
+    /// takes with it cannot drop honestly.
+    fn clean_plan(&mut self, tables: &[TableDef], objects: &[ObjectDef]) -> Result<Vec<Dropped>> {
+        let _ = (tables, objects);
+        Err(crate::Error::Unsupported(format!(
+            "the {} target cannot list what --clean would drop; drop the tables yourself and restore without --clean",
+            self.engine()
+        )))
+    }
+
+    /// `--clean`: drops what [`Target::clean_plan`] of the same `tables`
+    /// and `objects` listed, which the caller passes as `plan`, in one
+    /// transaction. Fails without dropping anything if the target would now
+    /// drop something else (it changed since the plan was made). The
+    /// default refuses, as [`Target::clean_plan`]'s does.
+    fn clean(
+        &mut self,
+        tables: &[TableDef],
+        objects: &[ObjectDef],
+        plan: &[Dropped],
+    ) -> Result<()> {
+        let _ = (tables, objects, plan);
+        Err(crate::Error::Unsupported(format!(
+            "the {} target cannot drop for --clean; drop the tables yourself and restore without --clean",
+            self.engine()
+        )))
+    }
 
     /// Pre-data: creates the table without its secondary indexes.
     fn create_table(&mut self, table: &TableDef) -> Result<()>;

@@ -37,6 +37,11 @@ pub struct Summary {
     /// Objects or features not carried, each with the reason. Never empty
     /// silently: anything bru did not restore is listed here.
     pub skipped: Vec<String>,
+    /// Restore with `--clean`: every object dropped, as
+    /// `view public.v (depends on table public.sites)` for one dropped only
+    /// because it depends on one of the archive's.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<String>,
     pub seconds: f64,
 }
 

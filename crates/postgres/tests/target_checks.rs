@@ -1,8 +1,8 @@
 //! The target's refusals and its restore of tables from another engine.
 
 use bru_core::{
-    ColumnType, Error, ForeignKey, Identity, IdentityKind, RowBatch, TableDef, TableName, Target,
-    Value,
+    ColumnType, Dropped, Error, ForeignKey, Identity, IdentityKind, RowBatch, TableDef, TableName,
+    Target, Value,
 };
 use bru_postgres::PgTarget;
 use bru_testsupport::pg::TestServer;
@@ -229,9 +229,16 @@ fn tables_from_another_engine_and_values_that_do_not_fit() {
     assert!(msg.contains("column name is integer"), "{msg}");
 
     // --clean drops what exists.
-    target
-        .drop_tables(&[sites.name.clone(), agents.name.clone()])
-        .expect("drop");
+    let both = [sites.clone(), agents.clone()];
+    let plan = target.clean_plan(&both, &[]).expect("clean plan");
+    assert_eq!(
+        plan,
+        [
+            Dropped::own("table public.agents"),
+            Dropped::own("table public.sites")
+        ]
+    );
+    target.clean(&both, &[], &plan).expect("drop");
     assert!(target
         .existing_tables(&[sites.name.clone(), agents.name.clone()])
         .expect("existing")

@@ -55,6 +55,12 @@ impl Engine for SqliteEngine {
         Ok(Box::new(SqliteTarget::open(&SqliteEngine::path(url)?)?))
     }
 
+    /// Read-only, and `None` for a file that does not exist yet.
+    fn inspect_target(&self, url: &str) -> Result<Option<Box<dyn Target>>> {
+        Ok(SqliteTarget::open_read_only(&SqliteEngine::path(url)?)?
+            .map(|t| Box::new(t) as Box<dyn Target>))
+    }
+
     /// A file that does not exist yet is created by opening it, with its
     /// rollback journal beside it.
     fn new_target_files(&self, url: &str) -> Result<Vec<PathBuf>> {

@@ -3,8 +3,8 @@
 mod common;
 
 use bru_core::{
-    BatchLimits, Column, ColumnType, Error, Interval, ObjectDef, ObjectKind, ObjectOutcome,
-    RowBatch, Source, TableDef, TableName, Target, Value,
+    BatchLimits, Column, ColumnType, Dropped, Error, Interval, ObjectDef, ObjectKind,
+    ObjectOutcome, RowBatch, Source, TableDef, TableName, Target, Value,
 };
 use bru_sqlite::{SqliteSource, SqliteTarget};
 use bru_testsupport::sqlite::{cell, run_sql, table_rows};
@@ -418,7 +418,7 @@ fn numeric_looking_text_into_a_numeric_column_is_refused() {
 }
 
 #[test]
-fn existing_tables_drop_and_data_only_checks() {
+fn existing_tables_clean_and_data_only_checks() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("t.sqlite");
     run_sql(
@@ -454,7 +454,11 @@ fn existing_tables_drop_and_data_only_checks() {
     let msg = target.check_table(&sites).unwrap_err().to_string();
     assert!(msg.contains("does not exist"), "{msg}");
 
-    target.drop_tables(&[TableName::bare("agents")]).unwrap();
+    // --clean drops the table alone: SQLite records no view's table, and
+    // the views and the trigger on `other` only name it in their SQL.
+    let plan = target.clean_plan(&[agents.clone()], &[]).unwrap();
+    assert_eq!(plan, [Dropped::own("table Agents")]);
+    target.clean(&[agents.clone()], &[], &plan).unwrap();
     target.finish().unwrap();
     drop(target);
     let conn = Connection::open(&path).unwrap();
@@ -465,7 +469,16 @@ fn existing_tables_drop_and_data_only_checks() {
         .unwrap()
         .map(Result::unwrap)
         .collect();
-    assert_eq!(left, ["other", "unrelated"]);
+    assert_eq!(
+        left,
+        [
+            "agent_names",
+            "names_again",
+            "other",
+            "other_ai",
+            "unrelated"
+        ]
+    );
 }
 
 #[test]

@@ -4,7 +4,9 @@
 //! archive, refuses an incomplete one or a table without totals, selects the
 //! tables, and builds the [`Plan`]. So `--dry-run` prints the plan without
 //! touching (or even creating) the target, and a bad archive is refused
-//! before the target is opened.
+//! before the target is opened. (`--dry-run --clean` also lists what would
+//! be dropped, [`RestoreJob::clean_plan`], from a target opened only to
+//! look.)
 //!
 //! [`RestoreJob::run`] then, on the target:
 //! 1. looks for the journal of an unfinished restore: without `resume` it is
@@ -14,7 +16,10 @@
 //!    server crash), which are loaded again whole;
 //! 2. on a fresh start, refuses existing tables (naming all of them) unless
 //!    `clean` drops them, or for `DataOnly` checks that every table can take
-//!    the archive's rows, all before anything is written;
+//!    the archive's rows, all before anything is written; `clean` drops
+//!    exactly what [`RestoreJob::clean_plan`] lists (the archive's own
+//!    objects and what the target records as depending on them), and the
+//!    summary lists each drop;
 //! 3. opens worker sessions ([`Target::open_worker`], up to `jobs` sessions
 //!    in all) and runs the plan on them (module `execute`);
 //! 4. calls the target's final step and removes the journal, so a finished
@@ -64,7 +69,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use bru_core::{ObjectDef, ObjectOutcome, TableName, Target};
+use bru_core::{Dropped, ObjectDef, ObjectOutcome, TableDef, TableName, Target};
 use bru_format::{ArchiveMeta, ArchiveReader};
 
 use crate::readback::require_totals;
@@ -205,12 +210,13 @@ impl RestoreJob {
         if resuming {
             self.reload_emptied(target, &journal, progress)?;
         }
+        let mut dropped = Vec::new();
         if !resuming {
             if options.clean {
                 retry_outside(progress, target, "removing the restore journal", |t| {
                     Ok(journal::clear(t)?)
                 })?;
-                self.drop_existing(target, progress)?;
+                dropped = self.drop_existing(target, progress)?;
             }
             if resumable {
                 for key in [archive_key(&self.meta), mode_key(mode)] {
@@ -252,7 +258,10 @@ impl RestoreJob {
         retry_outside(progress, target, "finishing the restore", |t| {
             Ok(t.finish()?)
         })?;
-        let mut summary = Summary::default();
+        let mut summary = Summary {
+            dropped: dropped.iter().map(ToString::to_string).collect(),
+            ..Summary::default()
+        };
         for (t, state) in self.tables.iter().zip(&outcome.tables) {
             summary.tables.push(TableSummary {
                 table: t.name.clone(),
@@ -380,22 +389,57 @@ impl RestoreJob {
         Ok(())
     }
 
-    /// `clean`: drops the tables the archive would create.
-    fn drop_existing(&self, target: &mut dyn Target, progress: &dyn Progress) -> Result<()> {
+    /// What `clean` drops in `target` ([`Target::clean_plan`]) and why,
+    /// without dropping anything: the archive's selected tables and the
+    /// objects the target would create (its own engine's, carried) that
+    /// exist there, and what the target records as depending on them.
+    /// Nothing in `DataOnly` mode, which drops nothing. `--dry-run` lists it
+    /// from a target opened only to look ([`bru_core::Engine::inspect_target`]).
+    pub fn clean_plan(&self, target: &mut dyn Target) -> Result<Vec<Dropped>> {
         if self.options.mode == RestoreMode::DataOnly {
-            return Ok(());
+            return Ok(Vec::new());
         }
-        let names = self.names();
-        let existing = retry_outside(progress, target, "looking for existing tables", |t| {
-            Ok(t.existing_tables(&names)?)
+        let (tables, objects) = self.clean_scope(target.engine());
+        Ok(target.clean_plan(&tables, &objects)?)
+    }
+
+    /// The tables and objects [`RestoreJob::clean_plan`] asks about.
+    fn clean_scope(&self, engine: &str) -> (Vec<TableDef>, Vec<ObjectDef>) {
+        let tables = self.tables.iter().map(|t| t.entry.def.clone()).collect();
+        let objects = self
+            .objects
+            .iter()
+            .filter(|o| o.engine == engine && o.not_carried.is_none())
+            .cloned()
+            .collect();
+        (tables, objects)
+    }
+
+    /// `clean`: drops exactly what [`RestoreJob::clean_plan`] lists (the
+    /// target refuses if that changed in between) and returns the list.
+    fn drop_existing(
+        &self,
+        target: &mut dyn Target,
+        progress: &dyn Progress,
+    ) -> Result<Vec<Dropped>> {
+        let plan = retry_outside(progress, target, "listing what --clean drops", |t| {
+            self.clean_plan(t)
         })?;
-        if !existing.is_empty() {
-            progress.message(&format!("dropping {} existing table(s)", existing.len()));
-            retry_outside(progress, target, "dropping existing tables", |t| {
-                Ok(t.drop_tables(&existing)?)
+        if !plan.is_empty() {
+            // Named here too, on one line, so that a restore that fails
+            // later has still said what it dropped.
+            let listed: Vec<String> = plan.iter().map(ToString::to_string).collect();
+            progress.message(&format!(
+                "dropping {} object(s) (--clean): {}",
+                plan.len(),
+                listed.join(", ")
+            ));
+            let (tables, objects) = self.clean_scope(target.engine());
+            retry_outside(progress, target, "dropping for --clean", |t| {
+                Ok(t.clean(&tables, &objects, &plan)?)
             })?;
         }
-        Ok(())
+        Ok(plan)
     }
 
     fn names(&self) -> Vec<TableName> {

@@ -38,8 +38,8 @@
 //! column and value.
 //!
 //! The module is laid out by phase and concern: [`session`] opens and
-//! configures sessions; [`tables`] is pre-data (listing, dropping and
-//! creating tables); [`checks`] reads a target table's columns and what each
+//! configures sessions; [`tables`] is pre-data (listing and creating
+//! tables), after [`clean`], which lists what `--clean` drops and drops it; [`checks`] reads a target table's columns and what each
 //! can keep; [`load`] plans a table's load and [`copy`] streams its rows;
 //! [`sequences`] sets identity and sequence counters; [`post_data`] adds keys,
 //! indexes and foreign keys; [`objects`] creates every other object;
@@ -51,14 +51,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bru_core::{
-    IndexPart, Journal, ObjectDef, ObjectOutcome, RestoreJournal, TableDef, TableLoader, TableName,
-    Target,
+    Dropped, IndexPart, Journal, ObjectDef, ObjectOutcome, RestoreJournal, TableDef, TableLoader,
+    TableName, Target,
 };
 
 use crate::conn::{Conn, Settings};
 use crate::ENGINE_NAME;
 
 mod checks;
+mod clean;
 mod copy;
 mod journal;
 mod load;
@@ -170,8 +171,23 @@ impl Target for PgTarget {
         self.tables_among(tables)
     }
 
-    fn drop_tables(&mut self, tables: &[TableName]) -> bru_core::Result<()> {
-        self.drop_cascade(tables)
+    /// The archive's relations by name and what `DROP … CASCADE` takes
+    /// with them (see `PgTarget::clean_list`).
+    fn clean_plan(
+        &mut self,
+        tables: &[TableDef],
+        objects: &[ObjectDef],
+    ) -> bru_core::Result<Vec<Dropped>> {
+        Ok(self.clean_list(tables, objects)?.1)
+    }
+
+    fn clean(
+        &mut self,
+        tables: &[TableDef],
+        objects: &[ObjectDef],
+        plan: &[Dropped],
+    ) -> bru_core::Result<()> {
+        self.clean_drop(tables, objects, plan)
     }
 
     fn create_table(&mut self, table: &TableDef) -> bru_core::Result<()> {

@@ -1,4 +1,4 @@
-//! Pre-data: which tables exist, dropping them (`--clean`), and creating a
+//! Pre-data: which tables exist, and creating a
 //! table bare (columns, defaults, identity, NOT NULL), waiting for a parent
 //! table another session is still creating.
 
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use bru_core::{Error, ErrorKind, TableDef, TableName};
 
 use crate::ddl;
-use crate::quote::{ident, qualified, target_name};
+use crate::quote::{ident, target_name};
 use crate::ENGINE_NAME;
 
 use super::{same_engine, PgTarget};
@@ -45,18 +45,6 @@ impl PgTarget {
             .filter(|t| existing.contains(&target_name(t)))
             .cloned()
             .collect())
-    }
-
-    /// Drops `tables` and what depends on them ([`bru_core::Target::drop_tables`]).
-    pub(super) fn drop_cascade(&mut self, tables: &[TableName]) -> bru_core::Result<()> {
-        if tables.is_empty() {
-            return Ok(());
-        }
-        let list: Vec<String> = tables.iter().map(|t| qualified(&target_name(t))).collect();
-        self.live()?.batch(
-            &format!("DROP TABLE IF EXISTS {} CASCADE", list.join(", ")),
-            "dropping existing tables (--clean)",
-        )
     }
 
     /// Creates `table` without its keys and indexes, with its schema

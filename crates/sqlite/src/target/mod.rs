@@ -52,7 +52,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use bru_core::{
-    ObjectDef, ObjectOutcome, RestoreJournal, Result, TableDef, TableLoader, TableName, Target,
+    Dropped, ObjectDef, ObjectOutcome, RestoreJournal, Result, TableDef, TableLoader, TableName,
+    Target,
 };
 use rusqlite::Connection;
 
@@ -105,10 +106,24 @@ impl Target for SqliteTarget {
         self.tables_among(tables)
     }
 
-    /// Drops the tables, their triggers, and every view or trigger whose
-    /// text mentions a dropped table or view (see `SqliteTarget::drop_with_dependents`).
-    fn drop_tables(&mut self, tables: &[TableName]) -> Result<()> {
-        self.drop_with_dependents(tables)
+    /// The archive's tables, views, triggers and indexes by name, and the
+    /// triggers and indexes SQLite records on them (see
+    /// `SqliteTarget::clean_entries`).
+    fn clean_plan(&mut self, tables: &[TableDef], objects: &[ObjectDef]) -> Result<Vec<Dropped>> {
+        Ok(self
+            .clean_entries(tables, objects)?
+            .into_iter()
+            .map(|(_, d)| d)
+            .collect())
+    }
+
+    fn clean(
+        &mut self,
+        tables: &[TableDef],
+        objects: &[ObjectDef],
+        plan: &[Dropped],
+    ) -> Result<()> {
+        self.clean_drop(tables, objects, plan)
     }
 
     fn create_table(&mut self, table: &TableDef) -> Result<()> {

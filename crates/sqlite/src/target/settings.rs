@@ -34,6 +34,55 @@ impl SqliteTarget {
         Self::open_mode(path, false)
     }
 
+    /// Opens the database at `path` only to look at it (`restore --dry-run
+    /// --clean`): no setting of the file changes, and a write through it
+    /// fails (`query_only`). `None` when there is no file yet. Fails as
+    /// [`SqliteTarget::open`] does for a directory or a file that is not a
+    /// SQLite database.
+    pub fn open_read_only(path: &Path) -> bru_core::Result<Option<Self>> {
+        let connect = |message: String| {
+            Error::connect(
+                ErrorKind::Other,
+                format!("SQLite database {}", path.display()),
+                message,
+            )
+        };
+        if !path.exists() {
+            return Ok(None);
+        }
+        if path.is_dir() {
+            return Err(connect("is a directory, not a database file".into()));
+        }
+        // Read-write without create, but query_only: a read-only connection
+        // to a WAL database would leave its -wal and -shm files behind,
+        // where this one, the last to close, removes them as it found them.
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| connect(e.to_string()))?;
+        conn.busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| connect(e.to_string()))?;
+        conn.execute_batch("PRAGMA query_only = ON")
+            .map_err(|e| connect(e.to_string()))?;
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(ErrorCode::NotADatabase) => {
+                connect("not a SQLite database (the file header is wrong)".into())
+            }
+            _ => connect(e.to_string()),
+        })?;
+        Ok(Some(SqliteTarget {
+            conn,
+            path: path.to_owned(),
+            journal_mode: String::new(),
+            shared: false,
+            busy_timeout: BUSY_TIMEOUT,
+            // Nothing to put back when it is dropped.
+            finished: true,
+            skipped: Vec::new(),
+        }))
+    }
+
     /// Like [`SqliteTarget::open`], but [`bru_core::Target::open_worker`] opens further
     /// connections to the same file, whose writes take turns on SQLite's file
     /// lock (see the module docs). Fails as `open` does.

@@ -1,15 +1,14 @@
-//! Pre-data: which tables exist, dropping them with the views and triggers
-//! that depend on them (`--clean`), creating a table from its own SQL or the
+//! Pre-data: which tables exist, what `--clean` drops (the archive's own
+//! objects and what SQLite records as theirs) and dropping it, creating a table from its own SQL or the
 //! neutral model, checking an existing one for `--data-only`, and reading a
 //! target table's columns.
 
-use bru_core::{Error, Result, TableDef, TableName};
+use bru_core::{Dropped, Error, ObjectDef, ObjectKind, Result, TableDef, TableName};
 
 use crate::createsql::parse_create_table;
 use crate::ddl;
 use crate::error::sql_err;
 use crate::quote::ident;
-use crate::sqltext::{tokenize, Kind};
 use crate::ENGINE_NAME;
 
 use super::{rowid_column, SqliteTarget};
@@ -25,38 +24,142 @@ impl SqliteTarget {
             .collect())
     }
 
-    /// Drops the tables, their triggers, and every view or trigger whose
-    /// text mentions a dropped table or view (found by identifier, so a
-    /// view that merely contains the name in a string is dropped too:
-    /// erring towards dropping keeps the later CREATE from failing).
-    pub(super) fn drop_with_dependents(&mut self, tables: &[TableName]) -> Result<()> {
-        let ctx = "dropping tables (--clean)";
-        self.begin(ctx)?;
-        let mut dropped: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
-        let mut objects = self.views_and_triggers()?;
-        loop {
-            let (hit, rest): (Vec<_>, Vec<_>) =
-                objects.into_iter().partition(|(_, sql, _, tbl)| {
-                    dropped.iter().any(|d| d.eq_ignore_ascii_case(tbl)) || mentions(sql, &dropped)
-                });
-            objects = rest;
-            if hit.is_empty() {
-                break;
-            }
-            for (name, _, kind, _) in hit {
-                let what = if kind == "view" { "VIEW" } else { "TRIGGER" };
-                self.exec(&format!("DROP {what} IF EXISTS {}", ident(&name)), || {
-                    format!("dropping {kind} \"{name}\"")
-                })?;
-                dropped.push(name);
+    /// What `--clean` drops ([`bru_core::Target::clean_plan`]), each with
+    /// the schema entry to drop it by.
+    ///
+    /// The archive's own: a table or view that holds the name of one of its
+    /// tables (SQLite gives both one namespace, so a view named like an
+    /// archive table would make its CREATE TABLE fail), its views, virtual
+    /// tables and triggers by name and kind, and the indexes it declares by
+    /// name when they sit on a table not dropped anyway. With them goes what SQLite
+    /// records as theirs (`tbl_name`): the triggers on a dropped table or
+    /// view, and its indexes, of which those the archive does not declare
+    /// are listed. SQLite records nothing for a view that reads a table, so
+    /// such a view is left alone (SQLite does not refuse to drop the table,
+    /// and the view works again once the table is back); nothing here reads
+    /// SQL text.
+    pub(super) fn clean_entries(
+        &self,
+        tables: &[TableDef],
+        objects: &[ObjectDef],
+    ) -> Result<Vec<(SchemaEntry, Dropped)>> {
+        let schema = self.schema_entries()?;
+        let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        // An archive table's name is taken by a table or a view; a view's or
+        // virtual table's only by one of its own kind. One of the other kind
+        // with that name (a table of the user's named like an archive view)
+        // is not the archive's: it is refused here, before anything is
+        // dropped, rather than dropped or left to fail the CREATE later.
+        let relation_names: Vec<(&str, &[&str])> = tables
+            .iter()
+            .map(|t| (t.name.name.as_str(), &["table", "view"][..]))
+            .chain(objects.iter().filter_map(|o| match o.kind {
+                ObjectKind::View => Some((o.name.name.as_str(), &["view"][..])),
+                ObjectKind::VirtualTable => Some((o.name.name.as_str(), &["table"][..])),
+                _ => None,
+            }))
+            .collect();
+        for o in objects {
+            let own = match o.kind {
+                ObjectKind::View => "view",
+                ObjectKind::VirtualTable => "table",
+                _ => continue,
+            };
+            let clash = schema.iter().find(|e| {
+                matches!(e.kind.as_str(), "table" | "view")
+                    && e.kind != own
+                    && same(&e.name, &o.name.name)
+            });
+            if let Some(e) = clash {
+                return Err(Error::engine(
+                    "listing what --clean drops",
+                    format!(
+                        "the target's {} has the name of the archive's {} {}, and is not the \
+                         archive's to drop; rename or drop it, then restore again",
+                        e.describe(),
+                        o.kind,
+                        o.name
+                    ),
+                ));
             }
         }
-        for t in tables {
-            self.exec(&format!("DROP TABLE IF EXISTS {}", ident(&t.name)), || {
-                format!("dropping table \"{}\"", t.name)
-            })?;
+        let trigger_names: Vec<&str> = objects
+            .iter()
+            .filter(|o| o.kind == ObjectKind::Trigger)
+            .map(|o| o.name.name.as_str())
+            .collect();
+        let declared_on = |table: &str, index: &str| {
+            tables
+                .iter()
+                .filter(|t| same(&t.name.name, table))
+                .any(|t| t.indexes.iter().any(|i| same(&i.name, index)))
+        };
+        let declared = |index: &str| {
+            tables
+                .iter()
+                .any(|t| t.indexes.iter().any(|i| same(&i.name, index)))
+        };
+        let relations: Vec<&SchemaEntry> = schema
+            .iter()
+            .filter(|e| {
+                relation_names
+                    .iter()
+                    .any(|(n, kinds)| same(n, &e.name) && kinds.contains(&e.kind.as_str()))
+            })
+            .collect();
+        let mut out: Vec<(SchemaEntry, Dropped)> = relations
+            .iter()
+            .map(|r| ((*r).clone(), Dropped::own(r.describe())))
+            .collect();
+        for e in &schema {
+            let on = relations.iter().find(|r| same(&r.name, &e.tbl));
+            let dropped = match (e.kind.as_str(), on) {
+                ("trigger", _) if trigger_names.iter().any(|n| same(n, &e.name)) => {
+                    Dropped::own(e.describe())
+                }
+                ("trigger", Some(on)) => Dropped::dependent(e.describe(), on.describe()),
+                ("index", Some(on)) if e.has_sql && !declared_on(&e.tbl, &e.name) => {
+                    Dropped::dependent(e.describe(), on.describe())
+                }
+                ("index", None) if e.has_sql && declared(&e.name) => Dropped::own(e.describe()),
+                _ => continue,
+            };
+            out.push((e.clone(), dropped));
         }
-        self.commit(ctx)
+        Ok(out)
+    }
+
+    /// Drops what [`SqliteTarget::clean_entries`] lists, in one transaction,
+    /// after checking that it is still `plan` ([`bru_core::Target::clean`]).
+    pub(super) fn clean_drop(
+        &mut self,
+        tables: &[TableDef],
+        objects: &[ObjectDef],
+        plan: &[Dropped],
+    ) -> Result<()> {
+        let ctx = "dropping the archive's objects (--clean)";
+        self.in_transaction(ctx, |this| {
+            let entries = this.clean_entries(tables, objects)?;
+            if !entries.iter().map(|(_, d)| d).eq(plan.iter()) {
+                return Err(Error::engine(
+                    ctx,
+                    "the target changed since the drops were listed; run the restore again",
+                ));
+            }
+            // Triggers and indexes first, then views, then tables (which take
+            // their own triggers and indexes with them).
+            for kind in ["trigger", "index", "view", "table"] {
+                for (e, d) in &entries {
+                    if e.kind == kind && d.depends_on.is_none() {
+                        let what = kind.to_ascii_uppercase();
+                        this.exec(&format!("DROP {what} IF EXISTS {}", ident(&e.name)), || {
+                            format!("dropping {}", e.describe())
+                        })?;
+                    }
+                }
+            }
+            Ok(())
+        })
     }
 
     /// Creates `table` ([`bru_core::Target::create_table`]).
@@ -108,18 +211,27 @@ impl SqliteTarget {
         Ok(())
     }
 
-    /// `(name, sql, kind, tbl_name)` of the views and triggers.
-    fn views_and_triggers(&self) -> Result<Vec<(String, String, String, String)>> {
-        let ctx = "reading the target's views and triggers";
+    /// The target's tables, views, triggers and indexes, but SQLite's own
+    /// (`sqlite_sequence`, `sqlite_stat1`, ...).
+    fn schema_entries(&self) -> Result<Vec<SchemaEntry>> {
+        let ctx = "reading the target's schema";
         let mut stmt = self
             .conn
             .prepare(
-                "SELECT name, coalesce(sql, ''), type, tbl_name FROM sqlite_schema \
-                 WHERE type IN ('view', 'trigger')",
+                "SELECT type, name, tbl_name, sql IS NOT NULL FROM sqlite_schema \
+                 WHERE type IN ('table', 'view', 'trigger', 'index') \
+                 AND name NOT LIKE 'sqlite!_%' ESCAPE '!' ORDER BY rowid",
             )
             .map_err(|e| sql_err(ctx, e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .query_map([], |r| {
+                Ok(SchemaEntry {
+                    kind: r.get(0)?,
+                    name: r.get(1)?,
+                    tbl: r.get(2)?,
+                    has_sql: r.get(3)?,
+                })
+            })
             .map_err(|e| sql_err(ctx, e))?;
         rows.collect::<rusqlite::Result<_>>()
             .map_err(|e| sql_err(ctx, e))
@@ -167,10 +279,21 @@ impl SqliteTarget {
     }
 }
 
-/// True if `sql` mentions `name` as an identifier (quoted or not).
-fn mentions(sql: &str, names: &[String]) -> bool {
-    tokenize(sql).iter().any(|t| {
-        matches!(t.kind, Kind::Word | Kind::Quoted | Kind::Str)
-            && names.iter().any(|n| t.name(sql).eq_ignore_ascii_case(n))
-    })
+/// One row of `sqlite_schema`.
+#[derive(Debug, Clone)]
+pub(super) struct SchemaEntry {
+    /// `table`, `view`, `trigger` or `index`.
+    pub(super) kind: String,
+    pub(super) name: String,
+    /// The table or view a trigger or index belongs to.
+    pub(super) tbl: String,
+    /// False for the indexes SQLite makes for a key itself.
+    pub(super) has_sql: bool,
+}
+
+impl SchemaEntry {
+    /// `table sites`, `trigger sites_audit`.
+    fn describe(&self) -> String {
+        format!("{} {}", self.kind, self.name)
+    }
 }

@@ -23,10 +23,6 @@ impl SqliteTarget {
         end_transaction(&self.conn, context, result)
     }
 
-    pub(super) fn begin(&self, context: &str) -> Result<()> {
-        begin(&self.conn, context)
-    }
-
     /// Commits the open transaction, if there is one.
     pub(super) fn commit(&self, context: &str) -> Result<()> {
         commit(&self.conn, context)
