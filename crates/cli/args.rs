@@ -48,11 +48,16 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct Filter {
-    /// Only tables matching this glob (schema.table or table); repeatable.
-    #[arg(long, value_name = "GLOB")]
+    /// Only tables matching PATTERN; repeatable. Patterns are pg_dump's -t
+    /// patterns: `schema.table` or `table` (in any schema; SQLite's tables
+    /// are in `main`), `*` and `?` not crossing the dot, unquoted letters
+    /// folded to lower case, "double quotes" keeping case (SQLite names
+    /// match without regard to case). Each pattern must match a table.
+    #[arg(long, value_name = "PATTERN")]
     pub include: Vec<String>,
-    /// Skip tables matching this glob; repeatable.
-    #[arg(long, value_name = "GLOB")]
+    /// Skip tables matching PATTERN (as --include); repeatable. Views and
+    /// other objects over a skipped table are skipped too, and listed.
+    #[arg(long, value_name = "PATTERN")]
     pub exclude: Vec<String>,
 }
 
@@ -68,7 +73,7 @@ pub struct BackupArgs {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=22))]
     pub compress_level: i32,
     /// Worker threads (default: number of cores).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = positive)]
     pub jobs: Option<usize>,
     /// Overwrite ARCHIVE if it exists.
     #[arg(long)]
@@ -100,7 +105,7 @@ pub struct RestoreArgs {
     #[arg(long, conflicts_with = "resume")]
     pub clean: bool,
     /// Worker threads and target sessions (default: number of cores).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = positive)]
     pub jobs: Option<usize>,
     /// Continue a restore into TARGET that stopped before it finished.
     #[arg(long)]
@@ -124,7 +129,7 @@ pub struct RestoreArgs {
 pub struct VerifyArgs {
     pub archive: PathBuf,
     /// Worker threads (default: number of cores).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = positive)]
     pub jobs: Option<usize>,
 }
 
@@ -146,6 +151,15 @@ pub struct DemoArgs {
     /// Seed of the sample generator.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+/// `--jobs N`: a whole number of at least 1 (0 would run nothing).
+fn positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 workers would do nothing; use 1 or more (default: one per core)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a number of workers; use 1 or more")),
+    }
 }
 
 /// `--jobs`, defaulting to the number of cores.

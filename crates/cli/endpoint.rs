@@ -6,8 +6,11 @@
 //! one by scheme. Adding an engine is one line here. A URL is never echoed
 //! back with its password.
 
+use std::path::Path;
+
 use anyhow::Result;
 use bru_core::{Engine, Source, Target};
+use bru_engine::Endpoint;
 
 /// The engines of this build, by the schemes they declare.
 pub static ENGINES: &[&dyn Engine] = &[&bru_sqlite::ENGINE, &bru_postgres::ENGINE];
@@ -34,6 +37,15 @@ pub fn redact(url: &str) -> String {
         },
         None => url.to_owned(),
     }
+}
+
+/// Refuses `archive` when it is the database `url` itself (a SQLite file),
+/// before either is opened.
+pub fn refuse_archive(url: &str, archive: &Path, endpoint: Endpoint) -> Result<()> {
+    if let Some(file) = engine(url)?.database_file(url)? {
+        bru_engine::refuse_same_file(&file, archive, endpoint)?;
+    }
+    Ok(())
 }
 
 /// Opens the source named by `url`.

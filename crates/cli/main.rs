@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use args::{Cli, Command};
-use bru_engine::{BackupOptions, RestoreJob, RestoreMode, RestoreOptions, TableFilter};
+use bru_engine::{BackupOptions, Endpoint, RestoreJob, RestoreMode, RestoreOptions, TableFilter};
 
 /// mimalloc instead of the system allocator: a backup or restore allocates
 /// one string per text value on a reader thread and frees it on a worker
@@ -27,7 +27,25 @@ use bru_engine::{BackupOptions, RestoreJob, RestoreMode, RestoreOptions, TableFi
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // clap's first paragraph says what is wrong (the arguments
+            // missing, indented below it); the usage and tips it adds after
+            // are left to --help, so an error is one line.
+            let rendered = e.render().to_string();
+            let what: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let what = what.join(" ");
+            let what = what.strip_prefix("error: ").unwrap_or(&what);
+            eprintln!("bru: error: {what}; see bru --help");
+            return ExitCode::from(2);
+        }
+    };
     match run(&cli) {
         Ok(code) => code,
         Err(err) => {
@@ -51,14 +69,16 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             };
             let progress = progress::Bars::new(out.show_progress());
-            let result = endpoint::open_source(&a.source).and_then(|mut source| {
-                Ok(bru_engine::backup(
-                    source.as_mut(),
-                    &a.archive,
-                    &options,
-                    &progress,
-                )?)
-            });
+            let result = endpoint::refuse_archive(&a.source, &a.archive, Endpoint::Source)
+                .and_then(|()| endpoint::open_source(&a.source))
+                .and_then(|mut source| {
+                    Ok(bru_engine::backup(
+                        source.as_mut(),
+                        &a.archive,
+                        &options,
+                        &progress,
+                    )?)
+                });
             progress.clear();
             let result =
                 result.with_context(|| format!("backup of {} failed", endpoint::redact(&a.source)));
@@ -109,6 +129,7 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
     if a.dry_run {
         return out.plan(&a.archive, &job);
     }
+    endpoint::refuse_archive(&a.target, &a.archive, Endpoint::Target).with_context(failed)?;
     let new_files = endpoint::engine(&a.target)?.new_target_files(&a.target)?;
     let progress = progress::Bars::new(out.show_progress());
     let result = endpoint::open_target(&a.target).and_then(|mut target| {
@@ -122,7 +143,16 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
             let _ = std::fs::remove_file(leftover);
         }
     }
-    let result = result.with_context(failed);
+    let result = result.with_context(failed).map_err(|e| {
+        if job.can_resume() {
+            anyhow::anyhow!(
+                "{e:#}; what was restored is kept: run the same restore with --resume \
+                 to continue, or with --clean to start over"
+            )
+        } else {
+            e
+        }
+    });
     output::write_summary_json(a.summary_json.as_deref(), "restore", &result)?;
     out.summary("restore", &result?)
 }

@@ -35,15 +35,20 @@ fn backup_keeps_only_selected_tables_and_their_objects() {
         listed(&excluded),
         ["edge_values", "interval_stats", "schedules", "sites"]
     );
-    // The trigger on agents goes with its table; the view (no table) stays.
+    // The trigger on agents goes with its table, and so does the view that
+    // reads it, listed as skipped with the reason.
     let objects = bru_engine::list(&excluded).expect("list").objects;
     assert!(
         !objects.iter().any(|o| o.contains("agents_audit_update")),
         "{objects:?}"
     );
     assert!(
-        objects.iter().any(|o| o.contains("agent_daily_summary")),
+        !objects.iter().any(|o| o.contains("agent_daily_summary")),
         "{objects:?}"
+    );
+    assert_eq!(
+        summary.skipped,
+        ["view agent_daily_summary: depends on table agents, left out by --include/--exclude"]
     );
     assert_eq!(summary.objects, objects);
 

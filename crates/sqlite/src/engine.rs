@@ -55,6 +55,10 @@ impl Engine for SqliteEngine {
         Ok(Box::new(SqliteTarget::open(&SqliteEngine::path(url)?)?))
     }
 
+    fn database_file(&self, url: &str) -> Result<Option<PathBuf>> {
+        SqliteEngine::path(url).map(Some)
+    }
+
     /// A file that does not exist yet is created by opening it, with its
     /// rollback journal beside it.
     fn new_target_files(&self, url: &str) -> Result<Vec<PathBuf>> {

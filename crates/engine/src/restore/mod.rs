@@ -84,7 +84,12 @@ pub struct RestoreJob {
     options: RestoreOptions,
     jobs: usize,
     plan: Plan,
+    /// Objects the filter left out with a table they depend on, listed as
+    /// skipped.
+    filtered: Vec<String>,
     wrote: AtomicBool,
+    /// Set by [`RestoreJob::run`] when the target keeps a restore journal.
+    resumable: AtomicBool,
 }
 
 impl RestoreJob {
@@ -96,7 +101,8 @@ impl RestoreJob {
     pub fn open(archive: &Path, options: &RestoreOptions) -> Result<RestoreJob> {
         let reader = ArchiveReader::open(archive)?;
         reader.require_complete()?;
-        let catalog = options.filter.apply(&reader.catalog()?);
+        let selection = options.filter.apply(&reader.catalog()?)?;
+        let catalog = selection.catalog;
         let tables = reader
             .tables()?
             .into_iter()
@@ -125,7 +131,9 @@ impl RestoreJob {
                 steps: Vec::new(),
                 sessions: jobs,
             },
+            filtered: selection.skipped,
             wrote: AtomicBool::new(false),
+            resumable: AtomicBool::new(false),
         };
         job.plan = job.build_plan(jobs);
         Ok(job)
@@ -137,6 +145,13 @@ impl RestoreJob {
         &self.plan
     }
 
+    /// The objects the filter leaves out because a table or view they
+    /// depend on is left out, each with the reason (also in the summary's
+    /// `skipped`).
+    pub fn left_out(&self) -> &[String] {
+        &self.filtered
+    }
+
     /// The archive's metadata.
     pub fn meta(&self) -> &ArchiveMeta {
         &self.meta
@@ -146,6 +161,12 @@ impl RestoreJob {
     /// that failed before leaves the target as it found it.
     pub fn wrote_to_target(&self) -> bool {
         self.wrote.load(Ordering::Relaxed)
+    }
+
+    /// Whether a failed [`RestoreJob::run`] left a target that `--resume`
+    /// continues: it changed the target, which keeps a restore journal.
+    pub fn can_resume(&self) -> bool {
+        self.wrote_to_target() && self.resumable.load(Ordering::Relaxed)
     }
 
     fn build_plan(&self, sessions: usize) -> Plan {
@@ -169,6 +190,7 @@ impl RestoreJob {
         let options = &self.options;
         let mode = options.mode;
         let resumable = target.journal().is_some();
+        self.resumable.store(resumable, Ordering::Relaxed);
         if options.resume && !resumable {
             return Err(Error::CannotResume {
                 engine: target.engine(),
@@ -192,6 +214,13 @@ impl RestoreJob {
             _ => Journal::new(resumable, Vec::new()),
         };
         let resuming = journal.find_prefixed(ARCHIVE_PREFIX).is_some();
+        if !resuming && options.resume && self.finished_earlier(target)? {
+            return Ok(Summary {
+                nothing_to_resume: true,
+                seconds: started.elapsed().as_secs_f64(),
+                ..Summary::default()
+            });
+        }
         if !resuming {
             self.preflight(target, progress)?;
             if options.resume {
@@ -247,7 +276,10 @@ impl RestoreJob {
         retry_outside(progress, target, "finishing the restore", |t| {
             Ok(t.finish()?)
         })?;
-        let mut summary = Summary::default();
+        let mut summary = Summary {
+            skipped: self.filtered.clone(),
+            ..Summary::default()
+        };
         for (t, state) in self.tables.iter().zip(&outcome.tables) {
             summary.tables.push(TableSummary {
                 table: t.name.clone(),
@@ -310,6 +342,20 @@ impl RestoreJob {
             }
         }
         Ok(())
+    }
+
+    /// `--resume` without a journal: whether a restore finished earlier. A
+    /// finished restore removes its journal, so what tells it from one that
+    /// never ran is that every table of the archive is there (in `DataOnly`
+    /// mode the tables are there before the restore too, so it cannot be
+    /// told, and the restore starts from the beginning as without
+    /// `--resume`).
+    fn finished_earlier(&self, target: &mut dyn Target) -> Result<bool> {
+        if self.options.mode == RestoreMode::DataOnly || self.tables.is_empty() {
+            return Ok(false);
+        }
+        let names = self.names();
+        Ok(target.existing_tables(&names)?.len() == names.len())
     }
 
     /// The checks of a fresh start, before anything is written: existing
