@@ -117,6 +117,12 @@ pub struct RestoreArgs {
     /// Do not restore privileges (GRANT/REVOKE) (PostgreSQL).
     #[arg(long, short = 'x', visible_alias = "no-acl")]
     pub no_privileges: bool,
+    /// Restore table SCHEMA.NAME as SCHEMA_NAME (its indexes and the foreign
+    /// keys to it too), for a target with one namespace (SQLite) that cannot
+    /// hold two tables of one name from two schemas. Views and triggers
+    /// whose SQL names a renamed table are skipped and listed.
+    #[arg(long)]
+    pub schema_prefix: bool,
     /// Print the restore plan (steps, dependencies, sizes) and touch nothing.
     #[arg(long)]
     pub dry_run: bool,

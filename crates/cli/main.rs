@@ -123,6 +123,7 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
         resume: a.resume,
         no_owner: a.no_owner,
         no_privileges: a.no_privileges,
+        schema_prefix: a.schema_prefix,
     };
     let failed = || format!("restore into {} failed", endpoint::redact(&a.target));
     let job = RestoreJob::open(&a.archive, &options).with_context(failed)?;

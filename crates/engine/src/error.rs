@@ -92,6 +92,20 @@ pub enum Error {
     #[error("{} is the {} database itself; {}", path.display(), match endpoint { Endpoint::Source => "source", Endpoint::Target => "target" }, match endpoint { Endpoint::Source => "write the archive to another file", Endpoint::Target => "restore into another database file" })]
     SameFile { path: PathBuf, endpoint: Endpoint },
 
+    /// Archive tables that would be one table in the target (`a.staff` and
+    /// `b.staff` into SQLite, which has one namespace).
+    #[error("tables {} would all be table {here} in the {engine} target, which has one namespace for tables{}; leave all but one out with --exclude (e.g. --exclude '{}'), or restore each as schema_table with --schema-prefix", tables.join(" and "), if *more > 0 { format!(" ({more} more such clash(es))") } else { String::new() }, tables.last().map(String::as_str).unwrap_or_default())]
+    NameClash {
+        engine: &'static str,
+        here: String,
+        tables: Vec<String>,
+        more: usize,
+    },
+
+    /// `--schema-prefix` into a target that keeps schemas.
+    #[error("--schema-prefix is for a target with one namespace (SQLite); the {engine} target keeps schemas, restore without it")]
+    SchemaPrefixUnneeded { engine: &'static str },
+
     /// The worker thread pool could not be started.
     #[error("cannot start {jobs} worker threads: {message}; try a smaller --jobs")]
     Pool { jobs: usize, message: String },

@@ -25,7 +25,8 @@
 //! pattern may match nothing.
 //!
 //! Objects go with what they depend on: one on a table or view left out is
-//! left out too, transitively, and listed with the reason
+//! left out too, transitively, and so is a foreign key to a table left
+//! out; each is listed with the reason
 //! ([`Selection::skipped`]). The dependencies are those the source recorded
 //! ([`ObjectDef::depends_on`]); for an archive written before they were
 //! recorded, the identifiers of the object's SQL (outside string literals and
@@ -128,6 +129,21 @@ impl TableFilter {
             }
         }
         let mut skipped = Vec::new();
+        // A foreign key to a table left out cannot be created: it is left
+        // out, and listed.
+        for t in &mut tables {
+            t.foreign_keys.retain(|fk| match left_out.find(&fk.ref_table) {
+                Some(what) => {
+                    skipped.push(format!(
+                        "foreign key {}of table {}: references {what}, left out by --include/--exclude",
+                        fk.name.as_ref().map(|n| format!("{n} ")).unwrap_or_default(),
+                        t.name
+                    ));
+                    false
+                }
+                None => true,
+            });
+        }
         let mut objects = Vec::new();
         // Objects come in creation order, so what an object depends on is
         // decided before it: one pass is transitive.

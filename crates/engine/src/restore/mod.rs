@@ -49,6 +49,7 @@
 
 mod execute;
 mod journal;
+mod names;
 mod options;
 pub mod plan;
 mod ranges;
@@ -102,12 +103,17 @@ impl RestoreJob {
         let reader = ArchiveReader::open(archive)?;
         reader.require_complete()?;
         let selection = options.filter.apply(&reader.catalog()?)?;
-        let catalog = selection.catalog;
+        let mut catalog = selection.catalog;
         let tables = reader
             .tables()?
             .into_iter()
             .filter(|e| options.filter.matches(&e.def.name))
-            .map(|entry| {
+            .map(|mut entry| {
+                // The definition as the filter left it (without foreign keys
+                // to tables it left out).
+                if let Some(i) = catalog.tables.iter().position(|t| t.name == entry.def.name) {
+                    entry.def = catalog.tables.swap_remove(i);
+                }
                 Ok(JobTable {
                     totals: require_totals(archive, &entry)?,
                     name: entry.def.name.to_string(),
@@ -115,23 +121,39 @@ impl RestoreJob {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let mut objects: Vec<ObjectDef> = catalog
+            .objects
+            .into_iter()
+            .filter(|o| options.keeps(o))
+            .collect();
+        let mut filtered = selection.skipped;
+        let mut tables = tables;
+        if options.schema_prefix {
+            let mut defs: Vec<_> = tables
+                .iter()
+                .map(|t: &JobTable| t.entry.def.clone())
+                .collect();
+            let (kept, skipped) = names::prefix_schemas(&mut defs, objects);
+            for (t, def) in tables.iter_mut().zip(defs) {
+                t.name = def.name.to_string();
+                t.entry.def = def;
+            }
+            objects = kept;
+            filtered.extend(skipped);
+        }
         let jobs = pipeline::pool_size(options.jobs);
         let mut job = RestoreJob {
             archive: archive.to_owned(),
             meta: reader.meta().clone(),
             tables,
-            objects: catalog
-                .objects
-                .into_iter()
-                .filter(|o| options.keeps(o))
-                .collect(),
+            objects,
             options: options.clone(),
             jobs,
             plan: Plan {
                 steps: Vec::new(),
                 sessions: jobs,
             },
-            filtered: selection.skipped,
+            filtered,
             wrote: AtomicBool::new(false),
             resumable: AtomicBool::new(false),
         };
@@ -189,6 +211,7 @@ impl RestoreJob {
         let started = Instant::now();
         let options = &self.options;
         let mode = options.mode;
+        self.refuse_clashes(target)?;
         let resumable = target.journal().is_some();
         self.resumable.store(resumable, Ordering::Relaxed);
         if options.resume && !resumable {
@@ -340,6 +363,29 @@ impl RestoreJob {
                     requested: self.options.mode.name(),
                 });
             }
+        }
+        Ok(())
+    }
+
+    /// Tables that would be one table in `target` (two schemas into
+    /// SQLite's one namespace) are refused before anything is written, and
+    /// so is `--schema-prefix` into a target that keeps schemas.
+    fn refuse_clashes(&self, target: &dyn Target) -> Result<()> {
+        let probe = TableName::new(Some("s"), "t");
+        if self.options.schema_prefix && target.name_here(&probe).schema.is_some() {
+            return Err(Error::SchemaPrefixUnneeded {
+                engine: target.engine(),
+            });
+        }
+        let names: Vec<&TableName> = self.tables.iter().map(|t| &t.entry.def.name).collect();
+        let clashes = names::clashes(target, &names);
+        if let Some((here, tables)) = clashes.first() {
+            return Err(Error::NameClash {
+                engine: target.engine(),
+                here: here.to_string(),
+                tables: tables.iter().map(ToString::to_string).collect(),
+                more: clashes.len() - 1,
+            });
         }
         Ok(())
     }
