@@ -3,7 +3,7 @@
 //! Preparing `SELECT * FROM "view"` makes SQLite expand the view (and the
 //! views it reads) and ask the authorizer for every column of every table
 //! and view it reads (`SQLITE_READ`); those are the view's dependencies, recorded
-//! in [`ObjectDef::depends_on`] so that a filtered backup or restore leaves
+//! in [`bru_core::ObjectDef::depends_on`] so that a filtered backup or restore leaves
 //! out a view over a table it leaves out. Nothing is run: the statement is
 //! only prepared. A trigger depends on its table (`ObjectDef::table`) and
 //! records no more. A view SQLite cannot prepare (it reads a table that is

@@ -7,6 +7,8 @@
 //! before the target is opened.
 //!
 //! [`RestoreJob::run`] then, on the target:
+//! 0. refuses archive tables that would be one table in the target (module
+//!    `names`: two schemas into SQLite), before anything is written;
 //! 1. looks for the journal of an unfinished restore: without `resume` it is
 //!    refused (or, with `clean`, removed); with `resume` it must come from the
 //!    same archive and mode, and its steps and chunks are not repeated;
