@@ -361,7 +361,11 @@ fn same_table_in_two_postgres_schemas_into_sqlite() {
     let target = dir.path("t.sqlite");
     bru_fails(
         &["restore", a, &url(&target)],
-        &["a.staff and b.staff", "--exclude", "--schema-prefix"],
+        &[
+            "table a.staff and table b.staff",
+            "--exclude",
+            "--schema-prefix",
+        ],
     );
     assert!(!target.exists(), "nothing was written");
 
@@ -438,6 +442,37 @@ fn same_table_in_two_postgres_schemas_into_sqlite() {
     assert_eq!(indexes, 2);
     let tables: Vec<String> = dump(&both).into_iter().map(|(t, _)| t).collect();
     assert_eq!(tables, ["a_staff", "b_staff"]);
+
+    // Indexes share SQLite's one namespace too: two of one name on tables
+    // of different names clash as well.
+    let idx = server.create_db("fg_idx");
+    server.psql(
+        &idx,
+        "CREATE SCHEMA a; CREATE SCHEMA b;
+         CREATE TABLE a.shifts (id int, day date); CREATE INDEX by_day ON a.shifts (day);
+         CREATE TABLE b.rota (id int, day date); CREATE INDEX by_day ON b.rota (day);
+         INSERT INTO a.shifts VALUES (1, '2026-01-01'); INSERT INTO b.rota VALUES (2, '2026-01-02');",
+    );
+    let idx_archive = dir.path("idx.db");
+    let ia = idx_archive.to_str().unwrap();
+    bru_ok(&["backup", &server.url(&idx), ia, "--quiet"]);
+    let t = dir.path("idx.sqlite");
+    bru_fails(
+        &["restore", ia, &url(&t)],
+        &["index a.by_day and index b.by_day", "--exclude 'b.rota'"],
+    );
+    assert!(!t.exists(), "nothing was written");
+    bru_ok(&["restore", ia, &url(&t), "--schema-prefix", "--quiet"]);
+    let conn = run_sql(&t, "SELECT 1");
+    let mut names: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    names.sort();
+    assert_eq!(names, ["a_by_day", "b_by_day"]);
 
     // Into PostgreSQL, which keeps schemas, there is no clash, and
     // --schema-prefix is refused as not needed.

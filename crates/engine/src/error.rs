@@ -92,13 +92,16 @@ pub enum Error {
     #[error("{} is the {} database itself; {}", path.display(), match endpoint { Endpoint::Source => "source", Endpoint::Target => "target" }, match endpoint { Endpoint::Source => "write the archive to another file", Endpoint::Target => "restore into another database file" })]
     SameFile { path: PathBuf, endpoint: Endpoint },
 
-    /// Archive tables that would be one table in the target (`a.staff` and
-    /// `b.staff` into SQLite, which has one namespace).
-    #[error("tables {} would all be table {here} in the {engine} target, which has one namespace for tables{}; leave all but one out with --exclude (e.g. --exclude '{}'), or restore each as schema_table with --schema-prefix", tables.join(" and "), if *more > 0 { format!(" ({more} more such clash(es))") } else { String::new() }, tables.last().map(String::as_str).unwrap_or_default())]
+    /// Archive tables (or indexes) that would have one name in the target
+    /// (`a.staff` and `b.staff` into SQLite, which has one namespace).
+    #[error("{} would all be {here} in the {engine} target, which has one namespace for tables and indexes{}; leave all but one out with --exclude (e.g. --exclude '{exclude}'), or restore each table as schema_table with --schema-prefix", items.join(" and "), if *more > 0 { format!(" ({more} more such clash(es))") } else { String::new() })]
     NameClash {
         engine: &'static str,
         here: String,
-        tables: Vec<String>,
+        /// Each as `table a.staff` or `index a.staff_name`.
+        items: Vec<String>,
+        /// The table of the last one, for the `--exclude` example.
+        exclude: String,
         more: usize,
     },
 

@@ -65,7 +65,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use bru_core::{ObjectDef, ObjectOutcome, TableName, Target};
+use bru_core::{ObjectDef, ObjectOutcome, TableDef, TableName, Target};
 use bru_format::{ArchiveMeta, ArchiveReader};
 
 use crate::readback::require_totals;
@@ -379,13 +379,14 @@ impl RestoreJob {
                 engine: target.engine(),
             });
         }
-        let names: Vec<&TableName> = self.tables.iter().map(|t| &t.entry.def.name).collect();
-        let clashes = names::clashes(target, &names);
-        if let Some((here, tables)) = clashes.first() {
+        let defs: Vec<&TableDef> = self.tables.iter().map(|t| &t.entry.def).collect();
+        let clashes = names::clashes(target, &defs);
+        if let Some(clash) = clashes.first() {
             return Err(Error::NameClash {
                 engine: target.engine(),
-                here: here.to_string(),
-                tables: tables.iter().map(ToString::to_string).collect(),
+                here: clash.here.to_string(),
+                items: clash.items.clone(),
+                exclude: clash.table.to_string(),
                 more: clashes.len() - 1,
             });
         }

@@ -2,8 +2,9 @@
 //!
 //! A target with one namespace (SQLite) cannot hold `a.staff` and
 //! `b.staff` of a PostgreSQL archive: both would be `staff`, and the second
-//! restore step into it would fail half-way. [`clashes`] finds such tables
-//! with [`bru_core::Target::name_here`] before anything is written, and the
+//! restore step into it would fail half-way; nor two indexes `staff_name`
+//! of two schemas. [`clashes`] finds such tables and indexes with
+//! [`bru_core::Target::name_here`] before anything is written, and the
 //! error names them with the two ways forward: `--exclude` one of them, or
 //! [`prefix_schemas`] (`--schema-prefix`), which restores `a.staff` as
 //! `a_staff`, with its indexes (`a_staff_pkey`: index names share the one
@@ -80,20 +81,46 @@ pub(crate) fn prefix_schemas(
     (kept, skipped)
 }
 
-/// The groups of `tables` that would be one table in `target`, each as
-/// (the name in the target, the archive's names), in name order.
-pub(crate) fn clashes(
-    target: &dyn Target,
-    tables: &[&TableName],
-) -> Vec<(TableName, Vec<TableName>)> {
-    let mut by_name: BTreeMap<TableName, Vec<TableName>> = BTreeMap::new();
+/// Archive objects that would have one name in the target.
+#[derive(Debug)]
+pub(crate) struct Clash {
+    /// The name they would share there.
+    pub here: TableName,
+    /// Each as `table a.staff` or `index a.staff_name`.
+    pub items: Vec<String>,
+    /// The table of the last of them, for an `--exclude` example.
+    pub table: TableName,
+}
+
+/// The tables, and the indexes (which share the one namespace of a
+/// SQLite database with the tables), that would have one name in `target`,
+/// in name order.
+pub(crate) fn clashes(target: &dyn Target, tables: &[&TableDef]) -> Vec<Clash> {
+    let mut by_name: BTreeMap<TableName, Vec<(String, TableName)>> = BTreeMap::new();
     for t in tables {
-        by_name
-            .entry(target.name_here(t))
-            .or_default()
-            .push((*t).clone());
+        let mut add = |what: &str, name: TableName| {
+            by_name
+                .entry(target.name_here(&name))
+                .or_default()
+                .push((format!("{what} {name}"), t.name.clone()));
+        };
+        add("table", t.name.clone());
+        for index in &t.indexes {
+            add(
+                "index",
+                TableName::new(t.name.schema.as_deref(), &index.name),
+            );
+        }
     }
-    by_name.into_iter().filter(|(_, v)| v.len() > 1).collect()
+    by_name
+        .into_iter()
+        .filter(|(_, v)| v.len() > 1)
+        .map(|(here, v)| Clash {
+            here,
+            table: v.last().map(|(_, t)| t.clone()).expect("two at least"),
+            items: v.into_iter().map(|(item, _)| item).collect(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
