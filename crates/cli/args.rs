@@ -107,7 +107,9 @@ pub struct RestoreArgs {
     /// Worker threads and target sessions (default: number of cores).
     #[arg(long, short, value_parser = positive)]
     pub jobs: Option<usize>,
-    /// Continue a restore into TARGET that stopped before it finished.
+    /// Continue a restore into TARGET that stopped before it finished. On a
+    /// target whose restore finished (no journal left, every table of the
+    /// archive there) it says there is nothing to resume and does nothing.
     #[arg(long)]
     pub resume: bool,
     /// Do not give objects their original owners (PostgreSQL): everything
