@@ -131,16 +131,8 @@ impl RestoreJob {
         let mut filtered = selection.skipped;
         let mut tables = tables;
         if options.schema_prefix {
-            let mut defs: Vec<_> = tables
-                .iter()
-                .map(|t: &JobTable| t.entry.def.clone())
-                .collect();
-            let (kept, skipped) = names::prefix_schemas(&mut defs, objects);
-            for (t, def) in tables.iter_mut().zip(defs) {
-                t.name = def.name.to_string();
-                t.entry.def = def;
-            }
-            objects = kept;
+            let skipped;
+            (objects, skipped) = names::prefix_job_tables(&mut tables, objects);
             filtered.extend(skipped);
         }
         let jobs = pipeline::pool_size(options.jobs);

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use bru_core::{ObjectDef, TableDef, TableName, Target};
 
+use super::selection::JobTable;
 use crate::summary::object_name;
 
 /// `schema.name` as `schema_name`, without a schema; a name without a
@@ -77,6 +78,21 @@ pub(crate) fn prefix_schemas(
             )),
             None => kept.push(o),
         }
+    }
+    (kept, skipped)
+}
+
+/// [`prefix_schemas`] on the selected tables of a restore, whose names
+/// (for the summary and the journal keys) follow their definitions.
+pub(crate) fn prefix_job_tables(
+    tables: &mut [JobTable],
+    objects: Vec<ObjectDef>,
+) -> (Vec<ObjectDef>, Vec<String>) {
+    let mut defs: Vec<TableDef> = tables.iter().map(|t| t.entry.def.clone()).collect();
+    let (kept, skipped) = prefix_schemas(&mut defs, objects);
+    for (t, def) in tables.iter_mut().zip(defs) {
+        t.name = def.name.to_string();
+        t.entry.def = def;
     }
     (kept, skipped)
 }
