@@ -48,11 +48,16 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct Filter {
-    /// Only tables matching this glob (schema.table or table); repeatable.
-    #[arg(long, value_name = "GLOB")]
+    /// Only tables matching PATTERN; repeatable. Patterns are pg_dump's -t
+    /// patterns: `schema.table` or `table` (in any schema; SQLite's tables
+    /// are in `main`), `*` and `?` not crossing the dot, unquoted letters
+    /// folded to lower case, "double quotes" keeping case (SQLite names
+    /// match without regard to case). Each pattern must match a table.
+    #[arg(long, value_name = "PATTERN")]
     pub include: Vec<String>,
-    /// Skip tables matching this glob; repeatable.
-    #[arg(long, value_name = "GLOB")]
+    /// Skip tables matching PATTERN (as --include); repeatable. Views and
+    /// other objects over a skipped table are skipped too, and listed.
+    #[arg(long, value_name = "PATTERN")]
     pub exclude: Vec<String>,
 }
 
@@ -68,7 +73,7 @@ pub struct BackupArgs {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=22))]
     pub compress_level: i32,
     /// Worker threads (default: number of cores).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = positive)]
     pub jobs: Option<usize>,
     /// Overwrite ARCHIVE if it exists.
     #[arg(long)]
@@ -101,9 +106,11 @@ pub struct RestoreArgs {
     #[arg(long, conflicts_with = "resume")]
     pub clean: bool,
     /// Worker threads and target sessions (default: number of cores).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = positive)]
     pub jobs: Option<usize>,
-    /// Continue a restore into TARGET that stopped before it finished.
+    /// Continue a restore into TARGET that stopped before it finished. On a
+    /// target whose restore finished (no journal left, every table of the
+    /// archive there) it says there is nothing to resume and does nothing.
     #[arg(long)]
     pub resume: bool,
     /// Do not give objects their original owners (PostgreSQL): everything
@@ -113,6 +120,12 @@ pub struct RestoreArgs {
     /// Do not restore privileges (GRANT/REVOKE) (PostgreSQL).
     #[arg(long, short = 'x', visible_alias = "no-acl")]
     pub no_privileges: bool,
+    /// Restore table SCHEMA.NAME as SCHEMA_NAME (its indexes and the foreign
+    /// keys to it too), for a target with one namespace (SQLite) that cannot
+    /// hold two tables of one name from two schemas. Views and triggers
+    /// whose SQL names a renamed table are skipped and listed.
+    #[arg(long)]
+    pub schema_prefix: bool,
     /// Print the restore plan (steps, dependencies, sizes; with --clean, what
     /// would be dropped) and touch nothing.
     #[arg(long)]
@@ -126,7 +139,7 @@ pub struct RestoreArgs {
 pub struct VerifyArgs {
     pub archive: PathBuf,
     /// Worker threads (default: number of cores).
-    #[arg(long, short)]
+    #[arg(long, short, value_parser = positive)]
     pub jobs: Option<usize>,
 }
 
@@ -148,6 +161,15 @@ pub struct DemoArgs {
     /// Seed of the sample generator.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+/// `--jobs N`: a whole number of at least 1 (0 would run nothing).
+fn positive(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("0 workers would do nothing; use 1 or more (default: one per core)".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a number of workers; use 1 or more")),
+    }
 }
 
 /// `--jobs`, defaulting to the number of cores.

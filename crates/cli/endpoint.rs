@@ -7,7 +7,7 @@
 //! back with its password: the command line's endpoints are held as
 //! [`Endpoint`]s, which show themselves redacted by their engine.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use bru_core::{Engine, Source, Target};
@@ -71,6 +71,18 @@ impl Endpoint {
 impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.shown)
+    }
+}
+
+impl Endpoint {
+    /// Refuses `archive` when it is this endpoint's database itself (a
+    /// SQLite file), before either is opened; `side` says which end of
+    /// the job this endpoint is.
+    pub fn refuse_archive(&self, archive: &Path, side: bru_engine::Endpoint) -> Result<()> {
+        if let Some(file) = self.engine()?.database_file(&self.raw)? {
+            bru_engine::refuse_same_file(&file, archive, side)?;
+        }
+        Ok(())
     }
 }
 

@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use args::{Cli, Command};
-use bru_engine::{BackupOptions, RestoreJob, RestoreMode, RestoreOptions, TableFilter};
+use bru_engine::{BackupOptions, Endpoint, RestoreJob, RestoreMode, RestoreOptions, TableFilter};
 
 /// mimalloc instead of the system allocator: a backup or restore allocates
 /// one string per text value on a reader thread and frees it on a worker
@@ -27,7 +27,31 @@ use bru_engine::{BackupOptions, RestoreJob, RestoreMode, RestoreOptions, TableFi
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help, --version, and the help that `bru` alone prints.
+        Err(e)
+            if !e.use_stderr()
+                || e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            // clap's first paragraph says what is wrong (the arguments
+            // missing, indented below it); the usage and tips it adds after
+            // are left to --help, so an error is one line.
+            let rendered = e.render().to_string();
+            let what: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let what = what.join(" ");
+            let what = what.strip_prefix("error: ").unwrap_or(&what);
+            eprintln!("bru: error: {what}; see bru --help");
+            return ExitCode::from(2);
+        }
+    };
     match run(&cli) {
         Ok(code) => code,
         Err(err) => {
@@ -52,14 +76,17 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             };
             let source_endpoint = endpoint::Endpoint::new(&a.source);
             let progress = progress::Bars::new(out.show_progress());
-            let result = source_endpoint.open_source().and_then(|mut source| {
-                Ok(bru_engine::backup(
-                    source.as_mut(),
-                    &a.archive,
-                    &options,
-                    &progress,
-                )?)
-            });
+            let result = source_endpoint
+                .refuse_archive(&a.archive, Endpoint::Source)
+                .and_then(|()| source_endpoint.open_source())
+                .and_then(|mut source| {
+                    Ok(bru_engine::backup(
+                        source.as_mut(),
+                        &a.archive,
+                        &options,
+                        &progress,
+                    )?)
+                });
             progress.clear();
             let result = result.with_context(|| format!("backup of {source_endpoint} failed"));
             output::write_summary_json(a.summary_json.as_deref(), "backup", &result)?;
@@ -104,6 +131,7 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
         resume: a.resume,
         no_owner: a.no_owner,
         no_privileges: a.no_privileges,
+        schema_prefix: a.schema_prefix,
     };
     let target = endpoint::Endpoint::new(&a.target);
     let failed = || format!("restore into {target} failed");
@@ -124,6 +152,9 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
         };
         return out.plan(&a.archive, &job, dropped.as_deref());
     }
+    target
+        .refuse_archive(&a.archive, Endpoint::Target)
+        .with_context(failed)?;
     let new_files = target.new_target_files()?;
     let progress = progress::Bars::new(out.show_progress());
     let result = target.open_target().and_then(|mut target| {
@@ -137,7 +168,16 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
             let _ = std::fs::remove_file(leftover);
         }
     }
-    let result = result.with_context(failed);
+    let result = result.with_context(failed).map_err(|e| {
+        if job.can_resume() {
+            anyhow::anyhow!(
+                "{e:#}; what was restored is kept: run the same restore with --resume \
+                 to continue, or with --clean to start over"
+            )
+        } else {
+            e
+        }
+    });
     output::write_summary_json(a.summary_json.as_deref(), "restore", &result)?;
     out.summary("restore", &result?)
 }

@@ -57,6 +57,13 @@ impl Output {
         if self.quiet {
             return Ok(());
         }
+        if summary.nothing_to_resume {
+            println!(
+                "nothing to resume: the target holds no unfinished restore and already has \
+                 every table of the archive (a restore that finished); nothing was done"
+            );
+            return Ok(());
+        }
         print!("{}", summary_table(summary, true));
         let rows: u64 = summary.tables.iter().map(|t| t.rows).sum();
         let rate = if summary.seconds > 0.0 {
@@ -266,6 +273,9 @@ fn plan_text(archive: &Path, job: &RestoreJob) -> String {
             step.bytes as f64 / MB,
             step.label
         );
+    }
+    for skipped in job.left_out() {
+        s += &format!("left out: {skipped}\n");
     }
     s
 }

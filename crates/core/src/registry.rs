@@ -39,6 +39,14 @@ pub trait Engine: Sync {
         self.open_target(url).map(Some)
     }
 
+    /// The local file that `url` is, for an engine whose database is one
+    /// (SQLite), so that the caller can refuse an archive that is the
+    /// database itself. The default, for servers, is none.
+    fn database_file(&self, url: &str) -> Result<Option<PathBuf>> {
+        let _ = url;
+        Ok(None)
+    }
+
     /// Called before a restore opens the target `url`: the files that
     /// opening it would create (a new SQLite database and its rollback
     /// journal), which the caller removes again if the restore then fails

@@ -498,6 +498,15 @@ pub struct ObjectDef {
     /// silently; its `ddl` is only a comment and is never run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_carried: Option<String>,
+    /// The tables and views the object reads, as the source engine itself
+    /// resolved them (PostgreSQL: `pg_depend` of a view's rewrite rule;
+    /// SQLite: the tables its parser reads when the view is prepared), so
+    /// that a restore that leaves one out leaves the object out too. `None`
+    /// when the source did not record them (archives written before bru
+    /// recorded dependencies, and objects whose engine cannot say): the
+    /// filter then falls back to the identifiers in `ddl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub depends_on: Option<Vec<TableName>>,
 }
 
 /// [`ObjectDef`] as stored: the same members, read from archives of every
@@ -515,6 +524,8 @@ struct ObjectRepr {
     data: Option<String>,
     #[serde(default)]
     not_carried: Option<String>,
+    #[serde(default)]
+    depends_on: Option<Vec<TableName>>,
 }
 
 impl From<ObjectRepr> for ObjectDef {
@@ -532,6 +543,7 @@ impl From<ObjectRepr> for ObjectDef {
             table: r.table,
             data: r.data,
             not_carried,
+            depends_on: r.depends_on,
         }
     }
 }
@@ -552,6 +564,7 @@ impl ObjectDef {
             table: None,
             data: None,
             not_carried: None,
+            depends_on: None,
         }
     }
 

@@ -294,6 +294,15 @@ pub trait Target {
         Vec::new()
     }
 
+    /// The name `table` has in this target, so that a restore finds, before
+    /// it writes anything, archive tables that would be one table here. The
+    /// default keeps the name as it is (a target with schemas); a target
+    /// with one namespace whose names ignore case (SQLite) returns the bare
+    /// name in lower case.
+    fn name_here(&self, table: &TableName) -> TableName {
+        table.clone()
+    }
+
     /// The target's restore journal, when it keeps one, so that an
     /// interrupted restore can be resumed; `None` (the default) when it does
     /// not. A target that returns one takes on the promise documented on

@@ -82,7 +82,8 @@ pub fn backup(
 ) -> Result<Summary> {
     let started = Instant::now();
     let info = source.info();
-    let catalog = options.filter.apply(&source.catalog()?);
+    let selection = options.filter.apply(&source.catalog()?)?;
+    let catalog = selection.catalog;
     let jobs = pipeline::pool_size(options.jobs);
     let pool = pipeline::pool(jobs)?;
     let mut writer = ArchiveWriter::create(
@@ -177,6 +178,7 @@ pub fn backup(
         ..Summary::default()
     };
     summary.objects = object_names(&catalog.objects);
+    summary.skipped = selection.skipped;
     writer.finish()?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)

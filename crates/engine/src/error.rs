@@ -2,11 +2,15 @@
 //! check that did not pass.
 //!
 //! Every message is one line that names the archive, table and chunk where
-//! they apply. Errors from the layers below (a source, a target, the archive
+//! they apply, and says each thing once: no variant both prints another
+//! error and returns it as its `source()`, which a printer of the cause
+//! chain would print again. Errors from the layers below (a source, a target, the archive
 //! container) are wrapped with the table being worked on by
 //! [`Error::in_table`], unless they already name it.
 
 use std::path::PathBuf;
+
+use crate::samefile::Endpoint;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -20,18 +24,24 @@ pub enum Error {
     #[error(transparent)]
     Archive(#[from] bru_format::Error),
 
-    /// An `--include` / `--exclude` pattern is not a valid glob.
-    #[error("invalid table pattern {pattern:?}: {message}; fix the --include/--exclude glob")]
+    /// An `--include` / `--exclude` pattern is not a valid pattern.
+    #[error("invalid table pattern {pattern:?}: {message}; fix the --include/--exclude pattern")]
     InvalidPattern { pattern: String, message: String },
 
+    /// The patterns select no table, or an `--include` pattern matches none
+    /// (`unmatched`), as pg_dump's "no matching tables were found".
+    #[error("no matching tables were found: {}{patterns} {}; check the names (bru list shows an archive's tables) and the pattern rules in --help", if *unmatched { "--include " } else { "" }, if *unmatched { "matches no table" } else { "leave no table selected" })]
+    NoTablesSelected { patterns: String, unmatched: bool },
+
     /// A failure while working on one table; `doing` says what bru was doing
-    /// (`backing up`, `restoring`, `verifying`).
-    #[error("{doing} table {table}: {source}")]
+    /// (`backing up`, `restoring`, `verifying`). The failure is part of this
+    /// message, not an error [`std::error::Error::source`] chain: a printer
+    /// of the whole chain (anyhow's `{:#}`) would say it twice.
+    #[error("{doing} table {table}: {error}")]
     Table {
         doing: &'static str,
         table: String,
-        #[source]
-        source: Box<Error>,
+        error: Box<Error>,
     },
 
     /// What was read back differs from what the archive recorded (row count,
@@ -77,6 +87,27 @@ pub enum Error {
     /// A complete archive without the totals of one of its tables.
     #[error("archive {} is damaged: table {table} has no recorded totals although the archive is marked complete", archive.display())]
     MissingTotals { archive: PathBuf, table: String },
+
+    /// The archive is the source or target database's own file.
+    #[error("{} is the {} database itself; {}", path.display(), match endpoint { Endpoint::Source => "source", Endpoint::Target => "target" }, match endpoint { Endpoint::Source => "write the archive to another file", Endpoint::Target => "restore into another database file" })]
+    SameFile { path: PathBuf, endpoint: Endpoint },
+
+    /// Archive tables (or indexes) that would have one name in the target
+    /// (`a.staff` and `b.staff` into SQLite, which has one namespace).
+    #[error("{} would all be {here} in the {engine} target, which has one namespace for tables and indexes{}; leave all but one out with --exclude (e.g. --exclude '{exclude}'), or restore each table as schema_table with --schema-prefix", items.join(" and "), if *more > 0 { format!(" ({more} more such clash(es))") } else { String::new() })]
+    NameClash {
+        engine: &'static str,
+        here: String,
+        /// Each as `table a.staff` or `index a.staff_name`.
+        items: Vec<String>,
+        /// The table of the last one, for the `--exclude` example.
+        exclude: String,
+        more: usize,
+    },
+
+    /// `--schema-prefix` into a target that keeps schemas.
+    #[error("--schema-prefix is for a target with one namespace (SQLite); the {engine} target keeps schemas, restore without it")]
+    SchemaPrefixUnneeded { engine: &'static str },
 
     /// The worker thread pool could not be started.
     #[error("cannot start {jobs} worker threads: {message}; try a smaller --jobs")]
@@ -135,7 +166,7 @@ impl Error {
             other => Error::Table {
                 doing,
                 table: table.to_owned(),
-                source: Box::new(other),
+                error: Box::new(other),
             },
         }
     }

@@ -43,6 +43,11 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dropped: Vec<String>,
     pub seconds: f64,
+    /// `restore --resume` found no unfinished restore but every table of the
+    /// archive already there: a restore that finished earlier. Nothing was
+    /// done.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub nothing_to_resume: bool,
 }
 
 /// How an object is named in a summary or a listing: `kind name`, as in

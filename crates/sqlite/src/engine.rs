@@ -61,6 +61,10 @@ impl Engine for SqliteEngine {
             .map(|t| Box::new(t) as Box<dyn Target>))
     }
 
+    fn database_file(&self, url: &str) -> Result<Option<PathBuf>> {
+        SqliteEngine::path(url).map(Some)
+    }
+
     /// A file that does not exist yet is created by opening it, with its
     /// rollback journal beside it.
     fn new_target_files(&self, url: &str) -> Result<Vec<PathBuf>> {

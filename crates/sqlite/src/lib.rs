@@ -13,6 +13,7 @@
 pub mod catalog;
 pub mod createsql;
 pub mod ddl;
+mod depends;
 mod engine;
 mod error;
 pub mod quote;

@@ -250,7 +250,9 @@ impl Source for SqliteSource {
     }
 
     fn catalog(&mut self) -> Result<Catalog> {
-        read_catalog(&self.conn)
+        let mut catalog = read_catalog(&self.conn)?;
+        crate::depends::record_dependencies(&mut self.conn, &mut catalog);
+        Ok(catalog)
     }
 
     fn read_table(

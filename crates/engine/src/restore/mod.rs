@@ -9,6 +9,8 @@
 //! look.)
 //!
 //! [`RestoreJob::run`] then, on the target:
+//! 0. refuses archive tables that would be one table in the target (module
+//!    `names`: two schemas into SQLite), before anything is written;
 //! 1. looks for the journal of an unfinished restore: without `resume` it is
 //!    refused (or, with `clean`, removed); with `resume` it must come from the
 //!    same archive and mode, and its steps and chunks are not repeated,
@@ -56,6 +58,7 @@
 
 mod execute;
 mod journal;
+mod names;
 mod options;
 pub mod plan;
 mod ranges;
@@ -91,7 +94,12 @@ pub struct RestoreJob {
     options: RestoreOptions,
     jobs: usize,
     plan: Plan,
+    /// Objects the filter left out with a table they depend on, listed as
+    /// skipped.
+    filtered: Vec<String>,
     wrote: AtomicBool,
+    /// Set by [`RestoreJob::run`] when the target keeps a restore journal.
+    resumable: AtomicBool,
 }
 
 impl RestoreJob {
@@ -103,12 +111,18 @@ impl RestoreJob {
     pub fn open(archive: &Path, options: &RestoreOptions) -> Result<RestoreJob> {
         let reader = ArchiveReader::open(archive)?;
         reader.require_complete()?;
-        let catalog = options.filter.apply(&reader.catalog()?);
+        let selection = options.filter.apply(&reader.catalog()?)?;
+        let mut catalog = selection.catalog;
         let tables = reader
             .tables()?
             .into_iter()
             .filter(|e| options.filter.matches(&e.def.name))
-            .map(|entry| {
+            .map(|mut entry| {
+                // The definition as the filter left it (without foreign keys
+                // to tables it left out).
+                if let Some(i) = catalog.tables.iter().position(|t| t.name == entry.def.name) {
+                    entry.def = catalog.tables.swap_remove(i);
+                }
                 Ok(JobTable {
                     totals: require_totals(archive, &entry)?,
                     name: entry.def.name.to_string(),
@@ -116,23 +130,33 @@ impl RestoreJob {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let mut objects: Vec<ObjectDef> = catalog
+            .objects
+            .into_iter()
+            .filter(|o| options.keeps(o))
+            .collect();
+        let mut filtered = selection.skipped;
+        let mut tables = tables;
+        if options.schema_prefix {
+            let skipped;
+            (objects, skipped) = names::prefix_job_tables(&mut tables, objects);
+            filtered.extend(skipped);
+        }
         let jobs = pipeline::pool_size(options.jobs);
         let mut job = RestoreJob {
             archive: archive.to_owned(),
             meta: reader.meta().clone(),
             tables,
-            objects: catalog
-                .objects
-                .into_iter()
-                .filter(|o| options.keeps(o))
-                .collect(),
+            objects,
             options: options.clone(),
             jobs,
             plan: Plan {
                 steps: Vec::new(),
                 sessions: jobs,
             },
+            filtered,
             wrote: AtomicBool::new(false),
+            resumable: AtomicBool::new(false),
         };
         job.plan = job.build_plan(jobs);
         Ok(job)
@@ -144,6 +168,13 @@ impl RestoreJob {
         &self.plan
     }
 
+    /// The objects the filter leaves out because a table or view they
+    /// depend on is left out, each with the reason (also in the summary's
+    /// `skipped`).
+    pub fn left_out(&self) -> &[String] {
+        &self.filtered
+    }
+
     /// The archive's metadata.
     pub fn meta(&self) -> &ArchiveMeta {
         &self.meta
@@ -153,6 +184,12 @@ impl RestoreJob {
     /// that failed before leaves the target as it found it.
     pub fn wrote_to_target(&self) -> bool {
         self.wrote.load(Ordering::Relaxed)
+    }
+
+    /// Whether a failed [`RestoreJob::run`] left a target that `--resume`
+    /// continues: it changed the target, which keeps a restore journal.
+    pub fn can_resume(&self) -> bool {
+        self.wrote_to_target() && self.resumable.load(Ordering::Relaxed)
     }
 
     fn build_plan(&self, sessions: usize) -> Plan {
@@ -175,7 +212,9 @@ impl RestoreJob {
         let started = Instant::now();
         let options = &self.options;
         let mode = options.mode;
+        self.refuse_clashes(target)?;
         let resumable = target.journal().is_some();
+        self.resumable.store(resumable, Ordering::Relaxed);
         if options.resume && !resumable {
             return Err(Error::CannotResume {
                 engine: target.engine(),
@@ -199,6 +238,13 @@ impl RestoreJob {
             _ => Journal::new(resumable, Vec::new()),
         };
         let resuming = journal.find_prefixed(ARCHIVE_PREFIX).is_some();
+        if !resuming && options.resume && self.finished_earlier(target)? {
+            return Ok(Summary {
+                nothing_to_resume: true,
+                seconds: started.elapsed().as_secs_f64(),
+                ..Summary::default()
+            });
+        }
         if !resuming {
             self.preflight(target, progress)?;
             if options.resume {
@@ -260,6 +306,7 @@ impl RestoreJob {
         })?;
         let mut summary = Summary {
             dropped: dropped.iter().map(ToString::to_string).collect(),
+            skipped: self.filtered.clone(),
             ..Summary::default()
         };
         for (t, state) in self.tables.iter().zip(&outcome.tables) {
@@ -366,6 +413,44 @@ impl RestoreJob {
             }
         }
         Ok(())
+    }
+
+    /// Tables that would be one table in `target` (two schemas into
+    /// SQLite's one namespace) are refused before anything is written, and
+    /// so is `--schema-prefix` into a target that keeps schemas.
+    fn refuse_clashes(&self, target: &dyn Target) -> Result<()> {
+        let probe = TableName::new(Some("s"), "t");
+        if self.options.schema_prefix && target.name_here(&probe).schema.is_some() {
+            return Err(Error::SchemaPrefixUnneeded {
+                engine: target.engine(),
+            });
+        }
+        let defs: Vec<&TableDef> = self.tables.iter().map(|t| &t.entry.def).collect();
+        let clashes = names::clashes(target, &defs);
+        if let Some(clash) = clashes.first() {
+            return Err(Error::NameClash {
+                engine: target.engine(),
+                here: clash.here.to_string(),
+                items: clash.items.clone(),
+                exclude: clash.table.to_string(),
+                more: clashes.len() - 1,
+            });
+        }
+        Ok(())
+    }
+
+    /// `--resume` without a journal: whether a restore finished earlier. A
+    /// finished restore removes its journal, so what tells it from one that
+    /// never ran is that every table of the archive is there (in `DataOnly`
+    /// mode the tables are there before the restore too, so it cannot be
+    /// told, and the restore starts from the beginning as without
+    /// `--resume`).
+    fn finished_earlier(&self, target: &mut dyn Target) -> Result<bool> {
+        if self.options.mode == RestoreMode::DataOnly || self.tables.is_empty() {
+            return Ok(false);
+        }
+        let names = self.names();
+        Ok(target.existing_tables(&names)?.len() == names.len())
     }
 
     /// The checks of a fresh start, before anything is written: existing

@@ -51,6 +51,11 @@ pub struct RestoreOptions {
     /// Leave out the objects of kind [`ObjectKind::Privileges`], which grant and
     /// revoke privileges, as `pg_restore --no-privileges` does.
     pub no_privileges: bool,
+    /// Restore table `schema.name` as `schema_name` (with its indexes and
+    /// the foreign keys that point to it), for a target with one namespace
+    /// (SQLite) that cannot hold two tables of one name in two schemas.
+    /// Objects whose SQL names a renamed table are skipped and listed.
+    pub schema_prefix: bool,
 }
 
 impl Default for RestoreOptions {
@@ -65,6 +70,7 @@ impl Default for RestoreOptions {
             resume: false,
             no_owner: false,
             no_privileges: false,
+            schema_prefix: false,
         }
     }
 }

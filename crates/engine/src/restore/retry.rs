@@ -72,7 +72,7 @@ pub(crate) fn with_retries<T>(
 fn is_transient(e: &Error) -> bool {
     match e {
         Error::Database(db) => db.is_transient(),
-        Error::Table { source, .. } => is_transient(source),
+        Error::Table { error, .. } => is_transient(error),
         _ => false,
     }
 }

@@ -154,6 +154,9 @@ pub(super) fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, 
         // A table's owner and grants go wherever its table goes: a
         // restore with --include/--exclude leaves them out with it.
         let table = (ord == TABLES).then(|| TableName::new(schema.as_deref(), &name));
+        // A view's owner and grants depend on the view: a restore that
+        // leaves the view out (it reads a table left out) leaves them out.
+        let depends_on = (ord == VIEWS).then(|| vec![TableName::new(schema.as_deref(), &name)]);
         let mut owned = object(
             ObjectKind::Owner,
             schema.as_deref(),
@@ -161,6 +164,7 @@ pub(super) fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, 
             format!("ALTER {alter_kind} {target} OWNER TO {owner}"),
         );
         owned.table = table.clone();
+        owned.depends_on = depends_on.clone();
         owners.push(owned);
         let on = format!("{grant_kind} {target}");
         let mut statements = Vec::new();
@@ -187,6 +191,7 @@ pub(super) fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, 
                 statements.join(";\n"),
             );
             granted.table = table;
+            granted.depends_on = depends_on;
             privileges.push(granted);
         }
     }

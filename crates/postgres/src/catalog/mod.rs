@@ -127,6 +127,15 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     // Last, after every object they apply to: owners, then privileges
     // (changing an owner rewrites the ACL, so grants come after it).
     objects.extend(acl::read_owners_and_privileges(conn)?);
+    // Views (and their owners and grants) recorded the relations they read
+    // from pg_depend. A comment is left to the filter, which reads the
+    // relation it names from its statement; every other object hangs on its
+    // table (`ObjectDef::table`) or on nothing a filter leaves out.
+    for o in &mut objects {
+        if o.depends_on.is_none() && o.kind != ObjectKind::Comment {
+            o.depends_on = Some(Vec::new());
+        }
+    }
     catalog.objects = objects;
     Ok(catalog)
 }

@@ -58,8 +58,20 @@ pub(super) fn read_extensions(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
     )
 }
 
+/// The relations (tables, views, materialized views) view `c` reads, as
+/// PostgreSQL resolved them: what its `_RETURN` rewrite rule depends on in
+/// `pg_depend`, one row per relation.
+const READS: &str = "(SELECT DISTINCT r.oid, r.relname, r.relnamespace
+        FROM pg_catalog.pg_rewrite rw
+        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+         AND d.objid = rw.oid AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass
+        JOIN pg_catalog.pg_class r ON r.oid = d.refobjid
+        WHERE rw.ev_class = c.oid AND r.oid <> c.oid) r
+        JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace";
+
 /// Views and materialized views (with their indexes, and refreshed when
-/// the source's was populated).
+/// the source's was populated), each with the relations it reads
+/// ([`ObjectDef::depends_on`]).
 pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
     each_row(
         conn,
@@ -69,7 +81,9 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                     c.relispopulated,
                     ARRAY(SELECT pg_catalog.pg_get_indexdef(i.indexrelid) FROM pg_catalog.pg_index i
                           JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-                          WHERE i.indrelid = c.oid ORDER BY ic.relname)
+                          WHERE i.indrelid = c.oid ORDER BY ic.relname),
+                    ARRAY(SELECT rn.nspname::text FROM {READS} ORDER BY r.oid),
+                    ARRAY(SELECT r.relname::text FROM {READS} ORDER BY r.oid)
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('v', 'm') AND {USER_NAMESPACE} AND {}
              ORDER BY c.oid",
@@ -85,17 +99,29 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
             let def: String = get!(r, 4);
             let def = def.trim_end().trim_end_matches(';');
             let options: Option<String> = get!(r, 5);
+            let read_schemas: Vec<String> = get!(r, 8);
+            let read_names: Vec<String> = get!(r, 9);
+            let depends_on = Some(
+                read_schemas
+                    .iter()
+                    .zip(&read_names)
+                    .map(|(s, n)| TableName::new(Some(s), n))
+                    .collect(),
+            );
             let with = options
                 .filter(|o| !o.is_empty())
                 .map(|o| format!(" WITH ({o})"))
                 .unwrap_or_default();
             if kind == "v" {
-                return Ok(object(
-                    ObjectKind::View,
-                    Some(&schema),
-                    &name,
-                    format!("CREATE VIEW {qname}{with} AS\n{def}"),
-                ));
+                return Ok(ObjectDef {
+                    depends_on,
+                    ..object(
+                        ObjectKind::View,
+                        Some(&schema),
+                        &name,
+                        format!("CREATE VIEW {qname}{with} AS\n{def}"),
+                    )
+                });
             }
                 let populated: bool = get!(r, 6);
                 let indexes: Vec<String> = get!(r, 7);
@@ -107,12 +133,10 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                 if populated {
                     ddl.push_str(&format!(";\nREFRESH MATERIALIZED VIEW {qname}"));
                 }
-            Ok(object(
-                ObjectKind::MaterializedView,
-                Some(&schema),
-                &name,
-                ddl,
-            ))
+            Ok(ObjectDef {
+                depends_on,
+                ..object(ObjectKind::MaterializedView, Some(&schema), &name, ddl)
+            })
         },
     )
 }

@@ -102,6 +102,12 @@ impl Target for SqliteTarget {
         ENGINE_NAME
     }
 
+    /// One namespace (the schema is dropped), names compared without regard
+    /// to ASCII case.
+    fn name_here(&self, table: &TableName) -> TableName {
+        TableName::bare(&table.name.to_ascii_lowercase())
+    }
+
     fn existing_tables(&mut self, tables: &[TableName]) -> Result<Vec<TableName>> {
         self.tables_among(tables)
     }
