@@ -68,8 +68,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Restore(a) => restore(a, &out)?,
         Command::Verify(a) => {
             let progress = progress::Bars::new(out.show_progress());
-            let report = bru_engine::verify(&a.archive, args::jobs(a.jobs), &progress)
-                .with_context(|| format!("verify of {} failed", a.archive.display()))?;
+            let report =
+                bru_engine::verify(&a.archive, args::jobs(a.jobs), endpoint::ENGINES, &progress)
+                    .with_context(|| format!("verify of {} failed", a.archive.display()))?;
             progress.clear();
             out.verified(&a.archive, &report)?;
         }
@@ -105,7 +106,7 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
         no_privileges: a.no_privileges,
     };
     let failed = || format!("restore into {} failed", endpoint::redact(&a.target));
-    let job = RestoreJob::open(&a.archive, &options).with_context(failed)?;
+    let job = RestoreJob::open(&a.archive, &options, endpoint::ENGINES).with_context(failed)?;
     if a.dry_run {
         return out.plan(&a.archive, &job);
     }

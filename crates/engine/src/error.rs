@@ -78,6 +78,16 @@ pub enum Error {
     #[error("archive {} is damaged: table {table} has no recorded totals although the archive is marked complete", archive.display())]
     MissingTotals { archive: PathBuf, table: String },
 
+    /// A catalog entry whose SQL text does more than create the object it
+    /// declares ([`crate::trust`]): the archive was altered, and nothing of
+    /// it is run.
+    #[error("the archive's catalog entry {entry} {reason}, so the archive was altered after backup and nothing of it is run; restore an archive you trust")]
+    UntrustedSql {
+        /// The entry, as kind and name (`view public.v`).
+        entry: String,
+        reason: String,
+    },
+
     /// The worker thread pool could not be started.
     #[error("cannot start {jobs} worker threads: {message}; try a smaller --jobs")]
     Pool { jobs: usize, message: String },

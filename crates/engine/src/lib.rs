@@ -19,6 +19,10 @@
 //!   and table checksums against the recorded totals.
 //! - [`list()`]: the archive's metadata and per-table totals.
 //!
+//! Restore and verify take the engines of the build (`&[&dyn Engine]`):
+//! every catalog entry's SQL is checked by the engine that wrote it before
+//! anything runs (module `trust`).
+//!
 //! Progress is reported through the injected [`Progress`] trait; the engine
 //! never draws anything itself.
 //!
@@ -51,6 +55,7 @@ mod progress;
 mod readback;
 mod restore;
 mod summary;
+mod trust;
 mod verify;
 
 pub use backup::{backup, BackupOptions};

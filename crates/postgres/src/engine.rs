@@ -2,7 +2,7 @@
 //! `postgresql://` URLs, handed to the driver whole and read the way libpq
 //! reads them (unix sockets, `PG*` variables, `~/.pgpass`, `sslmode`).
 
-use bru_core::{Engine, Result, Source, Target};
+use bru_core::{Engine, ObjectDef, Result, Source, TableDef, TableName, Target};
 
 use crate::{PgSource, PgTarget, ENGINE_NAME};
 
@@ -31,5 +31,23 @@ impl Engine for PgEngine {
 
     fn open_target(&self, url: &str) -> Result<Box<dyn Target>> {
         Ok(Box::new(PgTarget::open(url)?))
+    }
+
+    /// See [`crate::trust`].
+    fn check_table_sql(
+        &self,
+        table: &TableDef,
+        _relations: &[TableName],
+    ) -> std::result::Result<(), String> {
+        crate::trust::check_table(table)
+    }
+
+    /// See [`crate::trust`].
+    fn check_object_sql(
+        &self,
+        object: &ObjectDef,
+        relations: &[TableName],
+    ) -> std::result::Result<(), String> {
+        crate::trust::check_object(object, Some(relations))
     }
 }

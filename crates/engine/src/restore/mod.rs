@@ -62,7 +62,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use bru_core::{ObjectDef, ObjectOutcome, TableName, Target};
+use bru_core::{Engine, ObjectDef, ObjectOutcome, TableName, Target};
 use bru_format::{ArchiveMeta, ArchiveReader};
 
 use crate::readback::require_totals;
@@ -92,11 +92,19 @@ impl RestoreJob {
     /// has its totals, and builds the plan for `options.jobs` sessions.
     ///
     /// Fails if the archive is missing, not a bru archive, of a newer format,
-    /// damaged at the metadata level or incomplete.
-    pub fn open(archive: &Path, options: &RestoreOptions) -> Result<RestoreJob> {
+    /// damaged at the metadata level or incomplete, or if a catalog entry's
+    /// SQL does more than create the object it declares (checked by the
+    /// engine among `engines` that wrote it, see module `trust`).
+    pub fn open(
+        archive: &Path,
+        options: &RestoreOptions,
+        engines: &[&dyn Engine],
+    ) -> Result<RestoreJob> {
         let reader = ArchiveReader::open(archive)?;
         reader.require_complete()?;
-        let catalog = options.filter.apply(&reader.catalog()?);
+        let whole = reader.catalog()?;
+        crate::trust::check_catalog(&whole, engines)?;
+        let catalog = options.filter.apply(&whole);
         let tables = reader
             .tables()?
             .into_iter()
@@ -365,7 +373,8 @@ pub fn restore(
     archive: &Path,
     target: &mut dyn Target,
     options: &RestoreOptions,
+    engines: &[&dyn Engine],
     progress: &dyn Progress,
 ) -> Result<Summary> {
-    RestoreJob::open(archive, options)?.run(target, progress)
+    RestoreJob::open(archive, options, engines)?.run(target, progress)
 }

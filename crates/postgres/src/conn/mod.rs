@@ -104,6 +104,33 @@ impl Conn {
             .map_err(|e| self.err(context, &e))
     }
 
+    /// Runs one statement through the extended protocol, whose Parse step
+    /// refuses a text holding a second statement: for SQL that comes from
+    /// an archive (bru's own may go through [`Conn::batch`]).
+    pub fn execute_one(&self, sql: &str, context: &str) -> Result<(), Error> {
+        self.block_on(self.client.execute(sql, &[]))
+            .map(|_| ())
+            .map_err(|e| self.err(context, &e))
+    }
+
+    /// Runs the statements of `sql`, a text from an archive, one at a time
+    /// with [`Conn::execute_one`] (split by [`crate::sqltext`]), in one
+    /// transaction when there are several: all of them are done, or none.
+    pub fn execute_each(&self, sql: &str, context: &str) -> Result<(), Error> {
+        let statements = crate::sqltext::statements(sql);
+        if let [one] = statements.as_slice() {
+            return self.execute_one(one, context);
+        }
+        self.batch("BEGIN", context)?;
+        for statement in &statements {
+            if let Err(e) = self.execute_one(statement, context) {
+                let _ = self.batch("ROLLBACK", context);
+                return Err(e);
+            }
+        }
+        self.batch("COMMIT", context)
+    }
+
     /// Runs a query with parameters and returns all rows.
     pub fn query(
         &self,
