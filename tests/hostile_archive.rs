@@ -369,3 +369,36 @@ fn postgres_archive_sql_runs_only_as_the_object_it_declares() {
     });
     assert_pg_refused(&server, &copy, &["table public.t", "starts with"], &touched);
 }
+
+#[test]
+fn sql_of_an_engine_this_build_does_not_have_is_never_run() {
+    let dir = Dir::new();
+    let archive = sqlite_archive(&dir);
+    tamper(&archive, |what, o| {
+        what == "object" && is_object(o, "view", "site_names") && {
+            o["engine"] = "mssql".into();
+            o["ddl"] = "DROP TABLE victim".into();
+            true
+        }
+    });
+    let a = archive.to_str().unwrap();
+    // No engine of this build can check it, and none runs it.
+    bru_ok(&["verify", a, "--quiet"]);
+    let target = sqlite_target(&dir, "foreign.sqlite");
+    let summary = dir.path("summary.json");
+    bru_ok(&[
+        "restore",
+        a,
+        &url(&target),
+        "--quiet",
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ]);
+    let rows = dump(&target);
+    assert_eq!(rows.iter().find(|(t, _)| t == "victim").unwrap().1.len(), 3);
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.contains("site_names") && summary.contains("mssql"),
+        "the view is listed as skipped: {summary}"
+    );
+}

@@ -79,7 +79,7 @@ pub enum Error {
     MissingTotals { archive: PathBuf, table: String },
 
     /// A catalog entry whose SQL text does more than create the object it
-    /// declares ([`crate::trust`]): the archive was altered, and nothing of
+    /// declares (module `trust`): the archive was altered, and nothing of
     /// it is run.
     #[error("the archive's catalog entry {entry} {reason}, so the archive was altered after backup and nothing of it is run; restore an archive you trust")]
     UntrustedSql {

@@ -147,6 +147,43 @@ impl Conn {
 mod tests {
     use super::*;
 
+    /// The second line of the trust model: even a text that no check
+    /// looked at cannot run a second statement through `execute_one`.
+    #[test]
+    fn one_statement_through_the_extended_protocol_refuses_a_second() {
+        let Some((server, db)) = bru_testsupport::pg::TestServer::start_with_db(
+            "one_statement",
+            "CREATE TABLE public.victim (a int); INSERT INTO public.victim VALUES (1), (2);",
+        ) else {
+            return;
+        };
+        let conn = Conn::open(Settings::resolve(&server.url(&db)).unwrap()).unwrap();
+        for sql in [
+            "CREATE VIEW public.v AS SELECT 1; DELETE FROM public.victim",
+            "SELECT 1; DROP TABLE public.victim",
+        ] {
+            let err = conn.execute_one(sql, "attack").unwrap_err();
+            assert!(err.to_string().contains("multiple commands"), "{err}");
+        }
+        assert_eq!(
+            server.psql(&db, "SELECT count(*) FROM public.victim"),
+            "2\n"
+        );
+        assert_eq!(
+            server.psql(
+                &db,
+                "SELECT count(*) FROM pg_catalog.pg_views WHERE viewname = 'v'"
+            ),
+            "0\n"
+        );
+        // What execute_each is given is checked first: it runs each statement.
+        conn.execute_each(
+            "CREATE VIEW public.w AS SELECT ';' AS x; CREATE VIEW public.w2 AS SELECT 2",
+            "own",
+        )
+        .unwrap();
+    }
+
     #[test]
     fn a_refused_connection_is_transient() {
         // Nothing listens on port 1 of the loopback: the kernel refuses the
