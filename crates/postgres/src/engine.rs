@@ -37,9 +37,9 @@ impl Engine for PgEngine {
     fn check_table_sql(
         &self,
         table: &TableDef,
-        _relations: &[TableName],
+        relations: &[TableName],
     ) -> std::result::Result<(), String> {
-        crate::trust::check_table(table)
+        crate::trust::check_table(table, Some(relations))
     }
 
     /// See [`crate::trust`].

@@ -181,21 +181,29 @@ pub fn split(sql: &str) -> Vec<Vec<Token>> {
     let mut current: Vec<Token> = Vec::new();
     let mut parens = 0usize;
     let mut atomic = 0usize;
-    for t in tokens {
+    for (i, t) in tokens.iter().copied().enumerate() {
         if t.is_punct(sql, ';') && parens == 0 && atomic == 0 {
             if !current.is_empty() {
                 out.push(std::mem::take(&mut current));
             }
             continue;
         }
+        let after_dot = current.last().is_some_and(|p| p.is_punct(sql, '.'));
         if t.is_punct(sql, '(') {
             parens += 1;
         } else if t.is_punct(sql, ')') {
             parens = parens.saturating_sub(1);
-        } else if is_routine(sql, &current) {
-            if t.is_word(sql, "BEGIN") || (atomic > 0 && t.is_word(sql, "CASE")) {
+        } else if !after_dot && is_routine(sql, &current) {
+            // A body opens at a top-level BEGIN ATOMIC; inside it, CASE
+            // and END nest.
+            if atomic == 0 {
+                let opens = parens == 0
+                    && t.is_word(sql, "BEGIN")
+                    && tokens.get(i + 1).is_some_and(|n| n.is_word(sql, "ATOMIC"));
+                atomic = usize::from(opens);
+            } else if t.is_word(sql, "CASE") {
                 atomic += 1;
-            } else if atomic > 0 && t.is_word(sql, "END") {
+            } else if t.is_word(sql, "END") {
                 atomic -= 1;
             }
         }
@@ -221,14 +229,9 @@ pub fn statements(sql: &str) -> Vec<&str> {
 /// Whether the statement begun by `tokens` is a `CREATE [OR REPLACE]
 /// FUNCTION` or `PROCEDURE`, whose SQL-standard body may hold `;`s.
 fn is_routine(sql: &str, tokens: &[Token]) -> bool {
-    let mut words = tokens.iter().take(4);
-    if !words.next().is_some_and(|t| t.is_word(sql, "CREATE")) {
-        return false;
-    }
-    tokens
-        .iter()
-        .take(4)
-        .any(|t| t.is_word(sql, "FUNCTION") || t.is_word(sql, "PROCEDURE"))
+    let word = |i: usize, kw: &str| tokens.get(i).is_some_and(|t| t.is_word(sql, kw));
+    let routine = |i: usize| word(i, "FUNCTION") || word(i, "PROCEDURE");
+    word(0, "CREATE") && (routine(1) || (word(1, "OR") && word(2, "REPLACE") && routine(3)))
 }
 
 fn is_ident_start(b: u8) -> bool {
@@ -374,8 +377,19 @@ mod tests {
         let parts = statements(atomic);
         assert_eq!(parts.len(), 2, "{parts:?}");
         assert_eq!(parts[1], "DROP TABLE victim");
-        // BEGIN in anything else is no body.
+        // BEGIN in anything else is no body, nor is a BEGIN that is a name.
         assert_eq!(statements("BEGIN; DROP TABLE victim").len(), 2);
+        assert_eq!(
+            statements("CREATE VIEW function AS SELECT 1 AS begin; DROP TABLE victim").len(),
+            2
+        );
+        assert_eq!(
+            statements(
+                "CREATE FUNCTION public.f(begin int) RETURNS int AS 'select 1'; DROP TABLE victim"
+            )
+            .len(),
+            2
+        );
         // An unterminated comment or string swallows the rest.
         assert_eq!(statements("CREATE VIEW v AS SELECT 1 /* ; DROP").len(), 1);
     }

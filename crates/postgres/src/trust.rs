@@ -37,7 +37,9 @@
 //! What this does not stop, by design (as with `pg_restore`): an object the
 //! archive declares can have any body. A function, a trigger's function, a
 //! rule's actions, a view's query or a column default can do anything the
-//! restoring role may do once something calls it.
+//! restoring role may do once something calls it; a materialized view's
+//! query runs when the restore refreshes it, and a CHECK's or an index's
+//! expression when the restore adds it over the rows.
 
 use bru_core::{ObjectDef, ObjectKind, TableDef, TableName};
 
@@ -49,8 +51,11 @@ use crate::ENGINE_NAME;
 const CONSTRAINT_HEADS: &[&str] = &["PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "NOT"];
 
 /// Checks `table`'s own CREATE TABLE, its indexes' definitions and its
-/// constraint definitions ([`bru_core::Engine::check_table_sql`]).
-pub fn check_table(table: &TableDef) -> Result<(), String> {
+/// constraint definitions ([`bru_core::Engine::check_table_sql`]). A
+/// partition's or child's parent, and a foreign key's referenced table,
+/// must be among `relations`, the tables the archive creates (`None`, at
+/// execution time in the target, skips that part).
+pub fn check_table(table: &TableDef, relations: Option<&[TableName]>) -> Result<(), String> {
     let Some(native) = table.native.as_ref().filter(|n| n.engine == ENGINE_NAME) else {
         return Ok(());
     };
@@ -67,6 +72,30 @@ pub fn check_table(table: &TableDef) -> Result<(), String> {
             c.found()
         ));
     }
+    // What else the statement may reach: the parent it joins, never a
+    // table it references (bru adds foreign keys after the rows).
+    while let Some(t) = c.peek().copied() {
+        c.any_token();
+        if t.is_word(create, "REFERENCES") {
+            return Err(
+                "declares a foreign key inside its CREATE TABLE, which no backup writes".into(),
+            );
+        }
+        if t.is_word(create, "PARTITION") && c.word("OF") {
+            let parent = c.qname().ok_or("names no table after PARTITION OF")?;
+            in_archive(relations, &parent, "is a partition of")?;
+        }
+        if t.is_word(create, "INHERITS") {
+            c.punct('(')?;
+            loop {
+                let parent = c.qname().ok_or("names no table in INHERITS")?;
+                in_archive(relations, &parent, "inherits from")?;
+                if !c.punct_opt(',') {
+                    break;
+                }
+            }
+        }
+    }
     for index in &table.indexes {
         if let Some(ddl) = &index.native_ddl {
             check_index(ddl, &index.name, &name)
@@ -75,10 +104,22 @@ pub fn check_table(table: &TableDef) -> Result<(), String> {
     }
     for (key, def) in &table.properties {
         if let Some(n) = key.strip_prefix("postgres.constraint.") {
-            check_constraint(def).map_err(|e| format!("constraint {n}: {e}"))?;
+            check_constraint(def, relations).map_err(|e| format!("constraint {n}: {e}"))?;
         }
     }
     Ok(())
+}
+
+/// Refuses `table` unless it is among `relations` (the tables and views
+/// the archive creates); `None` accepts it.
+fn in_archive(relations: Option<&[TableName]>, table: &[String], what: &str) -> Result<(), String> {
+    match relations {
+        Some(r) if !r.iter().any(|r| parts(&target_name(r)) == table) => Err(format!(
+            "{what} {}, which is not a table or view of the archive",
+            table.join(".")
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Checks the statements of `object` and its data statement
@@ -133,21 +174,31 @@ fn check_index(sql: &str, name: &str, table: &[String]) -> Result<(), String> {
 }
 
 /// A constraint's definition, which the target puts after `ALTER TABLE …
-/// ADD CONSTRAINT <name>`: one clause of a known kind, no `;`.
-fn check_constraint(def: &str) -> Result<(), String> {
+/// ADD CONSTRAINT <name>`: one clause of a known kind, no `;`, and a
+/// foreign key only to a table of the archive.
+fn check_constraint(def: &str, relations: Option<&[TableName]>) -> Result<(), String> {
     let tokens = tokenize(def);
     if tokens.iter().any(|t| t.is_punct(def, ';')) {
         return Err(
             "its definition holds a `;`, which would end the statement it goes into".into(),
         );
     }
-    match tokens.first() {
-        Some(t) if CONSTRAINT_HEADS.iter().any(|h| t.is_word(def, h)) => Ok(()),
-        _ => Err(format!(
+    if !tokens
+        .first()
+        .is_some_and(|t| CONSTRAINT_HEADS.iter().any(|h| t.is_word(def, h)))
+    {
+        return Err(format!(
             "its definition `{}` is not a PRIMARY KEY, UNIQUE, CHECK, FOREIGN KEY, EXCLUDE or NOT NULL clause",
             shorten(def)
-        )),
+        ));
     }
+    let mut c = Cursor::new(def, tokens);
+    if c.word("FOREIGN") {
+        c.skip_to_word("REFERENCES")?;
+        let referenced = c.qname().ok_or("names no table after REFERENCES")?;
+        in_archive(relations, &referenced, "references")?;
+    }
+    Ok(())
 }
 
 /// `t` as name parts: `[schema, name]`.
@@ -225,17 +276,7 @@ impl Check<'_> {
 
     /// Refuses `table` unless the archive creates it.
     fn archive_relation(&self, table: &[String]) -> Result<(), String> {
-        let Some(relations) = self.relations else {
-            return Ok(());
-        };
-        if relations.iter().any(|r| parts(&target_name(r)) == table) {
-            Ok(())
-        } else {
-            Err(format!(
-                "is on {}, which is not a table or view of the archive",
-                table.join(".")
-            ))
-        }
+        in_archive(self.relations, table, "is on")
     }
 
     fn statements(&self, sql: &str, statements: &[Vec<Token>]) -> Result<(), String> {
@@ -308,6 +349,10 @@ impl Check<'_> {
                 first.expect("SEQUENCE")?;
                 first.if_not_exists();
                 first.object_name("sequence", &declared)?;
+                // Ownership is its own entry, checked there.
+                if first.skip_to_word("OWNED").is_ok() {
+                    return Err("gives the sequence an owning column, which is the sequence ownership entry's to do".into());
+                }
                 if let Some(mut c) = rest.next() {
                     self.setval(&mut c)?;
                 }
@@ -844,7 +889,7 @@ mod tests {
     }
 
     fn relations() -> Vec<TableName> {
-        ["t", "v", "mv"]
+        ["t", "v", "mv", "p"]
             .iter()
             .map(|n| TableName::new(Some("public"), n))
             .collect()
@@ -994,6 +1039,10 @@ mod tests {
             (object(K::Comment, p, "t", "COMMENT ON TABLE public.victim IS 'x'"), "not on public.t"),
             (object(K::Other("policy".into()), p, "pol", "CREATE POLICY pol ON public.t"), "no PostgreSQL restore runs"),
             (
+                object(K::Sequence, p, "s", "CREATE SEQUENCE public.s OWNED BY public.victim.a"),
+                "owning column",
+            ),
+            (
                 object(K::Sequence, p, "s", "CREATE SEQUENCE public.s; SELECT pg_catalog.setval('public.victim_seq', 1, true)"),
                 "sets sequence public.victim_seq",
             ),
@@ -1008,6 +1057,10 @@ mod tests {
         }
     }
 
+    fn check_table_alone(t: &TableDef) -> Result<(), String> {
+        check_table(t, Some(&relations()))
+    }
+
     fn table(create: &str) -> TableDef {
         let mut t = TableDef::new(TableName::new(Some("public"), "t"), Vec::new());
         t.native = Some(bru_core::NativeDdl {
@@ -1020,23 +1073,63 @@ mod tests {
     #[test]
     fn a_table_creates_itself_its_indexes_and_one_clause_constraints() {
         assert_eq!(
-            check_table(&table("CREATE UNLOGGED TABLE public.t (\n    a integer\n)")),
+            check_table_alone(&table("CREATE UNLOGGED TABLE public.t (\n    a integer\n)")),
             Ok(())
         );
         assert_eq!(
-            check_table(&table(
+            check_table_alone(&table(
                 "CREATE TABLE public.t PARTITION OF public.p FOR VALUES IN (1)"
             )),
             Ok(())
         );
-        let err = check_table(&table("DROP TABLE public.victim")).unwrap_err();
+        let err = check_table_alone(&table("DROP TABLE public.victim")).unwrap_err();
         assert!(err.contains("starts with `DROP"), "{err}");
-        let err = check_table(&table(
+        let err = check_table_alone(&table(
             "CREATE TABLE public.t (a int); DROP TABLE public.victim",
         ))
         .unwrap_err();
         assert!(err.contains("second statement"), "{err}");
-        let err = check_table(&table("CREATE TABLE public.victim2 (a int)")).unwrap_err();
+        let err = check_table_alone(&table("CREATE TABLE public.victim2 (a int)")).unwrap_err();
+        assert!(err.contains("not public.t"), "{err}");
+        for (create, why) in [
+            (
+                "CREATE TABLE public.t PARTITION OF public.victim DEFAULT",
+                "partition of public.victim",
+            ),
+            (
+                "CREATE TABLE public.t (a int) INHERITS (public.p, public.victim)",
+                "inherits from public.victim",
+            ),
+            (
+                "CREATE TABLE public.t (a int REFERENCES public.victim (a))",
+                "foreign key",
+            ),
+        ] {
+            let err = check_table_alone(&table(create)).unwrap_err();
+            assert!(err.contains(why), "{create}: {err}");
+        }
+        assert_eq!(
+            check_table_alone(&table(
+                "CREATE TABLE public.t (a int) INHERITS (public.p) PARTITION BY RANGE (a)"
+            )),
+            Ok(())
+        );
+        let mut fk = table("CREATE TABLE public.t (a int)");
+        fk.properties.insert(
+            "postgres.constraint.t_a_fkey".into(),
+            "FOREIGN KEY (a) REFERENCES public.victim(a) ON DELETE CASCADE".into(),
+        );
+        let err = check_table_alone(&fk).unwrap_err();
+        assert!(
+            err.contains("t_a_fkey") && err.contains("references public.victim"),
+            "{err}"
+        );
+        fk.properties.insert(
+            "postgres.constraint.t_a_fkey".into(),
+            "FOREIGN KEY (a) REFERENCES public.p(a) ON DELETE CASCADE".into(),
+        );
+        assert_eq!(check_table_alone(&fk), Ok(()));
+        let err = check_table_alone(&table("CREATE TABLE public.victim3 (a int)")).unwrap_err();
         assert!(err.contains("not public.t"), "{err}");
 
         let mut t = table("CREATE TABLE public.t (a integer)");
@@ -1052,16 +1145,16 @@ mod tests {
             "postgres.constraint.t_pkey".into(),
             "PRIMARY KEY (a)".into(),
         );
-        assert_eq!(check_table(&t), Ok(()));
+        assert_eq!(check_table(&t, Some(&relations())), Ok(()));
         t.indexes[0].native_ddl = Some("CREATE INDEX t_a ON public.victim USING btree (a)".into());
-        let err = check_table(&t).unwrap_err();
+        let err = check_table(&t, Some(&relations())).unwrap_err();
         assert!(err.contains("index t_a") && err.contains("victim"), "{err}");
         t.indexes.clear();
         t.properties.insert(
             "postgres.constraint.t_check".into(),
             "CHECK (true); DROP TABLE public.victim".into(),
         );
-        let err = check_table(&t).unwrap_err();
+        let err = check_table(&t, Some(&relations())).unwrap_err();
         assert!(err.contains("constraint t_check"), "{err}");
     }
 }

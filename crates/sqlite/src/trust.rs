@@ -227,19 +227,33 @@ fn statement(sql: &str) -> Result<Cursor<'_>, String> {
     })
 }
 
-/// The index of the token that ends the first statement of `tokens` (its
-/// `;`, or the end). In a `CREATE TRIGGER`, the `;`s between `BEGIN` and the
-/// matching `END` are the body's (a `CASE … END` inside counts too).
+/// The index just past the first statement of `tokens` (before its `;`,
+/// or the end). A `CREATE [TEMP] TRIGGER` ends with the `END` that closes
+/// its `BEGIN` (a `CASE … END` inside counts too), so its body's `;`s are
+/// its own and anything after that `END` is another statement. A word
+/// after a `.` (`new.begin`) is a column, not a keyword.
 fn statement_end(sql: &str, tokens: &[Token]) -> usize {
-    let is_trigger = tokens.first().is_some_and(|t| t.is_word(sql, "CREATE"))
-        && tokens.iter().take(4).any(|t| t.is_word(sql, "TRIGGER"));
+    let word = |i: usize, kw: &str| tokens.get(i).is_some_and(|t| t.is_word(sql, kw));
+    let is_trigger = word(0, "CREATE")
+        && (word(1, "TRIGGER")
+            || ((word(1, "TEMP") || word(1, "TEMPORARY")) && word(2, "TRIGGER")));
     let mut depth = 0usize;
     for (i, t) in tokens.iter().enumerate() {
-        if is_trigger && (t.is_word(sql, "BEGIN") || (depth > 0 && t.is_word(sql, "CASE"))) {
-            depth += 1;
-        } else if is_trigger && depth > 0 && t.is_word(sql, "END") {
-            depth -= 1;
-        } else if depth == 0 && t.is_punct(sql, ';') {
+        let after_dot = i > 0 && tokens[i - 1].is_punct(sql, '.');
+        if is_trigger && !after_dot {
+            if t.is_word(sql, "BEGIN") || (depth > 0 && t.is_word(sql, "CASE")) {
+                depth += 1;
+                continue;
+            }
+            if depth > 0 && t.is_word(sql, "END") {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+                continue;
+            }
+        }
+        if depth == 0 && t.is_punct(sql, ';') {
             return i;
         }
     }
@@ -552,6 +566,14 @@ mod tests {
                 "goes on",
             ),
             (object(ObjectKind::Function, "f", "SELECT 1"), "do not hold"),
+            (
+                object(ObjectKind::View, "trigger", "CREATE VIEW trigger AS SELECT 1 AS begin; DROP TABLE victim"),
+                "second statement",
+            ),
+            (
+                trigger("t", "sites", "CREATE TRIGGER t AFTER INSERT ON sites WHEN new.begin BEGIN SELECT 1; END DROP TABLE victim"),
+                "second statement",
+            ),
         ];
         for (o, why) in &refused {
             let err = check(o).expect_err(&o.ddl);

@@ -20,7 +20,7 @@ impl PgTarget {
         let q = qualified(&name);
         let context = format!("adding keys and indexes to {name}");
         if same_engine(table) {
-            crate::trust::check_table(table).map_err(|e| super::untrusted(&context, e))?;
+            crate::trust::check_table(table, None).map_err(|e| super::untrusted(&context, e))?;
         }
         self.settle_earlier_run(&q, &context)?;
         let existing = self.existing_names(&table.name)?;
@@ -74,7 +74,7 @@ impl PgTarget {
             return Ok(());
         }
         if same_engine(table) {
-            crate::trust::check_table(table).map_err(|e| super::untrusted(&context, e))?;
+            crate::trust::check_table(table, None).map_err(|e| super::untrusted(&context, e))?;
         }
         let sql = step.split.as_ref().map_or(&step.sql, |s| &s.build);
         match self.live()?.execute_one(sql, &context) {
@@ -100,6 +100,10 @@ impl PgTarget {
             return Ok(());
         }
         let owner = target_name(&table.name);
+        if same_engine(table) {
+            crate::trust::check_table(table, None)
+                .map_err(|e| super::untrusted(&format!("adding foreign keys to {owner}"), e))?;
+        }
         self.settle_earlier_run(
             &qualified(&owner),
             &format!("adding foreign keys to {owner}"),

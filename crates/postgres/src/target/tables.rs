@@ -67,7 +67,8 @@ impl PgTarget {
         let create = match &table.native {
             Some(n) if n.engine == ENGINE_NAME => {
                 // Checked before the restore started; again where it runs.
-                crate::trust::check_table(table).map_err(|e| super::untrusted(&context, e))?;
+                crate::trust::check_table(table, None)
+                    .map_err(|e| super::untrusted(&context, e))?;
                 n.create.clone()
             }
             _ => ddl::create_table(table),
