@@ -4,6 +4,9 @@
 //! ([`crate::readback`]): every chunk's CRC is checked by the reader, every
 //! chunk is decoded on the worker pool, and each table's chunk count, row
 //! count, sizes and content checksum are compared with its recorded totals.
+//! Before any chunk, every catalog entry's SQL gets the check a restore
+//! gives it (module `trust`), so an archive whose SQL was altered fails
+//! verify as it fails restore.
 
 use std::path::Path;
 use std::time::Instant;
@@ -31,8 +34,9 @@ pub struct VerifyReport {
 /// not a bru archive, of a newer format or incomplete; a damaged catalog; a
 /// catalog entry whose SQL does more than create the object it declares
 /// (checked by the engine among `engines` that wrote it, see module
-/// `trust`); a table without totals; a chunk that is missing, fails its CRC or does not
-/// decode; counts or a checksum that differ from the totals.
+/// `trust`); a table without totals; a chunk that is missing, fails its
+/// CRC or does not decode; counts or a checksum that differ from the
+/// totals.
 pub fn verify(
     archive: &Path,
     jobs: usize,

@@ -1,8 +1,9 @@
 //! Restoring an archive: open and check it, plan, then run the plan.
 //!
 //! [`RestoreJob::open`] does everything that needs no target: it opens the
-//! archive, refuses an incomplete one or a table without totals, selects the
-//! tables, and builds the [`Plan`]. So `--dry-run` prints the plan without
+//! archive, refuses an incomplete one, a table without totals, or one whose
+//! catalog holds SQL that does more than create its own objects (module
+//! `trust`), selects the tables, and builds the [`Plan`]. So `--dry-run` prints the plan without
 //! touching (or even creating) the target, and a bad archive is refused
 //! before the target is opened.
 //!
