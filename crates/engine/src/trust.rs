@@ -69,3 +69,79 @@ fn relations(catalog: &Catalog) -> Vec<TableName> {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bru_core::{ObjectDef, TableDef};
+
+    fn view(engine: &str, ddl: &str) -> ObjectDef {
+        ObjectDef::new(ObjectKind::View, TableName::bare("v"), engine, ddl)
+    }
+
+    fn catalog(objects: Vec<ObjectDef>) -> Catalog {
+        Catalog {
+            tables: vec![TableDef::new(TableName::bare("sites"), Vec::new())],
+            objects,
+        }
+    }
+
+    const ENGINES: &[&dyn Engine] = &[&bru_sqlite::ENGINE];
+
+    #[test]
+    fn an_entry_is_checked_by_the_engine_that_wrote_it() {
+        let ok = catalog(vec![view("sqlite", "CREATE VIEW v AS SELECT * FROM sites")]);
+        check_catalog(&ok, ENGINES).expect("a plain view");
+
+        let bad = catalog(vec![view("sqlite", "DELETE FROM victim")]);
+        let err = check_catalog(&bad, ENGINES).unwrap_err().to_string();
+        assert!(
+            err.contains("catalog entry view v") && err.contains("altered"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn what_no_engine_of_the_build_runs_is_not_checked() {
+        // Another engine's SQL, and an object that was not carried, are
+        // never run by any target of this build.
+        let foreign = catalog(vec![view("mssql", "DROP TABLE victim")]);
+        check_catalog(&foreign, ENGINES).expect("another engine's entry");
+        let not_carried = catalog(vec![ObjectDef::not_carried(
+            ObjectKind::Aggregate,
+            TableName::bare("agg"),
+            "sqlite",
+            "an aggregate",
+        )]);
+        check_catalog(&not_carried, ENGINES).expect("a not-carried entry");
+        // Without the engine in the list, nothing is checked, and nothing
+        // of that engine runs either.
+        let bad = catalog(vec![view("sqlite", "DELETE FROM victim")]);
+        check_catalog(&bad, &[]).expect("no engine, no check");
+    }
+
+    #[test]
+    fn triggers_may_be_on_the_archive_s_tables_and_views() {
+        let trigger = |table: &str| ObjectDef {
+            table: Some(TableName::bare(table)),
+            ..ObjectDef::new(
+                ObjectKind::Trigger,
+                TableName::bare("t"),
+                "sqlite",
+                format!("CREATE TRIGGER t INSTEAD OF INSERT ON {table} BEGIN SELECT 1; END"),
+            )
+        };
+        let on_view = catalog(vec![
+            view("sqlite", "CREATE VIEW v AS SELECT * FROM sites"),
+            trigger("v"),
+        ]);
+        check_catalog(&on_view, ENGINES).expect("a trigger on the archive's view");
+        let err = check_catalog(&catalog(vec![trigger("victim")]), ENGINES)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("trigger t") && err.contains("not a table or view of the archive"),
+            "{err}"
+        );
+    }
+}
