@@ -82,7 +82,7 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
 
     out.line(&format!("\n4. bru verify {}", archive.display()));
     let bars = Bars::new(out.show_progress());
-    let report = bru_engine::verify(&archive, jobs(None), &bars)?;
+    let report = bru_engine::verify(&archive, jobs(None), crate::endpoint::ENGINES, &bars)?;
     bars.clear();
     out.verified(&archive, &report)?;
 
@@ -106,6 +106,7 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
             no_privileges: false,
             schema_prefix: false,
         },
+        crate::endpoint::ENGINES,
         &bars,
     )?;
     bars.clear();

@@ -95,8 +95,9 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Restore(a) => restore(a, &out)?,
         Command::Verify(a) => {
             let progress = progress::Bars::new(out.show_progress());
-            let report = bru_engine::verify(&a.archive, args::jobs(a.jobs), &progress)
-                .with_context(|| format!("verify of {} failed", a.archive.display()))?;
+            let report =
+                bru_engine::verify(&a.archive, args::jobs(a.jobs), endpoint::ENGINES, &progress)
+                    .with_context(|| format!("verify of {} failed", a.archive.display()))?;
             progress.clear();
             out.verified(&a.archive, &report)?;
         }
@@ -135,7 +136,7 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
     };
     let target = endpoint::Endpoint::new(&a.target);
     let failed = || format!("restore into {target} failed");
-    let job = RestoreJob::open(&a.archive, &options).with_context(failed)?;
+    let job = RestoreJob::open(&a.archive, &options, endpoint::ENGINES).with_context(failed)?;
     if a.dry_run {
         // With --clean, what would be dropped, from a target opened only to
         // look (a missing SQLite file is not created: nothing to drop).

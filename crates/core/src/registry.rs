@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::schema::{ObjectDef, TableDef, TableName};
 use crate::traits::{Source, Target};
 
 /// One database engine as the command line reaches it.
@@ -55,6 +56,48 @@ pub trait Engine: Sync {
     fn new_target_files(&self, url: &str) -> Result<Vec<PathBuf>> {
         let _ = url;
         Ok(Vec::new())
+    }
+
+    /// Checks the SQL text of `table` that this engine wrote (its own
+    /// CREATE TABLE, its indexes' definitions, and any property a target
+    /// splices into SQL) before a restore runs it: every statement must
+    /// create exactly the table, or the index on it, that the entry
+    /// declares. `relations` are the tables and views the archive creates.
+    /// Returns what is wrong, in one line, for the caller to name the entry.
+    ///
+    /// The archive is data, never code: an engine whose targets run text
+    /// from an archive must check it here. The default refuses any text, so
+    /// an engine that has no checker runs nothing it has not checked.
+    fn check_table_sql(
+        &self,
+        table: &TableDef,
+        relations: &[TableName],
+    ) -> std::result::Result<(), String> {
+        let _ = relations;
+        match &table.native {
+            Some(n) if n.engine == self.name() => Err(format!(
+                "this build cannot check {} table definitions",
+                self.name()
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Checks the statements of `object` (and its `data` statement), which
+    /// this engine wrote, as [`Engine::check_table_sql`] does for tables:
+    /// each must create (or alter, comment, grant, own) the object the
+    /// entry declares, of its kind and name, and a trigger, rule or index
+    /// must be on one of `relations`. The default refuses.
+    fn check_object_sql(
+        &self,
+        object: &ObjectDef,
+        relations: &[TableName],
+    ) -> std::result::Result<(), String> {
+        let _ = (object, relations);
+        Err(format!(
+            "this build cannot check {} object definitions",
+            self.name()
+        ))
     }
 
     /// `url` as messages, logs and summaries may show it: every password

@@ -109,6 +109,16 @@ pub enum Error {
     #[error("--schema-prefix is for a target with one namespace (SQLite); the {engine} target keeps schemas, restore without it")]
     SchemaPrefixUnneeded { engine: &'static str },
 
+    /// A catalog entry whose SQL text does more than create the object it
+    /// declares (module `trust`): the archive was altered, and nothing of
+    /// it is run.
+    #[error("the archive's catalog entry {entry} {reason}, so the archive was altered after backup and nothing of it is run; restore an archive you trust")]
+    UntrustedSql {
+        /// The entry, as kind and name (`view public.v`).
+        entry: String,
+        reason: String,
+    },
+
     /// The worker thread pool could not be started.
     #[error("cannot start {jobs} worker threads: {message}; try a smaller --jobs")]
     Pool { jobs: usize, message: String },

@@ -19,6 +19,10 @@
 //!   and table checksums against the recorded totals.
 //! - [`list()`]: the archive's metadata and per-table totals.
 //!
+//! Restore and verify take the engines of the build (`&[&dyn Engine]`):
+//! every catalog entry's SQL is checked by the engine that wrote it before
+//! anything runs (module `trust`).
+//!
 //! Progress is reported through the injected [`Progress`] trait; the engine
 //! never draws anything itself.
 //!
@@ -52,6 +56,7 @@ mod readback;
 mod restore;
 mod samefile;
 mod summary;
+mod trust;
 mod verify;
 
 pub use backup::{backup, BackupOptions};

@@ -4,10 +4,14 @@
 //! ([`crate::readback`]): every chunk's CRC is checked by the reader, every
 //! chunk is decoded on the worker pool, and each table's chunk count, row
 //! count, sizes and content checksum are compared with its recorded totals.
+//! Before any chunk, every catalog entry's SQL gets the check a restore
+//! gives it (module `trust`), so an archive whose SQL was altered fails
+//! verify as it fails restore.
 
 use std::path::Path;
 use std::time::Instant;
 
+use bru_core::Engine;
 use bru_format::ArchiveReader;
 
 use crate::readback::{read_table, require_totals};
@@ -28,13 +32,22 @@ pub struct VerifyReport {
 /// Returns what was checked. Fails on the first problem, naming the archive,
 /// the table and, where it applies, the chunk: an archive that is missing,
 /// not a bru archive, of a newer format or incomplete; a damaged catalog; a
-/// table without totals; a chunk that is missing, fails its CRC or does not
-/// decode; counts or a checksum that differ from the totals.
-pub fn verify(archive: &Path, jobs: usize, progress: &dyn Progress) -> Result<VerifyReport> {
+/// catalog entry whose SQL does more than create the object it declares
+/// (checked by the engine among `engines` that wrote it, see module
+/// `trust`); a table without totals; a chunk that is missing, fails its
+/// CRC or does not decode; counts or a checksum that differ from the
+/// totals.
+pub fn verify(
+    archive: &Path,
+    jobs: usize,
+    engines: &[&dyn Engine],
+    progress: &dyn Progress,
+) -> Result<VerifyReport> {
     let started = Instant::now();
     let reader = ArchiveReader::open(archive)?;
     reader.require_complete()?;
     let catalog = reader.catalog()?;
+    crate::trust::check_catalog(&catalog, engines)?;
     let pool = pipeline::pool(jobs)?;
     let mut report = VerifyReport::default();
     for entry in reader.tables()? {

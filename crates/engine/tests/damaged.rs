@@ -53,7 +53,7 @@ fn chunk_part(conn: &rusqlite::Connection, table: &str, seq: i64, extra: &str) -
 
 /// The message of the error `verify` must end with (`what` if it does not).
 fn verify_error(archive: &Path, what: &str) -> String {
-    bru_engine::verify(archive, 2, &NoProgress)
+    bru_engine::verify(archive, 2, &[&bru_sqlite::ENGINE], &NoProgress)
         .expect_err(what)
         .to_string()
 }
@@ -238,7 +238,8 @@ fn a_backup_that_fails_midway_leaves_an_incomplete_archive() {
         .expect("schedules listed");
     assert_eq!(stats.rows, None);
 
-    let err = bru_engine::verify(&archive, 2, &NoProgress).expect_err("verify must refuse");
+    let err = bru_engine::verify(&archive, 2, &[&bru_sqlite::ENGINE], &NoProgress)
+        .expect_err("verify must refuse");
     assert!(err.to_string().contains("incomplete"), "{err}");
     let target = dir.path().join("target.sqlite");
     let err = restore(&archive, &target, &restore_options(RestoreMode::Full))

@@ -75,7 +75,8 @@ impl Progress for Recorder {
 fn several_sessions_restore_exactly_what_one_session_restores() {
     let dir = tempfile::tempdir().unwrap();
     let (source, archive) = small_chunk_archive(dir.path());
-    let job = bru_engine::RestoreJob::open(&archive, &options(4)).expect("open job");
+    let job = bru_engine::RestoreJob::open(&archive, &options(4), &[&bru_sqlite::ENGINE])
+        .expect("open job");
     assert!(
         job.plan().steps.iter().any(|s| s.label.contains("chunks")),
         "some table is split into ranges: {:#?}",
@@ -90,8 +91,14 @@ fn several_sessions_restore_exactly_what_one_session_restores() {
         let restored = dir.path().join(format!("parallel-{jobs}.sqlite"));
         let mut target = SqliteTarget::open_shared(&restored).expect("open target");
         let recorder = Recorder::default();
-        let summary = bru_engine::restore(&archive, &mut target, &options(jobs), &recorder)
-            .expect("parallel restore");
+        let summary = bru_engine::restore(
+            &archive,
+            &mut target,
+            &options(jobs),
+            &[&bru_sqlite::ENGINE],
+            &recorder,
+        )
+        .expect("parallel restore");
         drop(target);
         assert!(
             recorder.threads.lock().unwrap().len() > 1,
@@ -176,8 +183,14 @@ fn a_briefly_locked_target_is_retried_and_each_retry_reported() {
     let mut target = SqliteTarget::open_shared(&restored).unwrap();
     target.set_busy_timeout(Duration::from_millis(20)).unwrap();
     let locker = Locker::new(&restored, 3, Duration::from_millis(500));
-    let summary =
-        bru_engine::restore(&archive, &mut target, &options(2), &locker).expect("restore");
+    let summary = bru_engine::restore(
+        &archive,
+        &mut target,
+        &options(2),
+        &[&bru_sqlite::ENGINE],
+        &locker,
+    )
+    .expect("restore");
     locker.release();
     drop(target);
     let warnings = locker.warnings.lock().unwrap().clone();
@@ -202,7 +215,14 @@ fn a_restore_that_gave_up_on_a_locked_target_resumes_exactly() {
     let mut target = SqliteTarget::open_shared(&restored).unwrap();
     target.set_busy_timeout(Duration::from_millis(10)).unwrap();
     let locker = Locker::new(&restored, 12, Duration::from_secs(5));
-    let err = bru_engine::restore(&archive, &mut target, &options(1), &locker).unwrap_err();
+    let err = bru_engine::restore(
+        &archive,
+        &mut target,
+        &options(1),
+        &[&bru_sqlite::ENGINE],
+        &locker,
+    )
+    .unwrap_err();
     locker.release();
     drop(target);
     assert!(err.to_string().contains("locked"), "{err}");
@@ -331,7 +351,8 @@ fn a_source_with_several_readers_is_backed_up_concurrently_and_exactly() {
     for t in &summary.tables {
         assert_eq!(t.rows, row_count(&src, &t.table) as u64, "{}", t.table);
     }
-    bru_engine::verify(&archive, 2, &bru_engine::NoProgress).expect("verify");
+    bru_engine::verify(&archive, 2, &[&bru_sqlite::ENGINE], &bru_engine::NoProgress)
+        .expect("verify");
     let restored = dir.path().join("restored.sqlite");
     restore(&archive, &restored, &options_for_restore()).expect("restore");
     assert_same_database(&source, &restored);
@@ -367,7 +388,8 @@ fn a_sqlite_table_read_in_parts_by_two_readers_restores_exactly() {
     let summary = backup(&source, &archive, &small_chunks).expect("backup with two readers");
     let t = summary.tables.iter().find(|t| t.table == "t").unwrap();
     assert_eq!(t.rows, 150_002);
-    bru_engine::verify(&archive, 2, &bru_engine::NoProgress).expect("verify");
+    bru_engine::verify(&archive, 2, &[&bru_sqlite::ENGINE], &bru_engine::NoProgress)
+        .expect("verify");
     let restored = dir.path().join("restored.sqlite");
     restore(&archive, &restored, &options(1)).expect("restore");
     assert_same_database(&source, &restored);
@@ -393,7 +415,14 @@ fn steps_outside_the_plan_are_retried_too() {
         clean: true,
         ..options(1)
     };
-    bru_engine::restore(&archive, &mut target, &clean, &recorder).expect("restore");
+    bru_engine::restore(
+        &archive,
+        &mut target,
+        &clean,
+        &[&bru_sqlite::ENGINE],
+        &recorder,
+    )
+    .expect("restore");
     release.join().unwrap();
     drop(target);
     let warnings = recorder.warnings.lock().unwrap().clone();
@@ -478,8 +507,14 @@ fn what_every_session_leaves_out_is_in_the_summary() {
     // Several sessions, so that tables are created on workers too.
     let restored = dir.path().join("restored.sqlite");
     let mut target = SqliteTarget::open_shared(&restored).unwrap();
-    let summary = bru_engine::restore(&archive, &mut target, &options(3), &bru_engine::NoProgress)
-        .expect("restore");
+    let summary = bru_engine::restore(
+        &archive,
+        &mut target,
+        &options(3),
+        &[&bru_sqlite::ENGINE],
+        &bru_engine::NoProgress,
+    )
+    .expect("restore");
     for line in &expected {
         assert!(
             summary.skipped.contains(line),

@@ -40,7 +40,8 @@ fn fixture_round_trips_exactly() {
         assert!(t.stored_bytes.is_some() && t.raw_bytes.is_some());
     }
 
-    let report = bru_engine::verify(&archive, 2, &NoProgress).expect("verify");
+    let report =
+        bru_engine::verify(&archive, 2, &[&bru_sqlite::ENGINE], &NoProgress).expect("verify");
     let chunks: u64 = listing.tables.iter().filter_map(|t| t.chunks).sum();
     assert_eq!(report.chunks_checked, chunks);
     assert!(chunks > 0);
@@ -82,7 +83,8 @@ fn table_split_into_many_chunks_round_trips() {
         "expected a table in many chunks, got at most {most}"
     );
 
-    let report = bru_engine::verify(&archive, 1, &NoProgress).expect("verify");
+    let report =
+        bru_engine::verify(&archive, 1, &[&bru_sqlite::ENGINE], &NoProgress).expect("verify");
     assert_eq!(
         report.chunks_checked,
         listing.tables.iter().filter_map(|t| t.chunks).sum::<u64>()
@@ -107,5 +109,5 @@ fn existing_archive_is_not_overwritten_without_force() {
     let mut options = backup_options();
     options.force = true;
     backup(&source, &archive, &options).expect("backup with force");
-    bru_engine::verify(&archive, 2, &NoProgress).expect("verify");
+    bru_engine::verify(&archive, 2, &[&bru_sqlite::ENGINE], &NoProgress).expect("verify");
 }

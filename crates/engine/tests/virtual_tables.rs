@@ -86,7 +86,8 @@ fn boxes_at(conn: &Connection, x: f64, y: f64) -> Vec<i64> {
 fn virtual_tables_keep_their_rows_rowids_and_indexes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (source, archive, restored) = backed_up_source(dir.path());
-    let report = bru_engine::verify(&archive, 2, &NoProgress).expect("verify");
+    let report =
+        bru_engine::verify(&archive, 2, &[&bru_sqlite::ENGINE], &NoProgress).expect("verify");
     let carried: Vec<&str> = report
         .summary
         .tables

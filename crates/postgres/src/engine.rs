@@ -4,7 +4,7 @@
 //! variables, `~/.pgpass`, `sslmode`), and shown with every password
 //! masked.
 
-use bru_core::{Engine, Result, Source, Target};
+use bru_core::{Engine, ObjectDef, Result, Source, TableDef, TableName, Target};
 
 use crate::{PgSource, PgTarget, ENGINE_NAME};
 
@@ -41,5 +41,23 @@ impl Engine for PgEngine {
 
     fn open_target(&self, url: &str) -> Result<Box<dyn Target>> {
         Ok(Box::new(PgTarget::open(url)?))
+    }
+
+    /// See [`crate::trust`].
+    fn check_table_sql(
+        &self,
+        table: &TableDef,
+        relations: &[TableName],
+    ) -> std::result::Result<(), String> {
+        crate::trust::check_table(table, Some(relations))
+    }
+
+    /// See [`crate::trust`].
+    fn check_object_sql(
+        &self,
+        object: &ObjectDef,
+        relations: &[TableName],
+    ) -> std::result::Result<(), String> {
+        crate::trust::check_object(object, Some(relations))
     }
 }

@@ -22,9 +22,11 @@ mod engine;
 mod numeric;
 mod quote;
 mod source;
+pub mod sqltext;
 mod target;
 mod text_input;
 mod tls;
+pub mod trust;
 mod values;
 
 pub use engine::{PgEngine, ENGINE};

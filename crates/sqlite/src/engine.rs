@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bru_core::{Engine, Error, Result, Source, Target};
+use bru_core::{Engine, Error, ObjectDef, Result, Source, TableDef, TableName, Target};
 
 use crate::{SqliteSource, SqliteTarget, ENGINE_NAME};
 
@@ -63,6 +63,24 @@ impl Engine for SqliteEngine {
 
     fn database_file(&self, url: &str) -> Result<Option<PathBuf>> {
         SqliteEngine::path(url).map(Some)
+    }
+
+    /// See [`crate::trust`].
+    fn check_table_sql(
+        &self,
+        table: &TableDef,
+        _relations: &[TableName],
+    ) -> std::result::Result<(), String> {
+        crate::trust::check_table(table)
+    }
+
+    /// See [`crate::trust`].
+    fn check_object_sql(
+        &self,
+        object: &ObjectDef,
+        relations: &[TableName],
+    ) -> std::result::Result<(), String> {
+        crate::trust::check_object(object, Some(relations))
     }
 
     /// A file that does not exist yet is created by opening it, with its

@@ -21,6 +21,7 @@ mod rowid_ranges;
 mod source;
 pub mod sqltext;
 mod target;
+pub mod trust;
 pub mod types;
 pub mod values;
 pub mod vtab;

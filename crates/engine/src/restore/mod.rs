@@ -1,8 +1,9 @@
 //! Restoring an archive: open and check it, plan, then run the plan.
 //!
 //! [`RestoreJob::open`] does everything that needs no target: it opens the
-//! archive, refuses an incomplete one or a table without totals, selects the
-//! tables, and builds the [`Plan`]. So `--dry-run` prints the plan without
+//! archive, refuses an incomplete one, a table without totals, or one whose
+//! catalog holds SQL that does more than create its own objects (module
+//! `trust`), selects the tables, and builds the [`Plan`]. So `--dry-run` prints the plan without
 //! touching (or even creating) the target, and a bad archive is refused
 //! before the target is opened. (`--dry-run --clean` also lists what would
 //! be dropped, [`RestoreJob::clean_plan`], from a target opened only to
@@ -72,7 +73,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use bru_core::{Dropped, ObjectDef, ObjectOutcome, TableDef, TableName, Target};
+use bru_core::{Dropped, Engine, ObjectDef, ObjectOutcome, TableDef, TableName, Target};
 use bru_format::{ArchiveMeta, ArchiveReader};
 
 use crate::readback::require_totals;
@@ -107,11 +108,19 @@ impl RestoreJob {
     /// has its totals, and builds the plan for `options.jobs` sessions.
     ///
     /// Fails if the archive is missing, not a bru archive, of a newer format,
-    /// damaged at the metadata level or incomplete.
-    pub fn open(archive: &Path, options: &RestoreOptions) -> Result<RestoreJob> {
+    /// damaged at the metadata level or incomplete, or if a catalog entry's
+    /// SQL does more than create the object it declares (checked by the
+    /// engine among `engines` that wrote it, see module `trust`).
+    pub fn open(
+        archive: &Path,
+        options: &RestoreOptions,
+        engines: &[&dyn Engine],
+    ) -> Result<RestoreJob> {
         let reader = ArchiveReader::open(archive)?;
         reader.require_complete()?;
-        let selection = options.filter.apply(&reader.catalog()?)?;
+        let whole = reader.catalog()?;
+        crate::trust::check_catalog(&whole, engines)?;
+        let selection = options.filter.apply(&whole)?;
         let mut catalog = selection.catalog;
         let tables = reader
             .tables()?
@@ -541,7 +550,8 @@ pub fn restore(
     archive: &Path,
     target: &mut dyn Target,
     options: &RestoreOptions,
+    engines: &[&dyn Engine],
     progress: &dyn Progress,
 ) -> Result<Summary> {
-    RestoreJob::open(archive, options)?.run(target, progress)
+    RestoreJob::open(archive, options, engines)?.run(target, progress)
 }

@@ -77,7 +77,13 @@ pub fn restore(
     options: &RestoreOptions,
 ) -> bru_engine::Result<Summary> {
     let mut target = SqliteTarget::open(target).expect("open target");
-    bru_engine::restore(archive, &mut target, options, &NoProgress)
+    bru_engine::restore(
+        archive,
+        &mut target,
+        options,
+        &[&bru_sqlite::ENGINE],
+        &NoProgress,
+    )
 }
 
 pub fn open(path: &Path) -> Connection {

@@ -108,6 +108,33 @@ impl Conn {
             .map_err(|e| self.err(context, &e))
     }
 
+    /// Runs one statement through the extended protocol, whose Parse step
+    /// refuses a text holding a second statement: for SQL that comes from
+    /// an archive (bru's own may go through [`Conn::batch`]).
+    pub fn execute_one(&self, sql: &str, context: &str) -> Result<(), Error> {
+        self.block_on(self.client.execute(sql, &[]))
+            .map(|_| ())
+            .map_err(|e| self.err(context, &e))
+    }
+
+    /// Runs the statements of `sql`, a text from an archive, one at a time
+    /// with [`Conn::execute_one`] (split by [`crate::sqltext`]), in one
+    /// transaction when there are several: all of them are done, or none.
+    pub fn execute_each(&self, sql: &str, context: &str) -> Result<(), Error> {
+        let statements = crate::sqltext::statements(sql);
+        if let [one] = statements.as_slice() {
+            return self.execute_one(one, context);
+        }
+        self.batch("BEGIN", context)?;
+        for statement in &statements {
+            if let Err(e) = self.execute_one(statement, context) {
+                let _ = self.batch("ROLLBACK", context);
+                return Err(e);
+            }
+        }
+        self.batch("COMMIT", context)
+    }
+
     /// Runs a query with parameters and returns all rows.
     pub fn query(
         &self,
@@ -123,6 +150,43 @@ impl Conn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The second line of the trust model: even a text that no check
+    /// looked at cannot run a second statement through `execute_one`.
+    #[test]
+    fn one_statement_through_the_extended_protocol_refuses_a_second() {
+        let Some((server, db)) = bru_testsupport::pg::TestServer::start_with_db(
+            "one_statement",
+            "CREATE TABLE public.victim (a int); INSERT INTO public.victim VALUES (1), (2);",
+        ) else {
+            return;
+        };
+        let conn = Conn::open(Settings::resolve(&server.url(&db)).unwrap()).unwrap();
+        for sql in [
+            "CREATE VIEW public.v AS SELECT 1; DELETE FROM public.victim",
+            "SELECT 1; DROP TABLE public.victim",
+        ] {
+            let err = conn.execute_one(sql, "attack").unwrap_err();
+            assert!(err.to_string().contains("multiple commands"), "{err}");
+        }
+        assert_eq!(
+            server.psql(&db, "SELECT count(*) FROM public.victim"),
+            "2\n"
+        );
+        assert_eq!(
+            server.psql(
+                &db,
+                "SELECT count(*) FROM pg_catalog.pg_views WHERE viewname = 'v'"
+            ),
+            "0\n"
+        );
+        // What execute_each is given is checked first: it runs each statement.
+        conn.execute_each(
+            "CREATE VIEW public.w AS SELECT ';' AS x; CREATE VIEW public.w2 AS SELECT 2",
+            "own",
+        )
+        .unwrap();
+    }
 
     #[test]
     fn a_refused_connection_is_transient() {

@@ -279,6 +279,16 @@ impl RestoreJournal for PgTarget {
     }
 }
 
+/// The error for archive SQL that the target's own check refused (the
+/// restore checked it before it started, so only a caller that skipped that
+/// check sees this).
+fn untrusted(context: &str, reason: String) -> bru_core::Error {
+    bru_core::Error::engine(
+        context,
+        format!("the archive's SQL {reason}; the archive was altered, restore one you trust"),
+    )
+}
+
 fn same_engine(table: &TableDef) -> bool {
     table
         .native

@@ -22,11 +22,16 @@ impl PgTarget {
                 object.engine
             )));
         }
+        // Checked before the restore started; checked again here, where it
+        // runs (see `crate::trust`).
+        crate::trust::check_object(object, None).map_err(|e| {
+            super::untrusted(&format!("creating {} {}", object.kind, object.name), e)
+        })?;
         if matches!(object.kind, ObjectKind::Owner | ObjectKind::Privileges) {
             return self.set_owner_or_privileges(object);
         }
-        // An object's statements run as one implicit transaction, so
-        // "already exists" means all of them were done.
+        // An object's statements run in one transaction, so "already
+        // exists" means all of them were done.
         self.run_once(
             &format!("{} {}", object.kind, object.name),
             &object.ddl,
@@ -37,14 +42,35 @@ impl PgTarget {
 
     /// Runs an owner or privileges object (`ALTER ... OWNER TO`, `REVOKE`
     /// and `GRANT`s), which may run again on a resumed restore. Its
-    /// statements run as one implicit transaction: a role missing in the
+    /// statements run one at a time in one transaction: a role missing in the
     /// target (42704) leaves the object as it was and comes back as
     /// skipped, naming the role, so the summary lists it; any other failure
     /// is an error.
     fn set_owner_or_privileges(&mut self, object: &ObjectDef) -> bru_core::Result<ObjectOutcome> {
         let context = format!("setting the {} of {}", object.kind, object.name);
         let conn = self.live()?;
-        match conn.block_on(conn.client.batch_execute(&object.ddl)) {
+        let statements = crate::sqltext::statements(&object.ddl);
+        let run = || -> Result<(), tokio_postgres::Error> {
+            conn.block_on(async {
+                let many = statements.len() > 1;
+                if many {
+                    conn.client.batch_execute("BEGIN").await?;
+                }
+                for s in &statements {
+                    if let Err(e) = conn.client.execute(*s, &[]).await {
+                        if many {
+                            let _ = conn.client.batch_execute("ROLLBACK").await;
+                        }
+                        return Err(e);
+                    }
+                }
+                if many {
+                    conn.client.batch_execute("COMMIT").await?;
+                }
+                Ok(())
+            })
+        };
+        match run() {
             Ok(()) => Ok(ObjectOutcome::Created),
             Err(e) => match e.as_db_error() {
                 Some(db)

@@ -19,6 +19,9 @@ impl PgTarget {
         let name = target_name(&table.name);
         let q = qualified(&name);
         let context = format!("adding keys and indexes to {name}");
+        if same_engine(table) {
+            crate::trust::check_table(table, None).map_err(|e| super::untrusted(&context, e))?;
+        }
         self.settle_earlier_run(&q, &context)?;
         let existing = self.existing_names(&table.name)?;
         for step in post_data(table) {
@@ -33,7 +36,9 @@ impl PgTarget {
                 None if existing.indexes.contains(&step.name) => continue,
                 None => &step.sql,
             };
-            match self.live()?.batch(sql, &context) {
+            // One statement, through the extended protocol: a definition
+            // from the archive cannot carry a second one.
+            match self.live()?.execute_one(sql, &context) {
                 Ok(()) => {}
                 // Each statement runs on its own, so a failed one leaves
                 // nothing behind.
@@ -68,8 +73,11 @@ impl PgTarget {
         if existing.constraints.contains(&step.name) || existing.indexes.contains(&step.name) {
             return Ok(());
         }
+        if same_engine(table) {
+            crate::trust::check_table(table, None).map_err(|e| super::untrusted(&context, e))?;
+        }
         let sql = step.split.as_ref().map_or(&step.sql, |s| &s.build);
-        match self.live()?.batch(sql, &context) {
+        match self.live()?.execute_one(sql, &context) {
             Ok(()) => Ok(()),
             // A session of an interrupted run built it meanwhile (see
             // settle_earlier_run); 23505 is its row in pg_class.
@@ -92,6 +100,10 @@ impl PgTarget {
             return Ok(());
         }
         let owner = target_name(&table.name);
+        if same_engine(table) {
+            crate::trust::check_table(table, None)
+                .map_err(|e| super::untrusted(&format!("adding foreign keys to {owner}"), e))?;
+        }
         self.settle_earlier_run(
             &qualified(&owner),
             &format!("adding foreign keys to {owner}"),
@@ -117,7 +129,7 @@ impl PgTarget {
                 continue;
             }
             self.live()?
-                .batch(&sql, &format!("adding foreign key {n} to {owner}"))?;
+                .execute_one(&sql, &format!("adding foreign key {n} to {owner}"))?;
         }
         Ok(())
     }

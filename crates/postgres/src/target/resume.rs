@@ -27,9 +27,11 @@ impl Shared {
 }
 
 impl PgTarget {
-    /// Runs `sql` for object `key`; "already exists" counts as done when the
-    /// object may have been made by an earlier attempt
-    /// ([`Shared::may_exist`]). Returns whether the statement ran.
+    /// Runs `sql` for object `key`, one statement at a time in one
+    /// transaction ([`crate::conn::Conn::execute_each`]: the text may come
+    /// from the archive); "already exists" counts as done when the object
+    /// may have been made by an earlier attempt ([`Shared::may_exist`]).
+    /// Returns whether the statements ran.
     pub(super) fn run_once(
         &mut self,
         key: &str,
@@ -37,7 +39,7 @@ impl PgTarget {
         context: &str,
     ) -> bru_core::Result<bool> {
         let may_exist = self.shared.may_exist(key);
-        match self.live()?.batch(sql, context) {
+        match self.live()?.execute_each(sql, context) {
             Ok(()) => Ok(true),
             Err(e) if may_exist && e.is(ErrorKind::AlreadyExists) => Ok(false),
             Err(e) => Err(e),

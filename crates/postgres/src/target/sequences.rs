@@ -77,9 +77,11 @@ impl PgTarget {
                 object.engine
             )));
         };
+        let context = format!("setting the value of {} {}", object.kind, object.name);
+        crate::trust::check_object(object, None).map_err(|e| super::untrusted(&context, e))?;
         // setval is idempotent: running it again after an interruption is
         // harmless.
-        self.live()?.batch(
+        self.live()?.execute_one(
             data,
             &format!("setting the value of {} {}", object.kind, object.name),
         )?;

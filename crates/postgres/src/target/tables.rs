@@ -51,19 +51,24 @@ impl PgTarget {
     /// ([`bru_core::Target::create_table`]).
     pub(super) fn create_bare_table(&mut self, table: &TableDef) -> bru_core::Result<()> {
         let name = target_name(&table.name);
+        let context = format!("creating table {name}");
         let create = match &table.native {
-            Some(n) if n.engine == ENGINE_NAME => n.create.clone(),
+            Some(n) if n.engine == ENGINE_NAME => {
+                // Checked before the restore started; again where it runs.
+                crate::trust::check_table(table, None)
+                    .map_err(|e| super::untrusted(&context, e))?;
+                n.create.clone()
+            }
             _ => ddl::create_table(table),
         };
         let schema = name.schema.as_deref().unwrap_or("public");
         let sql = format!("CREATE SCHEMA IF NOT EXISTS {};\n{create}", ident(schema));
-        let context = format!("creating table {name}");
         // A partition or inheriting child needs its parent, which another
         // session may still be creating: wait for it rather than fail.
         let has_parent = table.property("postgres.partition_of").is_some()
             || table.property("postgres.inherits").is_some();
         let deadline = Instant::now() + PARENT_WAIT;
-        // One implicit transaction: the table exists whole or not at all.
+        // One transaction: the table exists whole or not at all.
         let created = loop {
             match self.run_once(&format!("table {name}"), &sql, &context) {
                 Err(e)
@@ -95,8 +100,10 @@ impl PgTarget {
                 }
             }
         }
+        // A default is another engine's SQL from the archive: one
+        // statement, through the extended protocol.
         for (column, sql) in ddl::defaults(table) {
-            if let Err(e) = self.live()?.batch(&sql, &context) {
+            if let Err(e) = self.live()?.execute_one(&sql, &context) {
                 if e.is_transient() {
                     return Err(e);
                 }

@@ -46,7 +46,8 @@
 //! checking tables); [`load`] plans a table's INSERT and streams its rows;
 //! [`post_data`] creates indexes, AUTOINCREMENT values, views, triggers and
 //! virtual tables' index checks; [`journal`] plugs the target into
-//! [`bru_core::journal`].
+//! [`bru_core::journal`]; [`guard`] runs the archive's own SQL one checked
+//! statement at a time under an authorizer.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -61,6 +62,7 @@ use crate::error::sql_err;
 use crate::vtab;
 use crate::ENGINE_NAME;
 
+mod guard;
 mod journal;
 mod load;
 mod post_data;
@@ -182,6 +184,16 @@ impl Target for SqliteTarget {
         self.finished = true;
         Ok(())
     }
+}
+
+/// The error for archive SQL that the target's own check refused (the
+/// restore checked it before it started, so only a caller that skipped that
+/// check sees this).
+fn untrusted(context: &str, reason: String) -> bru_core::Error {
+    bru_core::Error::engine(
+        context,
+        format!("the archive's SQL {reason}; the archive was altered, restore one you trust"),
+    )
 }
 
 /// The column of a virtual table that holds its rowid as data (see the

@@ -10,10 +10,10 @@ use rusqlite::OptionalExtension;
 use crate::ddl;
 use crate::error::sql_err;
 use crate::sqltext::tokenize;
-use crate::vtab;
-use crate::ENGINE_NAME;
+use crate::{trust, vtab, ENGINE_NAME};
 
-use super::SqliteTarget;
+use super::guard::{Allowed, Creates};
+use super::{untrusted, SqliteTarget};
 
 impl SqliteTarget {
     /// Creates the table's indexes in one transaction. An index that already
@@ -23,10 +23,13 @@ impl SqliteTarget {
         let context = format!("finishing table \"{}\"", table.name);
         self.in_transaction(&context, |this| {
             let native = table.native.as_ref().is_some_and(|n| n.engine == ENGINE_NAME);
+            if native {
+                trust::check_table(table).map_err(|e| untrusted(&context, e))?;
+            }
             for index in &table.indexes {
-                let sql = match (&index.native_ddl, native) {
-                    (Some(ddl), true) => Some(ddl.clone()),
-                    _ => ddl::create_index(table, index),
+                let (sql, own) = match (&index.native_ddl, native) {
+                    (Some(ddl), true) => (Some(ddl.clone()), true),
+                    _ => (ddl::create_index(table, index), false),
                 };
                 let Some(sql) = sql else {
                     this.skipped.push(format!(
@@ -38,12 +41,19 @@ impl SqliteTarget {
                 if this.existing_sql("index", &index.name)?.as_deref() == Some(sql.as_str()) {
                     continue;
                 }
-                this.exec(&sql, || {
+                let context = || {
                     format!(
                         "creating index \"{}\" on table \"{}\"",
                         index.name, table.name
                     )
-                })?;
+                };
+                if own {
+                    let allowed =
+                        Allowed::new(Creates::Index, &index.name, Some(&table.name.name));
+                    this.exec_archive(&sql, allowed, context)?;
+                } else {
+                    this.exec(&sql, context)?;
+                }
             }
             Ok(())
         })
@@ -119,17 +129,19 @@ impl SqliteTarget {
                 object.kind
             )));
         }
+        let context = || format!("creating {} \"{}\"", object.kind, object.name);
+        trust::check_object(object, None).map_err(|e| untrusted(&context(), e))?;
         // A resumed restore may repeat this step: the same object with the
         // same SQL is already what was asked for.
-        let kind = match &object.kind {
-            ObjectKind::View => "view",
-            ObjectKind::Trigger => "trigger",
-            _ => "table",
+        let (kind, creates) = match &object.kind {
+            ObjectKind::View => ("view", Creates::View),
+            ObjectKind::Trigger => ("trigger", Creates::Trigger),
+            _ => ("table", Creates::VirtualTable),
         };
         if self.existing_sql(kind, &object.name.name)?.as_deref() != Some(object.ddl.as_str()) {
-            self.exec(&object.ddl, || {
-                format!("creating {} \"{}\"", object.kind, object.name)
-            })?;
+            let table = object.table.as_ref().map(|t| t.name.as_str());
+            let allowed = Allowed::new(creates, &object.name.name, table);
+            self.exec_archive(&object.ddl, allowed, context)?;
         }
         if let Some(reason) = vtab::not_carried_reason(&object.ddl) {
             self.skipped
@@ -146,19 +158,24 @@ impl SqliteTarget {
     /// does not match the rows.
     fn check_or_rebuild_index(&mut self, object: &ObjectDef) -> Result<ObjectOutcome> {
         let context = || format!("checking the {} of table \"{}\"", object.kind, object.name);
+        trust::check_object(object, None).map_err(|e| untrusted(&context(), e))?;
+        let allowed = || Allowed::new(Creates::IndexCheck, &object.name.name, None);
         let is_select = tokenize(&object.ddl)
             .first()
             .is_some_and(|t| t.is_word(&object.ddl, "SELECT"));
         if is_select {
-            let answer: String = self
-                .conn
-                .query_row(&object.ddl, [], |r| r.get(0))
-                .map_err(|e| sql_err(context(), e))?;
-            if answer != "ok" {
-                return Err(Error::engine(context(), answer));
+            let answer = self.exec_archive(&object.ddl, allowed(), context)?;
+            if answer.as_deref() != Some("ok") {
+                return Err(Error::engine(
+                    context(),
+                    answer.unwrap_or_else(|| "no answer".into()),
+                ));
             }
         } else {
-            self.in_transaction(&context(), |this| this.exec(&object.ddl, context))?;
+            self.in_transaction(&context(), |this| {
+                this.exec_archive(&object.ddl, allowed(), context)
+                    .map(|_| ())
+            })?;
         }
         Ok(ObjectOutcome::Created)
     }

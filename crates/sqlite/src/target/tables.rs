@@ -11,7 +11,10 @@ use crate::error::sql_err;
 use crate::quote::ident;
 use crate::ENGINE_NAME;
 
-use super::{rowid_column, SqliteTarget};
+use crate::{trust, vtab};
+
+use super::guard::{Allowed, Creates};
+use super::{rowid_column, untrusted, SqliteTarget};
 
 impl SqliteTarget {
     /// Which of `tables` exist ([`bru_core::Target::existing_tables`]).
@@ -163,15 +166,27 @@ impl SqliteTarget {
     }
 
     /// Creates `table` ([`bru_core::Target::create_table`]).
+    /// The archive's own CREATE TABLE runs checked, under the authorizer
+    /// (see the `guard` module).
     pub(super) fn create_from_ddl(&mut self, table: &TableDef) -> Result<()> {
-        let sql = match &table.native {
-            Some(native) if native.engine == ENGINE_NAME => native.create.clone(),
+        let context = || format!("creating table \"{}\"", table.name);
+        match &table.native {
+            Some(native) if native.engine == ENGINE_NAME => {
+                trust::check_table(table).map_err(|e| untrusted(&context(), e))?;
+                let creates = if table.property(vtab::MODULE_PROPERTY).is_some() {
+                    Creates::VirtualTable
+                } else {
+                    Creates::Table
+                };
+                let allowed = Allowed::new(creates, &table.name.name, None);
+                self.exec_archive(&native.create, allowed, context)
+                    .map(|_| ())
+            }
             _ => {
                 self.skipped.extend(ddl::left_out(table));
-                ddl::create_table(table)
+                self.exec(&ddl::create_table(table), context)
             }
-        };
-        self.exec(&sql, || format!("creating table \"{}\"", table.name))
+        }
     }
 
     /// Checks that every archive column exists in the target table

@@ -1,0 +1,404 @@
+//! The archive is data, never code. Each test takes a real archive, edits
+//! its catalog as an attacker would (rusqlite on the archive's own tables,
+//! the catalog CRC recomputed as FORMAT.md describes it), and restores it
+//! into a target holding an unrelated table `victim` with rows. The restore
+//! must fail naming the catalog entry, before the target is touched: the
+//! victim and its rows are still there, the target's schema is as it was
+//! (no trigger planted), no file was written; and `bru verify` fails on the
+//! same archive. The untouched archive still restores and verifies.
+//!
+//! SQLite targets: a table's, an index's and a view's DDL replaced by
+//! `DROP TABLE victim`, `DELETE FROM victim`, `VACUUM INTO`, `ATTACH`, and
+//! a trigger moved onto the victim. PostgreSQL targets (skipped without
+//! `initdb` on PATH): a view's DDL followed by `DELETE FROM victim` or
+//! `COPY … TO PROGRAM`, and a table's DDL replaced by `DROP TABLE victim`.
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bru_testsupport::pg::TestServer;
+use bru_testsupport::sqlite::{dump, run_sql};
+use rusqlite::{params, Connection};
+use serde_json::Value;
+use util::{bru_fails, bru_ok, schema, url, Dir};
+
+/// Rewrites the catalog of `archive`: `edit` gets each table definition
+/// (`"table"`) and object definition (`"object"`) as JSON and returns
+/// whether it changed it; the changed ones are written back and the
+/// catalog CRC32 is recomputed (FORMAT.md: over the table count, each
+/// table's JSON as a u64 LE length and its bytes in id order, then the
+/// same for the objects), so the archive's own checks pass. Panics if
+/// `edit` changed nothing.
+fn tamper(archive: &Path, edit: impl Fn(&str, &mut Value) -> bool) {
+    let conn = Connection::open(archive).expect("open archive");
+    let mut changed = 0;
+    let mut lists = Vec::new();
+    for (what, table) in [("table", "bru_tables"), ("object", "bru_objects")] {
+        let rows: Vec<(i64, String)> = conn
+            .prepare(&format!("SELECT id, def FROM {table} ORDER BY id"))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut defs = Vec::new();
+        for (id, def) in rows {
+            let mut json: Value = serde_json::from_str(&def).expect("catalog JSON");
+            let def = if edit(what, &mut json) {
+                changed += 1;
+                let new = serde_json::to_string(&json).unwrap();
+                conn.execute(
+                    &format!("UPDATE {table} SET def = ?1 WHERE id = ?2"),
+                    params![new, id],
+                )
+                .unwrap();
+                new
+            } else {
+                def
+            };
+            defs.push(def);
+        }
+        lists.push(defs);
+    }
+    assert!(changed > 0, "the edit matched no catalog entry");
+    let mut h = crc32fast::Hasher::new();
+    for defs in &lists {
+        h.update(&(defs.len() as u64).to_le_bytes());
+        for d in defs {
+            h.update(&(d.len() as u64).to_le_bytes());
+            h.update(d.as_bytes());
+        }
+    }
+    conn.execute(
+        "UPDATE bru_meta SET value = ?1 WHERE key = 'catalog_crc32'",
+        [format!("{:08x}", h.finalize())],
+    )
+    .unwrap();
+}
+
+/// Whether `json` is the object of `kind` (as the archive spells it) named
+/// `name`.
+fn is_object(json: &Value, kind: &str, name: &str) -> bool {
+    json["kind"] == kind && json["name"]["name"] == name
+}
+
+// ---------------------------------------------------------------- SQLite
+
+/// A small SQLite source: a table with an index, a view over it and a
+/// trigger on it, backed up into a new archive in `dir`. Returns the
+/// archive.
+fn sqlite_archive(dir: &Dir) -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let src = dir.path(&format!("src-{n}.sqlite"));
+    run_sql(
+        &src,
+        "CREATE TABLE sites (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         CREATE INDEX sites_name ON sites (name);
+         CREATE VIEW site_names AS SELECT name FROM sites;
+         CREATE TRIGGER sites_touch AFTER UPDATE ON sites BEGIN SELECT 1; END;
+         INSERT INTO sites (name) VALUES ('north'), ('south'), ('east');",
+    );
+    let archive = dir.path(&format!("archive-{n}.db"));
+    bru_ok(&["backup", &url(&src), archive.to_str().unwrap(), "--quiet"]);
+    archive
+}
+
+/// A target holding the unrelated table `victim` with three rows.
+fn sqlite_target(dir: &Dir, name: &str) -> PathBuf {
+    let target = dir.path(name);
+    run_sql(
+        &target,
+        "CREATE TABLE victim (a TEXT); INSERT INTO victim VALUES ('x'), ('y'), ('z');",
+    );
+    target
+}
+
+/// Restores the tampered `archive` into a fresh victim target, expecting
+/// a refusal whose one line holds every word of `expect`; then checks the
+/// target is exactly as it was, `files` were not written, and verify fails
+/// naming the entry too.
+fn assert_refused(dir: &Dir, archive: &Path, expect: &[&str], files: &[PathBuf]) {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let target = sqlite_target(dir, &format!("target-{n}.sqlite"));
+    let schema_before = schema(&target);
+    let rows_before = dump(&target);
+    let a = archive.to_str().unwrap();
+    let mut words = vec!["catalog entry", "altered"];
+    words.extend_from_slice(expect);
+    bru_fails(&["restore", a, &url(&target), "--quiet"], &words);
+    assert_eq!(
+        schema(&target),
+        schema_before,
+        "the target's schema changed"
+    );
+    assert_eq!(dump(&target), rows_before, "the target's rows changed");
+    for f in files {
+        assert!(!f.exists(), "{} was written", f.display());
+    }
+    bru_fails(&["verify", a, "--quiet"], &words);
+}
+
+#[test]
+fn an_untouched_sqlite_archive_restores_and_verifies() {
+    let dir = Dir::new();
+    let archive = sqlite_archive(&dir);
+    let a = archive.to_str().unwrap();
+    bru_ok(&["verify", a, "--quiet"]);
+    let target = sqlite_target(&dir, "t.sqlite");
+    bru_ok(&["restore", a, &url(&target), "--quiet"]);
+    let objects = schema(&target);
+    for name in ["sites_name", "site_names", "sites_touch", "victim"] {
+        assert!(
+            objects.iter().any(|o| o.contains(&format!(" {name} on "))),
+            "{name} missing: {objects:?}"
+        );
+    }
+    let rows = dump(&target);
+    assert_eq!(rows.iter().find(|(t, _)| t == "victim").unwrap().1.len(), 3);
+    assert_eq!(rows.iter().find(|(t, _)| t == "sites").unwrap().1.len(), 3);
+}
+
+#[test]
+fn a_table_or_index_ddl_that_drops_another_table_is_refused() {
+    let dir = Dir::new();
+    let archive = sqlite_archive(&dir);
+    tamper(&archive, |what, t| {
+        what == "table" && {
+            t["native"]["create"] = "DROP TABLE victim".into();
+            true
+        }
+    });
+    assert_refused(&dir, &archive, &["table sites", "does not create"], &[]);
+
+    let archive = sqlite_archive(&dir);
+    tamper(&archive, |what, t| {
+        what == "table" && {
+            t["indexes"][0]["native_ddl"] = "DROP TABLE victim".into();
+            true
+        }
+    });
+    assert_refused(&dir, &archive, &["table sites", "index sites_name"], &[]);
+
+    // The real statement with a second one after it.
+    let archive = sqlite_archive(&dir);
+    tamper(&archive, |what, t| {
+        what == "table" && {
+            let create = t["native"]["create"].as_str().unwrap().to_owned();
+            t["native"]["create"] = format!("{create}; DROP TABLE victim").into();
+            true
+        }
+    });
+    assert_refused(&dir, &archive, &["table sites", "second statement"], &[]);
+}
+
+#[test]
+fn a_view_ddl_that_deletes_rows_or_writes_files_is_refused() {
+    let dir = Dir::new();
+    let stolen = dir.path("stolen.db");
+    let attached = dir.path("attached.db");
+    let attacks = [
+        ("DELETE FROM victim".to_owned(), "does not create"),
+        (
+            format!("VACUUM INTO '{}'", stolen.display()),
+            "does not create",
+        ),
+        (
+            format!("ATTACH DATABASE '{}' AS a", attached.display()),
+            "does not create",
+        ),
+        (
+            format!(
+                "CREATE VIEW site_names AS SELECT 1; ATTACH DATABASE '{}' AS a",
+                attached.display()
+            ),
+            "second statement",
+        ),
+        (
+            "CREATE VIEW victim_copy AS SELECT * FROM victim".to_owned(),
+            "not \"site_names\"",
+        ),
+    ];
+    for (sql, why) in attacks {
+        let archive = sqlite_archive(&dir);
+        tamper(&archive, |what, o| {
+            what == "object" && is_object(o, "view", "site_names") && {
+                o["ddl"] = sql.clone().into();
+                true
+            }
+        });
+        assert_refused(
+            &dir,
+            &archive,
+            &["view site_names", why],
+            &[stolen.clone(), attached.clone()],
+        );
+    }
+}
+
+#[test]
+fn a_trigger_on_a_table_the_archive_does_not_create_is_refused() {
+    let dir = Dir::new();
+    let planted = "CREATE TRIGGER sites_touch AFTER INSERT ON victim BEGIN DELETE FROM victim; END";
+    // Moved onto the victim, the entry still saying it is on sites.
+    let archive = sqlite_archive(&dir);
+    tamper(&archive, |what, o| {
+        what == "object" && is_object(o, "trigger", "sites_touch") && {
+            o["ddl"] = planted.into();
+            true
+        }
+    });
+    assert_refused(
+        &dir,
+        &archive,
+        &["trigger sites_touch", "not on its declared table"],
+        &[],
+    );
+    // And the entry saying so too.
+    let archive = sqlite_archive(&dir);
+    tamper(&archive, |what, o| {
+        what == "object" && is_object(o, "trigger", "sites_touch") && {
+            o["ddl"] = planted.into();
+            o["table"] = serde_json::json!({ "name": "victim" });
+            true
+        }
+    });
+    assert_refused(
+        &dir,
+        &archive,
+        &["trigger sites_touch", "not a table or view of the archive"],
+        &[],
+    );
+}
+
+// ------------------------------------------------------------ PostgreSQL
+
+/// A small PostgreSQL source: a table with rows and a view over it.
+const PG_SOURCE: &str = "
+CREATE TABLE public.t (id integer PRIMARY KEY, note text);
+INSERT INTO public.t SELECT g, 'n' || g FROM generate_series(1, 20) g;
+CREATE VIEW public.v AS SELECT id, note FROM public.t WHERE id > 2;
+";
+
+/// A database holding the unrelated table `victim` with three rows.
+fn pg_target(server: &TestServer) -> String {
+    let db = server.create_db("hostile_dst");
+    server.psql(
+        &db,
+        "CREATE TABLE public.victim (a text); INSERT INTO public.victim VALUES ('x'), ('y'), ('z');",
+    );
+    db
+}
+
+/// Restores the tampered `archive` into a fresh victim database, expecting
+/// a refusal naming `entry` and `why`; checks the victim's rows, that the
+/// database has no other table, that `file` was not written, and that
+/// verify fails too.
+fn assert_pg_refused(server: &TestServer, archive: &Path, expect: &[&str], file: &Path) {
+    let db = pg_target(server);
+    let a = archive.to_str().unwrap();
+    let mut words = vec!["catalog entry", "altered"];
+    words.extend_from_slice(expect);
+    bru_fails(&["restore", a, &server.url(&db), "--quiet"], &words);
+    assert_eq!(
+        server.psql(
+            &db,
+            "SELECT string_agg(a, ',' ORDER BY a) FROM public.victim"
+        ),
+        "x,y,z\n"
+    );
+    assert_eq!(server.tables(&db), vec!["public.victim".to_string()]);
+    assert!(!file.exists(), "{} was written", file.display());
+    bru_fails(&["verify", a, "--quiet"], &words);
+}
+
+#[test]
+fn postgres_archive_sql_runs_only_as_the_object_it_declares() {
+    let Some((server, src)) = TestServer::start_with_db("hostile_src", PG_SOURCE) else {
+        return;
+    };
+    let dir = Dir::new();
+    let archive = dir.path("pg.db");
+    let a = archive.to_str().unwrap().to_owned();
+    bru_ok(&["backup", &server.url(&src), &a, "--quiet"]);
+    let touched = dir.path("touched-by-copy");
+
+    // The untouched archive restores and verifies.
+    bru_ok(&["verify", &a, "--quiet"]);
+    let db = pg_target(&server);
+    bru_ok(&["restore", &a, &server.url(&db), "--quiet"]);
+    assert_eq!(server.psql(&db, "SELECT count(*) FROM public.v"), "18\n");
+    assert_eq!(
+        server.psql(&db, "SELECT count(*) FROM public.victim"),
+        "3\n"
+    );
+
+    let attacks = [
+        ("; DELETE FROM public.victim;".to_owned(), "view public.v"),
+        (
+            format!(
+                ";\nCOPY (select 1) TO PROGRAM 'touch {}'",
+                touched.display()
+            ),
+            "view public.v",
+        ),
+    ];
+    for (tail, entry) in attacks {
+        let copy = dir.path("tampered.db");
+        std::fs::copy(&archive, &copy).unwrap();
+        tamper(&copy, |what, o| {
+            what == "object" && is_object(o, "view", "v") && {
+                let ddl = o["ddl"].as_str().unwrap().to_owned();
+                o["ddl"] = format!("{ddl}{tail}").into();
+                true
+            }
+        });
+        assert_pg_refused(&server, &copy, &[entry, "second statement"], &touched);
+    }
+
+    let copy = dir.path("tampered-table.db");
+    std::fs::copy(&archive, &copy).unwrap();
+    tamper(&copy, |what, t| {
+        what == "table" && {
+            t["native"]["create"] = "DROP TABLE public.victim".into();
+            true
+        }
+    });
+    assert_pg_refused(&server, &copy, &["table public.t", "starts with"], &touched);
+}
+
+#[test]
+fn sql_of_an_engine_this_build_does_not_have_is_never_run() {
+    let dir = Dir::new();
+    let archive = sqlite_archive(&dir);
+    tamper(&archive, |what, o| {
+        what == "object" && is_object(o, "view", "site_names") && {
+            o["engine"] = "mssql".into();
+            o["ddl"] = "DROP TABLE victim".into();
+            true
+        }
+    });
+    let a = archive.to_str().unwrap();
+    // No engine of this build can check it, and none runs it.
+    bru_ok(&["verify", a, "--quiet"]);
+    let target = sqlite_target(&dir, "foreign.sqlite");
+    let summary = dir.path("summary.json");
+    bru_ok(&[
+        "restore",
+        a,
+        &url(&target),
+        "--quiet",
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ]);
+    let rows = dump(&target);
+    assert_eq!(rows.iter().find(|(t, _)| t == "victim").unwrap().1.len(), 3);
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.contains("site_names") && summary.contains("mssql"),
+        "the view is listed as skipped: {summary}"
+    );
+}
