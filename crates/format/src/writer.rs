@@ -96,11 +96,12 @@ impl ArchiveWriter {
             });
         }
         let chunk_bytes = options.chunk_bytes as u64;
-        if !(1 << 10..=MAX_CHUNK_BYTES).contains(&chunk_bytes) {
+        if chunk_bytes > MAX_CHUNK_BYTES {
             return Err(Error::Misuse {
                 path: path.to_path_buf(),
                 message: format!(
-                    "chunk size {chunk_bytes} bytes is outside 1 KiB..={} MiB; use another --chunk-size",
+                    "chunk size {chunk_bytes} bytes is above the largest an archive may have \
+                     ({} MiB); use a smaller --chunk-size",
                     MAX_CHUNK_BYTES >> 20
                 ),
             });
