@@ -592,7 +592,7 @@ fn mutate_archive(rng: &mut Rng, path: &Path) -> String {
             };
             let id = rng.below(6) as i64 + 1;
             conn.execute(
-                &format!("UPDATE bru_chunks SET {field} = ?2 WHERE id = ?1"),
+                &format!("UPDATE OR IGNORE bru_chunks SET {field} = ?2 WHERE id = ?1"),
                 params![id, value],
             )
             .unwrap();
