@@ -297,3 +297,61 @@ fn a_chunk_of_1_gib_text_values_is_refused_under_a_1_gib_cap() {
     let line = both_refuse(&dir, &archive, "out2.sqlite");
     assert!(line.contains("decompression yields more"), "{line}");
 }
+
+#[test]
+fn totals_claiming_2_pow_63_in_every_table_are_refused_without_a_panic() {
+    // Found by crafting totals by hand: `bru list` summed the totals of four
+    // tables and overflowed (a panic in a debug build, a wrong sum in a
+    // release one).
+    let dir = Dir::new();
+    let src = dir.path("src.sqlite");
+    let conn = rusqlite::Connection::open(&src).unwrap();
+    for t in ["t", "u", "v", "w"] {
+        conn.execute_batch(&format!(
+            "CREATE TABLE {t} (a INTEGER); INSERT INTO {t} VALUES (1), (2);"
+        ))
+        .unwrap();
+    }
+    drop(conn);
+    let archive = dir.path("a.db");
+    let a = archive.to_str().unwrap();
+    bru_ok(&["backup", &url(&src), a, "-q"]);
+    for field in ["rows", "raw_bytes", "stored_bytes", "chunks"] {
+        let conn = rusqlite::Connection::open(&archive).unwrap();
+        let backup: Vec<(i64, i64)> = conn
+            .prepare(&format!("SELECT id, {field} FROM bru_tables"))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        conn.execute(&format!("UPDATE bru_tables SET {field} = ?1"), [i64::MAX])
+            .unwrap();
+        drop(conn);
+        let out = util::bru(&["list", a]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "list with {field} = 2^63 - 1: {stderr}"
+        );
+        for args in [
+            vec!["verify", a, "-q"],
+            vec![
+                "restore",
+                a,
+                &url(&dir.path(&format!("{field}.sqlite"))),
+                "-q",
+            ],
+        ] {
+            util::bru_fails(&args, &["is damaged", "table"]);
+        }
+        let conn = rusqlite::Connection::open(&archive).unwrap();
+        for (id, value) in backup {
+            conn.execute(
+                &format!("UPDATE bru_tables SET {field} = ?2 WHERE id = ?1"),
+                [id, value],
+            )
+            .unwrap();
+        }
+    }
+}
