@@ -40,6 +40,11 @@ pub const MAX_VALUE_READ: u64 = MAX_PART_LEN + (1 << 10);
 /// crafted catalog can make the reader hold.
 pub const MAX_CATALOG_BYTES: u64 = 256 << 20;
 
+/// The most columns a table in an archive may have: SQLite's hard limit
+/// (PostgreSQL allows 1600). A chunk's bounds grow with its table's
+/// columns, so a crafted definition must not declare millions.
+pub const MAX_COLUMNS: usize = 32767;
+
 /// The most metadata rows and the longest metadata value a reader accepts.
 pub const MAX_META_ROWS: usize = 1000;
 pub const MAX_META_VALUE_LEN: usize = 64 << 10;

@@ -34,7 +34,8 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use crate::codec::{decode_chunk_reusing, EncodedChunk};
 use crate::container::{
     catalog_crc32, journal_path, key, non_negative, sql_error, APPLICATION_ID, MAX_CATALOG_BYTES,
-    MAX_META_ROWS, MAX_META_VALUE_LEN, MAX_PART_LEN, MAX_STORED_LEN, MAX_VALUE_READ, TABLES,
+    MAX_COLUMNS, MAX_META_ROWS, MAX_META_VALUE_LEN, MAX_PART_LEN, MAX_STORED_LEN, MAX_VALUE_READ,
+    TABLES,
 };
 use crate::error::{Error, Result};
 use crate::meta::{ArchiveMeta, ArchiveState, ChunkLimits, TableId, TableTotals, FORMAT_VERSION};
@@ -255,11 +256,7 @@ impl ArchiveReader {
         let tables = tables
             .iter()
             .enumerate()
-            .map(|(i, def)| {
-                serde_json::from_str::<TableDef>(def).map_err(|e| {
-                    self.damaged(format!("the definition of table {i} is invalid: {e}"))
-                })
-            })
+            .map(|(i, def)| self.table_def(i, def))
             .collect::<Result<Vec<_>>>()?;
         let objects = objects
             .iter()
@@ -385,11 +382,9 @@ impl ArchiveReader {
                 message: format!("there is no table with id {table}"),
             });
         };
-        let (name, columns) = serde_json::from_str::<TableDef>(&def)
-            .map(|d| (d.name.to_string(), d.columns.len() as u64))
-            .map_err(|e| {
-                self.damaged(format!("the definition of table {table} is invalid: {e}"))
-            })?;
+        let (name, columns) = self
+            .table_def(table, &def)
+            .map(|d| (d.name.to_string(), d.columns.len() as u64))?;
         let expected = chunks
             .map(|n| non_negative(&self.path, &format!("table {name}: chunk count"), n))
             .transpose()?;
@@ -420,6 +415,21 @@ impl ArchiveReader {
                 other => other,
             }
         })
+    }
+
+    /// Parses the definition of table `id`, which may have at most
+    /// [`MAX_COLUMNS`] columns.
+    fn table_def(&self, id: impl std::fmt::Display, def: &str) -> Result<TableDef> {
+        let def = serde_json::from_str::<TableDef>(def)
+            .map_err(|e| self.damaged(format!("the definition of table {id} is invalid: {e}")))?;
+        if def.columns.len() > MAX_COLUMNS {
+            return Err(self.damaged(format!(
+                "table {} declares {} columns, more than any database has ({MAX_COLUMNS})",
+                def.name,
+                def.columns.len()
+            )));
+        }
+        Ok(def)
     }
 
     /// The `def` column of a catalog table as text, checking ids run 0, 1, 2...

@@ -24,7 +24,7 @@ use rusqlite::{params, Connection, OpenFlags};
 use crate::codec::{EncodedChunk, MAX_RAW_LEN};
 use crate::container::{
     catalog_crc32, journal_path, key, sql_error, to_sql_int, APPLICATION_ID, DEFAULT_PART_LEN,
-    MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE, SCHEMA,
+    MAX_COLUMNS, MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE, SCHEMA,
 };
 use crate::error::{Error, Result};
 use crate::meta::{
@@ -224,6 +224,17 @@ impl ArchiveWriter {
     pub fn write_catalog(&mut self, catalog: &Catalog) -> Result<Vec<TableId>> {
         if self.tables.is_some() {
             return Err(self.misuse("the catalog was already written".into()));
+        }
+        if let Some(t) = catalog
+            .tables
+            .iter()
+            .find(|t| t.columns.len() > MAX_COLUMNS)
+        {
+            return Err(self.misuse(format!(
+                "table {} has {} columns, more than an archive holds ({MAX_COLUMNS})",
+                t.name,
+                t.columns.len()
+            )));
         }
         let json = |v: Result<String, serde_json::Error>| {
             v.map_err(|e| self.misuse(format!("cannot serialise the catalog: {e}")))

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use bru_core::{Catalog, RowBatch, SourceInfo, Value};
 use bru_format::{
     encode_chunk, ArchiveReader, ArchiveWriter, ChunkLimits, TableTotals, WriterOptions,
-    DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MAX_VALUE_BYTES,
+    DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MAX_COLUMNS, MAX_VALUE_BYTES,
 };
 use bru_testsupport::tables::int_table;
 use rusqlite::Connection;
@@ -213,4 +213,36 @@ fn oversized_metadata_and_catalog_entries_are_refused() {
         msg.contains("is damaged") && msg.contains("larger than any bru writes"),
         "{msg}"
     );
+}
+
+#[test]
+fn a_table_declaring_more_columns_than_any_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = archive(dir.path(), DEFAULT_CHUNK_BYTES);
+    // As an attacker would: a definition with 32768 columns, and the
+    // catalog CRC recomputed (FORMAT.md, "Catalog checksum").
+    let def = serde_json::to_string(&int_table("t", MAX_COLUMNS + 1)).unwrap();
+    let mut h = crc32fast::Hasher::new();
+    h.update(&1u64.to_le_bytes());
+    h.update(&(def.len() as u64).to_le_bytes());
+    h.update(def.as_bytes());
+    h.update(&0u64.to_le_bytes());
+    let crc = format!("{:08x}", h.finalize());
+    let conn = Connection::open(&path).unwrap();
+    conn.execute("UPDATE bru_tables SET def = ?1", [&def])
+        .unwrap();
+    conn.execute(
+        "UPDATE bru_meta SET value = ?1 WHERE key = 'catalog_crc32'",
+        [&crc],
+    )
+    .unwrap();
+    drop(conn);
+    let r = ArchiveReader::open(&path).unwrap();
+    let msg = r.catalog().unwrap_err().to_string();
+    assert!(
+        msg.contains("table t declares 32768 columns, more than any database has"),
+        "{msg}"
+    );
+    let msg = r.chunks(0).err().unwrap().to_string();
+    assert!(msg.contains("32768 columns"), "{msg}");
 }
