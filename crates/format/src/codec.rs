@@ -226,14 +226,27 @@ fn decompress(data: &[u8], raw_len: u64) -> Result<Vec<u8>> {
             )));
         }
     }
-    let decoder = zstd::stream::read::Decoder::with_buffer(data)
+    let mut decoder = zstd::stream::read::Decoder::with_buffer(data)
+        .map_err(|e| Error::codec(format!("zstd: {e}")))?;
+    // The decoder's window is memory too: a frame that does not state its
+    // size may ask for 128 MiB whatever it holds. A window larger than the
+    // body is of no use to a writer, so none above the body's length (or
+    // 8 MiB, what zstd's levels up to 18 use without a known size) is taken.
+    let window_log = (64 - raw_len.saturating_sub(1).leading_zeros()).clamp(23, 27);
+    decoder
+        .window_log_max(window_log)
         .map_err(|e| Error::codec(format!("zstd: {e}")))?;
     let mut out = Vec::with_capacity(raw_len.min(PREALLOC_CAP) as usize);
     // One byte past the declared length is enough to tell "too long" apart.
     decoder
         .take(raw_len + 1)
         .read_to_end(&mut out)
-        .map_err(|e| Error::codec(format!("zstd decompression failed: {e}")))?;
+        .map_err(|e| {
+            Error::codec(format!(
+                "zstd decompression failed: {e} (the frame may ask for a window above \
+                 2^{window_log} bytes)"
+            ))
+        })?;
     if out.len() as u64 != raw_len {
         let got = if out.len() as u64 > raw_len {
             "more".to_string()
@@ -796,6 +809,20 @@ mod tests {
         chunk.raw_len = body.len() as u64 - 1;
         let err = decode_chunk(&chunk, 1).unwrap_err().to_string();
         assert!(err.contains("its zstd frame holds"), "{err}");
+        // A frame without a content size that asks for a 128 MiB window
+        // for a body of a few bytes is refused before the window is made.
+        let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 17 << 3];
+        frame.extend_from_slice(&(((body.len() as u32) << 3) | 1).to_le_bytes()[..3]);
+        frame.extend_from_slice(&body);
+        chunk.raw_len = body.len() as u64;
+        chunk.data = frame;
+        chunk.crc32 = crc32fast::hash(&chunk.data);
+        let err = decode_chunk(&chunk, 1).unwrap_err().to_string();
+        assert!(err.contains("window above 2^23 bytes"), "{err}");
+        // The same frame with a window of 2^23 decodes.
+        chunk.data[5] = 13 << 3;
+        chunk.crc32 = crc32fast::hash(&chunk.data);
+        assert_eq!(decode_chunk(&chunk, 1).unwrap(), batch);
         chunk.raw_len = MAX_RAW_LEN;
         let err = decode_chunk(&chunk, 1).unwrap_err().to_string();
         assert!(err.contains("decompression yields"), "{err}");
