@@ -25,7 +25,7 @@ use std::io::Read;
 use bru_core::{Interval, RowBatch, Value};
 
 use crate::error::{Error, Result};
-pub use crate::meta::ChunkLimits;
+pub use crate::meta::{ChunkLimits, MAX_RAW_LEN};
 
 /// A chunk ready to be stored: compressed bytes and the facts recorded next
 /// to them in the archive.
@@ -49,10 +49,6 @@ pub const BODY_MAGIC: [u8; 4] = *b"BRUC";
 
 /// The chunk body layout version written in the body header.
 pub const BODY_VERSION: u8 = 1;
-
-/// The largest uncompressed chunk body a reader accepts (4 GiB). A reader
-/// refuses a larger declared length before decompressing anything.
-pub const MAX_RAW_LEN: u64 = 1 << 32;
 
 /// The most cells (rows × columns) one chunk may hold. It bounds the memory
 /// a decoded chunk takes, whatever the body claims.

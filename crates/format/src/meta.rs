@@ -13,6 +13,11 @@ pub const DEFAULT_COMPRESS_LEVEL: i32 = 3;
 /// Default target size of a chunk before compression (a few MiB).
 pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 
+/// The largest uncompressed chunk body a reader accepts (4 GiB), whatever
+/// an archive's [`ChunkLimits`] say. A reader refuses a larger declared
+/// length before decompressing anything.
+pub const MAX_RAW_LEN: u64 = 1 << 32;
+
 /// The largest `--chunk-size` a writer accepts and a reader believes
 /// (256 MiB): the chunk size an archive records is capped at this, so
 /// editing the metadata cannot raise the bound on a decoded chunk further.
@@ -133,12 +138,12 @@ impl ChunkLimits {
 
     /// The largest chunk body (`raw_len`) a chunk of `columns` columns may
     /// declare: [`ChunkLimits::BODY_MULTIPLE`] × its budget, plus the header
-    /// and 16 bytes per column, and never above [`crate::MAX_RAW_LEN`].
+    /// and 16 bytes per column, and never above [`MAX_RAW_LEN`].
     pub fn max_raw_len(self, columns: u64) -> u64 {
         Self::BODY_MULTIPLE
             .saturating_mul(self.budget(columns))
             .saturating_add(64 + 16 * columns)
-            .min(crate::codec::MAX_RAW_LEN)
+            .min(MAX_RAW_LEN)
     }
 
     /// The largest stored (compressed) chunk for `columns` columns: the
