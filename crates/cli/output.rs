@@ -373,9 +373,10 @@ fn listing_text(listing: &Listing) -> String {
     for t in &listing.tables {
         match (t.rows, t.raw_bytes, t.stored_bytes, t.chunks) {
             (Some(r), Some(rb), Some(sb), Some(c)) => {
-                rows += r;
-                raw += rb;
-                stored += sb;
+                // A crafted archive's totals may be anything up to 2^63.
+                rows = rows.saturating_add(r);
+                raw = raw.saturating_add(rb);
+                stored = stored.saturating_add(sb);
                 s += &format!(
                     "{:<width$}  {:>12}  {:>10.2}  {:>10.2}  {:>6}  {:>7}\n",
                     t.table,

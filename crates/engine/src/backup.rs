@@ -93,6 +93,7 @@ pub fn backup(
             force: options.force,
             compress_level: options.compress_level,
             tool_version: options.tool_version.clone(),
+            chunk_bytes: options.chunk_bytes,
         },
     )?;
     let ids = writer.write_catalog(&catalog)?;

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use bru_core::{RowBatch, TableChecksum, Value};
 use bru_format::codec::decode_chunk_reusing;
-use bru_format::{ArchiveReader, StoredChunk, TableEntry, TableTotals};
+use bru_format::{ArchiveReader, ChunkLimits, StoredChunk, TableEntry, TableTotals};
 use rayon::ThreadPool;
 
 use crate::pipeline::{window, Ordered};
@@ -144,6 +144,7 @@ pub(crate) fn read_chunks(
 ) -> Result<ReadBack> {
     let table = entry.def.name.to_string();
     let columns = entry.def.columns.len();
+    let limits = reader.meta().limits;
     // The reader names the archive, table and chunk in its own errors (a
     // CRC mismatch, a missing chunk); the codec, which runs on the workers
     // without the reader, cannot, so its errors get them here the way
@@ -193,7 +194,7 @@ pub(crate) fn read_chunks(
                 break;
             }
             let spare = spares.borrow_mut().pop().unwrap_or_default();
-            if let Some(done) = work.submit(move || decode(stored, columns, spare)) {
+            if let Some(done) = work.submit(move || decode(stored, columns, limits, spare)) {
                 take(done)?;
             }
             while let Some(done) = work.try_oldest() {
@@ -212,8 +213,14 @@ pub(crate) fn read_chunks(
 type DecodeResult = std::result::Result<DecodedChunk, (u64, bru_format::Error)>;
 
 /// Decodes one chunk and computes the checksum of its rows (on a worker).
-fn decode(stored: StoredChunk, columns: usize, spare: Vec<Value>) -> DecodeResult {
-    let batch = decode_chunk_reusing(&stored.chunk, columns, spare).map_err(|e| (stored.seq, e))?;
+fn decode(
+    stored: StoredChunk,
+    columns: usize,
+    limits: ChunkLimits,
+    spare: Vec<Value>,
+) -> DecodeResult {
+    let batch =
+        decode_chunk_reusing(&stored.chunk, columns, limits, spare).map_err(|e| (stored.seq, e))?;
     let mut checksum = TableChecksum::new();
     for row in batch.rows() {
         checksum.add_row(row);

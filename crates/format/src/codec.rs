@@ -11,16 +11,21 @@
 //! the round trip is exact.
 //!
 //! Decoding treats its input as hostile: the CRC is checked before anything
-//! else, the declared uncompressed length is capped before decompression, the
-//! decompressor is stopped one byte past that length, and every read checks
-//! the bytes that remain first, so a declared count can never make the
-//! decoder allocate more than the data actually holds.
+//! else; the declared uncompressed length is checked against what a backup
+//! with the archive's recorded [`ChunkLimits`] writes before decompression,
+//! a zstd frame claiming more than that length is refused, and the
+//! decompressor is stopped one byte past it; the declared rows × columns are
+//! checked against the same limits and every value's length against the
+//! largest value the backup recorded; and every read checks the bytes that
+//! remain first. So neither a declared count nor a compression bomb can make
+//! the decoder allocate more than a real chunk of that archive would need.
 
 use std::io::Read;
 
 use bru_core::{Interval, RowBatch, Value};
 
 use crate::error::{Error, Result};
+pub use crate::meta::{ChunkLimits, MAX_RAW_LEN};
 
 /// A chunk ready to be stored: compressed bytes and the facts recorded next
 /// to them in the archive.
@@ -33,6 +38,10 @@ pub struct EncodedChunk {
     pub crc32: u32,
     /// The zstd-compressed chunk body.
     pub data: Vec<u8>,
+    /// The length of the chunk's longest length-prefixed value (text,
+    /// bytes, decimal, JSON, native), which the writer records for the
+    /// archive's [`ChunkLimits`]; 0 for a chunk read back from an archive.
+    pub max_value_len: u64,
 }
 
 /// The four bytes every chunk body starts with.
@@ -40,10 +49,6 @@ pub const BODY_MAGIC: [u8; 4] = *b"BRUC";
 
 /// The chunk body layout version written in the body header.
 pub const BODY_VERSION: u8 = 1;
-
-/// The largest uncompressed chunk body a reader accepts (4 GiB). A reader
-/// refuses a larger declared length before decompressing anything.
-pub const MAX_RAW_LEN: u64 = 1 << 32;
 
 /// The most cells (rows × columns) one chunk may hold. It bounds the memory
 /// a decoded chunk takes, whatever the body claims.
@@ -105,7 +110,7 @@ pub fn encode_chunk(batch: &RowBatch, level: i32) -> Result<EncodedChunk> {
     ENCODER.with(|cell| {
         let mut encoder = cell.borrow_mut();
         let Encoder { body, zstd } = &mut *encoder;
-        encode_body_into(batch, body)?;
+        let max_value_len = encode_body_into(batch, body)?;
         let compressor = match zstd {
             Some((l, c)) if *l == level => c,
             slot => {
@@ -127,6 +132,7 @@ pub fn encode_chunk(batch: &RowBatch, level: i32) -> Result<EncodedChunk> {
             raw_len,
             crc32: crc32fast::hash(&data),
             data,
+            max_value_len,
         })
     })
 }
@@ -147,23 +153,28 @@ thread_local! {
 }
 
 /// Checks, decompresses and decodes a stored chunk of a table with
-/// `column_count` columns.
+/// `column_count` columns, within the default [`ChunkLimits`] (those of an
+/// archive that records none).
 ///
 /// Fails with [`Error::Codec`] if the CRC does not match, the declared
-/// length is above [`MAX_RAW_LEN`] or differs from what decompression yields,
-/// the body is malformed in any way, or its row or column count differs from
-/// the chunk's or from `column_count`.
+/// length is above the limits' [`ChunkLimits::max_raw_len`] or differs from
+/// what decompression yields, the body declares more cells or a longer
+/// value than the limits allow, the body is malformed in any way, or its row
+/// or column count differs from the chunk's or from `column_count`.
 pub fn decode_chunk(chunk: &EncodedChunk, column_count: usize) -> Result<RowBatch> {
-    decode_chunk_reusing(chunk, column_count, Vec::new())
+    decode_chunk_reusing(chunk, column_count, ChunkLimits::default(), Vec::new())
 }
 
-/// [`decode_chunk`], writing the values into `spare` (emptied first) so that
-/// a caller decoding chunk after chunk can hand back the vector of a batch
-/// it is done with: tens of megabytes of fresh pages per chunk otherwise
-/// cost as much as the decoding. Fails as [`decode_chunk`] does.
+/// [`decode_chunk`] within `limits` (an archive's own, from
+/// [`crate::ArchiveMeta::limits`]), writing the values into `spare`
+/// (emptied first) so that a caller decoding chunk after chunk can hand back
+/// the vector of a batch it is done with: tens of megabytes of fresh pages
+/// per chunk otherwise cost as much as the decoding. Fails as
+/// [`decode_chunk`] does.
 pub fn decode_chunk_reusing(
     chunk: &EncodedChunk,
     column_count: usize,
+    limits: ChunkLimits,
     spare: Vec<Value>,
 ) -> Result<RowBatch> {
     let actual = crc32fast::hash(&chunk.data);
@@ -173,8 +184,18 @@ pub fn decode_chunk_reusing(
             chunk.crc32
         )));
     }
+    let max_raw_len = limits.max_raw_len(column_count as u64);
+    if chunk.raw_len > max_raw_len {
+        return Err(Error::codec(format!(
+            "it declares {} uncompressed bytes, more than the {max_raw_len} a backup with \
+             {}-byte chunks and values of at most {} bytes writes for {column_count} columns",
+            chunk.raw_len,
+            limits.capped().chunk_bytes,
+            limits.capped().max_value_bytes
+        )));
+    }
     let body = decompress(&chunk.data, chunk.raw_len)?;
-    let batch = decode_body_reusing(&body, column_count, spare)?;
+    let batch = decode_body_reusing(&body, column_count, limits, spare)?;
     if batch.row_count() as u64 != chunk.row_count {
         return Err(Error::codec(format!(
             "the chunk records {} rows but its body holds {}",
@@ -192,14 +213,36 @@ fn decompress(data: &[u8], raw_len: u64) -> Result<Vec<u8>> {
             "declared uncompressed length {raw_len} is above the limit of {MAX_RAW_LEN} bytes"
         )));
     }
-    let decoder = zstd::stream::read::Decoder::with_buffer(data)
+    // A frame that says how much it holds is refused before any of it is
+    // decompressed when that is more than declared (a compression bomb).
+    if let Ok(Some(claimed)) = zstd::zstd_safe::get_frame_content_size(data) {
+        if claimed > raw_len {
+            return Err(Error::codec(format!(
+                "its zstd frame holds {claimed} bytes but the chunk declares {raw_len}"
+            )));
+        }
+    }
+    let mut decoder = zstd::stream::read::Decoder::with_buffer(data)
+        .map_err(|e| Error::codec(format!("zstd: {e}")))?;
+    // The decoder's window is memory too: a frame that does not state its
+    // size may ask for 128 MiB whatever it holds. A window larger than the
+    // body is of no use to a writer, so none above the body's length (or
+    // 8 MiB, what zstd's levels up to 18 use without a known size) is taken.
+    let window_log = (64 - raw_len.saturating_sub(1).leading_zeros()).clamp(23, 27);
+    decoder
+        .window_log_max(window_log)
         .map_err(|e| Error::codec(format!("zstd: {e}")))?;
     let mut out = Vec::with_capacity(raw_len.min(PREALLOC_CAP) as usize);
     // One byte past the declared length is enough to tell "too long" apart.
     decoder
         .take(raw_len + 1)
         .read_to_end(&mut out)
-        .map_err(|e| Error::codec(format!("zstd decompression failed: {e}")))?;
+        .map_err(|e| {
+            Error::codec(format!(
+                "zstd decompression failed: {e} (the frame may ask for a window above \
+                 2^{window_log} bytes)"
+            ))
+        })?;
     if out.len() as u64 != raw_len {
         let got = if out.len() as u64 > raw_len {
             "more".to_string()
@@ -223,8 +266,9 @@ pub fn encode_body(batch: &RowBatch) -> Result<Vec<u8>> {
 }
 
 /// [`encode_body`] into `out`, emptied first, so a thread encoding chunk
-/// after chunk keeps one buffer rather than fresh pages each time.
-fn encode_body_into(batch: &RowBatch, out: &mut Vec<u8>) -> Result<()> {
+/// after chunk keeps one buffer rather than fresh pages each time. Returns
+/// the length of the longest length-prefixed value.
+fn encode_body_into(batch: &RowBatch, out: &mut Vec<u8>) -> Result<u64> {
     let cols = batch.column_count();
     let rows = batch.row_count();
     let cells = cols as u64 * rows as u64;
@@ -244,6 +288,7 @@ fn encode_body_into(batch: &RowBatch, out: &mut Vec<u8>) -> Result<()> {
     out.extend_from_slice(&(rows as u64).to_le_bytes());
 
     let values = batch.values();
+    let max_value_len = values.iter().map(value_len).max().unwrap_or(0);
     for c in 0..cols {
         let column = || (0..rows).map(move |r| &values[r * cols + c]);
         let len_at = out.len();
@@ -288,7 +333,16 @@ fn encode_body_into(batch: &RowBatch, out: &mut Vec<u8>) -> Result<()> {
             out.len()
         )));
     }
-    Ok(())
+    Ok(max_value_len)
+}
+
+/// The length of a length-prefixed value's bytes; 0 for any other.
+fn value_len(v: &Value) -> u64 {
+    match v {
+        Value::Decimal(s) | Value::Text(s) | Value::Json(s) | Value::Native(s) => s.len() as u64,
+        Value::Bytes(b) => b.len() as u64,
+        _ => 0,
+    }
 }
 
 /// The tag of a non-null value; `None` for NULL.
@@ -371,12 +425,17 @@ fn write_varint(out: &mut Vec<u8>, mut n: u64) {
 /// tag or mode, invalid UTF-8, a bool other than 0 or 1, set padding bits, or
 /// trailing bytes.
 pub fn decode_body(body: &[u8], column_count: usize) -> Result<RowBatch> {
-    decode_body_reusing(body, column_count, Vec::new())
+    decode_body_reusing(body, column_count, ChunkLimits::default(), Vec::new())
 }
 
-/// [`decode_body`] into the emptied `spare` vector (see
+/// [`decode_body`] within `limits` into the emptied `spare` vector (see
 /// [`decode_chunk_reusing`]).
-fn decode_body_reusing(body: &[u8], column_count: usize, spare: Vec<Value>) -> Result<RowBatch> {
+fn decode_body_reusing(
+    body: &[u8],
+    column_count: usize,
+    limits: ChunkLimits,
+    spare: Vec<Value>,
+) -> Result<RowBatch> {
     let mut cur = Cursor::new(body);
     if cur.take(4)? != BODY_MAGIC {
         return Err(Error::codec(
@@ -407,12 +466,15 @@ fn decode_body_reusing(body: &[u8], column_count: usize, spare: Vec<Value>) -> R
         cur.finish("after the header")?;
         return Ok(RowBatch::of_empty_rows(rows as usize));
     }
+    let max_cells = limits.max_cells(cols).min(MAX_CELLS);
     let cells = rows
         .checked_mul(cols)
-        .filter(|&n| n <= MAX_CELLS)
+        .filter(|&n| n <= max_cells)
         .ok_or_else(|| {
             Error::codec(format!(
-                "the chunk declares {rows} rows × {cols} columns, more than {MAX_CELLS} cells"
+                "the chunk declares {rows} rows × {cols} columns, more than the {max_cells} \
+                 cells a backup with {}-byte chunks writes",
+                limits.capped().chunk_bytes
             ))
         })?;
     // Every column needs at least its length, its bitmap and its mode byte:
@@ -427,9 +489,13 @@ fn decode_body_reusing(body: &[u8], column_count: usize, spare: Vec<Value>) -> R
         )));
     }
     let (rows, cols, bitmap_len) = (rows as usize, cols as usize, bitmap_len as usize);
+    let max_value = limits.capped().max_value_bytes;
     let mut columns = Vec::with_capacity(cols);
     for c in 0..cols {
-        columns.push(ColumnReader::open(&mut cur, rows, bitmap_len).map_err(|e| in_column(c, e))?);
+        columns.push(
+            ColumnReader::open(&mut cur, rows, bitmap_len, max_value)
+                .map_err(|e| in_column(c, e))?,
+        );
     }
     cur.finish("after the last column")?;
     // All columns are read in step, row by row, so the row-major values are
@@ -460,12 +526,14 @@ struct ColumnReader<'a> {
     /// `Some(tag)` for a uniform column, `None` for a mixed one; an
     /// all-NULL column has every bit set and never reads a value.
     tag: Option<u8>,
+    /// The longest value the archive's backup recorded.
+    max_value: u64,
 }
 
 impl<'a> ColumnReader<'a> {
     /// Reads a column segment's length, bitmap and mode from `cur`, and
     /// checks that they agree with each other.
-    fn open(cur: &mut Cursor<'a>, rows: usize, bitmap_len: usize) -> Result<Self> {
+    fn open(cur: &mut Cursor<'a>, rows: usize, bitmap_len: usize, max_value: u64) -> Result<Self> {
         let segment_len = cur.u64()?;
         let mut seg = Cursor::new(cur.take_u64(segment_len)?);
         let bitmap = seg.take(bitmap_len)?;
@@ -491,7 +559,12 @@ impl<'a> ColumnReader<'a> {
             MODE_MIXED => None,
             mode => return Err(Error::codec(format!("unknown column mode {mode}"))),
         };
-        Ok(ColumnReader { seg, bitmap, tag })
+        Ok(ColumnReader {
+            seg,
+            bitmap,
+            tag,
+            max_value,
+        })
     }
 
     /// The value of row `r` (rows are read in order).
@@ -503,12 +576,12 @@ impl<'a> ColumnReader<'a> {
             Some(t) => t,
             None => self.seg.u8()?,
         };
-        read_value(&mut self.seg, t)
+        read_value(&mut self.seg, t, self.max_value)
     }
 }
 
-/// Reads one value of tag `t`.
-fn read_value(cur: &mut Cursor<'_>, t: u8) -> Result<Value> {
+/// Reads one value of tag `t`, whose length may be at most `max_value`.
+fn read_value(cur: &mut Cursor<'_>, t: u8, max_value: u64) -> Result<Value> {
     Ok(match t {
         tag::BOOL => match cur.u8()? {
             0 => Value::Bool(false),
@@ -520,9 +593,9 @@ fn read_value(cur: &mut Cursor<'_>, t: u8) -> Result<Value> {
         tag::INT64 => Value::Int64(cur.i64()?),
         tag::FLOAT32 => Value::Float32(f32::from_bits(cur.u32()?)),
         tag::FLOAT64 => Value::Float64(f64::from_bits(cur.u64()?)),
-        tag::DECIMAL => Value::Decimal(cur.string()?),
-        tag::TEXT => Value::Text(cur.string()?),
-        tag::BYTES => Value::Bytes(cur.bytes()?.to_vec()),
+        tag::DECIMAL => Value::Decimal(cur.string(max_value)?),
+        tag::TEXT => Value::Text(cur.string(max_value)?),
+        tag::BYTES => Value::Bytes(cur.bytes(max_value)?.to_vec()),
         tag::DATE => Value::Date(i32::from_le_bytes(cur.array()?)),
         tag::TIME => Value::Time(cur.i64()?),
         tag::TIMETZ => Value::TimeTz {
@@ -543,8 +616,8 @@ fn read_value(cur: &mut Cursor<'_>, t: u8) -> Result<Value> {
             micros: cur.i64()?,
         }),
         tag::UUID => Value::Uuid(cur.array()?),
-        tag::JSON => Value::Json(cur.string()?),
-        tag::NATIVE => Value::Native(cur.string()?),
+        tag::JSON => Value::Json(cur.string(max_value)?),
+        tag::NATIVE => Value::Native(cur.string(max_value)?),
         other => return Err(Error::codec(format!("unknown value tag 0x{other:02x}"))),
     })
 }
@@ -630,13 +703,20 @@ impl<'a> Cursor<'a> {
         Err(Error::codec("length varint is longer than 64 bits"))
     }
 
-    fn bytes(&mut self) -> Result<&'a [u8]> {
+    /// A length-prefixed value of at most `max` bytes: a longer one is
+    /// refused before anything is copied.
+    fn bytes(&mut self, max: u64) -> Result<&'a [u8]> {
         let n = self.varint()?;
+        if n > max {
+            return Err(Error::codec(format!(
+                "a value declares {n} bytes, more than the {max} of the longest value the backup wrote"
+            )));
+        }
         self.take_u64(n)
     }
 
-    fn string(&mut self) -> Result<String> {
-        let b = self.bytes()?;
+    fn string(&mut self, max: u64) -> Result<String> {
+        let b = self.bytes(max)?;
         std::str::from_utf8(b)
             .map(str::to_owned)
             .map_err(|e| Error::codec(format!("text is not valid UTF-8: {e}")))
@@ -707,7 +787,38 @@ mod tests {
         let mut chunk = encode_chunk(&batch, 3).unwrap();
         chunk.raw_len = u64::MAX;
         let err = decode_chunk(&chunk, 1).unwrap_err().to_string();
-        assert!(err.contains("above the limit"), "{err}");
+        assert!(err.contains("more than the 4294967296 a backup"), "{err}");
+        // Within the limits of an archive with small chunks and values, a
+        // raw length above them is refused before decompressing too.
+        let small = ChunkLimits {
+            chunk_bytes: 1 << 10,
+            max_value_bytes: 8,
+        };
+        chunk.raw_len = small.max_raw_len(1) + 1;
+        let err = decode_chunk_reusing(&chunk, 1, small, Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("1024-byte chunks"), "{err}");
+        // A zstd frame that says it holds more than the chunk declares is
+        // refused before it is decompressed.
+        let body = encode_body(&batch).unwrap();
+        chunk.raw_len = body.len() as u64 - 1;
+        let err = decode_chunk(&chunk, 1).unwrap_err().to_string();
+        assert!(err.contains("its zstd frame holds"), "{err}");
+        // A frame without a content size that asks for a 128 MiB window
+        // for a body of a few bytes is refused before the window is made.
+        let mut frame = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 17 << 3];
+        frame.extend_from_slice(&(((body.len() as u32) << 3) | 1).to_le_bytes()[..3]);
+        frame.extend_from_slice(&body);
+        chunk.raw_len = body.len() as u64;
+        chunk.data = frame;
+        chunk.crc32 = crc32fast::hash(&chunk.data);
+        let err = decode_chunk(&chunk, 1).unwrap_err().to_string();
+        assert!(err.contains("window above 2^23 bytes"), "{err}");
+        // The same frame with a window of 2^23 decodes.
+        chunk.data[5] = 13 << 3;
+        chunk.crc32 = crc32fast::hash(&chunk.data);
+        assert_eq!(decode_chunk(&chunk, 1).unwrap(), batch);
         chunk.raw_len = MAX_RAW_LEN;
         let err = decode_chunk(&chunk, 1).unwrap_err().to_string();
         assert!(err.contains("decompression yields"), "{err}");
@@ -720,6 +831,12 @@ mod tests {
         body.push(BODY_VERSION);
         body.extend_from_slice(&1u32.to_le_bytes());
         body.extend_from_slice(&(MAX_CELLS - 1).to_le_bytes());
+        let err = decode_body(&body, 1).unwrap_err().to_string();
+        assert!(
+            err.contains("cells a backup with 4194304-byte chunks"),
+            "{err}"
+        );
+        body[9..17].copy_from_slice(&(1u64 << 20).to_le_bytes());
         let err = decode_body(&body, 1).unwrap_err().to_string();
         assert!(err.contains("only 0 bytes follow"), "{err}");
         body[9..17].copy_from_slice(&u64::MAX.to_le_bytes());

@@ -30,6 +30,34 @@ pub const MAX_PART_LEN: u64 = 64 << 20;
 /// plus zstd's worst-case expansion, rounded up.
 pub const MAX_STORED_LEN: u64 = crate::codec::MAX_RAW_LEN + (crate::codec::MAX_RAW_LEN >> 7);
 
+/// The largest string or BLOB a reader lets SQLite hand it from an archive:
+/// a part, or one catalog definition (SQLite refuses a longer one with
+/// "string or blob too big" before allocating it).
+pub const MAX_VALUE_READ: u64 = MAX_PART_LEN + (1 << 10);
+
+/// The most bytes of catalog definitions (tables and objects together) a
+/// reader loads: far above any real schema's JSON, and a bound on what a
+/// crafted catalog can make the reader hold.
+pub const MAX_CATALOG_BYTES: u64 = 256 << 20;
+
+/// The most columns a table in an archive may have: SQLite's hard limit
+/// (PostgreSQL allows 1600). A chunk's bounds grow with its table's
+/// columns, so a crafted definition must not declare millions.
+pub const MAX_COLUMNS: usize = 32767;
+
+/// The most metadata rows and the longest metadata value a reader accepts.
+pub const MAX_META_ROWS: usize = 1000;
+pub const MAX_META_VALUE_LEN: usize = 64 << 10;
+
+/// The five tables of a version 1 archive (FORMAT.md, "Tables").
+pub const TABLES: [&str; 5] = [
+    "bru_meta",
+    "bru_tables",
+    "bru_objects",
+    "bru_chunks",
+    "bru_chunk_parts",
+];
+
 /// The metadata keys (FORMAT.md, "bru_meta").
 pub mod key {
     pub const FORMAT_VERSION: &str = "format_version";
@@ -42,6 +70,8 @@ pub mod key {
     pub const STATE: &str = "state";
     pub const COMPRESS_LEVEL: &str = "compress_level";
     pub const CATALOG_CRC32: &str = "catalog_crc32";
+    pub const CHUNK_BYTES: &str = "chunk_bytes";
+    pub const MAX_VALUE_BYTES: &str = "max_value_bytes";
 }
 
 /// The schema of a version 1 archive.
@@ -121,6 +151,12 @@ pub fn sql_error(path: &Path, context: &str, e: rusqlite::Error) -> Error {
         Some(ErrorCode::DatabaseCorrupt) => Error::Damaged {
             path,
             message: format!("{context}: {e}"),
+        },
+        // Only reading meets the length limit: a value larger than any bru
+        // writes (MAX_VALUE_READ).
+        Some(ErrorCode::TooBig) => Error::Damaged {
+            path,
+            message: format!("{context}: a stored value is larger than any bru writes"),
         },
         _ => Error::Sqlite {
             path,

@@ -14,9 +14,10 @@
 //! incomplete. Dropping a writer without finishing leaves it incomplete too.
 //!
 //! Reading: [`ArchiveReader::open`] checks that the file is a bru archive of a
-//! supported version; every chunk read is checked (CRC, declared lengths)
-//! before it is decompressed, and decompression never allocates more than the
-//! data actually yields.
+//! supported version and holds plain tables only; every chunk read is checked
+//! (CRC, declared lengths against the archive's [`ChunkLimits`]) before it is
+//! decompressed, and decoding never allocates more than a real chunk of that
+//! archive needs, whatever the bytes claim.
 
 pub mod codec;
 mod container;
@@ -27,10 +28,11 @@ mod writer;
 
 pub use codec::{decode_chunk, encode_chunk, EncodedChunk, MAX_RAW_LEN};
 pub use container::{APPLICATION_ID, DEFAULT_PART_LEN, MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE};
+pub use container::{MAX_CATALOG_BYTES, MAX_COLUMNS, MAX_VALUE_READ};
 pub use error::{Error, Result};
 pub use meta::{
-    ArchiveMeta, ArchiveState, TableId, TableTotals, DEFAULT_CHUNK_BYTES, DEFAULT_COMPRESS_LEVEL,
-    FORMAT_VERSION,
+    ArchiveMeta, ArchiveState, ChunkLimits, TableId, TableTotals, DEFAULT_CHUNK_BYTES,
+    DEFAULT_COMPRESS_LEVEL, FORMAT_VERSION, MAX_CHUNK_BYTES, MAX_VALUE_BYTES,
 };
 pub use reader::{ArchiveReader, ChunkIter, StoredChunk, TableEntry};
 pub use writer::{ArchiveWriter, WriterOptions, COMMIT_BYTES};

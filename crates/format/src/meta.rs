@@ -13,6 +13,20 @@ pub const DEFAULT_COMPRESS_LEVEL: i32 = 3;
 /// Default target size of a chunk before compression (a few MiB).
 pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 
+/// The largest uncompressed chunk body a reader accepts (4 GiB), whatever
+/// an archive's [`ChunkLimits`] say. A reader refuses a larger declared
+/// length before decompressing anything.
+pub const MAX_RAW_LEN: u64 = 1 << 32;
+
+/// The largest `--chunk-size` a writer accepts and a reader believes
+/// (256 MiB): the chunk size an archive records is capped at this, so
+/// editing the metadata cannot raise the bound on a decoded chunk further.
+pub const MAX_CHUNK_BYTES: u64 = 256 << 20;
+
+/// The largest single value a reader accepts (1 GiB): PostgreSQL's limit on
+/// one field, and above SQLite's default limit on a string or BLOB.
+pub const MAX_VALUE_BYTES: u64 = 1 << 30;
+
 /// The identifier of a table inside one archive (its position in the catalog).
 pub type TableId = i64;
 
@@ -53,6 +67,92 @@ pub struct ArchiveMeta {
     pub source: bru_core::SourceInfo,
     pub state: ArchiveState,
     pub compress_level: i32,
+    /// The chunk size the backup wrote with and the largest value it wrote,
+    /// which bound what a reader accepts in a chunk ([`ChunkLimits`]).
+    #[serde(default)]
+    pub limits: ChunkLimits,
+}
+
+/// What a backup recorded about the size of its chunks (FORMAT.md,
+/// "Limits"), from which a reader derives the most a chunk of a table with
+/// `C` columns may declare before anything is allocated for it.
+///
+/// A real backup fills a batch until its values count at least
+/// `chunk_bytes` ([`bru_core::Value::approx_size`], where every cell counts
+/// at least one byte), so a chunk holds at most `chunk_bytes + C` cells (the
+/// batch before its last row, then one row), and its body is at most a
+/// small multiple of `chunk_bytes` plus one row of the largest values. A
+/// chunk declaring more was not written by a backup with these settings and
+/// is refused as damaged, whatever its CRC says. Both figures are capped at
+/// [`MAX_CHUNK_BYTES`] and [`MAX_VALUE_BYTES`], so metadata edited to claim
+/// more cannot raise the bound beyond those.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkLimits {
+    /// The chunk size target the backup used (`--chunk-size`).
+    pub chunk_bytes: u64,
+    /// The length of the longest value (text, bytes, decimal, JSON or
+    /// native text) in any chunk; a fixed-size value takes at most 16.
+    pub max_value_bytes: u64,
+}
+
+impl Default for ChunkLimits {
+    /// The limits assumed for an archive that records none (written before
+    /// they were recorded, or whose backup stopped before its end): the
+    /// default chunk size and the largest value any engine holds.
+    fn default() -> Self {
+        ChunkLimits {
+            chunk_bytes: DEFAULT_CHUNK_BYTES as u64,
+            max_value_bytes: MAX_VALUE_BYTES,
+        }
+    }
+}
+
+impl ChunkLimits {
+    /// How much larger than its budget a chunk body may be: encoding adds a
+    /// varint, a tag, a bitmap bit and per-column headers to the values'
+    /// counted size, never more than doubling it.
+    pub const BODY_MULTIPLE: u64 = 4;
+
+    /// The limits as a reader applies them: each figure at most its cap,
+    /// and the chunk size at least 1 KiB (the smallest `--chunk-size`).
+    pub fn capped(self) -> ChunkLimits {
+        ChunkLimits {
+            chunk_bytes: self.chunk_bytes.clamp(1 << 10, MAX_CHUNK_BYTES),
+            max_value_bytes: self.max_value_bytes.min(MAX_VALUE_BYTES),
+        }
+    }
+
+    /// The most cells (rows × columns) a chunk of `columns` columns holds.
+    pub fn max_cells(self, columns: u64) -> u64 {
+        let l = self.capped();
+        l.chunk_bytes + columns
+    }
+
+    /// The counted size of the largest chunk a backup writes for a table of
+    /// `columns` columns: a full batch, then one row of the largest values.
+    fn budget(self, columns: u64) -> u64 {
+        let l = self.capped();
+        l.chunk_bytes
+            .saturating_add(columns.saturating_mul(l.max_value_bytes + 16))
+    }
+
+    /// The largest chunk body (`raw_len`) a chunk of `columns` columns may
+    /// declare: [`ChunkLimits::BODY_MULTIPLE`] × its budget, plus the header
+    /// and 16 bytes per column, and never above [`MAX_RAW_LEN`].
+    pub fn max_raw_len(self, columns: u64) -> u64 {
+        Self::BODY_MULTIPLE
+            .saturating_mul(self.budget(columns))
+            .saturating_add(64 + 16 * columns)
+            .min(MAX_RAW_LEN)
+    }
+
+    /// The largest stored (compressed) chunk for `columns` columns: the
+    /// largest body plus zstd's worst-case growth (1/128, and a frame
+    /// header).
+    pub fn max_stored_len(self, columns: u64) -> u64 {
+        let raw = self.max_raw_len(columns);
+        raw + (raw >> 7) + (1 << 10)
+    }
 }
 
 /// Per-table totals, recorded when the table's last chunk is written.

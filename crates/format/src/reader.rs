@@ -9,6 +9,15 @@
 //! its parts' lengths against the declared length (before any buffer is
 //! allocated) and its CRC.
 //!
+//! The archive is data, never code: the connection runs with
+//! `trusted_schema=OFF` and SQLite's length limit at [`MAX_VALUE_READ`], and
+//! opening refuses a file whose schema holds anything but plain tables and
+//! their indexes (a view, a trigger, a virtual or generated column could
+//! otherwise run SQL of the archive's choosing while it is read). Every size
+//! read from the file is bounded before it is allocated: the metadata, the
+//! catalog ([`MAX_CATALOG_BYTES`] in all) and each chunk, whose lengths are
+//! checked against the archive's [`ChunkLimits`].
+//!
 //! The file is opened read-only. The one exception is a file left with a hot
 //! rollback journal by a killed writer: SQLite must roll that transaction
 //! back before anyone can read the file, which needs write access, so the
@@ -22,13 +31,14 @@ use std::time::Duration;
 use bru_core::{Catalog, ObjectDef, RowBatch, SourceInfo, TableDef};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use crate::codec::{decode_chunk, EncodedChunk};
+use crate::codec::{decode_chunk_reusing, EncodedChunk};
 use crate::container::{
-    catalog_crc32, journal_path, key, non_negative, sql_error, APPLICATION_ID, MAX_PART_LEN,
-    MAX_STORED_LEN,
+    catalog_crc32, journal_path, key, non_negative, sql_error, APPLICATION_ID, MAX_CATALOG_BYTES,
+    MAX_COLUMNS, MAX_META_ROWS, MAX_META_VALUE_LEN, MAX_PART_LEN, MAX_STORED_LEN, MAX_VALUE_READ,
+    TABLES,
 };
 use crate::error::{Error, Result};
-use crate::meta::{ArchiveMeta, ArchiveState, TableId, TableTotals, FORMAT_VERSION};
+use crate::meta::{ArchiveMeta, ArchiveState, ChunkLimits, TableId, TableTotals, FORMAT_VERSION};
 
 /// The first 16 bytes of every SQLite 3 database.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -108,15 +118,22 @@ impl ArchiveReader {
             });
         }
 
-        let has_meta: bool = conn
+        check_schema(&conn, path)?;
+        let (meta_rows, longest): (i64, Option<i64>) = conn
             .query_row(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'bru_meta'",
+                "SELECT count(*), max(max(length(CAST(key AS BLOB)), length(CAST(value AS BLOB)))) \
+                 FROM bru_meta",
                 [],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
-            .map_err(|e| sql_error(path, "reading the schema", e))?;
-        if !has_meta {
-            return Err(damaged("it has no bru_meta table".into()));
+            .map_err(|e| sql_error(path, "reading the metadata", e))?;
+        if meta_rows as u64 > MAX_META_ROWS as u64
+            || longest.unwrap_or(0) as u64 > MAX_META_VALUE_LEN as u64
+        {
+            return Err(damaged(format!(
+                "its metadata has {meta_rows} rows or a value longer than {MAX_META_VALUE_LEN} \
+                 bytes, more than any bru writes"
+            )));
         }
         let pairs = conn
             .prepare("SELECT key, value FROM bru_meta")
@@ -156,6 +173,18 @@ impl ArchiveReader {
                     .ok_or_else(|| damaged(format!("invalid catalog_crc32 {v:?}")))?,
             ),
         };
+        let defaults = ChunkLimits::default();
+        let number = |k: &str, default: u64| -> Result<u64> {
+            match pairs.iter().find(|(key, _)| key == k) {
+                None => Ok(default),
+                Some((_, v)) => v.parse().map_err(|_| damaged(format!("invalid {k} {v:?}"))),
+            }
+        };
+        let limits = ChunkLimits {
+            chunk_bytes: number(key::CHUNK_BYTES, defaults.chunk_bytes)?,
+            max_value_bytes: number(key::MAX_VALUE_BYTES, defaults.max_value_bytes)?,
+        }
+        .capped();
         let meta = ArchiveMeta {
             format_version: version,
             tool_version: get(key::TOOL_VERSION)?,
@@ -172,6 +201,7 @@ impl ArchiveReader {
             },
             state,
             compress_level,
+            limits,
         };
         Ok(ArchiveReader {
             path: path.to_path_buf(),
@@ -226,11 +256,7 @@ impl ArchiveReader {
         let tables = tables
             .iter()
             .enumerate()
-            .map(|(i, def)| {
-                serde_json::from_str::<TableDef>(def).map_err(|e| {
-                    self.damaged(format!("the definition of table {i} is invalid: {e}"))
-                })
-            })
+            .map(|(i, def)| self.table_def(i, def))
             .collect::<Result<Vec<_>>>()?;
         let objects = objects
             .iter()
@@ -356,11 +382,9 @@ impl ArchiveReader {
                 message: format!("there is no table with id {table}"),
             });
         };
-        let name = serde_json::from_str::<TableDef>(&def)
-            .map(|d| d.name.to_string())
-            .map_err(|e| {
-                self.damaged(format!("the definition of table {table} is invalid: {e}"))
-            })?;
+        let (name, columns) = self
+            .table_def(table, &def)
+            .map(|d| (d.name.to_string(), d.columns.len() as u64))?;
         let expected = chunks
             .map(|n| non_negative(&self.path, &format!("table {name}: chunk count"), n))
             .transpose()?;
@@ -368,36 +392,76 @@ impl ArchiveReader {
             reader: self,
             table,
             name,
+            columns,
             next: first,
             expected,
             done: false,
         })
     }
 
-    /// Decodes a chunk read from `table` (see [`crate::decode_chunk`]),
-    /// naming the archive, table and chunk in any error.
+    /// Decodes a chunk read from `table` within the archive's
+    /// [`ChunkLimits`] (see [`crate::codec::decode_chunk_reusing`]), naming
+    /// the archive, table and chunk in any error.
     pub fn decode(&self, table: &TableEntry, stored: &StoredChunk) -> Result<RowBatch> {
-        decode_chunk(&stored.chunk, table.def.columns.len()).map_err(|e| match e {
-            Error::Codec(message) => Error::BadChunk {
-                path: self.path.clone(),
-                table: table.def.name.to_string(),
-                seq: stored.seq,
-                message,
-            },
-            other => other,
+        let columns = table.def.columns.len();
+        decode_chunk_reusing(&stored.chunk, columns, self.meta.limits, Vec::new()).map_err(|e| {
+            match e {
+                Error::Codec(message) => Error::BadChunk {
+                    path: self.path.clone(),
+                    table: table.def.name.to_string(),
+                    seq: stored.seq,
+                    message,
+                },
+                other => other,
+            }
         })
     }
 
+    /// Parses the definition of table `id`, which may have at most
+    /// [`MAX_COLUMNS`] columns.
+    fn table_def(&self, id: impl std::fmt::Display, def: &str) -> Result<TableDef> {
+        let def = serde_json::from_str::<TableDef>(def)
+            .map_err(|e| self.damaged(format!("the definition of table {id} is invalid: {e}")))?;
+        if def.columns.len() > MAX_COLUMNS {
+            return Err(self.damaged(format!(
+                "table {} declares {} columns, more than any database has ({MAX_COLUMNS})",
+                def.name,
+                def.columns.len()
+            )));
+        }
+        Ok(def)
+    }
+
     /// The `def` column of a catalog table as text, checking ids run 0, 1, 2...
+    /// and that the definitions together stay within [`MAX_CATALOG_BYTES`]
+    /// (each one is within SQLite's length limit, [`MAX_VALUE_READ`]).
     fn json_column(&self, sql: &str, what: &str) -> Result<Vec<String>> {
+        let mut total: u64 = 0;
+        let mut too_big = false;
         let rows = self
             .conn
             .prepare(sql)
             .and_then(|mut s| {
-                s.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
+                let mut rows = s.query([])?;
+                let mut out = Vec::new();
+                while let Some(r) = rows.next()? {
+                    let def = r.get::<_, String>(1)?;
+                    total += def.len() as u64;
+                    if total > MAX_CATALOG_BYTES {
+                        too_big = true;
+                        break;
+                    }
+                    out.push((r.get::<_, i64>(0)?, def));
+                }
+                Ok(out)
             })
             .map_err(|e| self.sql("reading the catalog", e))?;
+        if too_big {
+            return Err(self.damaged(format!(
+                "its {what} definitions take more than {MAX_CATALOG_BYTES} bytes, more than any \
+                 bru writes"
+            )));
+        }
         rows.into_iter()
             .enumerate()
             .map(|(i, (id, def))| {
@@ -504,6 +568,8 @@ pub struct ChunkIter<'a> {
     reader: &'a ArchiveReader,
     table: TableId,
     name: String,
+    /// The table's column count, for the limits on its chunks.
+    columns: u64,
     next: u64,
     /// The chunk count from the table's totals, when it has them.
     expected: Option<u64>,
@@ -566,6 +632,35 @@ impl ChunkIter<'_> {
                 "{what} declares {stored_len} stored bytes, above the limit of {MAX_STORED_LEN}"
             )));
         }
+        // Before anything is read: a chunk larger than this archive's backup
+        // writes is damaged (or crafted), whatever its CRC says.
+        let limits = r.meta.limits;
+        let (max_raw, max_stored) = (
+            limits.max_raw_len(self.columns),
+            limits.max_stored_len(self.columns),
+        );
+        let too_large = if raw_len > max_raw {
+            Some(format!(
+                "it declares {raw_len} uncompressed bytes, more than the {max_raw} a backup with \
+                 {}-byte chunks and values of at most {} bytes writes for {} columns",
+                limits.chunk_bytes, limits.max_value_bytes, self.columns
+            ))
+        } else if stored_len > max_stored {
+            Some(format!(
+                "it declares {stored_len} stored bytes, more than the {max_stored} its largest \
+                 body compresses to"
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = too_large {
+            return Err(Error::BadChunk {
+                path: r.path.clone(),
+                table: name.clone(),
+                seq,
+                message,
+            });
+        }
         let data = r.read_parts(id, stored_len, parts, &what)?;
         let actual = crc32fast::hash(&data);
         if actual != crc {
@@ -586,6 +681,7 @@ impl ChunkIter<'_> {
                 raw_len,
                 crc32: crc,
                 data,
+                max_value_len: 0,
             },
         }))
     }
@@ -695,11 +791,78 @@ fn io_error(path: &Path, e: std::io::Error) -> Error {
     }
 }
 
+/// Fails with [`Error::Damaged`] unless the schema holds only plain tables
+/// and indexes, among them the five of the format as plain tables without
+/// generated columns: a view, a trigger, a virtual table or a generated
+/// column is SQL that reading the archive would run.
+fn check_schema(conn: &Connection, path: &Path) -> Result<()> {
+    let damaged = |message: String| Error::Damaged {
+        path: path.to_path_buf(),
+        message,
+    };
+    let entries = conn
+        .prepare("SELECT type, name, coalesce(sql, '') FROM sqlite_master")
+        .and_then(|mut s| {
+            s.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .map_err(|e| sql_error(path, "reading the schema", e))?;
+    for (kind, name, sql) in &entries {
+        let plain_table = kind == "table"
+            && sql
+                .trim_start()
+                .get(..12)
+                .is_some_and(|s| s.eq_ignore_ascii_case("CREATE TABLE"));
+        if !(plain_table || kind == "index") {
+            return Err(damaged(format!(
+                "its schema holds {kind} {name:?}, which no bru archive has; it is not opened \
+                 (an archive holds plain tables only)"
+            )));
+        }
+    }
+    for table in TABLES {
+        if !entries.iter().any(|(k, n, _)| k == "table" && n == table) {
+            return Err(damaged(format!("it has no {table} table")));
+        }
+        let generated: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_xinfo(?1) WHERE hidden IN (2, 3)",
+                [table],
+                |r| r.get(0),
+            )
+            .map_err(|e| sql_error(path, "reading the schema", e))?;
+        if generated > 0 {
+            return Err(damaged(format!(
+                "its table {table} has generated columns, which no bru archive has"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Opens the archive read-only, first letting SQLite roll back the
 /// transaction of a killed writer if one left a hot journal.
 fn open_connection(path: &Path) -> Result<Connection> {
     let open = |flags: OpenFlags| -> rusqlite::Result<Connection> {
         let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        // The schema is the archive's, not ours: no function it names may
+        // have side effects, and no value it holds may exceed what bru
+        // writes.
+        conn.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA,
+            false,
+        )?;
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
+        conn.set_limit(
+            rusqlite::limits::Limit::SQLITE_LIMIT_LENGTH,
+            MAX_VALUE_READ as i32,
+        )?;
         // A backup still running holds its lock for a moment at each commit.
         conn.busy_timeout(Duration::from_secs(10))?;
         // Reading the schema takes the shared lock, which is where SQLite

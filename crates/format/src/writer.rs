@@ -24,10 +24,13 @@ use rusqlite::{params, Connection, OpenFlags};
 use crate::codec::{EncodedChunk, MAX_RAW_LEN};
 use crate::container::{
     catalog_crc32, journal_path, key, sql_error, to_sql_int, APPLICATION_ID, DEFAULT_PART_LEN,
-    MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE, SCHEMA,
+    MAX_COLUMNS, MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE, SCHEMA,
 };
 use crate::error::{Error, Result};
-use crate::meta::{ArchiveMeta, ArchiveState, TableId, TableTotals, FORMAT_VERSION};
+use crate::meta::{
+    ArchiveMeta, ArchiveState, ChunkLimits, TableId, TableTotals, FORMAT_VERSION, MAX_CHUNK_BYTES,
+    MAX_VALUE_BYTES,
+};
 
 /// Stored bytes written between two commits while a table is in progress.
 pub const COMMIT_BYTES: u64 = 64 << 20;
@@ -42,6 +45,11 @@ pub struct WriterOptions {
     pub compress_level: i32,
     /// The bru version writing the archive.
     pub tool_version: String,
+    /// The chunk size target the chunks are cut at (`--chunk-size`),
+    /// recorded in the metadata: a reader refuses a chunk larger than a
+    /// backup with this target writes ([`ChunkLimits`]). At most
+    /// [`MAX_CHUNK_BYTES`].
+    pub chunk_bytes: usize,
 }
 
 /// Writes one archive. Not finished means not complete.
@@ -51,6 +59,11 @@ pub struct ArchiveWriter {
     meta: ArchiveMeta,
     /// Table names in catalog order; `None` until the catalog is written.
     tables: Option<Vec<String>>,
+    /// The column count of each table, to check chunks against the limits
+    /// a reader will apply.
+    columns: Vec<u64>,
+    /// The longest value written so far, recorded by [`ArchiveWriter::finish`].
+    max_value_len: u64,
     /// The next sequence number of each table.
     next_seq: Vec<u64>,
     finished: HashSet<TableId>,
@@ -79,6 +92,17 @@ impl ArchiveWriter {
                     options.compress_level,
                     range.start(),
                     range.end()
+                ),
+            });
+        }
+        let chunk_bytes = options.chunk_bytes as u64;
+        if chunk_bytes > MAX_CHUNK_BYTES {
+            return Err(Error::Misuse {
+                path: path.to_path_buf(),
+                message: format!(
+                    "chunk size {chunk_bytes} bytes is above the largest an archive may have \
+                     ({} MiB); use a smaller --chunk-size",
+                    MAX_CHUNK_BYTES >> 20
                 ),
             });
         }
@@ -122,6 +146,11 @@ impl ArchiveWriter {
             source: source.clone(),
             state: ArchiveState::InProgress,
             compress_level: options.compress_level,
+            limits: ChunkLimits {
+                chunk_bytes,
+                // Until the backup ends, the largest any chunk may hold.
+                max_value_bytes: MAX_VALUE_BYTES,
+            },
         };
         // The temporary file is an implementation detail: errors name the archive.
         (meta.created_at, meta.archive_id) =
@@ -167,6 +196,8 @@ impl ArchiveWriter {
             conn,
             meta,
             tables: None,
+            columns: Vec::new(),
+            max_value_len: 0,
             next_seq: Vec::new(),
             finished: HashSet::new(),
             in_transaction: false,
@@ -193,6 +224,17 @@ impl ArchiveWriter {
     pub fn write_catalog(&mut self, catalog: &Catalog) -> Result<Vec<TableId>> {
         if self.tables.is_some() {
             return Err(self.misuse("the catalog was already written".into()));
+        }
+        if let Some(t) = catalog
+            .tables
+            .iter()
+            .find(|t| t.columns.len() > MAX_COLUMNS)
+        {
+            return Err(self.misuse(format!(
+                "table {} has {} columns, more than an archive holds ({MAX_COLUMNS})",
+                t.name,
+                t.columns.len()
+            )));
         }
         let json = |v: Result<String, serde_json::Error>| {
             v.map_err(|e| self.misuse(format!("cannot serialise the catalog: {e}")))
@@ -238,6 +280,11 @@ impl ArchiveWriter {
         }
         self.commit()?;
         self.next_seq = vec![0; catalog.tables.len()];
+        self.columns = catalog
+            .tables
+            .iter()
+            .map(|t| t.columns.len() as u64)
+            .collect();
         self.tables = Some(catalog.tables.iter().map(|t| t.name.to_string()).collect());
         Ok((0..catalog.tables.len() as TableId).collect())
     }
@@ -262,6 +309,24 @@ impl ArchiveWriter {
             )));
         }
         let seq = self.next_seq[table as usize];
+        // A chunk the reader would refuse as too large for this archive's
+        // limits fails the backup here rather than the restore later.
+        let columns = self.columns[table as usize];
+        let limits = ChunkLimits {
+            max_value_bytes: chunk.max_value_len,
+            ..self.meta.limits
+        };
+        let cells = chunk.row_count.saturating_mul(columns);
+        if chunk.max_value_len > MAX_VALUE_BYTES
+            || (columns > 0 && cells > limits.max_cells(columns))
+            || chunk.raw_len > limits.max_raw_len(columns)
+        {
+            return Err(self.misuse(format!(
+                "chunk {seq} of table {name} ({} rows, {} bytes, longest value {} bytes) is \
+                 larger than a reader accepts for {}-byte chunks",
+                chunk.row_count, chunk.raw_len, chunk.max_value_len, self.meta.limits.chunk_bytes
+            )));
+        }
         let parts = chunk.data.chunks(self.part_len);
         let path = &self.path;
         let ints = [
@@ -305,6 +370,7 @@ impl ArchiveWriter {
         }
         drop(insert);
         self.next_seq[table as usize] += 1;
+        self.max_value_len = self.max_value_len.max(chunk.max_value_len);
         self.uncommitted_bytes += stored_len;
         if self.uncommitted_bytes >= COMMIT_BYTES {
             self.commit()?;
@@ -375,12 +441,22 @@ impl ArchiveWriter {
             .map_err(|e| sql_error(&self.path, "marking the archive complete", e))?;
         self.begin()?;
         let path = &self.path;
+        let err = |e| sql_error(path, "marking the archive complete", e);
         self.conn
             .execute(
                 "UPDATE bru_meta SET value = ?2 WHERE key = ?1",
                 params![key::STATE, ArchiveState::Complete.stored()],
             )
-            .map_err(|e| sql_error(path, "marking the archive complete", e))?;
+            .map_err(err)?;
+        // The longest value is known only now; a reader of an archive
+        // without it assumes the largest any engine holds.
+        self.conn
+            .execute(
+                "INSERT INTO bru_meta (key, value) VALUES (?1, ?2)",
+                params![key::MAX_VALUE_BYTES, self.max_value_len.to_string()],
+            )
+            .map_err(err)?;
+        self.meta.limits.max_value_bytes = self.max_value_len;
         self.commit()?;
         let ArchiveWriter {
             path,
@@ -463,7 +539,7 @@ fn init_file(temp: &Path, meta: &ArchiveMeta) -> rusqlite::Result<(String, Strin
     conn.execute_batch(SCHEMA)?;
     {
         let mut insert = conn.prepare("INSERT INTO bru_meta (key, value) VALUES (?1, ?2)")?;
-        let rows: [(&str, String); 9] = [
+        let rows: [(&str, String); 10] = [
             (key::FORMAT_VERSION, meta.format_version.to_string()),
             (key::TOOL_VERSION, meta.tool_version.clone()),
             (key::CREATED_AT, created_at.clone()),
@@ -473,6 +549,7 @@ fn init_file(temp: &Path, meta: &ArchiveMeta) -> rusqlite::Result<(String, Strin
             (key::SOURCE_DATABASE, meta.source.database.clone()),
             (key::STATE, ArchiveState::InProgress.stored().into()),
             (key::COMPRESS_LEVEL, meta.compress_level.to_string()),
+            (key::CHUNK_BYTES, meta.limits.chunk_bytes.to_string()),
         ];
         for (k, v) in rows {
             insert.execute(params![k, v])?;

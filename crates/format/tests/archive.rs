@@ -27,6 +27,7 @@ fn options(force: bool) -> WriterOptions {
         force,
         compress_level: 3,
         tool_version: "0.1.0-test".into(),
+        chunk_bytes: bru_format::DEFAULT_CHUNK_BYTES,
     }
 }
 
@@ -445,17 +446,23 @@ fn a_chunk_declaring_a_huge_length_fails_fast() {
     let msg = err_of(decode_first(&path));
     assert!(
         msg.contains(
-            "table agents, chunk 0: declared uncompressed length 1099511627776 is above the limit"
+            "table agents, chunk 0: it declares 1099511627776 uncompressed bytes, more than the"
         ),
         "{msg}"
     );
 
-    // At the limit itself the length is accepted, but decompression stops
-    // where the data ends: no 4 GiB buffer is made.
+    // At the archive's own limit the length is accepted, but decompression
+    // stops where the data ends: no buffer of that size is made.
+    let limit = {
+        let r = ArchiveReader::open(&path).unwrap();
+        let t = r.tables().unwrap().remove(0);
+        r.meta().limits.max_raw_len(t.def.columns.len() as u64)
+    };
+    assert!(limit < MAX_RAW_LEN);
     let started = std::time::Instant::now();
     sql(
         &path,
-        &format!("UPDATE bru_chunks SET raw_len = {MAX_RAW_LEN} WHERE table_id = 0 AND seq = 0"),
+        &format!("UPDATE bru_chunks SET raw_len = {limit} WHERE table_id = 0 AND seq = 0"),
     );
     let msg = err_of(decode_first(&path));
     assert!(msg.contains("decompression yields"), "{msg}");
@@ -471,22 +478,40 @@ fn a_chunk_declaring_a_huge_length_fails_fast() {
     sql(&path, "UPDATE bru_chunks SET stored_len = 4000000000");
     let msg = err_of(decode_first(&path));
     assert!(
-        msg.contains("declares 4000000000 stored bytes but its parts hold"),
+        msg.contains("declares 4000000000 stored bytes, more than the"),
+        "{msg}"
+    );
+    sql(&path, "UPDATE bru_chunks SET stored_len = 4000000");
+    let msg = err_of(decode_first(&path));
+    assert!(
+        msg.contains("declares 4000000 stored bytes but its parts hold"),
         "{msg}"
     );
 
-    // A chunk body that claims many rows but holds few bytes.
+    // A chunk body that claims many rows but holds few bytes: the writer
+    // refuses more cells than its chunk size allows, the reader fewer that
+    // the bytes present cannot hold.
     let path = dir.path().join("rows.db");
-    let mut body = b"BRUC\x01".to_vec();
-    body.extend_from_slice(&3u32.to_le_bytes());
-    body.extend_from_slice(&(1u64 << 25).to_le_bytes());
-    let data = zstd::bulk::compress(&body, 3).unwrap();
-    let chunk = EncodedChunk {
-        row_count: 1 << 25,
-        raw_len: body.len() as u64,
-        crc32: crc32fast::hash(&data),
-        data,
+    let crafted = |rows: u64| {
+        let mut body = b"BRUC\x01".to_vec();
+        body.extend_from_slice(&3u32.to_le_bytes());
+        body.extend_from_slice(&rows.to_le_bytes());
+        let data = zstd::bulk::compress(&body, 3).unwrap();
+        EncodedChunk {
+            row_count: rows,
+            raw_len: body.len() as u64,
+            crc32: crc32fast::hash(&data),
+            data,
+            max_value_len: 0,
+        }
     };
+    let mut w = ArchiveWriter::create(&path, &source(), &options(false)).unwrap();
+    w.write_catalog(&catalog_of(&[("agents", vec![])])).unwrap();
+    let msg = err_of(w.write_chunk(0, &crafted(1 << 25)));
+    assert!(msg.contains("larger than a reader accepts"), "{msg}");
+    drop(w);
+    std::fs::remove_file(&path).unwrap();
+    let chunk = crafted(1 << 20);
     let mut w = ArchiveWriter::create(&path, &source(), &options(false)).unwrap();
     w.write_catalog(&catalog_of(&[("agents", vec![])])).unwrap();
     w.write_chunk(0, &chunk).unwrap();

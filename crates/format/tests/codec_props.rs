@@ -225,6 +225,7 @@ proptest! {
             raw_len: damaged.len() as u64,
             crc32: crc32fast::hash(&data),
             data,
+            max_value_len: 0,
         };
         let _ = decode_chunk(&chunk, cols);
 

@@ -294,8 +294,9 @@ impl RestoreJob {
         };
         let pool = pipeline::pool(self.jobs)?;
         let in_flight = (2 * self.jobs).div_ceil(sessions).max(2);
-        let rows: u64 = self.tables.iter().map(|t| t.totals.rows).sum();
-        let bytes: u64 = self.tables.iter().map(|t| t.totals.raw_bytes).sum();
+        // Saturating: a crafted archive's totals may be anything up to 2^63.
+        let rows = (self.tables.iter()).fold(0u64, |n, t| n.saturating_add(t.totals.rows));
+        let bytes = (self.tables.iter()).fold(0u64, |n, t| n.saturating_add(t.totals.raw_bytes));
         progress.totals(self.tables.len(), Some(rows), Some(bytes));
         let cx = Context {
             archive: &self.archive,

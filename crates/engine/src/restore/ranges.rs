@@ -20,8 +20,10 @@ pub fn ranges(chunks: u64, sessions: usize) -> Vec<(u64, u64)> {
         return Vec::new();
     }
     let n = (chunks / MIN_RANGE_CHUNKS).clamp(1, sessions.max(1) as u64);
+    // A crafted archive may record any chunk count up to 2^63: `share`
+    // computes in 128 bits, so no product overflows.
     (0..n)
-        .map(|i| (chunks * i / n, chunks * (i + 1) / n))
+        .map(|i| (share(chunks, i, n), share(chunks, i + 1, n)))
         .collect()
 }
 
@@ -44,6 +46,9 @@ mod tests {
         assert_eq!(ranges(8, 4), vec![(0, 4), (4, 8)]);
         assert_eq!(ranges(10, 1), vec![(0, 10)]);
         assert_eq!(ranges(10, 0), vec![(0, 10)]);
+        // The largest count an archive can record splits without overflow.
+        let most = i64::MAX as u64;
+        assert_eq!(ranges(most, 2), vec![(0, most / 2), (most / 2, most)]);
         for chunks in 1..200 {
             for sessions in 1..9 {
                 let r = ranges(chunks, sessions);
