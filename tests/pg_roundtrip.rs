@@ -609,3 +609,44 @@ fn a_role_missing_in_the_target_is_listed_as_skipped() {
         "t\n"
     );
 }
+
+#[test]
+fn a_trigger_and_a_view_on_a_foreign_table_are_listed_as_not_carried_with_it() {
+    // bru lists a foreign table but does not carry it; what hangs on it
+    // (a trigger) or reads it (a view) cannot be created without it, so it
+    // is skipped and listed by name, and the archive still verifies.
+    let setup = "CREATE TABLE sites (id int PRIMARY KEY);
+        INSERT INTO sites VALUES (1), (2);
+        CREATE FOREIGN DATA WRAPPER bru_fdw;
+        CREATE SERVER bru_srv FOREIGN DATA WRAPPER bru_fdw;
+        CREATE FOREIGN TABLE remote_sites (id int) SERVER bru_srv;
+        CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
+        CREATE TRIGGER remote_stamp BEFORE INSERT ON remote_sites
+            FOR EACH ROW EXECUTE FUNCTION stamp();
+        CREATE VIEW remote_ids AS SELECT id FROM remote_sites;";
+    let Some((server, src)) = TestServer::start_with_db("ft_src", setup) else {
+        return;
+    };
+    let dir = Dir::new();
+    let archive = dir.path("ft.db");
+    let archive = archive.to_str().expect("utf-8 path");
+    bru_ok(&["backup", &server.url(&src), archive, "--quiet"]);
+    bru_ok(&["verify", archive, "--quiet"]);
+    let dst = server.create_db("ft_dst");
+    let out = bru_ok(&["restore", archive, &server.url(&dst)]);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in ["remote_sites", "remote_stamp", "remote_ids"] {
+        assert!(
+            text.lines().any(
+                |l| l.contains(name) && l.to_lowercase().contains("not carried")
+                    || l.contains(name) && l.to_lowercase().contains("skipped")
+            ),
+            "{name} is not listed as skipped:\n{text}"
+        );
+    }
+    assert_eq!(server.contents(&src), server.contents(&dst));
+}

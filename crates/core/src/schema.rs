@@ -606,9 +606,125 @@ pub struct Catalog {
     pub objects: Vec<ObjectDef>,
 }
 
+/// The kinds of not-carried object that are relations other objects can
+/// hang on (a trigger on a foreign table) or read (a view over one).
+const NOT_CARRIED_RELATIONS: &[&str] = &["foreign table", "view", "materialized view", "table"];
+
+impl Catalog {
+    /// Marks as not carried every object that belongs to (`table`) or reads
+    /// (`depends_on`) a relation the catalog lists as not carried (a
+    /// PostgreSQL trigger or view on a foreign table, which bru lists but
+    /// does not carry), transitively, so that the restore lists it as
+    /// skipped with the reason instead of failing on it, and no check or
+    /// target ever runs its SQL.
+    pub fn mark_not_carried_dependents(&mut self) {
+        loop {
+            let missing: Vec<(TableName, String)> = self
+                .objects
+                .iter()
+                .filter(|o| {
+                    o.not_carried.is_some() && NOT_CARRIED_RELATIONS.contains(&o.kind.name())
+                })
+                .map(|o| (o.name.clone(), o.kind.name().to_owned()))
+                .collect();
+            let mut changed = false;
+            for o in self.objects.iter_mut().filter(|o| o.not_carried.is_none()) {
+                let on = o.table.iter().chain(o.depends_on.iter().flatten());
+                let hit = on
+                    .filter_map(|t| missing.iter().find(|(n, _)| n == t))
+                    .next()
+                    .cloned();
+                if let Some((name, kind)) = hit {
+                    o.not_carried = Some(format!("it is on {kind} {name}, which is not carried"));
+                    changed = true;
+                }
+            }
+            if !changed {
+                return;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn objects_on_a_not_carried_relation_are_not_carried_either() {
+        let ft = TableName::new(Some("public"), "ft");
+        let trigger = ObjectDef {
+            table: Some(ft.clone()),
+            ..ObjectDef::new(
+                ObjectKind::Trigger,
+                TableName::new(Some("public"), "tg"),
+                "postgres",
+                "CREATE TRIGGER tg",
+            )
+        };
+        let view = ObjectDef {
+            depends_on: Some(vec![ft.clone()]),
+            ..ObjectDef::new(
+                ObjectKind::View,
+                TableName::new(Some("public"), "v"),
+                "postgres",
+                "CREATE VIEW v",
+            )
+        };
+        let over_view = ObjectDef {
+            depends_on: Some(vec![TableName::new(Some("public"), "v")]),
+            ..ObjectDef::new(
+                ObjectKind::View,
+                TableName::new(Some("public"), "w"),
+                "postgres",
+                "CREATE VIEW w",
+            )
+        };
+        // A not-carried policy named like the table is not a relation.
+        let rls = ObjectDef::not_carried(
+            ObjectKind::Other("row level security".into()),
+            TableName::new(Some("public"), "t"),
+            "postgres",
+            "rls",
+        );
+        let on_t = ObjectDef {
+            table: Some(TableName::new(Some("public"), "t")),
+            ..ObjectDef::new(
+                ObjectKind::Trigger,
+                TableName::new(Some("public"), "tt"),
+                "postgres",
+                "CREATE TRIGGER tt",
+            )
+        };
+        let mut c = Catalog {
+            tables: Vec::new(),
+            objects: vec![
+                ObjectDef::not_carried(
+                    ObjectKind::Other("foreign table".into()),
+                    ft,
+                    "postgres",
+                    "a foreign table",
+                ),
+                trigger,
+                view,
+                over_view,
+                rls,
+                on_t,
+            ],
+        };
+        c.mark_not_carried_dependents();
+        let reason = |i: usize| c.objects[i].not_carried.clone();
+        assert_eq!(
+            reason(1).as_deref(),
+            Some("it is on foreign table public.ft, which is not carried")
+        );
+        assert!(reason(2).is_some());
+        assert_eq!(
+            reason(3).as_deref(),
+            Some("it is on view public.v, which is not carried")
+        );
+        assert_eq!(reason(5), None);
+    }
 
     fn round_trip(kind: ObjectKind) -> (String, ObjectKind) {
         let json = serde_json::to_string(&kind).unwrap();

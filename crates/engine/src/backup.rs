@@ -83,7 +83,8 @@ pub fn backup(
     let started = Instant::now();
     let info = source.info();
     let selection = options.filter.apply(&source.catalog()?)?;
-    let catalog = selection.catalog;
+    let mut catalog = selection.catalog;
+    catalog.mark_not_carried_dependents();
     let jobs = pipeline::pool_size(options.jobs);
     let pool = pipeline::pool(jobs)?;
     let mut writer = ArchiveWriter::create(
