@@ -368,6 +368,47 @@ fn postgres_archive_sql_runs_only_as_the_object_it_declares() {
         }
     });
     assert_pg_refused(&server, &copy, &["table public.t", "starts with"], &touched);
+
+    // CREATE TABLE … AS runs its query, a data-modifying WITH with it.
+    let copy = dir.path("tampered-ctas.db");
+    std::fs::copy(&archive, &copy).unwrap();
+    tamper(&copy, |what, t| {
+        what == "table" && {
+            t["native"]["create"] = "CREATE TABLE public.t (id, note) AS WITH d AS \
+                (DELETE FROM public.victim RETURNING 1, a) SELECT * FROM d"
+                .into();
+            true
+        }
+    });
+    assert_pg_refused(
+        &server,
+        &copy,
+        &["table public.t", "from a query"],
+        &touched,
+    );
+
+    // A constraint goes after ALTER TABLE … ADD CONSTRAINT <name>, which
+    // takes a list of actions: a second one would reach the victim.
+    let copy = dir.path("tampered-constraint.db");
+    std::fs::copy(&archive, &copy).unwrap();
+    tamper(&copy, |what, t| {
+        what == "table" && {
+            t["properties"]["postgres.constraint.t_pkey"] =
+                "PRIMARY KEY (id), ADD CONSTRAINT zz FOREIGN KEY (note) REFERENCES public.victim(a)"
+                    .into();
+            true
+        }
+    });
+    assert_pg_refused(
+        &server,
+        &copy,
+        &[
+            "table public.t",
+            "constraint t_pkey",
+            "goes on after its clause",
+        ],
+        &touched,
+    );
 }
 
 #[test]

@@ -9,14 +9,14 @@
 //!
 //! | entry | its statements |
 //! |---|---|
-//! | table | `CREATE [UNLOGGED] TABLE <table> (…` or `… PARTITION OF …` |
+//! | table | `CREATE [UNLOGGED] TABLE <table> (…` or `… PARTITION OF …`, never `… AS <query>` |
 //! | index of a table | `CREATE [UNIQUE] INDEX [IF NOT EXISTS] <index> ON [ONLY] <table> …` |
-//! | constraint of a table (`postgres.constraint.*`) | one clause, `PRIMARY KEY`, `UNIQUE`, `CHECK`, `FOREIGN KEY`, `EXCLUDE` or `NOT NULL`, with no `;` |
+//! | constraint of a table (`postgres.constraint.*`) | one clause, `PRIMARY KEY`, `UNIQUE`, `CHECK`, `FOREIGN KEY`, `EXCLUDE` or `NOT NULL`, with no `;` and no `,` outside its parentheses |
 //! | schema | `CREATE SCHEMA [IF NOT EXISTS] <name>` |
 //! | extension | `CREATE EXTENSION [IF NOT EXISTS] <name> [WITH] [SCHEMA s] [VERSION v] [CASCADE]` |
 //! | type | `CREATE TYPE <name> AS …` or `CREATE DOMAIN <name> AS …` |
 //! | function | `CREATE [OR REPLACE] FUNCTION\|PROCEDURE <name>(…` |
-//! | sequence | `CREATE SEQUENCE <name> …`, then `SELECT pg_catalog.setval('<name>', n, true\|false)` |
+//! | sequence | `CREATE SEQUENCE <name> …` (never `IF NOT EXISTS`), then `SELECT pg_catalog.setval('<name>', n, true\|false)` |
 //! | sequence ownership | `ALTER SEQUENCE <name> OWNED BY <table>.<column>` |
 //! | view | `CREATE [OR REPLACE] [RECURSIVE] VIEW <name> …` |
 //! | materialized view | `CREATE MATERIALIZED VIEW <name> …`, its indexes (`CREATE [UNIQUE] INDEX <i> ON <name> …`), `REFRESH MATERIALIZED VIEW <name>` |
@@ -75,9 +75,22 @@ pub fn check_table(table: &TableDef, relations: Option<&[TableName]>) -> Result<
         ));
     }
     // What else the statement may reach: the parent it joins, never a
-    // table it references (bru adds foreign keys after the rows).
+    // table it references (bru adds foreign keys after the rows), and never
+    // a query (`CREATE TABLE t (a) AS …`, whose query runs, data-modifying
+    // WITH and all).
+    let mut depth = 0usize;
     while let Some(t) = c.peek().copied() {
         c.any_token();
+        if t.is_punct(create, '(') {
+            depth += 1;
+        } else if t.is_punct(create, ')') {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && (t.is_word(create, "AS") || t.is_word(create, "EXECUTE")) {
+            return Err(format!(
+                "creates its table from a query (`{}`), which no backup writes",
+                shorten(&create[t.start..])
+            ));
+        }
         if t.is_word(create, "REFERENCES") {
             return Err(
                 "declares a foreign key inside its CREATE TABLE, which no backup writes".into(),
@@ -96,6 +109,7 @@ pub fn check_table(table: &TableDef, relations: Option<&[TableName]>) -> Result<
                     break;
                 }
             }
+            c.punct(')')?;
         }
     }
     for index in &table.indexes {
@@ -193,6 +207,28 @@ fn check_constraint(def: &str, relations: Option<&[TableName]>) -> Result<(), St
             "its definition `{}` is not a PRIMARY KEY, UNIQUE, CHECK, FOREIGN KEY, EXCLUDE or NOT NULL clause",
             shorten(def)
         ));
+    }
+    // `ALTER TABLE` takes a list of actions: a `,` outside parentheses
+    // would add one of its own (a foreign key to any table, INHERIT, OWNER
+    // TO…), as would a `)` that closes what the definition did not open.
+    let mut depth = 0usize;
+    for t in &tokens {
+        if t.is_punct(def, '(') {
+            depth += 1;
+        } else if t.is_punct(def, ')') {
+            depth = depth.checked_sub(1).ok_or_else(|| {
+                format!(
+                    "its definition `{}` closes a parenthesis it did not open",
+                    shorten(def)
+                )
+            })?;
+        } else if depth == 0 && t.is_punct(def, ',') {
+            return Err(format!(
+                "its definition `{}` goes on after its clause: `{}`",
+                shorten(def),
+                shorten(&def[t.start..])
+            ));
+        }
     }
     let mut c = Cursor::new(def, tokens);
     if c.word("FOREIGN") {
@@ -349,7 +385,8 @@ impl Check<'_> {
             ObjectKind::Sequence => {
                 first.expect("CREATE")?;
                 first.expect("SEQUENCE")?;
-                first.if_not_exists();
+                // Never IF NOT EXISTS: with it, the setval after it would
+                // set a sequence of the target's own.
                 first.object_name("sequence", &declared)?;
                 // Ownership is its own entry, checked there.
                 if first.skip_to_word("OWNED").is_ok() {
@@ -389,7 +426,8 @@ impl Check<'_> {
                 first.expect("CREATE")?;
                 first.expect("MATERIALIZED")?;
                 first.expect("VIEW")?;
-                first.if_not_exists();
+                // Never IF NOT EXISTS: the REFRESH and indexes after it
+                // would be on a materialized view of the target's own.
                 first.object_name("materialized view", &declared)?;
                 for mut c in rest {
                     if c.word("REFRESH") {
@@ -1050,6 +1088,16 @@ mod tests {
                 object(K::Sequence, p, "s", "CREATE SEQUENCE public.s; SELECT pg_catalog.setval('public.s', 1, true), pg_catalog.pg_sleep(1)"),
                 "goes on",
             ),
+            // With IF NOT EXISTS, a sequence or materialized view of the
+            // target's own would be set or refreshed.
+            (
+                object(K::Sequence, p, "victim_seq", "CREATE SEQUENCE IF NOT EXISTS public.victim_seq; SELECT pg_catalog.setval('public.victim_seq', 9, true)"),
+                "names sequence if,",
+            ),
+            (
+                object(K::MaterializedView, p, "mv", "CREATE MATERIALIZED VIEW IF NOT EXISTS public.mv AS SELECT 1; REFRESH MATERIALIZED VIEW public.mv"),
+                "names materialized view if,",
+            ),
         ];
         for (o, why) in &refused {
             let err = check(o).expect_err(&o.ddl);
@@ -1104,16 +1152,26 @@ mod tests {
                 "CREATE TABLE public.t (a int REFERENCES public.victim (a))",
                 "foreign key",
             ),
+            // A query runs, and a data-modifying WITH with it.
+            (
+                "CREATE TABLE public.t (a) AS WITH d AS (DELETE FROM public.victim RETURNING a) SELECT a FROM d",
+                "from a query",
+            ),
+            ("CREATE TABLE public.t (a) AS EXECUTE p", "from a query"),
+            (
+                "CREATE TABLE public.t (a) WITH (fillfactor = 70) AS SELECT 1",
+                "from a query",
+            ),
         ] {
             let err = check_table_alone(&table(create)).unwrap_err();
             assert!(err.contains(why), "{create}: {err}");
         }
-        assert_eq!(
-            check_table_alone(&table(
-                "CREATE TABLE public.t (a int) INHERITS (public.p) PARTITION BY RANGE (a)"
-            )),
-            Ok(())
-        );
+        for ok in [
+            "CREATE TABLE public.t (a int) INHERITS (public.p) PARTITION BY RANGE (a)",
+            "CREATE TABLE public.t (\n    a integer GENERATED ALWAYS AS IDENTITY,\n    b integer GENERATED ALWAYS AS ((a * 2)) STORED\n) WITH (fillfactor='70')",
+        ] {
+            assert_eq!(check_table_alone(&table(ok)), Ok(()), "{ok}");
+        }
         let mut fk = table("CREATE TABLE public.t (a int)");
         fk.properties.insert(
             "postgres.constraint.t_a_fkey".into(),
@@ -1129,6 +1187,35 @@ mod tests {
             "FOREIGN KEY (a) REFERENCES public.p(a) ON DELETE CASCADE".into(),
         );
         assert_eq!(check_table_alone(&fk), Ok(()));
+        // ALTER TABLE takes a list of actions: one clause only.
+        for (def, why) in [
+            (
+                "CHECK ((a > 0)), ADD CONSTRAINT zz FOREIGN KEY (a) REFERENCES public.victim(a)",
+                "goes on after its clause",
+            ),
+            (
+                "CHECK ((a > 0)), INHERIT public.victim",
+                "goes on after its clause",
+            ),
+            ("CHECK ((a > 0))), OWNER TO ann", "did not open"),
+        ] {
+            fk.properties
+                .insert("postgres.constraint.t_a_fkey".into(), def.into());
+            let err = check_table_alone(&fk).unwrap_err();
+            assert!(
+                err.contains("t_a_fkey") && err.contains(why),
+                "{def}: {err}"
+            );
+        }
+        for def in [
+            "EXCLUDE USING gist (a WITH =, b WITH &&)",
+            "UNIQUE (a, b) INCLUDE (c)",
+            "FOREIGN KEY (a, b) REFERENCES public.p(a, b)",
+        ] {
+            fk.properties
+                .insert("postgres.constraint.t_a_fkey".into(), def.into());
+            assert_eq!(check_table_alone(&fk), Ok(()), "{def}");
+        }
         let err = check_table_alone(&table("CREATE TABLE public.victim3 (a int)")).unwrap_err();
         assert!(err.contains("not public.t"), "{err}");
 
