@@ -412,6 +412,159 @@ fn postgres_archive_sql_runs_only_as_the_object_it_declares() {
 }
 
 #[test]
+fn owners_and_grants_are_only_for_what_the_archive_creates() {
+    let source = "
+        CREATE ROLE bru_hostile_role;
+        CREATE TABLE public.t (id integer GENERATED ALWAYS AS IDENTITY, s serial, note text);
+        INSERT INTO public.t (note) VALUES ('a'), ('b');
+        CREATE SEQUENCE public.free_seq;
+        CREATE FUNCTION public.f() RETURNS integer LANGUAGE sql AS 'SELECT 1';
+        GRANT USAGE ON SEQUENCE public.t_id_seq TO bru_hostile_role;
+        GRANT EXECUTE ON FUNCTION public.f() TO bru_hostile_role;
+    ";
+    let Some((server, src)) = TestServer::start_with_db("owners_src", source) else {
+        return;
+    };
+    let dir = Dir::new();
+    let archive = dir.path("owners.db");
+    let a = archive.to_str().unwrap().to_owned();
+    bru_ok(&["backup", &server.url(&src), &a, "--quiet"]);
+    bru_ok(&["verify", &a, "--quiet"]);
+    // The target's own function and sequence, beside the victim.
+    let target = || {
+        let db = pg_target(&server);
+        server.psql(
+            &db,
+            "CREATE SEQUENCE public.victim_seq; \
+             CREATE FUNCTION public.victim_f() RETURNS integer LANGUAGE sql AS 'SELECT 1';",
+        );
+        db
+    };
+    let db = target();
+    bru_ok(&["restore", &a, &server.url(&db), "--quiet"]);
+    assert_eq!(server.psql(&db, "SELECT count(*) FROM public.t"), "2\n");
+
+    let owners = "SELECT string_agg(r, ',' ORDER BY r) FROM (\
+         SELECT proowner::regrole::text AS r FROM pg_catalog.pg_proc WHERE proname = 'victim_f' \
+         UNION ALL SELECT relowner::regrole::text FROM pg_catalog.pg_class WHERE relname = 'victim_seq' \
+         UNION ALL SELECT coalesce(relacl::text, '-') FROM pg_catalog.pg_class WHERE relname = 'victim_seq') o";
+    let attacks = [
+        (
+            "owner",
+            "f()",
+            "victim_f()",
+            "ALTER FUNCTION public.victim_f() OWNER TO bru_hostile_role",
+        ),
+        (
+            "owner",
+            "free_seq",
+            "victim_seq",
+            "ALTER SEQUENCE public.victim_seq OWNER TO bru_hostile_role",
+        ),
+        (
+            "privileges",
+            "f()",
+            "victim_seq",
+            "GRANT ALL ON SEQUENCE public.victim_seq TO bru_hostile_role",
+        ),
+    ];
+    for (n, (kind, from, to, ddl)) in attacks.into_iter().enumerate() {
+        let copy = dir.path(&format!("owners-{n}.db"));
+        std::fs::copy(&archive, &copy).unwrap();
+        tamper(&copy, |what, o| {
+            what == "object" && o["kind"]["other"] == kind && o["name"]["name"] == from && {
+                o["name"]["name"] = to.into();
+                o["ddl"] = ddl.into();
+                true
+            }
+        });
+        let db = target();
+        let before = server.psql(&db, owners);
+        let c = copy.to_str().unwrap();
+        let entry = format!("{kind} public.{to}");
+        let words = ["catalog entry", "altered", &entry, "does not create"];
+        bru_fails(&["restore", c, &server.url(&db), "--quiet"], &words);
+        assert_eq!(server.psql(&db, owners), before, "{ddl}");
+        bru_fails(&["verify", c, "--quiet"], &words);
+    }
+}
+
+#[test]
+fn a_sqlite_expression_stays_one_expression_in_a_postgres_target() {
+    let Some(server) = TestServer::start() else {
+        return;
+    };
+    let dir = Dir::new();
+    let src = dir.path("expr-src.sqlite");
+    run_sql(
+        &src,
+        "CREATE TABLE sites (name TEXT PRIMARY KEY, n INT DEFAULT 0 CHECK (n >= 0));
+         INSERT INTO sites VALUES ('x', 1), ('y', 2);",
+    );
+    let archive = dir.path("expr.db");
+    let a = archive.to_str().unwrap().to_owned();
+    bru_ok(&["backup", &url(&src), &a, "--quiet"]);
+    let db = pg_target(&server);
+    bru_ok(&["restore", &a, &server.url(&db), "--quiet"]);
+    assert_eq!(server.psql(&db, "SELECT count(*) FROM public.sites"), "2\n");
+
+    // The PostgreSQL target splices a SQLite default into `ALTER TABLE …
+    // SET DEFAULT <expr>` and a CHECK into `ADD CONSTRAINT … CHECK (<expr>)`:
+    // a `,` or an unopened `)` there adds an ALTER TABLE action, here a
+    // foreign key onto the victim (the E'' string hides the `,` from
+    // SQLite's lexer, not from PostgreSQL's).
+    let fk = "ADD CONSTRAINT zz FOREIGN KEY (name) REFERENCES public.victim(a)";
+    let attacks = [
+        ("default", format!("0, {fk}"), "column n: the default"),
+        (
+            "default",
+            format!("E'\\'' , {fk} --'"),
+            "column n: the default",
+        ),
+        (
+            "check",
+            format!("n >= 0), {fk}, ADD CHECK (true"),
+            "the CHECK",
+        ),
+    ];
+    for (n, (what, expr, why)) in attacks.into_iter().enumerate() {
+        let copy = dir.path(&format!("expr-{n}.db"));
+        std::fs::copy(&archive, &copy).unwrap();
+        tamper(&copy, |kind, t| {
+            kind == "table" && {
+                match what {
+                    "default" => t["columns"][1]["default"] = expr.clone().into(),
+                    _ => t["checks"][0]["expr"] = expr.clone().into(),
+                }
+                true
+            }
+        });
+        let target = server.create_db(&format!("expr_dst_{n}"));
+        server.psql(
+            &target,
+            "CREATE TABLE public.victim (a text PRIMARY KEY); \
+             INSERT INTO public.victim VALUES ('x'), ('y'), ('z');",
+        );
+        let c = copy.to_str().unwrap();
+        let words = ["catalog entry", "altered", "table sites", why];
+        bru_fails(&["restore", c, &server.url(&target), "--quiet"], &words);
+        assert_eq!(
+            server.tables(&target),
+            vec!["public.victim".to_string()],
+            "{expr}"
+        );
+        assert_eq!(
+            server.psql(
+                &target,
+                "SELECT count(*) FROM pg_catalog.pg_constraint WHERE contype = 'f'"
+            ),
+            "0\n"
+        );
+        bru_fails(&["verify", c, "--quiet"], &words);
+    }
+}
+
+#[test]
 fn sql_of_an_engine_this_build_does_not_have_is_never_run() {
     let dir = Dir::new();
     let archive = sqlite_archive(&dir);

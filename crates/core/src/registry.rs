@@ -63,6 +63,10 @@ pub trait Engine: Sync {
     /// splices into SQL) before a restore runs it: every statement must
     /// create exactly the table, or the index on it, that the entry
     /// declares. `relations` are the tables and views the archive creates.
+    /// It is called for the tables of every engine: for another engine's
+    /// table, it checks whatever this engine's targets splice from it into
+    /// their own SQL (a default or CHECK expression) as they build it from
+    /// the neutral model.
     /// Returns what is wrong, in one line, for the caller to name the entry.
     ///
     /// The archive is data, never code: an engine whose targets run text

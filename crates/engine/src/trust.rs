@@ -8,11 +8,21 @@
 //! table the archive does not hold, `ATTACH`, `VACUUM INTO`…) refuses the
 //! whole archive, naming the entry, before a target is touched.
 //!
-//! An entry written by an engine this build does not have is not checked:
-//! no target of this build runs another engine's DDL (each target compares
+//! A table is also checked by every other engine of the build, for the
+//! expressions its targets would splice into their own SQL when they build
+//! it from the neutral model (a PostgreSQL target sets a SQLite column's
+//! default with `ALTER TABLE … SET DEFAULT <expr>`).
+//!
+//! An entry written by an engine this build does not have is not checked
+//! otherwise: no target of this build runs another engine's DDL (each target compares
 //! `ObjectDef::engine` and `NativeDdl::engine` with its own name and builds
 //! such tables from the neutral model). Objects that were not carried
 //! (`ObjectDef::not_carried`) are never run, so they are not checked either.
+//!
+//! An owner or privileges entry must be for an object the archive creates
+//! (its engine's check makes its statements name the entry's object), so
+//! that it never hands a function, sequence or type of the target's own to
+//! another role.
 //!
 //! The targets check again as they execute (one statement at a time, with
 //! SQLite's authorizer and PostgreSQL's extended protocol): this is the
@@ -29,11 +39,11 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
     let relations = relations(catalog);
     let engine = |name: &str| engines.iter().copied().find(|e| e.name() == name);
     let untrusted = |entry: String, reason: String| Error::UntrustedSql { entry, reason };
+    // Every engine, not only the writer: a target builds another engine's
+    // table from the neutral model, splicing its expressions (defaults,
+    // CHECKs) into its own SQL, and only it knows how it reads them.
     for table in &catalog.tables {
-        let Some(native) = &table.native else {
-            continue;
-        };
-        if let Some(e) = engine(&native.engine) {
+        for e in engines {
             e.check_table_sql(table, &relations)
                 .map_err(|reason| untrusted(format!("table {}", table.name), reason))?;
         }
@@ -42,12 +52,53 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
         if object.not_carried.is_some() {
             continue;
         }
+        if matches!(object.kind, ObjectKind::Owner | ObjectKind::Privileges)
+            && engine(&object.engine).is_some()
+            && !creates(catalog, &object.name)
+        {
+            return Err(untrusted(
+                format!("{} {}", object.kind, object.name),
+                format!(
+                    "is for {}, which the archive does not create (it would change an object \
+                     of the target's own)",
+                    object.name
+                ),
+            ));
+        }
         if let Some(e) = engine(&object.engine) {
             e.check_object_sql(object, &relations)
                 .map_err(|reason| untrusted(format!("{} {}", object.kind, object.name), reason))?;
         }
     }
     Ok(())
+}
+
+/// Whether the archive creates an object named `name` that can have an
+/// owner and privileges: a table, or an entry it carries (a schema, type,
+/// sequence, view, function), or the sequence of a table's identity column,
+/// which comes with the table (PostgreSQL names it `<table>_<column>_seq`,
+/// shortened to fit).
+fn creates(catalog: &Catalog, name: &TableName) -> bool {
+    let identity_sequence = |t: &bru_core::TableDef| {
+        t.name.schema == name.schema
+            && t.columns.iter().any(|c| c.identity.is_some())
+            && name
+                .name
+                .strip_prefix(t.name.name.as_str())
+                .is_some_and(|rest| rest.starts_with('_'))
+    };
+    catalog
+        .tables
+        .iter()
+        .any(|t| t.name == *name || identity_sequence(t))
+        || catalog.objects.iter().any(|o| {
+            o.not_carried.is_none()
+                && o.name == *name
+                && !matches!(
+                    o.kind,
+                    ObjectKind::Owner | ObjectKind::Privileges | ObjectKind::Comment
+                )
+        })
 }
 
 /// The tables and views the archive creates: what its triggers, rules and

@@ -59,7 +59,7 @@ const CONSTRAINT_HEADS: &[&str] = &["PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EX
 /// execution time in the target, skips that part).
 pub fn check_table(table: &TableDef, relations: Option<&[TableName]>) -> Result<(), String> {
     let Some(native) = table.native.as_ref().filter(|n| n.engine == ENGINE_NAME) else {
-        return Ok(());
+        return check_foreign_expressions(table);
     };
     let name = parts(&target_name(&table.name));
     let create = native.create.as_str();
@@ -121,6 +121,73 @@ pub fn check_table(table: &TableDef, relations: Option<&[TableName]>) -> Result<
     for (key, def) in &table.properties {
         if let Some(n) = key.strip_prefix("postgres.constraint.") {
             check_constraint(def, relations).map_err(|e| format!("constraint {n}: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The expressions of another engine's table that the target splices into
+/// its own statements (module `ddl`): a column's default after `ALTER TABLE
+/// … ALTER COLUMN … SET DEFAULT`, a CHECK inside `ADD CONSTRAINT … CHECK
+/// (…)`, an index's expression and predicate inside its `CREATE INDEX`.
+/// Each must stay one expression as PostgreSQL reads it: no `;`, no `,`
+/// outside parentheses (another ALTER TABLE action) and no `)` closing
+/// what it did not open. Read with PostgreSQL's lexer, since the server is
+/// what parses them (another engine's lexer reads `E'\''` differently).
+fn check_foreign_expressions(table: &TableDef) -> Result<(), String> {
+    for c in &table.columns {
+        if let Some(d) = &c.default {
+            foreign_expression(d).map_err(|e| format!("column {}: the default {e}", c.name))?;
+        }
+    }
+    for check in &table.checks {
+        foreign_expression(&check.expr).map_err(|e| format!("the CHECK {e}"))?;
+    }
+    for index in &table.indexes {
+        let in_index = |e: String| format!("index {}: {e}", index.name);
+        if let Some(p) = &index.predicate {
+            foreign_expression(p).map_err(in_index)?;
+        }
+        for c in index
+            .columns
+            .iter()
+            .filter(|c| table.column_index(c).is_none())
+        {
+            foreign_expression(c).map_err(in_index)?;
+        }
+    }
+    Ok(())
+}
+
+/// One expression of another engine's SQL (see
+/// [`check_foreign_expressions`]).
+fn foreign_expression(expr: &str) -> Result<(), String> {
+    let mut depth = 0usize;
+    for t in tokenize(expr) {
+        let bad = if t.is_punct(expr, ';') {
+            Some("`;`")
+        } else if t.is_punct(expr, '(') {
+            depth += 1;
+            None
+        } else if t.is_punct(expr, ')') {
+            match depth.checked_sub(1) {
+                Some(d) => {
+                    depth = d;
+                    None
+                }
+                None => Some("`)` that closes what it did not open"),
+            }
+        } else if depth == 0 && t.is_punct(expr, ',') {
+            Some("`,` outside parentheses")
+        } else {
+            None
+        };
+        if let Some(bad) = bad {
+            return Err(format!(
+                "`{}` is not one expression: it has a {bad}, which would go on with the \
+                 statement it goes into",
+                shorten(expr)
+            ));
         }
     }
     Ok(())
@@ -1116,6 +1183,51 @@ mod tests {
             create: create.into(),
         });
         t
+    }
+
+    #[test]
+    fn another_engines_expressions_stay_one_expression() {
+        let mut t = TableDef::new(
+            TableName::bare("sites"),
+            vec![bru_testsupport::tables::column(
+                "a",
+                bru_core::ColumnType::Int64,
+            )],
+        );
+        t.native = Some(bru_core::NativeDdl {
+            engine: "sqlite".into(),
+            create: "CREATE TABLE sites (a INT DEFAULT (1 + 2) CHECK (a > 0))".into(),
+        });
+        t.columns[0].default = Some("(abs(-1) + 2)".into());
+        t.checks.push(bru_core::CheckConstraint {
+            name: None,
+            expr: "a > 0 AND a IN (1, 2, ';')".into(),
+        });
+        assert_eq!(check_table(&t, Some(&relations())), Ok(()));
+        let fk = "ADD CONSTRAINT zz FOREIGN KEY (a) REFERENCES public.victim(a)";
+        for (default, check, why) in [
+            (format!("0, {fk}"), "true", "column a: the default"),
+            (
+                format!("E'\\'' , {fk} --'"),
+                "true",
+                "`,` outside parentheses",
+            ),
+            ("0; DROP TABLE public.victim".into(), "true", "`;`"),
+            (
+                "0".into(),
+                "true), INHERIT public.victim, ADD CHECK (true",
+                "the CHECK",
+            ),
+        ] {
+            t.columns[0].default = Some(default.clone());
+            t.checks[0].expr = check.into();
+            let err = check_table(&t, Some(&relations())).unwrap_err();
+            assert!(err.contains(why), "{default} / {check}: {err}");
+        }
+        // A table of no engine's (no native DDL) is checked the same.
+        t.native = None;
+        let err = check_table(&t, None).unwrap_err();
+        assert!(err.contains("INHERIT"), "{err}");
     }
 
     #[test]

@@ -19,9 +19,9 @@ impl PgTarget {
         let name = target_name(&table.name);
         let q = qualified(&name);
         let context = format!("adding keys and indexes to {name}");
-        if same_engine(table) {
-            crate::trust::check_table(table, None).map_err(|e| super::untrusted(&context, e))?;
-        }
+        // Checked before the restore started; again where it runs (another
+        // engine's expressions too).
+        crate::trust::check_table(table, None).map_err(|e| super::untrusted(&context, e))?;
         self.settle_earlier_run(&q, &context)?;
         let existing = self.existing_names(&table.name)?;
         for step in post_data(table) {
@@ -73,9 +73,9 @@ impl PgTarget {
         if existing.constraints.contains(&step.name) || existing.indexes.contains(&step.name) {
             return Ok(());
         }
-        if same_engine(table) {
-            crate::trust::check_table(table, None).map_err(|e| super::untrusted(&context, e))?;
-        }
+        // Checked before the restore started; again where it runs (another
+        // engine's expressions too).
+        crate::trust::check_table(table, None).map_err(|e| super::untrusted(&context, e))?;
         let sql = step.split.as_ref().map_or(&step.sql, |s| &s.build);
         match self.live()?.execute_one(sql, &context) {
             Ok(()) => Ok(()),

@@ -59,7 +59,12 @@ impl PgTarget {
                     .map_err(|e| super::untrusted(&context, e))?;
                 n.create.clone()
             }
-            _ => ddl::create_table(table),
+            _ => {
+                // Its defaults go into statements of ours below.
+                crate::trust::check_table(table, None)
+                    .map_err(|e| super::untrusted(&context, e))?;
+                ddl::create_table(table)
+            }
         };
         let schema = name.schema.as_deref().unwrap_or("public");
         let sql = format!("CREATE SCHEMA IF NOT EXISTS {};\n{create}", ident(schema));
