@@ -490,6 +490,49 @@ fn owners_and_grants_are_only_for_what_the_archive_creates() {
 }
 
 #[test]
+fn a_unicode_escaped_name_is_not_taken_for_another() {
+    // The archive's own table is named `vi\0063tim`, literally; the
+    // server reads U&"vi\0063tim" as victim.
+    let source = r#"
+        CREATE TABLE public."vi\0063tim" (a text);
+        CREATE TABLE public.sites (a text);
+        CREATE FUNCTION public.nuke() RETURNS trigger LANGUAGE plpgsql
+            AS $$BEGIN DELETE FROM public.victim; RETURN NULL; END$$;
+        CREATE TRIGGER trg AFTER INSERT ON public.sites
+            FOR EACH STATEMENT EXECUTE FUNCTION public.nuke();
+    "#;
+    let Some((server, src)) = TestServer::start_with_db("unicode_src", source) else {
+        return;
+    };
+    let dir = Dir::new();
+    let archive = dir.path("unicode.db");
+    let a = archive.to_str().unwrap().to_owned();
+    bru_ok(&["backup", &server.url(&src), &a, "--quiet"]);
+    bru_ok(&["verify", &a, "--quiet"]);
+    for on in [r#"U&"vi\0063tim""#, r#"U&"vi!0063tim" UESCAPE '!'"#] {
+        let copy = dir.path("unicode-tampered.db");
+        std::fs::copy(&archive, &copy).unwrap();
+        tamper(&copy, |what, o| {
+            what == "object" && is_object(o, "trigger", "trg") && {
+                let ddl = o["ddl"]
+                    .as_str()
+                    .unwrap()
+                    .replace("public.sites", &format!("public.{on}"));
+                o["ddl"] = ddl.into();
+                o["table"]["name"] = r"vi\0063tim".into();
+                true
+            }
+        });
+        assert_pg_refused(
+            &server,
+            &copy,
+            &["trigger public.trg", "names no table"],
+            &dir.path("none"),
+        );
+    }
+}
+
+#[test]
 fn a_sqlite_expression_stays_one_expression_in_a_postgres_target() {
     let Some(server) = TestServer::start() else {
         return;

@@ -34,7 +34,8 @@
 //! comment must be on the object its entry names (which may be one the
 //! archive lists but does not carry, a foreign table say: a comment sets
 //! only a comment). Names compare as the server resolves them: a bare word folded to
-//! lower case, a quoted one exactly.
+//! lower case, a quoted one exactly; a `U&"…"` name, whose escapes the server
+//! decodes, is refused (no catalog reader writes one).
 //!
 //! What this does not stop, by design (as with `pg_restore`): an object the
 //! archive declares can have any body. A function, a trigger's function, a
@@ -869,14 +870,24 @@ impl<'s> Cursor<'s> {
         }
     }
 
-    /// A possibly qualified name, as parts.
+    /// A possibly qualified name, as parts. A `U&"…"` name is none: the
+    /// server decodes its escapes (`U&"vi\0063tim"` is `victim`, with any
+    /// UESCAPE character), which no catalog reader writes.
     fn qname(&mut self) -> Option<Vec<String>> {
-        let mut out = vec![self.peek()?.name(self.sql)?];
+        let sql = self.sql;
+        let part = |t: &Token| {
+            let unicode = t.kind == Kind::Quoted && !t.text(sql).starts_with('"');
+            if unicode {
+                None
+            } else {
+                t.name(sql)
+            }
+        };
+        let mut out = vec![part(self.peek()?)?];
         self.at += 1;
         while self.peek_punct('.') {
-            let Some(part) = self.tokens.get(self.at + 1).and_then(|t| t.name(self.sql)) else {
-                break;
-            };
+            // `public.` then no name is no name (not `public`).
+            let part = self.tokens.get(self.at + 1).and_then(part)?;
             out.push(part);
             self.at += 2;
         }
@@ -993,7 +1004,7 @@ mod tests {
     }
 
     fn relations() -> Vec<TableName> {
-        ["t", "v", "mv", "p"]
+        ["t", "v", "mv", "p", "vi\\0063tim", "vi!0063tim"]
             .iter()
             .map(|n| TableName::new(Some("public"), n))
             .collect()
@@ -1135,6 +1146,16 @@ mod tests {
                 "names table public.victim",
             ),
             (object(K::Owner, p, "t", "ALTER TABLE public.victim OWNER TO ann"), "not for public.t"),
+            // The server decodes U& escapes: these name public.victim.
+            (
+                on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.U&\"vi\\0063tim\" FOR EACH ROW EXECUTE FUNCTION public.f()"), "vi\\0063tim"),
+                "names no table",
+            ),
+            (
+                on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.U&\"vi!0063tim\" UESCAPE '!' FOR EACH ROW EXECUTE FUNCTION public.f()"), "vi!0063tim"),
+                "names no table",
+            ),
+            (object(K::Owner, p, "vi\\0063tim", "ALTER TABLE public.u&\"vi\\0063tim\" OWNER TO ann"), "names no object"),
             (object(K::Owner, p, "victim", "ALTER TABLE public.victim OWNER TO ann"), "not a table or view of the archive"),
             (object(K::Privileges, p, "t", "GRANT ann TO bob"), "has no ON"),
             (object(K::Privileges, p, "t", "SET SESSION AUTHORIZATION bob; GRANT SELECT ON TABLE public.t TO cy"), "without its RESET"),
