@@ -447,7 +447,9 @@ fn owners_and_grants_are_only_for_what_the_archive_creates() {
     let owners = "SELECT string_agg(r, ',' ORDER BY r) FROM (\
          SELECT proowner::regrole::text AS r FROM pg_catalog.pg_proc WHERE proname = 'victim_f' \
          UNION ALL SELECT relowner::regrole::text FROM pg_catalog.pg_class WHERE relname = 'victim_seq' \
-         UNION ALL SELECT coalesce(relacl::text, '-') FROM pg_catalog.pg_class WHERE relname = 'victim_seq') o";
+         UNION ALL SELECT coalesce(relacl::text, '-') FROM pg_catalog.pg_class WHERE relname = 'victim_seq' \
+         UNION ALL SELECT 'owned by ' || count(*) FROM pg_catalog.pg_depend \
+             WHERE objid = 'public.victim_seq'::pg_catalog.regclass AND deptype = 'a') o";
     let attacks = [
         (
             "owner",
@@ -466,6 +468,14 @@ fn owners_and_grants_are_only_for_what_the_archive_creates() {
             "f()",
             "victim_seq",
             "GRANT ALL ON SEQUENCE public.victim_seq TO bru_hostile_role",
+        ),
+        // Owned by the archive's table, the target's sequence would be
+        // dropped with it.
+        (
+            "sequence ownership",
+            "t_s_seq",
+            "victim_seq",
+            "ALTER SEQUENCE public.victim_seq OWNED BY public.t.s",
         ),
     ];
     for (n, (kind, from, to, ddl)) in attacks.into_iter().enumerate() {

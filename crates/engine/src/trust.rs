@@ -19,10 +19,11 @@
 //! such tables from the neutral model). Objects that were not carried
 //! (`ObjectDef::not_carried`) are never run, so they are not checked either.
 //!
-//! An owner or privileges entry must be for an object the archive creates
-//! (its engine's check makes its statements name the entry's object), so
-//! that it never hands a function, sequence or type of the target's own to
-//! another role.
+//! An owner, privileges or sequence ownership entry must be for an object
+//! the archive creates (its engine's check makes its statements name the
+//! entry's object), so that it never hands a function, sequence or type of
+//! the target's own to another role, nor a sequence of the target's own to
+//! a table of the archive (dropped with it).
 //!
 //! The targets check again as they execute (one statement at a time, with
 //! SQLite's authorizer and PostgreSQL's extended protocol): this is the
@@ -52,8 +53,10 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
         if object.not_carried.is_some() {
             continue;
         }
-        if matches!(object.kind, ObjectKind::Owner | ObjectKind::Privileges)
-            && engine(&object.engine).is_some()
+        if matches!(
+            object.kind,
+            ObjectKind::Owner | ObjectKind::Privileges | ObjectKind::SequenceOwnership
+        ) && engine(&object.engine).is_some()
             && !creates(catalog, &object.name)
         {
             return Err(untrusted(
@@ -96,7 +99,10 @@ fn creates(catalog: &Catalog, name: &TableName) -> bool {
                 && o.name == *name
                 && !matches!(
                     o.kind,
-                    ObjectKind::Owner | ObjectKind::Privileges | ObjectKind::Comment
+                    ObjectKind::Owner
+                        | ObjectKind::Privileges
+                        | ObjectKind::Comment
+                        | ObjectKind::SequenceOwnership
                 )
         })
 }

@@ -18,11 +18,11 @@
 //! | function | `CREATE [OR REPLACE] FUNCTION\|PROCEDURE <name>(…` |
 //! | sequence | `CREATE SEQUENCE <name> …` (never `IF NOT EXISTS`), then `SELECT pg_catalog.setval('<name>', n, true\|false)` |
 //! | sequence ownership | `ALTER SEQUENCE <name> OWNED BY <table>.<column>` |
-//! | view | `CREATE [OR REPLACE] [RECURSIVE] VIEW <name> …` |
+//! | view | `CREATE [RECURSIVE] VIEW <name> …` |
 //! | materialized view | `CREATE MATERIALIZED VIEW <name> …`, its indexes (`CREATE [UNIQUE] INDEX <i> ON <name> …`), `REFRESH MATERIALIZED VIEW <name>` |
 //! | trigger | `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER <name> … ON <table> …`, then `ALTER TABLE <table> ENABLE\|DISABLE [ALWAYS\|REPLICA] TRIGGER <name>` |
 //! | rule | `CREATE [OR REPLACE] RULE <name> AS ON <event> TO <table> …` |
-//! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> …` |
+//! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> … FROM <table>` |
 //! | exclusion constraint | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> EXCLUDE …` |
 //! | comment | `COMMENT ON <kind> <name> IS '…'` |
 //! | owner | `ALTER <kind> <name> OWNER TO <role>` |
@@ -307,6 +307,25 @@ fn check_constraint(def: &str, relations: Option<&[TableName]>) -> Result<(), St
     Ok(())
 }
 
+/// Refuses a `,` outside parentheses in what is left of `c`: in an
+/// `ALTER TABLE`, it would begin another action.
+fn one_clause(c: &Cursor<'_>) -> Result<(), String> {
+    let mut depth = 0usize;
+    for t in &c.tokens[c.at..] {
+        if t.is_punct(c.sql, '(') {
+            depth += 1;
+        } else if t.is_punct(c.sql, ')') {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && t.is_punct(c.sql, ',') {
+            return Err(format!(
+                "goes on after its constraint: `{}`",
+                shorten(&c.sql[t.start..])
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `t` as name parts: `[schema, name]`.
 fn parts(t: &TableName) -> Vec<String> {
     match &t.schema {
@@ -484,7 +503,8 @@ impl Check<'_> {
             }
             ObjectKind::View => {
                 first.expect("CREATE")?;
-                first.or_replace();
+                // Never OR REPLACE, which no catalog reader writes: it would
+                // replace a view of the target's own of the same name.
                 first.word("RECURSIVE");
                 first.expect("VIEW")?;
                 first.object_name("view", &declared)?;
@@ -573,6 +593,10 @@ impl Check<'_> {
                 first.expect("STATISTICS")?;
                 first.if_not_exists();
                 first.object_name("statistics", &declared)?;
+                first.skip_to_word("FROM")?;
+                let table = first.qname().ok_or("names no table after FROM")?;
+                self.archive_relation(&table)?;
+                first.end()?;
                 only_one(&mut rest)
             }
             ObjectKind::ExclusionConstraint => {
@@ -585,6 +609,8 @@ impl Check<'_> {
                 first.expect("CONSTRAINT")?;
                 first.object_name("constraint", std::slice::from_ref(&self.object.name.name))?;
                 first.expect("EXCLUDE")?;
+                // One action: a `,` outside parentheses would add another.
+                one_clause(&first)?;
                 only_one(&mut rest)
             }
             ObjectKind::Comment => {
@@ -1146,6 +1172,12 @@ mod tests {
                 "names table public.victim",
             ),
             (object(K::Owner, p, "t", "ALTER TABLE public.victim OWNER TO ann"), "not for public.t"),
+            (object(K::View, p, "victim_v", "CREATE OR REPLACE VIEW public.victim_v AS SELECT 1"), "expected VIEW"),
+            (object(K::Statistics, p, "st", "CREATE STATISTICS public.st (ndistinct) ON a, b FROM public.victim"), "not a table or view of the archive"),
+            (
+                on(object(K::ExclusionConstraint, p, "t_ex", "ALTER TABLE ONLY public.t ADD CONSTRAINT t_ex EXCLUDE USING gist (r WITH &&), INHERIT public.victim"), "t"),
+                "goes on after its constraint",
+            ),
             // The server decodes U& escapes: these name public.victim.
             (
                 on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.U&\"vi\\0063tim\" FOR EACH ROW EXECUTE FUNCTION public.f()"), "vi\\0063tim"),
