@@ -355,3 +355,72 @@ fn totals_claiming_2_pow_63_in_every_table_are_refused_without_a_panic() {
         }
     }
 }
+
+/// Sets the archive's catalog checksum to what its definitions hash to
+/// (FORMAT.md, "Catalog checksum"), as an attacker would.
+fn recompute_catalog_crc(conn: &rusqlite::Connection) {
+    let mut h = crc32fast::Hasher::new();
+    for table in ["bru_tables", "bru_objects"] {
+        let defs: Vec<String> = conn
+            .prepare(&format!("SELECT def FROM {table} ORDER BY id"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        h.update(&(defs.len() as u64).to_le_bytes());
+        for d in &defs {
+            h.update(&(d.len() as u64).to_le_bytes());
+            h.update(d.as_bytes());
+        }
+    }
+    conn.execute(
+        "UPDATE bru_meta SET value = ?1 WHERE key = 'catalog_crc32'",
+        [format!("{:08x}", h.finalize())],
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_catalog_of_a_million_and_a_half_tiny_objects_is_refused_under_a_1_gib_cap() {
+    if !prlimit_available() {
+        println!("SKIPPED: prlimit is not installed");
+        return;
+    }
+    // 1.5 million definitions of some 60 bytes (90 MB, within the catalog's
+    // byte bound) parse into some 700 bytes each: before the bound on their
+    // number, verify, list and restore died of a failed 500 MB allocation.
+    let dir = Dir::new();
+    let archive = backup(&dir);
+    let conn = rusqlite::Connection::open(&archive).unwrap();
+    conn.execute_batch(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 1499999)
+         INSERT INTO bru_objects (id, def) SELECT i, '{\"kind\":\"view\",\"name\":{\"name\":\"v'
+             || i || '\"},\"engine\":\"mssql\",\"ddl\":\"x\"}' FROM n;",
+    )
+    .unwrap();
+    recompute_catalog_crc(&conn);
+    drop(conn);
+    let a = archive.to_str().unwrap();
+    let target = dir.path("objects.sqlite");
+    for args in [
+        vec!["verify", a, "-q"],
+        vec!["list", a],
+        vec!["restore", a, &url(&target), "-q"],
+    ] {
+        let out = bru_capped(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.code().is_some_and(|c| c != 0),
+            "bru {args:?} should fail with an exit code, got {:?}: {stderr}",
+            out.status
+        );
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "bru {args:?}: one error line: {stderr}");
+        assert!(
+            lines[0].starts_with("bru: error: ")
+                && lines[0].contains("1500000 object definitions, more than the 524288"),
+            "bru {args:?}: {stderr}"
+        );
+    }
+}

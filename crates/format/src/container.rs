@@ -40,6 +40,13 @@ pub const MAX_VALUE_READ: u64 = MAX_PART_LEN + (1 << 10);
 /// crafted catalog can make the reader hold.
 pub const MAX_CATALOG_BYTES: u64 = 256 << 20;
 
+/// The most catalog definitions (tables and objects together) an archive
+/// holds, which the writer refuses to go beyond: half a million, several
+/// times the tables, indexes' objects, owners, grants and comments of the
+/// largest real schemas, and a bound on the memory a crafted catalog of
+/// tiny definitions takes once parsed (some 700 bytes each).
+pub const MAX_CATALOG_ENTRIES: usize = 1 << 19;
+
 /// The most columns a table in an archive may have: SQLite's hard limit
 /// (PostgreSQL allows 1600). A chunk's bounds grow with its table's
 /// columns, so a crafted definition must not declare millions.

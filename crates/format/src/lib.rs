@@ -28,7 +28,7 @@ mod writer;
 
 pub use codec::{decode_chunk, encode_chunk, EncodedChunk, MAX_RAW_LEN};
 pub use container::{APPLICATION_ID, DEFAULT_PART_LEN, MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE};
-pub use container::{MAX_CATALOG_BYTES, MAX_COLUMNS, MAX_VALUE_READ};
+pub use container::{MAX_CATALOG_BYTES, MAX_CATALOG_ENTRIES, MAX_COLUMNS, MAX_VALUE_READ};
 pub use error::{Error, Result};
 pub use meta::{
     ArchiveMeta, ArchiveState, ChunkLimits, TableId, TableTotals, DEFAULT_CHUNK_BYTES,

@@ -33,9 +33,9 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::codec::{decode_chunk_reusing, EncodedChunk};
 use crate::container::{
-    catalog_crc32, journal_path, key, non_negative, sql_error, APPLICATION_ID, MAX_CATALOG_BYTES,
-    MAX_COLUMNS, MAX_META_ROWS, MAX_META_VALUE_LEN, MAX_PART_LEN, MAX_STORED_LEN, MAX_VALUE_READ,
-    TABLES,
+    journal_path, key, non_negative, sql_error, APPLICATION_ID, MAX_CATALOG_BYTES,
+    MAX_CATALOG_ENTRIES, MAX_COLUMNS, MAX_META_ROWS, MAX_META_VALUE_LEN, MAX_PART_LEN,
+    MAX_STORED_LEN, MAX_VALUE_READ, TABLES,
 };
 use crate::error::{Error, Result};
 use crate::meta::{ArchiveMeta, ArchiveState, ChunkLimits, TableId, TableTotals, FORMAT_VERSION};
@@ -238,35 +238,73 @@ impl ArchiveReader {
     /// JSON for this build, or their ids are not 0, 1, 2, ... An archive
     /// whose backup stopped before writing the catalog has an empty one.
     pub fn catalog(&self) -> Result<Catalog> {
-        let tables = self.json_column("SELECT id, def FROM bru_tables ORDER BY id", "table")?;
-        let objects = self.json_column("SELECT id, def FROM bru_objects ORDER BY id", "object")?;
-        match self.catalog_crc {
-            None if tables.is_empty() && objects.is_empty() => return Ok(Catalog::default()),
-            None => return Err(self.damaged("the catalog has no checksum".into())),
-            Some(recorded) => {
-                let actual = catalog_crc32(&tables, &objects);
-                if actual != recorded {
-                    return Err(self.damaged(format!(
-                        "the catalog does not match its checksum (recorded {recorded:08x}, \
-                         computed {actual:08x}): it was changed after the backup"
-                    )));
-                }
-            }
-        }
-        let tables = tables
-            .iter()
-            .enumerate()
-            .map(|(i, def)| self.table_def(i, def))
-            .collect::<Result<Vec<_>>>()?;
-        let objects = objects
-            .iter()
-            .enumerate()
-            .map(|(i, def)| {
-                serde_json::from_str::<ObjectDef>(def).map_err(|e| {
-                    self.damaged(format!("the definition of object {i} is invalid: {e}"))
+        let count = |table: &str| {
+            self.conn
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
+                    r.get::<_, i64>(0)
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
+                .map_err(|e| self.sql("reading the catalog", e))
+        };
+        let (table_count, object_count) = (count("bru_tables")?, count("bru_objects")?);
+        if table_count.saturating_add(object_count) > MAX_CATALOG_ENTRIES as i64 {
+            return Err(self.damaged(format!(
+                "its catalog has {table_count} table and {object_count} object definitions, \
+                 more than the {MAX_CATALOG_ENTRIES} any bru writes"
+            )));
+        }
+        let Some(recorded) = self.catalog_crc else {
+            if table_count == 0 && object_count == 0 {
+                return Ok(Catalog::default());
+            }
+            return Err(self.damaged("the catalog has no checksum".into()));
+        };
+        // One definition in memory at a time, parsed as it is hashed: the
+        // text and the parsed catalog are never held together. A definition
+        // that does not parse is reported only once the checksum matches
+        // (an edited catalog is first of all an edited catalog).
+        let mut crc = crc32fast::Hasher::new();
+        let mut total = 0u64;
+        let mut invalid = None;
+        let mut tables = Vec::with_capacity(table_count as usize);
+        self.each_def(
+            "bru_tables",
+            "table",
+            table_count,
+            &mut crc,
+            &mut total,
+            |i, def| match self.table_def(i, def) {
+                Ok(t) => tables.push(t),
+                Err(e) => {
+                    invalid.get_or_insert(e);
+                }
+            },
+        )?;
+        let mut objects = Vec::with_capacity(object_count as usize);
+        self.each_def(
+            "bru_objects",
+            "object",
+            object_count,
+            &mut crc,
+            &mut total,
+            |i, def| match serde_json::from_str::<ObjectDef>(def) {
+                Ok(o) => objects.push(o),
+                Err(e) => {
+                    invalid.get_or_insert_with(|| {
+                        self.damaged(format!("the definition of object {i} is invalid: {e}"))
+                    });
+                }
+            },
+        )?;
+        let actual = crc.finalize();
+        if actual != recorded {
+            return Err(self.damaged(format!(
+                "the catalog does not match its checksum (recorded {recorded:08x}, \
+                 computed {actual:08x}): it was changed after the backup"
+            )));
+        }
+        if let Some(e) = invalid {
+            return Err(e);
+        }
         Ok(Catalog { tables, objects })
     }
 
@@ -432,46 +470,54 @@ impl ArchiveReader {
         Ok(def)
     }
 
-    /// The `def` column of a catalog table as text, checking ids run 0, 1, 2...
-    /// and that the definitions together stay within [`MAX_CATALOG_BYTES`]
-    /// (each one is within SQLite's length limit, [`MAX_VALUE_READ`]).
-    fn json_column(&self, sql: &str, what: &str) -> Result<Vec<String>> {
-        let mut total: u64 = 0;
-        let mut too_big = false;
-        let rows = self
+    /// Hands each `def` of catalog table `table` (`count` rows) to `each`
+    /// in id order, hashing it for the catalog checksum (FORMAT.md: the
+    /// count, then each definition's length and bytes), checking that ids
+    /// run 0, 1, 2... and that the definitions of tables and objects
+    /// together (`total`) stay within [`MAX_CATALOG_BYTES`] (each one is
+    /// within SQLite's length limit, [`MAX_VALUE_READ`]).
+    fn each_def(
+        &self,
+        table: &str,
+        what: &str,
+        count: i64,
+        crc: &mut crc32fast::Hasher,
+        total: &mut u64,
+        mut each: impl FnMut(usize, &str),
+    ) -> Result<()> {
+        crc.update(&(count as u64).to_le_bytes());
+        let mut stmt = self
             .conn
-            .prepare(sql)
-            .and_then(|mut s| {
-                let mut rows = s.query([])?;
-                let mut out = Vec::new();
-                while let Some(r) = rows.next()? {
-                    let def = r.get::<_, String>(1)?;
-                    total += def.len() as u64;
-                    if total > MAX_CATALOG_BYTES {
-                        too_big = true;
-                        break;
-                    }
-                    out.push((r.get::<_, i64>(0)?, def));
-                }
-                Ok(out)
-            })
+            .prepare(&format!("SELECT id, def FROM {table} ORDER BY id"))
             .map_err(|e| self.sql("reading the catalog", e))?;
-        if too_big {
-            return Err(self.damaged(format!(
-                "its {what} definitions take more than {MAX_CATALOG_BYTES} bytes, more than any \
-                 bru writes"
-            )));
+        let mut rows = stmt
+            .query([])
+            .map_err(|e| self.sql("reading the catalog", e))?;
+        let mut i = 0usize;
+        while let Some(r) = rows
+            .next()
+            .map_err(|e| self.sql("reading the catalog", e))?
+        {
+            let (id, def) = r
+                .get::<_, i64>(0)
+                .and_then(|id| Ok((id, r.get::<_, String>(1)?)))
+                .map_err(|e| self.sql("reading the catalog", e))?;
+            *total += def.len() as u64;
+            if *total > MAX_CATALOG_BYTES {
+                return Err(self.damaged(format!(
+                    "its catalog definitions take more than {MAX_CATALOG_BYTES} bytes, more than \
+                     any bru writes"
+                )));
+            }
+            if id != i as i64 {
+                return Err(self.damaged(format!("{what} {i} is missing from the catalog")));
+            }
+            crc.update(&(def.len() as u64).to_le_bytes());
+            crc.update(def.as_bytes());
+            each(i, &def);
+            i += 1;
         }
-        rows.into_iter()
-            .enumerate()
-            .map(|(i, (id, def))| {
-                if id == i as i64 {
-                    Ok(def)
-                } else {
-                    Err(self.damaged(format!("{what} {i} is missing from the catalog")))
-                }
-            })
-            .collect()
+        Ok(())
     }
 
     /// Reads the stored bytes of chunk `chunk_id`, which declares

@@ -24,7 +24,8 @@ use rusqlite::{params, Connection, OpenFlags};
 use crate::codec::{EncodedChunk, MAX_RAW_LEN};
 use crate::container::{
     catalog_crc32, journal_path, key, sql_error, to_sql_int, APPLICATION_ID, DEFAULT_PART_LEN,
-    MAX_COLUMNS, MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE, SCHEMA,
+    MAX_CATALOG_BYTES, MAX_CATALOG_ENTRIES, MAX_COLUMNS, MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE,
+    SCHEMA,
 };
 use crate::error::{Error, Result};
 use crate::meta::{
@@ -249,6 +250,15 @@ impl ArchiveWriter {
             .iter()
             .map(|o| json(serde_json::to_string(o)))
             .collect::<Result<Vec<_>>>()?;
+        // What a reader refuses to load, it must never be handed.
+        let entries = tables.len() + objects.len();
+        let bytes: u64 = tables.iter().chain(&objects).map(|d| d.len() as u64).sum();
+        if entries > MAX_CATALOG_ENTRIES || bytes > MAX_CATALOG_BYTES {
+            return Err(self.misuse(format!(
+                "the catalog has {entries} definitions of {bytes} bytes, more than an archive \
+                 holds ({MAX_CATALOG_ENTRIES} definitions, {MAX_CATALOG_BYTES} bytes)"
+            )));
+        }
         let crc = catalog_crc32(&tables, &objects);
 
         self.begin()?;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use bru_core::{Catalog, RowBatch, SourceInfo, Value};
 use bru_format::{
     encode_chunk, ArchiveReader, ArchiveWriter, ChunkLimits, TableTotals, WriterOptions,
-    DEFAULT_CHUNK_BYTES, MAX_CHUNK_BYTES, MAX_COLUMNS, MAX_VALUE_BYTES,
+    DEFAULT_CHUNK_BYTES, MAX_CATALOG_ENTRIES, MAX_CHUNK_BYTES, MAX_COLUMNS, MAX_VALUE_BYTES,
 };
 use bru_testsupport::tables::int_table;
 use rusqlite::Connection;
@@ -245,4 +245,61 @@ fn a_table_declaring_more_columns_than_any_database_is_refused() {
     );
     let msg = r.chunks(0).err().unwrap().to_string();
     assert!(msg.contains("32768 columns"), "{msg}");
+}
+
+#[test]
+fn the_catalog_holds_a_bounded_number_of_definitions_written_and_read() {
+    // Read: more definitions than the bound is refused before one is
+    // parsed (tiny ones parse into far more memory than their bytes).
+    let dir = tempfile::tempdir().unwrap();
+    let path = archive(dir.path(), DEFAULT_CHUNK_BYTES);
+    sql(
+        &path,
+        &format!(
+            "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < {MAX_CATALOG_ENTRIES})
+             INSERT INTO bru_objects (id, def) SELECT i, '{{}}' FROM n"
+        ),
+    );
+    let r = ArchiveReader::open(&path).unwrap();
+    let msg = r.catalog().unwrap_err().to_string();
+    assert!(
+        msg.contains(&format!(
+            "1 table and {} object definitions, more than the {MAX_CATALOG_ENTRIES}",
+            MAX_CATALOG_ENTRIES + 1
+        )),
+        "{msg}"
+    );
+
+    // Written: the writer refuses what no reader would load.
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = ArchiveWriter::create(
+        &dir.path().join("w.db"),
+        &SourceInfo {
+            engine: "sqlite".into(),
+            version: "3.50.0".into(),
+            database: "t.sqlite".into(),
+        },
+        &WriterOptions {
+            force: false,
+            compress_level: 3,
+            tool_version: "0.1.0-test".into(),
+            chunk_bytes: DEFAULT_CHUNK_BYTES,
+        },
+    )
+    .unwrap();
+    let view = bru_core::ObjectDef::new(
+        bru_core::ObjectKind::View,
+        bru_core::TableName::bare("v"),
+        "sqlite",
+        "CREATE VIEW v AS SELECT 1",
+    );
+    let catalog = Catalog {
+        tables: vec![int_table("t", 1)],
+        objects: vec![view; MAX_CATALOG_ENTRIES],
+    };
+    let msg = w.write_catalog(&catalog).unwrap_err().to_string();
+    assert!(
+        msg.contains(&format!("{} definitions", MAX_CATALOG_ENTRIES + 1)),
+        "{msg}"
+    );
 }
