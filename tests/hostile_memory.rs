@@ -424,3 +424,49 @@ fn a_catalog_of_a_million_and_a_half_tiny_objects_is_refused_under_a_1_gib_cap()
         );
     }
 }
+
+#[test]
+fn a_view_of_60_mb_of_sql_is_refused_under_a_1_gib_cap() {
+    if !prlimit_available() {
+        println!("SKIPPED: prlimit is not installed");
+        return;
+    }
+    // Checking an entry's SQL reads it into tokens of some 24 bytes each:
+    // 60 MB of `,1` (within the catalog's bounds) took a 800 MB allocation
+    // and verify and restore aborted under the cap.
+    let dir = Dir::new();
+    let archive = backup(&dir);
+    let ddl = format!("CREATE VIEW v AS SELECT 1{}", ",1".repeat(30_000_000));
+    let def = serde_json::json!({
+        "kind": "view", "name": {"name": "v"}, "engine": "sqlite", "ddl": ddl,
+        "depends_on": [{"name": "t"}],
+    });
+    let conn = rusqlite::Connection::open(&archive).unwrap();
+    conn.execute(
+        "INSERT INTO bru_objects (id, def) VALUES (0, ?1)",
+        [def.to_string()],
+    )
+    .unwrap();
+    recompute_catalog_crc(&conn);
+    drop(conn);
+    let a = archive.to_str().unwrap();
+    let target = dir.path("view.sqlite");
+    for args in [
+        vec!["verify", a, "-q"],
+        vec!["restore", a, &url(&target), "-q"],
+    ] {
+        let out = bru_capped(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.code().is_some_and(|c| c != 0),
+            "bru {args:?} should fail with an exit code, got {:?}: {stderr}",
+            out.status
+        );
+        let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "bru {args:?}: one error line: {stderr}");
+        assert!(
+            lines[0].contains("catalog entry view v holds 60000025 bytes of SQL"),
+            "bru {args:?}: {stderr}"
+        );
+    }
+}

@@ -19,6 +19,10 @@
 //! such tables from the neutral model). Objects that were not carried
 //! (`ObjectDef::not_carried`) are never run, so they are not checked either.
 //!
+//! No entry's SQL text may be longer than [`MAX_ENTRY_SQL`] (4 MiB): the
+//! checkers read a text into tokens, some 24 bytes each, so 60 MB of `,1`
+//! took gigabytes.
+//!
 //! An owner, privileges or sequence ownership entry must be for an object
 //! the archive creates (its engine's check makes its statements name the
 //! entry's object), so that it never hands a function, sequence or type of
@@ -36,6 +40,22 @@ use crate::{Error, Result};
 /// Checks every entry of `catalog` with the engine among `engines` that
 /// wrote it. Fails with [`Error::UntrustedSql`] on the
 /// first entry that does not pass.
+/// The longest SQL text one entry may hold, in bytes: far above any real
+/// view, function or table definition, and a bound on what checking it
+/// takes (a token of some 24 bytes for each byte of `,,,,` or `a;a;`).
+pub(crate) const MAX_ENTRY_SQL: usize = 4 << 20;
+
+/// Refuses an entry whose SQL text is longer than [`MAX_ENTRY_SQL`].
+fn bounded<'t>(texts: impl IntoIterator<Item = &'t str>) -> std::result::Result<(), String> {
+    match texts.into_iter().map(str::len).find(|&n| n > MAX_ENTRY_SQL) {
+        Some(n) => Err(format!(
+            "holds {n} bytes of SQL in one statement text, more than the {MAX_ENTRY_SQL} any \
+             backup writes"
+        )),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Result<()> {
     let relations = relations(catalog);
     let engine = |name: &str| engines.iter().copied().find(|e| e.name() == name);
@@ -44,6 +64,22 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
     // table from the neutral model, splicing its expressions (defaults,
     // CHECKs) into its own SQL, and only it knows how it reads them.
     for table in &catalog.tables {
+        let texts = table
+            .native
+            .iter()
+            .map(|n| n.create.as_str())
+            .chain(table.indexes.iter().filter_map(|i| i.native_ddl.as_deref()))
+            .chain(table.indexes.iter().filter_map(|i| i.predicate.as_deref()))
+            .chain(table.columns.iter().filter_map(|c| c.default.as_deref()))
+            .chain(
+                table
+                    .columns
+                    .iter()
+                    .filter_map(|c| c.generated.as_ref().map(|g| g.expr.as_str())),
+            )
+            .chain(table.checks.iter().map(|c| c.expr.as_str()))
+            .chain(table.properties.values().map(String::as_str));
+        bounded(texts).map_err(|reason| untrusted(format!("table {}", table.name), reason))?;
         for e in engines {
             e.check_table_sql(table, &relations)
                 .map_err(|reason| untrusted(format!("table {}", table.name), reason))?;
@@ -53,6 +89,8 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
         if object.not_carried.is_some() {
             continue;
         }
+        bounded(std::iter::once(object.ddl.as_str()).chain(object.data.as_deref()))
+            .map_err(|reason| untrusted(format!("{} {}", object.kind, object.name), reason))?;
         if matches!(
             object.kind,
             ObjectKind::Owner | ObjectKind::Privileges | ObjectKind::SequenceOwnership
@@ -175,6 +213,36 @@ mod tests {
         // of that engine runs either.
         let bad = catalog(vec![view("sqlite", "DELETE FROM victim")]);
         check_catalog(&bad, &[]).expect("no engine, no check");
+    }
+
+    #[test]
+    fn an_entry_s_sql_is_bounded_before_an_engine_reads_it() {
+        let long = format!(
+            "CREATE VIEW v AS SELECT 1{}",
+            ",1".repeat(MAX_ENTRY_SQL / 2)
+        );
+        let err = check_catalog(&catalog(vec![view("sqlite", &long)]), ENGINES)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("catalog entry view v") && err.contains("bytes of SQL"),
+            "{err}"
+        );
+        let mut big_default = catalog(Vec::new());
+        big_default.tables[0]
+            .columns
+            .push(bru_testsupport::tables::column(
+                "a",
+                bru_core::ColumnType::Int64,
+            ));
+        big_default.tables[0].columns[0].default = Some("1".repeat(MAX_ENTRY_SQL + 1));
+        let err = check_catalog(&big_default, ENGINES)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("catalog entry table sites") && err.contains("bytes of SQL"),
+            "{err}"
+        );
     }
 
     #[test]

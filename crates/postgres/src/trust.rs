@@ -216,7 +216,7 @@ pub fn check_object(object: &ObjectDef, relations: Option<&[TableName]>) -> Resu
     if statements.is_empty() {
         return Err("holds no statement".into());
     }
-    check.statements(&object.ddl, &statements)?;
+    check.statements(&object.ddl, statements)?;
     if let Some(data) = &object.data {
         if object.kind != ObjectKind::Sequence {
             return Err(format!("{} has no data statement", object.kind));
@@ -404,13 +404,9 @@ impl Check<'_> {
         in_archive(self.relations, table, "is on")
     }
 
-    fn statements(&self, sql: &str, statements: &[Vec<Token>]) -> Result<(), String> {
+    fn statements(&self, sql: &str, statements: Vec<Vec<Token>>) -> Result<(), String> {
         let kind = &self.object.kind;
-        let mut rest = statements
-            .iter()
-            .map(|s| Cursor::new(sql, s.clone()))
-            .collect::<Vec<_>>()
-            .into_iter();
+        let mut rest = statements.into_iter().map(|s| Cursor::new(sql, s));
         let Some(mut first) = rest.next() else {
             return Err("holds no statement".into());
         };

@@ -212,7 +212,7 @@ fn single_expression(expr: &str) -> Result<(), String> {
 /// The first statement of `sql` (a trigger's with its whole body), after
 /// checking that nothing but `;` follows it.
 fn statement(sql: &str) -> Result<Cursor<'_>, String> {
-    let tokens = tokenize(sql);
+    let mut tokens = tokenize(sql);
     let end = statement_end(sql, &tokens);
     if let Some(extra) = tokens[end..].iter().find(|t| !t.is_punct(sql, ';')) {
         return Err(format!(
@@ -223,11 +223,8 @@ fn statement(sql: &str) -> Result<Cursor<'_>, String> {
     if end == 0 {
         return Err("holds no statement".into());
     }
-    Ok(Cursor {
-        sql,
-        tokens: tokens[..end].to_vec(),
-        at: 0,
-    })
+    tokens.truncate(end);
+    Ok(Cursor { sql, tokens, at: 0 })
 }
 
 /// The index just past the first statement of `tokens` (before its `;`,
