@@ -566,6 +566,36 @@ fn a_sqlite_expression_stays_one_expression_in_a_postgres_target() {
     // a `,` or an unopened `)` there adds an ALTER TABLE action, here a
     // foreign key onto the victim (the E'' string hides the `,` from
     // SQLite's lexer, not from PostgreSQL's).
+    // The neutral model's foreign keys, which the target builds as
+    // ALTER TABLE … ADD CONSTRAINT … REFERENCES <ref_table>.
+    let copy = dir.path("expr-fk.db");
+    std::fs::copy(&archive, &copy).unwrap();
+    tamper(&copy, |kind, t| {
+        kind == "table"
+            && {
+                t["foreign_keys"] = serde_json::json!([{
+                    "name": "zz", "columns": ["name"], "ref_table": {"name": "victim"}, "ref_columns": ["a"],
+                }]);
+                true
+            }
+    });
+    let target = server.create_db("expr_dst_fk");
+    server.psql(
+        &target,
+        "CREATE TABLE public.victim (a text PRIMARY KEY); \
+         INSERT INTO public.victim VALUES ('x'), ('y'), ('z');",
+    );
+    let c = copy.to_str().unwrap();
+    let words = [
+        "catalog entry",
+        "altered",
+        "table sites",
+        "foreign key to victim",
+    ];
+    bru_fails(&["restore", c, &server.url(&target), "--quiet"], &words);
+    assert_eq!(server.tables(&target), vec!["public.victim".to_string()]);
+    bru_fails(&["verify", c, "--quiet"], &words);
+
     let fk = "ADD CONSTRAINT zz FOREIGN KEY (name) REFERENCES public.victim(a)";
     let attacks = [
         ("default", format!("0, {fk}"), "column n: the default"),
