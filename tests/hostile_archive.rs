@@ -240,6 +240,45 @@ fn a_view_ddl_that_deletes_rows_or_writes_files_is_refused() {
 }
 
 #[test]
+fn a_view_that_would_leave_the_target_s_own_in_place_is_refused() {
+    // With IF NOT EXISTS (which SQLite never stores), a target's own view of
+    // the name stays, and the archive's INSTEAD OF trigger goes onto it:
+    // an insert into the target's view then emptied the victim.
+    let dir = Dir::new();
+    let src = dir.path("ine-src.sqlite");
+    run_sql(
+        &src,
+        "CREATE TABLE sites (id INTEGER PRIMARY KEY, name TEXT);
+         CREATE VIEW v AS SELECT name FROM sites;
+         CREATE TRIGGER vt INSTEAD OF INSERT ON v BEGIN INSERT INTO sites (name) VALUES (new.name); END;",
+    );
+    let archive = dir.path("ine.db");
+    bru_ok(&["backup", &url(&src), archive.to_str().unwrap(), "--quiet"]);
+    tamper(&archive, |what, o| {
+        what == "object" && {
+            if is_object(o, "view", "v") {
+                o["ddl"] = "CREATE VIEW IF NOT EXISTS v AS SELECT name FROM sites".into();
+            } else {
+                o["ddl"] =
+                    "CREATE TRIGGER vt INSTEAD OF INSERT ON v BEGIN DELETE FROM victim; END".into();
+            }
+            true
+        }
+    });
+    let target = sqlite_target(&dir, "ine-target.sqlite");
+    run_sql(&target, "CREATE VIEW v AS SELECT a AS name FROM victim;");
+    let a = archive.to_str().unwrap();
+    let words = ["catalog entry", "altered", "view v", "IF NOT EXISTS"];
+    bru_fails(&["restore", a, &url(&target), "--quiet"], &words);
+    let triggers = schema(&target);
+    assert!(
+        !triggers.iter().any(|o| o.contains("vt")),
+        "a trigger was planted: {triggers:?}"
+    );
+    bru_fails(&["verify", a, "--quiet"], &words);
+}
+
+#[test]
 fn a_trigger_on_a_table_the_archive_does_not_create_is_refused() {
     let dir = Dir::new();
     let planted = "CREATE TRIGGER sites_touch AFTER INSERT ON victim BEGIN DELETE FROM victim; END";

@@ -8,13 +8,17 @@
 //!
 //! | entry | the one statement |
 //! |---|---|
-//! | table | `CREATE [VIRTUAL] TABLE [IF NOT EXISTS] [main.]<name> (…` or `… USING …` |
-//! | index of a table | `CREATE [UNIQUE] INDEX [IF NOT EXISTS] [main.]<index> ON <table> (…` |
-//! | view | `CREATE VIEW [IF NOT EXISTS] [main.]<name> …` |
-//! | trigger | `CREATE TRIGGER [IF NOT EXISTS] [main.]<name> … ON <table> …`, on the entry's table, one the archive creates |
-//! | virtual table | `CREATE VIRTUAL TABLE [IF NOT EXISTS] [main.]<name> USING …` |
+//! | table | `CREATE [VIRTUAL] TABLE [main.]<name> (…` or `… USING …` |
+//! | index of a table | `CREATE [UNIQUE] INDEX [main.]<index> ON <table> (…` |
+//! | view | `CREATE VIEW [main.]<name> …` |
+//! | trigger | `CREATE TRIGGER [main.]<name> … ON <table> …`, on the entry's table, one the archive creates |
+//! | virtual table | `CREATE VIRTUAL TABLE [main.]<name> USING …` |
 //! | full-text index | `INSERT INTO <t>(<t>) VALUES('rebuild')` or `('integrity-check')` |
 //! | R-tree index | `SELECT rtreecheck('<t>')` |
+//!
+//! Never `IF NOT EXISTS`: SQLite removes it from what it stores, and with
+//! it an archive's view would quietly leave the target's own view of that
+//! name in place, with the archive's INSTEAD OF trigger on it.
 //!
 //! Names compare as SQLite compares them (ASCII case-insensitively, quotes
 //! removed). The text is read with the tokenizer of [`crate::sqltext`], so a
@@ -90,7 +94,7 @@ pub fn check_object(object: &ObjectDef, relations: Option<&[TableName]>) -> Resu
             let mut c = statement(sql)?;
             c.create()?;
             c.expect("VIEW")?;
-            c.if_not_exists();
+            c.no_if_not_exists()?;
             c.object_name("view", name)
         }
         ObjectKind::VirtualTable => {
@@ -98,7 +102,7 @@ pub fn check_object(object: &ObjectDef, relations: Option<&[TableName]>) -> Resu
             c.create()?;
             c.expect("VIRTUAL")?;
             c.expect("TABLE")?;
-            c.if_not_exists();
+            c.no_if_not_exists()?;
             c.object_name("virtual table", name)?;
             c.expect("USING")
         }
@@ -106,7 +110,7 @@ pub fn check_object(object: &ObjectDef, relations: Option<&[TableName]>) -> Resu
             let mut c = statement(sql)?;
             c.create()?;
             c.expect("TRIGGER")?;
-            c.if_not_exists();
+            c.no_if_not_exists()?;
             c.object_name("trigger", name)?;
             let on = c.skip_to_word("ON")?;
             let table = c
@@ -173,7 +177,7 @@ fn check_create_table(sql: &str, name: &str) -> Result<(), String> {
     c.create()?;
     let is_virtual = c.word("VIRTUAL");
     c.expect("TABLE")?;
-    c.if_not_exists();
+    c.no_if_not_exists()?;
     c.object_name("table", name)?;
     if is_virtual {
         c.expect("USING")
@@ -188,7 +192,7 @@ fn check_index(sql: &str, name: &str, table: &str) -> Result<(), String> {
     c.create()?;
     c.word("UNIQUE");
     c.expect("INDEX")?;
-    c.if_not_exists();
+    c.no_if_not_exists()?;
     c.object_name("index", name)?;
     c.expect("ON")?;
     let on = c.name().ok_or("names no table after ON")?;
@@ -329,11 +333,20 @@ impl Cursor<'_> {
         }
     }
 
-    fn if_not_exists(&mut self) {
+    /// Refuses `IF NOT EXISTS`, which SQLite removes from the statement it
+    /// stores: with it, the statement would leave an object of the target's
+    /// own of that name in place (and a trigger the archive puts on it).
+    fn no_if_not_exists(&mut self) -> Result<(), String> {
         let start = self.at;
-        if !(self.word("IF") && self.word("NOT") && self.word("EXISTS")) {
-            self.at = start;
+        if self.word("IF") && self.word("NOT") && self.word("EXISTS") {
+            return Err(
+                "says IF NOT EXISTS, which SQLite never stores: it would keep an object of the \
+                 target's own in place of the archive's"
+                    .into(),
+            );
         }
+        self.at = start;
+        Ok(())
     }
 
     /// A name (bare, quoted, or a string used as a name), unquoted.
@@ -440,11 +453,7 @@ mod tests {
                 "My View",
                 "CREATE VIEW \"my view\"(a) AS SELECT ';'",
             ),
-            object(
-                ObjectKind::View,
-                "v",
-                "CREATE VIEW IF NOT EXISTS main.[v] AS SELECT 1;",
-            ),
+            object(ObjectKind::View, "v", "CREATE VIEW main.[v] AS SELECT 1;"),
             trigger(
                 "t",
                 "sites",
@@ -567,6 +576,22 @@ mod tests {
             ),
             (object(ObjectKind::Function, "f", "SELECT 1"), "do not hold"),
             (
+                object(
+                    ObjectKind::View,
+                    "v",
+                    "CREATE VIEW IF NOT EXISTS main.[v] AS SELECT 1;",
+                ),
+                "IF NOT EXISTS",
+            ),
+            (
+                trigger(
+                    "t",
+                    "sites",
+                    "CREATE TRIGGER IF NOT EXISTS t AFTER INSERT ON sites BEGIN SELECT 1; END",
+                ),
+                "IF NOT EXISTS",
+            ),
+            (
                 object(ObjectKind::View, "trigger", "CREATE VIEW trigger AS SELECT 1 AS begin; DROP TABLE victim"),
                 "second statement",
             ),
@@ -623,6 +648,11 @@ mod tests {
         let err = check_table(&t).unwrap_err();
         assert!(err.contains("index i") && err.contains("victim"), "{err}");
         t.indexes[0].native_ddl = Some("CREATE UNIQUE INDEX IF NOT EXISTS i ON sites(id)".into());
+        let err = check_table(&t).unwrap_err();
+        assert!(err.contains("IF NOT EXISTS"), "{err}");
+        let err = check_table(&table("CREATE TABLE IF NOT EXISTS sites(id)")).unwrap_err();
+        assert!(err.contains("IF NOT EXISTS"), "{err}");
+        t.indexes[0].native_ddl = Some("CREATE UNIQUE INDEX i ON sites(id)".into());
         assert_eq!(check_table(&t), Ok(()));
         t.columns[0].default = Some("0); DROP TABLE victim; --".into());
         let err = check_table(&t).unwrap_err();
