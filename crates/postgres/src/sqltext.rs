@@ -94,8 +94,14 @@ pub fn tokenize(sql: &str) -> Vec<Token> {
                 i += 1;
                 continue;
             }
+            // Up to a newline, which for the server is `\n` or `\r` (its
+            // lexer's `non_newline`): a comment ending at `\n` only would
+            // hide from the checks what follows a lone `\r`.
             b'-' if next == Some(b'-') => {
-                i = find_from(bytes, i, b'\n').map_or(bytes.len(), |p| p + 1);
+                i = bytes[i..]
+                    .iter()
+                    .position(|&b| b == b'\n' || b == b'\r')
+                    .map_or(bytes.len(), |p| i + p + 1);
                 continue;
             }
             b'/' if next == Some(b'*') => {
@@ -257,14 +263,6 @@ fn dollar_tag(bytes: &[u8], i: usize) -> Option<usize> {
     (bytes.get(j) == Some(&b'$')).then_some(j + 1)
 }
 
-fn find_from(bytes: &[u8], from: usize, needle: u8) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .iter()
-        .position(|&b| b == needle)
-        .map(|p| p + from)
-}
-
 fn find_slice(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     bytes
         .get(from..)?
@@ -360,6 +358,8 @@ mod tests {
         assert_eq!(toks[3].name(sql).as_deref(), Some("q\";"));
         assert_eq!(toks[0].name(sql).as_deref(), Some("a"));
         assert_eq!(tokenize("ABC")[0].name("ABC").as_deref(), Some("abc"));
+        // The server's `--` comment ends at `\r` too: what follows is SQL.
+        assert_eq!(texts("a -- x\r; b\n c"), vec!["a", ";", "b", "c"]);
     }
 
     #[test]

@@ -1359,6 +1359,11 @@ mod tests {
                 "goes on after its clause",
             ),
             ("CHECK ((a > 0))), OWNER TO ann", "did not open"),
+            // The server ends a `--` comment at `\r` as well as `\n`.
+            (
+                "CHECK ((a > 0)) --\r, ADD CONSTRAINT zz FOREIGN KEY (a) REFERENCES public.victim(a)\n",
+                "goes on after its clause",
+            ),
         ] {
             fk.properties
                 .insert("postgres.constraint.t_a_fkey".into(), def.into());
