@@ -84,6 +84,7 @@ pub fn backup(
     let info = source.info();
     let selection = options.filter.apply(&source.catalog()?)?;
     let mut catalog = selection.catalog;
+    let too_long = crate::trust::bound_for_backup(&mut catalog)?;
     catalog.mark_not_carried_dependents();
     let jobs = pipeline::pool_size(options.jobs);
     let pool = pipeline::pool(jobs)?;
@@ -181,6 +182,7 @@ pub fn backup(
     };
     summary.objects = object_names(&catalog.objects);
     summary.skipped = selection.skipped;
+    summary.skipped.extend(too_long);
     writer.finish()?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)

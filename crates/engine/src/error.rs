@@ -112,6 +112,14 @@ pub enum Error {
     /// A catalog entry whose SQL text does more than create the object it
     /// declares (module `trust`): the archive was altered, and nothing of
     /// it is run.
+    /// At backup: a table whose SQL text is longer than a restore checks.
+    #[error("table {table} holds {bytes} bytes of SQL in one statement text, more than the {max} an archive carries (no restore would run it); leave it out with --exclude")]
+    SqlTooLong {
+        table: String,
+        bytes: usize,
+        max: usize,
+    },
+
     #[error("the archive's catalog entry {entry} {reason}, so the archive was altered after backup and nothing of it is run; restore an archive you trust")]
     UntrustedSql {
         /// The entry, as kind and name (`view public.v`).

@@ -35,7 +35,7 @@
 //! SQLite's authorizer and PostgreSQL's extended protocol): this is the
 //! first line, the one that names the entry and runs before anything.
 
-use bru_core::{Catalog, Engine, ObjectKind, TableName};
+use bru_core::{Catalog, Engine, ObjectDef, ObjectKind, TableName};
 
 use crate::{Error, Result};
 
@@ -58,6 +58,65 @@ fn bounded<'t>(texts: impl IntoIterator<Item = &'t str>) -> std::result::Result<
     }
 }
 
+/// At backup, so that an archive never holds what its restore refuses: an
+/// object whose SQL text is longer than [`MAX_ENTRY_SQL`] is not carried
+/// (listed as skipped, with the reason), and a table whose SQL is fails
+/// the backup, naming it.
+/// Returns what it left out, for the backup's list of what it skipped.
+pub(crate) fn bound_for_backup(catalog: &mut Catalog) -> Result<Vec<String>> {
+    let mut skipped = Vec::new();
+    for table in &catalog.tables {
+        if bounded(table_texts(table)).is_err() {
+            let bytes = table_texts(table).map(str::len).max().unwrap_or(0);
+            return Err(Error::SqlTooLong {
+                table: table.name.to_string(),
+                bytes,
+                max: MAX_ENTRY_SQL,
+            });
+        }
+    }
+    for object in &mut catalog.objects {
+        if object.not_carried.is_some() {
+            continue;
+        }
+        if let Err(reason) =
+            bounded(std::iter::once(object.ddl.as_str()).chain(object.data.as_deref()))
+        {
+            let reason = format!("its SQL is too long to carry: it {reason}");
+            skipped.push(format!("{} {}: {reason}", object.kind, object.name));
+            let mut left_out = ObjectDef::not_carried(
+                object.kind.clone(),
+                object.name.clone(),
+                object.engine.clone(),
+                reason,
+            );
+            left_out.table = object.table.take();
+            left_out.depends_on = std::mem::take(&mut object.depends_on);
+            *object = left_out;
+        }
+    }
+    Ok(skipped)
+}
+
+/// The SQL texts of `table` that a target may run or splice.
+fn table_texts(table: &bru_core::TableDef) -> impl Iterator<Item = &str> {
+    table
+        .native
+        .iter()
+        .map(|n| n.create.as_str())
+        .chain(table.indexes.iter().filter_map(|i| i.native_ddl.as_deref()))
+        .chain(table.indexes.iter().filter_map(|i| i.predicate.as_deref()))
+        .chain(table.columns.iter().filter_map(|c| c.default.as_deref()))
+        .chain(
+            table
+                .columns
+                .iter()
+                .filter_map(|c| c.generated.as_ref().map(|g| g.expr.as_str())),
+        )
+        .chain(table.checks.iter().map(|c| c.expr.as_str()))
+        .chain(table.properties.values().map(String::as_str))
+}
+
 pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Result<()> {
     let relations = relations(catalog);
     let engine = |name: &str| engines.iter().copied().find(|e| e.name() == name);
@@ -66,21 +125,7 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
     // table from the neutral model, splicing its expressions (defaults,
     // CHECKs) into its own SQL, and only it knows how it reads them.
     for table in &catalog.tables {
-        let texts = table
-            .native
-            .iter()
-            .map(|n| n.create.as_str())
-            .chain(table.indexes.iter().filter_map(|i| i.native_ddl.as_deref()))
-            .chain(table.indexes.iter().filter_map(|i| i.predicate.as_deref()))
-            .chain(table.columns.iter().filter_map(|c| c.default.as_deref()))
-            .chain(
-                table
-                    .columns
-                    .iter()
-                    .filter_map(|c| c.generated.as_ref().map(|g| g.expr.as_str())),
-            )
-            .chain(table.checks.iter().map(|c| c.expr.as_str()))
-            .chain(table.properties.values().map(String::as_str));
+        let texts = table_texts(table);
         bounded(texts).map_err(|reason| untrusted(format!("table {}", table.name), reason))?;
         // A target builds a foreign key from the neutral model when it has
         // no definition of its own engine's; a backup leaves out one to a
@@ -270,6 +315,33 @@ mod tests {
             .to_string();
         assert!(
             err.contains("catalog entry table sites") && err.contains("bytes of SQL"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_backup_carries_no_sql_longer_than_a_restore_checks() {
+        let long = format!(
+            "CREATE VIEW v AS SELECT 1{}",
+            ",1".repeat(MAX_ENTRY_SQL / 2)
+        );
+        let mut c = catalog(vec![view("sqlite", &long)]);
+        let skipped = bound_for_backup(&mut c).unwrap();
+        assert!(
+            skipped[0].starts_with("view v: its SQL is too long"),
+            "{skipped:?}"
+        );
+        let reason = c.objects[0].not_carried.as_deref().expect("not carried");
+        assert!(reason.contains("too long to carry"), "{reason}");
+        check_catalog(&c, ENGINES).expect("a not-carried entry is not checked");
+        let mut c = catalog(Vec::new());
+        c.tables[0].checks.push(bru_core::CheckConstraint {
+            name: None,
+            expr: "1".repeat(MAX_ENTRY_SQL + 1),
+        });
+        let err = bound_for_backup(&mut c).unwrap_err().to_string();
+        assert!(
+            err.contains("table sites") && err.contains("--exclude"),
             "{err}"
         );
     }
