@@ -261,6 +261,81 @@ fn an_archive_that_is_the_database_itself_is_refused() {
     bru_ok(&["verify", a, "--quiet"]);
 }
 
+/// Runs `bru` as a user the file permissions apply to: `nobody` when the
+/// tests run as root (whom no permission stops), else the current user.
+fn bru_unprivileged(args: &[&str]) -> std::process::Output {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let mut cmd = if root {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "nobody", "--", env!("CARGO_BIN_EXE_bru")]);
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_bru"))
+    };
+    cmd.args(args).output().expect("run bru")
+}
+
+/// The one error line of a failed run.
+fn one_error_line(out: &std::process::Output) -> String {
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one error line: {stderr}");
+    lines[0].to_owned()
+}
+
+#[test]
+fn a_read_only_target_or_directory_is_named_with_what_to_do() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Dir::new();
+    std::fs::set_permissions(dir.tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let src = source(&dir);
+    let archive = dir.path("a.db");
+    backup(&src, &archive, &[]);
+    std::fs::set_permissions(&archive, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let a = archive.to_str().unwrap();
+
+    // A read-only file: refused before anything, not a failed journal
+    // write with a --resume hint that cannot help.
+    let ro = dir.path("ro.sqlite");
+    run_sql(&ro, "CREATE TABLE other(x); INSERT INTO other VALUES (1);");
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = std::fs::read(&ro).unwrap();
+    let line = one_error_line(&bru_unprivileged(&["restore", a, &url(&ro)]));
+    assert!(line.contains("ro.sqlite: is read-only"), "{line}");
+    assert!(line.contains("make it writable"), "{line}");
+    assert!(!line.contains("--resume"), "{line}");
+    assert_eq!(std::fs::read(&ro).unwrap(), before);
+
+    // A directory the user may not write: the target and the archive.
+    let locked = dir.path("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let target = locked.join("t.sqlite");
+    let line = one_error_line(&bru_unprivileged(&["restore", a, &url(&target)]));
+    // SQLite's own message would name the path a third time.
+    assert!(!line.contains("unable to open database file"), "{line}");
+    assert!(line.contains("check that you may write"), "{line}");
+    let out_archive = locked.join("b.db");
+    let line = one_error_line(&bru_unprivileged(&[
+        "backup",
+        &url(&src),
+        out_archive.to_str().unwrap(),
+    ]));
+    assert!(line.contains("b.db"), "{line}");
+    assert!(line.contains("permission denied"), "{line}");
+    assert!(
+        line.contains("a directory you may create files in"),
+        "{line}"
+    );
+    assert!(!line.contains(".bru-"), "no temporary file name: {line}");
+}
+
 #[test]
 fn resume_on_a_finished_target_says_there_is_nothing_to_resume() {
     let dir = Dir::new();
