@@ -348,3 +348,38 @@ fn malformed_endpoints_are_refused_without_their_password() {
         assert!(!line.contains("fish"), "{line}");
     }
 }
+
+#[test]
+fn a_mask_never_spells_the_password_out() {
+    let Some(server) = TestServer::start() else {
+        return;
+    };
+    if !server.is_local() {
+        eprintln!("password test needs its own server; skipped with BRU_TEST_PG_URL");
+        return;
+    }
+    let db = server.create_db("pw_mask");
+    server.psql(&db, "CREATE ROLE tom LOGIN PASSWORD 'Sw0rdfish q''9'");
+    let sock = server.socket_dir().display().to_string();
+    let dir = Dir::new();
+    let archive = dir.path("m.db");
+    // A wrong password that is the user's name, and one of a letter the
+    // server's message is full of: masking them where they occur would
+    // say what they are ('for user "********"', 'p********ssword').
+    for pw in ["tom", "a", "o"] {
+        let endpoint = format!("host={sock} port=5432 user=tom dbname=pw_mask password={pw}");
+        let out = bru(
+            &dir,
+            &sock,
+            Via::Endpoint,
+            pw,
+            &["backup", &endpoint, archive.to_str().unwrap(), "--force"],
+        );
+        let line = assert_one_error_line(pw, &out);
+        assert!(
+            line.contains("password authentication failed for user \"tom\""),
+            "{pw}: {line}"
+        );
+        assert!(line.contains("password=***"), "{pw}: {line}");
+    }
+}
