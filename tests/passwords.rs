@@ -383,3 +383,31 @@ fn a_mask_never_spells_the_password_out() {
         assert!(line.contains("password=***"), "{pw}: {line}");
     }
 }
+
+#[test]
+fn an_option_the_driver_does_not_take_is_named_with_what_to_do() {
+    let dir = Dir::new();
+    let archive = dir.path("x.db");
+    let archive = archive.to_str().expect("utf-8 path");
+    for (endpoint, option, hint) in [
+        (
+            "host=/tmp port=5432 user=app dbname=db passfile=/tmp/pgp password=Sw0rdfish",
+            "`passfile`",
+            "PGPASSFILE",
+        ),
+        (
+            "postgres://app@/db?host=/tmp&port=x54&password=Sw0rdfish",
+            "`port`",
+            "fix or remove",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_bru"))
+            .args(["backup", endpoint, archive, "--force"])
+            .output()
+            .expect("run bru");
+        let line = assert_one_error_line(endpoint, &out);
+        assert!(line.contains(option), "{line}");
+        assert!(line.contains(hint), "{line}");
+        assert!(!line.contains("Sw0rd"), "{line}");
+    }
+}

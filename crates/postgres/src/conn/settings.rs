@@ -58,11 +58,22 @@ impl Settings {
             _ => url.to_owned(),
         };
         let url = url.as_str();
-        let mut config = Config::from_str(url).map_err(|e| Error::Connect {
-            kind: ErrorKind::Other,
-            what: "postgres endpoint".into(),
-            // The driver's parse errors name the option, never its value.
-            message: format!("invalid connection URL: {e}"),
+        let mut config = Config::from_str(url).map_err(|e| {
+            // The driver's parse errors name the option, never its value;
+            // the option is in the error's cause ("unknown option `x`").
+            let cause = std::error::Error::source(&e)
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| e.to_string());
+            let hint = if lower.contains("passfile") {
+                "give the password file as PGPASSFILE instead"
+            } else {
+                "fix or remove that option"
+            };
+            Error::Connect {
+                kind: ErrorKind::Other,
+                what: "postgres endpoint".into(),
+                message: format!("invalid connection string: {cause}; {hint}"),
+            }
         })?;
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
 
