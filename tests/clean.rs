@@ -393,7 +393,7 @@ fn sqlite_clean_refuses_a_user_table_named_like_an_archive_view() {
         if dry_run {
             args.push("--dry-run");
         }
-        bru_fails(
+        let line = bru_fails(
             &args,
             &[
                 "table site_names",
@@ -401,6 +401,8 @@ fn sqlite_clean_refuses_a_user_table_named_like_an_archive_view() {
                 "rename or drop it",
             ],
         );
+        // Refused before anything is written: nothing to --resume.
+        assert!(!line.contains("--resume"), "{line}");
         assert_eq!((sqlite_objects(&target), dump(&target)), before);
     }
 }
@@ -426,7 +428,7 @@ fn postgres_clean_refuses_a_user_table_named_like_an_archive_view() {
         if dry_run {
             args.push("--dry-run");
         }
-        bru_fails(
+        let line = bru_fails(
             &args,
             &[
                 "table public.site_names",
@@ -434,6 +436,8 @@ fn postgres_clean_refuses_a_user_table_named_like_an_archive_view() {
                 "rename or drop it",
             ],
         );
+        // Refused before anything is written: nothing to --resume.
+        assert!(!line.contains("--resume"), "{line}");
         assert_eq!(
             server.psql(
                 &db,

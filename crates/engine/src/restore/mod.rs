@@ -258,8 +258,16 @@ impl RestoreJob {
                 ..Summary::default()
             });
         }
+        // What --clean drops is listed before anything is written, so that a
+        // target it refuses to clean is left as it was found.
+        let mut clean_plan = Vec::new();
         if !resuming {
             self.preflight(target, progress)?;
+            if options.clean {
+                clean_plan = retry_outside(progress, target, "listing what --clean drops", |t| {
+                    self.clean_plan(t)
+                })?;
+            }
             if options.resume {
                 progress
                     .message("no unfinished restore in the target: starting from the beginning");
@@ -275,7 +283,7 @@ impl RestoreJob {
                 retry_outside(progress, target, "removing the restore journal", |t| {
                     Ok(journal::clear(t)?)
                 })?;
-                dropped = self.drop_existing(target, progress)?;
+                dropped = self.drop_existing(target, progress, clean_plan)?;
             }
             if resumable {
                 for key in [archive_key(&self.meta), mode_key(mode)] {
@@ -514,16 +522,14 @@ impl RestoreJob {
         (tables, objects)
     }
 
-    /// `clean`: drops exactly what [`RestoreJob::clean_plan`] lists (the
-    /// target refuses if that changed in between) and returns the list.
+    /// `clean`: drops exactly what [`RestoreJob::clean_plan`] listed, `plan`
+    /// (the target refuses if that changed in between) and returns the list.
     fn drop_existing(
         &self,
         target: &mut dyn Target,
         progress: &dyn Progress,
+        plan: Vec<Dropped>,
     ) -> Result<Vec<Dropped>> {
-        let plan = retry_outside(progress, target, "listing what --clean drops", |t| {
-            self.clean_plan(t)
-        })?;
         if !plan.is_empty() {
             // Named here too, on one line, so that a restore that fails
             // later has still said what it dropped.
