@@ -423,6 +423,63 @@ const TWO_SCHEMAS: &str = "
 ";
 
 #[test]
+fn resume_with_another_schema_prefix_is_refused() {
+    let Some((server, src)) = TestServer::start_with_db("fg_prefix_src", TWO_SCHEMAS) else {
+        return;
+    };
+    let dir = Dir::new();
+    let archive = dir.path("pg.db");
+    let a = archive.to_str().unwrap();
+    bru_ok(&["backup", &server.url(&src), a, "--quiet"]);
+    // An index of the user's named like the archive's index of a.staff
+    // stops the restore after the rows are in: an unfinished restore,
+    // journal and all.
+    let target = dir.path("t.sqlite");
+    let t = url(&target);
+    run_sql(
+        &target,
+        "CREATE TABLE other (x); CREATE INDEX staff_name ON other (x);",
+    );
+    bru_fails(
+        &["restore", a, &t, "--exclude", "b.staff"],
+        &["staff_name", "--resume"],
+    );
+    run_sql(&target, "DROP INDEX staff_name;");
+    let before = dump(&target);
+
+    // --schema-prefix renames every table: resuming with it would restore
+    // a_staff afresh and leave the unfinished staff as it is.
+    bru_fails(
+        &[
+            "restore",
+            a,
+            &t,
+            "--exclude",
+            "b.staff",
+            "--resume",
+            "--schema-prefix",
+        ],
+        &["cannot resume", "full (--schema-prefix)", "same options"],
+    );
+    assert_eq!(dump(&target), before, "nothing was done");
+
+    // With the same options, it finishes.
+    bru_ok(&[
+        "restore",
+        a,
+        &t,
+        "--exclude",
+        "b.staff",
+        "--resume",
+        "--quiet",
+    ]);
+    let rows = dump(&target);
+    let staff = rows.iter().find(|r| r.0 == "staff").expect("staff");
+    assert_eq!(staff.1.len(), 2);
+    assert!(!rows.iter().any(|r| r.0 == "a_staff"), "{rows:?}");
+}
+
+#[test]
 fn same_table_in_two_postgres_schemas_into_sqlite() {
     let Some((server, src)) = TestServer::start_with_db("fg_src", TWO_SCHEMAS) else {
         return;

@@ -138,10 +138,7 @@ pub enum Error {
 
     /// `--resume` in another mode than the unfinished restore.
     #[error("cannot resume: the unfinished restore in the target was a {recorded} restore, not {requested}; resume it with the same options, or restore with --clean")]
-    OtherMode {
-        recorded: String,
-        requested: &'static str,
-    },
+    OtherMode { recorded: String, requested: String },
 
     /// `--resume` on a target that keeps no restore journal.
     #[error("the {engine} target cannot resume a restore; restore with --clean instead")]

@@ -119,8 +119,20 @@ pub(crate) fn archive_key(meta: &ArchiveMeta) -> String {
 pub(crate) const ARCHIVE_PREFIX: &str = "archive ";
 pub(crate) const MODE_PREFIX: &str = "mode ";
 
-pub(crate) fn mode_key(mode: RestoreMode) -> String {
-    format!("{MODE_PREFIX}{}", mode.name())
+/// The key recording the restore's mode, and `--schema-prefix`, which
+/// changes every table's name in the target: a resume with other options
+/// would restore other tables and leave the unfinished ones as they are.
+pub(crate) fn mode_key(mode: RestoreMode, schema_prefix: bool) -> String {
+    format!("{MODE_PREFIX}{}", mode_name(mode, schema_prefix))
+}
+
+/// The mode as [`mode_key`] records it after its prefix.
+pub(crate) fn mode_name(mode: RestoreMode, schema_prefix: bool) -> String {
+    if schema_prefix {
+        format!("{} (--schema-prefix)", mode.name())
+    } else {
+        mode.name().to_owned()
+    }
 }
 
 pub(crate) fn chunk_key(table: &str, seq: u64) -> String {

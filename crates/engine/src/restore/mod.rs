@@ -80,7 +80,7 @@ use crate::readback::require_totals;
 use crate::summary::object_name;
 use crate::{pipeline, Error, Progress, Result, Summary, TableSummary};
 use execute::{execute, Context};
-use journal::{archive_key, mode_key, Journal, ARCHIVE_PREFIX, MODE_PREFIX};
+use journal::{archive_key, mode_key, mode_name, Journal, ARCHIVE_PREFIX, MODE_PREFIX};
 pub use options::{RestoreMode, RestoreOptions};
 use plan::{Plan, PlanTable};
 use retry::retry_outside;
@@ -286,7 +286,10 @@ impl RestoreJob {
                 dropped = self.drop_existing(target, progress, clean_plan)?;
             }
             if resumable {
-                for key in [archive_key(&self.meta), mode_key(mode)] {
+                for key in [
+                    archive_key(&self.meta),
+                    mode_key(mode, options.schema_prefix),
+                ] {
                     retry_outside(progress, target, "writing the restore journal", |t| {
                         Ok(journal::mark(t, &key)?)
                     })?;
@@ -425,12 +428,12 @@ impl RestoreJob {
                 });
             }
         }
-        let mode = mode_key(self.options.mode);
+        let mode = mode_key(self.options.mode, self.options.schema_prefix);
         if let Some(found) = journal.find_prefixed(MODE_PREFIX) {
             if found != mode {
                 return Err(Error::OtherMode {
                     recorded: found[MODE_PREFIX.len()..].to_owned(),
-                    requested: self.options.mode.name(),
+                    requested: mode_name(self.options.mode, self.options.schema_prefix),
                 });
             }
         }
