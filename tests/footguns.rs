@@ -423,6 +423,53 @@ const TWO_SCHEMAS: &str = "
 ";
 
 #[test]
+fn resume_that_leaves_out_a_table_the_unfinished_restore_started_is_refused() {
+    let dir = Dir::new();
+    let src = dir.path("s.sqlite");
+    run_sql(
+        &src,
+        "CREATE TABLE a (x INTEGER); CREATE INDEX a_x ON a (x);
+         INSERT INTO a VALUES (1), (2);
+         CREATE TABLE b (y INTEGER); INSERT INTO b VALUES (3), (4), (5);",
+    );
+    let archive = dir.path("a.db");
+    backup(&src, &archive, &[]);
+    let a = archive.to_str().unwrap();
+    // An index of the user's named like the archive's stops the restore
+    // after its tables are created: an unfinished restore.
+    let target = dir.path("t.sqlite");
+    let t = url(&target);
+    run_sql(
+        &target,
+        "CREATE TABLE other (z); CREATE INDEX a_x ON other (z);",
+    );
+    bru_fails(&["restore", a, &t], &["a_x", "--resume"]);
+    run_sql(&target, "DROP INDEX a_x;");
+    let before = dump(&target);
+
+    // Resuming with a filter that leaves b out would end the restore with
+    // b as the first run left it, and the journal saying nothing of it.
+    bru_fails(
+        &["restore", a, &t, "--resume", "--exclude", "b"],
+        &["cannot resume", "table(s) b", "same --include/--exclude"],
+    );
+    bru_fails(
+        &["restore", a, &t, "--resume", "--include", "a"],
+        &["cannot resume", "table(s) b"],
+    );
+    assert_eq!(dump(&target), before, "nothing was done");
+
+    // With the same selection, it finishes as the source.
+    bru_ok(&["restore", a, &t, "--resume", "--quiet"]);
+    let rows = dump(&target);
+    for table in ["a", "b"] {
+        let got = rows.iter().find(|r| r.0 == table).expect("restored table");
+        let want = dump(&src).into_iter().find(|r| r.0 == table).unwrap();
+        assert_eq!(got.1, want.1, "{table}");
+    }
+}
+
+#[test]
 fn resume_with_another_schema_prefix_is_refused() {
     let Some((server, src)) = TestServer::start_with_db("fg_prefix_src", TWO_SCHEMAS) else {
         return;

@@ -140,6 +140,11 @@ pub enum Error {
     #[error("cannot resume: the unfinished restore in the target was a {recorded} restore, not {requested}; resume it with the same options, or restore with --clean")]
     OtherMode { recorded: String, requested: String },
 
+    /// `--resume` with a selection that leaves out a table the unfinished
+    /// restore worked on.
+    #[error("cannot resume: the unfinished restore in the target also restores table(s) {tables}, which this --include/--exclude leaves out; resume it with the same --include/--exclude, or restore with --clean")]
+    OtherSelection { tables: String },
+
     /// `--resume` on a target that keeps no restore journal.
     #[error("the {engine} target cannot resume a restore; restore with --clean instead")]
     CannotResume { engine: &'static str },

@@ -416,7 +416,8 @@ impl RestoreJob {
         Ok(())
     }
 
-    /// A journal found when resuming must come from this archive and mode.
+    /// A journal found when resuming must come from this archive and mode,
+    /// and this restore must select every table it records work on.
     fn check_journal(&self, journal: &Journal) -> Result<()> {
         let expected = archive_key(&self.meta);
         if let Some(found) = journal.find_prefixed(ARCHIVE_PREFIX) {
@@ -436,6 +437,19 @@ impl RestoreJob {
                     requested: mode_name(self.options.mode, self.options.schema_prefix),
                 });
             }
+        }
+        // A table the unfinished restore started and this one leaves out
+        // (another --include/--exclude) would stay half loaded, and the
+        // journal, cleared at the end, would no longer say so.
+        let left_out: Vec<String> = journal
+            .tables()
+            .into_iter()
+            .filter(|t| !self.tables.iter().any(|j| &j.name == t))
+            .collect();
+        if !left_out.is_empty() {
+            return Err(Error::OtherSelection {
+                tables: left_out.join(", "),
+            });
         }
         Ok(())
     }
