@@ -381,7 +381,23 @@ fn a_mask_never_spells_the_password_out() {
             "{pw}: {line}"
         );
         assert!(line.contains("password=***"), "{pw}: {line}");
+        assert!(line.contains("check the user and the password"), "{line}");
     }
+    // No password at all, where the server asks for one: what to do.
+    let endpoint = format!("host={sock} port=5432 user=tom dbname=pw_mask");
+    let out = bru(
+        &dir,
+        &sock,
+        Via::Endpoint,
+        "",
+        &["backup", &endpoint, archive.to_str().unwrap(), "--force"],
+    );
+    let line = assert_one_error_line("no password", &out);
+    assert!(line.contains("password missing"), "{line}");
+    assert!(
+        line.contains("give the password in the URL, PGPASSWORD or ~/.pgpass"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -399,6 +415,12 @@ fn an_option_the_driver_does_not_take_is_named_with_what_to_do() {
             "postgres://app@/db?host=/tmp&port=x54&password=Sw0rdfish",
             "`port`",
             "fix or remove",
+        ),
+        // Nothing listens on port 1: the server could not be reached.
+        (
+            "postgres://app:Sw0rdfish@127.0.0.1:1/db",
+            "app@127.0.0.1:1/db",
+            "check that the server is running",
         ),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_bru"))
