@@ -403,6 +403,13 @@ fn jobs_zero_is_refused_by_the_argument_parser() {
         &["restore", a, &url(&dir.path("t.sqlite")), "--jobs", "0"],
         &["--jobs"],
     );
+    // Far more workers than any machine has cores is refused too: it hung.
+    bru_fails(
+        &["backup", &url(&src), a, "--jobs", "100000"],
+        &["--jobs", "at most 256"],
+    );
+    assert!(!Path::new(a).exists());
+    bru_ok(&["backup", &url(&src), a, "--jobs", "256", "--quiet"]);
     // Other argument errors are one line too.
     bru_fails(&["backup"], &["<SOURCE>", "<ARCHIVE>"]);
     assert_eq!(bru(&["backup", "--jobs", "0"]).status.code(), Some(2));
