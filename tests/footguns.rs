@@ -311,6 +311,10 @@ fn a_read_only_target_or_directory_is_named_with_what_to_do() {
     assert!(line.contains("make it writable"), "{line}");
     assert!(!line.contains("--resume"), "{line}");
     assert_eq!(std::fs::read(&ro).unwrap(), before);
+    // A device is no database file either.
+    let line = one_error_line(&bru(&["restore", a, "sqlite:///dev/null"]));
+    assert!(line.contains("/dev/null: is not a regular file"), "{line}");
+    assert!(!line.contains("--resume"), "{line}");
 
     // A directory the user may not write: the target and the archive.
     let locked = dir.path("locked");

@@ -126,6 +126,13 @@ impl SqliteTarget {
         if path.is_dir() {
             return Err(connect("is a directory, not a database file".into()));
         }
+        // A device (/dev/null) opens, and fails at the first write with a
+        // --resume hint that cannot help.
+        if path.exists() && !path.is_file() {
+            return Err(connect(
+                "is not a regular file; restore into a database file".into(),
+            ));
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
