@@ -317,6 +317,82 @@ fn postgres_clean_drops_real_dependents_by_cascade_and_lists_them() {
 }
 
 #[test]
+fn postgres_an_index_of_the_archives_name_on_another_table_is_no_index_of_the_archive() {
+    let Some((server, src)) = TestServer::start_with_db("clean_idx_src", PG_SOURCE) else {
+        return;
+    };
+    let dir = Dir::new();
+    let archive = dir.path("pg.db");
+    let a = archive.to_str().unwrap();
+    bru_ok(&["backup", &server.url(&src), a, "--quiet"]);
+    let db = server.create_db("clean_idx_dst");
+    // An index of the user's on another table, named like the archive's
+    // index on sites: an index name is one per schema.
+    server.psql(
+        &db,
+        "CREATE TABLE other (id int PRIMARY KEY, name text); INSERT INTO other VALUES (3, 'x');
+         CREATE INDEX sites_by_name ON other (name);",
+    );
+    let t = server.url(&db);
+    let on_sites = "SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' \
+                    AND tablename = 'sites' AND indexname = 'sites_by_name'";
+
+    // Without --clean the archive's index cannot be created: the restore
+    // fails naming it, rather than taking the other table's index for it.
+    let line = bru_fails(
+        &["restore", a, &t, "--quiet"],
+        &["sites_by_name", "already exists"],
+    );
+    assert!(line.contains("--clean"), "{line}");
+    assert_eq!(server.psql(&db, on_sites), "0\n");
+
+    // --clean drops it by name, lists it in --dry-run and the summary, the
+    // same list, and the archive's index is then on sites.
+    let drop = "index public.sites_by_name on table public.other";
+    let out = bru_ok(&["restore", a, &t, "--clean", "--dry-run", "--json"]);
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+    let planned = dropped_of(&plan);
+    assert!(planned.contains(&drop.to_owned()), "{planned:?}");
+    let summary = dir.path("summary.json");
+    bru_ok(&[
+        "restore",
+        a,
+        &t,
+        "--clean",
+        "--quiet",
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    assert_eq!(dropped_of(&report), planned);
+    assert_eq!(server.psql(&db, on_sites), "1\n");
+    assert_eq!(server.psql(&db, "SELECT id, name FROM other"), "3|x\n");
+
+    // An index that a constraint of the other table owns is refused.
+    let db2 = server.create_db("clean_idx_dst2");
+    server.psql(
+        &db2,
+        "CREATE TABLE other (name text, CONSTRAINT sites_by_name UNIQUE (name));",
+    );
+    let t2 = server.url(&db2);
+    for dry_run in [true, false] {
+        let mut args = vec!["restore", a, t2.as_str(), "--clean", "--quiet"];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        bru_fails(&args, &["sites_by_name", "constraint", "rename it"]);
+    }
+    assert_eq!(
+        server.psql(
+            &db2,
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+        ),
+        "1\n"
+    );
+}
+
+#[test]
 fn postgres_clean_over_an_earlier_restore_lists_the_archives_objects_and_restores_exactly() {
     let Some((server, src)) =
         TestServer::start_with_db("clean_again_src", bru_testsupport::pg::SCHEMA_SQL)
@@ -393,7 +469,7 @@ fn sqlite_clean_refuses_a_user_table_named_like_an_archive_view() {
         if dry_run {
             args.push("--dry-run");
         }
-        bru_fails(
+        let line = bru_fails(
             &args,
             &[
                 "table site_names",
@@ -401,6 +477,8 @@ fn sqlite_clean_refuses_a_user_table_named_like_an_archive_view() {
                 "rename or drop it",
             ],
         );
+        // Refused before anything is written: nothing to --resume.
+        assert!(!line.contains("--resume"), "{line}");
         assert_eq!((sqlite_objects(&target), dump(&target)), before);
     }
 }
@@ -426,7 +504,7 @@ fn postgres_clean_refuses_a_user_table_named_like_an_archive_view() {
         if dry_run {
             args.push("--dry-run");
         }
-        bru_fails(
+        let line = bru_fails(
             &args,
             &[
                 "table public.site_names",
@@ -434,6 +512,8 @@ fn postgres_clean_refuses_a_user_table_named_like_an_archive_view() {
                 "rename or drop it",
             ],
         );
+        // Refused before anything is written: nothing to --resume.
+        assert!(!line.contains("--resume"), "{line}");
         assert_eq!(
             server.psql(
                 &db,

@@ -261,6 +261,85 @@ fn an_archive_that_is_the_database_itself_is_refused() {
     bru_ok(&["verify", a, "--quiet"]);
 }
 
+/// Runs `bru` as a user the file permissions apply to: `nobody` when the
+/// tests run as root (whom no permission stops), else the current user.
+fn bru_unprivileged(args: &[&str]) -> std::process::Output {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let mut cmd = if root {
+        let mut c = std::process::Command::new("runuser");
+        c.args(["-u", "nobody", "--", env!("CARGO_BIN_EXE_bru")]);
+        c
+    } else {
+        std::process::Command::new(env!("CARGO_BIN_EXE_bru"))
+    };
+    cmd.args(args).output().expect("run bru")
+}
+
+/// The one error line of a failed run.
+fn one_error_line(out: &std::process::Output) -> String {
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one error line: {stderr}");
+    lines[0].to_owned()
+}
+
+#[test]
+fn a_read_only_target_or_directory_is_named_with_what_to_do() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Dir::new();
+    std::fs::set_permissions(dir.tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let src = source(&dir);
+    let archive = dir.path("a.db");
+    backup(&src, &archive, &[]);
+    std::fs::set_permissions(&archive, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let a = archive.to_str().unwrap();
+
+    // A read-only file: refused before anything, not a failed journal
+    // write with a --resume hint that cannot help.
+    let ro = dir.path("ro.sqlite");
+    run_sql(&ro, "CREATE TABLE other(x); INSERT INTO other VALUES (1);");
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = std::fs::read(&ro).unwrap();
+    let line = one_error_line(&bru_unprivileged(&["restore", a, &url(&ro)]));
+    assert!(line.contains("ro.sqlite: is read-only"), "{line}");
+    assert!(line.contains("make it writable"), "{line}");
+    assert!(!line.contains("--resume"), "{line}");
+    assert_eq!(std::fs::read(&ro).unwrap(), before);
+    // A device is no database file either.
+    let line = one_error_line(&bru(&["restore", a, "sqlite:///dev/null"]));
+    assert!(line.contains("/dev/null: is not a regular file"), "{line}");
+    assert!(!line.contains("--resume"), "{line}");
+
+    // A directory the user may not write: the target and the archive.
+    let locked = dir.path("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let target = locked.join("t.sqlite");
+    let line = one_error_line(&bru_unprivileged(&["restore", a, &url(&target)]));
+    // SQLite's own message would name the path a third time.
+    assert!(!line.contains("unable to open database file"), "{line}");
+    assert!(line.contains("check that you may write"), "{line}");
+    let out_archive = locked.join("b.db");
+    let line = one_error_line(&bru_unprivileged(&[
+        "backup",
+        &url(&src),
+        out_archive.to_str().unwrap(),
+    ]));
+    assert!(line.contains("b.db"), "{line}");
+    assert!(line.contains("permission denied"), "{line}");
+    assert!(
+        line.contains("a directory you may create files in"),
+        "{line}"
+    );
+    assert!(!line.contains(".bru-"), "no temporary file name: {line}");
+}
+
 #[test]
 fn resume_on_a_finished_target_says_there_is_nothing_to_resume() {
     let dir = Dir::new();
@@ -328,6 +407,13 @@ fn jobs_zero_is_refused_by_the_argument_parser() {
         &["restore", a, &url(&dir.path("t.sqlite")), "--jobs", "0"],
         &["--jobs"],
     );
+    // Far more workers than any machine has cores is refused too: it hung.
+    bru_fails(
+        &["backup", &url(&src), a, "--jobs", "100000"],
+        &["--jobs", "at most 256"],
+    );
+    assert!(!Path::new(a).exists());
+    bru_ok(&["backup", &url(&src), a, "--jobs", "256", "--quiet"]);
     // Other argument errors are one line too.
     bru_fails(&["backup"], &["<SOURCE>", "<ARCHIVE>"]);
     assert_eq!(bru(&["backup", "--jobs", "0"]).status.code(), Some(2));
@@ -346,6 +432,110 @@ const TWO_SCHEMAS: &str = "
     CREATE VIEW a.v AS SELECT name FROM a.staff;
     CREATE VIEW public.names AS SELECT name FROM b.staff;
 ";
+
+#[test]
+fn resume_that_leaves_out_a_table_the_unfinished_restore_started_is_refused() {
+    let dir = Dir::new();
+    let src = dir.path("s.sqlite");
+    run_sql(
+        &src,
+        "CREATE TABLE a (x INTEGER); CREATE INDEX a_x ON a (x);
+         INSERT INTO a VALUES (1), (2);
+         CREATE TABLE b (y INTEGER); INSERT INTO b VALUES (3), (4), (5);",
+    );
+    let archive = dir.path("a.db");
+    backup(&src, &archive, &[]);
+    let a = archive.to_str().unwrap();
+    // An index of the user's named like the archive's stops the restore
+    // after its tables are created: an unfinished restore.
+    let target = dir.path("t.sqlite");
+    let t = url(&target);
+    run_sql(
+        &target,
+        "CREATE TABLE other (z); CREATE INDEX a_x ON other (z);",
+    );
+    bru_fails(&["restore", a, &t], &["a_x", "--resume"]);
+    run_sql(&target, "DROP INDEX a_x;");
+    let before = dump(&target);
+
+    // Resuming with a filter that leaves b out would end the restore with
+    // b as the first run left it, and the journal saying nothing of it.
+    bru_fails(
+        &["restore", a, &t, "--resume", "--exclude", "b"],
+        &["cannot resume", "table(s) b", "same --include/--exclude"],
+    );
+    bru_fails(
+        &["restore", a, &t, "--resume", "--include", "a"],
+        &["cannot resume", "table(s) b"],
+    );
+    assert_eq!(dump(&target), before, "nothing was done");
+
+    // With the same selection, it finishes as the source.
+    bru_ok(&["restore", a, &t, "--resume", "--quiet"]);
+    let rows = dump(&target);
+    for table in ["a", "b"] {
+        let got = rows.iter().find(|r| r.0 == table).expect("restored table");
+        let want = dump(&src).into_iter().find(|r| r.0 == table).unwrap();
+        assert_eq!(got.1, want.1, "{table}");
+    }
+}
+
+#[test]
+fn resume_with_another_schema_prefix_is_refused() {
+    let Some((server, src)) = TestServer::start_with_db("fg_prefix_src", TWO_SCHEMAS) else {
+        return;
+    };
+    let dir = Dir::new();
+    let archive = dir.path("pg.db");
+    let a = archive.to_str().unwrap();
+    bru_ok(&["backup", &server.url(&src), a, "--quiet"]);
+    // An index of the user's named like the archive's index of a.staff
+    // stops the restore after the rows are in: an unfinished restore,
+    // journal and all.
+    let target = dir.path("t.sqlite");
+    let t = url(&target);
+    run_sql(
+        &target,
+        "CREATE TABLE other (x); CREATE INDEX staff_name ON other (x);",
+    );
+    bru_fails(
+        &["restore", a, &t, "--exclude", "b.staff"],
+        &["staff_name", "--resume"],
+    );
+    run_sql(&target, "DROP INDEX staff_name;");
+    let before = dump(&target);
+
+    // --schema-prefix renames every table: resuming with it would restore
+    // a_staff afresh and leave the unfinished staff as it is.
+    bru_fails(
+        &[
+            "restore",
+            a,
+            &t,
+            "--exclude",
+            "b.staff",
+            "--resume",
+            "--schema-prefix",
+        ],
+        &["cannot resume", "full (--schema-prefix)", "same options"],
+    );
+    assert_eq!(dump(&target), before, "nothing was done");
+
+    // With the same options, it finishes.
+    bru_ok(&[
+        "restore",
+        a,
+        &t,
+        "--exclude",
+        "b.staff",
+        "--resume",
+        "--quiet",
+    ]);
+    let rows = dump(&target);
+    let staff = rows.iter().find(|r| r.0 == "staff").expect("staff");
+    assert_eq!(staff.1.len(), 2);
+    assert!(!rows.iter().any(|r| r.0 == "a_staff"), "{rows:?}");
+}
 
 #[test]
 fn same_table_in_two_postgres_schemas_into_sqlite() {

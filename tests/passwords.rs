@@ -348,3 +348,88 @@ fn malformed_endpoints_are_refused_without_their_password() {
         assert!(!line.contains("fish"), "{line}");
     }
 }
+
+#[test]
+fn a_mask_never_spells_the_password_out() {
+    let Some(server) = TestServer::start() else {
+        return;
+    };
+    if !server.is_local() {
+        eprintln!("password test needs its own server; skipped with BRU_TEST_PG_URL");
+        return;
+    }
+    let db = server.create_db("pw_mask");
+    server.psql(&db, "CREATE ROLE tom LOGIN PASSWORD 'Sw0rdfish q''9'");
+    let sock = server.socket_dir().display().to_string();
+    let dir = Dir::new();
+    let archive = dir.path("m.db");
+    // A wrong password that is the user's name, and one of a letter the
+    // server's message is full of: masking them where they occur would
+    // say what they are ('for user "********"', 'p********ssword').
+    for pw in ["tom", "a", "o"] {
+        let endpoint = format!("host={sock} port=5432 user=tom dbname=pw_mask password={pw}");
+        let out = bru(
+            &dir,
+            &sock,
+            Via::Endpoint,
+            pw,
+            &["backup", &endpoint, archive.to_str().unwrap(), "--force"],
+        );
+        let line = assert_one_error_line(pw, &out);
+        assert!(
+            line.contains("password authentication failed for user \"tom\""),
+            "{pw}: {line}"
+        );
+        assert!(line.contains("password=***"), "{pw}: {line}");
+        assert!(line.contains("check the user and the password"), "{line}");
+    }
+    // No password at all, where the server asks for one: what to do.
+    let endpoint = format!("host={sock} port=5432 user=tom dbname=pw_mask");
+    let out = bru(
+        &dir,
+        &sock,
+        Via::Endpoint,
+        "",
+        &["backup", &endpoint, archive.to_str().unwrap(), "--force"],
+    );
+    let line = assert_one_error_line("no password", &out);
+    assert!(line.contains("password missing"), "{line}");
+    assert!(
+        line.contains("give the password in the URL, PGPASSWORD or ~/.pgpass"),
+        "{line}"
+    );
+}
+
+#[test]
+fn an_option_the_driver_does_not_take_is_named_with_what_to_do() {
+    let dir = Dir::new();
+    let archive = dir.path("x.db");
+    let archive = archive.to_str().expect("utf-8 path");
+    for (endpoint, option, hint) in [
+        (
+            "host=/tmp port=5432 user=app dbname=db passfile=/tmp/pgp password=Sw0rdfish",
+            "`passfile`",
+            "PGPASSFILE",
+        ),
+        (
+            "postgres://app@/db?host=/tmp&port=x54&password=Sw0rdfish",
+            "`port`",
+            "fix or remove",
+        ),
+        // Nothing listens on port 1: the server could not be reached.
+        (
+            "postgres://app:Sw0rdfish@127.0.0.1:1/db",
+            "app@127.0.0.1:1/db",
+            "check that the server is running",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_bru"))
+            .args(["backup", endpoint, archive, "--force"])
+            .output()
+            .expect("run bru");
+        let line = assert_one_error_line(endpoint, &out);
+        assert!(line.contains(option), "{line}");
+        assert!(line.contains(hint), "{line}");
+        assert!(!line.contains("Sw0rd"), "{line}");
+    }
+}

@@ -163,10 +163,19 @@ pub struct DemoArgs {
     pub seed: u64,
 }
 
-/// `--jobs N`: a whole number of at least 1 (0 would run nothing).
+/// The most `--jobs` takes: each job is a thread and a database session,
+/// and far more of them than cores only waits (`--jobs 100000` never got
+/// to its first row).
+const MAX_JOBS: usize = 256;
+
+/// `--jobs N`: a whole number of at least 1 (0 would run nothing) and at
+/// most [`MAX_JOBS`].
 fn positive(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(0) => Err("0 workers would do nothing; use 1 or more (default: one per core)".into()),
+        Ok(n) if n > MAX_JOBS => Err(format!(
+            "{n} workers are more than bru runs; use at most {MAX_JOBS} (default: one per core)"
+        )),
         Ok(n) => Ok(n),
         Err(_) => Err(format!("{s:?} is not a number of workers; use 1 or more")),
     }

@@ -146,10 +146,12 @@ pub enum Error {
 
     /// `--resume` in another mode than the unfinished restore.
     #[error("cannot resume: the unfinished restore in the target was a {recorded} restore, not {requested}; resume it with the same options, or restore with --clean")]
-    OtherMode {
-        recorded: String,
-        requested: &'static str,
-    },
+    OtherMode { recorded: String, requested: String },
+
+    /// `--resume` with a selection that leaves out a table the unfinished
+    /// restore worked on.
+    #[error("cannot resume: the unfinished restore in the target also restores table(s) {tables}, which this --include/--exclude leaves out; resume it with the same --include/--exclude, or restore with --clean")]
+    OtherSelection { tables: String },
 
     /// `--resume` on a target that keeps no restore journal.
     #[error("the {engine} target cannot resume a restore; restore with --clean instead")]
@@ -181,11 +183,65 @@ impl Error {
             | Error::LoadedRows { .. }
             | Error::BatchShape { .. }
             | Error::MissingTotals { .. } => self,
+            // The target or source said what it was doing to this very
+            // table (`committing a chunk of table "t"`): said once.
+            Error::Database(bru_core::Error::Engine { ref context, .. })
+                if names_table(context, table) =>
+            {
+                self
+            }
             other => Error::Table {
                 doing,
                 table: table.to_owned(),
                 error: Box::new(other),
             },
         }
+    }
+}
+
+/// Whether `text` names `table` as a whole name (bare or in double quotes),
+/// not as part of a longer one: for an error line, never to decide what an
+/// error is.
+fn names_table(text: &str, table: &str) -> bool {
+    if table.is_empty() {
+        return false;
+    }
+    let part = |c: char| c.is_alphanumeric() || c == '_' || c == '.' || c == '$';
+    text.match_indices(table).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + table.len()..].chars().next();
+        !before.is_some_and(part) && !after.is_some_and(part)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine(context: &str) -> Error {
+        Error::Database(bru_core::Error::engine(context, "disk full"))
+    }
+
+    #[test]
+    fn a_table_is_named_once() {
+        let e = engine("committing a chunk of table \"public_big\"")
+            .in_table("restoring", "public_big");
+        assert_eq!(
+            e.to_string(),
+            "committing a chunk of table \"public_big\": disk full"
+        );
+        let e = engine("reading table public.sites").in_table("backing up", "public.sites");
+        assert_eq!(e.to_string(), "reading table public.sites: disk full");
+        // Another table, or a longer name, is no naming of this one.
+        let e = engine("reading table public.sites2").in_table("backing up", "public.sites");
+        assert_eq!(
+            e.to_string(),
+            "backing up table public.sites: reading table public.sites2: disk full"
+        );
+        let e = engine("committing a chunk").in_table("restoring", "t");
+        assert_eq!(
+            e.to_string(),
+            "restoring table t: committing a chunk: disk full"
+        );
     }
 }

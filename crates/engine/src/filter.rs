@@ -148,8 +148,10 @@ impl TableFilter {
         // Objects come in creation order, so what an object depends on is
         // decided before it: one pass is transitive.
         for o in &catalog.objects {
-            // A trigger, rule, owner... of a table left out goes with it.
-            if o.table.as_ref().is_some_and(|t| !self.matches(t)) {
+            // A trigger, rule, owner... of a table left out goes with it;
+            // one on a view (an INSTEAD OF trigger) goes with the view, and
+            // stays when the view does.
+            if o.table.as_ref().is_some_and(|t| left_out.find(t).is_some()) {
                 continue;
             }
             match left_out.dependency(o) {
@@ -580,6 +582,32 @@ mod tests {
                 "view v2: depends on view v_agents, left out by --include/--exclude",
             ]
         );
+    }
+
+    #[test]
+    fn a_trigger_on_a_kept_view_stays_and_one_on_a_left_out_table_goes() {
+        let mut c = catalog();
+        let mut on_view = ObjectDef::new(
+            ObjectKind::Trigger,
+            TableName::bare("t_labels"),
+            "sqlite",
+            "CREATE TRIGGER t_labels INSTEAD OF INSERT ON labels BEGIN SELECT 1; END",
+        );
+        on_view.table = Some(TableName::bare("labels"));
+        on_view.depends_on = Some(vec![TableName::bare("labels")]);
+        let mut on_table = ObjectDef::new(
+            ObjectKind::Trigger,
+            TableName::bare("t_agents"),
+            "sqlite",
+            "CREATE TRIGGER t_agents AFTER INSERT ON agents BEGIN SELECT 1; END",
+        );
+        on_table.table = Some(TableName::bare("Agents"));
+        c.objects.push(on_view);
+        c.objects.push(on_table);
+        let s = filter(&["sites"], &[]).apply(&c).unwrap();
+        let names: Vec<String> = s.catalog.objects.iter().map(object_name).collect();
+        assert_eq!(names, ["view labels", "trigger t_labels"]);
+        assert_eq!(s.skipped.len(), 2, "{:?}", s.skipped);
     }
 
     #[test]

@@ -113,15 +113,29 @@ impl ArchiveWriter {
             });
         }
         let io = |doing: &'static str| {
-            move |e: std::io::Error| match e.raw_os_error() {
-                Some(28) => Error::DiskFull {
+            move |e: std::io::Error| {
+                match (e.raw_os_error(), e.kind()) {
+                (Some(28), _) | (_, std::io::ErrorKind::StorageFull) => Error::DiskFull {
                     path: path.to_path_buf(),
+                },
+                (_, std::io::ErrorKind::PermissionDenied) => Error::Io {
+                    path: path.to_path_buf(),
+                    doing,
+                    message: "permission denied; write the archive into a directory you may create files in".into(),
+                },
+                // tempfile's errors end with the temporary file's path, a
+                // name the user never gave: the kind alone says it.
+                (None, kind) if e.get_ref().is_some() => Error::Io {
+                    path: path.to_path_buf(),
+                    doing,
+                    message: std::io::Error::from(kind).to_string(),
                 },
                 _ => Error::Io {
                     path: path.to_path_buf(),
                     doing,
                     message: e.to_string(),
                 },
+            }
             }
         };
         let dir = match path.parent() {

@@ -8,7 +8,9 @@
 //!
 //! - `archive …`: the archive's identity (source engine, version, database,
 //!   creation time), written first; resuming with another archive is refused;
-//! - `mode …`: full, schema-only or data-only, which must match too;
+//! - `mode …`: full, schema-only or data-only (and `--schema-prefix`),
+//!   which must match too; and a resume must select every table the
+//!   journal records work on;
 //! - `chunk N of table T`: chunk N of table T is loaded;
 //! - one key per finished step (`created table T`, `loaded table T`,
 //!   `finished table T`, `foreign keys of table T`, `object KIND NAME`).
@@ -96,6 +98,31 @@ impl Journal {
         }
     }
 
+    /// The tables the journal records work on (created, chunks loaded,
+    /// loaded), by the names its keys use, sorted.
+    pub fn tables(&self) -> Vec<String> {
+        let Ok(done) = self.done.lock() else {
+            return Vec::new();
+        };
+        let mut tables: Vec<String> = done
+            .keys()
+            .filter_map(|k| {
+                k.strip_prefix("created table ")
+                    .or_else(|| k.strip_prefix("loaded table "))
+                    .or_else(|| {
+                        let rest = k.strip_prefix("chunk ")?;
+                        let (seq, table) = rest.split_once(" of table ")?;
+                        (!seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit()))
+                            .then_some(table)
+                    })
+            })
+            .map(str::to_owned)
+            .collect();
+        tables.sort();
+        tables.dedup();
+        tables
+    }
+
     /// The recorded value of the key that starts with `prefix`, if any.
     pub fn find_prefixed(&self, prefix: &str) -> Option<String> {
         let done = self.done.lock().ok()?;
@@ -119,8 +146,20 @@ pub(crate) fn archive_key(meta: &ArchiveMeta) -> String {
 pub(crate) const ARCHIVE_PREFIX: &str = "archive ";
 pub(crate) const MODE_PREFIX: &str = "mode ";
 
-pub(crate) fn mode_key(mode: RestoreMode) -> String {
-    format!("{MODE_PREFIX}{}", mode.name())
+/// The key recording the restore's mode, and `--schema-prefix`, which
+/// changes every table's name in the target: a resume with other options
+/// would restore other tables and leave the unfinished ones as they are.
+pub(crate) fn mode_key(mode: RestoreMode, schema_prefix: bool) -> String {
+    format!("{MODE_PREFIX}{}", mode_name(mode, schema_prefix))
+}
+
+/// The mode as [`mode_key`] records it after its prefix.
+pub(crate) fn mode_name(mode: RestoreMode, schema_prefix: bool) -> String {
+    if schema_prefix {
+        format!("{} (--schema-prefix)", mode.name())
+    } else {
+        mode.name().to_owned()
+    }
 }
 
 pub(crate) fn chunk_key(table: &str, seq: u64) -> String {
@@ -233,6 +272,7 @@ mod tests {
                 "loaded table wfm.a"
             ]
         );
+        assert_eq!(journal.tables(), ["wfm.a", "wfm.ab", "x.wfm.a"]);
         journal.remove(&keys);
         assert!(journal.row_keys("wfm.a").is_empty());
         assert!(journal.contains("created table wfm.a"));

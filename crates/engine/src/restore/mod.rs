@@ -80,7 +80,7 @@ use crate::readback::require_totals;
 use crate::summary::object_name;
 use crate::{pipeline, Error, Progress, Result, Summary, TableSummary};
 use execute::{execute, Context};
-use journal::{archive_key, mode_key, Journal, ARCHIVE_PREFIX, MODE_PREFIX};
+use journal::{archive_key, mode_key, mode_name, Journal, ARCHIVE_PREFIX, MODE_PREFIX};
 pub use options::{RestoreMode, RestoreOptions};
 use plan::{Plan, PlanTable};
 use retry::retry_outside;
@@ -258,8 +258,16 @@ impl RestoreJob {
                 ..Summary::default()
             });
         }
+        // What --clean drops is listed before anything is written, so that a
+        // target it refuses to clean is left as it was found.
+        let mut clean_plan = Vec::new();
         if !resuming {
             self.preflight(target, progress)?;
+            if options.clean {
+                clean_plan = retry_outside(progress, target, "listing what --clean drops", |t| {
+                    self.clean_plan(t)
+                })?;
+            }
             if options.resume {
                 progress
                     .message("no unfinished restore in the target: starting from the beginning");
@@ -275,10 +283,13 @@ impl RestoreJob {
                 retry_outside(progress, target, "removing the restore journal", |t| {
                     Ok(journal::clear(t)?)
                 })?;
-                dropped = self.drop_existing(target, progress)?;
+                dropped = self.drop_existing(target, progress, clean_plan)?;
             }
             if resumable {
-                for key in [archive_key(&self.meta), mode_key(mode)] {
+                for key in [
+                    archive_key(&self.meta),
+                    mode_key(mode, options.schema_prefix),
+                ] {
                     retry_outside(progress, target, "writing the restore journal", |t| {
                         Ok(journal::mark(t, &key)?)
                     })?;
@@ -405,7 +416,8 @@ impl RestoreJob {
         Ok(())
     }
 
-    /// A journal found when resuming must come from this archive and mode.
+    /// A journal found when resuming must come from this archive and mode,
+    /// and this restore must select every table it records work on.
     fn check_journal(&self, journal: &Journal) -> Result<()> {
         let expected = archive_key(&self.meta);
         if let Some(found) = journal.find_prefixed(ARCHIVE_PREFIX) {
@@ -417,14 +429,27 @@ impl RestoreJob {
                 });
             }
         }
-        let mode = mode_key(self.options.mode);
+        let mode = mode_key(self.options.mode, self.options.schema_prefix);
         if let Some(found) = journal.find_prefixed(MODE_PREFIX) {
             if found != mode {
                 return Err(Error::OtherMode {
                     recorded: found[MODE_PREFIX.len()..].to_owned(),
-                    requested: self.options.mode.name(),
+                    requested: mode_name(self.options.mode, self.options.schema_prefix),
                 });
             }
+        }
+        // A table the unfinished restore started and this one leaves out
+        // (another --include/--exclude) would stay half loaded, and the
+        // journal, cleared at the end, would no longer say so.
+        let left_out: Vec<String> = journal
+            .tables()
+            .into_iter()
+            .filter(|t| !self.tables.iter().any(|j| &j.name == t))
+            .collect();
+        if !left_out.is_empty() {
+            return Err(Error::OtherSelection {
+                tables: left_out.join(", "),
+            });
         }
         Ok(())
     }
@@ -514,16 +539,14 @@ impl RestoreJob {
         (tables, objects)
     }
 
-    /// `clean`: drops exactly what [`RestoreJob::clean_plan`] lists (the
-    /// target refuses if that changed in between) and returns the list.
+    /// `clean`: drops exactly what [`RestoreJob::clean_plan`] listed, `plan`
+    /// (the target refuses if that changed in between) and returns the list.
     fn drop_existing(
         &self,
         target: &mut dyn Target,
         progress: &dyn Progress,
+        plan: Vec<Dropped>,
     ) -> Result<Vec<Dropped>> {
-        let plan = retry_outside(progress, target, "listing what --clean drops", |t| {
-            self.clean_plan(t)
-        })?;
         if !plan.is_empty() {
             // Named here too, on one line, so that a restore that fails
             // later has still said what it dropped.

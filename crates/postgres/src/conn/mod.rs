@@ -60,9 +60,11 @@ impl Conn {
             })?;
         let tls =
             tls::connector().map_err(|e| connect_err(ErrorKind::Other, settings.redact(&e)))?;
-        let (client, connection) = rt
-            .block_on(settings.config.connect(tls))
-            .map_err(|e| connect_err(kind_of(&e), settings.redact(&describe(&e))))?;
+        let (client, connection) = rt.block_on(settings.config.connect(tls)).map_err(|e| {
+            let mut message = settings.redact(&describe(&e));
+            message.push_str(connect_hint(&e, settings.config.get_password().is_some()));
+            connect_err(kind_of(&e), message)
+        })?;
         // The connection task runs whenever a call below blocks on the
         // runtime; its errors reach the caller through the client.
         rt.spawn(async move {
@@ -145,6 +147,33 @@ impl Conn {
         self.block_on(self.client.query(sql, params))
             .map_err(|e| self.err(context, &e))
     }
+}
+
+/// What to do after a failed connection: the next step for a refused
+/// login, a password the server asked for and was not given, or a server
+/// that could not be reached.
+fn connect_hint(e: &tokio_postgres::Error, has_password: bool) -> &'static str {
+    const LOGIN: &str = "; check the user and the password (in the URL, PGPASSWORD or ~/.pgpass)";
+    if let Some(db) = e.as_db_error() {
+        return match db.code().code() {
+            "28P01" | "28000" => LOGIN,
+            "3D000" => "; check the database name",
+            _ => "",
+        };
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        if inner.downcast_ref::<std::io::Error>().is_some() {
+            return "; check that the server is running and accepts connections at that host and port";
+        }
+        source = inner.source();
+    }
+    // The driver's one configuration error at connect time: the server
+    // asked for a password and none was given.
+    if !has_password && e.to_string() == "invalid configuration" {
+        return "; give the password in the URL, PGPASSWORD or ~/.pgpass";
+    }
+    ""
 }
 
 #[cfg(test)]

@@ -58,11 +58,22 @@ impl Settings {
             _ => url.to_owned(),
         };
         let url = url.as_str();
-        let mut config = Config::from_str(url).map_err(|e| Error::Connect {
-            kind: ErrorKind::Other,
-            what: "postgres endpoint".into(),
-            // The driver's parse errors name the option, never its value.
-            message: format!("invalid connection URL: {e}"),
+        let mut config = Config::from_str(url).map_err(|e| {
+            // The driver's parse errors name the option, never its value;
+            // the option is in the error's cause ("unknown option `x`").
+            let cause = std::error::Error::source(&e)
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| e.to_string());
+            let hint = if lower.contains("passfile") {
+                "give the password file as PGPASSFILE instead"
+            } else {
+                "fix or remove that option"
+            };
+            Error::Connect {
+                kind: ErrorKind::Other,
+                what: "postgres endpoint".into(),
+                message: format!("invalid connection string: {cause}; {hint}"),
+            }
         })?;
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
 
@@ -158,6 +169,12 @@ impl Settings {
                 secrets.push(pw);
             }
         }
+        // A password that is the user's (or the database's, or the host's)
+        // name is left alone where that name is shown: every message names
+        // the endpoint, so the name says nothing, where a mask over it in
+        // `for user "…"` would say what the password is.
+        let port_text = port.to_string();
+        secrets.retain(|s| ![&user, &db, &host, &port_text].contains(&s));
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         let endpoint = format!("postgres {user}@{host}:{port}/{db}");
         Ok(Settings {
@@ -168,13 +185,46 @@ impl Settings {
     }
 
     /// Removes every secret from `message` and folds it onto one line.
+    /// A secret is masked where it stands as a whole word: masking the
+    /// letters of a short password inside the words of a known message
+    /// (`p********ssword`) would spell the password out.
     pub fn redact(&self, message: &str) -> String {
         let mut out = message.replace(['\n', '\r'], " ");
         for s in &self.secrets {
-            out = out.replace(s.as_str(), "********");
+            out = mask_words(&out, s);
         }
         out
     }
+}
+
+/// `text` with each occurrence of `secret` that is not part of a longer
+/// word replaced by the mask.
+fn mask_words(text: &str, secret: &str) -> String {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let starts_word = word(secret.chars().next());
+    let ends_word = word(secret.chars().next_back());
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut before: Option<char> = None;
+    while let Some(at) = rest.find(secret) {
+        let (head, tail) = rest.split_at(at);
+        let prev = head.chars().next_back().or(before);
+        let next = tail[secret.len()..].chars().next();
+        out.push_str(head);
+        if (starts_word && word(prev)) || (ends_word && word(next)) {
+            // Inside a longer word: keep one character and look further.
+            let c = tail.chars().next().expect("a match is not empty");
+            out.push(c);
+            before = Some(c);
+            rest = &tail[c.len_utf8()..];
+        } else {
+            out.push_str("********");
+            before = secret.chars().next_back();
+            rest = &tail[secret.len()..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The first host and port, as libpq would try them; Unix socket
@@ -203,6 +253,24 @@ mod tests {
         assert_eq!(
             s.redact("FATAL: bad p@ss-Word9\nsecond line"),
             "FATAL: bad ******** second line"
+        );
+        // A short password is not masked inside words (which would spell
+        // it out), and one equal to the user name is not masked where the
+        // user is named.
+        let s = Settings::resolve("postgresql://ann:a@db.example/sales").unwrap();
+        assert_eq!(
+            s.redact("password authentication failed: a"),
+            "password authentication failed: ********"
+        );
+        let s = Settings::resolve("postgresql://ann:ann@db.example/sales").unwrap();
+        assert_eq!(
+            s.redact("password authentication failed for user \"ann\""),
+            "password authentication failed for user \"ann\""
+        );
+        let s = Settings::resolve("postgresql://ann:fail@db.example/sales").unwrap();
+        assert_eq!(
+            s.redact("failed: fail, fail_x, xfail"),
+            "failed: ********, fail_x, xfail"
         );
         let err = Settings::resolve("postgresql://ann:secret@host:notaport/db")
             .err()

@@ -4,7 +4,9 @@
 //! collide with: its tables (whatever relation holds the name, as the
 //! restore's check for existing tables counts them), its views, materialized
 //! views and sequences (when of the same kind), and its enum, composite and
-//! domain types. Schemas and
+//! domain types, and its indexes where another table holds the name (the
+//! schema's one namespace would make its CREATE INDEX fail; one owned by a
+//! constraint of that table is refused). Schemas and
 //! extensions are created `IF NOT EXISTS` and functions `OR REPLACE`, so
 //! they stay; triggers, rules, policies, statistics and constraints belong
 //! to a table and go with it (its indexes too, of which those the archive
@@ -133,7 +135,29 @@ SELECT pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass,
                       AND k.conrelid = i.indrelid)
    AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)";
 
-/// One of the archive's objects in the target ([`RELATIONS`], [`TYPES`]).
+/// The indexes named `($1[i], $2[i])` (schema, name) that sit on a table
+/// other than the tables `$3` (whose indexes go with them), as
+/// [`RELATIONS`] gives relations, plus whether a constraint owns the index
+/// (then it is not a plain index to drop by name). An index of the
+/// archive's name takes the name its CREATE INDEX needs, as
+/// `pg_restore --clean`'s `DROP INDEX IF EXISTS` finds it.
+const OTHER_INDEXES: &str = "
+SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::oid, c.oid,
+       pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, c.oid, 0)
+         || ' on ' || pg_catalog.pg_describe_object('pg_catalog.pg_class'::pg_catalog.regclass, i.indrelid, 0),
+       'INDEX', n.nspname::text, c.relname::text,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = c.oid
+                  AND k.conrelid = i.indrelid)
+  FROM pg_catalog.pg_index i
+  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+   AND NOT (i.indrelid = ANY($3::oid[]))
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = c.oid)
+ ORDER BY n.nspname, c.relname";
+
+/// One of the archive's objects in the target ([`RELATIONS`], [`TYPES`],
+/// [`OTHER_INDEXES`]).
 pub(super) struct Root {
     classid: u32,
     oid: u32,
@@ -215,9 +239,48 @@ impl PgTarget {
             .map(|o| &o.name);
         let (schemas, names) = split_names(types);
         let types = self.live()?.query(TYPES, &[&schemas, &names], ctx)?;
+        // The archive's indexes by name, where another table holds one.
+        let mut table_oids = Vec::new();
+        for r in &found {
+            let get = |e| Error::engine(ctx, e);
+            if r.try_get::<_, String>(3).map_err(get)? == "TABLE" {
+                table_oids.push(r.try_get::<_, u32>(1).map_err(get)?);
+            }
+        }
+        let archive_indexes: Vec<(&TableDef, String)> = tables
+            .iter()
+            .flat_map(|t| {
+                t.indexes
+                    .iter()
+                    .map(move |i| (t, crate::ddl::stored_name(&i.name)))
+            })
+            .collect();
+        let (schemas, names): (Vec<String>, Vec<String>) = archive_indexes
+            .iter()
+            .map(|(t, i)| (target_name(&t.name).schema.unwrap_or_default(), i.clone()))
+            .unzip();
+        let mut indexes = Vec::new();
+        for r in self
+            .live()?
+            .query(OTHER_INDEXES, &[&schemas, &names, &table_oids], ctx)?
+        {
+            let get = |e| Error::engine(ctx, e);
+            if r.try_get::<_, bool>(6).map_err(get)? {
+                let what: String = r.try_get(2).map_err(get)?;
+                return Err(Error::engine(
+                    ctx,
+                    format!(
+                        "the target's {what} has the name of an index of the archive and \
+                         belongs to a constraint of that table, which is not the archive's \
+                         to drop; rename it, then restore again"
+                    ),
+                ));
+            }
+            indexes.push(r);
+        }
         let mut roots = Vec::new();
         let mut plan = Vec::new();
-        for rows in [found, types] {
+        for rows in [found, types, indexes] {
             for r in rows {
                 let get = |e| Error::engine(ctx, e);
                 let name = TableName::new(

@@ -85,7 +85,10 @@ impl PgTarget {
         result
     }
 
-    /// The constraints on `table` and the indexes in its schema.
+    /// The constraints and the indexes on `table`. An index of the same
+    /// name on another table is not the archive's: it is no sign that the
+    /// index was built, and the archive's then fails to be created, naming
+    /// it, rather than being left out without a word.
     pub(super) fn existing_names(&mut self, table: &TableName) -> bru_core::Result<Existing> {
         let t = target_name(table);
         let schema = t.schema.clone().unwrap_or_else(|| "public".into());
@@ -98,7 +101,9 @@ impl PgTarget {
              UNION ALL
              SELECT false, c.relname::text FROM pg_catalog.pg_class c
                JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = $1 AND c.relkind IN ('i', 'I')",
+               JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid
+               JOIN pg_catalog.pg_class t ON t.oid = i.indrelid
+              WHERE n.nspname = $1 AND t.relname = $2 AND c.relkind IN ('i', 'I')",
             &[&schema, &t.name],
             &context,
         )?;
@@ -121,6 +126,6 @@ impl PgTarget {
 pub(super) struct Existing {
     /// Constraints on the table.
     pub(super) constraints: HashSet<String>,
-    /// Indexes in the table's schema.
+    /// Indexes on the table.
     pub(super) indexes: HashSet<String>,
 }

@@ -126,10 +126,35 @@ impl SqliteTarget {
         if path.is_dir() {
             return Err(connect("is a directory, not a database file".into()));
         }
+        // A device (/dev/null) opens, and fails at the first write with a
+        // --resume hint that cannot help.
+        if path.exists() && !path.is_file() {
+            return Err(connect(
+                "is not a regular file; restore into a database file".into(),
+            ));
+        }
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(|e| connect(e.to_string()))?;
+        // SQLite's own message ("unable to open database file: PATH")
+        // names the path the error line already names, and no next step.
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| {
+            match e.sqlite_error_code() {
+                Some(ErrorCode::CannotOpen) | Some(ErrorCode::PermissionDenied) => connect(
+                    "cannot be opened or created; check that you may write the file and its directory"
+                        .into(),
+                ),
+                _ => connect(e.to_string()),
+            }
+        })?;
+        // A file the process may not write opens read-only without a word;
+        // the restore would fail at its first write, with a --resume hint
+        // that cannot help.
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            return Err(connect(
+                "is read-only; make it writable or restore into another file".into(),
+            ));
+        }
         conn.busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| connect(e.to_string()))?;
         let journal_mode: String = conn
