@@ -78,7 +78,7 @@ impl Endpoint {
     /// Refuses `archive` when it is this endpoint's database itself (a
     /// SQLite file), before either is opened; `side` says which end of
     /// the job this endpoint is.
-    pub fn refuse_archive(&self, archive: &Path, side: bru_engine::Endpoint) -> Result<()> {
+    pub fn refuse_archive(&self, archive: &Path, side: bru_engine::Side) -> Result<()> {
         if let Some(file) = self.engine()?.database_file(&self.raw)? {
             bru_engine::refuse_same_file(&file, archive, side)?;
         }

@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use args::{Cli, Command};
-use bru_engine::{BackupOptions, Endpoint, RestoreJob, RestoreMode, RestoreOptions, TableFilter};
+use bru_engine::{BackupOptions, RestoreJob, RestoreMode, RestoreOptions, Side, TableFilter};
 
 /// mimalloc instead of the system allocator: a backup or restore allocates
 /// one string per text value on a reader thread and frees it on a worker
@@ -77,7 +77,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             let source_endpoint = endpoint::Endpoint::new(&a.source);
             let progress = progress::Bars::new(out.show_progress());
             let result = source_endpoint
-                .refuse_archive(&a.archive, Endpoint::Source)
+                .refuse_archive(&a.archive, Side::Source)
                 .and_then(|()| source_endpoint.open_source())
                 .and_then(|mut source| {
                     Ok(bru_engine::backup(
@@ -154,7 +154,7 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
         return out.plan(&a.archive, &job, dropped.as_deref());
     }
     target
-        .refuse_archive(&a.archive, Endpoint::Target)
+        .refuse_archive(&a.archive, Side::Target)
         .with_context(failed)?;
     let new_files = target.new_target_files()?;
     let progress = progress::Bars::new(out.show_progress());

@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 
-use crate::samefile::Endpoint;
+use crate::samefile::Side;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -89,8 +89,8 @@ pub enum Error {
     MissingTotals { archive: PathBuf, table: String },
 
     /// The archive is the source or target database's own file.
-    #[error("{} is the {} database itself; {}", path.display(), match endpoint { Endpoint::Source => "source", Endpoint::Target => "target" }, match endpoint { Endpoint::Source => "write the archive to another file", Endpoint::Target => "restore into another database file" })]
-    SameFile { path: PathBuf, endpoint: Endpoint },
+    #[error("{} is the {} database itself; {}", path.display(), match side { Side::Source => "source", Side::Target => "target" }, match side { Side::Source => "write the archive to another file", Side::Target => "restore into another database file" })]
+    SameFile { path: PathBuf, side: Side },
 
     /// Archive tables (or indexes) that would have one name in the target
     /// (`a.staff` and `b.staff` into SQLite, which has one namespace).

@@ -67,6 +67,6 @@ pub use list::{list, ListedTable, Listing};
 pub use progress::{NoProgress, Progress};
 pub use restore::plan::{self, Plan};
 pub use restore::{restore, RestoreJob, RestoreMode, RestoreOptions};
-pub use samefile::{refuse_same_file, same_file, Endpoint};
+pub use samefile::{refuse_same_file, same_file, Side};
 pub use summary::{Summary, TableSummary};
 pub use verify::{verify, VerifyReport};

@@ -16,7 +16,7 @@ use crate::{Error, Result};
 
 /// Which end of the operation the database is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
+pub enum Side {
     /// The database a backup reads.
     Source,
     /// The database a restore writes.
@@ -25,11 +25,11 @@ pub enum Endpoint {
 
 /// Fails with [`Error::SameFile`] when `database` (an endpoint's local
 /// file) and `archive` are one file.
-pub fn refuse_same_file(database: &Path, archive: &Path, endpoint: Endpoint) -> Result<()> {
+pub fn refuse_same_file(database: &Path, archive: &Path, side: Side) -> Result<()> {
     if same_file(database, archive) {
         return Err(Error::SameFile {
             path: archive.to_owned(),
-            endpoint,
+            side,
         });
     }
     Ok(())
@@ -37,17 +37,10 @@ pub fn refuse_same_file(database: &Path, archive: &Path, endpoint: Endpoint) -> 
 
 /// Whether `a` and `b` name the same file.
 pub fn same_file(a: &Path, b: &Path) -> bool {
-    if let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt;
-            return ma.dev() == mb.dev() && ma.ino() == mb.ino();
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = (ma, mb);
-            return a.canonicalize().ok() == b.canonicalize().ok();
-        }
+    // Both exist: the same device and inode (or file index), which a
+    // symlink, a hard link or another spelling cannot hide.
+    if let Ok(same) = same_file::is_same_file(a, b) {
+        return same;
     }
     resolved(a) == resolved(b)
 }
@@ -93,7 +86,7 @@ mod tests {
             let hard = dir.path().join("hard.db");
             std::fs::hard_link(&file, &hard).unwrap();
             assert!(same_file(&hard, &file));
-            let err = refuse_same_file(&file, &hard, Endpoint::Source).unwrap_err();
+            let err = refuse_same_file(&file, &hard, Side::Source).unwrap_err();
             assert!(err.to_string().contains("hard.db"), "{err}");
         }
         // Neither exists yet: the same absolute path is the same file.
