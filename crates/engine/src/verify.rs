@@ -46,9 +46,7 @@ pub fn verify(
     let started = Instant::now();
     let reader = ArchiveReader::open(archive)?;
     reader.require_complete()?;
-    let mut catalog = reader.catalog()?;
-    // Archives written before this was recorded (see restore).
-    catalog.mark_not_carried_dependents();
+    let catalog = reader.catalog()?;
     crate::trust::check_catalog(&catalog, engines)?;
     let pool = pipeline::pool(jobs)?;
     let mut report = VerifyReport::default();

@@ -305,7 +305,12 @@ impl ArchiveReader {
         if let Some(e) = invalid {
             return Err(e);
         }
-        Ok(Catalog { tables, objects })
+        let mut catalog = Catalog { tables, objects };
+        // Archives written before backups marked what hangs on a relation
+        // they do not carry (a trigger on a foreign table) read as new ones
+        // do: such an object is not carried either, never run.
+        catalog.mark_not_carried_dependents();
+        Ok(catalog)
     }
 
     /// Every table with its id and totals, in catalog order.

@@ -118,11 +118,7 @@ impl RestoreJob {
     ) -> Result<RestoreJob> {
         let reader = ArchiveReader::open(archive)?;
         reader.require_complete()?;
-        let mut whole = reader.catalog()?;
-        // A trigger or view on a relation the backup did not carry (a
-        // foreign table) is skipped and listed, never run; archives
-        // written before backup marked them are marked here.
-        whole.mark_not_carried_dependents();
+        let whole = reader.catalog()?;
         crate::trust::check_catalog(&whole, engines)?;
         let selection = options.filter.apply(&whole)?;
         let mut catalog = selection.catalog;
