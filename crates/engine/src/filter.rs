@@ -35,6 +35,7 @@
 use std::collections::BTreeSet;
 
 use bru_core::{Catalog, ObjectDef, TableName};
+use globset::{GlobBuilder, GlobMatcher};
 
 use crate::summary::object_name;
 use crate::Error;
@@ -320,18 +321,47 @@ fn identifiers(sql: &str) -> Vec<String> {
 #[derive(Debug, Clone)]
 struct Pattern {
     text: String,
-    schema: Option<Vec<Token>>,
-    name: Vec<Token>,
+    schema: Option<Part>,
+    name: Part,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Token {
-    /// One character, already folded when it was unquoted.
-    Char(char),
-    /// `*`: any run of characters.
-    Any,
-    /// `?`: one character.
-    One,
+/// One side of the dot, as globset globs: `exact` as written (unquoted
+/// letters already folded), `folded` with every letter in lower case, for
+/// names compared without regard to ASCII case (SQLite's), which are
+/// folded the same way before matching.
+#[derive(Debug, Clone)]
+struct Part {
+    exact: GlobMatcher,
+    folded: GlobMatcher,
+}
+
+impl Part {
+    /// `glob` is the part as a globset glob, every literal character
+    /// escaped, so only `*` and `?` are wildcards.
+    fn new(glob: &str, text: &str) -> Result<Part, Error> {
+        let compile = |g: &str| {
+            GlobBuilder::new(g)
+                .backslash_escape(true)
+                .build()
+                .map(|g| g.compile_matcher())
+                .map_err(|e| Error::InvalidPattern {
+                    pattern: text.to_owned(),
+                    message: e.kind().to_string(),
+                })
+        };
+        Ok(Part {
+            exact: compile(glob)?,
+            folded: compile(&glob.to_ascii_lowercase())?,
+        })
+    }
+
+    fn matches(&self, name: &str, fold: bool) -> bool {
+        if fold {
+            self.folded.is_match(name.to_ascii_lowercase())
+        } else {
+            self.exact.is_match(name)
+        }
+    }
 }
 
 impl Pattern {
@@ -340,36 +370,42 @@ impl Pattern {
             pattern: text.to_owned(),
             message: message.to_owned(),
         };
-        let mut parts: Vec<Vec<Token>> = vec![Vec::new()];
+        // Each part as a globset glob: `*` and `?` as themselves, every
+        // other character a literal (escaped, so that a quoted `*`, `[` or
+        // `\` means itself).
+        let mut parts: Vec<String> = vec![String::new()];
         let mut chars = text.chars().peekable();
         let mut in_quotes = false;
+        let literal = |part: &mut String, c: char| {
+            part.push('\\');
+            part.push(c);
+        };
         while let Some(c) = chars.next() {
             let part = parts.last_mut().expect("one part at least");
             if in_quotes {
                 if c == '"' {
                     if chars.peek() == Some(&'"') {
                         chars.next();
-                        part.push(Token::Char('"'));
+                        literal(part, '"');
                     } else {
                         in_quotes = false;
                     }
                 } else {
-                    part.push(Token::Char(c));
+                    literal(part, c);
                 }
                 continue;
             }
             match c {
                 '"' => in_quotes = true,
-                '.' => parts.push(Vec::new()),
-                '*' => part.push(Token::Any),
-                '?' => part.push(Token::One),
+                '.' => parts.push(String::new()),
+                '*' | '?' => part.push(c),
                 '[' | ']' | '(' | ')' | '{' | '}' | '|' | '+' | '^' | '\\' => {
                     return Err(invalid(&format!(
                         "{c:?} is regular-expression notation, which bru does not take; \
                          use * and ?, or double quotes around a literal {c:?}"
                     )))
                 }
-                c => part.push(Token::Char(c.to_ascii_lowercase())),
+                c => literal(part, c.to_ascii_lowercase()),
             }
         }
         if in_quotes {
@@ -380,14 +416,14 @@ impl Pattern {
                 "write schema.table or table (a database name is not taken)",
             ));
         }
-        if parts.iter().any(Vec::is_empty) {
+        if parts.iter().any(String::is_empty) {
             return Err(invalid("a schema or table name is empty"));
         }
         let name = parts.pop().expect("one part at least");
         Ok(Pattern {
             text: text.to_owned(),
-            schema: parts.pop(),
-            name,
+            schema: parts.pop().map(|s| Part::new(&s, text)).transpose()?,
+            name: Part::new(&name, text)?,
         })
     }
 
@@ -396,45 +432,9 @@ impl Pattern {
         // namespace, `main`.
         let fold = table.schema.is_none();
         let schema = table.schema.as_deref().unwrap_or(DEFAULT_SCHEMA);
-        self.schema
-            .as_ref()
-            .is_none_or(|p| glob(p, &schema.chars().collect::<Vec<_>>(), fold))
-            && glob(&self.name, &table.name.chars().collect::<Vec<_>>(), fold)
+        self.schema.as_ref().is_none_or(|p| p.matches(schema, fold))
+            && self.name.matches(&table.name, fold)
     }
-}
-
-/// Whether `tokens` match all of `text` (`*` and `?` as in a shell glob).
-fn glob(tokens: &[Token], text: &[char], fold: bool) -> bool {
-    let same = |p: char, c: char| p == c || fold && p.eq_ignore_ascii_case(&c);
-    // The classic two-pointer matcher: on a mismatch, go back to the last
-    // `*` and let it take one more character.
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match tokens.get(p) {
-            Some(Token::Any) => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(Token::One) => {
-                p += 1;
-                t += 1;
-            }
-            Some(Token::Char(c)) if same(*c, text[t]) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp + 1;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    tokens[p..].iter().all(|tok| *tok == Token::Any)
 }
 
 #[cfg(test)]
@@ -529,6 +529,13 @@ mod tests {
         assert!(f.matches(&pg("public", "say \"hi\"")));
         let f = filter(&["price$"], &[]);
         assert!(f.matches(&pg("public", "price$")));
+        // What would be glob notation is literal inside quotes too.
+        let f = filter(&["\"a[1]{x,y}\\\"*"], &[]);
+        assert!(f.matches(&pg("public", "a[1]{x,y}\\")));
+        assert!(f.matches(&pg("public", "a[1]{x,y}\\z")));
+        assert!(!f.matches(&pg("public", "a1x")));
+        // A slash is an ordinary character of a name, and `*` takes it.
+        assert!(filter(&["a*"], &[]).matches(&pg("public", "a/b")));
     }
 
     #[test]
