@@ -18,6 +18,7 @@ mod util;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use bru_testsupport::archive::reseal_catalog;
 use bru_testsupport::pg::TestServer;
 use bru_testsupport::sqlite::{dump, run_sql};
 use rusqlite::{params, Connection};
@@ -34,7 +35,6 @@ use util::{bru_fails, bru_ok, schema, url, Dir};
 fn tamper(archive: &Path, edit: impl Fn(&str, &mut Value) -> bool) {
     let conn = Connection::open(archive).expect("open archive");
     let mut changed = 0;
-    let mut lists = Vec::new();
     for (what, table) in [("table", "bru_tables"), ("object", "bru_objects")] {
         let rows: Vec<(i64, String)> = conn
             .prepare(&format!("SELECT id, def FROM {table} ORDER BY id"))
@@ -43,39 +43,20 @@ fn tamper(archive: &Path, edit: impl Fn(&str, &mut Value) -> bool) {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        let mut defs = Vec::new();
         for (id, def) in rows {
             let mut json: Value = serde_json::from_str(&def).expect("catalog JSON");
-            let def = if edit(what, &mut json) {
+            if edit(what, &mut json) {
                 changed += 1;
-                let new = serde_json::to_string(&json).unwrap();
                 conn.execute(
                     &format!("UPDATE {table} SET def = ?1 WHERE id = ?2"),
-                    params![new, id],
+                    params![serde_json::to_string(&json).unwrap(), id],
                 )
                 .unwrap();
-                new
-            } else {
-                def
-            };
-            defs.push(def);
+            }
         }
-        lists.push(defs);
     }
     assert!(changed > 0, "the edit matched no catalog entry");
-    let mut h = crc32fast::Hasher::new();
-    for defs in &lists {
-        h.update(&(defs.len() as u64).to_le_bytes());
-        for d in defs {
-            h.update(&(d.len() as u64).to_le_bytes());
-            h.update(d.as_bytes());
-        }
-    }
-    conn.execute(
-        "UPDATE bru_meta SET value = ?1 WHERE key = 'catalog_crc32'",
-        [format!("{:08x}", h.finalize())],
-    )
-    .unwrap();
+    reseal_catalog(&conn);
 }
 
 /// Whether `json` is the object of `kind` (as the archive spells it) named

@@ -19,6 +19,8 @@ use std::process::{Command, Output};
 
 use util::{bru_ok, url, Dir};
 
+use bru_testsupport::archive::reseal_catalog;
+
 /// The address-space cap: a normal verify and restore of the test archive
 /// pass under it (checked first), with room for mimalloc's reservations.
 const CAP: u64 = 1 << 30;
@@ -96,23 +98,6 @@ fn zstd_frame(pieces: &[Piece]) -> Vec<u8> {
     out
 }
 
-/// CRC-32/ISO-HDLC (FORMAT.md, "Checksums"), bit by bit: what an attacker
-/// recomputes after editing.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
-
 /// The body header (FORMAT.md, "Chunk body") for 3 columns and `rows` rows.
 fn header(rows: u64) -> Vec<u8> {
     let mut h = b"BRUC\x01".to_vec();
@@ -162,7 +147,7 @@ fn plant(archive: &Path, rows: u64, pieces: &[Piece]) {
             rows as i64,
             raw_len as i64,
             data.len() as i64,
-            i64::from(crc32(&data))
+            i64::from(crc32fast::hash(&data))
         ],
     )
     .unwrap();
@@ -356,31 +341,6 @@ fn totals_claiming_2_pow_63_in_every_table_are_refused_without_a_panic() {
     }
 }
 
-/// Sets the archive's catalog checksum to what its definitions hash to
-/// (FORMAT.md, "Catalog checksum"), as an attacker would.
-fn recompute_catalog_crc(conn: &rusqlite::Connection) {
-    let mut h = crc32fast::Hasher::new();
-    for table in ["bru_tables", "bru_objects"] {
-        let defs: Vec<String> = conn
-            .prepare(&format!("SELECT def FROM {table} ORDER BY id"))
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        h.update(&(defs.len() as u64).to_le_bytes());
-        for d in &defs {
-            h.update(&(d.len() as u64).to_le_bytes());
-            h.update(d.as_bytes());
-        }
-    }
-    conn.execute(
-        "UPDATE bru_meta SET value = ?1 WHERE key = 'catalog_crc32'",
-        [format!("{:08x}", h.finalize())],
-    )
-    .unwrap();
-}
-
 #[test]
 fn a_catalog_of_a_million_and_a_half_tiny_objects_is_refused_under_a_1_gib_cap() {
     if !prlimit_available() {
@@ -399,7 +359,7 @@ fn a_catalog_of_a_million_and_a_half_tiny_objects_is_refused_under_a_1_gib_cap()
              || i || '\"},\"engine\":\"mssql\",\"ddl\":\"x\"}' FROM n;",
     )
     .unwrap();
-    recompute_catalog_crc(&conn);
+    reseal_catalog(&conn);
     drop(conn);
     let a = archive.to_str().unwrap();
     let target = dir.path("objects.sqlite");
@@ -447,7 +407,7 @@ fn a_view_of_60_mb_of_sql_is_refused_under_a_1_gib_cap() {
         [def.to_string()],
     )
     .unwrap();
-    recompute_catalog_crc(&conn);
+    reseal_catalog(&conn);
     drop(conn);
     let a = archive.to_str().unwrap();
     let target = dir.path("view.sqlite");

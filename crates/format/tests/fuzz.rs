@@ -36,6 +36,7 @@ use bru_format::{
     encode_chunk, ArchiveReader, ArchiveWriter, ChunkLimits, EncodedChunk, TableTotals,
     WriterOptions,
 };
+use bru_testsupport::archive::reseal_catalog;
 use rusqlite::{params, Connection};
 
 // ---------------------------------------------------------------------------
@@ -542,20 +543,7 @@ fn mutate_archive(rng: &mut Rng, path: &Path) -> String {
                 params![id, def],
             )
             .unwrap();
-            let defs = |t: &str| -> Vec<String> {
-                conn.prepare(&format!("SELECT def FROM {t} ORDER BY id"))
-                    .unwrap()
-                    .query_map([], |r| r.get(0))
-                    .unwrap()
-                    .collect::<Result<_, _>>()
-                    .unwrap()
-            };
-            let crc = catalog_crc(&defs("bru_tables"), &defs("bru_objects"));
-            conn.execute(
-                "UPDATE bru_meta SET value = ?1 WHERE key = 'catalog_crc32'",
-                [format!("{crc:08x}")],
-            )
-            .unwrap();
+            reseal_catalog(&conn);
             format!("{table} {id}: {def}")
         }
         1 => {
@@ -604,19 +592,6 @@ fn mutate_archive(rng: &mut Rng, path: &Path) -> String {
             format!("bru_chunks {id} {field} = {value}")
         }
     }
-}
-
-/// The catalog CRC of FORMAT.md ("Catalog checksum").
-fn catalog_crc(tables: &[String], objects: &[String]) -> u32 {
-    let mut h = crc32fast::Hasher::new();
-    for defs in [tables, objects] {
-        h.update(&(defs.len() as u64).to_le_bytes());
-        for d in defs {
-            h.update(&(d.len() as u64).to_le_bytes());
-            h.update(d.as_bytes());
-        }
-    }
-    h.finalize()
 }
 
 #[test]

@@ -12,6 +12,7 @@ use bru_format::{
     encode_chunk, ArchiveReader, ArchiveWriter, ChunkLimits, TableTotals, WriterOptions,
     DEFAULT_CHUNK_BYTES, MAX_CATALOG_ENTRIES, MAX_CHUNK_BYTES, MAX_COLUMNS, MAX_VALUE_BYTES,
 };
+use bru_testsupport::archive::reseal_catalog;
 use bru_testsupport::tables::int_table;
 use rusqlite::Connection;
 
@@ -222,20 +223,10 @@ fn a_table_declaring_more_columns_than_any_database_is_refused() {
     // As an attacker would: a definition with 32768 columns, and the
     // catalog CRC recomputed (FORMAT.md, "Catalog checksum").
     let def = serde_json::to_string(&int_table("t", MAX_COLUMNS + 1)).unwrap();
-    let mut h = crc32fast::Hasher::new();
-    h.update(&1u64.to_le_bytes());
-    h.update(&(def.len() as u64).to_le_bytes());
-    h.update(def.as_bytes());
-    h.update(&0u64.to_le_bytes());
-    let crc = format!("{:08x}", h.finalize());
     let conn = Connection::open(&path).unwrap();
     conn.execute("UPDATE bru_tables SET def = ?1", [&def])
         .unwrap();
-    conn.execute(
-        "UPDATE bru_meta SET value = ?1 WHERE key = 'catalog_crc32'",
-        [&crc],
-    )
-    .unwrap();
+    reseal_catalog(&conn);
     drop(conn);
     let r = ArchiveReader::open(&path).unwrap();
     let msg = r.catalog().unwrap_err().to_string();

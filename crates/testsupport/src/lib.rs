@@ -1,6 +1,8 @@
 //! Test support for bru's crates, never shipped (`publish = false`, only
 //! ever a dev-dependency):
 //!
+//! - [`archive`]: an archive's catalog checksum recomputed after an edit,
+//!   as an attacker would;
 //! - [`pg`]: a throwaway PostgreSQL server, psql helpers, schema and data
 //!   comparisons, and the SQL of the round-trip test databases;
 //! - [`sqlite`]: one SQLite cell renderer and the table dumps built on it;
@@ -8,6 +10,7 @@
 //!
 //! Its functions panic on a broken setup, which is how a test reports one.
 
+pub mod archive;
 pub mod pg;
 pub mod sqlite;
 pub mod tables;
