@@ -623,7 +623,10 @@ fn a_trigger_and_a_view_on_a_foreign_table_are_listed_as_not_carried_with_it() {
         CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$;
         CREATE TRIGGER remote_stamp BEFORE INSERT ON remote_sites
             FOR EACH ROW EXECUTE FUNCTION stamp();
-        CREATE VIEW remote_ids AS SELECT id FROM remote_sites;";
+        CREATE VIEW remote_ids AS SELECT id FROM remote_sites;
+        COMMENT ON FOREIGN TABLE remote_sites IS 'elsewhere';
+        COMMENT ON COLUMN remote_sites.id IS 'their id';
+        COMMENT ON TABLE sites IS 'ours';";
     let Some((server, src)) = TestServer::start_with_db("ft_src", setup) else {
         return;
     };
@@ -648,5 +651,23 @@ fn a_trigger_and_a_view_on_a_foreign_table_are_listed_as_not_carried_with_it() {
             "{name} is not listed as skipped:\n{text}"
         );
     }
+    // The comments on the foreign table and its column go with it, listed;
+    // the archive's own table keeps its comment.
+    for comment in [
+        "comment public.remote_sites,",
+        "comment public.remote_sites.id",
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.contains(comment) && l.contains("not carried")),
+            "{comment} is not listed as not carried:\n{text}"
+        );
+    }
+    assert_eq!(
+        server
+            .psql(&dst, "SELECT obj_description('sites'::regclass)")
+            .trim(),
+        "ours"
+    );
     assert_eq!(server.contents(&src), server.contents(&dst));
 }

@@ -629,7 +629,17 @@ impl Catalog {
                 .collect();
             let mut changed = false;
             for o in self.objects.iter_mut().filter(|o| o.not_carried.is_none()) {
-                let on = o.table.iter().chain(o.depends_on.iter().flatten());
+                // A comment on a relation or its column is named after it
+                // (`ft`, `ft.a`, in the relation's schema).
+                let described = (o.kind == ObjectKind::Comment).then(|| {
+                    let relation = o.name.name.split('.').next().unwrap_or_default();
+                    TableName::new(o.name.schema.as_deref(), relation)
+                });
+                let on = o
+                    .table
+                    .iter()
+                    .chain(o.depends_on.iter().flatten())
+                    .chain(described.iter());
                 let hit = on
                     .filter_map(|t| missing.iter().find(|(n, _)| n == t))
                     .next()

@@ -732,7 +732,7 @@ impl Check<'_> {
         if c.word("CONSTRAINT") || c.word("TRIGGER") {
             c.object_name("object", std::slice::from_ref(&declared.name))?;
             c.expect("ON")?;
-            c.word("DOMAIN");
+            let domain = c.word("DOMAIN");
             let on = c.qname().ok_or("names no table")?;
             if on.first() != schema.as_ref() {
                 return Err(format!(
@@ -740,6 +740,11 @@ impl Check<'_> {
                     on.join("."),
                     schema
                 ));
+            }
+            // A comment may only describe what the archive creates: the
+            // table (or view) of a constraint or trigger is the archive's.
+            if !domain {
+                self.archive_relation(&on)?;
             }
         } else {
             let kind = c.object_kind().or_else(|_| {
@@ -776,6 +781,13 @@ impl Check<'_> {
                     kind.to_ascii_lowercase(),
                     name.join(".")
                 ));
+            }
+            // A relation's (or its column's) comment is on a table or view
+            // the archive creates, never on one of the target's own.
+            match kind {
+                "TABLE" | "VIEW" | "MATERIALIZED VIEW" => self.archive_relation(&name)?,
+                "COLUMN" => self.archive_relation(&name[..2])?,
+                _ => {}
             }
         }
         c.expect("IS")?;
@@ -1190,6 +1202,9 @@ mod tests {
             (object(K::Privileges, p, "t", "GRANT SELECT ON TABLE public.t TO bob; DROP TABLE public.victim"), "starts with `DROP"),
             (object(K::Comment, p, "t", "COMMENT ON TABLE public.t IS 'x'; DROP TABLE public.victim"), "second statement"),
             (object(K::Comment, p, "t", "COMMENT ON TABLE public.victim IS 'x'"), "not on public.t"),
+            (object(K::Comment, p, "victim", "COMMENT ON TABLE public.victim IS 'x'"), "not a table or view of the archive"),
+            (object(K::Comment, p, "victim.a", "COMMENT ON COLUMN public.victim.a IS 'x'"), "not a table or view of the archive"),
+            (object(K::Comment, p, "victim_pkey", "COMMENT ON CONSTRAINT victim_pkey ON public.victim IS 'x'"), "not a table or view of the archive"),
             (object(K::Comment, p, "t", "COMMENT ON TABLE public.t IS 'x' || pg_catalog.pg_sleep(1)"), "goes on"),
             (object(K::Other("policy".into()), p, "pol", "CREATE POLICY pol ON public.t"), "no PostgreSQL restore runs"),
             (
