@@ -22,8 +22,8 @@ pub use journal::{Journal, JournalSql, SqlSession};
 pub use registry::Engine;
 pub use schema::{
     Catalog, CheckConstraint, Column, FkAction, ForeignKey, Generated, Identity, IdentityKind,
-    IndexDef, NativeDdl, ObjectDef, ObjectKind, PrimaryKey, SourceInfo, TableDef, TableName,
-    UniqueConstraint,
+    IndexDef, NativeDdl, ObjectDef, ObjectKind, PrimaryKey, Section, SourceInfo, TableDef,
+    TableName, UniqueConstraint,
 };
 pub use traits::{
     BatchLimits, Dropped, IndexPart, ObjectOutcome, RestoreJournal, Source, TableLoader, TablePart,

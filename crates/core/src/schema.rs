@@ -507,6 +507,24 @@ pub struct ObjectDef {
     /// filter then falls back to the identifiers in `ddl`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub depends_on: Option<Vec<TableName>>,
+    /// Whether the restore creates the object before the tables or after
+    /// them, when its engine said so (a PostgreSQL collation or foreign
+    /// server, which tables use, is an [`ObjectKind::Other`] created before
+    /// them). `None`: as its kind says ([`ObjectDef::is_pre_data`]).
+    /// Within a section, objects are created in catalog order, which the
+    /// engine that wrote them made a dependency order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<Section>,
+}
+
+/// The part of a restore an object is created in, as pg_dump's sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Section {
+    /// Before the tables are created (schemas, types, functions…).
+    PreData,
+    /// After every table is created and loaded (views, triggers…).
+    PostData,
 }
 
 /// [`ObjectDef`] as stored: the same members, read from archives of every
@@ -526,6 +544,8 @@ struct ObjectRepr {
     not_carried: Option<String>,
     #[serde(default)]
     depends_on: Option<Vec<TableName>>,
+    #[serde(default)]
+    section: Option<Section>,
 }
 
 impl From<ObjectRepr> for ObjectDef {
@@ -544,6 +564,7 @@ impl From<ObjectRepr> for ObjectDef {
             data: r.data,
             not_carried,
             depends_on: r.depends_on,
+            section: r.section,
         }
     }
 }
@@ -565,6 +586,7 @@ impl ObjectDef {
             data: None,
             not_carried: None,
             depends_on: None,
+            section: None,
         }
     }
 
@@ -586,8 +608,12 @@ impl ObjectDef {
     /// definitions may use them: schemas, extensions, types, sequences and
     /// functions. A function that uses a table's row type is a
     /// [`ObjectKind::TableFunction`] and comes after the tables, with views,
-    /// triggers and everything else.
+    /// triggers and everything else. [`ObjectDef::section`], when set,
+    /// decides instead.
     pub fn is_pre_data(&self) -> bool {
+        if let Some(section) = self.section {
+            return section == Section::PreData;
+        }
         matches!(
             self.kind,
             ObjectKind::Type

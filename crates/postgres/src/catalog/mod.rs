@@ -169,6 +169,25 @@ fn by_relation<T>(
     Ok(out)
 }
 
+/// An object as read from `pg_catalog`, with the catalog row it came from
+/// (`class`: the catalog table, as `"pg_proc"`; `oid`: the row's oid), so
+/// that the objects can be put in dependency order by `pg_depend`, as
+/// pg_dump sorts them. Readers of new object kinds return these.
+#[allow(dead_code)] // the dependency sort comes next; readers fill it already
+pub(super) struct Read {
+    pub(super) def: ObjectDef,
+    pub(super) class: &'static str,
+    pub(super) oid: u32,
+}
+
+#[allow(dead_code)]
+impl Read {
+    /// `def`, read from row `oid` of catalog table `class`.
+    pub(super) fn new(def: ObjectDef, class: &'static str, oid: u32) -> Read {
+        Read { def, class, oid }
+    }
+}
+
 /// An object of `kind` named `schema.name`, created by `ddl`.
 fn object(kind: ObjectKind, schema: Option<&str>, name: &str, ddl: String) -> ObjectDef {
     ObjectDef::new(kind, TableName::new(schema, name), ENGINE_NAME, ddl)
