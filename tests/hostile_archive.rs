@@ -699,3 +699,145 @@ fn sql_of_an_engine_this_build_does_not_have_is_never_run() {
         "the view is listed as skipped: {summary}"
     );
 }
+
+/// The three ways an archive's PostgreSQL entries could still change an
+/// object the target had: a function's `CREATE OR REPLACE` replacing the
+/// target's own of the same signature, a comment entry edited to describe
+/// a function, type, domain, schema or sequence of the target's, and a
+/// schema the target had (kept by `CREATE SCHEMA IF NOT EXISTS`) getting
+/// the archive's owner, privileges and comment.
+#[test]
+fn the_target_s_own_functions_comments_and_schemas_stay_its_own() {
+    let source = "
+        CREATE ROLE bru_schema_owner;
+        CREATE SCHEMA hr;
+        ALTER SCHEMA hr OWNER TO bru_schema_owner;
+        GRANT USAGE ON SCHEMA hr TO PUBLIC;
+        COMMENT ON SCHEMA hr IS 'the archive''s hr';
+        CREATE TABLE hr.staff (id integer PRIMARY KEY);
+        INSERT INTO hr.staff VALUES (1), (2);
+        CREATE FUNCTION public.f(integer) RETURNS integer LANGUAGE sql AS 'SELECT 1';
+        COMMENT ON FUNCTION public.f(integer) IS 'the archive''s f';
+        CREATE TYPE public.mood AS ENUM ('calm');
+        COMMENT ON TYPE public.mood IS 'the archive''s mood';
+    ";
+    let Some((server, src)) = TestServer::start_with_db("gaps_src", source) else {
+        return;
+    };
+    let dir = Dir::new();
+    let archive = dir.path("gaps.db");
+    let a = archive.to_str().unwrap().to_owned();
+    bru_ok(&["backup", &server.url(&src), &a, "--quiet"]);
+    bru_ok(&["verify", &a, "--quiet"]);
+
+    // A function of the target's own with the archive's signature is
+    // neither replaced nor left behind: the restore stops, naming it, and
+    // --clean lists it, drops it and creates the archive's.
+    let db = server.create_db("gaps_fn");
+    server.psql(
+        &db,
+        "CREATE FUNCTION public.f(integer) RETURNS integer LANGUAGE sql AS 'SELECT 2'",
+    );
+    let target = server.url(&db);
+    bru_fails(
+        &["restore", &a, &target, "--quiet"],
+        &["function public.f(integer)", "already exists", "--clean"],
+    );
+    assert_eq!(server.psql(&db, "SELECT public.f(0)"), "2\n");
+    let out = bru_ok(&["restore", &a, &target, "--clean", "--dry-run"]);
+    let plan = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        plan.contains("would drop: function public.f(integer)\n"),
+        "{plan}"
+    );
+    assert_eq!(server.psql(&db, "SELECT public.f(0)"), "2\n");
+    bru_ok(&["restore", &a, &target, "--clean", "--quiet"]);
+    assert_eq!(server.psql(&db, "SELECT public.f(0)"), "1\n");
+
+    // A schema the target had keeps its owner, privileges and comment.
+    let db = server.create_db("gaps_schema");
+    server.psql(&db, "CREATE SCHEMA hr; COMMENT ON SCHEMA hr IS 'mine';");
+    let schema = "SELECT nspowner::regrole::text || ' ' || coalesce(nspacl::text, '-') || ' ' \
+                  || coalesce(obj_description(oid, 'pg_namespace'), '-') \
+                  FROM pg_catalog.pg_namespace WHERE nspname = 'hr'";
+    let before = server.psql(&db, schema);
+    let summary = dir.path("schema.json");
+    bru_ok(&[
+        "restore",
+        &a,
+        &server.url(&db),
+        "--quiet",
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ]);
+    assert_eq!(server.psql(&db, schema), before);
+    assert_eq!(server.psql(&db, "SELECT count(*) FROM hr.staff"), "2\n");
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.contains("schema hr was the target's before the restore"),
+        "{summary}"
+    );
+    // Into a database without it, the schema is the archive's, whole.
+    let db = server.create_db("gaps_fresh");
+    bru_ok(&["restore", &a, &server.url(&db), "--quiet"]);
+    assert_eq!(
+        server.psql(&db, schema),
+        "bru_schema_owner {bru_schema_owner=UC/bru_schema_owner,=U/bru_schema_owner} the archive's hr\n"
+    );
+
+    // Comment entries edited to describe the target's own objects.
+    let attacks = [
+        (
+            "public.f(integer)",
+            "public.victim(integer)",
+            "COMMENT ON FUNCTION public.victim(integer) IS 'x'",
+            "function public.victim",
+        ),
+        (
+            "public.f(integer)",
+            "public.f(integer)",
+            "COMMENT ON FUNCTION public.f(text) IS 'x'",
+            "comments on function public.f, not on",
+        ),
+        (
+            "mood",
+            "victim",
+            "COMMENT ON TYPE public.victim IS 'x'",
+            "type public.victim",
+        ),
+        (
+            "mood",
+            "victim",
+            "COMMENT ON DOMAIN public.victim IS 'x'",
+            "type public.victim",
+        ),
+        (
+            "hr",
+            "victim",
+            "COMMENT ON SCHEMA victim IS 'x'",
+            "schema victim",
+        ),
+        (
+            "mood",
+            "victim_seq",
+            "COMMENT ON SEQUENCE public.victim_seq IS 'x'",
+            "sequence public.victim_seq",
+        ),
+    ];
+    let nowhere = dir.path("never-written");
+    for (n, (from, to, ddl, why)) in attacks.into_iter().enumerate() {
+        let copy = dir.path(&format!("comment-{n}.db"));
+        std::fs::copy(&archive, &copy).unwrap();
+        tamper(&copy, |what, o| {
+            what == "object" && is_object(o, "comment", from) && {
+                o["name"]["name"] = to.into();
+                if ddl.contains("SCHEMA") {
+                    o["name"]["schema"] = to.into();
+                }
+                o["ddl"] = ddl.into();
+                true
+            }
+        });
+        assert_pg_refused(&server, &copy, &[why], &nowhere);
+    }
+}

@@ -21,9 +21,9 @@ pub use error::{Error, ErrorKind, Result};
 pub use journal::{Journal, JournalSql, SqlSession};
 pub use registry::Engine;
 pub use schema::{
-    Catalog, CheckConstraint, Column, FkAction, ForeignKey, Generated, Identity, IdentityKind,
-    IndexDef, NativeDdl, ObjectDef, ObjectKind, PrimaryKey, Section, SourceInfo, TableDef,
-    TableName, UniqueConstraint,
+    Catalog, CheckConstraint, Column, Declared, FkAction, ForeignKey, Generated, Identity,
+    IdentityKind, IndexDef, NativeDdl, ObjectDef, ObjectKind, PrimaryKey, Section, SourceInfo,
+    TableDef, TableName, UniqueConstraint,
 };
 pub use traits::{
     BatchLimits, Dropped, IndexPart, ObjectOutcome, RestoreJournal, Source, TableLoader, TablePart,

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::schema::{ObjectDef, TableDef, TableName};
+use crate::schema::{Declared, ObjectDef, TableDef};
 use crate::traits::{Source, Target};
 
 /// One database engine as the command line reaches it.
@@ -62,7 +62,7 @@ pub trait Engine: Sync {
     /// CREATE TABLE, its indexes' definitions, and any property a target
     /// splices into SQL) before a restore runs it: every statement must
     /// create exactly the table, or the index on it, that the entry
-    /// declares. `relations` are the tables and views the archive creates.
+    /// declares. `archive` is what the archive creates.
     /// It is called for the tables of every engine: for another engine's
     /// table, it checks whatever this engine's targets splice from it into
     /// their own SQL (a default or CHECK expression) as they build it from
@@ -75,9 +75,9 @@ pub trait Engine: Sync {
     fn check_table_sql(
         &self,
         table: &TableDef,
-        relations: &[TableName],
+        archive: &Declared,
     ) -> std::result::Result<(), String> {
-        let _ = relations;
+        let _ = archive;
         match &table.native {
             Some(n) if n.engine == self.name() => Err(format!(
                 "this build cannot check {} table definitions",
@@ -91,13 +91,15 @@ pub trait Engine: Sync {
     /// this engine wrote, as [`Engine::check_table_sql`] does for tables:
     /// each must create (or alter, comment, grant, own) the object the
     /// entry declares, of its kind and name, and a trigger, rule or index
-    /// must be on one of `relations`. The default refuses.
+    /// must be on one of `archive`'s relations, and whatever an entry
+    /// alters, comments, owns or grants must be one of `archive`'s objects.
+    /// The default refuses.
     fn check_object_sql(
         &self,
         object: &ObjectDef,
-        relations: &[TableName],
+        archive: &Declared,
     ) -> std::result::Result<(), String> {
-        let _ = (object, relations);
+        let _ = (object, archive);
         Err(format!(
             "this build cannot check {} object definitions",
             self.name()

@@ -625,6 +625,84 @@ impl ObjectDef {
     }
 }
 
+/// What an archive creates, as the trust checks of the engines look it up
+/// ([`crate::Engine::check_object_sql`]): an entry that alters, comments,
+/// owns or grants may only do so on one of these, never on an object of
+/// the target's own.
+#[derive(Debug, Clone, Default)]
+pub struct Declared {
+    /// The tables, views, materialized views and virtual tables: what a
+    /// trigger, rule, index or foreign key may be on.
+    pub relations: Vec<TableName>,
+    /// Every carried object that is not itself about another (not a
+    /// comment, owner, privileges or sequence ownership), by kind and name.
+    pub objects: Vec<(ObjectKind, TableName)>,
+    /// The indexes of the archive's tables (and those of their primary
+    /// keys and unique constraints, which carry the constraint's name), in
+    /// the table's schema. A materialized view's indexes are in its entry.
+    pub indexes: Vec<TableName>,
+}
+
+impl Declared {
+    /// What `catalog` creates.
+    pub fn of(catalog: &Catalog) -> Declared {
+        let carried = || catalog.objects.iter().filter(|o| o.not_carried.is_none());
+        let mut relations: Vec<TableName> = catalog.tables.iter().map(|t| t.name.clone()).collect();
+        relations.extend(
+            carried()
+                .filter(|o| {
+                    matches!(
+                        o.kind,
+                        ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::VirtualTable
+                    )
+                })
+                .map(|o| o.name.clone()),
+        );
+        let objects = carried()
+            .filter(|o| {
+                !matches!(
+                    o.kind,
+                    ObjectKind::Owner
+                        | ObjectKind::Privileges
+                        | ObjectKind::Comment
+                        | ObjectKind::SequenceOwnership
+                )
+            })
+            .map(|o| (o.kind.clone(), o.name.clone()))
+            .collect();
+        let indexes = catalog
+            .tables
+            .iter()
+            .flat_map(|t| {
+                let named = |n: &str| TableName::new(t.name.schema.as_deref(), n);
+                t.indexes
+                    .iter()
+                    .map(move |i| named(&i.name))
+                    .chain(
+                        t.primary_key
+                            .iter()
+                            .filter_map(move |k| k.name.as_deref().map(named)),
+                    )
+                    .chain(
+                        t.uniques
+                            .iter()
+                            .filter_map(move |u| u.name.as_deref().map(named)),
+                    )
+            })
+            .collect();
+        Declared {
+            relations,
+            objects,
+            indexes,
+        }
+    }
+
+    /// Whether the archive creates an object of `kind` named `name`.
+    pub fn has(&self, kind: &ObjectKind, name: &TableName) -> bool {
+        self.objects.iter().any(|(k, n)| k == kind && n == name)
+    }
+}
+
 /// Everything a backup carries besides the rows.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Catalog {

@@ -35,7 +35,7 @@
 //! SQLite's authorizer and PostgreSQL's extended protocol): this is the
 //! first line, the one that names the entry and runs before anything.
 
-use bru_core::{Catalog, Engine, ObjectDef, ObjectKind, TableName};
+use bru_core::{Catalog, Declared, Engine, ObjectDef, ObjectKind, TableName};
 
 use crate::{Error, Result};
 
@@ -118,7 +118,7 @@ fn table_texts(table: &bru_core::TableDef) -> impl Iterator<Item = &str> {
 }
 
 pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Result<()> {
-    let relations = relations(catalog);
+    let archive = Declared::of(catalog);
     let engine = |name: &str| engines.iter().copied().find(|e| e.name() == name);
     let untrusted = |entry: String, reason: String| Error::UntrustedSql { entry, reason };
     // Every engine, not only the writer: a target builds another engine's
@@ -155,7 +155,7 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
             ));
         }
         for e in engines {
-            e.check_table_sql(table, &relations)
+            e.check_table_sql(table, &archive)
                 .map_err(|reason| untrusted(format!("table {}", table.name), reason))?;
         }
     }
@@ -181,7 +181,7 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
             ));
         }
         if let Some(e) = engine(&object.engine) {
-            e.check_object_sql(object, &relations)
+            e.check_object_sql(object, &archive)
                 .map_err(|reason| untrusted(format!("{} {}", object.kind, object.name), reason))?;
         }
     }
@@ -217,26 +217,6 @@ fn creates(catalog: &Catalog, name: &TableName) -> bool {
                         | ObjectKind::SequenceOwnership
                 )
         })
-}
-
-/// The tables and views the archive creates: what its triggers, rules and
-/// indexes may be on.
-fn relations(catalog: &Catalog) -> Vec<TableName> {
-    let mut out: Vec<TableName> = catalog.tables.iter().map(|t| t.name.clone()).collect();
-    out.extend(
-        catalog
-            .objects
-            .iter()
-            .filter(|o| {
-                o.not_carried.is_none()
-                    && matches!(
-                        o.kind,
-                        ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::VirtualTable
-                    )
-            })
-            .map(|o| o.name.clone()),
-    );
-    out
 }
 
 #[cfg(test)]

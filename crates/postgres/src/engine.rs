@@ -4,7 +4,7 @@
 //! variables, `~/.pgpass`, `sslmode`), and shown with every password
 //! masked.
 
-use bru_core::{Engine, ObjectDef, Result, Source, TableDef, TableName, Target};
+use bru_core::{Declared, Engine, ObjectDef, Result, Source, TableDef, Target};
 
 use crate::{PgSource, PgTarget, ENGINE_NAME};
 
@@ -47,17 +47,17 @@ impl Engine for PgEngine {
     fn check_table_sql(
         &self,
         table: &TableDef,
-        relations: &[TableName],
+        archive: &Declared,
     ) -> std::result::Result<(), String> {
-        crate::trust::check_table(table, Some(relations))
+        crate::trust::check_table(table, Some(&archive.relations))
     }
 
     /// See [`crate::trust`].
     fn check_object_sql(
         &self,
         object: &ObjectDef,
-        relations: &[TableName],
+        archive: &Declared,
     ) -> std::result::Result<(), String> {
-        crate::trust::check_object(object, Some(relations))
+        crate::trust::check_object(object, Some(archive))
     }
 }

@@ -232,6 +232,20 @@ pub fn statements(sql: &str) -> Vec<&str> {
         .collect()
 }
 
+/// `sql` without the `OR REPLACE` of a statement that begins `CREATE OR
+/// REPLACE`, as it is when it begins otherwise: run so, a `CREATE OR
+/// REPLACE FUNCTION` of an archive fails on a function of the target's own
+/// with that signature (42723, "already exists") instead of replacing it.
+pub fn without_or_replace(sql: &str) -> std::borrow::Cow<'_, str> {
+    let tokens = tokenize(sql);
+    let word = |i: usize, kw: &str| tokens.get(i).is_some_and(|t| t.is_word(sql, kw));
+    if word(0, "CREATE") && word(1, "OR") && word(2, "REPLACE") {
+        let (from, to) = (tokens[1].start, tokens[2].end);
+        return format!("{}{}", &sql[..from], sql[to..].trim_start()).into();
+    }
+    sql.into()
+}
+
 /// Whether the statement begun by `tokens` is a `CREATE [OR REPLACE]
 /// FUNCTION` or `PROCEDURE`, whose SQL-standard body may hold `;`s.
 fn is_routine(sql: &str, tokens: &[Token]) -> bool {
@@ -330,6 +344,20 @@ fn skip_number(bytes: &[u8], mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn or_replace_is_taken_out_of_create_or_replace_only() {
+        assert_eq!(
+            without_or_replace("CREATE OR REPLACE FUNCTION public.f() RETURNS int"),
+            "CREATE FUNCTION public.f() RETURNS int"
+        );
+        assert_eq!(
+            without_or_replace("create  or\n replace procedure p()"),
+            "create  procedure p()"
+        );
+        let kept = "CREATE FUNCTION public.\"or replace\"() RETURNS int AS 'or replace'";
+        assert_eq!(without_or_replace(kept), kept);
+    }
 
     fn texts(sql: &str) -> Vec<&str> {
         tokenize(sql).iter().map(|t| t.text(sql)).collect()

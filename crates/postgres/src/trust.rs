@@ -44,9 +44,9 @@
 //! query runs when the restore refreshes it, and a CHECK's or an index's
 //! expression when the restore adds it over the rows.
 
-use bru_core::{ObjectDef, ObjectKind, TableDef, TableName};
+use bru_core::{Declared, ObjectDef, ObjectKind, TableDef, TableName};
 
-use crate::quote::target_name;
+use crate::quote::{ident, target_name};
 use crate::sqltext::{split, tokenize, Kind, Token};
 use crate::ENGINE_NAME;
 
@@ -210,8 +210,12 @@ fn in_archive(relations: Option<&[TableName]>, table: &[String], what: &str) -> 
 /// ([`bru_core::Engine::check_object_sql`]). `relations` are the tables and
 /// views the archive creates; `None` (at execution time, in the target)
 /// skips that part, which the restore checked before it started.
-pub fn check_object(object: &ObjectDef, relations: Option<&[TableName]>) -> Result<(), String> {
-    let check = Check { object, relations };
+pub fn check_object(object: &ObjectDef, archive: Option<&Declared>) -> Result<(), String> {
+    let check = Check {
+        object,
+        relations: archive.map(|a| a.relations.as_slice()),
+        archive,
+    };
     let statements = split(&object.ddl);
     if statements.is_empty() {
         return Err("holds no statement".into());
@@ -368,6 +372,9 @@ fn routine_name(signature: &str) -> Vec<String> {
 struct Check<'a> {
     object: &'a ObjectDef,
     relations: Option<&'a [TableName]>,
+    /// What the archive creates; `None` at execution time, in the target,
+    /// where the restore checked it before.
+    archive: Option<&'a Declared>,
 }
 
 impl Check<'_> {
@@ -402,6 +409,74 @@ impl Check<'_> {
     /// Refuses `table` unless the archive creates it.
     fn archive_relation(&self, table: &[String]) -> Result<(), String> {
         in_archive(self.relations, table, "is on")
+    }
+
+    /// Refuses `name` (as parts) unless the archive creates an object of
+    /// one of `kinds` by that name, so that an entry never alters or
+    /// comments an object of the target's own; `what` names it.
+    fn archive_object(
+        &self,
+        kinds: &[ObjectKind],
+        name: &[String],
+        what: &str,
+    ) -> Result<(), String> {
+        let Some(archive) = self.archive else {
+            return Ok(());
+        };
+        // Schema public is every database's, and the archive's public
+        // goes into the target's (as pg_restore restores its comment).
+        if kinds.contains(&ObjectKind::Schema) && name == ["public"] {
+            return Ok(());
+        }
+        // A schema is named by itself, every other object in its schema.
+        let found = archive.objects.iter().any(|(k, n)| {
+            kinds.contains(k)
+                && if *k == ObjectKind::Schema {
+                    n.schema.is_none() && [n.name.clone()] == name
+                } else {
+                    parts(&target_name(n)) == name
+                }
+        });
+        if found {
+            return Ok(());
+        }
+        Err(format!(
+            "is on {what} {}, which the archive does not create (it would change an object \
+             of the target's own)",
+            name.join(".")
+        ))
+    }
+
+    /// Refuses index `name` (as parts) unless it is an index of a table
+    /// the archive creates, or of a materialized view it creates (whose
+    /// entry holds its indexes' statements).
+    fn archive_index(&self, name: &[String]) -> Result<(), String> {
+        let Some(archive) = self.archive else {
+            return Ok(());
+        };
+        if archive
+            .indexes
+            .iter()
+            .any(|n| parts(&target_name(n)) == name)
+        {
+            return Ok(());
+        }
+        // A materialized view's index is created by the view's own entry,
+        // checked to be on the view: one of the archive's views in the
+        // index's schema is taken as its owner.
+        let in_schema = |n: &TableName| parts(&target_name(n)).first() == name.first();
+        if archive
+            .objects
+            .iter()
+            .any(|(k, n)| *k == ObjectKind::MaterializedView && in_schema(n))
+        {
+            return Ok(());
+        }
+        Err(format!(
+            "is on index {}, which is not an index of a table or materialized view of the \
+             archive (it would change an object of the target's own)",
+            name.join(".")
+        ))
     }
 
     fn statements(&self, sql: &str, statements: Vec<Vec<Token>>) -> Result<(), String> {
@@ -742,8 +817,11 @@ impl Check<'_> {
                 ));
             }
             // A comment may only describe what the archive creates: the
-            // table (or view) of a constraint or trigger is the archive's.
-            if !domain {
+            // table (or view) of a constraint or trigger, or the domain of
+            // a constraint, is the archive's.
+            if domain {
+                self.archive_object(&[ObjectKind::Type], &on, "domain")?;
+            } else {
                 self.archive_relation(&on)?;
             }
         } else {
@@ -761,6 +839,7 @@ impl Check<'_> {
                     ))
                 }
             })?;
+            let from = c.at;
             let name = c.qname().ok_or("names no object")?;
             let matches = match kind {
                 "SCHEMA" => name == [declared.name.clone()],
@@ -769,9 +848,12 @@ impl Check<'_> {
                         && name.first() == schema.as_ref()
                         && format!("{}.{}", name[1], name[2]) == declared.name
                 }
+                // Named by its `regprocedure` text, which the statement
+                // spells the same way: the argument types must be the
+                // entry's too, or the comment is on another overload.
                 "FUNCTION" | "PROCEDURE" | "AGGREGATE" => {
                     c.skip_parens()?;
-                    name == routine_name(&declared.name)
+                    name == routine_name(&declared.name) && c.text_from(from) == declared.name
                 }
                 _ => name == parts(declared),
             };
@@ -784,9 +866,31 @@ impl Check<'_> {
             }
             // A relation's (or its column's) comment is on a table or view
             // the archive creates, never on one of the target's own.
+            // So is a routine's, type's, schema's, sequence's or index's.
             match kind {
                 "TABLE" | "VIEW" | "MATERIALIZED VIEW" => self.archive_relation(&name)?,
                 "COLUMN" => self.archive_relation(&name[..2])?,
+                "FUNCTION" | "PROCEDURE" | "AGGREGATE" => {
+                    let schema = schema.as_deref().unwrap_or_default();
+                    let own = declared
+                        .name
+                        .strip_prefix(&format!("{}.", ident(schema)))
+                        .unwrap_or(&declared.name);
+                    self.archive_object(
+                        &[
+                            ObjectKind::Function,
+                            ObjectKind::TableFunction,
+                            ObjectKind::Aggregate,
+                            ObjectKind::WindowFunction,
+                        ],
+                        &[schema.to_owned(), own.to_owned()],
+                        &kind.to_ascii_lowercase(),
+                    )?
+                }
+                "TYPE" | "DOMAIN" => self.archive_object(&[ObjectKind::Type], &name, "type")?,
+                "SCHEMA" => self.archive_object(&[ObjectKind::Schema], &name, "schema")?,
+                "SEQUENCE" => self.archive_object(&[ObjectKind::Sequence], &name, "sequence")?,
+                "INDEX" => self.archive_index(&name)?,
                 _ => {}
             }
         }
@@ -812,6 +916,17 @@ impl<'s> Cursor<'s> {
 
     fn peek(&self) -> Option<&Token> {
         self.tokens.get(self.at)
+    }
+
+    /// The statement's text from token `from` to the last one read.
+    fn text_from(&self, from: usize) -> &str {
+        match (
+            self.tokens.get(from),
+            self.at.checked_sub(1).and_then(|i| self.tokens.get(i)),
+        ) {
+            (Some(a), Some(b)) if from < self.at => &self.sql[a.start..b.end],
+            _ => "",
+        }
     }
 
     fn found(&self) -> String {
@@ -1044,8 +1159,28 @@ mod tests {
             .collect()
     }
 
+    /// What the archive of these tests creates besides `relations`.
+    fn archive() -> Declared {
+        let p = Some("public");
+        Declared {
+            relations: relations(),
+            objects: vec![
+                (ObjectKind::Function, TableName::new(p, "f(integer)")),
+                (ObjectKind::Type, TableName::new(p, "mood")),
+                (ObjectKind::Type, TableName::new(p, "posint")),
+                (ObjectKind::Schema, TableName::bare("hr")),
+                (ObjectKind::Sequence, TableName::new(p, "s")),
+                (
+                    ObjectKind::MaterializedView,
+                    TableName::new(Some("reports"), "mv"),
+                ),
+            ],
+            indexes: vec![TableName::new(p, "t_a_idx")],
+        }
+    }
+
     fn check(o: &ObjectDef) -> Result<(), String> {
-        check_object(o, Some(&relations()))
+        check_object(o, Some(&archive()))
     }
 
     /// What the catalog readers write, kind by kind.
@@ -1127,6 +1262,10 @@ mod tests {
             object(K::Comment, Some("hr"), "hr", "COMMENT ON SCHEMA hr IS 'x'"),
             object(K::Comment, p, "t_pkey", "COMMENT ON CONSTRAINT t_pkey ON public.t IS 'x'"),
             object(K::Comment, p, "trg", "COMMENT ON TRIGGER trg ON public.t IS 'x'"),
+            object(K::Comment, p, "posint_check", "COMMENT ON CONSTRAINT posint_check ON DOMAIN public.posint IS 'x'"),
+            object(K::Comment, p, "s", "COMMENT ON SEQUENCE public.s IS 'x'"),
+            object(K::Comment, p, "t_a_idx", "COMMENT ON INDEX public.t_a_idx IS 'x'"),
+            object(K::Comment, Some("reports"), "mv_idx", "COMMENT ON INDEX reports.mv_idx IS 'x'"),
             object(K::Owner, p, "t", "ALTER TABLE public.t OWNER TO \"Ann\""),
             object(K::Owner, p, "f(integer)", "ALTER FUNCTION public.f(integer) OWNER TO ann"),
             object(K::Owner, None, "hr", "ALTER SCHEMA hr OWNER TO ann"),
@@ -1205,6 +1344,16 @@ mod tests {
             (object(K::Comment, p, "victim", "COMMENT ON TABLE public.victim IS 'x'"), "not a table or view of the archive"),
             (object(K::Comment, p, "victim.a", "COMMENT ON COLUMN public.victim.a IS 'x'"), "not a table or view of the archive"),
             (object(K::Comment, p, "victim_pkey", "COMMENT ON CONSTRAINT victim_pkey ON public.victim IS 'x'"), "not a table or view of the archive"),
+            // Comments on a routine, type, domain, schema, sequence or index
+            // of the target's own, named as the entry declares it.
+            (object(K::Comment, p, "public.victim(integer)", "COMMENT ON FUNCTION public.victim(integer) IS 'x'"), "which the archive does not create"),
+            (object(K::Comment, p, "public.f(integer)", "COMMENT ON FUNCTION public.f(text) IS 'x'"), "comments on function public.f, not on"),
+            (object(K::Comment, p, "victim", "COMMENT ON TYPE public.victim IS 'x'"), "which the archive does not create"),
+            (object(K::Comment, p, "victim", "COMMENT ON DOMAIN public.victim IS 'x'"), "which the archive does not create"),
+            (object(K::Comment, p, "c", "COMMENT ON CONSTRAINT c ON DOMAIN public.victim IS 'x'"), "which the archive does not create"),
+            (object(K::Comment, Some("victim"), "victim", "COMMENT ON SCHEMA victim IS 'x'"), "which the archive does not create"),
+            (object(K::Comment, p, "victim", "COMMENT ON SEQUENCE public.victim IS 'x'"), "which the archive does not create"),
+            (object(K::Comment, p, "victim_idx", "COMMENT ON INDEX public.victim_idx IS 'x'"), "not an index of a table"),
             (object(K::Comment, p, "t", "COMMENT ON TABLE public.t IS 'x' || pg_catalog.pg_sleep(1)"), "goes on"),
             (object(K::Other("policy".into()), p, "pol", "CREATE POLICY pol ON public.t"), "no PostgreSQL restore runs"),
             (

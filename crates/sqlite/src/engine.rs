@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use bru_core::{Engine, Error, ObjectDef, Result, Source, TableDef, TableName, Target};
+use bru_core::{Declared, Engine, Error, ObjectDef, Result, Source, TableDef, Target};
 
 use crate::{SqliteSource, SqliteTarget, ENGINE_NAME};
 
@@ -69,7 +69,7 @@ impl Engine for SqliteEngine {
     fn check_table_sql(
         &self,
         table: &TableDef,
-        _relations: &[TableName],
+        _archive: &Declared,
     ) -> std::result::Result<(), String> {
         crate::trust::check_table(table)
     }
@@ -78,9 +78,9 @@ impl Engine for SqliteEngine {
     fn check_object_sql(
         &self,
         object: &ObjectDef,
-        relations: &[TableName],
+        archive: &Declared,
     ) -> std::result::Result<(), String> {
-        crate::trust::check_object(object, Some(relations))
+        crate::trust::check_object(object, Some(&archive.relations))
     }
 
     /// A file that does not exist yet is created by opening it, with its

@@ -50,6 +50,7 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              FROM pg_catalog.pg_description d
              JOIN pg_catalog.pg_namespace n ON d.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND n.oid = d.objoid
              WHERE {USER_NAMESPACE}
+               AND NOT (n.nspname = 'public' AND d.description = 'standard public schema')
              UNION ALL
              SELECT n.nspname::text, con.conname::text,
                     CASE WHEN con.contypid <> 0

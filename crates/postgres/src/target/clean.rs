@@ -4,11 +4,12 @@
 //! collide with: its tables (whatever relation holds the name, as the
 //! restore's check for existing tables counts them), its views, materialized
 //! views and sequences (when of the same kind), and its enum, composite and
-//! domain types, and its indexes where another table holds the name (the
-//! schema's one namespace would make its CREATE INDEX fail; one owned by a
-//! constraint of that table is refused). Schemas and
-//! extensions are created `IF NOT EXISTS` and functions `OR REPLACE`, so
-//! they stay; triggers, rules, policies, statistics and constraints belong
+//! domain types, its functions and procedures (by signature: the restore
+//! runs their `CREATE OR REPLACE` as `CREATE`, so that it never replaces
+//! one of the target's own), and its indexes where another table holds the
+//! name (the schema's one namespace would make its CREATE INDEX fail; one
+//! owned by a constraint of that table is refused). Schemas and extensions
+//! are created `IF NOT EXISTS`, so they stay; triggers, rules, policies, statistics and constraints belong
 //! to a table and go with it (its indexes too, of which those the archive
 //! does not declare are listed).
 //!
@@ -23,7 +24,7 @@ use std::collections::HashSet;
 
 use bru_core::{Dropped, Error, ObjectDef, ObjectKind, TableDef, TableName};
 
-use crate::quote::{qualified, target_name};
+use crate::quote::{ident, qualified, target_name};
 
 use super::PgTarget;
 
@@ -64,6 +65,23 @@ SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::oid, t.oid,
    AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c')
    AND (n.nspname, t.typname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
  ORDER BY n.nspname, t.typname";
+
+/// The archive's functions and procedures that exist in the target with
+/// the same signature (`$1` schemas, `$2` names as the archive names them:
+/// `f(integer)`, the `regprocedure` text without its schema), as
+/// [`RELATIONS`] gives relations. The session's empty `search_path` makes
+/// `regprocedure` print every name qualified, as the backup read them.
+const FUNCTIONS: &str = "
+SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass::oid, p.oid,
+       pg_catalog.pg_describe_object('pg_catalog.pg_proc'::pg_catalog.regclass, p.oid, 0),
+       CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+       n.nspname::text, f.name
+  FROM pg_catalog.pg_proc p
+  JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+  CROSS JOIN LATERAL (SELECT pg_catalog.substr(p.oid::pg_catalog.regprocedure::text,
+                             pg_catalog.length(pg_catalog.quote_ident(n.nspname)) + 2) AS name) f
+ WHERE (n.nspname, f.name) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+ ORDER BY n.nspname, f.name";
 
 /// What `DROP … CASCADE` of the objects `($1[i], $2[i])` (catalog, oid)
 /// drops besides them, as PostgreSQL walks `pg_depend`: every object that
@@ -239,6 +257,12 @@ impl PgTarget {
             .map(|o| &o.name);
         let (schemas, names) = split_names(types);
         let types = self.live()?.query(TYPES, &[&schemas, &names], ctx)?;
+        let functions = objects
+            .iter()
+            .filter(|o| matches!(o.kind, ObjectKind::Function | ObjectKind::TableFunction))
+            .map(|o| &o.name);
+        let (schemas, names) = split_names(functions);
+        let functions = self.live()?.query(FUNCTIONS, &[&schemas, &names], ctx)?;
         // The archive's indexes by name, where another table holds one.
         let mut table_oids = Vec::new();
         for r in &found {
@@ -280,19 +304,31 @@ impl PgTarget {
         }
         let mut roots = Vec::new();
         let mut plan = Vec::new();
-        for rows in [found, types, indexes] {
+        for rows in [found, types, functions, indexes] {
             for r in rows {
                 let get = |e| Error::engine(ctx, e);
                 let name = TableName::new(
                     Some(&r.try_get::<_, String>(4).map_err(get)?),
                     &r.try_get::<_, String>(5).map_err(get)?,
                 );
+                let keyword: String = r.try_get(3).map_err(get)?;
+                // A routine's name is its signature, quoted by the server.
+                let sql_name = if matches!(keyword.as_str(), "FUNCTION" | "PROCEDURE" | "AGGREGATE")
+                {
+                    format!(
+                        "{}.{}",
+                        ident(name.schema.as_deref().unwrap_or("public")),
+                        name.name
+                    )
+                } else {
+                    qualified(&name)
+                };
                 plan.push(Dropped::own(r.try_get::<_, String>(2).map_err(get)?));
                 roots.push(Root {
                     classid: r.try_get(0).map_err(get)?,
                     oid: r.try_get(1).map_err(get)?,
-                    keyword: r.try_get(3).map_err(get)?,
-                    sql_name: qualified(&name),
+                    keyword,
+                    sql_name,
                     name,
                 });
             }

@@ -56,8 +56,9 @@ impl PgTarget {
     pub(super) fn read_journal(&mut self) -> bru_core::Result<Option<Vec<String>>> {
         let shared = Arc::clone(&self.shared);
         let keys = shared.journal.keys(self.live()?)?;
-        if keys.is_some() {
+        if let Some(keys) = &keys {
             shared.resuming.store(true, Ordering::Relaxed);
+            shared.note_own_schemas(keys);
         }
         Ok(keys)
     }

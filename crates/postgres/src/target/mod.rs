@@ -94,6 +94,10 @@ struct Shared {
     /// connection may find one that was created before the connection
     /// dropped.
     attempted: Mutex<HashSet<String>>,
+    /// The archive's schemas that the target had before the restore (its
+    /// `CREATE SCHEMA IF NOT EXISTS` kept them): their owner, privileges and
+    /// comment stay the target's own (module `objects`).
+    own_schemas: Mutex<HashSet<String>>,
     /// The restore runs on more than one session (see [`session::open_session`]).
     several_sessions: AtomicBool,
     /// `pg_postmaster_start_time()` when the first session opened: a
@@ -110,6 +114,7 @@ impl Default for Shared {
             resuming: AtomicBool::default(),
             journal: Journal::remembering(journal::JOURNAL_SQL),
             attempted: Mutex::default(),
+            own_schemas: Mutex::default(),
             several_sessions: AtomicBool::default(),
             server_started: Mutex::default(),
         }

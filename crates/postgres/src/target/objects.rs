@@ -2,12 +2,15 @@
 //! triggers and the rest from their own DDL, and owners and privileges,
 //! whose missing roles come back as skipped rather than as errors.
 
-use bru_core::{ObjectDef, ObjectKind, ObjectOutcome};
+use bru_core::{Error, ErrorKind, ObjectDef, ObjectKind, ObjectOutcome};
+use std::sync::atomic::Ordering;
+use std::sync::PoisonError;
+
 use tokio_postgres::error::SqlState;
 
 use crate::ENGINE_NAME;
 
-use super::PgTarget;
+use super::{PgTarget, Shared};
 
 impl PgTarget {
     /// Creates `object`, or says why it is skipped
@@ -27,17 +30,58 @@ impl PgTarget {
         crate::trust::check_object(object, None).map_err(|e| {
             super::untrusted(&format!("creating {} {}", object.kind, object.name), e)
         })?;
+        if object.kind == ObjectKind::Schema {
+            self.note_if_own_schema(&object.name.name)?;
+        }
+        if let Some(schema) = about_schema(object) {
+            if self.shared.is_own_schema(&schema) {
+                return Ok(ObjectOutcome::Skipped(format!(
+                    "schema {} was the target's before the restore, so its {} stays as it was",
+                    crate::quote::ident(&schema),
+                    match object.kind {
+                        ObjectKind::Owner => "owner",
+                        ObjectKind::Privileges => "privileges",
+                        _ => "comment",
+                    }
+                )));
+            }
+        }
         if matches!(object.kind, ObjectKind::Owner | ObjectKind::Privileges) {
             return self.set_owner_or_privileges(object);
         }
+        // A function's `CREATE OR REPLACE` (as pg_get_functiondef writes
+        // it) runs as `CREATE`: it must never replace a function of the
+        // target's own with the same signature; `--clean` drops the
+        // archive's functions first (module `clean`).
+        let ddl = match object.kind {
+            ObjectKind::Function | ObjectKind::TableFunction => {
+                crate::sqltext::without_or_replace(&object.ddl)
+            }
+            _ => object.ddl.as_str().into(),
+        };
         // An object's statements run in one transaction, so "already
         // exists" means all of them were done.
-        self.run_once(
-            &format!("{} {}", object.kind, object.name),
-            &object.ddl,
-            &format!("creating {} {}", object.kind, object.name),
-        )?;
-        Ok(ObjectOutcome::Created)
+        let context = format!("creating {} {}", object.kind, object.name);
+        match self.run_once(&format!("{} {}", object.kind, object.name), &ddl, &context) {
+            Ok(_) => Ok(ObjectOutcome::Created),
+            Err(Error::Engine {
+                message,
+                kind: ErrorKind::AlreadyExists,
+                ..
+            }) => Err(Error::engine_kind(
+                ErrorKind::AlreadyExists,
+                context,
+                format!(
+                    "{message} in the target, which the archive may not replace; {}",
+                    if dropped_by_clean(&object.kind) {
+                        "restore with --clean to drop and recreate it, or drop it first"
+                    } else {
+                        "drop it first, or restore into an empty database"
+                    }
+                ),
+            )),
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs an owner or privileges object (`ALTER ... OWNER TO`, `REVOKE`
@@ -99,4 +143,113 @@ impl PgTarget {
             },
         }
     }
+}
+
+/// The journal key that records that the target had schema `name` before
+/// the restore, so that a resumed restore still knows it.
+fn own_schema_key(name: &str) -> String {
+    format!("{OWN_SCHEMA_KEY}{name}")
+}
+
+/// The prefix of [`own_schema_key`].
+const OWN_SCHEMA_KEY: &str = "postgres: the target's own schema ";
+
+impl Shared {
+    /// Notes the target's own schemas that an interrupted restore recorded
+    /// in the journal `keys`.
+    pub(super) fn note_own_schemas(&self, keys: &[String]) {
+        let mut own = self
+            .own_schemas
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        own.extend(
+            keys.iter()
+                .filter_map(|k| k.strip_prefix(OWN_SCHEMA_KEY))
+                .map(str::to_owned),
+        );
+    }
+
+    fn is_own_schema(&self, name: &str) -> bool {
+        self.own_schemas
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(name)
+    }
+}
+
+impl PgTarget {
+    /// Before the archive's `CREATE SCHEMA IF NOT EXISTS name`: if the
+    /// target has the schema already and this restore did not make it (it
+    /// is neither resuming one that may have, nor retrying), it is the
+    /// target's own, noted here and in the journal.
+    fn note_if_own_schema(&mut self, name: &str) -> bru_core::Result<()> {
+        if self.shared.is_own_schema(name) || self.shared.resuming.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let key = format!("looked for schema {name}");
+        let attempted = !self
+            .shared
+            .attempted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(key);
+        if attempted {
+            return Ok(());
+        }
+        let exists = !self
+            .live()?
+            .query(
+                "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+                &[&name],
+                &format!("looking for schema {name} in the target"),
+            )?
+            .is_empty();
+        if exists {
+            self.mark_journal(&own_schema_key(name))?;
+            self.shared
+                .own_schemas
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(name.to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// The schema an owner, privileges or comment entry is about, if it is
+/// one: `ALTER SCHEMA s …`, `REVOKE|GRANT … ON SCHEMA s …`, `COMMENT ON
+/// SCHEMA s …` (the trust check made sure it is the entry's own name).
+fn about_schema(object: &ObjectDef) -> Option<String> {
+    if !matches!(
+        object.kind,
+        ObjectKind::Owner | ObjectKind::Privileges | ObjectKind::Comment
+    ) {
+        return None;
+    }
+    let sql = object.ddl.as_str();
+    let statements = crate::sqltext::split(sql);
+    let tokens = statements.first()?;
+    let at = if tokens.first()?.is_word(sql, "ALTER") {
+        1
+    } else {
+        tokens.iter().position(|t| t.is_word(sql, "ON"))? + 1
+    };
+    if !tokens.get(at)?.is_word(sql, "SCHEMA") {
+        return None;
+    }
+    tokens.get(at + 1)?.name(sql)
+}
+
+/// Whether `--clean` drops an existing object of `kind` by the archive's
+/// name (see module `clean`), so that the restore can create it again.
+fn dropped_by_clean(kind: &ObjectKind) -> bool {
+    matches!(
+        kind,
+        ObjectKind::Function
+            | ObjectKind::TableFunction
+            | ObjectKind::View
+            | ObjectKind::MaterializedView
+            | ObjectKind::Sequence
+            | ObjectKind::Type
+    )
 }
