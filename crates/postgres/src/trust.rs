@@ -14,7 +14,9 @@
 //! | constraint of a table (`postgres.constraint.*`) | one clause, `PRIMARY KEY`, `UNIQUE`, `CHECK`, `FOREIGN KEY`, `EXCLUDE` or `NOT NULL`, with no `;` and no `,` outside its parentheses |
 //! | schema | `CREATE SCHEMA [IF NOT EXISTS] <name>` |
 //! | extension | `CREATE EXTENSION [IF NOT EXISTS] <name> [WITH] [SCHEMA s] [VERSION v] [CASCADE]` |
-//! | type | `CREATE TYPE <name> AS …` or `CREATE DOMAIN <name> AS …` |
+//! | type | `CREATE TYPE <name>` (a shell), `CREATE TYPE <name> (…)` (a base type), `CREATE TYPE <name> AS [ENUM\|RANGE] (…)`, or `CREATE DOMAIN <name> AS …` |
+//! | shell type | `CREATE TYPE <name>` |
+//! | domain constraint | `ALTER DOMAIN <name> ADD CONSTRAINT <c> CHECK (…) NOT VALID`, on a domain the archive creates |
 //! | function | `CREATE [OR REPLACE] FUNCTION\|PROCEDURE <name>(…` |
 //! | sequence | `CREATE SEQUENCE <name> …` (never `IF NOT EXISTS`), then `SELECT pg_catalog.setval('<name>', n, true\|false)` |
 //! | sequence ownership | `ALTER SEQUENCE <name> OWNED BY <table>.<column>` |
@@ -445,11 +447,47 @@ impl Check<'_> {
             }
             ObjectKind::Type => {
                 first.expect("CREATE")?;
-                if !first.word("DOMAIN") {
-                    first.expect("TYPE")?;
+                if first.word("DOMAIN") {
+                    first.object_name("domain", &declared)?;
+                    first.expect("AS")?;
+                    return only_one(&mut rest);
                 }
+                first.expect("TYPE")?;
                 first.object_name("type", &declared)?;
-                first.expect("AS")?;
+                // A shell that stays one: nothing after the name.
+                if first.peek().is_some() {
+                    // A base type's options, or AS ENUM (…), AS RANGE (…),
+                    // AS (…): one parenthesized list, then the end.
+                    if first.word("AS") && !first.word("ENUM") {
+                        first.word("RANGE");
+                    }
+                    first.skip_parens()?;
+                    first.end()?;
+                }
+                only_one(&mut rest)
+            }
+            ObjectKind::ShellType => {
+                first.expect("CREATE")?;
+                first.expect("TYPE")?;
+                first.object_name("type", &declared)?;
+                first.end()?;
+                only_one(&mut rest)
+            }
+            ObjectKind::DomainConstraint => {
+                first.expect("ALTER")?;
+                first.expect("DOMAIN")?;
+                first.object_name("domain", &declared)?;
+                first.expect("ADD")?;
+                first.expect("CONSTRAINT")?;
+                first
+                    .qname()
+                    .filter(|n| n.len() == 1)
+                    .ok_or("names no constraint after CONSTRAINT")?;
+                first.expect("CHECK")?;
+                first.skip_parens()?;
+                first.expect("NOT")?;
+                first.expect("VALID")?;
+                first.end()?;
                 only_one(&mut rest)
             }
             ObjectKind::Function | ObjectKind::TableFunction => {

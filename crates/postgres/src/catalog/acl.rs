@@ -40,8 +40,10 @@ fn owned_objects() -> String {
                 pg_catalog.format_type(t.oid, NULL), t.typowner, t.typacl
            FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
           WHERE {USER_NAMESPACE} AND {}
-            AND (t.typtype IN ('e', 'd')
+            AND (t.typtype IN ('e', 'd', 'r', 'b')
+                 OR (t.typtype = 'p' AND NOT t.typisdefined)
                  OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c'))
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
          UNION ALL
          SELECT CASE c.relkind WHEN 'S' THEN 3 WHEN 'v' THEN 4 WHEN 'm' THEN 4 ELSE 2 END,
                 c.oid, n.nspname::text, c.relname::text,

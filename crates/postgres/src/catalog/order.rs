@@ -1,0 +1,449 @@
+//! The order objects are created in: by their dependencies as `pg_depend`
+//! records them, as pg_dump sorts its objects (`pg_dump_sort.c`), not by
+//! oid or by kind.
+//!
+//! Every reader returns [`Read`]s (the object, the catalog table its row is
+//! in, and the row's oid), so the sort works for any kind, whatever its
+//! catalog: it knows no kind but the few whose cycles it breaks.
+//!
+//! The rules:
+//! - **Dependencies.** Each `pg_depend` row (normal, automatic, internal or
+//!   extension-member) says that one catalog object needs another. Both ends
+//!   are lifted to what bru carries: an object is itself when it is a
+//!   [`Read`] or a table bru carries, else the object it belongs to (the
+//!   one it has an internal, extension or automatic dependency on,
+//!   followed upwards): a domain's constraint belongs to the domain, a
+//!   view's `_RETURN` rule to the view, a composite type's relation to the
+//!   type, a table's row type, column defaults and indexes to the table, an
+//!   extension's members to the extension. A row between two objects
+//!   bru carries orders them; a row to something bru does not carry (a
+//!   built-in, pinned object) orders nothing.
+//! - **Ties** keep the order pg_dump gives before its topological pass:
+//!   kind first ([`priority`], pg_dump's `dbObjectTypePriority`), then the
+//!   order the readers returned them in (their oid, mostly). The sort is
+//!   stable: with no dependencies, nothing moves.
+//! - **Sections.** Tables are created between the pre-data and the
+//!   post-data objects (`bru_engine`'s restore plan), so a pre-data object
+//!   that depends on a table (its row type, a column), or on an object
+//!   that comes after the tables, directly or not, is moved to post-data
+//!   ([`ObjectDef::section`]): a function over a table's row type, or whose
+//!   SQL body reads a table, as pg_dump postpones such a function
+//!   (`repairFunctionBoundaryMultiLoop`). A pre-data object with such a
+//!   function in its dependencies follows it.
+//! - **Cycles.** A base type needs its I/O functions and they need the
+//!   type: as pg_dump (`repairTypeFuncLoop`), the type's shell
+//!   ([`ObjectKind::ShellType`], `CREATE TYPE t`) comes first, each function
+//!   in such a loop depends on the shell instead of the type, and the full
+//!   `CREATE TYPE` comes after the functions. A loop no rule breaks (pg_dump
+//!   warns "could not resolve dependency loop") is cut at its first object
+//!   in tie order, so the sort always ends; the restore then reports the
+//!   statement that fails.
+//!
+//! What hangs on an object as a separate entry (its comment, owner and
+//! privileges) is not sorted here: those entries come after every object
+//! they can be for, as before.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
+
+use bru_core::{Error, ObjectDef, ObjectKind, Section};
+
+use crate::conn::Conn;
+
+use super::Read;
+
+/// The first oid a user object can have (`FirstNormalObjectId`): rows of
+/// `pg_depend` for lower oids are the system's own.
+const FIRST_NORMAL_OID: u32 = 16384;
+
+/// One row of `pg_depend`: `(class, oid)` needs `(ref_class, ref_oid)`.
+struct Depend {
+    class: String,
+    oid: u32,
+    ref_class: String,
+    ref_oid: u32,
+    deptype: char,
+}
+
+/// Where an end of a dependency lands among what bru carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Node {
+    /// The [`Read`] at this position.
+    Object(usize),
+    /// A table bru carries, created between pre- and post-data.
+    Table,
+}
+
+/// Puts `reads` in dependency order (see the module docs), with the
+/// section of every pre-data object that needs a table or a post-data
+/// object set to post-data. `tables` are the oids (`pg_class`) of the
+/// tables bru carries.
+pub(super) fn sort(
+    conn: &Conn,
+    reads: Vec<Read>,
+    tables: &HashSet<u32>,
+) -> Result<Vec<ObjectDef>, Error> {
+    let rows = conn.query(
+        &format!(
+            "SELECT c.relname::text, d.objid, r.relname::text, d.refobjid, d.deptype::text
+             FROM pg_catalog.pg_depend d
+             JOIN pg_catalog.pg_class c ON c.oid = d.classid
+             JOIN pg_catalog.pg_class r ON r.oid = d.refclassid
+             WHERE d.deptype IN ('n', 'a', 'i', 'e') AND d.objid >= {FIRST_NORMAL_OID}
+             ORDER BY d.classid, d.objid, d.objsubid, d.refclassid, d.refobjid"
+        ),
+        &[],
+        "reading dependencies (pg_depend)",
+    )?;
+    let mut depends = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let deptype: String = get!(r, 4);
+        depends.push(Depend {
+            class: get!(r, 0),
+            oid: get!(r, 1),
+            ref_class: get!(r, 2),
+            ref_oid: get!(r, 3),
+            deptype: deptype.chars().next().unwrap_or('n'),
+        });
+    }
+    Ok(sort_by(reads, &depends, tables))
+}
+
+/// [`sort`] over dependencies already read: the part without a server.
+fn sort_by(reads: Vec<Read>, depends: &[Depend], tables: &HashSet<u32>) -> Vec<ObjectDef> {
+    let n = reads.len();
+    // What each catalog object is: a read, by its row; the shell of a base
+    // type shares the type's row and is found through `shells`.
+    let mut by_row: HashMap<(&str, u32), usize> = HashMap::new();
+    let mut shells: HashMap<u32, usize> = HashMap::new();
+    for (i, r) in reads.iter().enumerate() {
+        if r.def.kind == ObjectKind::ShellType {
+            shells.insert(r.oid, i);
+        } else {
+            by_row.entry((r.class, r.oid)).or_insert(i);
+        }
+    }
+    // Objects that are no read belong to the first object they have an
+    // internal dependency on, else an extension one, else an automatic one.
+    let mut owner: HashMap<(&str, u32), (&str, u32, u8)> = HashMap::new();
+    for d in depends {
+        let rank = match d.deptype {
+            'i' => 0,
+            'e' => 1,
+            'a' => 2,
+            _ => continue,
+        };
+        let key = (d.class.as_str(), d.oid);
+        let better = owner.get(&key).is_none_or(|&(_, _, r)| rank < r);
+        if better {
+            owner.insert(key, (d.ref_class.as_str(), d.ref_oid, rank));
+        }
+    }
+    let resolve = |class: &str, oid: u32| -> Option<Node> {
+        let (mut class, mut oid) = (class, oid);
+        // Ownership chains are short (a composite type's relation's
+        // column's default); the bound only guards against a loop.
+        for _ in 0..8 {
+            if let Some(&i) = by_row.get(&(class, oid)) {
+                return Some(Node::Object(i));
+            }
+            if class == "pg_class" && tables.contains(&oid) {
+                return Some(Node::Table);
+            }
+            let &(c, o, _) = owner.get(&(class, oid))?;
+            (class, oid) = (c, o);
+        }
+        None
+    };
+
+    // deps[i]: the objects i needs; needs_table[i]: whether one of them is
+    // a table.
+    let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+    let mut needs_table = vec![false; n];
+    for d in depends {
+        let Some(Node::Object(from)) = resolve(&d.class, d.oid) else {
+            continue;
+        };
+        match resolve(&d.ref_class, d.ref_oid) {
+            Some(Node::Object(to)) if to != from => {
+                deps[from].insert(to);
+            }
+            // An automatic dependency on a table is the object's own
+            // (a trigger, rule or statistics object, all post-data) or a
+            // sequence's owning column (its own entry, after the tables):
+            // neither makes the object need the table first.
+            Some(Node::Table) if d.deptype != 'a' => needs_table[from] = true,
+            _ => {}
+        }
+    }
+    // Base types and their I/O functions: each function in a two-object
+    // loop with the type needs the type's shell instead; the shell needs
+    // what the type needs but those functions, and the type its shell.
+    for (&type_oid, &shell) in &shells {
+        let Some(&base) = by_row.get(&("pg_type", type_oid)) else {
+            continue;
+        };
+        let looped: Vec<usize> = deps[base]
+            .iter()
+            .copied()
+            .filter(|&f| deps[f].contains(&base))
+            .collect();
+        for &f in &looped {
+            deps[f].remove(&base);
+            deps[f].insert(shell);
+        }
+        let shell_deps: BTreeSet<usize> = deps[base]
+            .iter()
+            .copied()
+            .filter(|f| !looped.contains(f) && *f != shell)
+            .collect();
+        deps[shell].extend(shell_deps);
+        deps[base].insert(shell);
+        needs_table[shell] = needs_table[base];
+    }
+
+    let order = topological(&reads, &deps);
+
+    // Sections, in dependency order: a pre-data object needing a table or a
+    // post-data object goes to post-data.
+    let mut post = vec![false; n];
+    for &i in &order {
+        post[i] = !reads[i].def.is_pre_data() || needs_table[i] || deps[i].iter().any(|&d| post[d]);
+    }
+    let mut slots: Vec<Option<Read>> = reads.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|i| {
+            let mut def = slots[i].take()?.def;
+            if post[i] && def.is_pre_data() {
+                def.section = Some(Section::PostData);
+            }
+            Some(def)
+        })
+        .collect()
+}
+
+/// Kahn's algorithm, taking among the objects whose dependencies are all
+/// placed the first in tie order (kind priority, then position); when a
+/// loop leaves none, the first remaining one is placed anyway.
+fn topological(reads: &[Read], deps: &[BTreeSet<usize>]) -> Vec<usize> {
+    let n = reads.len();
+    let key = |i: usize| (priority(&reads[i]), i);
+    let mut waiting: Vec<usize> = deps.iter().map(BTreeSet::len).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, ds) in deps.iter().enumerate() {
+        for &d in ds {
+            dependents[d].push(i);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<(u8, usize)>> = (0..n)
+        .filter(|&i| waiting[i] == 0)
+        .map(|i| Reverse(key(i)))
+        .collect();
+    let mut placed = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        let next = match ready.pop() {
+            Some(Reverse((_, i))) if placed[i] => continue,
+            Some(Reverse((_, i))) => i,
+            // A loop: cut it at its first object in tie order.
+            None => match (0..n).filter(|&i| !placed[i]).min_by_key(|&i| key(i)) {
+                Some(i) => i,
+                None => break,
+            },
+        };
+        placed[next] = true;
+        order.push(next);
+        for &d in &dependents[next] {
+            waiting[d] = waiting[d].saturating_sub(1);
+            if waiting[d] == 0 && !placed[d] {
+                ready.push(Reverse(key(d)));
+            }
+        }
+    }
+    order
+}
+
+/// pg_dump's type priority (`dbObjectTypePriority` in `pg_dump_sort.c`):
+/// the order of kinds when dependencies leave a choice. By catalog, so
+/// that a reader of a new kind needs nothing here (an unknown catalog
+/// sorts after the tables' kinds, before the post-data ones).
+fn priority(read: &Read) -> u8 {
+    match read.class {
+        "pg_namespace" => 1,
+        "pg_language" => 2,
+        "pg_collation" => 3,
+        "pg_transform" => 4,
+        "pg_extension" => 5,
+        "pg_type" => 6,
+        "pg_cast" => 7,
+        "pg_proc" => match read.def.kind {
+            ObjectKind::Aggregate => 9,
+            _ => 8,
+        },
+        "pg_aggregate" => 9,
+        "pg_am" => 10,
+        "pg_operator" => 11,
+        "pg_opfamily" | "pg_opclass" => 12,
+        "pg_conversion" => 13,
+        "pg_ts_parser" => 14,
+        "pg_ts_template" => 15,
+        "pg_ts_dict" => 16,
+        "pg_ts_config" => 17,
+        "pg_foreign_data_wrapper" => 18,
+        "pg_foreign_server" => 19,
+        "pg_class" => 20,
+        "pg_largeobject_metadata" => 22,
+        "pg_constraint" => 30,
+        "pg_statistic_ext" => 32,
+        "pg_rewrite" => 33,
+        "pg_trigger" => 34,
+        "pg_policy" => 36,
+        "pg_publication" => 37,
+        "pg_publication_rel" => 38,
+        "pg_publication_namespace" => 39,
+        "pg_subscription" => 40,
+        "pg_default_acl" => 41,
+        "pg_event_trigger" => 42,
+        _ => 29,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bru_core::TableName;
+
+    fn read(kind: ObjectKind, class: &'static str, oid: u32, name: &str) -> Read {
+        Read::new(
+            ObjectDef::new(
+                kind,
+                TableName::new(Some("s"), name),
+                "postgresql",
+                String::new(),
+            ),
+            class,
+            oid,
+        )
+    }
+
+    fn dep(class: &str, oid: u32, ref_class: &str, ref_oid: u32, deptype: char) -> Depend {
+        Depend {
+            class: class.into(),
+            oid,
+            ref_class: ref_class.into(),
+            ref_oid,
+            deptype,
+        }
+    }
+
+    fn names(defs: &[ObjectDef]) -> Vec<String> {
+        defs.iter()
+            .map(|d| match (&d.kind, d.section) {
+                (ObjectKind::ShellType, _) => format!("shell {}", d.name.name),
+                (_, Some(Section::PostData)) => format!("post {}", d.name.name),
+                _ => d.name.name.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn with_no_dependencies_kind_then_position_decide() {
+        let reads = vec![
+            read(ObjectKind::Function, "pg_proc", 30, "f"),
+            read(ObjectKind::Type, "pg_type", 20, "t"),
+            read(ObjectKind::Schema, "pg_namespace", 40, "s"),
+            read(ObjectKind::Function, "pg_proc", 10, "g"),
+        ];
+        let out = sort_by(reads, &[], &HashSet::new());
+        assert_eq!(names(&out), ["s", "t", "f", "g"]);
+    }
+
+    #[test]
+    fn an_object_comes_after_what_it_needs_through_its_parts() {
+        // Domain d (type 20) has a CHECK (constraint 21, owned by d) that
+        // calls function f (30), created after d's base type; a view (50)
+        // reads through its _RETURN rule (51) a function g (31).
+        let reads = vec![
+            read(ObjectKind::Type, "pg_type", 20, "d"),
+            read(ObjectKind::Function, "pg_proc", 30, "f"),
+            read(ObjectKind::Function, "pg_proc", 31, "g"),
+            read(ObjectKind::View, "pg_class", 50, "v"),
+        ];
+        let depends = [
+            dep("pg_constraint", 21, "pg_type", 20, 'a'),
+            dep("pg_constraint", 21, "pg_proc", 30, 'n'),
+            dep("pg_rewrite", 51, "pg_class", 50, 'i'),
+            dep("pg_rewrite", 51, "pg_proc", 31, 'n'),
+            // g uses d.
+            dep("pg_proc", 31, "pg_type", 20, 'n'),
+        ];
+        let out = sort_by(reads, &depends, &HashSet::new());
+        assert_eq!(names(&out), ["f", "d", "g", "v"]);
+    }
+
+    #[test]
+    fn what_needs_a_table_or_a_post_data_object_is_post_data() {
+        // f uses table 60's row type (pg_type 61, internal to the table);
+        // domain d's check calls f; h needs nothing.
+        let reads = vec![
+            read(ObjectKind::Type, "pg_type", 20, "d"),
+            read(ObjectKind::Function, "pg_proc", 30, "f"),
+            read(ObjectKind::Function, "pg_proc", 31, "h"),
+        ];
+        let depends = [
+            dep("pg_type", 61, "pg_class", 60, 'i'),
+            dep("pg_proc", 30, "pg_type", 61, 'n'),
+            dep("pg_constraint", 21, "pg_type", 20, 'a'),
+            dep("pg_constraint", 21, "pg_proc", 30, 'n'),
+        ];
+        let out = sort_by(reads, &depends, &HashSet::from([60]));
+        assert_eq!(names(&out), ["post f", "post d", "h"]);
+    }
+
+    #[test]
+    fn a_sequence_a_table_owns_stays_before_the_tables() {
+        let reads = vec![read(ObjectKind::Sequence, "pg_class", 70, "t_id_seq")];
+        let depends = [dep("pg_class", 70, "pg_class", 60, 'a')];
+        let out = sort_by(reads, &depends, &HashSet::from([60]));
+        assert_eq!(names(&out), ["t_id_seq"]);
+    }
+
+    #[test]
+    fn a_base_type_is_a_shell_then_its_functions_then_the_type() {
+        // Type t (20) with input/output functions in (30), out (31), made
+        // after them; in and out take or return t. f (32) takes t.
+        let reads = vec![
+            read(ObjectKind::ShellType, "pg_type", 20, "t"),
+            read(ObjectKind::Type, "pg_type", 20, "t"),
+            read(ObjectKind::Function, "pg_proc", 30, "in"),
+            read(ObjectKind::Function, "pg_proc", 31, "out"),
+            read(ObjectKind::Function, "pg_proc", 32, "f"),
+        ];
+        let depends = [
+            dep("pg_type", 20, "pg_proc", 30, 'n'),
+            dep("pg_type", 20, "pg_proc", 31, 'n'),
+            dep("pg_proc", 30, "pg_type", 20, 'n'),
+            dep("pg_proc", 31, "pg_type", 20, 'n'),
+            dep("pg_proc", 32, "pg_type", 20, 'n'),
+        ];
+        let out = sort_by(reads, &depends, &HashSet::new());
+        assert_eq!(names(&out), ["shell t", "in", "out", "t", "f"]);
+    }
+
+    #[test]
+    fn a_loop_no_rule_breaks_is_cut_and_every_object_placed() {
+        let reads = vec![
+            read(ObjectKind::Function, "pg_proc", 30, "a"),
+            read(ObjectKind::Function, "pg_proc", 31, "b"),
+            read(ObjectKind::Function, "pg_proc", 32, "c"),
+        ];
+        let depends = [
+            dep("pg_proc", 30, "pg_proc", 31, 'n'),
+            dep("pg_proc", 31, "pg_proc", 30, 'n'),
+            dep("pg_proc", 32, "pg_proc", 31, 'n'),
+        ];
+        let out = sort_by(reads, &depends, &HashSet::new());
+        assert_eq!(names(&out), ["a", "b", "c"]);
+    }
+}
