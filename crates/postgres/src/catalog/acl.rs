@@ -59,7 +59,10 @@ fn owned_objects() -> String {
                 CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
                 p.oid::pg_catalog.regprocedure::text, p.proowner, p.proacl
            FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-          WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {}",
+          WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {}
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                            WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                              AND d.objid = p.oid AND d.deptype = 'i')",
         not_extension_member("pg_namespace", "n.oid"),
         not_extension_member("pg_type", "t.oid"),
         not_extension_member("pg_class", "c.oid"),

@@ -59,7 +59,7 @@ pub(super) fn read_types(conn: &Conn) -> Result<Vec<Read>, Error> {
                           ORDER BY c.conname),
                     CASE WHEN t.typtype = 'd' AND t.typcollation <> 0
                           AND t.typcollation <> (SELECT b.typcollation FROM pg_catalog.pg_type b WHERE b.oid = t.typbasetype)
-                         THEN {} END,
+                         THEN {} END
              FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
              WHERE {USER_NAMESPACE} AND {}
                AND (t.typtype IN ('e', 'd', 'r', 'b')
