@@ -12,8 +12,13 @@
 
 mod util;
 
+use std::path::{Path, PathBuf};
+
+use bru_testsupport::archive::reseal_catalog;
 use bru_testsupport::pg::TestServer;
-use util::{bru_ok, Dir};
+use rusqlite::{params, Connection};
+use serde_json::Value;
+use util::{bru_fails, bru_ok, Dir};
 
 /// Functions, domains and procedures whose oid order is not their
 /// dependency order.
@@ -101,12 +106,12 @@ CREATE TYPE public.just_shell;
 
 /// Backs up database `src` (built from `sql`), restores it into a new
 /// database, and asserts that nothing was skipped and that schema and rows
-/// are the source's.
-fn round_trip(server: &TestServer, dir: &Dir, case: &str, sql: &str) {
+/// are the source's. Returns the archive.
+fn round_trip(server: &TestServer, dir: &Dir, case: &str, sql: &str) -> PathBuf {
     let src = server.create_db(&format!("{case}_src"));
     server.psql(&src, sql);
-    let archive = dir.path(&format!("{case}.db"));
-    let archive = archive.to_str().expect("utf-8 path");
+    let path = dir.path(&format!("{case}.db"));
+    let archive = path.to_str().expect("utf-8 path");
     bru_ok(&["backup", &server.url(&src), archive, "--quiet"]);
     bru_ok(&["verify", archive]);
     let dst = server.create_db(&format!("{case}_dst"));
@@ -118,6 +123,110 @@ fn round_trip(server: &TestServer, dir: &Dir, case: &str, sql: &str) {
     );
     server.assert_same_schema(&src, &dst);
     assert_eq!(server.contents(&src), server.contents(&dst), "{case}");
+    path
+}
+
+/// A copy of `archive` at `copy` whose catalog object of `kind` (as the
+/// archive spells it: `"type"`, `{"other": "shell type"}`) named `name`
+/// has been edited by `edit`, and resealed as an attacker would.
+fn tampered(archive: &Path, copy: &Path, kind: Value, name: &str, edit: &dyn Fn(&mut Value)) {
+    std::fs::copy(archive, copy).expect("copy archive");
+    let conn = Connection::open(copy).expect("open archive");
+    let rows: Vec<(i64, String)> = conn
+        .prepare("SELECT id, def FROM bru_objects ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut changed = 0;
+    for (id, def) in rows {
+        let mut json: Value = serde_json::from_str(&def).expect("catalog JSON");
+        if json["kind"] == kind && json["name"]["name"] == name {
+            edit(&mut json);
+            conn.execute(
+                "UPDATE bru_objects SET def = ?1 WHERE id = ?2",
+                params![serde_json::to_string(&json).unwrap(), id],
+            )
+            .unwrap();
+            changed += 1;
+        }
+    }
+    assert_eq!(changed, 1, "one {kind} {name} in the archive");
+    reseal_catalog(&conn);
+}
+
+/// Each edited entry of the kinds this file adds (a second statement,
+/// another object's name) is refused by restore and by verify, before
+/// anything runs.
+fn edited_type_entries_are_refused(server: &TestServer, dir: &Dir, archive: &Path) {
+    let drop = |o: &mut Value| {
+        let ddl = o["ddl"].as_str().unwrap().to_owned();
+        o["ddl"] = format!("{ddl}; DROP TABLE public.victim").into();
+    };
+    let shell = serde_json::json!({"other": "shell type"});
+    let domain_constraint = serde_json::json!({"other": "domain constraint"});
+    let ty = Value::from("type");
+    let cases: [(Value, &str, &dyn Fn(&mut Value), &[&str]); 6] = [
+        (
+            domain_constraint.clone(),
+            "things_dom",
+            &drop,
+            &["domain constraint public.things_dom", "second statement"],
+        ),
+        (
+            domain_constraint,
+            "things_dom",
+            &|o: &mut Value| {
+                o["name"]["name"] = "victim_dom".into();
+                o["ddl"] =
+                    "ALTER DOMAIN public.victim_dom ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID"
+                        .into();
+            },
+            &["domain constraint public.victim_dom", "does not create"],
+        ),
+        (
+            shell.clone(),
+            "myint",
+            &drop,
+            &["shell type public.myint", "second statement"],
+        ),
+        (
+            shell,
+            "myint",
+            &|o: &mut Value| o["ddl"] = "CREATE TYPE public.victim_t".into(),
+            &["shell type public.myint", "not public.myint"],
+        ),
+        (
+            ty.clone(),
+            "mytext",
+            &drop,
+            &["type public.mytext", "second statement"],
+        ),
+        (
+            ty,
+            "floatrange",
+            &|o: &mut Value| {
+                o["ddl"] = "CREATE TYPE public.victim_r AS RANGE (subtype = int4)".into();
+            },
+            &["type public.floatrange", "not public.floatrange"],
+        ),
+    ];
+    for (i, (kind, name, edit, expect)) in cases.into_iter().enumerate() {
+        let copy = dir.path(&format!("tampered-{i}.db"));
+        tampered(archive, &copy, kind, name, edit);
+        let copy = copy.to_str().expect("utf-8 path");
+        let db = server.create_db("tampered");
+        server.psql(
+            &db,
+            "CREATE TABLE public.victim (a int); CREATE DOMAIN public.victim_dom AS int;",
+        );
+        let mut words = vec!["catalog entry", "altered"];
+        words.extend_from_slice(expect);
+        bru_fails(&["restore", copy, &server.url(&db), "--quiet"], &words);
+        bru_fails(&["verify", copy, "--quiet"], &words);
+        assert_eq!(server.tables(&db), vec!["public.victim".to_string()]);
+    }
 }
 
 #[test]
@@ -127,5 +236,6 @@ fn objects_come_back_in_dependency_order_with_their_types() {
     };
     let dir = Dir::new();
     round_trip(&server, &dir, "order", ORDER_SQL);
-    round_trip(&server, &dir, "types", TYPES_SQL);
+    let types = round_trip(&server, &dir, "types", TYPES_SQL);
+    edited_type_entries_are_refused(&server, &dir, &types);
 }

@@ -1104,6 +1104,29 @@ mod tests {
             object(K::Extension, None, "pg_trgm", "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public"),
             object(K::Type, p, "mood", "CREATE TYPE public.mood AS ENUM ('a;', 'b')"),
             object(K::Type, p, "pos", "CREATE DOMAIN public.pos AS integer DEFAULT 1 NOT NULL CHECK ((VALUE > 0))"),
+            object(K::Type, p, "just_shell", "CREATE TYPE public.just_shell"),
+            object(K::ShellType, p, "myint", "CREATE TYPE public.myint"),
+            object(
+                K::Type,
+                p,
+                "myint",
+                "CREATE TYPE public.myint (\n    INTERNALLENGTH = 4,\n    INPUT = public.myint_in,\n    \
+                 OUTPUT = public.myint_out,\n    DEFAULT = '7',\n    CATEGORY = 'N',\n    DELIMITER = ';',\n    \
+                 ALIGNMENT = int4,\n    STORAGE = plain,\n    PASSEDBYVALUE\n)",
+            ),
+            object(
+                K::Type,
+                p,
+                "fr",
+                "CREATE TYPE public.fr AS RANGE (\n    subtype = double precision,\n    \
+                 multirange_type_name = public.frs,\n    subtype_diff = float8mi\n)",
+            ),
+            object(
+                K::DomainConstraint,
+                p,
+                "pos",
+                "ALTER DOMAIN public.pos ADD CONSTRAINT meow CHECK ((VALUE < 11)) NOT VALID",
+            ),
             object(
                 K::Function,
                 p,
@@ -1205,6 +1228,31 @@ mod tests {
                 "second statement",
             ),
             (object(K::Schema, None, "hr", "CREATE SCHEMA hr CREATE TABLE hr.x (a int)"), "goes on"),
+            (object(K::ShellType, p, "myint", "CREATE TYPE public.myint; DROP TABLE public.victim"), "second statement"),
+            (object(K::ShellType, p, "myint", "CREATE TYPE public.victim"), "not public.myint"),
+            (object(K::ShellType, p, "myint", "CREATE TYPE public.myint AS ENUM ('a')"), "goes on"),
+            (object(K::Type, p, "myint", "CREATE TYPE public.myint (INPUT = f, OUTPUT = g), public.victim"), "goes on"),
+            (object(K::Type, p, "myint", "CREATE TYPE public.myint (INPUT = f); DROP TABLE public.victim"), "second statement"),
+            (object(K::Type, p, "r", "CREATE TYPE public.victim AS RANGE (subtype = int4)"), "not public.r"),
+            (object(K::Type, p, "r", "CREATE TYPE public.r AS RANGE (subtype = int4) x"), "goes on"),
+            (object(K::Type, p, "pos", "CREATE DOMAIN public.victim AS integer"), "not public.pos"),
+            (
+                object(K::DomainConstraint, p, "pos", "ALTER DOMAIN public.victim ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID"),
+                "not public.pos",
+            ),
+            (object(K::DomainConstraint, p, "pos", "ALTER DOMAIN public.pos DROP CONSTRAINT c"), "expected ADD"),
+            (
+                object(K::DomainConstraint, p, "pos", "ALTER DOMAIN public.pos ADD CONSTRAINT c CHECK (VALUE > 0)"),
+                "expected NOT",
+            ),
+            (
+                object(K::DomainConstraint, p, "pos", "ALTER DOMAIN public.pos ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID; DROP TABLE public.victim"),
+                "second statement",
+            ),
+            (
+                object(K::DomainConstraint, p, "pos", "ALTER DOMAIN public.pos ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID, OWNER TO bob"),
+                "goes on",
+            ),
             (
                 on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.victim FOR EACH ROW EXECUTE FUNCTION public.f()"), "t"),
                 "not on its declared table",
