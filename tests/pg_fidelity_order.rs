@@ -52,6 +52,11 @@ CREATE FUNCTION public.thing_id(t public.things) RETURNS integer LANGUAGE sql RE
 CREATE FUNCTION public.count_things() RETURNS bigint LANGUAGE sql
     BEGIN ATOMIC SELECT count(*) FROM public.things; END;
 CREATE VIEW public.counted AS SELECT public.count_things() AS n;
+CREATE TYPE public.pair AS (x integer);
+CREATE TYPE public.color AS ENUM ('red', 'green');
+ALTER TYPE public.pair ADD ATTRIBUTE c public.color;
+CREATE TABLE public.pairs (p public.pair);
+INSERT INTO public.pairs VALUES (ROW(1, 'green'));
 "#;
 
 /// Domains (collation, NOT VALID check), range types with every option,
@@ -62,6 +67,7 @@ CREATE TABLE public.thethings (stuff public.things_dom);
 INSERT INTO public.thethings VALUES (55);
 ALTER DOMAIN public.things_dom ADD CONSTRAINT meow CHECK (VALUE < 11) NOT VALID;
 COMMENT ON CONSTRAINT meow ON DOMAIN public.things_dom IS 'the rows break it';
+ALTER DOMAIN public.things_dom ADD CONSTRAINT purr CHECK (VALUE > 100) NOT VALID;
 CREATE DOMAIN public.ctext AS text COLLATE "C" DEFAULT 'x' NOT NULL;
 CREATE TYPE public.floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
 CREATE TYPE public.textrange_c AS RANGE (subtype = text, collation = "C",
@@ -126,9 +132,9 @@ fn round_trip(server: &TestServer, dir: &Dir, case: &str, sql: &str) -> PathBuf 
     path
 }
 
-/// A copy of `archive` at `copy` whose catalog object of `kind` (as the
-/// archive spells it: `"type"`, `{"other": "shell type"}`) named `name`
-/// has been edited by `edit`, and resealed as an attacker would.
+/// A copy of `archive` at `copy` whose first catalog object of `kind` (as
+/// the archive spells it: `"type"`, `{"other": "shell type"}`) named
+/// `name` has been edited by `edit`, and resealed as an attacker would.
 fn tampered(archive: &Path, copy: &Path, kind: Value, name: &str, edit: &dyn Fn(&mut Value)) {
     std::fs::copy(archive, copy).expect("copy archive");
     let conn = Connection::open(copy).expect("open archive");
@@ -142,7 +148,7 @@ fn tampered(archive: &Path, copy: &Path, kind: Value, name: &str, edit: &dyn Fn(
     let mut changed = 0;
     for (id, def) in rows {
         let mut json: Value = serde_json::from_str(&def).expect("catalog JSON");
-        if json["kind"] == kind && json["name"]["name"] == name {
+        if changed == 0 && json["kind"] == kind && json["name"]["name"] == name {
             edit(&mut json);
             conn.execute(
                 "UPDATE bru_objects SET def = ?1 WHERE id = ?2",
@@ -152,7 +158,7 @@ fn tampered(archive: &Path, copy: &Path, kind: Value, name: &str, edit: &dyn Fn(
             changed += 1;
         }
     }
-    assert_eq!(changed, 1, "one {kind} {name} in the archive");
+    assert_eq!(changed, 1, "a {kind} {name} in the archive");
     reseal_catalog(&conn);
 }
 
