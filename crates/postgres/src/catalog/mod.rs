@@ -36,7 +36,7 @@
 //! catalog query and a function of one row, run by [`each_row`] (or
 //! [`by_relation`], for the rows that belong to a table).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use bru_core::{Catalog, Error, ObjectDef, ObjectKind, TableName};
 use tokio_postgres::types::ToSql;
@@ -124,8 +124,7 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     reads.extend(objects::read_rules(conn)?);
     reads.extend(objects::read_triggers(conn)?);
     reads.extend(objects::read_statistics(conn)?);
-    let table_oids: HashSet<u32> = oids.iter().copied().collect();
-    let sorted = order::sort(conn, reads, &table_oids)?;
+    let sorted = order::sort(conn, reads, &names)?;
 
     // Pre-data objects, then what hangs on the tables (their exclusion
     // constraints, sequences' owning columns), then the other post-data

@@ -44,9 +44,9 @@
 //! they can be for, as before.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
-use bru_core::{Error, ObjectDef, ObjectKind, Section};
+use bru_core::{Error, ObjectDef, ObjectKind, Section, TableName};
 
 use crate::conn::Conn;
 
@@ -70,18 +70,19 @@ struct Depend {
 enum Node {
     /// The [`Read`] at this position.
     Object(usize),
-    /// A table bru carries, created between pre- and post-data.
-    Table,
+    /// A table bru carries (its oid), created between pre- and post-data.
+    Table(u32),
 }
 
 /// Puts `reads` in dependency order (see the module docs), with the
 /// section of every pre-data object that needs a table or a post-data
-/// object set to post-data. `tables` are the oids (`pg_class`) of the
-/// tables bru carries.
+/// object set to post-data, and the tables it needs as its
+/// [`ObjectDef::depends_on`] (so a restore that leaves a table out leaves
+/// it out too). `tables` are the tables bru carries, by oid (`pg_class`).
 pub(super) fn sort(
     conn: &Conn,
     reads: Vec<Read>,
-    tables: &HashSet<u32>,
+    tables: &HashMap<u32, TableName>,
 ) -> Result<Vec<ObjectDef>, Error> {
     let rows = conn.query(
         &format!(
@@ -110,7 +111,11 @@ pub(super) fn sort(
 }
 
 /// [`sort`] over dependencies already read: the part without a server.
-fn sort_by(reads: Vec<Read>, depends: &[Depend], tables: &HashSet<u32>) -> Vec<ObjectDef> {
+fn sort_by(
+    reads: Vec<Read>,
+    depends: &[Depend],
+    tables: &HashMap<u32, TableName>,
+) -> Vec<ObjectDef> {
     let n = reads.len();
     // What each catalog object is: a read, by its row; the shell of a base
     // type shares the type's row and is found through `shells`.
@@ -147,8 +152,8 @@ fn sort_by(reads: Vec<Read>, depends: &[Depend], tables: &HashSet<u32>) -> Vec<O
             if let Some(&i) = by_row.get(&(class, oid)) {
                 return Some(Node::Object(i));
             }
-            if class == "pg_class" && tables.contains(&oid) {
-                return Some(Node::Table);
+            if class == "pg_class" && tables.contains_key(&oid) {
+                return Some(Node::Table(oid));
             }
             let &(c, o, _) = owner.get(&(class, oid))?;
             (class, oid) = (c, o);
@@ -156,10 +161,9 @@ fn sort_by(reads: Vec<Read>, depends: &[Depend], tables: &HashSet<u32>) -> Vec<O
         None
     };
 
-    // deps[i]: the objects i needs; needs_table[i]: whether one of them is
-    // a table.
+    // deps[i]: the objects i needs; needs_table[i]: the tables it needs.
     let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
-    let mut needs_table = vec![false; n];
+    let mut needs_table: Vec<BTreeSet<u32>> = vec![BTreeSet::new(); n];
     for d in depends {
         let Some(Node::Object(from)) = resolve(&d.class, d.oid) else {
             continue;
@@ -172,7 +176,9 @@ fn sort_by(reads: Vec<Read>, depends: &[Depend], tables: &HashSet<u32>) -> Vec<O
             // (a trigger, rule or statistics object, all post-data) or a
             // sequence's owning column (its own entry, after the tables):
             // neither makes the object need the table first.
-            Some(Node::Table) if d.deptype != 'a' => needs_table[from] = true,
+            Some(Node::Table(t)) if d.deptype != 'a' => {
+                needs_table[from].insert(t);
+            }
             _ => {}
         }
     }
@@ -199,16 +205,24 @@ fn sort_by(reads: Vec<Read>, depends: &[Depend], tables: &HashSet<u32>) -> Vec<O
             .collect();
         deps[shell].extend(shell_deps);
         deps[base].insert(shell);
-        needs_table[shell] = needs_table[base];
+        needs_table[shell] = needs_table[base].clone();
     }
 
     let order = topological(&reads, &deps);
 
     // Sections, in dependency order: a pre-data object needing a table or a
-    // post-data object goes to post-data.
+    // post-data object goes to post-data. What an object needs of the
+    // tables, it needs through what it needs too.
     let mut post = vec![false; n];
     for &i in &order {
-        post[i] = !reads[i].def.is_pre_data() || needs_table[i] || deps[i].iter().any(|&d| post[d]);
+        let through: BTreeSet<u32> = deps[i]
+            .iter()
+            .flat_map(|&d| needs_table[d].iter().copied())
+            .collect();
+        needs_table[i].extend(through);
+        post[i] = !reads[i].def.is_pre_data()
+            || !needs_table[i].is_empty()
+            || deps[i].iter().any(|&d| post[d]);
     }
     let mut slots: Vec<Option<Read>> = reads.into_iter().map(Some).collect();
     order
@@ -217,6 +231,10 @@ fn sort_by(reads: Vec<Read>, depends: &[Depend], tables: &HashSet<u32>) -> Vec<O
             let mut def = slots[i].take()?.def;
             if post[i] && def.is_pre_data() {
                 def.section = Some(Section::PostData);
+                if def.depends_on.is_none() {
+                    def.depends_on =
+                        Some(needs_table[i].iter().map(|t| tables[t].clone()).collect());
+                }
             }
             Some(def)
         })
@@ -312,7 +330,6 @@ fn priority(read: &Read) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bru_core::TableName;
 
     fn read(kind: ObjectKind, class: &'static str, oid: u32, name: &str) -> Read {
         Read::new(
@@ -337,6 +354,10 @@ mod tests {
         }
     }
 
+    fn table_60() -> HashMap<u32, TableName> {
+        HashMap::from([(60, TableName::new(Some("s"), "t"))])
+    }
+
     fn names(defs: &[ObjectDef]) -> Vec<String> {
         defs.iter()
             .map(|d| match (&d.kind, d.section) {
@@ -355,7 +376,7 @@ mod tests {
             read(ObjectKind::Schema, "pg_namespace", 40, "s"),
             read(ObjectKind::Function, "pg_proc", 10, "g"),
         ];
-        let out = sort_by(reads, &[], &HashSet::new());
+        let out = sort_by(reads, &[], &HashMap::new());
         assert_eq!(names(&out), ["s", "t", "f", "g"]);
     }
 
@@ -378,7 +399,7 @@ mod tests {
             // g uses d.
             dep("pg_proc", 31, "pg_type", 20, 'n'),
         ];
-        let out = sort_by(reads, &depends, &HashSet::new());
+        let out = sort_by(reads, &depends, &HashMap::new());
         assert_eq!(names(&out), ["f", "d", "g", "v"]);
     }
 
@@ -397,15 +418,20 @@ mod tests {
             dep("pg_constraint", 21, "pg_type", 20, 'a'),
             dep("pg_constraint", 21, "pg_proc", 30, 'n'),
         ];
-        let out = sort_by(reads, &depends, &HashSet::from([60]));
+        let out = sort_by(reads, &depends, &table_60());
         assert_eq!(names(&out), ["post f", "post d", "h"]);
+        // Both need the table, d through f: a restore leaving it out
+        // leaves them out.
+        let t = Some(vec![TableName::new(Some("s"), "t")]);
+        assert_eq!((&out[0].depends_on, &out[1].depends_on), (&t, &t));
+        assert_eq!(out[2].depends_on, None);
     }
 
     #[test]
     fn a_sequence_a_table_owns_stays_before_the_tables() {
         let reads = vec![read(ObjectKind::Sequence, "pg_class", 70, "t_id_seq")];
         let depends = [dep("pg_class", 70, "pg_class", 60, 'a')];
-        let out = sort_by(reads, &depends, &HashSet::from([60]));
+        let out = sort_by(reads, &depends, &table_60());
         assert_eq!(names(&out), ["t_id_seq"]);
     }
 
@@ -427,7 +453,7 @@ mod tests {
             dep("pg_proc", 31, "pg_type", 20, 'n'),
             dep("pg_proc", 32, "pg_type", 20, 'n'),
         ];
-        let out = sort_by(reads, &depends, &HashSet::new());
+        let out = sort_by(reads, &depends, &HashMap::new());
         assert_eq!(names(&out), ["shell t", "in", "out", "t", "f"]);
     }
 
@@ -443,7 +469,7 @@ mod tests {
             dep("pg_proc", 31, "pg_proc", 30, 'n'),
             dep("pg_proc", 32, "pg_proc", 31, 'n'),
         ];
-        let out = sort_by(reads, &depends, &HashSet::new());
+        let out = sort_by(reads, &depends, &HashMap::new());
         assert_eq!(names(&out), ["a", "b", "c"]);
     }
 }
