@@ -6,7 +6,8 @@
 //! The schemas are built so that creating their objects by oid (or by
 //! kind) fails: a function whose SQL body calls one created after it, a
 //! domain whose CHECK calls a function created after the domain, a
-//! `SUPPORT` function created after the function naming it, base and range
+//! `SUPPORT` function created after the function naming it, overloaded
+//! procedures that only their OUT arguments tell apart, base and range
 //! types whose I/O or canonical functions take the type itself (a shell
 //! type first), and a domain's NOT VALID check that the table's rows break.
 
@@ -44,6 +45,12 @@ CREATE FUNCTION public.series_support(internal) RETURNS internal
 ALTER FUNCTION public.series(integer, integer) SUPPORT public.series_support;
 CREATE PROCEDURE public.p(integer) LANGUAGE sql AS 'SELECT 1';
 CREATE PROCEDURE public.p(text) LANGUAGE sql AS 'SELECT 2';
+CREATE PROCEDURE public.ptest10(OUT a int, IN b int, INOUT c int) LANGUAGE sql
+    AS 'SELECT b - c, c';
+CREATE PROCEDURE public.ptest10(IN a int, IN b int, IN c int) LANGUAGE sql AS 'SELECT a + b - c';
+GRANT EXECUTE ON PROCEDURE public.ptest10(OUT a int, IN b int, INOUT c int) TO PUBLIC;
+REVOKE EXECUTE ON PROCEDURE public.ptest10(IN a int, IN b int, IN c int) FROM PUBLIC;
+COMMENT ON PROCEDURE public.ptest10(OUT a int, IN b int, INOUT c int) IS 'with OUT';
 CREATE FUNCTION public.f(integer) RETURNS integer LANGUAGE sql AS 'SELECT 1';
 CREATE FUNCTION public.f(integer, integer) RETURNS integer LANGUAGE sql AS 'SELECT 2';
 COMMENT ON PROCEDURE public.p(text) IS 'the text one';

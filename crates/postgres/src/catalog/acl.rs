@@ -57,7 +57,7 @@ fn owned_objects() -> String {
          SELECT 5, p.oid, n.nspname::text, p.oid::pg_catalog.regprocedure::text,
                 CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
                 CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
-                p.oid::pg_catalog.regprocedure::text, p.proowner, p.proacl
+                {IDENTITY}, p.proowner, p.proacl
            FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
           WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {}
             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
@@ -69,6 +69,14 @@ fn owned_objects() -> String {
         not_extension_member("pg_proc", "p.oid"),
     )
 }
+
+/// How a statement names function `p`, as pg_dump does: with its identity
+/// arguments (a procedure's OUT ones too, with their modes), which no two
+/// routines share; its `regprocedure` (input types only) is ambiguous for
+/// overloaded procedures.
+pub(super) const IDENTITY: &str =
+    "pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) \
+     || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'";
 
 /// The `ord` of tables, views (the relations that have columns) and
 /// functions in [`owned_objects`].
