@@ -333,7 +333,9 @@ pub enum ObjectKind {
     /// A function or procedure created before the tables.
     Function,
     /// A function whose signature uses a table's row type, so it is created
-    /// after the tables (archive: `{"other": "function"}`).
+    /// after the tables (archive: `{"other": "function"}`), as archives
+    /// written before [`ObjectDef::section`] spell it; PostgreSQL backups
+    /// now write a [`ObjectKind::Function`] with its section set.
     TableFunction,
     Sequence,
     Type,

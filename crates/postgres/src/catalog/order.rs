@@ -29,7 +29,12 @@
 //!   ([`ObjectDef::section`]): a function over a table's row type, or whose
 //!   SQL body reads a table, as pg_dump postpones such a function
 //!   (`repairFunctionBoundaryMultiLoop`). A pre-data object with such a
-//!   function in its dependencies follows it.
+//!   function in its dependencies follows it, and records the tables it
+//!   needs as its [`ObjectDef::depends_on`]. The other way round, an
+//!   object of a post-data kind that a pre-data object needs, and that
+//!   needs no table nor anything after them, is made pre-data: a reader's
+//!   [`ObjectKind::Other`] object that a domain or function uses is
+//!   created before them even if its reader left its section unset.
 //! - **Cycles.** A base type needs its I/O functions and they need the
 //!   type: as pg_dump (`repairTypeFuncLoop`), the type's shell
 //!   ([`ObjectKind::ShellType`], `CREATE TYPE t`) comes first, each function
@@ -210,26 +215,44 @@ fn sort_by(
 
     let order = topological(&reads, &deps);
 
-    // Sections, in dependency order: a pre-data object needing a table or a
-    // post-data object goes to post-data. What an object needs of the
-    // tables, it needs through what it needs too.
-    let mut post = vec![false; n];
+    // Sections. In dependency order: an object is held after the tables
+    // when it needs a table, or is set to post-data by its reader, or
+    // needs an object held so (what it needs of the tables, it needs
+    // through what it needs too).
+    let mut held = vec![false; n];
     for &i in &order {
         let through: BTreeSet<u32> = deps[i]
             .iter()
             .flat_map(|&d| needs_table[d].iter().copied())
             .collect();
         needs_table[i].extend(through);
-        post[i] = !reads[i].def.is_pre_data()
-            || !needs_table[i].is_empty()
-            || deps[i].iter().any(|&d| post[d]);
+        held[i] = !needs_table[i].is_empty()
+            || reads[i].def.section == Some(Section::PostData)
+            || deps[i].iter().any(|&d| held[d]);
+    }
+    // Then, dependents first: an object is pre-data when its kind (or
+    // reader) says so and it is not held, or when a pre-data object needs
+    // it and it is not held (a post-data kind that a type or function
+    // needs, such as a reader's object of kind Other that left its
+    // section unset).
+    let mut pre = vec![false; n];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, ds) in deps.iter().enumerate() {
+        for &d in ds {
+            dependents[d].push(i);
+        }
+    }
+    for &i in order.iter().rev() {
+        pre[i] = !held[i] && (reads[i].def.is_pre_data() || dependents[i].iter().any(|&j| pre[j]));
     }
     let mut slots: Vec<Option<Read>> = reads.into_iter().map(Some).collect();
     order
         .into_iter()
         .filter_map(|i| {
             let mut def = slots[i].take()?.def;
-            if post[i] && def.is_pre_data() {
+            if pre[i] && !def.is_pre_data() {
+                def.section = Some(Section::PreData);
+            } else if !pre[i] && def.is_pre_data() {
                 def.section = Some(Section::PostData);
                 if def.depends_on.is_none() {
                     def.depends_on =
@@ -425,6 +448,42 @@ mod tests {
         let t = Some(vec![TableName::new(Some("s"), "t")]);
         assert_eq!((&out[0].depends_on, &out[1].depends_on), (&t, &t));
         assert_eq!(out[2].depends_on, None);
+    }
+
+    #[test]
+    fn what_a_pre_data_object_needs_is_pre_data_unless_it_needs_a_table() {
+        // Domain d uses collation c (a kind that is post-data by default);
+        // domain e uses operator o, whose function f reads table 60.
+        let other = |k: &str| ObjectKind::Other(k.into());
+        let reads = vec![
+            read(other("collation"), "pg_collation", 10, "c"),
+            read(other("operator"), "pg_operator", 11, "o"),
+            read(ObjectKind::Type, "pg_type", 20, "d"),
+            read(ObjectKind::Type, "pg_type", 21, "e"),
+            read(ObjectKind::Function, "pg_proc", 30, "f"),
+        ];
+        let depends = [
+            dep("pg_type", 20, "pg_collation", 10, 'n'),
+            dep("pg_type", 21, "pg_operator", 11, 'n'),
+            dep("pg_operator", 11, "pg_proc", 30, 'n'),
+            dep("pg_proc", 30, "pg_class", 60, 'n'),
+        ];
+        let out = sort_by(reads, &depends, &table_60());
+        let sections: Vec<(String, Option<Section>)> = out
+            .iter()
+            .map(|d| (d.name.name.clone(), d.section))
+            .collect();
+        let (pre, post) = (Some(Section::PreData), Some(Section::PostData));
+        assert_eq!(
+            sections,
+            [
+                ("c".to_string(), pre),
+                ("d".into(), None),
+                ("f".into(), post),
+                ("o".into(), None),
+                ("e".into(), post),
+            ]
+        );
     }
 
     #[test]
