@@ -108,11 +108,24 @@ CREATE FUNCTION public.mytext_recv(internal) RETURNS public.mytext
     LANGUAGE internal IMMUTABLE STRICT AS 'textrecv';
 CREATE FUNCTION public.mytext_send(public.mytext) RETURNS bytea
     LANGUAGE internal IMMUTABLE STRICT AS 'textsend';
+CREATE FUNCTION public.mytext_typmod_in(cstring[]) RETURNS integer
+    LANGUAGE internal IMMUTABLE STRICT AS 'varchartypmodin';
+CREATE FUNCTION public.mytext_typmod_out(integer) RETURNS cstring
+    LANGUAGE internal IMMUTABLE STRICT AS 'varchartypmodout';
 CREATE TYPE public.mytext (INPUT = public.mytext_in, OUTPUT = public.mytext_out,
     RECEIVE = public.mytext_recv, SEND = public.mytext_send,
+    TYPMOD_IN = public.mytext_typmod_in, TYPMOD_OUT = public.mytext_typmod_out,
     LIKE = text, COLLATABLE = true, DELIMITER = ';');
+CREATE TYPE public.mypoint;
+CREATE FUNCTION public.mypoint_in(cstring) RETURNS public.mypoint
+    LANGUAGE internal IMMUTABLE STRICT AS 'point_in';
+CREATE FUNCTION public.mypoint_out(public.mypoint) RETURNS cstring
+    LANGUAGE internal IMMUTABLE STRICT AS 'point_out';
+CREATE TYPE public.mypoint (INPUT = public.mypoint_in, OUTPUT = public.mypoint_out,
+    INTERNALLENGTH = 16, ALIGNMENT = double, ELEMENT = float8,
+    SUBSCRIPT = raw_array_subscript_handler, CATEGORY = 'G', PREFERRED = true);
 COMMENT ON TYPE public.myint IS 'an int4 of our own';
-CREATE TABLE public.based (i public.myint, t public.mytext, a public.myint[]);
+CREATE TABLE public.based (i public.myint, t public.mytext(10), a public.myint[]);
 INSERT INTO public.based VALUES ('42', 'hello', '{1,2}');
 CREATE TYPE public.just_shell;
 "#;
