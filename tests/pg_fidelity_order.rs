@@ -182,6 +182,10 @@ fn tampered(archive: &Path, copy: &Path, kind: Value, name: &str, edit: &dyn Fn(
     reseal_catalog(&conn);
 }
 
+/// An edit of an archive entry: its kind and name, the edit, and the words
+/// the refusal must contain.
+type Tampering<'a> = (Value, &'a str, &'a dyn Fn(&mut Value), &'a [&'a str]);
+
 /// Each edited entry of the kinds this file adds (a second statement,
 /// another object's name) is refused by restore and by verify, before
 /// anything runs.
@@ -193,7 +197,7 @@ fn edited_type_entries_are_refused(server: &TestServer, dir: &Dir, archive: &Pat
     let shell = serde_json::json!({"other": "shell type"});
     let domain_constraint = serde_json::json!({"other": "domain constraint"});
     let ty = Value::from("type");
-    let cases: [(Value, &str, &dyn Fn(&mut Value), &[&str]); 6] = [
+    let cases: [Tampering; 6] = [
         (
             domain_constraint.clone(),
             "things_dom",
