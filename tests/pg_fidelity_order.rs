@@ -5,7 +5,8 @@
 //!
 //! The schemas are built so that creating their objects by oid (or by
 //! kind) fails: a function whose SQL body calls one created after it, a
-//! domain whose CHECK calls a function created after the domain, a
+//! domain whose CHECK calls a function created after the domain, a view
+//! replaced to read a view created after it, a
 //! `SUPPORT` function created after the function naming it, overloaded
 //! procedures that only their OUT arguments tell apart, base and range
 //! types whose I/O or canonical functions take the type itself (a shell
@@ -59,6 +60,9 @@ CREATE FUNCTION public.thing_id(t public.things) RETURNS integer LANGUAGE sql RE
 CREATE FUNCTION public.count_things() RETURNS bigint LANGUAGE sql
     BEGIN ATOMIC SELECT count(*) FROM public.things; END;
 CREATE VIEW public.counted AS SELECT public.count_things() AS n;
+CREATE VIEW public.v_first AS SELECT 1 AS x;
+CREATE VIEW public.v_later AS SELECT 2 AS z, note FROM public.things;
+CREATE OR REPLACE VIEW public.v_first AS SELECT 1 AS x, (SELECT max(z) FROM public.v_later) AS y;
 CREATE TYPE public.pair AS (x integer);
 CREATE TYPE public.color AS ENUM ('red', 'green');
 ALTER TYPE public.pair ADD ATTRIBUTE c public.color;
