@@ -269,7 +269,31 @@ fn objects_come_back_in_dependency_order_with_their_types() {
         return;
     };
     let dir = Dir::new();
-    round_trip(&server, &dir, "order", ORDER_SQL);
+    let order = round_trip(&server, &dir, "order", ORDER_SQL);
+    // Leaving out the table leaves out, and lists, what needs it: the
+    // functions over it or reading it, the view calling one, their owners.
+    let db = server.create_db("order_without_things");
+    let out = bru_ok(&[
+        "restore",
+        order.to_str().expect("utf-8 path"),
+        &server.url(&db),
+        "--exclude",
+        "public.things",
+    ]);
+    let summary = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for skipped in [
+        "function public.thing_id(public.things)",
+        "function public.count_things()",
+        "view public.counted",
+        "owner public.count_things()",
+    ] {
+        assert!(summary.contains(skipped), "{skipped} not listed: {summary}");
+    }
+    assert_eq!(server.psql(&db, "SELECT public.b(1), public.h()"), "2|2\n");
     let types = round_trip(&server, &dir, "types", TYPES_SQL);
     edited_type_entries_are_refused(&server, &dir, &types);
 }

@@ -139,9 +139,23 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     objects.extend(comments::read_comments(conn)?);
     // Last, after every object they apply to: owners, then privileges
     // (changing an owner rewrites the ACL, so grants come after it).
-    objects.extend(acl::read_owners_and_privileges(conn)?);
+    // The owner and grants of an object that needs tables (a function over
+    // a table's row type) need them too: a restore leaving the table out
+    // leaves them out with the object.
+    let mut acl = acl::read_owners_and_privileges(conn)?;
+    let needs: HashMap<&TableName, &Vec<TableName>> = objects
+        .iter()
+        .filter_map(|o| Some((&o.name, o.depends_on.as_ref().filter(|d| !d.is_empty())?)))
+        .collect();
+    for o in &mut acl {
+        if o.table.is_none() && o.depends_on.is_none() {
+            o.depends_on = needs.get(&o.name).map(|d| (*d).clone());
+        }
+    }
+    objects.extend(acl);
     // Views (and their owners and grants) recorded the relations they read
-    // from pg_depend. A comment is left to the filter, which reads the
+    // from pg_depend, and the other objects the tables they need (the
+    // dependency sort). A comment is left to the filter, which reads the
     // relation it names from its statement; every other object hangs on its
     // table (`ObjectDef::table`) or on nothing a filter leaves out.
     for o in &mut objects {

@@ -29,8 +29,11 @@
 //!   ([`ObjectDef::section`]): a function over a table's row type, or whose
 //!   SQL body reads a table, as pg_dump postpones such a function
 //!   (`repairFunctionBoundaryMultiLoop`). A pre-data object with such a
-//!   function in its dependencies follows it, and records the tables it
-//!   needs as its [`ObjectDef::depends_on`]. The other way round, an
+//!   function in its dependencies follows it. Every object records the
+//!   tables it needs, directly or through what it needs, in its
+//!   [`ObjectDef::depends_on`], so that a restore leaving a table out
+//!   leaves out a view that calls a function reading it. The other way
+//!   round, an
 //!   object of a post-data kind that a pre-data object needs, and that
 //!   needs no table nor anything after them, is made pre-data: a reader's
 //!   [`ObjectKind::Other`] object that a domain or function uses is
@@ -254,9 +257,16 @@ fn sort_by(
                 def.section = Some(Section::PreData);
             } else if !pre[i] && def.is_pre_data() {
                 def.section = Some(Section::PostData);
-                if def.depends_on.is_none() {
-                    def.depends_on =
-                        Some(needs_table[i].iter().map(|t| tables[t].clone()).collect());
+            }
+            // The tables it needs, through functions too: a restore that
+            // leaves one out leaves this out (a view calling a function
+            // that reads the table).
+            if !needs_table[i].is_empty() {
+                let on = def.depends_on.get_or_insert_with(Vec::new);
+                for t in &needs_table[i] {
+                    if !on.contains(&tables[t]) {
+                        on.push(tables[t].clone());
+                    }
                 }
             }
             Some(def)
