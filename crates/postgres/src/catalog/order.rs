@@ -17,35 +17,43 @@
 //!   type, a table's row type, column defaults and indexes to the table, an
 //!   extension's members to the extension. A row between two objects
 //!   bru carries orders them; a row to something bru does not carry (a
-//!   built-in, pinned object) orders nothing.
+//!   built-in, pinned object) orders nothing. An automatic dependency of
+//!   an object on a table is no need of the table: it is a trigger's, rule's
+//!   or statistics object's own (post-data anyway), or a serial sequence's
+//!   owning column (its own entry, after the tables), and the sequence
+//!   stays before the table whose default calls it.
 //! - **Ties** keep the order pg_dump gives before its topological pass:
 //!   kind first ([`priority`], pg_dump's `dbObjectTypePriority`), then the
-//!   order the readers returned them in (their oid, mostly). The sort is
-//!   stable: with no dependencies, nothing moves.
+//!   order the readers returned them in (their oid, mostly). With no
+//!   dependencies between them, objects keep that order.
 //! - **Sections.** Tables are created between the pre-data and the
 //!   post-data objects (`bru_engine`'s restore plan), so a pre-data object
-//!   that depends on a table (its row type, a column), or on an object
-//!   that comes after the tables, directly or not, is moved to post-data
-//!   ([`ObjectDef::section`]): a function over a table's row type, or whose
-//!   SQL body reads a table, as pg_dump postpones such a function
-//!   (`repairFunctionBoundaryMultiLoop`). A pre-data object with such a
-//!   function in its dependencies follows it. Every object records the
-//!   tables it needs, directly or through what it needs, in its
-//!   [`ObjectDef::depends_on`], so that a restore leaving a table out
-//!   leaves out a view that calls a function reading it. The other way
-//!   round, an
-//!   object of a post-data kind that a pre-data object needs, and that
-//!   needs no table nor anything after them, is made pre-data: a reader's
-//!   [`ObjectKind::Other`] object that a domain or function uses is
-//!   created before them even if its reader left its section unset.
+//!   that needs a table (its row type, a column, a SQL-standard body
+//!   reading it), or an object its reader put after the tables, directly
+//!   or through what it needs, is moved to post-data
+//!   ([`ObjectDef::section`]), as pg_dump postpones such a function
+//!   (`repairFunctionBoundaryMultiLoop`). The other way round, an object of
+//!   a post-data kind that a pre-data object needs, and that needs no table
+//!   nor anything held after them, is made pre-data: a reader's
+//!   [`ObjectKind::Other`] object that a domain or function uses is created
+//!   before them even if its reader left its section unset.
+//! - **Filters.** Every object records the tables it needs, directly or
+//!   through what it needs, in its [`ObjectDef::depends_on`], so that a
+//!   restore leaving a table out leaves out, and lists, a view that calls a
+//!   function reading it.
 //! - **Cycles.** A base type needs its I/O functions and they need the
-//!   type: as pg_dump (`repairTypeFuncLoop`), the type's shell
-//!   ([`ObjectKind::ShellType`], `CREATE TYPE t`) comes first, each function
-//!   in such a loop depends on the shell instead of the type, and the full
-//!   `CREATE TYPE` comes after the functions. A loop no rule breaks (pg_dump
-//!   warns "could not resolve dependency loop") is cut at its first object
-//!   in tie order, so the sort always ends; the restore then reports the
-//!   statement that fails.
+//!   type, as a range type and its canonical function do: as pg_dump
+//!   (`repairTypeFuncLoop`), the type's shell ([`ObjectKind::ShellType`],
+//!   `CREATE TYPE t`) comes first, each function in such a two-object loop
+//!   depends on the shell instead of the type, and the full `CREATE TYPE`
+//!   comes after the functions. A loop no rule breaks (pg_dump warns "could
+//!   not resolve dependency loop") is cut at its first object in tie order,
+//!   so the sort always ends; the restore then reports the statement that
+//!   fails. pg_dump's other repairs are for objects bru does not sort as
+//!   separate entries (a view and its `_RETURN` rule, a table and its
+//!   constraints or defaults) or does not break (a view whose `_RETURN`
+//!   rule is in a loop with a function: pg_dump creates a placeholder view
+//!   first; bru cannot, and that restore fails on the function).
 //!
 //! What hangs on an object as a separate entry (its comment, owner and
 //! privileges) is not sorted here: those entries come after every object
