@@ -333,7 +333,9 @@ pub enum ObjectKind {
     /// A function or procedure created before the tables.
     Function,
     /// A function whose signature uses a table's row type, so it is created
-    /// after the tables (archive: `{"other": "function"}`).
+    /// after the tables (archive: `{"other": "function"}`), as archives
+    /// written before [`ObjectDef::section`] spell it; PostgreSQL backups
+    /// now write a [`ObjectKind::Function`] with its section set.
     TableFunction,
     Sequence,
     Type,
@@ -371,6 +373,15 @@ pub enum ObjectKind {
     Aggregate,
     /// A window function (archive: `{"other": "window function"}`).
     WindowFunction,
+    /// A PostgreSQL shell type (`CREATE TYPE t`), which a base type's I/O
+    /// functions need before the type itself can be created (archive:
+    /// `{"other": "shell type"}`); pre-data.
+    ShellType,
+    /// A PostgreSQL domain constraint added after the data
+    /// (`ALTER DOMAIN … ADD CONSTRAINT … NOT VALID`, which the rows may
+    /// break; archive: `{"other": "domain constraint"}`), named by its
+    /// domain.
+    DomainConstraint,
     /// Any other kind, by its engine's name (`policy`, `operator`, …), which
     /// no restore step treats specially.
     Other(String),
@@ -418,7 +429,7 @@ enum KindRepr {
 
 /// The `other` names of the [`ObjectKind`] variants that the archive spells
 /// `{"other": name}`: one table for both directions and for their names.
-const OTHER_VARIANTS: [(&str, ObjectKind); 14] = [
+const OTHER_VARIANTS: [(&str, ObjectKind); 16] = [
     ("function", ObjectKind::TableFunction),
     ("schema", ObjectKind::Schema),
     ("extension", ObjectKind::Extension),
@@ -433,6 +444,8 @@ const OTHER_VARIANTS: [(&str, ObjectKind); 14] = [
     ("statistics", ObjectKind::Statistics),
     ("aggregate", ObjectKind::Aggregate),
     ("window function", ObjectKind::WindowFunction),
+    ("shell type", ObjectKind::ShellType),
+    ("domain constraint", ObjectKind::DomainConstraint),
 ];
 
 impl From<KindRepr> for ObjectKind {
@@ -605,11 +618,12 @@ impl ObjectDef {
     }
 
     /// True for objects a restore creates before the tables, because table
-    /// definitions may use them: schemas, extensions, types, sequences and
-    /// functions. A function that uses a table's row type is a
-    /// [`ObjectKind::TableFunction`] and comes after the tables, with views,
-    /// triggers and everything else. [`ObjectDef::section`], when set,
-    /// decides instead.
+    /// definitions may use them: schemas, extensions, types (and shell
+    /// types), sequences and functions. A function that uses a table's row
+    /// type comes after the tables, with views, triggers and everything
+    /// else: in archives written before [`ObjectDef::section`] it is an
+    /// [`ObjectKind::TableFunction`], now a function with its section set.
+    /// [`ObjectDef::section`], when set, decides instead.
     pub fn is_pre_data(&self) -> bool {
         if let Some(section) = self.section {
             return section == Section::PreData;
@@ -617,6 +631,7 @@ impl ObjectDef {
         matches!(
             self.kind,
             ObjectKind::Type
+                | ObjectKind::ShellType
                 | ObjectKind::Sequence
                 | ObjectKind::Function
                 | ObjectKind::Schema

@@ -165,12 +165,17 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
         }
         bounded(std::iter::once(object.ddl.as_str()).chain(object.data.as_deref()))
             .map_err(|reason| untrusted(format!("{} {}", object.kind, object.name), reason))?;
-        if matches!(
-            object.kind,
-            ObjectKind::Owner | ObjectKind::Privileges | ObjectKind::SequenceOwnership
-        ) && engine(&object.engine).is_some()
-            && !creates(catalog, &object.name)
-        {
+        // A domain constraint alters a domain: one of the archive's types.
+        let created = match object.kind {
+            ObjectKind::Owner | ObjectKind::Privileges | ObjectKind::SequenceOwnership => {
+                Some(creates(catalog, &object.name))
+            }
+            ObjectKind::DomainConstraint => Some(catalog.objects.iter().any(|o| {
+                o.not_carried.is_none() && o.kind == ObjectKind::Type && o.name == object.name
+            })),
+            _ => None,
+        };
+        if created == Some(false) && engine(&object.engine).is_some() {
             return Err(untrusted(
                 format!("{} {}", object.kind, object.name),
                 format!(
@@ -215,6 +220,7 @@ fn creates(catalog: &Catalog, name: &TableName) -> bool {
                         | ObjectKind::Privileges
                         | ObjectKind::Comment
                         | ObjectKind::SequenceOwnership
+                        | ObjectKind::DomainConstraint
                 )
         })
 }

@@ -14,7 +14,9 @@
 //! | constraint of a table (`postgres.constraint.*`) | one clause, `PRIMARY KEY`, `UNIQUE`, `CHECK`, `FOREIGN KEY`, `EXCLUDE` or `NOT NULL`, with no `;` and no `,` outside its parentheses |
 //! | schema | `CREATE SCHEMA [IF NOT EXISTS] <name>` |
 //! | extension | `CREATE EXTENSION [IF NOT EXISTS] <name> [WITH] [SCHEMA s] [VERSION v] [CASCADE]` |
-//! | type | `CREATE TYPE <name> AS …` or `CREATE DOMAIN <name> AS …` |
+//! | type | `CREATE TYPE <name>` (a shell), `CREATE TYPE <name> (…)` (a base type), `CREATE TYPE <name> AS [ENUM\|RANGE] (…)`, or `CREATE DOMAIN <name> AS …` |
+//! | shell type | `CREATE TYPE <name>` |
+//! | domain constraint | `ALTER DOMAIN <name> ADD CONSTRAINT <c> CHECK (…) NOT VALID`, on a domain the archive creates |
 //! | function | `CREATE [OR REPLACE] FUNCTION\|PROCEDURE <name>(…` |
 //! | sequence | `CREATE SEQUENCE <name> …` (never `IF NOT EXISTS`), then `SELECT pg_catalog.setval('<name>', n, true\|false)` |
 //! | sequence ownership | `ALTER SEQUENCE <name> OWNED BY <table>.<column>` |
@@ -520,11 +522,47 @@ impl Check<'_> {
             }
             ObjectKind::Type => {
                 first.expect("CREATE")?;
-                if !first.word("DOMAIN") {
-                    first.expect("TYPE")?;
+                if first.word("DOMAIN") {
+                    first.object_name("domain", &declared)?;
+                    first.expect("AS")?;
+                    return only_one(&mut rest);
                 }
+                first.expect("TYPE")?;
                 first.object_name("type", &declared)?;
-                first.expect("AS")?;
+                // A shell that stays one: nothing after the name.
+                if first.peek().is_some() {
+                    // A base type's options, or AS ENUM (…), AS RANGE (…),
+                    // AS (…): one parenthesized list, then the end.
+                    if first.word("AS") && !first.word("ENUM") {
+                        first.word("RANGE");
+                    }
+                    first.skip_parens()?;
+                    first.end()?;
+                }
+                only_one(&mut rest)
+            }
+            ObjectKind::ShellType => {
+                first.expect("CREATE")?;
+                first.expect("TYPE")?;
+                first.object_name("type", &declared)?;
+                first.end()?;
+                only_one(&mut rest)
+            }
+            ObjectKind::DomainConstraint => {
+                first.expect("ALTER")?;
+                first.expect("DOMAIN")?;
+                first.object_name("domain", &declared)?;
+                first.expect("ADD")?;
+                first.expect("CONSTRAINT")?;
+                first
+                    .qname()
+                    .filter(|n| n.len() == 1)
+                    .ok_or("names no constraint after CONSTRAINT")?;
+                first.expect("CHECK")?;
+                first.skip_parens()?;
+                first.expect("NOT")?;
+                first.expect("VALID")?;
+                first.end()?;
                 only_one(&mut rest)
             }
             ObjectKind::Function | ObjectKind::TableFunction => {
@@ -1201,6 +1239,29 @@ mod tests {
             object(K::Extension, None, "pg_trgm", "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public"),
             object(K::Type, p, "mood", "CREATE TYPE public.mood AS ENUM ('a;', 'b')"),
             object(K::Type, p, "pos", "CREATE DOMAIN public.pos AS integer DEFAULT 1 NOT NULL CHECK ((VALUE > 0))"),
+            object(K::Type, p, "just_shell", "CREATE TYPE public.just_shell"),
+            object(K::ShellType, p, "myint", "CREATE TYPE public.myint"),
+            object(
+                K::Type,
+                p,
+                "myint",
+                "CREATE TYPE public.myint (\n    INTERNALLENGTH = 4,\n    INPUT = public.myint_in,\n    \
+                 OUTPUT = public.myint_out,\n    DEFAULT = '7',\n    CATEGORY = 'N',\n    DELIMITER = ';',\n    \
+                 ALIGNMENT = int4,\n    STORAGE = plain,\n    PASSEDBYVALUE\n)",
+            ),
+            object(
+                K::Type,
+                p,
+                "fr",
+                "CREATE TYPE public.fr AS RANGE (\n    subtype = double precision,\n    \
+                 multirange_type_name = public.frs,\n    subtype_diff = float8mi\n)",
+            ),
+            object(
+                K::DomainConstraint,
+                p,
+                "pos",
+                "ALTER DOMAIN public.pos ADD CONSTRAINT meow CHECK ((VALUE < 11)) NOT VALID",
+            ),
             object(
                 K::Function,
                 p,
@@ -1306,6 +1367,31 @@ mod tests {
                 "second statement",
             ),
             (object(K::Schema, None, "hr", "CREATE SCHEMA hr CREATE TABLE hr.x (a int)"), "goes on"),
+            (object(K::ShellType, p, "myint", "CREATE TYPE public.myint; DROP TABLE public.victim"), "second statement"),
+            (object(K::ShellType, p, "myint", "CREATE TYPE public.victim"), "not public.myint"),
+            (object(K::ShellType, p, "myint", "CREATE TYPE public.myint AS ENUM ('a')"), "goes on"),
+            (object(K::Type, p, "myint", "CREATE TYPE public.myint (INPUT = f, OUTPUT = g), public.victim"), "goes on"),
+            (object(K::Type, p, "myint", "CREATE TYPE public.myint (INPUT = f); DROP TABLE public.victim"), "second statement"),
+            (object(K::Type, p, "r", "CREATE TYPE public.victim AS RANGE (subtype = int4)"), "not public.r"),
+            (object(K::Type, p, "r", "CREATE TYPE public.r AS RANGE (subtype = int4) x"), "goes on"),
+            (object(K::Type, p, "pos", "CREATE DOMAIN public.victim AS integer"), "not public.pos"),
+            (
+                object(K::DomainConstraint, p, "pos", "ALTER DOMAIN public.victim ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID"),
+                "not public.pos",
+            ),
+            (object(K::DomainConstraint, p, "pos", "ALTER DOMAIN public.pos DROP CONSTRAINT c"), "expected ADD"),
+            (
+                object(K::DomainConstraint, p, "pos", "ALTER DOMAIN public.pos ADD CONSTRAINT c CHECK (VALUE > 0)"),
+                "expected NOT",
+            ),
+            (
+                object(K::DomainConstraint, p, "pos", "ALTER DOMAIN public.pos ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID; DROP TABLE public.victim"),
+                "second statement",
+            ),
+            (
+                object(K::DomainConstraint, p, "pos", "ALTER DOMAIN public.pos ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID, OWNER TO bob"),
+                "goes on",
+            ),
             (
                 on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.victim FOR EACH ROW EXECUTE FUNCTION public.f()"), "t"),
                 "not on its declared table",

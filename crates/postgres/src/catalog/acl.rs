@@ -40,8 +40,10 @@ fn owned_objects() -> String {
                 pg_catalog.format_type(t.oid, NULL), t.typowner, t.typacl
            FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
           WHERE {USER_NAMESPACE} AND {}
-            AND (t.typtype IN ('e', 'd')
+            AND (t.typtype IN ('e', 'd', 'r', 'b')
+                 OR (t.typtype = 'p' AND NOT t.typisdefined)
                  OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c'))
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
          UNION ALL
          SELECT CASE c.relkind WHEN 'S' THEN 3 WHEN 'v' THEN 4 WHEN 'm' THEN 4 ELSE 2 END,
                 c.oid, n.nspname::text, c.relname::text,
@@ -55,15 +57,26 @@ fn owned_objects() -> String {
          SELECT 5, p.oid, n.nspname::text, p.oid::pg_catalog.regprocedure::text,
                 CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
                 CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
-                p.oid::pg_catalog.regprocedure::text, p.proowner, p.proacl
+                {IDENTITY}, p.proowner, p.proacl
            FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-          WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {}",
+          WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {}
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                            WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                              AND d.objid = p.oid AND d.deptype = 'i')",
         not_extension_member("pg_namespace", "n.oid"),
         not_extension_member("pg_type", "t.oid"),
         not_extension_member("pg_class", "c.oid"),
         not_extension_member("pg_proc", "p.oid"),
     )
 }
+
+/// How a statement names function `p`, as pg_dump does: with its identity
+/// arguments (a procedure's OUT ones too, with their modes), which no two
+/// routines share; its `regprocedure` (input types only) is ambiguous for
+/// overloaded procedures.
+pub(super) const IDENTITY: &str =
+    "pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) \
+     || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'";
 
 /// The `ord` of tables, views (the relations that have columns) and
 /// functions in [`owned_objects`].

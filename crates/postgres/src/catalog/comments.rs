@@ -6,6 +6,7 @@ use bru_core::{Error, ObjectDef, ObjectKind};
 
 use crate::conn::Conn;
 
+use super::acl::IDENTITY;
 use super::{each_row, object, USER_NAMESPACE};
 
 /// The comments on user objects, as `COMMENT ON` statements.
@@ -31,7 +32,9 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              UNION ALL
              SELECT n.nspname::text, p.oid::pg_catalog.regprocedure::text,
                     pg_catalog.format('COMMENT ON %s %s IS %L', CASE p.prokind WHEN 'p' THEN 'PROCEDURE'
-                      WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, p.oid::pg_catalog.regprocedure::text, d.description)
+                      WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+                      CASE WHEN p.prokind IN ('f', 'p') THEN {IDENTITY} ELSE p.oid::pg_catalog.regprocedure::text END,
+                      d.description)
              FROM pg_catalog.pg_description d
              JOIN pg_catalog.pg_proc p ON d.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.objoid
              JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace

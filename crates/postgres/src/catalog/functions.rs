@@ -1,31 +1,32 @@
-//! Functions and procedures from their own `pg_get_functiondef`, split by
-//! whether they need the tables first; aggregates and window functions are
-//! listed as not carried.
+//! Functions and procedures from their own `pg_get_functiondef`, each named
+//! by its signature (`f(integer)`, without the schema), so that overloads
+//! are distinct entries; aggregates and window functions are listed as not
+//! carried. Where a function goes (before the tables, or after them when it
+//! uses a table's row type or its SQL body reads a table) is the dependency
+//! sort's to decide ([`super::order`]). The functions a `CREATE TYPE … AS
+//! RANGE` makes (its constructors) are the type's, never read.
 
-use bru_core::{Error, ObjectDef, ObjectKind};
+use bru_core::{Error, ObjectKind};
 
 use crate::conn::Conn;
 use crate::quote::ident;
 
-use super::{each_row, not_carried, not_extension_member, object, USER_NAMESPACE};
+use super::{each_row, not_carried, not_extension_member, object, Read, USER_NAMESPACE};
 
-/// Functions and procedures. Those whose signature uses a table's row type
-/// need the table first: they come back in the second list with the kind
-/// [`ObjectKind::TableFunction`], which the restore creates after the tables.
-pub(super) fn read_functions(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectDef>), Error> {
-    let rows = each_row(
+/// Functions and procedures, each with its catalog row.
+pub(super) fn read_functions(conn: &Conn) -> Result<Vec<Read>, Error> {
+    each_row(
         conn,
         &format!(
             "SELECT n.nspname::text, p.proname::text, p.prokind::text,
                     p.oid::pg_catalog.regprocedure::text,
                     CASE WHEN p.prokind IN ('f', 'p') THEN pg_catalog.pg_get_functiondef(p.oid) END,
-                    EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_type t ON t.oid = d.refobjid
-                            JOIN pg_catalog.pg_class c ON c.oid = t.typrelid
-                            WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid
-                              AND d.refclassid = 'pg_catalog.pg_type'::pg_catalog.regclass
-                              AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))
+                    p.oid
              FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
              WHERE {USER_NAMESPACE} AND {}
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                               WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                                 AND d.objid = p.oid AND d.deptype = 'i')
              ORDER BY p.oid",
             not_extension_member("pg_proc", "p.oid")
         ),
@@ -36,16 +37,13 @@ pub(super) fn read_functions(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectD
             let kind: String = get!(r, 2);
             let signature: String = get!(r, 3);
             let def: Option<String> = get!(r, 4);
-            let needs_tables: bool = get!(r, 5);
+            let oid: u32 = get!(r, 5);
             let name = signature
                 .strip_prefix(&format!("{}.", ident(&schema)))
                 .unwrap_or(&signature)
                 .to_owned();
-            Ok(match def {
-                Some(def) if needs_tables => {
-                    (true, object(ObjectKind::TableFunction, Some(&schema), &name, def))
-                }
-                Some(def) => (false, object(ObjectKind::Function, Some(&schema), &name, def)),
+            let def = match def {
+                Some(def) => object(ObjectKind::Function, Some(&schema), &name, def),
                 None => {
                     let what = if kind == "a" {
                         ObjectKind::Aggregate
@@ -53,22 +51,10 @@ pub(super) fn read_functions(conn: &Conn) -> Result<(Vec<ObjectDef>, Vec<ObjectD
                         ObjectKind::WindowFunction
                     };
                     let reason = format!("{what} {signature}");
-                    (
-                        true,
-                        not_carried(
-                            what,
-                            Some(&schema),
-                            &name,
-                            reason,
-                        ),
-                    )
+                    not_carried(what, Some(&schema), &name, reason)
                 }
-            })
+            };
+            Ok(Read::new(def, "pg_proc", oid))
         },
-    )?;
-    let (post, pre): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(post, _)| *post);
-    Ok((
-        pre.into_iter().map(|(_, o)| o).collect(),
-        post.into_iter().map(|(_, o)| o).collect(),
-    ))
+    )
 }

@@ -9,10 +9,12 @@
 //! constraint's `pg_get_constraintdef` text in the table's properties under
 //! `postgres.constraint.<name>`.
 //!
-//! Other objects become [`ObjectDef`]s in an order that creates
-//! dependencies first. Objects the restore needs before the tables (schemas,
+//! Other objects become [`ObjectDef`]s, each read with its catalog row
+//! ([`Read`]) and put in dependency order by `pg_depend`, as pg_dump sorts
+//! them ([`order`]). Objects the restore needs before the tables (schemas,
 //! extensions, types, sequences, functions) use the kinds that
-//! [`ObjectDef::is_pre_data`] recognises. What bru cannot carry yet becomes
+//! [`ObjectDef::is_pre_data`] recognises; the sort moves one that needs a
+//! table to after the tables ([`ObjectDef::section`]). What bru cannot carry yet becomes
 //! an object with [`ObjectDef::not_carried`] set to the reason, so the
 //! restore lists it as skipped instead of dropping it silently.
 //!
@@ -26,7 +28,8 @@
 //!
 //! The module is laid out by what is read: [`tables`] reads relations,
 //! columns, constraints and indexes, and [`build`] turns them into
-//! [`bru_core::TableDef`]s with their native DDL; [`types`], [`functions`],
+//! [`bru_core::TableDef`]s with their native DDL; [`order`] sorts the other
+//! objects by their dependencies; [`types`], [`functions`],
 //! [`sequences`] and [`objects`] (schemas, extensions, views, rules,
 //! triggers, statistics, what is not carried) read the other objects;
 //! [`acl`] owners and privileges; [`comments`] comments. Each `read_*` is a
@@ -58,6 +61,7 @@ mod build;
 mod comments;
 mod functions;
 mod objects;
+mod order;
 mod sequences;
 mod tables;
 mod types;
@@ -98,12 +102,13 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
         objects_post.extend(extra);
     }
 
-    let mut objects = Vec::new();
-    objects.extend(objects::read_schemas(conn)?);
-    objects.extend(objects::read_extensions(conn)?);
-    objects.extend(types::read_types(conn)?);
-    let (pre_fns, post_fns) = functions::read_functions(conn)?;
-    objects.extend(pre_fns);
+    // Every object bru carries with its catalog row, in tie order (kind,
+    // then oid), then in dependency order.
+    let mut reads = Vec::new();
+    reads.extend(objects::read_schemas(conn)?);
+    reads.extend(objects::read_extensions(conn)?);
+    reads.extend(types::read_types(conn)?);
+    reads.extend(functions::read_functions(conn)?);
     let (sequences, owners, owned) = sequences::read_sequences(conn)?;
     let position: HashMap<u32, usize> = rels.iter().enumerate().map(|(i, r)| (r.oid, i)).collect();
     for o in owned {
@@ -114,21 +119,43 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
             );
         }
     }
-    objects.extend(sequences);
+    reads.extend(sequences);
+    reads.extend(objects::read_views(conn)?);
+    reads.extend(objects::read_rules(conn)?);
+    reads.extend(objects::read_triggers(conn)?);
+    reads.extend(objects::read_statistics(conn)?);
+    let sorted = order::sort(conn, reads, &names)?;
+
+    // Pre-data objects, then what hangs on the tables (their exclusion
+    // constraints, sequences' owning columns), then the other post-data
+    // objects: the restore keeps this order within each section.
+    let (pre, post): (Vec<ObjectDef>, Vec<ObjectDef>) =
+        sorted.into_iter().partition(ObjectDef::is_pre_data);
+    let mut objects = pre;
     objects.extend(objects_post);
     objects.extend(owners);
-    objects.extend(post_fns);
-    objects.extend(objects::read_views(conn)?);
-    objects.extend(objects::read_rules(conn)?);
-    objects.extend(objects::read_triggers(conn)?);
-    objects.extend(objects::read_statistics(conn)?);
+    objects.extend(post);
     objects.extend(objects::read_not_carried(conn)?);
     objects.extend(comments::read_comments(conn)?);
     // Last, after every object they apply to: owners, then privileges
     // (changing an owner rewrites the ACL, so grants come after it).
-    objects.extend(acl::read_owners_and_privileges(conn)?);
+    // The owner and grants of an object that needs tables (a function over
+    // a table's row type) need them too: a restore leaving the table out
+    // leaves them out with the object.
+    let mut acl = acl::read_owners_and_privileges(conn)?;
+    let needs: HashMap<&TableName, &Vec<TableName>> = objects
+        .iter()
+        .filter_map(|o| Some((&o.name, o.depends_on.as_ref().filter(|d| !d.is_empty())?)))
+        .collect();
+    for o in &mut acl {
+        if o.table.is_none() && o.depends_on.is_none() {
+            o.depends_on = needs.get(&o.name).map(|d| (*d).clone());
+        }
+    }
+    objects.extend(acl);
     // Views (and their owners and grants) recorded the relations they read
-    // from pg_depend. A comment is left to the filter, which reads the
+    // from pg_depend, and the other objects the tables they need (the
+    // dependency sort). A comment is left to the filter, which reads the
     // relation it names from its statement; every other object hangs on its
     // table (`ObjectDef::table`) or on nothing a filter leaves out.
     for o in &mut objects {
@@ -173,14 +200,12 @@ fn by_relation<T>(
 /// (`class`: the catalog table, as `"pg_proc"`; `oid`: the row's oid), so
 /// that the objects can be put in dependency order by `pg_depend`, as
 /// pg_dump sorts them. Readers of new object kinds return these.
-#[allow(dead_code)] // the dependency sort comes next; readers fill it already
 pub(super) struct Read {
     pub(super) def: ObjectDef,
     pub(super) class: &'static str,
     pub(super) oid: u32,
 }
 
-#[allow(dead_code)]
 impl Read {
     /// `def`, read from row `oid` of catalog table `class`.
     pub(super) fn new(def: ObjectDef, class: &'static str, oid: u32) -> Read {

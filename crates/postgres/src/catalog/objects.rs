@@ -8,13 +8,13 @@ use bru_core::{Error, ObjectDef, ObjectKind, TableName};
 use crate::conn::Conn;
 use crate::quote::ident;
 
-use super::{each_row, not_carried, not_extension_member, object, USER_NAMESPACE};
+use super::{each_row, not_carried, not_extension_member, object, Read, USER_NAMESPACE};
 
-pub(super) fn read_schemas(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+pub(super) fn read_schemas(conn: &Conn) -> Result<Vec<Read>, Error> {
     each_row(
         conn,
         &format!(
-            "SELECT n.nspname::text FROM pg_catalog.pg_namespace n
+            "SELECT n.nspname::text, n.oid FROM pg_catalog.pg_namespace n
              WHERE {USER_NAMESPACE} AND n.nspname <> 'public' AND {}
              ORDER BY n.nspname",
             not_extension_member("pg_namespace", "n.oid")
@@ -23,20 +23,21 @@ pub(super) fn read_schemas(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
         "reading schemas",
         |r| {
             let name: String = get!(r, 0);
-            Ok(object(
+            let def = object(
                 ObjectKind::Schema,
                 None,
                 &name,
                 format!("CREATE SCHEMA IF NOT EXISTS {}", ident(&name)),
-            ))
+            );
+            Ok(Read::new(def, "pg_namespace", get!(r, 1)))
         },
     )
 }
 
-pub(super) fn read_extensions(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+pub(super) fn read_extensions(conn: &Conn) -> Result<Vec<Read>, Error> {
     each_row(
         conn,
-        "SELECT e.extname::text, n.nspname::text FROM pg_catalog.pg_extension e
+        "SELECT e.extname::text, n.nspname::text, e.oid FROM pg_catalog.pg_extension e
          JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace
          WHERE e.extname <> 'plpgsql' ORDER BY e.oid",
         &[],
@@ -44,7 +45,7 @@ pub(super) fn read_extensions(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
         |r| {
             let name: String = get!(r, 0);
             let schema: String = get!(r, 1);
-            Ok(object(
+            let def = object(
                 ObjectKind::Extension,
                 None,
                 &name,
@@ -53,7 +54,8 @@ pub(super) fn read_extensions(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                     ident(&name),
                     ident(&schema)
                 ),
-            ))
+            );
+            Ok(Read::new(def, "pg_extension", get!(r, 2)))
         },
     )
 }
@@ -72,7 +74,7 @@ const READS: &str = "(SELECT DISTINCT r.oid, r.relname, r.relnamespace
 /// Views and materialized views (with their indexes, and refreshed when
 /// the source's was populated), each with the relations it reads
 /// ([`ObjectDef::depends_on`]).
-pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+pub(super) fn read_views(conn: &Conn) -> Result<Vec<Read>, Error> {
     each_row(
         conn,
         &format!(
@@ -83,7 +85,7 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                           JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
                           WHERE i.indrelid = c.oid ORDER BY ic.relname),
                     ARRAY(SELECT rn.nspname::text FROM {READS} ORDER BY r.oid),
-                    ARRAY(SELECT r.relname::text FROM {READS} ORDER BY r.oid)
+                    ARRAY(SELECT r.relname::text FROM {READS} ORDER BY r.oid), c.oid
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('v', 'm') AND {USER_NAMESPACE} AND {}
              ORDER BY c.oid",
@@ -96,6 +98,7 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
             let name: String = get!(r, 1);
             let qname: String = get!(r, 2);
             let kind: String = get!(r, 3);
+            let oid: u32 = get!(r, 10);
             let def: String = get!(r, 4);
             let def = def.trim_end().trim_end_matches(';');
             let options: Option<String> = get!(r, 5);
@@ -113,7 +116,7 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                 .map(|o| format!(" WITH ({o})"))
                 .unwrap_or_default();
             if kind == "v" {
-                return Ok(ObjectDef {
+                let view = ObjectDef {
                     depends_on,
                     ..object(
                         ObjectKind::View,
@@ -121,7 +124,8 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                         &name,
                         format!("CREATE VIEW {qname}{with} AS\n{def}"),
                     )
-                });
+                };
+                return Ok(Read::new(view, "pg_class", oid));
             }
                 let populated: bool = get!(r, 6);
                 let indexes: Vec<String> = get!(r, 7);
@@ -133,19 +137,20 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                 if populated {
                     ddl.push_str(&format!(";\nREFRESH MATERIALIZED VIEW {qname}"));
                 }
-            Ok(ObjectDef {
+            let view = ObjectDef {
                 depends_on,
                 ..object(ObjectKind::MaterializedView, Some(&schema), &name, ddl)
-            })
+            };
+            Ok(Read::new(view, "pg_class", oid))
         },
     )
 }
 
-pub(super) fn read_rules(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+pub(super) fn read_rules(conn: &Conn) -> Result<Vec<Read>, Error> {
     each_row(
         conn,
         &format!(
-            "SELECT n.nspname::text, c.relname::text, r.rulename::text, pg_catalog.pg_get_ruledef(r.oid)
+            "SELECT n.nspname::text, c.relname::text, r.rulename::text, pg_catalog.pg_get_ruledef(r.oid), r.oid
              FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE r.rulename <> '_RETURN' AND {USER_NAMESPACE} AND {}
@@ -165,18 +170,18 @@ pub(super) fn read_rules(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                 get!(r, 3),
             );
             o.table = Some(TableName::new(Some(&schema), &table));
-            Ok(o)
+            Ok(Read::new(o, "pg_rewrite", get!(r, 4)))
         },
     )
 }
 
-pub(super) fn read_triggers(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+pub(super) fn read_triggers(conn: &Conn) -> Result<Vec<Read>, Error> {
     // Triggers cloned onto partitions (tgparentid) come with the parent's.
     each_row(
         conn,
         &format!(
             "SELECT n.nspname::text, c.relname::text, t.tgname::text, pg_catalog.pg_get_triggerdef(t.oid),
-                    t.tgenabled::text, c.oid::pg_catalog.regclass::text
+                    t.tgenabled::text, c.oid::pg_catalog.regclass::text, t.oid
              FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {USER_NAMESPACE} AND {}
@@ -206,16 +211,16 @@ pub(super) fn read_triggers(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
             }
             let mut o = object(ObjectKind::Trigger, Some(&schema), &name, ddl);
             o.table = Some(TableName::new(Some(&schema), &table));
-            Ok(o)
+            Ok(Read::new(o, "pg_trigger", get!(r, 6)))
         },
     )
 }
 
-pub(super) fn read_statistics(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+pub(super) fn read_statistics(conn: &Conn) -> Result<Vec<Read>, Error> {
     each_row(
         conn,
         &format!(
-            "SELECT n.nspname::text, s.stxname::text, pg_catalog.pg_get_statisticsobjdef(s.oid)
+            "SELECT n.nspname::text, s.stxname::text, pg_catalog.pg_get_statisticsobjdef(s.oid), s.oid
              FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
              WHERE {USER_NAMESPACE} ORDER BY s.oid"
         ),
@@ -224,12 +229,8 @@ pub(super) fn read_statistics(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
         |r| {
             let schema: String = get!(r, 0);
             let name: String = get!(r, 1);
-            Ok(object(
-                ObjectKind::Statistics,
-                Some(&schema),
-                &name,
-                get!(r, 2),
-            ))
+            let def = object(ObjectKind::Statistics, Some(&schema), &name, get!(r, 2));
+            Ok(Read::new(def, "pg_statistic_ext", get!(r, 3)))
         },
     )
 }

@@ -9,7 +9,7 @@ use tokio_postgres::Row;
 use crate::conn::Conn;
 use crate::quote::quote_literal;
 
-use super::{not_extension_member, object, USER_NAMESPACE};
+use super::{not_extension_member, object, Read, USER_NAMESPACE};
 
 /// A sequence's options and last value.
 #[derive(Clone)]
@@ -72,7 +72,7 @@ pub(super) struct OwnedValue {
 }
 
 /// Sequence objects, their ownership objects, and owned sequences' values.
-type Sequences = (Vec<ObjectDef>, Vec<ObjectDef>, Vec<OwnedValue>);
+type Sequences = (Vec<Read>, Vec<ObjectDef>, Vec<OwnedValue>);
 
 /// Sequences that are not identity columns' (those come with their
 /// table): created before the tables, with their current value, and
@@ -92,7 +92,8 @@ pub(super) fn read_sequences(conn: &Conn) -> Result<Sequences, Error> {
                     (SELECT d.refobjid FROM pg_catalog.pg_depend d
                       WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
                         AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'a'
-                      LIMIT 1)
+                      LIMIT 1),
+                    c.oid
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
              LEFT JOIN pg_catalog.pg_sequences ps ON ps.schemaname = n.nspname AND ps.sequencename = c.relname
@@ -141,7 +142,7 @@ pub(super) fn read_sequences(conn: &Conn) -> Result<Sequences, Error> {
         }
         let mut sequence = object(ObjectKind::Sequence, Some(&schema), &name, ddl);
         sequence.data = Some(data);
-        seqs.push(sequence);
+        seqs.push(Read::new(sequence, "pg_class", get!(r, 14)));
         if let Some(col) = owner {
             owners.push(object(
                 ObjectKind::SequenceOwnership,

@@ -3,13 +3,14 @@
 //! Dropped by name are the archive's objects that a second CREATE would
 //! collide with: its tables (whatever relation holds the name, as the
 //! restore's check for existing tables counts them), its views, materialized
-//! views and sequences (when of the same kind), and its enum, composite and
-//! domain types, its functions and procedures (by signature: the restore
-//! runs their `CREATE OR REPLACE` as `CREATE`, so that it never replaces
-//! one of the target's own), and its indexes where another table holds the
-//! name (the schema's one namespace would make its CREATE INDEX fail; one
-//! owned by a constraint of that table is refused). Schemas and extensions
-//! are created `IF NOT EXISTS`, so they stay; triggers, rules, policies, statistics and constraints belong
+//! views and sequences (when of the same kind), its enum, composite,
+//! domain, range, base and shell types, its functions and procedures (by
+//! signature: the restore runs their `CREATE OR REPLACE` as `CREATE`, so
+//! that it never replaces one of the target's own), and its indexes where
+//! another table holds the name (the schema's one namespace would make its
+//! CREATE INDEX fail; one owned by a constraint of that table is refused).
+//! Schemas and extensions are created `IF NOT EXISTS`, so they stay;
+//! triggers, rules, policies, statistics and constraints belong
 //! to a table and go with it (its indexes too, of which those the archive
 //! does not declare are listed).
 //!
@@ -61,8 +62,10 @@ SELECT 'pg_catalog.pg_type'::pg_catalog.regclass::oid, t.oid,
        n.nspname::text, t.typname::text
   FROM pg_catalog.pg_type t
   JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
- WHERE t.typtype IN ('e', 'c', 'd')
+ WHERE t.typtype IN ('e', 'c', 'd', 'r', 'b', 'p')
    AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c')
+   AND (t.typtype <> 'p' OR NOT t.typisdefined)
+   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
    AND (n.nspname, t.typname) IN (SELECT * FROM unnest($1::text[], $2::text[]))
  ORDER BY n.nspname, t.typname";
 
