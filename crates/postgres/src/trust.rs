@@ -15,7 +15,9 @@
 //! | schema | `CREATE SCHEMA [IF NOT EXISTS] <name>` |
 //! | extension | `CREATE EXTENSION [IF NOT EXISTS] <name> [WITH] [SCHEMA s] [VERSION v] [CASCADE]` |
 //! | type | `CREATE TYPE <name> AS …` or `CREATE DOMAIN <name> AS …` |
-//! | function | `CREATE [OR REPLACE] FUNCTION\|PROCEDURE <name>(…` |
+//! | function, window function | `CREATE [OR REPLACE] FUNCTION\|PROCEDURE <name>(…` |
+//! | aggregate | `CREATE AGGREGATE <name>(…` (never `OR REPLACE`) |
+//! | operator, cast, collation… | see module `kinds` |
 //! | sequence | `CREATE SEQUENCE <name> …` (never `IF NOT EXISTS`), then `SELECT pg_catalog.setval('<name>', n, true\|false)` |
 //! | sequence ownership | `ALTER SEQUENCE <name> OWNED BY <table>.<column>` |
 //! | view | `CREATE [RECURSIVE] VIEW <name> …` |
@@ -49,6 +51,8 @@ use bru_core::{ObjectDef, ObjectKind, TableDef, TableName};
 use crate::quote::target_name;
 use crate::sqltext::{split, tokenize, Kind, Token};
 use crate::ENGINE_NAME;
+
+mod kinds;
 
 /// The words that may begin a constraint's definition.
 const CONSTRAINT_HEADS: &[&str] = &["PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "NOT"];
@@ -452,7 +456,22 @@ impl Check<'_> {
                 first.expect("AS")?;
                 only_one(&mut rest)
             }
-            ObjectKind::Function | ObjectKind::TableFunction => {
+            ObjectKind::Aggregate => {
+                // Never OR REPLACE (no catalog reader writes it): it would
+                // replace an aggregate of the target's own.
+                first.expect("CREATE")?;
+                first.expect("AGGREGATE")?;
+                let mut name = vec![];
+                name.extend(self.object.name.schema.clone());
+                name.extend(routine_name(&self.object.name.name).into_iter().last());
+                first.object_name("aggregate", &name)?;
+                first.punct('(')?;
+                only_one(&mut rest)
+            }
+            ObjectKind::Other(k) if kinds::KINDS.contains(&k.as_str()) => {
+                self.other_kind(k, first, rest)
+            }
+            ObjectKind::Function | ObjectKind::TableFunction | ObjectKind::WindowFunction => {
                 first.expect("CREATE")?;
                 first.or_replace();
                 if !first.word("PROCEDURE") {
@@ -694,6 +713,9 @@ impl Check<'_> {
     /// `<kind> <name>` of an owner's ALTER or a grant's ON, which must name
     /// the entry's object.
     fn owned_object(&self, c: &mut Cursor<'_>) -> Result<(), String> {
+        if self.named_kind(c)?.is_some() {
+            return Ok(());
+        }
         let kind = c.object_kind()?;
         let name = c
             .qname()
@@ -746,6 +768,8 @@ impl Check<'_> {
             if !domain {
                 self.archive_relation(&on)?;
             }
+        } else if self.named_kind(c)?.is_some() {
+            // An aggregate, operator, cast… (module `kinds`), checked there.
         } else {
             let kind = c.object_kind().or_else(|_| {
                 if c.word("COLUMN") {

@@ -24,7 +24,7 @@ struct AclEntry {
 /// The objects bru carries whose owner and privileges it records, in the
 /// order their owners are set: schemas, types, tables, sequences (after
 /// the tables, whose ALTER OWNER also moves the sequences they own), views,
-/// functions. Columns: order, oid, schema, name, ALTER keyword, GRANT
+/// functions (aggregates and window functions included). Columns: order, oid, schema, name, ALTER keyword, GRANT
 /// keyword, the object as SQL names it, owner.
 fn owned_objects() -> String {
     format!(
@@ -53,11 +53,11 @@ fn owned_objects() -> String {
           WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND {USER_NAMESPACE} AND {}
          UNION ALL
          SELECT 5, p.oid, n.nspname::text, p.oid::pg_catalog.regprocedure::text,
-                CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
                 CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
                 p.oid::pg_catalog.regprocedure::text, p.proowner, p.proacl
            FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-          WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {}",
+          WHERE p.prokind IN ('f', 'p', 'w', 'a') AND {USER_NAMESPACE} AND {}",
         not_extension_member("pg_namespace", "n.oid"),
         not_extension_member("pg_type", "t.oid"),
         not_extension_member("pg_class", "c.oid"),
@@ -157,11 +157,17 @@ pub(super) fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, 
         // A view's owner and grants depend on the view: a restore that
         // leaves the view out (it reads a table left out) leaves them out.
         let depends_on = (ord == VIEWS).then(|| vec![TableName::new(schema.as_deref(), &name)]);
+        // ALTER AGGREGATE names an aggregate of no arguments `agg(*)`,
+        // where GRANT … ON FUNCTION says `agg()`.
+        let altered = match target.strip_suffix("()") {
+            Some(agg) if alter_kind == "AGGREGATE" => format!("{agg}(*)"),
+            _ => target.clone(),
+        };
         let mut owned = object(
             ObjectKind::Owner,
             schema.as_deref(),
             &name,
-            format!("ALTER {alter_kind} {target} OWNER TO {owner}"),
+            format!("ALTER {alter_kind} {altered} OWNER TO {owner}"),
         );
         owned.table = table.clone();
         owned.depends_on = depends_on.clone();

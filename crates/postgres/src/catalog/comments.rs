@@ -31,7 +31,10 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              UNION ALL
              SELECT n.nspname::text, p.oid::pg_catalog.regprocedure::text,
                     pg_catalog.format('COMMENT ON %s %s IS %L', CASE p.prokind WHEN 'p' THEN 'PROCEDURE'
-                      WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END, p.oid::pg_catalog.regprocedure::text, d.description)
+                      WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
+                      CASE WHEN p.prokind = 'a' AND p.pronargs = 0
+                           THEN pg_catalog.left(p.oid::pg_catalog.regprocedure::text, -2) || '(*)'
+                           ELSE p.oid::pg_catalog.regprocedure::text END, d.description)
              FROM pg_catalog.pg_description d
              JOIN pg_catalog.pg_proc p ON d.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.objoid
              JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace

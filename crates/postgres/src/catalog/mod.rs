@@ -54,6 +54,7 @@ macro_rules! get {
 }
 
 mod acl;
+mod aggregates;
 mod build;
 mod comments;
 mod functions;
@@ -118,6 +119,13 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     objects.extend(objects_post);
     objects.extend(owners);
     objects.extend(post_fns);
+    // Pre-data unless they need a table's row type; after the functions
+    // and operators they use, before the views that use them.
+    objects.extend(
+        aggregates::read_aggregates(conn)?
+            .into_iter()
+            .map(|r| r.def),
+    );
     objects.extend(objects::read_views(conn)?);
     objects.extend(objects::read_rules(conn)?);
     objects.extend(objects::read_triggers(conn)?);
