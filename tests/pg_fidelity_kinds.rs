@@ -23,9 +23,10 @@ struct Case {
     listed: &'static [&'static str],
 }
 
-const CASES: &[Case] = &[Case {
-    kind: "aggregates",
-    sql: r#"
+const CASES: &[Case] = &[
+    Case {
+        kind: "aggregates",
+        sql: r#"
             CREATE ROLE kinds_agg_owner;
             -- The well-known sample database's case: a view uses it.
             CREATE FUNCTION public._group_concat(text, text) RETURNS text
@@ -77,17 +78,201 @@ const CASES: &[Case] = &[Case {
                 AS 'window_row_number';
             COMMENT ON FUNCTION public.my_row_number() IS 'numbers rows';
         "#,
-    listed: &[
-        "group_concat(text)",
-        "msum(integer)",
-        "my_avg(numeric)",
-        "my_max(integer)",
-        "my_count()",
-        "my_pct(double precision,anyelement)",
-        "my_rank(\"any\")",
-        "my_row_number()",
-    ],
-}];
+        listed: &[
+            "group_concat(text)",
+            "msum(integer)",
+            "my_avg(numeric)",
+            "my_max(integer)",
+            "my_count()",
+            "my_pct(double precision,anyelement)",
+            "my_rank(\"any\")",
+            "my_row_number()",
+        ],
+    },
+    Case {
+        kind: "operators",
+        sql: r#"
+            CREATE ROLE kinds_op_owner;
+            CREATE FUNCTION public.abs_eq(integer, integer) RETURNS boolean LANGUAGE sql IMMUTABLE
+                AS 'SELECT abs($1) = abs($2)';
+            CREATE FUNCTION public.abs_ne(integer, integer) RETURNS boolean LANGUAGE sql IMMUTABLE
+                AS 'SELECT abs($1) <> abs($2)';
+            CREATE FUNCTION public.abs_lt(integer, integer) RETURNS boolean LANGUAGE sql IMMUTABLE
+                AS 'SELECT abs($1) < abs($2)';
+            CREATE FUNCTION public.abs_gt(integer, integer) RETURNS boolean LANGUAGE sql IMMUTABLE
+                AS 'SELECT abs($1) > abs($2)';
+            CREATE FUNCTION public.abs_cmp(integer, integer) RETURNS integer LANGUAGE sql IMMUTABLE
+                AS 'SELECT pg_catalog.btint4cmp(abs($1), abs($2))';
+            CREATE FUNCTION public.abs_cmp8(integer, bigint) RETURNS integer LANGUAGE sql IMMUTABLE
+                AS 'SELECT pg_catalog.btint8cmp(abs($1), abs($2))';
+            -- Each names the other before it exists: the first makes a
+            -- shell of the second, which the second fills in.
+            CREATE OPERATOR public.=== (FUNCTION = public.abs_eq, LEFTARG = integer, RIGHTARG = integer,
+                COMMUTATOR = OPERATOR(public.===), NEGATOR = OPERATOR(public.!==),
+                RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES);
+            CREATE OPERATOR public.!== (FUNCTION = public.abs_ne, LEFTARG = integer, RIGHTARG = integer,
+                COMMUTATOR = OPERATOR(public.!==), NEGATOR = OPERATOR(public.===));
+            CREATE OPERATOR public.<<< (FUNCTION = public.abs_lt, LEFTARG = integer, RIGHTARG = integer,
+                COMMUTATOR = OPERATOR(public.>>>));
+            CREATE OPERATOR public.>>> (FUNCTION = public.abs_gt, LEFTARG = integer, RIGHTARG = integer,
+                COMMUTATOR = OPERATOR(public.<<<));
+            -- A prefix operator.
+            CREATE OPERATOR public.~~~ (FUNCTION = pg_catalog.int4um, RIGHTARG = integer);
+            CREATE OPERATOR FAMILY public.abs_ops USING btree;
+            CREATE OPERATOR CLASS public.abs_int_ops FOR TYPE integer USING btree FAMILY public.abs_ops AS
+                OPERATOR 1 public.<<<, OPERATOR 3 public.===, OPERATOR 5 public.>>>,
+                FUNCTION 1 public.abs_cmp(integer, integer);
+            -- A member loose in the family, not in a class.
+            ALTER OPERATOR FAMILY public.abs_ops USING btree
+                ADD FUNCTION 1 (integer, bigint) public.abs_cmp8(integer, bigint);
+            -- A default class of its own family, with STORAGE.
+            CREATE TYPE public.mood AS ENUM ('sad', 'ok', 'happy');
+            CREATE OPERATOR CLASS public.mood_hash_ops DEFAULT FOR TYPE public.mood USING hash AS
+                OPERATOR 1 pg_catalog.=(anyenum, anyenum), FUNCTION 1 pg_catalog.hashenum(anyenum);
+            CREATE OPERATOR CLASS public.int_gist_like_ops FOR TYPE integer USING gin AS
+                STORAGE integer, OPERATOR 1 pg_catalog.=(integer, integer),
+                FUNCTION 1 pg_catalog.btint4cmp(integer, integer);
+            CREATE TABLE public.nums (a integer, m public.mood);
+            INSERT INTO public.nums VALUES (-3, 'ok'), (2, 'sad');
+            CREATE INDEX nums_abs ON public.nums (a public.abs_int_ops);
+            -- An aggregate sorting by a user operator comes after it.
+            CREATE AGGREGATE public.abs_max(integer) (SFUNC = pg_catalog.int4larger, STYPE = integer,
+                SORTOP = OPERATOR(public.>>>));
+            COMMENT ON OPERATOR public.===(integer, integer) IS 'equal in absolute value';
+            COMMENT ON OPERATOR CLASS public.abs_int_ops USING btree IS 'by absolute value';
+            COMMENT ON OPERATOR FAMILY public.abs_ops USING btree IS 'absolute values';
+            ALTER OPERATOR public.<<<(integer, integer) OWNER TO kinds_op_owner;
+            ALTER OPERATOR FAMILY public.abs_ops USING btree OWNER TO kinds_op_owner;
+            ALTER OPERATOR CLASS public.abs_int_ops USING btree OWNER TO kinds_op_owner;
+        "#,
+        listed: &[
+            "===(integer,integer)",
+            "!==(integer,integer)",
+            "~~~(NONE,integer)",
+            "abs_ops USING btree",
+            "abs_int_ops USING btree",
+            "mood_hash_ops USING hash",
+            "int_gist_like_ops USING gin",
+            "abs_max(integer)",
+        ],
+    },
+    Case {
+        kind: "casts",
+        sql: r#"
+            CREATE TYPE public.temp AS ENUM ('cold', 'hot');
+            CREATE FUNCTION public.temp_of(integer) RETURNS public.temp LANGUAGE sql IMMUTABLE
+                AS $$SELECT CASE WHEN $1 > 20 THEN 'hot'::public.temp ELSE 'cold'::public.temp END$$;
+            CREATE CAST (integer AS public.temp) WITH FUNCTION public.temp_of(integer) AS ASSIGNMENT;
+            CREATE CAST (public.temp AS text) WITH INOUT AS IMPLICIT;
+            -- money is an int8 inside: binary-compatible with bigint.
+            CREATE CAST (money AS bigint) WITHOUT FUNCTION;
+            COMMENT ON CAST (integer AS public.temp) IS 'by threshold';
+            CREATE TABLE public.readings (id integer, t public.temp DEFAULT 25);
+            INSERT INTO public.readings (id) VALUES (1);
+        "#,
+        listed: &[
+            "(integer AS public.temp)",
+            "(public.temp AS text)",
+            "(money AS bigint)",
+        ],
+    },
+    Case {
+        kind: "collations",
+        sql: r#"
+            CREATE ROLE kinds_coll_owner;
+            CREATE COLLATION public.german (provider = icu, locale = 'de-DE');
+            CREATE COLLATION public.ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+            CREATE COLLATION public.c_copy (provider = libc, locale = 'C');
+            CREATE COLLATION public.mixed (provider = libc, lc_collate = 'C', lc_ctype = 'POSIX');
+            CREATE TABLE public.people (name text COLLATE public.german, tag text COLLATE public.ci,
+                                        code text COLLATE public.mixed);
+            INSERT INTO public.people VALUES ('Ärger', 'A', 'x'), ('zebra', 'a', 'y');
+            CREATE INDEX people_name ON public.people (name COLLATE public.c_copy);
+            COMMENT ON COLLATION public.german IS 'German';
+            ALTER COLLATION public.ci OWNER TO kinds_coll_owner;
+        "#,
+        listed: &["german", "ci", "c_copy", "mixed"],
+    },
+    Case {
+        kind: "conversions",
+        sql: r#"
+            CREATE ROLE kinds_conv_owner;
+            CREATE CONVERSION public.my_conv FOR 'UTF8' TO 'LATIN1' FROM pg_catalog.utf8_to_iso8859_1;
+            CREATE DEFAULT CONVERSION public.my_default_conv FOR 'LATIN1' TO 'UTF8'
+                FROM pg_catalog.iso8859_1_to_utf8;
+            COMMENT ON CONVERSION public.my_conv IS 'to latin1';
+            ALTER CONVERSION public.my_conv OWNER TO kinds_conv_owner;
+        "#,
+        listed: &["my_conv", "my_default_conv"],
+    },
+    Case {
+        kind: "languages and transforms",
+        sql: r#"
+            CREATE ROLE kinds_lang_owner;
+            CREATE ROLE kinds_lang_user;
+            CREATE FUNCTION public.my_handler() RETURNS language_handler LANGUAGE c
+                AS '$libdir/plpgsql', 'plpgsql_call_handler';
+            CREATE FUNCTION public.my_inline(internal) RETURNS void LANGUAGE c
+                AS '$libdir/plpgsql', 'plpgsql_inline_handler';
+            CREATE FUNCTION public.my_validator(oid) RETURNS void LANGUAGE c
+                AS '$libdir/plpgsql', 'plpgsql_validator';
+            CREATE TRUSTED LANGUAGE mylang HANDLER public.my_handler INLINE public.my_inline
+                VALIDATOR public.my_validator;
+            CREATE LANGUAGE myuntrusted HANDLER public.my_handler;
+            CREATE FUNCTION public.in_mylang() RETURNS integer LANGUAGE mylang AS 'begin return 1; end';
+            COMMENT ON LANGUAGE mylang IS 'plpgsql again';
+            REVOKE USAGE ON LANGUAGE mylang FROM PUBLIC;
+            GRANT USAGE ON LANGUAGE mylang TO kinds_lang_user;
+            ALTER LANGUAGE mylang OWNER TO kinds_lang_owner;
+            CREATE TYPE public.tr_type AS ENUM ('x');
+            CREATE FUNCTION public.tr_from(internal) RETURNS internal LANGUAGE internal IMMUTABLE
+                AS 'int4recv';
+            CREATE FUNCTION public.tr_to(internal) RETURNS public.tr_type LANGUAGE internal IMMUTABLE
+                AS 'enum_recv';
+            CREATE TRANSFORM FOR public.tr_type LANGUAGE mylang (
+                FROM SQL WITH FUNCTION public.tr_from(internal), TO SQL WITH FUNCTION public.tr_to(internal));
+            CREATE TRANSFORM FOR integer LANGUAGE myuntrusted (FROM SQL WITH FUNCTION public.tr_from(internal));
+            COMMENT ON TRANSFORM FOR public.tr_type LANGUAGE mylang IS 'both ways';
+        "#,
+        listed: &[
+            "mylang",
+            "myuntrusted",
+            "FOR public.tr_type LANGUAGE mylang",
+            "FOR integer LANGUAGE myuntrusted",
+            "in_mylang()",
+        ],
+    },
+    Case {
+        kind: "access methods",
+        sql: r#"
+            CREATE ACCESS METHOD myheap TYPE TABLE HANDLER heap_tableam_handler;
+            CREATE ACCESS METHOD mybtree TYPE INDEX HANDLER bthandler;
+            COMMENT ON ACCESS METHOD mybtree IS 'btree again';
+            -- (btree's handler works for btree only, so no class uses this.)
+            CREATE TABLE public.am_t (a integer) USING myheap;
+            INSERT INTO public.am_t SELECT g FROM generate_series(1, 10) g;
+            CREATE INDEX am_t_a ON public.am_t (a);
+        "#,
+        listed: &["myheap", "mybtree"],
+    },
+    Case {
+        kind: "event triggers",
+        sql: r#"
+            CREATE FUNCTION public.on_ddl() RETURNS event_trigger LANGUAGE plpgsql
+                AS $$BEGIN RAISE NOTICE 'ddl %', tg_tag; END$$;
+            CREATE EVENT TRIGGER et_start ON ddl_command_start EXECUTE FUNCTION public.on_ddl();
+            CREATE EVENT TRIGGER et_tags ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'DROP TABLE')
+                EXECUTE FUNCTION public.on_ddl();
+            ALTER EVENT TRIGGER et_tags DISABLE;
+            CREATE EVENT TRIGGER et_always ON sql_drop EXECUTE FUNCTION public.on_ddl();
+            ALTER EVENT TRIGGER et_always ENABLE ALWAYS;
+            COMMENT ON EVENT TRIGGER et_start IS 'notices';
+            CREATE TABLE public.after_triggers (a integer);
+            INSERT INTO public.after_triggers VALUES (1);
+        "#,
+        listed: &["et_start", "et_tags", "et_always"],
+    },
+];
 
 /// Backs up the database `case` makes, lists and verifies the archive,
 /// restores it into a new database and compares the two.

@@ -58,7 +58,9 @@ mod aggregates;
 mod build;
 mod comments;
 mod functions;
+mod misc;
 mod objects;
+mod operators;
 mod sequences;
 mod tables;
 mod types;
@@ -102,9 +104,27 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     let mut objects = Vec::new();
     objects.extend(objects::read_schemas(conn)?);
     objects.extend(objects::read_extensions(conn)?);
+    // Collations before the types (a domain's COLLATE) and tables.
+    objects.extend(defs(misc::read_collations(conn)?));
     objects.extend(types::read_types(conn)?);
     let (pre_fns, post_fns) = functions::read_functions(conn)?;
+    // A language after the functions it names (its handler…), before the
+    // functions written in it.
+    let (languages, support) = misc::read_languages(conn)?;
+    let (support_fns, pre_fns): (Vec<_>, Vec<_>) =
+        pre_fns.into_iter().partition(|f| support.contains(&f.name));
+    objects.extend(support_fns);
+    objects.extend(defs(languages));
     objects.extend(pre_fns);
+    // After the functions they use; operator classes after the access
+    // methods, operators and families they name.
+    objects.extend(defs(misc::read_access_methods(conn)?));
+    objects.extend(defs(operators::read_operators(conn)?));
+    objects.extend(defs(operators::read_operator_families(conn)?));
+    objects.extend(defs(operators::read_operator_classes(conn)?));
+    objects.extend(defs(misc::read_casts(conn)?));
+    objects.extend(defs(misc::read_conversions(conn)?));
+    objects.extend(defs(misc::read_transforms(conn)?));
     let (sequences, owners, owned) = sequences::read_sequences(conn)?;
     let position: HashMap<u32, usize> = rels.iter().enumerate().map(|(i, r)| (r.oid, i)).collect();
     for o in owned {
@@ -135,6 +155,9 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     // Last, after every object they apply to: owners, then privileges
     // (changing an owner rewrites the ACL, so grants come after it).
     objects.extend(acl::read_owners_and_privileges(conn)?);
+    // Event triggers last of all, with their owners and comments: every
+    // DDL statement after one would fire it.
+    objects.extend(defs(misc::read_event_triggers(conn)?));
     // Views (and their owners and grants) recorded the relations they read
     // from pg_depend. A comment is left to the filter, which reads the
     // relation it names from its statement; every other object hangs on its
@@ -146,6 +169,12 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     }
     catalog.objects = objects;
     Ok(catalog)
+}
+
+/// The objects of `reads`, in order, until the dependency sort places
+/// them by their catalog rows.
+fn defs(reads: Vec<Read>) -> impl Iterator<Item = ObjectDef> {
+    reads.into_iter().map(|r| r.def)
 }
 
 /// Runs a catalog query and makes one item of each row with `each`, in row

@@ -470,3 +470,135 @@ fn name_parts(s: &str) -> Vec<String> {
     let mut c = Cursor::new(s, tokenize(s));
     c.qname().unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use bru_core::{ObjectDef, ObjectKind, TableName};
+
+    use crate::trust::check_object;
+    use crate::ENGINE_NAME;
+
+    fn entry(kind: &str, schema: Option<&str>, name: &str, ddl: &str) -> ObjectDef {
+        let kind = match kind {
+            "aggregate" => ObjectKind::Aggregate,
+            "window function" => ObjectKind::WindowFunction,
+            "owner" => ObjectKind::Owner,
+            "comment" => ObjectKind::Comment,
+            "privileges" => ObjectKind::Privileges,
+            other => ObjectKind::Other(other.into()),
+        };
+        ObjectDef::new(kind, TableName::new(schema, name), ENGINE_NAME, ddl)
+    }
+
+    fn check(o: &ObjectDef) -> Result<(), String> {
+        check_object(o, Some(&[TableName::new(Some("public"), "t")]))
+    }
+
+    const P: Option<&str> = Some("public");
+
+    /// What the catalog readers write for each kind (as read from a real
+    /// server by tests/pg_fidelity_kinds.rs).
+    #[test]
+    fn the_shapes_the_readers_write_pass() {
+        let ok = [
+            entry("aggregate", P, "group_concat(text)", "CREATE AGGREGATE public.group_concat(text) (\n    SFUNC = public._group_concat,\n    STYPE = text\n)"),
+            entry("aggregate", P, "my_pct(double precision,anyelement)", "CREATE AGGREGATE public.my_pct(double precision ORDER BY anyelement) (\n    SFUNC = pg_catalog.ordered_set_transition,\n    STYPE = internal,\n    FINALFUNC = pg_catalog.percentile_disc_final,\n    FINALFUNC_EXTRA\n)"),
+            entry("aggregate", P, "my_count()", "CREATE AGGREGATE public.my_count(*) (\n    SFUNC = public.count_step,\n    STYPE = bigint,\n    INITCOND = '0'\n)"),
+            entry("window function", P, "w()", "CREATE OR REPLACE FUNCTION public.w()\n RETURNS bigint\n LANGUAGE internal\n IMMUTABLE WINDOW\nAS $function$window_row_number$function$\n"),
+            entry("operator", P, "===(integer,integer)", "CREATE OPERATOR public.=== (\n    FUNCTION = public.abs_eq,\n    LEFTARG = integer,\n    RIGHTARG = integer,\n    COMMUTATOR = OPERATOR(public.===),\n    NEGATOR = OPERATOR(public.!==),\n    MERGES,\n    HASHES,\n    RESTRICT = pg_catalog.eqsel,\n    JOIN = pg_catalog.eqjoinsel\n)"),
+            entry("operator", P, "~~~(NONE,integer)", "CREATE OPERATOR public.~~~ (\n    FUNCTION = pg_catalog.int4um,\n    RIGHTARG = integer\n)"),
+            entry("operator", P, "<<(double precision,\"My Type\")", "CREATE OPERATOR public.<< (FUNCTION = public.f, LEFTARG = double precision, RIGHTARG = \"My Type\")"),
+            entry("operator family", P, "abs_ops USING btree", "CREATE OPERATOR FAMILY public.abs_ops USING btree;\nALTER OPERATOR FAMILY public.abs_ops USING btree ADD\n    FUNCTION 1 (integer, bigint) public.abs_cmp8(integer,bigint)"),
+            entry("operator family", P, "\"Fam\" USING hash", "CREATE OPERATOR FAMILY public.\"Fam\" USING hash"),
+            entry("operator class", P, "abs_int_ops USING btree", "CREATE OPERATOR CLASS public.abs_int_ops\n    FOR TYPE integer USING btree FAMILY public.abs_ops AS\n    OPERATOR 1 public.<<<(integer,integer) ,\n    FUNCTION 1 (integer, integer) public.abs_cmp(integer,integer)"),
+            entry("operator class", P, "m USING hash", "CREATE OPERATOR CLASS public.m\n    DEFAULT FOR TYPE public.mood USING hash FAMILY public.m AS\n    STORAGE integer"),
+            entry("cast", None, "(integer AS public.temp)", "CREATE CAST (integer AS public.temp) WITH FUNCTION public.temp_of(integer) AS ASSIGNMENT"),
+            entry("cast", None, "(public.temp AS text)", "CREATE CAST (public.temp AS text) WITH INOUT AS IMPLICIT"),
+            entry("cast", None, "(money AS bigint)", "CREATE CAST (money AS bigint) WITHOUT FUNCTION"),
+            entry("collation", P, "ci", "CREATE COLLATION public.ci (provider = icu, deterministic = false, locale = 'und-u-ks-level2')"),
+            entry("conversion", P, "my_conv", "CREATE DEFAULT CONVERSION public.my_conv FOR 'UTF8' TO 'LATIN1' FROM pg_catalog.utf8_to_iso8859_1"),
+            entry("language", None, "mylang", "CREATE TRUSTED PROCEDURAL LANGUAGE mylang HANDLER public.h INLINE public.i VALIDATOR public.v"),
+            entry("transform", None, "FOR public.tr_type LANGUAGE mylang", "CREATE TRANSFORM FOR public.tr_type LANGUAGE mylang (FROM SQL WITH FUNCTION public.tr_from(internal), TO SQL WITH FUNCTION public.tr_to(internal))"),
+            entry("access method", None, "myheap", "CREATE ACCESS METHOD myheap TYPE TABLE HANDLER pg_catalog.heap_tableam_handler"),
+            entry("event trigger", None, "et", "CREATE EVENT TRIGGER et ON ddl_command_end\n         WHEN TAG IN ('CREATE TABLE', 'DROP TABLE')\n   EXECUTE FUNCTION public.on_ddl();\nALTER EVENT TRIGGER et DISABLE"),
+            entry("owner", P, "my_count()", "ALTER AGGREGATE public.my_count(*) OWNER TO ann"),
+            entry("owner", P, "===(integer,integer)", "ALTER OPERATOR public.===(integer,integer) OWNER TO ann"),
+            entry("owner", P, "abs_ops USING btree", "ALTER OPERATOR FAMILY public.abs_ops USING btree OWNER TO ann"),
+            entry("owner", P, "abs_int_ops USING btree", "ALTER OPERATOR CLASS public.abs_int_ops USING btree OWNER TO ann"),
+            entry("owner", P, "ci", "ALTER COLLATION public.ci OWNER TO ann"),
+            entry("owner", P, "my_conv", "ALTER CONVERSION public.my_conv OWNER TO ann"),
+            entry("owner", None, "mylang", "ALTER LANGUAGE mylang OWNER TO ann"),
+            entry("owner", None, "et", "ALTER EVENT TRIGGER et OWNER TO ann"),
+            entry("privileges", None, "mylang", "REVOKE ALL ON LANGUAGE mylang FROM PUBLIC;\nREVOKE ALL ON LANGUAGE mylang FROM ann;\nGRANT ALL ON LANGUAGE mylang TO bob"),
+            entry("comment", P, "===(integer,integer)", "COMMENT ON OPERATOR public.===(integer,integer) IS 'x'"),
+            entry("comment", P, "abs_ops USING btree", "COMMENT ON OPERATOR FAMILY public.abs_ops USING btree IS 'x'"),
+            entry("comment", P, "abs_int_ops USING btree", "COMMENT ON OPERATOR CLASS public.abs_int_ops USING btree IS 'x'"),
+            entry("comment", None, "(integer AS public.temp)", "COMMENT ON CAST (integer AS public.temp) IS 'x'"),
+            entry("comment", P, "german", "COMMENT ON COLLATION public.german IS 'x'"),
+            entry("comment", P, "my_conv", "COMMENT ON CONVERSION public.my_conv IS 'x'"),
+            entry("comment", None, "mylang", "COMMENT ON LANGUAGE mylang IS 'x'"),
+            entry("comment", None, "FOR public.tr_type LANGUAGE mylang", "COMMENT ON TRANSFORM FOR public.tr_type LANGUAGE mylang IS 'x'"),
+            entry("comment", None, "mybtree", "COMMENT ON ACCESS METHOD mybtree IS 'x'"),
+            entry("comment", None, "et", "COMMENT ON EVENT TRIGGER et IS 'x'"),
+        ];
+        for o in &ok {
+            assert_eq!(check(o), Ok(()), "{} {}: {}", o.kind, o.name, o.ddl);
+        }
+    }
+
+    /// An edited entry of each kind: a second statement, another object's
+    /// name, another statement in the kind's place.
+    #[test]
+    fn edited_entries_of_each_kind_are_refused() {
+        let refused = [
+            (entry("aggregate", P, "a(text)", "CREATE AGGREGATE public.a(text) (SFUNC = public.f, STYPE = text); DROP TABLE public.t"), "second statement"),
+            (entry("aggregate", P, "a(text)", "CREATE AGGREGATE public.victim(text) (SFUNC = public.f, STYPE = text)"), "not public.a"),
+            (entry("aggregate", P, "a(text)", "CREATE OR REPLACE AGGREGATE public.a(text) (SFUNC = public.f, STYPE = text)"), "expected AGGREGATE"),
+            (entry("window function", P, "w()", "CREATE FUNCTION public.w() RETURNS int LANGUAGE sql AS 'SELECT 1'; DELETE FROM public.t"), "second statement"),
+            (entry("operator", P, "===(integer,integer)", "CREATE OPERATOR public.=== (FUNCTION = public.f, LEFTARG = integer, RIGHTARG = integer); DROP TABLE public.t"), "second statement"),
+            (entry("operator", P, "===(integer,integer)", "CREATE OPERATOR public.<> (FUNCTION = public.f, LEFTARG = integer, RIGHTARG = integer)"), "names operator public.<>"),
+            (entry("operator", P, "===(integer,integer)", "CREATE OPERATOR pg_catalog.=== (FUNCTION = public.f, LEFTARG = integer, RIGHTARG = integer)"), "names operator pg_catalog.==="),
+            (entry("operator", P, "===(integer,integer)", "CREATE OPERATOR public.=== (FUNCTION = public.f, LEFTARG = text, RIGHTARG = integer)"), "LEFTARG is text"),
+            (entry("operator", P, "===(integer,integer)", "CREATE OPERATOR public.=== (FUNCTION = public.f, LEFTARG = integer)"), "RIGHTARG is none"),
+            (entry("operator", P, "===(integer,integer)", "CREATE OPERATOR CLASS public.x FOR TYPE integer USING btree AS STORAGE integer"), "names no qualified operator"),
+            (entry("operator family", P, "f USING btree", "CREATE OPERATOR FAMILY public.f USING btree;\nALTER OPERATOR FAMILY pg_catalog.integer_ops USING btree ADD FUNCTION 1 (integer, integer) public.f(integer,integer)"), "names pg_catalog.integer_ops"),
+            (entry("operator family", P, "f USING btree", "CREATE OPERATOR FAMILY public.f USING hash"), "not public.f USING btree"),
+            (entry("operator family", P, "f USING btree", "CREATE OPERATOR FAMILY public.f USING btree;\nALTER OPERATOR FAMILY public.f USING btree ADD FUNCTION 1 (integer, integer) public.f(integer,integer);\nDROP TABLE public.t"), "second statement"),
+            (entry("operator class", P, "c USING btree", "CREATE OPERATOR CLASS public.victim FOR TYPE integer USING btree AS STORAGE integer"), "names public.victim USING btree"),
+            (entry("operator class", P, "c USING btree", "CREATE OPERATOR CLASS public.c FOR TYPE integer USING btree AS STORAGE integer; DROP TABLE public.t"), "second statement"),
+            (entry("cast", None, "(integer AS public.temp)", "CREATE CAST (integer AS text) WITH INOUT"), "is for (integer AS text)"),
+            (entry("cast", None, "(integer AS public.temp)", "CREATE CAST (integer AS public.temp) WITH INOUT; DROP TABLE public.t"), "second statement"),
+            (entry("cast", None, "(integer AS public.temp)", "CREATE CAST (integer AS public.temp) WITH INOUT AS IMPLICIT, x"), "goes on"),
+            (entry("collation", P, "ci", "CREATE COLLATION public.victim (provider = icu, locale = 'und')"), "not public.ci"),
+            (entry("collation", P, "ci", "CREATE COLLATION public.ci FROM pg_catalog.\"C\""), "expected `(`"),
+            (entry("collation", P, "ci", "CREATE COLLATION public.ci (locale = 'C'); DROP TABLE public.t"), "second statement"),
+            (entry("conversion", P, "c", "CREATE CONVERSION public.victim FOR 'UTF8' TO 'LATIN1' FROM pg_catalog.utf8_to_iso8859_1"), "not public.c"),
+            (entry("conversion", P, "c", "CREATE CONVERSION public.c FOR 'UTF8' TO 'LATIN1' FROM pg_catalog.utf8_to_iso8859_1; DROP TABLE public.t"), "second statement"),
+            (entry("language", None, "l", "CREATE OR REPLACE LANGUAGE l HANDLER public.h"), "expected LANGUAGE"),
+            (entry("language", None, "l", "CREATE LANGUAGE plpgsql HANDLER public.h"), "not l"),
+            (entry("language", None, "l", "CREATE LANGUAGE l HANDLER public.h; DROP TABLE public.t"), "second statement"),
+            (entry("transform", None, "FOR integer LANGUAGE l", "CREATE TRANSFORM FOR text LANGUAGE l (FROM SQL WITH FUNCTION public.f(internal))"), "not FOR integer LANGUAGE l"),
+            (entry("transform", None, "FOR integer LANGUAGE l", "CREATE OR REPLACE TRANSFORM FOR integer LANGUAGE l (FROM SQL WITH FUNCTION public.f(internal))"), "expected TRANSFORM"),
+            (entry("access method", None, "am", "CREATE ACCESS METHOD victim TYPE TABLE HANDLER public.h"), "not am"),
+            (entry("access method", None, "am", "CREATE ACCESS METHOD am TYPE TABLE HANDLER public.h; DROP TABLE public.t"), "second statement"),
+            (entry("event trigger", None, "et", "CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION public.f();\nALTER EVENT TRIGGER victim DISABLE"), "not et"),
+            (entry("event trigger", None, "et", "CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION public.f();\nALTER EVENT TRIGGER et DISABLE;\nDROP TABLE public.t"), "second statement"),
+            (entry("event trigger", None, "et", "CREATE EVENT TRIGGER other ON ddl_command_start EXECUTE FUNCTION public.f()"), "not et"),
+            (entry("owner", P, "===(integer,integer)", "ALTER OPERATOR public.===(integer,text) OWNER TO ann"), "other than its entry's"),
+            (entry("owner", P, "===(integer,integer)", "ALTER OPERATOR pg_catalog.=(integer,integer) OWNER TO ann"), "names operator pg_catalog.="),
+            (entry("owner", P, "f USING btree", "ALTER OPERATOR FAMILY pg_catalog.integer_ops USING btree OWNER TO ann"), "not public.f USING btree"),
+            (entry("owner", P, "ci", "ALTER COLLATION pg_catalog.\"C\" OWNER TO ann"), "other than its entry's"),
+            (entry("owner", None, "mylang", "ALTER LANGUAGE plpgsql OWNER TO ann"), "other than its entry's"),
+            (entry("owner", P, "a(text)", "ALTER AGGREGATE public.victim(text) OWNER TO ann"), "other than its entry's"),
+            (entry("owner", None, "et", "ALTER EVENT TRIGGER et OWNER TO ann; DROP TABLE public.t"), "second statement"),
+            (entry("privileges", None, "mylang", "GRANT ALL ON LANGUAGE plpgsql TO bob"), "other than its entry's"),
+            (entry("comment", None, "(integer AS public.temp)", "COMMENT ON CAST (integer AS text) IS 'x'"), "is for (integer AS text)"),
+            (entry("comment", None, "mybtree", "COMMENT ON ACCESS METHOD btree IS 'x'"), "other than its entry's"),
+            (entry("comment", P, "german", "COMMENT ON COLLATION public.german IS 'x'; DROP TABLE public.t"), "second statement"),
+        ];
+        for (o, why) in &refused {
+            let err = check(o).expect_err(&o.ddl);
+            assert!(err.contains(why), "{}: {err}", o.ddl);
+        }
+    }
+}
