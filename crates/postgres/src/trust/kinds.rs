@@ -248,7 +248,14 @@ impl Check<'_> {
     /// entry's (its name without the argument types).
     fn operator_name(&self, c: &mut Cursor<'_>) -> Result<(), String> {
         let (op, _) = split_operator(&self.object.name.name)?;
-        let schema = c.qname().ok_or("names no operator schema")?;
+        // One name, then `.`: `qname` would take the `.` for its own.
+        let schema = c
+            .peek()
+            .filter(|t| t.kind == Kind::Word || c.sql[t.start..].starts_with('"'))
+            .and_then(|t| t.name(c.sql))
+            .map(|s| vec![s])
+            .ok_or_else(|| format!("names no operator schema: found {}", c.found()))?;
+        c.any_token();
         c.punct('.')
             .map_err(|_| format!("names no qualified operator: found {}", c.found()))?;
         let given = operator(c).ok_or_else(|| format!("names no operator: found {}", c.found()))?;
