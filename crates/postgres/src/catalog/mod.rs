@@ -27,8 +27,11 @@
 //! The module is laid out by what is read: [`tables`] reads relations,
 //! columns, constraints and indexes, and [`build`] turns them into
 //! [`bru_core::TableDef`]s with their native DDL; [`types`], [`functions`],
-//! [`sequences`] and [`objects`] (schemas, extensions, views, rules,
-//! triggers, statistics, what is not carried) read the other objects;
+//! [`aggregates`], [`operators`] (operators, operator families and
+//! classes), [`misc`] (collations, casts, conversions, languages,
+//! transforms, access methods, event triggers), [`sequences`] and
+//! [`objects`] (schemas, extensions, views, rules, triggers, statistics,
+//! what is not carried) read the other objects;
 //! [`acl`] owners and privileges; [`comments`] comments. Each `read_*` is a
 //! catalog query and a function of one row, run by [`each_row`] (or
 //! [`by_relation`], for the rows that belong to a table).

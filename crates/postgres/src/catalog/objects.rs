@@ -251,10 +251,6 @@ pub(super) fn read_not_carried(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relrowsecurity AND {USER_NAMESPACE}
              UNION ALL
-             SELECT 'operator', n.nspname::text, o.oid::pg_catalog.regoperator::text
-               FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
-              WHERE {USER_NAMESPACE} AND {}
-             UNION ALL
              SELECT 'publication', NULL, p.pubname::text FROM pg_catalog.pg_publication p
              UNION ALL
              SELECT 'default privileges', n.nspname::text,
@@ -263,8 +259,7 @@ pub(super) fn read_not_carried(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                          WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas'
                          ELSE a.defaclobjtype::text END
                FROM pg_catalog.pg_default_acl a
-               LEFT JOIN pg_catalog.pg_namespace n ON n.oid = a.defaclnamespace",
-            not_extension_member("pg_operator", "o.oid")
+               LEFT JOIN pg_catalog.pg_namespace n ON n.oid = a.defaclnamespace"
         ),
         &[],
         "reading objects bru does not carry",
