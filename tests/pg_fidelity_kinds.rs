@@ -2,7 +2,9 @@
 //! tripped through the real `bru` binary (backup, verify, `bru list`,
 //! restore) against one throwaway server, one database per kind: the
 //! restored database's `pg_dump --schema-only` equals the source's, nothing
-//! is skipped, and `bru list` names every object of the kind.
+//! is skipped, and `bru list` names every object of the kind. Then each
+//! kind's entry, edited to go on with `DROP TABLE public.victim`, is
+//! refused by restore and verify, and the victim keeps its rows.
 //!
 //! The kinds share one server (it is slow to start), so they run as the
 //! cases of one test, each in its own databases; every case runs, and the
@@ -12,8 +14,13 @@ mod util;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use std::path::Path;
+
+use bru_testsupport::archive::reseal_catalog;
 use bru_testsupport::pg::TestServer;
-use util::{bru_ok, Dir};
+use rusqlite::{params, Connection};
+use serde_json::Value;
+use util::{bru_fails, bru_ok, Dir};
 
 /// One object kind's case: the SQL that makes the source database, and
 /// what `bru list` must show for it (each a line fragment).
@@ -21,6 +28,9 @@ struct Case {
     kind: &'static str,
     sql: &'static str,
     listed: &'static [&'static str],
+    /// The kinds (as the archive spells `{"other": kind}`) whose first
+    /// entry, edited to go on with a second statement, must be refused.
+    edited: &'static [&'static str],
 }
 
 const CASES: &[Case] = &[
@@ -88,6 +98,7 @@ const CASES: &[Case] = &[
             "my_rank(\"any\")",
             "my_row_number()",
         ],
+        edited: &["aggregate", "window function"],
     },
     Case {
         kind: "operators",
@@ -155,6 +166,7 @@ const CASES: &[Case] = &[
             "int_gist_like_ops USING gin",
             "abs_max(integer)",
         ],
+        edited: &["operator", "operator family", "operator class"],
     },
     Case {
         kind: "casts",
@@ -175,6 +187,7 @@ const CASES: &[Case] = &[
             "(public.temp AS text)",
             "(money AS bigint)",
         ],
+        edited: &["cast"],
     },
     Case {
         kind: "collations",
@@ -192,6 +205,7 @@ const CASES: &[Case] = &[
             ALTER COLLATION public.ci OWNER TO kinds_coll_owner;
         "#,
         listed: &["german", "ci", "c_copy", "mixed"],
+        edited: &["collation"],
     },
     Case {
         kind: "conversions",
@@ -204,6 +218,7 @@ const CASES: &[Case] = &[
             ALTER CONVERSION public.my_conv OWNER TO kinds_conv_owner;
         "#,
         listed: &["my_conv", "my_default_conv"],
+        edited: &["conversion"],
     },
     Case {
         kind: "languages and transforms",
@@ -241,6 +256,7 @@ const CASES: &[Case] = &[
             "FOR integer LANGUAGE myuntrusted",
             "in_mylang()",
         ],
+        edited: &["language", "transform"],
     },
     Case {
         kind: "access methods",
@@ -254,6 +270,7 @@ const CASES: &[Case] = &[
             CREATE INDEX am_t_a ON public.am_t (a);
         "#,
         listed: &["myheap", "mybtree"],
+        edited: &["access method"],
     },
     Case {
         kind: "event triggers",
@@ -271,6 +288,7 @@ const CASES: &[Case] = &[
             INSERT INTO public.after_triggers VALUES (1);
         "#,
         listed: &["et_start", "et_tags", "et_always"],
+        edited: &["event trigger"],
     },
 ];
 
@@ -298,6 +316,62 @@ fn round_trip(server: &TestServer, dir: &Dir, case: &Case) {
     assert!(!stderr.to_lowercase().contains("skipped"), "{stderr}");
     server.assert_same_schema(&src, &dst);
     assert_eq!(server.contents(&src), server.contents(&dst));
+
+    for kind in case.edited {
+        let edited = dir.path(&format!("{hint}_{}.db", kind.replace(' ', "_")));
+        std::fs::copy(archive, &edited).expect("copy the archive");
+        let name = append_to_first(&edited, kind, ";\nDROP TABLE public.victim");
+        let victim = server.create_db(&format!("{hint}_victim"));
+        server.psql(
+            &victim,
+            "CREATE TABLE public.victim (a text); INSERT INTO public.victim VALUES ('x');",
+        );
+        let e = edited.to_str().expect("utf-8 path");
+        bru_fails(
+            &["restore", e, &server.url(&victim), "--quiet"],
+            &["catalog entry", kind, &name, "altered"],
+        );
+        assert_eq!(
+            server.psql(&victim, "SELECT string_agg(a, ',') FROM public.victim"),
+            "x\n",
+            "{kind} {name}"
+        );
+        assert_eq!(server.tables(&victim), vec!["public.victim".to_string()]);
+        bru_fails(
+            &["verify", e, "--quiet"],
+            &["catalog entry", kind, "altered"],
+        );
+    }
+}
+
+/// Appends `sql` to the DDL of the first object of `{"other": kind}` in
+/// `archive`'s catalog, as an attacker would (the catalog CRC recomputed),
+/// and returns that object's name.
+fn append_to_first(archive: &Path, kind: &str, sql: &str) -> String {
+    let conn = Connection::open(archive).expect("open archive");
+    let rows: Vec<(i64, String)> = conn
+        .prepare("SELECT id, def FROM bru_objects ORDER BY id")
+        .expect("read objects")
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("read objects")
+        .collect::<Result<_, _>>()
+        .expect("read objects");
+    for (id, def) in rows {
+        let mut json: Value = serde_json::from_str(&def).expect("catalog JSON");
+        if json["kind"]["other"] != kind {
+            continue;
+        }
+        let ddl = format!("{}{sql}", json["ddl"].as_str().expect("ddl"));
+        json["ddl"] = Value::String(ddl);
+        conn.execute(
+            "UPDATE bru_objects SET def = ?1 WHERE id = ?2",
+            params![serde_json::to_string(&json).expect("JSON"), id],
+        )
+        .expect("edit the object");
+        reseal_catalog(&conn);
+        return json["name"]["name"].as_str().expect("name").to_owned();
+    }
+    panic!("the archive has no {kind}");
 }
 
 #[test]
