@@ -268,6 +268,7 @@ const CASES: &[Case] = &[
             CREATE TABLE public.am_t (a integer) USING myheap;
             INSERT INTO public.am_t SELECT g FROM generate_series(1, 10) g;
             CREATE INDEX am_t_a ON public.am_t (a);
+            CREATE MATERIALIZED VIEW public.am_mv USING myheap AS SELECT a FROM public.am_t;
         "#,
         listed: &["myheap", "mybtree"],
         edited: &["access method"],

@@ -83,7 +83,9 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                           JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
                           WHERE i.indrelid = c.oid ORDER BY ic.relname),
                     ARRAY(SELECT rn.nspname::text FROM {READS} ORDER BY r.oid),
-                    ARRAY(SELECT r.relname::text FROM {READS} ORDER BY r.oid)
+                    ARRAY(SELECT r.relname::text FROM {READS} ORDER BY r.oid),
+                    (SELECT am.amname::text FROM pg_catalog.pg_am am
+                      WHERE am.oid = c.relam AND am.amname <> 'heap')
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('v', 'm') AND {USER_NAMESPACE} AND {}
              ORDER BY c.oid",
@@ -125,7 +127,14 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
             }
                 let populated: bool = get!(r, 6);
                 let indexes: Vec<String> = get!(r, 7);
-                let mut ddl = format!("CREATE MATERIALIZED VIEW {qname}{with} AS\n{def}\nWITH NO DATA");
+                // A materialized view keeps its table access method.
+                let am: Option<String> = get!(r, 10);
+                let using = am
+                    .map(|a| format!(" USING {}", ident(&a)))
+                    .unwrap_or_default();
+                let mut ddl = format!(
+                    "CREATE MATERIALIZED VIEW {qname}{using}{with} AS\n{def}\nWITH NO DATA"
+                );
                 for i in indexes {
                     ddl.push_str(";\n");
                     ddl.push_str(&i);
