@@ -17,7 +17,9 @@
 //! | type | `CREATE TYPE <name>` (a shell), `CREATE TYPE <name> (…)` (a base type), `CREATE TYPE <name> AS [ENUM\|RANGE] (…)`, or `CREATE DOMAIN <name> AS …` |
 //! | shell type | `CREATE TYPE <name>` |
 //! | domain constraint | `ALTER DOMAIN <name> ADD CONSTRAINT <c> CHECK (…) NOT VALID`, on a domain the archive creates |
-//! | function | `CREATE [OR REPLACE] FUNCTION\|PROCEDURE <name>(…` |
+//! | function, window function | `CREATE [OR REPLACE] FUNCTION\|PROCEDURE <name>(…` |
+//! | aggregate | `CREATE AGGREGATE <name>(…` (never `OR REPLACE`) |
+//! | operator, cast, collation… | see module `kinds` |
 //! | sequence | `CREATE SEQUENCE <name> …` (never `IF NOT EXISTS`), then `SELECT pg_catalog.setval('<name>', n, true\|false)` |
 //! | sequence ownership | `ALTER SEQUENCE <name> OWNED BY <table>.<column>` |
 //! | view | `CREATE [RECURSIVE] VIEW <name> …` |
@@ -51,6 +53,8 @@ use bru_core::{Declared, ObjectDef, ObjectKind, TableDef, TableName};
 use crate::quote::{ident, target_name};
 use crate::sqltext::{split, tokenize, Kind, Token};
 use crate::ENGINE_NAME;
+
+mod kinds;
 
 /// The words that may begin a constraint's definition.
 const CONSTRAINT_HEADS: &[&str] = &["PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "NOT"];
@@ -370,6 +374,61 @@ fn routine_name(signature: &str) -> Vec<String> {
     c.qname().unwrap_or_default()
 }
 
+/// Whether the routine `statement` names (`public.f(a integer, OUT b
+/// text)`, its identity arguments) is the one `declared` names by its
+/// `regprocedure` text (`public.f(integer, text)`): the same argument
+/// types, each read past its mode and, where it has one, its name. An
+/// argument of several words is taken whole or without its first word
+/// (`double precision`, `x double precision`): either way PostgreSQL reads
+/// a type that must be the declared one.
+fn same_signature(statement: &str, declared: &str) -> bool {
+    if statement == declared {
+        return true;
+    }
+    let args = |sql: &str| -> Option<Vec<Vec<String>>> {
+        let tokens = tokenize(sql);
+        let open = tokens.iter().position(|t| t.is_punct(sql, '('))?;
+        let mut out = vec![Vec::new()];
+        let mut depth = 0usize;
+        for t in &tokens[open + 1..] {
+            if t.is_punct(sql, '(') || t.is_punct(sql, '[') {
+                depth += 1;
+            } else if t.is_punct(sql, ')') || t.is_punct(sql, ']') {
+                if depth == 0 {
+                    break;
+                }
+                depth -= 1;
+            } else if depth == 0 && t.is_punct(sql, ',') {
+                out.push(Vec::new());
+                continue;
+            }
+            let text = t.text(sql);
+            // Words fold to lowercase, as PostgreSQL reads them; quoted
+            // names do not.
+            out.last_mut()?.push(if text.starts_with('"') {
+                text.to_owned()
+            } else {
+                text.to_ascii_lowercase()
+            });
+        }
+        if out.len() == 1 && out[0].is_empty() {
+            out.clear();
+        }
+        Some(out)
+    };
+    let (Some(named), Some(types)) = (args(statement), args(declared)) else {
+        return false;
+    };
+    named.len() == types.len()
+        && named.iter().zip(&types).all(|(arg, ty)| {
+            let arg = match arg.first().map(String::as_str) {
+                Some("in" | "out" | "inout" | "variadic") if arg.len() > 1 => &arg[1..],
+                _ => &arg[..],
+            };
+            arg == &ty[..] || (arg.len() > 1 && &arg[1..] == &ty[..])
+        })
+}
+
 /// One entry's check.
 struct Check<'a> {
     object: &'a ObjectDef,
@@ -565,7 +624,22 @@ impl Check<'_> {
                 first.end()?;
                 only_one(&mut rest)
             }
-            ObjectKind::Function | ObjectKind::TableFunction => {
+            ObjectKind::Aggregate => {
+                // Never OR REPLACE (no catalog reader writes it): it would
+                // replace an aggregate of the target's own.
+                first.expect("CREATE")?;
+                first.expect("AGGREGATE")?;
+                let mut name = vec![];
+                name.extend(self.object.name.schema.clone());
+                name.extend(routine_name(&self.object.name.name).into_iter().last());
+                first.object_name("aggregate", &name)?;
+                first.punct('(')?;
+                only_one(&mut rest)
+            }
+            ObjectKind::Other(k) if kinds::KINDS.contains(&k.as_str()) => {
+                self.other_kind(k, first, rest)
+            }
+            ObjectKind::Function | ObjectKind::TableFunction | ObjectKind::WindowFunction => {
                 first.expect("CREATE")?;
                 first.or_replace();
                 if !first.word("PROCEDURE") {
@@ -807,6 +881,9 @@ impl Check<'_> {
     /// `<kind> <name>` of an owner's ALTER or a grant's ON, which must name
     /// the entry's object.
     fn owned_object(&self, c: &mut Cursor<'_>) -> Result<(), String> {
+        if self.named_kind(c)?.is_some() {
+            return Ok(());
+        }
         let kind = c.object_kind()?;
         let name = c
             .qname()
@@ -862,6 +939,8 @@ impl Check<'_> {
             } else {
                 self.archive_relation(&on)?;
             }
+        } else if self.named_kind(c)?.is_some() {
+            // An aggregate, operator, cast… (module `kinds`), checked there.
         } else {
             let kind = c.object_kind().or_else(|_| {
                 if c.word("COLUMN") {
@@ -886,12 +965,14 @@ impl Check<'_> {
                         && name.first() == schema.as_ref()
                         && format!("{}.{}", name[1], name[2]) == declared.name
                 }
-                // Named by its `regprocedure` text, which the statement
-                // spells the same way: the argument types must be the
-                // entry's too, or the comment is on another overload.
+                // Named by its `regprocedure` text; the statement by its
+                // identity arguments (with names and modes, as pg_dump):
+                // the argument types must be the entry's, or the comment
+                // is on another overload.
                 "FUNCTION" | "PROCEDURE" | "AGGREGATE" => {
                     c.skip_parens()?;
-                    name == routine_name(&declared.name) && c.text_from(from) == declared.name
+                    name == routine_name(&declared.name)
+                        && same_signature(c.text_from(from), &declared.name)
                 }
                 _ => name == parts(declared),
             };
@@ -1319,6 +1400,8 @@ mod tests {
             object(K::Comment, p, "t.a", "COMMENT ON COLUMN public.t.a IS 'it''s; DROP'"),
             object(K::Comment, p, "t", "COMMENT ON TABLE public.t IS 'x'"),
             object(K::Comment, p, "public.f(integer)", "COMMENT ON FUNCTION public.f(integer) IS 'x'"),
+            object(K::Comment, p, "public.f(integer)", "COMMENT ON FUNCTION public.f(a integer) IS 'x'"),
+            object(K::Comment, p, "public.f(integer)", "COMMENT ON FUNCTION public.f(IN \"A b\" integer) IS 'x'"),
             object(K::Comment, p, "mood", "COMMENT ON TYPE public.mood IS 'x'"),
             object(K::Comment, Some("hr"), "hr", "COMMENT ON SCHEMA hr IS 'x'"),
             object(K::Comment, p, "t_pkey", "COMMENT ON CONSTRAINT t_pkey ON public.t IS 'x'"),
@@ -1434,6 +1517,8 @@ mod tests {
             // of the target's own, named as the entry declares it.
             (object(K::Comment, p, "public.victim(integer)", "COMMENT ON FUNCTION public.victim(integer) IS 'x'"), "which the archive does not create"),
             (object(K::Comment, p, "public.f(integer)", "COMMENT ON FUNCTION public.f(text) IS 'x'"), "comments on function public.f, not on"),
+            (object(K::Comment, p, "public.f(integer)", "COMMENT ON FUNCTION public.f(a text) IS 'x'"), "comments on function public.f, not on"),
+            (object(K::Comment, p, "public.f(integer)", "COMMENT ON FUNCTION public.f(integer, integer) IS 'x'"), "comments on function public.f, not on"),
             (object(K::Comment, p, "victim", "COMMENT ON TYPE public.victim IS 'x'"), "which the archive does not create"),
             (object(K::Comment, p, "victim", "COMMENT ON DOMAIN public.victim IS 'x'"), "which the archive does not create"),
             (object(K::Comment, p, "c", "COMMENT ON CONSTRAINT c ON DOMAIN public.victim IS 'x'"), "which the archive does not create"),

@@ -295,9 +295,13 @@ impl Plan {
 
             let mut previous: Option<usize> = None;
             for (i, o) in objects.iter().enumerate().filter(|(_, o)| !o.is_pre_data()) {
+                // The first waits for every table, and for the pre-data
+                // objects themselves: with no tables (a database of
+                // functions, operators and their comments) nothing else
+                // would order it after them.
                 let deps = match previous {
                     Some(p) => vec![p],
-                    None => tables_done.clone(),
+                    None => tables_done.iter().copied().chain(pre_done).collect(),
                 };
                 let label = format!("create {} {}", o.kind, o.name);
                 previous = Some(b.push(
@@ -528,6 +532,21 @@ mod tests {
             assert!(position[fk] < position[view]);
         }
         assert!(position[view] < position[trigger]);
+    }
+
+    #[test]
+    fn post_data_objects_wait_for_pre_data_ones_even_with_no_table() {
+        let objects = vec![
+            object(ObjectKind::Other("conversion".into()), "c"),
+            object(ObjectKind::Comment, "c"),
+        ];
+        let mut objects = objects;
+        objects[0].section = Some(bru_core::Section::PreData);
+        let plan = Plan::build(&[], &objects, RestoreMode::Full, 4);
+        assert_topological(&plan);
+        let conversion = find(&plan, Action::CreateObject { object: 0 });
+        let comment = find(&plan, Action::CreateObject { object: 1 });
+        assert_eq!(plan.steps[comment].deps, vec![conversion]);
     }
 
     #[test]

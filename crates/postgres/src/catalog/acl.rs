@@ -24,7 +24,9 @@ struct AclEntry {
 /// The objects bru carries whose owner and privileges it records, in the
 /// order their owners are set: schemas, types, tables, sequences (after
 /// the tables, whose ALTER OWNER also moves the sequences they own), views,
-/// functions. Columns: order, oid, schema, name, ALTER keyword, GRANT
+/// functions (aggregates and window functions included), then operators,
+/// operator families and classes, collations, conversions and procedural
+/// languages (with a trusted language's grants, as pg_dump). Columns: order, oid, schema, name, ALTER keyword, GRANT
 /// keyword, the object as SQL names it, owner.
 fn owned_objects() -> String {
     format!(
@@ -55,18 +57,65 @@ fn owned_objects() -> String {
           WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND {USER_NAMESPACE} AND {}
          UNION ALL
          SELECT 5, p.oid, n.nspname::text, p.oid::pg_catalog.regprocedure::text,
-                CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+                CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
                 CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
                 {IDENTITY}, p.proowner, p.proacl
            FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-          WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {}
+          WHERE p.prokind IN ('f', 'p', 'w', 'a') AND {USER_NAMESPACE} AND {}
             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                             WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-                              AND d.objid = p.oid AND d.deptype = 'i')",
+                              AND d.objid = p.oid AND d.deptype = 'i')
+         UNION ALL
+         SELECT 6, o.oid, n.nspname::text, {operator_name}, 'OPERATOR', 'OPERATOR',
+                o.oid::pg_catalog.regoperator::text, o.oprowner, NULL
+           FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
+          WHERE o.oprcode <> 0 AND {USER_NAMESPACE} AND {}
+         UNION ALL
+         SELECT 6, f.oid, n.nspname::text,
+                pg_catalog.quote_ident(f.opfname) || ' USING ' || pg_catalog.quote_ident(am.amname),
+                'OPERATOR FAMILY', 'OPERATOR FAMILY',
+                pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(f.opfname) || ' USING ' ||
+                  pg_catalog.quote_ident(am.amname),
+                f.opfowner, NULL
+           FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_namespace n ON n.oid = f.opfnamespace
+           JOIN pg_catalog.pg_am am ON am.oid = f.opfmethod
+          WHERE {USER_NAMESPACE} AND {}
+         UNION ALL
+         SELECT 6, c.oid, n.nspname::text,
+                pg_catalog.quote_ident(c.opcname) || ' USING ' || pg_catalog.quote_ident(am.amname),
+                'OPERATOR CLASS', 'OPERATOR CLASS',
+                pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.opcname) || ' USING ' ||
+                  pg_catalog.quote_ident(am.amname),
+                c.opcowner, NULL
+           FROM pg_catalog.pg_opclass c JOIN pg_catalog.pg_namespace n ON n.oid = c.opcnamespace
+           JOIN pg_catalog.pg_am am ON am.oid = c.opcmethod
+          WHERE {USER_NAMESPACE} AND {}
+         UNION ALL
+         SELECT 6, c.oid, n.nspname::text, c.collname::text, 'COLLATION', 'COLLATION',
+                pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.collname), c.collowner, NULL
+           FROM pg_catalog.pg_collation c JOIN pg_catalog.pg_namespace n ON n.oid = c.collnamespace
+          WHERE {USER_NAMESPACE} AND {}
+         UNION ALL
+         SELECT 6, c.oid, n.nspname::text, c.conname::text, 'CONVERSION', 'CONVERSION',
+                pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.conname), c.conowner, NULL
+           FROM pg_catalog.pg_conversion c JOIN pg_catalog.pg_namespace n ON n.oid = c.connamespace
+          WHERE {USER_NAMESPACE} AND {}
+         UNION ALL
+         SELECT 6, l.oid, NULL, l.lanname::text, 'LANGUAGE', 'LANGUAGE', pg_catalog.quote_ident(l.lanname),
+                l.lanowner, CASE WHEN l.lanpltrusted THEN l.lanacl END
+           FROM pg_catalog.pg_language l
+          WHERE l.lanispl AND l.oid >= 16384 AND {}",
         not_extension_member("pg_namespace", "n.oid"),
         not_extension_member("pg_type", "t.oid"),
         not_extension_member("pg_class", "c.oid"),
         not_extension_member("pg_proc", "p.oid"),
+        not_extension_member("pg_operator", "o.oid"),
+        not_extension_member("pg_opfamily", "f.oid"),
+        not_extension_member("pg_opclass", "c.oid"),
+        not_extension_member("pg_collation", "c.oid"),
+        not_extension_member("pg_conversion", "c.oid"),
+        not_extension_member("pg_language", "l.oid"),
+        operator_name = super::operators::UNQUALIFIED_OPERATOR,
     )
 }
 
@@ -78,11 +127,14 @@ pub(super) const IDENTITY: &str =
     "pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname) \
      || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')'";
 
-/// The `ord` of tables, views (the relations that have columns) and
-/// functions in [`owned_objects`].
+/// The `ord` of tables, views (the relations that have columns),
+/// functions and other objects in [`owned_objects`].
 const TABLES: i32 = 2;
 const VIEWS: i32 = 4;
 const FUNCTIONS: i32 = 5;
+/// The `ord` of operators, operator families and classes, collations,
+/// conversions and languages.
+const OTHERS: i32 = 6;
 
 /// `aclexplode(<acl>)` as four arrays in ACL order (grantors, grantees,
 /// privileges, grant options), role names quoted.
@@ -158,7 +210,7 @@ pub(super) fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, 
         let entries = acl_entries!(r, 9);
         // Functions are named by their signature, without the schema.
         let name = match (&schema, ord) {
-            (Some(s), FUNCTIONS) => name
+            (Some(s), FUNCTIONS) | (Some(s), OTHERS) => name
                 .strip_prefix(&format!("{}.", ident(s)))
                 .unwrap_or(&name)
                 .to_owned(),
@@ -170,11 +222,17 @@ pub(super) fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, 
         // A view's owner and grants depend on the view: a restore that
         // leaves the view out (it reads a table left out) leaves them out.
         let depends_on = (ord == VIEWS).then(|| vec![TableName::new(schema.as_deref(), &name)]);
+        // ALTER AGGREGATE names an aggregate of no arguments `agg(*)`,
+        // where GRANT … ON FUNCTION says `agg()`.
+        let altered = match target.strip_suffix("()") {
+            Some(agg) if alter_kind == "AGGREGATE" => format!("{agg}(*)"),
+            _ => target.clone(),
+        };
         let mut owned = object(
             ObjectKind::Owner,
             schema.as_deref(),
             &name,
-            format!("ALTER {alter_kind} {target} OWNER TO {owner}"),
+            format!("ALTER {alter_kind} {altered} OWNER TO {owner}"),
         );
         owned.table = table.clone();
         owned.depends_on = depends_on.clone();

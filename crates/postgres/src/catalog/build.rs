@@ -144,7 +144,8 @@ fn column_ddl(c: &Col, column: &Column, properties: &mut BTreeMap<String, String
 }
 
 /// The CREATE TABLE of `rel` with the column lines `col_ddl`: UNLOGGED,
-/// PARTITION OF or INHERITS its `parent`, PARTITION BY, WITH options. What
+/// PARTITION OF or INHERITS its `parent`, PARTITION BY, USING its access
+/// method, WITH options. What
 /// a restore needs to know of them goes into `properties` too.
 fn create_statement(
     rel: &Rel,
@@ -178,6 +179,11 @@ fn create_statement(
     if let Some(key) = &rel.partkey {
         create.push_str(&format!(" PARTITION BY {key}"));
         properties.insert("postgres.partition_by".into(), key.clone());
+    }
+    // A table keeps its access method (one the archive creates, or an
+    // extension's); the target's default may be another.
+    if let Some(am) = &rel.access_method {
+        create.push_str(&format!(" USING {}", crate::quote::ident(am)));
     }
     if let Some(opts) = rel.options.as_deref().filter(|o| !o.is_empty()) {
         create.push_str(&format!(" WITH ({opts})"));

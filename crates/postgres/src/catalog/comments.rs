@@ -1,13 +1,16 @@
 //! Comments (`COMMENT ON`) on relations, columns, functions, types,
-//! schemas, constraints and triggers, each its own object so that it follows
-//! the object it describes.
+//! schemas, constraints and triggers, operators, operator classes and
+//! families, collations, conversions, languages, casts, transforms and
+//! access methods, each its own object so that it follows the object it
+//! describes, and named as that object is. (An event trigger's comment
+//! comes with it: see `misc`.)
 
 use bru_core::{Error, ObjectDef, ObjectKind};
 
 use crate::conn::Conn;
 
 use super::acl::IDENTITY;
-use super::{each_row, object, USER_NAMESPACE};
+use super::{each_row, not_extension_member, object, USER_NAMESPACE};
 
 /// The comments on user objects, as `COMMENT ON` statements.
 pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
@@ -33,7 +36,10 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              SELECT n.nspname::text, p.oid::pg_catalog.regprocedure::text,
                     pg_catalog.format('COMMENT ON %s %s IS %L', CASE p.prokind WHEN 'p' THEN 'PROCEDURE'
                       WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
-                      CASE WHEN p.prokind IN ('f', 'p') THEN {IDENTITY} ELSE p.oid::pg_catalog.regprocedure::text END,
+                      CASE WHEN p.prokind IN ('f', 'p', 'w') THEN {IDENTITY}
+                           WHEN p.prokind = 'a' AND p.pronargs = 0
+                           THEN pg_catalog.left(p.oid::pg_catalog.regprocedure::text, -2) || '(*)'
+                           ELSE p.oid::pg_catalog.regprocedure::text END,
                       d.description)
              FROM pg_catalog.pg_description d
              JOIN pg_catalog.pg_proc p ON d.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.objoid
@@ -73,19 +79,106 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE {USER_NAMESPACE}
-             ORDER BY 1, 2, 3"
+             UNION ALL
+             {others}
+             ORDER BY 1, 2, 3",
+            others = other_kinds(),
         ),
         &[],
         "reading comments",
         |r| {
-            let schema: String = get!(r, 0);
+            let schema: Option<String> = get!(r, 0);
             let name: String = get!(r, 1);
             Ok(object(
                 ObjectKind::Comment,
-                Some(&schema),
+                schema.as_deref(),
                 &name,
                 get!(r, 2),
             ))
         },
     )
+}
+
+/// The comments on the kinds of modules `operators` and `misc` (columns:
+/// schema, the object's entry name, the statement), leaving out an
+/// extension's objects, whose comments its CREATE EXTENSION makes.
+fn other_kinds() -> String {
+    let described = |class: &str, alias: &str| {
+        format!(
+            "FROM pg_catalog.pg_description d
+             JOIN pg_catalog.{class} {alias} ON d.classoid = 'pg_catalog.{class}'::pg_catalog.regclass
+              AND {alias}.oid = d.objoid AND {}",
+            not_extension_member(class, &format!("{alias}.oid"))
+        )
+    };
+    let in_schema = |column: &str| {
+        format!("JOIN pg_catalog.pg_namespace n ON n.oid = {column} WHERE {USER_NAMESPACE}")
+    };
+    let using = super::operators::using;
+    [
+        format!(
+            "SELECT n.nspname::text, {op}, pg_catalog.format('COMMENT ON OPERATOR %s IS %L',
+                    o.oid::pg_catalog.regoperator::text, d.description)
+             {} {}",
+            described("pg_operator", "o"),
+            in_schema("o.oprnamespace"),
+            op = super::operators::UNQUALIFIED_OPERATOR,
+        ),
+        format!(
+            "SELECT n.nspname::text, {u}, pg_catalog.format('COMMENT ON OPERATOR FAMILY %I.%s IS %L',
+                    n.nspname, {u}, d.description)
+             {} JOIN pg_catalog.pg_am am ON am.oid = f.opfmethod {}",
+            described("pg_opfamily", "f"),
+            in_schema("f.opfnamespace"),
+            u = using("f.opfname", "am.amname"),
+        ),
+        format!(
+            "SELECT n.nspname::text, {u}, pg_catalog.format('COMMENT ON OPERATOR CLASS %I.%s IS %L',
+                    n.nspname, {u}, d.description)
+             {} JOIN pg_catalog.pg_am am ON am.oid = c.opcmethod {}",
+            described("pg_opclass", "c"),
+            in_schema("c.opcnamespace"),
+            u = using("c.opcname", "am.amname"),
+        ),
+        format!(
+            "SELECT n.nspname::text, c.collname::text,
+                    pg_catalog.format('COMMENT ON COLLATION %I.%I IS %L', n.nspname, c.collname, d.description)
+             {} {}",
+            described("pg_collation", "c"),
+            in_schema("c.collnamespace"),
+        ),
+        format!(
+            "SELECT n.nspname::text, c.conname::text,
+                    pg_catalog.format('COMMENT ON CONVERSION %I.%I IS %L', n.nspname, c.conname, d.description)
+             {} {}",
+            described("pg_conversion", "c"),
+            in_schema("c.connamespace"),
+        ),
+        format!(
+            "SELECT NULL, l.lanname::text, pg_catalog.format('COMMENT ON LANGUAGE %I IS %L', l.lanname, d.description)
+             {} WHERE l.lanispl AND l.oid >= 16384",
+            described("pg_language", "l"),
+        ),
+        format!(
+            "SELECT NULL, pg_catalog.format('(%s AS %s)', pg_catalog.format_type(c.castsource, NULL),
+                      pg_catalog.format_type(c.casttarget, NULL)),
+                    pg_catalog.format('COMMENT ON CAST (%s AS %s) IS %L', pg_catalog.format_type(c.castsource, NULL),
+                      pg_catalog.format_type(c.casttarget, NULL), d.description)
+             {} WHERE c.oid >= 16384",
+            described("pg_cast", "c"),
+        ),
+        format!(
+            "SELECT NULL, pg_catalog.format('FOR %s LANGUAGE %I', pg_catalog.format_type(t.trftype, NULL), l.lanname),
+                    pg_catalog.format('COMMENT ON TRANSFORM FOR %s LANGUAGE %I IS %L',
+                      pg_catalog.format_type(t.trftype, NULL), l.lanname, d.description)
+             {} JOIN pg_catalog.pg_language l ON l.oid = t.trflang WHERE t.oid >= 16384",
+            described("pg_transform", "t"),
+        ),
+        format!(
+            "SELECT NULL, a.amname::text, pg_catalog.format('COMMENT ON ACCESS METHOD %I IS %L', a.amname, d.description)
+             {} WHERE a.oid >= 16384",
+            described("pg_am", "a"),
+        ),
+    ]
+    .join("\n             UNION ALL\n             ")
 }

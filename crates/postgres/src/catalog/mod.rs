@@ -30,8 +30,11 @@
 //! columns, constraints and indexes, and [`build`] turns them into
 //! [`bru_core::TableDef`]s with their native DDL; [`order`] sorts the other
 //! objects by their dependencies; [`types`], [`functions`],
-//! [`sequences`] and [`objects`] (schemas, extensions, views, rules,
-//! triggers, statistics, what is not carried) read the other objects;
+//! [`aggregates`], [`operators`] (operators, operator families and
+//! classes), [`misc`] (collations, casts, conversions, languages,
+//! transforms, access methods, event triggers), [`sequences`] and
+//! [`objects`] (schemas, extensions, views, rules, triggers, statistics,
+//! what is not carried) read the other objects;
 //! [`acl`] owners and privileges; [`comments`] comments. Each `read_*` is a
 //! catalog query and a function of one row, run by [`each_row`] (or
 //! [`by_relation`], for the rows that belong to a table).
@@ -57,10 +60,13 @@ macro_rules! get {
 }
 
 mod acl;
+mod aggregates;
 mod build;
 mod comments;
 mod functions;
+mod misc;
 mod objects;
+mod operators;
 mod order;
 mod sequences;
 mod tables;
@@ -109,6 +115,17 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     reads.extend(objects::read_extensions(conn)?);
     reads.extend(types::read_types(conn)?);
     reads.extend(functions::read_functions(conn)?);
+    reads.extend(misc::read_collations(conn)?);
+    let (languages, _support) = misc::read_languages(conn)?;
+    reads.extend(languages);
+    reads.extend(misc::read_access_methods(conn)?);
+    reads.extend(operators::read_operators(conn)?);
+    reads.extend(operators::read_operator_families(conn)?);
+    reads.extend(operators::read_operator_classes(conn)?);
+    reads.extend(misc::read_casts(conn)?);
+    reads.extend(misc::read_conversions(conn)?);
+    reads.extend(misc::read_transforms(conn)?);
+    reads.extend(aggregates::read_aggregates(conn)?);
     let (sequences, owners, owned) = sequences::read_sequences(conn)?;
     let position: HashMap<u32, usize> = rels.iter().enumerate().map(|(i, r)| (r.oid, i)).collect();
     for o in owned {
@@ -153,6 +170,9 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
         }
     }
     objects.extend(acl);
+    // Event triggers last of all, with their owners and comments: every
+    // DDL statement after one would fire it.
+    objects.extend(defs(misc::read_event_triggers(conn)?));
     // Views (and their owners and grants) recorded the relations they read
     // from pg_depend, and the other objects the tables they need (the
     // dependency sort). A comment is left to the filter, which reads the
@@ -165,6 +185,12 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     }
     catalog.objects = objects;
     Ok(catalog)
+}
+
+/// The objects of `reads`, in order, until the dependency sort places
+/// them by their catalog rows.
+fn defs(reads: Vec<Read>) -> impl Iterator<Item = ObjectDef> {
+    reads.into_iter().map(|r| r.def)
 }
 
 /// Runs a catalog query and makes one item of each row with `each`, in row

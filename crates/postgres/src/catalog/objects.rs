@@ -85,7 +85,9 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<Read>, Error> {
                           JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
                           WHERE i.indrelid = c.oid ORDER BY ic.relname),
                     ARRAY(SELECT rn.nspname::text FROM {READS} ORDER BY r.oid),
-                    ARRAY(SELECT r.relname::text FROM {READS} ORDER BY r.oid), c.oid
+                    ARRAY(SELECT r.relname::text FROM {READS} ORDER BY r.oid), c.oid,
+                    (SELECT am.amname::text FROM pg_catalog.pg_am am
+                      WHERE am.oid = c.relam AND am.amname <> 'heap')
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('v', 'm') AND {USER_NAMESPACE} AND {}
              ORDER BY c.oid",
@@ -129,7 +131,14 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<Read>, Error> {
             }
                 let populated: bool = get!(r, 6);
                 let indexes: Vec<String> = get!(r, 7);
-                let mut ddl = format!("CREATE MATERIALIZED VIEW {qname}{with} AS\n{def}\nWITH NO DATA");
+                // A materialized view keeps its table access method.
+                let am: Option<String> = get!(r, 11);
+                let using = am
+                    .map(|a| format!(" USING {}", ident(&a)))
+                    .unwrap_or_default();
+                let mut ddl = format!(
+                    "CREATE MATERIALIZED VIEW {qname}{using}{with} AS\n{def}\nWITH NO DATA"
+                );
                 for i in indexes {
                     ddl.push_str(";\n");
                     ddl.push_str(&i);
@@ -252,10 +261,6 @@ pub(super) fn read_not_carried(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relrowsecurity AND {USER_NAMESPACE}
              UNION ALL
-             SELECT 'operator', n.nspname::text, o.oid::pg_catalog.regoperator::text
-               FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
-              WHERE {USER_NAMESPACE} AND {}
-             UNION ALL
              SELECT 'publication', NULL, p.pubname::text FROM pg_catalog.pg_publication p
              UNION ALL
              SELECT 'default privileges', n.nspname::text,
@@ -264,8 +269,7 @@ pub(super) fn read_not_carried(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                          WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas'
                          ELSE a.defaclobjtype::text END
                FROM pg_catalog.pg_default_acl a
-               LEFT JOIN pg_catalog.pg_namespace n ON n.oid = a.defaclnamespace",
-            not_extension_member("pg_operator", "o.oid")
+               LEFT JOIN pg_catalog.pg_namespace n ON n.oid = a.defaclnamespace"
         ),
         &[],
         "reading objects bru does not carry",

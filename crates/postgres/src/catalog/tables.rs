@@ -24,6 +24,8 @@ pub(super) struct Rel {
     pub(super) is_partition: bool,
     pub(super) options: Option<String>,
     pub(super) estimate: Option<u64>,
+    /// Its table access method, when not the built-in `heap`.
+    pub(super) access_method: Option<String>,
 }
 
 /// The user tables and partitioned tables, parents first.
@@ -38,7 +40,9 @@ pub(super) fn read_relations(conn: &Conn) -> Result<Vec<Rel>, Error> {
                       ORDER BY i.inhseqno LIMIT 1),
                     c.relispartition,
                     pg_catalog.array_to_string(c.reloptions, ', '),
-                    c.reltuples::float8
+                    c.reltuples::float8,
+                    (SELECT am.amname::text FROM pg_catalog.pg_am am
+                      WHERE am.oid = c.relam AND am.amname <> 'heap')
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE c.relkind IN ('r', 'p') AND {USER_NAMESPACE} AND {}
              ORDER BY n.nspname, c.relname",
@@ -61,6 +65,7 @@ pub(super) fn read_relations(conn: &Conn) -> Result<Vec<Rel>, Error> {
                 is_partition: get!(r, 8),
                 options: get!(r, 9),
                 estimate: (tuples >= 0.0).then_some(tuples as u64),
+                access_method: get!(r, 11),
             })
         },
     )?;
