@@ -56,10 +56,15 @@ macro_rules! get {
 mod acl;
 mod build;
 mod comments;
+pub(crate) mod defaults;
+pub(crate) mod foreign;
 mod functions;
 mod objects;
+pub(crate) mod policies;
+pub(crate) mod publications;
 mod sequences;
 mod tables;
+pub(crate) mod textsearch;
 mod types;
 
 /// Schemas that belong to the system, never to the user.
@@ -104,6 +109,19 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     objects.extend(types::read_types(conn)?);
     let (pre_fns, post_fns) = functions::read_functions(conn)?;
     objects.extend(pre_fns);
+    // Until the dependency sort places them: text search objects (which
+    // name their functions) and foreign servers after the functions, in
+    // the pre-data section that their `section` puts them in.
+    objects.extend(
+        textsearch::read_text_search(conn)?
+            .into_iter()
+            .map(|r| r.def),
+    );
+    objects.extend(
+        foreign::read_foreign_servers(conn)?
+            .into_iter()
+            .map(|r| r.def),
+    );
     let (sequences, owners, owned) = sequences::read_sequences(conn)?;
     let position: HashMap<u32, usize> = rels.iter().enumerate().map(|(i, r)| (r.oid, i)).collect();
     for o in owned {
@@ -117,16 +135,36 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     objects.extend(sequences);
     objects.extend(objects_post);
     objects.extend(owners);
+    // Foreign tables before the functions over row types and the views
+    // that may use them.
+    objects.extend(
+        foreign::read_foreign_tables(conn)?
+            .into_iter()
+            .map(|r| r.def),
+    );
     objects.extend(post_fns);
     objects.extend(objects::read_views(conn)?);
     objects.extend(objects::read_rules(conn)?);
     objects.extend(objects::read_triggers(conn)?);
     objects.extend(objects::read_statistics(conn)?);
+    objects.extend(policies::read_policies(conn)?.into_iter().map(|r| r.def));
+    objects.extend(
+        publications::read_publications(conn)?
+            .into_iter()
+            .map(|r| r.def),
+    );
     objects.extend(objects::read_not_carried(conn)?);
     objects.extend(comments::read_comments(conn)?);
     // Last, after every object they apply to: owners, then privileges
     // (changing an owner rewrites the ACL, so grants come after it).
     objects.extend(acl::read_owners_and_privileges(conn)?);
+    // Default privileges last, as pg_dump: they must not apply to the
+    // objects the restore creates.
+    objects.extend(
+        defaults::read_default_privileges(conn)?
+            .into_iter()
+            .map(|r| r.def),
+    );
     // Views (and their owners and grants) recorded the relations they read
     // from pg_depend. A comment is left to the filter, which reads the
     // relation it names from its statement; every other object hangs on its

@@ -1,7 +1,9 @@
 //! The objects around the tables that are read the same way, one object
 //! per catalog row: schemas, extensions, views and materialized views,
 //! rules, triggers, extended statistics, and what bru sees but does not
-//! carry yet (listed so the restore reports it as skipped).
+//! carry yet (listed so the restore reports it as skipped). Text search,
+//! foreign data, row-level security, replication and default privileges
+//! have modules of their own.
 
 use bru_core::{Error, ObjectDef, ObjectKind, TableName};
 
@@ -239,31 +241,9 @@ pub(super) fn read_not_carried(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
     each_row(
         conn,
         &format!(
-            "SELECT 'policy', n.nspname::text, p.polname::text || ' on ' || c.relname::text
-               FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
-               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE {USER_NAMESPACE}
-             UNION ALL
-             SELECT 'foreign table', n.nspname::text, c.relname::text
-               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-              WHERE c.relkind = 'f' AND {USER_NAMESPACE}
-             UNION ALL
-             SELECT 'row level security', n.nspname::text, c.relname::text
-               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-              WHERE c.relrowsecurity AND {USER_NAMESPACE}
-             UNION ALL
-             SELECT 'operator', n.nspname::text, o.oid::pg_catalog.regoperator::text
+            "SELECT 'operator', n.nspname::text, o.oid::pg_catalog.regoperator::text
                FROM pg_catalog.pg_operator o JOIN pg_catalog.pg_namespace n ON n.oid = o.oprnamespace
-              WHERE {USER_NAMESPACE} AND {}
-             UNION ALL
-             SELECT 'publication', NULL, p.pubname::text FROM pg_catalog.pg_publication p
-             UNION ALL
-             SELECT 'default privileges', n.nspname::text,
-                    'for role ' || pg_catalog.pg_get_userbyid(a.defaclrole)::text || ' on ' ||
-                    CASE a.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences'
-                         WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas'
-                         ELSE a.defaclobjtype::text END
-               FROM pg_catalog.pg_default_acl a
-               LEFT JOIN pg_catalog.pg_namespace n ON n.oid = a.defaclnamespace",
+              WHERE {USER_NAMESPACE} AND {}",
             not_extension_member("pg_operator", "o.oid")
         ),
         &[],
