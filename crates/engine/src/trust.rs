@@ -180,6 +180,29 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
                 ),
             ));
         }
+        if let ObjectKind::Other(kind) = &object.kind {
+            if let Some(publication) = MEMBERSHIPS
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map(|(_, of)| ObjectKind::Other((*of).into()))
+            {
+                let created = catalog.objects.iter().any(|o| {
+                    o.not_carried.is_none()
+                        && o.kind == publication
+                        && o.name.name == object.name.name
+                });
+                if !created {
+                    return Err(untrusted(
+                        format!("{} {}", object.kind, object.name),
+                        format!(
+                            "adds to {publication} {}, which the archive does not create (it \
+                             would change one of the target's own)",
+                            object.name.name
+                        ),
+                    ));
+                }
+            }
+        }
         if let Some(e) = engine(&object.engine) {
             e.check_object_sql(object, &relations)
                 .map_err(|reason| untrusted(format!("{} {}", object.kind, object.name), reason))?;
@@ -187,6 +210,19 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
     }
     Ok(())
 }
+
+/// The kinds of entry that add to another object of the archive (a
+/// PostgreSQL publication's table or schema, `ALTER PUBLICATION p ADD …`),
+/// with the kind of that object, which the entry names: it must be one the
+/// archive creates.
+const MEMBERSHIPS: &[(&str, &str)] = &[
+    ("publication table", "publication"),
+    ("publication schema", "publication"),
+];
+
+/// The kinds of [`ObjectKind::Other`] entry that create a relation other
+/// entries may be on (a trigger or comment on a PostgreSQL foreign table).
+const OTHER_RELATIONS: &[&str] = &["foreign table"];
 
 /// Whether the archive creates an object named `name` that can have an
 /// owner and privileges: a table, or an entry it carries (a schema, type,
@@ -229,10 +265,10 @@ fn relations(catalog: &Catalog) -> Vec<TableName> {
             .iter()
             .filter(|o| {
                 o.not_carried.is_none()
-                    && matches!(
+                    && (matches!(
                         o.kind,
                         ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::VirtualTable
-                    )
+                    ) || matches!(&o.kind, ObjectKind::Other(k) if OTHER_RELATIONS.contains(&k.as_str())))
             })
             .map(|o| o.name.clone()),
     );
