@@ -295,9 +295,11 @@ impl Plan {
 
             let mut previous: Option<usize> = None;
             for (i, o) in objects.iter().enumerate().filter(|(_, o)| !o.is_pre_data()) {
+                // After every table and, with no table at all, after the
+                // pre-data objects (a foreign table needs its server).
                 let deps = match previous {
                     Some(p) => vec![p],
-                    None => tables_done.clone(),
+                    None => tables_done.iter().copied().chain(pre_done).collect(),
                 };
                 let label = format!("create {} {}", o.kind, o.name);
                 previous = Some(b.push(
@@ -528,6 +530,18 @@ mod tests {
             assert!(position[fk] < position[view]);
         }
         assert!(position[view] < position[trigger]);
+    }
+
+    #[test]
+    fn post_data_objects_wait_for_pre_data_ones_when_there_is_no_table() {
+        let objects = [
+            object(ObjectKind::Function, "f"),
+            object(ObjectKind::View, "v"),
+        ];
+        let plan = Plan::build(&[], &objects, RestoreMode::Full, 2);
+        let function = find(&plan, Action::CreateObject { object: 0 });
+        let view = find(&plan, Action::CreateObject { object: 1 });
+        assert!(plan.steps[view].deps.contains(&function), "{plan:#?}");
     }
 
     #[test]

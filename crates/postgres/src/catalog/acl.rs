@@ -64,9 +64,9 @@ fn owned_objects() -> String {
            FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
           WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {}
          UNION ALL
-         SELECT 6, d.oid, n.nspname::text, d.dictname::text, 'TEXT SEARCH DICTIONARY', NULL,
-                pg_catalog.format('%I.%I', n.nspname, d.dictname), d.dictowner, NULL
-           FROM pg_catalog.pg_ts_dict d JOIN pg_catalog.pg_namespace n ON n.oid = d.dictnamespace
+         SELECT 6, dc.oid, n.nspname::text, dc.dictname::text, 'TEXT SEARCH DICTIONARY', NULL,
+                pg_catalog.format('%I.%I', n.nspname, dc.dictname), dc.dictowner, NULL
+           FROM pg_catalog.pg_ts_dict dc JOIN pg_catalog.pg_namespace n ON n.oid = dc.dictnamespace
           WHERE {USER_NAMESPACE} AND {}
          UNION ALL
          SELECT 6, c.oid, n.nspname::text, c.cfgname::text, 'TEXT SEARCH CONFIGURATION', NULL,
@@ -94,7 +94,7 @@ fn owned_objects() -> String {
         not_extension_member("pg_type", "t.oid"),
         not_extension_member("pg_class", "c.oid"),
         not_extension_member("pg_proc", "p.oid"),
-        not_extension_member("pg_ts_dict", "d.oid"),
+        not_extension_member("pg_ts_dict", "dc.oid"),
         not_extension_member("pg_ts_config", "c.oid"),
         not_extension_member("pg_foreign_data_wrapper", "w.oid"),
         not_extension_member("pg_foreign_server", "s.oid"),

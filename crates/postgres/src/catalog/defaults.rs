@@ -47,7 +47,7 @@ pub(super) fn read_default_privileges(conn: &Conn) -> Result<Vec<Read>, Error> {
                   CASE WHEN d.defaclnamespace = 0
                     THEN pg_catalog.acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype END,
                                                d.defaclrole)
-                    ELSE '{}'::pg_catalog.aclitem[] END AS base
+                    ELSE NULL END AS base
            FROM pg_catalog.pg_default_acl d)
          SELECT a.oid, pg_catalog.pg_get_userbyid(a.defaclrole)::text,
                 CASE WHEN a.defaclnamespace <> 0 THEN (SELECT n.nspname::text FROM pg_catalog.pg_namespace n

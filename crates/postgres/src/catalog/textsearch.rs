@@ -103,16 +103,16 @@ fn read_dictionaries(conn: &Conn) -> Result<Vec<Read>, Error> {
     each_row(
         conn,
         &format!(
-            "SELECT d.oid, n.nspname::text, d.dictname::text,
+            "SELECT dc.oid, n.nspname::text, dc.dictname::text,
                     pg_catalog.format('CREATE TEXT SEARCH DICTIONARY %I.%I (\n    TEMPLATE = %I.%I%s )',
-                      n.nspname, d.dictname, tn.nspname, t.tmplname,
-                      CASE WHEN d.dictinitoption IS NOT NULL
-                        THEN ',\n    ' || d.dictinitoption ELSE '' END)
-             FROM pg_catalog.pg_ts_dict d JOIN pg_catalog.pg_namespace n ON n.oid = d.dictnamespace
-             JOIN pg_catalog.pg_ts_template t ON t.oid = d.dicttemplate
+                      n.nspname, dc.dictname, tn.nspname, t.tmplname,
+                      CASE WHEN dc.dictinitoption IS NOT NULL
+                        THEN ',\n    ' || dc.dictinitoption ELSE '' END)
+             FROM pg_catalog.pg_ts_dict dc JOIN pg_catalog.pg_namespace n ON n.oid = dc.dictnamespace
+             JOIN pg_catalog.pg_ts_template t ON t.oid = dc.dicttemplate
              JOIN pg_catalog.pg_namespace tn ON tn.oid = t.tmplnamespace
-             WHERE {USER_NAMESPACE} AND {} ORDER BY d.oid",
-            not_extension_member("pg_ts_dict", "d.oid")
+             WHERE {USER_NAMESPACE} AND {} ORDER BY dc.oid",
+            not_extension_member("pg_ts_dict", "dc.oid")
         ),
         &[],
         "reading text search dictionaries",
