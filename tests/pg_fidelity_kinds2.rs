@@ -120,7 +120,7 @@ fn text_search_objects_round_trip() {
     let parse = "SELECT to_tsvector('ts.cfg', 'Jumping the 42 foxes')::text";
     let parsed = server.psql(&src, parse);
     assert_eq!(server.psql(&dst, parse), parsed);
-    assert_eq!(parsed, "'fox':4 'jump':1\n");
+    assert_eq!(parsed, "'fox':3 'jump':1\n");
 }
 
 #[test]
@@ -263,7 +263,7 @@ fn publications_and_subscriptions_round_trip() {
             "SELECT string_agg(subname || ':' || subenabled || ':' || coalesce(subslotname::text, '-'), ',' ORDER BY subname)
              FROM pg_subscription s JOIN pg_database d ON d.oid = s.subdbid WHERE d.datname = current_database()"
         ),
-        "noslot:f:-,sub:f:sub\n"
+        "noslot:false:-,sub:false:sub\n"
     );
     assert!(output.contains("enable it by hand"), "{output}");
 }
@@ -277,6 +277,7 @@ fn default_privileges_round_trip() {
         "defacl",
         r#"
         CREATE SCHEMA app;
+        GRANT USAGE, CREATE ON SCHEMA app TO k2_dp_owner;
         ALTER DEFAULT PRIVILEGES FOR ROLE k2_dp_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
         ALTER DEFAULT PRIVILEGES FOR ROLE k2_dp_owner REVOKE USAGE ON TYPES FROM PUBLIC;
         ALTER DEFAULT PRIVILEGES FOR ROLE k2_dp_owner GRANT SELECT ON TABLES TO k2_dp_reader WITH GRANT OPTION;
@@ -294,8 +295,12 @@ fn default_privileges_round_trip() {
     );
     let acl = server.psql(
         &dst,
-        "SELECT relacl::text FROM pg_class WHERE relname = 'later'",
+        "SELECT string_agg(pg_get_userbyid(a.grantee) || ':' || a.privilege_type || ':' || a.is_grantable,
+                           ',' ORDER BY pg_get_userbyid(a.grantee)::text COLLATE \"C\", a.privilege_type)
+         FROM pg_class c, aclexplode(c.relacl) a WHERE c.relname = 'later' AND a.grantee <> c.relowner",
     );
-    assert!(acl.contains("k2_dp_reader=r*/k2_dp_owner"), "{acl}");
-    assert!(acl.contains("\"k2 dp spaced\"=rw/k2_dp_owner"), "{acl}");
+    assert_eq!(
+        acl,
+        "k2 dp spaced:SELECT:false,k2 dp spaced:UPDATE:false,k2_dp_reader:SELECT:true\n"
+    );
 }

@@ -105,7 +105,7 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                ON d.classoid = x.class AND d.objoid = x.oid
              UNION ALL
              SELECT NULL, s.subname::text, pg_catalog.format('COMMENT ON SUBSCRIPTION %I IS %L', s.subname, d.description)
-             FROM pg_catalog.pg_shdescription d
+             FROM pg_catalog.pg_description d
              JOIN pg_catalog.pg_subscription s ON d.classoid = 'pg_catalog.pg_subscription'::pg_catalog.regclass AND s.oid = d.objoid
              JOIN pg_catalog.pg_database db ON db.oid = s.subdbid
              WHERE db.datname = pg_catalog.current_database()
