@@ -304,3 +304,156 @@ fn default_privileges_round_trip() {
         "k2 dp spaced:SELECT:false,k2 dp spaced:UPDATE:false,k2_dp_reader:SELECT:true\n"
     );
 }
+
+/// Rewrites the object entries of `archive` that `edit` changes (it gets
+/// each one as JSON), and reseals the catalog as an attacker would, so
+/// that only bru's checks of the SQL stand in the way.
+fn tamper(archive: &std::path::Path, edit: impl Fn(&mut serde_json::Value) -> bool) {
+    let conn = rusqlite::Connection::open(archive).expect("open archive");
+    let rows: Vec<(i64, String)> = conn
+        .prepare("SELECT id, def FROM bru_objects ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let mut changed = 0;
+    for (id, def) in rows {
+        let mut json: serde_json::Value = serde_json::from_str(&def).unwrap();
+        if edit(&mut json) {
+            conn.execute(
+                "UPDATE bru_objects SET def = ?1 WHERE id = ?2",
+                rusqlite::params![json.to_string(), id],
+            )
+            .unwrap();
+            changed += 1;
+        }
+    }
+    assert!(changed > 0, "the edit matched no entry");
+    bru_testsupport::archive::reseal_catalog(&conn);
+}
+
+/// An archive whose entries of the new kinds were edited (a second
+/// statement, another object's name, a publication the archive does not
+/// create) is refused whole by verify and restore, naming the entry, and
+/// the target's own objects are left alone.
+#[test]
+fn an_edited_entry_of_each_new_kind_is_refused() {
+    let Some(server) = server() else { return };
+    let src = server.create_db("k2_hostile_src");
+    server.psql(
+        &src,
+        "CREATE TABLE public.t (id integer);
+         CREATE TEXT SEARCH DICTIONARY public.dict (TEMPLATE = simple);
+         CREATE FOREIGN DATA WRAPPER k2w;
+         CREATE SERVER k2s FOREIGN DATA WRAPPER k2w;
+         CREATE USER MAPPING FOR PUBLIC SERVER k2s OPTIONS (password 'k2-hostile-pw');
+         CREATE POLICY p ON public.t USING (true);
+         CREATE PUBLICATION k2p FOR TABLE public.t;
+         ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;",
+    );
+    let target = server.create_db("k2_hostile_dst");
+    server.psql(
+        &target,
+        "CREATE TABLE public.victim (id integer); INSERT INTO public.victim VALUES (1);
+         CREATE PUBLICATION theirs;",
+    );
+    let dir = Dir::new();
+    let original = dir.path("k.db");
+    bru_ok(&[
+        "backup",
+        &server.url(&src),
+        original.to_str().unwrap(),
+        "--quiet",
+    ]);
+    type Edit = fn(&mut serde_json::Value) -> bool;
+    let cases: [(&str, Edit, &[&str]); 6] = [
+        (
+            "policy",
+            |j| {
+                j["kind"]["other"] == "policy" && {
+                    j["ddl"] =
+                        "CREATE POLICY p ON public.t USING (true); DELETE FROM public.victim"
+                            .into();
+                    true
+                }
+            },
+            &["policy public.p", "second statement"],
+        ),
+        (
+            "policy elsewhere",
+            |j| {
+                j["kind"]["other"] == "policy" && {
+                    j["ddl"] = "CREATE POLICY p ON public.victim USING (false)".into();
+                    true
+                }
+            },
+            &["policy public.p", "not on its declared table"],
+        ),
+        (
+            "dictionary",
+            |j| {
+                j["kind"]["other"] == "text search dictionary" && {
+                    j["ddl"] =
+                        "CREATE TEXT SEARCH DICTIONARY public.other (TEMPLATE = simple)".into();
+                    true
+                }
+            },
+            &["text search dictionary public.dict", "not public.dict"],
+        ),
+        (
+            "user mapping",
+            |j| {
+                j["kind"]["other"] == "user mapping" && {
+                    let ddl = format!("{}; DROP TABLE public.victim", j["ddl"].as_str().unwrap());
+                    j["ddl"] = ddl.into();
+                    true
+                }
+            },
+            &["user mapping", "not shown"],
+        ),
+        (
+            "publication table",
+            |j| {
+                j["kind"]["other"] == "publication table" && {
+                    j["name"]["name"] = "theirs".into();
+                    j["ddl"] = "ALTER PUBLICATION theirs ADD TABLE ONLY public.t".into();
+                    true
+                }
+            },
+            &["publication table theirs", "does not create"],
+        ),
+        (
+            "default privileges",
+            |j| {
+                j["kind"]["other"] == "default privileges" && {
+                    let ddl = format!(
+                        "{};\nGRANT SELECT ON public.victim TO PUBLIC",
+                        j["ddl"].as_str().unwrap()
+                    );
+                    j["ddl"] = ddl.into();
+                    true
+                }
+            },
+            &["default privileges", "starts with `GRANT"],
+        ),
+    ];
+    for (what, edit, words) in cases {
+        let copy = dir.path(&format!("{}.db", what.replace(' ', "_")));
+        std::fs::copy(&original, &copy).unwrap();
+        tamper(&copy, edit);
+        let c = copy.to_str().unwrap();
+        let line = util::bru_fails(&["verify", c, "--quiet"], words);
+        assert!(!line.contains("k2-hostile-pw"), "{what}: {line}");
+        let line = util::bru_fails(&["restore", c, &server.url(&target), "--quiet"], words);
+        assert!(!line.contains("k2-hostile-pw"), "{what}: {line}");
+    }
+    assert_eq!(
+        server.psql(&target, "SELECT count(*) FROM public.victim"),
+        "1\n"
+    );
+    assert_eq!(
+        server.psql(&target, "SELECT count(*) FROM pg_policy"),
+        "0\n"
+    );
+}
