@@ -272,7 +272,7 @@ fn publications_and_subscriptions_round_trip() {
 fn default_privileges_round_trip() {
     let Some(server) = server() else { return };
     roles(&server, &["k2_dp_owner", "k2_dp_reader", "k2 dp spaced"]);
-    let (_, dst, _) = round_trip(
+    let (src, dst, _) = round_trip(
         &server,
         "defacl",
         r#"
@@ -302,6 +302,27 @@ fn default_privileges_round_trip() {
     assert_eq!(
         acl,
         "k2 dp spaced:SELECT:false,k2 dp spaced:UPDATE:false,k2_dp_reader:SELECT:true\n"
+    );
+    // --no-privileges leaves them out, as pg_restore's does.
+    let dir = Dir::new();
+    let archive = dir.path("k.db");
+    let archive = archive.to_str().expect("utf-8 path");
+    bru_ok(&["backup", &server.url(&src), archive, "--quiet"]);
+    let bare = server.create_db("defacl_bare");
+    bru_ok(&[
+        "restore",
+        archive,
+        &server.url(&bare),
+        "--no-privileges",
+        "--quiet",
+    ]);
+    assert_eq!(
+        server.psql(&bare, "SELECT count(*) FROM pg_default_acl"),
+        "0\n"
+    );
+    assert_eq!(
+        server.psql(&src, "SELECT count(*) > 0 FROM pg_default_acl"),
+        "t\n"
     );
 }
 

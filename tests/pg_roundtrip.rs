@@ -592,11 +592,11 @@ fn a_role_missing_in_the_target_is_listed_as_skipped() {
             "{line}"
         );
     }
-    // Default privileges are not carried, and said so.
+    // So are the default privileges that grant to it.
     assert!(
-        summary
-            .lines()
-            .any(|l| l.contains("skipped") && l.contains("default privileges")),
+        summary.lines().any(|l| l.contains("skipped")
+            && l.contains("default privileges")
+            && l.contains(&format!("role \"{gone}\" does not exist in the target"))),
         "{summary}"
     );
     // Everything else arrived: the table, its rows, owned by the restorer.

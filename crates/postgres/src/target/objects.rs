@@ -27,7 +27,11 @@ impl PgTarget {
         crate::trust::check_object(object, None).map_err(|e| {
             super::untrusted(&format!("creating {} {}", object.kind, object.name), e)
         })?;
-        if matches!(object.kind, ObjectKind::Owner | ObjectKind::Privileges) {
+        // Default privileges are grants too (and may run again): a role
+        // the target lacks leaves them out, listed.
+        let default_privileges = matches!(&object.kind,
+            ObjectKind::Other(k) if k == crate::catalog::defaults::DEFAULT_PRIVILEGES);
+        if matches!(object.kind, ObjectKind::Owner | ObjectKind::Privileges) || default_privileges {
             return self.set_owner_or_privileges(object);
         }
         // An object's statements run in one transaction, so "already
