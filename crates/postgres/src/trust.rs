@@ -24,12 +24,30 @@
 //! | rule | `CREATE [OR REPLACE] RULE <name> AS ON <event> TO <table> …` |
 //! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> … FROM <table>` |
 //! | exclusion constraint | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> EXCLUDE …` |
+//! | text search parser, template, dictionary | `CREATE TEXT SEARCH PARSER\|TEMPLATE\|DICTIONARY <name> ( option = value, … )` |
+//! | text search configuration | `CREATE TEXT SEARCH CONFIGURATION <name> ( PARSER = p )`, then `ALTER TEXT SEARCH CONFIGURATION <name> ADD MAPPING FOR <tokens> WITH <dictionaries>` |
+//! | foreign data wrapper | `CREATE FOREIGN DATA WRAPPER <name> [HANDLER f] [VALIDATOR f] [OPTIONS (…)]` |
+//! | server | `CREATE SERVER <name> [TYPE '…'] [VERSION '…'] FOREIGN DATA WRAPPER w [OPTIONS (…)]` |
+//! | user mapping (named `for <role> server <server>`) | `CREATE USER MAPPING FOR <role> SERVER <server> [OPTIONS (…)]` |
+//! | foreign table | `CREATE FOREIGN TABLE <name> ( … ) SERVER s [OPTIONS (…)]`, no REFERENCES |
+//! | row level security (named after its table) | `ALTER TABLE [ONLY] <table> ENABLE\|FORCE ROW LEVEL SECURITY`, at most both |
+//! | policy | `CREATE POLICY <name> ON <table> [AS …] [FOR cmd] [TO roles] [USING (…)] [WITH CHECK (…)]` |
+//! | publication | `CREATE PUBLICATION <name> [FOR ALL TABLES] WITH ( option = value, … )` |
+//! | publication table (named after its publication) | `ALTER PUBLICATION <name> ADD TABLE [ONLY] <table> [(columns)] [WHERE (…)]` |
+//! | publication schema | `ALTER PUBLICATION <name> ADD TABLES IN SCHEMA <its schema>` |
+//! | subscription | `CREATE SUBSCRIPTION <name> CONNECTION '…' PUBLICATION p, … WITH ( connect = false, … )` |
+//! | default privileges (named `for role <role> on <types>`) | `ALTER DEFAULT PRIVILEGES FOR ROLE <role> [IN SCHEMA <its schema>] GRANT … ON <types> TO … \| REVOKE … ON <types> FROM …` |
 //! | comment | `COMMENT ON <kind> <name> IS '…'` |
 //! | owner | `ALTER <kind> <name> OWNER TO <role>` |
 //! | privileges | `REVOKE ALL ON <kind> <name> FROM <role>`, `GRANT … ON <kind> <name> TO <role> [WITH GRANT OPTION]`, each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
 //!
-//! A trigger, rule, exclusion constraint or sequence ownership must be on
-//! the entry's declared table, and that must be a table or view the
+//! None of the kinds of the second block may hold a `;` even inside
+//! parentheses, and a refused user mapping or subscription is never quoted
+//! back (its options or connection may hold a password).
+//!
+//! A trigger, rule, exclusion constraint, sequence ownership, policy, row
+//! level security or publication table must be on the entry's declared
+//! table, and that must be a table or view the
 //! archive creates, as must the table or view an owner or grant is for. A
 //! comment must be on the object its entry names (which may be one the
 //! archive lists but does not carry, a foreign table say: a comment sets

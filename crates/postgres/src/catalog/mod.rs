@@ -28,7 +28,11 @@
 //! columns, constraints and indexes, and [`build`] turns them into
 //! [`bru_core::TableDef`]s with their native DDL; [`types`], [`functions`],
 //! [`sequences`] and [`objects`] (schemas, extensions, views, rules,
-//! triggers, statistics, what is not carried) read the other objects;
+//! triggers, statistics, what is not carried) read the other objects, as
+//! do [`textsearch`], [`foreign`] (wrappers, servers, user mappings, foreign
+//! tables), [`policies`] (row-level security), [`publications`] (and
+//! subscriptions) and [`defaults`] (default privileges), whose readers
+//! return [`Read`]s for the dependency sort;
 //! [`acl`] owners and privileges; [`comments`] comments. Each `read_*` is a
 //! catalog query and a function of one row, run by [`each_row`] (or
 //! [`by_relation`], for the rows that belong to a table).

@@ -9,7 +9,7 @@ use bru_core::{Error, ObjectKind, Section, TableName};
 use crate::conn::Conn;
 use crate::quote::ident;
 
-use super::{each_row, object, Read, USER_NAMESPACE};
+use super::{each_row, not_extension_member, object, Read, USER_NAMESPACE};
 
 /// The kind names, as the archive spells them.
 pub(crate) const POLICY: &str = "policy";
@@ -69,8 +69,9 @@ pub(super) fn read_policies(conn: &Conn) -> Result<Vec<Read>, Error> {
                     pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)
              FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             WHERE {USER_NAMESPACE}
-             ORDER BY p.oid"
+             WHERE {USER_NAMESPACE} AND {}
+             ORDER BY p.oid",
+            not_extension_member("pg_policy", "p.oid")
         ),
         &[],
         "reading policies",
