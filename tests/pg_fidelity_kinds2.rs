@@ -478,3 +478,62 @@ fn an_edited_entry_of_each_new_kind_is_refused() {
         "0\n"
     );
 }
+
+/// A backup by a role that may not read a subscription's connection or a
+/// user mapping's options (not a superuser) lists them as not carried
+/// instead of dropping them or their options silently, and the archive
+/// still restores.
+#[test]
+fn what_a_plain_role_cannot_read_is_listed_as_not_carried() {
+    let Some(server) = server() else { return };
+    roles(&server, &["k2_plain"]);
+    server.psql("postgres", "ALTER ROLE k2_plain LOGIN PASSWORD 'k2-login'");
+    let src = server.create_db("k2_plain_src");
+    server.psql(
+        &src,
+        "CREATE TABLE public.t (id integer); INSERT INTO public.t VALUES (1);
+         ALTER TABLE public.t OWNER TO k2_plain;
+         CREATE FOREIGN DATA WRAPPER k2pw;
+         CREATE SERVER k2ps FOREIGN DATA WRAPPER k2pw;
+         CREATE USER MAPPING FOR PUBLIC SERVER k2ps OPTIONS (password 'k2-plain-pw');
+         CREATE PUBLICATION k2pp;
+         CREATE SUBSCRIPTION k2psub CONNECTION 'dbname=x password=k2-plain-pw' PUBLICATION k2pp
+             WITH (connect = false);
+         COMMENT ON SUBSCRIPTION k2psub IS 'theirs';",
+    );
+    let url = server.url(&src);
+    let plain = url.replacen("://bru@", "://k2_plain:k2-login@", 1);
+    assert_ne!(plain, url, "the test server's URL names its superuser");
+    let dir = Dir::new();
+    let archive = dir.path("k.db");
+    let archive = archive.to_str().expect("utf-8 path");
+    let backup = bru_ok(&["backup", &plain, archive]);
+    let dst = server.create_db("k2_plain_dst");
+    let restore = bru_ok(&["restore", archive, &server.url(&dst)]);
+    let output = format!(
+        "{}{}{}{}",
+        String::from_utf8_lossy(&backup.stdout),
+        String::from_utf8_lossy(&backup.stderr),
+        String::from_utf8_lossy(&restore.stdout),
+        String::from_utf8_lossy(&restore.stderr)
+    );
+    assert!(!output.contains("k2-plain-pw"), "{output}");
+    for what in ["user mapping for public server k2ps", "k2psub"] {
+        assert!(
+            output
+                .lines()
+                .any(|l| l.contains(what) && l.contains("superuser")),
+            "{what} is not listed as not carried:\n{output}"
+        );
+    }
+    // The rest arrived: the server, the publication, the table's rows.
+    assert_eq!(
+        server.psql(
+            &dst,
+            "SELECT (SELECT count(*) FROM pg_foreign_server WHERE srvname = 'k2ps')
+                  + (SELECT count(*) FROM pg_publication WHERE pubname = 'k2pp')
+                  + (SELECT count(*) FROM public.t)"
+        ),
+        "3\n"
+    );
+}

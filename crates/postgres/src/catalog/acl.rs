@@ -89,7 +89,9 @@ fn owned_objects() -> String {
          SELECT 10, s.oid, NULL, s.subname::text, 'SUBSCRIPTION', NULL,
                 pg_catalog.quote_ident(s.subname), s.subowner, NULL
            FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database db ON db.oid = s.subdbid
-          WHERE db.datname = pg_catalog.current_database()",
+          WHERE db.datname = pg_catalog.current_database()
+            -- Only the subscriptions bru carries (see publications.rs).
+            AND pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT')",
         not_extension_member("pg_namespace", "n.oid"),
         not_extension_member("pg_type", "t.oid"),
         not_extension_member("pg_class", "c.oid"),

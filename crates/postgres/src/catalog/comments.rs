@@ -109,6 +109,8 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              JOIN pg_catalog.pg_subscription s ON d.classoid = 'pg_catalog.pg_subscription'::pg_catalog.regclass AND s.oid = d.objoid
              JOIN pg_catalog.pg_database db ON db.oid = s.subdbid
              WHERE db.datname = pg_catalog.current_database()
+            -- Only the subscriptions bru carries (see publications.rs).
+            AND pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT')
              ORDER BY 1, 2, 3"
         ),
         &[],
