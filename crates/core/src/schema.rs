@@ -640,6 +640,10 @@ impl ObjectDef {
     }
 }
 
+/// The kinds of [`ObjectKind::Other`] object that are relations triggers,
+/// policies and comments may be on (a PostgreSQL foreign table).
+const OTHER_RELATIONS: &[&str] = &["foreign table"];
+
 /// What an archive creates, as the trust checks of the engines look it up
 /// ([`crate::Engine::check_object_sql`]): an entry that alters, comments,
 /// owns or grants may only do so on one of these, never on an object of
@@ -669,7 +673,7 @@ impl Declared {
                     matches!(
                         o.kind,
                         ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::VirtualTable
-                    )
+                    ) || matches!(&o.kind, ObjectKind::Other(k) if OTHER_RELATIONS.contains(&k.as_str()))
                 })
                 .map(|o| o.name.clone()),
         );

@@ -185,6 +185,29 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
                 ),
             ));
         }
+        if let ObjectKind::Other(kind) = &object.kind {
+            if let Some(publication) = MEMBERSHIPS
+                .iter()
+                .find(|(k, _)| k == kind)
+                .map(|(_, of)| ObjectKind::Other((*of).into()))
+            {
+                let created = catalog.objects.iter().any(|o| {
+                    o.not_carried.is_none()
+                        && o.kind == publication
+                        && o.name.name == object.name.name
+                });
+                if !created {
+                    return Err(untrusted(
+                        format!("{} {}", object.kind, object.name),
+                        format!(
+                            "adds to {publication} {}, which the archive does not create (it \
+                             would change one of the target's own)",
+                            object.name.name
+                        ),
+                    ));
+                }
+            }
+        }
         if let Some(e) = engine(&object.engine) {
             e.check_object_sql(object, &archive)
                 .map_err(|reason| untrusted(format!("{} {}", object.kind, object.name), reason))?;
@@ -192,6 +215,15 @@ pub(crate) fn check_catalog(catalog: &Catalog, engines: &[&dyn Engine]) -> Resul
     }
     Ok(())
 }
+
+/// The kinds of entry that add to another object of the archive (a
+/// PostgreSQL publication's table or schema, `ALTER PUBLICATION p ADD …`),
+/// with the kind of that object, which the entry names: it must be one the
+/// archive creates.
+const MEMBERSHIPS: &[(&str, &str)] = &[
+    ("publication table", "publication"),
+    ("publication schema", "publication"),
+];
 
 /// Whether the archive creates an object named `name` that can have an
 /// owner and privileges: a table, or an entry it carries (a schema, type,

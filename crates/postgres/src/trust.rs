@@ -28,12 +28,30 @@
 //! | rule | `CREATE [OR REPLACE] RULE <name> AS ON <event> TO <table> …` |
 //! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> … FROM <table>` |
 //! | exclusion constraint | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> EXCLUDE …` |
+//! | text search parser, template, dictionary | `CREATE TEXT SEARCH PARSER\|TEMPLATE\|DICTIONARY <name> ( option = value, … )` |
+//! | text search configuration | `CREATE TEXT SEARCH CONFIGURATION <name> ( PARSER = p )`, then `ALTER TEXT SEARCH CONFIGURATION <name> ADD MAPPING FOR <tokens> WITH <dictionaries>` |
+//! | foreign data wrapper | `CREATE FOREIGN DATA WRAPPER <name> [HANDLER f] [VALIDATOR f] [OPTIONS (…)]` |
+//! | server | `CREATE SERVER <name> [TYPE '…'] [VERSION '…'] FOREIGN DATA WRAPPER w [OPTIONS (…)]` |
+//! | user mapping (named `for <role> server <server>`) | `CREATE USER MAPPING FOR <role> SERVER <server> [OPTIONS (…)]` |
+//! | foreign table | `CREATE FOREIGN TABLE <name> ( … ) SERVER s [OPTIONS (…)]`, no REFERENCES |
+//! | row level security (named after its table) | `ALTER TABLE [ONLY] <table> ENABLE\|FORCE ROW LEVEL SECURITY`, at most both |
+//! | policy | `CREATE POLICY <name> ON <table> [AS …] [FOR cmd] [TO roles] [USING (…)] [WITH CHECK (…)]` |
+//! | publication | `CREATE PUBLICATION <name> [FOR ALL TABLES] WITH ( option = value, … )` |
+//! | publication table (named after its publication) | `ALTER PUBLICATION <name> ADD TABLE [ONLY] <table> [(columns)] [WHERE (…)]` |
+//! | publication schema | `ALTER PUBLICATION <name> ADD TABLES IN SCHEMA <its schema>` |
+//! | subscription | `CREATE SUBSCRIPTION <name> CONNECTION '…' PUBLICATION p, … WITH ( connect = false, … )` |
+//! | default privileges (named `for role <role> on <types>`) | `ALTER DEFAULT PRIVILEGES FOR ROLE <role> [IN SCHEMA <its schema>] GRANT … ON <types> TO … \| REVOKE … ON <types> FROM …` |
 //! | comment | `COMMENT ON <kind> <name> IS '…'` |
 //! | owner | `ALTER <kind> <name> OWNER TO <role>` |
 //! | privileges | `REVOKE ALL ON <kind> <name> FROM <role>`, `GRANT … ON <kind> <name> TO <role> [WITH GRANT OPTION]`, each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
 //!
-//! A trigger, rule, exclusion constraint or sequence ownership must be on
-//! the entry's declared table, and that must be a table or view the
+//! None of the kinds of the second block may hold a `;` even inside
+//! parentheses, and a refused user mapping or subscription is never quoted
+//! back (its options or connection may hold a password).
+//!
+//! A trigger, rule, exclusion constraint, sequence ownership, policy, row
+//! level security or publication table must be on the entry's declared
+//! table, and that must be a table or view the
 //! archive creates, as must the table or view an owner or grant is for. A
 //! comment must be on the object its entry names (which may be one the
 //! archive lists but does not carry, a foreign table say: a comment sets
@@ -50,6 +68,7 @@
 
 use bru_core::{Declared, ObjectDef, ObjectKind, TableDef, TableName};
 
+use crate::catalog::{defaults, foreign, policies, publications, textsearch};
 use crate::quote::{ident, target_name};
 use crate::sqltext::{split, tokenize, Kind, Token};
 use crate::ENGINE_NAME;
@@ -846,6 +865,369 @@ impl Check<'_> {
                 }
                 Ok(())
             }
+            ObjectKind::Other(other) => {
+                let kind = other.as_str();
+                // A user mapping's options and a subscription's connection
+                // may hold a password: a refusal never quotes them back.
+                let secret = kind == foreign::USER_MAPPING || kind == publications::SUBSCRIPTION;
+                let checked = self.other(kind, first, &mut rest);
+                match checked {
+                    Err(e) if secret => Err(format!(
+                        "is not the statement a backup writes for a {kind} ({}; the text is not \
+                         shown, since it may hold a password)",
+                        e.split(':').next().unwrap_or_default().trim()
+                    )),
+                    other => other,
+                }
+            }
+            other => Err(format!(
+                "is of kind {other}, which no PostgreSQL restore runs"
+            )),
+        }
+    }
+
+    /// The statements of the kinds named by their engine's name
+    /// ([`ObjectKind::Other`]): text search objects, foreign data wrappers,
+    /// servers, user mappings and foreign tables, row-level security and
+    /// policies, publications and their tables and schemas, subscriptions,
+    /// default privileges. None of them may hold a `;` anywhere, even in
+    /// parentheses (no statement of theirs a backup writes has one outside
+    /// a literal).
+    fn other(
+        &self,
+        kind: &str,
+        mut first: Cursor<'_>,
+        rest: &mut dyn Iterator<Item = Cursor<'_>>,
+    ) -> Result<(), String> {
+        let declared = self.declared();
+        first.no_semicolon()?;
+        let mut rest: Vec<Cursor<'_>> = rest.collect();
+        for c in &rest {
+            c.no_semicolon()?;
+        }
+        let only_one = |rest: &[Cursor<'_>]| match rest.first() {
+            None => Ok(()),
+            Some(c) => Err(format!(
+                "holds a second statement after its own: {}",
+                c.found()
+            )),
+        };
+        let text_search = |c: &mut Cursor<'_>, what: &str| -> Result<(), String> {
+            c.expect("CREATE")?;
+            c.expect("TEXT")?;
+            c.expect("SEARCH")?;
+            c.expect(what)?;
+            c.object_name(
+                &format!("text search {}", what.to_ascii_lowercase()),
+                &declared,
+            )?;
+            c.definition_list()?;
+            c.end()
+        };
+        match kind {
+            textsearch::PARSER => {
+                text_search(&mut first, "PARSER")?;
+                only_one(&rest)
+            }
+            textsearch::TEMPLATE => {
+                text_search(&mut first, "TEMPLATE")?;
+                only_one(&rest)
+            }
+            textsearch::DICTIONARY => {
+                text_search(&mut first, "DICTIONARY")?;
+                only_one(&rest)
+            }
+            textsearch::CONFIGURATION => {
+                text_search(&mut first, "CONFIGURATION")?;
+                for c in &mut rest {
+                    c.expect("ALTER")?;
+                    c.expect("TEXT")?;
+                    c.expect("SEARCH")?;
+                    c.expect("CONFIGURATION")?;
+                    c.object_name("text search configuration", &declared)?;
+                    c.expect("ADD")?;
+                    c.expect("MAPPING")?;
+                    c.expect("FOR")?;
+                    c.name_list("token type")?;
+                    c.expect("WITH")?;
+                    c.name_list("dictionary")?;
+                    c.end()?;
+                }
+                Ok(())
+            }
+            foreign::WRAPPER => {
+                first.expect("CREATE")?;
+                first.expect("FOREIGN")?;
+                first.expect("DATA")?;
+                first.expect("WRAPPER")?;
+                first.object_name("foreign data wrapper", &declared)?;
+                if first.word("HANDLER") {
+                    first.qname().ok_or("names no function after HANDLER")?;
+                }
+                if first.word("VALIDATOR") {
+                    first.qname().ok_or("names no function after VALIDATOR")?;
+                }
+                first.options()?;
+                first.end()?;
+                only_one(&rest)
+            }
+            foreign::SERVER => {
+                first.expect("CREATE")?;
+                first.expect("SERVER")?;
+                first.object_name("server", &declared)?;
+                if first.word("TYPE") {
+                    first.string().ok_or("has no string after TYPE")?;
+                }
+                if first.word("VERSION") {
+                    first.string().ok_or("has no string after VERSION")?;
+                }
+                first.expect("FOREIGN")?;
+                first.expect("DATA")?;
+                first.expect("WRAPPER")?;
+                first.qname().ok_or("names no foreign data wrapper")?;
+                first.options()?;
+                first.end()?;
+                only_one(&rest)
+            }
+            foreign::USER_MAPPING => {
+                first.expect("CREATE")?;
+                first.expect("USER")?;
+                first.expect("MAPPING")?;
+                first.expect("FOR")?;
+                let role = first.role_name().ok_or("names no role after FOR")?;
+                first.expect("SERVER")?;
+                let server = first.qname().ok_or("names no server")?;
+                let [server] = server.as_slice() else {
+                    return Err("names a qualified server".into());
+                };
+                let name = foreign::user_mapping_name(&role, server);
+                if self.object.name.schema.is_some() || name != self.object.name.name {
+                    return Err(format!(
+                        "creates user mapping {name}, not {}",
+                        self.object.name
+                    ));
+                }
+                first.options()?;
+                first.end()?;
+                only_one(&rest)
+            }
+            foreign::FOREIGN_TABLE => {
+                first.expect("CREATE")?;
+                first.expect("FOREIGN")?;
+                first.expect("TABLE")?;
+                first.object_name("foreign table", &declared)?;
+                // Its columns: nothing in them reaches another object but
+                // a REFERENCES, which a foreign table cannot have and no
+                // backup writes.
+                let start = first.at;
+                first.skip_parens()?;
+                if first.tokens[start..first.at]
+                    .iter()
+                    .any(|t| t.is_word(first.sql, "REFERENCES"))
+                {
+                    return Err("declares a foreign key, which no backup writes".into());
+                }
+                first.expect("SERVER")?;
+                first.qname().ok_or("names no server")?;
+                first.options()?;
+                first.end()?;
+                only_one(&rest)
+            }
+            policies::ROW_SECURITY => {
+                let table = self.table()?;
+                if declared != table {
+                    return Err(format!(
+                        "is named {}, not after its table {}",
+                        declared.join("."),
+                        table.join(".")
+                    ));
+                }
+                rest.insert(0, first);
+                if rest.len() > 2 {
+                    return Err("holds more statements than ENABLE and FORCE".into());
+                }
+                for c in &mut rest {
+                    c.expect("ALTER")?;
+                    c.expect("TABLE")?;
+                    c.word("ONLY");
+                    let on = c.qname().ok_or("names no table")?;
+                    self.on_declared_table(&on)?;
+                    if !c.word("FORCE") {
+                        c.expect("ENABLE")?;
+                    }
+                    c.expect("ROW")?;
+                    c.expect("LEVEL")?;
+                    c.expect("SECURITY")?;
+                    c.end()?;
+                }
+                Ok(())
+            }
+            policies::POLICY => {
+                first.expect("CREATE")?;
+                first.expect("POLICY")?;
+                first.object_name("policy", std::slice::from_ref(&self.object.name.name))?;
+                first.expect("ON")?;
+                let table = first.qname().ok_or("names no table after ON")?;
+                self.on_declared_table(&table)?;
+                if first.word("AS") && !first.word("PERMISSIVE") {
+                    first.expect("RESTRICTIVE")?;
+                }
+                if first.word("FOR") {
+                    let command = ["ALL", "SELECT", "INSERT", "UPDATE", "DELETE"];
+                    if !command.iter().any(|w| first.word(w)) {
+                        return Err(format!("has no command after FOR: found {}", first.found()));
+                    }
+                }
+                if first.word("TO") {
+                    loop {
+                        first.role()?;
+                        if !first.punct_opt(',') {
+                            break;
+                        }
+                    }
+                }
+                if first.word("USING") {
+                    first.skip_parens()?;
+                }
+                if first.word("WITH") {
+                    first.expect("CHECK")?;
+                    first.skip_parens()?;
+                }
+                first.end()?;
+                only_one(&rest)
+            }
+            publications::PUBLICATION => {
+                first.expect("CREATE")?;
+                first.expect("PUBLICATION")?;
+                first.object_name("publication", &declared)?;
+                if first.word("FOR") {
+                    first.expect("ALL")?;
+                    first.expect("TABLES")?;
+                }
+                first.expect("WITH")?;
+                first.definition_list()?;
+                first.end()?;
+                only_one(&rest)
+            }
+            publications::PUBLICATION_TABLE => {
+                first.expect("ALTER")?;
+                first.expect("PUBLICATION")?;
+                first.object_name("publication", std::slice::from_ref(&self.object.name.name))?;
+                first.expect("ADD")?;
+                first.expect("TABLE")?;
+                first.word("ONLY");
+                let table = first.qname().ok_or("names no table")?;
+                self.on_declared_table(&table)?;
+                if first.peek_punct('(') {
+                    first.punct('(')?;
+                    first.name_list("column")?;
+                    first.punct(')')?;
+                }
+                if first.word("WHERE") {
+                    first.skip_parens()?;
+                }
+                first.end()?;
+                only_one(&rest)
+            }
+            publications::PUBLICATION_SCHEMA => {
+                first.expect("ALTER")?;
+                first.expect("PUBLICATION")?;
+                first.object_name("publication", std::slice::from_ref(&self.object.name.name))?;
+                first.expect("ADD")?;
+                first.expect("TABLES")?;
+                first.expect("IN")?;
+                first.expect("SCHEMA")?;
+                let schema = self
+                    .object
+                    .name
+                    .schema
+                    .clone()
+                    .ok_or("declares no schema")?;
+                first.object_name("schema", &[schema])?;
+                first.end()?;
+                only_one(&rest)
+            }
+            publications::SUBSCRIPTION => {
+                first.expect("CREATE")?;
+                first.expect("SUBSCRIPTION")?;
+                first.object_name("subscription", &declared)?;
+                first.expect("CONNECTION")?;
+                first.string().ok_or("has no string after CONNECTION")?;
+                first.expect("PUBLICATION")?;
+                first.name_list("publication")?;
+                first.expect("WITH")?;
+                let start = first.at;
+                first.definition_list()?;
+                // Never connecting: no slot is made on the publisher and
+                // the subscription starts disabled.
+                let connect_false = first.tokens[start..first.at].windows(3).any(|w| {
+                    w[0].is_word(first.sql, "connect")
+                        && w[1].is_punct(first.sql, '=')
+                        && w[2].is_word(first.sql, "false")
+                });
+                if !connect_false {
+                    return Err("connects to its publisher: it lacks connect = false".into());
+                }
+                first.end()?;
+                only_one(&rest)
+            }
+            defaults::DEFAULT_PRIVILEGES => {
+                rest.insert(0, first);
+                for c in &mut rest {
+                    c.expect("ALTER")?;
+                    c.expect("DEFAULT")?;
+                    c.expect("PRIVILEGES")?;
+                    c.expect("FOR")?;
+                    c.expect("ROLE")?;
+                    let role = c.role_name().ok_or("names no role after FOR ROLE")?;
+                    let schema = if c.word("IN") {
+                        c.expect("SCHEMA")?;
+                        let s = c.qname().ok_or("names no schema")?;
+                        let [s] = s.as_slice() else {
+                            return Err("names a qualified schema".into());
+                        };
+                        Some(s.clone())
+                    } else {
+                        None
+                    };
+                    let grant = if c.word("REVOKE") {
+                        let start = c.at;
+                        if !(c.word("GRANT") && c.word("OPTION") && c.word("FOR")) {
+                            c.at = start;
+                        }
+                        false
+                    } else {
+                        c.expect("GRANT")?;
+                        true
+                    };
+                    c.name_list("privilege")?;
+                    c.expect("ON")?;
+                    let types = ["TABLES", "SEQUENCES", "FUNCTIONS", "TYPES", "SCHEMAS"]
+                        .into_iter()
+                        .find(|w| c.word(w))
+                        .ok_or_else(|| {
+                            format!("names no object type after ON: found {}", c.found())
+                        })?;
+                    let name = defaults::entry_name(&role, types);
+                    if name != self.object.name.name || schema != self.object.name.schema {
+                        return Err(format!(
+                            "sets default privileges {name}{}, not {}",
+                            schema
+                                .map(|s| format!(" in schema {s}"))
+                                .unwrap_or_default(),
+                            self.object.name
+                        ));
+                    }
+                    c.expect(if grant { "TO" } else { "FROM" })?;
+                    c.role()?;
+                    if grant && c.word("WITH") {
+                        c.expect("GRANT")?;
+                        c.expect("OPTION")?;
+                    }
+                    c.end()?;
+                }
+                Ok(())
+            }
             other => Err(format!(
                 "is of kind {other}, which no PostgreSQL restore runs"
             )),
@@ -906,7 +1288,10 @@ impl Check<'_> {
                 declared.join(".")
             ));
         }
-        if matches!(kind, "TABLE" | "VIEW" | "MATERIALIZED VIEW") {
+        if matches!(
+            kind,
+            "TABLE" | "VIEW" | "MATERIALIZED VIEW" | "FOREIGN TABLE"
+        ) {
             self.archive_relation(&name)?;
         }
         Ok(())
@@ -919,7 +1304,7 @@ impl Check<'_> {
         c.expect("ON")?;
         let declared = &self.object.name;
         let schema = declared.schema.clone();
-        if c.word("CONSTRAINT") || c.word("TRIGGER") {
+        if c.word("CONSTRAINT") || c.word("TRIGGER") || c.word("POLICY") {
             c.object_name("object", std::slice::from_ref(&declared.name))?;
             c.expect("ON")?;
             let domain = c.word("DOMAIN");
@@ -987,7 +1372,9 @@ impl Check<'_> {
             // the archive creates, never on one of the target's own.
             // So is a routine's, type's, schema's, sequence's or index's.
             match kind {
-                "TABLE" | "VIEW" | "MATERIALIZED VIEW" => self.archive_relation(&name)?,
+                "TABLE" | "VIEW" | "MATERIALIZED VIEW" | "FOREIGN TABLE" => {
+                    self.archive_relation(&name)?
+                }
                 "COLUMN" => self.archive_relation(&name[..2])?,
                 "FUNCTION" | "PROCEDURE" | "AGGREGATE" => {
                     let schema = schema.as_deref().unwrap_or_default();
@@ -1200,20 +1587,129 @@ impl<'s> Cursor<'s> {
             "SEQUENCE",
             "FUNCTION",
             "PROCEDURE",
+            "SERVER",
+            "PUBLICATION",
+            "SUBSCRIPTION",
         ] {
             if self.word(kind) {
                 return Ok(kind);
             }
         }
-        let start = self.at;
-        if self.word("MATERIALIZED") && self.word("VIEW") {
-            return Ok("MATERIALIZED VIEW");
+        for (kind, words) in [
+            ("MATERIALIZED VIEW", &["MATERIALIZED", "VIEW"][..]),
+            ("FOREIGN TABLE", &["FOREIGN", "TABLE"]),
+            ("FOREIGN DATA WRAPPER", &["FOREIGN", "DATA", "WRAPPER"]),
+            ("FOREIGN SERVER", &["FOREIGN", "SERVER"]),
+            ("TEXT SEARCH PARSER", &["TEXT", "SEARCH", "PARSER"]),
+            ("TEXT SEARCH TEMPLATE", &["TEXT", "SEARCH", "TEMPLATE"]),
+            ("TEXT SEARCH DICTIONARY", &["TEXT", "SEARCH", "DICTIONARY"]),
+            (
+                "TEXT SEARCH CONFIGURATION",
+                &["TEXT", "SEARCH", "CONFIGURATION"],
+            ),
+        ] {
+            let start = self.at;
+            if words.iter().all(|w| self.word(w)) {
+                return Ok(kind);
+            }
+            self.at = start;
         }
-        self.at = start;
         Err(format!(
             "is for something bru does not carry: {}",
             self.found()
         ))
+    }
+
+    /// A role as a name (`PUBLIC` is `public`), for a statement whose role
+    /// is part of its object's name.
+    fn role_name(&mut self) -> Option<String> {
+        let t = *self.peek()?;
+        let quoted = t.kind == Kind::Quoted && t.text(self.sql).starts_with('"');
+        if !(t.kind == Kind::Word || quoted) {
+            return None;
+        }
+        self.at += 1;
+        t.name(self.sql)
+    }
+
+    /// Refuses a `;` anywhere in the statement, in parentheses too.
+    fn no_semicolon(&self) -> Result<(), String> {
+        match self.tokens.iter().find(|t| t.is_punct(self.sql, ';')) {
+            Some(t) => Err(format!(
+                "holds a `;` in parentheses, which no backup writes: `{}`",
+                shorten(&self.sql[t.start..])
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// `name, name, …`: names (or qualified names), at least one.
+    fn name_list(&mut self, what: &str) -> Result<(), String> {
+        loop {
+            self.qname()
+                .ok_or_else(|| format!("names no {what}: found {}", self.found()))?;
+            if !self.punct_opt(',') {
+                return Ok(());
+            }
+        }
+    }
+
+    /// One value of an option: a literal of any form, a number (maybe
+    /// negative), a word, or a qualified name.
+    fn value(&mut self) -> Result<(), String> {
+        self.punct_opt('-');
+        match self.peek().map(|t| t.kind) {
+            Some(Kind::Str | Kind::Num) => {
+                self.at += 1;
+                Ok(())
+            }
+            Some(Kind::Word | Kind::Quoted) => self
+                .qname()
+                .map(|_| ())
+                .ok_or_else(|| format!("expected a value but found {}", self.found())),
+            _ => Err(format!("expected a value but found {}", self.found())),
+        }
+    }
+
+    /// `( name = value, … )`: the definition list of a text search object
+    /// or the `WITH` of a publication or subscription.
+    fn definition_list(&mut self) -> Result<(), String> {
+        self.punct('(')?;
+        loop {
+            self.qname()
+                .ok_or_else(|| format!("names no option: found {}", self.found()))?;
+            self.punct('=')?;
+            self.value()?;
+            if !self.punct_opt(',') {
+                break;
+            }
+        }
+        self.punct(')')
+    }
+
+    /// `[OPTIONS ( name 'value', … )]`: a foreign object's options.
+    fn options(&mut self) -> Result<(), String> {
+        if !self.word("OPTIONS") {
+            return Ok(());
+        }
+        self.punct('(')?;
+        loop {
+            self.qname()
+                .ok_or_else(|| format!("names no option: found {}", self.found()))?;
+            match self.peek() {
+                Some(t) if t.kind == Kind::Str => self.at += 1,
+                _ => {
+                    return Err(format!(
+                        "expected an option's value but found {}",
+                        self.found()
+                    ))
+                }
+            }
+            if !self.punct_opt(',') {
+                break;
+            }
+        }
+        self.punct(')')
     }
 
     /// Skips a parenthesized list (a function's argument types).
@@ -1526,7 +2022,7 @@ mod tests {
             (object(K::Comment, p, "victim", "COMMENT ON SEQUENCE public.victim IS 'x'"), "which the archive does not create"),
             (object(K::Comment, p, "victim_idx", "COMMENT ON INDEX public.victim_idx IS 'x'"), "not an index of a table"),
             (object(K::Comment, p, "t", "COMMENT ON TABLE public.t IS 'x' || pg_catalog.pg_sleep(1)"), "goes on"),
-            (object(K::Other("policy".into()), p, "pol", "CREATE POLICY pol ON public.t"), "no PostgreSQL restore runs"),
+            (object(K::Other("operator".into()), p, "===", "CREATE OPERATOR public.=== (FUNCTION = public.f)"), "no PostgreSQL restore runs"),
             (
                 object(K::Sequence, p, "s", "CREATE SEQUENCE public.s OWNED BY public.victim.a"),
                 "owning column",
@@ -1744,5 +2240,274 @@ mod tests {
         );
         let err = check_table(&t, Some(&relations())).unwrap_err();
         assert!(err.contains("constraint t_check"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod kinds2_tests {
+    //! The shapes of the text search, foreign data, row-level security,
+    //! replication and default privileges entries: what the catalog writes
+    //! passes; a second statement, another object's name, or another shape
+    //! is refused.
+
+    use super::*;
+
+    fn other(kind: &str, schema: Option<&str>, name: &str, ddl: &str) -> ObjectDef {
+        ObjectDef::new(
+            ObjectKind::Other(kind.into()),
+            TableName::new(schema, name),
+            ENGINE_NAME,
+            ddl,
+        )
+    }
+
+    fn on(mut o: ObjectDef, table: &str) -> ObjectDef {
+        o.table = Some(TableName::new(Some("public"), table));
+        o
+    }
+
+    fn check(o: &ObjectDef) -> Result<(), String> {
+        let relations: Vec<TableName> = ["t", "ft"]
+            .iter()
+            .map(|n| TableName::new(Some("public"), n))
+            .collect();
+        check_object(o, Some(&relations))
+    }
+
+    fn written() -> Vec<ObjectDef> {
+        let p = Some("public");
+        vec![
+            other(
+                textsearch::PARSER,
+                p,
+                "prs",
+                "CREATE TEXT SEARCH PARSER public.prs (\n    START = prsd_start,\n    GETTOKEN = prsd_nexttoken,\n    \
+                 END = prsd_end,\n    HEADLINE = prsd_headline,\n    LEXTYPES = prsd_lextype )",
+            ),
+            other(
+                textsearch::TEMPLATE,
+                p,
+                "tpl",
+                "CREATE TEXT SEARCH TEMPLATE public.tpl (\n    INIT = dsimple_init,\n    LEXIZE = dsimple_lexize )",
+            ),
+            other(
+                textsearch::DICTIONARY,
+                p,
+                "dict",
+                "CREATE TEXT SEARCH DICTIONARY public.dict (\n    TEMPLATE = pg_catalog.snowball,\n    \
+                 language = 'english', stopwords = E'eng\\\\lish', maxlen = -3 )",
+            ),
+            other(
+                textsearch::CONFIGURATION,
+                p,
+                "cfg",
+                "CREATE TEXT SEARCH CONFIGURATION public.cfg (\n    PARSER = pg_catalog.\"default\" );\n\
+                 ALTER TEXT SEARCH CONFIGURATION public.cfg\n    ADD MAPPING FOR asciiword WITH english_stem, public.dict;\n\
+                 ALTER TEXT SEARCH CONFIGURATION public.cfg\n    ADD MAPPING FOR \"word\" WITH simple",
+            ),
+            other(
+                foreign::WRAPPER,
+                None,
+                "w",
+                "CREATE FOREIGN DATA WRAPPER w HANDLER public.h VALIDATOR postgresql_fdw_validator OPTIONS (\n    debug 'true'\n)",
+            ),
+            other(foreign::WRAPPER, None, "bare", "CREATE FOREIGN DATA WRAPPER bare"),
+            other(
+                foreign::SERVER,
+                None,
+                "S",
+                "CREATE SERVER \"S\" TYPE 'pg' VERSION '15' FOREIGN DATA WRAPPER w OPTIONS (\n    host 'h;x',\n    port '5432'\n)",
+            ),
+            other(
+                foreign::USER_MAPPING,
+                None,
+                "for public server \"S\"",
+                "CREATE USER MAPPING FOR public SERVER \"S\" OPTIONS (\n    password 'se''cret'\n)",
+            ),
+            other(foreign::USER_MAPPING, None, "for \"Ann\" server s", "CREATE USER MAPPING FOR \"Ann\" SERVER s"),
+            other(
+                foreign::FOREIGN_TABLE,
+                p,
+                "ft",
+                "CREATE FOREIGN TABLE public.ft (\n    a integer OPTIONS (\n    column_name 'x'\n) COLLATE pg_catalog.\"C\" \
+                 DEFAULT 1 NOT NULL,\n    b text,\n    CONSTRAINT ft_a CHECK ((a > 0))\n)\nSERVER s OPTIONS (\n    table_name 't;'\n)",
+            ),
+            other(foreign::FOREIGN_TABLE, p, "ft", "CREATE FOREIGN TABLE public.ft ()\nSERVER s"),
+            on(
+                other(
+                    policies::ROW_SECURITY,
+                    p,
+                    "t",
+                    "ALTER TABLE ONLY public.t ENABLE ROW LEVEL SECURITY;\nALTER TABLE ONLY public.t FORCE ROW LEVEL SECURITY",
+                ),
+                "t",
+            ),
+            on(
+                other(
+                    policies::POLICY,
+                    p,
+                    "p",
+                    "CREATE POLICY p ON public.t AS RESTRICTIVE FOR UPDATE TO \"Ann\", public \
+                     USING ((a > 0)) WITH CHECK ((b = ';'::text))",
+                ),
+                "t",
+            ),
+            on(other(policies::POLICY, p, "q", "CREATE POLICY q ON public.t"), "t"),
+            other(
+                publications::PUBLICATION,
+                None,
+                "pub",
+                "CREATE PUBLICATION pub FOR ALL TABLES WITH (publish = 'insert, update', publish_via_partition_root = true)",
+            ),
+            on(
+                other(
+                    publications::PUBLICATION_TABLE,
+                    None,
+                    "pub",
+                    "ALTER PUBLICATION pub ADD TABLE ONLY public.t (a, \"B\") WHERE ((a > 1))",
+                ),
+                "t",
+            ),
+            other(
+                publications::PUBLICATION_SCHEMA,
+                Some("hr"),
+                "pub",
+                "ALTER PUBLICATION pub ADD TABLES IN SCHEMA hr",
+            ),
+            other(
+                publications::SUBSCRIPTION,
+                None,
+                "sub",
+                "CREATE SUBSCRIPTION sub CONNECTION 'host=h password=x' PUBLICATION pub, \"P2\" \
+                 WITH (connect = false, slot_name = 'sub', binary = true, synchronous_commit = \"local\")",
+            ),
+            other(
+                defaults::DEFAULT_PRIVILEGES,
+                None,
+                "for role \"Ann\" on tables",
+                "ALTER DEFAULT PRIVILEGES FOR ROLE \"Ann\" REVOKE ALL ON TABLES FROM \"Ann\";\n\
+                 ALTER DEFAULT PRIVILEGES FOR ROLE \"Ann\" REVOKE GRANT OPTION FOR SELECT ON TABLES FROM bob;\n\
+                 ALTER DEFAULT PRIVILEGES FOR ROLE \"Ann\" GRANT SELECT, INSERT ON TABLES TO bob WITH GRANT OPTION",
+            ),
+            other(
+                defaults::DEFAULT_PRIVILEGES,
+                Some("hr"),
+                "for role ann on functions",
+                "ALTER DEFAULT PRIVILEGES FOR ROLE ann IN SCHEMA hr GRANT EXECUTE ON FUNCTIONS TO PUBLIC",
+            ),
+            ObjectDef::new(
+                ObjectKind::Owner,
+                TableName::new(p, "dict"),
+                ENGINE_NAME,
+                "ALTER TEXT SEARCH DICTIONARY public.dict OWNER TO ann",
+            ),
+            ObjectDef::new(ObjectKind::Owner, TableName::bare("S"), ENGINE_NAME, "ALTER SERVER \"S\" OWNER TO ann"),
+            ObjectDef::new(ObjectKind::Owner, TableName::new(p, "ft"), ENGINE_NAME, "ALTER FOREIGN TABLE public.ft OWNER TO ann"),
+            ObjectDef::new(
+                ObjectKind::Privileges,
+                TableName::bare("S"),
+                ENGINE_NAME,
+                "REVOKE ALL ON FOREIGN SERVER \"S\" FROM PUBLIC;\nGRANT USAGE ON FOREIGN SERVER \"S\" TO bob",
+            ),
+            ObjectDef::new(
+                ObjectKind::Privileges,
+                TableName::bare("w"),
+                ENGINE_NAME,
+                "GRANT USAGE ON FOREIGN DATA WRAPPER w TO bob",
+            ),
+            ObjectDef::new(ObjectKind::Comment, TableName::new(p, "p"), ENGINE_NAME, "COMMENT ON POLICY p ON public.t IS 'x'"),
+            ObjectDef::new(ObjectKind::Comment, TableName::new(p, "cfg"), ENGINE_NAME, "COMMENT ON TEXT SEARCH CONFIGURATION public.cfg IS 'x'"),
+            ObjectDef::new(ObjectKind::Comment, TableName::bare("pub"), ENGINE_NAME, "COMMENT ON PUBLICATION pub IS 'x'"),
+            ObjectDef::new(ObjectKind::Comment, TableName::new(p, "ft"), ENGINE_NAME, "COMMENT ON FOREIGN TABLE public.ft IS 'x'"),
+        ]
+    }
+
+    #[test]
+    fn the_shapes_the_catalog_writes_pass() {
+        for o in &written() {
+            assert_eq!(check(o), Ok(()), "{} {}: {}", o.kind, o.name, o.ddl);
+        }
+    }
+
+    /// Every entry above, edited: a second statement after its own is
+    /// refused, whatever its kind.
+    #[test]
+    fn a_second_statement_is_refused_in_every_kind() {
+        for mut o in written() {
+            o.ddl.push_str(";\nDROP TABLE public.victim");
+            let err = check(&o).expect_err(&o.ddl);
+            assert!(
+                err.contains("second statement")
+                    || err.contains("starts with `DROP")
+                    || err.contains("more statements than ENABLE and FORCE"),
+                "{}: {err}",
+                o.ddl
+            );
+        }
+    }
+
+    #[test]
+    fn other_objects_and_other_shapes_are_refused() {
+        let p = Some("public");
+        let refused = [
+            (other(textsearch::PARSER, p, "prs", "CREATE TEXT SEARCH PARSER public.victim (START = a, GETTOKEN = b, END = c, LEXTYPES = d)"), "not public.prs"),
+            (other(textsearch::DICTIONARY, p, "d", "CREATE TEXT SEARCH DICTIONARY public.d (TEMPLATE = simple; DROP TABLE public.victim)"), "`;` in parentheses"),
+            (other(textsearch::DICTIONARY, p, "d", "CREATE TEXT SEARCH DICTIONARY public.d (TEMPLATE = (SELECT 1))"), "expected a value"),
+            (other(textsearch::TEMPLATE, p, "tpl", "CREATE TEXT SEARCH DICTIONARY public.tpl (TEMPLATE = simple)"), "expected TEMPLATE"),
+            (
+                other(textsearch::CONFIGURATION, p, "cfg", "CREATE TEXT SEARCH CONFIGURATION public.cfg (PARSER = \"default\"); ALTER TEXT SEARCH CONFIGURATION public.victim ADD MAPPING FOR word WITH simple"),
+                "not public.cfg",
+            ),
+            (
+                other(textsearch::CONFIGURATION, p, "cfg", "CREATE TEXT SEARCH CONFIGURATION public.cfg (PARSER = \"default\"); ALTER TEXT SEARCH CONFIGURATION public.cfg DROP MAPPING FOR word"),
+                "expected ADD",
+            ),
+            (other(foreign::WRAPPER, None, "w", "CREATE FOREIGN DATA WRAPPER victim"), "not w"),
+            (other(foreign::SERVER, None, "s", "CREATE SERVER s FOREIGN DATA WRAPPER w OPTIONS (host (SELECT 1))"), "option's value"),
+            (other(foreign::USER_MAPPING, None, "for ann server s", "CREATE USER MAPPING FOR bob SERVER s OPTIONS (password 'hunter2')"), "user mapping"),
+            (other(foreign::USER_MAPPING, None, "for ann server s", "ALTER USER MAPPING FOR ann SERVER s OPTIONS (SET password 'hunter2')"), "user mapping"),
+            (other(foreign::FOREIGN_TABLE, p, "ft", "CREATE FOREIGN TABLE public.victim (a int) SERVER s"), "not public.ft"),
+            (other(foreign::FOREIGN_TABLE, p, "ft", "CREATE FOREIGN TABLE public.ft (a int REFERENCES public.victim) SERVER s"), "foreign key"),
+            (other(foreign::FOREIGN_TABLE, p, "ft", "CREATE FOREIGN TABLE public.ft (a int) INHERITS (public.victim) SERVER s"), "expected SERVER"),
+            (on(other(policies::ROW_SECURITY, p, "t", "ALTER TABLE ONLY public.victim ENABLE ROW LEVEL SECURITY"), "t"), "not on its declared table"),
+            (on(other(policies::ROW_SECURITY, p, "t", "ALTER TABLE ONLY public.t DISABLE ROW LEVEL SECURITY"), "t"), "expected ENABLE"),
+            (on(other(policies::ROW_SECURITY, p, "victim", "ALTER TABLE ONLY public.victim ENABLE ROW LEVEL SECURITY"), "victim"), "not a table or view of the archive"),
+            (on(other(policies::POLICY, p, "p", "CREATE POLICY p ON public.victim USING (true)"), "t"), "not on its declared table"),
+            (on(other(policies::POLICY, p, "p", "CREATE POLICY other ON public.t USING (true)"), "t"), "names policy other"),
+            (on(other(policies::POLICY, p, "p", "CREATE POLICY p ON public.t USING (true) WITH CHECK (true), public.victim"), "t"), "goes on"),
+            (other(publications::PUBLICATION, None, "pub", "CREATE PUBLICATION pub FOR TABLE public.victim WITH (publish = 'insert')"), "expected ALL"),
+            (on(other(publications::PUBLICATION_TABLE, None, "pub", "ALTER PUBLICATION pub ADD TABLE ONLY public.victim"), "t"), "not on its declared table"),
+            (on(other(publications::PUBLICATION_TABLE, None, "pub", "ALTER PUBLICATION other ADD TABLE ONLY public.t"), "t"), "names publication other"),
+            (on(other(publications::PUBLICATION_TABLE, None, "pub", "ALTER PUBLICATION pub OWNER TO bob"), "t"), "expected ADD"),
+            (other(publications::PUBLICATION_SCHEMA, Some("hr"), "pub", "ALTER PUBLICATION pub ADD TABLES IN SCHEMA victim"), "names schema victim"),
+            (other(publications::SUBSCRIPTION, None, "sub", "CREATE SUBSCRIPTION sub CONNECTION 'password=hunter2' PUBLICATION pub WITH (slot_name = 'sub')"), "subscription"),
+            (other(publications::SUBSCRIPTION, None, "sub", "CREATE SUBSCRIPTION victim CONNECTION 'password=hunter2' PUBLICATION pub WITH (connect = false)"), "subscription"),
+            (other(defaults::DEFAULT_PRIVILEGES, None, "for role ann on tables", "ALTER DEFAULT PRIVILEGES FOR ROLE bob GRANT ALL ON TABLES TO PUBLIC"), "not for role ann on tables"),
+            (other(defaults::DEFAULT_PRIVILEGES, None, "for role ann on tables", "ALTER DEFAULT PRIVILEGES FOR ROLE ann GRANT ALL ON SEQUENCES TO PUBLIC"), "not for role ann on tables"),
+            (other(defaults::DEFAULT_PRIVILEGES, None, "for role ann on tables", "ALTER DEFAULT PRIVILEGES FOR ROLE ann IN SCHEMA hr GRANT ALL ON TABLES TO PUBLIC"), "in schema hr"),
+            (other(defaults::DEFAULT_PRIVILEGES, None, "for role ann on tables", "GRANT ALL ON ALL TABLES IN SCHEMA public TO PUBLIC"), "starts with `GRANT"),
+            (ObjectDef::new(ObjectKind::Owner, TableName::new(p, "ft"), ENGINE_NAME, "ALTER FOREIGN TABLE public.victim OWNER TO ann"), "not for public.ft"),
+            (ObjectDef::new(ObjectKind::Owner, TableName::new(p, "victim"), ENGINE_NAME, "ALTER FOREIGN TABLE public.victim OWNER TO ann"), "not a table or view of the archive"),
+            (ObjectDef::new(ObjectKind::Comment, TableName::new(p, "p"), ENGINE_NAME, "COMMENT ON POLICY p ON public.victim IS 'x'"), "not a table or view of the archive"),
+            (ObjectDef::new(ObjectKind::Comment, TableName::new(p, "victim"), ENGINE_NAME, "COMMENT ON FOREIGN TABLE public.victim IS 'x'"), "not a table or view of the archive"),
+        ];
+        for (o, why) in &refused {
+            let err = check(o).expect_err(&o.ddl);
+            assert!(err.contains(why), "{}: {err}", o.ddl);
+        }
+    }
+
+    /// A refused user mapping or subscription never shows its text, which
+    /// may hold a password.
+    #[test]
+    fn a_refusal_never_quotes_a_password() {
+        for o in [
+            other(foreign::USER_MAPPING, None, "for ann server s", "CREATE USER MAPPING FOR ann SERVER s OPTIONS (password 'hunter2'); SELECT 1"),
+            other(foreign::USER_MAPPING, None, "for ann server s", "CREATE USER MAPPING FOR ann SERVER s OPTIONS (password 'hunter2') hunter2"),
+            other(publications::SUBSCRIPTION, None, "sub", "CREATE SUBSCRIPTION sub CONNECTION 'password=hunter2' PUBLICATION pub WITH (connect = true) hunter2"),
+        ] {
+            let err = check(&o).expect_err(&o.ddl);
+            assert!(!err.contains("hunter2"), "{err}");
+        }
     }
 }

@@ -41,9 +41,27 @@ fn the_target_refuses_archive_sql_that_is_not_the_declared_object() {
                     ObjectKind::Other("policy".into()),
                     TableName::new(Some("public"), "p"),
                     ENGINE_NAME,
-                    "CREATE POLICY p ON public.victim USING (false)",
+                    "CREATE POLICY p ON public.victim USING (false); DELETE FROM public.victim",
                 )
             },
+            "second statement",
+        ),
+        (
+            ObjectDef::new(
+                ObjectKind::Other("text search dictionary".into()),
+                TableName::new(Some("public"), "d"),
+                ENGINE_NAME,
+                "CREATE TEXT SEARCH DICTIONARY public.other (TEMPLATE = simple)",
+            ),
+            "not public.d",
+        ),
+        (
+            ObjectDef::new(
+                ObjectKind::Other("operator".into()),
+                TableName::new(Some("public"), "==="),
+                ENGINE_NAME,
+                "DELETE FROM public.victim",
+            ),
             "no PostgreSQL restore runs",
         ),
     ];

@@ -49,7 +49,8 @@ pub struct RestoreOptions {
     /// owned by the restoring user.
     pub no_owner: bool,
     /// Leave out the objects of kind [`ObjectKind::Privileges`], which grant and
-    /// revoke privileges, as `pg_restore --no-privileges` does.
+    /// revoke privileges, and default privileges (PostgreSQL's `ALTER
+    /// DEFAULT PRIVILEGES`), as `pg_restore --no-privileges` does.
     pub no_privileges: bool,
     /// Restore table `schema.name` as `schema_name` (with its indexes and
     /// the foreign keys that point to it), for a target with one namespace
@@ -75,13 +76,19 @@ impl Default for RestoreOptions {
     }
 }
 
+/// The kind of a PostgreSQL default privileges entry (`{"other": "default
+/// privileges"}`), which `--no-privileges` leaves out with the grants.
+const DEFAULT_PRIVILEGES: &str = "default privileges";
+
 impl RestoreOptions {
     /// Whether an object of the archive is restored: owners and privileges
-    /// unless `no_owner` / `no_privileges` leave them out.
+    /// (default privileges included) unless `no_owner` / `no_privileges`
+    /// leave them out.
     pub(crate) fn keeps(&self, object: &ObjectDef) -> bool {
-        match object.kind {
+        match &object.kind {
             ObjectKind::Owner => !self.no_owner,
             ObjectKind::Privileges => !self.no_privileges,
+            ObjectKind::Other(k) if k == DEFAULT_PRIVILEGES => !self.no_privileges,
             _ => true,
         }
     }

@@ -550,6 +550,18 @@ mod tests {
     }
 
     #[test]
+    fn post_data_objects_wait_for_pre_data_ones_when_there_is_no_table() {
+        let objects = [
+            object(ObjectKind::Function, "f"),
+            object(ObjectKind::View, "v"),
+        ];
+        let plan = Plan::build(&[], &objects, RestoreMode::Full, 2);
+        let function = find(&plan, Action::CreateObject { object: 0 });
+        let view = find(&plan, Action::CreateObject { object: 1 });
+        assert!(plan.steps[view].deps.contains(&function), "{plan:#?}");
+    }
+
+    #[test]
     fn a_table_is_finished_after_all_its_ranges_and_checked_before() {
         let (tables, objects) = sample();
         let plan = Plan::build(&tables, &objects, RestoreMode::Full, 4);

@@ -26,8 +26,11 @@ struct AclEntry {
 /// the tables, whose ALTER OWNER also moves the sequences they own), views,
 /// functions (aggregates and window functions included), then operators,
 /// operator families and classes, collations, conversions and procedural
-/// languages (with a trusted language's grants, as pg_dump). Columns: order, oid, schema, name, ALTER keyword, GRANT
-/// keyword, the object as SQL names it, owner.
+/// languages (with a trusted language's grants, as pg_dump), text search
+/// dictionaries and configurations, foreign data wrappers, foreign servers,
+/// publications, subscriptions. Columns: order, oid, schema, name, ALTER
+/// keyword, GRANT keyword (NULL for an object that has no privileges), the
+/// object as SQL names it, owner, ACL.
 fn owned_objects() -> String {
     format!(
         "SELECT 0 AS ord, n.oid, NULL::text AS schema, n.nspname::text AS name, 'SCHEMA' AS alter_kind,
@@ -47,14 +50,16 @@ fn owned_objects() -> String {
                  OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c'))
             AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
          UNION ALL
-         SELECT CASE c.relkind WHEN 'S' THEN 3 WHEN 'v' THEN 4 WHEN 'm' THEN 4 ELSE 2 END,
+         SELECT CASE c.relkind WHEN 'S' THEN 3 WHEN 'v' THEN 4 WHEN 'm' THEN 4 WHEN 'f' THEN 4 ELSE 2 END,
                 c.oid, n.nspname::text, c.relname::text,
                 CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
-                     WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+                     WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END,
                 CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
                 c.oid::pg_catalog.regclass::text, c.relowner, c.relacl
            FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-          WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND {USER_NAMESPACE} AND {}
+          WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND {USER_NAMESPACE} AND {}
+            AND NOT (c.relkind = 'f' AND (c.relispartition
+                     OR EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid)))
          UNION ALL
          SELECT 5, p.oid, n.nspname::text, p.oid::pg_catalog.regprocedure::text,
                 CASE p.prokind WHEN 'p' THEN 'PROCEDURE' WHEN 'a' THEN 'AGGREGATE' ELSE 'FUNCTION' END,
@@ -104,7 +109,36 @@ fn owned_objects() -> String {
          SELECT 6, l.oid, NULL, l.lanname::text, 'LANGUAGE', 'LANGUAGE', pg_catalog.quote_ident(l.lanname),
                 l.lanowner, CASE WHEN l.lanpltrusted THEN l.lanacl END
            FROM pg_catalog.pg_language l
-          WHERE l.lanispl AND l.oid >= 16384 AND {}",
+          WHERE l.lanispl AND l.oid >= 16384 AND {}
+         UNION ALL
+         SELECT 6, dc.oid, n.nspname::text, dc.dictname::text, 'TEXT SEARCH DICTIONARY', NULL,
+                pg_catalog.format('%I.%I', n.nspname, dc.dictname), dc.dictowner, NULL
+           FROM pg_catalog.pg_ts_dict dc JOIN pg_catalog.pg_namespace n ON n.oid = dc.dictnamespace
+          WHERE {USER_NAMESPACE} AND {}
+         UNION ALL
+         SELECT 6, c.oid, n.nspname::text, c.cfgname::text, 'TEXT SEARCH CONFIGURATION', NULL,
+                pg_catalog.format('%I.%I', n.nspname, c.cfgname), c.cfgowner, NULL
+           FROM pg_catalog.pg_ts_config c JOIN pg_catalog.pg_namespace n ON n.oid = c.cfgnamespace
+          WHERE {USER_NAMESPACE} AND {}
+         UNION ALL
+         SELECT 7, w.oid, NULL, w.fdwname::text, 'FOREIGN DATA WRAPPER', 'FOREIGN DATA WRAPPER',
+                pg_catalog.quote_ident(w.fdwname), w.fdwowner, w.fdwacl
+           FROM pg_catalog.pg_foreign_data_wrapper w WHERE {}
+         UNION ALL
+         SELECT 8, s.oid, NULL, s.srvname::text, 'SERVER', 'FOREIGN SERVER',
+                pg_catalog.quote_ident(s.srvname), s.srvowner, s.srvacl
+           FROM pg_catalog.pg_foreign_server s WHERE {}
+         UNION ALL
+         SELECT 9, p.oid, NULL, p.pubname::text, 'PUBLICATION', NULL,
+                pg_catalog.quote_ident(p.pubname), p.pubowner, NULL
+           FROM pg_catalog.pg_publication p
+         UNION ALL
+         SELECT 10, s.oid, NULL, s.subname::text, 'SUBSCRIPTION', NULL,
+                pg_catalog.quote_ident(s.subname), s.subowner, NULL
+           FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database db ON db.oid = s.subdbid
+          WHERE db.datname = pg_catalog.current_database()
+            -- Only the subscriptions bru carries (see publications.rs).
+            AND pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT')",
         not_extension_member("pg_namespace", "n.oid"),
         not_extension_member("pg_type", "t.oid"),
         not_extension_member("pg_class", "c.oid"),
@@ -115,6 +149,10 @@ fn owned_objects() -> String {
         not_extension_member("pg_collation", "c.oid"),
         not_extension_member("pg_conversion", "c.oid"),
         not_extension_member("pg_language", "l.oid"),
+        not_extension_member("pg_ts_dict", "dc.oid"),
+        not_extension_member("pg_ts_config", "c.oid"),
+        not_extension_member("pg_foreign_data_wrapper", "w.oid"),
+        not_extension_member("pg_foreign_server", "s.oid"),
         operator_name = super::operators::UNQUALIFIED_OPERATOR,
     )
 }
@@ -203,7 +241,7 @@ pub(super) fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, 
         let schema: Option<String> = get!(r, 2);
         let name: String = get!(r, 3);
         let alter_kind: String = get!(r, 4);
-        let grant_kind: String = get!(r, 5);
+        let grant_kind: Option<String> = get!(r, 5);
         let target: String = get!(r, 6);
         let owner: String = get!(r, 7);
         let has_acl: bool = get!(r, 8);
@@ -237,7 +275,7 @@ pub(super) fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, 
         owned.table = table.clone();
         owned.depends_on = depends_on.clone();
         owners.push(owned);
-        let on = format!("{grant_kind} {target}");
+        let on = format!("{} {target}", grant_kind.as_deref().unwrap_or_default());
         let mut statements = Vec::new();
         if has_acl {
             // As pg_dump: start from no privileges at all, then grant
@@ -283,7 +321,7 @@ fn read_column_privileges(conn: &Conn) -> Result<ColumnAcls, Error> {
              FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
-               AND c.relkind IN ('r', 'p', 'v', 'm') AND {USER_NAMESPACE} AND {}
+               AND c.relkind IN ('r', 'p', 'v', 'm', 'f') AND {USER_NAMESPACE} AND {}
              ORDER BY a.attrelid, a.attnum",
             exploded("a.attacl"),
             not_extension_member("pg_class", "c.oid")

@@ -1,9 +1,10 @@
-//! Comments (`COMMENT ON`) on relations, columns, functions, types,
-//! schemas, constraints and triggers, operators, operator classes and
-//! families, collations, conversions, languages, casts, transforms and
-//! access methods, each its own object so that it follows the object it
-//! describes, and named as that object is. (An event trigger's comment
-//! comes with it: see `misc`.)
+//! Comments (`COMMENT ON`) on relations (foreign tables included), columns,
+//! functions, types, schemas, constraints, triggers, policies, text search
+//! objects, foreign data wrappers and servers, publications and
+//! subscriptions, operators, operator classes and families, collations,
+//! conversions, languages, casts, transforms and access methods, each its
+//! own object so that it follows the object it describes, and named as
+//! that object is. (An event trigger's comment comes with it: see `misc`.)
 
 use bru_core::{Error, ObjectDef, ObjectKind};
 
@@ -23,7 +24,7 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
                       CASE WHEN d.objsubid > 0 THEN 'COLUMN'
                            ELSE CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
                                 WHEN 'S' THEN 'SEQUENCE' WHEN 'i' THEN 'INDEX' WHEN 'I' THEN 'INDEX'
-                                ELSE 'TABLE' END END,
+                                WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END END,
                       c.oid::pg_catalog.regclass::text ||
                         CASE WHEN d.objsubid > 0 THEN '.' || pg_catalog.quote_ident(a.attname) ELSE '' END,
                       d.description)
@@ -80,6 +81,45 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE {USER_NAMESPACE}
              UNION ALL
+             SELECT n.nspname::text, pol.polname::text,
+                    pg_catalog.format('COMMENT ON POLICY %I ON %s IS %L', pol.polname, c.oid::pg_catalog.regclass::text, d.description)
+             FROM pg_catalog.pg_description d
+             JOIN pg_catalog.pg_policy pol ON d.classoid = 'pg_catalog.pg_policy'::pg_catalog.regclass AND pol.oid = d.objoid
+             JOIN pg_catalog.pg_class c ON c.oid = pol.polrelid
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE {USER_NAMESPACE}
+             UNION ALL
+             SELECT n.nspname::text, x.name, pg_catalog.format('COMMENT ON %s %I.%I IS %L', x.kind, n.nspname, x.name, d.description)
+             FROM pg_catalog.pg_description d
+             JOIN (SELECT 'pg_catalog.pg_ts_parser'::pg_catalog.regclass AS class, oid, prsnamespace AS nsp,
+                          prsname::text AS name, 'TEXT SEARCH PARSER' AS kind FROM pg_catalog.pg_ts_parser
+                   UNION ALL SELECT 'pg_catalog.pg_ts_template'::pg_catalog.regclass, oid, tmplnamespace, tmplname::text,
+                          'TEXT SEARCH TEMPLATE' FROM pg_catalog.pg_ts_template
+                   UNION ALL SELECT 'pg_catalog.pg_ts_dict'::pg_catalog.regclass, oid, dictnamespace, dictname::text,
+                          'TEXT SEARCH DICTIONARY' FROM pg_catalog.pg_ts_dict
+                   UNION ALL SELECT 'pg_catalog.pg_ts_config'::pg_catalog.regclass, oid, cfgnamespace, cfgname::text,
+                          'TEXT SEARCH CONFIGURATION' FROM pg_catalog.pg_ts_config) x
+               ON d.classoid = x.class AND d.objoid = x.oid
+             JOIN pg_catalog.pg_namespace n ON n.oid = x.nsp
+             WHERE {USER_NAMESPACE}
+             UNION ALL
+             SELECT NULL, x.name, pg_catalog.format('COMMENT ON %s %I IS %L', x.kind, x.name, d.description)
+             FROM pg_catalog.pg_description d
+             JOIN (SELECT 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass AS class, oid,
+                          fdwname::text AS name, 'FOREIGN DATA WRAPPER' AS kind FROM pg_catalog.pg_foreign_data_wrapper
+                   UNION ALL SELECT 'pg_catalog.pg_foreign_server'::pg_catalog.regclass, oid, srvname::text, 'SERVER'
+                          FROM pg_catalog.pg_foreign_server
+                   UNION ALL SELECT 'pg_catalog.pg_publication'::pg_catalog.regclass, oid, pubname::text, 'PUBLICATION'
+                          FROM pg_catalog.pg_publication) x
+               ON d.classoid = x.class AND d.objoid = x.oid
+             UNION ALL
+             SELECT NULL, s.subname::text, pg_catalog.format('COMMENT ON SUBSCRIPTION %I IS %L', s.subname, d.description)
+             FROM pg_catalog.pg_description d
+             JOIN pg_catalog.pg_subscription s ON d.classoid = 'pg_catalog.pg_subscription'::pg_catalog.regclass AND s.oid = d.objoid
+             JOIN pg_catalog.pg_database db ON db.oid = s.subdbid
+             WHERE db.datname = pg_catalog.current_database()
+            -- Only the subscriptions bru carries (see publications.rs).
+            AND pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT')
              {others}
              ORDER BY 1, 2, 3",
             others = other_kinds(),

@@ -35,6 +35,9 @@
 //! transforms, access methods, event triggers), [`sequences`] and
 //! [`objects`] (schemas, extensions, views, rules, triggers, statistics,
 //! what is not carried) read the other objects;
+//! as do [`textsearch`], [`foreign`] (wrappers, servers, user mappings,
+//! foreign tables), [`policies`] (row-level security), [`publications`]
+//! (and subscriptions) and [`defaults`] (default privileges);
 //! [`acl`] owners and privileges; [`comments`] comments. Each `read_*` is a
 //! catalog query and a function of one row, run by [`each_row`] (or
 //! [`by_relation`], for the rows that belong to a table).
@@ -63,13 +66,18 @@ mod acl;
 mod aggregates;
 mod build;
 mod comments;
+pub(crate) mod defaults;
+pub(crate) mod foreign;
 mod functions;
 mod misc;
 mod objects;
 mod operators;
 mod order;
+pub(crate) mod policies;
+pub(crate) mod publications;
 mod sequences;
 mod tables;
+pub(crate) mod textsearch;
 mod types;
 
 /// Schemas that belong to the system, never to the user.
@@ -126,6 +134,11 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     reads.extend(misc::read_conversions(conn)?);
     reads.extend(misc::read_transforms(conn)?);
     reads.extend(aggregates::read_aggregates(conn)?);
+    reads.extend(textsearch::read_text_search(conn)?);
+    reads.extend(foreign::read_foreign_servers(conn)?);
+    reads.extend(foreign::read_foreign_tables(conn)?);
+    reads.extend(policies::read_policies(conn)?);
+    reads.extend(publications::read_publications(conn)?);
     let (sequences, owners, owned) = sequences::read_sequences(conn)?;
     let position: HashMap<u32, usize> = rels.iter().enumerate().map(|(i, r)| (r.oid, i)).collect();
     for o in owned {
@@ -152,7 +165,6 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     objects.extend(objects_post);
     objects.extend(owners);
     objects.extend(post);
-    objects.extend(objects::read_not_carried(conn)?);
     objects.extend(comments::read_comments(conn)?);
     // Last, after every object they apply to: owners, then privileges
     // (changing an owner rewrites the ACL, so grants come after it).
@@ -170,6 +182,9 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
         }
     }
     objects.extend(acl);
+    // Default privileges last, as pg_dump: they must not apply to the
+    // objects the restore creates.
+    objects.extend(defs(defaults::read_default_privileges(conn)?));
     // Event triggers last of all, with their owners and comments: every
     // DDL statement after one would fire it.
     objects.extend(defs(misc::read_event_triggers(conn)?));

@@ -1,14 +1,16 @@
 //! The objects around the tables that are read the same way, one object
 //! per catalog row: schemas, extensions, views and materialized views,
 //! rules, triggers, extended statistics, and what bru sees but does not
-//! carry yet (listed so the restore reports it as skipped).
+//! carry yet (listed so the restore reports it as skipped). Text search,
+//! foreign data, row-level security, replication and default privileges
+//! have modules of their own.
 
 use bru_core::{Error, ObjectDef, ObjectKind, TableName};
 
 use crate::conn::Conn;
 use crate::quote::ident;
 
-use super::{each_row, not_carried, not_extension_member, object, Read, USER_NAMESPACE};
+use super::{each_row, not_extension_member, object, Read, USER_NAMESPACE};
 
 pub(super) fn read_schemas(conn: &Conn) -> Result<Vec<Read>, Error> {
     each_row(
@@ -240,50 +242,6 @@ pub(super) fn read_statistics(conn: &Conn) -> Result<Vec<Read>, Error> {
             let name: String = get!(r, 1);
             let def = object(ObjectKind::Statistics, Some(&schema), &name, get!(r, 2));
             Ok(Read::new(def, "pg_statistic_ext", get!(r, 3)))
-        },
-    )
-}
-
-/// Objects bru sees but does not carry yet, so the summary lists them.
-pub(super) fn read_not_carried(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
-    each_row(
-        conn,
-        &format!(
-            "SELECT 'policy', n.nspname::text, p.polname::text || ' on ' || c.relname::text
-               FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
-               JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE {USER_NAMESPACE}
-             UNION ALL
-             SELECT 'foreign table', n.nspname::text, c.relname::text
-               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-              WHERE c.relkind = 'f' AND {USER_NAMESPACE}
-             UNION ALL
-             SELECT 'row level security', n.nspname::text, c.relname::text
-               FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-              WHERE c.relrowsecurity AND {USER_NAMESPACE}
-             UNION ALL
-             SELECT 'publication', NULL, p.pubname::text FROM pg_catalog.pg_publication p
-             UNION ALL
-             SELECT 'default privileges', n.nspname::text,
-                    'for role ' || pg_catalog.pg_get_userbyid(a.defaclrole)::text || ' on ' ||
-                    CASE a.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences'
-                         WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas'
-                         ELSE a.defaclobjtype::text END
-               FROM pg_catalog.pg_default_acl a
-               LEFT JOIN pg_catalog.pg_namespace n ON n.oid = a.defaclnamespace"
-        ),
-        &[],
-        "reading objects bru does not carry",
-        |r| {
-            let what: String = get!(r, 0);
-            let schema: Option<String> = get!(r, 1);
-            let name: String = get!(r, 2);
-            let reason = format!("{what} {name} (not supported yet)");
-            Ok(not_carried(
-                ObjectKind::Other(what),
-                schema.as_deref(),
-                &name,
-                reason,
-            ))
         },
     )
 }

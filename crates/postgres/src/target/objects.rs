@@ -46,7 +46,11 @@ impl PgTarget {
                 )));
             }
         }
-        if matches!(object.kind, ObjectKind::Owner | ObjectKind::Privileges) {
+        // Default privileges are grants too (and may run again): a role
+        // the target lacks leaves them out, listed.
+        let default_privileges = matches!(&object.kind,
+            ObjectKind::Other(k) if k == crate::catalog::defaults::DEFAULT_PRIVILEGES);
+        if matches!(object.kind, ObjectKind::Owner | ObjectKind::Privileges) || default_privileges {
             return self.set_owner_or_privileges(object);
         }
         // A function's `CREATE OR REPLACE` (as pg_get_functiondef writes
