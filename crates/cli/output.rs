@@ -79,6 +79,12 @@ impl Output {
         for line in &summary.dropped {
             println!("dropped: {line}");
         }
+        for c in &summary.casts {
+            println!(
+                "cast --cast '{}': {} value(s) converted",
+                c.rule, c.converted
+            );
+        }
         for line in skipped_lines(&summary.skipped) {
             println!("{line}");
         }
