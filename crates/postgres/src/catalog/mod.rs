@@ -28,7 +28,8 @@
 //! columns, constraints and indexes, and [`build`] turns them into
 //! [`bru_core::TableDef`]s with their native DDL; [`types`], [`functions`],
 //! [`sequences`] and [`objects`] (schemas, extensions, views, rules,
-//! triggers, statistics, what is not carried) read the other objects;
+//! triggers, statistics, what is not carried) and [`large_objects`] (listed,
+//! not carried yet) read the other objects;
 //! [`acl`] owners and privileges; [`comments`] comments. Each `read_*` is a
 //! catalog query and a function of one row, run by [`each_row`] (or
 //! [`by_relation`], for the rows that belong to a table).
@@ -57,6 +58,7 @@ mod acl;
 mod build;
 mod comments;
 mod functions;
+mod large_objects;
 mod objects;
 mod sequences;
 mod tables;
@@ -123,6 +125,11 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     objects.extend(objects::read_triggers(conn)?);
     objects.extend(objects::read_statistics(conn)?);
     objects.extend(objects::read_not_carried(conn)?);
+    objects.extend(
+        large_objects::read_large_objects(conn)?
+            .into_iter()
+            .map(|r| r.def),
+    );
     objects.extend(comments::read_comments(conn)?);
     // Last, after every object they apply to: owners, then privileges
     // (changing an owner rewrites the ACL, so grants come after it).
