@@ -651,6 +651,25 @@ mod tests {
         );
         assert!(out.get(0, 2).same_as(&Value::Float64(0.0)));
         assert_eq!(out.get(1, 1), batch.get(1, 1));
+        // A space between date and time, `Z`, fractions and `+HHMM` too.
+        for (text, secs, nanos) in [
+            ("2024-03-01 00:01:05+02:00", 1_709_244_065, 0),
+            ("2024-03-01T00:01:05.25Z", 1_709_251_265, 250_000_000),
+            ("2024-03-01T05:31:05+0530", 1_709_251_265, 0),
+        ] {
+            assert_eq!(
+                convert_value(Action::OffsetToUtc, &Value::Text(text.into())),
+                Some(Value::Timestamp { secs, nanos }),
+                "{text}"
+            );
+        }
+        for text in ["2024-03-01 00:01:05", "now", "2024-03-01"] {
+            assert_eq!(
+                convert_value(Action::OffsetToUtc, &Value::Text(text.into())),
+                None,
+                "{text}"
+            );
+        }
         assert!(out.get(1, 2).same_as(&Value::Float64(-1.5)));
         assert_eq!(out.get(0, 0), &Value::Int64(1));
         bound.commit(&converted.counts);
