@@ -329,3 +329,55 @@ fn rules_outside_the_grammar_or_matching_nothing_are_refused_before_anything_is_
     );
     assert!(!target.exists());
 }
+
+#[test]
+fn a_dry_run_shows_the_columns_each_rule_applies_to() {
+    let dir = Dir::new();
+    let (_, archive) = fixture_archive(&dir);
+    let target = dir.path("target.sqlite");
+    let out = bru_ok(&[
+        "restore",
+        &archive,
+        &url(&target),
+        "--dry-run",
+        "--cast",
+        "*.at:timestamp-offset=utc",
+        "--cast",
+        "*.*:float-negative-zero=zero",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l == "cast --cast '*.at:timestamp-offset=utc' applies to audit_log.at"),
+        "{text}"
+    );
+    let zero = text
+        .lines()
+        .find(|l| l.starts_with("cast --cast '*.*:float-negative-zero=zero' applies to "))
+        .unwrap_or_else(|| panic!("{text}"));
+    // REAL, FLOAT and DOUBLE PRECISION columns, and the untyped one.
+    for column in [
+        "interval_stats.aht_seconds",
+        "interval_stats.service_level",
+        "edge_values.r",
+        "edge_values.v",
+    ] {
+        assert!(zero.contains(column), "{column}: {zero}");
+    }
+    assert!(!zero.contains("audit_log.at"), "{zero}");
+    let json = bru_ok(&[
+        "restore",
+        &archive,
+        &url(&target),
+        "--dry-run",
+        "--json",
+        "--cast",
+        "audit_log.at=timestamptz",
+    ]);
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json plan");
+    assert_eq!(
+        plan["casts"],
+        serde_json::json!([{"rule": "audit_log.at=timestamptz", "columns": ["audit_log.at"]}])
+    );
+    assert!(!target.exists(), "a dry run writes nothing");
+}

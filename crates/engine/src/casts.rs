@@ -103,6 +103,16 @@ impl Action {
     }
 }
 
+/// One rule as a restore plan shows it (`--dry-run`): the columns it
+/// applies to.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CastPlan {
+    /// The rule as written.
+    pub rule: String,
+    /// Each column as `table.column`, in table order.
+    pub columns: Vec<String>,
+}
+
 /// One rule's line in a restore summary: how many values it converted.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CastCount {
@@ -413,6 +423,27 @@ impl BoundCasts {
                 converted: n.load(Ordering::Relaxed),
             })
             .collect()
+    }
+
+    /// Each rule with the columns it applies to, `tables` being the
+    /// restore's tables in the order they were bound.
+    pub(crate) fn plan<'a>(&self, tables: impl Iterator<Item = &'a TableDef>) -> Vec<CastPlan> {
+        let mut out: Vec<CastPlan> = (self.rules.iter())
+            .map(|rule| CastPlan {
+                rule: rule.clone(),
+                columns: Vec::new(),
+            })
+            .collect();
+        for (table, casts) in tables.zip(&self.tables) {
+            for cast in casts {
+                if let Some(column) = table.columns.get(cast.column) {
+                    out[cast.rule]
+                        .columns
+                        .push(format!("{}.{}", table.name, column.name));
+                }
+            }
+        }
+        out
     }
 
     /// `error` with the rule that would accept its value added, when it is a

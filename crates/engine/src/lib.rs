@@ -61,7 +61,7 @@ mod trust;
 mod verify;
 
 pub use backup::{backup, BackupOptions};
-pub use casts::{CastCount, CastRules};
+pub use casts::{CastCount, CastPlan, CastRules};
 pub use compare::{compare, TableMatch};
 pub use error::{Error, Result};
 pub use filter::{Selection, TableFilter};

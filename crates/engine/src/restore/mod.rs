@@ -188,6 +188,12 @@ impl RestoreJob {
         &self.plan
     }
 
+    /// Each `--cast` rule with the columns it applies to (what `--dry-run`
+    /// shows).
+    pub fn casts(&self) -> Vec<crate::CastPlan> {
+        self.casts.plan(self.tables.iter().map(|t| &t.entry.def))
+    }
+
     /// The objects the filter leaves out because a table or view they
     /// depend on is left out, each with the reason (also in the summary's
     /// `skipped`).
