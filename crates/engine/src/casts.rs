@@ -87,10 +87,13 @@ impl Action {
             Action::TimestampTz | Action::OffsetToUtc => {
                 matches!(ty, ColumnType::Timestamp { tz: false, .. })
             }
-            Action::NegativeZero => matches!(
-                ty,
-                ColumnType::Float32 | ColumnType::Float64 | ColumnType::Native { .. }
-            ),
+            // SQLite's untyped columns (`ANY`) hold reals too; other native
+            // types travel as text, never as a float.
+            Action::NegativeZero => match ty {
+                ColumnType::Float32 | ColumnType::Float64 => true,
+                ColumnType::Native { name } => name == "ANY",
+                _ => false,
+            },
         }
     }
 
