@@ -126,6 +126,22 @@ pub struct RestoreArgs {
     /// whose SQL names a renamed table are skipped and listed.
     #[arg(long)]
     pub schema_prefix: bool,
+    /// Convert values the target cannot hold as they are, only where asked
+    /// (repeatable). RULE is [SCHEMA.]TABLE.COLUMN=timestamptz (create a
+    /// timestamp column as timestamp with time zone, so UTC offsets keep
+    /// their instant), [SCHEMA.]TABLE.COLUMN:timestamp-offset=utc (store a
+    /// timestamp text with a UTC offset as the time in UTC), or
+    /// [SCHEMA.]TABLE.COLUMN:float-negative-zero=zero (store -0.0 as 0).
+    /// Names are the archive's, as patterns like --include (`*.*`,
+    /// `audit_*.at`, "Quoted"). A rule that applies to no column is an
+    /// error; the summary counts what each rule converted, and a refused
+    /// value names the rule that would accept it.
+    #[arg(long, value_name = "RULE")]
+    pub cast: Vec<String>,
+    /// Read --cast rules from FILE: one rule per line, `#` comments
+    /// (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub cast_file: Vec<PathBuf>,
     /// Print the restore plan (steps, dependencies, sizes; with --clean, what
     /// would be dropped) and touch nothing.
     #[arg(long)]

@@ -105,6 +105,7 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
             no_owner: false,
             no_privileges: false,
             schema_prefix: false,
+            casts: Default::default(),
         },
         crate::endpoint::ENGINES,
         &bars,

@@ -17,7 +17,9 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use args::{Cli, Command};
-use bru_engine::{BackupOptions, RestoreJob, RestoreMode, RestoreOptions, Side, TableFilter};
+use bru_engine::{
+    BackupOptions, CastRules, RestoreJob, RestoreMode, RestoreOptions, Side, TableFilter,
+};
 
 /// mimalloc instead of the system allocator: a backup or restore allocates
 /// one string per text value on a reader thread and frees it on a worker
@@ -111,6 +113,17 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The `--cast` rules, then those of each `--cast-file`.
+fn cast_rules(a: &args::RestoreArgs) -> Result<CastRules> {
+    let mut rules = CastRules::new(&a.cast)?;
+    for path in &a.cast_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the --cast-file {}", path.display()))?;
+        rules.add_file(path, &text)?;
+    }
+    Ok(rules)
+}
+
 /// `bru restore`: the archive is opened, checked and planned before the
 /// target is opened, so `--dry-run` and a bad archive leave the target alone
 /// (`--dry-run --clean` opens it only to list what would be dropped);
@@ -133,6 +146,7 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
         no_owner: a.no_owner,
         no_privileges: a.no_privileges,
         schema_prefix: a.schema_prefix,
+        casts: cast_rules(a)?,
     };
     let target = endpoint::Endpoint::new(&a.target);
     let failed = || format!("restore into {target} failed");

@@ -79,6 +79,12 @@ impl Output {
         for line in &summary.dropped {
             println!("dropped: {line}");
         }
+        for c in &summary.casts {
+            println!(
+                "cast --cast '{}': {} value(s) converted",
+                c.rule, c.converted
+            );
+        }
         for line in skipped_lines(&summary.skipped) {
             println!("{line}");
         }
@@ -102,9 +108,12 @@ impl Output {
                 plan: &'a bru_engine::Plan,
                 #[serde(skip_serializing_if = "Option::is_none")]
                 dropped: Option<Vec<String>>,
+                #[serde(skip_serializing_if = "Vec::is_empty")]
+                casts: Vec<bru_engine::CastPlan>,
             }
             return Self::print_json(&PlanJson {
                 plan: job.plan(),
+                casts: job.casts(),
                 dropped: dropped.map(|d| d.iter().map(ToString::to_string).collect()),
             });
         }
@@ -276,6 +285,13 @@ fn plan_text(archive: &Path, job: &RestoreJob) -> String {
     }
     for skipped in job.left_out() {
         s += &format!("left out: {skipped}\n");
+    }
+    for cast in job.casts() {
+        s += &format!(
+            "cast --cast '{}' applies to {}\n",
+            cast.rule,
+            cast.columns.join(", ")
+        );
     }
     s
 }

@@ -28,6 +28,15 @@ pub enum Error {
     #[error("invalid table pattern {pattern:?}: {message}; fix the --include/--exclude pattern")]
     InvalidPattern { pattern: String, message: String },
 
+    /// A `--cast` rule (or a line of a `--cast-file`) that is not one of
+    /// the grammar's (module `casts`).
+    #[error("invalid cast rule {rule:?}: {message}; fix the --cast rule (the rules are in bru restore --help)")]
+    InvalidCast { rule: String, message: String },
+
+    /// A `--cast` rule that applies to no column of the restored tables.
+    #[error("cast rule {rule:?} {why}; check the table and column names (bru list shows an archive's tables) or leave the --cast rule out")]
+    CastMatchesNothing { rule: String, why: String },
+
     /// The patterns select no table, or an `--include` pattern matches none
     /// (`unmatched`), as pg_dump's "no matching tables were found".
     #[error("no matching tables were found: {}{patterns} {}; check the names (bru list shows an archive's tables) and the pattern rules in --help", if *unmatched { "--include " } else { "" }, if *unmatched { "matches no table" } else { "leave no table selected" })]

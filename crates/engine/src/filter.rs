@@ -319,7 +319,7 @@ fn identifiers(sql: &str) -> Vec<String> {
 /// One compiled pattern: its text (for messages), an optional schema part
 /// and the name part.
 #[derive(Debug, Clone)]
-struct Pattern {
+pub(crate) struct Pattern {
     text: String,
     schema: Option<Part>,
     name: Part,
@@ -330,7 +330,7 @@ struct Pattern {
 /// names compared without regard to ASCII case (SQLite's), which are
 /// folded the same way before matching.
 #[derive(Debug, Clone)]
-struct Part {
+pub(crate) struct Part {
     exact: GlobMatcher,
     folded: GlobMatcher,
 }
@@ -338,7 +338,7 @@ struct Part {
 impl Part {
     /// `glob` is the part as a globset glob, every literal character
     /// escaped, so only `*` and `?` are wildcards.
-    fn new(glob: &str, text: &str) -> Result<Part, Error> {
+    pub(crate) fn new(glob: &str, text: &str) -> Result<Part, Error> {
         let compile = |g: &str| {
             GlobBuilder::new(g)
                 .backslash_escape(true)
@@ -355,7 +355,7 @@ impl Part {
         })
     }
 
-    fn matches(&self, name: &str, fold: bool) -> bool {
+    pub(crate) fn matches(&self, name: &str, fold: bool) -> bool {
         if fold {
             self.folded.is_match(name.to_ascii_lowercase())
         } else {
@@ -364,60 +364,71 @@ impl Part {
     }
 }
 
+/// The dot-separated parts of a pattern, each as a globset glob: `*` and
+/// `?` as themselves, every other character a literal (escaped, so that a
+/// quoted `*`, `[` or `\\` means itself), unquoted letters folded to lower
+/// case. Fails on an unclosed quote, regular-expression notation or an
+/// empty part.
+pub(crate) fn glob_parts(text: &str) -> Result<Vec<String>, Error> {
+    let invalid = |message: &str| Error::InvalidPattern {
+        pattern: text.to_owned(),
+        message: message.to_owned(),
+    };
+    let mut parts: Vec<String> = vec![String::new()];
+    let mut chars = text.chars().peekable();
+    let mut in_quotes = false;
+    let literal = |part: &mut String, c: char| {
+        part.push('\\');
+        part.push(c);
+    };
+    while let Some(c) = chars.next() {
+        let part = parts.last_mut().expect("one part at least");
+        if in_quotes {
+            if c == '"' {
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                    literal(part, '"');
+                } else {
+                    in_quotes = false;
+                }
+            } else {
+                literal(part, c);
+            }
+            continue;
+        }
+        match c {
+            '"' => in_quotes = true,
+            '.' => parts.push(String::new()),
+            '*' | '?' => part.push(c),
+            '[' | ']' | '(' | ')' | '{' | '}' | '|' | '+' | '^' | '\\' => {
+                return Err(invalid(&format!(
+                    "{c:?} is regular-expression notation, which bru does not take; \
+                     use * and ?, or double quotes around a literal {c:?}"
+                )))
+            }
+            c => literal(part, c.to_ascii_lowercase()),
+        }
+    }
+    if in_quotes {
+        return Err(invalid("a double quote is not closed"));
+    }
+    if parts.iter().any(String::is_empty) {
+        return Err(invalid("a schema, table or column name is empty"));
+    }
+    Ok(parts)
+}
+
 impl Pattern {
     fn parse(text: &str) -> Result<Pattern, Error> {
         let invalid = |message: &str| Error::InvalidPattern {
             pattern: text.to_owned(),
             message: message.to_owned(),
         };
-        // Each part as a globset glob: `*` and `?` as themselves, every
-        // other character a literal (escaped, so that a quoted `*`, `[` or
-        // `\` means itself).
-        let mut parts: Vec<String> = vec![String::new()];
-        let mut chars = text.chars().peekable();
-        let mut in_quotes = false;
-        let literal = |part: &mut String, c: char| {
-            part.push('\\');
-            part.push(c);
-        };
-        while let Some(c) = chars.next() {
-            let part = parts.last_mut().expect("one part at least");
-            if in_quotes {
-                if c == '"' {
-                    if chars.peek() == Some(&'"') {
-                        chars.next();
-                        literal(part, '"');
-                    } else {
-                        in_quotes = false;
-                    }
-                } else {
-                    literal(part, c);
-                }
-                continue;
-            }
-            match c {
-                '"' => in_quotes = true,
-                '.' => parts.push(String::new()),
-                '*' | '?' => part.push(c),
-                '[' | ']' | '(' | ')' | '{' | '}' | '|' | '+' | '^' | '\\' => {
-                    return Err(invalid(&format!(
-                        "{c:?} is regular-expression notation, which bru does not take; \
-                         use * and ?, or double quotes around a literal {c:?}"
-                    )))
-                }
-                c => literal(part, c.to_ascii_lowercase()),
-            }
-        }
-        if in_quotes {
-            return Err(invalid("a double quote is not closed"));
-        }
+        let mut parts = glob_parts(text)?;
         if parts.len() > 2 {
             return Err(invalid(
                 "write schema.table or table (a database name is not taken)",
             ));
-        }
-        if parts.iter().any(String::is_empty) {
-            return Err(invalid("a schema or table name is empty"));
         }
         let name = parts.pop().expect("one part at least");
         Ok(Pattern {
@@ -427,7 +438,19 @@ impl Pattern {
         })
     }
 
-    fn matches(&self, table: &TableName) -> bool {
+    /// `schema.table` or `table` from its dot-separated parts as
+    /// [`glob_parts`] gave them (one or two), `text` being the whole
+    /// pattern for messages.
+    pub(crate) fn from_parts(text: &str, mut parts: Vec<String>) -> Result<Pattern, Error> {
+        let name = parts.pop().unwrap_or_default();
+        Ok(Pattern {
+            text: text.to_owned(),
+            schema: parts.pop().map(|s| Part::new(&s, text)).transpose()?,
+            name: Part::new(&name, text)?,
+        })
+    }
+
+    pub(crate) fn matches(&self, table: &TableName) -> bool {
         // Tables without a schema are SQLite's: one case-insensitive
         // namespace, `main`.
         let fold = table.schema.is_none();

@@ -46,6 +46,7 @@
 //! larger than the chunk size: a chunk holds at least one whole row.
 
 mod backup;
+mod casts;
 mod compare;
 mod error;
 mod filter;
@@ -60,6 +61,7 @@ mod trust;
 mod verify;
 
 pub use backup::{backup, BackupOptions};
+pub use casts::{CastCount, CastPlan, CastRules};
 pub use compare::{compare, TableMatch};
 pub use error::{Error, Result};
 pub use filter::{Selection, TableFilter};

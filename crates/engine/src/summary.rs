@@ -2,6 +2,8 @@
 //! the CLI prints and for `--json`.
 
 use bru_core::ObjectDef;
+
+use crate::CastCount;
 use serde::Serialize;
 
 /// One table's line in a summary.
@@ -42,6 +44,9 @@ pub struct Summary {
     /// because it depends on one of the archive's.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dropped: Vec<String>,
+    /// Restore with `--cast` rules: each rule with the values it converted.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub casts: Vec<CastCount>,
     pub seconds: f64,
     /// `restore --resume` found no unfinished restore but every table of the
     /// archive already there: a restore that finished earlier. Nothing was

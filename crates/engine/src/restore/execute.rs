@@ -41,6 +41,7 @@ use super::plan::{Action, Plan, Rank};
 use super::retry::with_retries;
 use super::schedule::Schedule;
 use super::selection::JobTable;
+use crate::casts::BoundCasts;
 use crate::readback::{read_chunks, ReadBack};
 use crate::{Error, Progress, Result};
 
@@ -60,6 +61,8 @@ pub(crate) struct Context<'a> {
     pub journal: &'a Journal,
     /// Resuming an interrupted restore (tables may already exist).
     pub resuming: bool,
+    /// The `--cast` conversions of each table's values, and their counts.
+    pub casts: &'a BoundCasts,
 }
 
 /// What happened to one table during the run.
@@ -419,6 +422,7 @@ fn load_range(
     let journal = cx.journal;
     let mut result = RangeResult::default();
     let mut given = 0u64;
+    let mut uncommitted = Vec::new();
     let mut loader = target.load(&table.entry.def)?;
     let read = read_chunks(
         reader,
@@ -441,10 +445,20 @@ fn load_range(
                 // Committed by an earlier attempt of this step.
                 Some(Origin::ThisRun) => result.loaded += rows,
                 None => {
-                    loader.write_batch(&chunk.batch)?;
+                    let converted = cx.casts.convert(t, &chunk.batch);
+                    let batch = converted.batch.as_ref().unwrap_or(&chunk.batch);
+                    // A refused value is named with the rule that would
+                    // accept it, if one would.
+                    let hint = |e| cx.casts.hint(t, &table.entry.def, batch, e);
+                    loader.write_batch(batch).map_err(hint)?;
                     if let Some(key) = key {
-                        loader.commit_chunk(&key)?;
+                        loader.commit_chunk(&key).map_err(hint)?;
                         journal.insert(key);
+                    }
+                    if journal.enabled {
+                        cx.casts.commit(&converted.counts);
+                    } else {
+                        uncommitted.extend(converted.counts);
                     }
                     given += rows;
                     cx.progress.advance(name, rows, chunk.raw_len);
@@ -454,6 +468,8 @@ fn load_range(
         },
     )?;
     let loaded = loader.finish()?;
+    // Without a journal the rows commit when the loader finishes.
+    cx.casts.commit(&uncommitted);
     if loaded != given {
         return Err(Error::LoadedRows {
             table: name.to_owned(),

@@ -76,6 +76,7 @@ use std::time::Instant;
 use bru_core::{Dropped, Engine, ObjectDef, ObjectOutcome, TableDef, TableName, Target};
 use bru_format::{ArchiveMeta, ArchiveReader};
 
+use crate::casts::BoundCasts;
 use crate::readback::require_totals;
 use crate::summary::object_name;
 use crate::{pipeline, Error, Progress, Result, Summary, TableSummary};
@@ -98,6 +99,8 @@ pub struct RestoreJob {
     /// Objects the filter left out with a table they depend on, listed as
     /// skipped.
     filtered: Vec<String>,
+    /// The `--cast` rules bound to the tables.
+    casts: BoundCasts,
     wrote: AtomicBool,
     /// Set by [`RestoreJob::run`] when the target keeps a restore journal.
     resumable: AtomicBool,
@@ -146,6 +149,13 @@ impl RestoreJob {
             .collect();
         let mut filtered = selection.skipped;
         let mut tables = tables;
+        // Rules name the archive's tables, before any --schema-prefix.
+        let casts = options.casts.bind(
+            &mut tables
+                .iter_mut()
+                .map(|t| &mut t.entry.def)
+                .collect::<Vec<_>>(),
+        )?;
         if options.schema_prefix {
             let skipped;
             (objects, skipped) = names::prefix_job_tables(&mut tables, objects);
@@ -164,6 +174,7 @@ impl RestoreJob {
                 sessions: jobs,
             },
             filtered,
+            casts,
             wrote: AtomicBool::new(false),
             resumable: AtomicBool::new(false),
         };
@@ -175,6 +186,12 @@ impl RestoreJob {
     /// offers fewer sessions gets the same plan with fewer ranges.
     pub fn plan(&self) -> &Plan {
         &self.plan
+    }
+
+    /// Each `--cast` rule with the columns it applies to (what `--dry-run`
+    /// shows).
+    pub fn casts(&self) -> Vec<crate::CastPlan> {
+        self.casts.plan(self.tables.iter().map(|t| &t.entry.def))
     }
 
     /// The objects the filter leaves out because a table or view they
@@ -319,6 +336,7 @@ impl RestoreJob {
             progress,
             journal: &journal,
             resuming,
+            casts: &self.casts,
         };
         let outcome = execute(&cx, target, workers)?;
 
@@ -328,6 +346,7 @@ impl RestoreJob {
         let mut summary = Summary {
             dropped: dropped.iter().map(ToString::to_string).collect(),
             skipped: self.filtered.clone(),
+            casts: self.casts.counts(),
             ..Summary::default()
         };
         for (t, state) in self.tables.iter().zip(&outcome.tables) {

@@ -8,7 +8,7 @@
 use bru_core::{ObjectDef, ObjectKind};
 use serde::Serialize;
 
-use crate::TableFilter;
+use crate::{CastRules, TableFilter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -57,6 +57,9 @@ pub struct RestoreOptions {
     /// (SQLite) that cannot hold two tables of one name in two schemas.
     /// Objects whose SQL names a renamed table are skipped and listed.
     pub schema_prefix: bool,
+    /// `--cast` rules: the explicit conversions of values a target cannot
+    /// hold as they are (module `casts`).
+    pub casts: CastRules,
 }
 
 impl Default for RestoreOptions {
@@ -72,6 +75,7 @@ impl Default for RestoreOptions {
             no_owner: false,
             no_privileges: false,
             schema_prefix: false,
+            casts: CastRules::default(),
         }
     }
 }

@@ -57,6 +57,7 @@ pub fn restore_options(mode: RestoreMode) -> RestoreOptions {
         no_owner: false,
         no_privileges: false,
         schema_prefix: false,
+        ..RestoreOptions::default()
     }
 }
 

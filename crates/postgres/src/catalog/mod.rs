@@ -33,11 +33,11 @@
 //! [`aggregates`], [`operators`] (operators, operator families and
 //! classes), [`misc`] (collations, casts, conversions, languages,
 //! transforms, access methods, event triggers), [`sequences`] and
-//! [`objects`] (schemas, extensions, views, rules, triggers, statistics,
-//! what is not carried) read the other objects;
-//! as do [`textsearch`], [`foreign`] (wrappers, servers, user mappings,
-//! foreign tables), [`policies`] (row-level security), [`publications`]
-//! (and subscriptions) and [`defaults`] (default privileges);
+//! [`objects`] (schemas, extensions, views, rules, triggers, statistics)
+//! read the other objects, as do [`textsearch`], [`foreign`] (wrappers,
+//! servers, user mappings, foreign tables), [`policies`] (row-level
+//! security), [`publications`] (and subscriptions), [`defaults`] (default
+//! privileges) and [`large_objects`] (listed by oid, not carried yet);
 //! [`acl`] owners and privileges; [`comments`] comments. Each `read_*` is a
 //! catalog query and a function of one row, run by [`each_row`] (or
 //! [`by_relation`], for the rows that belong to a table).
@@ -69,6 +69,7 @@ mod comments;
 pub(crate) mod defaults;
 pub(crate) mod foreign;
 mod functions;
+mod large_objects;
 mod misc;
 mod objects;
 mod operators;
@@ -165,6 +166,11 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     objects.extend(objects_post);
     objects.extend(owners);
     objects.extend(post);
+    objects.extend(
+        large_objects::read_large_objects(conn)?
+            .into_iter()
+            .map(|r| r.def),
+    );
     objects.extend(comments::read_comments(conn)?);
     // Last, after every object they apply to: owners, then privileges
     // (changing an owner rewrites the ACL, so grants come after it).
