@@ -64,11 +64,25 @@ pub fn check_table(table: &TableDef, relations: Option<&[TableName]>) -> Result<
     };
     let name = parts(&target_name(&table.name));
     let create = native.create.as_str();
-    let mut c = one_statement(create)?;
+    let mut statements = split(create).into_iter();
+    let mut c = Cursor::new(
+        create,
+        statements.next().ok_or("holds no statement")?,
+    );
+    for alter in statements {
+        table_alter(Cursor::new(create, alter), &name, relations)?;
+    }
     c.expect("CREATE")?;
     c.word("UNLOGGED");
     c.expect("TABLE")?;
     c.object_name("table", &name)?;
+    if c.word("OF") {
+        // A typed table: its type, then column options or nothing.
+        c.qname().ok_or("names no type after OF")?;
+        if c.peek().is_none() {
+            return check_table_parts(table, &name, relations);
+        }
+    }
     if !(c.peek_punct('(') || c.peek_word("PARTITION")) {
         return Err(format!(
             "is not a CREATE TABLE: found {} after the name",
@@ -113,9 +127,19 @@ pub fn check_table(table: &TableDef, relations: Option<&[TableName]>) -> Result<
             c.punct(')')?;
         }
     }
+    check_table_parts(table, &name, relations)
+}
+
+/// The parts of `table` (named `name`) besides its CREATE TABLE: its
+/// indexes, its constraints and its post-data statements.
+fn check_table_parts(
+    table: &TableDef,
+    name: &[String],
+    relations: Option<&[TableName]>,
+) -> Result<(), String> {
     for index in &table.indexes {
         if let Some(ddl) = &index.native_ddl {
-            check_index(ddl, &index.name, &name)
+            check_index(ddl, &index.name, name)
                 .map_err(|e| format!("index {}: {e}", index.name))?;
         }
     }
@@ -125,6 +149,90 @@ pub fn check_table(table: &TableDef, relations: Option<&[TableName]>) -> Result<
         }
     }
     Ok(())
+}
+
+/// One statement after a table's CREATE TABLE, on table `name`: `ALTER
+/// TABLE ONLY <name>` with one of `ALTER COLUMN <c> SET STATISTICS n |
+/// SET STORAGE s | SET COMPRESSION m | SET (options) | SET NOT NULL | SET
+/// DEFAULT <one expression>`, `REPLICA IDENTITY FULL|NOTHING|DEFAULT`; or,
+/// for a partition, `ALTER TABLE ONLY <parent> ATTACH PARTITION <name>
+/// FOR VALUES …|DEFAULT` with the parent among `relations`.
+fn table_alter(
+    mut c: Cursor<'_>,
+    name: &[String],
+    relations: Option<&[TableName]>,
+) -> Result<(), String> {
+    let head = shorten(&c.sql[c.tokens.first().map_or(0, |t| t.start)..]);
+    let refuse = |e: String| format!("its statement `{head}` {e}");
+    let check = |c: &mut Cursor<'_>| -> Result<(), String> {
+        c.expect("ALTER")?;
+        c.expect("TABLE")?;
+        c.expect("ONLY")?;
+        let on = c.qname().ok_or("names no table")?;
+        if on != name {
+            // Only a partition's attachment names another table: its parent.
+            in_archive(relations, &on, "attaches itself to")?;
+            c.expect("ATTACH")?;
+            c.expect("PARTITION")?;
+            c.object_name("table", name)?;
+            if c.word("DEFAULT") {
+                return c.end();
+            }
+            c.expect("FOR")?;
+            c.expect("VALUES")?;
+            return one_clause(c);
+        }
+        if c.word("REPLICA") {
+            c.expect("IDENTITY")?;
+            if !(c.word("FULL") || c.word("NOTHING")) {
+                c.expect("DEFAULT")?;
+            }
+            return c.end();
+        }
+        c.expect("ALTER")?;
+        c.expect("COLUMN")?;
+        match c.qname() {
+            Some(col) if col.len() == 1 => {}
+            _ => return Err(format!("names no column: found {}", c.found())),
+        }
+        c.expect("SET")?;
+        if c.word("STATISTICS") {
+            c.punct_opt('-');
+            c.number()?;
+        } else if c.word("STORAGE") || c.word("COMPRESSION") {
+            match c.peek() {
+                Some(t) if t.kind == Kind::Word => c.any_token(),
+                _ => return Err(format!("expected a method but found {}", c.found())),
+            }
+        } else if c.word("NOT") {
+            c.expect("NULL")?;
+        } else if c.word("DEFAULT") {
+            let start = c.peek().map(|t| t.start).ok_or("sets no default")?;
+            let end = c.tokens.last().map_or(start, |t| t.end);
+            foreign_expression(&c.sql[start..end])?;
+            return Ok(());
+        } else {
+            // `(name = value, …)`: names, numbers and strings only.
+            c.punct('(')?;
+            loop {
+                match c.peek() {
+                    Some(t) if t.is_punct(c.sql, ')') => {
+                        c.any_token();
+                        break;
+                    }
+                    Some(t)
+                        if matches!(t.kind, Kind::Word | Kind::Num | Kind::Str)
+                            || ['=', ',', '-', '+', '.'].iter().any(|p| t.is_punct(c.sql, *p)) =>
+                    {
+                        c.any_token()
+                    }
+                    _ => return Err(format!("has {} in its options", c.found())),
+                }
+            }
+        }
+        c.end()
+    };
+    check(&mut c).map_err(refuse)
 }
 
 /// The expressions of another engine's table that the target splices into

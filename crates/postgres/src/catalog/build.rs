@@ -39,16 +39,49 @@ pub(super) fn build_table(
     let mut properties = BTreeMap::new();
     let mut columns = Vec::new();
     let mut col_ddl = Vec::new();
+    let mut alters = Vec::new();
+    let q = qualified(&rel.name);
     for c in &cols {
         let column = neutral_column(c);
-        // Columns a partition or child inherits come from its parent.
-        if c.local || !rel.is_partition && rel.parent.is_none() {
-            col_ddl.push(column_ddl(c, &column, &mut properties));
+        // As pg_dump: a partition has all its columns of its own, in its
+        // own order (it is attached afterwards); a child only those it
+        // defines locally, the others come from its parents.
+        if c.local || rel.is_partition {
+            if let Some(line) = column_ddl(rel, c, &column, &mut properties) {
+                col_ddl.push(line);
+            }
+        } else {
+            // An inherited column's own NOT NULL and default, which no
+            // column line carries.
+            let col = ident(&c.name);
+            if c.not_null && !c.inherited_not_null {
+                alters.push(format!("ALTER TABLE ONLY {q} ALTER COLUMN {col} SET NOT NULL"));
+            }
+            if let (Some(def), None) = (&c.default, &column.generated) {
+                alters.push(format!("ALTER TABLE ONLY {q} ALTER COLUMN {col} SET DEFAULT {def}"));
+            }
         }
+        alters.extend(column_alters(&q, c));
         columns.push(column);
     }
-    let parent = rel.parent.and_then(|p| names.get(&p));
-    let create = create_statement(rel, parent, &col_ddl, &mut properties);
+    let parents: Vec<&TableName> = rel.parents.iter().filter_map(|p| names.get(p)).collect();
+    let mut create = create_statement(rel, &parents, &col_ddl, &mut properties);
+    match rel.replica_identity.as_str() {
+        "n" => alters.push(format!("ALTER TABLE ONLY {q} REPLICA IDENTITY NOTHING")),
+        "f" => alters.push(format!("ALTER TABLE ONLY {q} REPLICA IDENTITY FULL")),
+        _ => {}
+    }
+    if let (true, Some(parent)) = (rel.is_partition, parents.first()) {
+        alters.push(format!(
+            "ALTER TABLE ONLY {} ATTACH PARTITION {q} {}",
+            qualified(parent),
+            rel.bound.clone().unwrap_or_default()
+        ));
+    }
+    for a in alters {
+        create.push_str(";\n");
+        create.push_str(&a);
+    }
     let mut table = TableDef {
         name: rel.name.clone(),
         columns,
@@ -63,7 +96,7 @@ pub(super) fn build_table(
         }),
         properties,
         estimated_rows: rel.estimate,
-        created_after: parent.cloned().into_iter().collect(),
+        created_after: parents.iter().map(|p| (*p).clone()).collect(),
     };
     let by_num: HashMap<i16, String> = cols.iter().map(|c| (c.num, c.name.clone())).collect();
     let extra = add_constraints(&mut table, rel, cons, &by_num, names)?;
@@ -110,9 +143,28 @@ fn neutral_column(c: &Col) -> Column {
 }
 
 /// Column `c`'s line in CREATE TABLE, from its catalog entry and its
-/// neutral model `column`. An identity column's sequence name goes into
+/// neutral model `column` (`None` for a column of a typed table that adds
+/// nothing to its type's). An identity column's sequence name goes into
 /// `properties` (`postgres.identity_sequence.<column>`).
-fn column_ddl(c: &Col, column: &Column, properties: &mut BTreeMap<String, String>) -> String {
+fn column_ddl(
+    rel: &Rel,
+    c: &Col,
+    column: &Column,
+    properties: &mut BTreeMap<String, String>,
+) -> Option<String> {
+    if rel.of_type.is_some() {
+        // A typed table's columns are its type's; a line only adds options.
+        let mut d = format!("{} WITH OPTIONS", ident(&c.name));
+        if let Some(def) = c.default.as_ref().filter(|_| column.generated.is_none()) {
+            d.push_str(&format!(" DEFAULT {def}"));
+        } else if !c.not_null {
+            return None;
+        }
+        if c.not_null {
+            d.push_str(" NOT NULL");
+        }
+        return Some(d);
+    }
     let mut d = format!("{} {}", ident(&c.name), c.type_name);
     if let Some(coll) = &c.collation {
         d.push_str(&format!(" COLLATE {coll}"));
@@ -140,15 +192,38 @@ fn column_ddl(c: &Col, column: &Column, properties: &mut BTreeMap<String, String
     if c.not_null {
         d.push_str(" NOT NULL");
     }
-    d
+    Some(d)
+}
+
+/// The `ALTER TABLE ONLY <q> ALTER COLUMN …` statements that give column
+/// `c` what no column line can: its statistics target, storage,
+/// compression and options, as pg_dump writes them.
+fn column_alters(q: &str, c: &Col) -> Vec<String> {
+    let at = format!("ALTER TABLE ONLY {q} ALTER COLUMN {}", ident(&c.name));
+    let mut out = Vec::new();
+    if let Some(n) = c.statistics {
+        out.push(format!("{at} SET STATISTICS {n}"));
+    }
+    if let Some(storage) = &c.storage {
+        out.push(format!("{at} SET STORAGE {storage}"));
+    }
+    if let Some(method) = &c.compression {
+        out.push(format!("{at} SET COMPRESSION {method}"));
+    }
+    if let Some(opts) = c.options.as_deref().filter(|o| !o.is_empty()) {
+        out.push(format!("{at} SET ({opts})"));
+    }
+    out
 }
 
 /// The CREATE TABLE of `rel` with the column lines `col_ddl`: UNLOGGED,
-/// PARTITION OF or INHERITS its `parent`, PARTITION BY, WITH options. What
-/// a restore needs to know of them goes into `properties` too.
+/// OF its type, INHERITS its `parents` (a partition is created on its own
+/// and attached after, as pg_dump does), PARTITION BY, WITH options and
+/// TABLESPACE. What a restore needs to know of them goes into `properties`
+/// too.
 fn create_statement(
     rel: &Rel,
-    parent: Option<&TableName>,
+    parents: &[&TableName],
     col_ddl: &[String],
     properties: &mut BTreeMap<String, String>,
 ) -> String {
@@ -158,29 +233,37 @@ fn create_statement(
     }
     create.push_str("TABLE ");
     create.push_str(&qualified(&rel.name));
-    match (rel.is_partition, parent) {
+    if let Some(ty) = &rel.of_type {
+        create.push_str(&format!(" OF {ty}"));
+    }
+    if !col_ddl.is_empty() || rel.of_type.is_none() {
+        create.push_str(&format!(" (\n    {}\n)", col_ddl.join(",\n    ")));
+    }
+    match (rel.is_partition, parents.first()) {
         (true, Some(parent)) => {
-            create.push_str(&format!(" PARTITION OF {}", qualified(parent)));
-            if !col_ddl.is_empty() {
-                create.push_str(&format!(" (\n    {}\n)", col_ddl.join(",\n    ")));
-            }
-            create.push_str(&format!(" {}", rel.bound.clone().unwrap_or_default()));
             properties.insert("postgres.partition_of".into(), parent.to_string());
         }
-        _ => {
-            create.push_str(&format!(" (\n    {}\n)", col_ddl.join(",\n    ")));
-            if let Some(parent) = parent {
-                create.push_str(&format!(" INHERITS ({})", qualified(parent)));
-                properties.insert("postgres.inherits".into(), parent.to_string());
-            }
+        (false, Some(first)) => {
+            let list: Vec<String> = parents.iter().map(|p| qualified(p)).collect();
+            create.push_str(&format!(" INHERITS ({})", list.join(", ")));
+            properties.insert("postgres.inherits".into(), first.to_string());
         }
+        _ => {}
     }
     if let Some(key) = &rel.partkey {
         create.push_str(&format!(" PARTITION BY {key}"));
         properties.insert("postgres.partition_by".into(), key.clone());
     }
-    if let Some(opts) = rel.options.as_deref().filter(|o| !o.is_empty()) {
-        create.push_str(&format!(" WITH ({opts})"));
+    let options: Vec<&str> = [rel.options.as_deref(), rel.toast_options.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|o| !o.is_empty())
+        .collect();
+    if !options.is_empty() {
+        create.push_str(&format!(" WITH ({})", options.join(", ")));
+    }
+    if let Some(space) = &rel.tablespace {
+        create.push_str(&format!(" TABLESPACE {space}"));
     }
     if rel.persistence == "u" {
         properties.insert("postgres.unlogged".into(), "true".into());

@@ -20,9 +20,20 @@ pub(super) struct Rel {
     pub(super) persistence: String,
     pub(super) bound: Option<String>,
     pub(super) partkey: Option<String>,
-    pub(super) parent: Option<u32>,
+    /// The parents it inherits from, in `INHERITS` order (a partition's one
+    /// parent is the partitioned table).
+    pub(super) parents: Vec<u32>,
     pub(super) is_partition: bool,
     pub(super) options: Option<String>,
+    /// Its TOAST table's options, each prefixed with `toast.`.
+    pub(super) toast_options: Option<String>,
+    /// The composite type of a typed table (`CREATE TABLE … OF type`).
+    pub(super) of_type: Option<String>,
+    /// `pg_class.relreplident`: `d` default, `n` nothing, `f` full, `i`
+    /// an index.
+    pub(super) replica_identity: String,
+    /// Its tablespace, when not the database's default.
+    pub(super) tablespace: Option<String>,
     pub(super) estimate: Option<u64>,
 }
 
@@ -34,12 +45,19 @@ pub(super) fn read_relations(conn: &Conn) -> Result<Vec<Rel>, Error> {
             "SELECT c.oid, n.nspname::text, c.relname::text, c.relkind::text, c.relpersistence::text,
                     pg_catalog.pg_get_expr(c.relpartbound, c.oid),
                     CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) END,
-                    (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
-                      ORDER BY i.inhseqno LIMIT 1),
+                    ARRAY(SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
+                          ORDER BY i.inhseqno),
                     c.relispartition,
                     pg_catalog.array_to_string(c.reloptions, ', '),
-                    c.reltuples::float8
+                    c.reltuples::float8,
+                    (SELECT pg_catalog.string_agg('toast.' || o, ', ')
+                       FROM pg_catalog.unnest(tc.reloptions) o),
+                    CASE WHEN c.reloftype <> 0 THEN pg_catalog.format_type(c.reloftype, NULL) END,
+                    c.relreplident::text,
+                    pg_catalog.quote_ident(ts.spcname)
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid
+             LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = c.reltablespace
              WHERE c.relkind IN ('r', 'p') AND {USER_NAMESPACE} AND {}
              ORDER BY n.nspname, c.relname",
             not_extension_member("pg_class", "c.oid")
@@ -57,9 +75,13 @@ pub(super) fn read_relations(conn: &Conn) -> Result<Vec<Rel>, Error> {
                 persistence: get!(r, 4),
                 bound: get!(r, 5),
                 partkey: get!(r, 6),
-                parent: get!(r, 7),
+                parents: get!(r, 7),
                 is_partition: get!(r, 8),
                 options: get!(r, 9),
+                toast_options: get!(r, 11),
+                of_type: get!(r, 12),
+                replica_identity: get!(r, 13),
+                tablespace: get!(r, 14),
                 estimate: (tuples >= 0.0).then_some(tuples as u64),
             })
         },
@@ -75,10 +97,7 @@ fn parents_first(mut rels: Vec<Rel>) -> Vec<Rel> {
         let before = rels.len();
         let mut rest = Vec::new();
         for r in rels {
-            let ready = match r.parent {
-                None => true,
-                Some(p) => placed.contains(&p),
-            };
+            let ready = r.parents.iter().all(|p| placed.contains(p));
             if ready {
                 placed.insert(r.oid);
                 out.push(r);
@@ -109,6 +128,16 @@ pub(super) struct Col {
     pub(super) local: bool,
     pub(super) collation: Option<String>,
     pub(super) seq: Option<SeqInfo>,
+    /// A parent has the column NOT NULL too (so the child's comes from it).
+    pub(super) inherited_not_null: bool,
+    /// `attstattarget`, when set (`SET STATISTICS`).
+    pub(super) statistics: Option<i32>,
+    /// `attstorage` by name, when not its type's (`SET STORAGE`).
+    pub(super) storage: Option<String>,
+    /// `attcompression` by name, when set (`SET COMPRESSION`).
+    pub(super) compression: Option<String>,
+    /// `attoptions` (`SET (n_distinct = …)`).
+    pub(super) options: Option<String>,
 }
 
 pub(super) fn read_columns(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec<Col>>, Error> {
@@ -121,7 +150,18 @@ pub(super) fn read_columns(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec
                     a.attgenerated::text, a.attislocal,
                     CASE WHEN a.attcollation <> t.typcollation AND a.attcollation <> 0
                          THEN pg_catalog.quote_ident(cn.nspname) || '.' || pg_catalog.quote_ident(co.collname) END,
-                    seq.oid::pg_catalog.regclass::text, {SEQ_COLUMNS}
+                    seq.oid::pg_catalog.regclass::text,
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h
+                            JOIN pg_catalog.pg_attribute pa ON pa.attrelid = h.inhparent
+                            WHERE h.inhrelid = a.attrelid AND pa.attname = a.attname
+                              AND pa.attnotnull AND NOT pa.attisdropped),
+                    CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::int4 END,
+                    CASE WHEN a.attstorage <> t.typstorage THEN
+                         CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'
+                                           WHEN 'm' THEN 'MAIN' WHEN 'x' THEN 'EXTENDED' END END,
+                    CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END,
+                    pg_catalog.array_to_string(a.attoptions, ', '),
+                    {SEQ_COLUMNS}
              FROM pg_catalog.pg_attribute a
              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
              LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
@@ -142,7 +182,7 @@ pub(super) fn read_columns(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec
         |r| {
             let seq_name: Option<String> = get!(r, 12);
             let seq = match seq_name {
-                Some(name) => Some(SeqInfo::from_row(r, name, 13)?),
+                Some(name) => Some(SeqInfo::from_row(r, name, 18)?),
                 None => None,
             };
             Ok(Col {
@@ -158,6 +198,11 @@ pub(super) fn read_columns(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec
                 local: get!(r, 10),
                 collation: get!(r, 11),
                 seq,
+                inherited_not_null: get!(r, 13),
+                statistics: get!(r, 14),
+                storage: get!(r, 15),
+                compression: get!(r, 16),
+                options: get!(r, 17),
             })
         },
     )
