@@ -94,8 +94,9 @@ CREATE FUNCTION public.rowcheck_ok(r public.rowcheck) RETURNS boolean
     LANGUAGE sql IMMUTABLE AS 'SELECT $1.a < $1.b';
 ALTER TABLE public.rowcheck ADD CONSTRAINT rowcheck_ok CHECK (public.rowcheck_ok(rowcheck.*));
 INSERT INTO public.rowcheck VALUES (1, 2);
-CREATE TABLE public.likec (a int, CONSTRAINT likec_a UNIQUE (a));
+CREATE TABLE public.likec (a int, CONSTRAINT likec_a UNIQUE (a), CONSTRAINT likec_b CHECK (a > 0));
 CREATE INDEX likec_b ON public.likec (a DESC);
+INSERT INTO public.likec VALUES (1), (2);
 ";
 
 const PARTITIONS: &str = "

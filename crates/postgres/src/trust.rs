@@ -9,7 +9,7 @@
 //!
 //! | entry | its statements |
 //! |---|---|
-//! | table | `CREATE [UNLOGGED] TABLE <table> (…` or `… PARTITION OF …`, never `… AS <query>` |
+//! | table | `CREATE [UNLOGGED] TABLE <table> (…`, `… OF <type> [(…)]` or `… PARTITION OF …`, never `… AS <query>`; then any of `ALTER TABLE ONLY <table> ALTER COLUMN <c> SET STATISTICS\|STORAGE\|COMPRESSION\|(options)\|NOT NULL\|DEFAULT <one expression>`, `ALTER TABLE ONLY <table> REPLICA IDENTITY FULL\|NOTHING`, and for a partition `ALTER TABLE ONLY <parent> ATTACH PARTITION <table> FOR VALUES …\|DEFAULT`, the parent a table of the archive |
 //! | index of a table | `CREATE [UNIQUE] INDEX [IF NOT EXISTS] <index> ON [ONLY] <table> …` |
 //! | constraint of a table (`postgres.constraint.*`) | one clause, `PRIMARY KEY`, `UNIQUE`, `CHECK`, `FOREIGN KEY`, `EXCLUDE` or `NOT NULL`, with no `;` and no `,` outside its parentheses |
 //! | schema | `CREATE SCHEMA [IF NOT EXISTS] <name>` |
@@ -24,6 +24,7 @@
 //! | rule | `CREATE [OR REPLACE] RULE <name> AS ON <event> TO <table> …` |
 //! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> … FROM <table>` |
 //! | exclusion constraint | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> EXCLUDE …` |
+//! | check constraint (one calling a function of the user's) | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> CHECK …` |
 //! | comment | `COMMENT ON <kind> <name> IS '…'` |
 //! | owner | `ALTER <kind> <name> OWNER TO <role>` |
 //! | privileges | `REVOKE ALL ON <kind> <name> FROM <role>`, `GRANT … ON <kind> <name> TO <role> [WITH GRANT OPTION]`, each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
@@ -65,10 +66,7 @@ pub fn check_table(table: &TableDef, relations: Option<&[TableName]>) -> Result<
     let name = parts(&target_name(&table.name));
     let create = native.create.as_str();
     let mut statements = split(create).into_iter();
-    let mut c = Cursor::new(
-        create,
-        statements.next().ok_or("holds no statement")?,
-    );
+    let mut c = Cursor::new(create, statements.next().ok_or("holds no statement")?);
     for alter in statements {
         table_alter(Cursor::new(create, alter), &name, relations)?;
     }
@@ -222,7 +220,9 @@ fn table_alter(
                     }
                     Some(t)
                         if matches!(t.kind, Kind::Word | Kind::Num | Kind::Str)
-                            || ['=', ',', '-', '+', '.'].iter().any(|p| t.is_punct(c.sql, *p)) =>
+                            || ['=', ',', '-', '+', '.']
+                                .iter()
+                                .any(|p| t.is_punct(c.sql, *p)) =>
                     {
                         c.any_token()
                     }
@@ -713,6 +713,20 @@ impl Check<'_> {
                 first.expect("CONSTRAINT")?;
                 first.object_name("constraint", std::slice::from_ref(&self.object.name.name))?;
                 first.expect("EXCLUDE")?;
+                // One action: a `,` outside parentheses would add another.
+                one_clause(&first)?;
+                only_one(&mut rest)
+            }
+            ObjectKind::CheckConstraint => {
+                first.expect("ALTER")?;
+                first.expect("TABLE")?;
+                first.word("ONLY");
+                let table = first.qname().ok_or("names no table")?;
+                self.on_declared_table(&table)?;
+                first.expect("ADD")?;
+                first.expect("CONSTRAINT")?;
+                first.object_name("constraint", std::slice::from_ref(&self.object.name.name))?;
+                first.expect("CHECK")?;
                 // One action: a `,` outside parentheses would add another.
                 one_clause(&first)?;
                 only_one(&mut rest)

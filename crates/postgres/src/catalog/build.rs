@@ -55,14 +55,27 @@ pub(super) fn build_table(
             // column line carries.
             let col = ident(&c.name);
             if c.not_null && !c.inherited_not_null {
-                alters.push(format!("ALTER TABLE ONLY {q} ALTER COLUMN {col} SET NOT NULL"));
+                alters.push(format!(
+                    "ALTER TABLE ONLY {q} ALTER COLUMN {col} SET NOT NULL"
+                ));
             }
             if let (Some(def), None) = (&c.default, &column.generated) {
-                alters.push(format!("ALTER TABLE ONLY {q} ALTER COLUMN {col} SET DEFAULT {def}"));
+                alters.push(format!(
+                    "ALTER TABLE ONLY {q} ALTER COLUMN {col} SET DEFAULT {def}"
+                ));
             }
         }
         alters.extend(column_alters(&q, c));
         columns.push(column);
+    }
+    // A local CHECK that its parents have too is created with the table,
+    // as pg_dump does: added after them, it would be taken for theirs and
+    // stay inherited only.
+    let (inline, cons): (Vec<Con>, Vec<Con>) = cons.into_iter().partition(|c| {
+        c.kind == "c" && c.inherited > 0 && !c.needs_function && !c.def.ends_with(" NOT VALID")
+    });
+    for con in &inline {
+        col_ddl.push(format!("CONSTRAINT {} {}", ident(&con.name), con.def));
     }
     let parents: Vec<&TableName> = rel.parents.iter().filter_map(|p| names.get(p)).collect();
     let mut create = create_statement(rel, &parents, &col_ddl, &mut properties);
@@ -99,6 +112,12 @@ pub(super) fn build_table(
         created_after: parents.iter().map(|p| (*p).clone()).collect(),
     };
     let by_num: HashMap<i16, String> = cols.iter().map(|c| (c.num, c.name.clone())).collect();
+    table
+        .checks
+        .extend(inline.into_iter().map(|con| CheckConstraint {
+            name: Some(con.name),
+            expr: check_expr(&con.def),
+        }));
     let extra = add_constraints(&mut table, rel, cons, &by_num, names)?;
     Ok((table, extra))
 }
@@ -300,6 +319,27 @@ fn add_constraints(
                 name: Some(con.name.clone()),
                 columns: col_names(by_num, &con.keys),
             }),
+            "c" if con.needs_function => {
+                // Added once the functions it calls exist (they may need
+                // the table's row type, so come after the tables): an
+                // object of its own, which other engines list as skipped.
+                let ddl = format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                    qualified(&rel.name),
+                    ident(&con.name),
+                    con.def
+                );
+                extra.push(ObjectDef {
+                    table: Some(rel.name.clone()),
+                    ..object(
+                        ObjectKind::CheckConstraint,
+                        rel.name.schema.as_deref(),
+                        &con.name,
+                        ddl,
+                    )
+                });
+                continue;
+            }
             "c" => table.checks.push(CheckConstraint {
                 name: Some(con.name.clone()),
                 expr: check_expr(&con.def),

@@ -115,9 +115,15 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
         }
     }
     objects.extend(sequences);
+    // CHECKs calling functions come after the functions, which may come
+    // after the tables.
+    let (late_checks, objects_post): (Vec<ObjectDef>, Vec<ObjectDef>) = objects_post
+        .into_iter()
+        .partition(|o| o.kind == ObjectKind::CheckConstraint);
     objects.extend(objects_post);
     objects.extend(owners);
     objects.extend(post_fns);
+    objects.extend(late_checks);
     objects.extend(objects::read_views(conn)?);
     objects.extend(objects::read_rules(conn)?);
     objects.extend(objects::read_triggers(conn)?);

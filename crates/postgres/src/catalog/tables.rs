@@ -220,6 +220,12 @@ pub(super) struct Con {
     pub(super) on_delete: String,
     pub(super) deferrable: bool,
     pub(super) deferred: bool,
+    /// How many parents it is inherited from as well (a local CHECK merged
+    /// with its parents').
+    pub(super) inherited: i16,
+    /// It calls a function of the user's, which may be created only after
+    /// the tables (one over the table's row type).
+    pub(super) needs_function: bool,
 }
 
 pub(super) fn read_constraints(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec<Con>>, Error> {
@@ -230,7 +236,15 @@ pub(super) fn read_constraints(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32,
         "SELECT con.conrelid, con.conname::text, con.contype::text,
                 pg_catalog.pg_get_constraintdef(con.oid),
                 COALESCE(con.conkey, '{}'), con.confrelid, COALESCE(con.confkey, '{}'),
-                con.confupdtype::text, con.confdeltype::text, con.condeferrable, con.condeferred
+                con.confupdtype::text, con.confdeltype::text, con.condeferrable, con.condeferred,
+                con.coninhcount::int2,
+                EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                        JOIN pg_catalog.pg_proc p ON p.oid = d.refobjid
+                        JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
+                        WHERE d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass
+                          AND d.objid = con.oid
+                          AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+                          AND pn.nspname NOT IN ('pg_catalog', 'information_schema'))
          FROM pg_catalog.pg_constraint con
          WHERE con.conrelid = ANY($1) AND con.contype IN ('p', 'u', 'c', 'f', 'x')
            AND con.conparentid = 0 AND con.conislocal
@@ -249,6 +263,8 @@ pub(super) fn read_constraints(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32,
                 on_delete: get!(r, 8),
                 deferrable: get!(r, 9),
                 deferred: get!(r, 10),
+                inherited: get!(r, 11),
+                needs_function: get!(r, 12),
             })
         },
     )

@@ -25,15 +25,18 @@ impl PgTarget {
         self.settle_earlier_run(&q, &context)?;
         let existing = self.existing_names(&table.name)?;
         for step in post_data(table) {
+            // A plain index and a CHECK constraint may have the same name:
+            // each is looked up among its own kind.
+            let index = matches!(step.part, Some(IndexPart::Index(_)));
             // Done before an interruption, or by an earlier attempt.
-            if existing.constraints.contains(&step.name) {
+            if !index && existing.constraints.contains(&step.name) {
                 continue;
             }
             let sql = match &step.split {
                 // The index was built by `build_index`: make it the key.
                 Some(split) if existing.indexes.contains(&step.name) => &split.attach,
                 Some(_) => &step.sql,
-                None if existing.indexes.contains(&step.name) => continue,
+                None if index && existing.indexes.contains(&step.name) => continue,
                 None => &step.sql,
             };
             // One statement, through the extended protocol: a definition
@@ -70,7 +73,10 @@ impl PgTarget {
         let context = format!("building index {} of {name}", step.name);
         self.settle_earlier_run_in(&q, "SHARE", &context)?;
         let existing = self.existing_names(&table.name)?;
-        if existing.constraints.contains(&step.name) || existing.indexes.contains(&step.name) {
+        let index = matches!(part, IndexPart::Index(_));
+        if !index && existing.constraints.contains(&step.name)
+            || existing.indexes.contains(&step.name)
+        {
             return Ok(());
         }
         // Checked before the restore started; again where it runs (another
