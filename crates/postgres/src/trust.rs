@@ -20,7 +20,7 @@
 //! | sequence ownership | `ALTER SEQUENCE <name> OWNED BY <table>.<column>` |
 //! | view | `CREATE [RECURSIVE] VIEW <name> …` |
 //! | materialized view | `CREATE MATERIALIZED VIEW <name> …`, its indexes (`CREATE [UNIQUE] INDEX <i> ON <name> …`), `REFRESH MATERIALIZED VIEW <name>` |
-//! | trigger | `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER <name> … ON <table> …`, then `ALTER TABLE <table> ENABLE\|DISABLE [ALWAYS\|REPLICA] TRIGGER <name>` |
+//! | trigger | `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER <name> … ON <table> …`, then `ALTER TABLE [ONLY] <table or a table of the archive: a partition's clone> ENABLE\|DISABLE [ALWAYS\|REPLICA] TRIGGER <name>` |
 //! | rule | `CREATE [OR REPLACE] RULE <name> AS ON <event> TO <table> …` |
 //! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> … FROM <table>` |
 //! | exclusion constraint | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> EXCLUDE …` |
@@ -666,7 +666,12 @@ impl Check<'_> {
                     c.expect("ALTER")?;
                     c.expect("TABLE")?;
                     c.word("ONLY");
-                    c.object_name("table", &table)?;
+                    // Its own table, or a partition with its clone of the
+                    // trigger, which must be a table of the archive.
+                    let on = c.qname().ok_or("names no table")?;
+                    if on != table {
+                        self.archive_relation(&on)?;
+                    }
                     if !c.word("DISABLE") {
                         c.expect("ENABLE")?;
                         if !c.word("ALWAYS") {

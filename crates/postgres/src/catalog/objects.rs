@@ -171,12 +171,21 @@ pub(super) fn read_rules(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
 }
 
 pub(super) fn read_triggers(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
-    // Triggers cloned onto partitions (tgparentid) come with the parent's.
+    // Triggers cloned onto partitions (tgparentid) come with the parent's,
+    // and so does the state of a clone that differs from its parent's.
     each_row(
         conn,
         &format!(
             "SELECT n.nspname::text, c.relname::text, t.tgname::text, pg_catalog.pg_get_triggerdef(t.oid),
-                    t.tgenabled::text, c.oid::pg_catalog.regclass::text
+                    t.tgenabled::text, c.oid::pg_catalog.regclass::text,
+                    ARRAY(WITH RECURSIVE clone AS (
+                              SELECT ct.oid, ct.tgrelid, ct.tgenabled, t.tgenabled AS above
+                              FROM pg_catalog.pg_trigger ct WHERE ct.tgparentid = t.oid
+                              UNION ALL
+                              SELECT ct.oid, ct.tgrelid, ct.tgenabled, clone.tgenabled
+                              FROM pg_catalog.pg_trigger ct JOIN clone ON ct.tgparentid = clone.oid)
+                          SELECT clone.tgenabled::text || clone.tgrelid::pg_catalog.regclass::text
+                          FROM clone WHERE clone.tgenabled <> clone.above)
              FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {USER_NAMESPACE} AND {}
@@ -192,15 +201,27 @@ pub(super) fn read_triggers(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
             let mut ddl: String = get!(r, 3);
             let enabled: String = get!(r, 4);
             let qtable: String = get!(r, 5);
-            let state = match enabled.as_str() {
+            // Its clones on partitions whose state differs from the one
+            // above them, each its state's letter then the partition,
+            // parents first.
+            let clones: Vec<String> = get!(r, 6);
+            let state = |enabled: &str| match enabled {
                 "D" => Some("DISABLE"),
                 "A" => Some("ENABLE ALWAYS"),
                 "R" => Some("ENABLE REPLICA"),
                 _ => None,
             };
-            if let Some(state) = state {
+            if let Some(state) = state(&enabled) {
                 ddl.push_str(&format!(
                     ";\nALTER TABLE {qtable} {state} TRIGGER {}",
+                    ident(&name)
+                ));
+            }
+            for clone in clones {
+                let (enabled, partition) = clone.split_at(1.min(clone.len()));
+                let how = state(enabled).unwrap_or("ENABLE");
+                ddl.push_str(&format!(
+                    ";\nALTER TABLE ONLY {partition} {how} TRIGGER {}",
                     ident(&name)
                 ));
             }
