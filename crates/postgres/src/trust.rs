@@ -10,19 +10,20 @@
 //! | entry | its statements |
 //! |---|---|
 //! | table | `CREATE [UNLOGGED] TABLE <table> (…`, `… OF <type> [(…)]` or `… PARTITION OF …`, never `… AS <query>`; then any of `ALTER TABLE ONLY <table> ALTER COLUMN <c> SET STATISTICS\|STORAGE\|COMPRESSION\|(options)\|NOT NULL\|DEFAULT <one expression>`, `ALTER TABLE ONLY <table> REPLICA IDENTITY FULL\|NOTHING`, and for a partition `ALTER TABLE ONLY <parent> ATTACH PARTITION <table> FOR VALUES …\|DEFAULT`, the parent a table of the archive |
+//! | after a table's indexes (`postgres.after_indexes.*`) | `ALTER TABLE ONLY <table> CLUSTER ON <i>`, `… REPLICA IDENTITY USING INDEX <i>`, `ALTER INDEX <schema>.<i> ALTER COLUMN n SET STATISTICS n`, `<i>` an index or key of that table |
 //! | index of a table | `CREATE [UNIQUE] INDEX [IF NOT EXISTS] <index> ON [ONLY] <table> …` |
 //! | constraint of a table (`postgres.constraint.*`) | one clause, `PRIMARY KEY`, `UNIQUE`, `CHECK`, `FOREIGN KEY`, `EXCLUDE` or `NOT NULL`, with no `;` and no `,` outside its parentheses |
 //! | schema | `CREATE SCHEMA [IF NOT EXISTS] <name>` |
 //! | extension | `CREATE EXTENSION [IF NOT EXISTS] <name> [WITH] [SCHEMA s] [VERSION v] [CASCADE]` |
 //! | type | `CREATE TYPE <name> AS …` or `CREATE DOMAIN <name> AS …` |
 //! | function | `CREATE [OR REPLACE] FUNCTION\|PROCEDURE <name>(…` |
-//! | sequence | `CREATE SEQUENCE <name> …` (never `IF NOT EXISTS`), then `SELECT pg_catalog.setval('<name>', n, true\|false)` |
+//! | sequence | `CREATE [UNLOGGED] SEQUENCE <name> …` (never `IF NOT EXISTS`), then `SELECT pg_catalog.setval('<name>', n, true\|false)` |
 //! | sequence ownership | `ALTER SEQUENCE <name> OWNED BY <table>.<column>` |
 //! | view | `CREATE [RECURSIVE] VIEW <name> …` |
 //! | materialized view | `CREATE MATERIALIZED VIEW <name> …`, its indexes (`CREATE [UNIQUE] INDEX <i> ON <name> …`), `REFRESH MATERIALIZED VIEW <name>` |
 //! | trigger | `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER <name> … ON <table> …`, then `ALTER TABLE [ONLY] <table or a table of the archive: a partition's clone> ENABLE\|DISABLE [ALWAYS\|REPLICA] TRIGGER <name>` |
-//! | rule | `CREATE [OR REPLACE] RULE <name> AS ON <event> TO <table> …` |
-//! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> … FROM <table>` |
+//! | rule | `CREATE [OR REPLACE] RULE <name> AS ON <event> TO <table> …`, then `ALTER TABLE [ONLY] <table> DISABLE\|ENABLE ALWAYS\|ENABLE REPLICA RULE <name>` |
+//! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> … FROM <table>`, then `ALTER STATISTICS <name> SET STATISTICS n` |
 //! | exclusion constraint | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> EXCLUDE …` |
 //! | check constraint (one calling a function of the user's) | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> CHECK …` |
 //! | comment | `COMMENT ON <kind> <name> IS '…'` |
@@ -145,8 +146,68 @@ fn check_table_parts(
         if let Some(n) = key.strip_prefix("postgres.constraint.") {
             check_constraint(def, relations).map_err(|e| format!("constraint {n}: {e}"))?;
         }
+        if key.starts_with(crate::catalog::AFTER_INDEXES) {
+            after_indexes(table, name, def).map_err(|e| format!("`{}` {e}", shorten(def)))?;
+        }
     }
     Ok(())
+}
+
+/// A statement run once `table`'s (named `name`) keys and indexes exist:
+/// `ALTER TABLE ONLY <name> CLUSTER ON <i>`, `ALTER TABLE ONLY <name>
+/// REPLICA IDENTITY USING INDEX <i>` or `ALTER INDEX <schema>.<i> ALTER
+/// COLUMN n SET STATISTICS n`, where `<i>` is an index or key of the table
+/// itself.
+fn after_indexes(table: &TableDef, name: &[String], sql: &str) -> Result<(), String> {
+    let own = |index: &str| {
+        table.indexes.iter().any(|i| i.name == index)
+            || table
+                .properties
+                .contains_key(&format!("postgres.constraint.{index}"))
+    };
+    let mut c = one_statement(sql)?;
+    c.expect("ALTER")?;
+    let index = if c.word("INDEX") {
+        let index = c.qname().ok_or("names no index")?;
+        if index.len() != name.len() || index[..index.len() - 1] != name[..name.len() - 1] {
+            return Err(format!(
+                "is on index {}, outside the table's schema",
+                index.join(".")
+            ));
+        }
+        c.expect("ALTER")?;
+        c.expect("COLUMN")?;
+        c.number()?;
+        c.expect("SET")?;
+        c.expect("STATISTICS")?;
+        c.punct_opt('-');
+        c.number()?;
+        index.last().cloned().unwrap_or_default()
+    } else {
+        c.expect("TABLE")?;
+        c.expect("ONLY")?;
+        c.object_name("table", name)?;
+        if c.word("REPLICA") {
+            c.expect("IDENTITY")?;
+            c.expect("USING")?;
+            c.expect("INDEX")?;
+        } else {
+            c.expect("CLUSTER")?;
+            c.expect("ON")?;
+        }
+        match c.qname() {
+            Some(i) if i.len() == 1 => i[0].clone(),
+            _ => return Err(format!("names no index of the table: found {}", c.found())),
+        }
+    };
+    c.end()?;
+    if own(&index) {
+        Ok(())
+    } else {
+        Err(format!(
+            "is on {index}, which is not an index or key of the table"
+        ))
+    }
 }
 
 /// One statement after a table's CREATE TABLE, on table `name`: `ALTER
@@ -575,6 +636,7 @@ impl Check<'_> {
             }
             ObjectKind::Sequence => {
                 first.expect("CREATE")?;
+                first.word("UNLOGGED");
                 first.expect("SEQUENCE")?;
                 // Never IF NOT EXISTS: with it, the setval after it would
                 // set a sequence of the target's own.
@@ -695,6 +757,22 @@ impl Check<'_> {
                 first.expect("TO")?;
                 let table = first.qname().ok_or("names no table after TO")?;
                 self.on_declared_table(&table)?;
+                // Then, for a rule not enabled as by default, its state.
+                if let Some(mut c) = rest.next() {
+                    c.expect("ALTER")?;
+                    c.expect("TABLE")?;
+                    c.word("ONLY");
+                    c.object_name("table", &table)?;
+                    if !c.word("DISABLE") {
+                        c.expect("ENABLE")?;
+                        if !c.word("ALWAYS") {
+                            c.expect("REPLICA")?;
+                        }
+                    }
+                    c.expect("RULE")?;
+                    c.object_name("rule", std::slice::from_ref(&self.object.name.name))?;
+                    c.end()?;
+                }
                 only_one(&mut rest)
             }
             ObjectKind::Statistics => {
@@ -706,6 +784,17 @@ impl Check<'_> {
                 let table = first.qname().ok_or("names no table after FROM")?;
                 self.archive_relation(&table)?;
                 first.end()?;
+                // Then its statistics target, when set.
+                if let Some(mut c) = rest.next() {
+                    c.expect("ALTER")?;
+                    c.expect("STATISTICS")?;
+                    c.object_name("statistics", &declared)?;
+                    c.expect("SET")?;
+                    c.expect("STATISTICS")?;
+                    c.punct_opt('-');
+                    c.number()?;
+                    c.end()?;
+                }
                 only_one(&mut rest)
             }
             ObjectKind::ExclusionConstraint => {

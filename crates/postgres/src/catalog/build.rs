@@ -20,7 +20,8 @@ use crate::values::neutral_type;
 use crate::ENGINE_NAME;
 
 use super::object;
-use super::tables::{Col, Con, Rel};
+use super::tables::{Col, Con, IndexProps, Rel};
+use super::AFTER_INDEXES;
 
 /// A table and the objects it brings that are not part of it (exclusion
 /// constraints).
@@ -34,9 +35,13 @@ pub(super) fn build_table(
     cols: Vec<Col>,
     cons: Vec<Con>,
     indexes: Vec<IndexDef>,
+    index_props: Vec<IndexProps>,
     names: &HashMap<u32, TableName>,
 ) -> Result<Built, Error> {
     let mut properties = BTreeMap::new();
+    for (i, sql) in after_indexes(rel, &index_props).into_iter().enumerate() {
+        properties.insert(format!("{AFTER_INDEXES}{i:03}"), sql);
+    }
     let mut columns = Vec::new();
     let mut col_ddl = Vec::new();
     let mut alters = Vec::new();
@@ -120,6 +125,35 @@ pub(super) fn build_table(
         }));
     let extra = add_constraints(&mut table, rel, cons, &by_num, names)?;
     Ok((table, extra))
+}
+
+/// What `rel`'s indexes `props` need once they exist, as pg_dump writes
+/// it: `CLUSTER ON`, `REPLICA IDENTITY USING INDEX`, and index column
+/// statistics targets.
+fn after_indexes(rel: &Rel, props: &[IndexProps]) -> Vec<String> {
+    let q = qualified(&rel.name);
+    let mut out = Vec::new();
+    for p in props {
+        let index = ident(&p.name);
+        let qualified_index = match &rel.name.schema {
+            Some(s) => format!("{}.{index}", ident(s)),
+            None => index.clone(),
+        };
+        for (column, target) in &p.statistics {
+            out.push(format!(
+                "ALTER INDEX {qualified_index} ALTER COLUMN {column} SET STATISTICS {target}"
+            ));
+        }
+        if p.clustered {
+            out.push(format!("ALTER TABLE ONLY {q} CLUSTER ON {index}"));
+        }
+        if p.replica_identity {
+            out.push(format!(
+                "ALTER TABLE ONLY {q} REPLICA IDENTITY USING INDEX {index}"
+            ));
+        }
+    }
+    out
 }
 
 /// The neutral model of column `c`: its type (native when it has no

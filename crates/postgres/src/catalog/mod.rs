@@ -74,6 +74,12 @@ fn not_extension_member(class: &str, oid: &str) -> String {
     )
 }
 
+/// The table property prefix of a statement a PostgreSQL restore runs once
+/// the table's keys and indexes exist (`<prefix><nnn>`, in that order):
+/// `CLUSTER ON`, `REPLICA IDENTITY USING INDEX`, an index column's
+/// statistics target.
+pub(crate) const AFTER_INDEXES: &str = "postgres.after_indexes.";
+
 /// The table property prefix of an owned (serial) sequence's value.
 pub(crate) const OWNED_SEQUENCE: &str = "postgres.owned_sequence.";
 
@@ -86,6 +92,7 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     let mut columns = tables::read_columns(conn, &oids)?;
     let mut constraints = tables::read_constraints(conn, &oids)?;
     let mut indexes = tables::read_indexes(conn, &oids)?;
+    let mut index_props = tables::read_index_properties(conn, &oids)?;
 
     let mut catalog = Catalog::default();
     let mut objects_post = Vec::new();
@@ -93,7 +100,8 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
         let cols = columns.remove(&rel.oid).unwrap_or_default();
         let cons = constraints.remove(&rel.oid).unwrap_or_default();
         let idx = indexes.remove(&rel.oid).unwrap_or_default();
-        let (table, extra) = build::build_table(rel, cols, cons, idx, &names)?;
+        let props = index_props.remove(&rel.oid).unwrap_or_default();
+        let (table, extra) = build::build_table(rel, cols, cons, idx, props, &names)?;
         catalog.tables.push(table);
         objects_post.extend(extra);
     }

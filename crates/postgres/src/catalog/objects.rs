@@ -145,7 +145,8 @@ pub(super) fn read_rules(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
     each_row(
         conn,
         &format!(
-            "SELECT n.nspname::text, c.relname::text, r.rulename::text, pg_catalog.pg_get_ruledef(r.oid)
+            "SELECT n.nspname::text, c.relname::text, r.rulename::text, pg_catalog.pg_get_ruledef(r.oid),
+                    r.ev_enabled::text, c.oid::pg_catalog.regclass::text
              FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE r.rulename <> '_RETURN' AND {USER_NAMESPACE} AND {}
@@ -158,12 +159,21 @@ pub(super) fn read_rules(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
             let schema: String = get!(r, 0);
             let table: String = get!(r, 1);
             let name: String = get!(r, 2);
-            let mut o = object(
-                ObjectKind::Rule,
-                Some(&schema),
-                &name,
-                get!(r, 3),
-            );
+            let mut ddl: String = get!(r, 3);
+            let enabled: String = get!(r, 4);
+            let qtable: String = get!(r, 5);
+            let state = match enabled.as_str() {
+                "D" => Some("DISABLE"),
+                "A" => Some("ENABLE ALWAYS"),
+                "R" => Some("ENABLE REPLICA"),
+                _ => None,
+            };
+            if let Some(state) = state {
+                // pg_get_ruledef ends with `;`.
+                let body = ddl.trim_end().trim_end_matches(';').to_owned();
+                ddl = format!("{body};\nALTER TABLE {qtable} {state} RULE {}", ident(&name));
+            }
+            let mut o = object(ObjectKind::Rule, Some(&schema), &name, ddl);
             o.table = Some(TableName::new(Some(&schema), &table));
             Ok(o)
         },
@@ -236,7 +246,8 @@ pub(super) fn read_statistics(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
     each_row(
         conn,
         &format!(
-            "SELECT n.nspname::text, s.stxname::text, pg_catalog.pg_get_statisticsobjdef(s.oid)
+            "SELECT n.nspname::text, s.stxname::text, pg_catalog.pg_get_statisticsobjdef(s.oid),
+                    CASE WHEN s.stxstattarget >= 0 THEN s.stxstattarget::int4 END
              FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
              WHERE {USER_NAMESPACE} ORDER BY s.oid"
         ),
@@ -245,12 +256,16 @@ pub(super) fn read_statistics(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
         |r| {
             let schema: String = get!(r, 0);
             let name: String = get!(r, 1);
-            Ok(object(
-                ObjectKind::Statistics,
-                Some(&schema),
-                &name,
-                get!(r, 2),
-            ))
+            let mut ddl: String = get!(r, 2);
+            let target: Option<i32> = get!(r, 3);
+            if let Some(n) = target {
+                ddl.push_str(&format!(
+                    ";\nALTER STATISTICS {}.{} SET STATISTICS {n}",
+                    ident(&schema),
+                    ident(&name)
+                ));
+            }
+            Ok(object(ObjectKind::Statistics, Some(&schema), &name, ddl))
         },
     )
 }

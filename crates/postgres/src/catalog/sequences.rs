@@ -92,7 +92,8 @@ pub(super) fn read_sequences(conn: &Conn) -> Result<Sequences, Error> {
                     (SELECT d.refobjid FROM pg_catalog.pg_depend d
                       WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
                         AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'a'
-                      LIMIT 1)
+                      LIMIT 1),
+                    c.relpersistence = 'u'
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
              LEFT JOIN pg_catalog.pg_sequences ps ON ps.schemaname = n.nspname AND ps.sequencename = c.relname
@@ -120,8 +121,10 @@ pub(super) fn read_sequences(conn: &Conn) -> Result<Sequences, Error> {
                 last_value,
             });
         }
+        let unlogged: bool = get!(r, 14);
         let mut ddl = format!(
-            "CREATE SEQUENCE {} AS {} {}",
+            "CREATE {}SEQUENCE {} AS {} {}",
+            if unlogged { "UNLOGGED " } else { "" },
             seq.name,
             seq.type_name,
             seq.options()

@@ -308,3 +308,47 @@ pub(super) fn read_indexes(
         },
     )
 }
+
+/// What an index of a table has besides its definition: the table is
+/// clustered on it, or uses it as its replica identity, or it has column
+/// statistics targets (`ALTER INDEX … ALTER COLUMN n SET STATISTICS`).
+pub(super) struct IndexProps {
+    pub(super) name: String,
+    pub(super) clustered: bool,
+    pub(super) replica_identity: bool,
+    /// (column number, target), by column number.
+    pub(super) statistics: Vec<(i16, i32)>,
+}
+
+pub(super) fn read_index_properties(
+    conn: &Conn,
+    oids: &[u32],
+) -> Result<HashMap<u32, Vec<IndexProps>>, Error> {
+    by_relation(
+        conn,
+        "SELECT i.indrelid, ic.relname::text, i.indisclustered, i.indisreplident,
+                ARRAY(SELECT a.attnum FROM pg_catalog.pg_attribute a
+                      WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0 ORDER BY a.attnum),
+                ARRAY(SELECT a.attstattarget::int4 FROM pg_catalog.pg_attribute a
+                      WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0 ORDER BY a.attnum)
+         FROM pg_catalog.pg_index i
+         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+         WHERE i.indrelid = ANY($1)
+           AND (i.indisclustered OR i.indisreplident OR EXISTS (
+                SELECT 1 FROM pg_catalog.pg_attribute a
+                WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0))
+         ORDER BY i.indrelid, ic.relname",
+        &[&oids],
+        "reading index properties",
+        |r| {
+            let nums: Vec<i16> = get!(r, 4);
+            let targets: Vec<i32> = get!(r, 5);
+            Ok(IndexProps {
+                name: get!(r, 1),
+                clustered: get!(r, 2),
+                replica_identity: get!(r, 3),
+                statistics: nums.into_iter().zip(targets).collect(),
+            })
+        },
+    )
+}

@@ -51,6 +51,17 @@ impl PgTarget {
                 Err(e) => return Err(e),
             }
         }
+        if same_engine(table) {
+            // What the indexes need once they exist (each statement can be
+            // run again: a resumed restore does no harm repeating it).
+            for (_, sql) in table
+                .properties
+                .range(crate::catalog::AFTER_INDEXES.to_owned()..)
+                .take_while(|(k, _)| k.starts_with(crate::catalog::AFTER_INDEXES))
+            {
+                self.live()?.execute_one(sql, &context)?;
+            }
+        }
         Ok(())
     }
 
