@@ -222,7 +222,9 @@ fn table_alter(
     relations: Option<&[TableName]>,
 ) -> Result<(), String> {
     let head = shorten(&c.sql[c.tokens.first().map_or(0, |t| t.start)..]);
-    let refuse = |e: String| format!("its statement `{head}` {e}");
+    let refuse = |e: String| {
+        format!("holds a second statement `{head}` that is not one a backup writes after its CREATE TABLE: it {e}")
+    };
     let check = |c: &mut Cursor<'_>| -> Result<(), String> {
         c.expect("ALTER")?;
         c.expect("TABLE")?;
@@ -1393,7 +1395,7 @@ mod tests {
             ),
             (
                 on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f(); ALTER TABLE public.victim DISABLE TRIGGER trg"), "t"),
-                "names table public.victim",
+                "public.victim, which is not a table or view of the archive",
             ),
             (object(K::Owner, p, "t", "ALTER TABLE public.victim OWNER TO ann"), "not for public.t"),
             (object(K::View, p, "victim_v", "CREATE OR REPLACE VIEW public.victim_v AS SELECT 1"), "expected VIEW"),
@@ -1640,5 +1642,153 @@ mod tests {
         );
         let err = check_table(&t, Some(&relations())).unwrap_err();
         assert!(err.contains("constraint t_check"), "{err}");
+    }
+
+    /// The statements after a CREATE TABLE, and the ones run after its
+    /// indexes, are on the table itself (a partition's ATTACH on a parent
+    /// of the archive), one action each.
+    #[test]
+    fn table_alterations_are_on_the_table_itself() {
+        let ok = "CREATE TABLE public.t (\n    a integer\n);\n\
+            ALTER TABLE ONLY public.t ALTER COLUMN a SET STATISTICS 500;\n\
+            ALTER TABLE ONLY public.t ALTER COLUMN a SET (n_distinct=-0.5, n_distinct_inherited=10);\n\
+            ALTER TABLE ONLY public.t ALTER COLUMN a SET STORAGE EXTERNAL;\n\
+            ALTER TABLE ONLY public.t ALTER COLUMN a SET COMPRESSION pglz;\n\
+            ALTER TABLE ONLY public.t ALTER COLUMN a SET NOT NULL;\n\
+            ALTER TABLE ONLY public.t ALTER COLUMN a SET DEFAULT public.f(1, 2);\n\
+            ALTER TABLE ONLY public.t REPLICA IDENTITY FULL;\n\
+            ALTER TABLE ONLY public.p ATTACH PARTITION public.t FOR VALUES FROM (0) TO (10)";
+        assert_eq!(check_table_alone(&table(ok)), Ok(()));
+        assert_eq!(
+            check_table_alone(&table("CREATE TABLE public.t OF public.ty")),
+            Ok(())
+        );
+        assert_eq!(
+            check_table_alone(&table(
+                "CREATE TABLE public.t OF public.ty (\n    a WITH OPTIONS NOT NULL\n)"
+            )),
+            Ok(())
+        );
+        let create = "CREATE TABLE public.t (\n    a integer\n)";
+        for (alter, why) in [
+            (
+                "ALTER TABLE ONLY public.victim ALTER COLUMN a SET STATISTICS 5",
+                "attaches itself to public.victim, which is not a table or view of the archive",
+            ),
+            (
+                "ALTER TABLE ONLY public.p ATTACH PARTITION public.victim DEFAULT",
+                "names table public.victim, not public.t",
+            ),
+            (
+                "ALTER TABLE ONLY public.p ATTACH PARTITION public.t FOR VALUES IN (1), DETACH PARTITION public.x",
+                "goes on after its constraint",
+            ),
+            (
+                "ALTER TABLE ONLY public.t ALTER COLUMN a SET DEFAULT 1, OWNER TO mallory",
+                "not one expression",
+            ),
+            (
+                "ALTER TABLE ONLY public.t ALTER COLUMN a SET (n_distinct = (SELECT 1))",
+                "in its options",
+            ),
+            (
+                "ALTER TABLE ONLY public.t ALTER COLUMN a SET STATISTICS 5 OWNER TO mallory",
+                "goes on after its statement",
+            ),
+            ("ALTER TABLE ONLY public.t OWNER TO mallory", "expected ALTER"),
+            ("ALTER TABLE public.t REPLICA IDENTITY FULL", "expected ONLY"),
+            ("DROP TABLE public.victim", "second statement `DROP TABLE"),
+        ] {
+            let err = check_table_alone(&table(&format!("{create};\n{alter}"))).unwrap_err();
+            assert!(err.contains(why), "{alter}: {err}");
+        }
+
+        let mut t = table(create);
+        t.indexes.push(bru_core::IndexDef {
+            name: "t_i".into(),
+            columns: vec!["a".into()],
+            unique: false,
+            predicate: None,
+            method: None,
+            native_ddl: Some("CREATE INDEX t_i ON public.t USING btree (a)".into()),
+        });
+        t.properties.insert(
+            "postgres.constraint.t_pkey".into(),
+            "PRIMARY KEY (a)".into(),
+        );
+        let after = |sql: &str| {
+            let mut t = t.clone();
+            t.properties
+                .insert(format!("{}000", crate::catalog::AFTER_INDEXES), sql.into());
+            check_table_alone(&t)
+        };
+        for sql in [
+            "ALTER TABLE ONLY public.t CLUSTER ON t_i",
+            "ALTER TABLE ONLY public.t REPLICA IDENTITY USING INDEX t_pkey",
+            "ALTER INDEX public.t_i ALTER COLUMN 1 SET STATISTICS 300",
+        ] {
+            assert_eq!(after(sql), Ok(()), "{sql}");
+        }
+        for (sql, why) in [
+            (
+                "ALTER TABLE ONLY public.t CLUSTER ON victim_idx",
+                "not an index or key of the table",
+            ),
+            (
+                "ALTER INDEX public.victim_idx ALTER COLUMN 1 SET STATISTICS 3",
+                "not an index or key",
+            ),
+            (
+                "ALTER INDEX other.t_i ALTER COLUMN 1 SET STATISTICS 3",
+                "outside the table's schema",
+            ),
+            (
+                "ALTER TABLE ONLY public.victim CLUSTER ON t_i",
+                "names table public.victim",
+            ),
+            (
+                "ALTER TABLE ONLY public.t CLUSTER ON t_i; DROP TABLE public.victim",
+                "second statement",
+            ),
+            (
+                "ALTER TABLE ONLY public.t SET TABLESPACE x",
+                "expected CLUSTER",
+            ),
+        ] {
+            let err = after(sql).unwrap_err();
+            assert!(err.contains(why), "{sql}: {err}");
+        }
+    }
+
+    /// A CHECK that waits for its functions, a rule's state, a statistics
+    /// target and an unlogged sequence: their own object, one action.
+    #[test]
+    fn late_checks_rule_states_and_statistics_targets_are_on_their_own_object() {
+        use ObjectKind as K;
+        let p = Some("public");
+        for o in [
+            on(object(K::CheckConstraint, p, "t_ok", "ALTER TABLE public.t ADD CONSTRAINT t_ok CHECK (public.ok(t.*))"), "t"),
+            on(object(K::Rule, p, "r", "CREATE RULE r AS ON INSERT TO public.t DO ALSO NOTIFY t;\nALTER TABLE public.t DISABLE RULE r"), "t"),
+            object(K::Statistics, p, "st", "CREATE STATISTICS public.st ON a, b FROM public.t;\nALTER STATISTICS public.st SET STATISTICS 42"),
+            object(K::Sequence, p, "s", "CREATE UNLOGGED SEQUENCE public.s AS bigint START WITH 1"),
+            on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.p FOR EACH ROW EXECUTE FUNCTION public.f();\nALTER TABLE ONLY public.t DISABLE TRIGGER trg"), "p"),
+        ] {
+            assert_eq!(check(&o), Ok(()), "{}", o.ddl);
+        }
+        for (o, why) in [
+            (on(object(K::CheckConstraint, p, "t_ok", "ALTER TABLE public.victim ADD CONSTRAINT t_ok CHECK (true)"), "t"), "victim"),
+            (on(object(K::CheckConstraint, p, "t_ok", "ALTER TABLE public.t ADD CONSTRAINT other CHECK (true)"), "t"), "names constraint other"),
+            (on(object(K::CheckConstraint, p, "t_ok", "ALTER TABLE public.t ADD CONSTRAINT t_ok CHECK (true), OWNER TO mallory"), "t"), "goes on after its constraint"),
+            (on(object(K::CheckConstraint, p, "t_ok", "ALTER TABLE public.t ADD CONSTRAINT t_ok CHECK (true); DROP TABLE public.t"), "t"), "second statement"),
+            (on(object(K::CheckConstraint, p, "t_ok", "ALTER TABLE public.t ADD CONSTRAINT t_ok UNIQUE (a)"), "t"), "expected CHECK"),
+            (on(object(K::Rule, p, "r", "CREATE RULE r AS ON INSERT TO public.t DO ALSO NOTIFY t;\nALTER TABLE public.victim DISABLE RULE r"), "t"), "names table public.victim"),
+            (on(object(K::Rule, p, "r", "CREATE RULE r AS ON INSERT TO public.t DO ALSO NOTIFY t;\nALTER TABLE public.t DISABLE RULE other"), "t"), "names rule other"),
+            (object(K::Statistics, p, "st", "CREATE STATISTICS public.st ON a, b FROM public.t;\nALTER STATISTICS public.victim SET STATISTICS 1"), "names statistics public.victim"),
+            (object(K::Statistics, p, "st", "CREATE STATISTICS public.st ON a, b FROM public.t;\nALTER STATISTICS public.st OWNER TO mallory"), "expected SET"),
+            (on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.p FOR EACH ROW EXECUTE FUNCTION public.f();\nALTER TABLE ONLY public.t DISABLE TRIGGER other"), "p"), "names trigger other"),
+        ] {
+            let err = check(&o).expect_err(&o.ddl);
+            assert!(err.contains(why), "{}: {err}", o.ddl);
+        }
     }
 }
