@@ -12,7 +12,10 @@ mod util;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use bru_testsupport::archive::reseal_catalog;
 use bru_testsupport::pg::TestServer;
+use rusqlite::{params, Connection};
+use serde_json::Value;
 use util::{bru_fails, bru_ok, Dir};
 
 /// Backs up database `src` of `server`, restores it into a new database,
@@ -163,10 +166,16 @@ fn tables_round_trip_with_every_property_pg_dump_keeps() {
             failed.push(*name);
         }
     }
-    if only.as_deref().is_none_or(|o| o == "zero_to_sqlite")
-        && catch_unwind(AssertUnwindSafe(|| zero_columns_into_sqlite(&server, &dir))).is_err()
-    {
-        failed.push("zero_to_sqlite");
+    let extra: [(&str, fn(&TestServer, &Dir)); 2] = [
+        ("zero_to_sqlite", zero_columns_into_sqlite),
+        ("edited_entries", edited_table_statements_are_refused),
+    ];
+    for (name, run) in extra {
+        if only.as_deref().is_none_or(|o| o == name)
+            && catch_unwind(AssertUnwindSafe(|| run(&server, &dir))).is_err()
+        {
+            failed.push(name);
+        }
     }
     assert!(
         failed.is_empty(),
@@ -187,4 +196,135 @@ fn zero_columns_into_sqlite(server: &TestServer, dir: &Dir) {
         &["restore", archive, &target, "--quiet"],
         &["public.nocols", "no columns", "--exclude"],
     );
+}
+
+/// Rewrites the table or object definitions of `archive` that `edit`
+/// changes (it gets `"table"` or `"object"` and the JSON) and reseals the
+/// catalog, as an attacker would.
+fn tamper(archive: &std::path::Path, edit: impl Fn(&str, &mut Value) -> bool) {
+    let conn = Connection::open(archive).expect("open archive");
+    let mut changed = 0;
+    for (what, table) in [("table", "bru_tables"), ("object", "bru_objects")] {
+        let rows: Vec<(i64, String)> = conn
+            .prepare(&format!("SELECT id, def FROM {table} ORDER BY id"))
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (id, def) in rows {
+            let mut json: Value = serde_json::from_str(&def).expect("catalog JSON");
+            if edit(what, &mut json) {
+                changed += 1;
+                conn.execute(
+                    &format!("UPDATE {table} SET def = ?1 WHERE id = ?2"),
+                    params![serde_json::to_string(&json).unwrap(), id],
+                )
+                .unwrap();
+            }
+        }
+    }
+    assert!(changed > 0, "the edit matched no catalog entry");
+    reseal_catalog(&conn);
+}
+
+/// The statements a backup writes after a CREATE TABLE, after a table's
+/// indexes, after a rule and for a late CHECK, edited to reach a table of
+/// the target's own: the restore and verify refuse the archive, and the
+/// target's table is untouched.
+fn edited_table_statements_are_refused(server: &TestServer, dir: &Dir) {
+    let src = server.create_db("edited_src");
+    server.psql(&src, PROPERTIES);
+    server.psql(&src, ROW_TYPE_CHECK);
+    let archive = dir.path("edited.db");
+    bru_ok(&[
+        "backup",
+        &server.url(&src),
+        archive.to_str().unwrap(),
+        "--quiet",
+    ]);
+    let is_table = |t: &Value, name: &str| t["name"]["name"] == name;
+    let edits: [(&str, Box<dyn Fn(&str, &mut Value) -> bool>); 5] = [
+        (
+            "table public.props",
+            Box::new(move |what, t| {
+                what == "table" && is_table(t, "props") && {
+                    let create = t["native"]["create"].as_str().unwrap().to_owned();
+                    t["native"]["create"] = format!(
+                        "{create};\nALTER TABLE ONLY public.victim ALTER COLUMN a SET STATISTICS 5"
+                    )
+                    .into();
+                    true
+                }
+            }),
+        ),
+        (
+            "table public.props",
+            Box::new(move |what, t| {
+                what == "table" && is_table(t, "props") && {
+                    t["properties"]["postgres.after_indexes.000"] =
+                        "ALTER TABLE ONLY public.props CLUSTER ON props_a; DROP TABLE public.victim"
+                            .into();
+                    true
+                }
+            }),
+        ),
+        (
+            "table public.ri",
+            Box::new(move |what, t| {
+                what == "table" && is_table(t, "ri") && {
+                    t["properties"]["postgres.after_indexes.000"] =
+                        "ALTER TABLE ONLY public.victim REPLICA IDENTITY USING INDEX ri_a".into();
+                    true
+                }
+            }),
+        ),
+        (
+            "rule public.rn_rule",
+            Box::new(move |what, o| {
+                what == "object" && o["name"]["name"] == "rn_rule" && {
+                    let ddl = o["ddl"].as_str().unwrap().replace(
+                        "ALTER TABLE public.rn DISABLE",
+                        "ALTER TABLE public.victim DISABLE",
+                    );
+                    o["ddl"] = ddl.into();
+                    true
+                }
+            }),
+        ),
+        (
+            "check constraint public.rowcheck_ok",
+            Box::new(move |what, o| {
+                what == "object"
+                    && o["name"]["name"] == "rowcheck_ok"
+                    && o["kind"]["other"] == "check constraint"
+                    && {
+                        let ddl = o["ddl"].as_str().unwrap().to_owned();
+                        o["ddl"] = format!("{ddl}; DELETE FROM public.victim").into();
+                        true
+                    }
+            }),
+        ),
+    ];
+    for (i, (entry, edit)) in edits.iter().enumerate() {
+        let copy = dir.path(&format!("edited-{i}.db"));
+        std::fs::copy(&archive, &copy).unwrap();
+        tamper(&copy, edit);
+        let copy = copy.to_str().unwrap();
+        let db = server.create_db("edited_dst");
+        server.psql(&db, "CREATE TABLE public.victim (a int PRIMARY KEY); INSERT INTO public.victim VALUES (1), (2)");
+        bru_fails(
+            &["restore", copy, &server.url(&db), "--quiet"],
+            &["catalog entry", "altered", entry],
+        );
+        bru_fails(
+            &["verify", copy, "--quiet"],
+            &["catalog entry", "altered", entry],
+        );
+        assert_eq!(server.tables(&db), vec!["public.victim".to_string()]);
+        assert_eq!(
+            server.psql(&db, "SELECT count(*) FROM public.victim"),
+            "2\n"
+        );
+    }
 }
