@@ -166,7 +166,8 @@ fn tables_round_trip_with_every_property_pg_dump_keeps() {
             failed.push(*name);
         }
     }
-    let extra: [(&str, fn(&TestServer, &Dir)); 3] = [
+    let extra: [(&str, fn(&TestServer, &Dir)); 4] = [
+        ("tablespace", tablespace),
         ("zero_to_sqlite", zero_columns_into_sqlite),
         ("into_sqlite", properties_stay_in_postgres),
         ("edited_entries", edited_table_statements_are_refused),
@@ -196,6 +197,30 @@ fn zero_columns_into_sqlite(server: &TestServer, dir: &Dir) {
     bru_fails(
         &["restore", archive, &target, "--quiet"],
         &["public.nocols", "no columns", "--exclude"],
+    );
+}
+
+/// A table in a tablespace other than the default stays there (the
+/// tablespace, a server-wide object, is the test server's own, in a
+/// directory owned by the user the server runs as).
+fn tablespace(server: &TestServer, dir: &Dir) {
+    use std::os::unix::fs::MetadataExt;
+    let data = server.psql("postgres", "SHOW data_directory");
+    let owner = std::fs::metadata(data.trim()).expect("the data directory");
+    let space = dir.path("space");
+    std::fs::create_dir(&space).unwrap();
+    std::os::unix::fs::chown(&space, Some(owner.uid()), Some(owner.gid())).unwrap();
+    server.psql(
+        "postgres",
+        &format!("CREATE TABLESPACE bru_space LOCATION '{}'", space.display()),
+    );
+    case(
+        server,
+        dir,
+        "tablespace",
+        "CREATE TABLE public.spaced (a int) TABLESPACE bru_space;
+         CREATE TABLE public.plain (a int);
+         INSERT INTO public.spaced VALUES (1);",
     );
 }
 
