@@ -113,6 +113,15 @@ CREATE FUNCTION public.trg() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN N
 CREATE TRIGGER parted_t BEFORE INSERT ON public.parted FOR EACH ROW EXECUTE FUNCTION public.trg();
 ALTER TABLE public.part1 DISABLE TRIGGER parted_t;
 INSERT INTO public.parted VALUES (1, 'x', 1), (2, 'y', 12);
+CREATE TABLE public.part3 (a int NOT NULL, b text, c int NOT NULL, CONSTRAINT part3_own_pk PRIMARY KEY (a, c));
+CREATE INDEX part3_own_b ON public.part3 (b);
+ALTER TABLE public.parted ATTACH PARTITION public.part3 FOR VALUES FROM (20) TO (30);
+CREATE TABLE public.lparted (a int, b int) PARTITION BY LIST (a);
+CREATE TABLE public.lpart (b int, a int);
+CREATE INDEX lpart_idx ON public.lpart (b);
+CREATE INDEX lparted_idx ON ONLY public.lparted (b);
+ALTER TABLE public.lparted ATTACH PARTITION public.lpart FOR VALUES IN (1);
+CREATE TABLE public.ldef PARTITION OF public.lparted DEFAULT;
 ";
 
 const PROPERTIES: &str = "

@@ -25,6 +25,7 @@
 //! | rule | `CREATE [OR REPLACE] RULE <name> AS ON <event> TO <table> …`, then `ALTER TABLE [ONLY] <table> DISABLE\|ENABLE ALWAYS\|ENABLE REPLICA RULE <name>` |
 //! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> … FROM <table>`, then `ALTER STATISTICS <name> SET STATISTICS n` |
 //! | exclusion constraint | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> EXCLUDE …` |
+//! | index attachment | `ALTER INDEX <parent's index> ATTACH PARTITION <index>`, `<index>` in the schema of its declared table, a table of the archive |
 //! | check constraint (one calling a function of the user's) | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> CHECK …` |
 //! | comment | `COMMENT ON <kind> <name> IS '…'` |
 //! | owner | `ALTER <kind> <name> OWNER TO <role>` |
@@ -825,6 +826,26 @@ impl Check<'_> {
                 first.expect("CHECK")?;
                 // One action: a `,` outside parentheses would add another.
                 one_clause(&first)?;
+                only_one(&mut rest)
+            }
+            ObjectKind::IndexAttachment => {
+                // The partition's index, in its table's schema; the server
+                // itself refuses a parent index not on that table's parent.
+                let table = self.table()?;
+                self.archive_relation(&table)?;
+                if declared.len() != table.len() || declared[..1] != table[..1] {
+                    return Err(format!(
+                        "attaches index {}, outside its table's schema",
+                        declared.join(".")
+                    ));
+                }
+                first.expect("ALTER")?;
+                first.expect("INDEX")?;
+                first.qname().ok_or("names no index")?;
+                first.expect("ATTACH")?;
+                first.expect("PARTITION")?;
+                first.object_name("index", &declared)?;
+                first.end()?;
                 only_one(&mut rest)
             }
             ObjectKind::Comment => {
@@ -1772,6 +1793,7 @@ mod tests {
             object(K::Statistics, p, "st", "CREATE STATISTICS public.st ON a, b FROM public.t;\nALTER STATISTICS public.st SET STATISTICS 42"),
             object(K::Sequence, p, "s", "CREATE UNLOGGED SEQUENCE public.s AS bigint START WITH 1"),
             on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.p FOR EACH ROW EXECUTE FUNCTION public.f();\nALTER TABLE ONLY public.t DISABLE TRIGGER trg"), "p"),
+            on(object(K::IndexAttachment, p, "t_b_idx", "ALTER INDEX public.p_b_idx ATTACH PARTITION public.t_b_idx"), "t"),
         ] {
             assert_eq!(check(&o), Ok(()), "{}", o.ddl);
         }
@@ -1786,6 +1808,11 @@ mod tests {
             (object(K::Statistics, p, "st", "CREATE STATISTICS public.st ON a, b FROM public.t;\nALTER STATISTICS public.victim SET STATISTICS 1"), "names statistics public.victim"),
             (object(K::Statistics, p, "st", "CREATE STATISTICS public.st ON a, b FROM public.t;\nALTER STATISTICS public.st OWNER TO mallory"), "expected SET"),
             (on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.p FOR EACH ROW EXECUTE FUNCTION public.f();\nALTER TABLE ONLY public.t DISABLE TRIGGER other"), "p"), "names trigger other"),
+            (on(object(K::IndexAttachment, p, "t_b_idx", "ALTER INDEX public.p_b_idx ATTACH PARTITION public.victim_idx"), "t"), "names index public.victim_idx"),
+            (on(object(K::IndexAttachment, p, "t_b_idx", "ALTER INDEX public.p_b_idx ATTACH PARTITION public.t_b_idx; DROP TABLE public.victim"), "t"), "second statement"),
+            (on(object(K::IndexAttachment, p, "t_b_idx", "ALTER INDEX public.p_b_idx RENAME TO x"), "t"), "expected ATTACH"),
+            (on(object(K::IndexAttachment, p, "t_b_idx", "ALTER INDEX public.p_b_idx ATTACH PARTITION public.t_b_idx"), "victim"), "public.victim, which is not a table or view of the archive"),
+            (on(object(K::IndexAttachment, Some("other"), "t_b_idx", "ALTER INDEX public.p_b_idx ATTACH PARTITION other.t_b_idx"), "t"), "outside its table's schema"),
         ] {
             let err = check(&o).expect_err(&o.ddl);
             assert!(err.contains(why), "{}: {err}", o.ddl);

@@ -20,7 +20,8 @@ use crate::values::neutral_type;
 use crate::ENGINE_NAME;
 
 use super::object;
-use super::tables::{Col, Con, IndexProps, Rel};
+use super::tables::{Col, Con, IndexAttachment, IndexProps, Rel};
+use super::Read;
 use super::AFTER_INDEXES;
 
 /// A table and the objects it brings that are not part of it (exclusion
@@ -125,6 +126,35 @@ pub(super) fn build_table(
         }));
     let extra = add_constraints(&mut table, rel, cons, &by_num, names)?;
     Ok((table, extra))
+}
+
+/// `ALTER INDEX <parent's> ATTACH PARTITION <partition's>` for each of
+/// `attachments` (`names`: the user tables by oid), hanging on the
+/// partition.
+pub(super) fn index_attachments(
+    attachments: &[IndexAttachment],
+    names: &HashMap<u32, TableName>,
+) -> Vec<Read> {
+    attachments
+        .iter()
+        .filter_map(|a| {
+            let table = names.get(&a.table)?;
+            let index = TableName::new(table.schema.as_deref(), &a.index);
+            let ddl = format!(
+                "ALTER INDEX {} ATTACH PARTITION {}",
+                a.parent,
+                qualified(&index)
+            );
+            let mut def = object(
+                ObjectKind::IndexAttachment,
+                table.schema.as_deref(),
+                &a.index,
+                ddl,
+            );
+            def.table = Some(table.clone());
+            Some(Read::new(def, "pg_class", a.oid))
+        })
+        .collect()
 }
 
 /// What `rel`'s indexes `props` need once they exist, as pg_dump writes

@@ -132,6 +132,14 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     objects.extend(owners);
     objects.extend(post_fns);
     objects.extend(late_checks);
+    // Once every table has its indexes and keys: partitions' indexes
+    // attached to their parents'.
+    let attachments = tables::read_index_attachments(conn, &oids)?;
+    objects.extend(
+        build::index_attachments(&attachments, &names)
+            .into_iter()
+            .map(|r| r.def),
+    );
     objects.extend(objects::read_views(conn)?);
     objects.extend(objects::read_rules(conn)?);
     objects.extend(objects::read_triggers(conn)?);

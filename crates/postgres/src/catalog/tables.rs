@@ -230,7 +230,9 @@ pub(super) struct Con {
 
 pub(super) fn read_constraints(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec<Con>>, Error> {
     // Constraints a partition inherits from its parent (conparentid) or a
-    // child from its parent (not conislocal) are made by the parent's.
+    // child from its parent (not conislocal) are made by the parent's;
+    // except a partition's key, which has an index of its own (with its own
+    // name), attached to the parent's (see `read_index_attachments`).
     by_relation(
         conn,
         "SELECT con.conrelid, con.conname::text, con.contype::text,
@@ -247,7 +249,8 @@ pub(super) fn read_constraints(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32,
                           AND pn.nspname NOT IN ('pg_catalog', 'information_schema'))
          FROM pg_catalog.pg_constraint con
          WHERE con.conrelid = ANY($1) AND con.contype IN ('p', 'u', 'c', 'f', 'x')
-           AND con.conparentid = 0 AND con.conislocal
+           AND (con.conparentid = 0 AND con.conislocal
+                OR con.conparentid <> 0 AND con.contype IN ('p', 'u', 'x'))
          ORDER BY con.conrelid, con.contype, con.conname",
         &[&oids],
         "reading constraints",
@@ -274,8 +277,9 @@ pub(super) fn read_indexes(
     conn: &Conn,
     oids: &[u32],
 ) -> Result<HashMap<u32, Vec<IndexDef>>, Error> {
-    // Indexes behind a constraint come with the constraint; indexes of a
-    // partition attached to the parent's index come with the parent's.
+    // Indexes behind a constraint come with the constraint. A partitioned
+    // table's index is created ON ONLY it, as pg_dump does, and each
+    // partition's with its own name, attached to it afterwards.
     by_relation(
         conn,
         "SELECT i.indrelid, ic.relname::text, pg_catalog.pg_get_indexdef(i.indexrelid),
@@ -288,7 +292,6 @@ pub(super) fn read_indexes(
          WHERE i.indrelid = ANY($1)
            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid = i.indexrelid
                            AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x'))
-           AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
          ORDER BY i.indrelid, ic.relname",
         &[&oids],
         "reading indexes",
@@ -297,9 +300,7 @@ pub(super) fn read_indexes(
             let def: String = get!(r, 2);
             Ok(IndexDef {
                 name: get!(r, 1),
-                // A partitioned table's index is printed ON ONLY; created without
-                // ONLY it builds and attaches the partitions' indexes too.
-                native_ddl: Some(def.replacen(" ON ONLY ", " ON ", 1)),
+                native_ddl: Some(def),
                 unique: get!(r, 3),
                 predicate: get!(r, 5),
                 columns: get!(r, 6),
@@ -348,6 +349,45 @@ pub(super) fn read_index_properties(
                 clustered: get!(r, 2),
                 replica_identity: get!(r, 3),
                 statistics: nums.into_iter().zip(targets).collect(),
+            })
+        },
+    )
+}
+
+/// A partition's index (or key's index) attached to its parent's index.
+pub(super) struct IndexAttachment {
+    /// The partition's oid.
+    pub(super) table: u32,
+    /// The partition's index, in the partition's schema.
+    pub(super) index: String,
+    /// The index's oid.
+    pub(super) oid: u32,
+    /// The parent's index, qualified.
+    pub(super) parent: String,
+}
+
+/// The indexes of `oids` attached to a partitioned table's index, each
+/// table's in name order.
+pub(super) fn read_index_attachments(
+    conn: &Conn,
+    oids: &[u32],
+) -> Result<Vec<IndexAttachment>, Error> {
+    super::each_row(
+        conn,
+        "SELECT i.indrelid, ic.relname::text, ic.oid, h.inhparent::pg_catalog.regclass::text
+         FROM pg_catalog.pg_index i
+         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+         JOIN pg_catalog.pg_inherits h ON h.inhrelid = i.indexrelid
+         WHERE i.indrelid = ANY($1)
+         ORDER BY i.indrelid, ic.relname",
+        &[&oids],
+        "reading index attachments",
+        |r| {
+            Ok(IndexAttachment {
+                table: get!(r, 0),
+                index: get!(r, 1),
+                oid: get!(r, 2),
+                parent: get!(r, 3),
             })
         },
     )

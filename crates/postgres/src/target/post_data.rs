@@ -206,9 +206,16 @@ fn post_data(table: &TableDef) -> Vec<ddl::PostData> {
             }
             _ => (None, None),
         };
+        // A partitioned table's key is its own, as pg_dump adds it: each
+        // partition has its own, attached to it after.
+        let only = if partitioned && key.is_some() {
+            "ONLY "
+        } else {
+            ""
+        };
         out.push(ddl::PostData {
             name: n.to_owned(),
-            sql: format!("ALTER TABLE {q} ADD CONSTRAINT {} {def}", ident(n)),
+            sql: format!("ALTER TABLE {only}{q} ADD CONSTRAINT {} {def}", ident(n)),
             foreign_sql: false,
             part,
             split,
