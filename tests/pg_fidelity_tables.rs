@@ -149,6 +149,12 @@ ALTER STATISTICS public.props_st SET STATISTICS 42;
 INSERT INTO public.props VALUES (1, 'b', 'c', 2, '{}');
 ";
 
+/// A check of its own on the shared server, beyond the round-trip cases.
+type Check = fn(&TestServer, &Dir);
+
+/// An edit of a catalog entry ([`tamper`]).
+type Edit = Box<dyn Fn(&str, &mut Value) -> bool>;
+
 #[test]
 fn tables_round_trip_with_every_property_pg_dump_keeps() {
     let Some(server) = TestServer::start() else {
@@ -175,7 +181,7 @@ fn tables_round_trip_with_every_property_pg_dump_keeps() {
             failed.push(*name);
         }
     }
-    let extra: [(&str, fn(&TestServer, &Dir)); 4] = [
+    let extra: [(&str, Check); 4] = [
         ("tablespace", tablespace),
         ("zero_to_sqlite", zero_columns_into_sqlite),
         ("into_sqlite", properties_stay_in_postgres),
@@ -320,7 +326,7 @@ fn edited_table_statements_are_refused(server: &TestServer, dir: &Dir) {
         "--quiet",
     ]);
     let is_table = |t: &Value, name: &str| t["name"]["name"] == name;
-    let edits: [(&str, Box<dyn Fn(&str, &mut Value) -> bool>); 5] = [
+    let edits: [(&str, Edit); 5] = [
         (
             "table public.props",
             Box::new(move |what, t| {

@@ -1,11 +1,19 @@
 //! Building one [`TableDef`] from what [`super::tables`] read, in named
-//! steps: each column's neutral model and its CREATE TABLE line
-//! ([`neutral_column`], [`column_ddl`]), the CREATE TABLE statement with its
-//! partitioning, inheritance and storage options ([`create_statement`]),
-//! and the constraints ([`add_constraints`]): keys and checks into the
-//! model, every definition's own text into the table's properties, and
-//! exclusion constraints, which have no neutral form, as objects of their
-//! own.
+//! steps, the way pg_dump's `dumpTableSchema` writes a table: each column's
+//! neutral model and its CREATE TABLE line ([`neutral_column`],
+//! [`column_ddl`]), the CREATE TABLE statement with its type, inheritance,
+//! partitioning and storage options ([`create_statement`]), then the
+//! `ALTER TABLE ONLY` statements no CREATE TABLE can say (column
+//! properties, [`column_alters`]; an inherited column's own NOT NULL or
+//! default; replica identity; a partition's ATTACH, since a partition is
+//! created with its own columns in its own order), what the indexes need
+//! once they exist ([`after_indexes`]), and the constraints
+//! ([`add_constraints`]): keys and checks into the model, every
+//! definition's own text into the table's properties, and what has no
+//! neutral form or must wait for other objects (exclusion constraints,
+//! CHECKs calling the user's functions, index attachments) as objects of
+//! their own. Statements go into the archive only in shapes that
+//! `crate::trust` checks.
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -1,7 +1,12 @@
 //! Reading a table's parts from the catalog: the user relations (tables
-//! and partitioned tables, parents before their partitions and children),
-//! their columns with any identity sequence, their constraints, and the
-//! indexes that no constraint brings.
+//! and partitioned tables, parents before their partitions and children,
+//! with their options, type, replica identity and tablespace), their
+//! columns with any identity sequence and what pg_dump sets on a column
+//! after creating it (statistics target, storage, compression, options),
+//! their constraints, the indexes that no constraint brings, what the
+//! indexes carry (clustering, replica identity, column statistics), and
+//! which partition's index is attached to which parent's. Every property
+//! pg_dump keeps is read here, so that the restore can reproduce it.
 
 use std::collections::HashMap;
 
