@@ -233,9 +233,12 @@ fn tablespace(server: &TestServer, dir: &Dir) {
         server,
         dir,
         "tablespace",
-        "CREATE TABLE public.spaced (a int) TABLESPACE bru_space;
-         CREATE TABLE public.plain (a int);
-         INSERT INTO public.spaced VALUES (1);",
+        "CREATE TABLE public.spaced (a int PRIMARY KEY USING INDEX TABLESPACE bru_space, b int)
+             TABLESPACE bru_space;
+         CREATE INDEX spaced_b ON public.spaced (b) TABLESPACE bru_space;
+         CREATE TABLE public.plain (a int PRIMARY KEY, b int);
+         CREATE INDEX plain_b ON public.plain (b);
+         INSERT INTO public.spaced VALUES (1, 2);",
     );
 }
 

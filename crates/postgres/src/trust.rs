@@ -10,7 +10,7 @@
 //! | entry | its statements |
 //! |---|---|
 //! | table | `CREATE [UNLOGGED] TABLE <table> (…`, `… OF <type> [(…)]` or `… PARTITION OF …`, never `… AS <query>`; then any of `ALTER TABLE ONLY <table> ALTER COLUMN <c> SET STATISTICS\|STORAGE\|COMPRESSION\|(options)\|NOT NULL\|DEFAULT <one expression>`, `ALTER TABLE ONLY <table> REPLICA IDENTITY FULL\|NOTHING`, and for a partition `ALTER TABLE ONLY <parent> ATTACH PARTITION <table> FOR VALUES …\|DEFAULT`, the parent a table of the archive |
-//! | after a table's indexes (`postgres.after_indexes.*`) | `ALTER TABLE ONLY <table> CLUSTER ON <i>`, `… REPLICA IDENTITY USING INDEX <i>`, `ALTER INDEX <schema>.<i> ALTER COLUMN n SET STATISTICS n`, `<i>` an index or key of that table |
+//! | after a table's indexes (`postgres.after_indexes.*`) | `ALTER TABLE ONLY <table> CLUSTER ON <i>`, `… REPLICA IDENTITY USING INDEX <i>`, `ALTER INDEX <schema>.<i> ALTER COLUMN n SET STATISTICS n`, `ALTER INDEX <schema>.<i> SET TABLESPACE <t>`, `<i>` an index or key of that table |
 //! | index of a table | `CREATE [UNIQUE] INDEX [IF NOT EXISTS] <index> ON [ONLY] <table> …` |
 //! | constraint of a table (`postgres.constraint.*`) | one clause, `PRIMARY KEY`, `UNIQUE`, `CHECK`, `FOREIGN KEY`, `EXCLUDE` or `NOT NULL`, with no `;` and no `,` outside its parentheses |
 //! | schema | `CREATE SCHEMA [IF NOT EXISTS] <name>` |
@@ -156,9 +156,9 @@ fn check_table_parts(
 
 /// A statement run once `table`'s (named `name`) keys and indexes exist:
 /// `ALTER TABLE ONLY <name> CLUSTER ON <i>`, `ALTER TABLE ONLY <name>
-/// REPLICA IDENTITY USING INDEX <i>` or `ALTER INDEX <schema>.<i> ALTER
-/// COLUMN n SET STATISTICS n`, where `<i>` is an index or key of the table
-/// itself.
+/// REPLICA IDENTITY USING INDEX <i>`, `ALTER INDEX <schema>.<i> ALTER
+/// COLUMN n SET STATISTICS n` or `ALTER INDEX <schema>.<i> SET TABLESPACE
+/// <t>`, where `<i>` is an index or key of the table itself.
 fn after_indexes(table: &TableDef, name: &[String], sql: &str) -> Result<(), String> {
     let own = |index: &str| {
         table.indexes.iter().any(|i| i.name == index)
@@ -176,13 +176,21 @@ fn after_indexes(table: &TableDef, name: &[String], sql: &str) -> Result<(), Str
                 index.join(".")
             ));
         }
-        c.expect("ALTER")?;
-        c.expect("COLUMN")?;
-        c.number()?;
-        c.expect("SET")?;
-        c.expect("STATISTICS")?;
-        c.punct_opt('-');
-        c.number()?;
+        if c.word("SET") {
+            c.expect("TABLESPACE")?;
+            match c.qname() {
+                Some(space) if space.len() == 1 => {}
+                _ => return Err(format!("names no tablespace: found {}", c.found())),
+            }
+        } else {
+            c.expect("ALTER")?;
+            c.expect("COLUMN")?;
+            c.number()?;
+            c.expect("SET")?;
+            c.expect("STATISTICS")?;
+            c.punct_opt('-');
+            c.number()?;
+        }
         index.last().cloned().unwrap_or_default()
     } else {
         c.expect("TABLE")?;
@@ -1747,6 +1755,7 @@ mod tests {
             "ALTER TABLE ONLY public.t CLUSTER ON t_i",
             "ALTER TABLE ONLY public.t REPLICA IDENTITY USING INDEX t_pkey",
             "ALTER INDEX public.t_i ALTER COLUMN 1 SET STATISTICS 300",
+            "ALTER INDEX public.t_pkey SET TABLESPACE fast",
         ] {
             assert_eq!(after(sql), Ok(()), "{sql}");
         }

@@ -30,7 +30,7 @@ use crate::ENGINE_NAME;
 use super::object;
 use super::tables::{Col, Con, IndexAttachment, IndexProps, Rel};
 use super::Read;
-use super::AFTER_INDEXES;
+use super::{AFTER_INDEXES, PARTITIONS_OWN_KEYS};
 
 /// A table and the objects it brings that are not part of it (exclusion
 /// constraints).
@@ -166,8 +166,8 @@ pub(super) fn index_attachments(
 }
 
 /// What `rel`'s indexes `props` need once they exist, as pg_dump writes
-/// it: `CLUSTER ON`, `REPLICA IDENTITY USING INDEX`, and index column
-/// statistics targets.
+/// it: their tablespace (pg_dump's `SET default_tablespace`), index column
+/// statistics targets, `CLUSTER ON` and `REPLICA IDENTITY USING INDEX`.
 fn after_indexes(rel: &Rel, props: &[IndexProps]) -> Vec<String> {
     let q = qualified(&rel.name);
     let mut out = Vec::new();
@@ -177,6 +177,11 @@ fn after_indexes(rel: &Rel, props: &[IndexProps]) -> Vec<String> {
             Some(s) => format!("{}.{index}", ident(s)),
             None => index.clone(),
         };
+        if let Some(space) = &p.tablespace {
+            out.push(format!(
+                "ALTER INDEX {qualified_index} SET TABLESPACE {space}"
+            ));
+        }
         for (column, target) in &p.statistics {
             out.push(format!(
                 "ALTER INDEX {qualified_index} ALTER COLUMN {column} SET STATISTICS {target}"
@@ -361,6 +366,9 @@ fn create_statement(
     }
     if rel.kind == "p" {
         properties.insert("postgres.partitioned".into(), "true".into());
+        // Its partitions carry their keys themselves, attached to its own
+        // (archives before this built them from the partitioned table's).
+        properties.insert(PARTITIONS_OWN_KEYS.into(), "true".into());
     }
     create
 }

@@ -80,6 +80,11 @@ fn not_extension_member(class: &str, oid: &str) -> String {
 /// statistics target.
 pub(crate) const AFTER_INDEXES: &str = "postgres.after_indexes.";
 
+/// The property of a partitioned table whose partitions carry their own
+/// keys, each attached to the table's (an `index attachment` object): the
+/// table's keys are then added `ONLY` to it.
+pub(crate) const PARTITIONS_OWN_KEYS: &str = "postgres.partitions_own_keys";
+
 /// The table property prefix of an owned (serial) sequence's value.
 pub(crate) const OWNED_SEQUENCE: &str = "postgres.owned_sequence.";
 

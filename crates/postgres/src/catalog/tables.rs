@@ -317,13 +317,17 @@ pub(super) fn read_indexes(
 
 /// What an index of a table has besides its definition: the table is
 /// clustered on it, or uses it as its replica identity, or it has column
-/// statistics targets (`ALTER INDEX … ALTER COLUMN n SET STATISTICS`).
+/// statistics targets (`ALTER INDEX … ALTER COLUMN n SET STATISTICS`), or
+/// it is in a tablespace of its own (which `pg_get_indexdef` leaves out).
 pub(super) struct IndexProps {
     pub(super) name: String,
     pub(super) clustered: bool,
     pub(super) replica_identity: bool,
     /// (column number, target), by column number.
     pub(super) statistics: Vec<(i16, i32)>,
+    /// Its tablespace, when not the database's default (and it is not a
+    /// partitioned table's, which has no storage).
+    pub(super) tablespace: Option<String>,
 }
 
 pub(super) fn read_index_properties(
@@ -336,11 +340,13 @@ pub(super) fn read_index_properties(
                 ARRAY(SELECT a.attnum FROM pg_catalog.pg_attribute a
                       WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0 ORDER BY a.attnum),
                 ARRAY(SELECT a.attstattarget::int4 FROM pg_catalog.pg_attribute a
-                      WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0 ORDER BY a.attnum)
+                      WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0 ORDER BY a.attnum),
+                CASE WHEN ic.relkind = 'i' THEN pg_catalog.quote_ident(ts.spcname) END
          FROM pg_catalog.pg_index i
          JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+         LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = ic.reltablespace
          WHERE i.indrelid = ANY($1)
-           AND (i.indisclustered OR i.indisreplident OR EXISTS (
+           AND (i.indisclustered OR i.indisreplident OR ic.reltablespace <> 0 OR EXISTS (
                 SELECT 1 FROM pg_catalog.pg_attribute a
                 WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0))
          ORDER BY i.indrelid, ic.relname",
@@ -354,6 +360,7 @@ pub(super) fn read_index_properties(
                 clustered: get!(r, 2),
                 replica_identity: get!(r, 3),
                 statistics: nums.into_iter().zip(targets).collect(),
+                tablespace: get!(r, 6),
             })
         },
     )

@@ -207,8 +207,10 @@ fn post_data(table: &TableDef) -> Vec<ddl::PostData> {
             _ => (None, None),
         };
         // A partitioned table's key is its own, as pg_dump adds it: each
-        // partition has its own, attached to it after.
-        let only = if partitioned && key.is_some() {
+        // partition has its own, attached to it after (an older archive's
+        // partitions have none: the key is built on them from this one).
+        let own_keys = table.property(crate::catalog::PARTITIONS_OWN_KEYS) == Some("true");
+        let only = if own_keys && key.is_some() {
             "ONLY "
         } else {
             ""
