@@ -87,6 +87,13 @@ CREATE TABLE public.kid (d int, b text NOT NULL, CONSTRAINT kid_d CHECK (d <> 0)
 ALTER TABLE public.kid ADD CONSTRAINT p1_a CHECK (a > 0);
 CREATE TABLE public.gen_parent (x int, y int GENERATED ALWAYS AS (x * 2) STORED);
 CREATE TABLE public.gen_kid (z int GENERATED ALWAYS AS (x * 3) STORED) INHERITS (public.gen_parent);
+CREATE TABLE public.gen_merge (x int, y int GENERATED ALWAYS AS (x * 2) STORED);
+ALTER TABLE public.gen_merge INHERIT public.gen_parent;
+CREATE TABLE public.p_def (a int DEFAULT 5, b int DEFAULT 6);
+CREATE TABLE public.c_def (b int) INHERITS (public.p_def);
+ALTER TABLE ONLY public.c_def ALTER COLUMN a DROP DEFAULT;
+ALTER TABLE ONLY public.c_def ALTER COLUMN b DROP DEFAULT;
+INSERT INTO public.gen_merge (x) VALUES (4);
 INSERT INTO public.kid (a, b, c, d) VALUES (1, 'one', 4, 5);
 INSERT INTO public.gen_kid (x) VALUES (7);
 ";

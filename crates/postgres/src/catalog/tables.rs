@@ -120,6 +120,7 @@ fn parents_first(mut rels: Vec<Rel>) -> Vec<Rel> {
 }
 
 /// One column as `pg_attribute` has it.
+#[derive(Clone)]
 pub(super) struct Col {
     pub(super) num: i16,
     pub(super) name: String,
@@ -143,6 +144,11 @@ pub(super) struct Col {
     pub(super) compression: Option<String>,
     /// `attoptions` (`SET (n_distinct = …)`).
     pub(super) options: Option<String>,
+    /// A parent has a default for the column (not a generation
+    /// expression).
+    pub(super) parent_default: bool,
+    /// A parent generates the column.
+    pub(super) parent_generated: bool,
 }
 
 pub(super) fn read_columns(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec<Col>>, Error> {
@@ -166,6 +172,15 @@ pub(super) fn read_columns(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec
                                            WHEN 'm' THEN 'MAIN' WHEN 'x' THEN 'EXTENDED' END END,
                     CASE a.attcompression WHEN 'p' THEN 'pglz' WHEN 'l' THEN 'lz4' END,
                     pg_catalog.array_to_string(a.attoptions, ', '),
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h
+                            JOIN pg_catalog.pg_attribute pa ON pa.attrelid = h.inhparent
+                            JOIN pg_catalog.pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
+                            WHERE h.inhrelid = a.attrelid AND pa.attname = a.attname
+                              AND pa.attgenerated = '' AND NOT pa.attisdropped),
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h
+                            JOIN pg_catalog.pg_attribute pa ON pa.attrelid = h.inhparent
+                            WHERE h.inhrelid = a.attrelid AND pa.attname = a.attname
+                              AND pa.attgenerated <> '' AND NOT pa.attisdropped),
                     {SEQ_COLUMNS}
              FROM pg_catalog.pg_attribute a
              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
@@ -187,7 +202,7 @@ pub(super) fn read_columns(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec
         |r| {
             let seq_name: Option<String> = get!(r, 12);
             let seq = match seq_name {
-                Some(name) => Some(SeqInfo::from_row(r, name, 18)?),
+                Some(name) => Some(SeqInfo::from_row(r, name, 20)?),
                 None => None,
             };
             Ok(Col {
@@ -208,6 +223,8 @@ pub(super) fn read_columns(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec
                 storage: get!(r, 15),
                 compression: get!(r, 16),
                 options: get!(r, 17),
+                parent_default: get!(r, 18),
+                parent_generated: get!(r, 19),
             })
         },
     )
