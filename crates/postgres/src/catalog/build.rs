@@ -289,8 +289,14 @@ fn column_ddl(
             IdentityKind::Always => "ALWAYS",
             _ => "BY DEFAULT",
         };
+        // Its sequence's persistence, where it is not the table's.
+        let persistence = match (c.seq_unlogged, rel.persistence == "u") {
+            (true, false) => " UNLOGGED",
+            (false, true) => " LOGGED",
+            _ => "",
+        };
         d.push_str(&format!(
-            " GENERATED {how} AS IDENTITY (SEQUENCE NAME {} {})",
+            " GENERATED {how} AS IDENTITY (SEQUENCE NAME {}{persistence} {})",
             seq.name,
             seq.options()
         ));

@@ -149,6 +149,8 @@ pub(super) struct Col {
     pub(super) parent_default: bool,
     /// A parent generates the column.
     pub(super) parent_generated: bool,
+    /// Its identity sequence is unlogged.
+    pub(super) seq_unlogged: bool,
 }
 
 pub(super) fn read_columns(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec<Col>>, Error> {
@@ -181,7 +183,8 @@ pub(super) fn read_columns(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec
                             JOIN pg_catalog.pg_attribute pa ON pa.attrelid = h.inhparent
                             WHERE h.inhrelid = a.attrelid AND pa.attname = a.attname
                               AND pa.attgenerated <> '' AND NOT pa.attisdropped),
-                    {SEQ_COLUMNS}
+                    {SEQ_COLUMNS},
+                    COALESCE(seq.relpersistence = 'u', false)
              FROM pg_catalog.pg_attribute a
              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
              LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
@@ -225,6 +228,7 @@ pub(super) fn read_columns(conn: &Conn, oids: &[u32]) -> Result<HashMap<u32, Vec
                 options: get!(r, 17),
                 parent_default: get!(r, 18),
                 parent_generated: get!(r, 19),
+                seq_unlogged: get!(r, 28),
             })
         },
     )
