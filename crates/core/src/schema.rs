@@ -364,10 +364,6 @@ pub enum ObjectKind {
     /// function over the table's row type, say), as pg_dump adds a
     /// "separate" one (archive: `{"other": "check constraint"}`).
     CheckConstraint,
-    /// A partition's index attached to its partitioned table's index
-    /// (`ALTER INDEX … ATTACH PARTITION`; archive: `{"other": "index
-    /// attachment"}`).
-    IndexAttachment,
     /// Which column owns a PostgreSQL sequence (`ALTER SEQUENCE … OWNED BY`;
     /// archive: `{"other": "sequence ownership"}`).
     SequenceOwnership,
@@ -426,7 +422,7 @@ enum KindRepr {
 
 /// The `other` names of the [`ObjectKind`] variants that the archive spells
 /// `{"other": name}`: one table for both directions and for their names.
-const OTHER_VARIANTS: [(&str, ObjectKind); 16] = [
+const OTHER_VARIANTS: [(&str, ObjectKind); 15] = [
     ("function", ObjectKind::TableFunction),
     ("schema", ObjectKind::Schema),
     ("extension", ObjectKind::Extension),
@@ -437,7 +433,6 @@ const OTHER_VARIANTS: [(&str, ObjectKind); 16] = [
     ("R-tree index", ObjectKind::RTreeIndex),
     ("exclusion constraint", ObjectKind::ExclusionConstraint),
     ("check constraint", ObjectKind::CheckConstraint),
-    ("index attachment", ObjectKind::IndexAttachment),
     ("sequence ownership", ObjectKind::SequenceOwnership),
     ("rule", ObjectKind::Rule),
     ("statistics", ObjectKind::Statistics),

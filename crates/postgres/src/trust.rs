@@ -10,7 +10,7 @@
 //! | entry | its statements |
 //! |---|---|
 //! | table | `CREATE [UNLOGGED] TABLE <table> (…`, `… OF <type> [(…)]` or `… PARTITION OF …`, never `… AS <query>`; then any of `ALTER TABLE ONLY <table> ALTER COLUMN <c> SET STATISTICS\|STORAGE\|COMPRESSION\|(options)\|NOT NULL\|DEFAULT <one expression>`, `ALTER TABLE ONLY <table> REPLICA IDENTITY FULL\|NOTHING`, and for a partition `ALTER TABLE ONLY <parent> ATTACH PARTITION <table> FOR VALUES …\|DEFAULT`, the parent a table of the archive |
-//! | after a table's indexes (`postgres.after_indexes.*`) | `ALTER TABLE ONLY <table> CLUSTER ON <i>`, `… REPLICA IDENTITY USING INDEX <i>`, `ALTER INDEX <schema>.<i> ALTER COLUMN n SET STATISTICS n`, `ALTER INDEX <schema>.<i> SET TABLESPACE <t>`, `<i>` an index or key of that table |
+//! | after a table's indexes (`postgres.after_indexes.*`) | `ALTER TABLE ONLY <table> CLUSTER ON <i>`, `… REPLICA IDENTITY USING INDEX <i>`, `ALTER INDEX <schema>.<i> ALTER COLUMN n SET STATISTICS n`, `ALTER INDEX <schema>.<i> SET TABLESPACE <t>`, `ALTER INDEX <schema>.<i> ATTACH PARTITION <s>.<index>`, `<i>` an index or key of that table |
 //! | index of a table | `CREATE [UNIQUE] INDEX [IF NOT EXISTS] <index> ON [ONLY] <table> …` |
 //! | constraint of a table (`postgres.constraint.*`) | one clause, `PRIMARY KEY`, `UNIQUE`, `CHECK`, `FOREIGN KEY`, `EXCLUDE` or `NOT NULL`, with no `;` and no `,` outside its parentheses |
 //! | schema | `CREATE SCHEMA [IF NOT EXISTS] <name>` |
@@ -25,7 +25,6 @@
 //! | rule | `CREATE [OR REPLACE] RULE <name> AS ON <event> TO <table> …`, then `ALTER TABLE [ONLY] <table> DISABLE\|ENABLE ALWAYS\|ENABLE REPLICA RULE <name>` |
 //! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> … FROM <table>`, then `ALTER STATISTICS <name> SET STATISTICS n` |
 //! | exclusion constraint | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> EXCLUDE …` |
-//! | index attachment | `ALTER INDEX <parent's index> ATTACH PARTITION <index>`, `<index>` in the schema of its declared table, a table of the archive |
 //! | check constraint (one calling a function of the user's) | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> CHECK …` |
 //! | comment | `COMMENT ON <kind> <name> IS '…'` |
 //! | owner | `ALTER <kind> <name> OWNER TO <role>` |
@@ -157,8 +156,9 @@ fn check_table_parts(
 /// A statement run once `table`'s (named `name`) keys and indexes exist:
 /// `ALTER TABLE ONLY <name> CLUSTER ON <i>`, `ALTER TABLE ONLY <name>
 /// REPLICA IDENTITY USING INDEX <i>`, `ALTER INDEX <schema>.<i> ALTER
-/// COLUMN n SET STATISTICS n` or `ALTER INDEX <schema>.<i> SET TABLESPACE
-/// <t>`, where `<i>` is an index or key of the table itself.
+/// COLUMN n SET STATISTICS n`, `ALTER INDEX <schema>.<i> SET TABLESPACE
+/// <t>` or `ALTER INDEX <schema>.<i> ATTACH PARTITION <s>.<index>`, where
+/// `<i>` is an index or key of the table itself.
 fn after_indexes(table: &TableDef, name: &[String], sql: &str) -> Result<(), String> {
     let own = |index: &str| {
         table.indexes.iter().any(|i| i.name == index)
@@ -176,7 +176,15 @@ fn after_indexes(table: &TableDef, name: &[String], sql: &str) -> Result<(), Str
                 index.join(".")
             ));
         }
-        if c.word("SET") {
+        if c.word("ATTACH") {
+            // Its partition's index: the server refuses one that is not
+            // on a partition of this index's table (both the archive's).
+            c.expect("PARTITION")?;
+            match c.qname() {
+                Some(i) if i.len() == 2 => {}
+                _ => return Err(format!("names no partition's index: found {}", c.found())),
+            }
+        } else if c.word("SET") {
             c.expect("TABLESPACE")?;
             match c.qname() {
                 Some(space) if space.len() == 1 => {}
@@ -834,26 +842,6 @@ impl Check<'_> {
                 first.expect("CHECK")?;
                 // One action: a `,` outside parentheses would add another.
                 one_clause(&first)?;
-                only_one(&mut rest)
-            }
-            ObjectKind::IndexAttachment => {
-                // The partition's index, in its table's schema; the server
-                // itself refuses a parent index not on that table's parent.
-                let table = self.table()?;
-                self.archive_relation(&table)?;
-                if declared.len() != table.len() || declared[..1] != table[..1] {
-                    return Err(format!(
-                        "attaches index {}, outside its table's schema",
-                        declared.join(".")
-                    ));
-                }
-                first.expect("ALTER")?;
-                first.expect("INDEX")?;
-                first.qname().ok_or("names no index")?;
-                first.expect("ATTACH")?;
-                first.expect("PARTITION")?;
-                first.object_name("index", &declared)?;
-                first.end()?;
                 only_one(&mut rest)
             }
             ObjectKind::Comment => {
@@ -1756,6 +1744,7 @@ mod tests {
             "ALTER TABLE ONLY public.t REPLICA IDENTITY USING INDEX t_pkey",
             "ALTER INDEX public.t_i ALTER COLUMN 1 SET STATISTICS 300",
             "ALTER INDEX public.t_pkey SET TABLESPACE fast",
+            "ALTER INDEX public.t_i ATTACH PARTITION other.part_a_idx",
         ] {
             assert_eq!(after(sql), Ok(()), "{sql}");
         }
@@ -1802,7 +1791,6 @@ mod tests {
             object(K::Statistics, p, "st", "CREATE STATISTICS public.st ON a, b FROM public.t;\nALTER STATISTICS public.st SET STATISTICS 42"),
             object(K::Sequence, p, "s", "CREATE UNLOGGED SEQUENCE public.s AS bigint START WITH 1"),
             on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.p FOR EACH ROW EXECUTE FUNCTION public.f();\nALTER TABLE ONLY public.t DISABLE TRIGGER trg"), "p"),
-            on(object(K::IndexAttachment, p, "t_b_idx", "ALTER INDEX public.p_b_idx ATTACH PARTITION public.t_b_idx"), "t"),
         ] {
             assert_eq!(check(&o), Ok(()), "{}", o.ddl);
         }
@@ -1817,11 +1805,6 @@ mod tests {
             (object(K::Statistics, p, "st", "CREATE STATISTICS public.st ON a, b FROM public.t;\nALTER STATISTICS public.victim SET STATISTICS 1"), "names statistics public.victim"),
             (object(K::Statistics, p, "st", "CREATE STATISTICS public.st ON a, b FROM public.t;\nALTER STATISTICS public.st OWNER TO mallory"), "expected SET"),
             (on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.p FOR EACH ROW EXECUTE FUNCTION public.f();\nALTER TABLE ONLY public.t DISABLE TRIGGER other"), "p"), "names trigger other"),
-            (on(object(K::IndexAttachment, p, "t_b_idx", "ALTER INDEX public.p_b_idx ATTACH PARTITION public.victim_idx"), "t"), "names index public.victim_idx"),
-            (on(object(K::IndexAttachment, p, "t_b_idx", "ALTER INDEX public.p_b_idx ATTACH PARTITION public.t_b_idx; DROP TABLE public.victim"), "t"), "second statement"),
-            (on(object(K::IndexAttachment, p, "t_b_idx", "ALTER INDEX public.p_b_idx RENAME TO x"), "t"), "expected ATTACH"),
-            (on(object(K::IndexAttachment, p, "t_b_idx", "ALTER INDEX public.p_b_idx ATTACH PARTITION public.t_b_idx"), "victim"), "public.victim, which is not a table or view of the archive"),
-            (on(object(K::IndexAttachment, Some("other"), "t_b_idx", "ALTER INDEX public.p_b_idx ATTACH PARTITION other.t_b_idx"), "t"), "outside its table's schema"),
         ] {
             let err = check(&o).expect_err(&o.ddl);
             assert!(err.contains(why), "{}: {err}", o.ddl);

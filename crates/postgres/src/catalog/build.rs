@@ -7,12 +7,12 @@
 //! properties, [`column_alters`]; an inherited column's own NOT NULL or
 //! default; replica identity; a partition's ATTACH, since a partition is
 //! created with its own columns in its own order), what the indexes need
-//! once they exist ([`after_indexes`]), and the constraints
+//! once they exist ([`after_indexes`], with a partitioned table's
+//! attachment of its partitions' indexes), and the constraints
 //! ([`add_constraints`]): keys and checks into the model, every
 //! definition's own text into the table's properties, and what has no
 //! neutral form or must wait for other objects (exclusion constraints,
-//! CHECKs calling the user's functions, index attachments) as objects of
-//! their own. Statements go into the archive only in shapes that
+//! CHECKs calling the user's functions) as objects of their own. Statements go into the archive only in shapes that
 //! `crate::trust` checks.
 
 use std::collections::{BTreeMap, HashMap};
@@ -29,7 +29,6 @@ use crate::ENGINE_NAME;
 
 use super::object;
 use super::tables::{Col, Con, IndexAttachment, IndexProps, Rel};
-use super::Read;
 use super::{AFTER_INDEXES, PARTITIONS_OWN_KEYS};
 
 /// A table and the objects it brings that are not part of it (exclusion
@@ -37,7 +36,8 @@ use super::{AFTER_INDEXES, PARTITIONS_OWN_KEYS};
 type Built = (TableDef, Vec<ObjectDef>);
 
 /// The table `rel` with its columns `cols`, constraints `cons` and
-/// `indexes`; `names` maps the oid of every user table to its name (for
+/// `indexes` (with `index_props`, and `attachments`: its partitions'
+/// indexes attached to its own); `names` maps the oid of every user table to its name (for
 /// parents and referenced tables).
 pub(super) fn build_table(
     rel: &Rel,
@@ -45,10 +45,26 @@ pub(super) fn build_table(
     cons: Vec<Con>,
     indexes: Vec<IndexDef>,
     index_props: Vec<IndexProps>,
+    attachments: Vec<IndexAttachment>,
     names: &HashMap<u32, TableName>,
 ) -> Result<Built, Error> {
     let mut properties = BTreeMap::new();
-    for (i, sql) in after_indexes(rel, &index_props).into_iter().enumerate() {
+    let mut after = after_indexes(rel, &index_props);
+    // A partitioned table's indexes are created ON ONLY it; its partitions'
+    // are attached once those are built (the restore finishes a table
+    // after its partitions), which makes its keys whole.
+    let schema_of = |name: &str| match &rel.name.schema {
+        Some(s) => format!("{}.{}", ident(s), ident(name)),
+        None => ident(name),
+    };
+    after.extend(attachments.iter().map(|a| {
+        format!(
+            "ALTER INDEX {} ATTACH PARTITION {}",
+            schema_of(&a.parent),
+            a.index
+        )
+    }));
+    for (i, sql) in after.into_iter().enumerate() {
         properties.insert(format!("{AFTER_INDEXES}{i:03}"), sql);
     }
     let mut columns = Vec::new();
@@ -148,35 +164,6 @@ pub(super) fn build_table(
         }));
     let extra = add_constraints(&mut table, rel, cons, &by_num, names)?;
     Ok((table, extra))
-}
-
-/// `ALTER INDEX <parent's> ATTACH PARTITION <partition's>` for each of
-/// `attachments` (`names`: the user tables by oid), hanging on the
-/// partition.
-pub(super) fn index_attachments(
-    attachments: &[IndexAttachment],
-    names: &HashMap<u32, TableName>,
-) -> Vec<Read> {
-    attachments
-        .iter()
-        .filter_map(|a| {
-            let table = names.get(&a.table)?;
-            let index = TableName::new(table.schema.as_deref(), &a.index);
-            let ddl = format!(
-                "ALTER INDEX {} ATTACH PARTITION {}",
-                a.parent,
-                qualified(&index)
-            );
-            let mut def = object(
-                ObjectKind::IndexAttachment,
-                table.schema.as_deref(),
-                &a.index,
-                ddl,
-            );
-            def.table = Some(table.clone());
-            Some(Read::new(def, "pg_class", a.oid))
-        })
-        .collect()
 }
 
 /// What `rel`'s indexes `props` need once they exist, as pg_dump writes

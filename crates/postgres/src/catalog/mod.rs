@@ -76,13 +76,15 @@ fn not_extension_member(class: &str, oid: &str) -> String {
 
 /// The table property prefix of a statement a PostgreSQL restore runs once
 /// the table's keys and indexes exist (`<prefix><nnn>`, in that order):
-/// `CLUSTER ON`, `REPLICA IDENTITY USING INDEX`, an index column's
-/// statistics target.
+/// an index's tablespace and column statistics targets, `CLUSTER ON`,
+/// `REPLICA IDENTITY USING INDEX`, and a partitioned table's `ALTER INDEX
+/// … ATTACH PARTITION` of its partitions' indexes (it is finished after
+/// them).
 pub(crate) const AFTER_INDEXES: &str = "postgres.after_indexes.";
 
 /// The property of a partitioned table whose partitions carry their own
-/// keys, each attached to the table's (an `index attachment` object): the
-/// table's keys are then added `ONLY` to it.
+/// keys, each attached to the table's ([`AFTER_INDEXES`]): the table's keys
+/// are then added `ONLY` to it.
 pub(crate) const PARTITIONS_OWN_KEYS: &str = "postgres.partitions_own_keys";
 
 /// The table property prefix of an owned (serial) sequence's value.
@@ -98,6 +100,10 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     let mut constraints = tables::read_constraints(conn, &oids)?;
     let mut indexes = tables::read_indexes(conn, &oids)?;
     let mut index_props = tables::read_index_properties(conn, &oids)?;
+    let mut attachments: HashMap<u32, Vec<tables::IndexAttachment>> = HashMap::new();
+    for a in tables::read_index_attachments(conn, &oids)? {
+        attachments.entry(a.table).or_default().push(a);
+    }
 
     let mut catalog = Catalog::default();
     let mut objects_post = Vec::new();
@@ -106,7 +112,8 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
         let cons = constraints.remove(&rel.oid).unwrap_or_default();
         let idx = indexes.remove(&rel.oid).unwrap_or_default();
         let props = index_props.remove(&rel.oid).unwrap_or_default();
-        let (table, extra) = build::build_table(rel, cols, cons, idx, props, &names)?;
+        let attached = attachments.remove(&rel.oid).unwrap_or_default();
+        let (table, extra) = build::build_table(rel, cols, cons, idx, props, attached, &names)?;
         catalog.tables.push(table);
         objects_post.extend(extra);
     }
@@ -137,14 +144,7 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     objects.extend(owners);
     objects.extend(post_fns);
     objects.extend(late_checks);
-    // Once every table has its indexes and keys: partitions' indexes
-    // attached to their parents'.
-    let attachments = tables::read_index_attachments(conn, &oids)?;
-    objects.extend(
-        build::index_attachments(&attachments, &names)
-            .into_iter()
-            .map(|r| r.def),
-    );
+
     objects.extend(objects::read_views(conn)?);
     objects.extend(objects::read_rules(conn)?);
     objects.extend(objects::read_triggers(conn)?);

@@ -389,38 +389,36 @@ pub(super) fn read_index_properties(
 
 /// A partition's index (or key's index) attached to its parent's index.
 pub(super) struct IndexAttachment {
-    /// The partition's oid.
+    /// The partitioned table's oid.
     pub(super) table: u32,
-    /// The partition's index, in the partition's schema.
-    pub(super) index: String,
-    /// The index's oid.
-    pub(super) oid: u32,
-    /// The parent's index, qualified.
+    /// The partitioned table's index, in its schema.
     pub(super) parent: String,
+    /// The partition's index, qualified.
+    pub(super) index: String,
 }
 
-/// The indexes of `oids` attached to a partitioned table's index, each
-/// table's in name order.
+/// The indexes of `oids` attached to the index of a partitioned table of
+/// `oids`, by partitioned table and its index's name.
 pub(super) fn read_index_attachments(
     conn: &Conn,
     oids: &[u32],
 ) -> Result<Vec<IndexAttachment>, Error> {
     super::each_row(
         conn,
-        "SELECT i.indrelid, ic.relname::text, ic.oid, h.inhparent::pg_catalog.regclass::text
-         FROM pg_catalog.pg_index i
-         JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-         JOIN pg_catalog.pg_inherits h ON h.inhrelid = i.indexrelid
-         WHERE i.indrelid = ANY($1)
-         ORDER BY i.indrelid, ic.relname",
+        "SELECT pi.indrelid, pc.relname::text, h.inhrelid::pg_catalog.regclass::text
+         FROM pg_catalog.pg_inherits h
+         JOIN pg_catalog.pg_index i ON i.indexrelid = h.inhrelid
+         JOIN pg_catalog.pg_index pi ON pi.indexrelid = h.inhparent
+         JOIN pg_catalog.pg_class pc ON pc.oid = pi.indexrelid
+         WHERE i.indrelid = ANY($1) AND pi.indrelid = ANY($1)
+         ORDER BY pi.indrelid, pc.relname, 3",
         &[&oids],
         "reading index attachments",
         |r| {
             Ok(IndexAttachment {
                 table: get!(r, 0),
-                index: get!(r, 1),
-                oid: get!(r, 2),
-                parent: get!(r, 3),
+                parent: get!(r, 1),
+                index: get!(r, 2),
             })
         },
     )
