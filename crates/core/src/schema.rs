@@ -362,6 +362,10 @@ pub enum ObjectKind {
     /// A PostgreSQL exclusion constraint (archive: `{"other": "exclusion
     /// constraint"}`).
     ExclusionConstraint,
+    /// A PostgreSQL CHECK constraint added after the objects it needs (a
+    /// function over the table's row type, say), as pg_dump adds a
+    /// "separate" one (archive: `{"other": "check constraint"}`).
+    CheckConstraint,
     /// Which column owns a PostgreSQL sequence (`ALTER SEQUENCE … OWNED BY`;
     /// archive: `{"other": "sequence ownership"}`).
     SequenceOwnership,
@@ -429,7 +433,7 @@ enum KindRepr {
 
 /// The `other` names of the [`ObjectKind`] variants that the archive spells
 /// `{"other": name}`: one table for both directions and for their names.
-const OTHER_VARIANTS: [(&str, ObjectKind); 16] = [
+const OTHER_VARIANTS: [(&str, ObjectKind); 17] = [
     ("function", ObjectKind::TableFunction),
     ("schema", ObjectKind::Schema),
     ("extension", ObjectKind::Extension),
@@ -439,6 +443,7 @@ const OTHER_VARIANTS: [(&str, ObjectKind); 16] = [
     ("full-text index", ObjectKind::FullTextIndex),
     ("R-tree index", ObjectKind::RTreeIndex),
     ("exclusion constraint", ObjectKind::ExclusionConstraint),
+    ("check constraint", ObjectKind::CheckConstraint),
     ("sequence ownership", ObjectKind::SequenceOwnership),
     ("rule", ObjectKind::Rule),
     ("statistics", ObjectKind::Statistics),

@@ -283,20 +283,31 @@ impl PgSource {
         if table.property("postgres.partition_by").is_some() {
             return Ok(());
         }
+        let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
         if table.columns.is_empty() {
-            // A row batch cannot count rows without columns: refuse rather
-            // than drop the rows of a zero-column table.
+            // A table whose columns were all dropped still has rows, which
+            // carry nothing but their number (FORMAT.md: a chunk of zero
+            // columns counts its rows).
             let rows = self.conn.query(
-                &format!("SELECT count(*) FROM ONLY {}", qualified(&table.name)),
+                &format!(
+                    "SELECT count(*) FROM ONLY {}{filter}",
+                    qualified(&table.name)
+                ),
                 &[],
                 &format!("counting the rows of {}", table.name),
             )?;
-            let n: i64 = rows.first().and_then(|r| r.try_get(0).ok()).unwrap_or(0);
-            if n > 0 {
-                return Err(Error::Unsupported(format!(
-                    "table {} has {n} rows but no columns; bru cannot carry such rows",
-                    table.name
-                )));
+            let n: i64 = rows
+                .first()
+                .map(|r| r.try_get(0))
+                .transpose()
+                .map_err(|e| Error::engine(format!("counting the rows of {}", table.name), e))?
+                .unwrap_or(0);
+            let mut left = usize::try_from(n).unwrap_or(0);
+            let max_rows = limits.max_rows.max(1);
+            while left > 0 {
+                let take = left.min(max_rows);
+                sink(RowBatch::of_empty_rows(take))?;
+                left -= take;
             }
             return Ok(());
         }
@@ -313,7 +324,6 @@ impl PgSource {
                 }
             })
             .collect();
-        let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
         let sql = format!(
             "COPY (SELECT {} FROM ONLY {}{filter}) TO STDOUT (FORMAT binary)",
             select.join(", "),

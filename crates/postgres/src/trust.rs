@@ -9,7 +9,8 @@
 //!
 //! | entry | its statements |
 //! |---|---|
-//! | table | `CREATE [UNLOGGED] TABLE <table> (…` or `… PARTITION OF …`, never `… AS <query>` |
+//! | table | `CREATE [UNLOGGED] TABLE <table> (…`, `… OF <type> [(…)]` or `… PARTITION OF …`, never `… AS <query>`; then any of `ALTER TABLE ONLY <table> ALTER COLUMN <c> SET STATISTICS\|STORAGE\|COMPRESSION\|(options)\|NOT NULL\|DEFAULT <one expression>`, `ALTER TABLE ONLY <table> REPLICA IDENTITY FULL\|NOTHING`, and for a partition `ALTER TABLE ONLY <parent> ATTACH PARTITION <table> FOR VALUES …\|DEFAULT`, the parent a table of the archive |
+//! | after a table's indexes (`postgres.after_indexes.*`) | `ALTER TABLE ONLY <table> CLUSTER ON <i>`, `… REPLICA IDENTITY USING INDEX <i>`, `ALTER INDEX <schema>.<i> ALTER COLUMN n SET STATISTICS n`, `ALTER INDEX <schema>.<i> SET TABLESPACE <t>`, `ALTER INDEX <schema>.<i> ATTACH PARTITION <s>.<index>`, `<i>` an index or key of that table |
 //! | index of a table | `CREATE [UNIQUE] INDEX [IF NOT EXISTS] <index> ON [ONLY] <table> …` |
 //! | constraint of a table (`postgres.constraint.*`) | one clause, `PRIMARY KEY`, `UNIQUE`, `CHECK`, `FOREIGN KEY`, `EXCLUDE` or `NOT NULL`, with no `;` and no `,` outside its parentheses |
 //! | schema | `CREATE SCHEMA [IF NOT EXISTS] <name>` |
@@ -20,13 +21,13 @@
 //! | function, window function | `CREATE [OR REPLACE] FUNCTION\|PROCEDURE <name>(…` |
 //! | aggregate | `CREATE AGGREGATE <name>(…` (never `OR REPLACE`) |
 //! | operator, cast, collation… | see module `kinds` |
-//! | sequence | `CREATE SEQUENCE <name> …` (never `IF NOT EXISTS`), then `SELECT pg_catalog.setval('<name>', n, true\|false)` |
+//! | sequence | `CREATE [UNLOGGED] SEQUENCE <name> …` (never `IF NOT EXISTS`), then `SELECT pg_catalog.setval('<name>', n, true\|false)` |
 //! | sequence ownership | `ALTER SEQUENCE <name> OWNED BY <table>.<column>` |
 //! | view | `CREATE [RECURSIVE] VIEW <name> …` |
 //! | materialized view | `CREATE MATERIALIZED VIEW <name> …`, its indexes (`CREATE [UNIQUE] INDEX <i> ON <name> …`), `REFRESH MATERIALIZED VIEW <name>` |
-//! | trigger | `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER <name> … ON <table> …`, then `ALTER TABLE <table> ENABLE\|DISABLE [ALWAYS\|REPLICA] TRIGGER <name>` |
-//! | rule | `CREATE [OR REPLACE] RULE <name> AS ON <event> TO <table> …` |
-//! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> … FROM <table>` |
+//! | trigger | `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER <name> … ON <table> …`, then `ALTER TABLE [ONLY] <table or a table of the archive: a partition's clone> ENABLE\|DISABLE [ALWAYS\|REPLICA] TRIGGER <name>` |
+//! | rule | `CREATE [OR REPLACE] RULE <name> AS ON <event> TO <table> …`, then `ALTER TABLE [ONLY] <table> DISABLE\|ENABLE ALWAYS\|ENABLE REPLICA RULE <name>` |
+//! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> … FROM <table>`, then `ALTER STATISTICS <name> SET STATISTICS n` |
 //! | exclusion constraint | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> EXCLUDE …` |
 //! | text search parser, template, dictionary | `CREATE TEXT SEARCH PARSER\|TEMPLATE\|DICTIONARY <name> ( option = value, … )` |
 //! | text search configuration | `CREATE TEXT SEARCH CONFIGURATION <name> ( PARSER = p )`, then `ALTER TEXT SEARCH CONFIGURATION <name> ADD MAPPING FOR <tokens> WITH <dictionaries>` |
@@ -41,6 +42,7 @@
 //! | publication schema | `ALTER PUBLICATION <name> ADD TABLES IN SCHEMA <its schema>` |
 //! | subscription | `CREATE SUBSCRIPTION <name> CONNECTION '…' PUBLICATION p, … WITH ( connect = false, … )` |
 //! | default privileges (named `for role <role> on <types>`) | `ALTER DEFAULT PRIVILEGES FOR ROLE <role> [IN SCHEMA <its schema>] GRANT … ON <types> TO … \| REVOKE … ON <types> FROM …` |
+//! | check constraint (one calling a function of the user's) | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> CHECK …` |
 //! | comment | `COMMENT ON <kind> <name> IS '…'` |
 //! | owner | `ALTER <kind> <name> OWNER TO <role>` |
 //! | privileges | `REVOKE ALL ON <kind> <name> FROM <role>`, `GRANT … ON <kind> <name> TO <role> [WITH GRANT OPTION]`, each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
@@ -89,11 +91,22 @@ pub fn check_table(table: &TableDef, relations: Option<&[TableName]>) -> Result<
     };
     let name = parts(&target_name(&table.name));
     let create = native.create.as_str();
-    let mut c = one_statement(create)?;
+    let mut statements = split(create).into_iter();
+    let mut c = Cursor::new(create, statements.next().ok_or("holds no statement")?);
+    for alter in statements {
+        table_alter(Cursor::new(create, alter), &name, relations)?;
+    }
     c.expect("CREATE")?;
     c.word("UNLOGGED");
     c.expect("TABLE")?;
     c.object_name("table", &name)?;
+    if c.word("OF") {
+        // A typed table: its type, then column options or nothing.
+        c.qname().ok_or("names no type after OF")?;
+        if c.peek().is_none() {
+            return check_table_parts(table, &name, relations);
+        }
+    }
     if !(c.peek_punct('(') || c.peek_word("PARTITION")) {
         return Err(format!(
             "is not a CREATE TABLE: found {} after the name",
@@ -138,9 +151,19 @@ pub fn check_table(table: &TableDef, relations: Option<&[TableName]>) -> Result<
             c.punct(')')?;
         }
     }
+    check_table_parts(table, &name, relations)
+}
+
+/// The parts of `table` (named `name`) besides its CREATE TABLE: its
+/// indexes, its constraints and its post-data statements.
+fn check_table_parts(
+    table: &TableDef,
+    name: &[String],
+    relations: Option<&[TableName]>,
+) -> Result<(), String> {
     for index in &table.indexes {
         if let Some(ddl) = &index.native_ddl {
-            check_index(ddl, &index.name, &name)
+            check_index(ddl, &index.name, name)
                 .map_err(|e| format!("index {}: {e}", index.name))?;
         }
     }
@@ -148,8 +171,173 @@ pub fn check_table(table: &TableDef, relations: Option<&[TableName]>) -> Result<
         if let Some(n) = key.strip_prefix("postgres.constraint.") {
             check_constraint(def, relations).map_err(|e| format!("constraint {n}: {e}"))?;
         }
+        if key.starts_with(crate::catalog::AFTER_INDEXES) {
+            after_indexes(table, name, def).map_err(|e| format!("`{}` {e}", shorten(def)))?;
+        }
     }
     Ok(())
+}
+
+/// A statement run once `table`'s (named `name`) keys and indexes exist:
+/// `ALTER TABLE ONLY <name> CLUSTER ON <i>`, `ALTER TABLE ONLY <name>
+/// REPLICA IDENTITY USING INDEX <i>`, `ALTER INDEX <schema>.<i> ALTER
+/// COLUMN n SET STATISTICS n`, `ALTER INDEX <schema>.<i> SET TABLESPACE
+/// <t>` or `ALTER INDEX <schema>.<i> ATTACH PARTITION <s>.<index>`, where
+/// `<i>` is an index or key of the table itself.
+fn after_indexes(table: &TableDef, name: &[String], sql: &str) -> Result<(), String> {
+    let own = |index: &str| {
+        table.indexes.iter().any(|i| i.name == index)
+            || table
+                .properties
+                .contains_key(&format!("postgres.constraint.{index}"))
+    };
+    let mut c = one_statement(sql)?;
+    c.expect("ALTER")?;
+    let index = if c.word("INDEX") {
+        let index = c.qname().ok_or("names no index")?;
+        if index.len() != name.len() || index[..index.len() - 1] != name[..name.len() - 1] {
+            return Err(format!(
+                "is on index {}, outside the table's schema",
+                index.join(".")
+            ));
+        }
+        if c.word("ATTACH") {
+            // Its partition's index: the server refuses one that is not
+            // on a partition of this index's table (both the archive's).
+            c.expect("PARTITION")?;
+            match c.qname() {
+                Some(i) if i.len() == 2 => {}
+                _ => return Err(format!("names no partition's index: found {}", c.found())),
+            }
+        } else if c.word("SET") {
+            c.expect("TABLESPACE")?;
+            match c.qname() {
+                Some(space) if space.len() == 1 => {}
+                _ => return Err(format!("names no tablespace: found {}", c.found())),
+            }
+        } else {
+            c.expect("ALTER")?;
+            c.expect("COLUMN")?;
+            c.number()?;
+            c.expect("SET")?;
+            c.expect("STATISTICS")?;
+            c.punct_opt('-');
+            c.number()?;
+        }
+        index.last().cloned().unwrap_or_default()
+    } else {
+        c.expect("TABLE")?;
+        c.expect("ONLY")?;
+        c.object_name("table", name)?;
+        if c.word("REPLICA") {
+            c.expect("IDENTITY")?;
+            c.expect("USING")?;
+            c.expect("INDEX")?;
+        } else {
+            c.expect("CLUSTER")?;
+            c.expect("ON")?;
+        }
+        match c.qname() {
+            Some(i) if i.len() == 1 => i[0].clone(),
+            _ => return Err(format!("names no index of the table: found {}", c.found())),
+        }
+    };
+    c.end()?;
+    if own(&index) {
+        Ok(())
+    } else {
+        Err(format!(
+            "is on {index}, which is not an index or key of the table"
+        ))
+    }
+}
+
+/// One statement after a table's CREATE TABLE, on table `name`: `ALTER
+/// TABLE ONLY <name>` with one of `ALTER COLUMN <c> SET STATISTICS n |
+/// SET STORAGE s | SET COMPRESSION m | SET (options) | SET NOT NULL | SET
+/// DEFAULT <one expression>`, `REPLICA IDENTITY FULL|NOTHING|DEFAULT`; or,
+/// for a partition, `ALTER TABLE ONLY <parent> ATTACH PARTITION <name>
+/// FOR VALUES …|DEFAULT` with the parent among `relations`.
+fn table_alter(
+    mut c: Cursor<'_>,
+    name: &[String],
+    relations: Option<&[TableName]>,
+) -> Result<(), String> {
+    let head = shorten(&c.sql[c.tokens.first().map_or(0, |t| t.start)..]);
+    let refuse = |e: String| {
+        format!("holds a second statement `{head}` that is not one a backup writes after its CREATE TABLE: it {e}")
+    };
+    let check = |c: &mut Cursor<'_>| -> Result<(), String> {
+        c.expect("ALTER")?;
+        c.expect("TABLE")?;
+        c.expect("ONLY")?;
+        let on = c.qname().ok_or("names no table")?;
+        if on != name {
+            // Only a partition's attachment names another table: its parent.
+            in_archive(relations, &on, "attaches itself to")?;
+            c.expect("ATTACH")?;
+            c.expect("PARTITION")?;
+            c.object_name("table", name)?;
+            if c.word("DEFAULT") {
+                return c.end();
+            }
+            c.expect("FOR")?;
+            c.expect("VALUES")?;
+            return one_clause(c);
+        }
+        if c.word("REPLICA") {
+            c.expect("IDENTITY")?;
+            if !(c.word("FULL") || c.word("NOTHING")) {
+                c.expect("DEFAULT")?;
+            }
+            return c.end();
+        }
+        c.expect("ALTER")?;
+        c.expect("COLUMN")?;
+        match c.qname() {
+            Some(col) if col.len() == 1 => {}
+            _ => return Err(format!("names no column: found {}", c.found())),
+        }
+        c.expect("SET")?;
+        if c.word("STATISTICS") {
+            c.punct_opt('-');
+            c.number()?;
+        } else if c.word("STORAGE") || c.word("COMPRESSION") {
+            match c.peek() {
+                Some(t) if t.kind == Kind::Word => c.any_token(),
+                _ => return Err(format!("expected a method but found {}", c.found())),
+            }
+        } else if c.word("NOT") {
+            c.expect("NULL")?;
+        } else if c.word("DEFAULT") {
+            let start = c.peek().map(|t| t.start).ok_or("sets no default")?;
+            let end = c.tokens.last().map_or(start, |t| t.end);
+            foreign_expression(&c.sql[start..end])?;
+            return Ok(());
+        } else {
+            // `(name = value, …)`: names, numbers and strings only.
+            c.punct('(')?;
+            loop {
+                match c.peek() {
+                    Some(t) if t.is_punct(c.sql, ')') => {
+                        c.any_token();
+                        break;
+                    }
+                    Some(t)
+                        if matches!(t.kind, Kind::Word | Kind::Num | Kind::Str)
+                            || ['=', ',', '-', '+', '.']
+                                .iter()
+                                .any(|p| t.is_punct(c.sql, *p)) =>
+                    {
+                        c.any_token()
+                    }
+                    _ => return Err(format!("has {} in its options", c.found())),
+                }
+            }
+        }
+        c.end()
+    };
+    check(&mut c).map_err(refuse)
 }
 
 /// The expressions of another engine's table that the target splices into
@@ -673,6 +861,7 @@ impl Check<'_> {
             }
             ObjectKind::Sequence => {
                 first.expect("CREATE")?;
+                first.word("UNLOGGED");
                 first.expect("SEQUENCE")?;
                 // Never IF NOT EXISTS: with it, the setval after it would
                 // set a sequence of the target's own.
@@ -764,7 +953,12 @@ impl Check<'_> {
                     c.expect("ALTER")?;
                     c.expect("TABLE")?;
                     c.word("ONLY");
-                    c.object_name("table", &table)?;
+                    // Its own table, or a partition with its clone of the
+                    // trigger, which must be a table of the archive.
+                    let on = c.qname().ok_or("names no table")?;
+                    if on != table {
+                        self.archive_relation(&on)?;
+                    }
                     if !c.word("DISABLE") {
                         c.expect("ENABLE")?;
                         if !c.word("ALWAYS") {
@@ -788,6 +982,22 @@ impl Check<'_> {
                 first.expect("TO")?;
                 let table = first.qname().ok_or("names no table after TO")?;
                 self.on_declared_table(&table)?;
+                // Then, for a rule not enabled as by default, its state.
+                if let Some(mut c) = rest.next() {
+                    c.expect("ALTER")?;
+                    c.expect("TABLE")?;
+                    c.word("ONLY");
+                    c.object_name("table", &table)?;
+                    if !c.word("DISABLE") {
+                        c.expect("ENABLE")?;
+                        if !c.word("ALWAYS") {
+                            c.expect("REPLICA")?;
+                        }
+                    }
+                    c.expect("RULE")?;
+                    c.object_name("rule", std::slice::from_ref(&self.object.name.name))?;
+                    c.end()?;
+                }
                 only_one(&mut rest)
             }
             ObjectKind::Statistics => {
@@ -799,6 +1009,17 @@ impl Check<'_> {
                 let table = first.qname().ok_or("names no table after FROM")?;
                 self.archive_relation(&table)?;
                 first.end()?;
+                // Then its statistics target, when set.
+                if let Some(mut c) = rest.next() {
+                    c.expect("ALTER")?;
+                    c.expect("STATISTICS")?;
+                    c.object_name("statistics", &declared)?;
+                    c.expect("SET")?;
+                    c.expect("STATISTICS")?;
+                    c.punct_opt('-');
+                    c.number()?;
+                    c.end()?;
+                }
                 only_one(&mut rest)
             }
             ObjectKind::ExclusionConstraint => {
@@ -811,6 +1032,20 @@ impl Check<'_> {
                 first.expect("CONSTRAINT")?;
                 first.object_name("constraint", std::slice::from_ref(&self.object.name.name))?;
                 first.expect("EXCLUDE")?;
+                // One action: a `,` outside parentheses would add another.
+                one_clause(&first)?;
+                only_one(&mut rest)
+            }
+            ObjectKind::CheckConstraint => {
+                first.expect("ALTER")?;
+                first.expect("TABLE")?;
+                first.word("ONLY");
+                let table = first.qname().ok_or("names no table")?;
+                self.on_declared_table(&table)?;
+                first.expect("ADD")?;
+                first.expect("CONSTRAINT")?;
+                first.object_name("constraint", std::slice::from_ref(&self.object.name.name))?;
+                first.expect("CHECK")?;
                 // One action: a `,` outside parentheses would add another.
                 one_clause(&first)?;
                 only_one(&mut rest)
@@ -1981,7 +2216,7 @@ mod tests {
             ),
             (
                 on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f(); ALTER TABLE public.victim DISABLE TRIGGER trg"), "t"),
-                "names table public.victim",
+                "public.victim, which is not a table or view of the archive",
             ),
             (object(K::Owner, p, "t", "ALTER TABLE public.victim OWNER TO ann"), "not for public.t"),
             (object(K::View, p, "victim_v", "CREATE OR REPLACE VIEW public.victim_v AS SELECT 1"), "expected VIEW"),
@@ -2240,6 +2475,156 @@ mod tests {
         );
         let err = check_table(&t, Some(&relations())).unwrap_err();
         assert!(err.contains("constraint t_check"), "{err}");
+    }
+
+    /// The statements after a CREATE TABLE, and the ones run after its
+    /// indexes, are on the table itself (a partition's ATTACH on a parent
+    /// of the archive), one action each.
+    #[test]
+    fn table_alterations_are_on_the_table_itself() {
+        let ok = "CREATE TABLE public.t (\n    a integer\n);\n\
+            ALTER TABLE ONLY public.t ALTER COLUMN a SET STATISTICS 500;\n\
+            ALTER TABLE ONLY public.t ALTER COLUMN a SET (n_distinct=-0.5, n_distinct_inherited=10);\n\
+            ALTER TABLE ONLY public.t ALTER COLUMN a SET STORAGE EXTERNAL;\n\
+            ALTER TABLE ONLY public.t ALTER COLUMN a SET COMPRESSION pglz;\n\
+            ALTER TABLE ONLY public.t ALTER COLUMN a SET NOT NULL;\n\
+            ALTER TABLE ONLY public.t ALTER COLUMN a SET DEFAULT public.f(1, 2);\n\
+            ALTER TABLE ONLY public.t REPLICA IDENTITY FULL;\n\
+            ALTER TABLE ONLY public.p ATTACH PARTITION public.t FOR VALUES FROM (0) TO (10)";
+        assert_eq!(check_table_alone(&table(ok)), Ok(()));
+        assert_eq!(
+            check_table_alone(&table("CREATE TABLE public.t OF public.ty")),
+            Ok(())
+        );
+        assert_eq!(
+            check_table_alone(&table(
+                "CREATE TABLE public.t OF public.ty (\n    a WITH OPTIONS NOT NULL\n)"
+            )),
+            Ok(())
+        );
+        let create = "CREATE TABLE public.t (\n    a integer\n)";
+        for (alter, why) in [
+            (
+                "ALTER TABLE ONLY public.victim ALTER COLUMN a SET STATISTICS 5",
+                "attaches itself to public.victim, which is not a table or view of the archive",
+            ),
+            (
+                "ALTER TABLE ONLY public.p ATTACH PARTITION public.victim DEFAULT",
+                "names table public.victim, not public.t",
+            ),
+            (
+                "ALTER TABLE ONLY public.p ATTACH PARTITION public.t FOR VALUES IN (1), DETACH PARTITION public.x",
+                "goes on after its constraint",
+            ),
+            (
+                "ALTER TABLE ONLY public.t ALTER COLUMN a SET DEFAULT 1, OWNER TO mallory",
+                "not one expression",
+            ),
+            (
+                "ALTER TABLE ONLY public.t ALTER COLUMN a SET (n_distinct = (SELECT 1))",
+                "in its options",
+            ),
+            (
+                "ALTER TABLE ONLY public.t ALTER COLUMN a SET STATISTICS 5 OWNER TO mallory",
+                "goes on after its statement",
+            ),
+            ("ALTER TABLE ONLY public.t OWNER TO mallory", "expected ALTER"),
+            ("ALTER TABLE public.t REPLICA IDENTITY FULL", "expected ONLY"),
+            ("DROP TABLE public.victim", "second statement `DROP TABLE"),
+        ] {
+            let err = check_table_alone(&table(&format!("{create};\n{alter}"))).unwrap_err();
+            assert!(err.contains(why), "{alter}: {err}");
+        }
+
+        let mut t = table(create);
+        t.indexes.push(bru_core::IndexDef {
+            name: "t_i".into(),
+            columns: vec!["a".into()],
+            unique: false,
+            predicate: None,
+            method: None,
+            native_ddl: Some("CREATE INDEX t_i ON public.t USING btree (a)".into()),
+        });
+        t.properties.insert(
+            "postgres.constraint.t_pkey".into(),
+            "PRIMARY KEY (a)".into(),
+        );
+        let after = |sql: &str| {
+            let mut t = t.clone();
+            t.properties
+                .insert(format!("{}000", crate::catalog::AFTER_INDEXES), sql.into());
+            check_table_alone(&t)
+        };
+        for sql in [
+            "ALTER TABLE ONLY public.t CLUSTER ON t_i",
+            "ALTER TABLE ONLY public.t REPLICA IDENTITY USING INDEX t_pkey",
+            "ALTER INDEX public.t_i ALTER COLUMN 1 SET STATISTICS 300",
+            "ALTER INDEX public.t_pkey SET TABLESPACE fast",
+            "ALTER INDEX public.t_i ATTACH PARTITION other.part_a_idx",
+        ] {
+            assert_eq!(after(sql), Ok(()), "{sql}");
+        }
+        for (sql, why) in [
+            (
+                "ALTER TABLE ONLY public.t CLUSTER ON victim_idx",
+                "not an index or key of the table",
+            ),
+            (
+                "ALTER INDEX public.victim_idx ALTER COLUMN 1 SET STATISTICS 3",
+                "not an index or key",
+            ),
+            (
+                "ALTER INDEX other.t_i ALTER COLUMN 1 SET STATISTICS 3",
+                "outside the table's schema",
+            ),
+            (
+                "ALTER TABLE ONLY public.victim CLUSTER ON t_i",
+                "names table public.victim",
+            ),
+            (
+                "ALTER TABLE ONLY public.t CLUSTER ON t_i; DROP TABLE public.victim",
+                "second statement",
+            ),
+            (
+                "ALTER TABLE ONLY public.t SET TABLESPACE x",
+                "expected CLUSTER",
+            ),
+        ] {
+            let err = after(sql).unwrap_err();
+            assert!(err.contains(why), "{sql}: {err}");
+        }
+    }
+
+    /// A CHECK that waits for its functions, a rule's state, a statistics
+    /// target and an unlogged sequence: their own object, one action.
+    #[test]
+    fn late_checks_rule_states_and_statistics_targets_are_on_their_own_object() {
+        use ObjectKind as K;
+        let p = Some("public");
+        for o in [
+            on(object(K::CheckConstraint, p, "t_ok", "ALTER TABLE public.t ADD CONSTRAINT t_ok CHECK (public.ok(t.*))"), "t"),
+            on(object(K::Rule, p, "r", "CREATE RULE r AS ON INSERT TO public.t DO ALSO NOTIFY t;\nALTER TABLE public.t DISABLE RULE r"), "t"),
+            object(K::Statistics, p, "st", "CREATE STATISTICS public.st ON a, b FROM public.t;\nALTER STATISTICS public.st SET STATISTICS 42"),
+            object(K::Sequence, p, "s", "CREATE UNLOGGED SEQUENCE public.s AS bigint START WITH 1"),
+            on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.p FOR EACH ROW EXECUTE FUNCTION public.f();\nALTER TABLE ONLY public.t DISABLE TRIGGER trg"), "p"),
+        ] {
+            assert_eq!(check(&o), Ok(()), "{}", o.ddl);
+        }
+        for (o, why) in [
+            (on(object(K::CheckConstraint, p, "t_ok", "ALTER TABLE public.victim ADD CONSTRAINT t_ok CHECK (true)"), "t"), "victim"),
+            (on(object(K::CheckConstraint, p, "t_ok", "ALTER TABLE public.t ADD CONSTRAINT other CHECK (true)"), "t"), "names constraint other"),
+            (on(object(K::CheckConstraint, p, "t_ok", "ALTER TABLE public.t ADD CONSTRAINT t_ok CHECK (true), OWNER TO mallory"), "t"), "goes on after its constraint"),
+            (on(object(K::CheckConstraint, p, "t_ok", "ALTER TABLE public.t ADD CONSTRAINT t_ok CHECK (true); DROP TABLE public.t"), "t"), "second statement"),
+            (on(object(K::CheckConstraint, p, "t_ok", "ALTER TABLE public.t ADD CONSTRAINT t_ok UNIQUE (a)"), "t"), "expected CHECK"),
+            (on(object(K::Rule, p, "r", "CREATE RULE r AS ON INSERT TO public.t DO ALSO NOTIFY t;\nALTER TABLE public.victim DISABLE RULE r"), "t"), "names table public.victim"),
+            (on(object(K::Rule, p, "r", "CREATE RULE r AS ON INSERT TO public.t DO ALSO NOTIFY t;\nALTER TABLE public.t DISABLE RULE other"), "t"), "names rule other"),
+            (object(K::Statistics, p, "st", "CREATE STATISTICS public.st ON a, b FROM public.t;\nALTER STATISTICS public.victim SET STATISTICS 1"), "names statistics public.victim"),
+            (object(K::Statistics, p, "st", "CREATE STATISTICS public.st ON a, b FROM public.t;\nALTER STATISTICS public.st OWNER TO mallory"), "expected SET"),
+            (on(object(K::Trigger, p, "trg", "CREATE TRIGGER trg AFTER INSERT ON public.p FOR EACH ROW EXECUTE FUNCTION public.f();\nALTER TABLE ONLY public.t DISABLE TRIGGER other"), "p"), "names trigger other"),
+        ] {
+            let err = check(&o).expect_err(&o.ddl);
+            assert!(err.contains(why), "{}: {err}", o.ddl);
+        }
     }
 }
 

@@ -143,10 +143,19 @@ pub(crate) fn neutral_type(type_oid: u32, typmod: i32) -> Option<ColumnType> {
                     scale: None,
                 }
             } else {
-                let (p, s) = numeric_typmod(typmod)?;
-                ColumnType::Decimal {
-                    precision: Some(p),
-                    scale: Some(s),
+                match numeric_typmod(typmod) {
+                    Some((p, s)) => ColumnType::Decimal {
+                        precision: Some(p),
+                        scale: Some(s),
+                    },
+                    // A negative scale (`numeric(5,-2)` rounds to hundreds)
+                    // has no neutral form; its values are still exact
+                    // decimals, and a PostgreSQL restore creates the
+                    // column with its own type (`native_type`).
+                    None => ColumnType::Decimal {
+                        precision: None,
+                        scale: None,
+                    },
                 }
             }
         }

@@ -133,6 +133,43 @@ fn create_tables(
     created
 }
 
+/// Makes a table's indexes and constraints (`finish_starts` and
+/// `finished`) wait for those of the tables created after it
+/// (`created_after`: its partitions, its children): a partitioned table
+/// attaches its partitions' indexes to its own, and its keys are whole (a
+/// foreign key to it can be added) only then; and an index of its built
+/// while a partition is still being attached would make that partition an
+/// index of its own. A child with foreign keys of its own is left out,
+/// since those may wait for the parent in turn.
+fn after_children(
+    b: &mut Builder,
+    tables: &[PlanTable],
+    refs: &[Vec<usize>],
+    finished: &[Option<usize>],
+    finish_starts: &[Vec<usize>],
+) {
+    let index: std::collections::HashMap<&bru_core::TableName, usize> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (&t.def.name, i))
+        .collect();
+    for (t, table) in tables.iter().enumerate() {
+        if !refs[t].is_empty() {
+            continue;
+        }
+        for parent in &table.def.created_after {
+            let (Some(&p), Some(child)) = (index.get(parent), finished[t]) else {
+                continue;
+            };
+            for &step in finished[p].iter().chain(&finish_starts[p]) {
+                if !b.steps[step].deps.contains(&child) {
+                    b.steps[step].deps.push(child);
+                }
+            }
+        }
+    }
+}
+
 impl Plan {
     /// Builds the plan for `tables` and `objects` in `mode`, splitting large
     /// tables into up to `sessions` ranges of chunks.
@@ -255,6 +292,9 @@ impl Plan {
                 }
                 finished[t] = Some(id);
             }
+        }
+        if schema {
+            after_children(&mut b, tables, &refs, &finished, &finish_starts);
         }
 
         let mut tables_done: Vec<usize> = finished.iter().flatten().copied().collect();
@@ -455,6 +495,14 @@ mod tests {
         let order = plan.sequential_order();
         let pos = |id: usize| order.iter().position(|&s| s == id).unwrap();
         assert!(pos(parent) < pos(child));
+        // And finished after them: it attaches their indexes to its own.
+        let parent_done = find(&plan, Action::FinishTable { table: 2 });
+        let child_done = find(&plan, Action::FinishTable { table: 0 });
+        assert!(
+            plan.steps[parent_done].deps.contains(&child_done),
+            "{plan:#?}"
+        );
+        assert!(pos(child_done) < pos(parent_done));
         // A parent that is not restored is not waited for.
         let mut orphan = table("orphan_part", 1, &[]);
         orphan.def.created_after = vec![TableName::bare("not_selected")];

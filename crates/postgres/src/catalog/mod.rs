@@ -93,6 +93,19 @@ fn not_extension_member(class: &str, oid: &str) -> String {
     )
 }
 
+/// The table property prefix of a statement a PostgreSQL restore runs once
+/// the table's keys and indexes exist (`<prefix><nnn>`, in that order):
+/// an index's tablespace and column statistics targets, `CLUSTER ON`,
+/// `REPLICA IDENTITY USING INDEX`, and a partitioned table's `ALTER INDEX
+/// … ATTACH PARTITION` of its partitions' indexes (it is finished after
+/// them).
+pub(crate) const AFTER_INDEXES: &str = "postgres.after_indexes.";
+
+/// The property of a partitioned table whose partitions carry their own
+/// keys, each attached to the table's ([`AFTER_INDEXES`]): the table's keys
+/// are then added `ONLY` to it.
+pub(crate) const PARTITIONS_OWN_KEYS: &str = "postgres.partitions_own_keys";
+
 /// The table property prefix of an owned (serial) sequence's value.
 pub(crate) const OWNED_SEQUENCE: &str = "postgres.owned_sequence.";
 
@@ -105,6 +118,11 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     let mut columns = tables::read_columns(conn, &oids)?;
     let mut constraints = tables::read_constraints(conn, &oids)?;
     let mut indexes = tables::read_indexes(conn, &oids)?;
+    let mut index_props = tables::read_index_properties(conn, &oids)?;
+    let mut attachments: HashMap<u32, Vec<tables::IndexAttachment>> = HashMap::new();
+    for a in tables::read_index_attachments(conn, &oids)? {
+        attachments.entry(a.table).or_default().push(a);
+    }
 
     let mut catalog = Catalog::default();
     let mut objects_post = Vec::new();
@@ -112,7 +130,9 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
         let cols = columns.remove(&rel.oid).unwrap_or_default();
         let cons = constraints.remove(&rel.oid).unwrap_or_default();
         let idx = indexes.remove(&rel.oid).unwrap_or_default();
-        let (table, extra) = build::build_table(rel, cols, cons, idx, &names)?;
+        let props = index_props.remove(&rel.oid).unwrap_or_default();
+        let attached = attachments.remove(&rel.oid).unwrap_or_default();
+        let (table, extra) = build::build_table(rel, cols, cons, idx, props, attached, &names)?;
         catalog.tables.push(table);
         objects_post.extend(extra);
     }
@@ -162,10 +182,16 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     // objects: the restore keeps this order within each section.
     let (pre, post): (Vec<ObjectDef>, Vec<ObjectDef>) =
         sorted.into_iter().partition(ObjectDef::is_pre_data);
+    // CHECKs calling functions come after the functions, which may come
+    // after the tables.
+    let (late_checks, objects_post): (Vec<ObjectDef>, Vec<ObjectDef>) = objects_post
+        .into_iter()
+        .partition(|o| o.kind == ObjectKind::CheckConstraint);
     let mut objects = pre;
     objects.extend(objects_post);
     objects.extend(owners);
     objects.extend(post);
+    objects.extend(late_checks);
     objects.extend(
         large_objects::read_large_objects(conn)?
             .into_iter()

@@ -161,7 +161,8 @@ pub(super) fn read_rules(conn: &Conn) -> Result<Vec<Read>, Error> {
     each_row(
         conn,
         &format!(
-            "SELECT n.nspname::text, c.relname::text, r.rulename::text, pg_catalog.pg_get_ruledef(r.oid), r.oid
+            "SELECT n.nspname::text, c.relname::text, r.rulename::text, pg_catalog.pg_get_ruledef(r.oid),
+                    r.ev_enabled::text, c.oid::pg_catalog.regclass::text, r.oid
              FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE r.rulename <> '_RETURN' AND {USER_NAMESPACE} AND {}
@@ -174,25 +175,44 @@ pub(super) fn read_rules(conn: &Conn) -> Result<Vec<Read>, Error> {
             let schema: String = get!(r, 0);
             let table: String = get!(r, 1);
             let name: String = get!(r, 2);
-            let mut o = object(
-                ObjectKind::Rule,
-                Some(&schema),
-                &name,
-                get!(r, 3),
-            );
+            let mut ddl: String = get!(r, 3);
+            let enabled: String = get!(r, 4);
+            let qtable: String = get!(r, 5);
+            let state = match enabled.as_str() {
+                "D" => Some("DISABLE"),
+                "A" => Some("ENABLE ALWAYS"),
+                "R" => Some("ENABLE REPLICA"),
+                _ => None,
+            };
+            if let Some(state) = state {
+                // pg_get_ruledef ends with `;`.
+                let body = ddl.trim_end().trim_end_matches(';').to_owned();
+                ddl = format!("{body};\nALTER TABLE {qtable} {state} RULE {}", ident(&name));
+            }
+            let mut o = object(ObjectKind::Rule, Some(&schema), &name, ddl);
             o.table = Some(TableName::new(Some(&schema), &table));
-            Ok(Read::new(o, "pg_rewrite", get!(r, 4)))
+            Ok(Read::new(o, "pg_rewrite", get!(r, 6)))
         },
     )
 }
 
 pub(super) fn read_triggers(conn: &Conn) -> Result<Vec<Read>, Error> {
-    // Triggers cloned onto partitions (tgparentid) come with the parent's.
+    // Triggers cloned onto partitions (tgparentid) come with the parent's,
+    // and so does the state of a clone that differs from its parent's.
     each_row(
         conn,
         &format!(
             "SELECT n.nspname::text, c.relname::text, t.tgname::text, pg_catalog.pg_get_triggerdef(t.oid),
-                    t.tgenabled::text, c.oid::pg_catalog.regclass::text, t.oid
+                    t.tgenabled::text, c.oid::pg_catalog.regclass::text,
+                    ARRAY(WITH RECURSIVE clone AS (
+                              SELECT ct.oid, ct.tgrelid, ct.tgenabled, t.tgenabled AS above
+                              FROM pg_catalog.pg_trigger ct WHERE ct.tgparentid = t.oid
+                              UNION ALL
+                              SELECT ct.oid, ct.tgrelid, ct.tgenabled, clone.tgenabled
+                              FROM pg_catalog.pg_trigger ct JOIN clone ON ct.tgparentid = clone.oid)
+                          SELECT clone.tgenabled::text || clone.tgrelid::pg_catalog.regclass::text
+                          FROM clone WHERE clone.tgenabled <> clone.above),
+                    t.oid
              FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND {USER_NAMESPACE} AND {}
@@ -208,21 +228,33 @@ pub(super) fn read_triggers(conn: &Conn) -> Result<Vec<Read>, Error> {
             let mut ddl: String = get!(r, 3);
             let enabled: String = get!(r, 4);
             let qtable: String = get!(r, 5);
-            let state = match enabled.as_str() {
+            // Its clones on partitions whose state differs from the one
+            // above them, each its state's letter then the partition,
+            // parents first.
+            let clones: Vec<String> = get!(r, 6);
+            let state = |enabled: &str| match enabled {
                 "D" => Some("DISABLE"),
                 "A" => Some("ENABLE ALWAYS"),
                 "R" => Some("ENABLE REPLICA"),
                 _ => None,
             };
-            if let Some(state) = state {
+            if let Some(state) = state(&enabled) {
                 ddl.push_str(&format!(
                     ";\nALTER TABLE {qtable} {state} TRIGGER {}",
                     ident(&name)
                 ));
             }
+            for clone in clones {
+                let (enabled, partition) = clone.split_at(1.min(clone.len()));
+                let how = state(enabled).unwrap_or("ENABLE");
+                ddl.push_str(&format!(
+                    ";\nALTER TABLE ONLY {partition} {how} TRIGGER {}",
+                    ident(&name)
+                ));
+            }
             let mut o = object(ObjectKind::Trigger, Some(&schema), &name, ddl);
             o.table = Some(TableName::new(Some(&schema), &table));
-            Ok(Read::new(o, "pg_trigger", get!(r, 6)))
+            Ok(Read::new(o, "pg_trigger", get!(r, 7)))
         },
     )
 }
@@ -231,7 +263,8 @@ pub(super) fn read_statistics(conn: &Conn) -> Result<Vec<Read>, Error> {
     each_row(
         conn,
         &format!(
-            "SELECT n.nspname::text, s.stxname::text, pg_catalog.pg_get_statisticsobjdef(s.oid), s.oid
+            "SELECT n.nspname::text, s.stxname::text, pg_catalog.pg_get_statisticsobjdef(s.oid),
+                    CASE WHEN s.stxstattarget >= 0 THEN s.stxstattarget::int4 END, s.oid
              FROM pg_catalog.pg_statistic_ext s JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
              WHERE {USER_NAMESPACE} ORDER BY s.oid"
         ),
@@ -240,8 +273,17 @@ pub(super) fn read_statistics(conn: &Conn) -> Result<Vec<Read>, Error> {
         |r| {
             let schema: String = get!(r, 0);
             let name: String = get!(r, 1);
-            let def = object(ObjectKind::Statistics, Some(&schema), &name, get!(r, 2));
-            Ok(Read::new(def, "pg_statistic_ext", get!(r, 3)))
+            let mut ddl: String = get!(r, 2);
+            let target: Option<i32> = get!(r, 3);
+            if let Some(n) = target {
+                ddl.push_str(&format!(
+                    ";\nALTER STATISTICS {}.{} SET STATISTICS {n}",
+                    ident(&schema),
+                    ident(&name)
+                ));
+            }
+            let def = object(ObjectKind::Statistics, Some(&schema), &name, ddl);
+            Ok(Read::new(def, "pg_statistic_ext", get!(r, 4)))
         },
     )
 }

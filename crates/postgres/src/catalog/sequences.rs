@@ -93,7 +93,7 @@ pub(super) fn read_sequences(conn: &Conn) -> Result<Sequences, Error> {
                       WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid
                         AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype = 'a'
                       LIMIT 1),
-                    c.oid
+                    c.relpersistence = 'u', c.oid
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid
              LEFT JOIN pg_catalog.pg_sequences ps ON ps.schemaname = n.nspname AND ps.sequencename = c.relname
@@ -121,8 +121,10 @@ pub(super) fn read_sequences(conn: &Conn) -> Result<Sequences, Error> {
                 last_value,
             });
         }
+        let unlogged: bool = get!(r, 14);
         let mut ddl = format!(
-            "CREATE SEQUENCE {} AS {} {}",
+            "CREATE {}SEQUENCE {} AS {} {}",
+            if unlogged { "UNLOGGED " } else { "" },
             seq.name,
             seq.type_name,
             seq.options()
@@ -142,7 +144,7 @@ pub(super) fn read_sequences(conn: &Conn) -> Result<Sequences, Error> {
         }
         let mut sequence = object(ObjectKind::Sequence, Some(&schema), &name, ddl);
         sequence.data = Some(data);
-        seqs.push(Read::new(sequence, "pg_class", get!(r, 14)));
+        seqs.push(Read::new(sequence, "pg_class", get!(r, 15)));
         if let Some(col) = owner {
             owners.push(object(
                 ObjectKind::SequenceOwnership,

@@ -25,15 +25,18 @@ impl PgTarget {
         self.settle_earlier_run(&q, &context)?;
         let existing = self.existing_names(&table.name)?;
         for step in post_data(table) {
+            // A plain index and a CHECK constraint may have the same name:
+            // each is looked up among its own kind.
+            let index = matches!(step.part, Some(IndexPart::Index(_)));
             // Done before an interruption, or by an earlier attempt.
-            if existing.constraints.contains(&step.name) {
+            if !index && existing.constraints.contains(&step.name) {
                 continue;
             }
             let sql = match &step.split {
                 // The index was built by `build_index`: make it the key.
                 Some(split) if existing.indexes.contains(&step.name) => &split.attach,
                 Some(_) => &step.sql,
-                None if existing.indexes.contains(&step.name) => continue,
+                None if index && existing.indexes.contains(&step.name) => continue,
                 None => &step.sql,
             };
             // One statement, through the extended protocol: a definition
@@ -46,6 +49,17 @@ impl PgTarget {
                     .shared
                     .skip(format!("table {name}: `{sql}` was not created: {e}")),
                 Err(e) => return Err(e),
+            }
+        }
+        if same_engine(table) {
+            // What the indexes need once they exist (each statement can be
+            // run again: a resumed restore does no harm repeating it).
+            for (_, sql) in table
+                .properties
+                .range(crate::catalog::AFTER_INDEXES.to_owned()..)
+                .take_while(|(k, _)| k.starts_with(crate::catalog::AFTER_INDEXES))
+            {
+                self.live()?.execute_one(sql, &context)?;
             }
         }
         Ok(())
@@ -70,7 +84,10 @@ impl PgTarget {
         let context = format!("building index {} of {name}", step.name);
         self.settle_earlier_run_in(&q, "SHARE", &context)?;
         let existing = self.existing_names(&table.name)?;
-        if existing.constraints.contains(&step.name) || existing.indexes.contains(&step.name) {
+        let index = matches!(part, IndexPart::Index(_));
+        if !index && existing.constraints.contains(&step.name)
+            || existing.indexes.contains(&step.name)
+        {
             return Ok(());
         }
         // Checked before the restore started; again where it runs (another
@@ -189,9 +206,18 @@ fn post_data(table: &TableDef) -> Vec<ddl::PostData> {
             }
             _ => (None, None),
         };
+        // A partitioned table's key is its own, as pg_dump adds it: each
+        // partition has its own, attached to it after (an older archive's
+        // partitions have none: the key is built on them from this one).
+        let own_keys = table.property(crate::catalog::PARTITIONS_OWN_KEYS) == Some("true");
+        let only = if own_keys && key.is_some() {
+            "ONLY "
+        } else {
+            ""
+        };
         out.push(ddl::PostData {
             name: n.to_owned(),
-            sql: format!("ALTER TABLE {q} ADD CONSTRAINT {} {def}", ident(n)),
+            sql: format!("ALTER TABLE {only}{q} ADD CONSTRAINT {} {def}", ident(n)),
             foreign_sql: false,
             part,
             split,

@@ -182,6 +182,11 @@ impl SqliteTarget {
                 self.exec_archive(&native.create, allowed, context)
                     .map(|_| ())
             }
+            _ if table.columns.is_empty() => Err(Error::Unsupported(format!(
+                "table {} has no columns (all were dropped in the source), and a SQLite \
+                 table must have one; leave it out with --exclude '{}'",
+                table.name, table.name
+            ))),
             _ => {
                 self.skipped.extend(ddl::left_out(table));
                 self.exec(&ddl::create_table(table), context)
