@@ -632,7 +632,7 @@ fn same_signature(statement: &str, declared: &str) -> bool {
                 Some("in" | "out" | "inout" | "variadic") if arg.len() > 1 => &arg[1..],
                 _ => &arg[..],
             };
-            arg == &ty[..] || (arg.len() > 1 && &arg[1..] == &ty[..])
+            arg == &ty[..] || (arg.len() > 1 && arg[1..] == ty[..])
         })
 }
 
@@ -2656,7 +2656,11 @@ mod kinds2_tests {
             .iter()
             .map(|n| TableName::new(Some("public"), n))
             .collect();
-        check_object(o, Some(&relations))
+        let archive = Declared {
+            relations,
+            ..Default::default()
+        };
+        check_object(o, Some(&archive))
     }
 
     fn written() -> Vec<ObjectDef> {
