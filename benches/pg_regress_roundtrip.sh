@@ -307,27 +307,40 @@ FROM pg_constraint WHERE format('%s.%s', conrelid::regclass, conname) = :'n'
 SQL
             return ;;
     esac
-    # In PL/pgSQL so that the tests run in order and to_regprocedure's and
-    # to_regoperator's syntax errors on a name of another kind are caught.
+    # In PL/pgSQL so that the tests run in order; reg() catches the syntax
+    # errors of to_regclass and the like on a name of another kind.
     psql_q -d "$db" -v n="$name" <<'SQL'
+CREATE FUNCTION pg_temp.reg(f text, n text) RETURNS oid LANGUAGE plpgsql AS $f$
+DECLARE o oid;
+BEGIN EXECUTE format('SELECT %s(%L)::oid', f, n) INTO o; RETURN o;
+EXCEPTION WHEN OTHERS THEN RETURN NULL; END $f$;
 CREATE FUNCTION pg_temp.drop_stmt(n text) RETURNS text LANGUAGE plpgsql AS $f$
-DECLARE r text; o oid;
+DECLARE r text; o oid; t oid;
 BEGIN
-  IF to_regclass(n) IS NOT NULL THEN
+  o := pg_temp.reg('to_regclass', n);
+  IF o IS NOT NULL THEN
     RETURN (SELECT format('DROP %s %s CASCADE', CASE relkind WHEN 'v' THEN 'VIEW'
               WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' WHEN 'i' THEN 'INDEX'
               WHEN 'I' THEN 'INDEX' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, oid::regclass)
-            FROM pg_class WHERE oid = to_regclass(n));
+            FROM pg_class WHERE oid = o);
   END IF;
-  IF to_regtype(n) IS NOT NULL THEN RETURN format('DROP TYPE %s CASCADE', to_regtype(n)); END IF;
-  BEGIN o := coalesce(to_regprocedure(n), to_regproc(n)); EXCEPTION WHEN OTHERS THEN o := NULL; END;
+  o := pg_temp.reg('to_regtype', n);
+  IF o IS NOT NULL THEN RETURN format('DROP TYPE %s CASCADE', o::regtype); END IF;
+  o := coalesce(pg_temp.reg('to_regprocedure', n), pg_temp.reg('to_regproc', n));
   IF o IS NOT NULL THEN
+    -- A function made by another object (a range type's multirange
+    -- constructors) goes with that object.
+    SELECT refobjid INTO t FROM pg_depend WHERE classid = 'pg_proc'::regclass AND objid = o
+      AND deptype = 'i' AND refclassid = 'pg_type'::regclass;
+    IF t IS NOT NULL THEN RETURN format('DROP TYPE %s CASCADE', t::regtype); END IF;
     RETURN (SELECT format('DROP %s %s CASCADE', CASE prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'ROUTINE' END,
               oid::regprocedure) FROM pg_proc WHERE oid = o);
   END IF;
-  IF to_regnamespace(n) IS NOT NULL THEN RETURN format('DROP SCHEMA %s CASCADE', to_regnamespace(n)); END IF;
-  IF to_regcollation(n) IS NOT NULL THEN RETURN format('DROP COLLATION %s CASCADE', to_regcollation(n)); END IF;
-  BEGIN o := coalesce(to_regoperator(n), to_regoper(n)); EXCEPTION WHEN OTHERS THEN o := NULL; END;
+  o := pg_temp.reg('to_regnamespace', n);
+  IF o IS NOT NULL THEN RETURN format('DROP SCHEMA %s CASCADE', o::regnamespace); END IF;
+  o := pg_temp.reg('to_regcollation', n);
+  IF o IS NOT NULL THEN RETURN format('DROP COLLATION %s CASCADE', o::regcollation); END IF;
+  o := coalesce(pg_temp.reg('to_regoperator', n), pg_temp.reg('to_regoper', n));
   IF o IS NOT NULL THEN RETURN format('DROP OPERATOR %s CASCADE', o::regoperator); END IF;
   SELECT format('DROP STATISTICS %s CASCADE', n) INTO r FROM pg_statistic_ext
     WHERE format('%I.%I', stxnamespace::regnamespace, stxname) IN (n, 'public.' || n);
