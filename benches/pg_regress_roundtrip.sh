@@ -309,23 +309,32 @@ SQL
     esac
     # In PL/pgSQL so that the tests run in order; reg() catches the syntax
     # errors of to_regclass and the like on a name of another kind.
-    psql_q -d "$db" -v n="$name" <<'SQL'
+    psql_q -d "$db" -v n="$name" -v k="$kind" <<'SQL'
 CREATE FUNCTION pg_temp.reg(f text, n text) RETURNS oid LANGUAGE plpgsql AS $f$
 DECLARE o oid;
 BEGIN EXECUTE format('SELECT %s(%L)::oid', f, n) INTO o; RETURN o;
 EXCEPTION WHEN OTHERS THEN RETURN NULL; END $f$;
-CREATE FUNCTION pg_temp.drop_stmt(n text) RETURNS text LANGUAGE plpgsql AS $f$
+CREATE FUNCTION pg_temp.drop_stmt(n text, kind text) RETURNS text LANGUAGE plpgsql AS $f$
 DECLARE r text; o oid; t oid;
 BEGIN
-  o := pg_temp.reg('to_regclass', n);
+  -- A routine's name "f(int)" also reads as a type with a type modifier.
+  IF kind IN ('function', 'aggregate', 'window function', 'procedure') THEN
+    o := coalesce(pg_temp.reg('to_regprocedure', n), pg_temp.reg('to_regproc', n));
+  END IF;
+  IF o IS NULL THEN o := pg_temp.reg('to_regclass', n); ELSE o := NULL; kind := 'routine'; END IF;
   IF o IS NOT NULL THEN
     RETURN (SELECT format('DROP %s %s CASCADE', CASE relkind WHEN 'v' THEN 'VIEW'
               WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE' WHEN 'i' THEN 'INDEX'
               WHEN 'I' THEN 'INDEX' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END, oid::regclass)
             FROM pg_class WHERE oid = o);
   END IF;
-  o := pg_temp.reg('to_regtype', n);
-  IF o IS NOT NULL THEN RETURN format('DROP TYPE %s CASCADE', o::regtype); END IF;
+  IF kind <> 'routine' THEN o := pg_temp.reg('to_regtype', n); END IF;
+  IF o IS NOT NULL THEN
+    -- A type made by another one (a range's multirange) goes with it.
+    SELECT refobjid INTO t FROM pg_depend WHERE classid = 'pg_type'::regclass AND objid = o
+      AND deptype = 'i' AND refclassid = 'pg_type'::regclass;
+    RETURN format('DROP TYPE %s CASCADE', coalesce(t, o)::regtype);
+  END IF;
   o := coalesce(pg_temp.reg('to_regprocedure', n), pg_temp.reg('to_regproc', n));
   IF o IS NOT NULL THEN
     -- A function made by another object (a range type's multirange
@@ -367,7 +376,7 @@ BEGIN
        OR format('%s AS %s', castsource::regtype, casttarget::regtype) = n; END IF;
   RETURN coalesce(r, '');
 END $f$;
-SELECT pg_temp.drop_stmt(:'n');
+SELECT pg_temp.drop_stmt(:'n', :'k');
 SQL
 }
 
@@ -423,6 +432,8 @@ measure_db regression
 # --- pagila ------------------------------------------------------------------
 if [ -n "$pagila" ] && [ -f "$pagila/pagila-schema.sql" ] && [ -f "$pagila/pagila-data.sql" ]; then
     fresh_copy pagila
+    # Its objects belong to postgres, as in the dump the files come from.
+    psql_q -d postgres -c "DO \$\$ BEGIN CREATE ROLE postgres; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"
     psql -X -q -d pagila -f "$pagila/pagila-schema.sql" >"$out/pagila.load.log" 2>&1
     psql -X -q -d pagila -f "$pagila/pagila-data.sql" >>"$out/pagila.load.log" 2>&1
     measure_db pagila
