@@ -42,6 +42,9 @@
 #                  a second database; skipped when the files are absent.
 #       MAX_WORKAROUNDS=N  blockers removed at most (default 80)
 #       JOBS=N     bru --jobs (default 2)
+# The whole script is one { ... } block, so that bash reads all of it before
+# running any: editing the file during a (long) run does not change that run.
+{
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -50,7 +53,7 @@ pgsrc=${PGSRC:-}
 while [ $# -gt 0 ]; do
     case $1 in
         --workaround) workaround=1 ;;
-        -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,/^# The whole script/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         -*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
         *) pgsrc=$1 ;;
     esac
@@ -110,6 +113,7 @@ start_server() {
         -o "-k $sock -c listen_addresses='' -p 5432 -c fsync=off -c max_prepared_transactions=2" start || {
         tail -20 "$sock/server.log" >&2; exit 1; }
 }
+# shellcheck disable=SC2317  # called by the EXIT trap
 cleanup() {
     [ -f "$sock/data/postmaster.pid" ] && "${run[@]}" "$pgbin/pg_ctl" -D "$sock/data" -m immediate -s stop
     cp -f "$sock/server.log" "$out/server.log" 2>/dev/null || true
@@ -223,6 +227,8 @@ compare() {
     pg_dump -s -d "$copy" | sed -E '/^\\(un)?restrict /d' >"$out/$copy.schema.sql"
     diff "$out/$src.schema.sql" "$out/$copy.schema.sql" >"$out/$label.schema.diff" || true
     schema_lines=$(grep -c '^[<>]' "$out/$label.schema.diff" || true)
+    object_diff "$out/$src.schema.sql" "$out/$copy.schema.sql" "$out/$label.objects.diff"
+    printf '%s\n' "- $label: ${objects_summary:-no object differs}" >>"$out/objects.md"
     rows "$src" "$out/$src.rows"
     rows "$copy" "$out/$copy.rows"
     diff "$out/$src.rows" "$out/$copy.rows" >"$out/$label.rows.diff" || true
@@ -235,6 +241,42 @@ compare() {
     los_differ=$(awk -F'\t' '/^< large object / {print $1}' "$out/$label.rows.diff" | sort -u | wc -l)
 }
 
+# objects DUMP: one line per object of a `pg_dump -s` file, "TYPE<tab>
+# SCHEMA<tab>NAME<tab>its statements on one line", from pg_dump's
+# "-- Name: N; Type: T; Schema: S; Owner: O" headers (a repeated header gets
+# a #2, #3 suffix).
+objects() {
+    awk -F'; ' '
+        function flush() { if (key != "") print key "\t" body }
+        /^-- (Data for )?Name: / {
+            flush(); name = $1; sub(/^-- (Data for )?Name: /, "", name)
+            type = $2; sub(/^Type: /, "", type); schema = $3; sub(/^Schema: /, "", schema)
+            key = type "\t" schema "\t" name
+            if (++seen[key] > 1) key = key " #" seen[key]
+            body = ""; next }
+        /^--/ || /^$/ { next }
+        key != "" { body = body " " $0 }
+        END { flush() }' "$1"
+}
+
+# object_diff SRC COPY OUT: which objects of SRC's schema dump are missing
+# in COPY's, differ, or are extra there, one per line ("missing<tab>TYPE
+# <tab>SCHEMA<tab>NAME") into OUT; sets $objects_summary, counts by type.
+object_diff() {
+    local a b
+    a=$(mktemp); b=$(mktemp)
+    objects "$1" >"$a"; objects "$2" >"$b"
+    LC_ALL=C join -t $'\t' -a1 -a2 -e '' -o 0,1.2,2.2 \
+        <(awk -F'\t' '{print $1 "|" $2 "|" $3 "\t" $4 "."}' "$a" | LC_ALL=C sort) \
+        <(awk -F'\t' '{print $1 "|" $2 "|" $3 "\t" $4 "."}' "$b" | LC_ALL=C sort) |
+        awk -F'\t' '$2 != $3 { split($1, k, "|"); s = ($3 == "") ? "missing" : ($2 == "") ? "extra" : "differs"
+                               print s "\t" k[1] "\t" k[2] "\t" k[3] }' >"$3"
+    rm -f "$a" "$b"
+    objects_summary=$(awk -F'\t' '{n[$1 " " $2]++} END {for (k in n) print n[k], k}' "$3" | sort -k2,2 -k1,1nr |
+        awk '{c = $1; st = $2; $1 = ""; $2 = ""; sub(/^  /, ""); l[st] = l[st] (l[st] == "" ? "" : ", ") c " " $0}
+             END {for (st in l) printf "%s: %s; ", st, l[st]}')
+}
+
 # first_error FILE: bru's one error line (without "bru: error: ").
 # The URL of the failed run and the hint on --resume are left out.
 first_error() {
@@ -244,6 +286,7 @@ first_error() {
 
 summary=$out/summary.md
 : >"$summary"
+: >"$out/objects.md"
 row() { printf '| %s | %s | %s | %s | %s | %s |\n' "$@" >>"$summary"; }
 row database tool "result" "\`pg_dump -s\` diff lines" "tables differing" "large objects differing"
 row --- --- --- --- --- ---
@@ -447,4 +490,10 @@ echo "PostgreSQL fidelity, $("$pgbin/postgres" --version), bru $(git -C "$repo" 
 echo
 cat "$summary"
 echo
+echo "Objects of the source's \`pg_dump -s\` missing in the copy, differing or extra (by pg_dump's object type; lists in *.objects.diff):"
+echo
+cat "$out/objects.md"
+echo
 echo "diffs and logs: $out"
+exit 0
+}
