@@ -357,6 +357,18 @@ CREATE FUNCTION pg_temp.reg(f text, n text) RETURNS oid LANGUAGE plpgsql AS $f$
 DECLARE o oid;
 BEGIN EXECUTE format('SELECT %s(%L)::oid', f, n) INTO o; RETURN o;
 EXCEPTION WHEN OTHERS THEN RETURN NULL; END $f$;
+-- A type made by another one (a range's multirange, made by the range)
+-- goes with that one.
+CREATE FUNCTION pg_temp.owning_type(t oid) RETURNS oid LANGUAGE plpgsql AS $f$
+DECLARE u oid;
+BEGIN
+  LOOP
+    SELECT refobjid INTO u FROM pg_depend WHERE classid = 'pg_type'::regclass AND objid = t
+      AND deptype = 'i' AND refclassid = 'pg_type'::regclass;
+    IF u IS NULL THEN RETURN t; END IF;
+    t := u;
+  END LOOP;
+END $f$;
 CREATE FUNCTION pg_temp.drop_stmt(n text, kind text) RETURNS text LANGUAGE plpgsql AS $f$
 DECLARE r text; o oid; t oid;
 BEGIN
@@ -372,19 +384,14 @@ BEGIN
             FROM pg_class WHERE oid = o);
   END IF;
   IF kind <> 'routine' THEN o := pg_temp.reg('to_regtype', n); END IF;
-  IF o IS NOT NULL THEN
-    -- A type made by another one (a range's multirange) goes with it.
-    SELECT refobjid INTO t FROM pg_depend WHERE classid = 'pg_type'::regclass AND objid = o
-      AND deptype = 'i' AND refclassid = 'pg_type'::regclass;
-    RETURN format('DROP TYPE %s CASCADE', coalesce(t, o)::regtype);
-  END IF;
+  IF o IS NOT NULL THEN RETURN format('DROP TYPE %s CASCADE', pg_temp.owning_type(o)::regtype); END IF;
   o := coalesce(pg_temp.reg('to_regprocedure', n), pg_temp.reg('to_regproc', n));
   IF o IS NOT NULL THEN
     -- A function made by another object (a range type's multirange
     -- constructors) goes with that object.
     SELECT refobjid INTO t FROM pg_depend WHERE classid = 'pg_proc'::regclass AND objid = o
       AND deptype = 'i' AND refclassid = 'pg_type'::regclass;
-    IF t IS NOT NULL THEN RETURN format('DROP TYPE %s CASCADE', t::regtype); END IF;
+    IF t IS NOT NULL THEN RETURN format('DROP TYPE %s CASCADE', pg_temp.owning_type(t)::regtype); END IF;
     RETURN (SELECT format('DROP %s %s CASCADE', CASE prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'ROUTINE' END,
               oid::regprocedure) FROM pg_proc WHERE oid = o);
   END IF;
