@@ -430,10 +430,20 @@ SELECT pg_temp.drop_stmt(:'n', :'k');
 SQL
 }
 
-# The bru error line names the object it failed on: "backing up table X:",
-# "creating KIND X: ..." (restore), "... table X ..." as a last resort.
+# blocker_of ERROR: sets $kind and $name to the object to remove for bru's
+# error line: the shell type it names (a base type bru does not carry: every
+# object using it fails alike), else the object the line starts with
+# ("backing up table X:", "creating KIND X:", "loading X:" for a table).
 blocker_of() {
-    local e=$1
+    local e=$1 shell='(type "([^"]+)" is only a shell|shell type ([^ ]+) )'
+    if [[ $e =~ $shell ]]; then
+        kind="type"; name=${BASH_REMATCH[2]:-${BASH_REMATCH[3]}}
+        return 0
+    fi
+    if [[ $e =~ ^(loading|restoring|finishing)\ ([^\ ]+):\  ]]; then
+        kind=table; name=${BASH_REMATCH[2]}
+        return 0
+    fi
     local re='^(backing up|restoring|creating|finishing|loading) (materialized view|window function|exclusion constraint|sequence ownership|[a-z]+) (.+): '
     if [[ $e =~ $re ]]; then
         kind=${BASH_REMATCH[2]}; name=${BASH_REMATCH[3]}
