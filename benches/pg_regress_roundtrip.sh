@@ -433,14 +433,15 @@ SQL
 # blocker_of ERROR: sets $kind and $name to the object to remove for bru's
 # error line: the shell type it names (a base type bru does not carry: every
 # object using it fails alike), else the object the line starts with
-# ("backing up table X:", "creating KIND X:", "loading X:" for a table).
+# ("backing up table X:", "creating KIND X:", "loading X:" or "table X,
+# column C:" for a table).
 blocker_of() {
     local e=$1 shell='(type "([^"]+)" is only a shell|shell type ([^ ]+) )'
     if [[ $e =~ $shell ]]; then
         kind="type"; name=${BASH_REMATCH[2]:-${BASH_REMATCH[3]}}
         return 0
     fi
-    if [[ $e =~ ^(loading|restoring|finishing)\ ([^\ ]+):\  ]]; then
+    if [[ $e =~ ^(loading|restoring|finishing)\ ([^\ ]+):\  ]] || [[ $e =~ ^(table)\ ([^\ ,:]+)[,:]\  ]]; then
         kind=table; name=${BASH_REMATCH[2]}
         return 0
     fi
