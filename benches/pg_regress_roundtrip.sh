@@ -433,15 +433,21 @@ SQL
 # blocker_of ERROR: sets $kind and $name to the object to remove for bru's
 # error line: the shell type it names (a base type bru does not carry: every
 # object using it fails alike), else the object the line starts with
-# ("backing up table X:", "creating KIND X:", "loading X:" or "table X,
-# column C:" for a table).
+# ("backing up table X:", "creating KIND X:", "loading X:", "adding keys
+# and indexes to X:" or "table X, column C:" for a table), except that a
+# function missing when a table's constraints are added goes instead.
 blocker_of() {
     local e=$1 shell='(type "([^"]+)" is only a shell|shell type ([^ ]+) )'
     if [[ $e =~ $shell ]]; then
         kind="type"; name=${BASH_REMATCH[2]:-${BASH_REMATCH[3]}}
         return 0
     fi
-    if [[ $e =~ ^(loading|restoring|finishing)\ ([^\ ]+):\  ]] || [[ $e =~ ^(table)\ ([^\ ,:]+)[,:]\  ]]; then
+    local fn='^adding [a-z ]+ to [^ ]+: function ([^ ]+\)) does not exist'
+    if [[ $e =~ $fn ]]; then
+        kind=function; name=${BASH_REMATCH[1]}
+        return 0
+    fi
+    if [[ $e =~ ^(loading|restoring|finishing)\ ([^\ ]+):\  ]] || [[ $e =~ ^adding\ [a-z\ ]+\ (to)\ ([^\ ]+):\  ]] || [[ $e =~ ^(table)\ ([^\ ,:]+)[,:]\  ]]; then
         kind=table; name=${BASH_REMATCH[2]}
         return 0
     fi
