@@ -41,6 +41,8 @@
 #                  (github.com/devrimgunduz/pagila): measured the same way as
 #                  a second database; skipped when the files are absent.
 #       MAX_WORKAROUNDS=N  blockers removed at most (default 80)
+#       WORKAROUND_FROM=FILE  a regression.workaround.log of an earlier run:
+#                  its removals are made first, then the search goes on
 #       JOBS=N     bru --jobs (default 2)
 # The whole script is one { ... } block, so that bash reads all of it before
 # running any: editing the file during a (long) run does not change that run.
@@ -350,6 +352,11 @@ FROM pg_constraint WHERE format('%s.%s', conrelid::regclass, conname) = :'n'
 SQL
             return ;;
     esac
+    # A comment that fails goes, not the object it is on.
+    if [ "$kind" = comment ]; then
+        drop_sql "$db" object "$name" | sed -E 's/^DROP (.*) CASCADE$/COMMENT ON \1 IS NULL/; /^DROP /d'
+        return
+    fi
     # In PL/pgSQL so that the tests run in order; reg() catches the syntax
     # errors of to_regclass and the like on a name of another kind.
     psql_q -d "$db" -v n="$name" -v k="$kind" <<'SQL'
@@ -460,6 +467,8 @@ blocker_of() {
             owner) name=${name#of } ;;
         esac
         name=${name%%: *}
+        # A comment on a routine is named SCHEMA.SCHEMA.F(ARGS).
+        [[ $kind = comment && $name =~ ^[^.\(]+\.([^.\(]+\..+\(.*)$ ]] && name=${BASH_REMATCH[1]}
         return 0
     fi
     return 1
@@ -471,6 +480,16 @@ workaround() {
     local db=$1 wa=${1}_wa n=0 stmt log=$out/$1.workaround.log
     fresh_copy "$wa" "$db"
     : >"$log"
+    # WORKAROUND_FROM: a previous run's log, whose blockers and removals
+    # are copied and replayed first, so that a rerun starts where it stopped.
+    if [ -f "${WORKAROUND_FROM:-}" ] && [ "$db" = regression ]; then
+        grep -E '^- (backup|restore): |^  removed \(' "$WORKAROUND_FROM" >>"$log"
+        while IFS= read -r stmt; do
+            n=$((n + 1))
+            PGOPTIONS='-c client_min_messages=notice' psql -X -q -v ON_ERROR_STOP=1 -d "$wa" -c "$stmt" >>"$log" 2>&1 ||
+                printf '%s\n' "  (replaying removal $n failed)" >>"$log"
+        done < <(sed -n 's/^  removed ([0-9]*): //p' "$WORKAROUND_FROM")
+    fi
     while :; do
         echo "$db: bru round trip after $n removals..." >&2
         bru_roundtrip "$wa" "${wa}_bru"
