@@ -399,8 +399,10 @@ BEGIN
     SELECT refobjid INTO t FROM pg_depend WHERE classid = 'pg_proc'::regclass AND objid = o
       AND deptype = 'i' AND refclassid = 'pg_type'::regclass;
     IF t IS NOT NULL THEN RETURN format('DROP TYPE %s CASCADE', pg_temp.owning_type(t)::regtype); END IF;
+    -- An aggregate of no arguments is AGG(*).
     RETURN (SELECT format('DROP %s %s CASCADE', CASE prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'ROUTINE' END,
-              oid::regprocedure) FROM pg_proc WHERE oid = o);
+              CASE WHEN prokind = 'a' AND pronargs = 0 THEN oid::regproc || '(*)' ELSE oid::regprocedure::text END)
+            FROM pg_proc WHERE oid = o);
   END IF;
   o := pg_temp.reg('to_regnamespace', n);
   IF o IS NOT NULL THEN RETURN format('DROP SCHEMA %s CASCADE', o::regnamespace); END IF;
