@@ -443,8 +443,9 @@ SQL
 # error line: the shell type it names (a base type bru does not carry: every
 # object using it fails alike), else the object the line starts with
 # ("backing up table X:", "creating KIND X:", "loading X:", "adding keys
-# and indexes to X:" or "table X, column C:" for a table), except that a
-# function missing when a table's constraints are added goes instead.
+# and indexes to X:" or "table X, column C:" for a table, "setting the owner
+# of X:"), except that a function missing when a table's constraints are
+# added goes instead.
 blocker_of() {
     local e=$1 shell='(type "([^"]+)" is only a shell|shell type ([^ ]+) )'
     if [[ $e =~ $shell ]]; then
@@ -458,6 +459,12 @@ blocker_of() {
     fi
     if [[ $e =~ ^(loading|restoring|finishing)\ ([^\ ]+):\  ]] || [[ $e =~ ^adding\ [a-z\ ]+\ (to)\ ([^\ ]+):\  ]] || [[ $e =~ ^(table)\ ([^\ ,:]+)[,:]\  ]]; then
         kind=table; name=${BASH_REMATCH[2]}
+        return 0
+    fi
+    local owner='^(setting the owner of|granting [a-z ]+ on|revoking [a-z ]+ on) ([^ ]+): '
+    if [[ $e =~ $owner ]]; then
+        name=${BASH_REMATCH[2]}; kind=object
+        [[ $name = *'('* ]] && kind=function
         return 0
     fi
     local re='^(backing up|restoring|creating|finishing|loading) (materialized view|window function|exclusion constraint|sequence ownership|[a-z]+) (.+): '
