@@ -399,9 +399,12 @@ BEGIN
     SELECT refobjid INTO t FROM pg_depend WHERE classid = 'pg_proc'::regclass AND objid = o
       AND deptype = 'i' AND refclassid = 'pg_type'::regclass;
     IF t IS NOT NULL THEN RETURN format('DROP TYPE %s CASCADE', pg_temp.owning_type(t)::regtype); END IF;
-    -- An aggregate of no arguments is AGG(*).
-    RETURN (SELECT format('DROP %s %s CASCADE', CASE prokind WHEN 'a' THEN 'AGGREGATE' ELSE 'ROUTINE' END,
-              CASE WHEN prokind = 'a' AND pronargs = 0 THEN oid::regproc || '(*)' ELSE oid::regprocedure::text END)
+    -- Named by its identity arguments (a procedure's OUT arguments are
+    -- part of it); an aggregate of no arguments is AGG(*).
+    RETURN (SELECT format('DROP %s %I.%I(%s) CASCADE',
+              CASE prokind WHEN 'a' THEN 'AGGREGATE' WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+              pronamespace::regnamespace, proname,
+              CASE WHEN prokind = 'a' AND pronargs = 0 THEN '*' ELSE pg_get_function_identity_arguments(oid) END)
             FROM pg_proc WHERE oid = o);
   END IF;
   o := pg_temp.reg('to_regnamespace', n);
