@@ -9,8 +9,9 @@
 #
 # The regression database is the one pg_upgrade's tests dump and restore: the
 # tests of src/test/regress/parallel_schedule of the PostgreSQL source, run
-# in order by pg_regress (Debian's postgresql-server-dev package ships it)
-# against a throwaway server, with regress.so and the contrib modules the
+# by pg_regress as `make installcheck` does (Debian's postgresql-server-dev
+# package ships it) against a throwaway server (initdb, a unix socket in a
+# temp dir; as user nobody when run as root), with regress.so and the contrib modules the
 # suite loads (contrib/spi's autoinc and refint, see test_setup.sql) compiled
 # against `pg_config --includedir-server`. Individual test files may fail:
 # the database they leave is what is measured. A few contrib extensions are
@@ -26,10 +27,11 @@
 #           each object bru fails on is dropped (DROP ... CASCADE), one
 #           blocker at a time, until backup and restore finish; every object
 #           removed, with what the CASCADE took along, is listed in
-#           $OUT/workaround.log. The plain run (no objects removed) is always
+#           $OUT/DB.workaround.log. The plain run (no objects removed) is always
 #           measured first, so the first blocker is still reported as is.
-# Env:  OUT=DIR    output directory (default ./bench-out/pg-regress): diffs,
-#                  logs, dumps, the summary table (summary.md)
+# Env:  OUT=DIR    output directory (default ./bench-out/pg-regress): diffs
+#                  (LABEL.schema.diff, LABEL.rows.diff, LABEL.objects.diff),
+#                  logs, dumps, the summary table (summary.md, objects.md)
 #       CACHE=DIR  where the built regression cluster is kept (default
 #                  $OUT/cache): the suite runs once; later runs copy that
 #                  stopped data directory instead of re-running it (the
@@ -38,8 +40,10 @@
 #                  them). $CACHE/regression.dump is its `pg_dump -Fc`.
 #                  Remove the directory to rebuild.
 #       PAGILA=DIR a directory holding pagila-schema.sql and pagila-data.sql
-#                  (github.com/devrimgunduz/pagila): measured the same way as
-#                  a second database; skipped when the files are absent.
+#                  (the public pagila sample: github.com/xzilla/pagila or its
+#                  fork devrimgunduz/pagila), loaded with psql into database
+#                  pagila (owner role postgres) and measured the same way;
+#                  skipped when the files are absent.
 #       MAX_WORKAROUNDS=N  blockers removed at most (default 80)
 #       WORKAROUND_FROM=FILE  a regression.workaround.log of an earlier run:
 #                  its removals are made first, then the search goes on
