@@ -233,7 +233,9 @@ pub trait Target {
     /// and indexes. Called as soon as the table's own rows are in, and after
     /// any [`Target::build_index`] of the table; it completes what those
     /// left (attaching constraints to the indexes they built) and creates
-    /// what they did not.
+    /// what they did not. A table is finished after the tables created
+    /// after it (`created_after`: its partitions), whose indexes a
+    /// PostgreSQL partitioned table attaches to its own.
     fn finish_table(&mut self, table: &TableDef) -> Result<()>;
 
     /// Post-data, ahead of [`Target::finish_table`]: builds the index behind

@@ -45,7 +45,9 @@ fn copy_database(src_url: &str, dst_url: &str, limits: BatchLimits) -> Vec<Strin
         assert_eq!(loaded, given, "rows loaded into {}", t.name);
         dst.restore_identity(t).unwrap_or_else(|e| panic!("{e}"));
     }
-    for t in &catalog.tables {
+    // Partitions before their partitioned table, as a restore plan finishes
+    // them: the partitioned table attaches their indexes to its own.
+    for t in catalog.tables.iter().rev() {
         dst.finish_table(t).unwrap_or_else(|e| panic!("{e}"));
     }
     for t in &catalog.tables {
