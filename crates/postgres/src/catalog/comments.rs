@@ -120,6 +120,7 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              WHERE db.datname = pg_catalog.current_database()
             -- Only the subscriptions bru carries (see publications.rs).
             AND pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT')
+             UNION ALL
              {others}
              ORDER BY 1, 2, 3",
             others = other_kinds(),
