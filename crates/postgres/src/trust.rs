@@ -583,8 +583,9 @@ fn routine_name(signature: &str) -> Vec<String> {
 
 /// Whether the routine `statement` names (`public.f(a integer, OUT b
 /// text)`, its identity arguments) is the one `declared` names by its
-/// `regprocedure` text (`public.f(integer, text)`): the same argument
-/// types, each read past its mode and, where it has one, its name. An
+/// `regprocedure` text (`public.f(integer)`): the same input argument
+/// types (OUT ones left out), each read past its mode and, where it has
+/// one, its name. An
 /// argument of several words is taken whole or without its first word
 /// (`double precision`, `x double precision`): either way PostgreSQL reads
 /// a type that must be the declared one.
@@ -626,6 +627,12 @@ fn same_signature(statement: &str, declared: &str) -> bool {
     let (Some(named), Some(types)) = (args(statement), args(declared)) else {
         return false;
     };
+    // A procedure's OUT arguments are in its identity, not in its
+    // `regprocedure` (the input types).
+    let named: Vec<&Vec<String>> = named
+        .iter()
+        .filter(|a| a.first().map(String::as_str) != Some("out") || a.len() < 2)
+        .collect();
     named.len() == types.len()
         && named.iter().zip(&types).all(|(arg, ty)| {
             let arg = match arg.first().map(String::as_str) {
@@ -2133,6 +2140,7 @@ mod tests {
             object(K::Comment, p, "public.f(integer)", "COMMENT ON FUNCTION public.f(integer) IS 'x'"),
             object(K::Comment, p, "public.f(integer)", "COMMENT ON FUNCTION public.f(a integer) IS 'x'"),
             object(K::Comment, p, "public.f(integer)", "COMMENT ON FUNCTION public.f(IN \"A b\" integer) IS 'x'"),
+            object(K::Comment, p, "public.f(integer)", "COMMENT ON PROCEDURE public.f(OUT a text, INOUT b integer) IS 'x'"),
             object(K::Comment, p, "mood", "COMMENT ON TYPE public.mood IS 'x'"),
             object(K::Comment, Some("hr"), "hr", "COMMENT ON SCHEMA hr IS 'x'"),
             object(K::Comment, p, "t_pkey", "COMMENT ON CONSTRAINT t_pkey ON public.t IS 'x'"),

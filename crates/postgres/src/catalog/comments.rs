@@ -32,7 +32,7 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              JOIN pg_catalog.pg_class c ON d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.oid = d.objoid
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
-             WHERE {USER_NAMESPACE}
+             WHERE {USER_NAMESPACE} AND {ext_class}
              UNION ALL
              SELECT n.nspname::text, p.oid::pg_catalog.regprocedure::text,
                     pg_catalog.format('COMMENT ON %s %s IS %L', CASE p.prokind WHEN 'p' THEN 'PROCEDURE'
@@ -45,7 +45,7 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              FROM pg_catalog.pg_description d
              JOIN pg_catalog.pg_proc p ON d.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND p.oid = d.objoid
              JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-             WHERE {USER_NAMESPACE}
+             WHERE {USER_NAMESPACE} AND {ext_proc}
              UNION ALL
              SELECT n.nspname::text, t.typname::text,
                     pg_catalog.format('COMMENT ON %s %s IS %L', CASE t.typtype WHEN 'd' THEN 'DOMAIN' ELSE 'TYPE' END,
@@ -53,7 +53,7 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              FROM pg_catalog.pg_description d
              JOIN pg_catalog.pg_type t ON d.classoid = 'pg_catalog.pg_type'::pg_catalog.regclass AND t.oid = d.objoid
              JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
-             WHERE {USER_NAMESPACE}
+             WHERE {USER_NAMESPACE} AND {ext_type}
              UNION ALL
              SELECT n.nspname::text, n.nspname::text,
                     pg_catalog.format('COMMENT ON SCHEMA %I IS %L', n.nspname, d.description)
@@ -124,6 +124,11 @@ pub(super) fn read_comments(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
              {others}
              ORDER BY 1, 2, 3",
             others = other_kinds(),
+            // An extension's members are its own (CREATE EXTENSION makes
+            // them, comments included), as pg_dump leaves them out.
+            ext_class = not_extension_member("pg_class", "c.oid"),
+            ext_proc = not_extension_member("pg_proc", "p.oid"),
+            ext_type = not_extension_member("pg_type", "t.oid"),
         ),
         &[],
         "reading comments",

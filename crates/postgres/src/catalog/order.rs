@@ -154,6 +154,14 @@ fn sort_by(
             'a' => 2,
             _ => continue,
         };
+        // An operator family's member (pg_amproc, pg_amop) has automatic
+        // dependencies on its function or operator too: it belongs to its
+        // family or class, and needs the function.
+        if matches!(d.class.as_str(), "pg_amproc" | "pg_amop")
+            && !matches!(d.ref_class.as_str(), "pg_opfamily" | "pg_opclass")
+        {
+            continue;
+        }
         let key = (d.class.as_str(), d.oid);
         let better = owner.get(&key).is_none_or(|&(_, _, r)| rank < r);
         if better {

@@ -262,7 +262,12 @@ impl PgTarget {
         let types = self.live()?.query(TYPES, &[&schemas, &names], ctx)?;
         let functions = objects
             .iter()
-            .filter(|o| matches!(o.kind, ObjectKind::Function | ObjectKind::TableFunction))
+            .filter(|o| {
+                matches!(
+                    o.kind,
+                    ObjectKind::Function | ObjectKind::TableFunction | ObjectKind::WindowFunction
+                )
+            })
             .map(|o| &o.name);
         let (schemas, names) = split_names(functions);
         let functions = self.live()?.query(FUNCTIONS, &[&schemas, &names], ctx)?;

@@ -58,7 +58,7 @@ impl PgTarget {
         // target's own with the same signature; `--clean` drops the
         // archive's functions first (module `clean`).
         let ddl = match object.kind {
-            ObjectKind::Function | ObjectKind::TableFunction => {
+            ObjectKind::Function | ObjectKind::TableFunction | ObjectKind::WindowFunction => {
                 crate::sqltext::without_or_replace(&object.ddl)
             }
             _ => object.ddl.as_str().into(),
@@ -251,6 +251,7 @@ fn dropped_by_clean(kind: &ObjectKind) -> bool {
         kind,
         ObjectKind::Function
             | ObjectKind::TableFunction
+            | ObjectKind::WindowFunction
             | ObjectKind::View
             | ObjectKind::MaterializedView
             | ObjectKind::Sequence
