@@ -2265,7 +2265,7 @@ mod tests {
             (object(K::Comment, p, "victim", "COMMENT ON SEQUENCE public.victim IS 'x'"), "which the archive does not create"),
             (object(K::Comment, p, "victim_idx", "COMMENT ON INDEX public.victim_idx IS 'x'"), "not an index of a table"),
             (object(K::Comment, p, "t", "COMMENT ON TABLE public.t IS 'x' || pg_catalog.pg_sleep(1)"), "goes on"),
-            (object(K::Other("operator".into()), p, "===", "CREATE OPERATOR public.=== (FUNCTION = public.f)"), "no PostgreSQL restore runs"),
+            (object(K::Other("widget".into()), p, "w", "CREATE WIDGET public.w (FUNCTION = public.f)"), "no PostgreSQL restore runs"),
             (
                 object(K::Sequence, p, "s", "CREATE SEQUENCE public.s OWNED BY public.victim.a"),
                 "owning column",

@@ -57,8 +57,8 @@ fn the_target_refuses_archive_sql_that_is_not_the_declared_object() {
         ),
         (
             ObjectDef::new(
-                ObjectKind::Other("operator".into()),
-                TableName::new(Some("public"), "==="),
+                ObjectKind::Other("widget".into()),
+                TableName::new(Some("public"), "w"),
                 ENGINE_NAME,
                 "DELETE FROM public.victim",
             ),
