@@ -107,6 +107,10 @@ pub(super) fn read_casts(conn: &Conn) -> Result<Vec<Read>, Error> {
                     CASE WHEN c.castfunc <> 0 THEN c.castfunc::pg_catalog.regprocedure::text END
              FROM pg_catalog.pg_cast c
              WHERE c.oid >= {FIRST_NORMAL_OID} AND {}
+               -- A range's cast to its multirange is CREATE TYPE's (pg_dump
+               -- leaves it out the same way).
+               AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_range r
+                               WHERE r.rngtypid = c.castsource AND r.rngmultitypid = c.casttarget)
              ORDER BY c.oid",
             not_extension_member("pg_cast", "c.oid")
         ),
