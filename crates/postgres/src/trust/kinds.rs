@@ -1,5 +1,5 @@
 //! The statement shapes of the object kinds that have no variant of their
-//! own in [`ObjectKind`] (`ObjectKind::Other(name)`): operators, operator
+//! own in [`ObjectKind`](bru_core::ObjectKind) (`ObjectKind::Other(name)`): operators, operator
 //! families and classes, casts, collations, conversions, procedural
 //! languages, transforms, access methods and event triggers, as the
 //! catalog readers write them, plus aggregates' names in owners and
