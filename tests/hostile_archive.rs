@@ -18,46 +18,11 @@ mod util;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use bru_testsupport::archive::reseal_catalog;
+use bru_testsupport::archive::tamper;
 use bru_testsupport::pg::TestServer;
 use bru_testsupport::sqlite::{dump, run_sql};
-use rusqlite::{params, Connection};
 use serde_json::Value;
 use util::{bru_fails, bru_ok, schema, url, Dir};
-
-/// Rewrites the catalog of `archive`: `edit` gets each table definition
-/// (`"table"`) and object definition (`"object"`) as JSON and returns
-/// whether it changed it; the changed ones are written back and the
-/// catalog CRC32 is recomputed (FORMAT.md: over the table count, each
-/// table's JSON as a u64 LE length and its bytes in id order, then the
-/// same for the objects), so the archive's own checks pass. Panics if
-/// `edit` changed nothing.
-fn tamper(archive: &Path, edit: impl Fn(&str, &mut Value) -> bool) {
-    let conn = Connection::open(archive).expect("open archive");
-    let mut changed = 0;
-    for (what, table) in [("table", "bru_tables"), ("object", "bru_objects")] {
-        let rows: Vec<(i64, String)> = conn
-            .prepare(&format!("SELECT id, def FROM {table} ORDER BY id"))
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        for (id, def) in rows {
-            let mut json: Value = serde_json::from_str(&def).expect("catalog JSON");
-            if edit(what, &mut json) {
-                changed += 1;
-                conn.execute(
-                    &format!("UPDATE {table} SET def = ?1 WHERE id = ?2"),
-                    params![serde_json::to_string(&json).unwrap(), id],
-                )
-                .unwrap();
-            }
-        }
-    }
-    assert!(changed > 0, "the edit matched no catalog entry");
-    reseal_catalog(&conn);
-}
 
 /// Whether `json` is the object of `kind` (as the archive spells it) named
 /// `name`.

@@ -326,34 +326,6 @@ fn default_privileges_round_trip() {
     );
 }
 
-/// Rewrites the object entries of `archive` that `edit` changes (it gets
-/// each one as JSON), and reseals the catalog as an attacker would, so
-/// that only bru's checks of the SQL stand in the way.
-fn tamper(archive: &std::path::Path, edit: impl Fn(&mut serde_json::Value) -> bool) {
-    let conn = rusqlite::Connection::open(archive).expect("open archive");
-    let rows: Vec<(i64, String)> = conn
-        .prepare("SELECT id, def FROM bru_objects ORDER BY id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut changed = 0;
-    for (id, def) in rows {
-        let mut json: serde_json::Value = serde_json::from_str(&def).unwrap();
-        if edit(&mut json) {
-            conn.execute(
-                "UPDATE bru_objects SET def = ?1 WHERE id = ?2",
-                rusqlite::params![json.to_string(), id],
-            )
-            .unwrap();
-            changed += 1;
-        }
-    }
-    assert!(changed > 0, "the edit matched no entry");
-    bru_testsupport::archive::reseal_catalog(&conn);
-}
-
 /// An archive whose entries of the new kinds were edited (a second
 /// statement, another object's name, a publication the archive does not
 /// create) is refused whole by verify and restore, naming the entry, and
@@ -462,7 +434,7 @@ fn an_edited_entry_of_each_new_kind_is_refused() {
     for (what, edit, words) in cases {
         let copy = dir.path(&format!("{}.db", what.replace(' ', "_")));
         std::fs::copy(&original, &copy).unwrap();
-        tamper(&copy, edit);
+        tamper_objects(&copy, edit);
         let c = copy.to_str().unwrap();
         let line = util::bru_fails(&["verify", c, "--quiet"], words);
         assert!(!line.contains("k2-hostile-pw"), "{what}: {line}");
@@ -536,4 +508,9 @@ fn what_a_plain_role_cannot_read_is_listed_as_not_carried() {
         ),
         "3\n"
     );
+}
+
+/// [`bru_testsupport::archive::tamper`] over the object entries only.
+fn tamper_objects(archive: &std::path::Path, mut edit: impl FnMut(&mut serde_json::Value) -> bool) {
+    bru_testsupport::archive::tamper(archive, |what, o| what == "object" && edit(o));
 }

@@ -16,9 +16,8 @@ mod util;
 
 use std::path::{Path, PathBuf};
 
-use bru_testsupport::archive::reseal_catalog;
+use bru_testsupport::archive::tamper;
 use bru_testsupport::pg::TestServer;
-use rusqlite::{params, Connection};
 use serde_json::Value;
 use util::{bru_fails, bru_ok, Dir};
 
@@ -161,29 +160,15 @@ fn round_trip(server: &TestServer, dir: &Dir, case: &str, sql: &str) -> PathBuf 
 /// `name` has been edited by `edit`, and resealed as an attacker would.
 fn tampered(archive: &Path, copy: &Path, kind: Value, name: &str, edit: &dyn Fn(&mut Value)) {
     std::fs::copy(archive, copy).expect("copy archive");
-    let conn = Connection::open(copy).expect("open archive");
-    let rows: Vec<(i64, String)> = conn
-        .prepare("SELECT id, def FROM bru_objects ORDER BY id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut changed = 0;
-    for (id, def) in rows {
-        let mut json: Value = serde_json::from_str(&def).expect("catalog JSON");
-        if changed == 0 && json["kind"] == kind && json["name"]["name"] == name {
-            edit(&mut json);
-            conn.execute(
-                "UPDATE bru_objects SET def = ?1 WHERE id = ?2",
-                params![serde_json::to_string(&json).unwrap(), id],
-            )
-            .unwrap();
-            changed += 1;
+    let mut done = false;
+    tamper(copy, |what, o| {
+        let first = !done && what == "object" && o["kind"] == kind && o["name"]["name"] == name;
+        if first {
+            edit(o);
+            done = true;
         }
-    }
-    assert_eq!(changed, 1, "a {kind} {name} in the archive");
-    reseal_catalog(&conn);
+        first
+    });
 }
 
 /// An edit of an archive entry: its kind and name, the edit, and the words

@@ -12,9 +12,9 @@ mod util;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use bru_testsupport::archive::reseal_catalog;
+use bru_testsupport::archive::tamper;
 use bru_testsupport::pg::TestServer;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use serde_json::Value;
 use util::{bru_fails, bru_ok, Dir};
 
@@ -293,36 +293,6 @@ fn properties_stay_in_postgres(server: &TestServer, dir: &Dir) {
             .unwrap_or_else(|e| panic!("table {table}: {e}"));
         assert_eq!(n, rows, "rows of {table}");
     }
-}
-
-/// Rewrites the table or object definitions of `archive` that `edit`
-/// changes (it gets `"table"` or `"object"` and the JSON) and reseals the
-/// catalog, as an attacker would.
-fn tamper(archive: &std::path::Path, edit: impl Fn(&str, &mut Value) -> bool) {
-    let conn = Connection::open(archive).expect("open archive");
-    let mut changed = 0;
-    for (what, table) in [("table", "bru_tables"), ("object", "bru_objects")] {
-        let rows: Vec<(i64, String)> = conn
-            .prepare(&format!("SELECT id, def FROM {table} ORDER BY id"))
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        for (id, def) in rows {
-            let mut json: Value = serde_json::from_str(&def).expect("catalog JSON");
-            if edit(what, &mut json) {
-                changed += 1;
-                conn.execute(
-                    &format!("UPDATE {table} SET def = ?1 WHERE id = ?2"),
-                    params![serde_json::to_string(&json).unwrap(), id],
-                )
-                .unwrap();
-            }
-        }
-    }
-    assert!(changed > 0, "the edit matched no catalog entry");
-    reseal_catalog(&conn);
 }
 
 /// The statements a backup writes after a CREATE TABLE, after a table's

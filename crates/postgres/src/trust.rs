@@ -1029,7 +1029,7 @@ impl Check<'_> {
                 }
                 only_one(&mut rest)
             }
-            ObjectKind::ExclusionConstraint => {
+            ObjectKind::ExclusionConstraint | ObjectKind::CheckConstraint => {
                 first.expect("ALTER")?;
                 first.expect("TABLE")?;
                 first.word("ONLY");
@@ -1038,21 +1038,11 @@ impl Check<'_> {
                 first.expect("ADD")?;
                 first.expect("CONSTRAINT")?;
                 first.object_name("constraint", std::slice::from_ref(&self.object.name.name))?;
-                first.expect("EXCLUDE")?;
-                // One action: a `,` outside parentheses would add another.
-                one_clause(&first)?;
-                only_one(&mut rest)
-            }
-            ObjectKind::CheckConstraint => {
-                first.expect("ALTER")?;
-                first.expect("TABLE")?;
-                first.word("ONLY");
-                let table = first.qname().ok_or("names no table")?;
-                self.on_declared_table(&table)?;
-                first.expect("ADD")?;
-                first.expect("CONSTRAINT")?;
-                first.object_name("constraint", std::slice::from_ref(&self.object.name.name))?;
-                first.expect("CHECK")?;
+                first.expect(if *kind == ObjectKind::CheckConstraint {
+                    "CHECK"
+                } else {
+                    "EXCLUDE"
+                })?;
                 // One action: a `,` outside parentheses would add another.
                 one_clause(&first)?;
                 only_one(&mut rest)

@@ -38,3 +38,39 @@ pub fn reseal_catalog(conn: &Connection) {
     )
     .expect("write the catalog checksum");
 }
+
+/// Rewrites the catalog of `archive` as an attacker would: `edit` gets each
+/// table definition (`"table"`) and object definition (`"object"`) as JSON,
+/// in id order, and returns whether it changed it; the changed ones are
+/// written back and the catalog is resealed ([`reseal_catalog`]). Returns
+/// how many it changed; panics if none.
+pub fn tamper(
+    archive: &std::path::Path,
+    mut edit: impl FnMut(&str, &mut serde_json::Value) -> bool,
+) -> usize {
+    let conn = Connection::open(archive).expect("open archive");
+    let mut changed = 0;
+    for (what, table) in [("table", "bru_tables"), ("object", "bru_objects")] {
+        let rows: Vec<(i64, String)> = conn
+            .prepare(&format!("SELECT id, def FROM {table} ORDER BY id"))
+            .expect("read the catalog")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("read the catalog")
+            .collect::<Result<_, _>>()
+            .expect("read the catalog");
+        for (id, def) in rows {
+            let mut json: serde_json::Value = serde_json::from_str(&def).expect("catalog JSON");
+            if edit(what, &mut json) {
+                changed += 1;
+                conn.execute(
+                    &format!("UPDATE {table} SET def = ?1 WHERE id = ?2"),
+                    rusqlite::params![json.to_string(), id],
+                )
+                .expect("write the catalog");
+            }
+        }
+    }
+    assert!(changed > 0, "the edit matched no catalog entry");
+    reseal_catalog(&conn);
+    changed
+}
