@@ -22,8 +22,6 @@
 //! written (as pg_dump outside binary upgrade: the target's library
 //! records its own).
 
-use std::collections::HashSet;
-
 use bru_core::{Error, ObjectDef, ObjectKind, TableName};
 
 use crate::conn::Conn;
@@ -31,7 +29,7 @@ use crate::quote::{ident, quote_literal};
 use crate::ENGINE_NAME;
 
 use super::aggregates::qualified_proc;
-use super::operators::{pre_data, unqualified};
+use super::operators::pre_data;
 use super::{each_row, not_extension_member, object, Read, USER_NAMESPACE};
 
 /// The oids initdb gives its own objects are below this
@@ -185,31 +183,20 @@ pub(super) fn read_conversions(conn: &Conn) -> Result<Vec<Read>, Error> {
     )
 }
 
-/// Procedural languages (plpgsql is its extension's), and the functions
-/// they name (handler, inline, validator) as `(schema, signature)` pairs as
-/// the function entries name them, which must be created before them.
-pub(super) fn read_languages(conn: &Conn) -> Result<(Vec<Read>, HashSet<TableName>), Error> {
-    let mut support = HashSet::new();
-    let support_name = |oid: &str| {
-        format!(
-            "(SELECT ARRAY[fn.nspname::text, fp.oid::pg_catalog.regprocedure::text]
-                FROM pg_catalog.pg_proc fp JOIN pg_catalog.pg_namespace fn ON fn.oid = fp.pronamespace
-               WHERE fp.oid = {oid})"
-        )
-    };
-    let languages = each_row(
+/// Procedural languages (plpgsql is its extension's). The functions they
+/// name (handler, inline, validator) come before them by the dependency
+/// sort (module `order`).
+pub(super) fn read_languages(conn: &Conn) -> Result<Vec<Read>, Error> {
+    each_row(
         conn,
         &format!(
-            "SELECT l.oid, l.lanname::text, l.lanpltrusted, {}, {}, {}, {}, {}, {}
+            "SELECT l.oid, l.lanname::text, l.lanpltrusted, {}, {}, {}
              FROM pg_catalog.pg_language l
              WHERE l.lanispl AND l.oid >= {FIRST_NORMAL_OID} AND {}
              ORDER BY l.oid",
             qualified_proc("l.lanplcallfoid"),
             qualified_proc("l.laninline"),
             qualified_proc("l.lanvalidator"),
-            support_name("l.lanplcallfoid"),
-            support_name("l.laninline"),
-            support_name("l.lanvalidator"),
             not_extension_member("pg_language", "l.oid")
         ),
         &[],
@@ -221,15 +208,6 @@ pub(super) fn read_languages(conn: &Conn) -> Result<(Vec<Read>, HashSet<TableNam
             let handler: String = get!(r, 3);
             let inline: Option<String> = get!(r, 4);
             let validator: Option<String> = get!(r, 5);
-            for i in 6..9 {
-                let f: Option<Vec<String>> = get!(r, i);
-                if let Some([schema, signature]) = f.as_deref() {
-                    support.insert(TableName::new(
-                        Some(schema),
-                        &unqualified(signature, schema),
-                    ));
-                }
-            }
             let mut ddl = format!(
                 "CREATE {}PROCEDURAL LANGUAGE {} HANDLER {handler}",
                 if trusted { "TRUSTED " } else { "" },
@@ -247,8 +225,7 @@ pub(super) fn read_languages(conn: &Conn) -> Result<(Vec<Read>, HashSet<TableNam
                 oid,
             ))
         },
-    )?;
-    Ok((languages, support))
+    )
 }
 
 /// Transforms, named `FOR <type> LANGUAGE <language>`.

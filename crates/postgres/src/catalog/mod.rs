@@ -145,8 +145,7 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     reads.extend(types::read_types(conn)?);
     reads.extend(functions::read_functions(conn)?);
     reads.extend(misc::read_collations(conn)?);
-    let (languages, _support) = misc::read_languages(conn)?;
-    reads.extend(languages);
+    reads.extend(misc::read_languages(conn)?);
     reads.extend(misc::read_access_methods(conn)?);
     reads.extend(operators::read_operators(conn)?);
     reads.extend(operators::read_operator_families(conn)?);

@@ -261,15 +261,6 @@ pub(super) fn using(name: &str, am: &str) -> String {
     format!("pg_catalog.quote_ident({name}) || ' USING ' || pg_catalog.quote_ident({am})")
 }
 
-/// `signature` (as `regoperator` or `regprocedure` prints it) without its
-/// `schema.` prefix.
-pub(super) fn unqualified(signature: &str, schema: &str) -> String {
-    signature
-        .strip_prefix(&format!("{}.", ident(schema)))
-        .unwrap_or(signature)
-        .to_owned()
-}
-
 /// `def`, read from row `oid` of `class`, created before the tables.
 pub(super) fn pre_data(mut def: bru_core::ObjectDef, class: &'static str, oid: u32) -> Read {
     def.section = Some(Section::PreData);

@@ -173,11 +173,13 @@ fn sort_by(
         // Ownership chains are short (a composite type's relation's
         // column's default); the bound only guards against a loop.
         for _ in 0..8 {
-            if let Some(&i) = by_row.get(&(class, oid)) {
-                return Some(Node::Object(i));
-            }
+            // A table's row is the table's, whatever entry a reader made
+            // under it (its row-security flags are an entry of their own).
             if class == "pg_class" && tables.contains_key(&oid) {
                 return Some(Node::Table(oid));
+            }
+            if let Some(&i) = by_row.get(&(class, oid)) {
+                return Some(Node::Object(i));
             }
             let &(c, o, _) = owner.get(&(class, oid))?;
             (class, oid) = (c, o);

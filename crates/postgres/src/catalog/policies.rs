@@ -54,9 +54,7 @@ pub(super) fn read_policies(conn: &Conn) -> Result<Vec<Read>, Error> {
             );
             def.table = Some(TableName::new(Some(&schema), &name));
             def.section = Some(Section::PostData);
-            // Not "pg_class": the table's own row is the table's, and the
-            // dependency sort must not take this post-data entry for it.
-            Ok(Read::new(def, "pg_class (row security)", get!(r, 0)))
+            Ok(Read::new(def, "pg_class", get!(r, 0)))
         },
     )?;
     out.extend(each_row(
