@@ -161,6 +161,19 @@ ALTER STATISTICS public.props_st SET STATISTICS 42;
 INSERT INTO public.props VALUES (1, 'b', 'c', 2, '{}');
 ";
 
+/// A materialized view's columns keep what pg_dump sets on them with
+/// `ALTER TABLE ONLY` (the regression database's `compressmv`).
+const MATVIEW_COLUMNS: &str = "
+CREATE TABLE public.src (a int, b text);
+INSERT INTO public.src VALUES (1, 'x');
+CREATE MATERIALIZED VIEW public.mv AS SELECT a, b, b AS c FROM public.src;
+ALTER MATERIALIZED VIEW public.mv ALTER COLUMN b SET COMPRESSION lz4;
+ALTER MATERIALIZED VIEW public.mv ALTER COLUMN a SET STATISTICS 250;
+ALTER MATERIALIZED VIEW public.mv ALTER COLUMN c SET STORAGE MAIN;
+ALTER MATERIALIZED VIEW public.mv ALTER COLUMN a SET (n_distinct = 7);
+CREATE INDEX mv_a ON public.mv (a);
+";
+
 /// A check of its own on the shared server, beyond the round-trip cases.
 type Check = fn(&TestServer, &Dir);
 
@@ -182,6 +195,7 @@ fn tables_round_trip_with_every_property_pg_dump_keeps() {
         ("row_type_check", ROW_TYPE_CHECK),
         ("partitions", PARTITIONS),
         ("properties", PROPERTIES),
+        ("matview_columns", MATVIEW_COLUMNS),
     ];
     let only = std::env::var("BRU_CASE").ok();
     let mut failed = Vec::new();

@@ -24,7 +24,7 @@
 //! | sequence | `CREATE [UNLOGGED] SEQUENCE <name> …` (never `IF NOT EXISTS`), then `SELECT pg_catalog.setval('<name>', n, true\|false)` |
 //! | sequence ownership | `ALTER SEQUENCE <name> OWNED BY <table>.<column>` |
 //! | view | `CREATE [RECURSIVE] VIEW <name> …` |
-//! | materialized view | `CREATE MATERIALIZED VIEW <name> …`, its indexes (`CREATE [UNIQUE] INDEX <i> ON <name> …`), `REFRESH MATERIALIZED VIEW <name>` |
+//! | materialized view | `CREATE MATERIALIZED VIEW <name> …`, then its columns' `ALTER TABLE ONLY <name> ALTER COLUMN <c> SET STATISTICS\|STORAGE\|COMPRESSION\|(options)`, its indexes (`CREATE [UNIQUE] INDEX <i> ON <name> …`), `REFRESH MATERIALIZED VIEW <name>` |
 //! | trigger | `CREATE [OR REPLACE] [CONSTRAINT] TRIGGER <name> … ON <table> …`, then `ALTER TABLE [ONLY] <table or a table of the archive: a partition's clone> ENABLE\|DISABLE [ALWAYS\|REPLICA] TRIGGER <name>` |
 //! | rule | `CREATE [OR REPLACE] RULE <name> AS ON <event> TO <table> …`, then `ALTER TABLE [ONLY] <table> DISABLE\|ENABLE ALWAYS\|ENABLE REPLICA RULE <name>` |
 //! | statistics | `CREATE STATISTICS [IF NOT EXISTS] <name> … FROM <table>`, then `ALTER STATISTICS <name> SET STATISTICS n` |
@@ -299,15 +299,7 @@ fn table_alter(
             _ => return Err(format!("names no column: found {}", c.found())),
         }
         c.expect("SET")?;
-        if c.word("STATISTICS") {
-            c.punct_opt('-');
-            c.number()?;
-        } else if c.word("STORAGE") || c.word("COMPRESSION") {
-            match c.peek() {
-                Some(t) if t.kind == Kind::Word => c.any_token(),
-                _ => return Err(format!("expected a method but found {}", c.found())),
-            }
-        } else if c.word("NOT") {
+        if c.word("NOT") {
             c.expect("NULL")?;
         } else if c.word("DEFAULT") {
             let start = c.peek().map(|t| t.start).ok_or("sets no default")?;
@@ -315,29 +307,47 @@ fn table_alter(
             foreign_expression(&c.sql[start..end])?;
             return Ok(());
         } else {
-            // `(name = value, …)`: names, numbers and strings only.
-            c.punct('(')?;
-            loop {
-                match c.peek() {
-                    Some(t) if t.is_punct(c.sql, ')') => {
-                        c.any_token();
-                        break;
-                    }
-                    Some(t)
-                        if matches!(t.kind, Kind::Word | Kind::Num | Kind::Str)
-                            || ['=', ',', '-', '+', '.']
-                                .iter()
-                                .any(|p| t.is_punct(c.sql, *p)) =>
-                    {
-                        c.any_token()
-                    }
-                    _ => return Err(format!("has {} in its options", c.found())),
-                }
-            }
+            column_setting(c)?;
         }
         c.end()
     };
     check(&mut c).map_err(refuse)
+}
+
+/// After `ALTER TABLE ONLY <relation> ALTER COLUMN <c> SET`, one of what a
+/// backup sets on a table's or materialized view's column with no column
+/// line: `STATISTICS n`, `STORAGE s`, `COMPRESSION m` or `(name = value,
+/// …)` of names, numbers and strings only.
+fn column_setting(c: &mut Cursor<'_>) -> Result<(), String> {
+    if c.word("STATISTICS") {
+        c.punct_opt('-');
+        c.number()?;
+    } else if c.word("STORAGE") || c.word("COMPRESSION") {
+        match c.peek() {
+            Some(t) if t.kind == Kind::Word => c.any_token(),
+            _ => return Err(format!("expected a method but found {}", c.found())),
+        }
+    } else {
+        c.punct('(')?;
+        loop {
+            match c.peek() {
+                Some(t) if t.is_punct(c.sql, ')') => {
+                    c.any_token();
+                    break;
+                }
+                Some(t)
+                    if matches!(t.kind, Kind::Word | Kind::Num | Kind::Str)
+                        || ['=', ',', '-', '+', '.']
+                            .iter()
+                            .any(|p| t.is_punct(c.sql, *p)) =>
+                {
+                    c.any_token()
+                }
+                _ => return Err(format!("has {} in its options", c.found())),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The expressions of another engine's table that the target splices into
@@ -925,6 +935,21 @@ impl Check<'_> {
                             c.word("NO");
                             c.expect("DATA")?;
                         }
+                        c.end()?;
+                    } else if c.word("ALTER") {
+                        // A column's statistics target, storage,
+                        // compression or options, as for a table.
+                        c.expect("TABLE")?;
+                        c.expect("ONLY")?;
+                        c.object_name("materialized view", &declared)?;
+                        c.expect("ALTER")?;
+                        c.expect("COLUMN")?;
+                        match c.qname() {
+                            Some(col) if col.len() == 1 => {}
+                            _ => return Err(format!("names no column: found {}", c.found())),
+                        }
+                        c.expect("SET")?;
+                        column_setting(&mut c)?;
                         c.end()?;
                     } else {
                         c.expect("CREATE")?;
@@ -2093,6 +2118,10 @@ mod tests {
                 p,
                 "mv",
                 "CREATE MATERIALIZED VIEW public.mv AS\n SELECT 1 AS a\nWITH NO DATA;\n\
+                 ALTER TABLE ONLY public.mv ALTER COLUMN a SET COMPRESSION lz4;\n\
+                 ALTER TABLE ONLY public.mv ALTER COLUMN a SET STATISTICS 50;\n\
+                 ALTER TABLE ONLY public.mv ALTER COLUMN a SET STORAGE MAIN;\n\
+                 ALTER TABLE ONLY public.mv ALTER COLUMN a SET (n_distinct=-0.5);\n\
                  CREATE UNIQUE INDEX mv_a ON public.mv USING btree (a);\nREFRESH MATERIALIZED VIEW public.mv",
             ),
             on(
@@ -2277,6 +2306,20 @@ mod tests {
             (
                 object(K::MaterializedView, p, "mv", "CREATE MATERIALIZED VIEW IF NOT EXISTS public.mv AS SELECT 1; REFRESH MATERIALIZED VIEW public.mv"),
                 "names materialized view if,",
+            ),
+            // A materialized view's column settings are on its own columns
+            // only, and only the settings a backup writes.
+            (
+                object(K::MaterializedView, p, "mv", "CREATE MATERIALIZED VIEW public.mv AS SELECT 1 AS a WITH NO DATA; ALTER TABLE ONLY public.victim ALTER COLUMN a SET STORAGE MAIN"),
+                "names materialized view public.victim",
+            ),
+            (
+                object(K::MaterializedView, p, "mv", "CREATE MATERIALIZED VIEW public.mv AS SELECT 1 AS a WITH NO DATA; ALTER TABLE ONLY public.mv ALTER COLUMN a SET DEFAULT 1"),
+                "expected `(`",
+            ),
+            (
+                object(K::MaterializedView, p, "mv", "CREATE MATERIALIZED VIEW public.mv AS SELECT 1 AS a WITH NO DATA; ALTER TABLE ONLY public.mv OWNER TO mallory"),
+                "expected ALTER",
             ),
         ];
         for (o, why) in &refused {

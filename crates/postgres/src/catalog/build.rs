@@ -300,8 +300,9 @@ fn column_ddl(
 
 /// The `ALTER TABLE ONLY <q> ALTER COLUMN …` statements that give column
 /// `c` what no column line can: its statistics target, storage,
-/// compression and options, as pg_dump writes them.
-fn column_alters(q: &str, c: &Col) -> Vec<String> {
+/// compression and options, as pg_dump writes them (for a materialized
+/// view's columns too).
+pub(super) fn column_alters(q: &str, c: &Col) -> Vec<String> {
     let at = format!("ALTER TABLE ONLY {q} ALTER COLUMN {}", ident(&c.name));
     let mut out = Vec::new();
     if let Some(n) = c.statistics {

@@ -73,10 +73,25 @@ const READS: &str = "(SELECT DISTINCT r.oid, r.relname, r.relnamespace
         WHERE rw.ev_class = c.oid AND r.oid <> c.oid) r
         JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace";
 
-/// Views and materialized views (with their indexes, and refreshed when
-/// the source's was populated), each with the relations it reads
+/// Views and materialized views (with their columns' statistics targets,
+/// storage, compression and options, their indexes, and refreshed when the
+/// source's was populated), each with the relations it reads
 /// ([`ObjectDef::depends_on`]).
 pub(super) fn read_views(conn: &Conn) -> Result<Vec<Read>, Error> {
+    let matviews: Vec<u32> = conn
+        .query(
+            &format!(
+                "SELECT c.oid FROM pg_catalog.pg_class c
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.relkind = 'm' AND {USER_NAMESPACE}"
+            ),
+            &[],
+            "reading materialized views",
+        )?
+        .iter()
+        .map(|r| Ok(get!(r, 0)))
+        .collect::<Result<_, Error>>()?;
+    let mut columns = super::tables::read_columns(conn, &matviews)?;
     each_row(
         conn,
         &format!(
@@ -141,6 +156,14 @@ pub(super) fn read_views(conn: &Conn) -> Result<Vec<Read>, Error> {
                 let mut ddl = format!(
                     "CREATE MATERIALIZED VIEW {qname}{using}{with} AS\n{def}\nWITH NO DATA"
                 );
+                // As pg_dump: what no CREATE MATERIALIZED VIEW can say of
+                // a column, by ALTER TABLE ONLY, before the indexes.
+                for c in columns.remove(&oid).unwrap_or_default() {
+                    for alter in super::build::column_alters(&qname, &c) {
+                        ddl.push_str(";\n");
+                        ddl.push_str(&alter);
+                    }
+                }
                 for i in indexes {
                     ddl.push_str(";\n");
                     ddl.push_str(&i);
