@@ -350,6 +350,15 @@ pub enum ObjectKind {
     /// Grants and revokes privileges on another object (archive:
     /// `{"other": "privileges"}`); left out by `--no-privileges`.
     Privileges,
+    /// Grants and revokes privileges on an object of the database system
+    /// itself, which every database has and no archive creates (PostgreSQL's
+    /// schema `public`, a `pg_catalog` table's columns): the difference from
+    /// the system's initial privileges, as pg_dump records it (archive:
+    /// `{"other": "system privileges"}`). Because it changes an object of
+    /// the target's own, a restore applies it only when asked
+    /// (`--system-privileges`) and lists it as skipped otherwise; left out
+    /// by `--no-privileges` too.
+    SystemPrivileges,
     /// A SQLite virtual table whose rows bru cannot read back (archive:
     /// `{"other": "virtual table"}`), kept as its DDL.
     VirtualTable,
@@ -433,12 +442,13 @@ enum KindRepr {
 
 /// The `other` names of the [`ObjectKind`] variants that the archive spells
 /// `{"other": name}`: one table for both directions and for their names.
-const OTHER_VARIANTS: [(&str, ObjectKind); 17] = [
+const OTHER_VARIANTS: [(&str, ObjectKind); 18] = [
     ("function", ObjectKind::TableFunction),
     ("schema", ObjectKind::Schema),
     ("extension", ObjectKind::Extension),
     ("owner", ObjectKind::Owner),
     ("privileges", ObjectKind::Privileges),
+    ("system privileges", ObjectKind::SystemPrivileges),
     ("virtual table", ObjectKind::VirtualTable),
     ("full-text index", ObjectKind::FullTextIndex),
     ("R-tree index", ObjectKind::RTreeIndex),
@@ -688,6 +698,7 @@ impl Declared {
                     o.kind,
                     ObjectKind::Owner
                         | ObjectKind::Privileges
+                        | ObjectKind::SystemPrivileges
                         | ObjectKind::Comment
                         | ObjectKind::SequenceOwnership
                 )
@@ -881,6 +892,10 @@ mod tests {
             (ObjectKind::Extension, r#"{"other":"extension"}"#),
             (ObjectKind::Owner, r#"{"other":"owner"}"#),
             (ObjectKind::Privileges, r#"{"other":"privileges"}"#),
+            (
+                ObjectKind::SystemPrivileges,
+                r#"{"other":"system privileges"}"#,
+            ),
             (ObjectKind::Rule, r#"{"other":"rule"}"#),
             (ObjectKind::FullTextIndex, r#"{"other":"full-text index"}"#),
             (ObjectKind::Other("policy".into()), r#"{"other":"policy"}"#),

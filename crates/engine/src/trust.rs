@@ -250,6 +250,7 @@ fn creates(catalog: &Catalog, name: &TableName) -> bool {
                     o.kind,
                     ObjectKind::Owner
                         | ObjectKind::Privileges
+                        | ObjectKind::SystemPrivileges
                         | ObjectKind::Comment
                         | ObjectKind::SequenceOwnership
                         | ObjectKind::DomainConstraint

@@ -46,6 +46,7 @@
 //! | comment | `COMMENT ON <kind> <name> IS '…'` |
 //! | owner | `ALTER <kind> <name> OWNER TO <role>` |
 //! | privileges | `REVOKE ALL ON <kind> <name> FROM <role>`, `GRANT … ON <kind> <name> TO <role> [WITH GRANT OPTION]`, each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
+//! | system privileges (named `public`, or a relation of `pg_catalog` or `information_schema`) | `REVOKE <privileges> ON SCHEMA public FROM <role>` and `GRANT <privileges> ON SCHEMA public TO <role> [WITH GRANT OPTION]`, or the same `ON TABLE\|SEQUENCE <schema>.<relation>`, privileges only from SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, USAGE, CREATE, each with a column list on a relation; each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
 //!
 //! None of the kinds of the second block may hold a `;` even inside
 //! parentheses, and a refused user mapping or subscription is never quoted
@@ -1122,6 +1123,51 @@ impl Check<'_> {
                 }
                 Ok(())
             }
+            ObjectKind::SystemPrivileges => {
+                let on = self.system_object()?;
+                let mut acting = false;
+                for mut c in std::iter::once(first).chain(rest) {
+                    if c.word("SET") {
+                        c.expect("SESSION")?;
+                        c.expect("AUTHORIZATION")?;
+                        c.role()?;
+                        c.end()?;
+                        acting = true;
+                    } else if c.word("RESET") {
+                        c.expect("SESSION")?;
+                        c.expect("AUTHORIZATION")?;
+                        c.end()?;
+                        acting = false;
+                    } else {
+                        let to = if c.word("REVOKE") {
+                            "FROM"
+                        } else {
+                            c.expect("GRANT")?;
+                            "TO"
+                        };
+                        c.privilege_list(on == "TABLE")?;
+                        c.expect("ON")?;
+                        if !(c.word(on) || (on == "TABLE" && c.word("SEQUENCE"))) {
+                            return Err(format!(
+                                "is not the statement its kind needs: expected {on} but found {}",
+                                c.found()
+                            ));
+                        }
+                        c.object_name(&on.to_ascii_lowercase(), &declared)?;
+                        c.expect(to)?;
+                        c.role()?;
+                        if to == "TO" && c.word("WITH") {
+                            c.expect("GRANT")?;
+                            c.expect("OPTION")?;
+                        }
+                        c.end()?;
+                    }
+                }
+                if acting {
+                    return Err("leaves SET SESSION AUTHORIZATION without its RESET".into());
+                }
+                Ok(())
+            }
             ObjectKind::Other(other) => {
                 let kind = other.as_str();
                 // A user mapping's options and a subscription's connection
@@ -1139,6 +1185,24 @@ impl Check<'_> {
             }
             other => Err(format!(
                 "is of kind {other}, which no PostgreSQL restore runs"
+            )),
+        }
+    }
+
+    /// The kind of system object a [`ObjectKind::SystemPrivileges`] entry
+    /// is for, as its GRANTs say it: `SCHEMA` for schema `public` (named
+    /// without a schema), `TABLE` for a relation of `pg_catalog` or
+    /// `information_schema`. Any other name refuses the entry: it would be
+    /// an object the archive neither creates nor may change.
+    fn system_object(&self) -> Result<&'static str, String> {
+        let name = &self.object.name;
+        match name.schema.as_deref() {
+            None if name.name == "public" => Ok("SCHEMA"),
+            Some("pg_catalog" | "information_schema") => Ok("TABLE"),
+            _ => Err(format!(
+                "is for {name}, which is not a system object (schema public, or a relation of \
+                 pg_catalog or information_schema); privileges on an object of the user's go \
+                 in a privileges entry for an object the archive creates"
             )),
         }
     }
@@ -1822,6 +1886,44 @@ impl<'s> Cursor<'s> {
         }
     }
 
+    /// The privileges of a system object's GRANT or REVOKE: `SELECT`,
+    /// `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `REFERENCES`, `TRIGGER`,
+    /// `USAGE`, `CREATE`, comma-separated, each with a list of columns
+    /// when `columns` (on a relation).
+    fn privilege_list(&mut self, columns: bool) -> Result<(), String> {
+        const PRIVILEGES: [&str; 9] = [
+            "SELECT",
+            "INSERT",
+            "UPDATE",
+            "DELETE",
+            "TRUNCATE",
+            "REFERENCES",
+            "TRIGGER",
+            "USAGE",
+            "CREATE",
+        ];
+        loop {
+            if !PRIVILEGES.iter().any(|p| self.word(p)) {
+                return Err(format!("expected a privilege but found {}", self.found()));
+            }
+            if columns && self.punct_opt('(') {
+                loop {
+                    match self.qname() {
+                        Some(c) if c.len() == 1 => {}
+                        _ => return Err(format!("names no column: found {}", self.found())),
+                    }
+                    if !self.punct_opt(',') {
+                        break;
+                    }
+                }
+                self.punct(')')?;
+            }
+            if !self.punct_opt(',') {
+                return Ok(());
+            }
+        }
+    }
+
     /// A role: `PUBLIC`, `CURRENT_USER`… or a name.
     fn role(&mut self) -> Result<(), String> {
         match self.peek() {
@@ -2321,6 +2423,66 @@ mod tests {
                 object(K::MaterializedView, p, "mv", "CREATE MATERIALIZED VIEW public.mv AS SELECT 1 AS a WITH NO DATA; ALTER TABLE ONLY public.mv OWNER TO mallory"),
                 "expected ALTER",
             ),
+        ];
+        for (o, why) in &refused {
+            let err = check(o).expect_err(&o.ddl);
+            assert!(err.contains(why), "{}: {err}", o.ddl);
+        }
+    }
+
+    /// The privileges of system objects pass only as the grants and
+    /// revokes the catalog reader writes, on the entry's own system object.
+    #[test]
+    fn system_privileges_are_grants_on_their_own_system_object() {
+        let system = |schema, name, ddl| object(ObjectKind::SystemPrivileges, schema, name, ddl);
+        let pg = Some("pg_catalog");
+        for o in [
+            system(
+                None,
+                "public",
+                "REVOKE USAGE ON SCHEMA public FROM PUBLIC;\nGRANT USAGE, CREATE ON SCHEMA public TO PUBLIC",
+            ),
+            system(
+                pg,
+                "pg_authid",
+                "GRANT SELECT (rolname), SELECT (rolsuper) ON TABLE pg_catalog.pg_authid TO bru;\n\
+                 REVOKE SELECT (subconninfo) ON TABLE pg_catalog.pg_authid FROM PUBLIC",
+            ),
+            system(
+                pg,
+                "pg_class",
+                "SET SESSION AUTHORIZATION ann;\nGRANT SELECT ON TABLE pg_catalog.pg_class TO \"Bob\" \
+                 WITH GRANT OPTION;\nRESET SESSION AUTHORIZATION",
+            ),
+            system(
+                Some("information_schema"),
+                "sql_parts",
+                "REVOKE SELECT ON TABLE information_schema.sql_parts FROM PUBLIC",
+            ),
+        ] {
+            check(&o).unwrap_or_else(|e| panic!("{}: {e}", o.ddl));
+        }
+        let refused = [
+            // A user table, which a privileges entry of the archive's own
+            // objects would have to name.
+            (system(Some("public"), "victim", "GRANT SELECT ON TABLE public.victim TO mallory"), "not a system object"),
+            // Another system object than the entry's.
+            (system(pg, "pg_class", "GRANT SELECT ON TABLE pg_catalog.pg_authid TO mallory"), "names table pg_catalog.pg_authid"),
+            (system(None, "public", "GRANT ALL ON SCHEMA pg_catalog TO mallory"), "expected a privilege"),
+            (system(None, "public", "GRANT CREATE ON SCHEMA pg_catalog TO mallory"), "names schema pg_catalog"),
+            (system(None, "public", "GRANT CREATE ON TABLE public TO mallory"), "expected SCHEMA"),
+            // Not a grant: an ALTER of the system object, a second
+            // statement of another shape, a role grant.
+            (system(None, "public", "ALTER SCHEMA public OWNER TO mallory"), "starts with `ALTER"),
+            (system(pg, "pg_proc", "GRANT SELECT ON TABLE pg_catalog.pg_proc TO bru; DROP TABLE public.t"), "starts with `DROP"),
+            (system(pg, "pg_proc", "GRANT SELECT ON TABLE pg_catalog.pg_proc TO bru; UPDATE pg_catalog.pg_proc SET prosrc = ''"), "starts with `UPDATE"),
+            (system(pg, "pg_authid", "GRANT pg_read_server_files TO mallory"), "expected a privilege"),
+            (system(pg, "pg_authid", "GRANT SELECT ON TABLE pg_catalog.pg_authid TO bru, mallory"), "goes on after its statement"),
+            (system(pg, "pg_authid", "GRANT SELECT ON ALL TABLES IN SCHEMA pg_catalog TO mallory"), "expected TABLE"),
+            (system(pg, "pg_authid", "GRANT SELECT (rolpassword; ON TABLE pg_catalog.pg_authid TO m"), "expected `)`"),
+            (system(pg, "pg_authid", "SET SESSION AUTHORIZATION mallory; GRANT SELECT ON TABLE pg_catalog.pg_authid TO bru"), "without its RESET"),
+            (system(pg, "pg_authid", "SET ROLE mallory"), "expected SESSION"),
+            (system(pg, "pg_authid", "REVOKE SELECT ON TABLE pg_catalog.pg_authid FROM bru WITH GRANT OPTION"), "goes on after its statement"),
         ];
         for (o, why) in &refused {
             let err = check(o).expect_err(&o.ddl);

@@ -2,6 +2,17 @@
 //! [`ObjectKind::Owner`] object per object bru carries, then one
 //! [`ObjectKind::Privileges`] object (`REVOKE ALL`, then the ACL's `GRANT`s,
 //! column grants included) per object whose ACL is not the default.
+//!
+//! The privileges of the system's own objects that pg_dump dumps too
+//! (schema `public`, and the relations of `pg_catalog` and their columns:
+//! "dumpable ACLs of system objects") are one
+//! [`ObjectKind::SystemPrivileges`] object each, holding what pg_dump's
+//! `buildACLCommands` holds: the `REVOKE`s of the initial privileges
+//! (`pg_init_privs`, else the kind's default) the object no longer has, then
+//! the `GRANT`s of what it has beyond them. The archive does not create
+//! these objects, so a restore applies them only when asked
+//! (`--system-privileges`). `information_schema`'s relations are read the
+//! same way, though pg_dump leaves them out: bru loses no grant silently.
 
 use std::collections::HashMap;
 
@@ -306,6 +317,130 @@ pub(super) fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, 
     }
     owners.extend(privileges);
     Ok(owners)
+}
+
+/// The system objects whose privileges are carried (see the module docs),
+/// each with its current ACL and its base ACL (its `pg_init_privs`, else
+/// the kind's default, as pg_dump's `dumpACL`). Columns: oid, column number
+/// (0 for the object itself), schema, name, GRANT keyword, the object as
+/// SQL names it, the quoted column, owner, ACL, base ACL.
+const SYSTEM_OBJECTS: &str = "
+    SELECT n.oid, 0::int2 AS sub, NULL::text AS schema, n.nspname::text AS name,
+           'SCHEMA' AS grant_kind, pg_catalog.quote_ident(n.nspname) AS target,
+           NULL::text AS col, n.nspowner AS owner,
+           COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner)) AS acl,
+           COALESCE(pip.initprivs, pg_catalog.acldefault('n', n.nspowner)) AS base
+      FROM pg_catalog.pg_namespace n
+      LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = n.oid
+       AND pip.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND pip.objsubid = 0
+     WHERE n.nspname = 'public'
+    UNION ALL
+    SELECT c.oid, 0, n.nspname::text, c.relname::text,
+           CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+           c.oid::pg_catalog.regclass::text, NULL, c.relowner,
+           COALESCE(c.relacl, pg_catalog.acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END, c.relowner)),
+           COALESCE(pip.initprivs, pg_catalog.acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END, c.relowner))
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = c.oid
+       AND pip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND pip.objsubid = 0
+     WHERE n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+    UNION ALL
+    SELECT c.oid, a.attnum, n.nspname::text, c.relname::text, 'TABLE', c.oid::pg_catalog.regclass::text,
+           pg_catalog.quote_ident(a.attname), c.relowner,
+           COALESCE(a.attacl, '{}'), COALESCE(pip.initprivs, '{}')
+      FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+      JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = c.oid
+       AND pip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND pip.objsubid = a.attnum
+     WHERE n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+       AND NOT a.attisdropped AND (a.attacl IS NOT NULL OR pip.initprivs IS NOT NULL)";
+
+/// The privileges of the system's own objects that differ from their
+/// initial ones (see the module docs): one [`ObjectKind::SystemPrivileges`]
+/// object per schema or relation, its column grants included, with the
+/// statements pg_dump writes: first the `REVOKE`s of each initial ACL item
+/// the object no longer has, then the `GRANT`s of each item it has beyond
+/// them, in ACL order. Items are compared whole (grantee, grantor and
+/// privileges), as pg_dump compares their text.
+pub(super) fn read_system_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+    let missing = |of: &str, from: &str| {
+        format!(
+            "ARRAY(SELECT x FROM pg_catalog.unnest(o.{of}) WITH ORDINALITY u(x, i) \
+             WHERE NOT x = ANY(o.{from}) ORDER BY u.i)"
+        )
+    };
+    let rows = conn.query(
+        &format!(
+            "WITH o AS ({SYSTEM_OBJECTS}), d AS (
+                SELECT o.*, {} AS revoked, {} AS granted FROM o)
+             SELECT d.oid, d.sub, d.schema, d.name, d.grant_kind, d.target, d.col,
+                    pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(d.owner)::text), {}, {}
+               FROM d WHERE pg_catalog.cardinality(d.revoked) > 0 OR pg_catalog.cardinality(d.granted) > 0
+              ORDER BY d.oid, d.sub",
+            missing("base", "acl"),
+            missing("acl", "base"),
+            exploded("d.revoked"),
+            exploded("d.granted"),
+        ),
+        &[],
+        "reading the privileges of system objects",
+    )?;
+    let mut objects: Vec<(u32, ObjectDef)> = Vec::new();
+    for r in &rows {
+        let oid: u32 = get!(r, 0);
+        let schema: Option<String> = get!(r, 2);
+        let name: String = get!(r, 3);
+        let grant_kind: String = get!(r, 4);
+        let target: String = get!(r, 5);
+        let column: Option<String> = get!(r, 6);
+        let owner: String = get!(r, 7);
+        let revoked = acl_entries!(r, 8);
+        let granted = acl_entries!(r, 9);
+        let on = format!("{grant_kind} {target}");
+        let mut statements = revokes(&on, &revoked, column.as_deref());
+        statements.extend(grants(&on, &owner, &granted, column.as_deref()));
+        match objects.last_mut() {
+            // A relation's column grants go with its own.
+            Some((last, o)) if *last == oid => {
+                o.ddl.push_str(";\n");
+                o.ddl.push_str(&statements.join(";\n"));
+            }
+            _ => objects.push((
+                oid,
+                object(
+                    ObjectKind::SystemPrivileges,
+                    schema.as_deref(),
+                    &name,
+                    statements.join(";\n"),
+                ),
+            )),
+        }
+    }
+    Ok(objects.into_iter().map(|(_, o)| o).collect())
+}
+
+/// The REVOKE statements that take `entries` off `on` (off `column` only
+/// when given): one per grantee, in ACL order, as pg_dump revokes each
+/// initial ACL item an object no longer has.
+fn revokes(on: &str, entries: &[AclEntry], column: Option<&str>) -> Vec<String> {
+    let mut groups: Vec<(&str, Vec<String>)> = Vec::new();
+    for e in entries {
+        let privilege = match column {
+            Some(c) => format!("{} ({c})", e.privilege),
+            None => e.privilege.clone(),
+        };
+        match groups.iter_mut().find(|(g, _)| *g == e.grantee) {
+            Some(group) if !group.1.contains(&privilege) => group.1.push(privilege),
+            Some(_) => {}
+            None => groups.push((&e.grantee, vec![privilege])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(grantee, privileges)| {
+            format!("REVOKE {} ON {on} FROM {grantee}", privileges.join(", "))
+        })
+        .collect()
 }
 
 /// Column ACLs of user relations: table oid → (quoted column, entries), in

@@ -213,6 +213,10 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
         }
     }
     objects.extend(acl);
+    // The system's own objects whose privileges were changed (schema
+    // public, pg_catalog's tables), which a restore applies only when
+    // asked.
+    objects.extend(acl::read_system_privileges(conn)?);
     // Default privileges last, as pg_dump: they must not apply to the
     // objects the restore creates.
     objects.extend(defs(defaults::read_default_privileges(conn)?));
