@@ -120,6 +120,12 @@ pub struct RestoreArgs {
     /// Do not restore privileges (GRANT/REVOKE) (PostgreSQL).
     #[arg(long, short = 'x', visible_alias = "no-acl")]
     pub no_privileges: bool,
+    /// Also apply the archive's grants and revokes on the database system's
+    /// own objects (PostgreSQL: schema public, pg_catalog's tables and their
+    /// columns), as pg_restore does. They change objects the archive does
+    /// not create, so without this they are listed as skipped.
+    #[arg(long, conflicts_with = "no_privileges")]
+    pub system_privileges: bool,
     /// Restore table SCHEMA.NAME as SCHEMA_NAME (its indexes and the foreign
     /// keys to it too), for a target with one namespace (SQLite) that cannot
     /// hold two tables of one name from two schemas. Views and triggers

@@ -104,6 +104,7 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
             resume: false,
             no_owner: false,
             no_privileges: false,
+            system_privileges: false,
             schema_prefix: false,
             casts: Default::default(),
         },

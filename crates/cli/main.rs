@@ -145,6 +145,7 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
         resume: a.resume,
         no_owner: a.no_owner,
         no_privileges: a.no_privileges,
+        system_privileges: a.system_privileges,
         schema_prefix: a.schema_prefix,
         casts: cast_rules(a)?,
     };

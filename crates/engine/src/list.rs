@@ -5,7 +5,9 @@ use std::path::Path;
 use bru_format::ArchiveReader;
 use serde::Serialize;
 
-use crate::summary::object_names;
+use bru_core::ObjectKind;
+
+use crate::summary::object_name;
 use crate::Result;
 
 /// One table in a listing.
@@ -24,7 +26,9 @@ pub struct ListedTable {
 pub struct Listing {
     pub meta: bru_format::ArchiveMeta,
     pub tables: Vec<ListedTable>,
-    /// Other objects, as "kind name".
+    /// Other objects, as "kind name"; privileges on a system object
+    /// ([`ObjectKind::SystemPrivileges`]) say that a restore applies them
+    /// only with `--system-privileges`.
     pub objects: Vec<String>,
 }
 
@@ -46,7 +50,19 @@ pub fn list(archive: &Path) -> Result<Listing> {
             chunks: e.totals.map(|t| t.chunks),
         })
         .collect();
-    let objects = object_names(&reader.catalog()?.objects);
+    let objects = reader
+        .catalog()?
+        .objects
+        .iter()
+        .map(|o| {
+            let name = object_name(o);
+            if o.kind == ObjectKind::SystemPrivileges {
+                format!("{name} (restored only with --system-privileges)")
+            } else {
+                name
+            }
+        })
+        .collect();
     Ok(Listing {
         meta: reader.meta().clone(),
         tables,

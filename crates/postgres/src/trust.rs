@@ -46,7 +46,7 @@
 //! | comment | `COMMENT ON <kind> <name> IS '…'` |
 //! | owner | `ALTER <kind> <name> OWNER TO <role>` |
 //! | privileges | `REVOKE ALL ON <kind> <name> FROM <role>`, `GRANT … ON <kind> <name> TO <role> [WITH GRANT OPTION]`, each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
-//! | system privileges (named `public`, or a relation of `pg_catalog` or `information_schema`) | `REVOKE <privileges> ON SCHEMA public FROM <role>` and `GRANT <privileges> ON SCHEMA public TO <role> [WITH GRANT OPTION]`, or the same `ON TABLE\|SEQUENCE <schema>.<relation>`, privileges only from SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, USAGE, CREATE, each with a column list on a relation; each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
+//! | system privileges (named `public`, or a relation of `pg_catalog`) | `REVOKE <privileges> ON SCHEMA public FROM <role>` and `GRANT <privileges> ON SCHEMA public TO <role> [WITH GRANT OPTION]`, or the same `ON TABLE\|SEQUENCE <schema>.<relation>`, privileges only from SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, USAGE, CREATE, each with a column list on a relation; each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
 //!
 //! None of the kinds of the second block may hold a `;` even inside
 //! parentheses, and a refused user mapping or subscription is never quoted
@@ -1191,17 +1191,17 @@ impl Check<'_> {
 
     /// The kind of system object a [`ObjectKind::SystemPrivileges`] entry
     /// is for, as its GRANTs say it: `SCHEMA` for schema `public` (named
-    /// without a schema), `TABLE` for a relation of `pg_catalog` or
-    /// `information_schema`. Any other name refuses the entry: it would be
-    /// an object the archive neither creates nor may change.
+    /// without a schema), `TABLE` for a relation of `pg_catalog`. Any other
+    /// name refuses the entry: it would be an object the archive neither
+    /// creates nor may change.
     fn system_object(&self) -> Result<&'static str, String> {
         let name = &self.object.name;
         match name.schema.as_deref() {
             None if name.name == "public" => Ok("SCHEMA"),
-            Some("pg_catalog" | "information_schema") => Ok("TABLE"),
+            Some("pg_catalog") => Ok("TABLE"),
             _ => Err(format!(
                 "is for {name}, which is not a system object (schema public, or a relation of \
-                 pg_catalog or information_schema); privileges on an object of the user's go \
+                 pg_catalog); privileges on an object of the user's go \
                  in a privileges entry for an object the archive creates"
             )),
         }
@@ -2454,11 +2454,6 @@ mod tests {
                 "SET SESSION AUTHORIZATION ann;\nGRANT SELECT ON TABLE pg_catalog.pg_class TO \"Bob\" \
                  WITH GRANT OPTION;\nRESET SESSION AUTHORIZATION",
             ),
-            system(
-                Some("information_schema"),
-                "sql_parts",
-                "REVOKE SELECT ON TABLE information_schema.sql_parts FROM PUBLIC",
-            ),
         ] {
             check(&o).unwrap_or_else(|e| panic!("{}: {e}", o.ddl));
         }
@@ -2468,6 +2463,8 @@ mod tests {
             (system(Some("public"), "victim", "GRANT SELECT ON TABLE public.victim TO mallory"), "not a system object"),
             // Another system object than the entry's.
             (system(pg, "pg_class", "GRANT SELECT ON TABLE pg_catalog.pg_authid TO mallory"), "names table pg_catalog.pg_authid"),
+            (system(Some("information_schema"), "tables", "GRANT SELECT ON TABLE information_schema.tables TO mallory"), "not a system object"),
+            (system(Some("pg_toast"), "pg_toast_1", "GRANT SELECT ON TABLE pg_toast.pg_toast_1 TO mallory"), "not a system object"),
             (system(None, "public", "GRANT ALL ON SCHEMA pg_catalog TO mallory"), "expected a privilege"),
             (system(None, "public", "GRANT CREATE ON SCHEMA pg_catalog TO mallory"), "names schema pg_catalog"),
             (system(None, "public", "GRANT CREATE ON TABLE public TO mallory"), "expected SCHEMA"),

@@ -142,12 +142,13 @@ impl RestoreJob {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let mut filtered = selection.skipped;
+        filtered.extend(catalog.objects.iter().filter_map(|o| options.left_out(o)));
         let mut objects: Vec<ObjectDef> = catalog
             .objects
             .into_iter()
             .filter(|o| options.keeps(o))
             .collect();
-        let mut filtered = selection.skipped;
         let mut tables = tables;
         // Rules name the archive's tables, before any --schema-prefix.
         let casts = options.casts.bind(

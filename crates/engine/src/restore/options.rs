@@ -8,6 +8,7 @@
 use bru_core::{ObjectDef, ObjectKind};
 use serde::Serialize;
 
+use crate::summary::object_name;
 use crate::{CastRules, TableFilter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,6 +53,12 @@ pub struct RestoreOptions {
     /// revoke privileges, and default privileges (PostgreSQL's `ALTER
     /// DEFAULT PRIVILEGES`), as `pg_restore --no-privileges` does.
     pub no_privileges: bool,
+    /// Apply the objects of kind [`ObjectKind::SystemPrivileges`]: grants
+    /// and revokes on objects of the database system the target has of its
+    /// own (PostgreSQL's schema `public`, `pg_catalog`'s tables), which the
+    /// archive does not create. Without it they are listed as skipped,
+    /// naming this option (`--system-privileges`).
+    pub system_privileges: bool,
     /// Restore table `schema.name` as `schema_name` (with its indexes and
     /// the foreign keys that point to it), for a target with one namespace
     /// (SQLite) that cannot hold two tables of one name in two schemas.
@@ -64,7 +71,7 @@ pub struct RestoreOptions {
 
 impl Default for RestoreOptions {
     /// Everything, full mode, one job per core, no clean, no resume, owners
-    /// and privileges included.
+    /// and privileges included, the system's own objects' privileges not.
     fn default() -> Self {
         RestoreOptions {
             filter: TableFilter::default(),
@@ -74,6 +81,7 @@ impl Default for RestoreOptions {
             resume: false,
             no_owner: false,
             no_privileges: false,
+            system_privileges: false,
             schema_prefix: false,
             casts: CastRules::default(),
         }
@@ -87,13 +95,34 @@ const DEFAULT_PRIVILEGES: &str = "default privileges";
 impl RestoreOptions {
     /// Whether an object of the archive is restored: owners and privileges
     /// (default privileges included) unless `no_owner` / `no_privileges`
-    /// leave them out.
+    /// leave them out; privileges on system objects only with
+    /// `system_privileges` (see [`RestoreOptions::left_out`]).
     pub(crate) fn keeps(&self, object: &ObjectDef) -> bool {
         match &object.kind {
             ObjectKind::Owner => !self.no_owner,
             ObjectKind::Privileges => !self.no_privileges,
+            ObjectKind::SystemPrivileges => self.system_privileges && !self.no_privileges,
             ObjectKind::Other(k) if k == DEFAULT_PRIVILEGES => !self.no_privileges,
             _ => true,
         }
     }
+
+    /// Why an object these options do not keep is left out, when the
+    /// summary must say so: privileges on a system object, without
+    /// `system_privileges`. (What `--no-owner` / `--no-privileges` leave
+    /// out was asked for by name and is not listed, and a data-only restore
+    /// creates no objects at all.)
+    pub(crate) fn left_out(&self, object: &ObjectDef) -> Option<String> {
+        (object.kind == ObjectKind::SystemPrivileges
+            && !self.system_privileges
+            && !self.no_privileges
+            && self.mode != RestoreMode::DataOnly)
+            .then(|| format!("{}: {SYSTEM_PRIVILEGES_SKIPPED}", object_name(object)))
+    }
 }
+
+/// Why privileges on a system object are not applied by default, as the
+/// summary says it.
+const SYSTEM_PRIVILEGES_SKIPPED: &str =
+    "changes an object of the target's own system, which the archive does not create; \
+     restore with --system-privileges to apply it";

@@ -56,6 +56,7 @@ pub fn restore_options(mode: RestoreMode) -> RestoreOptions {
         resume: false,
         no_owner: false,
         no_privileges: false,
+        system_privileges: false,
         schema_prefix: false,
         ..RestoreOptions::default()
     }

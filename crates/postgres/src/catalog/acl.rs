@@ -11,8 +11,9 @@
 //! (`pg_init_privs`, else the kind's default) the object no longer has, then
 //! the `GRANT`s of what it has beyond them. The archive does not create
 //! these objects, so a restore applies them only when asked
-//! (`--system-privileges`). `information_schema`'s relations are read the
-//! same way, though pg_dump leaves them out: bru loses no grant silently.
+//! (`--system-privileges`). Like pg_dump, bru leaves `information_schema`
+//! out: initdb records no initial privileges for it, so there is nothing
+//! to tell a changed grant from the ones every database starts with.
 
 use std::collections::HashMap;
 
@@ -321,15 +322,17 @@ pub(super) fn read_owners_and_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, 
 
 /// The system objects whose privileges are carried (see the module docs),
 /// each with its current ACL and its base ACL (its `pg_init_privs`, else
-/// the kind's default, as pg_dump's `dumpACL`). Columns: oid, column number
+/// the kind's default, as pg_dump's `dumpACL`). A relation is named with its
+/// schema by hand: `regclass` leaves `pg_catalog` out, since every session
+/// searches it. Columns: oid, column number
 /// (0 for the object itself), schema, name, GRANT keyword, the object as
 /// SQL names it, the quoted column, owner, ACL, base ACL.
 const SYSTEM_OBJECTS: &str = "
     SELECT n.oid, 0::int2 AS sub, NULL::text AS schema, n.nspname::text AS name,
            'SCHEMA' AS grant_kind, pg_catalog.quote_ident(n.nspname) AS target,
            NULL::text AS col, n.nspowner AS owner,
-           COALESCE(n.nspacl, pg_catalog.acldefault('n', n.nspowner)) AS acl,
-           COALESCE(pip.initprivs, pg_catalog.acldefault('n', n.nspowner)) AS base
+           COALESCE(n.nspacl, pg_catalog.acldefault('n'::pg_catalog.char, n.nspowner)) AS acl,
+           COALESCE(pip.initprivs, pg_catalog.acldefault('n'::pg_catalog.char, n.nspowner)) AS base
       FROM pg_catalog.pg_namespace n
       LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = n.oid
        AND pip.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND pip.objsubid = 0
@@ -337,22 +340,22 @@ const SYSTEM_OBJECTS: &str = "
     UNION ALL
     SELECT c.oid, 0, n.nspname::text, c.relname::text,
            CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
-           c.oid::pg_catalog.regclass::text, NULL, c.relowner,
-           COALESCE(c.relacl, pg_catalog.acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END, c.relowner)),
-           COALESCE(pip.initprivs, pg_catalog.acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END, c.relowner))
+           pg_catalog.format('%I.%I', n.nspname, c.relname), NULL, c.relowner,
+           COALESCE(c.relacl, pg_catalog.acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::pg_catalog.char, c.relowner)),
+           COALESCE(pip.initprivs, pg_catalog.acldefault(CASE c.relkind WHEN 'S' THEN 's' ELSE 'r' END::pg_catalog.char, c.relowner))
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = c.oid
        AND pip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND pip.objsubid = 0
-     WHERE n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+     WHERE n.nspname = 'pg_catalog' AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
     UNION ALL
-    SELECT c.oid, a.attnum, n.nspname::text, c.relname::text, 'TABLE', c.oid::pg_catalog.regclass::text,
+    SELECT c.oid, a.attnum, n.nspname::text, c.relname::text, 'TABLE', pg_catalog.format('%I.%I', n.nspname, c.relname),
            pg_catalog.quote_ident(a.attname), c.relowner,
            COALESCE(a.attacl, '{}'), COALESCE(pip.initprivs, '{}')
       FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = c.oid
        AND pip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND pip.objsubid = a.attnum
-     WHERE n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+     WHERE n.nspname = 'pg_catalog' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
        AND NOT a.attisdropped AND (a.attacl IS NOT NULL OR pip.initprivs IS NOT NULL)";
 
 /// The privileges of the system's own objects that differ from their
@@ -363,10 +366,11 @@ const SYSTEM_OBJECTS: &str = "
 /// them, in ACL order. Items are compared whole (grantee, grantor and
 /// privileges), as pg_dump compares their text.
 pub(super) fn read_system_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Error> {
+    // NULL when none (aclexplode refuses an empty, dimensionless array).
     let missing = |of: &str, from: &str| {
         format!(
-            "ARRAY(SELECT x FROM pg_catalog.unnest(o.{of}) WITH ORDINALITY u(x, i) \
-             WHERE NOT x = ANY(o.{from}) ORDER BY u.i)"
+            "(SELECT pg_catalog.array_agg(x ORDER BY u.i) FROM pg_catalog.unnest(o.{of}) \
+             WITH ORDINALITY u(x, i) WHERE NOT x = ANY(o.{from}))"
         )
     };
     let rows = conn.query(
@@ -375,7 +379,7 @@ pub(super) fn read_system_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Erro
                 SELECT o.*, {} AS revoked, {} AS granted FROM o)
              SELECT d.oid, d.sub, d.schema, d.name, d.grant_kind, d.target, d.col,
                     pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(d.owner)::text), {}, {}
-               FROM d WHERE pg_catalog.cardinality(d.revoked) > 0 OR pg_catalog.cardinality(d.granted) > 0
+               FROM d WHERE d.revoked IS NOT NULL OR d.granted IS NOT NULL
               ORDER BY d.oid, d.sub",
             missing("base", "acl"),
             missing("acl", "base"),
@@ -395,7 +399,7 @@ pub(super) fn read_system_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Erro
         let column: Option<String> = get!(r, 6);
         let owner: String = get!(r, 7);
         let revoked = acl_entries!(r, 8);
-        let granted = acl_entries!(r, 9);
+        let granted = acl_entries!(r, 12);
         let on = format!("{grant_kind} {target}");
         let mut statements = revokes(&on, &revoked, column.as_deref());
         statements.extend(grants(&on, &owner, &granted, column.as_deref()));

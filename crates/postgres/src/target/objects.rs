@@ -50,7 +50,14 @@ impl PgTarget {
         // the target lacks leaves them out, listed.
         let default_privileges = matches!(&object.kind,
             ObjectKind::Other(k) if k == crate::catalog::defaults::DEFAULT_PRIVILEGES);
-        if matches!(object.kind, ObjectKind::Owner | ObjectKind::Privileges) || default_privileges {
+        // Privileges on a system object (schema public, a pg_catalog
+        // table) too: the engine passes them only with
+        // --system-privileges.
+        if matches!(
+            object.kind,
+            ObjectKind::Owner | ObjectKind::Privileges | ObjectKind::SystemPrivileges
+        ) || default_privileges
+        {
             return self.set_owner_or_privileges(object);
         }
         // A function's `CREATE OR REPLACE` (as pg_get_functiondef writes
