@@ -299,14 +299,16 @@ row --- --- --- --- --- ---
 
 # bru_roundtrip SRC COPY: bru backup of SRC into $out/SRC.db and bru restore
 # of it into a fresh COPY; sets $stage (restored, backup or restore) and
-# $err (bru's error line, empty when restored).
+# $err (bru's error line, empty when restored). The restore applies the
+# privileges of system objects (--system-privileges), as pg_restore does:
+# the regression suite changes schema public's and grants on catalog tables.
 bru_roundtrip() {
     local src=$1 copy=$2
     fresh_copy "$copy"
     err=
     if ! "$bru" backup "$(url "$src")" "$out/$src.db" --force --jobs "$jobs" >"$out/$src.bru_backup.log" 2>&1; then
         stage=backup; err=$(first_error "$out/$src.bru_backup.log")
-    elif ! "$bru" restore "$out/$src.db" "$(url "$copy")" --jobs "$jobs" >"$out/$src.bru_restore.log" 2>&1; then
+    elif ! "$bru" restore "$out/$src.db" "$(url "$copy")" --jobs "$jobs" --system-privileges >"$out/$src.bru_restore.log" 2>&1; then
         stage=restore; err=$(first_error "$out/$src.bru_restore.log")
     else
         stage=restored

@@ -24,7 +24,11 @@
 //! [`ObjectKind::Privileges`] object (`REVOKE ALL`, then the ACL's `GRANT`s)
 //! for each one whose ACL or column ACLs are not the default. They are
 //! separate objects so that a restore can leave them out (`--no-owner`,
-//! `--no-privileges`) and list one whose role the target lacks.
+//! `--no-privileges`) and list one whose role the target lacks. The
+//! privileges of the system's own objects that pg_dump dumps (schema
+//! `public`, `pg_catalog`'s tables and columns, where they differ from
+//! `pg_init_privs`) follow as [`ObjectKind::SystemPrivileges`] objects, which
+//! a restore applies only with `--system-privileges`.
 //!
 //! The module is laid out by what is read: [`tables`] reads relations,
 //! columns, constraints and indexes, and [`build`] turns them into
