@@ -46,7 +46,7 @@
 //! | comment | `COMMENT ON <kind> <name> IS '…'` |
 //! | owner | `ALTER <kind> <name> OWNER TO <role>` |
 //! | privileges | `REVOKE ALL ON <kind> <name> FROM <role>`, `GRANT … ON <kind> <name> TO <role> [WITH GRANT OPTION]`, each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
-//! | system privileges (named `public`, or a relation of `pg_catalog`) | `REVOKE <privileges> ON SCHEMA public FROM <role>` and `GRANT <privileges> ON SCHEMA public TO <role> [WITH GRANT OPTION]`, or the same `ON TABLE\|SEQUENCE <schema>.<relation>`, privileges only from SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, USAGE, CREATE, each with a column list on a relation; each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
+//! | system privileges (named `public` or `pg_catalog`, a schema; or a relation or function `f(identity arguments)` of `pg_catalog`) | `REVOKE <privileges> ON SCHEMA <name> FROM <role>` and `GRANT <privileges> ON SCHEMA <name> TO <role> [WITH GRANT OPTION]` (USAGE, CREATE), or the same `ON TABLE\|SEQUENCE pg_catalog.<relation>` (SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, USAGE, each with a column list or not) or `ON FUNCTION\|PROCEDURE pg_catalog.<f(identity arguments)>` (EXECUTE); each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
 //!
 //! None of the kinds of the second block may hold a `;` even inside
 //! parentheses, and a refused user mapping or subscription is never quoted
@@ -1145,15 +1145,35 @@ impl Check<'_> {
                             c.expect("GRANT")?;
                             "TO"
                         };
-                        c.privilege_list(on == "TABLE")?;
+                        c.privilege_list(on)?;
                         c.expect("ON")?;
-                        if !(c.word(on) || (on == "TABLE" && c.word("SEQUENCE"))) {
+                        let also = match on {
+                            "TABLE" => "SEQUENCE",
+                            "FUNCTION" => "PROCEDURE",
+                            _ => on,
+                        };
+                        if !(c.word(on) || c.word(also)) {
                             return Err(format!(
                                 "is not the statement its kind needs: expected {on} but found {}",
                                 c.found()
                             ));
                         }
-                        c.object_name(&on.to_ascii_lowercase(), &declared)?;
+                        if on == "FUNCTION" {
+                            // Named exactly as the backup names it: its
+                            // identity arguments, which tell overloads apart.
+                            let start = c.at;
+                            let expected = format!("pg_catalog.{}", self.object.name.name);
+                            c.qname().ok_or("names no function")?;
+                            c.skip_parens()?;
+                            if c.text_from(start) != expected {
+                                return Err(format!(
+                                    "names function {}, not {expected}",
+                                    shorten(c.text_from(start))
+                                ));
+                            }
+                        } else {
+                            c.object_name(&on.to_ascii_lowercase(), &declared)?;
+                        }
                         c.expect(to)?;
                         c.role()?;
                         if to == "TO" && c.word("WITH") {
@@ -1190,14 +1210,17 @@ impl Check<'_> {
     }
 
     /// The kind of system object a [`ObjectKind::SystemPrivileges`] entry
-    /// is for, as its GRANTs say it: `SCHEMA` for schema `public` (named
-    /// without a schema), `TABLE` for a relation of `pg_catalog`. Any other
+    /// is for, as its GRANTs say it: `SCHEMA` for schema `public` or
+    /// `pg_catalog` (named without a schema), `FUNCTION` for a function of
+    /// `pg_catalog` (named `f(identity arguments)`), `TABLE` for a relation
+    /// of `pg_catalog`. Any other
     /// name refuses the entry: it would be an object the archive neither
     /// creates nor may change.
     fn system_object(&self) -> Result<&'static str, String> {
         let name = &self.object.name;
         match name.schema.as_deref() {
-            None if name.name == "public" => Ok("SCHEMA"),
+            None if name.name == "public" || name.name == "pg_catalog" => Ok("SCHEMA"),
+            Some("pg_catalog") if name.name.contains('(') => Ok("FUNCTION"),
             Some("pg_catalog") => Ok("TABLE"),
             _ => Err(format!(
                 "is for {name}, which is not a system object (schema public, or a relation of \
@@ -1886,24 +1909,31 @@ impl<'s> Cursor<'s> {
         }
     }
 
-    /// The privileges of a system object's GRANT or REVOKE: `SELECT`,
-    /// `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `REFERENCES`, `TRIGGER`,
-    /// `USAGE`, `CREATE`, comma-separated, each with a list of columns
-    /// when `columns` (on a relation).
-    fn privilege_list(&mut self, columns: bool) -> Result<(), String> {
-        const PRIVILEGES: [&str; 9] = [
-            "SELECT",
-            "INSERT",
-            "UPDATE",
-            "DELETE",
-            "TRUNCATE",
-            "REFERENCES",
-            "TRIGGER",
-            "USAGE",
-            "CREATE",
-        ];
+    /// The privileges of a GRANT or REVOKE on a system object of kind `on`
+    /// (see `system_object`), comma-separated: on a `SCHEMA` `USAGE` and
+    /// `CREATE`; on a `FUNCTION` `EXECUTE`; on a `TABLE` (or sequence)
+    /// `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `REFERENCES`,
+    /// `TRIGGER` and `USAGE`, each with a list of columns or not.
+    fn privilege_list(&mut self, on: &str) -> Result<(), String> {
+        let (privileges, columns): (&[&str], bool) = match on {
+            "SCHEMA" => (&["USAGE", "CREATE"], false),
+            "FUNCTION" => (&["EXECUTE"], false),
+            _ => (
+                &[
+                    "SELECT",
+                    "INSERT",
+                    "UPDATE",
+                    "DELETE",
+                    "TRUNCATE",
+                    "REFERENCES",
+                    "TRIGGER",
+                    "USAGE",
+                ],
+                true,
+            ),
+        };
         loop {
-            if !PRIVILEGES.iter().any(|p| self.word(p)) {
+            if !privileges.iter().any(|p| self.word(p)) {
                 return Err(format!("expected a privilege but found {}", self.found()));
             }
             if columns && self.punct_opt('(') {
@@ -2448,6 +2478,13 @@ mod tests {
                 "GRANT SELECT (rolname), SELECT (rolsuper) ON TABLE pg_catalog.pg_authid TO bru;\n\
                  REVOKE SELECT (subconninfo) ON TABLE pg_catalog.pg_authid FROM PUBLIC",
             ),
+            system(None, "pg_catalog", "GRANT CREATE ON SCHEMA pg_catalog TO ann"),
+            system(
+                pg,
+                "pg_read_file(text)",
+                "REVOKE EXECUTE ON FUNCTION pg_catalog.pg_read_file(text) FROM PUBLIC;\n\
+                 GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_file(text) TO ann WITH GRANT OPTION",
+            ),
             system(
                 pg,
                 "pg_class",
@@ -2463,6 +2500,12 @@ mod tests {
             (system(Some("public"), "victim", "GRANT SELECT ON TABLE public.victim TO mallory"), "not a system object"),
             // Another system object than the entry's.
             (system(pg, "pg_class", "GRANT SELECT ON TABLE pg_catalog.pg_authid TO mallory"), "names table pg_catalog.pg_authid"),
+            (system(pg, "pg_read_file(text)", "GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_file(text, bigint, bigint) TO mallory"), "names function pg_catalog.pg_read_file(text, bigint, bigint)"),
+            (system(pg, "pg_read_file(text)", "GRANT EXECUTE ON FUNCTION public.pg_read_file(text) TO mallory"), "names function public.pg_read_file(text)"),
+            (system(pg, "pg_read_file(text)", "GRANT SELECT ON FUNCTION pg_catalog.pg_read_file(text) TO mallory"), "expected a privilege"),
+            (system(pg, "pg_class", "GRANT EXECUTE ON TABLE pg_catalog.pg_class TO mallory"), "expected a privilege"),
+            (system(None, "pg_catalog", "GRANT SELECT ON SCHEMA pg_catalog TO mallory"), "expected a privilege"),
+            (system(None, "hr", "GRANT CREATE ON SCHEMA hr TO mallory"), "not a system object"),
             (system(Some("information_schema"), "tables", "GRANT SELECT ON TABLE information_schema.tables TO mallory"), "not a system object"),
             (system(Some("pg_toast"), "pg_toast_1", "GRANT SELECT ON TABLE pg_toast.pg_toast_1 TO mallory"), "not a system object"),
             (system(None, "public", "GRANT ALL ON SCHEMA pg_catalog TO mallory"), "expected a privilege"),

@@ -101,7 +101,11 @@ impl RestoreOptions {
         match &object.kind {
             ObjectKind::Owner => !self.no_owner,
             ObjectKind::Privileges => !self.no_privileges,
-            ObjectKind::SystemPrivileges => self.system_privileges && !self.no_privileges,
+            // One the source could not carry is kept, to be listed as
+            // skipped with its reason.
+            ObjectKind::SystemPrivileges => {
+                (self.system_privileges || object.not_carried.is_some()) && !self.no_privileges
+            }
             ObjectKind::Other(k) if k == DEFAULT_PRIVILEGES => !self.no_privileges,
             _ => true,
         }
@@ -114,6 +118,7 @@ impl RestoreOptions {
     /// creates no objects at all.)
     pub(crate) fn left_out(&self, object: &ObjectDef) -> Option<String> {
         (object.kind == ObjectKind::SystemPrivileges
+            && object.not_carried.is_none()
             && !self.system_privileges
             && !self.no_privileges
             && self.mode != RestoreMode::DataOnly)

@@ -336,7 +336,7 @@ const SYSTEM_OBJECTS: &str = "
       FROM pg_catalog.pg_namespace n
       LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = n.oid
        AND pip.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND pip.objsubid = 0
-     WHERE n.nspname = 'public'
+     WHERE n.nspname IN ('public', 'pg_catalog')
     UNION ALL
     SELECT c.oid, 0, n.nspname::text, c.relname::text,
            CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
@@ -356,7 +356,42 @@ const SYSTEM_OBJECTS: &str = "
       LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = c.oid
        AND pip.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND pip.objsubid = a.attnum
      WHERE n.nspname = 'pg_catalog' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-       AND NOT a.attisdropped AND (a.attacl IS NOT NULL OR pip.initprivs IS NOT NULL)";
+       AND NOT a.attisdropped AND (a.attacl IS NOT NULL OR pip.initprivs IS NOT NULL)
+    UNION ALL
+    SELECT p.oid, 0, n.nspname::text,
+           pg_catalog.quote_ident(p.proname) || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')',
+           CASE p.prokind WHEN 'p' THEN 'PROCEDURE' ELSE 'FUNCTION' END,
+           pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(p.proname)
+             || '(' || pg_catalog.pg_get_function_identity_arguments(p.oid) || ')',
+           NULL, p.proowner,
+           COALESCE(p.proacl, pg_catalog.acldefault('f'::pg_catalog.char, p.proowner)),
+           COALESCE(pip.initprivs, pg_catalog.acldefault('f'::pg_catalog.char, p.proowner))
+      FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+      LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = p.oid
+       AND pip.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND pip.objsubid = 0
+     WHERE n.nspname = 'pg_catalog'";
+
+/// The other system objects whose privileges pg_dump dumps when they
+/// differ from their initial ones, which bru does not carry yet: the types
+/// of `pg_catalog` and the built-in languages. Columns: schema, name, what
+/// the object is.
+const OTHER_SYSTEM_OBJECTS: &str = "
+    SELECT n.nspname::text, pg_catalog.quote_ident(t.typname), 'type'
+      FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+      LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = t.oid
+       AND pip.classoid = 'pg_catalog.pg_type'::pg_catalog.regclass AND pip.objsubid = 0
+     WHERE n.nspname = 'pg_catalog'
+       AND COALESCE(t.typacl, pg_catalog.acldefault('T'::pg_catalog.char, t.typowner))::text[]
+           IS DISTINCT FROM COALESCE(pip.initprivs, pg_catalog.acldefault('T'::pg_catalog.char, t.typowner))::text[]
+    UNION ALL
+    SELECT NULL, pg_catalog.quote_ident(l.lanname), 'language'
+      FROM pg_catalog.pg_language l
+      LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = l.oid
+       AND pip.classoid = 'pg_catalog.pg_language'::pg_catalog.regclass AND pip.objsubid = 0
+     WHERE l.oid < 16384
+       AND COALESCE(l.lanacl, pg_catalog.acldefault('l'::pg_catalog.char, l.lanowner))::text[]
+           IS DISTINCT FROM COALESCE(pip.initprivs, pg_catalog.acldefault('l'::pg_catalog.char, l.lanowner))::text[]
+    ORDER BY 1, 2";
 
 /// The privileges of the system's own objects that differ from their
 /// initial ones (see the module docs): one [`ObjectKind::SystemPrivileges`]
@@ -420,7 +455,27 @@ pub(super) fn read_system_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Erro
             )),
         }
     }
-    Ok(objects.into_iter().map(|(_, o)| o).collect())
+    let mut objects: Vec<ObjectDef> = objects.into_iter().map(|(_, o)| o).collect();
+    for r in &conn.query(
+        OTHER_SYSTEM_OBJECTS,
+        &[],
+        "reading the privileges of system types and languages",
+    )? {
+        let schema: Option<String> = get!(r, 0);
+        let name: String = get!(r, 1);
+        let what: String = get!(r, 2);
+        objects.push(ObjectDef::not_carried(
+            ObjectKind::SystemPrivileges,
+            TableName::new(schema.as_deref(), &name),
+            crate::ENGINE_NAME,
+            &format!(
+                "the privileges of system {what} {name} differ from its initial ones, and bru \
+                 carries a system object's privileges only for schemas public and pg_catalog and \
+                 pg_catalog's relations and functions: grant them again by hand"
+            ),
+        ));
+    }
+    Ok(objects)
 }
 
 /// The REVOKE statements that take `entries` off `on` (off `column` only
