@@ -91,8 +91,49 @@ impl PgTarget {
                     }
                 ),
             )),
-            Err(e) => Err(e),
+            Err(e) => Err(self.missing_roles(object, e)),
         }
+    }
+
+    /// `error`, or, when `object` is a policy or user mapping naming roles
+    /// the target does not have (a restore creates no roles), an error
+    /// that names them and says what to do. The roles are read from the
+    /// entry's statement and looked up in the target's `pg_roles`, so the
+    /// server's message is never read.
+    fn missing_roles(&mut self, object: &ObjectDef, error: Error) -> Error {
+        let roles = named_roles(object);
+        if roles.is_empty() {
+            return error;
+        }
+        let missing = self.live().and_then(|conn| {
+            conn.query(
+                "SELECT r FROM pg_catalog.unnest($1::text[]) WITH ORDINALITY u(r, i)
+                  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = u.r)
+                  ORDER BY u.i",
+                &[&roles],
+                "looking for the roles of a policy or user mapping in the target",
+            )
+        });
+        let missing: Vec<String> = match missing {
+            Ok(rows) => rows.iter().filter_map(|r| r.try_get(0).ok()).collect(),
+            Err(_) => return error,
+        };
+        if missing.is_empty() {
+            return error;
+        }
+        let names: Vec<String> = missing.iter().map(|r| crate::quote::ident(r)).collect();
+        Error::engine_kind(
+            ErrorKind::UndefinedObject,
+            format!("creating {} {}", object.kind, object.name),
+            format!(
+                "it names role{} {}, which the target does not have (a restore creates no \
+                 roles): create {} in the target (`pg_dumpall --roles-only` dumps a cluster's \
+                 roles), or restore without the table it belongs to (--exclude)",
+                if names.len() > 1 { "s" } else { "" },
+                names.join(", "),
+                if names.len() > 1 { "them" } else { "it" },
+            ),
+        )
     }
 
     /// Runs an owner or privileges object (`ALTER ... OWNER TO`, `REVOKE`
@@ -249,6 +290,66 @@ fn about_schema(object: &ObjectDef) -> Option<String> {
         return None;
     }
     tokens.get(at + 1)?.name(sql)
+}
+
+/// The roles a policy (`CREATE POLICY … TO r, …`) or user mapping (`CREATE
+/// USER MAPPING FOR r …`) names, as the server resolves them; `PUBLIC` and
+/// the `CURRENT_USER`-like words are no roles to look for.
+fn named_roles(object: &ObjectDef) -> Vec<String> {
+    let ObjectKind::Other(kind) = &object.kind else {
+        return Vec::new();
+    };
+    let sql = object.ddl.as_str();
+    let statements = crate::sqltext::split(sql);
+    let Some(tokens) = statements.first() else {
+        return Vec::new();
+    };
+    let after = if kind == crate::catalog::policies::POLICY {
+        "TO"
+    } else if kind == crate::catalog::foreign::USER_MAPPING {
+        "FOR"
+    } else {
+        return Vec::new();
+    };
+    // The clause's word outside parentheses (a USING expression has its
+    // own).
+    let mut depth = 0usize;
+    let mut at = None;
+    for (i, t) in tokens.iter().enumerate() {
+        if t.is_punct(sql, '(') {
+            depth += 1;
+        } else if t.is_punct(sql, ')') {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && t.is_word(sql, after) {
+            at = Some(i + 1);
+            break;
+        }
+    }
+    let Some(mut i) = at else {
+        return Vec::new();
+    };
+    let mut roles = Vec::new();
+    while let Some(t) = tokens.get(i) {
+        let special = [
+            "PUBLIC",
+            "CURRENT_USER",
+            "CURRENT_ROLE",
+            "SESSION_USER",
+            "USER",
+        ]
+        .iter()
+        .any(|w| t.is_word(sql, w));
+        match t.name(sql) {
+            Some(_) if special => {}
+            Some(name) => roles.push(name),
+            None => break,
+        }
+        if after == "FOR" || !tokens.get(i + 1).is_some_and(|t| t.is_punct(sql, ',')) {
+            break;
+        }
+        i += 2;
+    }
+    roles
 }
 
 /// Whether `--clean` drops an existing object of `kind` by the archive's
