@@ -468,7 +468,7 @@ pub(super) fn read_system_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Erro
             ObjectKind::SystemPrivileges,
             TableName::new(schema.as_deref(), &name),
             crate::ENGINE_NAME,
-            &format!(
+            format!(
                 "the privileges of system {what} {name} differ from its initial ones, and bru \
                  carries a system object's privileges only for schemas public and pg_catalog and \
                  pg_catalog's relations and functions: grant them again by hand"
