@@ -79,6 +79,70 @@ fn sqlite_objects(path: &Path) -> Vec<(String, String)> {
 }
 
 /// The `dropped` member of a JSON document, as strings.
+/// The object kinds of the fidelity work (aggregates, collations,
+/// conversions, text search objects, foreign data wrappers, servers and
+/// foreign tables, publications): restoring again with `--clean` over an
+/// earlier restore drops each by name, lists it, and creates it again.
+#[test]
+fn postgres_clean_drops_the_archives_objects_of_every_kind_it_creates_by_name() {
+    let Some((server, src)) = TestServer::start_with_db(
+        "clean_kinds_src",
+        "CREATE SCHEMA k;
+         CREATE TABLE k.t (id integer, name text COLLATE \"C\");
+         CREATE COLLATION k.nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+         CREATE CONVERSION k.myconv FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;
+         CREATE TEXT SEARCH DICTIONARY k.dict (TEMPLATE = simple);
+         CREATE TEXT SEARCH CONFIGURATION k.cfg (PARSER = default);
+         ALTER TEXT SEARCH CONFIGURATION k.cfg ADD MAPPING FOR word WITH k.dict;
+         CREATE FUNCTION k.add(integer, integer) RETURNS integer LANGUAGE sql AS 'SELECT $1 + $2';
+         CREATE AGGREGATE k.total(integer) (SFUNC = k.add, STYPE = integer, INITCOND = '0');
+         CREATE FOREIGN DATA WRAPPER clean_w;
+         CREATE SERVER clean_s FOREIGN DATA WRAPPER clean_w;
+         CREATE FOREIGN TABLE k.ft (a integer) SERVER clean_s;
+         CREATE PUBLICATION clean_p FOR TABLE k.t;
+         INSERT INTO k.t VALUES (1, 'a');",
+    ) else {
+        return;
+    };
+    let dir = Dir::new();
+    let archive = dir.path("pg.db");
+    let a = archive.to_str().unwrap();
+    bru_ok(&["backup", &server.url(&src), a, "--quiet"]);
+    let db = server.create_db("clean_kinds_dst");
+    let t = server.url(&db);
+    bru_ok(&["restore", a, &t, "--quiet"]);
+    // Restored again over the first restore: every object is there by
+    // name, and only --clean lets the restore create them again.
+    let summary = dir.path("summary.json");
+    bru_ok(&[
+        "restore",
+        a,
+        &t,
+        "--clean",
+        "--quiet",
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&summary).unwrap()).unwrap();
+    let dropped = dropped_of(&report);
+    for own in [
+        "collation k.nocase",
+        "conversion k.myconv",
+        "text search dictionary k.dict",
+        "text search configuration k.cfg",
+        "function k.total(integer)",
+        "foreign-data wrapper clean_w",
+        "server clean_s",
+        "foreign table k.ft",
+        "publication clean_p",
+    ] {
+        assert!(dropped.iter().any(|d| d == own), "{own}: {dropped:?}");
+    }
+    server.assert_same_schema(&src, &db);
+    assert_eq!(server.contents(&src), server.contents(&db));
+}
+
 fn dropped_of(json: &serde_json::Value) -> Vec<String> {
     json["dropped"]
         .as_array()

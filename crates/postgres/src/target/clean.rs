@@ -4,9 +4,12 @@
 //! collide with: its tables (whatever relation holds the name, as the
 //! restore's check for existing tables counts them), its views, materialized
 //! views and sequences (when of the same kind), its enum, composite,
-//! domain, range, base and shell types, its functions and procedures (by
-//! signature: the restore runs their `CREATE OR REPLACE` as `CREATE`, so
-//! that it never replaces one of the target's own), and its indexes where
+//! domain, range, base and shell types, its functions, procedures and
+//! aggregates (by signature: the restore runs their `CREATE OR REPLACE` as
+//! `CREATE`, so that it never replaces one of the target's own), its foreign
+//! tables, collations, conversions, text search parsers, templates,
+//! dictionaries and configurations, foreign data wrappers, servers and
+//! publications (by name, as [`NAMED`] finds them), and its indexes where
 //! another table holds the name (the schema's one namespace would make its
 //! CREATE INDEX fail; one owned by a constraint of that table is refused).
 //! Schemas and extensions are created `IF NOT EXISTS`, so they stay;
@@ -85,6 +88,86 @@ SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass::oid, p.oid,
                              pg_catalog.length(pg_catalog.quote_ident(n.nspname)) + 2) AS name) f
  WHERE (n.nspname, f.name) IN (SELECT * FROM unnest($1::text[], $2::text[]))
  ORDER BY n.nspname, f.name";
+
+/// The archive's objects of the kinds named by their engine's name that
+/// `--clean` drops (`$1` kinds, `$2` schemas, '' for none, `$3` names), as
+/// [`RELATIONS`] gives relations: collations, conversions, text search
+/// objects in their schema; foreign data wrappers, servers and
+/// publications by name alone.
+const NAMED: &str = "
+SELECT x.classid, x.oid, pg_catalog.pg_describe_object(x.classid, x.oid, 0), x.keyword, x.schema, x.name
+  FROM (
+    SELECT 'pg_catalog.pg_collation'::pg_catalog.regclass::oid AS classid, o.oid, 'collation' AS kind,
+           'COLLATION' AS keyword, n.nspname::text AS schema, o.collname::text AS name
+      FROM pg_catalog.pg_collation o JOIN pg_catalog.pg_namespace n ON n.oid = o.collnamespace
+    UNION ALL
+    SELECT 'pg_catalog.pg_conversion'::pg_catalog.regclass::oid, o.oid, 'conversion', 'CONVERSION',
+           n.nspname::text, o.conname::text
+      FROM pg_catalog.pg_conversion o JOIN pg_catalog.pg_namespace n ON n.oid = o.connamespace
+    UNION ALL
+    SELECT 'pg_catalog.pg_ts_parser'::pg_catalog.regclass::oid, o.oid, 'text search parser',
+           'TEXT SEARCH PARSER', n.nspname::text, o.prsname::text
+      FROM pg_catalog.pg_ts_parser o JOIN pg_catalog.pg_namespace n ON n.oid = o.prsnamespace
+    UNION ALL
+    SELECT 'pg_catalog.pg_ts_template'::pg_catalog.regclass::oid, o.oid, 'text search template',
+           'TEXT SEARCH TEMPLATE', n.nspname::text, o.tmplname::text
+      FROM pg_catalog.pg_ts_template o JOIN pg_catalog.pg_namespace n ON n.oid = o.tmplnamespace
+    UNION ALL
+    SELECT 'pg_catalog.pg_ts_dict'::pg_catalog.regclass::oid, o.oid, 'text search dictionary',
+           'TEXT SEARCH DICTIONARY', n.nspname::text, o.dictname::text
+      FROM pg_catalog.pg_ts_dict o JOIN pg_catalog.pg_namespace n ON n.oid = o.dictnamespace
+    UNION ALL
+    SELECT 'pg_catalog.pg_ts_config'::pg_catalog.regclass::oid, o.oid, 'text search configuration',
+           'TEXT SEARCH CONFIGURATION', n.nspname::text, o.cfgname::text
+      FROM pg_catalog.pg_ts_config o JOIN pg_catalog.pg_namespace n ON n.oid = o.cfgnamespace
+    UNION ALL
+    SELECT 'pg_catalog.pg_foreign_data_wrapper'::pg_catalog.regclass::oid, o.oid,
+           'foreign data wrapper', 'FOREIGN DATA WRAPPER', NULL, o.fdwname::text
+      FROM pg_catalog.pg_foreign_data_wrapper o
+    UNION ALL
+    SELECT 'pg_catalog.pg_foreign_server'::pg_catalog.regclass::oid, o.oid, 'server', 'SERVER',
+           NULL, o.srvname::text
+      FROM pg_catalog.pg_foreign_server o
+    UNION ALL
+    SELECT 'pg_catalog.pg_publication'::pg_catalog.regclass::oid, o.oid, 'publication',
+           'PUBLICATION', NULL, o.pubname::text
+      FROM pg_catalog.pg_publication o
+  ) x
+ WHERE (x.kind, COALESCE(x.schema, ''), x.name) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
+ ORDER BY x.kind, x.schema, x.name";
+
+/// The kinds [`NAMED`] finds, as the catalog readers name them, and
+/// whether their objects are in a schema.
+const NAMED_KINDS: [(&str, bool); 9] = [
+    ("collation", true),
+    ("conversion", true),
+    (crate::catalog::textsearch::PARSER, true),
+    (crate::catalog::textsearch::TEMPLATE, true),
+    (crate::catalog::textsearch::DICTIONARY, true),
+    (crate::catalog::textsearch::CONFIGURATION, true),
+    (crate::catalog::foreign::WRAPPER, false),
+    (crate::catalog::foreign::SERVER, false),
+    (crate::catalog::publications::PUBLICATION, false),
+];
+
+/// Whether `--clean` drops an existing object of kind `kind` by name (see
+/// the module docs).
+pub(super) fn drops_kind(kind: &ObjectKind) -> bool {
+    match kind {
+        ObjectKind::Function
+        | ObjectKind::TableFunction
+        | ObjectKind::WindowFunction
+        | ObjectKind::Aggregate
+        | ObjectKind::View
+        | ObjectKind::MaterializedView
+        | ObjectKind::Sequence
+        | ObjectKind::Type => true,
+        ObjectKind::Other(k) => {
+            k == crate::catalog::foreign::FOREIGN_TABLE || NAMED_KINDS.iter().any(|(n, _)| n == k)
+        }
+        _ => false,
+    }
+}
 
 /// What `DROP … CASCADE` of the objects `($1[i], $2[i])` (catalog, oid)
 /// drops besides them, as PostgreSQL walks `pg_depend`: every object that
@@ -213,10 +296,13 @@ impl PgTarget {
             .query(RELATIONS, &[&schemas, &names, &kinds], ctx)?;
         let relation_objects: Vec<(&ObjectDef, &str)> = objects
             .iter()
-            .filter_map(|o| match o.kind {
+            .filter_map(|o| match &o.kind {
                 ObjectKind::View => Some((o, "VIEW")),
                 ObjectKind::MaterializedView => Some((o, "MATERIALIZED VIEW")),
                 ObjectKind::Sequence => Some((o, "SEQUENCE")),
+                ObjectKind::Other(k) if k == crate::catalog::foreign::FOREIGN_TABLE => {
+                    Some((o, "FOREIGN TABLE"))
+                }
                 _ => None,
             })
             .collect();
@@ -265,7 +351,10 @@ impl PgTarget {
             .filter(|o| {
                 matches!(
                     o.kind,
-                    ObjectKind::Function | ObjectKind::TableFunction | ObjectKind::WindowFunction
+                    ObjectKind::Function
+                        | ObjectKind::TableFunction
+                        | ObjectKind::WindowFunction
+                        | ObjectKind::Aggregate
                 )
             })
             .map(|o| &o.name);
@@ -310,13 +399,40 @@ impl PgTarget {
             }
             indexes.push(r);
         }
+        // Collations, text search objects, servers… by kind and name.
+        let named: Vec<(&str, String, String)> = objects
+            .iter()
+            .filter(|o| o.not_carried.is_none())
+            .filter_map(|o| match &o.kind {
+                ObjectKind::Other(k) => {
+                    NAMED_KINDS
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .map(|(n, in_schema)| {
+                            let schema = if *in_schema {
+                                target_name(&o.name).schema.unwrap_or_default()
+                            } else {
+                                String::new()
+                            };
+                            (*n, schema, o.name.name.clone())
+                        })
+                }
+                _ => None,
+            })
+            .collect();
+        let kinds: Vec<&str> = named.iter().map(|(k, _, _)| *k).collect();
+        let schemas: Vec<&str> = named.iter().map(|(_, s, _)| s.as_str()).collect();
+        let names: Vec<&str> = named.iter().map(|(_, _, n)| n.as_str()).collect();
+        let named = self
+            .live()?
+            .query(NAMED, &[&kinds, &schemas, &names], ctx)?;
         let mut roots = Vec::new();
         let mut plan = Vec::new();
-        for rows in [found, types, functions, indexes] {
+        for rows in [found, types, functions, named, indexes] {
             for r in rows {
                 let get = |e| Error::engine(ctx, e);
                 let name = TableName::new(
-                    Some(&r.try_get::<_, String>(4).map_err(get)?),
+                    r.try_get::<_, Option<String>>(4).map_err(get)?.as_deref(),
                     &r.try_get::<_, String>(5).map_err(get)?,
                 );
                 let keyword: String = r.try_get(3).map_err(get)?;

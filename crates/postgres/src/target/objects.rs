@@ -355,14 +355,5 @@ fn named_roles(object: &ObjectDef) -> Vec<String> {
 /// Whether `--clean` drops an existing object of `kind` by the archive's
 /// name (see module `clean`), so that the restore can create it again.
 fn dropped_by_clean(kind: &ObjectKind) -> bool {
-    matches!(
-        kind,
-        ObjectKind::Function
-            | ObjectKind::TableFunction
-            | ObjectKind::WindowFunction
-            | ObjectKind::View
-            | ObjectKind::MaterializedView
-            | ObjectKind::Sequence
-            | ObjectKind::Type
-    )
+    super::clean::drops_kind(kind)
 }
