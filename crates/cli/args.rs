@@ -121,8 +121,9 @@ pub struct RestoreArgs {
     #[arg(long, short = 'x', visible_alias = "no-acl")]
     pub no_privileges: bool,
     /// Also apply the archive's grants and revokes on the database system's
-    /// own objects (PostgreSQL: schema public, pg_catalog's tables and their
-    /// columns), as pg_restore does. They change objects the archive does
+    /// own objects (PostgreSQL: schemas public and pg_catalog, pg_catalog's
+    /// tables, their columns and its functions, language sql), as
+    /// pg_restore does. They change objects the archive does
     /// not create, so without this they are listed as skipped.
     #[arg(long, conflicts_with = "no_privileges")]
     pub system_privileges: bool,

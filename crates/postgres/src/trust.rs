@@ -46,7 +46,7 @@
 //! | comment | `COMMENT ON <kind> <name> IS '…'` |
 //! | owner | `ALTER <kind> <name> OWNER TO <role>` |
 //! | privileges | `REVOKE ALL ON <kind> <name> FROM <role>`, `GRANT … ON <kind> <name> TO <role> [WITH GRANT OPTION]`, each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
-//! | system privileges (named `public` or `pg_catalog`, a schema; or a relation or function `f(identity arguments)` of `pg_catalog`) | `REVOKE <privileges> ON SCHEMA <name> FROM <role>` and `GRANT <privileges> ON SCHEMA <name> TO <role> [WITH GRANT OPTION]` (USAGE, CREATE), or the same `ON TABLE\|SEQUENCE pg_catalog.<relation>` (SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, USAGE, each with a column list or not) or `ON FUNCTION\|PROCEDURE pg_catalog.<f(identity arguments)>` (EXECUTE); each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
+//! | system privileges (named `public` or `pg_catalog`, a schema; `sql`, `c` or `internal`, a built-in language; or a relation or function `f(identity arguments)` of `pg_catalog`) | `REVOKE <privileges> ON SCHEMA <name> FROM <role>` and `GRANT <privileges> ON SCHEMA <name> TO <role> [WITH GRANT OPTION]` (USAGE, CREATE), `ON LANGUAGE sql\|c\|internal` (USAGE), or the same `ON TABLE\|SEQUENCE pg_catalog.<relation>` (SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, USAGE, each with a column list or not) or `ON FUNCTION\|PROCEDURE pg_catalog.<f(identity arguments)>` (EXECUTE); each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
 //!
 //! None of the kinds of the second block may hold a `;` even inside
 //! parentheses, and a refused user mapping or subscription is never quoted
@@ -1211,7 +1211,8 @@ impl Check<'_> {
 
     /// The kind of system object a [`ObjectKind::SystemPrivileges`] entry
     /// is for, as its GRANTs say it: `SCHEMA` for schema `public` or
-    /// `pg_catalog` (named without a schema), `FUNCTION` for a function of
+    /// `pg_catalog` (named without a schema), `LANGUAGE` for a built-in
+    /// language (`sql`, `c`, `internal`), `FUNCTION` for a function of
     /// `pg_catalog` (named `f(identity arguments)`), `TABLE` for a relation
     /// of `pg_catalog`. Any other
     /// name refuses the entry: it would be an object the archive neither
@@ -1220,6 +1221,7 @@ impl Check<'_> {
         let name = &self.object.name;
         match name.schema.as_deref() {
             None if name.name == "public" || name.name == "pg_catalog" => Ok("SCHEMA"),
+            None if ["sql", "c", "internal"].contains(&name.name.as_str()) => Ok("LANGUAGE"),
             Some("pg_catalog") if name.name.contains('(') => Ok("FUNCTION"),
             Some("pg_catalog") => Ok("TABLE"),
             _ => Err(format!(
@@ -1911,12 +1913,13 @@ impl<'s> Cursor<'s> {
 
     /// The privileges of a GRANT or REVOKE on a system object of kind `on`
     /// (see `system_object`), comma-separated: on a `SCHEMA` `USAGE` and
-    /// `CREATE`; on a `FUNCTION` `EXECUTE`; on a `TABLE` (or sequence)
+    /// `CREATE`; on a `LANGUAGE` `USAGE`; on a `FUNCTION` `EXECUTE`; on a `TABLE` (or sequence)
     /// `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `TRUNCATE`, `REFERENCES`,
     /// `TRIGGER` and `USAGE`, each with a list of columns or not.
     fn privilege_list(&mut self, on: &str) -> Result<(), String> {
         let (privileges, columns): (&[&str], bool) = match on {
             "SCHEMA" => (&["USAGE", "CREATE"], false),
+            "LANGUAGE" => (&["USAGE"], false),
             "FUNCTION" => (&["EXECUTE"], false),
             _ => (
                 &[
@@ -2479,6 +2482,7 @@ mod tests {
                  REVOKE SELECT (subconninfo) ON TABLE pg_catalog.pg_authid FROM PUBLIC",
             ),
             system(None, "pg_catalog", "GRANT CREATE ON SCHEMA pg_catalog TO ann"),
+            system(None, "sql", "REVOKE USAGE ON LANGUAGE sql FROM PUBLIC;\nGRANT USAGE ON LANGUAGE sql TO ann"),
             system(
                 pg,
                 "pg_read_file(text)",
@@ -2506,6 +2510,10 @@ mod tests {
             (system(pg, "pg_class", "GRANT EXECUTE ON TABLE pg_catalog.pg_class TO mallory"), "expected a privilege"),
             (system(None, "pg_catalog", "GRANT SELECT ON SCHEMA pg_catalog TO mallory"), "expected a privilege"),
             (system(None, "hr", "GRANT CREATE ON SCHEMA hr TO mallory"), "not a system object"),
+            (system(None, "plpgsql", "GRANT USAGE ON LANGUAGE plpgsql TO mallory"), "not a system object"),
+            (system(None, "sql", "GRANT USAGE ON LANGUAGE plpgsql TO mallory"), "names language plpgsql"),
+            (system(None, "sql", "GRANT USAGE ON SCHEMA sql TO mallory"), "expected LANGUAGE"),
+            (system(None, "sql", "GRANT CREATE ON LANGUAGE sql TO mallory"), "expected a privilege"),
             (system(Some("information_schema"), "tables", "GRANT SELECT ON TABLE information_schema.tables TO mallory"), "not a system object"),
             (system(Some("pg_toast"), "pg_toast_1", "GRANT SELECT ON TABLE pg_toast.pg_toast_1 TO mallory"), "not a system object"),
             (system(None, "public", "GRANT ALL ON SCHEMA pg_catalog TO mallory"), "expected a privilege"),

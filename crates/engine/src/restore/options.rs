@@ -55,7 +55,8 @@ pub struct RestoreOptions {
     pub no_privileges: bool,
     /// Apply the objects of kind [`ObjectKind::SystemPrivileges`]: grants
     /// and revokes on objects of the database system the target has of its
-    /// own (PostgreSQL's schema `public`, `pg_catalog`'s tables), which the
+    /// own (PostgreSQL's schema `public`, `pg_catalog`'s tables and
+    /// functions), which the
     /// archive does not create. Without it they are listed as skipped,
     /// naming this option (`--system-privileges`).
     pub system_privileges: bool,

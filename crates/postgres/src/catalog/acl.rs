@@ -4,14 +4,18 @@
 //! column grants included) per object whose ACL is not the default.
 //!
 //! The privileges of the system's own objects that pg_dump dumps too
-//! (schema `public`, and the relations of `pg_catalog` and their columns:
-//! "dumpable ACLs of system objects") are one
+//! (schemas `public` and `pg_catalog`, and the relations of `pg_catalog`
+//! with their columns and its functions: "dumpable ACLs of system objects")
+//! are one
 //! [`ObjectKind::SystemPrivileges`] object each, holding what pg_dump's
 //! `buildACLCommands` holds: the `REVOKE`s of the initial privileges
 //! (`pg_init_privs`, else the kind's default) the object no longer has, then
 //! the `GRANT`s of what it has beyond them. The archive does not create
 //! these objects, so a restore applies them only when asked
-//! (`--system-privileges`). Like pg_dump, bru leaves `information_schema`
+//! (`--system-privileges`). The built-in trusted language `sql` is carried
+//! the same way (pg_dump leaves built-in languages out); changed privileges
+//! of `pg_catalog`'s types, which pg_dump dumps too, are listed as not
+//! carried. Like pg_dump, bru leaves `information_schema`
 //! out: initdb records no initial privileges for it, so there is nothing
 //! to tell a changed grant from the ones every database starts with.
 
@@ -369,12 +373,20 @@ const SYSTEM_OBJECTS: &str = "
       FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
       LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = p.oid
        AND pip.classoid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND pip.objsubid = 0
-     WHERE n.nspname = 'pg_catalog'";
+     WHERE n.nspname = 'pg_catalog'
+    UNION ALL
+    SELECT l.oid, 0, NULL, l.lanname::text, 'LANGUAGE', pg_catalog.quote_ident(l.lanname), NULL,
+           l.lanowner,
+           COALESCE(l.lanacl, pg_catalog.acldefault('l'::pg_catalog.char, l.lanowner)),
+           COALESCE(pip.initprivs, pg_catalog.acldefault('l'::pg_catalog.char, l.lanowner))
+      FROM pg_catalog.pg_language l
+      LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = l.oid
+       AND pip.classoid = 'pg_catalog.pg_language'::pg_catalog.regclass AND pip.objsubid = 0
+     WHERE l.oid < 16384 AND l.lanpltrusted";
 
 /// The other system objects whose privileges pg_dump dumps when they
 /// differ from their initial ones, which bru does not carry yet: the types
-/// of `pg_catalog` and the built-in languages. Columns: schema, name, what
-/// the object is.
+/// of `pg_catalog`. Columns: schema, name, what the object is.
 const OTHER_SYSTEM_OBJECTS: &str = "
     SELECT n.nspname::text, pg_catalog.quote_ident(t.typname), 'type'
       FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
@@ -383,19 +395,12 @@ const OTHER_SYSTEM_OBJECTS: &str = "
      WHERE n.nspname = 'pg_catalog'
        AND COALESCE(t.typacl, pg_catalog.acldefault('T'::pg_catalog.char, t.typowner))::text[]
            IS DISTINCT FROM COALESCE(pip.initprivs, pg_catalog.acldefault('T'::pg_catalog.char, t.typowner))::text[]
-    UNION ALL
-    SELECT NULL, pg_catalog.quote_ident(l.lanname), 'language'
-      FROM pg_catalog.pg_language l
-      LEFT JOIN pg_catalog.pg_init_privs pip ON pip.objoid = l.oid
-       AND pip.classoid = 'pg_catalog.pg_language'::pg_catalog.regclass AND pip.objsubid = 0
-     WHERE l.oid < 16384
-       AND COALESCE(l.lanacl, pg_catalog.acldefault('l'::pg_catalog.char, l.lanowner))::text[]
-           IS DISTINCT FROM COALESCE(pip.initprivs, pg_catalog.acldefault('l'::pg_catalog.char, l.lanowner))::text[]
     ORDER BY 1, 2";
 
 /// The privileges of the system's own objects that differ from their
 /// initial ones (see the module docs): one [`ObjectKind::SystemPrivileges`]
-/// object per schema or relation, its column grants included, with the
+/// object per schema, relation or function, a relation's column grants
+/// included, with the
 /// statements pg_dump writes: first the `REVOKE`s of each initial ACL item
 /// the object no longer has, then the `GRANT`s of each item it has beyond
 /// them, in ACL order. Items are compared whole (grantee, grantor and
@@ -424,7 +429,8 @@ pub(super) fn read_system_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Erro
         &[],
         "reading the privileges of system objects",
     )?;
-    let mut objects: Vec<(u32, ObjectDef)> = Vec::new();
+    // By catalog row: the object's oid and kind.
+    let mut objects: Vec<((u32, String), ObjectDef)> = Vec::new();
     for r in &rows {
         let oid: u32 = get!(r, 0);
         let schema: Option<String> = get!(r, 2);
@@ -436,16 +442,17 @@ pub(super) fn read_system_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Erro
         let revoked = acl_entries!(r, 8);
         let granted = acl_entries!(r, 12);
         let on = format!("{grant_kind} {target}");
+        let key = (oid, grant_kind);
         let mut statements = revokes(&on, &revoked, column.as_deref());
         statements.extend(grants(&on, &owner, &granted, column.as_deref()));
         match objects.last_mut() {
             // A relation's column grants go with its own.
-            Some((last, o)) if *last == oid => {
+            Some((last, o)) if *last == key => {
                 o.ddl.push_str(";\n");
                 o.ddl.push_str(&statements.join(";\n"));
             }
             _ => objects.push((
-                oid,
+                key,
                 object(
                     ObjectKind::SystemPrivileges,
                     schema.as_deref(),
@@ -459,7 +466,7 @@ pub(super) fn read_system_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Erro
     for r in &conn.query(
         OTHER_SYSTEM_OBJECTS,
         &[],
-        "reading the privileges of system types and languages",
+        "reading the privileges of system types",
     )? {
         let schema: Option<String> = get!(r, 0);
         let name: String = get!(r, 1);
@@ -470,8 +477,9 @@ pub(super) fn read_system_privileges(conn: &Conn) -> Result<Vec<ObjectDef>, Erro
             crate::ENGINE_NAME,
             format!(
                 "the privileges of system {what} {name} differ from its initial ones, and bru \
-                 carries a system object's privileges only for schemas public and pg_catalog and \
-                 pg_catalog's relations and functions: grant them again by hand"
+                 carries a system object's privileges only for schemas public and pg_catalog, \
+                 pg_catalog's relations and functions and the built-in languages: grant them \
+                 again by hand"
             ),
         ));
     }
