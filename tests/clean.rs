@@ -81,7 +81,8 @@ fn sqlite_objects(path: &Path) -> Vec<(String, String)> {
 /// The `dropped` member of a JSON document, as strings.
 /// The object kinds of the fidelity work (aggregates, collations,
 /// conversions, text search objects, foreign data wrappers, servers and
-/// foreign tables, publications): restoring again with `--clean` over an
+/// foreign tables, publications, procedural languages, access methods,
+/// event triggers): restoring again with `--clean` over an
 /// earlier restore drops each by name, lists it, and creates it again.
 #[test]
 fn postgres_clean_drops_the_archives_objects_of_every_kind_it_creates_by_name() {
@@ -100,6 +101,13 @@ fn postgres_clean_drops_the_archives_objects_of_every_kind_it_creates_by_name() 
          CREATE SERVER clean_s FOREIGN DATA WRAPPER clean_w;
          CREATE FOREIGN TABLE k.ft (a integer) SERVER clean_s;
          CREATE PUBLICATION clean_p FOR TABLE k.t;
+         CREATE FUNCTION k.handler() RETURNS language_handler
+             AS '$libdir/plpgsql', 'plpgsql_call_handler' LANGUAGE c;
+         CREATE LANGUAGE clean_lang HANDLER k.handler;
+         CREATE ACCESS METHOD clean_am TYPE TABLE HANDLER heap_tableam_handler;
+         CREATE TABLE k.on_am (a integer) USING clean_am;
+         CREATE FUNCTION k.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS 'BEGIN END';
+         CREATE EVENT TRIGGER clean_evt ON ddl_command_end EXECUTE FUNCTION k.on_ddl();
          INSERT INTO k.t VALUES (1, 'a');",
     ) else {
         return;
@@ -136,6 +144,9 @@ fn postgres_clean_drops_the_archives_objects_of_every_kind_it_creates_by_name() 
         "server clean_s",
         "foreign table k.ft",
         "publication clean_p",
+        "language clean_lang",
+        "access method clean_am",
+        "event trigger clean_evt",
     ] {
         assert!(dropped.iter().any(|d| d == own), "{own}: {dropped:?}");
     }

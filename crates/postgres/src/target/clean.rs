@@ -8,8 +8,9 @@
 //! aggregates (by signature: the restore runs their `CREATE OR REPLACE` as
 //! `CREATE`, so that it never replaces one of the target's own), its foreign
 //! tables, collations, conversions, text search parsers, templates,
-//! dictionaries and configurations, foreign data wrappers, servers and
-//! publications (by name, as [`NAMED`] finds them), and its indexes where
+//! dictionaries and configurations, foreign data wrappers, servers,
+//! publications, procedural languages, access methods and event triggers
+//! (by name, as [`NAMED`] finds them), and its indexes where
 //! another table holds the name (the schema's one namespace would make its
 //! CREATE INDEX fail; one owned by a constraint of that table is refused).
 //! Schemas and extensions are created `IF NOT EXISTS`, so they stay;
@@ -92,8 +93,8 @@ SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass::oid, p.oid,
 /// The archive's objects of the kinds named by their engine's name that
 /// `--clean` drops (`$1` kinds, `$2` schemas, '' for none, `$3` names), as
 /// [`RELATIONS`] gives relations: collations, conversions, text search
-/// objects in their schema; foreign data wrappers, servers and
-/// publications by name alone.
+/// objects in their schema; foreign data wrappers, servers, publications,
+/// procedural languages, access methods and event triggers by name alone.
 const NAMED: &str = "
 SELECT x.classid, x.oid, pg_catalog.pg_describe_object(x.classid, x.oid, 0), x.keyword, x.schema, x.name
   FROM (
@@ -132,13 +133,25 @@ SELECT x.classid, x.oid, pg_catalog.pg_describe_object(x.classid, x.oid, 0), x.k
     SELECT 'pg_catalog.pg_publication'::pg_catalog.regclass::oid, o.oid, 'publication',
            'PUBLICATION', NULL, o.pubname::text
       FROM pg_catalog.pg_publication o
+    UNION ALL
+    SELECT 'pg_catalog.pg_language'::pg_catalog.regclass::oid, o.oid, 'language', 'LANGUAGE',
+           NULL, o.lanname::text
+      FROM pg_catalog.pg_language o WHERE o.lanispl
+    UNION ALL
+    SELECT 'pg_catalog.pg_am'::pg_catalog.regclass::oid, o.oid, 'access method', 'ACCESS METHOD',
+           NULL, o.amname::text
+      FROM pg_catalog.pg_am o
+    UNION ALL
+    SELECT 'pg_catalog.pg_event_trigger'::pg_catalog.regclass::oid, o.oid, 'event trigger',
+           'EVENT TRIGGER', NULL, o.evtname::text
+      FROM pg_catalog.pg_event_trigger o
   ) x
  WHERE (x.kind, COALESCE(x.schema, ''), x.name) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))
  ORDER BY x.kind, x.schema, x.name";
 
 /// The kinds [`NAMED`] finds, as the catalog readers name them, and
 /// whether their objects are in a schema.
-const NAMED_KINDS: [(&str, bool); 9] = [
+const NAMED_KINDS: [(&str, bool); 12] = [
     ("collation", true),
     ("conversion", true),
     (crate::catalog::textsearch::PARSER, true),
@@ -148,6 +161,9 @@ const NAMED_KINDS: [(&str, bool); 9] = [
     (crate::catalog::foreign::WRAPPER, false),
     (crate::catalog::foreign::SERVER, false),
     (crate::catalog::publications::PUBLICATION, false),
+    ("language", false),
+    ("access method", false),
+    ("event trigger", false),
 ];
 
 /// Whether `--clean` drops an existing object of kind `kind` by name (see
