@@ -43,8 +43,10 @@
 //! | subscription | `CREATE SUBSCRIPTION <name> CONNECTION '…' PUBLICATION p, … WITH ( connect = false, … )` |
 //! | default privileges (named `for role <role> on <types>`) | `ALTER DEFAULT PRIVILEGES FOR ROLE <role> [IN SCHEMA <its schema>] GRANT … ON <types> TO … \| REVOKE … ON <types> FROM …` |
 //! | check constraint (one calling a function of the user's) | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> CHECK …` |
-//! | comment | `COMMENT ON <kind> <name> IS '…'` |
-//! | owner | `ALTER <kind> <name> OWNER TO <role>` |
+//! | large object (named by its oid) | exactly `SELECT pg_catalog.lo_create('<oid>')` |
+//! | large object pieces (the table with `postgres.large_objects`) | no statement: columns `loid oid`, `offset bigint`, `data bytea` and nothing else; every oid it lists a large object of the archive |
+//! | comment | `COMMENT ON <kind> <name> IS '…'` (`LARGE OBJECT <oid>`: one of the archive's) |
+//! | owner | `ALTER <kind> <name> OWNER TO <role>` (`LARGE OBJECT <oid>`: one of the archive's) |
 //! | privileges | `REVOKE ALL ON <kind> <name> FROM <role>`, `GRANT … ON <kind> <name> TO <role> [WITH GRANT OPTION]`, each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
 //!
 //! None of the kinds of the second block may hold a `;` even inside
@@ -70,7 +72,7 @@
 
 use bru_core::{Declared, ObjectDef, ObjectKind, TableDef, TableName};
 
-use crate::catalog::{defaults, foreign, policies, publications, textsearch};
+use crate::catalog::{defaults, foreign, large_objects, policies, publications, textsearch};
 use crate::quote::{ident, target_name};
 use crate::sqltext::{split, tokenize, Kind, Token};
 use crate::ENGINE_NAME;
@@ -79,6 +81,54 @@ mod kinds;
 
 /// The words that may begin a constraint's definition.
 const CONSTRAINT_HEADS: &[&str] = &["PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "NOT"];
+
+/// The large objects' pieces (module `catalog::large_objects`): a table
+/// with the pieces property is exactly the table a backup writes (its name,
+/// its three columns, nothing else), and every oid it lists, which its rows
+/// may write into, is a large object the archive creates. So a restore
+/// writes only into large objects it created itself (or, `--data-only`,
+/// into the target's large objects of the archive's oids).
+pub fn check_large_object_pieces(table: &TableDef, archive: &Declared) -> Result<(), String> {
+    let Some(oids) = large_objects::pieces_oids(table) else {
+        return Ok(());
+    };
+    let oids = oids?;
+    let shape: Vec<(&str, &str)> = table
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.native_type.as_str()))
+        .collect();
+    if table.name != large_objects::pieces_table_name()
+        || shape != [("loid", "oid"), ("offset", "bigint"), ("data", "bytea")]
+        || table.native.is_some()
+        || table.primary_key.is_some()
+        || !table.uniques.is_empty()
+        || !table.indexes.is_empty()
+        || !table.foreign_keys.is_empty()
+        || !table.checks.is_empty()
+        || !table.created_after.is_empty()
+        || table.properties.len() != 1
+    {
+        return Err(format!(
+            "has the property {} but is not the table of large object pieces a backup writes",
+            large_objects::PIECES_PROPERTY
+        ));
+    }
+    for oid in oids {
+        let declared = archive.objects.iter().any(|(k, n)| {
+            matches!(k, ObjectKind::Other(k) if k == large_objects::LARGE_OBJECT)
+                && n.schema.is_none()
+                && n.name == oid.to_string()
+        });
+        if !declared {
+            return Err(format!(
+                "writes into large object {oid}, which the archive does not create (it would \
+                 change a large object of the target's own)"
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Checks `table`'s own CREATE TABLE, its indexes' definitions and its
 /// constraint definitions ([`bru_core::Engine::check_table_sql`]). A
@@ -853,6 +903,18 @@ impl Check<'_> {
             ObjectKind::Other(k) if kinds::KINDS.contains(&k.as_str()) => {
                 self.other_kind(k, first, rest)
             }
+            // Exactly pg_dump's statement for the oid the entry is named by.
+            ObjectKind::Other(k) if k == large_objects::LARGE_OBJECT => {
+                let oid = self.large_object_oid()?;
+                if first.whole() != large_objects::create_statement(oid) {
+                    return Err(format!(
+                        "is not {}: {}",
+                        large_objects::create_statement(oid),
+                        first.found()
+                    ));
+                }
+                only_one(&mut rest)
+            }
             ObjectKind::Function | ObjectKind::TableFunction | ObjectKind::WindowFunction => {
                 first.expect("CREATE")?;
                 first.or_replace();
@@ -1495,6 +1557,10 @@ impl Check<'_> {
     /// `<kind> <name>` of an owner's ALTER or a grant's ON, which must name
     /// the entry's object.
     fn owned_object(&self, c: &mut Cursor<'_>) -> Result<(), String> {
+        if c.word("LARGE") {
+            c.expect("OBJECT")?;
+            return self.on_large_object(c);
+        }
         if self.named_kind(c)?.is_some() {
             return Ok(());
         }
@@ -1529,6 +1595,52 @@ impl Check<'_> {
         Ok(())
     }
 
+    /// The oid a large object's entry (or its owner's, privileges' or
+    /// comment's) is named by: no schema, and the oid's decimal digits as
+    /// PostgreSQL prints them.
+    fn large_object_oid(&self) -> Result<u32, String> {
+        let name = &self.object.name;
+        name.name
+            .parse::<u32>()
+            .ok()
+            .filter(|oid| name.schema.is_none() && oid.to_string() == name.name)
+            .ok_or_else(|| format!("is named {name}, which is no large object oid"))
+    }
+
+    /// The `<oid>` after `LARGE OBJECT`: the entry's own, and a large
+    /// object the archive creates (never one of the target's own).
+    fn on_large_object(&self, c: &mut Cursor<'_>) -> Result<(), String> {
+        let oid = self.large_object_oid()?;
+        let found = c.found();
+        let t = c
+            .peek()
+            .filter(|t| t.kind == Kind::Num)
+            .ok_or_else(|| format!("names no large object: found {found}"))?;
+        if t.text(c.sql) != oid.to_string() {
+            return Err(format!(
+                "is on large object {}, not on {oid}",
+                t.text(c.sql)
+            ));
+        }
+        c.any_token();
+        let Some(archive) = self.archive else {
+            return Ok(());
+        };
+        let created = archive.objects.iter().any(|(k, n)| {
+            matches!(k, ObjectKind::Other(k) if k == large_objects::LARGE_OBJECT)
+                && n.schema.is_none()
+                && n.name == oid.to_string()
+        });
+        if created {
+            Ok(())
+        } else {
+            Err(format!(
+                "is on large object {oid}, which the archive does not create (it would change \
+                 an object of the target's own)"
+            ))
+        }
+    }
+
     /// `COMMENT ON <kind> <name> IS <string or NULL>`, on the entry's
     /// object.
     fn comment(&self, c: &mut Cursor<'_>) -> Result<(), String> {
@@ -1556,6 +1668,9 @@ impl Check<'_> {
             } else {
                 self.archive_relation(&on)?;
             }
+        } else if c.word("LARGE") {
+            c.expect("OBJECT")?;
+            self.on_large_object(c)?;
         } else if self.named_kind(c)?.is_some() {
             // An aggregate, operator, cast… (module `kinds`), checked there.
         } else {
@@ -1663,6 +1778,14 @@ impl<'s> Cursor<'s> {
             self.at.checked_sub(1).and_then(|i| self.tokens.get(i)),
         ) {
             (Some(a), Some(b)) if from < self.at => &self.sql[a.start..b.end],
+            _ => "",
+        }
+    }
+
+    /// The statement's text from its first token to its last.
+    fn whole(&self) -> &str {
+        match (self.tokens.first(), self.tokens.last()) {
+            (Some(a), Some(b)) => &self.sql[a.start..b.end],
             _ => "",
         }
     }
