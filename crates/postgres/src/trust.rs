@@ -2280,6 +2280,143 @@ mod tests {
         }
     }
 
+    /// Large objects: exactly `lo_create` of the entry's oid; owners,
+    /// grants and comments only on an oid the archive creates; the pieces
+    /// only of the backup's shape and only for the archive's oids.
+    #[test]
+    fn large_objects_create_and_alter_only_their_own_oid() {
+        use ObjectKind as K;
+        let lo = || K::Other(large_objects::LARGE_OBJECT.into());
+        let mut declared = archive();
+        declared.objects.push((lo(), TableName::bare("16400")));
+        let check = |o: &ObjectDef| check_object(o, Some(&declared));
+        for ok in [
+            object(lo(), None, "16400", "SELECT pg_catalog.lo_create('16400')"),
+            object(K::Owner, None, "16400", "ALTER LARGE OBJECT 16400 OWNER TO ann"),
+            object(
+                K::Privileges,
+                None,
+                "16400",
+                "REVOKE ALL ON LARGE OBJECT 16400 FROM PUBLIC;\nGRANT SELECT ON LARGE OBJECT 16400 TO bob",
+            ),
+            object(K::Comment, None, "16400", "COMMENT ON LARGE OBJECT 16400 IS 'a scan'"),
+        ] {
+            assert_eq!(check(&ok), Ok(()), "{}", ok.ddl);
+        }
+        let refused = [
+            (
+                object(lo(), None, "16400", "SELECT pg_catalog.lo_create('16401')"),
+                "is not",
+            ),
+            (
+                object(
+                    lo(),
+                    None,
+                    "16400",
+                    "SELECT pg_catalog.lo_create('16400'); SELECT pg_catalog.lo_unlink('9')",
+                ),
+                "second statement",
+            ),
+            (
+                object(lo(), None, "16400", "SELECT pg_catalog.lo_unlink('16400')"),
+                "is not",
+            ),
+            (
+                object(
+                    lo(),
+                    None,
+                    "16400",
+                    "SELECT pg_catalog.lo_create(/* */ '16400')",
+                ),
+                "is not",
+            ),
+            (
+                object(
+                    lo(),
+                    Some("public"),
+                    "16400",
+                    "SELECT pg_catalog.lo_create('16400')",
+                ),
+                "no large object oid",
+            ),
+            (
+                object(
+                    lo(),
+                    None,
+                    "016400",
+                    "SELECT pg_catalog.lo_create('016400')",
+                ),
+                "no large object oid",
+            ),
+            (
+                object(K::Owner, None, "16400", "ALTER LARGE OBJECT 9 OWNER TO ann"),
+                "not on 16400",
+            ),
+            (
+                object(K::Owner, None, "9", "ALTER LARGE OBJECT 9 OWNER TO ann"),
+                "does not create",
+            ),
+            (
+                object(
+                    K::Privileges,
+                    None,
+                    "9",
+                    "GRANT SELECT ON LARGE OBJECT 9 TO bob",
+                ),
+                "does not create",
+            ),
+            (
+                object(K::Comment, None, "9", "COMMENT ON LARGE OBJECT 9 IS 'x'"),
+                "does not create",
+            ),
+            (
+                object(
+                    K::Comment,
+                    None,
+                    "16400",
+                    "COMMENT ON LARGE OBJECT 16400 IS 'x'; SELECT 1",
+                ),
+                "second statement",
+            ),
+        ];
+        for (o, why) in refused {
+            let err = check(&o).expect_err(&o.ddl);
+            assert!(err.contains(why), "{}: {err}", o.ddl);
+        }
+        // The pieces: the backup's table, for the archive's oids only.
+        let pieces = |listed: &str| {
+            let mut t = TableDef::new(
+                large_objects::pieces_table_name(),
+                vec![
+                    bru_core::Column::new("loid", bru_core::ColumnType::Int64, "oid"),
+                    bru_core::Column::new("offset", bru_core::ColumnType::Int64, "bigint"),
+                    bru_core::Column::new(
+                        "data",
+                        bru_core::ColumnType::Binary { max_len: None },
+                        "bytea",
+                    ),
+                ],
+            );
+            t.properties
+                .insert(large_objects::PIECES_PROPERTY.into(), listed.into());
+            t
+        };
+        assert_eq!(
+            check_large_object_pieces(&pieces("16400"), &declared),
+            Ok(())
+        );
+        let err = check_large_object_pieces(&pieces("16400,9"), &declared).unwrap_err();
+        assert!(err.contains("large object 9"), "{err}");
+        let err = check_large_object_pieces(&pieces("x"), &declared).unwrap_err();
+        assert!(err.contains("oid"), "{err}");
+        let mut renamed = pieces("16400");
+        renamed.name = TableName::new(Some("public"), "victim");
+        assert!(check_large_object_pieces(&renamed, &declared).is_err());
+        let mut extra = pieces("16400");
+        extra.columns[0].native_type = "integer".into();
+        assert!(check_large_object_pieces(&extra, &declared).is_err());
+    }
+
     #[test]
     fn other_statements_and_other_objects_are_refused() {
         use ObjectKind as K;
