@@ -11,7 +11,7 @@
 //!   OBJECT <oid> OWNER TO`, `GRANT … ON LARGE OBJECT <oid>`), its comment
 //!   from here (`COMMENT ON LARGE OBJECT <oid> IS …`);
 //! - their bytes are the rows of one table of the catalog,
-//!   [`PIECES_TABLE`] (`loid`, `offset`, `data`): every large object in oid
+//!   `pg_catalog.pg_largeobject` ([`pieces_table_name`]; `loid`, `offset`, `data`): every large object in oid
 //!   order, cut into pieces of at most [`PIECE_BYTES`] bytes in offset
 //!   order. The source reads them with `lo_get(oid, offset, length)` in its
 //!   snapshot (module `source`), the target writes them with
