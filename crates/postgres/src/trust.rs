@@ -88,8 +88,19 @@ const CONSTRAINT_HEADS: &[&str] = &["PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EX
 /// may write into, is a large object the archive creates. So a restore
 /// writes only into large objects it created itself (or, `--data-only`,
 /// into the target's large objects of the archive's oids).
+///
+/// Any other table in a system schema (`pg_catalog`, `pg_toast`, any
+/// `pg_*`, `information_schema`) is refused: no backup writes one, and a
+/// `--data-only` restore would COPY into the target's own catalog (its
+/// `pg_largeobject` pages, its roles).
 pub fn check_large_object_pieces(table: &TableDef, archive: &Declared) -> Result<(), String> {
     let Some(oids) = large_objects::pieces_oids(table) else {
+        let schema = target_name(&table.name).schema.unwrap_or_default();
+        if schema.starts_with("pg_") || schema == "information_schema" {
+            return Err(format!(
+                "is in the system schema {schema}, where no backup takes a table from"
+            ));
+        }
         return Ok(());
     };
     let oids = oids?;
@@ -2415,6 +2426,16 @@ mod tests {
         let mut extra = pieces("16400");
         extra.columns[0].native_type = "integer".into();
         assert!(check_large_object_pieces(&extra, &declared).is_err());
+        // Without the property it is a table of the system's, refused
+        // like any other in a system schema.
+        let mut plain = pieces("16400");
+        plain.properties.clear();
+        let err = check_large_object_pieces(&plain, &declared).unwrap_err();
+        assert!(err.contains("system schema pg_catalog"), "{err}");
+        plain.name = TableName::new(Some("information_schema"), "sql_parts");
+        assert!(check_large_object_pieces(&plain, &declared).is_err());
+        plain.name = TableName::new(Some("public"), "t");
+        assert_eq!(check_large_object_pieces(&plain, &declared), Ok(()));
     }
 
     #[test]
