@@ -176,6 +176,22 @@ fn large_objects_round_trip_with_owner_acl_comment_and_contents() {
     got.sort();
     assert_eq!(got, expected);
 
+    // A backup of one table leaves the large objects out (as pg_dump -t),
+    // each listed as skipped with its owner, grants and comment.
+    let only_docs = dir.path("docs.db");
+    let only_docs = only_docs.to_str().expect("utf-8 path");
+    let out = bru_ok(&["backup", &server.url(&src), only_docs, "--include", "docs"]);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("large object 424242"), "{text}");
+    let docs = server.create_db("lo_docs");
+    restore(&server, only_docs, &docs, &["--quiet"]);
+    assert!(large_objects(&server, &docs).is_empty());
+    assert_eq!(
+        server.sorted_rows(&src, "public.docs"),
+        server.sorted_rows(&docs, "public.docs")
+    );
+
     // Into SQLite: the large objects are PostgreSQL's, listed as skipped
     // by oid; their pieces arrive as a table of (loid, offset, data).
     let file = dir.path("lo.sqlite");
