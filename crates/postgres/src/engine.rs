@@ -49,7 +49,8 @@ impl Engine for PgEngine {
         table: &TableDef,
         archive: &Declared,
     ) -> std::result::Result<(), String> {
-        crate::trust::check_table(table, Some(&archive.relations))
+        crate::trust::check_table(table, Some(&archive.relations))?;
+        crate::trust::check_large_object_pieces(table, archive)
     }
 
     /// See [`crate::trust`].

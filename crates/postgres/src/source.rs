@@ -209,6 +209,7 @@ impl Source for PgSource {
     fn split_table(&mut self, table: &TableDef, parts: usize) -> bru_core::Result<Vec<TablePart>> {
         if parts < 2
             || table.columns.is_empty()
+            || catalog::large_objects::pieces_oids(table).is_some()
             || table.property("postgres.partition_by").is_some()
         {
             return Ok(vec![TablePart::whole()]);
@@ -269,6 +270,64 @@ impl Source for PgSource {
 }
 
 impl PgSource {
+    /// Streams the pieces of the large objects `oids` (module
+    /// `catalog::large_objects`): each object in turn, from offset 0, read
+    /// with `lo_get` in the snapshot a piece at a time, so that however
+    /// large an object is, a batch holds only the pieces within `limits`.
+    /// An empty object has no piece.
+    fn read_large_objects(
+        &mut self,
+        oids: &[u32],
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> bru_core::Result<()>,
+    ) -> bru_core::Result<()> {
+        use catalog::large_objects::PIECE_BYTES;
+        let statement = self
+            .conn
+            .block_on(self.conn.client.prepare(
+                "SELECT pg_catalog.lo_get($1::pg_catalog.oid, $2::pg_catalog.int8, $3::pg_catalog.int4)",
+            ))
+            .map_err(|e| self.conn.err("reading large objects", &e))?;
+        let mut batch = RowBatch::new(3);
+        for &oid in oids {
+            let context = format!("reading large object {oid}");
+            let mut offset: i64 = 0;
+            loop {
+                let row = self
+                    .conn
+                    .block_on(
+                        self.conn
+                            .client
+                            .query_one(&statement, &[&oid, &offset, &PIECE_BYTES]),
+                    )
+                    .map_err(|e| self.conn.err(&context, &e))?;
+                let data: Vec<u8> = row.try_get(0).map_err(|e| Error::engine(&context, e))?;
+                let len = data.len();
+                if len > 0 {
+                    batch.push_row([
+                        Value::Int64(i64::from(oid)),
+                        Value::Int64(offset),
+                        Value::Bytes(data),
+                    ]);
+                    if batch.row_count() >= limits.max_rows.max(1)
+                        || batch.approx_size() >= limits.max_bytes
+                    {
+                        sink(std::mem::replace(&mut batch, RowBatch::new(3)))?;
+                    }
+                }
+                // A short piece is the object's last.
+                if len < PIECE_BYTES as usize {
+                    break;
+                }
+                offset += len as i64;
+            }
+        }
+        if !batch.is_empty() {
+            sink(batch)?;
+        }
+        Ok(())
+    }
+
     /// Streams the rows of `table` (those matching `filter`, when given) to
     /// `sink` in batches within `limits`.
     fn read_rows(
@@ -282,6 +341,10 @@ impl PgSource {
         // of their own.
         if table.property("postgres.partition_by").is_some() {
             return Ok(());
+        }
+        if let Some(oids) = catalog::large_objects::pieces_oids(table) {
+            let oids = oids.map_err(|e| Error::engine(format!("reading {}", table.name), e))?;
+            return self.read_large_objects(&oids, limits, sink);
         }
         let filter = filter.map(|f| format!(" WHERE {f}")).unwrap_or_default();
         if table.columns.is_empty() {

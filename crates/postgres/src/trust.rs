@@ -43,8 +43,10 @@
 //! | subscription | `CREATE SUBSCRIPTION <name> CONNECTION '…' PUBLICATION p, … WITH ( connect = false, … )` |
 //! | default privileges (named `for role <role> on <types>`) | `ALTER DEFAULT PRIVILEGES FOR ROLE <role> [IN SCHEMA <its schema>] GRANT … ON <types> TO … \| REVOKE … ON <types> FROM …` |
 //! | check constraint (one calling a function of the user's) | `ALTER TABLE [ONLY] <table> ADD CONSTRAINT <name> CHECK …` |
-//! | comment | `COMMENT ON <kind> <name> IS '…'` |
-//! | owner | `ALTER <kind> <name> OWNER TO <role>` |
+//! | large object (named by its oid) | exactly `SELECT pg_catalog.lo_create('<oid>')` |
+//! | large object pieces (the table with `postgres.large_objects`) | no statement: columns `loid oid`, `offset bigint`, `data bytea` and nothing else; every oid it lists a large object of the archive |
+//! | comment | `COMMENT ON <kind> <name> IS '…'` (`LARGE OBJECT <oid>`: one of the archive's) |
+//! | owner | `ALTER <kind> <name> OWNER TO <role>` (`LARGE OBJECT <oid>`: one of the archive's) |
 //! | privileges | `REVOKE ALL ON <kind> <name> FROM <role>`, `GRANT … ON <kind> <name> TO <role> [WITH GRANT OPTION]`, each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
 //! | system privileges (named `public` or `pg_catalog`, a schema; `sql`, `c` or `internal`, a built-in language; or a relation or function `f(identity arguments)` of `pg_catalog`) | `REVOKE <privileges> ON SCHEMA <name> FROM <role>` and `GRANT <privileges> ON SCHEMA <name> TO <role> [WITH GRANT OPTION]` (USAGE, CREATE), `ON LANGUAGE sql\|c\|internal` (USAGE), or the same `ON TABLE\|SEQUENCE pg_catalog.<relation>` (SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER, USAGE, each with a column list or not) or `ON FUNCTION\|PROCEDURE pg_catalog.<f(identity arguments)>` (EXECUTE); each alone or between `SET SESSION AUTHORIZATION <role>` and `RESET SESSION AUTHORIZATION` |
 //!
@@ -71,7 +73,7 @@
 
 use bru_core::{Declared, ObjectDef, ObjectKind, TableDef, TableName};
 
-use crate::catalog::{defaults, foreign, policies, publications, textsearch};
+use crate::catalog::{defaults, foreign, large_objects, policies, publications, textsearch};
 use crate::quote::{ident, target_name};
 use crate::sqltext::{split, tokenize, Kind, Token};
 use crate::ENGINE_NAME;
@@ -80,6 +82,65 @@ mod kinds;
 
 /// The words that may begin a constraint's definition.
 const CONSTRAINT_HEADS: &[&str] = &["PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "NOT"];
+
+/// The large objects' pieces (module `catalog::large_objects`): a table
+/// with the pieces property is exactly the table a backup writes (its name,
+/// its three columns, nothing else), and every oid it lists, which its rows
+/// may write into, is a large object the archive creates. So a restore
+/// writes only into large objects it created itself (or, `--data-only`,
+/// into the target's large objects of the archive's oids).
+///
+/// Any other table in a system schema (`pg_catalog`, `pg_toast`, any
+/// `pg_*`, `information_schema`) is refused: no backup writes one, and a
+/// `--data-only` restore would COPY into the target's own catalog (its
+/// `pg_largeobject` pages, its roles).
+pub fn check_large_object_pieces(table: &TableDef, archive: &Declared) -> Result<(), String> {
+    let Some(oids) = large_objects::pieces_oids(table) else {
+        let schema = target_name(&table.name).schema.unwrap_or_default();
+        if schema.starts_with("pg_") || schema == "information_schema" {
+            return Err(format!(
+                "is in the system schema {schema}, where no backup takes a table from"
+            ));
+        }
+        return Ok(());
+    };
+    let oids = oids?;
+    let shape: Vec<(&str, &str)> = table
+        .columns
+        .iter()
+        .map(|c| (c.name.as_str(), c.native_type.as_str()))
+        .collect();
+    if table.name != large_objects::pieces_table_name()
+        || shape != [("loid", "oid"), ("offset", "bigint"), ("data", "bytea")]
+        || table.native.is_some()
+        || table.primary_key.is_some()
+        || !table.uniques.is_empty()
+        || !table.indexes.is_empty()
+        || !table.foreign_keys.is_empty()
+        || !table.checks.is_empty()
+        || !table.created_after.is_empty()
+        || table.properties.len() != 1
+    {
+        return Err(format!(
+            "has the property {} but is not the table of large object pieces a backup writes",
+            large_objects::PIECES_PROPERTY
+        ));
+    }
+    for oid in oids {
+        let declared = archive.objects.iter().any(|(k, n)| {
+            matches!(k, ObjectKind::Other(k) if k == large_objects::LARGE_OBJECT)
+                && n.schema.is_none()
+                && n.name == oid.to_string()
+        });
+        if !declared {
+            return Err(format!(
+                "writes into large object {oid}, which the archive does not create (it would \
+                 change a large object of the target's own)"
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Checks `table`'s own CREATE TABLE, its indexes' definitions and its
 /// constraint definitions ([`bru_core::Engine::check_table_sql`]). A
@@ -864,6 +925,18 @@ impl Check<'_> {
             ObjectKind::Other(k) if kinds::KINDS.contains(&k.as_str()) => {
                 self.other_kind(k, first, rest)
             }
+            // Exactly pg_dump's statement for the oid the entry is named by.
+            ObjectKind::Other(k) if k == large_objects::LARGE_OBJECT => {
+                let oid = self.large_object_oid()?;
+                if first.whole() != large_objects::create_statement(oid) {
+                    return Err(format!(
+                        "is not {}: {}",
+                        large_objects::create_statement(oid),
+                        first.found()
+                    ));
+                }
+                only_one(&mut rest)
+            }
             ObjectKind::Function | ObjectKind::TableFunction | ObjectKind::WindowFunction => {
                 first.expect("CREATE")?;
                 first.or_replace();
@@ -1609,6 +1682,10 @@ impl Check<'_> {
     /// `<kind> <name>` of an owner's ALTER or a grant's ON, which must name
     /// the entry's object.
     fn owned_object(&self, c: &mut Cursor<'_>) -> Result<(), String> {
+        if c.word("LARGE") {
+            c.expect("OBJECT")?;
+            return self.on_large_object(c);
+        }
         if self.named_kind(c)?.is_some() {
             return Ok(());
         }
@@ -1643,6 +1720,52 @@ impl Check<'_> {
         Ok(())
     }
 
+    /// The oid a large object's entry (or its owner's, privileges' or
+    /// comment's) is named by: no schema, and the oid's decimal digits as
+    /// PostgreSQL prints them.
+    fn large_object_oid(&self) -> Result<u32, String> {
+        let name = &self.object.name;
+        name.name
+            .parse::<u32>()
+            .ok()
+            .filter(|oid| name.schema.is_none() && oid.to_string() == name.name)
+            .ok_or_else(|| format!("is named {name}, which is no large object oid"))
+    }
+
+    /// The `<oid>` after `LARGE OBJECT`: the entry's own, and a large
+    /// object the archive creates (never one of the target's own).
+    fn on_large_object(&self, c: &mut Cursor<'_>) -> Result<(), String> {
+        let oid = self.large_object_oid()?;
+        let found = c.found();
+        let t = c
+            .peek()
+            .filter(|t| t.kind == Kind::Num)
+            .ok_or_else(|| format!("names no large object: found {found}"))?;
+        if t.text(c.sql) != oid.to_string() {
+            return Err(format!(
+                "is on large object {}, not on {oid}",
+                t.text(c.sql)
+            ));
+        }
+        c.any_token();
+        let Some(archive) = self.archive else {
+            return Ok(());
+        };
+        let created = archive.objects.iter().any(|(k, n)| {
+            matches!(k, ObjectKind::Other(k) if k == large_objects::LARGE_OBJECT)
+                && n.schema.is_none()
+                && n.name == oid.to_string()
+        });
+        if created {
+            Ok(())
+        } else {
+            Err(format!(
+                "is on large object {oid}, which the archive does not create (it would change \
+                 an object of the target's own)"
+            ))
+        }
+    }
+
     /// `COMMENT ON <kind> <name> IS <string or NULL>`, on the entry's
     /// object.
     fn comment(&self, c: &mut Cursor<'_>) -> Result<(), String> {
@@ -1670,6 +1793,9 @@ impl Check<'_> {
             } else {
                 self.archive_relation(&on)?;
             }
+        } else if c.word("LARGE") {
+            c.expect("OBJECT")?;
+            self.on_large_object(c)?;
         } else if self.named_kind(c)?.is_some() {
             // An aggregate, operator, cast… (module `kinds`), checked there.
         } else {
@@ -1777,6 +1903,14 @@ impl<'s> Cursor<'s> {
             self.at.checked_sub(1).and_then(|i| self.tokens.get(i)),
         ) {
             (Some(a), Some(b)) if from < self.at => &self.sql[a.start..b.end],
+            _ => "",
+        }
+    }
+
+    /// The statement's text from its first token to its last.
+    fn whole(&self) -> &str {
+        match (self.tokens.first(), self.tokens.last()) {
+            (Some(a), Some(b)) => &self.sql[a.start..b.end],
             _ => "",
         }
     }
@@ -2319,6 +2453,153 @@ mod tests {
         for o in &ok {
             assert_eq!(check(o), Ok(()), "{} {}: {}", o.kind, o.name, o.ddl);
         }
+    }
+
+    /// Large objects: exactly `lo_create` of the entry's oid; owners,
+    /// grants and comments only on an oid the archive creates; the pieces
+    /// only of the backup's shape and only for the archive's oids.
+    #[test]
+    fn large_objects_create_and_alter_only_their_own_oid() {
+        use ObjectKind as K;
+        let lo = || K::Other(large_objects::LARGE_OBJECT.into());
+        let mut declared = archive();
+        declared.objects.push((lo(), TableName::bare("16400")));
+        let check = |o: &ObjectDef| check_object(o, Some(&declared));
+        for ok in [
+            object(lo(), None, "16400", "SELECT pg_catalog.lo_create('16400')"),
+            object(K::Owner, None, "16400", "ALTER LARGE OBJECT 16400 OWNER TO ann"),
+            object(
+                K::Privileges,
+                None,
+                "16400",
+                "REVOKE ALL ON LARGE OBJECT 16400 FROM PUBLIC;\nGRANT SELECT ON LARGE OBJECT 16400 TO bob",
+            ),
+            object(K::Comment, None, "16400", "COMMENT ON LARGE OBJECT 16400 IS 'a scan'"),
+        ] {
+            assert_eq!(check(&ok), Ok(()), "{}", ok.ddl);
+        }
+        let refused = [
+            (
+                object(lo(), None, "16400", "SELECT pg_catalog.lo_create('16401')"),
+                "is not",
+            ),
+            (
+                object(
+                    lo(),
+                    None,
+                    "16400",
+                    "SELECT pg_catalog.lo_create('16400'); SELECT pg_catalog.lo_unlink('9')",
+                ),
+                "second statement",
+            ),
+            (
+                object(lo(), None, "16400", "SELECT pg_catalog.lo_unlink('16400')"),
+                "is not",
+            ),
+            (
+                object(
+                    lo(),
+                    None,
+                    "16400",
+                    "SELECT pg_catalog.lo_create(/* */ '16400')",
+                ),
+                "is not",
+            ),
+            (
+                object(
+                    lo(),
+                    Some("public"),
+                    "16400",
+                    "SELECT pg_catalog.lo_create('16400')",
+                ),
+                "no large object oid",
+            ),
+            (
+                object(
+                    lo(),
+                    None,
+                    "016400",
+                    "SELECT pg_catalog.lo_create('016400')",
+                ),
+                "no large object oid",
+            ),
+            (
+                object(K::Owner, None, "16400", "ALTER LARGE OBJECT 9 OWNER TO ann"),
+                "not on 16400",
+            ),
+            (
+                object(K::Owner, None, "9", "ALTER LARGE OBJECT 9 OWNER TO ann"),
+                "does not create",
+            ),
+            (
+                object(
+                    K::Privileges,
+                    None,
+                    "9",
+                    "GRANT SELECT ON LARGE OBJECT 9 TO bob",
+                ),
+                "does not create",
+            ),
+            (
+                object(K::Comment, None, "9", "COMMENT ON LARGE OBJECT 9 IS 'x'"),
+                "does not create",
+            ),
+            (
+                object(
+                    K::Comment,
+                    None,
+                    "16400",
+                    "COMMENT ON LARGE OBJECT 16400 IS 'x'; SELECT 1",
+                ),
+                "second statement",
+            ),
+        ];
+        for (o, why) in refused {
+            let err = check(&o).expect_err(&o.ddl);
+            assert!(err.contains(why), "{}: {err}", o.ddl);
+        }
+        // The pieces: the backup's table, for the archive's oids only.
+        let pieces = |listed: &str| {
+            let mut t = TableDef::new(
+                large_objects::pieces_table_name(),
+                vec![
+                    bru_core::Column::new("loid", bru_core::ColumnType::Int64, "oid"),
+                    bru_core::Column::new("offset", bru_core::ColumnType::Int64, "bigint"),
+                    bru_core::Column::new(
+                        "data",
+                        bru_core::ColumnType::Binary { max_len: None },
+                        "bytea",
+                    ),
+                ],
+            );
+            t.properties
+                .insert(large_objects::PIECES_PROPERTY.into(), listed.into());
+            t
+        };
+        assert_eq!(
+            check_large_object_pieces(&pieces("16400"), &declared),
+            Ok(())
+        );
+        let err = check_large_object_pieces(&pieces("16400,9"), &declared).unwrap_err();
+        assert!(err.contains("large object 9"), "{err}");
+        let err = check_large_object_pieces(&pieces("x"), &declared).unwrap_err();
+        assert!(err.contains("oid"), "{err}");
+        let mut renamed = pieces("16400");
+        renamed.name = TableName::new(Some("public"), "victim");
+        assert!(check_large_object_pieces(&renamed, &declared).is_err());
+        let mut extra = pieces("16400");
+        extra.columns[0].native_type = "integer".into();
+        assert!(check_large_object_pieces(&extra, &declared).is_err());
+        // Without the property it is a table of the system's, refused
+        // like any other in a system schema.
+        let mut plain = pieces("16400");
+        plain.properties.clear();
+        let err = check_large_object_pieces(&plain, &declared).unwrap_err();
+        assert!(err.contains("system schema pg_catalog"), "{err}");
+        plain.name = TableName::new(Some("information_schema"), "sql_parts");
+        assert!(check_large_object_pieces(&plain, &declared).is_err());
+        plain.name = TableName::new(Some("public"), "t");
+        assert_eq!(check_large_object_pieces(&plain, &declared), Ok(()));
     }
 
     #[test]

@@ -44,7 +44,7 @@ struct AclEntry {
 /// operator families and classes, collations, conversions and procedural
 /// languages (with a trusted language's grants, as pg_dump), text search
 /// dictionaries and configurations, foreign data wrappers, foreign servers,
-/// publications, subscriptions. Columns: order, oid, schema, name, ALTER
+/// publications, subscriptions, large objects (named by their oid). Columns: order, oid, schema, name, ALTER
 /// keyword, GRANT keyword (NULL for an object that has no privileges), the
 /// object as SQL names it, owner, ACL.
 fn owned_objects() -> String {
@@ -154,7 +154,11 @@ fn owned_objects() -> String {
            FROM pg_catalog.pg_subscription s JOIN pg_catalog.pg_database db ON db.oid = s.subdbid
           WHERE db.datname = pg_catalog.current_database()
             -- Only the subscriptions bru carries (see publications.rs).
-            AND pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT')",
+            AND pg_catalog.has_column_privilege('pg_catalog.pg_subscription', 'subconninfo', 'SELECT')
+         UNION ALL
+         SELECT 11, m.oid, NULL, m.oid::text, 'LARGE OBJECT', 'LARGE OBJECT', m.oid::text,
+                m.lomowner, m.lomacl
+           FROM pg_catalog.pg_largeobject_metadata m",
         not_extension_member("pg_namespace", "n.oid"),
         not_extension_member("pg_type", "t.oid"),
         not_extension_member("pg_class", "c.oid"),

@@ -41,7 +41,8 @@
 //! read the other objects, as do [`textsearch`], [`foreign`] (wrappers,
 //! servers, user mappings, foreign tables), [`policies`] (row-level
 //! security), [`publications`] (and subscriptions), [`defaults`] (default
-//! privileges) and [`large_objects`] (listed by oid, not carried yet);
+//! privileges) and [`large_objects`] (each an entry, their bytes one table of
+//! pieces);
 //! [`acl`] owners and privileges; [`comments`] comments. Each `read_*` is a
 //! catalog query and a function of one row, run by [`each_row`] (or
 //! [`by_relation`], for the rows that belong to a table).
@@ -73,7 +74,7 @@ mod comments;
 pub(crate) mod defaults;
 pub(crate) mod foreign;
 mod functions;
-mod large_objects;
+pub(crate) mod large_objects;
 mod misc;
 mod objects;
 mod operators;
@@ -195,12 +196,13 @@ pub(crate) fn read(conn: &Conn) -> Result<Catalog, Error> {
     objects.extend(owners);
     objects.extend(post);
     objects.extend(late_checks);
-    objects.extend(
-        large_objects::read_large_objects(conn)?
-            .into_iter()
-            .map(|r| r.def),
-    );
+    // Large objects after every other pre-data object (they need none),
+    // their bytes the rows of one table of pieces (module `large_objects`).
+    let large = large_objects::read_large_objects(conn)?;
+    objects.extend(large.objects);
+    catalog.tables.extend(large.pieces);
     objects.extend(comments::read_comments(conn)?);
+    objects.extend(large.comments);
     // Last, after every object they apply to: owners, then privileges
     // (changing an owner rewrites the ACL, so grants come after it).
     // The owner and grants of an object that needs tables (a function over

@@ -299,6 +299,14 @@ impl PgTarget {
         objects: &[ObjectDef],
     ) -> bru_core::Result<(Vec<Root>, Vec<Dropped>)> {
         let ctx = "listing what --clean drops";
+        // The large objects' pieces are no relation: the large objects
+        // themselves are unlinked (module `large_objects`), listed last.
+        let tables: Vec<TableDef> = tables
+            .iter()
+            .filter(|t| !super::large_objects::is_pieces(t))
+            .cloned()
+            .collect();
+        let tables = tables.as_slice();
         // An archive table's name is taken by any relation (the restore
         // refuses them all without --clean); a view's, materialized view's
         // or sequence's only by one of its own kind. A relation of another
@@ -474,6 +482,11 @@ impl PgTarget {
             }
         }
         if roots.is_empty() {
+            plan.extend(
+                self.large_objects_to_clean(objects)?
+                    .into_iter()
+                    .map(super::large_objects::dropped),
+            );
             return Ok((roots, plan));
         }
         let classids: Vec<u32> = roots.iter().map(|r| r.classid).collect();
@@ -524,6 +537,11 @@ impl PgTarget {
                 plan.push(Dropped::dependent(object, on));
             }
         }
+        plan.extend(
+            self.large_objects_to_clean(objects)?
+                .into_iter()
+                .map(super::large_objects::dropped),
+        );
         Ok((roots, plan))
     }
 
@@ -571,10 +589,14 @@ impl PgTarget {
                 "the target changed since the drops were listed; run the restore again",
             ));
         }
-        let sql: Vec<String> = roots
+        let mut sql: Vec<String> = roots
             .iter()
             .map(|r| format!("DROP {} IF EXISTS {} CASCADE", r.keyword, r.sql_name))
             .collect();
+        let unlinked = self.large_objects_to_clean(objects)?;
+        if !unlinked.is_empty() {
+            sql.push(super::large_objects::unlink(&unlinked));
+        }
         if sql.is_empty() {
             return Ok(());
         }

@@ -43,6 +43,7 @@
 //! can keep; [`load`] plans a table's load and [`copy`] streams its rows;
 //! [`sequences`] sets identity and sequence counters; [`post_data`] adds keys,
 //! indexes and foreign keys; [`objects`] creates every other object;
+//! [`large_objects`] creates large objects and writes their pieces;
 //! [`resume`] is what makes repeated steps harmless; [`journal`] plugs the
 //! target into [`bru_core::journal`].
 
@@ -62,6 +63,7 @@ mod checks;
 mod clean;
 mod copy;
 mod journal;
+mod large_objects;
 mod load;
 mod objects;
 mod post_data;
@@ -173,7 +175,12 @@ impl Target for PgTarget {
     }
 
     fn existing_tables(&mut self, tables: &[TableName]) -> bru_core::Result<Vec<TableName>> {
-        self.tables_among(tables)
+        // The large objects' pieces are no relation of the target's
+        // (module `large_objects`): each large object is looked for when
+        // it is created.
+        let pieces = crate::catalog::large_objects::pieces_table_name();
+        let tables: Vec<TableName> = tables.iter().filter(|t| **t != pieces).cloned().collect();
+        self.tables_among(&tables)
     }
 
     /// The archive's relations by name and what `DROP … CASCADE` takes
@@ -195,31 +202,54 @@ impl Target for PgTarget {
         self.clean_drop(tables, objects, plan)
     }
 
+    /// The large objects' pieces are no table: the large objects are
+    /// created by their own entries (module `large_objects`).
     fn create_table(&mut self, table: &TableDef) -> bru_core::Result<()> {
+        if large_objects::is_pieces(table) {
+            return Ok(());
+        }
         self.create_bare_table(table)
     }
 
     fn check_table(&mut self, table: &TableDef) -> bru_core::Result<()> {
+        if large_objects::is_pieces(table) {
+            return self.check_large_objects(table);
+        }
         self.check_columns(table)
     }
 
     fn load<'a>(&'a mut self, table: &TableDef) -> bru_core::Result<Box<dyn TableLoader + 'a>> {
+        if large_objects::is_pieces(table) {
+            return Ok(Box::new(self.open_pieces_loader(table)?));
+        }
         Ok(Box::new(self.open_loader(table)?))
     }
 
     fn restore_identity(&mut self, table: &TableDef) -> bru_core::Result<()> {
+        if large_objects::is_pieces(table) {
+            return Ok(());
+        }
         self.set_counters(table)
     }
 
     fn finish_table(&mut self, table: &TableDef) -> bru_core::Result<()> {
+        if large_objects::is_pieces(table) {
+            return Ok(());
+        }
         self.add_keys_and_indexes(table)
     }
 
     fn build_index(&mut self, table: &TableDef, part: IndexPart) -> bru_core::Result<()> {
+        if large_objects::is_pieces(table) {
+            return Ok(());
+        }
         self.build_one_index(table, part)
     }
 
     fn add_foreign_keys(&mut self, table: &TableDef) -> bru_core::Result<()> {
+        if large_objects::is_pieces(table) {
+            return Ok(());
+        }
         self.add_table_foreign_keys(table)
     }
 
@@ -280,7 +310,9 @@ impl RestoreJournal for PgTarget {
     }
 
     fn emptied(&mut self, tables: &[TableName]) -> bru_core::Result<Vec<TableName>> {
-        self.emptied_tables(tables)
+        let pieces = crate::catalog::large_objects::pieces_table_name();
+        let tables: Vec<TableName> = tables.iter().filter(|t| **t != pieces).cloned().collect();
+        self.emptied_tables(&tables)
     }
 }
 

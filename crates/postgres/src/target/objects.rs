@@ -33,6 +33,10 @@ impl PgTarget {
         if object.kind == ObjectKind::Schema {
             self.note_if_own_schema(&object.name.name)?;
         }
+        if super::large_objects::is_large_object(object) {
+            self.create_large_object(object)?;
+            return Ok(ObjectOutcome::Created);
+        }
         if let Some(schema) = about_schema(object) {
             if self.shared.is_own_schema(&schema) {
                 return Ok(ObjectOutcome::Skipped(format!(
