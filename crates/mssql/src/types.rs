@@ -1,0 +1,1 @@
+//! SQL Server types and the neutral model (skeleton).
