@@ -43,3 +43,7 @@ impl Target for MssqlTarget {
         unreachable!("never constructed")
     }
 }
+
+pub(crate) mod quote;
+mod ddl;
+mod values;

@@ -701,7 +701,7 @@ fn check_len(len: usize, max: Option<usize>, fixed: bool, unit: &str) -> Result<
 }
 
 fn finite(secs: i64) -> Result<(), String> {
-    if secs == bru_core::TS_POS_INFINITY || secs == bru_core::TS_NEG_INFINITY {
+    if secs == bru_core::value::TS_POS_INFINITY || secs == bru_core::value::TS_NEG_INFINITY {
         Err("SQL Server has no infinite timestamps".into())
     } else {
         Ok(())
