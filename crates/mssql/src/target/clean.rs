@@ -97,7 +97,10 @@ fn cells(row: tiberius::Row) -> Vec<ColumnData<'static>> {
 impl MssqlTarget {
     /// The object named `name` in the target: its id, type, schema and
     /// name as the server spells them.
-    fn find_object(&mut self, name: &TableName) -> bru_core::Result<Option<(i64, String, String, String)>> {
+    fn find_object(
+        &mut self,
+        name: &TableName,
+    ) -> bru_core::Result<Option<(i64, String, String, String)>> {
         let rows = self.session.rows(
             "SELECT CAST(o.object_id AS bigint), RTRIM(o.type), s.name, o.name FROM sys.objects o \
                JOIN sys.schemas s ON s.schema_id = o.schema_id WHERE o.object_id = OBJECT_ID(@P1)",
@@ -130,7 +133,11 @@ impl MssqlTarget {
     }
 
     /// Everything `--clean` drops, in drop order.
-    fn clean_items(&mut self, tables: &[TableDef], objects: &[ObjectDef]) -> bru_core::Result<Vec<Item>> {
+    fn clean_items(
+        &mut self,
+        tables: &[TableDef],
+        objects: &[ObjectDef],
+    ) -> bru_core::Result<Vec<Item>> {
         let mut items: Vec<Item> = Vec::new();
         let mut seen: HashSet<i64> = HashSet::new();
         let own = |id: i64, ty: String, schema: String, name: String| {
@@ -219,7 +226,10 @@ impl MssqlTarget {
                         ty: "F".into(),
                         schema: r[2].clone().unwrap_or_default(),
                         name: r[1].clone().unwrap_or_default(),
-                        on: Some((r[2].clone().unwrap_or_default(), r[3].clone().unwrap_or_default())),
+                        on: Some((
+                            r[2].clone().unwrap_or_default(),
+                            r[3].clone().unwrap_or_default(),
+                        )),
                         dropped: Dropped::own(""),
                     };
                     fk.dropped = if parent_dropped || parent == id {
@@ -255,7 +265,13 @@ impl MssqlTarget {
         Ok(items)
     }
 
-    fn push_dependent(&self, items: &mut Vec<Item>, seen: &mut HashSet<i64>, r: &[Option<String>], on: &str) {
+    fn push_dependent(
+        &self,
+        items: &mut Vec<Item>,
+        seen: &mut HashSet<i64>,
+        r: &[Option<String>],
+        on: &str,
+    ) {
         let Some(id) = r[0].as_deref().and_then(|v| v.parse::<i64>().ok()) else {
             return;
         };
@@ -276,7 +292,11 @@ impl MssqlTarget {
 
     /// [`bru_core::Target::clean_plan`]. Foreign keys between the
     /// archive's own tables are dropped with them and not listed.
-    pub(super) fn clean_list(&mut self, tables: &[TableDef], objects: &[ObjectDef]) -> bru_core::Result<Vec<Dropped>> {
+    pub(super) fn clean_list(
+        &mut self,
+        tables: &[TableDef],
+        objects: &[ObjectDef],
+    ) -> bru_core::Result<Vec<Dropped>> {
         Ok(self
             .clean_items(tables, objects)?
             .into_iter()
@@ -334,7 +354,12 @@ mod tests {
             on: None,
             dropped: Dropped::own(""),
         };
-        let mut items = vec![item("U", "t"), item("V", "v"), item("TR", "tr"), item("SO", "s")];
+        let mut items = vec![
+            item("U", "t"),
+            item("V", "v"),
+            item("TR", "tr"),
+            item("SO", "s"),
+        ];
         let mut fk = item("F", "fk_x");
         fk.on = Some(("hr".into(), "other".into()));
         items.push(fk);

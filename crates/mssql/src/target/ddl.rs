@@ -290,7 +290,7 @@ pub(crate) fn plain_literal(expr: &str, tsql: &str) -> Option<Option<String>> {
         "smallint" | "int" | "bigint" | "real" | "float" | "decimal"
     );
     if numeric {
-        return number(&text).then(|| Some(text));
+        return number(&text).then_some(Some(text));
     }
     let textual = tsql.starts_with("nvarchar") || tsql.starts_with("nchar");
     textual.then(|| Some(nstr(&text)))
@@ -301,7 +301,11 @@ fn key_columns(columns: &[String], descending: &[String]) -> String {
     columns
         .iter()
         .map(|c| {
-            let dir = if descending.contains(c) { "DESC" } else { "ASC" };
+            let dir = if descending.contains(c) {
+                "DESC"
+            } else {
+                "ASC"
+            };
             format!("{} {dir}", ident(c))
         })
         .collect::<Vec<_>>()
@@ -309,7 +313,11 @@ fn key_columns(columns: &[String], descending: &[String]) -> String {
 }
 
 fn list(columns: &[String]) -> String {
-    columns.iter().map(|c| ident(c)).collect::<Vec<_>>().join(", ")
+    columns
+        .iter()
+        .map(|c| ident(c))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `CLUSTERED ` or `NONCLUSTERED ` for a SQL Server key or index, nothing
@@ -385,7 +393,9 @@ pub(crate) fn index(table: &TableDef, ix: &IndexDef) -> Result<Result<String, St
     if !mssql {
         let expression = ix.columns.iter().find(|c| table.column_index(c).is_none());
         let why = if let Some(e) = expression {
-            Some(format!("its key `{e}` is an expression of another engine's SQL"))
+            Some(format!(
+                "its key `{e}` is an expression of another engine's SQL"
+            ))
         } else if let Some(p) = &ix.predicate {
             Some(format!("its predicate `{p}` is another engine's SQL"))
         } else {
@@ -456,7 +466,10 @@ pub(crate) fn foreign_key(table: &TableDef, fk: &ForeignKey) -> (String, Vec<Str
         }
     )];
     if mssql && props::flag(table, on, props::DISABLED) {
-        sql.push(format!("ALTER TABLE {q} NOCHECK CONSTRAINT {}", ident(&name)));
+        sql.push(format!(
+            "ALTER TABLE {q} NOCHECK CONSTRAINT {}",
+            ident(&name)
+        ));
     }
     let mut skipped = Vec::new();
     if fk.deferrable {
@@ -476,7 +489,15 @@ pub(crate) fn check(
     c: &CheckConstraint,
 ) -> Result<(String, Vec<String>), String> {
     let name = c.name.clone().unwrap_or_else(|| {
-        key_name(table, &None, "CK", &[format!("{}", table.checks.iter().position(|x| x == c).unwrap_or(0))])
+        key_name(
+            table,
+            &None,
+            "CK",
+            &[format!(
+                "{}",
+                table.checks.iter().position(|x| x == c).unwrap_or(0)
+            )],
+        )
     });
     if !is_mssql(table) {
         return Err(format!(
@@ -499,7 +520,10 @@ pub(crate) fn check(
         parenthesized(&c.expr)
     )];
     if props::flag(table, on, props::DISABLED) {
-        sql.push(format!("ALTER TABLE {q} NOCHECK CONSTRAINT {}", ident(&name)));
+        sql.push(format!(
+            "ALTER TABLE {q} NOCHECK CONSTRAINT {}",
+            ident(&name)
+        ));
     }
     Ok((name, sql))
 }
@@ -649,20 +673,34 @@ mod tests {
              [at] datetimeoffset(6) NULL\n)"
         );
         assert_eq!(b.skipped.len(), 1);
-        assert!(b.skipped[0].contains("column at: the default `now()`"), "{:?}", b.skipped);
+        assert!(
+            b.skipped[0].contains("column at: the default `now()`"),
+            "{:?}",
+            b.skipped
+        );
         let why = check(&t, &t.checks[0]).unwrap_err();
         assert!(why.contains("label_ok `length(label) > 0`"), "{why}");
 
-        t.columns.push(Column::new("span", ColumnType::Interval, "interval"));
+        t.columns
+            .push(Column::new("span", ColumnType::Interval, "interval"));
         let e = create_table(&t).unwrap_err().to_string();
-        assert!(e.contains("table public.sites, column span: type interval"), "{e}");
+        assert!(
+            e.contains("table public.sites, column span: type interval"),
+            "{e}"
+        );
     }
 
     #[test]
     fn only_plain_literals_are_spliced() {
         assert_eq!(plain_literal("0", "int"), Some(Some("0".into())));
-        assert_eq!(plain_literal("(-1.5)", "decimal(5,2)"), Some(Some("-1.5".into())));
-        assert_eq!(plain_literal("'it''s'::text", "nvarchar(max)"), Some(Some("N'it''s'".into())));
+        assert_eq!(
+            plain_literal("(-1.5)", "decimal(5,2)"),
+            Some(Some("-1.5".into()))
+        );
+        assert_eq!(
+            plain_literal("'it''s'::text", "nvarchar(max)"),
+            Some(Some("N'it''s'".into()))
+        );
         assert_eq!(plain_literal("NULL::text", "nvarchar(max)"), None);
         assert_eq!(plain_literal("NULL", "int"), Some(None));
         assert_eq!(plain_literal("'5'::integer", "int"), Some(Some("5".into())));
@@ -670,7 +708,10 @@ mod tests {
         assert_eq!(plain_literal("'2020-01-01'::date", "date"), None);
         assert_eq!(plain_literal("nextval('s'::regclass)", "int"), None);
         assert_eq!(plain_literal("'a' || 'b'", "nvarchar(max)"), None);
-        assert_eq!(plain_literal("'a'); DROP TABLE x; --", "nvarchar(max)"), None);
+        assert_eq!(
+            plain_literal("'a'); DROP TABLE x; --", "nvarchar(max)"),
+            None
+        );
         assert_eq!(plain_literal("CURRENT_TIMESTAMP", "datetime2(7)"), None);
     }
 

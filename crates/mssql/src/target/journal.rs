@@ -36,7 +36,8 @@ impl SqlSession for Session {
     }
 
     fn execute_key(&self, sql: &str, key: &str, context: &str) -> bru_core::Result<()> {
-        self.execute(sql, vec![text_param(key)], context).map(|_| ())
+        self.execute(sql, vec![text_param(key)], context)
+            .map(|_| ())
     }
 
     fn texts(&self, sql: &str, context: &str) -> bru_core::Result<Vec<String>> {

@@ -119,14 +119,13 @@ impl MssqlLoader<'_> {
                     continue;
                 };
                 let value = batch.get(r, c);
-                let encoded = encode(enc, value, self.session.babelfish).map_err(|reason| {
-                    Error::Value {
+                let encoded =
+                    encode(enc, value, self.session.babelfish).map_err(|reason| Error::Value {
                         table: self.table.clone(),
                         column: column.clone(),
                         value: value.describe(),
                         reason,
-                    }
-                })?;
+                    })?;
                 params.push(encoded.param);
                 let p = format!("@P{}", params.len());
                 if !first {

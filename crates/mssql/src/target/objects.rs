@@ -83,8 +83,15 @@ impl MssqlTarget {
 
     /// `--data-only`: a sequence's value from its data statement
     /// ([`bru_core::Target::restore_object_data`]).
-    pub(super) fn set_object_data(&mut self, object: &ObjectDef) -> bru_core::Result<ObjectOutcome> {
-        let Some(data) = object.data.as_deref().filter(|_| object.engine == ENGINE_NAME) else {
+    pub(super) fn set_object_data(
+        &mut self,
+        object: &ObjectDef,
+    ) -> bru_core::Result<ObjectOutcome> {
+        let Some(data) = object
+            .data
+            .as_deref()
+            .filter(|_| object.engine == ENGINE_NAME)
+        else {
             return Ok(ObjectOutcome::Skipped(format!(
                 "its data was written for {}, not SQL Server",
                 object.engine

@@ -51,11 +51,17 @@ impl MssqlTarget {
             last
         } else {
             last.checked_add(increment).ok_or_else(|| {
-                Error::engine(&context, format!("the identity's last value {last} is at its limit"))
+                Error::engine(
+                    &context,
+                    format!("the identity's last value {last} is at its limit"),
+                )
             })?
         };
         self.session.batch(
-            &format!("DBCC CHECKIDENT ({}, RESEED, {value}) WITH NO_INFOMSGS", nstr(&q)),
+            &format!(
+                "DBCC CHECKIDENT ({}, RESEED, {value}) WITH NO_INFOMSGS",
+                nstr(&q)
+            ),
             &context,
         )
     }
@@ -128,6 +134,9 @@ impl MssqlTarget {
 fn together(statements: &[String]) -> String {
     match statements {
         [one] => one.clone(),
-        many => format!("BEGIN TRANSACTION;\n{};\nCOMMIT TRANSACTION", many.join(";\n")),
+        many => format!(
+            "BEGIN TRANSACTION;\n{};\nCOMMIT TRANSACTION",
+            many.join(";\n")
+        ),
     }
 }

@@ -35,9 +35,6 @@ mod tests {
         assert_eq!(ident("plain"), "[plain]");
         assert_eq!(nstr("it's"), "N'it''s'");
         assert_eq!(qualified(&TableName::bare("t")), "[dbo].[t]");
-        assert_eq!(
-            qualified(&TableName::new(Some("hr"), "x]y")),
-            "[hr].[x]]y]"
-        );
+        assert_eq!(qualified(&TableName::new(Some("hr"), "x]y")), "[hr].[x]]y]");
     }
 }

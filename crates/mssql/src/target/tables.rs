@@ -26,7 +26,10 @@ pub(super) struct TargetColumn {
 
 impl MssqlTarget {
     /// Which of `tables` exist in the target, as tables or views.
-    pub(super) fn tables_among(&mut self, tables: &[TableName]) -> bru_core::Result<Vec<TableName>> {
+    pub(super) fn tables_among(
+        &mut self,
+        tables: &[TableName],
+    ) -> bru_core::Result<Vec<TableName>> {
         let rows = self.session.rows(
             "SELECT s.name, o.name FROM sys.objects o JOIN sys.schemas s ON s.schema_id = o.schema_id \
              WHERE o.type IN ('U', 'V')",
@@ -50,9 +53,7 @@ impl MssqlTarget {
         // regard to case, in the usual case-insensitive collations.
         Ok(tables
             .iter()
-            .filter(|t| {
-                existing.contains(&(schema_of(t).to_lowercase(), t.name.to_lowercase()))
-            })
+            .filter(|t| existing.contains(&(schema_of(t).to_lowercase(), t.name.to_lowercase())))
             .cloned()
             .collect())
     }
@@ -84,7 +85,10 @@ impl MssqlTarget {
 
     /// The columns of `table` in the target, in order; an error naming it
     /// when it does not exist.
-    pub(super) fn target_columns(&mut self, table: &TableName) -> bru_core::Result<Vec<TargetColumn>> {
+    pub(super) fn target_columns(
+        &mut self,
+        table: &TableName,
+    ) -> bru_core::Result<Vec<TargetColumn>> {
         let context = format!("reading the columns of {table} in the target");
         let rows = self.session.rows(
             "SELECT c.name, CASE WHEN t.is_user_defined = 1 AND t.is_assembly_type = 0 \

@@ -24,7 +24,7 @@
 use std::borrow::Cow;
 
 use bru_core::Value;
-use tiberius::{ColumnData, IntoSql, Uuid};
+use tiberius::{ColumnData, ToSql, Uuid};
 
 use crate::types::utf16_len;
 
@@ -241,9 +241,7 @@ impl Enc {
             "hierarchyid" => Enc::PathText,
             "sql_variant" => Enc::Variant,
             "timestamp" | "rowversion" => {
-                return Err(
-                    "a rowversion column is set by the server and cannot be written".into(),
-                )
+                return Err("a rowversion column is set by the server and cannot be written".into())
             }
             other => Enc::HexBytes {
                 type_name: other.to_owned(),
@@ -256,9 +254,9 @@ impl Enc {
 #[derive(Debug)]
 pub(crate) struct Param(pub(crate) ColumnData<'static>);
 
-impl<'a> IntoSql<'a> for Param {
-    fn into_sql(self) -> ColumnData<'a> {
-        self.0
+impl ToSql for Param {
+    fn to_sql(&self) -> ColumnData<'_> {
+        self.0.clone()
     }
 }
 
@@ -423,7 +421,13 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
         Enc::DateTime2 { scale } => {
             let (secs, nanos) = local(value, "datetime2")?;
             let (day, tod) = split(secs);
-            in_days(day, DAY_MIN, DAY_MAX, "datetime2", "0001-01-01 to 9999-12-31")?;
+            in_days(
+                day,
+                DAY_MIN,
+                DAY_MAX,
+                "datetime2",
+                "0001-01-01 to 9999-12-31",
+            )?;
             let frac = fraction(i64::from(nanos), *scale, babelfish, "datetime2")?;
             Ok(Encoded::cast(
                 Some(format!("{}T{}{frac}", date_text(day), clock(tod))),
@@ -510,9 +514,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             ))
         }
         Enc::Uuid => match value {
-            Value::Uuid(b) => Ok(Encoded::plain(ColumnData::Guid(Some(Uuid::from_bytes(
-                *b,
-            ))))),
+            Value::Uuid(b) => Ok(Encoded::plain(ColumnData::Guid(Some(Uuid::from_bytes(*b))))),
             v => Err(mismatch(v, "uniqueidentifier")),
         },
         Enc::Xml => match value {
@@ -592,7 +594,10 @@ fn sample(enc: &Enc) -> Value {
 }
 
 fn mismatch(value: &Value, ty: &str) -> String {
-    format!("a {} value does not go into a {ty} column", value.kind_name())
+    format!(
+        "a {} value does not go into a {ty} column",
+        value.kind_name()
+    )
 }
 
 /// An integer value, as any integer variant or integral decimal text.
@@ -626,10 +631,13 @@ pub(crate) fn fit_decimal(text: &str, precision: u8, scale: u8) -> Result<String
         None => (false, text),
     };
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "not a finite decimal number (SQL Server's decimal holds no NaN or infinity)"
-        ));
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(
+            "not a finite decimal number (SQL Server's decimal holds no NaN or infinity)".into(),
+        );
     }
     let frac = frac.trim_end_matches('0');
     if frac.len() > usize::from(scale) {
@@ -770,8 +778,7 @@ pub(crate) fn datetime_millis(nanos: u32) -> Result<u32, String> {
     let back = (tick * 1_000_000_000 + 150) / 300;
     if tick >= 300 || back != n {
         return Err(
-            "datetime keeps 1/300 s ticks (.000, .003, .007…); use datetime2 for this value"
-                .into(),
+            "datetime keeps 1/300 s ticks (.000, .003, .007…); use datetime2 for this value".into(),
         );
     }
     // SQL Server reads .mmm back to the nearest tick: round(tick × 10/3).
@@ -924,7 +931,10 @@ mod tests {
             Some("-12.5".into())
         );
         assert_eq!(text(&ok(&d, Value::Int64(7))), Some("7".into()));
-        assert_eq!(text(&ok(&d, Value::Decimal("-0.00".into()))), Some("0".into()));
+        assert_eq!(
+            text(&ok(&d, Value::Decimal("-0.00".into()))),
+            Some("0".into())
+        );
         assert!(refused(&d, Value::Decimal("1.234".into())).contains("2"));
     }
 
@@ -949,25 +959,35 @@ mod tests {
     #[test]
     fn integers_are_range_checked() {
         let t = ty("tinyint", 1, 3, 0);
-        assert!(matches!(ok(&t, Value::Int16(255)).param.0, ColumnData::U8(Some(255))));
+        assert!(matches!(
+            ok(&t, Value::Int16(255)).param.0,
+            ColumnData::U8(Some(255))
+        ));
         assert!(refused(&t, Value::Int16(256)).contains("0 to 255"));
         assert!(refused(&t, Value::Int16(-1)).contains("0 to 255"));
         let i = ty("int", 4, 10, 0);
         assert!(refused(&i, Value::Int64(1 << 31)).contains("int holds"));
         assert!(refused(&i, Value::Text("1".into())).contains("text value"));
         let b = ty("bit", 1, 1, 0);
-        assert!(matches!(ok(&b, Value::Int64(1)).param.0, ColumnData::Bit(Some(true))));
+        assert!(matches!(
+            ok(&b, Value::Int64(1)).param.0,
+            ColumnData::Bit(Some(true))
+        ));
         assert!(refused(&b, Value::Int64(2)).contains("bit"));
     }
 
     #[test]
     fn floats_keep_their_bits() {
         let f = ty("float", 8, 53, 0);
-        assert!(matches!(ok(&f, Value::Float32(0.1)).param.0, ColumnData::F64(Some(x)) if x == f64::from(0.1f32)));
+        assert!(
+            matches!(ok(&f, Value::Float32(0.1)).param.0, ColumnData::F64(Some(x)) if x == f64::from(0.1f32))
+        );
         assert!(refused(&f, Value::Float64(f64::NAN)).contains("NaN"));
         let r = ty("real", 4, 24, 0);
         assert!(refused(&r, Value::Float64(0.1)).contains("single"));
-        assert!(matches!(ok(&r, Value::Float64(0.5)).param.0, ColumnData::F32(Some(x)) if x == 0.5));
+        assert!(
+            matches!(ok(&r, Value::Float64(0.5)).param.0, ColumnData::F32(Some(x)) if x == 0.5)
+        );
     }
 
     #[test]
@@ -988,11 +1008,22 @@ mod tests {
         };
         assert!(refused(&utf8, Value::Text("éé".into())).contains("4 bytes"));
         // Empty differs from NULL.
-        assert_eq!(text(&ok(&n, Value::Text(String::new()))), Some(String::new()));
-        assert!(matches!(ok(&n, Value::Null).param.0, ColumnData::String(None)));
+        assert_eq!(
+            text(&ok(&n, Value::Text(String::new()))),
+            Some(String::new())
+        );
+        assert!(matches!(
+            ok(&n, Value::Null).param.0,
+            ColumnData::String(None)
+        ));
         let vb = ty("varbinary", -1, 0, 0);
-        assert!(matches!(ok(&vb, Value::Bytes(vec![])).param.0, ColumnData::Binary(Some(ref b)) if b.is_empty()));
-        assert!(matches!(ok(&vb, Value::Null).param.0, ColumnData::Binary(None)));
+        assert!(
+            matches!(ok(&vb, Value::Bytes(vec![])).param.0, ColumnData::Binary(Some(ref b)) if b.is_empty())
+        );
+        assert!(matches!(
+            ok(&vb, Value::Null).param.0,
+            ColumnData::Binary(None)
+        ));
         let b = ty("binary", 2, 0, 0);
         assert!(refused(&b, Value::Bytes(vec![1])).contains("pad"));
         assert!(refused(&b, Value::Bytes(vec![1, 2, 3])).contains("holds 2"));
@@ -1001,14 +1032,29 @@ mod tests {
     #[test]
     fn dates_at_the_edges() {
         let d = ty("date", 3, 10, 0);
-        assert_eq!(text(&ok(&d, Value::Date(DAY_MIN as i32))), Some("0001-01-01".into()));
-        assert_eq!(text(&ok(&d, Value::Date(DAY_MAX as i32))), Some("9999-12-31".into()));
+        assert_eq!(
+            text(&ok(&d, Value::Date(DAY_MIN as i32))),
+            Some("0001-01-01".into())
+        );
+        assert_eq!(
+            text(&ok(&d, Value::Date(DAY_MAX as i32))),
+            Some("9999-12-31".into())
+        );
         assert_eq!(text(&ok(&d, Value::Date(0))), Some("1970-01-01".into()));
-        assert_eq!(text(&ok(&d, Value::Date(19_782))), Some("2024-02-29".into()));
+        assert_eq!(
+            text(&ok(&d, Value::Date(19_782))),
+            Some("2024-02-29".into())
+        );
         assert!(refused(&d, Value::Date(DAY_MIN as i32 - 1)).contains("0001-01-01"));
         assert!(refused(&d, Value::Date(i32::MAX)).contains("9999"));
-        assert!(matches!(ok(&d, Value::Null).param.0, ColumnData::String(None)));
-        assert_eq!(ok(&d, Value::Null).expr.as_deref(), Some("CAST(@P AS date)"));
+        assert!(matches!(
+            ok(&d, Value::Null).param.0,
+            ColumnData::String(None)
+        ));
+        assert_eq!(
+            ok(&d, Value::Null).expr.as_deref(),
+            Some("CAST(@P AS date)")
+        );
     }
 
     #[test]
@@ -1028,14 +1074,7 @@ mod tests {
             Some("9999-12-31T23:59:59.9999999".into())
         );
         assert!(encode(&t, &last, true).unwrap_err().contains("Babelfish"));
-        assert!(refused(
-            &t,
-            Value::Timestamp {
-                secs: 0,
-                nanos: 50
-            }
-        )
-        .contains("datetime2(7)"));
+        assert!(refused(&t, Value::Timestamp { secs: 0, nanos: 50 }).contains("datetime2(7)"));
         assert!(refused(
             &t,
             Value::Timestamp {
@@ -1045,7 +1084,14 @@ mod tests {
         )
         .contains("9999-12-31"));
         let t0 = ty("datetime2", 6, 19, 0);
-        assert!(refused(&t0, Value::Timestamp { secs: 0, nanos: 1000 }).contains("datetime2(0)"));
+        assert!(refused(
+            &t0,
+            Value::Timestamp {
+                secs: 0,
+                nanos: 1000
+            }
+        )
+        .contains("datetime2(0)"));
         assert!(refused(&t, Value::TimestampTz { secs: 0, nanos: 0 }).contains("datetimeoffset"));
         assert!(refused(
             &t,
@@ -1061,9 +1107,18 @@ mod tests {
     fn datetime_ticks() {
         let dt = ty("datetime", 8, 23, 3);
         let at = |nanos| Value::Timestamp { secs: 0, nanos };
-        assert_eq!(text(&ok(&dt, at(3_333_333))), Some("1970-01-01T00:00:00.003".into()));
-        assert_eq!(text(&ok(&dt, at(6_666_667))), Some("1970-01-01T00:00:00.007".into()));
-        assert_eq!(text(&ok(&dt, at(996_666_667))), Some("1970-01-01T00:00:00.997".into()));
+        assert_eq!(
+            text(&ok(&dt, at(3_333_333))),
+            Some("1970-01-01T00:00:00.003".into())
+        );
+        assert_eq!(
+            text(&ok(&dt, at(6_666_667))),
+            Some("1970-01-01T00:00:00.007".into())
+        );
+        assert_eq!(
+            text(&ok(&dt, at(996_666_667))),
+            Some("1970-01-01T00:00:00.997".into())
+        );
         assert!(refused(&dt, at(1_000_000)).contains("1/300"));
         assert!(refused(&dt, at(3_000_000)).contains("1/300"));
         assert!(refused(&dt, at(999_999_999)).contains("1/300"));
@@ -1073,14 +1128,28 @@ mod tests {
             // SQL Server reads .mmm as the nearest tick.
             assert_eq!((u64::from(ms) * 3 + 5) / 10, tick, "tick {tick}");
         }
-        assert!(refused(&dt, Value::Timestamp { secs: -79_623 * DAY, nanos: 0 }).contains("1753"));
+        assert!(refused(
+            &dt,
+            Value::Timestamp {
+                secs: -79_623 * DAY,
+                nanos: 0
+            }
+        )
+        .contains("1753"));
         let sdt = ty("smalldatetime", 4, 16, 0);
         assert!(refused(&sdt, Value::Timestamp { secs: 30, nanos: 0 }).contains("minutes"));
         assert_eq!(
             text(&ok(&sdt, Value::Timestamp { secs: 60, nanos: 0 })),
             Some("1970-01-01T00:01:00".into())
         );
-        assert!(refused(&sdt, Value::Timestamp { secs: SMALL_DAY_MAX * DAY + 86_340, nanos: 0 }).contains("2079"));
+        assert!(refused(
+            &sdt,
+            Value::Timestamp {
+                secs: SMALL_DAY_MAX * DAY + 86_340,
+                nanos: 0
+            }
+        )
+        .contains("2079"));
     }
 
     #[test]
@@ -1126,7 +1195,10 @@ mod tests {
         );
         let t3 = ty("time", 4, 12, 3);
         assert!(refused(&t3, Value::Time(1_000)).contains("time(3)"));
-        assert_eq!(ok(&t3, Value::Time(0)).expr.as_deref(), Some("CAST(@P AS time(3))"));
+        assert_eq!(
+            ok(&t3, Value::Time(0)).expr.as_deref(),
+            Some("CAST(@P AS time(3))")
+        );
     }
 
     #[test]
@@ -1147,7 +1219,10 @@ mod tests {
     #[test]
     fn native_fallbacks() {
         let x = ty("xml", -1, 0, 0);
-        assert_eq!(ok(&x, Value::Native("<a/>".into())).expr.as_deref(), Some("CAST(@P AS xml)"));
+        assert_eq!(
+            ok(&x, Value::Native("<a/>".into())).expr.as_deref(),
+            Some("CAST(@P AS xml)")
+        );
         let g = ty("geography", -1, 0, 0);
         assert_eq!(
             ok(&g, Value::Native("0xE6100000".into())).expr.as_deref(),
@@ -1156,14 +1231,35 @@ mod tests {
         assert!(refused(&g, Value::Native("POINT(1 2)".into())).contains("hex"));
         let v = ty("sql_variant", 8016, 0, 0);
         let e = ok(&v, Value::Native("int:5".into()));
-        assert_eq!(e.expr.as_deref(), Some("CAST(CONVERT(int, @P) AS sql_variant)"));
+        assert_eq!(
+            e.expr.as_deref(),
+            Some("CAST(CONVERT(int, @P) AS sql_variant)")
+        );
         assert_eq!(text(&e), Some("5".into()));
         let e = ok(&v, Value::Native("decimal(18,2):1.50".into()));
-        assert_eq!(e.expr.as_deref(), Some("CAST(CONVERT(decimal(18,2), @P) AS sql_variant)"));
-        let e = ok(&v, Value::Native("datetime2(7):2020-01-01 00:00:00.0000000".into()));
-        assert_eq!(e.expr.as_deref(), Some("CAST(CONVERT(datetime2(7), @P, 121) AS sql_variant)"));
-        for bad in ["int", "int); DROP TABLE x; --:5", "xml:<a/>", "decimal(1,2,3):1", "int(x):1"] {
-            assert!(refused(&v, Value::Native(bad.into())).contains("sql_variant"), "{bad}");
+        assert_eq!(
+            e.expr.as_deref(),
+            Some("CAST(CONVERT(decimal(18,2), @P) AS sql_variant)")
+        );
+        let e = ok(
+            &v,
+            Value::Native("datetime2(7):2020-01-01 00:00:00.0000000".into()),
+        );
+        assert_eq!(
+            e.expr.as_deref(),
+            Some("CAST(CONVERT(datetime2(7), @P, 121) AS sql_variant)")
+        );
+        for bad in [
+            "int",
+            "int); DROP TABLE x; --:5",
+            "xml:<a/>",
+            "decimal(1,2,3):1",
+            "int(x):1",
+        ] {
+            assert!(
+                refused(&v, Value::Native(bad.into())).contains("sql_variant"),
+                "{bad}"
+            );
         }
         assert!(Enc::of(&SqlType {
             name: "rowversion".into(),
