@@ -11,7 +11,9 @@ impl MssqlSource {
     /// Opens `url`.
     pub fn open(url: &str) -> Result<Self> {
         let _ = url;
-        Err(Error::Unsupported("the SQL Server source is not built yet".into()))
+        Err(Error::Unsupported(
+            "the SQL Server source is not built yet".into(),
+        ))
     }
 }
 

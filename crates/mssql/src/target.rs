@@ -11,7 +11,9 @@ impl MssqlTarget {
     /// Opens `url`.
     pub fn open(url: &str) -> Result<Self> {
         let _ = url;
-        Err(Error::Unsupported("the SQL Server target is not built yet".into()))
+        Err(Error::Unsupported(
+            "the SQL Server target is not built yet".into(),
+        ))
     }
 }
 
