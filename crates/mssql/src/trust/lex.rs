@@ -68,14 +68,28 @@ impl Token {
 /// The tokens of `src`, comments left out; `Err` names what is
 /// unterminated and where.
 pub fn tokenize(src: &str) -> Result<Vec<Token>, String> {
-    Ok(tokenize_with_comments(src)?.0)
+    Ok(tokenize_with_comments(src)?.tokens)
 }
 
-/// [`tokenize`], and how many comments the text held.
-pub fn tokenize_with_comments(src: &str) -> Result<(Vec<Token>, usize), String> {
+/// A text's tokens and what its comments were.
+#[derive(Debug)]
+pub struct Lexed {
+    pub tokens: Vec<Token>,
+    /// How many comments it held.
+    pub comments: usize,
+    /// Whether it ends inside a `--` comment (no line break after it):
+    /// spliced into a longer statement, such a text would hide what comes
+    /// after it up to the next line break, and make the server read the
+    /// next fragment from the middle.
+    pub ends_in_line_comment: bool,
+}
+
+/// [`tokenize`], with what the comments were.
+pub fn tokenize_with_comments(src: &str) -> Result<Lexed, String> {
     let b = src.as_bytes();
     let mut out = Vec::new();
     let mut comments = 0;
+    let mut ends_in_line_comment = false;
     let mut i = 0;
     let unterminated = |what: &str, at: usize| {
         Err(format!(
@@ -95,6 +109,7 @@ pub fn tokenize_with_comments(src: &str) -> Result<(Vec<Token>, usize), String> 
             while i < b.len() && b[i] != b'\n' {
                 i += 1;
             }
+            ends_in_line_comment = i == b.len();
             continue;
         }
         if c == b'/' && b.get(i + 1) == Some(&b'*') {
@@ -211,7 +226,11 @@ pub fn tokenize_with_comments(src: &str) -> Result<(Vec<Token>, usize), String> 
             end: i,
         });
     }
-    Ok((out, comments))
+    Ok(Lexed {
+        tokens: out,
+        comments,
+        ends_in_line_comment,
+    })
 }
 
 /// The index just past the `close` that ends a quoted token whose text
@@ -304,6 +323,21 @@ mod tests {
             let e = tokenize(bad).unwrap_err();
             assert!(e.contains("unterminated"), "{bad}: {e}");
         }
+        assert!(
+            tokenize_with_comments("a -- b")
+                .unwrap()
+                .ends_in_line_comment
+        );
+        assert!(
+            !tokenize_with_comments("a -- b\n")
+                .unwrap()
+                .ends_in_line_comment
+        );
+        assert!(
+            !tokenize_with_comments("a /* b */")
+                .unwrap()
+                .ends_in_line_comment
+        );
         // A `]` or `'` inside the other quoting is just a character.
         assert_eq!(tokenize("'[' ']' [']").unwrap().len(), 3);
     }

@@ -44,7 +44,7 @@ mod modules;
 
 use bru_core::{Declared, ObjectDef, ObjectKind, TableDef, TableName};
 
-use lex::{shorten, tokenize, tokenize_with_comments, Kind, Token};
+use lex::{shorten, tokenize_with_comments, Kind, Token};
 
 /// The words that begin a T-SQL statement (or are only ever part of one
 /// that does something besides computing a value). None may appear outside
@@ -211,13 +211,19 @@ pub fn foreign_expression(expr: &str) -> Result<(), String> {
 }
 
 fn check_expression(expr: &str, strict: bool) -> Result<(), String> {
-    let tokens = tokenize(expr).map_err(|e| format!("`{}` {e}", shorten(expr)))?;
+    let lexed = tokenize_with_comments(expr).map_err(|e| format!("`{}` {e}", shorten(expr)))?;
+    let tokens = lexed.tokens;
     let refuse = |why: String| {
         Err(format!(
             "`{}` is not one T-SQL expression: {why}",
             shorten(expr)
         ))
     };
+    if lexed.ends_in_line_comment {
+        return refuse(
+            "it ends in a `--` comment, which would hide the rest of the line it goes into".into(),
+        );
+    }
     if tokens.is_empty() {
         return refuse("it is empty".into());
     }
@@ -265,8 +271,9 @@ pub fn native_type(spelling: &str) -> Result<(), String> {
             shorten(spelling)
         ))
     };
-    let (tokens, comments) = tokenize_with_comments(spelling)
+    let lexed = tokenize_with_comments(spelling)
         .map_err(|e| format!("the type `{}` {e}", shorten(spelling)))?;
+    let (tokens, comments) = (lexed.tokens, lexed.comments);
     if comments > 0 {
         return bad("it holds a comment");
     }
@@ -346,8 +353,9 @@ pub fn native_type(spelling: &str) -> Result<(), String> {
 /// A user type's name as the target splices it: `[name]` or
 /// `[schema].[name]`, bracketed.
 fn type_name(spelling: &str) -> Result<(), String> {
-    let (tokens, comments) = tokenize_with_comments(spelling)
+    let lexed = tokenize_with_comments(spelling)
         .map_err(|e| format!("the type `{}` {e}", shorten(spelling)))?;
+    let (tokens, comments) = (lexed.tokens, lexed.comments);
     let ok = comments == 0
         && match tokens.as_slice() {
             [n] => n.kind == Kind::Quoted && n.text(spelling).starts_with('['),
@@ -454,12 +462,14 @@ mod tests {
             "(newid())",
             "nextval('s'::regclass)",
             "-- comment\n(1)",
+            "(1) -- comment\n",
+            "(1) /* comment */",
         ] {
             assert!(expression(ok).is_ok(), "{ok}: {:?}", expression(ok));
         }
         for (bad, why) in [
             ("(0); DROP TABLE victim", "`;`"),
-            ("(0)) DROP TABLE victim --", "closes"),
+            ("(0)) DROP TABLE victim", "closes"),
             ("((0)", "never closed"),
             ("0, b int", "`,`"),
             ("(0) DROP TABLE victim", "DROP"),
@@ -471,6 +481,9 @@ mod tests {
             ("", "empty"),
             ("  -- only a comment", "empty"),
             ("(1) WAITFOR DELAY '1:00'", "WAITFOR"),
+            // Spliced before another fragment, the comment would hide the
+            // line up to a line break inside that fragment's string.
+            ("(1) --", "comment"),
         ] {
             let e = expression(bad).unwrap_err();
             assert!(e.contains(why), "{bad}: {e}");
