@@ -479,7 +479,7 @@ mod tests {
             ("N'abc", "unterminated"),
             ("[a", "unterminated"),
             ("", "empty"),
-            ("  -- only a comment", "empty"),
+            ("  -- only a comment\n", "empty"),
             ("(1) WAITFOR DELAY '1:00'", "WAITFOR"),
             // Spliced before another fragment, the comment would hide the
             // line up to a line break inside that fragment's string.
