@@ -22,10 +22,11 @@
 
 pub mod conn;
 mod engine;
+pub mod props;
 mod source;
 mod target;
 pub mod trust;
-mod types;
+pub mod types;
 
 pub use engine::{MssqlEngine, ENGINE};
 pub use source::MssqlSource;

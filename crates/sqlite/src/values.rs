@@ -79,6 +79,14 @@ pub fn to_sqlite(v: &Value) -> Result<ToSqlOutput<'_>, String> {
                 owned_text(format!("{ts}+00:00"))
             }
         }
+        Value::TimestampOffset { .. } => {
+            return Err(
+                "SQLite has no timestamp type and bru does not yet write a timestamp \
+                 with its UTC offset (SQL Server's datetimeoffset) as SQLite text, and no --cast \
+                 rule converts it yet; restore into SQL Server"
+                    .into(),
+            )
+        }
         Value::Interval(iv) => owned_text(format_interval(iv)),
         Value::Uuid(u) => owned_text(format_uuid(u)),
     })
@@ -371,6 +379,12 @@ mod tests {
             nanos: 1_000_000_000
         })
         .is_err());
+        let offset = to_sqlite(&Value::TimestampOffset {
+            secs: 0,
+            nanos: 0,
+            offset_secs: 3600,
+        });
+        assert!(offset.is_err_and(|e| e.contains("datetimeoffset")));
     }
 
     #[test]
