@@ -26,7 +26,7 @@ use crate::types::tsql_type;
 /// Whether `table` was written by the SQL Server source: it carries
 /// `mssql.` properties (see [`crate::props`]).
 pub(crate) fn is_mssql(table: &TableDef) -> bool {
-    table.properties.keys().any(|k| k.starts_with("mssql."))
+    crate::trust::is_mssql_table(table)
 }
 
 /// A statement and what was left out of it.

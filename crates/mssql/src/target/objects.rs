@@ -7,6 +7,8 @@
 //! own settings. Objects of another engine are skipped with the reason,
 //! never dropped silently.
 
+use std::borrow::Cow;
+
 use bru_core::{Catalog, Declared, ErrorKind, ObjectDef, ObjectKind, ObjectOutcome};
 
 use super::{untrusted, MssqlTarget};
@@ -23,6 +25,25 @@ fn declared_for(object: &ObjectDef) -> Declared {
     d.relations
         .extend(object.depends_on.iter().flatten().cloned());
     d
+}
+
+/// A module's `CREATE OR ALTER` (as `sys.sql_modules` keeps it when it
+/// was written so) run as `CREATE`: it must never replace an object of the
+/// target's own; `--clean` drops the archive's objects first.
+fn without_or_alter(ddl: &str) -> Cow<'_, str> {
+    let Ok(tokens) = crate::trust::lex::tokenize(ddl) else {
+        return ddl.into();
+    };
+    match tokens.as_slice() {
+        [create, or, alter, ..]
+            if create.is_word(ddl, "CREATE")
+                && or.is_word(ddl, "OR")
+                && alter.is_word(ddl, "ALTER") =>
+        {
+            format!("{}{}", &ddl[..create.end], &ddl[alter.end..]).into()
+        }
+        _ => ddl.into(),
+    }
 }
 
 impl MssqlTarget {
@@ -56,7 +77,7 @@ impl MssqlTarget {
                 return Ok(ObjectOutcome::Created);
             }
         }
-        match self.session.batch(&object.ddl, &context) {
+        match self.session.batch(&without_or_alter(&object.ddl), &context) {
             Ok(()) => {}
             Err(e) if may_exist && e.is(ErrorKind::AlreadyExists) => {}
             Err(e) if e.is(ErrorKind::AlreadyExists) => {
@@ -103,5 +124,22 @@ impl MssqlTarget {
         // ALTER SEQUENCE … RESTART WITH is idempotent.
         self.session.batch(data, &context)?;
         Ok(ObjectOutcome::Created)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_or_alter_runs_as_create() {
+        assert_eq!(
+            without_or_alter("create /* c */ or\n alter VIEW dbo.v AS SELECT 1"),
+            "create VIEW dbo.v AS SELECT 1"
+        );
+        assert_eq!(
+            without_or_alter("CREATE VIEW v AS SELECT 'OR ALTER'"),
+            "CREATE VIEW v AS SELECT 'OR ALTER'"
+        );
     }
 }
