@@ -293,6 +293,13 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
     if value.is_null() {
         return Ok(null(enc));
     }
+    // Text where a date, time, timestamp or uuid goes (SQLite keeps them
+    // so) is parsed strictly here, never by the server's lenient input.
+    if let Value::Text(t) = value {
+        if let Some(parsed) = from_text(enc, t)? {
+            return encode(enc, &parsed, babelfish);
+        }
+    }
     match enc {
         Enc::Bit => match value {
             Value::Bool(b) => Ok(Encoded::plain(ColumnData::Bit(Some(*b)))),
@@ -547,6 +554,155 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
     }
 }
 
+/// The neutral value that `text` spells for a column of encoding `enc`:
+/// `YYYY-MM-DD`, `HH:MM:SS[.f]`, `YYYY-MM-DD[ T]HH:MM:SS[.f]` (with `Z` or
+/// `±HH:MM` for datetimeoffset), a uuid's 36 characters. `Ok(None)` when
+/// the column takes text as it is; `Err` when it is none of those forms.
+fn from_text(enc: &Enc, text: &str) -> Result<Option<Value>, String> {
+    let bad = |what: &str| format!("the text is not {what}");
+    Ok(Some(match enc {
+        Enc::Date => Value::Date(parse_date(text).ok_or_else(|| bad("a date YYYY-MM-DD"))? as i32),
+        Enc::Time { .. } => {
+            Value::Time(parse_time(text).ok_or_else(|| bad("a time HH:MM:SS[.f]"))?)
+        }
+        Enc::DateTime | Enc::DateTime2 { .. } | Enc::SmallDateTime => {
+            let (secs, nanos, zone) =
+                parse_timestamp(text).ok_or_else(|| bad("a timestamp YYYY-MM-DD HH:MM:SS[.f]"))?;
+            if zone.is_some() {
+                return Err("the text has a UTC offset, which this column does not keep".into());
+            }
+            Value::Timestamp { secs, nanos }
+        }
+        Enc::DateTimeOffset { .. } => {
+            let (local, nanos, zone) = parse_timestamp(text)
+                .ok_or_else(|| bad("a timestamp YYYY-MM-DD HH:MM:SS[.f]±HH:MM"))?;
+            let offset = zone.ok_or_else(|| {
+                "the text has no UTC offset, which datetimeoffset needs".to_owned()
+            })?;
+            Value::TimestampOffset {
+                secs: local - i64::from(offset),
+                nanos,
+                offset_secs: offset,
+            }
+        }
+        Enc::Uuid => {
+            let hex: String = text.chars().filter(|c| *c != '-').collect();
+            let shaped =
+                text.len() == 36 && [8, 13, 18, 23].iter().all(|&i| text.as_bytes()[i] == b'-');
+            if !shaped || hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad("a uuid"));
+            }
+            let mut b = [0u8; 16];
+            for (i, byte) in b.iter_mut().enumerate() {
+                *byte =
+                    u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| bad("a uuid"))?;
+            }
+            Value::Uuid(b)
+        }
+        _ => return Ok(None),
+    }))
+}
+
+fn digits_n(s: &str, n: usize) -> Option<i64> {
+    (s.len() == n && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+}
+
+/// Days since 1970-01-01 of `YYYY-MM-DD`, a real calendar day.
+fn parse_date(s: &str) -> Option<i64> {
+    let (y, rest) = s.split_once('-')?;
+    let (m, d) = rest.split_once('-')?;
+    let (y, m, d) = (digits_n(y, 4)?, digits_n(m, 2)?, digits_n(d, 2)?);
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days_in = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if !(1..=12).contains(&m) || d < 1 || d > days_in[(m - 1) as usize] {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// Nanoseconds since midnight of `HH:MM:SS[.fffffffff]`.
+fn parse_time(s: &str) -> Option<i64> {
+    let (clock, frac) = s.split_once('.').unwrap_or((s, ""));
+    let mut parts = clock.split(':');
+    let h = digits_n(parts.next()?, 2)?;
+    let m = digits_n(parts.next()?, 2)?;
+    let sec = digits_n(parts.next()?, 2)?;
+    if parts.next().is_some() || h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
+    if s.contains('.')
+        && (frac.is_empty() || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let nanos: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<9}").parse().ok()?
+    };
+    Some(((h * 60 + m) * 60 + sec) * 1_000_000_000 + nanos)
+}
+
+/// `YYYY-MM-DD[ T]HH:MM:SS[.f][Z|±HH:MM]` as local seconds, nanoseconds
+/// and the offset east of UTC in seconds, if one is written.
+fn parse_timestamp(s: &str) -> Option<(i64, u32, Option<i32>)> {
+    if s.len() < 19 || !s.is_char_boundary(10) || !s.is_char_boundary(11) {
+        return None;
+    }
+    let day = parse_date(&s[..10])?;
+    if !matches!(s.as_bytes()[10], b' ' | b'T') {
+        return None;
+    }
+    let rest = &s[11..];
+    let (clock, zone) = if let Some(c) = rest.strip_suffix('Z') {
+        (c, Some(0))
+    } else if let Some(i) = rest.rfind(['+', '-']) {
+        let z = &rest[i + 1..];
+        let (zh, zm) = z.split_once(':')?;
+        let (zh, zm) = (digits_n(zh, 2)?, digits_n(zm, 2)?);
+        if zh > 14 || zm > 59 {
+            return None;
+        }
+        let secs = (zh * 3600 + zm * 60) as i32;
+        (
+            &rest[..i],
+            Some(if rest.as_bytes()[i] == b'-' {
+                -secs
+            } else {
+                secs
+            }),
+        )
+    } else {
+        (rest, None)
+    };
+    let t = parse_time(clock)?;
+    Some((
+        day * 86_400 + t / 1_000_000_000,
+        (t % 1_000_000_000) as u32,
+        zone,
+    ))
+}
+
 /// The typed NULL of a column of encoding `enc` (a NULL string would not
 /// convert implicitly to binary types).
 fn null(enc: &Enc) -> Encoded {
@@ -615,6 +771,8 @@ fn integer(value: &Value) -> Option<i64> {
 fn decimal_text(value: &Value) -> Result<String, String> {
     match value {
         Value::Decimal(s) => Ok(s.clone()),
+        // Decimal text (SQLite's DECIMAL_TEXT): checked by fit_decimal.
+        Value::Text(s) => Ok(s.clone()),
         Value::Int16(i) => Ok(i.to_string()),
         Value::Int32(i) => Ok(i.to_string()),
         Value::Int64(i) => Ok(i.to_string()),
@@ -1214,6 +1372,62 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn text_from_sqlite_is_parsed_strictly() {
+        let d = ty("date", 3, 10, 0);
+        assert_eq!(
+            text(&ok(&d, Value::Text("2024-02-29".into()))),
+            Some("2024-02-29".into())
+        );
+        assert_eq!(
+            text(&ok(&d, Value::Text("0001-01-01".into()))),
+            Some("0001-01-01".into())
+        );
+        assert!(refused(&d, Value::Text("2023-02-29".into())).contains("not a date"));
+        assert!(refused(&d, Value::Text("now".into())).contains("not a date"));
+        let t = ty("datetime2", 8, 27, 7);
+        assert_eq!(
+            text(&ok(&t, Value::Text("2026-01-02 03:04:05.123456".into()))),
+            Some("2026-01-02T03:04:05.1234560".into())
+        );
+        assert!(refused(&t, Value::Text("2026-01-02 03:04:05+00:00".into())).contains("offset"));
+        assert!(
+            refused(&t, Value::Text("2026-01-02 03:04:05.0000000001".into()))
+                .contains("not a timestamp")
+        );
+        let o = ty("datetimeoffset", 10, 34, 7);
+        assert_eq!(
+            text(&ok(&o, Value::Text("2026-01-02 03:04:05-05:30".into()))),
+            Some("2026-01-02T03:04:05-05:30".into())
+        );
+        assert!(refused(&o, Value::Text("2026-01-02 03:04:05".into())).contains("no UTC offset"));
+        let u = ty("uniqueidentifier", 16, 0, 0);
+        assert!(matches!(
+            ok(
+                &u,
+                Value::Text("6f9619ff-8b86-d011-b42d-00c04fc964ff".into())
+            )
+            .param
+            .0,
+            ColumnData::Guid(Some(_))
+        ));
+        assert!(
+            refused(&u, Value::Text("6f9619ff8b86d011b42d00c04fc964ff".into())).contains("uuid")
+        );
+        let tm = ty("time", 5, 16, 7);
+        assert_eq!(
+            text(&ok(&tm, Value::Text("23:59:59.5".into()))),
+            Some("23:59:59.5000000".into())
+        );
+        assert!(refused(&tm, Value::Text("24:00:00".into())).contains("not a time"));
+        let dec = ty("decimal", 9, 10, 2);
+        assert_eq!(
+            text(&ok(&dec, Value::Text("1.50".into()))),
+            Some("1.5".into())
+        );
+        assert!(refused(&dec, Value::Text("abc".into())).contains("not a finite decimal"));
     }
 
     #[test]
