@@ -85,7 +85,7 @@ fn postgres_to_sql_server() {
     let summary =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     // PostgreSQL SQL is listed, never spliced.
-    for left_out in ["shift_lower_note", "rate >= 0"] {
+    for left_out in ["shift_lower_note", "shift_rate_check"] {
         assert!(
             summary.contains(left_out),
             "{left_out} not reported: {summary}"
@@ -93,18 +93,14 @@ fn postgres_to_sql_server() {
     }
 
     assert_eq!(
-        rows(
-            &url,
-            "SELECT id, name, CAST(LEN(name) AS int) FROM wfm.site"
-        ),
-        ["1|Berlin|6", "2|Tōkyō 😀|8"]
+        rows(&url, "SELECT id, name FROM wfm.site"),
+        ["1|Berlin", "2|Tōkyō 😀"]
     );
     let got = rows(
         &url,
-        "SELECT id, site_id, flag, small, big, CAST(rate AS nvarchar(40)), CAST(wide AS nvarchar(60)), \
-                ratio, exact, label, note, code, CONVERT(nvarchar(30), day, 23), \
-                CONVERT(nvarchar(40), starts_at, 126), CONVERT(nvarchar(40), at_utc, 127), \
-                CONVERT(nvarchar(20), clock, 114), CONVERT(nvarchar(20), blob, 1), ident, doc \
+        "SELECT id, site_id, flag, small, big, CAST(rate AS nvarchar(40)), \
+                CAST(wide AS nvarchar(60)), ratio, exact, label, note, code, day, starts_at, \
+                at_utc, clock, blob, ident, doc \
            FROM wfm.shift",
     );
     assert_eq!(got.len(), 3, "{got:?}");
@@ -118,8 +114,9 @@ fn postgres_to_sql_server() {
         "line1\nline2 😀",
         "WORK",
         "0001-01-01",
-        "2026-01-02T03:04:05.123456",
-        "2026-01-02T01:04:05.5",
+        "2026-01-02 03:04:05.123456",
+        "2026-01-02 01:04:05.5000000 +00:00",
+        "23:59:59.9999990",
         "0x00FF10",
         "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
     ] {
@@ -128,7 +125,7 @@ fn postgres_to_sql_server() {
             "{part} not in {first}"
         );
     }
-    assert!(got[1].contains("9999-12-31T23:59:59.999999"), "{}", got[1]);
+    assert!(got[1].contains("9999-12-31 23:59:59.999999"), "{}", got[1]);
     assert!(got[1].contains("-0.0000000001"), "{}", got[1]);
     // Empty text and bytes are not NULL.
     assert!(got[1].contains("|||BRK |"), "{}", got[1]);
@@ -148,7 +145,11 @@ fn postgres_to_sql_server() {
         &url,
         "SELECT i.name FROM sys.indexes i WHERE i.object_id = OBJECT_ID(N'wfm.shift') AND i.name IS NOT NULL",
     );
-    assert!(indexes.iter().any(|i| i == "shift_site_day"), "{indexes:?}");
+    // Babelfish names an index as PostgreSQL does: the name, the table, a hash.
+    assert!(
+        indexes.iter().any(|i| i.starts_with("shift_site_day")),
+        "{indexes:?}"
+    );
     ms.drop_db("mtgt_from_pg");
 }
 

@@ -450,9 +450,9 @@ pub(crate) fn foreign_key(table: &TableDef, fk: &ForeignKey) -> (String, Vec<Str
     let mssql = is_mssql(table);
     let nocheck = mssql && props::flag(table, on, props::NOT_TRUSTED);
     let mut sql = vec![format!(
-        "ALTER TABLE {q} WITH {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) \
+        "ALTER TABLE {q} {}ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) \
          ON DELETE {} ON UPDATE {}{}",
-        if nocheck { "NOCHECK" } else { "CHECK" },
+        if nocheck { "WITH NOCHECK " } else { "" },
         ident(&name),
         list(&fk.columns),
         qualified(&fk.ref_table),
@@ -509,8 +509,8 @@ pub(crate) fn check(
     let q = qualified(&table.name);
     let nocheck = props::flag(table, on, props::NOT_TRUSTED);
     let mut sql = vec![format!(
-        "ALTER TABLE {q} WITH {} ADD CONSTRAINT {} CHECK {}{}",
-        if nocheck { "NOCHECK" } else { "CHECK" },
+        "ALTER TABLE {q} {}ADD CONSTRAINT {} CHECK {}{}",
+        if nocheck { "WITH NOCHECK " } else { "" },
         ident(&name),
         if props::flag(table, on, props::NOT_FOR_REPLICATION) {
             "NOT FOR REPLICATION "
@@ -746,7 +746,7 @@ mod tests {
         assert_eq!(
             sql,
             vec![
-                "ALTER TABLE [dbo].[orders] WITH CHECK ADD CONSTRAINT [FK_o_c] FOREIGN KEY ([id]) \
+                "ALTER TABLE [dbo].[orders] ADD CONSTRAINT [FK_o_c] FOREIGN KEY ([id]) \
                  REFERENCES [dbo].[customers] ([id]) ON DELETE CASCADE ON UPDATE NO ACTION"
                     .to_owned(),
                 "ALTER TABLE [dbo].[orders] NOCHECK CONSTRAINT [FK_o_c]".to_owned()
