@@ -367,7 +367,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             let text = decimal_text(value)?;
             let exact = fit_decimal(&text, *precision, *scale)?;
             Ok(Encoded::cast(
-                (exact),
+                exact,
                 format!("CAST(@P AS decimal({precision},{scale}))"),
             ))
         }
@@ -383,7 +383,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
                 return Err(format!("{name} holds {lo} to {hi}"));
             }
             Ok(Encoded::cast(
-                (exact),
+                exact,
                 format!("CAST(CAST(@P AS decimal({p},4)) AS {name})"),
             ))
         }
@@ -422,7 +422,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             };
             let d = i64::from(*d);
             in_days(d, DAY_MIN, DAY_MAX, "date", "0001-01-01 to 9999-12-31")?;
-            Ok(Encoded::cast((date_text(d)), "CAST(@P AS date)"))
+            Ok(Encoded::cast(date_text(d), "CAST(@P AS date)"))
         }
         Enc::Time { scale } => {
             let Value::Time(n) = value else {
@@ -434,7 +434,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             let frac = fraction(*n % 1_000_000_000, *scale, babelfish, "time")?;
             let secs = n / 1_000_000_000;
             Ok(Encoded::cast(
-                (format!("{}{frac}", clock(secs))),
+                format!("{}{frac}", clock(secs)),
                 format!("CAST(@P AS time({scale}))"),
             ))
         }
@@ -450,7 +450,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             )?;
             let frac = fraction(i64::from(nanos), *scale, babelfish, "datetime2")?;
             Ok(Encoded::cast(
-                (format!("{}T{}{frac}", date_text(day), clock(tod))),
+                format!("{}T{}{frac}", date_text(day), clock(tod)),
                 format!("CAST(@P AS datetime2({scale}))"),
             ))
         }
@@ -466,7 +466,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             )?;
             let ms = datetime_millis(nanos)?;
             Ok(Encoded::cast(
-                (format!("{}T{}.{ms:03}", date_text(day), clock(tod))),
+                format!("{}T{}.{ms:03}", date_text(day), clock(tod)),
                 "CAST(@P AS datetime)",
             ))
         }
@@ -482,7 +482,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
                 return Err("smalldatetime holds whole minutes only".into());
             }
             Ok(Encoded::cast(
-                (format!("{}T{}", date_text(day), clock(tod))),
+                format!("{}T{}", date_text(day), clock(tod)),
                 "CAST(@P AS smalldatetime)",
             ))
         }
@@ -523,13 +523,13 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             let sign = if offset < 0 { '-' } else { '+' };
             let o = offset.unsigned_abs();
             Ok(Encoded::cast(
-                (format!(
+                format!(
                     "{}T{}{frac}{sign}{:02}:{:02}",
                     date_text(lday),
                     clock(ltod),
                     o / 3600,
                     o % 3600 / 60
-                )),
+                ),
                 format!("CAST(@P AS datetimeoffset({scale}))"),
             ))
         }
@@ -538,16 +538,16 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             v => Err(mismatch(v, "uniqueidentifier")),
         },
         Enc::Xml => match value {
-            Value::Native(s) | Value::Text(s) => Ok(Encoded::cast((s.clone()), "CAST(@P AS xml)")),
+            Value::Native(s) | Value::Text(s) => Ok(Encoded::cast(s.clone(), "CAST(@P AS xml)")),
             v => Err(mismatch(v, "xml")),
         },
         Enc::PathText => match value {
-            Value::Native(s) => Ok(Encoded::cast((s.clone()), "CAST(@P AS hierarchyid)")),
+            Value::Native(s) => Ok(Encoded::cast(s.clone(), "CAST(@P AS hierarchyid)")),
             v => Err(mismatch(v, "hierarchyid")),
         },
         Enc::HexBytes { type_name } => match value {
             Value::Native(s) if is_hex(s) => Ok(Encoded::cast(
-                (s.clone()),
+                s.clone(),
                 format!(
                     "CAST(CONVERT(varbinary(max), @P, 1) AS {})",
                     crate::target::quote::ident(type_name)
