@@ -384,10 +384,11 @@ pub(crate) fn unique(table: &TableDef, u: &UniqueConstraint) -> Result<(String, 
     ))
 }
 
-/// A secondary index's CREATE INDEX, or why it is left out (another
-/// engine's expression or partial index, or an access method SQL Server
-/// does not have).
-pub(crate) fn index(table: &TableDef, ix: &IndexDef) -> Result<Result<String, String>, Error> {
+/// A secondary index's CREATE INDEX (and ALTER INDEX … DISABLE when the
+/// source had it disabled), or why it is left out (another engine's
+/// expression or partial index, or an access method SQL Server does not
+/// have).
+pub(crate) fn index(table: &TableDef, ix: &IndexDef) -> Result<Result<Vec<String>, String>, Error> {
     let on = On::Index(&ix.name);
     let mssql = is_mssql(table);
     if !mssql {
@@ -428,7 +429,15 @@ pub(crate) fn index(table: &TableDef, ix: &IndexDef) -> Result<Result<String, St
         sql.push_str(" WHERE ");
         sql.push_str(&parenthesized(p));
     }
-    Ok(Ok(sql))
+    let mut statements = vec![sql];
+    if mssql && props::flag(table, on, props::DISABLED) {
+        statements.push(format!(
+            "ALTER INDEX {} ON {} DISABLE",
+            ident(&ix.name),
+            qualified(&table.name)
+        ));
+    }
+    Ok(Ok(statements))
 }
 
 fn action(a: FkAction) -> &'static str {
@@ -620,7 +629,7 @@ mod tests {
             props::names_value(&["total".into()]),
         );
         assert_eq!(
-            index(&t, &t.indexes[0]).unwrap().unwrap(),
+            index(&t, &t.indexes[0]).unwrap().unwrap()[0],
             "CREATE UNIQUE NONCLUSTERED INDEX [ix_name] ON [dbo].[orders] ([name] ASC, [id] DESC) \
              INCLUDE ([total]) WHERE ([name]<>N'')"
         );

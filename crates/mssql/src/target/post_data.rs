@@ -87,10 +87,10 @@ impl MssqlTarget {
         }
         for ix in &table.indexes {
             match ddl::index(table, ix)? {
-                Ok(sql) => {
+                Ok(statements) => {
                     self.run_once(
                         &format!("index {} on {t}", ix.name),
-                        &sql,
+                        &together(&statements),
                         &format!("creating index {} on {t}", ix.name),
                     )?;
                 }
