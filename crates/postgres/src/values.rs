@@ -317,8 +317,8 @@ fn int_value(v: &Value) -> Option<i64> {
 /// Why a timestamp with its UTC offset (SQL Server's `datetimeoffset`) is
 /// refused: timestamptz keeps the instant, not the offset.
 const OFFSET_REFUSED: &str = "PostgreSQL's timestamp with time zone keeps the instant but not \
-     the UTC offset this value was written in, and no --cast rule converts it yet; restore \
-     into SQL Server, or store the offset in a column of its own in the source";
+     the UTC offset this value was written in (restore into SQL Server to keep both, or accept \
+     the instant alone with a --cast rule)";
 
 fn mismatch(v: &Value, wire: Wire) -> String {
     format!("a {} value does not fit a {wire:?} column", v.kind_name())
