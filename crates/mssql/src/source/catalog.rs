@@ -150,11 +150,11 @@ impl Building {
 }
 
 /// Reads the whole catalog.
-pub fn read(conn: &mut Conn) -> Result<Catalog> {
+pub fn read(conn: &mut Conn, seeds: &Seeds) -> Result<Catalog> {
     let mut objects = schemas(conn)?;
     let mut tables = tables(conn)?;
     columns(conn, &mut tables)?;
-    identities(conn, &mut tables)?;
+    identities(conn, &mut tables, seeds)?;
     computed(conn, &mut tables)?;
     defaults(conn, &mut tables)?;
     indexes(conn, &mut tables, &mut objects)?;
@@ -239,7 +239,7 @@ fn columns(conn: &mut Conn, tables: &mut BTreeMap<i64, Building>) -> Result<()> 
              c.is_nullable, c.collation_name, c.is_sparse, c.is_rowguidcol, ty.is_assembly_type \
              FROM sys.columns c \
              JOIN sys.types ty ON ty.user_type_id = c.user_type_id \
-             JOIN sys.schemas ts ON ts.schema_id = ty.schema_id \
+             LEFT JOIN sys.schemas ts ON ts.schema_id = ty.schema_id \
              LEFT JOIN sys.types bt ON bt.user_type_id = c.system_type_id \
              WHERE c.object_id IN ({USER_TABLES}) \
              ORDER BY c.object_id, c.column_id"
@@ -310,7 +310,35 @@ fn identity_number(
     })
 }
 
-fn identities(conn: &mut Conn, tables: &mut BTreeMap<i64, Building>) -> Result<()> {
+/// Each identity column's seed and increment by `(object_id, column_id)`,
+/// from `IDENT_SEED` and `IDENT_INCR`: Babelfish leaves
+/// `sys.identity_columns.seed_value` and `increment_value` NULL, and its
+/// `IDENT_SEED` answers wrongly inside a snapshot transaction, so
+/// [`MssqlSource::open`](super::MssqlSource::open) reads these before it
+/// starts one (seeds and increments change only with DDL).
+pub(crate) type Seeds = HashMap<(i64, i64), (Option<String>, Option<String>)>;
+
+pub(crate) fn identity_seeds(conn: &mut Conn) -> Result<Seeds> {
+    let table = "QUOTENAME(s.name) + N'.' + QUOTENAME(t.name)";
+    let rows = rows(
+        conn,
+        "the identity seeds",
+        &format!(
+            "SELECT ic.object_id, ic.column_id, CAST(IDENT_SEED({table}) AS nvarchar(60)), \
+             CAST(IDENT_INCR({table}) AS nvarchar(60)) \
+             FROM sys.identity_columns ic \
+             JOIN sys.tables t ON t.object_id = ic.object_id \
+             JOIN sys.schemas s ON s.schema_id = t.schema_id \
+             WHERE ic.object_id IN ({USER_TABLES})"
+        ),
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some(((r.int(0)?, r.int(1)?), (r.text(2), r.text(3)))))
+        .collect())
+}
+
+fn identities(conn: &mut Conn, tables: &mut BTreeMap<i64, Building>, seeds: &Seeds) -> Result<()> {
     let rows = rows(
         conn,
         "the identity columns",
@@ -331,8 +359,9 @@ fn identities(conn: &mut Conn, tables: &mut BTreeMap<i64, Building>) -> Result<(
         let Some(name) = b.column_name(col_id) else {
             continue;
         };
-        let start = identity_number(&b.def, &name, "seed", r.text(2))?;
-        let increment = identity_number(&b.def, &name, "increment", r.text(3))?;
+        let (seed, incr) = seeds.get(&(id, col_id)).cloned().unwrap_or_default();
+        let start = identity_number(&b.def, &name, "seed", r.text(2).or(seed))?;
+        let increment = identity_number(&b.def, &name, "increment", r.text(3).or(incr))?;
         let last_value = identity_number(&b.def, &name, "last value", r.text(4))?;
         if r.flag(5) {
             b.set(
@@ -930,7 +959,7 @@ fn not_carried(conn: &mut Conn) -> Result<Vec<ObjectDef>> {
         conn,
         "the user-defined types",
         "SELECT s.name, t.name, t.is_table_type, t.is_assembly_type FROM sys.types t \
-         JOIN sys.schemas s ON s.schema_id = t.schema_id WHERE t.is_user_defined = 1",
+         JOIN sys.schemas s ON s.schema_id = t.schema_id WHERE CAST(t.is_user_defined AS int) = 1",
     )?;
     let (mut alias, mut other) = (Vec::new(), Vec::new());
     for r in types {
@@ -1000,7 +1029,7 @@ fn not_carried(conn: &mut Conn) -> Result<Vec<ObjectDef>> {
         rows_if_present(
             conn,
             "assemblies",
-            "SELECT NULL, name FROM sys.assemblies WHERE is_user_defined = 1",
+            "SELECT NULL, name FROM sys.assemblies WHERE CAST(is_user_defined AS int) = 1",
         )?,
         "assembly",
         "bru does not carry CLR assemblies",
