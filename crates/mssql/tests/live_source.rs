@@ -271,7 +271,12 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
     assert_eq!(site.uniques[0].columns, ["code"]);
     assert_eq!(site.checks.len(), 1);
     assert!(site.checks[0].expr.contains("qty"), "{:?}", site.checks);
-    assert_eq!(site.estimated_rows, Some(2));
+    // Babelfish reports -1 rows (unknown) in sys.partitions.
+    let babelfish = source.info().version.contains("Babelfish");
+    assert_eq!(
+        site.estimated_rows,
+        if babelfish { None } else { Some(2) }
+    );
     let shift = catalog
         .tables
         .iter()
