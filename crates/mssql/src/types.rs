@@ -92,6 +92,11 @@ pub enum Fallback {
     Bytes,
     /// `sql_variant`: read as `<base type>:<text>`.
     Variant,
+    /// `decimal(38,38)` / `numeric(38,38)`: read as text, because
+    /// tiberius's `Numeric` panics on a scale of 38 (decoding and
+    /// encoding). Values stay [`bru_core::Value::Decimal`]; a target must
+    /// also write them as text through `CAST(… AS decimal(38,38))`.
+    DecimalText,
 }
 
 impl Fallback {
@@ -105,6 +110,9 @@ impl Fallback {
             .trim()
             .to_ascii_lowercase();
         match base.as_str() {
+            "decimal" | "numeric" if native_type.replace(' ', "").ends_with(",38)") => {
+                Some(Fallback::DecimalText)
+            }
             "money" => Some(Fallback::Money),
             "smallmoney" => Some(Fallback::SmallMoney),
             "hierarchyid" => Some(Fallback::PathText),
@@ -124,6 +132,7 @@ impl Fallback {
             Fallback::PathText => format!("CAST({quoted} AS nvarchar(4000))"),
             Fallback::Bytes => format!("CAST({quoted} AS varbinary(max))"),
             Fallback::Variant => variant_select(quoted),
+            Fallback::DecimalText => format!("CAST({quoted} AS varchar(48))"),
         }
     }
 }
@@ -535,6 +544,8 @@ mod tests {
         assert_eq!(Fallback::of("nvarchar(max)"), None);
         assert_eq!(Fallback::of("xml"), None);
         assert_eq!(Fallback::of("decimal(18,2)"), None);
+        assert_eq!(Fallback::of("decimal(38,37)"), None);
+        assert_eq!(Fallback::of("numeric(38,38)"), Some(Fallback::DecimalText));
         assert_eq!(
             Fallback::Money.select_expr("[m]"),
             "CAST([m] AS decimal(19,4))"

@@ -27,7 +27,7 @@ pub type TdsClient = Client<Compat<TcpStream>>;
 
 /// One open connection and the runtime that drives it.
 pub struct Conn {
-    rt: Runtime,
+    pub(crate) rt: Runtime,
     pub client: TdsClient,
     pub settings: Settings,
 }
@@ -146,5 +146,41 @@ async fn login(
             Box::pin(login(settings, config, false)).await
         }
         Err(e) => Err(errors::login(settings, &e)),
+    }
+}
+
+/// `name` as a bracketed T-SQL identifier (`]` doubled).
+pub fn quote_ident(name: &str) -> String {
+    format!("[{}]", name.replace(']', "]]"))
+}
+
+/// `schema.name` as bracketed identifiers; a name without a schema is
+/// qualified by `dbo`.
+pub fn quote_table(name: &bru_core::TableName) -> String {
+    format!(
+        "{}.{}",
+        quote_ident(name.schema.as_deref().unwrap_or("dbo")),
+        quote_ident(&name.name)
+    )
+}
+
+/// `s` as a T-SQL Unicode string literal (`N'…'`, `'` doubled).
+pub fn quote_str(s: &str) -> String {
+    format!("N'{}'", s.replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote_ident("a]b"), "[a]]b]");
+        assert_eq!(
+            quote_table(&bru_core::TableName::new(Some("s p"), "t")),
+            "[s p].[t]"
+        );
+        assert_eq!(quote_table(&bru_core::TableName::bare("t")), "[dbo].[t]");
+        assert_eq!(quote_str("it's"), "N'it''s'");
     }
 }

@@ -419,19 +419,29 @@ pub(super) fn sequence(object: &ObjectDef) -> Result<(), String> {
     names_declared(&c.name()?, &object.name)?;
     loop {
         if c.word("AS") {
-            let ty = c
-                .peek()
-                .map(|t| t.text(c.src).to_string())
-                .unwrap_or_default();
-            let mut spelling = ty;
-            c.at += 1;
-            if c.peek().is_some_and(|t| t.is_punct(c.src, '(')) {
-                let from = c.peek().map(|t| t.start).unwrap_or_default();
-                c.skip_parens()?;
-                let to = c.toks[c.at - 1].end;
-                spelling.push_str(&c.src[from..to]);
+            // The type: every token up to the next option, checked as a
+            // type spelling (`bigint`, `decimal(18,0)`, `[dbo].[id_type]`).
+            let from = c.peek().map_or(c.src.len(), |t| t.start);
+            let mut to = from;
+            while let Some(t) = c.peek() {
+                let option = [
+                    "START",
+                    "INCREMENT",
+                    "MINVALUE",
+                    "MAXVALUE",
+                    "NO",
+                    "CYCLE",
+                    "CACHE",
+                ]
+                .iter()
+                .any(|w| t.is_word(c.src, w));
+                if option || t.is_punct(c.src, ';') {
+                    break;
+                }
+                to = t.end;
+                c.at += 1;
             }
-            super::native_type(&spelling)?;
+            super::native_type(&c.src[from..to])?;
         } else if c.word("START") {
             c.expect("WITH")?;
             number(&mut c)?;
@@ -705,6 +715,12 @@ mod tests {
         );
         s.data = Some("ALTER SEQUENCE [dbo].[s] RESTART WITH 7".into());
         ok(&s);
+        let mut user_type = s.clone();
+        user_type.ddl = "CREATE SEQUENCE [dbo].[s] AS [dbo].[id_type] START WITH 1 INCREMENT BY 1 MINVALUE 1 MAXVALUE 100 CYCLE CACHE".into();
+        ok(&user_type);
+        let mut bad = s.clone();
+        bad.ddl = "CREATE SEQUENCE [dbo].[s] AS int DROP TABLE x START WITH 1".into();
+        refused(&bad, "type");
         let mut bad = s.clone();
         bad.data = Some("ALTER SEQUENCE [dbo].[s] RESTART WITH 7; DROP TABLE x".into());
         refused(&bad, "text after");
