@@ -277,3 +277,70 @@ fn killed_restore_resumes_with_every_row_once() {
     );
     ms.drop_db("mtgt_resume");
 }
+
+/// A SQL Server database of the types and declarations the target builds
+/// from the model, on a server Babelfish can also be.
+const MSSQL_SOURCE: &str = "
+CREATE TABLE dbo.team (id tinyint NOT NULL CONSTRAINT PK_team PRIMARY KEY, label nvarchar(30) NOT NULL);
+CREATE TABLE dbo.agent (
+    id int IDENTITY(100, 10) NOT NULL CONSTRAINT PK_agent PRIMARY KEY,
+    team_id tinyint NOT NULL CONSTRAINT FK_agent_team REFERENCES dbo.team (id) ON DELETE CASCADE,
+    login varchar(20) NOT NULL CONSTRAINT CK_agent_login CHECK (len(login) > 0),
+    pay money CONSTRAINT DF_agent_pay DEFAULT 0,
+    bonus smallmoney,
+    rate decimal(38,10),
+    ratio real,
+    exact float,
+    hired datetime,
+    shift_start smalldatetime,
+    day date,
+    clock time(7),
+    seen datetime2(6),
+    zoned datetimeoffset(6),
+    badge uniqueidentifier,
+    photo varbinary(max),
+    code char(4),
+    note nvarchar(max),
+    active bit
+);
+CREATE INDEX IX_agent_login ON dbo.agent (login, hired DESC) INCLUDE (pay) WHERE team_id > 0;
+INSERT INTO dbo.team VALUES (1, N'Nord 😀'), (255, N'');
+INSERT INTO dbo.agent (team_id, login, pay, bonus, rate, ratio, exact, hired, shift_start, day, clock,
+                       seen, zoned, badge, photo, code, note, active) VALUES
+ (1, 'ann', 922337203685477.5807, -214748.3648, 1234567890123456789012345678.0123456789, 1.5, 0.1,
+  '2026-01-02T03:04:05.007', '2026-01-02T03:04:00', '0001-01-01', '23:59:59.9999990',
+  '9999-12-31T23:59:59.999999', '2026-01-02T03:04:05.123456-14:00',
+  '6F9619FF-8B86-D011-B42D-00C04FC964FF', 0x00FF10, 'WORK', N'line1
+line2 😀', 1),
+ (255, 'bob', -922337203685477.5808, 214748.3647, -0.0000000001, -0.25, 1e300,
+  '1753-01-01T00:00:00', '2079-06-06T23:59:00', '9999-12-31', '00:00:00',
+  '0001-01-01T00:00:00', '2000-01-01T00:00:00+14:00', NULL, 0x, 'BRK ', N'', 0),
+ (1, 'cy', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+DELETE FROM dbo.agent WHERE login = 'cy';
+";
+
+#[test]
+fn sql_server_to_sql_server() {
+    let Some(ms) = MssqlServer::from_env("sql_server_to_sql_server") else {
+        return;
+    };
+    let src = ms.create_db("mtgt_src");
+    mssql::exec(&src, MSSQL_SOURCE);
+    let dir = Dir::new();
+    let archive = dir.path("ms.bru");
+    let archive = archive.to_str().unwrap();
+    bru_ok(&["backup", &src, archive, "--quiet"]);
+    let dst = ms.create_db("mtgt_dst");
+    bru_ok(&["restore", archive, &dst, "--quiet"]);
+    assert_eq!(mssql::schema(&src), mssql::schema(&dst));
+    for table in ["dbo.team", "dbo.agent"] {
+        let sql = format!("SELECT * FROM {table}");
+        assert_eq!(rows(&src, &sql), rows(&dst, &sql), "rows of {table}");
+    }
+    // The identity goes on where the source's would.
+    let next = "INSERT INTO dbo.agent (team_id, login) VALUES (1, 'dee'); \
+                SELECT MAX(id) FROM dbo.agent";
+    assert_eq!(rows(&src, next), rows(&dst, next));
+    ms.drop_db("mtgt_src");
+    ms.drop_db("mtgt_dst");
+}
