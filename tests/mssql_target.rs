@@ -317,6 +317,8 @@ line2 😀', 1),
   '0001-01-01T00:00:00', '2000-01-01T00:00:00+14:00', NULL, 0x, 'BRK ', N'', 0),
  (1, 'cy', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 DELETE FROM dbo.agent WHERE login = 'cy';
+CREATE TABLE dbo.plain (a tinyint, b varchar(10), c datetime, d money);
+INSERT INTO dbo.plain VALUES (255, 'x', '2026-01-02T03:04:05.003', 1.5);
 ";
 
 #[test]
@@ -345,6 +347,7 @@ fn sql_server_to_sql_server() {
     };
     for sql in [
         "SELECT * FROM dbo.team".to_owned(),
+        "SELECT * FROM dbo.plain".to_owned(),
         format!(
             "SELECT id, team_id, login, pay, bonus, rate, ratio, exact, hired, shift_start, day, \
                     {clock}, seen, zoned, badge, photo, code, note, active FROM dbo.agent"
