@@ -330,3 +330,59 @@ fn a_driver_error_is_an_error_not_a_panic() {
     assert!(matches!(e, Error::Engine { .. }), "{e}");
     assert!(e.to_string().contains("msrc_no_such_table"), "{e}");
 }
+
+#[test]
+fn xml_variants_and_old_large_types_read_back() {
+    let Some(server) = MssqlServer::from_env("xml_variants_and_old_large_types_read_back") else {
+        return;
+    };
+    let url = server.create_db("msrc_native");
+    exec(
+        &url,
+        "CREATE TABLE dbo.n (id int NOT NULL PRIMARY KEY, x xml, v sql_variant,
+            tx text, ntx ntext, im image);
+         INSERT INTO dbo.n VALUES (1, N'<a b=\"1\">t</a>', CAST(5 AS int), 'txt', N'ntxt😀', 0x0102);
+         INSERT INTO dbo.n (id, v) VALUES (2, CAST(1.5 AS float));
+         INSERT INTO dbo.n (id, v) VALUES (3, CAST(N'héllo' AS nvarchar(10)));
+         INSERT INTO dbo.n (id, v, tx, ntx, im) VALUES (4, CAST(12.50 AS decimal(9,2)), '', N'', 0x);",
+    );
+    let mut source = MssqlSource::open(&url).unwrap();
+    let catalog = source.catalog().unwrap();
+    let table = catalog.tables.iter().find(|t| t.name.name == "n").unwrap().clone();
+    let native: Vec<&str> = table.columns.iter().map(|c| c.native_type.as_str()).collect();
+    assert_eq!(native, ["int", "xml", "sql_variant", "text", "ntext", "image"]);
+    let mut rows: Vec<Vec<Value>> = read_all(&mut source, &table, 100)
+        .iter()
+        .flat_map(|b| b.rows().map(|r| r.to_vec()).collect::<Vec<_>>())
+        .collect();
+    rows.sort_by_key(|r| match r[0] {
+        Value::Int32(i) => i,
+        _ => 0,
+    });
+    let native = |s: &str| Value::Native(s.into());
+    assert_eq!(rows[0][1], native("<a b=\"1\">t</a>"));
+    assert_eq!(rows[0][2], native("int:5"));
+    assert_eq!(rows[0][3], Value::Text("txt".into()));
+    assert_eq!(rows[0][4], Value::Text("ntxt😀".into()));
+    assert_eq!(rows[0][5], Value::Bytes(vec![1, 2]));
+    let Value::Native(float) = &rows[1][2] else {
+        panic!("{:?}", rows[1][2]);
+    };
+    let (ty, text) = float.split_once(':').unwrap();
+    assert_eq!(ty, "float");
+    assert_eq!(text.parse::<f64>().unwrap(), 1.5, "{float}");
+    let Value::Native(s) = &rows[2][2] else {
+        panic!("{:?}", rows[2][2]);
+    };
+    assert!(s.starts_with("nvarchar(") && s.ends_with("):héllo"), "{s}");
+    let Value::Native(d) = &rows[3][2] else {
+        panic!("{:?}", rows[3][2]);
+    };
+    assert!(d.starts_with("numeric(") && d.ends_with(",2):12.50"), "{d}");
+    assert_eq!(rows[3][3], Value::Text(String::new()));
+    assert_eq!(rows[3][4], Value::Text(String::new()));
+    assert_eq!(rows[3][5], Value::Bytes(vec![]));
+    assert!(rows[1][1].is_null() && rows[1][3].is_null() && rows[1][5].is_null());
+    drop(source);
+    server.drop_db("msrc_native");
+}
