@@ -161,7 +161,7 @@ pub fn read(conn: &mut Conn, seeds: &Seeds) -> Result<Catalog> {
     foreign_keys(conn, &mut tables)?;
     checks(conn, &mut tables)?;
     estimates(conn, &mut tables)?;
-    objects.extend(sequences(conn)?);
+    objects.extend(sequences(conn, &tables)?);
     let table_names: HashMap<i64, TableName> = tables
         .iter()
         .map(|(id, b)| (*id, b.def.name.clone()))
@@ -683,7 +683,49 @@ fn number(text: Option<String>) -> Option<String> {
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(t)
 }
 
-fn sequences(conn: &mut Conn) -> Result<Vec<ObjectDef>> {
+/// The sequences of a server without `sys.sequences` (Babelfish), listed
+/// as not carried, leaving out those that back identity columns
+/// (`<table>_<column>_seq`, which Babelfish shows as sequences too).
+fn sequences_not_readable(
+    conn: &mut Conn,
+    tables: &BTreeMap<i64, Building>,
+) -> Result<Vec<ObjectDef>> {
+    let identity: BTreeSet<(Option<String>, String)> = tables
+        .values()
+        .flat_map(|b| {
+            b.def
+                .columns
+                .iter()
+                .filter(|c| c.identity.is_some())
+                .map(|c| {
+                    (
+                        b.def.name.schema.clone(),
+                        format!("{}_{}_seq", b.def.name.name, c.name),
+                    )
+                })
+        })
+        .collect();
+    let rows = rows(
+        conn,
+        "the sequences",
+        "SELECT s.name, o.name FROM sys.objects o JOIN sys.schemas s ON s.schema_id = o.schema_id \
+         WHERE o.type = 'SO' ORDER BY s.name, o.name",
+    )?;
+    Ok(rows
+        .iter()
+        .filter(|r| !identity.contains(&(r.text(0), r.string(1))))
+        .map(|r| {
+            ObjectDef::not_carried(
+                ObjectKind::Sequence,
+                TableName::new(r.text(0).as_deref(), &r.string(1)),
+                ENGINE_NAME,
+                "this server has no sys.sequences view (Babelfish), so bru cannot read the sequence's definition and current value",
+            )
+        })
+        .collect())
+}
+
+fn sequences(conn: &mut Conn, tables: &BTreeMap<i64, Building>) -> Result<Vec<ObjectDef>> {
     let Some(rows) = rows_if_present(
         conn,
         "sequences",
@@ -696,7 +738,7 @@ fn sequences(conn: &mut Conn) -> Result<Vec<ObjectDef>> {
          WHERE s.is_ms_shipped = 0 ORDER BY sc.name, s.name",
     )?
     else {
-        return Ok(Vec::new());
+        return sequences_not_readable(conn, tables);
     };
     let mut out = Vec::new();
     for r in rows {
