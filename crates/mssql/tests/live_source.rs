@@ -55,7 +55,11 @@ fn an_unreachable_port_names_host_and_port() {
 }
 
 /// Every row of `table`, in batches of at most `max_rows`.
-fn read_all(source: &mut MssqlSource, table: &bru_core::TableDef, max_rows: usize) -> Vec<RowBatch> {
+fn read_all(
+    source: &mut MssqlSource,
+    table: &bru_core::TableDef,
+    max_rows: usize,
+) -> Vec<RowBatch> {
     let mut batches = Vec::new();
     source
         .read_table(
@@ -115,7 +119,11 @@ fn every_type_reads_back_as_inserted() {
         .find(|t| t.name == TableName::new(Some("dbo"), "every"))
         .expect("the table is in the catalog")
         .clone();
-    let native: Vec<&str> = table.columns.iter().map(|c| c.native_type.as_str()).collect();
+    let native: Vec<&str> = table
+        .columns
+        .iter()
+        .map(|c| c.native_type.as_str())
+        .collect();
     // Babelfish keeps microseconds only, and its catalog says so: scale 6
     // where the table asked for 7.
     let babelfish = info.version.contains("Babelfish");
@@ -128,11 +136,35 @@ fn every_type_reads_back_as_inserted() {
     assert_eq!(
         native,
         [
-            "int", "tinyint", "smallint", "bigint", "bit", "decimal(38,38)", "decimal(18,2)",
-            "numeric(38,0)", "money", "smallmoney", "real", "float", "char(3)", "varchar(10)",
-            "varchar(max)", "nchar(3)", "nvarchar(10)", "nvarchar(max)", "binary(4)",
-            "varbinary(10)", "varbinary(max)", "date", &t7, "time(3)", "datetime",
-            "smalldatetime", &dt2, &dto, "uniqueidentifier"
+            "int",
+            "tinyint",
+            "smallint",
+            "bigint",
+            "bit",
+            "decimal(38,38)",
+            "decimal(18,2)",
+            "numeric(38,0)",
+            "money",
+            "smallmoney",
+            "real",
+            "float",
+            "char(3)",
+            "varchar(10)",
+            "varchar(max)",
+            "nchar(3)",
+            "nvarchar(10)",
+            "nvarchar(max)",
+            "binary(4)",
+            "varbinary(10)",
+            "varbinary(max)",
+            "date",
+            &t7,
+            "time(3)",
+            "datetime",
+            "smalldatetime",
+            &dt2,
+            &dto,
+            "uniqueidentifier"
         ]
     );
     assert_eq!(table.columns[0].nullable, false);
@@ -244,11 +276,11 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
          INSERT INTO wfm.site (code, qty) VALUES (N'a', 1), (N'b', 2);",
     );
     exec(&url, "CREATE SEQUENCE wfm.sq START WITH 5 INCREMENT BY 2");
-    exec(&url, "CREATE VIEW wfm.v_site AS SELECT id, code FROM wfm.site");
     exec(
         &url,
-        "CREATE VIEW wfm.v_site2 AS SELECT id FROM wfm.v_site",
+        "CREATE VIEW wfm.v_site AS SELECT id, code FROM wfm.site",
     );
+    exec(&url, "CREATE VIEW wfm.v_site2 AS SELECT id FROM wfm.v_site");
     exec(
         &url,
         "CREATE PROCEDURE wfm.p_count AS SELECT COUNT(*) FROM wfm.site",
@@ -274,10 +306,7 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
     assert!(site.checks[0].expr.contains("qty"), "{:?}", site.checks);
     // Babelfish reports -1 rows (unknown) in sys.partitions.
     let babelfish = source.info().version.contains("Babelfish");
-    assert_eq!(
-        site.estimated_rows,
-        if babelfish { None } else { Some(2) }
-    );
+    assert_eq!(site.estimated_rows, if babelfish { None } else { Some(2) });
     let shift = catalog
         .tables
         .iter()
@@ -297,17 +326,31 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
         "{:?}",
         shift.properties
     );
-    assert_eq!(shift.property(&ix_key("descending")), Some(r#"["site_id"]"#));
+    assert_eq!(
+        shift.property(&ix_key("descending")),
+        Some(r#"["site_id"]"#)
+    );
     let names: Vec<(String, String)> = catalog
         .objects
         .iter()
         .filter(|o| o.not_carried.is_none())
         .map(|o| (o.kind.name().to_owned(), o.name.name.clone()))
         .collect();
-    let pos = |n: &str| names.iter().position(|(_, x)| x == n).unwrap_or_else(|| panic!("{n} in {names:?}"));
-    assert!(names.contains(&("schema".into(), "wfm".into())), "{names:?}");
+    let pos = |n: &str| {
+        names
+            .iter()
+            .position(|(_, x)| x == n)
+            .unwrap_or_else(|| panic!("{n} in {names:?}"))
+    };
+    assert!(
+        names.contains(&("schema".into(), "wfm".into())),
+        "{names:?}"
+    );
     assert!(pos("v_site") < pos("v_site2"), "{names:?}");
-    assert!(names.contains(&("procedure".into(), "p_count".into())), "{names:?}");
+    assert!(
+        names.contains(&("procedure".into(), "p_count".into())),
+        "{names:?}"
+    );
     // The sequence is carried where the server has sys.sequences, and
     // listed by name as not carried where it does not (Babelfish); the
     // identity's own sequence that Babelfish shows is not listed.
@@ -320,14 +363,25 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
     if babelfish {
         assert!(sq.not_carried.is_some());
     } else {
-        assert!(sq.ddl.starts_with("CREATE SEQUENCE [wfm].[sq]"), "{}", sq.ddl);
+        assert!(
+            sq.ddl.starts_with("CREATE SEQUENCE [wfm].[sq]"),
+            "{}",
+            sq.ddl
+        );
     }
     assert!(
-        !catalog.objects.iter().any(|o| o.name.name.ends_with("_seq")),
+        !catalog
+            .objects
+            .iter()
+            .any(|o| o.name.name.ends_with("_seq")),
         "{:?}",
         catalog.objects
     );
-    let v2 = catalog.objects.iter().find(|o| o.name.name == "v_site2").unwrap();
+    let v2 = catalog
+        .objects
+        .iter()
+        .find(|o| o.name.name == "v_site2")
+        .unwrap();
     assert_eq!(v2.kind, ObjectKind::View);
     assert!(v2.ddl.contains("CREATE VIEW"), "{}", v2.ddl);
     drop(source);
@@ -368,9 +422,21 @@ fn xml_variants_and_old_large_types_read_back() {
     );
     let mut source = MssqlSource::open(&url).unwrap();
     let catalog = source.catalog().unwrap();
-    let table = catalog.tables.iter().find(|t| t.name.name == "n").unwrap().clone();
-    let native: Vec<&str> = table.columns.iter().map(|c| c.native_type.as_str()).collect();
-    assert_eq!(native, ["int", "xml", "sql_variant", "text", "ntext", "image"]);
+    let table = catalog
+        .tables
+        .iter()
+        .find(|t| t.name.name == "n")
+        .unwrap()
+        .clone();
+    let native: Vec<&str> = table
+        .columns
+        .iter()
+        .map(|c| c.native_type.as_str())
+        .collect();
+    assert_eq!(
+        native,
+        ["int", "xml", "sql_variant", "text", "ntext", "image"]
+    );
     let mut rows: Vec<Vec<Value>> = read_all(&mut source, &table, 100)
         .iter()
         .flat_map(|b| b.rows().map(|r| r.to_vec()).collect::<Vec<_>>())
