@@ -472,3 +472,77 @@ fn xml_variants_and_old_large_types_read_back() {
     drop(source);
     server.drop_db("msrc_native");
 }
+
+#[test]
+fn rows_written_after_open_are_not_read() {
+    let Some(server) = MssqlServer::from_env("rows_written_after_open_are_not_read") else {
+        return;
+    };
+    let url = server.create_db("msrc_snap");
+    exec(
+        &url,
+        "CREATE TABLE dbo.a (id int NOT NULL PRIMARY KEY, v nvarchar(100));
+         CREATE TABLE dbo.b (id int NOT NULL PRIMARY KEY);
+         INSERT INTO dbo.a VALUES (1, N'x'), (2, N'y'), (3, N'z');
+         INSERT INTO dbo.b VALUES (1);",
+    );
+    let mut source = MssqlSource::open(&url).unwrap();
+    // Another session changes both tables after the snapshot began.
+    exec(
+        &url,
+        "INSERT INTO dbo.a VALUES (4, N'late'); DELETE FROM dbo.b; UPDATE dbo.a SET v = N'changed' WHERE id = 1;",
+    );
+    let catalog = source.catalog().unwrap();
+    let table = |n: &str| {
+        catalog
+            .tables
+            .iter()
+            .find(|t| t.name.name == n)
+            .unwrap()
+            .clone()
+    };
+    let a = table("a");
+    // Small byte limit: batches end by size, not only by row count.
+    let mut batches = Vec::new();
+    source
+        .read_table(
+            &a,
+            BatchLimits {
+                max_rows: 1000,
+                max_bytes: 1,
+            },
+            &mut |b| {
+                batches.push(b);
+                Ok(())
+            },
+        )
+        .unwrap();
+    assert_eq!(batches.len(), 3, "one row per batch at a 1-byte limit");
+    let mut got: Vec<(Value, Value)> = batches
+        .iter()
+        .flat_map(|b| {
+            b.rows()
+                .map(|r| (r[0].clone(), r[1].clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    got.sort_by_key(|(id, _)| match id {
+        Value::Int32(i) => *i,
+        _ => 0,
+    });
+    assert_eq!(
+        got,
+        vec![
+            (Value::Int32(1), Value::Text("x".into())),
+            (Value::Int32(2), Value::Text("y".into())),
+            (Value::Int32(3), Value::Text("z".into())),
+        ]
+    );
+    let b_rows: usize = read_all(&mut source, &table("b"), 100)
+        .iter()
+        .map(RowBatch::row_count)
+        .sum();
+    assert_eq!(b_rows, 1, "the deleted row is still in the snapshot");
+    drop(source);
+    server.drop_db("msrc_snap");
+}
