@@ -167,7 +167,7 @@ fn every_type_reads_back_as_inserted() {
             "uniqueidentifier"
         ]
     );
-    assert_eq!(table.columns[0].nullable, false);
+    assert!(!table.columns[0].nullable);
     assert_eq!(
         table.primary_key.as_ref().map(|k| k.columns.clone()),
         Some(vec!["id".to_owned()])
@@ -297,7 +297,7 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
     let identity = id.identity.as_ref().expect("identity");
     assert_eq!((identity.start, identity.increment), (Some(10), Some(5)));
     assert_eq!(identity.last_value, Some(15));
-    assert_eq!(site.columns[2].default.is_some(), true);
+    assert!(site.columns[2].default.is_some());
     assert!(site.columns[3].generated.is_some(), "{:?}", site.columns[3]);
     assert_eq!(site.primary_key.as_ref().unwrap().columns, ["id"]);
     assert_eq!(site.uniques.len(), 1);
