@@ -512,28 +512,8 @@ pub fn schema(url: &str) -> String {
         ));
     }
 
-    for r in query(
-        url,
-        "SELECT s.name, sq.name, ty.name, CONVERT(nvarchar(100), sq.start_value), \
-                CONVERT(nvarchar(100), sq.increment), CONVERT(nvarchar(100), sq.minimum_value), \
-                CONVERT(nvarchar(100), sq.maximum_value), sq.is_cycling, \
-                CONVERT(nvarchar(100), sq.current_value) \
-         FROM sys.sequences sq \
-         JOIN sys.schemas s ON s.schema_id = sq.schema_id \
-         JOIN sys.types ty ON ty.user_type_id = sq.user_type_id",
-    ) {
-        lines.push(format!(
-            "sequence {}.{} as {} start {} increment {} min {} max {}{} current {}",
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            if r[7] == "1" { " cycle" } else { "" },
-            r[8]
-        ));
+    for line in sequences(url) {
+        lines.push(line);
     }
 
     for r in query(
@@ -572,6 +552,58 @@ pub fn schema(url: &str) -> String {
 /// An index's key columns (key ordinal, name with DESC) and included
 /// columns.
 type IndexColumns = (Vec<(u32, String)>, Vec<String>);
+
+/// The sequences, one line each: from `sys.sequences`, or where the
+/// server has no such view (Babelfish) from `INFORMATION_SCHEMA.SEQUENCES`,
+/// without the sequences Babelfish makes for identity columns
+/// (`<table>_<column>_seq`), which are no sequence of the database's.
+fn sequences(url: &str) -> Vec<String> {
+    let sys = "SELECT s.name, sq.name, ty.name, CONVERT(nvarchar(100), sq.start_value), \
+                CONVERT(nvarchar(100), sq.increment), CONVERT(nvarchar(100), sq.minimum_value), \
+                CONVERT(nvarchar(100), sq.maximum_value), sq.is_cycling, \
+                CONVERT(nvarchar(100), sq.current_value) \
+         FROM sys.sequences sq \
+         JOIN sys.schemas s ON s.schema_id = sq.schema_id \
+         JOIN sys.types ty ON ty.user_type_id = sq.user_type_id";
+    let line = |r: &[String]| {
+        format!(
+            "sequence {}.{} as {} start {} increment {} min {} max {}{} current {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            if r[7] == "1" { " cycle" } else { "" },
+            r[8]
+        )
+    };
+    if try_exec(url, "SELECT TOP 0 1 FROM sys.sequences").is_ok() {
+        return query(url, sys).iter().map(|r| line(r)).collect();
+    }
+    let identity: Vec<String> = query(
+        url,
+        "SELECT s.name, t.name, c.name FROM sys.identity_columns c \
+         JOIN sys.tables t ON t.object_id = c.object_id \
+         JOIN sys.schemas s ON s.schema_id = t.schema_id",
+    )
+    .into_iter()
+    .map(|r| format!("{}.{}_{}_seq", r[0], r[1], r[2]).to_lowercase())
+    .collect();
+    query(
+        url,
+        "SELECT SEQUENCE_SCHEMA, SEQUENCE_NAME, DATA_TYPE, CONVERT(nvarchar(100), START_VALUE), \
+                CONVERT(nvarchar(100), INCREMENT), CONVERT(nvarchar(100), MINIMUM_VALUE), \
+                CONVERT(nvarchar(100), MAXIMUM_VALUE), \
+                CASE WHEN CYCLE_OPTION IN ('YES', '1') THEN 1 ELSE 0 END, N'?' \
+         FROM INFORMATION_SCHEMA.SEQUENCES",
+    )
+    .into_iter()
+    .filter(|r| !identity.contains(&format!("{}.{}", r[0], r[1]).to_lowercase()))
+    .map(|r| line(&r))
+    .collect()
+}
 
 /// A column's type as T-SQL spells it, from `sys.columns` and `sys.types`.
 fn type_spelling(
