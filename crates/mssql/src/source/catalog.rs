@@ -150,18 +150,18 @@ impl Building {
 }
 
 /// Reads the whole catalog.
-pub fn read(conn: &mut Conn) -> Result<Catalog> {
+pub fn read(conn: &mut Conn, seeds: &Seeds) -> Result<Catalog> {
     let mut objects = schemas(conn)?;
     let mut tables = tables(conn)?;
     columns(conn, &mut tables)?;
-    identities(conn, &mut tables)?;
+    identities(conn, &mut tables, seeds)?;
     computed(conn, &mut tables)?;
     defaults(conn, &mut tables)?;
     indexes(conn, &mut tables, &mut objects)?;
     foreign_keys(conn, &mut tables)?;
     checks(conn, &mut tables)?;
     estimates(conn, &mut tables)?;
-    objects.extend(sequences(conn)?);
+    objects.extend(sequences(conn, &tables)?);
     let table_names: HashMap<i64, TableName> = tables
         .iter()
         .map(|(id, b)| (*id, b.def.name.clone()))
@@ -239,7 +239,7 @@ fn columns(conn: &mut Conn, tables: &mut BTreeMap<i64, Building>) -> Result<()> 
              c.is_nullable, c.collation_name, c.is_sparse, c.is_rowguidcol, ty.is_assembly_type \
              FROM sys.columns c \
              JOIN sys.types ty ON ty.user_type_id = c.user_type_id \
-             JOIN sys.schemas ts ON ts.schema_id = ty.schema_id \
+             LEFT JOIN sys.schemas ts ON ts.schema_id = ty.schema_id \
              LEFT JOIN sys.types bt ON bt.user_type_id = c.system_type_id \
              WHERE c.object_id IN ({USER_TABLES}) \
              ORDER BY c.object_id, c.column_id"
@@ -310,7 +310,35 @@ fn identity_number(
     })
 }
 
-fn identities(conn: &mut Conn, tables: &mut BTreeMap<i64, Building>) -> Result<()> {
+/// Each identity column's seed and increment by `(object_id, column_id)`,
+/// from `IDENT_SEED` and `IDENT_INCR`: Babelfish leaves
+/// `sys.identity_columns.seed_value` and `increment_value` NULL, and its
+/// `IDENT_SEED` answers wrongly inside a snapshot transaction, so
+/// [`MssqlSource::open`](super::MssqlSource::open) reads these before it
+/// starts one (seeds and increments change only with DDL).
+pub(crate) type Seeds = HashMap<(i64, i64), (Option<String>, Option<String>)>;
+
+pub(crate) fn identity_seeds(conn: &mut Conn) -> Result<Seeds> {
+    let table = "QUOTENAME(s.name) + N'.' + QUOTENAME(t.name)";
+    let rows = rows(
+        conn,
+        "the identity seeds",
+        &format!(
+            "SELECT ic.object_id, ic.column_id, CAST(IDENT_SEED({table}) AS nvarchar(60)), \
+             CAST(IDENT_INCR({table}) AS nvarchar(60)) \
+             FROM sys.identity_columns ic \
+             JOIN sys.tables t ON t.object_id = ic.object_id \
+             JOIN sys.schemas s ON s.schema_id = t.schema_id \
+             WHERE ic.object_id IN ({USER_TABLES})"
+        ),
+    )?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| Some(((r.int(0)?, r.int(1)?), (r.text(2), r.text(3)))))
+        .collect())
+}
+
+fn identities(conn: &mut Conn, tables: &mut BTreeMap<i64, Building>, seeds: &Seeds) -> Result<()> {
     let rows = rows(
         conn,
         "the identity columns",
@@ -331,8 +359,9 @@ fn identities(conn: &mut Conn, tables: &mut BTreeMap<i64, Building>) -> Result<(
         let Some(name) = b.column_name(col_id) else {
             continue;
         };
-        let start = identity_number(&b.def, &name, "seed", r.text(2))?;
-        let increment = identity_number(&b.def, &name, "increment", r.text(3))?;
+        let (seed, incr) = seeds.get(&(id, col_id)).cloned().unwrap_or_default();
+        let start = identity_number(&b.def, &name, "seed", r.text(2).or(seed))?;
+        let increment = identity_number(&b.def, &name, "increment", r.text(3).or(incr))?;
         let last_value = identity_number(&b.def, &name, "last value", r.text(4))?;
         if r.flag(5) {
             b.set(
@@ -654,7 +683,49 @@ fn number(text: Option<String>) -> Option<String> {
     (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(t)
 }
 
-fn sequences(conn: &mut Conn) -> Result<Vec<ObjectDef>> {
+/// The sequences of a server without `sys.sequences` (Babelfish), listed
+/// as not carried, leaving out those that back identity columns
+/// (`<table>_<column>_seq`, which Babelfish shows as sequences too).
+fn sequences_not_readable(
+    conn: &mut Conn,
+    tables: &BTreeMap<i64, Building>,
+) -> Result<Vec<ObjectDef>> {
+    let identity: BTreeSet<(Option<String>, String)> = tables
+        .values()
+        .flat_map(|b| {
+            b.def
+                .columns
+                .iter()
+                .filter(|c| c.identity.is_some())
+                .map(|c| {
+                    (
+                        b.def.name.schema.clone(),
+                        format!("{}_{}_seq", b.def.name.name, c.name),
+                    )
+                })
+        })
+        .collect();
+    let rows = rows(
+        conn,
+        "the sequences",
+        "SELECT s.name, o.name FROM sys.objects o JOIN sys.schemas s ON s.schema_id = o.schema_id \
+         WHERE o.type = 'SO' ORDER BY s.name, o.name",
+    )?;
+    Ok(rows
+        .iter()
+        .filter(|r| !identity.contains(&(r.text(0), r.string(1))))
+        .map(|r| {
+            ObjectDef::not_carried(
+                ObjectKind::Sequence,
+                TableName::new(r.text(0).as_deref(), &r.string(1)),
+                ENGINE_NAME,
+                "this server has no sys.sequences view (Babelfish), so bru cannot read the sequence's definition and current value",
+            )
+        })
+        .collect())
+}
+
+fn sequences(conn: &mut Conn, tables: &BTreeMap<i64, Building>) -> Result<Vec<ObjectDef>> {
     let Some(rows) = rows_if_present(
         conn,
         "sequences",
@@ -667,7 +738,7 @@ fn sequences(conn: &mut Conn) -> Result<Vec<ObjectDef>> {
          WHERE s.is_ms_shipped = 0 ORDER BY sc.name, s.name",
     )?
     else {
-        return Ok(Vec::new());
+        return sequences_not_readable(conn, tables);
     };
     let mut out = Vec::new();
     for r in rows {
@@ -930,7 +1001,7 @@ fn not_carried(conn: &mut Conn) -> Result<Vec<ObjectDef>> {
         conn,
         "the user-defined types",
         "SELECT s.name, t.name, t.is_table_type, t.is_assembly_type FROM sys.types t \
-         JOIN sys.schemas s ON s.schema_id = t.schema_id WHERE t.is_user_defined = 1",
+         JOIN sys.schemas s ON s.schema_id = t.schema_id WHERE CAST(t.is_user_defined AS int) = 1",
     )?;
     let (mut alias, mut other) = (Vec::new(), Vec::new());
     for r in types {
@@ -1000,7 +1071,7 @@ fn not_carried(conn: &mut Conn) -> Result<Vec<ObjectDef>> {
         rows_if_present(
             conn,
             "assemblies",
-            "SELECT NULL, name FROM sys.assemblies WHERE is_user_defined = 1",
+            "SELECT NULL, name FROM sys.assemblies WHERE CAST(is_user_defined AS int) = 1",
         )?,
         "assembly",
         "bru does not carry CLR assemblies",

@@ -45,6 +45,7 @@ pub const NOT_CONSISTENT: &str = "NOT CONSISTENT: backed up with snapshot=off, e
 pub struct MssqlSource {
     conn: Conn,
     info: SourceInfo,
+    seeds: catalog::Seeds,
 }
 
 impl MssqlSource {
@@ -75,6 +76,7 @@ impl MssqlSource {
             .to_owned();
         let database = row.string(1);
         let snapshot_on = row.int(2) == Some(1);
+        let seeds = catalog::identity_seeds(&mut conn)?;
         let version = if snapshot_on {
             conn.batch(
                 "starting the snapshot transaction",
@@ -99,6 +101,7 @@ impl MssqlSource {
                 version,
                 database,
             },
+            seeds,
         })
     }
 }
@@ -160,7 +163,7 @@ impl Source for MssqlSource {
     }
 
     fn catalog(&mut self) -> Result<Catalog> {
-        catalog::read(&mut self.conn)
+        catalog::read(&mut self.conn, &self.seeds)
     }
 
     fn read_table(
