@@ -384,10 +384,11 @@ pub(crate) fn unique(table: &TableDef, u: &UniqueConstraint) -> Result<(String, 
     ))
 }
 
-/// A secondary index's CREATE INDEX, or why it is left out (another
-/// engine's expression or partial index, or an access method SQL Server
-/// does not have).
-pub(crate) fn index(table: &TableDef, ix: &IndexDef) -> Result<Result<String, String>, Error> {
+/// A secondary index's CREATE INDEX (and ALTER INDEX … DISABLE when the
+/// source had it disabled), or why it is left out (another engine's
+/// expression or partial index, or an access method SQL Server does not
+/// have).
+pub(crate) fn index(table: &TableDef, ix: &IndexDef) -> Result<Result<Vec<String>, String>, Error> {
     let on = On::Index(&ix.name);
     let mssql = is_mssql(table);
     if !mssql {
@@ -428,7 +429,15 @@ pub(crate) fn index(table: &TableDef, ix: &IndexDef) -> Result<Result<String, St
         sql.push_str(" WHERE ");
         sql.push_str(&parenthesized(p));
     }
-    Ok(Ok(sql))
+    let mut statements = vec![sql];
+    if mssql && props::flag(table, on, props::DISABLED) {
+        statements.push(format!(
+            "ALTER INDEX {} ON {} DISABLE",
+            ident(&ix.name),
+            qualified(&table.name)
+        ));
+    }
+    Ok(Ok(statements))
 }
 
 fn action(a: FkAction) -> &'static str {
@@ -450,9 +459,9 @@ pub(crate) fn foreign_key(table: &TableDef, fk: &ForeignKey) -> (String, Vec<Str
     let mssql = is_mssql(table);
     let nocheck = mssql && props::flag(table, on, props::NOT_TRUSTED);
     let mut sql = vec![format!(
-        "ALTER TABLE {q} WITH {} ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) \
+        "ALTER TABLE {q} {}ADD CONSTRAINT {} FOREIGN KEY ({}) REFERENCES {} ({}) \
          ON DELETE {} ON UPDATE {}{}",
-        if nocheck { "NOCHECK" } else { "CHECK" },
+        if nocheck { "WITH NOCHECK " } else { "" },
         ident(&name),
         list(&fk.columns),
         qualified(&fk.ref_table),
@@ -509,8 +518,8 @@ pub(crate) fn check(
     let q = qualified(&table.name);
     let nocheck = props::flag(table, on, props::NOT_TRUSTED);
     let mut sql = vec![format!(
-        "ALTER TABLE {q} WITH {} ADD CONSTRAINT {} CHECK {}{}",
-        if nocheck { "NOCHECK" } else { "CHECK" },
+        "ALTER TABLE {q} {}ADD CONSTRAINT {} CHECK {}{}",
+        if nocheck { "WITH NOCHECK " } else { "" },
         ident(&name),
         if props::flag(table, on, props::NOT_FOR_REPLICATION) {
             "NOT FOR REPLICATION "
@@ -620,7 +629,7 @@ mod tests {
             props::names_value(&["total".into()]),
         );
         assert_eq!(
-            index(&t, &t.indexes[0]).unwrap().unwrap(),
+            index(&t, &t.indexes[0]).unwrap().unwrap()[0],
             "CREATE UNIQUE NONCLUSTERED INDEX [ix_name] ON [dbo].[orders] ([name] ASC, [id] DESC) \
              INCLUDE ([total]) WHERE ([name]<>N'')"
         );
@@ -746,7 +755,7 @@ mod tests {
         assert_eq!(
             sql,
             vec![
-                "ALTER TABLE [dbo].[orders] WITH CHECK ADD CONSTRAINT [FK_o_c] FOREIGN KEY ([id]) \
+                "ALTER TABLE [dbo].[orders] ADD CONSTRAINT [FK_o_c] FOREIGN KEY ([id]) \
                  REFERENCES [dbo].[customers] ([id]) ON DELETE CASCADE ON UPDATE NO ACTION"
                     .to_owned(),
                 "ALTER TABLE [dbo].[orders] NOCHECK CONSTRAINT [FK_o_c]".to_owned()

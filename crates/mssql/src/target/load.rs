@@ -126,12 +126,16 @@ impl MssqlLoader<'_> {
                         value: value.describe(),
                         reason,
                     })?;
-                params.push(encoded.param);
-                let p = format!("@P{}", params.len());
                 if !first {
                     sql.push_str(", ");
                 }
                 first = false;
+                let Some(param) = encoded.param else {
+                    sql.push_str(encoded.expr.as_deref().unwrap_or("NULL"));
+                    continue;
+                };
+                params.push(param);
+                let p = format!("@P{}", params.len());
                 match encoded.expr {
                     Some(expr) => sql.push_str(&expr.replacen("@P", &p, 1)),
                     None => sql.push_str(&p),

@@ -60,7 +60,7 @@ impl MssqlTarget {
         self.session.batch(
             &format!(
                 "DBCC CHECKIDENT ({}, RESEED, {value}) WITH NO_INFOMSGS",
-                nstr(&q)
+                checkident_name(&table.name)
             ),
             &context,
         )
@@ -87,10 +87,10 @@ impl MssqlTarget {
         }
         for ix in &table.indexes {
             match ddl::index(table, ix)? {
-                Ok(sql) => {
+                Ok(statements) => {
                     self.run_once(
                         &format!("index {} on {t}", ix.name),
-                        &sql,
+                        &together(&statements),
                         &format!("creating index {} on {t}", ix.name),
                     )?;
                 }
@@ -138,5 +138,24 @@ fn together(statements: &[String]) -> String {
             "BEGIN TRANSACTION;\n{};\nCOMMIT TRANSACTION",
             many.join(";\n")
         ),
+    }
+}
+
+/// The table name DBCC CHECKIDENT takes, as a string literal:
+/// `'schema.name'` when both are plain identifiers (Babelfish reads a
+/// bracketed name, or an `N'…'` string, there as part of the schema's
+/// name), else `N'[schema].[name]'`.
+fn checkident_name(table: &bru_core::TableName) -> String {
+    let plain = |s: &str| {
+        s.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let schema = super::quote::schema_of(table);
+    if plain(schema) && plain(&table.name) {
+        format!("'{schema}.{}'", table.name)
+    } else {
+        nstr(&qualified(table))
     }
 }

@@ -66,14 +66,27 @@ impl MssqlTarget {
             .map_err(|e| untrusted(&context, e))?;
         let built = ddl::create_table(table)?;
         let schema = schema_of(&table.name);
-        self.session.batch(
-            &format!(
-                "IF SCHEMA_ID({}) IS NULL EXEC(N'CREATE SCHEMA {}')",
-                nstr(schema),
-                ident(schema).replace('\'', "''")
-            ),
-            &format!("creating schema {schema}"),
-        )?;
+        let create_schema = format!(
+            "IF SCHEMA_ID({}) IS NULL EXEC(N'CREATE SCHEMA {}')",
+            nstr(schema),
+            ident(schema).replace('\'', "''")
+        );
+        let schema_context = format!("creating schema {schema}");
+        if let Err(e) = self.session.batch(&create_schema, &schema_context) {
+            // Another session of this restore may have created it just
+            // now (the check and the create are not one step).
+            let exists = !self
+                .session
+                .rows(
+                    "SELECT 1 WHERE SCHEMA_ID(@P1) IS NOT NULL",
+                    vec![text_param(schema)],
+                    &schema_context,
+                )?
+                .is_empty();
+            if !exists {
+                return Err(e);
+            }
+        }
         let created = self.run_once(&format!("table {}", table.name), &built.sql, &context)?;
         if created {
             for line in built.skipped {

@@ -262,26 +262,39 @@ impl ToSql for Param {
 
 /// A value ready for the statement: the parameter and the expression that
 /// turns it into the column's type (`@P` stands for the parameter).
+///
+/// NULL is the literal `NULL` in the statement, with no parameter:
+/// tiberius sends a NULL parameter as TDS's NULLTYPE, which Babelfish
+/// refuses ("Data type 0x1F is unknown"), and a NULL literal goes into a
+/// column of any type.
 #[derive(Debug)]
 pub(crate) struct Encoded {
-    pub(crate) param: Param,
+    /// `None` for NULL.
+    pub(crate) param: Option<Param>,
     /// `None`: the parameter itself; `Some`: an expression such as
-    /// `CAST(@P AS date)`.
+    /// `CAST(@P AS date)`, or `NULL`.
     pub(crate) expr: Option<Cow<'static, str>>,
 }
 
 impl Encoded {
     fn plain(data: ColumnData<'static>) -> Encoded {
         Encoded {
-            param: Param(data),
+            param: Some(Param(data)),
             expr: None,
         }
     }
 
-    fn cast(text: Option<String>, expr: impl Into<Cow<'static, str>>) -> Encoded {
+    fn cast(text: String, expr: impl Into<Cow<'static, str>>) -> Encoded {
         Encoded {
-            param: Param(ColumnData::String(text.map(Cow::Owned))),
+            param: Some(Param(ColumnData::String(Some(Cow::Owned(text))))),
             expr: Some(expr.into()),
+        }
+    }
+
+    fn null() -> Encoded {
+        Encoded {
+            param: None,
+            expr: Some(Cow::Borrowed("NULL")),
         }
     }
 }
@@ -291,7 +304,7 @@ impl Encoded {
 /// only). `Err` is the reason the value cannot be stored exactly.
 pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encoded, String> {
     if value.is_null() {
-        return Ok(null(enc));
+        return Ok(Encoded::null());
     }
     // Text where a date, time, timestamp or uuid goes (SQLite keeps them
     // so) is parsed strictly here, never by the server's lenient input.
@@ -354,7 +367,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             let text = decimal_text(value)?;
             let exact = fit_decimal(&text, *precision, *scale)?;
             Ok(Encoded::cast(
-                Some(exact),
+                exact,
                 format!("CAST(@P AS decimal({precision},{scale}))"),
             ))
         }
@@ -370,7 +383,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
                 return Err(format!("{name} holds {lo} to {hi}"));
             }
             Ok(Encoded::cast(
-                Some(exact),
+                exact,
                 format!("CAST(CAST(@P AS decimal({p},4)) AS {name})"),
             ))
         }
@@ -409,7 +422,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             };
             let d = i64::from(*d);
             in_days(d, DAY_MIN, DAY_MAX, "date", "0001-01-01 to 9999-12-31")?;
-            Ok(Encoded::cast(Some(date_text(d)), "CAST(@P AS date)"))
+            Ok(Encoded::cast(date_text(d), "CAST(@P AS date)"))
         }
         Enc::Time { scale } => {
             let Value::Time(n) = value else {
@@ -421,7 +434,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             let frac = fraction(*n % 1_000_000_000, *scale, babelfish, "time")?;
             let secs = n / 1_000_000_000;
             Ok(Encoded::cast(
-                Some(format!("{}{frac}", clock(secs))),
+                format!("{}{frac}", clock(secs)),
                 format!("CAST(@P AS time({scale}))"),
             ))
         }
@@ -437,7 +450,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             )?;
             let frac = fraction(i64::from(nanos), *scale, babelfish, "datetime2")?;
             Ok(Encoded::cast(
-                Some(format!("{}T{}{frac}", date_text(day), clock(tod))),
+                format!("{}T{}{frac}", date_text(day), clock(tod)),
                 format!("CAST(@P AS datetime2({scale}))"),
             ))
         }
@@ -453,7 +466,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             )?;
             let ms = datetime_millis(nanos)?;
             Ok(Encoded::cast(
-                Some(format!("{}T{}.{ms:03}", date_text(day), clock(tod))),
+                format!("{}T{}.{ms:03}", date_text(day), clock(tod)),
                 "CAST(@P AS datetime)",
             ))
         }
@@ -469,7 +482,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
                 return Err("smalldatetime holds whole minutes only".into());
             }
             Ok(Encoded::cast(
-                Some(format!("{}T{}", date_text(day), clock(tod))),
+                format!("{}T{}", date_text(day), clock(tod)),
                 "CAST(@P AS smalldatetime)",
             ))
         }
@@ -510,13 +523,13 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             let sign = if offset < 0 { '-' } else { '+' };
             let o = offset.unsigned_abs();
             Ok(Encoded::cast(
-                Some(format!(
+                format!(
                     "{}T{}{frac}{sign}{:02}:{:02}",
                     date_text(lday),
                     clock(ltod),
                     o / 3600,
                     o % 3600 / 60
-                )),
+                ),
                 format!("CAST(@P AS datetimeoffset({scale}))"),
             ))
         }
@@ -525,18 +538,16 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             v => Err(mismatch(v, "uniqueidentifier")),
         },
         Enc::Xml => match value {
-            Value::Native(s) | Value::Text(s) => {
-                Ok(Encoded::cast(Some(s.clone()), "CAST(@P AS xml)"))
-            }
+            Value::Native(s) | Value::Text(s) => Ok(Encoded::cast(s.clone(), "CAST(@P AS xml)")),
             v => Err(mismatch(v, "xml")),
         },
         Enc::PathText => match value {
-            Value::Native(s) => Ok(Encoded::cast(Some(s.clone()), "CAST(@P AS hierarchyid)")),
+            Value::Native(s) => Ok(Encoded::cast(s.clone(), "CAST(@P AS hierarchyid)")),
             v => Err(mismatch(v, "hierarchyid")),
         },
         Enc::HexBytes { type_name } => match value {
             Value::Native(s) if is_hex(s) => Ok(Encoded::cast(
-                Some(s.clone()),
+                s.clone(),
                 format!(
                     "CAST(CONVERT(varbinary(max), @P, 1) AS {})",
                     crate::target::quote::ident(type_name)
@@ -703,52 +714,6 @@ fn parse_timestamp(s: &str) -> Option<(i64, u32, Option<i32>)> {
     ))
 }
 
-/// The typed NULL of a column of encoding `enc` (a NULL string would not
-/// convert implicitly to binary types).
-fn null(enc: &Enc) -> Encoded {
-    match enc {
-        Enc::Bit => Encoded::plain(ColumnData::Bit(None)),
-        Enc::Int { .. } => Encoded::plain(ColumnData::I64(None)),
-        Enc::Real => Encoded::plain(ColumnData::F32(None)),
-        Enc::Float => Encoded::plain(ColumnData::F64(None)),
-        Enc::Binary { .. } => Encoded::plain(ColumnData::Binary(None)),
-        Enc::Uuid => Encoded::plain(ColumnData::Guid(None)),
-        Enc::Text { .. } => Encoded::plain(ColumnData::String(None)),
-        Enc::Variant => Encoded::cast(None, "CAST(@P AS sql_variant)"),
-        Enc::HexBytes { type_name } => Encoded::cast(
-            None,
-            format!(
-                "CAST(CONVERT(varbinary(max), @P, 1) AS {})",
-                crate::target::quote::ident(type_name)
-            ),
-        ),
-        // Every other encoding casts a string parameter: a NULL string
-        // casts to a NULL of the type.
-        other => {
-            let expr = encode(other, &sample(other), false)
-                .ok()
-                .and_then(|e| e.expr)
-                .unwrap_or(Cow::Borrowed("@P"));
-            Encoded::cast(None, expr)
-        }
-    }
-}
-
-/// A value every encoding that casts text accepts, so that [`null`] finds
-/// the same expression as a non-NULL value.
-fn sample(enc: &Enc) -> Value {
-    match enc {
-        Enc::Decimal { .. } | Enc::Money { .. } => Value::Decimal("0".into()),
-        Enc::Date => Value::Date(0),
-        Enc::Time { .. } => Value::Time(0),
-        Enc::DateTimeOffset { .. } => Value::TimestampTz { secs: 0, nanos: 0 },
-        Enc::DateTime | Enc::DateTime2 { .. } | Enc::SmallDateTime => {
-            Value::Timestamp { secs: 0, nanos: 0 }
-        }
-        _ => Value::Native(String::new()),
-    }
-}
-
 fn mismatch(value: &Value, ty: &str) -> String {
     format!(
         "a {} value does not go into a {ty} column",
@@ -776,8 +741,58 @@ fn decimal_text(value: &Value) -> Result<String, String> {
         Value::Int16(i) => Ok(i.to_string()),
         Value::Int32(i) => Ok(i.to_string()),
         Value::Int64(i) => Ok(i.to_string()),
+        // A float (SQLite's NUMERIC affinity turns `12.50` into one) goes
+        // in only as its exact binary value: 12.5 does, 0.1 does not.
+        Value::Float64(f) => float_exact(*f),
+        Value::Float32(f) => float_exact(f64::from(*f)),
         v => Err(mismatch(v, "decimal")),
     }
+}
+
+/// The exact decimal expansion of a finite `f`, when it has at most 22
+/// fractional digits (a binary fraction of 2^-k has k decimal digits).
+fn float_exact(f: f64) -> Result<String, String> {
+    if !f.is_finite() {
+        return Err("SQL Server's decimal holds no NaN or infinity".into());
+    }
+    let bits = f.to_bits();
+    let neg = bits >> 63 == 1;
+    let exp = ((bits >> 52) & 0x7ff) as i32;
+    let frac = bits & ((1 << 52) - 1);
+    let (mut m, mut e) = if exp == 0 {
+        (frac, -1074)
+    } else {
+        (frac | (1 << 52), exp - 1075)
+    };
+    if m == 0 {
+        return Ok("0".into());
+    }
+    while m % 2 == 0 && e < 0 {
+        m /= 2;
+        e += 1;
+    }
+    let sign = if neg { "-" } else { "" };
+    if e >= 0 {
+        if e > 74 {
+            return Err("the float is too large for any decimal".into());
+        }
+        let v = u128::from(m)
+            .checked_shl(e as u32)
+            .filter(|v| v >> e as u32 == u128::from(m));
+        return v
+            .map(|v| format!("{sign}{v}"))
+            .ok_or_else(|| "the float is too large for any decimal".into());
+    }
+    let k = (-e) as u32;
+    if k > 22 {
+        return Err(format!(
+            "the float's exact value has {k} digits after the point (it is not the decimal it looks like)"
+        ));
+    }
+    let scaled = u128::from(m) * 5u128.pow(k);
+    let digits = format!("{scaled:0>width$}", width = k as usize + 1);
+    let (int, fraction) = digits.split_at(digits.len() - k as usize);
+    Ok(format!("{sign}{int}.{fraction}"))
 }
 
 /// `text` (`-?digits(.digits)?`) as it fits `decimal(precision, scale)`:
@@ -1027,7 +1042,7 @@ fn variant(s: &str) -> Result<Encoded, String> {
         None => format!("CONVERT({base}, @P)"),
     };
     Ok(Encoded::cast(
-        Some(text.to_owned()),
+        text.to_owned(),
         format!("CAST({convert} AS sql_variant)"),
     ))
 }
@@ -1048,8 +1063,8 @@ mod tests {
     }
 
     fn text(e: &Encoded) -> Option<String> {
-        match &e.param.0 {
-            ColumnData::String(s) => s.as_ref().map(|s| s.to_string()),
+        match e.param.as_ref().map(|p| &p.0) {
+            Some(ColumnData::String(s)) => s.as_ref().map(|s| s.to_string()),
             _ => None,
         }
     }
@@ -1097,6 +1112,24 @@ mod tests {
     }
 
     #[test]
+    fn floats_go_into_decimals_only_when_exact() {
+        let d = ty("decimal", 9, 8, 2);
+        assert_eq!(text(&ok(&d, Value::Float64(12.5))), Some("12.5".into()));
+        assert_eq!(
+            text(&ok(&d, Value::Float64(-999_999.75))),
+            Some("-999999.75".into())
+        );
+        assert_eq!(text(&ok(&d, Value::Float64(3.0))), Some("3".into()));
+        assert!(refused(&d, Value::Float64(0.1)).contains("not the decimal it looks like"));
+        assert!(refused(&d, Value::Float64(0.125)).contains("after the point"));
+        assert!(refused(&d, Value::Float64(f64::INFINITY)).contains("infinity"));
+        assert_eq!(
+            float_exact(2f64.powi(70)).unwrap(),
+            "1180591620717411303424"
+        );
+    }
+
+    #[test]
     fn money_limits() {
         let m = ty("money", 8, 19, 4);
         for v in ["922337203685477.5807", "-922337203685477.5808", "0.0001"] {
@@ -1118,7 +1151,7 @@ mod tests {
     fn integers_are_range_checked() {
         let t = ty("tinyint", 1, 3, 0);
         assert!(matches!(
-            ok(&t, Value::Int16(255)).param.0,
+            ok(&t, Value::Int16(255)).param.unwrap().0,
             ColumnData::U8(Some(255))
         ));
         assert!(refused(&t, Value::Int16(256)).contains("0 to 255"));
@@ -1128,7 +1161,7 @@ mod tests {
         assert!(refused(&i, Value::Text("1".into())).contains("text value"));
         let b = ty("bit", 1, 1, 0);
         assert!(matches!(
-            ok(&b, Value::Int64(1)).param.0,
+            ok(&b, Value::Int64(1)).param.unwrap().0,
             ColumnData::Bit(Some(true))
         ));
         assert!(refused(&b, Value::Int64(2)).contains("bit"));
@@ -1138,13 +1171,13 @@ mod tests {
     fn floats_keep_their_bits() {
         let f = ty("float", 8, 53, 0);
         assert!(
-            matches!(ok(&f, Value::Float32(0.1)).param.0, ColumnData::F64(Some(x)) if x == f64::from(0.1f32))
+            matches!(ok(&f, Value::Float32(0.1)).param.unwrap().0, ColumnData::F64(Some(x)) if x == f64::from(0.1f32))
         );
         assert!(refused(&f, Value::Float64(f64::NAN)).contains("NaN"));
         let r = ty("real", 4, 24, 0);
         assert!(refused(&r, Value::Float64(0.1)).contains("single"));
         assert!(
-            matches!(ok(&r, Value::Float64(0.5)).param.0, ColumnData::F32(Some(x)) if x == 0.5)
+            matches!(ok(&r, Value::Float64(0.5)).param.unwrap().0, ColumnData::F32(Some(x)) if x == 0.5)
         );
     }
 
@@ -1170,18 +1203,14 @@ mod tests {
             text(&ok(&n, Value::Text(String::new()))),
             Some(String::new())
         );
-        assert!(matches!(
-            ok(&n, Value::Null).param.0,
-            ColumnData::String(None)
-        ));
+        let null = ok(&n, Value::Null);
+        assert!(null.param.is_none());
+        assert_eq!(null.expr.as_deref(), Some("NULL"));
         let vb = ty("varbinary", -1, 0, 0);
         assert!(
-            matches!(ok(&vb, Value::Bytes(vec![])).param.0, ColumnData::Binary(Some(ref b)) if b.is_empty())
+            matches!(ok(&vb, Value::Bytes(vec![])).param.unwrap().0, ColumnData::Binary(Some(ref b)) if b.is_empty())
         );
-        assert!(matches!(
-            ok(&vb, Value::Null).param.0,
-            ColumnData::Binary(None)
-        ));
+        assert!(ok(&vb, Value::Null).param.is_none());
         let b = ty("binary", 2, 0, 0);
         assert!(refused(&b, Value::Bytes(vec![1])).contains("pad"));
         assert!(refused(&b, Value::Bytes(vec![1, 2, 3])).contains("holds 2"));
@@ -1205,14 +1234,7 @@ mod tests {
         );
         assert!(refused(&d, Value::Date(DAY_MIN as i32 - 1)).contains("0001-01-01"));
         assert!(refused(&d, Value::Date(i32::MAX)).contains("9999"));
-        assert!(matches!(
-            ok(&d, Value::Null).param.0,
-            ColumnData::String(None)
-        ));
-        assert_eq!(
-            ok(&d, Value::Null).expr.as_deref(),
-            Some("CAST(@P AS date)")
-        );
+        assert_eq!(ok(&d, Value::Null).expr.as_deref(), Some("NULL"));
     }
 
     #[test]
@@ -1366,7 +1388,7 @@ mod tests {
             0x6f, 0x96, 0x19, 0xff, 0x8b, 0x86, 0xd0, 0x11, 0xb4, 0x2d, 0x00, 0xc0, 0x4f, 0xc9,
             0x64, 0xff,
         ];
-        match ok(&u, Value::Uuid(bytes)).param.0 {
+        match ok(&u, Value::Uuid(bytes)).param.unwrap().0 {
             ColumnData::Guid(Some(g)) => {
                 assert_eq!(g.to_string(), "6f9619ff-8b86-d011-b42d-00c04fc964ff")
             }
@@ -1410,6 +1432,7 @@ mod tests {
                 Value::Text("6f9619ff-8b86-d011-b42d-00c04fc964ff".into())
             )
             .param
+            .unwrap()
             .0,
             ColumnData::Guid(Some(_))
         ));
