@@ -168,7 +168,9 @@ pub fn time_nanos(increments: u64, scale: u8) -> Result<i64, String> {
     let nanos = u128::from(increments) * 10u128.pow(9 - u32::from(scale));
     if nanos >= 86_400 * 1_000_000_000 {
         return Err(format!(
-            "time of {increments} units at scale {scale} is past midnight"
+            "the server sent a time of {increments} units at scale {scale}, which is 24:00:00 or later, \
+             past the end of SQL Server's day (23:59:59.9999999); Babelfish stores 23:59:59.9999999 \
+             rounded up to 24:00:00: change the value in the source"
         ));
     }
     Ok(nanos as i64)
