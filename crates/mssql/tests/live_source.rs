@@ -278,6 +278,11 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
     exec(&url, "CREATE SEQUENCE wfm.sq START WITH 5 INCREMENT BY 2");
     exec(
         &url,
+        "CREATE TRIGGER wfm.trg_shift ON wfm.shift AFTER INSERT AS BEGIN SET NOCOUNT ON; END",
+    );
+    exec(&url, "DISABLE TRIGGER wfm.trg_shift ON wfm.shift");
+    exec(
+        &url,
         "CREATE VIEW wfm.v_site AS SELECT id, code FROM wfm.site",
     );
     exec(&url, "CREATE VIEW wfm.v_site2 AS SELECT id FROM wfm.v_site");
@@ -377,6 +382,19 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
         "{:?}",
         catalog.objects
     );
+    // The disabled trigger is carried on its table, and that it is
+    // disabled is listed as not carried.
+    let trg: Vec<_> = catalog
+        .objects
+        .iter()
+        .filter(|o| o.name.name == "trg_shift")
+        .collect();
+    assert_eq!(trg.len(), 2, "{trg:?}");
+    assert_eq!(trg[0].kind, ObjectKind::Trigger);
+    assert!(trg[0].not_carried.is_none());
+    assert_eq!(trg[0].table, Some(TableName::new(Some("wfm"), "shift")));
+    assert_eq!(trg[1].kind, ObjectKind::Other("trigger state".into()));
+    assert!(trg[1].not_carried.as_deref().unwrap().contains("disabled"));
     let v2 = catalog
         .objects
         .iter()
