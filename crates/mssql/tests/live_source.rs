@@ -168,6 +168,12 @@ fn every_type_reads_back_as_inserted() {
         ]
     );
     assert!(!table.columns[0].nullable);
+    // Every column has the database's collation: none is recorded.
+    assert!(
+        !table.properties.keys().any(|k| k.ends_with(".collation")),
+        "{:?}",
+        table.properties
+    );
     assert_eq!(
         table.primary_key.as_ref().map(|k| k.columns.clone()),
         Some(vec!["id".to_owned()])
@@ -271,7 +277,7 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
             CONSTRAINT ck_site_qty CHECK (qty >= 0));
          CREATE TABLE wfm.shift (id bigint NOT NULL PRIMARY KEY,
             site_id int NOT NULL CONSTRAINT fk_shift_site REFERENCES wfm.site(id) ON DELETE CASCADE,
-            starts datetime2(0) NOT NULL);
+            starts datetime2(0) NOT NULL, label varchar(10) COLLATE Latin1_General_CS_AS);
          CREATE INDEX ix_shift_site ON wfm.shift (site_id DESC) INCLUDE (starts);
          INSERT INTO wfm.site (code, qty) VALUES (N'a', 1), (N'b', 2);",
     );
@@ -317,6 +323,21 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
         .iter()
         .find(|t| t.name.name == "shift")
         .expect("shift");
+    let collation = shift
+        .property("mssql.column.label.collation")
+        .unwrap_or_default();
+    // Babelfish reports its own name for the collation it maps this to.
+    let want = if babelfish {
+        "bbf_unicode_cp1_cs_as"
+    } else {
+        "Latin1_General_CS_AS"
+    };
+    assert!(
+        collation.eq_ignore_ascii_case(want),
+        "{:?}",
+        shift.properties
+    );
+    assert!(shift.property("mssql.column.starts.collation").is_none());
     assert_eq!(shift.foreign_keys.len(), 1);
     let fk = &shift.foreign_keys[0];
     assert_eq!(fk.ref_table, TableName::new(Some("wfm"), "site"));

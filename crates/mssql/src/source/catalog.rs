@@ -250,7 +250,9 @@ fn columns(conn: &mut Conn, tables: &mut BTreeMap<i64, Building>) -> Result<()> 
     let collation = rows(
         conn,
         "the database collation",
-        "SELECT CAST(DATABASEPROPERTYEX(DB_NAME(), 'Collation') AS nvarchar(128))",
+        // sys.databases, not DATABASEPROPERTYEX, which Babelfish answers
+        // with a collation its columns do not have.
+        "SELECT CAST(collation_name AS nvarchar(128)) FROM sys.databases WHERE name = DB_NAME()",
     )?
     .first()
     .and_then(|r| r.text(0))
