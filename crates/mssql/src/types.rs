@@ -172,7 +172,16 @@ const KNOWN: &[&str] = &[
 fn variant_select(c: &str) -> String {
     let prop = |p: &str| format!("SQL_VARIANT_PROPERTY({c}, '{p}')");
     let base = format!("CAST({} AS nvarchar(128))", prop("BaseType"));
-    let len = format!("CAST({} AS nvarchar(10))", prop("MaxLength"));
+    // A length beyond what the type can declare (Babelfish reports 65535
+    // for any string) is spelt (max).
+    let len = format!(
+        "CASE WHEN CAST({l} AS int) > 8000 THEN N'max' ELSE CAST({l} AS nvarchar(10)) END",
+        l = prop("MaxLength")
+    );
+    let nlen = format!(
+        "CASE WHEN CAST({l} AS int) > 8000 THEN N'max' ELSE CAST(CAST({l} AS int) / 2 AS nvarchar(10)) END",
+        l = prop("MaxLength")
+    );
     let prec = format!("CAST({} AS nvarchar(10))", prop("Precision"));
     let scale = format!("CAST({} AS nvarchar(10))", prop("Scale"));
     format!(
@@ -187,12 +196,12 @@ fn variant_select(c: &str) -> String {
          WHEN N'varchar' THEN N'(' + {len} + N')' \
          WHEN N'binary' THEN N'(' + {len} + N')' \
          WHEN N'varbinary' THEN N'(' + {len} + N')' \
-         WHEN N'nchar' THEN N'(' + CAST(CAST({l} AS int) / 2 AS nvarchar(10)) + N')' \
-         WHEN N'nvarchar' THEN N'(' + CAST(CAST({l} AS int) / 2 AS nvarchar(10)) + N')' \
+         WHEN N'nchar' THEN N'(' + {nlen} + N')' \
+         WHEN N'nvarchar' THEN N'(' + {nlen} + N')' \
          ELSE N'' END + N':' + \
          CASE {base} \
-         WHEN N'float' THEN CONVERT(nvarchar(max), CAST({c} AS float), 3) \
-         WHEN N'real' THEN CONVERT(nvarchar(max), CAST({c} AS real), 3) \
+         WHEN N'float' THEN LTRIM(CONVERT(nvarchar(max), CAST({c} AS float), 3)) \
+         WHEN N'real' THEN LTRIM(CONVERT(nvarchar(max), CAST({c} AS real), 3)) \
          WHEN N'datetime' THEN CONVERT(nvarchar(max), CAST({c} AS datetime), 121) \
          WHEN N'smalldatetime' THEN CONVERT(nvarchar(max), CAST({c} AS smalldatetime), 121) \
          WHEN N'datetime2' THEN CONVERT(nvarchar(max), CAST({c} AS datetime2(7)), 121) \
@@ -203,8 +212,7 @@ fn variant_select(c: &str) -> String {
          WHEN N'varbinary' THEN CONVERT(nvarchar(max), CAST({c} AS varbinary(8000)), 1) \
          WHEN N'money' THEN CAST(CAST({c} AS decimal(19,4)) AS nvarchar(max)) \
          WHEN N'smallmoney' THEN CAST(CAST({c} AS decimal(10,4)) AS nvarchar(max)) \
-         ELSE CAST({c} AS nvarchar(max)) END END",
-        l = prop("MaxLength"),
+         ELSE CAST({c} AS nvarchar(max)) END END"
     )
 }
 

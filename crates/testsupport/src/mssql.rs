@@ -775,9 +775,10 @@ impl ParsedUrl {
                 Some("strict") | Some("mandatory") | Some("true") | Some("yes") => {
                     EncryptionLevel::Required
                 }
-                Some("optional") => EncryptionLevel::On,
-                // `off`: no TLS at all (Babelfish's TDS listener has none).
-                Some("off") | Some("false") | Some("no") => EncryptionLevel::NotSupported,
+                // As bru reads them (crates/mssql/src/conn/settings.rs):
+                // `optional` encrypts the login, `off` nothing.
+                Some("optional") | Some("false") | Some("no") => EncryptionLevel::Off,
+                Some("off") => EncryptionLevel::NotSupported,
                 _ => EncryptionLevel::Required,
             },
         );

@@ -32,8 +32,9 @@
 //!
 //! A module's name, written without a schema, is created in the restoring
 //! session's default schema; the checker accepts that only for an object
-//! declared in `dbo`, and the target runs such a text only in a session
-//! whose default schema is `dbo`.
+//! declared in `dbo` (the default schema of a database owner, as whoever
+//! restores a database is). The target runs `CREATE OR ALTER` as `CREATE`,
+//! so even in another default schema nothing of the target's is replaced.
 //!
 //! What this does not stop, by design: a declared module can do anything
 //! the restoring login may do once something calls it, a default or CHECK
