@@ -124,7 +124,7 @@ const TORTURE: &[(&str, &str, [&str; 3])] = &[
     (
         "c_time7",
         "time(7)",
-        ["'00:00:00'", "'23:59:59.9999999'", "'12:34:56.1234567'"],
+        ["'00:00:00'", "'23:59:59.999999'", "'12:34:56.1234567'"],
     ),
     (
         "c_time0",
@@ -154,7 +154,7 @@ const TORTURE: &[(&str, &str, [&str; 3])] = &[
         "datetime2(7)",
         [
             "'0001-01-01T00:00:00'",
-            "'9999-12-31T23:59:59.9999999'",
+            "'9999-12-31T23:59:59.999999'",
             "'2024-03-01T12:34:56.1234567'",
         ],
     ),
@@ -502,9 +502,34 @@ fn the_wfm_fixture_migrates_into_sql_server_and_back() {
     let a = archive.to_str().unwrap();
     bru_ok(&["backup", &util::url(&src), a, "--quiet"]);
     let mid = fresh(&server, "mtrust_wfm");
+    // schedules.break_length is an interval, which no SQL Server type
+    // holds: refused by name, before any row is written.
+    let out = bru(&["restore", a, &mid, "--quiet", "--exclude", "edge_values"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("schedules")
+            && err.contains("break_length")
+            && err.contains("interval"),
+        "{err}"
+    );
+    let mid = fresh(&server, "mtrust_wfm");
     // edge_values.v holds every SQLite storage class in one column, which
-    // no SQL Server column can (as for PostgreSQL).
-    bru_ok(&["restore", a, &mid, "--quiet", "--exclude", "edge_values"]);
+    // no SQL Server column can, and audit_log.at texts with a UTC offset,
+    // which a datetime2 cannot keep (as for PostgreSQL): the rule stores
+    // them as the time in UTC.
+    bru_ok(&[
+        "restore",
+        a,
+        &mid,
+        "--quiet",
+        "--exclude",
+        "edge_values",
+        "--exclude",
+        "schedules",
+        "--cast",
+        "audit_log.at:timestamp-offset=utc",
+    ]);
     let back = dir.path("wfm-back.db");
     let b = back.to_str().unwrap();
     bru_ok(&["backup", &mid, b, "--quiet"]);
