@@ -167,7 +167,13 @@ fn every_type_reads_back_as_inserted() {
             "uniqueidentifier"
         ]
     );
-    assert_eq!(table.columns[0].nullable, false);
+    assert!(!table.columns[0].nullable);
+    // Every column has the database's collation: none is recorded.
+    assert!(
+        !table.properties.keys().any(|k| k.ends_with(".collation")),
+        "{:?}",
+        table.properties
+    );
     assert_eq!(
         table.primary_key.as_ref().map(|k| k.columns.clone()),
         Some(vec!["id".to_owned()])
@@ -271,11 +277,16 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
             CONSTRAINT ck_site_qty CHECK (qty >= 0));
          CREATE TABLE wfm.shift (id bigint NOT NULL PRIMARY KEY,
             site_id int NOT NULL CONSTRAINT fk_shift_site REFERENCES wfm.site(id) ON DELETE CASCADE,
-            starts datetime2(0) NOT NULL);
+            starts datetime2(0) NOT NULL, label varchar(10) COLLATE Latin1_General_CS_AS);
          CREATE INDEX ix_shift_site ON wfm.shift (site_id DESC) INCLUDE (starts);
          INSERT INTO wfm.site (code, qty) VALUES (N'a', 1), (N'b', 2);",
     );
     exec(&url, "CREATE SEQUENCE wfm.sq START WITH 5 INCREMENT BY 2");
+    exec(
+        &url,
+        "CREATE TRIGGER wfm.trg_shift ON wfm.shift AFTER INSERT AS BEGIN SET NOCOUNT ON; END",
+    );
+    exec(&url, "DISABLE TRIGGER wfm.trg_shift ON wfm.shift");
     exec(
         &url,
         "CREATE VIEW wfm.v_site AS SELECT id, code FROM wfm.site",
@@ -297,7 +308,7 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
     let identity = id.identity.as_ref().expect("identity");
     assert_eq!((identity.start, identity.increment), (Some(10), Some(5)));
     assert_eq!(identity.last_value, Some(15));
-    assert_eq!(site.columns[2].default.is_some(), true);
+    assert!(site.columns[2].default.is_some());
     assert!(site.columns[3].generated.is_some(), "{:?}", site.columns[3]);
     assert_eq!(site.primary_key.as_ref().unwrap().columns, ["id"]);
     assert_eq!(site.uniques.len(), 1);
@@ -312,6 +323,21 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
         .iter()
         .find(|t| t.name.name == "shift")
         .expect("shift");
+    let collation = shift
+        .property("mssql.column.label.collation")
+        .unwrap_or_default();
+    // Babelfish reports its own name for the collation it maps this to.
+    let want = if babelfish {
+        "bbf_unicode_cp1_cs_as"
+    } else {
+        "Latin1_General_CS_AS"
+    };
+    assert!(
+        collation.eq_ignore_ascii_case(want),
+        "{:?}",
+        shift.properties
+    );
+    assert!(shift.property("mssql.column.starts.collation").is_none());
     assert_eq!(shift.foreign_keys.len(), 1);
     let fk = &shift.foreign_keys[0];
     assert_eq!(fk.ref_table, TableName::new(Some("wfm"), "site"));
@@ -377,6 +403,19 @@ fn the_catalog_holds_keys_indexes_checks_and_modules() {
         "{:?}",
         catalog.objects
     );
+    // The disabled trigger is carried on its table, and that it is
+    // disabled is listed as not carried.
+    let trg: Vec<_> = catalog
+        .objects
+        .iter()
+        .filter(|o| o.name.name == "trg_shift")
+        .collect();
+    assert_eq!(trg.len(), 2, "{trg:?}");
+    assert_eq!(trg[0].kind, ObjectKind::Trigger);
+    assert!(trg[0].not_carried.is_none());
+    assert_eq!(trg[0].table, Some(TableName::new(Some("wfm"), "shift")));
+    assert_eq!(trg[1].kind, ObjectKind::Other("trigger state".into()));
+    assert!(trg[1].not_carried.as_deref().unwrap().contains("disabled"));
     let v2 = catalog
         .objects
         .iter()
@@ -471,4 +510,108 @@ fn xml_variants_and_old_large_types_read_back() {
     assert!(rows[1][1].is_null() && rows[1][3].is_null() && rows[1][5].is_null());
     drop(source);
     server.drop_db("msrc_native");
+}
+
+#[test]
+fn rows_written_after_open_are_not_read() {
+    let Some(server) = MssqlServer::from_env("rows_written_after_open_are_not_read") else {
+        return;
+    };
+    let url = server.create_db("msrc_snap");
+    exec(
+        &url,
+        "CREATE TABLE dbo.a (id int NOT NULL PRIMARY KEY, v nvarchar(100));
+         CREATE TABLE dbo.b (id int NOT NULL PRIMARY KEY);
+         INSERT INTO dbo.a VALUES (1, N'x'), (2, N'y'), (3, N'z');
+         INSERT INTO dbo.b VALUES (1);",
+    );
+    let mut source = MssqlSource::open(&url).unwrap();
+    // Another session changes both tables after the snapshot began.
+    exec(
+        &url,
+        "INSERT INTO dbo.a VALUES (4, N'late'); DELETE FROM dbo.b; UPDATE dbo.a SET v = N'changed' WHERE id = 1;",
+    );
+    let catalog = source.catalog().unwrap();
+    let table = |n: &str| {
+        catalog
+            .tables
+            .iter()
+            .find(|t| t.name.name == n)
+            .unwrap()
+            .clone()
+    };
+    let a = table("a");
+    // Small byte limit: batches end by size, not only by row count.
+    let mut batches = Vec::new();
+    source
+        .read_table(
+            &a,
+            BatchLimits {
+                max_rows: 1000,
+                max_bytes: 1,
+            },
+            &mut |b| {
+                batches.push(b);
+                Ok(())
+            },
+        )
+        .unwrap();
+    assert_eq!(batches.len(), 3, "one row per batch at a 1-byte limit");
+    let mut got: Vec<(Value, Value)> = batches
+        .iter()
+        .flat_map(|b| {
+            b.rows()
+                .map(|r| (r[0].clone(), r[1].clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    got.sort_by_key(|(id, _)| match id {
+        Value::Int32(i) => *i,
+        _ => 0,
+    });
+    assert_eq!(
+        got,
+        vec![
+            (Value::Int32(1), Value::Text("x".into())),
+            (Value::Int32(2), Value::Text("y".into())),
+            (Value::Int32(3), Value::Text("z".into())),
+        ]
+    );
+    let b_rows: usize = read_all(&mut source, &table("b"), 100)
+        .iter()
+        .map(RowBatch::row_count)
+        .sum();
+    assert_eq!(b_rows, 1, "the deleted row is still in the snapshot");
+    drop(source);
+    server.drop_db("msrc_snap");
+}
+
+/// `url` with its query replaced by `query`.
+fn with_query(url: &str, query: &str) -> String {
+    format!("{}?{query}", url.split('?').next().unwrap())
+}
+
+#[test]
+fn tls_is_negotiated_or_refused_with_what_to_try() {
+    let Some(server) = MssqlServer::from_env("tls_is_negotiated_or_refused_with_what_to_try")
+    else {
+        return;
+    };
+    // A server with a certificate no one vouches for (Babelfish here has a
+    // self-signed one): refused, saying which parameter accepts it.
+    match MssqlSource::open(&with_query(server.url(), "encrypt=mandatory")) {
+        Err(e) => {
+            let e = e.to_string();
+            assert!(e.contains("TLS handshake"), "{e}");
+            assert!(e.contains("trustServerCertificate=true"), "{e}");
+        }
+        // A server whose certificate the system trusts.
+        Ok(_) => eprintln!("note: the server's certificate is trusted; refusal not exercised"),
+    }
+    let source = MssqlSource::open(&with_query(
+        server.url(),
+        "encrypt=mandatory&trustServerCertificate=true",
+    ))
+    .unwrap();
+    assert_eq!(source.info().engine, "mssql");
 }

@@ -89,10 +89,11 @@ pub fn login(s: &Settings, e: &tiberius::error::Error) -> Error {
             ErrorKind::Other,
             format!("the TLS handshake failed ({m}); {tls_hint}"),
         ),
+        // rustls reports a certificate it rejects as an I/O error.
         tiberius::error::Error::Io { message, .. } => (
             ErrorKind::Transient,
             format!(
-                "the connection broke during the login ({message}); {tls_hint}"
+                "the connection broke during the login or its TLS handshake ({message}); {tls_hint}"
             ),
         ),
         other => (

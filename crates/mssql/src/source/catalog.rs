@@ -152,7 +152,7 @@ impl Building {
 /// Reads the whole catalog.
 pub fn read(conn: &mut Conn, seeds: &Seeds) -> Result<Catalog> {
     let mut objects = schemas(conn)?;
-    let mut tables = tables(conn)?;
+    let mut tables = tables(conn, &mut objects)?;
     columns(conn, &mut tables)?;
     identities(conn, &mut tables, seeds)?;
     computed(conn, &mut tables)?;
@@ -198,11 +198,12 @@ fn schemas(conn: &mut Conn) -> Result<Vec<ObjectDef>> {
         .collect())
 }
 
-fn tables(conn: &mut Conn) -> Result<BTreeMap<i64, Building>> {
+fn tables(conn: &mut Conn, options: &mut Vec<ObjectDef>) -> Result<BTreeMap<i64, Building>> {
     let rows = rows(
         conn,
         "the tables",
-        "SELECT t.object_id, s.name, t.name FROM sys.tables t \
+        "SELECT t.object_id, s.name, t.name, CAST(t.temporal_type AS int), \
+         CAST(t.is_memory_optimized AS int) FROM sys.tables t \
          JOIN sys.schemas s ON s.schema_id = t.schema_id \
          WHERE t.is_ms_shipped = 0 AND s.name NOT IN (N'sys', N'INFORMATION_SCHEMA')",
     )?;
@@ -210,6 +211,30 @@ fn tables(conn: &mut Conn) -> Result<BTreeMap<i64, Building>> {
     for r in rows {
         let Some(id) = r.int(0) else { continue };
         let name = TableName::new(Some(&r.string(1)), &r.string(2));
+        let option = |why: &str| {
+            let mut o = ObjectDef::not_carried(
+                ObjectKind::Other("table option".into()),
+                name.clone(),
+                ENGINE_NAME,
+                why,
+            );
+            o.table = Some(name.clone());
+            o
+        };
+        match r.int(3) {
+            Some(2) => options.push(option(
+                "the table is system-versioned (temporal); the restore creates an ordinary table and its history table as another",
+            )),
+            Some(1) => options.push(option(
+                "the table is the history table of a system-versioned table; the restore creates it as an ordinary table",
+            )),
+            _ => {}
+        }
+        if r.flag(4) {
+            options.push(option(
+                "the table is memory-optimized; the restore creates it on disk",
+            ));
+        }
         out.insert(
             id,
             Building {
@@ -225,7 +250,9 @@ fn columns(conn: &mut Conn, tables: &mut BTreeMap<i64, Building>) -> Result<()> 
     let collation = rows(
         conn,
         "the database collation",
-        "SELECT CAST(DATABASEPROPERTYEX(DB_NAME(), 'Collation') AS nvarchar(128))",
+        // sys.databases, not DATABASEPROPERTYEX, which Babelfish answers
+        // with a collation its columns do not have.
+        "SELECT CAST(collation_name AS nvarchar(128)) FROM sys.databases WHERE name = DB_NAME()",
     )?
     .first()
     .and_then(|r| r.text(0))
@@ -841,12 +868,14 @@ fn modules(conn: &mut Conn, tables: &HashMap<i64, TableName>) -> Result<Vec<Obje
         conn,
         "the views, procedures, functions and triggers",
         "SELECT o.object_id, s.name, o.name, o.type, m.definition, m.uses_ansi_nulls, \
-         m.uses_quoted_identifier, o.parent_object_id, o.type_desc \
+         m.uses_quoted_identifier, o.parent_object_id, o.type_desc, CAST(tr.is_disabled AS int) \
          FROM sys.sql_modules m JOIN sys.objects o ON o.object_id = m.object_id \
          JOIN sys.schemas s ON s.schema_id = o.schema_id \
+         LEFT JOIN sys.triggers tr ON tr.object_id = o.object_id \
          WHERE o.is_ms_shipped = 0 ORDER BY o.object_id",
     )?;
     let mut mods = Vec::new();
+    let mut extra = Vec::new();
     let mut names: HashMap<i64, TableName> = tables.clone();
     for r in &rows {
         let Some(id) = r.int(0) else { continue };
@@ -875,6 +904,18 @@ fn modules(conn: &mut Conn, tables: &HashMap<i64, TableName>) -> Result<Vec<Obje
         };
         if kind == ObjectKind::Trigger {
             object.table = r.int(7).and_then(|p| tables.get(&p).cloned());
+        }
+        if kind == ObjectKind::Trigger && object.not_carried.is_none() && r.flag(9) {
+            // The trigger itself is carried; that it is disabled is not
+            // (a restore creates it enabled), which the summary says.
+            let mut state = ObjectDef::not_carried(
+                ObjectKind::Other("trigger state".into()),
+                object.name.clone(),
+                ENGINE_NAME,
+                "the trigger is disabled in the source; the restore creates it enabled (run DISABLE TRIGGER after the restore to match)",
+            );
+            state.table = object.table.clone();
+            extra.push(state);
         }
         // Modules come after the tables; a function a table needs (in a
         // computed column, default or check) is moved before them below.
@@ -905,7 +946,9 @@ fn modules(conn: &mut Conn, tables: &HashMap<i64, TableName>) -> Result<Vec<Obje
             }
         }
     }
-    Ok(order(mods, deps.as_deref(), &names))
+    let mut out = order(mods, deps.as_deref(), &names);
+    out.extend(extra);
+    Ok(out)
 }
 
 /// `(referencing object, referenced object)` pairs, with constraints

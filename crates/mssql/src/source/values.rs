@@ -166,9 +166,13 @@ pub fn time_nanos(increments: u64, scale: u8) -> Result<i64, String> {
         return Err(format!("time scale {scale} is beyond SQL Server's 7"));
     }
     let nanos = u128::from(increments) * 10u128.pow(9 - u32::from(scale));
-    if nanos >= 86_400 * 1_000_000_000 {
+    // 24:00:00 itself is what Babelfish holds for 23:59:59.9999999 (it
+    // rounds to microseconds, and PostgreSQL's day ends at 24:00:00):
+    // carried exactly, as a PostgreSQL time; a SQL Server target refuses
+    // it by name. Anything later is no time of day at all.
+    if nanos > 86_400 * 1_000_000_000 {
         return Err(format!(
-            "time of {increments} units at scale {scale} is past midnight"
+            "the server sent a time of {increments} units at scale {scale}, which is past 24:00:00"
         ));
     }
     Ok(nanos as i64)
@@ -302,8 +306,13 @@ mod tests {
             plain(ColumnData::Time(Some(Time::new(863_999_999_999, 7)))),
             Value::Time(86_399_999_999_900)
         );
+        // 24:00:00 (Babelfish's 23:59:59.9999999) is kept; later is refused.
+        assert_eq!(
+            plain(ColumnData::Time(Some(Time::new(864_000_000_000, 7)))),
+            Value::Time(86_400_000_000_000)
+        );
         assert!(decode(
-            ColumnData::Time(Some(Time::new(864_000_000_000, 7))),
+            ColumnData::Time(Some(Time::new(864_000_000_001, 7))),
             Decode::Plain
         )
         .is_err());
