@@ -316,3 +316,61 @@ fn a_sql_server_table_restores_with_its_own_declarations() {
     drop(t);
     server.drop_db("mtgt_native");
 }
+
+#[test]
+fn data_only_loads_fire_no_trigger_and_leave_it_enabled() {
+    let Some(server) =
+        MssqlServer::from_env("data_only_loads_fire_no_trigger_and_leave_it_enabled")
+    else {
+        return;
+    };
+    let url = server.create_db("mtgt_dataonly");
+    mssql::exec(
+        &url,
+        "CREATE TABLE dbo.team (id tinyint NOT NULL PRIMARY KEY, label nvarchar(30) NOT NULL); \
+         CREATE TABLE dbo.fired (n int)",
+    );
+    mssql::exec(
+        &url,
+        "CREATE TRIGGER dbo.team_ins ON dbo.team AFTER INSERT AS INSERT INTO dbo.fired VALUES (1)",
+    );
+    let (team, _) = tables();
+    let mut t = MssqlTarget::open(&url).unwrap();
+    t.check_table(&team).unwrap();
+    load(
+        &mut t,
+        &team,
+        vec![vec![Value::Int16(7), Value::Text("x".into())]],
+    )
+    .unwrap();
+    drop(t);
+    assert_eq!(
+        mssql::query(&url, "SELECT id, label FROM dbo.team"),
+        [["7", "x"]]
+    );
+    assert_eq!(
+        mssql::query(&url, "SELECT COUNT(*) FROM dbo.fired"),
+        [["0"]]
+    );
+    assert_eq!(
+        mssql::query(
+            &url,
+            "SELECT CAST(is_disabled AS int) FROM sys.triggers WHERE name = 'team_ins'"
+        ),
+        [["0"]]
+    );
+    // The trigger does fire on other inserts.
+    mssql::exec(&url, "INSERT INTO dbo.team VALUES (8, N'y')");
+    assert_eq!(
+        mssql::query(&url, "SELECT COUNT(*) FROM dbo.fired"),
+        [["1"]]
+    );
+    // A missing column is told before anything is written.
+    mssql::exec(&url, "CREATE TABLE dbo.agent (id int)");
+    let (_, agent) = tables();
+    let mut t = MssqlTarget::open(&url).unwrap();
+    let e = t.check_table(&agent).unwrap_err().to_string();
+    assert!(e.contains("column team_id does not exist"), "{e}");
+    drop(t);
+    server.drop_db("mtgt_dataonly");
+}

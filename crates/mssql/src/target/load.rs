@@ -4,6 +4,11 @@
 //! INSERTs, each chunk in one transaction that commits with its journal
 //! key.
 //!
+//! Triggers never fire on a restored row: a table this restore created
+//! has none yet (they are created after the data); into an existing table
+//! (`--data-only`) each chunk's transaction disables the table's enabled
+//! triggers first and enables them again before it commits.
+//!
 //! Identity values are kept: the loader turns `IDENTITY_INSERT` on for its
 //! table while it writes (one table a session at a time, which is how the
 //! restore drives a session) and off when it is done or dropped. Computed
@@ -36,6 +41,11 @@ pub(super) struct MssqlLoader<'a> {
     rows_per_statement: usize,
     /// `IDENTITY_INSERT` is on for the table.
     identity: Option<String>,
+    /// `DISABLE TRIGGER` and `ENABLE TRIGGER` for the table's enabled
+    /// triggers (an existing table, `--data-only`), run inside each
+    /// chunk's transaction, so no trigger fires on a restored row and a
+    /// crash leaves none disabled.
+    triggers: Option<(String, String)>,
     in_tx: bool,
     rows: u64,
     context: String,
@@ -79,6 +89,17 @@ impl MssqlTarget {
         }
         let q = qualified(&table.name);
         let width = names.len().max(1);
+        let triggers = self.enabled_triggers(&table.name)?;
+        let triggers = (!triggers.is_empty()).then(|| {
+            let statements = |verb: &str| {
+                triggers
+                    .iter()
+                    .map(|t| format!("{verb} TRIGGER {t} ON {q}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            (statements("DISABLE"), statements("ENABLE"))
+        });
         let identity = if identity {
             self.session.batch(
                 &format!("SET IDENTITY_INSERT {q} ON"),
@@ -96,6 +117,7 @@ impl MssqlTarget {
             plan,
             rows_per_statement: (MAX_PARAMS / width).clamp(1, MAX_ROWS),
             identity,
+            triggers,
             in_tx: false,
             rows: 0,
             context: format!("loading {}", table.name),
@@ -148,6 +170,38 @@ impl MssqlLoader<'_> {
     }
 }
 
+impl MssqlLoader<'_> {
+    /// Turns the table's triggers back on, before the chunk commits.
+    fn enable_triggers(&self) -> bru_core::Result<()> {
+        match &self.triggers {
+            Some((_, enable)) => self.session.batch(enable, &self.context),
+            None => Ok(()),
+        }
+    }
+}
+
+impl MssqlTarget {
+    /// The enabled triggers on `table`, as `[schema].[name]`.
+    fn enabled_triggers(&mut self, table: &bru_core::TableName) -> bru_core::Result<Vec<String>> {
+        let rows = self.session.rows(
+            "SELECT s.name, tr.name FROM sys.triggers tr \
+               JOIN sys.objects o ON o.object_id = tr.object_id \
+               JOIN sys.schemas s ON s.schema_id = o.schema_id \
+              WHERE tr.parent_id = OBJECT_ID(@P1) AND tr.is_disabled = 0",
+            vec![super::session::text_param(&qualified(table))],
+            &format!("reading the triggers of {table}"),
+        )?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                let mut c = r.into_iter().map(super::session::cell_text);
+                let (s, n) = (c.next()??, c.next()??);
+                Some(qualified(&bru_core::TableName::new(Some(&s), &n)))
+            })
+            .collect())
+    }
+}
+
 impl TableLoader for MssqlLoader<'_> {
     fn write_batch(&mut self, batch: &RowBatch) -> bru_core::Result<()> {
         if batch.is_empty() {
@@ -166,6 +220,9 @@ impl TableLoader for MssqlLoader<'_> {
         if !self.in_tx {
             self.session.batch("BEGIN TRANSACTION", &self.context)?;
             self.in_tx = true;
+            if let Some((disable, _)) = &self.triggers {
+                self.session.batch(disable, &self.context)?;
+            }
         }
         let n = batch.row_count();
         let mut start = 0;
@@ -180,6 +237,7 @@ impl TableLoader for MssqlLoader<'_> {
 
     fn commit_chunk(&mut self, key: &str) -> bru_core::Result<()> {
         if self.in_tx {
+            self.enable_triggers()?;
             self.shared
                 .journal
                 .commit_chunk(self.session, key, &self.context)?;
@@ -192,6 +250,7 @@ impl TableLoader for MssqlLoader<'_> {
 
     fn finish(mut self: Box<Self>) -> bru_core::Result<u64> {
         if self.in_tx {
+            self.enable_triggers()?;
             self.session.batch("COMMIT TRANSACTION", &self.context)?;
             self.in_tx = false;
         }
