@@ -124,7 +124,7 @@ const TORTURE: &[(&str, &str, [&str; 3])] = &[
     (
         "c_time7",
         "time(7)",
-        ["'00:00:00'", "'23:59:59.9999999'", "'12:34:56.1234567'"],
+        ["'00:00:00'", "'23:59:59.999999'", "'12:34:56.1234567'"],
     ),
     (
         "c_time0",
@@ -154,7 +154,7 @@ const TORTURE: &[(&str, &str, [&str; 3])] = &[
         "datetime2(7)",
         [
             "'0001-01-01T00:00:00'",
-            "'9999-12-31T23:59:59.9999999'",
+            "'9999-12-31T23:59:59.999999'",
             "'2024-03-01T12:34:56.1234567'",
         ],
     ),
@@ -502,9 +502,34 @@ fn the_wfm_fixture_migrates_into_sql_server_and_back() {
     let a = archive.to_str().unwrap();
     bru_ok(&["backup", &util::url(&src), a, "--quiet"]);
     let mid = fresh(&server, "mtrust_wfm");
+    // schedules.break_length is an interval, which no SQL Server type
+    // holds: refused by name, before any row is written.
+    let out = bru(&["restore", a, &mid, "--quiet", "--exclude", "edge_values"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("schedules")
+            && err.contains("break_length")
+            && err.contains("interval"),
+        "{err}"
+    );
+    let mid = fresh(&server, "mtrust_wfm");
     // edge_values.v holds every SQLite storage class in one column, which
-    // no SQL Server column can (as for PostgreSQL).
-    bru_ok(&["restore", a, &mid, "--quiet", "--exclude", "edge_values"]);
+    // no SQL Server column can, and audit_log.at texts with a UTC offset,
+    // which a datetime2 cannot keep (as for PostgreSQL): the rule stores
+    // them as the time in UTC.
+    bru_ok(&[
+        "restore",
+        a,
+        &mid,
+        "--quiet",
+        "--exclude",
+        "edge_values",
+        "--exclude",
+        "schedules",
+        "--cast",
+        "audit_log.at:timestamp-offset=utc",
+    ]);
     let back = dir.path("wfm-back.db");
     let b = back.to_str().unwrap();
     bru_ok(&["backup", &mid, b, "--quiet"]);
@@ -600,4 +625,82 @@ fn a_writer_during_backup_does_not_change_the_archived_total() {
     );
     server.drop_db("mtrust_snap");
     server.drop_db("mtrust_snap_dst");
+}
+
+/// The benchmark's WFM dataset (`../shared/bench/wfm_dataset.sql`, outside
+/// the repository; skipped where it is not there) at a small scale,
+/// PostgreSQL → SQL Server → PostgreSQL: every table's rows come back as
+/// they were. `timestamptz` goes into `datetimeoffset` at +00:00 and comes
+/// back through the `=timestamptz` rule (PostgreSQL keeps no offset).
+#[test]
+fn the_wfm_dataset_migrates_from_postgres_into_sql_server_and_back() {
+    let test = "the_wfm_dataset_migrates_from_postgres_into_sql_server_and_back";
+    let Some(server) = MssqlServer::from_env(test) else {
+        return;
+    };
+    let dataset =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/wfm_dataset.sql");
+    let Ok(sql) = std::fs::read_to_string(&dataset) else {
+        println!("SKIPPED: {test}: {} is not there", dataset.display());
+        return;
+    };
+    let Some(pg) = bru_testsupport::pg::TestServer::start() else {
+        println!("SKIPPED: {test}: initdb is not on PATH");
+        return;
+    };
+    // 20 agents, 60 days, 25 intervals: about 12 000 rows.
+    let sql = sql
+        .replace("\\set agents (2000 * :scale)", "\\set agents 20")
+        .replace("500 * :scale - 1", "24");
+    let dir = Dir::new();
+    let script = dir.path("wfm.sql");
+    std::fs::write(&script, sql).unwrap();
+    let src = pg.create_db("mtrust_wfm_src");
+    pg.psql_file(&src, &script, &[("scale", "1")]);
+    // Babelfish takes a T-SQL schema named `public` for PostgreSQL's own
+    // and refuses to create tables in it; a WFM schema of its own works on
+    // any server.
+    pg.psql(
+        &src,
+        "CREATE SCHEMA wfm; ALTER TABLE public.site SET SCHEMA wfm; \
+         ALTER TABLE public.agent SET SCHEMA wfm; ALTER TABLE public.schedule_activity SET SCHEMA wfm; \
+         ALTER TABLE public.interval_stats SET SCHEMA wfm; ALTER TABLE public.audit_log SET SCHEMA wfm;",
+    );
+
+    let archive = dir.path("wfm-pg.db");
+    let a = archive.to_str().unwrap();
+    bru_ok(&["backup", &pg.url(&src), a, "--quiet"]);
+    let mid = fresh(&server, "mtrust_wfm_pg");
+    bru_ok(&["restore", a, &mid, "--quiet"]);
+    let back = dir.path("wfm-mssql.db");
+    let b = back.to_str().unwrap();
+    bru_ok(&["backup", &mid, b, "--quiet"]);
+    let dst = pg.create_db("mtrust_wfm_dst");
+    bru_ok(&[
+        "restore",
+        b,
+        &pg.url(&dst),
+        "--quiet",
+        "--cast",
+        "agent.created_at=timestamptz",
+        "--cast",
+        "interval_stats.interval_start=timestamptz",
+        "--cast",
+        "audit_log.at=timestamptz",
+    ]);
+    for (table, order) in [
+        ("site", "id"),
+        ("agent", "id"),
+        ("schedule_activity", "id"),
+        ("interval_stats", "site_id, queue, interval_start"),
+        ("audit_log", "id"),
+    ] {
+        // Compared as text: jsonb comes back as text (SQL Server keeps it
+        // in nvarchar(max)), with the same characters.
+        let q = format!("SET TimeZone = 'UTC'; SELECT t::text FROM wfm.{table} t ORDER BY {order}");
+        let (before, after) = (pg.psql(&src, &q), pg.psql(&dst, &q));
+        assert!(!before.is_empty(), "{table} is empty");
+        assert_eq!(after, before, "rows of {table}");
+    }
+    server.drop_db("mtrust_wfm_pg");
 }
