@@ -18,6 +18,13 @@
 
 use bru_core::TableDef;
 
+/// Table: set (`true`) on every table the SQL Server source writes, so
+/// that a target knows its `native_type`s are T-SQL spellings even when
+/// nothing else about the table needs a property (no key, index,
+/// collation or named default); the trust checker's `is_mssql_table`
+/// sees it as it sees any `mssql.` key.
+pub const TABLE_MARKER: &str = "mssql.table";
+
 /// Column: the collation, when it differs from the database default
 /// (`Latin1_General_BIN2`).
 pub const COLUMN_COLLATION: &str = "collation";

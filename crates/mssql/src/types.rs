@@ -172,14 +172,15 @@ const KNOWN: &[&str] = &[
 fn variant_select(c: &str) -> String {
     let prop = |p: &str| format!("SQL_VARIANT_PROPERTY({c}, '{p}')");
     let base = format!("CAST({} AS nvarchar(128))", prop("BaseType"));
-    // A length beyond what the type can declare (Babelfish reports 65535
-    // for any string) is spelt (max).
+    // A sql_variant holds at most 8000 bytes, so a reported length beyond
+    // that (Babelfish reports 65535 for any string) is spelt as the
+    // largest the type can hold in a sql_variant, which holds the value.
     let len = format!(
-        "CASE WHEN CAST({l} AS int) > 8000 THEN N'max' ELSE CAST({l} AS nvarchar(10)) END",
+        "CASE WHEN CAST({l} AS int) > 8000 THEN N'8000' ELSE CAST({l} AS nvarchar(10)) END",
         l = prop("MaxLength")
     );
     let nlen = format!(
-        "CASE WHEN CAST({l} AS int) > 8000 THEN N'max' ELSE CAST(CAST({l} AS int) / 2 AS nvarchar(10)) END",
+        "CASE WHEN CAST({l} AS int) > 8000 THEN N'4000' ELSE CAST(CAST({l} AS int) / 2 AS nvarchar(10)) END",
         l = prop("MaxLength")
     );
     let prec = format!("CAST({} AS nvarchar(10))", prop("Precision"));

@@ -168,6 +168,7 @@ fn every_type_reads_back_as_inserted() {
         ]
     );
     assert!(!table.columns[0].nullable);
+    assert_eq!(table.property("mssql.table"), Some("true"));
     // Every column has the database's collation: none is recorded.
     assert!(
         !table.properties.keys().any(|k| k.ends_with(".collation")),

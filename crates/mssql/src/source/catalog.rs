@@ -258,10 +258,13 @@ fn tables(conn: &mut Conn, options: &mut Vec<ObjectDef>) -> Result<BTreeMap<i64,
                 "the table is memory-optimized; the restore creates it on disk",
             ));
         }
+        let mut def = TableDef::new(name, Vec::new());
+        def.properties
+            .insert(props::TABLE_MARKER.to_owned(), "true".to_owned());
         out.insert(
             id,
             Building {
-                def: TableDef::new(name, Vec::new()),
+                def,
                 columns: HashMap::new(),
             },
         );
