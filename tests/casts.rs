@@ -296,7 +296,7 @@ fn rules_outside_the_grammar_or_matching_nothing_are_refused_before_anything_is_
         ("nope.at:timestamp-offset=utc", &["matches no column"]),
         (
             "audit_log.actor=timestamptz",
-            &["timestamp (without time zone)", "audit_log.actor (text)"],
+            &["applies to timestamp columns", "audit_log.actor (text)"],
         ),
     ] {
         let mut expect = expect.to_vec();

@@ -638,7 +638,7 @@ fn sql_of_an_engine_this_build_does_not_have_is_never_run() {
     let archive = sqlite_archive(&dir);
     tamper(&archive, |what, o| {
         what == "object" && is_object(o, "view", "site_names") && {
-            o["engine"] = "mssql".into();
+            o["engine"] = "oracle".into();
             o["ddl"] = "DROP TABLE victim".into();
             true
         }
@@ -660,7 +660,7 @@ fn sql_of_an_engine_this_build_does_not_have_is_never_run() {
     assert_eq!(rows.iter().find(|(t, _)| t == "victim").unwrap().1.len(), 3);
     let summary = std::fs::read_to_string(&summary).unwrap();
     assert!(
-        summary.contains("site_names") && summary.contains("mssql"),
+        summary.contains("site_names") && summary.contains("oracle"),
         "the view is listed as skipped: {summary}"
     );
 }
@@ -805,4 +805,91 @@ fn the_target_s_own_functions_comments_and_schemas_stay_its_own() {
         });
         assert_pg_refused(&server, &copy, &[why], &nowhere);
     }
+}
+
+// ------------------------------------------------------------ SQL Server
+
+/// An archive's SQL Server view (the SQLite source's view re-badged as
+/// SQL Server's, as an attacker may write any engine's name) whose text
+/// goes on after the view with another statement, in each way a T-SQL
+/// batch allows: after `;`, after nothing (T-SQL needs no `;`), after a
+/// sqlcmd `GO` line (not T-SQL: the server gets one batch), and hidden
+/// from a naive reader behind a nested comment. `bru verify` refuses each,
+/// and so does `bru restore` into SQLite and PostgreSQL, before the target
+/// is touched: no SQL Server is needed, since the archive is refused
+/// before any target would run it. The same entry with the view alone
+/// verifies and restores (the SQLite target lists it as skipped).
+#[test]
+fn a_sql_server_view_that_goes_on_with_drop_table_is_refused() {
+    let hostile = [
+        "CREATE VIEW site_names AS SELECT name FROM sites; DROP TABLE victim",
+        "CREATE VIEW site_names AS SELECT name FROM sites DROP TABLE victim",
+        "CREATE VIEW site_names AS SELECT name FROM sites\nGO\nDROP TABLE victim",
+        "CREATE VIEW site_names AS SELECT name FROM sites /* /* */ */ DELETE FROM victim",
+        "DROP TABLE victim; CREATE VIEW site_names AS SELECT name FROM sites",
+    ];
+    let server = TestServer::start();
+    for ddl in hostile {
+        let dir = Dir::new();
+        let archive = sqlite_archive(&dir);
+        tamper(&archive, |what, o| {
+            what == "object" && is_object(o, "view", "site_names") && {
+                o["engine"] = "mssql".into();
+                o["ddl"] = ddl.into();
+                true
+            }
+        });
+        assert_refused(&dir, &archive, &["site_names"], &[]);
+        if let Some(server) = &server {
+            assert_pg_refused(server, &archive, &["site_names"], &dir.path("none"));
+        }
+    }
+
+    let dir = Dir::new();
+    let archive = sqlite_archive(&dir);
+    tamper(&archive, |what, o| {
+        what == "object" && is_object(o, "view", "site_names") && {
+            o["engine"] = "mssql".into();
+            o["ddl"] = "CREATE VIEW site_names AS SELECT name FROM sites".into();
+            true
+        }
+    });
+    let a = archive.to_str().unwrap();
+    bru_ok(&["verify", a, "--quiet"]);
+    let target = sqlite_target(&dir, "clean.sqlite");
+    let summary = dir.path("summary.json");
+    bru_ok(&[
+        "restore",
+        a,
+        &url(&target),
+        "--quiet",
+        "--summary-json",
+        summary.to_str().unwrap(),
+    ]);
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        summary.contains("site_names"),
+        "the SQL Server view is listed as skipped: {summary}"
+    );
+    let rows = dump(&target);
+    assert_eq!(rows.iter().find(|(t, _)| t == "victim").unwrap().1.len(), 3);
+}
+
+/// A table's fragments that a SQL Server target splices into its DDL are
+/// checked even in an archive restored elsewhere: a SQLite table's default
+/// edited to `(0) DROP TABLE victim` (one balanced text with no `;`, which
+/// the SQLite and PostgreSQL checkers take for one expression, but which
+/// T-SQL, needing no `;`, reads as a second statement) is refused by `bru
+/// verify` and by a restore into SQLite.
+#[test]
+fn a_default_that_would_break_out_of_sql_server_ddl_is_refused() {
+    let dir = Dir::new();
+    let archive = sqlite_archive(&dir);
+    tamper(&archive, |what, t| {
+        what == "table" && t["name"]["name"] == "sites" && {
+            t["columns"][1]["default"] = "(0) DROP TABLE victim".into();
+            true
+        }
+    });
+    assert_refused(&dir, &archive, &["sites", "DROP"], &[]);
 }

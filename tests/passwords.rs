@@ -1,7 +1,8 @@
 //! No password anywhere: for each spelling libpq accepts (a URL's
 //! `user:password@` in both schemes, `?password=` with the value or the
 //! name percent-encoded, a `key=value` string with a quoted or an escaped
-//! password, `PGPASSWORD`, the password file), a backup and a restore with
+//! password, `PGPASSWORD`, the password file, bru's `--password-file`
+//! with a URL and with a `key=value` string), a backup and a restore with
 //! the right password and `--summary-json`, and a backup and a restore
 //! with a wrong one, all through the real `bru` binary against a
 //! throwaway server whose role logs in with SCRAM. The password, as
@@ -42,6 +43,8 @@ enum Via {
     Endpoint,
     PgPassword,
     PgPassFile,
+    /// bru's `--password-file`.
+    PasswordFile,
 }
 
 /// `%XX` for everything but letters, digits and `-`.
@@ -117,6 +120,16 @@ fn spellings() -> Vec<Spelling> {
             endpoint: |sock, db, _| format!("host={sock} port=5432 user=app dbname={db}"),
             via: Via::PgPassFile,
         },
+        Spelling {
+            name: "--password-file, URL",
+            endpoint: |sock, db, _| format!("postgresql://app@/{db}?host={sock}&port=5432"),
+            via: Via::PasswordFile,
+        },
+        Spelling {
+            name: "--password-file, key=value",
+            endpoint: |sock, db, _| format!("host={sock} port=5432 user=app dbname={db}"),
+            via: Via::PasswordFile,
+        },
     ]
 }
 
@@ -124,12 +137,17 @@ fn spellings() -> Vec<Spelling> {
 /// ways) and a home without a password file of the machine's.
 fn bru(dir: &Dir, sock: &str, via: Via, pw: &str, args: &[&str]) -> Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_bru"));
+    if let Via::PasswordFile = via {
+        let file = dir.path("password");
+        std::fs::write(&file, format!("{pw}\n")).expect("password file");
+        c.arg("--password-file").arg(&file);
+    }
     c.args(args)
         .env_remove("PGPASSWORD")
         .env_remove("PGPASSFILE")
         .env("HOME", dir.path(""));
     match via {
-        Via::Endpoint => {}
+        Via::Endpoint | Via::PasswordFile => {}
         Via::PgPassword => {
             c.env("PGPASSWORD", pw);
         }

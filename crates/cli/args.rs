@@ -28,6 +28,10 @@ pub struct Global {
     /// Print the summary as JSON on stdout, for scripts.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Read the database password from the first line of FILE (for an
+    /// endpoint that has none), so that it is on no command line.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -13,7 +13,11 @@ use anyhow::Result;
 use bru_core::{Engine, Source, Target};
 
 /// The engines of this build, by the schemes they declare.
-pub static ENGINES: &[&dyn Engine] = &[&bru_sqlite::ENGINE, &bru_postgres::ENGINE];
+pub static ENGINES: &[&dyn Engine] = &[
+    &bru_sqlite::ENGINE,
+    &bru_postgres::ENGINE,
+    &bru_mssql::ENGINE,
+];
 
 /// The engine that handles `url`.
 pub fn engine(url: &str) -> Result<&'static dyn Engine> {

@@ -9,6 +9,7 @@ mod args;
 mod demo;
 mod endpoint;
 mod output;
+mod password;
 mod progress;
 
 use std::process::ExitCode;
@@ -76,7 +77,8 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 chunk_bytes: a.chunk_size.0,
                 tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             };
-            let source_endpoint = endpoint::Endpoint::new(&a.source);
+            let source = with_password(&a.source, &cli.global)?;
+            let source_endpoint = endpoint::Endpoint::new(&source);
             let progress = progress::Bars::new(out.show_progress());
             let result = source_endpoint
                 .refuse_archive(&a.archive, Side::Source)
@@ -94,7 +96,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             output::write_summary_json(a.summary_json.as_deref(), "backup", &result)?;
             out.summary("backup", &result?)?;
         }
-        Command::Restore(a) => restore(a, &out)?,
+        Command::Restore(a) => restore(a, &with_password(&a.target, &cli.global)?, &out)?,
         Command::Verify(a) => {
             let progress = progress::Bars::new(out.show_progress());
             let report =
@@ -113,6 +115,14 @@ fn run(cli: &Cli) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `endpoint` with the password of `--password-file`, if given.
+fn with_password(endpoint: &str, global: &args::Global) -> Result<String> {
+    match &global.password_file {
+        Some(file) => password::apply(endpoint, &password::read(file)?),
+        None => Ok(endpoint.to_owned()),
+    }
+}
+
 /// The `--cast` rules, then those of each `--cast-file`.
 fn cast_rules(a: &args::RestoreArgs) -> Result<CastRules> {
     let mut rules = CastRules::new(&a.cast)?;
@@ -129,7 +139,7 @@ fn cast_rules(a: &args::RestoreArgs) -> Result<CastRules> {
 /// (`--dry-run --clean` opens it only to list what would be dropped);
 /// the files a new target would create (a new SQLite database) are removed
 /// again when the restore failed to write anything into them.
-fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
+fn restore(a: &args::RestoreArgs, target_raw: &str, out: &output::Output) -> Result<()> {
     let mode = if a.schema_only {
         RestoreMode::SchemaOnly
     } else if a.data_only {
@@ -149,15 +159,15 @@ fn restore(a: &args::RestoreArgs, out: &output::Output) -> Result<()> {
         schema_prefix: a.schema_prefix,
         casts: cast_rules(a)?,
     };
-    let target = endpoint::Endpoint::new(&a.target);
+    let target = endpoint::Endpoint::new(target_raw);
     let failed = || format!("restore into {target} failed");
     let job = RestoreJob::open(&a.archive, &options, endpoint::ENGINES).with_context(failed)?;
     if a.dry_run {
         // With --clean, what would be dropped, from a target opened only to
         // look (a missing SQLite file is not created: nothing to drop).
         let dropped = if a.clean {
-            let inspected = endpoint::engine(&a.target)?
-                .inspect_target(&a.target)
+            let inspected = endpoint::engine(target_raw)?
+                .inspect_target(target_raw)
                 .with_context(failed)?;
             Some(match inspected {
                 Some(mut target) => job.clean_plan(target.as_mut()).with_context(failed)?,

@@ -58,6 +58,14 @@ pub fn canonical_bytes(v: &Value, out: &mut Vec<u8>) {
         }
         Value::Timestamp { secs, nanos } => ts(out, 0x0a, *secs, *nanos),
         Value::TimestampTz { secs, nanos } => ts(out, 0x0b, *secs, *nanos),
+        Value::TimestampOffset {
+            secs,
+            nanos,
+            offset_secs,
+        } => {
+            ts(out, 0x10, *secs, *nanos);
+            out.extend_from_slice(&offset_secs.to_le_bytes());
+        }
         Value::Interval(iv) => {
             let mut b = [0x0c; 17];
             b[1..5].copy_from_slice(&iv.months.to_le_bytes());
@@ -200,6 +208,14 @@ mod tests {
             }
             Value::Timestamp { secs, nanos } => ts(out, 0x0a, *secs, *nanos),
             Value::TimestampTz { secs, nanos } => ts(out, 0x0b, *secs, *nanos),
+            Value::TimestampOffset {
+                secs,
+                nanos,
+                offset_secs,
+            } => {
+                ts(out, 0x10, *secs, *nanos);
+                out.extend_from_slice(&offset_secs.to_le_bytes());
+            }
             Value::Interval(iv) => {
                 out.push(0x0c);
                 out.extend_from_slice(&iv.months.to_le_bytes());
@@ -244,6 +260,11 @@ mod tests {
             Value::TimestampTz {
                 secs: 1_700_000_000,
                 nanos: 1,
+            },
+            Value::TimestampOffset {
+                secs: 1_700_000_000,
+                nanos: 100,
+                offset_secs: -50_400,
             },
             Value::Interval(crate::value::Interval {
                 months: -14,

@@ -10,7 +10,13 @@
 //!   -infinity/+infinity;
 //! - timestamps are seconds since 1970-01-01 00:00:00 plus nanoseconds, with
 //!   `i64::MIN`/`i64::MAX` seconds for -infinity/+infinity;
-//! - times are nanoseconds since midnight.
+//! - times are nanoseconds since midnight;
+//! - a timestamp with a UTC offset ([`Value::TimestampOffset`], SQL
+//!   Server's `datetimeoffset`) is the instant in UTC, as
+//!   [`Value::TimestampTz`] holds it, plus the offset east of UTC in
+//!   seconds that the local time had: the local time is the instant plus
+//!   the offset. Two values with the same instant and different offsets
+//!   are different values.
 
 /// The sentinel day number for a date of +infinity.
 pub const DATE_POS_INFINITY: i32 = i32::MAX;
@@ -64,6 +70,16 @@ pub enum Value {
         secs: i64,
         nanos: u32,
     },
+    /// An instant with the UTC offset it was written in (SQL Server's
+    /// `datetimeoffset`): `secs`/`nanos` are the instant in UTC, as in
+    /// [`Value::TimestampTz`]; `offset_secs` is the offset east of UTC
+    /// (-14:00..=+14:00 in SQL Server), so the local time is the instant
+    /// plus `offset_secs`.
+    TimestampOffset {
+        secs: i64,
+        nanos: u32,
+        offset_secs: i32,
+    },
     Interval(Interval),
     Uuid([u8; 16]),
     Json(String),
@@ -88,7 +104,7 @@ impl Value {
             Value::Int32(_) | Value::Float32(_) | Value::Date(_) => 4,
             Value::Int64(_) | Value::Float64(_) | Value::Time(_) => 8,
             Value::TimeTz { .. } | Value::Timestamp { .. } | Value::TimestampTz { .. } => 12,
-            Value::Interval(_) | Value::Uuid(_) => 16,
+            Value::Interval(_) | Value::Uuid(_) | Value::TimestampOffset { .. } => 16,
             Value::Decimal(s) | Value::Text(s) | Value::Json(s) | Value::Native(s) => s.len() + 4,
             Value::Bytes(b) => b.len() + 4,
         }
@@ -112,6 +128,7 @@ impl Value {
             Value::TimeTz { .. } => "timetz",
             Value::Timestamp { .. } => "timestamp",
             Value::TimestampTz { .. } => "timestamptz",
+            Value::TimestampOffset { .. } => "timestamp with offset",
             Value::Interval(_) => "interval",
             Value::Uuid(_) => "uuid",
             Value::Json(_) => "json",

@@ -17,6 +17,7 @@
 //! type     = "timestamptz"
 //! condition "=" action
 //!          = "timestamp-offset=utc" | "float-negative-zero=zero"
+//!          | "microseconds=round" | "microseconds=truncate"
 //! ```
 //!
 //! `schema`, `table` and `column` are patterns as `--include` takes them
@@ -32,7 +33,18 @@
 //!   its instant (and one without an offset is taken as UTC, as bru reads
 //!   every such text into a timestamptz column). The table is then created
 //!   from the neutral model, as for another engine. Counted: the non-null
-//!   values loaded into the column.
+//!   values loaded into the column. On a column that has a time zone
+//!   already (SQL Server's `datetimeoffset`, whose values keep the UTC
+//!   offset they were written in, which PostgreSQL's timestamptz cannot),
+//!   each value becomes its instant and the offset is dropped. Counted the
+//!   same way.
+//! - `T.C:microseconds=round` / `T.C:microseconds=truncate`: in a time or
+//!   timestamp column, fractional seconds finer than a microsecond
+//!   (SQL Server's datetime2(7), time(7) and datetimeoffset(7) keep 100 ns;
+//!   its datetime ticks in 1/300 s) are rounded half away from zero, or cut,
+//!   to whole microseconds, PostgreSQL's resolution; a column declared with
+//!   fewer than 6 fractional digits (datetime's 3) is declared with 6, so
+//!   that the microseconds stay. Counted: the values changed.
 //! - `T.C:timestamp-offset=utc`: in a `timestamp` column, a text with a UTC
 //!   offset (`2024-03-01T00:01:05-03:00`) is stored as the same instant in
 //!   UTC (`2024-03-01 03:01:05`). Texts without an offset are unchanged.
@@ -78,14 +90,20 @@ enum Action {
     OffsetToUtc,
     /// `:float-negative-zero=zero`.
     NegativeZero,
+    /// `:microseconds=round`.
+    MicrosRound,
+    /// `:microseconds=truncate`.
+    MicrosTruncate,
 }
 
 impl Action {
     /// Whether the rule applies to a column of type `ty`.
     fn applies_to(self, ty: &ColumnType) -> bool {
         match self {
-            Action::TimestampTz | Action::OffsetToUtc => {
-                matches!(ty, ColumnType::Timestamp { tz: false, .. })
+            Action::TimestampTz => matches!(ty, ColumnType::Timestamp { .. }),
+            Action::OffsetToUtc => matches!(ty, ColumnType::Timestamp { tz: false, .. }),
+            Action::MicrosRound | Action::MicrosTruncate => {
+                matches!(ty, ColumnType::Timestamp { .. } | ColumnType::Time { .. })
             }
             // SQLite's untyped columns (`ANY`) hold reals too; other native
             // types travel as text, never as a float.
@@ -100,7 +118,9 @@ impl Action {
     /// The column types it applies to, for an error line.
     fn wants(self) -> &'static str {
         match self {
-            Action::TimestampTz | Action::OffsetToUtc => "timestamp (without time zone)",
+            Action::TimestampTz => "timestamp",
+            Action::OffsetToUtc => "timestamp (without time zone)",
+            Action::MicrosRound | Action::MicrosTruncate => "time or timestamp",
             Action::NegativeZero => "floating-point or untyped",
         }
     }
@@ -205,7 +225,40 @@ impl CastRules {
                             ),
                         ));
                     }
-                    if rule.action == Action::TimestampTz {
+                    let micros =
+                        matches!(rule.action, Action::MicrosRound | Action::MicrosTruncate);
+                    if micros {
+                        if let Some(other) = bound.tables[t].iter().find(|b| {
+                            b.column == c
+                                && matches!(
+                                    self.rules[b.rule].action,
+                                    Action::MicrosRound | Action::MicrosTruncate
+                                )
+                        }) {
+                            return Err(invalid(
+                                &rule.text,
+                                format!(
+                                    "column {}.{} is rounded or cut already, by rule {:?}; give one rule per column",
+                                    table.name, column.name, self.rules[other.rule].text
+                                ),
+                            ));
+                        }
+                        let widened = match &mut column.ty {
+                            ColumnType::Timestamp { precision, .. }
+                            | ColumnType::Time { precision, .. } => match precision {
+                                Some(p) if *p < 6 => {
+                                    *precision = Some(6);
+                                    true
+                                }
+                                _ => false,
+                            },
+                            _ => false,
+                        };
+                        retyped |= widened;
+                    }
+                    if rule.action == Action::TimestampTz
+                        && matches!(column.ty, ColumnType::Timestamp { tz: false, .. })
+                    {
                         let precision = match column.ty {
                             ColumnType::Timestamp { precision, .. } => precision,
                             _ => None,
@@ -286,18 +339,22 @@ fn unquoted(text: &str, c: char) -> Option<usize> {
 
 impl Rule {
     fn parse(text: &str) -> Result<Rule, String> {
-        const FORMS: &str = "write TABLE.COLUMN=timestamptz, TABLE.COLUMN:timestamp-offset=utc \
-                             or TABLE.COLUMN:float-negative-zero=zero (TABLE may be SCHEMA.TABLE)";
+        const FORMS: &str = "write TABLE.COLUMN=timestamptz, TABLE.COLUMN:timestamp-offset=utc, \
+                             TABLE.COLUMN:float-negative-zero=zero or \
+                             TABLE.COLUMN:microseconds=round|truncate (TABLE may be SCHEMA.TABLE)";
         let (columns, action) = match (unquoted(text, ':'), unquoted(text, '=')) {
             (Some(colon), _) => {
                 let (columns, rest) = (&text[..colon], text[colon + 1..].trim());
                 let action = match rest {
                     "timestamp-offset=utc" => Action::OffsetToUtc,
                     "float-negative-zero=zero" => Action::NegativeZero,
+                    "microseconds=round" => Action::MicrosRound,
+                    "microseconds=truncate" => Action::MicrosTruncate,
                     other => {
                         return Err(format!(
                             "unknown value conversion {other:?}; the value rules are \
-                             :timestamp-offset=utc and :float-negative-zero=zero"
+                             :timestamp-offset=utc, :float-negative-zero=zero, \
+                             :microseconds=round and :microseconds=truncate"
                         ))
                     }
                 };
@@ -386,16 +443,19 @@ impl BoundCasts {
         for cast in casts {
             let mut n = 0u64;
             for r in 0..batch.row_count() {
-                let v = batch.get(r, cast.column);
-                match cast.action {
-                    Action::TimestampTz => n += u64::from(!matches!(v, Value::Null)),
-                    Action::OffsetToUtc | Action::NegativeZero => {
-                        if let Some(new) = convert_value(cast.action, v) {
-                            let all = values.get_or_insert_with(|| batch.values().to_vec());
-                            all[r * width + cast.column] = new;
-                            n += 1;
-                        }
-                    }
+                // What an earlier rule on the same column made of it.
+                let at = r * width + cast.column;
+                let v = values
+                    .as_ref()
+                    .map_or_else(|| batch.get(r, cast.column), |all| &all[at]);
+                let new = convert_value(cast.action, v);
+                let counted = match cast.action {
+                    Action::TimestampTz => !matches!(v, Value::Null),
+                    _ => new.is_some(),
+                };
+                n += u64::from(counted);
+                if let Some(new) = new {
+                    values.get_or_insert_with(|| batch.values().to_vec())[at] = new;
                 }
             }
             if n > 0 {
@@ -483,7 +543,22 @@ impl BoundCasts {
                     .find(|v| v.describe() == value)?;
                 let ty = &table.columns[c].ty;
                 let columns = rule_columns(&table.name, &column);
-                if Action::OffsetToUtc.applies_to(ty)
+                let micros = has(Action::MicrosRound) || has(Action::MicrosTruncate);
+                if matches!(refused, Value::TimestampOffset { .. }) && !has(Action::TimestampTz) {
+                    Some(format!(
+                        "to accept it as its instant (the offset dropped), restore with \
+                         --cast '{columns}=timestamptz'"
+                    ))
+                } else if Action::MicrosRound.applies_to(ty)
+                    && !micros
+                    && (convert_value(Action::MicrosTruncate, refused).is_some()
+                        || finer_than_declared(ty, refused))
+                {
+                    Some(format!(
+                        "to accept it to the microsecond, restore with --cast \
+                         '{columns}:microseconds=round' (or :microseconds=truncate)"
+                    ))
+                } else if Action::OffsetToUtc.applies_to(ty)
                     && convert_value(Action::OffsetToUtc, refused).is_some()
                     && !has(Action::OffsetToUtc)
                     && !has(Action::TimestampTz)
@@ -538,9 +613,94 @@ fn rule_columns(table: &TableName, column: &str) -> String {
     format!("{schema}{}.{}", part(&table.name), part(column))
 }
 
+/// Whether `v` has more fractional second digits than `ty` declares (up
+/// to the 6 a microsecond rule keeps), as SQL Server's datetime, declared
+/// with 3 digits and ticking in 1/300 s, has.
+fn finer_than_declared(ty: &ColumnType, v: &Value) -> bool {
+    let (ColumnType::Timestamp {
+        precision: Some(p), ..
+    }
+    | ColumnType::Time {
+        precision: Some(p), ..
+    }) = ty
+    else {
+        return false;
+    };
+    let frac = match v {
+        Value::Time(n) => n.rem_euclid(1_000_000_000),
+        Value::Timestamp { nanos, .. }
+        | Value::TimestampTz { nanos, .. }
+        | Value::TimestampOffset { nanos, .. } => i64::from(*nanos),
+        _ => return false,
+    };
+    *p < 6 && frac % 10i64.pow(9 - u32::from(*p)) != 0
+}
+
+/// `nanos` (below 1e9) to whole microseconds, rounded half away from zero
+/// or cut: the new nanoseconds and the seconds carried (0 or 1).
+fn to_micros(nanos: u32, round: bool) -> (u32, i64) {
+    let whole = nanos - nanos % 1000;
+    let up = round && nanos % 1000 >= 500;
+    let n = whole + if up { 1000 } else { 0 };
+    if n >= 1_000_000_000 {
+        (n - 1_000_000_000, 1)
+    } else {
+        (n, 0)
+    }
+}
+
 /// What `action` makes of `v`, or `None` when it leaves it as it is.
 fn convert_value(action: Action, v: &Value) -> Option<Value> {
+    let round = action == Action::MicrosRound;
     match (action, v) {
+        (Action::TimestampTz, Value::TimestampOffset { secs, nanos, .. }) => {
+            Some(Value::TimestampTz {
+                secs: *secs,
+                nanos: *nanos,
+            })
+        }
+        (Action::MicrosRound | Action::MicrosTruncate, v) => {
+            let micros = |secs: i64, nanos: u32| {
+                let (n, carry) = to_micros(nanos, round);
+                (n != nanos).then(|| (secs.checked_add(carry), n))
+            };
+            match v {
+                Value::Time(n) => {
+                    let sub = n.rem_euclid(1000);
+                    if sub == 0 {
+                        return None;
+                    }
+                    let down = n - sub;
+                    Some(Value::Time(if round && sub >= 500 {
+                        down + 1000
+                    } else {
+                        down
+                    }))
+                }
+                // Infinities (i64::MIN/MAX seconds) have no fraction.
+                Value::Timestamp { secs, nanos } => {
+                    let (s, n) = micros(*secs, *nanos)?;
+                    Some(Value::Timestamp { secs: s?, nanos: n })
+                }
+                Value::TimestampTz { secs, nanos } => {
+                    let (s, n) = micros(*secs, *nanos)?;
+                    Some(Value::TimestampTz { secs: s?, nanos: n })
+                }
+                Value::TimestampOffset {
+                    secs,
+                    nanos,
+                    offset_secs,
+                } => {
+                    let (s, n) = micros(*secs, *nanos)?;
+                    Some(Value::TimestampOffset {
+                        secs: s?,
+                        nanos: n,
+                        offset_secs: *offset_secs,
+                    })
+                }
+                _ => None,
+            }
+        }
         (Action::NegativeZero, Value::Float64(f)) if *f == 0.0 && f.is_sign_negative() => {
             Some(Value::Float64(0.0))
         }
@@ -741,5 +901,197 @@ mod tests {
             rule_columns(&TableName::new(Some("Hr"), "audit log"), "at"),
             "\"Hr\".\"audit log\".at"
         );
+    }
+
+    /// A SQL Server table: datetime (3 digits declared, 1/300 s ticks),
+    /// datetime2(7) and datetimeoffset(7).
+    fn mssql_table() -> TableDef {
+        let ts = |tz, p| ColumnType::Timestamp {
+            tz,
+            precision: Some(p),
+        };
+        TableDef::new(
+            TableName::new(Some("dbo"), "shifts"),
+            vec![
+                Column::new("dt", ts(false, 3), "datetime"),
+                Column::new("d2", ts(false, 7), "datetime2(7)"),
+                Column::new("dto", ts(true, 7), "datetimeoffset(7)"),
+                Column::new(
+                    "t",
+                    ColumnType::Time {
+                        tz: false,
+                        precision: Some(7),
+                    },
+                    "time(7)",
+                ),
+            ],
+        )
+    }
+
+    #[test]
+    fn sql_server_times_convert_to_microseconds_only_when_asked() {
+        // Rounding half away from zero, carrying into the next second.
+        assert_eq!(to_micros(3_333_333, true), (3_333_000, 0));
+        assert_eq!(to_micros(6_666_667, true), (6_667_000, 0));
+        assert_eq!(to_micros(999_999_500, true), (0, 1));
+        assert_eq!(to_micros(999_999_900, false), (999_999_000, 0));
+        assert_eq!(
+            convert_value(Action::MicrosRound, &Value::Time(86_399_999_999_600)),
+            Some(Value::Time(86_400_000_000_000))
+        );
+        assert_eq!(
+            convert_value(Action::MicrosTruncate, &Value::Time(100)),
+            Some(Value::Time(0))
+        );
+        assert_eq!(
+            convert_value(Action::MicrosRound, &Value::Time(1_000)),
+            None
+        );
+        let off = Value::TimestampOffset {
+            secs: 10,
+            nanos: 100,
+            offset_secs: 14 * 3600,
+        };
+        assert_eq!(
+            convert_value(Action::MicrosRound, &off),
+            Some(Value::TimestampOffset {
+                secs: 10,
+                nanos: 0,
+                offset_secs: 14 * 3600
+            })
+        );
+        // The infinities have no fraction to round.
+        assert_eq!(
+            convert_value(
+                Action::MicrosRound,
+                &Value::Timestamp {
+                    secs: i64::MAX,
+                    nanos: 0
+                }
+            ),
+            None
+        );
+
+        let mut t = mssql_table();
+        let bound = rules(&[
+            "dbo.shifts.*:microseconds=round",
+            "dbo.shifts.dto=timestamptz",
+        ])
+        .unwrap()
+        .bind(&mut [&mut t])
+        .unwrap();
+        // datetime's column keeps the microseconds its ticks round to.
+        assert_eq!(
+            t.columns[0].ty,
+            ColumnType::Timestamp {
+                tz: false,
+                precision: Some(6)
+            }
+        );
+        let ts = |secs, nanos| Value::Timestamp { secs, nanos };
+        let batch = RowBatch::from_values(
+            4,
+            vec![
+                ts(0, 3_333_333),
+                ts(0, 123_456_700),
+                Value::TimestampOffset {
+                    secs: 5,
+                    nanos: 999_999_600,
+                    offset_secs: -3600,
+                },
+                Value::Time(100),
+                ts(0, 0),
+                Value::Null,
+                Value::Null,
+                Value::Time(1_000),
+            ],
+        );
+        let converted = bound.convert(0, &batch);
+        let out = converted.batch.as_ref().expect("converted");
+        assert_eq!(out.get(0, 0), &ts(0, 3_333_000));
+        assert_eq!(out.get(0, 1), &ts(0, 123_457_000));
+        // Both rules on one column: rounded, then its instant.
+        assert_eq!(out.get(0, 2), &Value::TimestampTz { secs: 6, nanos: 0 });
+        assert_eq!(out.get(0, 3), &Value::Time(0));
+        assert_eq!(out.get(1, 0), &ts(0, 0));
+        bound.commit(&converted.counts);
+        assert_eq!(
+            bound
+                .counts()
+                .iter()
+                .map(|c| c.converted)
+                .collect::<Vec<_>>(),
+            [4, 1]
+        );
+
+        // Round and truncate on one column is two answers to one question.
+        let mut t = mssql_table();
+        let e = rules(&[
+            "dbo.shifts.t:microseconds=round",
+            "*.*.t:microseconds=truncate",
+        ])
+        .unwrap()
+        .bind(&mut [&mut t])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("rounded or cut already"), "{e}");
+    }
+
+    #[test]
+    fn sql_server_refusals_name_their_rule() {
+        let t = mssql_table();
+        let bound = rules(&[]).unwrap().bind(&mut []).unwrap();
+        let hint = |c: usize, v: Value| {
+            let mut row = vec![Value::Null; 4];
+            row[c] = v.clone();
+            let batch = RowBatch::from_values(4, row);
+            bound
+                .hint(
+                    0,
+                    &t,
+                    &batch,
+                    bru_core::Error::Value {
+                        table: "dbo.shifts".into(),
+                        column: t.columns[c].name.clone(),
+                        value: v.describe(),
+                        reason: "refused".into(),
+                    },
+                )
+                .to_string()
+        };
+        let e = hint(
+            2,
+            Value::TimestampOffset {
+                secs: 0,
+                nanos: 0,
+                offset_secs: 3600,
+            },
+        );
+        assert!(e.contains("--cast 'dbo.shifts.dto=timestamptz'"), "{e}");
+        let e = hint(
+            1,
+            Value::Timestamp {
+                secs: 0,
+                nanos: 100,
+            },
+        );
+        assert!(
+            e.contains("--cast 'dbo.shifts.d2:microseconds=round'"),
+            "{e}"
+        );
+        // datetime: whole microseconds, but more digits than its 3.
+        let e = hint(
+            0,
+            Value::Timestamp {
+                secs: 0,
+                nanos: 3_333_000,
+            },
+        );
+        assert!(
+            e.contains("--cast 'dbo.shifts.dt:microseconds=round'"),
+            "{e}"
+        );
+        let e = hint(3, Value::Time(1_000_000));
+        assert!(!e.contains("--cast"), "{e}");
     }
 }

@@ -87,6 +87,7 @@ mod tag {
     pub const UUID: u8 = 0x10;
     pub const JSON: u8 = 0x11;
     pub const NATIVE: u8 = 0x12;
+    pub const TIMESTAMPOFFSET: u8 = 0x13;
 }
 
 /// Encodes and compresses `batch` at zstd `level`.
@@ -363,6 +364,7 @@ fn tag_of(v: &Value) -> Option<u8> {
         Value::TimeTz { .. } => tag::TIMETZ,
         Value::Timestamp { .. } => tag::TIMESTAMP,
         Value::TimestampTz { .. } => tag::TIMESTAMPTZ,
+        Value::TimestampOffset { .. } => tag::TIMESTAMPOFFSET,
         Value::Interval(_) => tag::INTERVAL,
         Value::Uuid(_) => tag::UUID,
         Value::Json(_) => tag::JSON,
@@ -391,6 +393,15 @@ fn write_value(out: &mut Vec<u8>, v: &Value) {
         Value::Timestamp { secs, nanos } | Value::TimestampTz { secs, nanos } => {
             out.extend_from_slice(&secs.to_le_bytes());
             out.extend_from_slice(&nanos.to_le_bytes());
+        }
+        Value::TimestampOffset {
+            secs,
+            nanos,
+            offset_secs,
+        } => {
+            out.extend_from_slice(&secs.to_le_bytes());
+            out.extend_from_slice(&nanos.to_le_bytes());
+            out.extend_from_slice(&offset_secs.to_le_bytes());
         }
         Value::Interval(iv) => {
             out.extend_from_slice(&iv.months.to_le_bytes());
@@ -610,6 +621,11 @@ fn read_value(cur: &mut Cursor<'_>, t: u8, max_value: u64) -> Result<Value> {
             secs: cur.i64()?,
             nanos: cur.u32()?,
         },
+        tag::TIMESTAMPOFFSET => Value::TimestampOffset {
+            secs: cur.i64()?,
+            nanos: cur.u32()?,
+            offset_secs: i32::from_le_bytes(cur.array()?),
+        },
         tag::INTERVAL => Value::Interval(Interval {
             months: i32::from_le_bytes(cur.array()?),
             days: i32::from_le_bytes(cur.array()?),
@@ -752,6 +768,34 @@ mod tests {
         assert!(Cursor::new(&too_long).varint().is_err());
         let overflow = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02];
         assert!(Cursor::new(&overflow).varint().is_err());
+    }
+
+    #[test]
+    fn timestamp_offset_layout_is_as_documented() {
+        let v = Value::TimestampOffset {
+            secs: -2,
+            nanos: 100,
+            offset_secs: -50_400,
+        };
+        let batch = RowBatch::from_values(1, vec![v.clone()]);
+        let body = encode_body(&batch).unwrap();
+        let mut value = vec![MODE_UNIFORM, tag::TIMESTAMPOFFSET];
+        value.extend_from_slice(&(-2i64).to_le_bytes());
+        value.extend_from_slice(&100u32.to_le_bytes());
+        value.extend_from_slice(&(-50_400i32).to_le_bytes());
+        assert!(body.ends_with(&value), "{body:?}");
+        assert_eq!(decode_body(&body, 1).unwrap(), batch);
+        for offset_secs in [14 * 3600, -14 * 3600, 0] {
+            let b = RowBatch::from_values(
+                1,
+                vec![Value::TimestampOffset {
+                    secs: 253_402_300_799,
+                    nanos: 999_999_900,
+                    offset_secs,
+                }],
+            );
+            assert_eq!(decode_body(&encode_body(&b).unwrap(), 1).unwrap(), b);
+        }
     }
 
     #[test]

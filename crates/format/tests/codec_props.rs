@@ -51,7 +51,7 @@ fn i64s() -> BoxedStrategy<i64> {
 }
 
 /// The number of non-null variants.
-const KINDS: u8 = 18;
+const KINDS: u8 = 19;
 
 /// A non-null value of variant `kind`.
 fn value_of_kind(kind: u8) -> BoxedStrategy<Value> {
@@ -96,6 +96,13 @@ fn value_of_kind(kind: u8) -> BoxedStrategy<Value> {
             .boxed(),
         15 => any::<[u8; 16]>().prop_map(Value::Uuid).boxed(),
         16 => text().prop_map(Value::Json).boxed(),
+        17 => (i64s(), any::<u32>(), any::<i32>())
+            .prop_map(|(secs, nanos, offset_secs)| Value::TimestampOffset {
+                secs,
+                nanos,
+                offset_secs,
+            })
+            .boxed(),
         _ => text().prop_map(Value::Native).boxed(),
     }
 }

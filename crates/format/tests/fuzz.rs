@@ -197,6 +197,11 @@ fn random_batch(rng: &mut Rng, max_value: usize) -> RowBatch {
                     15 => Value::Uuid((rng.next() as u128 * 3).to_le_bytes()),
                     16 => Value::Json(format!("{{\"k\": {}}}", rng.next())),
                     17 => Value::Native(text()),
+                    18 => Value::TimestampOffset {
+                        secs: rng.next() as i64,
+                        nanos: rng.next() as u32,
+                        offset_secs: rng.next() as i32,
+                    },
                     _ => Value::Text(String::new()),
                 }
             })

@@ -9,7 +9,11 @@ use crate::quote::{ident, qualified, target_name};
 
 /// The PostgreSQL type for a neutral column type.
 pub(crate) fn pg_type(ty: &ColumnType) -> String {
-    let prec = |p: &Option<u8>| p.map(|p| format!("({p})")).unwrap_or_default();
+    // PostgreSQL keeps at most 6 fractional second digits (SQL Server's
+    // datetime2(7) and time(7) have 7): the column is declared with 6 and
+    // each value is checked against it, so a 100 ns digit is refused by
+    // name rather than rounded by the server.
+    let prec = |p: &Option<u8>| p.map(|p| format!("({})", p.min(6))).unwrap_or_default();
     match ty {
         ColumnType::Bool => "boolean".into(),
         ColumnType::Int16 => "smallint".into(),

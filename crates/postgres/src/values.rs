@@ -314,6 +314,12 @@ fn int_value(v: &Value) -> Option<i64> {
     }
 }
 
+/// Why a timestamp with its UTC offset (SQL Server's `datetimeoffset`) is
+/// refused: timestamptz keeps the instant, not the offset.
+const OFFSET_REFUSED: &str = "PostgreSQL's timestamp with time zone keeps the instant but not \
+     the UTC offset this value was written in (restore into SQL Server to keep both, or accept \
+     the instant alone with a --cast rule)";
+
 fn mismatch(v: &Value, wire: Wire) -> String {
     format!("a {} value does not fit a {wire:?} column", v.kind_name())
 }
@@ -446,6 +452,7 @@ pub(crate) fn encode(wire: Wire, v: &Value, out: &mut BytesMut) -> Result<(), St
         },
         Wire::TimestampTz => match v {
             Value::TimestampTz { secs, nanos } => out.put_i64(timestamp_to_pg(*secs, *nanos)?),
+            Value::TimestampOffset { .. } => return Err(OFFSET_REFUSED.into()),
             _ => return Err(mismatch(v, wire)),
         },
         Wire::Interval => match v {

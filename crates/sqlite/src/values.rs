@@ -79,6 +79,22 @@ pub fn to_sqlite(v: &Value) -> Result<ToSqlOutput<'_>, String> {
                 owned_text(format!("{ts}+00:00"))
             }
         }
+        // SQL Server's datetimeoffset: the local time and its offset, the
+        // ISO text SQL Server itself prints, which keeps both exactly.
+        Value::TimestampOffset {
+            secs,
+            nanos,
+            offset_secs,
+        } => {
+            let local = secs
+                .checked_add(i64::from(*offset_secs))
+                .ok_or("the timestamp with its offset is out of range")?;
+            owned_text(format!(
+                "{}{}",
+                format_timestamp(local, *nanos)?,
+                format_offset(*offset_secs)
+            ))
+        }
         Value::Interval(iv) => owned_text(format_interval(iv)),
         Value::Uuid(u) => owned_text(format_uuid(u)),
     })
@@ -371,6 +387,23 @@ mod tests {
             nanos: 1_000_000_000
         })
         .is_err());
+        // 2000-01-01 00:30 UTC written at -05:00 and at +14:00.
+        assert_eq!(
+            text_of(&Value::TimestampOffset {
+                secs: 946_686_600,
+                nanos: 100,
+                offset_secs: -5 * 3600
+            }),
+            "1999-12-31 19:30:00.0000001-05:00"
+        );
+        assert_eq!(
+            text_of(&Value::TimestampOffset {
+                secs: 946_686_600,
+                nanos: 0,
+                offset_secs: 14 * 3600
+            }),
+            "2000-01-01 14:30:00+14:00"
+        );
     }
 
     #[test]

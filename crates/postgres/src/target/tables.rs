@@ -73,6 +73,12 @@ impl PgTarget {
         let has_parent = table.property("postgres.partition_of").is_some()
             || table.property("postgres.inherits").is_some();
         let deadline = Instant::now() + PARENT_WAIT;
+        // Two sessions creating tables of one new schema at once: both run
+        // CREATE SCHEMA IF NOT EXISTS, and the one that loses the race on
+        // pg_namespace gets 23505 (an archive of another engine, whose
+        // schemas are no entries of their own, as SQL Server's): the
+        // schema is there on the next try.
+        let mut schema_race = 3;
         // One transaction: the table exists whole or not at all.
         let created = loop {
             match self.run_once(&format!("table {name}"), &sql, &context) {
@@ -82,6 +88,13 @@ impl PgTarget {
                         && Instant::now() < deadline =>
                 {
                     std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(e)
+                    if e.is(ErrorKind::UniqueViolation)
+                        && e.to_string().contains("pg_namespace")
+                        && schema_race > 0 =>
+                {
+                    schema_race -= 1;
                 }
                 other => break other?,
             }
