@@ -258,10 +258,16 @@ fn tables(conn: &mut Conn, options: &mut Vec<ObjectDef>) -> Result<BTreeMap<i64,
                 "the table is memory-optimized; the restore creates it on disk",
             ));
         }
+        let mut def = TableDef::new(name, Vec::new());
+        // What makes the table SQL Server's for the target and the trust
+        // checker, whatever else it has (a heap without keys has no other
+        // `mssql.` property).
+        def.properties
+            .insert(crate::trust::TABLE_MARKER.into(), "true".into());
         out.insert(
             id,
             Building {
-                def: TableDef::new(name, Vec::new()),
+                def,
                 columns: HashMap::new(),
             },
         );
