@@ -199,13 +199,36 @@ fn schemas(conn: &mut Conn) -> Result<Vec<ObjectDef>> {
 }
 
 fn tables(conn: &mut Conn, options: &mut Vec<ObjectDef>) -> Result<BTreeMap<i64, Building>> {
+    // temporal_type (SQL Server 2016) and is_memory_optimized (2014) are
+    // read only where sys.tables has them.
+    let has = |conn: &mut Conn, column: &str| -> Result<bool> {
+        let n = rows(
+            conn,
+            "the columns of sys.tables",
+            &format!(
+                "SELECT COUNT(*) FROM sys.all_columns WHERE object_id = OBJECT_ID(N'sys.tables') AND name = N'{column}'"
+            ),
+        )?;
+        Ok(n.first().and_then(|r| r.int(0)).unwrap_or(0) > 0)
+    };
+    let temporal = if has(conn, "temporal_type")? {
+        "CAST(t.temporal_type AS int)"
+    } else {
+        "0"
+    };
+    let memory = if has(conn, "is_memory_optimized")? {
+        "CAST(t.is_memory_optimized AS int)"
+    } else {
+        "0"
+    };
     let rows = rows(
         conn,
         "the tables",
-        "SELECT t.object_id, s.name, t.name, CAST(t.temporal_type AS int), \
-         CAST(t.is_memory_optimized AS int) FROM sys.tables t \
-         JOIN sys.schemas s ON s.schema_id = t.schema_id \
-         WHERE t.is_ms_shipped = 0 AND s.name NOT IN (N'sys', N'INFORMATION_SCHEMA')",
+        &format!(
+            "SELECT t.object_id, s.name, t.name, {temporal}, {memory} FROM sys.tables t \
+             JOIN sys.schemas s ON s.schema_id = t.schema_id \
+             WHERE t.is_ms_shipped = 0 AND s.name NOT IN (N'sys', N'INFORMATION_SCHEMA')"
+        ),
     )?;
     let mut out = BTreeMap::new();
     for r in rows {
@@ -235,10 +258,16 @@ fn tables(conn: &mut Conn, options: &mut Vec<ObjectDef>) -> Result<BTreeMap<i64,
                 "the table is memory-optimized; the restore creates it on disk",
             ));
         }
+        let mut def = TableDef::new(name, Vec::new());
+        // What makes the table SQL Server's for the target and the trust
+        // checker, whatever else it has (a heap without keys has no other
+        // `mssql.` property).
+        def.properties
+            .insert(crate::trust::TABLE_MARKER.into(), "true".into());
         out.insert(
             id,
             Building {
-                def: TableDef::new(name, Vec::new()),
+                def,
                 columns: HashMap::new(),
             },
         );
