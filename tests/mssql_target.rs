@@ -115,8 +115,8 @@ fn postgres_to_sql_server() {
         "WORK",
         "0001-01-01",
         "2026-01-02 03:04:05.123456",
-        "2026-01-02 01:04:05.5 +00:00",
-        "23:59:59.999999",
+        "2026-01-02 01:04:05.5000000 +00:00",
+        "23:59:59.9999990",
         "0x00FF10",
         "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11",
     ] {
@@ -187,10 +187,10 @@ fn sqlite_to_sql_server() {
             "SELECT id, login, hired, seen, CAST(rate AS nvarchar(20)), photo, ok FROM dbo.agent"
         ),
         [
-            "1|ann|2020-02-29|2026-01-02 03:04:05.25|12.50|0x0001|1",
+            "1|ann|2020-02-29|2026-01-02 03:04:05.2500000|12.50|0x0001|1",
             "10|ten|NULL|NULL|NULL|NULL|NULL",
             "2|bob 😀|NULL|NULL|NULL|0x|0",
-            "3||0001-01-01|9999-12-31 23:59:59|-999999.75|NULL|NULL",
+            "3||0001-01-01|9999-12-31 23:59:59.0000000|-999999.75|NULL|NULL",
         ]
     );
     mssql::exec(&url, "INSERT INTO dbo.agent (login) VALUES (N'new')");

@@ -258,7 +258,7 @@ fn a_sql_server_table_restores_with_its_own_declarations() {
     assert_eq!(got[0][5], "2026-01-01 13:04:05.123456 -14:00");
     assert_eq!(got[0][6], "6F9619FF-8B86-D011-B42D-00C04FC964FF");
     assert_eq!(got[1][3], "-922337203685477.5808");
-    assert_eq!(got[1][5], "1970-01-01 14:00:00 +14:00");
+    assert_eq!(got[1][5], "1970-01-01 14:00:00.000000 +14:00");
     assert_eq!(
         mssql::query(&url, "SELECT id, label FROM dbo.team"),
         [["1", "Nord 😀"], ["255", ""]]

@@ -23,128 +23,12 @@ use crate::props::{self, On};
 use crate::target::quote::{ident, nstr, qualified};
 use crate::types::tsql_type;
 
-/// Whether `table` was written by the SQL Server source: it carries
-/// `mssql.` properties (see [`crate::props`]), or, for a table that has
-/// none (a heap with no named default, collation or other SQL Server
-/// fact), every column's type is spelled exactly as the source spells it
-/// for that neutral type ([`crate::types::from_sys`]) and at least one
-/// spelling is SQL Server's own (`tinyint`, `nvarchar(n)`, `datetime`,
-/// `money`, …: no other engine writes those). A table found so has its
-/// fragments checked here with the strict rules ([`strict_fragments`]),
-/// since the archive check took it for another engine's.
+/// Whether `table` was written by the SQL Server source: it carries the
+/// `mssql.table` marker or other `mssql.` properties (see
+/// [`crate::trust::is_mssql_table`], the one rule the trust checker and
+/// the target share).
 pub(crate) fn is_mssql(table: &TableDef) -> bool {
-    crate::trust::is_mssql_table(table) || looks_mssql(table)
-}
-
-/// Spellings only SQL Server's source writes (base names).
-const TSQL_ONLY: &[&str] = &[
-    "tinyint",
-    "bit",
-    "int",
-    "decimal",
-    "money",
-    "smallmoney",
-    "float",
-    "nchar",
-    "nvarchar",
-    "varchar",
-    "ntext",
-    "varbinary",
-    "binary",
-    "image",
-    "datetime",
-    "smalldatetime",
-    "datetime2",
-    "datetimeoffset",
-    "uniqueidentifier",
-    "xml",
-    "sql_variant",
-    "hierarchyid",
-    "rowversion",
-    "sysname",
-];
-
-fn looks_mssql(table: &TableDef) -> bool {
-    let mut own = false;
-    for c in &table.columns {
-        let Some((base, sys)) = sys_type_of(&c.native_type) else {
-            return false;
-        };
-        if crate::trust::native_type(&c.native_type).is_err() {
-            return false;
-        }
-        let m = crate::types::from_sys(&crate::types::SysType {
-            name: &base,
-            max_length: sys.0,
-            precision: sys.1,
-            scale: sys.2,
-        });
-        if m.native_type != c.native_type || m.ty != c.ty {
-            return false;
-        }
-        own |= TSQL_ONLY.contains(&base.as_str());
-    }
-    own
-}
-
-/// A T-SQL spelling (`nvarchar(50)`, `decimal(18,2)`, `time(3)`) as its
-/// base name and the catalog's (max_length, precision, scale).
-fn sys_type_of(spelling: &str) -> Option<(String, (i16, u8, u8))> {
-    let (base, args) = match spelling.split_once('(') {
-        Some((b, rest)) => (b, Some(rest.strip_suffix(')')?)),
-        None => (spelling, None),
-    };
-    if base.is_empty()
-        || !base
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
-        return None;
-    }
-    let nums: Vec<&str> = args.map(|a| a.split(',').collect()).unwrap_or_default();
-    let num = |i: usize| nums.get(i).and_then(|n| n.parse::<u16>().ok());
-    let sys = match (base, nums.as_slice()) {
-        (_, []) => (0, 0, 0),
-        ("nchar" | "nvarchar", ["max"])
-        | ("char" | "varchar" | "binary" | "varbinary", ["max"]) => (-1, 0, 0),
-        ("nchar" | "nvarchar", [_]) => (i16::try_from(num(0)? * 2).ok()?, 0, 0),
-        ("char" | "varchar" | "binary" | "varbinary", [_]) => (i16::try_from(num(0)?).ok()?, 0, 0),
-        ("decimal" | "numeric", [_, _]) => {
-            (0, u8::try_from(num(0)?).ok()?, u8::try_from(num(1)?).ok()?)
-        }
-        ("time" | "datetime2" | "datetimeoffset", [_]) => (0, 0, u8::try_from(num(0)?).ok()?),
-        _ => return None,
-    };
-    Some((base.to_owned(), sys))
-}
-
-/// For a table [`is_mssql`] recognized by its types alone: every fragment
-/// the target splices checked as SQL Server's own (the archive check took
-/// the table for another engine's and checked them less strictly).
-pub(crate) fn strict_fragments(table: &TableDef) -> Result<(), String> {
-    if crate::trust::is_mssql_table(table) || !is_mssql(table) {
-        return Ok(());
-    }
-    let strict = crate::trust::expression;
-    for c in &table.columns {
-        if let Some(d) = &c.default {
-            strict(d).map_err(|e| format!("column {}: the default {e}", c.name))?;
-        }
-        if let Some(g) = &c.generated {
-            strict(&g.expr)
-                .map_err(|e| format!("column {}: the computed expression {e}", c.name))?;
-        }
-    }
-    for c in &table.checks {
-        strict(&c.expr)
-            .map_err(|e| format!("CHECK {}: {e}", c.name.as_deref().unwrap_or("(unnamed)")))?;
-    }
-    for i in &table.indexes {
-        if let Some(p) = &i.predicate {
-            strict(p).map_err(|e| format!("index {}: the filter {e}", i.name))?;
-        }
-    }
-    Ok(())
+    crate::trust::is_mssql_table(table)
 }
 
 /// A statement and what was left out of it.
@@ -815,65 +699,6 @@ mod tests {
             e.contains("table public.sites, column span: type interval"),
             "{e}"
         );
-    }
-
-    #[test]
-    fn a_plain_sql_server_table_is_known_by_its_spellings() {
-        let col = |ty: ColumnType, native: &str| Column::new("c", ty, native);
-        let table = |cols: Vec<Column>| TableDef::new(TableName::new(Some("dbo"), "t"), cols);
-        let t = table(vec![
-            col(ColumnType::Int16, "tinyint"),
-            col(
-                ColumnType::Text {
-                    max_len: Some(10),
-                    fixed: false,
-                    national: false,
-                },
-                "varchar(10)",
-            ),
-            col(
-                ColumnType::Timestamp {
-                    tz: false,
-                    precision: Some(3),
-                },
-                "datetime",
-            ),
-        ]);
-        assert!(is_mssql(&t));
-        assert!(create_table(&t).unwrap().sql.contains("[c] tinyint NULL"));
-        // PostgreSQL's and SQLite's spellings are their own.
-        let pg = table(vec![
-            col(ColumnType::Int32, "integer"),
-            col(
-                ColumnType::Text {
-                    max_len: None,
-                    fixed: false,
-                    national: false,
-                },
-                "text",
-            ),
-        ]);
-        assert!(!is_mssql(&pg));
-        let sqlite = table(vec![col(
-            ColumnType::Timestamp {
-                tz: false,
-                precision: None,
-            },
-            "DATETIME",
-        )]);
-        assert!(!is_mssql(&sqlite));
-        // Types every engine spells alike decide nothing.
-        let shared = table(vec![
-            col(ColumnType::Int64, "bigint"),
-            col(ColumnType::Date, "date"),
-        ]);
-        assert!(!is_mssql(&shared));
-        // Its fragments are checked strictly.
-        let mut d = t.clone();
-        d.columns[0].default = Some("(0)); DROP TABLE x; --".into());
-        assert!(strict_fragments(&d).is_err());
-        d.columns[0].default = Some("((0))".into());
-        assert!(strict_fragments(&d).is_ok());
     }
 
     #[test]

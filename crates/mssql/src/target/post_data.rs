@@ -70,8 +70,6 @@ impl MssqlTarget {
     /// ([`bru_core::Target::finish_table`]).
     pub(super) fn add_keys_and_indexes(&mut self, table: &TableDef) -> bru_core::Result<()> {
         let t = &table.name;
-        ddl::strict_fragments(table)
-            .map_err(|e| super::untrusted(&format!("finishing table {t}"), e))?;
         if let Some((name, sql)) = ddl::primary_key(table)? {
             self.run_once(
                 &format!("primary key {name} on {t}"),

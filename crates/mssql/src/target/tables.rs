@@ -64,7 +64,6 @@ impl MssqlTarget {
         let context = format!("creating table {}", table.name);
         crate::trust::check_table(table, &declared_for(table))
             .map_err(|e| untrusted(&context, e))?;
-        ddl::strict_fragments(table).map_err(|e| untrusted(&context, e))?;
         let built = ddl::create_table(table)?;
         let schema = schema_of(&table.name);
         let create_schema = format!(
