@@ -185,8 +185,8 @@ pub fn query_unsorted(url: &str, sql: &str) -> Vec<Vec<String>> {
 /// One cell as text, the same for the same value on any server: numbers
 /// in Rust's shortest form, `bit` as 0/1, binaries as `0x` and upper-case
 /// hex, uniqueidentifier upper-case, decimals with every digit of their
-/// scale, dates and times in ISO form without trailing fractional zeros
-/// (`datetime` in milliseconds as
+/// scale, dates and times in ISO form with every fractional digit the
+/// type's scale has (see [`trim_fractions`]; `datetime` in milliseconds as
 /// SQL Server rounds its 1/300 s ticks, `datetimeoffset` as local time and
 /// offset), NULL as `NULL` (and an empty string as the empty string).
 pub fn render(cell: &ColumnData<'_>) -> String {
@@ -290,24 +290,58 @@ fn hms(secs: u64) -> String {
     format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
 }
 
-/// `HH:MM:SS[.f…]` of `increments` of 10^-scale s since midnight, the
-/// fraction without trailing zeros (so that a value reads the same
-/// whatever scale the server reports for its column: Babelfish declares a
-/// `datetime2(7)` column and reports it as scale 6 in `sys.columns`).
+/// `HH:MM:SS[.f…]` of `increments` of 10^-scale s since midnight, with
+/// every fractional digit of the scale.
 fn time(increments: u64, scale: u8) -> String {
     let per_sec = 10u64.pow(u32::from(scale));
     let whole = hms(increments / per_sec);
-    let frac = format!(
-        "{:0width$}",
-        increments % per_sec,
-        width = usize::from(scale)
-    );
-    let frac = frac.trim_end_matches('0');
-    if frac.is_empty() {
+    if scale == 0 {
         whole
     } else {
-        format!("{whole}.{frac}")
+        format!(
+            "{whole}.{:0width$}",
+            increments % per_sec,
+            width = usize::from(scale)
+        )
     }
+}
+
+/// `cell` with the trailing zeros of every `HH:MM:SS.fff` fraction in it
+/// left out (and the `.` of a fraction of zeros): the same value whatever
+/// scale the server reports for its column (Babelfish declares a
+/// `datetime2(7)` column and reports it as scale 6), for comparing values
+/// whose declared types [`schema`] compares.
+pub fn trim_fractions(cell: &str) -> String {
+    let b = cell.as_bytes();
+    let mut out = String::with_capacity(cell.len());
+    let mut i = 0;
+    while i < b.len() {
+        let is_time = i + 9 <= b.len()
+            && b[i + 2] == b':'
+            && b[i + 5] == b':'
+            && b[i + 8] == b'.'
+            && [0, 1, 3, 4, 6, 7]
+                .iter()
+                .all(|&k| b[i + k].is_ascii_digit());
+        if is_time {
+            out.push_str(&cell[i..i + 8]);
+            let mut j = i + 9;
+            while j < b.len() && b[j].is_ascii_digit() {
+                j += 1;
+            }
+            let frac = cell[i + 9..j].trim_end_matches('0');
+            if !frac.is_empty() {
+                out.push('.');
+                out.push_str(frac);
+            }
+            i = j;
+        } else {
+            let ch = cell[i..].chars().next().unwrap_or('\0');
+            out.push(ch);
+            i += ch.len_utf8().max(1);
+        }
+    }
+    out
 }
 
 /// A decimal `value` × 10^-`scale` as exact text, all `scale` digits kept.
@@ -888,8 +922,15 @@ mod tests {
         assert_eq!(ymd(DAYS_0001 + 3_652_058), "9999-12-31");
         assert_eq!(time(863_999_999_999, 7), "23:59:59.9999999");
         assert_eq!(time(0, 0), "00:00:00");
-        assert_eq!(time(1_500, 3), "00:00:01.5");
-        assert_eq!(time(10_000_000, 7), "00:00:01");
+        assert_eq!(time(1_500, 3), "00:00:01.500");
+        assert_eq!(
+            trim_fractions("2024-01-01 00:00:01.5000000 +05:00"),
+            "2024-01-01 00:00:01.5 +05:00"
+        );
+        assert_eq!(
+            trim_fractions("00:00:01.000|x 12:00:00.10"),
+            "00:00:01|x 12:00:00.1"
+        );
         assert_eq!(numeric(-150, 2), "-1.50");
         assert_eq!(numeric(-5, 3), "-0.005");
         assert_eq!(numeric(0, 0), "0");

@@ -259,8 +259,11 @@ fn tables(conn: &mut Conn, options: &mut Vec<ObjectDef>) -> Result<BTreeMap<i64,
             ));
         }
         let mut def = TableDef::new(name, Vec::new());
+        // What makes the table SQL Server's for the target and the trust
+        // checker, whatever else it has (a heap without keys has no other
+        // `mssql.` property).
         def.properties
-            .insert(props::TABLE_MARKER.to_owned(), "true".to_owned());
+            .insert(props::TABLE_MARKER.into(), "true".into());
         out.insert(
             id,
             Building {

@@ -23,8 +23,10 @@ use crate::props::{self, On};
 use crate::target::quote::{ident, nstr, qualified};
 use crate::types::tsql_type;
 
-/// Whether `table` was written by the SQL Server source: it carries
-/// `mssql.` properties (see [`crate::props`]).
+/// Whether `table` was written by the SQL Server source: it carries the
+/// `mssql.table` marker or other `mssql.` properties (see
+/// [`crate::trust::is_mssql_table`], the one rule the trust checker and
+/// the target share).
 pub(crate) fn is_mssql(table: &TableDef) -> bool {
     crate::trust::is_mssql_table(table)
 }

@@ -238,7 +238,7 @@ impl Target for MssqlTarget {
 }
 
 /// Every step of this target leaves alone what exists already
-/// ([`MssqlTarget::run_once`]), as [`RestoreJournal`] requires.
+/// (`MssqlTarget::run_once`), as [`RestoreJournal`] requires.
 impl RestoreJournal for MssqlTarget {
     fn keys(&mut self) -> bru_core::Result<Option<Vec<String>>> {
         let keys = self.shared.journal.keys(&self.session)?;

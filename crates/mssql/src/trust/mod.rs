@@ -166,9 +166,16 @@ pub fn check_table(table: &TableDef, archive: &Declared) -> Result<(), String> {
     Ok(())
 }
 
+/// The property the SQL Server source sets (to `true`) on every table it
+/// writes, so that [`is_mssql_table`] knows it even for a heap table
+/// with no key, collation or default, which has no other `mssql.`
+/// property. Another engine's table never has an `mssql.` property.
+pub use crate::props::TABLE_MARKER;
+
 /// Whether SQL Server wrote `table`: it has a SQL Server property
-/// (`mssql.…`, module `props`) or a column whose native type is one only
-/// SQL Server spells that way.
+/// (`mssql.…`: [`TABLE_MARKER`], or any of module `props`). Its
+/// `native_type`s are then T-SQL, checked by [`native_type`] and used by
+/// the target; another engine's table is mapped from its neutral types.
 pub fn is_mssql_table(table: &TableDef) -> bool {
     table.properties.keys().any(|k| k.starts_with("mssql."))
 }
