@@ -79,7 +79,27 @@ impl MssqlServer {
     pub fn create_db(&self, name: &str) -> String {
         self.drop_db(name);
         let q = quote_name(name);
-        exec(&self.url, &format!("CREATE DATABASE {q}"));
+        // Babelfish fails a CREATE DATABASE that runs at the same time as
+        // another test's ("tuple concurrently updated"): try again.
+        for _ in 0..10 {
+            match try_exec(&self.url, &format!("CREATE DATABASE {q}")) {
+                Err(e) if e.contains("concurrently updated") => {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                }
+                _ => break,
+            }
+        }
+        if query(
+            &self.url,
+            &format!(
+                "SELECT COUNT(*) FROM sys.databases WHERE name = {}",
+                quote_string(name)
+            ),
+        )[0][0]
+            == "0"
+        {
+            exec(&self.url, &format!("CREATE DATABASE {q}"));
+        }
         // Real SQL Server needs this for bru's SNAPSHOT transaction;
         // Babelfish has no such switch (its transactions read snapshots
         // already) and refuses the statement, which is not a setup error.

@@ -1011,7 +1011,7 @@ const VARIANT_BASES: &[(&str, Option<u8>)] = &[
 /// A `sql_variant` value `<base type>:<text>`: the text converted to its
 /// base type, then to sql_variant. The base type is spliced into the
 /// statement, so it must be one of [`VARIANT_BASES`] with at most a
-/// numeric length, precision and scale.
+/// numeric length (or `max`), precision and scale.
 fn variant(s: &str) -> Result<Encoded, String> {
     let bad = || format!("not a sql_variant value (<base type>:<text>): {s:?}");
     let (base, text) = s.split_once(':').ok_or_else(bad)?;
@@ -1026,9 +1026,12 @@ fn variant(s: &str) -> Result<Encoded, String> {
         .ok_or_else(bad)?;
     if let Some(args) = args {
         let ok = args.split(',').count() <= 2
-            && args
-                .split(',')
-                .all(|a| !a.is_empty() && a.len() <= 4 && a.bytes().all(|b| b.is_ascii_digit()));
+            && args.split(',').all(|a| {
+                // `(max)`: the source's spelling of a length beyond any
+                // declarable one (Babelfish reports 65535).
+                a.eq_ignore_ascii_case("max")
+                    || (!a.is_empty() && a.len() <= 4 && a.bytes().all(|b| b.is_ascii_digit()))
+            });
         if !ok {
             return Err(bad());
         }
