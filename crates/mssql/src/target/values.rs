@@ -741,58 +741,23 @@ fn decimal_text(value: &Value) -> Result<String, String> {
         Value::Int16(i) => Ok(i.to_string()),
         Value::Int32(i) => Ok(i.to_string()),
         Value::Int64(i) => Ok(i.to_string()),
-        // A float (SQLite's NUMERIC affinity turns `12.50` into one) goes
-        // in only as its exact binary value: 12.5 does, 0.1 does not.
-        Value::Float64(f) => float_exact(*f),
-        Value::Float32(f) => float_exact(f64::from(*f)),
+        // A float (SQLite's NUMERIC affinity turns `12.50` or `22.24` into
+        // one) goes in as the shortest decimal that reads back to the same
+        // bits, as the PostgreSQL target writes it into numeric, and then
+        // must fit the column's precision and scale (fit_decimal).
+        Value::Float64(f) => float_text(*f),
+        Value::Float32(f) => float_text(f64::from(*f)),
         v => Err(mismatch(v, "decimal")),
     }
 }
 
-/// The exact decimal expansion of a finite `f`, when it has at most 22
-/// fractional digits (a binary fraction of 2^-k has k decimal digits).
-fn float_exact(f: f64) -> Result<String, String> {
+/// A finite float as the shortest decimal text that reads back to the same
+/// bits (Rust's `Display` of `f64` never uses an exponent).
+fn float_text(f: f64) -> Result<String, String> {
     if !f.is_finite() {
         return Err("SQL Server's decimal holds no NaN or infinity".into());
     }
-    let bits = f.to_bits();
-    let neg = bits >> 63 == 1;
-    let exp = ((bits >> 52) & 0x7ff) as i32;
-    let frac = bits & ((1 << 52) - 1);
-    let (mut m, mut e) = if exp == 0 {
-        (frac, -1074)
-    } else {
-        (frac | (1 << 52), exp - 1075)
-    };
-    if m == 0 {
-        return Ok("0".into());
-    }
-    while m % 2 == 0 && e < 0 {
-        m /= 2;
-        e += 1;
-    }
-    let sign = if neg { "-" } else { "" };
-    if e >= 0 {
-        if e > 74 {
-            return Err("the float is too large for any decimal".into());
-        }
-        let v = u128::from(m)
-            .checked_shl(e as u32)
-            .filter(|v| v >> e as u32 == u128::from(m));
-        return v
-            .map(|v| format!("{sign}{v}"))
-            .ok_or_else(|| "the float is too large for any decimal".into());
-    }
-    let k = (-e) as u32;
-    if k > 22 {
-        return Err(format!(
-            "the float's exact value has {k} digits after the point (it is not the decimal it looks like)"
-        ));
-    }
-    let scaled = u128::from(m) * 5u128.pow(k);
-    let digits = format!("{scaled:0>width$}", width = k as usize + 1);
-    let (int, fraction) = digits.split_at(digits.len() - k as usize);
-    Ok(format!("{sign}{int}.{fraction}"))
+    Ok(format!("{f}"))
 }
 
 /// `text` (`-?digits(.digits)?`) as it fits `decimal(precision, scale)`:
@@ -1115,7 +1080,7 @@ mod tests {
     }
 
     #[test]
-    fn floats_go_into_decimals_only_when_exact() {
+    fn floats_go_into_decimals_as_their_shortest_text() {
         let d = ty("decimal", 9, 8, 2);
         assert_eq!(text(&ok(&d, Value::Float64(12.5))), Some("12.5".into()));
         assert_eq!(
@@ -1123,11 +1088,12 @@ mod tests {
             Some("-999999.75".into())
         );
         assert_eq!(text(&ok(&d, Value::Float64(3.0))), Some("3".into()));
-        assert!(refused(&d, Value::Float64(0.1)).contains("not the decimal it looks like"));
-        assert!(refused(&d, Value::Float64(0.125)).contains("after the point"));
+        assert_eq!(text(&ok(&d, Value::Float64(0.1))), Some("0.1".into()));
+        assert_eq!(text(&ok(&d, Value::Float64(22.24))), Some("22.24".into()));
+        assert!(refused(&d, Value::Float64(0.125)).contains("2"));
         assert!(refused(&d, Value::Float64(f64::INFINITY)).contains("infinity"));
         assert_eq!(
-            float_exact(2f64.powi(70)).unwrap(),
+            float_text(2f64.powi(70)).unwrap(),
             "1180591620717411303424"
         );
     }
