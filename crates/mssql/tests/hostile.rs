@@ -151,6 +151,14 @@ fn table_fragments_the_target_splices_are_checked() {
             "query",
         ),
         (
+            // A `--` comment ended by a bare carriage return: what follows
+            // is read as text of the expression, and refused.
+            Box::new(|t: &mut TableDef| {
+                t.columns[1].default = Some("(1 --'\r) DROP TABLE victim SELECT (1)".into())
+            }),
+            "DROP",
+        ),
+        (
             Box::new(|t: &mut TableDef| {
                 t.properties.insert(
                     "mssql.column.note.collation".into(),

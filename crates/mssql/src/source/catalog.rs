@@ -513,6 +513,7 @@ fn indexes(
              FROM sys.index_columns ic \
              JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id \
              WHERE ic.object_id IN ({USER_TABLES}) \
+             AND (ic.key_ordinal > 0 OR ic.is_included_column = 1) \
              ORDER BY ic.object_id, ic.index_id, ic.is_included_column, ic.key_ordinal, ic.index_column_id"
         ),
     )?;

@@ -40,10 +40,15 @@ pub(crate) struct Built {
 
 /// `expr` in parentheses unless it already is one parenthesized whole, as
 /// `sys.default_constraints` and `sys.computed_columns` give it
-/// (`((0))`), so a round trip keeps the text as it was.
+/// (`((0))`), so a round trip keeps the text as it was. Text holding a
+/// comment is always wrapped, on lines of its own, so that no quote or
+/// parenthesis inside a comment can make the expression look closed when
+/// it is not, and no `--` comment can swallow the closing parenthesis.
 pub(crate) fn parenthesized(expr: &str) -> String {
     let e = expr.trim();
-    if e.starts_with('(') && closes_at_end(e) {
+    if e.contains("--") || e.contains("/*") {
+        format!("(\n{e}\n)")
+    } else if e.starts_with('(') && closes_at_end(e) {
         e.to_owned()
     } else {
         format!("({e})")
@@ -51,7 +56,7 @@ pub(crate) fn parenthesized(expr: &str) -> String {
 }
 
 /// Whether the `(` at the start of `e` closes at its last character
-/// (quoted strings and bracketed names skipped).
+/// (quoted strings and bracketed names skipped; `e` holds no comment).
 fn closes_at_end(e: &str) -> bool {
     let mut depth = 0i32;
     let mut quote: Option<char> = None;
@@ -732,6 +737,13 @@ mod tests {
         assert_eq!(parenthesized("(1)+(2)"), "((1)+(2))");
         assert_eq!(parenthesized("getdate()"), "(getdate())");
         assert_eq!(parenthesized("(N')')"), "(N')')");
+        // A quote in a comment cannot make it look closed, and a `--`
+        // comment cannot swallow the closing parenthesis.
+        assert_eq!(
+            parenthesized("(1=1 --')\r) DROP TABLE v SELECT (1)"),
+            "(\n(1=1 --')\r) DROP TABLE v SELECT (1)\n)"
+        );
+        assert_eq!(parenthesized("1 -- one"), "(\n1 -- one\n)");
     }
 
     #[test]

@@ -106,7 +106,10 @@ pub fn tokenize_with_comments(src: &str) -> Result<Lexed, String> {
         }
         if c == b'-' && b.get(i + 1) == Some(&b'-') {
             comments += 1;
-            while i < b.len() && b[i] != b'\n' {
+            // A carriage return ends it too: whichever way the server
+            // reads a bare `\r`, this lexer then sees at least as much
+            // text as the server runs, never less.
+            while i < b.len() && b[i] != b'\n' && b[i] != b'\r' {
                 i += 1;
             }
             ends_in_line_comment = i == b.len();

@@ -10,7 +10,7 @@
 //! - **Modules** (views, procedures, functions, triggers: the text of
 //!   `sys.sql_modules.definition`): exactly one `CREATE [OR ALTER]
 //!   VIEW|PROCEDURE|PROC|FUNCTION|TRIGGER` of the object the entry declares,
-//!   with nothing before it but comments ([`modules`]). A view's body is
+//!   with nothing before it but comments (module `modules`). A view's body is
 //!   one query with nothing after it; a function's body ends where CREATE
 //!   FUNCTION's grammar ends (its `BEGIN … END`, or its `RETURN` query), with
 //!   nothing after that. A procedure's or trigger's body runs to the end of
