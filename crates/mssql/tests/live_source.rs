@@ -616,3 +616,51 @@ fn tls_is_negotiated_or_refused_with_what_to_try() {
     .unwrap();
     assert_eq!(source.info().engine, "mssql");
 }
+
+#[test]
+fn what_the_model_has_no_place_for_is_listed_by_name() {
+    let Some(server) = MssqlServer::from_env("what_the_model_has_no_place_for_is_listed_by_name")
+    else {
+        return;
+    };
+    let url = server.create_db("msrc_unlisted");
+    exec(
+        &url,
+        "CREATE TABLE dbo.roster (id int NOT NULL PRIMARY KEY, who nvarchar(20));
+         CREATE ROLE planners;",
+    );
+    exec(
+        &url,
+        "EXEC sp_addextendedproperty N'MS_Description', N'who works when', \
+         N'schema', N'dbo', N'table', N'roster'",
+    );
+    let mut source = MssqlSource::open(&url).unwrap();
+    let catalog = source.catalog().unwrap();
+    let listed = |kind: &str, name: &str| {
+        catalog.objects.iter().any(|o| {
+            o.kind == ObjectKind::Other(kind.into())
+                && o.name.name == name
+                && o.not_carried.is_some()
+        })
+    };
+    assert!(
+        listed("extended property", "roster MS_Description"),
+        "{:#?}",
+        catalog.objects
+    );
+    // A server that lists the role among its principals (SQL Server does)
+    // has it listed as not carried too.
+    let principals = bru_testsupport::mssql::query(
+        &url,
+        "SELECT name FROM sys.database_principals WHERE name = N'planners'",
+    );
+    if !principals.is_empty() {
+        assert!(
+            listed("database user or role", "planners"),
+            "{:#?}",
+            catalog.objects
+        );
+    }
+    drop(source);
+    server.drop_db("msrc_unlisted");
+}

@@ -1149,6 +1149,127 @@ fn not_carried(conn: &mut Conn) -> Result<Vec<ObjectDef>> {
         "assembly",
         "bru does not carry CLR assemblies",
     );
+    // Settings and objects around the carried tables that the model has no
+    // place for: each listed by name, so the operator knows to redo it.
+    let on_user_tables = "JOIN sys.tables t ON t.object_id = i.object_id \
+         JOIN sys.schemas s ON s.schema_id = t.schema_id \
+         WHERE t.is_ms_shipped = 0 AND s.name NOT IN (N'sys', N'INFORMATION_SCHEMA')";
+    list(
+        Some(rows(
+            conn,
+            "the indexes that ignore duplicate keys",
+            &format!(
+                "SELECT s.name, t.name + N'.' + i.name FROM sys.indexes i {on_user_tables} \
+                 AND CAST(i.ignore_dup_key AS int) = 1"
+            ),
+        )?),
+        "index option",
+        "IGNORE_DUP_KEY is not carried: the restored index refuses a duplicate key instead of ignoring it",
+    );
+    list(
+        Some(rows(
+            conn,
+            "the indexes' fill factors",
+            &format!(
+                "SELECT s.name, t.name + N'.' + i.name FROM sys.indexes i {on_user_tables} \
+                 AND i.fill_factor NOT IN (0, 100) AND i.name IS NOT NULL"
+            ),
+        )?),
+        "index option",
+        "FILLFACTOR is not carried: the restored index is built with the server's default fill factor",
+    );
+    list(
+        Some(rows(
+            conn,
+            "the compressed tables and indexes",
+            &format!(
+                "SELECT DISTINCT s.name, t.name + ISNULL(N'.' + i.name, N'') FROM sys.partitions p \
+                 JOIN sys.indexes i ON i.object_id = p.object_id AND i.index_id = p.index_id \
+                 {on_user_tables} AND CAST(p.data_compression AS int) <> 0"
+            ),
+        )?),
+        "data compression",
+        "data compression is not carried: the restored table or index is uncompressed",
+    );
+    list(
+        rows_if_present(
+            conn,
+            "masked_columns",
+            "SELECT s.name, t.name + N'.' + i.name FROM sys.masked_columns i \
+             JOIN sys.tables t ON t.object_id = i.object_id \
+             JOIN sys.schemas s ON s.schema_id = t.schema_id \
+             WHERE CAST(i.is_masked AS int) = 1",
+        )?,
+        "column mask",
+        "the dynamic data mask is not carried: the restored column is unmasked",
+    );
+    list(
+        Some(rows(
+            conn,
+            "the columns with special settings",
+            &format!(
+                "SELECT s.name, t.name + N'.' + c.name FROM sys.columns c \
+                 JOIN sys.types ty ON ty.user_type_id = c.user_type_id \
+                 JOIN sys.tables t ON t.object_id = c.object_id \
+                 JOIN sys.schemas s ON s.schema_id = t.schema_id \
+                 WHERE c.object_id IN ({USER_TABLES}) AND (CAST(c.is_column_set AS int) = 1 \
+                 OR (CAST(c.is_ansi_padded AS int) = 0 AND ty.name IN (N'char', N'varchar', N'binary', N'varbinary')))"
+            ),
+        )?),
+        "column setting",
+        "a column set, or a column created with ANSI_PADDING OFF, which bru does not carry (the restored column is an ordinary one)",
+    );
+    list(
+        Some(rows(
+            conn,
+            "the extended properties",
+            "SELECT s.name, o.name + ISNULL(N'.' + c.name, N'') + N' ' + ep.name \
+             FROM sys.extended_properties ep \
+             JOIN sys.objects o ON o.object_id = ep.major_id \
+             JOIN sys.schemas s ON s.schema_id = o.schema_id \
+             LEFT JOIN sys.columns c ON ep.minor_id > 0 AND c.object_id = ep.major_id AND c.column_id = ep.minor_id \
+             WHERE ep.class = 1 AND o.is_ms_shipped = 0 \
+             UNION ALL SELECT NULL, CAST(ep.class_desc AS nvarchar(128)) + N' ' + ep.name \
+             FROM sys.extended_properties ep WHERE ep.class <> 1",
+        )?),
+        "extended property",
+        "bru does not carry extended properties",
+    );
+    list(
+        Some(rows(
+            conn,
+            "the permissions on objects and schemas",
+            "SELECT s.name, p.state_desc + N' ' + p.permission_name + N' ON ' + o.name + N' TO ' + pr.name \
+             FROM sys.database_permissions p \
+             JOIN sys.objects o ON o.object_id = p.major_id \
+             JOIN sys.schemas s ON s.schema_id = o.schema_id \
+             JOIN sys.database_principals pr ON pr.principal_id = p.grantee_principal_id \
+             WHERE p.class = 1 AND o.is_ms_shipped = 0 \
+             UNION ALL SELECT NULL, p.state_desc + N' ' + p.permission_name + N' ON SCHEMA ' + s.name + N' TO ' + pr.name \
+             FROM sys.database_permissions p \
+             JOIN sys.schemas s ON s.schema_id = p.major_id \
+             JOIN sys.database_principals pr ON pr.principal_id = p.grantee_principal_id \
+             WHERE p.class = 3",
+        )?),
+        "permission",
+        "bru does not carry permissions; grant them again on the target",
+    );
+    list(
+        Some(rows(
+            conn,
+            "the database users and roles",
+            // The fixed roles and built-in principals by name: Babelfish
+            // reports is_fixed_role = 1 for roles users create.
+            "SELECT NULL, name FROM sys.database_principals \
+             WHERE name NOT IN (N'dbo', N'guest', N'public', N'sys', N'INFORMATION_SCHEMA', \
+             N'db_owner', N'db_accessadmin', N'db_securityadmin', N'db_ddladmin', \
+             N'db_backupoperator', N'db_datareader', N'db_datawriter', N'db_denydatareader', \
+             N'db_denydatawriter') \
+             AND type IN ('S', 'U', 'G', 'R', 'E', 'X', 'C', 'K')",
+        )?),
+        "database user or role",
+        "bru does not carry database users and roles; create them on the target",
+    );
     // Any other kind of schema object, by the server's own name for it.
     let rest = rows(
         conn,
