@@ -303,9 +303,14 @@ fn torture_rows(url: &str, optional: &[String]) -> Vec<Vec<String>> {
     .collect()
 }
 
-/// A database `name` on the server, created fresh.
-fn fresh(server: &MssqlServer, name: &str) -> String {
-    server.create_db(name)
+/// A throwaway PostgreSQL server for a test that also needs one, or one
+/// SKIPPED line naming `test` when initdb is not on PATH.
+fn postgres(test: &str) -> Option<bru_testsupport::pg::TestServer> {
+    let pg = bru_testsupport::pg::TestServer::start();
+    if pg.is_none() {
+        println!("SKIPPED: {test}: initdb is not on PATH");
+    }
+    pg
 }
 
 #[test]
@@ -314,7 +319,7 @@ fn every_type_round_trips_sql_server_to_sql_server() {
     let Some(server) = MssqlServer::from_env(test) else {
         return;
     };
-    let src = fresh(&server, "mtrust_types_src");
+    let src = server.create_db("mtrust_types_src");
     mssql::exec(&src, &torture_sql());
     let optional = add_optional(&src);
     mssql::exec(
@@ -353,7 +358,7 @@ fn every_type_round_trips_sql_server_to_sql_server() {
     let a = archive.to_str().unwrap();
     bru_ok(&["backup", &src, a, "--quiet"]);
     bru_ok(&["verify", a, "--quiet"]);
-    let dst = fresh(&server, "mtrust_types_dst");
+    let dst = server.create_db("mtrust_types_dst");
     bru_ok(&["restore", a, &dst, "--quiet"]);
 
     assert_eq!(
@@ -390,11 +395,10 @@ fn sql_server_to_postgres_and_back() {
     let Some(server) = MssqlServer::from_env(test) else {
         return;
     };
-    let Some(pg) = bru_testsupport::pg::TestServer::start() else {
-        println!("SKIPPED: {test}: initdb is not on PATH");
+    let Some(pg) = postgres(test) else {
         return;
     };
-    let src = fresh(&server, "mtrust_pg_src");
+    let src = server.create_db("mtrust_pg_src");
     mssql::exec(
         &src,
         "CREATE TABLE dbo.staff (\n\
@@ -437,7 +441,7 @@ fn sql_server_to_postgres_and_back() {
     let back = dir.path("from_pg.db");
     let b = back.to_str().unwrap();
     bru_ok(&["backup", &pg.url(&pgdb), b, "--quiet"]);
-    let dst = fresh(&server, "mtrust_pg_dst");
+    let dst = server.create_db("mtrust_pg_dst");
     bru_ok(&["restore", b, &dst, "--quiet"]);
     let q = "SELECT id, name, CAST(rate AS nvarchar(40)), CAST(CAST(pay AS decimal(19,4)) AS nvarchar(40)), \
              CAST(active AS int), CAST(level AS int), badge, hired, CONVERT(varchar(30), seen, 126), photo FROM dbo.staff";
@@ -452,11 +456,10 @@ fn a_datetimeoffset_into_postgres_needs_its_rule() {
     let Some(server) = MssqlServer::from_env(test) else {
         return;
     };
-    let Some(pg) = bru_testsupport::pg::TestServer::start() else {
-        println!("SKIPPED: {test}: initdb is not on PATH");
+    let Some(pg) = postgres(test) else {
         return;
     };
-    let src = fresh(&server, "mtrust_dto_src");
+    let src = server.create_db("mtrust_dto_src");
     mssql::exec(
         &src,
         "CREATE TABLE dbo.punches (id int NOT NULL PRIMARY KEY, at datetimeoffset(6) NOT NULL);\n\
@@ -504,7 +507,7 @@ fn the_wfm_fixture_migrates_into_sql_server_and_back() {
     let archive = dir.path("wfm.db");
     let a = archive.to_str().unwrap();
     bru_ok(&["backup", &util::url(&src), a, "--quiet"]);
-    let mid = fresh(&server, "mtrust_wfm");
+    let mid = server.create_db("mtrust_wfm");
     // schedules.break_length is an interval, which no SQL Server type
     // holds: refused by name, before any row is written.
     let out = bru(&["restore", a, &mid, "--quiet", "--exclude", "edge_values"]);
@@ -516,7 +519,7 @@ fn the_wfm_fixture_migrates_into_sql_server_and_back() {
             && err.contains("interval"),
         "{err}"
     );
-    let mid = fresh(&server, "mtrust_wfm");
+    let mid = server.create_db("mtrust_wfm");
     // edge_values.v holds every SQLite storage class in one column, which
     // no SQL Server column can, and audit_log.at texts with a UTC offset,
     // which a datetime2 cannot keep (as for PostgreSQL): the rule stores
@@ -562,7 +565,7 @@ fn a_writer_during_backup_does_not_change_the_archived_total() {
     let Some(server) = MssqlServer::from_env(test) else {
         return;
     };
-    let src = fresh(&server, "mtrust_snap");
+    let src = server.create_db("mtrust_snap");
     let mut sql = String::from(
         "CREATE TABLE dbo.accounts (id int NOT NULL PRIMARY KEY, balance bigint NOT NULL);\n\
          CREATE TABLE dbo.ledger (id int NOT NULL PRIMARY KEY, amount bigint NOT NULL);\n",
@@ -616,7 +619,7 @@ fn a_writer_during_backup_does_not_change_the_archived_total() {
     assert!(writes > 0, "the writer never wrote");
     assert_eq!(total(), expected, "the writer keeps the total");
 
-    let dst = fresh(&server, "mtrust_snap_dst");
+    let dst = server.create_db("mtrust_snap_dst");
     bru_ok(&["restore", a, &dst, "--quiet"]);
     assert_eq!(
         mssql::query(
@@ -647,8 +650,7 @@ fn the_wfm_dataset_migrates_from_postgres_into_sql_server_and_back() {
         println!("SKIPPED: {test}: {} is not there", dataset.display());
         return;
     };
-    let Some(pg) = bru_testsupport::pg::TestServer::start() else {
-        println!("SKIPPED: {test}: initdb is not on PATH");
+    let Some(pg) = postgres(test) else {
         return;
     };
     // 20 agents, 60 days, 25 intervals: about 12 000 rows.
@@ -673,7 +675,7 @@ fn the_wfm_dataset_migrates_from_postgres_into_sql_server_and_back() {
     let archive = dir.path("wfm-pg.db");
     let a = archive.to_str().unwrap();
     bru_ok(&["backup", &pg.url(&src), a, "--quiet"]);
-    let mid = fresh(&server, "mtrust_wfm_pg");
+    let mid = server.create_db("mtrust_wfm_pg");
     bru_ok(&["restore", a, &mid, "--quiet"]);
     let back = dir.path("wfm-mssql.db");
     let b = back.to_str().unwrap();

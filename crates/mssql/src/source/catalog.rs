@@ -147,6 +147,16 @@ impl Building {
     fn set(&mut self, k: String, v: impl Into<String>) {
         self.def.properties.insert(k, v.into());
     }
+
+    /// Sets `on`'s property `prop` to `true` for each `(cell, prop)` whose
+    /// flag is set in `r`.
+    fn set_flags(&mut self, r: &Cells, on: On, flags: &[(usize, &str)]) {
+        for &(cell, prop) in flags {
+            if r.flag(cell) {
+                self.set(key(on, prop), "true");
+            }
+        }
+    }
 }
 
 /// Reads the whole catalog.
@@ -670,15 +680,15 @@ fn foreign_keys(conn: &mut Conn, tables: &mut BTreeMap<i64, Building>) -> Result
             initially_deferred: false,
         });
         let on = On::ForeignKey(&name);
-        if r.flag(7) {
-            b.set(key(on, props::DISABLED), "true");
-        }
-        if r.flag(8) {
-            b.set(key(on, props::NOT_TRUSTED), "true");
-        }
-        if r.flag(9) {
-            b.set(key(on, props::NOT_FOR_REPLICATION), "true");
-        }
+        b.set_flags(
+            &r,
+            on,
+            &[
+                (7, props::DISABLED),
+                (8, props::NOT_TRUSTED),
+                (9, props::NOT_FOR_REPLICATION),
+            ],
+        );
     }
     Ok(())
 }
@@ -703,15 +713,15 @@ fn checks(conn: &mut Conn, tables: &mut BTreeMap<i64, Building>) -> Result<()> {
             expr: r.string(2),
         });
         let on = On::Check(&name);
-        if r.flag(3) {
-            b.set(key(on, props::DISABLED), "true");
-        }
-        if r.flag(4) {
-            b.set(key(on, props::NOT_FOR_REPLICATION), "true");
-        }
-        if r.flag(5) {
-            b.set(key(on, props::NOT_TRUSTED), "true");
-        }
+        b.set_flags(
+            &r,
+            on,
+            &[
+                (3, props::DISABLED),
+                (4, props::NOT_FOR_REPLICATION),
+                (5, props::NOT_TRUSTED),
+            ],
+        );
     }
     Ok(())
 }

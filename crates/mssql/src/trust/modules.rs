@@ -650,6 +650,10 @@ mod tests {
             "never closed",
         );
         refused(
+            &f("CREATE FUNCTION dbo.f() RETURNS @t TABLE ) AS BEGIN RETURN END"),
+            "closes nothing",
+        );
+        refused(
             &f("CREATE FUNCTION dbo.f() RETURNS TABLE AS RETURN SELECT 1 a; DELETE FROM t"),
             "text after",
         );
