@@ -49,7 +49,12 @@ pub struct Global {
     /// Ask for the password on the terminal before connecting (as pg_dump
     /// -W). Without it bru asks only when the server wants a password and
     /// none was given.
-    #[arg(long = "password", short = 'W', global = true, conflicts_with = "no_password")]
+    #[arg(
+        long = "password",
+        short = 'W',
+        global = true,
+        conflicts_with = "no_password"
+    )]
     pub force_password: bool,
     /// Never ask for a password (as pg_dump -w): fail instead.
     #[arg(long, short = 'w', global = true)]
@@ -94,7 +99,12 @@ pub struct Filter {
     pub include: Vec<String>,
     /// Skip tables matching PATTERN (as --include); repeatable. Views and
     /// other objects over a skipped table are skipped too, and listed.
-    #[arg(long, short = 'T', visible_alias = "exclude-table", value_name = "PATTERN")]
+    #[arg(
+        long,
+        short = 'T',
+        visible_alias = "exclude-table",
+        value_name = "PATTERN"
+    )]
     pub exclude: Vec<String>,
     /// Only the tables of schemas matching PATTERN (as pg_dump -n; the same
     /// as --include 'PATTERN.*'); repeatable. Other objects follow their

@@ -33,7 +33,9 @@ pub fn man(command: Option<&str>) -> Result<()> {
                     names.join(", ")
                 )
             })?;
-            let full = format!("bru-{}", sub.get_name());
+            // The page's name, bru-COMMAND; clap takes a 'static name, and
+            // this process prints one page and ends.
+            let full: &'static str = Box::leak(format!("bru-{}", sub.get_name()).into_boxed_str());
             sub.name(full)
         }
     };

@@ -70,9 +70,18 @@ impl Bar {
     /// spinner (counting bytes).
     fn new(rows: Option<u64>, bytes: Option<u64>) -> Bar {
         let (bar, unit) = match (bytes, rows) {
-            (Some(total), _) => (ProgressBar::new(total).with_style(style(Some(Unit::Bytes))), Unit::Bytes),
-            (None, Some(total)) => (ProgressBar::new(total).with_style(style(Some(Unit::Rows))), Unit::Rows),
-            (None, None) => (ProgressBar::new_spinner().with_style(style(None)), Unit::Bytes),
+            (Some(total), _) => (
+                ProgressBar::new(total).with_style(style(Some(Unit::Bytes))),
+                Unit::Bytes,
+            ),
+            (None, Some(total)) => (
+                ProgressBar::new(total).with_style(style(Some(Unit::Rows))),
+                Unit::Rows,
+            ),
+            (None, None) => (
+                ProgressBar::new_spinner().with_style(style(None)),
+                Unit::Bytes,
+            ),
         };
         Bar { bar, unit }
     }

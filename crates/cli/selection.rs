@@ -92,9 +92,8 @@ fn read_filter(file: &Path, text: &str, p: &mut Patterns) -> Result<()> {
             continue;
         }
         let at = || format!("--filter file {}, line {}", file.display(), n + 1);
-        let mut words = line.splitn(3, char::is_whitespace);
-        let (verb, kind) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-        let pattern = words.next().map(str::trim).unwrap_or("");
+        let (verb, rest) = first_word(line);
+        let (kind, pattern) = first_word(rest);
         let include = match verb.to_ascii_lowercase().as_str() {
             "include" => true,
             "exclude" => false,
@@ -112,7 +111,10 @@ fn read_filter(file: &Path, text: &str, p: &mut Patterns) -> Result<()> {
                  schema line, or leave the line out",
                 at()
             ),
-            "" => bail!("{}: {verb} what? a line is `{verb} table|schema PATTERN`", at()),
+            "" => bail!(
+                "{}: {verb} what? a line is `{verb} table|schema PATTERN`",
+                at()
+            ),
             other => bail!(
                 "{}: {other:?} is not an object type; a line is `{verb} table|schema PATTERN`",
                 at()
@@ -124,6 +126,15 @@ fn read_filter(file: &Path, text: &str, p: &mut Patterns) -> Result<()> {
         p.add(include, schema, pattern);
     }
     Ok(())
+}
+
+/// The first word of `s` and the rest, both trimmed.
+fn first_word(s: &str) -> (&str, &str) {
+    let s = s.trim_start();
+    match s.find(char::is_whitespace) {
+        Some(i) => (&s[..i], s[i..].trim()),
+        None => (s, ""),
+    }
 }
 
 /// The line without a `#` comment, a `#` inside double quotes being part
@@ -164,7 +175,10 @@ mod tests {
     #[test]
     fn unsupported_filter_lines_are_refused_naming_the_line() {
         for (text, says) in [
-            ("exclude table_data big", "line 1: bru selects tables and schemas only, not table_data"),
+            (
+                "exclude table_data big",
+                "line 1: bru selects tables and schemas only, not table_data",
+            ),
             ("include\textension x", "not extension"),
             ("keep table t", "\"keep\" is neither include nor exclude"),
             ("include tables t", "\"tables\" is not an object type"),

@@ -149,18 +149,22 @@ impl TableFilter {
         // A foreign key to a table left out cannot be created: it is left
         // out, and listed.
         for t in &mut tables {
-            t.foreign_keys.retain(|fk| match left_out.find(&fk.ref_table) {
-                Some(what) => {
-                    skipped.push(format!(
-                        "foreign key {}of table {}: references {what}, left out by {}",
-                        fk.name.as_ref().map(|n| format!("{n} ")).unwrap_or_default(),
-                        t.name,
-                        self.by()
-                    ));
-                    false
-                }
-                None => true,
-            });
+            t.foreign_keys
+                .retain(|fk| match left_out.find(&fk.ref_table) {
+                    Some(what) => {
+                        skipped.push(format!(
+                            "foreign key {}of table {}: references {what}, left out by {}",
+                            fk.name
+                                .as_ref()
+                                .map(|n| format!("{n} "))
+                                .unwrap_or_default(),
+                            t.name,
+                            self.by()
+                        ));
+                        false
+                    }
+                    None => true,
+                });
         }
         let mut objects = Vec::new();
         // Objects come in creation order, so what an object depends on is
@@ -197,7 +201,10 @@ impl TableFilter {
 
     /// The options that left things out, for a skipped entry's reason.
     fn by(&self) -> &'static str {
-        match (self.list.is_some(), self.include.is_empty() && self.exclude.is_empty()) {
+        match (
+            self.list.is_some(),
+            self.include.is_empty() && self.exclude.is_empty(),
+        ) {
             (false, _) => "--include/--exclude",
             (true, true) => "--use-list",
             (true, false) => "--include/--exclude/--use-list",

@@ -177,7 +177,9 @@ mod tests {
         let all = toc.selection(file, &toc.text(file)).unwrap();
         assert_eq!(all.tables.len(), 2);
         assert_eq!(all.objects, BTreeSet::from([0]));
-        let text = toc.text(file).replace("2; table main.sites", "; 2; table main.sites");
+        let text = toc
+            .text(file)
+            .replace("2; table main.sites", "; 2; table main.sites");
         let some = toc.selection(file, &text).unwrap();
         assert_eq!(some.tables, BTreeSet::from(["main.agents".to_owned()]));
     }
@@ -187,12 +189,18 @@ mod tests {
         let toc = sample();
         let file = Path::new("toc.txt");
         for (text, says) in [
-            ("1; table main.other", "entry 1 of the archive is \"table main.agents\""),
+            (
+                "1; table main.other",
+                "entry 1 of the archive is \"table main.agents\"",
+            ),
             ("9; table main.agents", "no entry 9"),
             ("x; table main.agents", "\"x\" is not an entry number"),
             ("table main.agents", "not an `ID; KIND NAME` line"),
         ] {
-            let err = toc.selection(file, &format!(";\n{text}\n")).unwrap_err().to_string();
+            let err = toc
+                .selection(file, &format!(";\n{text}\n"))
+                .unwrap_err()
+                .to_string();
             assert!(err.starts_with("toc.txt, line 2: "), "{err}");
             assert!(err.contains(says), "{err}");
         }
