@@ -177,14 +177,15 @@ fn backup_ends(a: &args::BackupArgs) -> Result<(String, std::path::PathBuf)> {
         Some(d) => d.clone(),
         None => positional.next().ok_or_else(|| {
             anyhow::anyhow!(
-                "backup needs a SOURCE database (or -d SOURCE), e.g. sqlite://wfm.sqlite"
+                "backup needs <SOURCE> and <ARCHIVE> (or -d SOURCE and -f ARCHIVE), \
+                 e.g. bru backup sqlite://wfm.sqlite wfm.db"
             )
         })?,
     };
     let archive = match &a.file {
         Some(f) => f.clone(),
         None => positional.next().map(Into::into).ok_or_else(|| {
-            anyhow::anyhow!("backup needs an ARCHIVE file to write (or -f ARCHIVE), e.g. wfm.db")
+            anyhow::anyhow!("backup needs <ARCHIVE>, the file to write, after <SOURCE> (or -f ARCHIVE), e.g. wfm.db")
         })?,
     };
     if let Some(extra) = positional.next() {
