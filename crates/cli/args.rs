@@ -6,12 +6,26 @@ use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
 
+/// The endpoint forms every engine of this build takes, for the help texts.
+pub const ENDPOINTS: &str = "\
+Endpoints (SOURCE and TARGET):
+  sqlite://PATH                         a SQLite file, e.g. sqlite:///srv/data/wfm.sqlite
+                                        or sqlite://./wfm.sqlite (relative)
+  postgres://USER@HOST:PORT/DB          PostgreSQL (also postgresql://, or a libpq
+                                        key=value string), e.g. postgres://app@db1/wfm;
+                                        the password from the URL, PGPASSWORD, ~/.pgpass,
+                                        --password-file, or a prompt on a terminal
+  mssql://USER@HOST:PORT/DB             SQL Server (also sqlserver://),
+                                        e.g. mssql://sa@localhost:1433/wfm
+pg_dump/pg_restore habits work: -t/-T, -n/-N, -a/-s, -c, -j, -f, -l/-L, --filter FILE.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "bru",
     version,
     about = "Back up a database into one archive file, verify it, and restore it",
-    long_about = None
+    long_about = None,
+    after_help = ENDPOINTS
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -32,22 +46,46 @@ pub struct Global {
     /// endpoint that has none), so that it is on no command line.
     #[arg(long, global = true, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
+    /// Ask for the password on the terminal before connecting (as pg_dump
+    /// -W). Without it bru asks only when the server wants a password and
+    /// none was given.
+    #[arg(
+        long = "password",
+        short = 'W',
+        global = true,
+        conflicts_with = "no_password"
+    )]
+    pub force_password: bool,
+    /// Never ask for a password (as pg_dump -w): fail instead.
+    #[arg(long, short = 'w', global = true)]
+    pub no_password: bool,
+    /// Also log each phase and each table done on stderr, from the start.
+    #[arg(long, short, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Back up SOURCE (sqlite://PATH, postgres://USER@HOST/DB) into a new
-    /// ARCHIVE file.
+    /// Back up SOURCE (sqlite://PATH, postgres://USER@HOST/DB,
+    /// mssql://USER@HOST/DB) into a new ARCHIVE file.
+    #[command(after_help = ENDPOINTS)]
     Backup(BackupArgs),
-    /// Restore ARCHIVE into TARGET (sqlite://PATH, postgres://USER@HOST/DB).
+    /// Restore ARCHIVE into TARGET (sqlite://PATH, postgres://USER@HOST/DB,
+    /// mssql://USER@HOST/DB), or list what it holds (-l).
+    #[command(after_help = ENDPOINTS)]
     Restore(RestoreArgs),
-    /// Check every chunk, row count and table checksum of ARCHIVE.
+    /// Check every chunk, row count and table checksum of ARCHIVE, without
+    /// any database: whether the archive can be restored as it was written.
     Verify(VerifyArgs),
     /// Show what ARCHIVE holds: source, state and per-table sizes.
     List(ListArgs),
     /// Generate a sample SQLite database, then back it up, list, verify and restore it.
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
+    /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
+    Completions(CompletionsArgs),
+    /// Print bru's man page (roff), e.g. `bru man > bru.1; man ./bru.1`.
+    Man(ManArgs),
 }
 
 #[derive(Debug, Args)]
@@ -57,24 +95,50 @@ pub struct Filter {
     /// are in `main`), `*` and `?` not crossing the dot, unquoted letters
     /// folded to lower case, "double quotes" keeping case (SQLite names
     /// match without regard to case). Each pattern must match a table.
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(long, short = 't', visible_alias = "table", value_name = "PATTERN")]
     pub include: Vec<String>,
     /// Skip tables matching PATTERN (as --include); repeatable. Views and
     /// other objects over a skipped table are skipped too, and listed.
-    #[arg(long, value_name = "PATTERN")]
+    #[arg(
+        long,
+        short = 'T',
+        visible_alias = "exclude-table",
+        value_name = "PATTERN"
+    )]
     pub exclude: Vec<String>,
+    /// Only the tables of schemas matching PATTERN (as pg_dump -n; the same
+    /// as --include 'PATTERN.*'); repeatable. Other objects follow their
+    /// tables as with --include.
+    #[arg(long, short = 'n', value_name = "PATTERN")]
+    pub schema: Vec<String>,
+    /// Skip the tables of schemas matching PATTERN (as pg_dump -N; the same
+    /// as --exclude 'PATTERN.*'); repeatable.
+    #[arg(long, short = 'N', value_name = "PATTERN")]
+    pub exclude_schema: Vec<String>,
+    /// Read include/exclude lines from FILE, in pg_dump 17's --filter
+    /// format: `include table PATTERN`, `exclude schema PATTERN`, `#`
+    /// comments (repeatable). Other object types are refused by name.
+    #[arg(long = "filter", value_name = "FILE")]
+    pub filter_file: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// The database to back up, e.g. sqlite:///srv/data/wfm.sqlite
-    pub source: String,
-    /// The archive file to write (conventionally *.db).
-    pub archive: PathBuf,
+    /// The database to back up, e.g. sqlite:///srv/data/wfm.sqlite or
+    /// postgres://app@db1/wfm (or give it as -d).
+    pub source: Option<String>,
+    /// The archive file to write (conventionally *.db; or give it as -f).
+    pub archive: Option<PathBuf>,
+    /// The database to back up, as pg_dump -d (instead of SOURCE).
+    #[arg(long, short = 'd', value_name = "SOURCE")]
+    pub dbname: Option<String>,
+    /// The archive file to write, as pg_dump -f (instead of ARCHIVE).
+    #[arg(long, short = 'f', value_name = "ARCHIVE")]
+    pub file: Option<PathBuf>,
     #[command(flatten)]
     pub filter: Filter,
     /// zstd compression level (1-22).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=22))]
+    #[arg(long, short = 'Z', default_value_t = 3, value_parser = clap::value_parser!(i32).range(1..=22))]
     pub compress_level: i32,
     /// Worker threads (default: number of cores).
     #[arg(long, short, value_parser = positive)]
@@ -88,6 +152,16 @@ pub struct BackupArgs {
     /// Also write the per-table summary as JSON to FILE (even on failure).
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+    /// pg_dump's -s: refused, a bru archive always holds schema and rows
+    /// (restore with -s instead).
+    #[arg(long, short = 's', hide = true)]
+    pub schema_only: bool,
+    /// pg_dump's -a: refused, as -s.
+    #[arg(long, short = 'a', hide = true)]
+    pub data_only: bool,
+    /// pg_dump's -c: refused, dropping is the restore's (restore -c).
+    #[arg(long, short = 'c', hide = true)]
+    pub clean: bool,
 }
 
 #[derive(Debug, Args)]
@@ -95,21 +169,50 @@ pub struct RestoreArgs {
     /// The archive to restore.
     pub archive: PathBuf,
     /// The database to restore into, e.g. sqlite:///srv/data/restored.sqlite
-    pub target: String,
+    /// or postgres://app@db1/wfm (or give it as -d).
+    pub target: Option<String>,
+    /// The database to restore into, as pg_restore -d (instead of TARGET).
+    #[arg(long, short = 'd', value_name = "TARGET", conflicts_with = "target")]
+    pub dbname: Option<String>,
     #[command(flatten)]
     pub filter: Filter,
+    /// Print the archive's table of contents, one entry a line, and restore
+    /// nothing (as pg_restore -l). Edit it and give it back with -L.
+    #[arg(long, short = 'l', conflicts_with_all = ["use_list", "dry_run"])]
+    pub list: bool,
+    /// Restore only the entries of FILE, a table of contents printed by -l
+    /// with lines deleted or commented out with `;` (as pg_restore -L).
+    /// What depends on a left-out entry is left out too, and listed. The
+    /// order of the lines does not matter: bru orders the restore itself.
+    #[arg(long, short = 'L', value_name = "FILE")]
+    pub use_list: Option<PathBuf>,
     /// Create tables, indexes and objects, but load no rows.
-    #[arg(long, conflicts_with = "data_only")]
+    #[arg(long, short = 's', conflicts_with = "data_only")]
     pub schema_only: bool,
     /// Load rows into tables that already exist.
-    #[arg(long)]
+    #[arg(long, short = 'a')]
     pub data_only: bool,
     /// Drop the archive's tables and objects that the target already holds,
     /// and what the target records as depending on them, listing each drop
     /// (and the journal of an unfinished restore).
-    #[arg(long, conflicts_with = "resume")]
+    #[arg(long, short = 'c', conflicts_with = "resume")]
     pub clean: bool,
-    /// Worker threads and target sessions (default: number of cores).
+    /// With --clean: drop only what exists, which is what --clean always
+    /// does (accepted for pg_restore's habit).
+    #[arg(long, requires = "clean")]
+    pub if_exists: bool,
+    /// pg_restore's -1: refused, since bru commits every chunk with its
+    /// journal entry so that an interrupted restore continues (--resume).
+    #[arg(long, short = '1')]
+    pub single_transaction: bool,
+    /// Stop at the first error: what bru always does (accepted for
+    /// pg_restore's habit).
+    #[arg(long, short = 'e')]
+    pub exit_on_error: bool,
+    /// Worker threads and target sessions (default: number of cores; unlike
+    /// pg_restore's 1, as each session loads its own tables or ranges of a
+    /// big table, and every chunk commits on its own, so more sessions only
+    /// load faster; use -j 1 to keep the target's load low).
     #[arg(long, short, value_parser = positive)]
     pub jobs: Option<usize>,
     /// Continue a restore into TARGET that stopped before it finished. On a
@@ -164,6 +267,7 @@ pub struct RestoreArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    /// The archive to check.
     pub archive: PathBuf,
     /// Worker threads (default: number of cores).
     #[arg(long, short, value_parser = positive)]
@@ -188,6 +292,19 @@ pub struct DemoArgs {
     /// Seed of the sample generator.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for, e.g. `bru completions bash >
+    /// /etc/bash_completion.d/bru`.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The page of one command (bru-backup(1)…) instead of bru(1).
+    pub command: Option<String>,
 }
 
 /// The most `--jobs` takes: each job is a thread and a database session,

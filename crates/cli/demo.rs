@@ -49,7 +49,7 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
     ));
     let all = TableFilter::new(&[], &[])?;
     let mut src = SqliteSource::open(&source)?;
-    let bars = Bars::new(out.show_progress());
+    let bars = Bars::new(out.show_progress(), out.verbose());
     let summary = bru_engine::backup(
         &mut src,
         &archive,
@@ -81,7 +81,7 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
     }
 
     out.line(&format!("\n4. bru verify {}", archive.display()));
-    let bars = Bars::new(out.show_progress());
+    let bars = Bars::new(out.show_progress(), out.verbose());
     let report = bru_engine::verify(&archive, jobs(None), crate::endpoint::ENGINES, &bars)?;
     bars.clear();
     out.verified(&archive, &report)?;
@@ -92,7 +92,7 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
         restored.display()
     ));
     let mut target = SqliteTarget::open(&restored)?;
-    let bars = Bars::new(out.show_progress());
+    let bars = Bars::new(out.show_progress(), out.verbose());
     let summary = bru_engine::restore(
         &archive,
         &mut target,

@@ -65,6 +65,12 @@ impl Endpoint {
         Ok(self.engine()?.open_target(&self.raw)?)
     }
 
+    /// This endpoint with `password` in it ([`crate::password::apply`]),
+    /// unless it holds one already.
+    pub fn with_password(&self, password: &str) -> Result<Endpoint> {
+        Ok(Endpoint::new(&crate::password::apply(&self.raw, password)?))
+    }
+
     /// The files opening this endpoint as a restore target would create
     /// ([`Engine::new_target_files`]).
     pub fn new_target_files(&self) -> Result<Vec<PathBuf>> {

@@ -8,9 +8,12 @@ mod args;
 #[cfg(feature = "demo")]
 mod demo;
 mod endpoint;
+mod generate;
+mod interrupt;
 mod output;
 mod password;
 mod progress;
+mod selection;
 
 use std::process::ExitCode;
 
@@ -18,9 +21,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use args::{Cli, Command};
-use bru_engine::{
-    BackupOptions, CastRules, RestoreJob, RestoreMode, RestoreOptions, Side, TableFilter,
-};
+use bru_engine::{BackupOptions, CastRules, RestoreJob, RestoreMode, RestoreOptions, Side};
 
 /// mimalloc instead of the system allocator: a backup or restore allocates
 /// one string per text value on a reader thread and frees it on a worker
@@ -40,21 +41,11 @@ fn main() -> ExitCode {
             e.exit()
         }
         Err(e) => {
-            // clap's first paragraph says what is wrong (the arguments
-            // missing, indented below it); the usage and tips it adds after
-            // are left to --help, so an error is one line.
-            let rendered = e.render().to_string();
-            let what: Vec<&str> = rendered
-                .lines()
-                .take_while(|l| !l.trim().is_empty())
-                .map(str::trim)
-                .collect();
-            let what = what.join(" ");
-            let what = what.strip_prefix("error: ").unwrap_or(&what);
-            eprintln!("bru: error: {what}; see bru --help");
+            eprintln!("bru: error: {}", one_line(&e));
             return ExitCode::from(2);
         }
     };
+    interrupt::install();
     match run(&cli) {
         Ok(code) => code,
         Err(err) => {
@@ -65,28 +56,58 @@ fn main() -> ExitCode {
     }
 }
 
+/// A clap error as one line: clap's first paragraph says what is wrong
+/// (the arguments missing, indented below it), and its tip (`a similar
+/// argument exists: '--include'`) is kept; the usage it adds after is left
+/// to --help.
+fn one_line(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let mut lines = rendered.lines().map(str::trim);
+    let what: Vec<&str> = lines.by_ref().take_while(|l| !l.is_empty()).collect();
+    let what = what.join(" ");
+    let what = what.strip_prefix("error: ").unwrap_or(&what);
+    let tips: Vec<&str> = lines
+        .filter_map(|l| l.strip_prefix("tip: "))
+        .filter(|t| !t.contains("'--'"))
+        .collect();
+    let mut line = what.to_owned();
+    for tip in tips {
+        line += "; ";
+        line += tip;
+    }
+    line + "; see bru --help"
+}
+
 fn run(cli: &Cli) -> Result<ExitCode> {
-    let out = output::Output::new(cli.global.quiet, cli.global.json);
+    let out = output::Output::new(cli.global.quiet, cli.global.json, cli.global.verbose);
     match &cli.command {
         Command::Backup(a) => {
+            let (source, archive) = backup_ends(a)?;
             let options = BackupOptions {
-                filter: TableFilter::new(&a.filter.include, &a.filter.exclude)?,
+                filter: selection::table_filter(&a.filter)?,
                 compress_level: a.compress_level,
                 jobs: args::jobs(a.jobs),
                 force: a.force,
                 chunk_bytes: a.chunk_size.0,
                 tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             };
-            let source = with_password(&a.source, &cli.global)?;
+            let source = with_password(&source, &cli.global)?;
             let source_endpoint = endpoint::Endpoint::new(&source);
-            let progress = progress::Bars::new(out.show_progress());
+            interrupt::on_interrupt(format!(
+                "{} is unfinished, and restore and verify refuse it; run the backup again \
+                 with --force to replace it",
+                archive.display()
+            ));
+            let progress = progress::Bars::new(out.show_progress(), out.verbose());
             let result = source_endpoint
-                .refuse_archive(&a.archive, Side::Source)
-                .and_then(|()| source_endpoint.open_source())
+                .refuse_archive(&archive, Side::Source)
+                .and_then(|()| {
+                    password::opening(&source_endpoint, &cli.global, |e| e.open_source())
+                })
                 .and_then(|mut source| {
                     Ok(bru_engine::backup(
                         source.as_mut(),
-                        &a.archive,
+                        &archive,
                         &options,
                         &progress,
                     )?)
@@ -96,9 +117,21 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             output::write_summary_json(a.summary_json.as_deref(), "backup", &result)?;
             out.summary("backup", &result?)?;
         }
-        Command::Restore(a) => restore(a, &with_password(&a.target, &cli.global)?, &out)?,
+        Command::Restore(a) if a.list => {
+            let toc = bru_engine::toc(&a.archive)?;
+            out.toc(&a.archive, &toc)?;
+        }
+        Command::Restore(a) => {
+            let target = a.target.as_ref().or(a.dbname.as_ref()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "restore needs a TARGET database after the archive (or -d TARGET), \
+                     e.g. sqlite://restored.sqlite; -l lists the archive instead"
+                )
+            })?;
+            restore(a, &with_password(target, &cli.global)?, &cli.global, &out)?
+        }
         Command::Verify(a) => {
-            let progress = progress::Bars::new(out.show_progress());
+            let progress = progress::Bars::new(out.show_progress(), out.verbose());
             let report =
                 bru_engine::verify(&a.archive, args::jobs(a.jobs), endpoint::ENGINES, &progress)
                     .with_context(|| format!("verify of {} failed", a.archive.display()))?;
@@ -111,8 +144,57 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         #[cfg(feature = "demo")]
         Command::Demo(a) => demo::run(a, &out)?,
+        Command::Completions(a) => generate::completions(a.shell),
+        Command::Man(a) => generate::man(a.command.as_deref())?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The source and the archive of `bru backup`: `-d SOURCE` and `-f ARCHIVE`
+/// (pg_dump's), or the positional arguments in that order for what they do
+/// not give. Refuses pg_dump's -s, -a and -c, which a bru backup has no
+/// use for, saying what to do instead.
+fn backup_ends(a: &args::BackupArgs) -> Result<(String, std::path::PathBuf)> {
+    if a.schema_only || a.data_only || a.clean {
+        let flag = if a.schema_only {
+            "-s/--schema-only"
+        } else if a.data_only {
+            "-a/--data-only"
+        } else {
+            "-c/--clean"
+        };
+        anyhow::bail!(
+            "backup {flag}: a bru archive always holds the whole schema and every row; \
+             back up without {flag} and give it to the restore (bru restore {flag} ARCHIVE TARGET)"
+        );
+    }
+    let mut positional = a
+        .source
+        .iter()
+        .cloned()
+        .chain(a.archive.iter().map(|p| p.display().to_string()));
+    let source = match &a.dbname {
+        Some(d) => d.clone(),
+        None => positional.next().ok_or_else(|| {
+            anyhow::anyhow!(
+                "backup needs <SOURCE> and <ARCHIVE> (or -d SOURCE and -f ARCHIVE), \
+                 e.g. bru backup sqlite://wfm.sqlite wfm.db"
+            )
+        })?,
+    };
+    let archive = match &a.file {
+        Some(f) => f.clone(),
+        None => positional.next().map(Into::into).ok_or_else(|| {
+            anyhow::anyhow!("backup needs <ARCHIVE>, the file to write, after <SOURCE> (or -f ARCHIVE), e.g. wfm.db")
+        })?,
+    };
+    if let Some(extra) = positional.next() {
+        anyhow::bail!(
+            "backup takes one SOURCE and one ARCHIVE; {extra:?} is one too many \
+             (with -d or -f, leave that one out of the positional arguments)"
+        );
+    }
+    Ok((source, archive))
 }
 
 /// `endpoint` with the password of `--password-file`, if given.
@@ -139,7 +221,27 @@ fn cast_rules(a: &args::RestoreArgs) -> Result<CastRules> {
 /// (`--dry-run --clean` opens it only to list what would be dropped);
 /// the files a new target would create (a new SQLite database) are removed
 /// again when the restore failed to write anything into them.
-fn restore(a: &args::RestoreArgs, target_raw: &str, out: &output::Output) -> Result<()> {
+fn restore(
+    a: &args::RestoreArgs,
+    target_raw: &str,
+    global: &args::Global,
+    out: &output::Output,
+) -> Result<()> {
+    if a.single_transaction {
+        anyhow::bail!(
+            "restore -1/--single-transaction: bru cannot restore in one transaction, since it \
+             commits every chunk with its journal entry (with several sessions), so that an \
+             interrupted restore continues with --resume instead of starting over; leave -1 \
+             out, and use --clean to start over after a failed restore"
+        );
+    }
+    let mut filter = selection::table_filter(&a.filter)?;
+    if let Some(file) = &a.use_list {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the --use-list file {}", file.display()))?;
+        let toc = bru_engine::toc(&a.archive)?;
+        filter = filter.with_list(toc.selection(file, &text)?);
+    }
     let mode = if a.schema_only {
         RestoreMode::SchemaOnly
     } else if a.data_only {
@@ -148,7 +250,7 @@ fn restore(a: &args::RestoreArgs, target_raw: &str, out: &output::Output) -> Res
         RestoreMode::Full
     };
     let options = RestoreOptions {
-        filter: TableFilter::new(&a.filter.include, &a.filter.exclude)?,
+        filter,
         mode,
         clean: a.clean,
         jobs: args::jobs(a.jobs),
@@ -182,8 +284,12 @@ fn restore(a: &args::RestoreArgs, target_raw: &str, out: &output::Output) -> Res
         .refuse_archive(&a.archive, Side::Target)
         .with_context(failed)?;
     let new_files = target.new_target_files()?;
-    let progress = progress::Bars::new(out.show_progress());
-    let result = target.open_target().and_then(|mut target| {
+    interrupt::on_interrupt(
+        "what was restored so far is kept: run the same restore with --resume to continue, \
+         or with --clean to start over",
+    );
+    let progress = progress::Bars::new(out.show_progress(), out.verbose());
+    let result = password::opening(&target, global, |t| t.open_target()).and_then(|mut target| {
         let summary = job.run(target.as_mut(), &progress)?;
         Ok(summary)
     });

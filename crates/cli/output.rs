@@ -13,13 +13,23 @@ use serde::Serialize;
 pub struct Output {
     quiet: bool,
     json: bool,
+    verbose: bool,
 }
 
 const MB: f64 = 1_000_000.0;
 
 impl Output {
-    pub fn new(quiet: bool, json: bool) -> Self {
-        Output { quiet, json }
+    pub fn new(quiet: bool, json: bool, verbose: bool) -> Self {
+        Output {
+            quiet,
+            json,
+            verbose,
+        }
+    }
+
+    /// Whether progress should log every phase and table (`--verbose`).
+    pub fn verbose(&self) -> bool {
+        self.verbose
     }
 
     /// Whether human output is off (quiet or JSON); only `bru demo` asks.
@@ -49,7 +59,8 @@ impl Output {
         Ok(())
     }
 
-    /// The per-table summary of a backup or restore.
+    /// The per-table summary of a backup or restore (`what`); only a
+    /// restore's has a column of rows loaded, apart from the rows read.
     pub fn summary(&self, what: &str, summary: &Summary) -> Result<()> {
         if self.json {
             return Self::print_json(summary);
@@ -64,7 +75,7 @@ impl Output {
             );
             return Ok(());
         }
-        print!("{}", summary_table(summary, true));
+        print!("{}", summary_table(summary, what == "restore"));
         let rows: u64 = summary.tables.iter().map(|t| t.rows).sum();
         let rate = if summary.seconds > 0.0 {
             format!(", {:.0} rows/s", rows as f64 / summary.seconds)
@@ -140,6 +151,16 @@ impl Output {
             report.summary.tables.len(),
             report.chunks_checked,
         );
+        Ok(())
+    }
+
+    /// The table of contents of `bru restore --list` (printed even with
+    /// --quiet: it is the output asked for).
+    pub fn toc(&self, archive: &Path, toc: &bru_engine::Toc) -> Result<()> {
+        if self.json {
+            return Self::print_json(toc);
+        }
+        print!("{}", toc.text(archive));
         Ok(())
     }
 
@@ -308,8 +329,9 @@ fn dropped_text(dropped: &[Dropped]) -> String {
     s
 }
 
-/// The aligned per-table table: rows read, rows loaded (or written; only
-/// `with_loaded`), raw MB, stored MB, ratio, errors, seconds.
+/// The aligned per-table table: rows read and rows loaded (`with_loaded`,
+/// a restore's) or just rows (a backup's, a verify's), raw MB, stored MB,
+/// ratio, errors, seconds.
 pub fn summary_table(summary: &Summary, with_loaded: bool) -> String {
     let width = summary
         .tables
@@ -324,7 +346,7 @@ pub fn summary_table(summary: &Summary, with_loaded: bool) -> String {
     let mut s = format!(
         "{:<width$}  {:>12}{gap}{:>loaded_width$}  {:>10}  {:>10}  {:>6}  {:>6}  {:>8}\n",
         "table",
-        "rows read",
+        if with_loaded { "rows read" } else { "rows" },
         if with_loaded { "rows loaded" } else { "" },
         "raw MB",
         "stored MB",

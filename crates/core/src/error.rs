@@ -27,6 +27,10 @@ pub enum ErrorKind {
     UndefinedObject,
     /// A row with the same key exists.
     UniqueViolation,
+    /// The server asks for a password and none was given (in the
+    /// endpoint, the environment or a password file): a caller on a
+    /// terminal may ask the user for one and connect again.
+    PasswordRequired,
     /// Any other failure.
     #[default]
     Other,

@@ -28,6 +28,15 @@ pub enum Error {
     #[error("invalid table pattern {pattern:?}: {message}; fix the --include/--exclude pattern")]
     InvalidPattern { pattern: String, message: String },
 
+    /// A line of a `restore --use-list` file that is not an entry of the
+    /// archive's table of contents (module `toc`).
+    #[error("{file}, line {line}: {message}; make the list with bru restore --list from this archive and delete lines from it")]
+    InvalidList {
+        file: String,
+        line: usize,
+        message: String,
+    },
+
     /// A `--cast` rule (or a line of a `--cast-file`) that is not one of
     /// the grammar's (module `casts`).
     #[error("invalid cast rule {rule:?}: {message}; fix the --cast rule (the rules are in bru restore --help)")]

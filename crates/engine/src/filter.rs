@@ -38,7 +38,7 @@ use bru_core::{Catalog, ObjectDef, TableName};
 use globset::{GlobBuilder, GlobMatcher};
 
 use crate::summary::object_name;
-use crate::Error;
+use crate::{Error, ListSelection};
 
 /// The schema a table without one is in, for matching (SQLite's name for
 /// its main database).
@@ -50,6 +50,8 @@ const DEFAULT_SCHEMA: &str = "main";
 pub struct TableFilter {
     include: Vec<Pattern>,
     exclude: Vec<Pattern>,
+    /// `restore --use-list`: only the entries the list keeps.
+    list: Option<ListSelection>,
 }
 
 /// What a filter selected from a catalog.
@@ -76,7 +78,17 @@ impl TableFilter {
         Ok(TableFilter {
             include: compile(include)?,
             exclude: compile(exclude)?,
+            list: None,
         })
+    }
+
+    /// The filter that also leaves out every table and object that `list`
+    /// (a `restore --use-list` file, [`crate::Toc::selection`]) does not
+    /// keep; an object left out so is listed as skipped, and so is what
+    /// depends on it.
+    pub fn with_list(mut self, list: ListSelection) -> Self {
+        self.list = Some(list);
+        self
     }
 
     /// Whether any pattern was given.
@@ -88,6 +100,10 @@ impl TableFilter {
     pub fn matches(&self, table: &TableName) -> bool {
         (self.include.is_empty() || self.include.iter().any(|p| p.matches(table)))
             && !self.exclude.iter().any(|p| p.matches(table))
+            && self
+                .list
+                .as_ref()
+                .is_none_or(|l| l.tables.contains(&table.to_string()))
     }
 
     /// The part of `catalog` this filter selects: the selected tables, and
@@ -133,33 +149,44 @@ impl TableFilter {
         // A foreign key to a table left out cannot be created: it is left
         // out, and listed.
         for t in &mut tables {
-            t.foreign_keys.retain(|fk| match left_out.find(&fk.ref_table) {
-                Some(what) => {
-                    skipped.push(format!(
-                        "foreign key {}of table {}: references {what}, left out by --include/--exclude",
-                        fk.name.as_ref().map(|n| format!("{n} ")).unwrap_or_default(),
-                        t.name
-                    ));
-                    false
-                }
-                None => true,
-            });
+            t.foreign_keys
+                .retain(|fk| match left_out.find(&fk.ref_table) {
+                    Some(what) => {
+                        skipped.push(format!(
+                            "foreign key {}of table {}: references {what}, left out by {}",
+                            fk.name
+                                .as_ref()
+                                .map(|n| format!("{n} "))
+                                .unwrap_or_default(),
+                            t.name,
+                            self.by()
+                        ));
+                        false
+                    }
+                    None => true,
+                });
         }
         let mut objects = Vec::new();
         // Objects come in creation order, so what an object depends on is
         // decided before it: one pass is transitive.
-        for o in &catalog.objects {
+        for (i, o) in catalog.objects.iter().enumerate() {
             // A trigger, rule, owner... of a table left out goes with it;
             // one on a view (an INSTEAD OF trigger) goes with the view, and
             // stays when the view does.
             if o.table.as_ref().is_some_and(|t| left_out.find(t).is_some()) {
                 continue;
             }
+            if self.list.as_ref().is_some_and(|l| !l.objects.contains(&i)) {
+                skipped.push(format!("{}: left out by --use-list", object_name(o)));
+                left_out.insert(&o.name, o.kind.to_string());
+                continue;
+            }
             match left_out.dependency(o) {
                 Some(reason) => {
                     skipped.push(format!(
-                        "{}: depends on {reason}, left out by --include/--exclude",
-                        object_name(o)
+                        "{}: depends on {reason}, left out by {}",
+                        object_name(o),
+                        self.by()
                     ));
                     left_out.insert(&o.name, o.kind.to_string());
                 }
@@ -170,6 +197,18 @@ impl TableFilter {
             catalog: Catalog { tables, objects },
             skipped,
         })
+    }
+
+    /// The options that left things out, for a skipped entry's reason.
+    fn by(&self) -> &'static str {
+        match (
+            self.list.is_some(),
+            self.include.is_empty() && self.exclude.is_empty(),
+        ) {
+            (false, _) => "--include/--exclude",
+            (true, true) => "--use-list",
+            (true, false) => "--include/--exclude/--use-list",
+        }
     }
 
     /// The patterns, for an error line.

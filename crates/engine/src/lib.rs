@@ -17,7 +17,8 @@
 //!   errors are retried with backoff (module `restore::retry`).
 //! - [`verify()`]: checks every chunk's CRC, decodes it, and checks row counts
 //!   and table checksums against the recorded totals.
-//! - [`list()`]: the archive's metadata and per-table totals.
+//! - [`list()`]: the archive's metadata and per-table totals; [`toc()`]: its
+//!   table of contents, for `restore --list` / `--use-list`.
 //!
 //! Restore and verify take the engines of the build (`&[&dyn Engine]`):
 //! every catalog entry's SQL is checked by the engine that wrote it before
@@ -57,6 +58,7 @@ mod readback;
 mod restore;
 mod samefile;
 mod summary;
+mod toc;
 mod trust;
 mod verify;
 
@@ -71,4 +73,5 @@ pub use restore::plan::{self, Plan};
 pub use restore::{restore, RestoreJob, RestoreMode, RestoreOptions};
 pub use samefile::{refuse_same_file, same_file, Side};
 pub use summary::{Summary, TableSummary};
+pub use toc::{toc, ListSelection, Toc, TocEntry};
 pub use verify::{verify, VerifyReport};

@@ -61,9 +61,15 @@ impl Conn {
         let tls =
             tls::connector().map_err(|e| connect_err(ErrorKind::Other, settings.redact(&e)))?;
         let (client, connection) = rt.block_on(settings.config.connect(tls)).map_err(|e| {
+            let has_password = settings.config.get_password().is_some();
             let mut message = settings.redact(&describe(&e));
-            message.push_str(connect_hint(&e, settings.config.get_password().is_some()));
-            connect_err(kind_of(&e), message)
+            message.push_str(connect_hint(&e, has_password));
+            let kind = if asks_for_password(&e, has_password) {
+                ErrorKind::PasswordRequired
+            } else {
+                kind_of(&e)
+            };
+            connect_err(kind, message)
         })?;
         // The connection task runs whenever a call below blocks on the
         // runtime; its errors reach the caller through the client.
@@ -168,12 +174,19 @@ fn connect_hint(e: &tokio_postgres::Error, has_password: bool) -> &'static str {
         }
         source = inner.source();
     }
-    // The driver's one configuration error at connect time: the server
-    // asked for a password and none was given.
-    if !has_password && e.to_string() == "invalid configuration" {
-        return "; give the password in the URL, PGPASSWORD or ~/.pgpass";
+    if asks_for_password(e, has_password) {
+        return "; give the password in the URL, PGPASSWORD or ~/.pgpass (or --password-file, \
+                or run bru on a terminal to be asked for it)";
     }
     ""
+}
+
+/// Whether the connection failed because the server asked for a password
+/// and none was given: the driver's one configuration error at connect
+/// time, which it has no typed kind for (so it is known here, once, where
+/// the driver's error becomes bru's [`ErrorKind::PasswordRequired`]).
+fn asks_for_password(e: &tokio_postgres::Error, has_password: bool) -> bool {
+    !has_password && e.as_db_error().is_none() && e.to_string() == "invalid configuration"
 }
 
 #[cfg(test)]
