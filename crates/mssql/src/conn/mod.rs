@@ -118,6 +118,33 @@ impl Conn {
     }
 }
 
+impl Conn {
+    /// Bulk-loads `rows` into `table` (quoted) with `INSERT BULK`, in the
+    /// session's open transaction if there is one; returns the rows the
+    /// server took. On an error the connection may be in the middle of the
+    /// load and must not be used again.
+    pub fn bulk_insert(
+        &mut self,
+        context: &str,
+        table: &str,
+        rows: Vec<tiberius::TokenRow<'static>>,
+    ) -> Result<u64, Error> {
+        let Conn {
+            rt,
+            client,
+            settings,
+        } = self;
+        rt.block_on(async {
+            let mut load = client.bulk_insert(table).await?;
+            for row in rows {
+                load.send(row).await?;
+            }
+            Ok::<_, tiberius::error::Error>(load.finalize().await?.total())
+        })
+        .map_err(|e| engine_error(settings, context, &e))
+    }
+}
+
 /// A driver error while `context`, as bru's.
 pub fn engine_error(settings: &Settings, context: &str, e: &tiberius::error::Error) -> Error {
     Error::engine_kind(

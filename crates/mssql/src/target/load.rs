@@ -1,13 +1,17 @@
 //! Loading one table's rows ([`bru_core::Target::load`]): where each
 //! archive column goes and how its values are encoded (from the target
-//! column's own type, see [`super::values`]), then batched parameterized
-//! INSERTs, each chunk in one transaction that commits with its journal
-//! key.
+//! column's own type, see [`super::values`]), then either TDS bulk load
+//! through a stage table ([`super::bulk`], every table without a
+//! `sql_variant` column) or batched parameterized INSERTs, each chunk in
+//! one transaction that commits with its journal key.
 //!
 //! Triggers never fire on a restored row: a table this restore created
 //! has none yet (they are created after the data); into an existing table
 //! (`--data-only`) each chunk's transaction disables the table's enabled
-//! triggers first and enables them again before it commits.
+//! triggers first and enables them again before it commits. Both paths
+//! write with an `INSERT` (the bulk path's `INSERT … SELECT` from its
+//! stage), so checks and foreign keys of an existing table hold for
+//! restored rows as for any other.
 //!
 //! Identity values are kept: the loader turns `IDENTITY_INSERT` on for its
 //! table while it writes (one table a session at a time, which is how the
@@ -15,11 +19,12 @@
 //! columns are left to the server. A `rowversion` column cannot be written
 //! (the server sets it): its values are reported as not restored.
 //!
-//! A statement holds at most 1000 rows (SQL Server's limit for a VALUES
+//! An INSERT holds at most 1000 rows (SQL Server's limit for a VALUES
 //! list) and 2000 parameters (its limit is 2100).
 
 use bru_core::{Error, RowBatch, TableDef, TableLoader};
 
+use super::bulk::Stage;
 use super::quote::{ident, qualified};
 use super::session::Session;
 use super::values::{encode, Enc, Param};
@@ -39,6 +44,8 @@ pub(super) struct MssqlLoader<'a> {
     /// column is not written.
     plan: Vec<Option<(Enc, String)>>,
     rows_per_statement: usize,
+    /// The bulk-load stage, when the table's rows go through one.
+    stage: Option<Stage>,
     /// `IDENTITY_INSERT` is on for the table.
     identity: Option<String>,
     /// `DISABLE TRIGGER` and `ENABLE TRIGGER` for the table's enabled
@@ -89,6 +96,23 @@ impl MssqlTarget {
         }
         let q = qualified(&table.name);
         let width = names.len().max(1);
+        let stage = if self.shared.bulk.load(std::sync::atomic::Ordering::Relaxed) {
+            let written: Vec<(&super::values::Enc, String)> = plan
+                .iter()
+                .flatten()
+                .zip(&names)
+                .map(|((enc, _), name)| (enc, name.clone()))
+                .collect();
+            Stage::plan(&q, &written)
+        } else {
+            None
+        };
+        if let Some(stage) = &stage {
+            self.session.batch(
+                &stage.create,
+                &format!("loading {}: creating its bulk-load stage", table.name),
+            )?;
+        }
         let triggers = self.enabled_triggers(&table.name)?;
         let triggers = (!triggers.is_empty()).then(|| {
             let statements = |verb: &str| {
@@ -116,6 +140,7 @@ impl MssqlTarget {
             insert: format!("INSERT INTO {q} ({}) VALUES ", names.join(", ")),
             plan,
             rows_per_statement: (MAX_PARAMS / width).clamp(1, MAX_ROWS),
+            stage,
             identity,
             triggers,
             in_tx: false,
@@ -225,11 +250,23 @@ impl TableLoader for MssqlLoader<'_> {
             }
         }
         let n = batch.row_count();
-        let mut start = 0;
-        while start < n {
-            let end = (start + self.rows_per_statement).min(n);
-            self.insert(batch, start..end)?;
-            start = end;
+        if let Some(stage) = &self.stage {
+            let rows = stage.rows(&self.table, &self.plan, batch, self.session.babelfish)?;
+            let staged = self.session.bulk(&stage.name, rows, &self.context)?;
+            if staged != n as u64 {
+                return Err(Error::engine(
+                    &self.context,
+                    format!("the server took {staged} of {n} bulk-loaded rows"),
+                ));
+            }
+            self.session.batch(&stage.move_rows, &self.context)?;
+        } else {
+            let mut start = 0;
+            while start < n {
+                let end = (start + self.rows_per_statement).min(n);
+                self.insert(batch, start..end)?;
+                start = end;
+            }
         }
         self.rows += n as u64;
         Ok(())
@@ -258,13 +295,17 @@ impl TableLoader for MssqlLoader<'_> {
             self.session
                 .batch(&format!("SET IDENTITY_INSERT {q} OFF"), &self.context)?;
         }
+        if let Some(stage) = self.stage.take() {
+            self.session.batch(&stage.drop, &self.context)?;
+        }
         Ok(self.rows)
     }
 }
 
 impl Drop for MssqlLoader<'_> {
     /// A loader dropped before [`TableLoader::finish`] (an error) rolls
-    /// back its open chunk and gives the session's IDENTITY_INSERT back.
+    /// back its open chunk, gives the session's IDENTITY_INSERT back and
+    /// drops its stage.
     fn drop(&mut self) {
         if self.in_tx {
             let _ = self
@@ -275,6 +316,9 @@ impl Drop for MssqlLoader<'_> {
             let _ = self
                 .session
                 .batch(&format!("SET IDENTITY_INSERT {q} OFF"), &self.context);
+        }
+        if let Some(stage) = self.stage.take() {
+            let _ = self.session.batch(&stage.drop, &self.context);
         }
     }
 }

@@ -2,23 +2,26 @@
 //!
 //! Tables are created bare ([`ddl`]: columns, types, collations, named
 //! defaults, computed columns, identity; no keys or indexes), then loaded
-//! ([`load`]: batched parameterized INSERTs, each chunk one transaction
-//! that commits with its journal key), the identity kept with
-//! `SET IDENTITY_INSERT` and reseeded afterwards with `DBCC CHECKIDENT` to
-//! the source's current value. Then, per table, the primary key, unique
-//! constraints, indexes and checks ([`post_data`]), foreign keys once the
-//! tables they join are loaded, and only after all of that triggers,
-//! views and the other modules ([`objects`]), so no trigger fires on a
-//! restored row.
+//! ([`load`]: TDS bulk load through a stage table, or batched
+//! parameterized INSERTs; each chunk one transaction that commits with its
+//! journal key), the identity kept with `SET IDENTITY_INSERT` and
+//! reseeded afterwards with `DBCC CHECKIDENT` to the source's current
+//! value. Then, per table, the primary key, unique constraints, indexes
+//! and checks ([`post_data`]), foreign keys once the tables they join are
+//! loaded, and only after all of that triggers, views and the other
+//! modules ([`objects`]), so no trigger fires on a restored row.
 //!
-//! **Why INSERTs, not bulk load.** tiberius's `bulk_insert` writes
-//! `INSERT BULK` with no options, so it cannot keep identity values
-//! (`KEEP_IDENTITY`) and it encodes values itself: it panics on `money`,
-//! and Babelfish corrupts bulk-loaded decimals and mis-reads tiberius's
-//! `date`. Parameterized INSERTs of up to 1000 rows and 2000 parameters
-//! carry every type exactly on SQL Server and Babelfish alike, with
-//! decimals, money and temporal values as exact text cast by the server
-//! ([`values`]).
+//! **Bulk load, through a stage.** tiberius's `bulk_insert` writes
+//! `INSERT BULK` with no options, so straight into the table it cannot
+//! keep identity values (`KEEP_IDENTITY`), and it encodes values itself:
+//! it panics on `money`, mis-encodes `date`, and Babelfish corrupts
+//! bulk-loaded decimals. So [`bulk`] bulk-loads into a session temp table
+//! of the few types tiberius encodes exactly, with every other value as the
+//! exact text bru writes for it ([`values`]), and moves the rows into the
+//! table with `INSERT … SELECT` and the same casts the INSERT path uses.
+//! Tables with a `sql_variant` column, and every table when
+//! `BRU_MSSQL_BULK=off`, take parameterized INSERTs of up to 1000 rows and
+//! 2000 parameters.
 //!
 //! Restores are resumable: `dbo._bru_restore_journal` ([`journal`])
 //! records what is done, each chunk's key in the chunk's own transaction.
@@ -37,6 +40,7 @@ use bru_core::{
     TableLoader, TableName, Target,
 };
 
+mod bulk;
 mod clean;
 mod ddl;
 mod journal;
@@ -66,6 +70,8 @@ struct Shared {
     journal: Journal,
     /// Steps already attempted in this restore.
     attempted: Mutex<HashSet<String>>,
+    /// Rows go through TDS bulk load where they can ([`bulk`]).
+    bulk: AtomicBool,
 }
 
 impl Shared {
@@ -98,8 +104,16 @@ impl MssqlTarget {
                 resuming: AtomicBool::default(),
                 journal: Journal::remembering(journal::JOURNAL_SQL),
                 attempted: Mutex::default(),
+                bulk: AtomicBool::new(bulk::enabled_by_env()),
             }),
         })
+    }
+
+    /// Whether rows go through TDS bulk load where they can (the default,
+    /// unless `BRU_MSSQL_BULK=off`) or always through INSERTs, for this
+    /// target and its workers.
+    pub fn use_bulk_load(&self, on: bool) {
+        self.shared.bulk.store(on, Ordering::Relaxed);
     }
 
     /// Runs `sql` for step `key`; "already exists" counts as done when an

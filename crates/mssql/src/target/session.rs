@@ -10,11 +10,11 @@
 //! `catch_unwind`: a panic in the driver becomes an error naming what bru
 //! was doing, never a crash.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use bru_core::Error;
-use tiberius::{ColumnData, Row, ToSql};
+use tiberius::{ColumnData, Row, ToSql, TokenRow};
 
 use crate::conn::Conn;
 
@@ -25,6 +25,10 @@ pub(crate) struct Session {
     conn: RefCell<Conn>,
     /// The server is Babelfish for PostgreSQL (`@@VERSION` says so).
     pub(crate) babelfish: bool,
+    /// A bulk load failed part way: the connection may be in the middle
+    /// of it, so nothing more is sent on it (the server rolls the open
+    /// transaction back when it closes).
+    broken: Cell<bool>,
 }
 
 impl Session {
@@ -37,6 +41,7 @@ impl Session {
         let mut session = Session {
             conn: RefCell::new(conn),
             babelfish: false,
+            broken: Cell::new(false),
         };
         let version = session.texts("SELECT @@VERSION", "reading the server's version")?;
         session.babelfish = version.iter().any(|v| v.contains("Babelfish"));
@@ -57,6 +62,13 @@ impl Session {
 
     /// The client, for one call.
     fn conn(&self, context: &str) -> bru_core::Result<std::cell::RefMut<'_, Conn>> {
+        if self.broken.get() {
+            return Err(Error::engine(
+                context,
+                "the SQL Server session was left unusable by a failed bulk load; \
+                 run the restore again with --resume",
+            ));
+        }
         self.conn.try_borrow_mut().map_err(|_| {
             Error::engine(
                 context,
@@ -88,6 +100,26 @@ impl Session {
             context,
             catch_unwind(AssertUnwindSafe(|| c.execute(context, sql, &refs))),
         )
+    }
+
+    /// Bulk-loads `rows` into `table` (quoted), returning the rows the
+    /// server took. A failure leaves the session refusing every further
+    /// statement (see [`Session::broken`](Session)).
+    pub(crate) fn bulk(
+        &self,
+        table: &str,
+        rows: Vec<TokenRow<'static>>,
+        context: &str,
+    ) -> bru_core::Result<u64> {
+        let mut c = self.conn(context)?;
+        let r = outcome(
+            context,
+            catch_unwind(AssertUnwindSafe(|| c.bulk_insert(context, table, rows))),
+        );
+        if r.is_err() {
+            self.broken.set(true);
+        }
+        r
     }
 
     /// The rows of a query with `params`.

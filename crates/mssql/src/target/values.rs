@@ -250,6 +250,49 @@ impl Enc {
     }
 }
 
+impl Enc {
+    /// For an encoding whose values travel as exact text: the expression
+    /// that turns that text (`@P`) into the column's type, the same for
+    /// every value of the column. `None` for the encodings that travel as
+    /// typed parameters, and for `sql_variant`, whose expression depends
+    /// on each value's base type.
+    pub(crate) fn cast_sql(&self) -> Option<String> {
+        Some(match self {
+            Enc::Decimal { precision, scale } => {
+                format!("CAST(@P AS decimal({precision},{scale}))")
+            }
+            Enc::Money { small } => {
+                let (p, name) = if *small {
+                    (10, "smallmoney")
+                } else {
+                    (19, "money")
+                };
+                format!("CAST(CAST(@P AS decimal({p},4)) AS {name})")
+            }
+            Enc::Date => "CAST(@P AS date)".into(),
+            Enc::Time { scale } => format!("CAST(@P AS time({scale}))"),
+            Enc::DateTime => "CAST(@P AS datetime)".into(),
+            Enc::SmallDateTime => "CAST(@P AS smalldatetime)".into(),
+            Enc::DateTime2 { scale } => format!("CAST(@P AS datetime2({scale}))"),
+            Enc::DateTimeOffset { scale } => format!("CAST(@P AS datetimeoffset({scale}))"),
+            Enc::Xml => "CAST(@P AS xml)".into(),
+            Enc::PathText => "CAST(@P AS hierarchyid)".into(),
+            Enc::HexBytes { type_name } => format!(
+                "CAST(CONVERT(varbinary(max), @P, 1) AS {})",
+                crate::target::quote::ident(type_name)
+            ),
+            Enc::Bit
+            | Enc::Int { .. }
+            | Enc::Real
+            | Enc::Float
+            | Enc::Text { .. }
+            | Enc::Binary { .. }
+            | Enc::Uuid
+            | Enc::Variant => return None,
+        })
+    }
+}
+
 /// One statement parameter.
 #[derive(Debug)]
 pub(crate) struct Param(pub(crate) ColumnData<'static>);
@@ -289,6 +332,12 @@ impl Encoded {
             param: Some(Param(ColumnData::String(Some(Cow::Owned(text))))),
             expr: Some(expr.into()),
         }
+    }
+
+    /// `text`, turned into the type of `enc` by its [`Enc::cast_sql`].
+    fn cast_to(text: String, enc: &Enc) -> Encoded {
+        let expr = enc.cast_sql().unwrap_or_else(|| "@P".into());
+        Encoded::cast(text, expr)
     }
 
     fn null() -> Encoded {
@@ -366,10 +415,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
         Enc::Decimal { precision, scale } => {
             let text = decimal_text(value)?;
             let exact = fit_decimal(&text, *precision, *scale)?;
-            Ok(Encoded::cast(
-                exact,
-                format!("CAST(@P AS decimal({precision},{scale}))"),
-            ))
+            Ok(Encoded::cast_to(exact, enc))
         }
         Enc::Money { small } => {
             let text = decimal_text(value)?;
@@ -382,10 +428,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             if decimal_cmp(&exact, lo).is_lt() || decimal_cmp(&exact, hi).is_gt() {
                 return Err(format!("{name} holds {lo} to {hi}"));
             }
-            Ok(Encoded::cast(
-                exact,
-                format!("CAST(CAST(@P AS decimal({p},4)) AS {name})"),
-            ))
+            Ok(Encoded::cast_to(exact, enc))
         }
         Enc::Text {
             max,
@@ -422,7 +465,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             };
             let d = i64::from(*d);
             in_days(d, DAY_MIN, DAY_MAX, "date", "0001-01-01 to 9999-12-31")?;
-            Ok(Encoded::cast(date_text(d), "CAST(@P AS date)"))
+            Ok(Encoded::cast_to(date_text(d), enc))
         }
         Enc::Time { scale } => {
             let Value::Time(n) = value else {
@@ -433,10 +476,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             }
             let frac = fraction(*n % 1_000_000_000, *scale, babelfish, "time")?;
             let secs = n / 1_000_000_000;
-            Ok(Encoded::cast(
-                format!("{}{frac}", clock(secs)),
-                format!("CAST(@P AS time({scale}))"),
-            ))
+            Ok(Encoded::cast_to(format!("{}{frac}", clock(secs)), enc))
         }
         Enc::DateTime2 { scale } => {
             let (secs, nanos) = local(value, "datetime2")?;
@@ -449,9 +489,9 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
                 "0001-01-01 to 9999-12-31",
             )?;
             let frac = fraction(i64::from(nanos), *scale, babelfish, "datetime2")?;
-            Ok(Encoded::cast(
+            Ok(Encoded::cast_to(
                 format!("{}T{}{frac}", date_text(day), clock(tod)),
-                format!("CAST(@P AS datetime2({scale}))"),
+                enc,
             ))
         }
         Enc::DateTime => {
@@ -465,9 +505,9 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
                 "1753-01-01 to 9999-12-31",
             )?;
             let ms = datetime_millis(nanos)?;
-            Ok(Encoded::cast(
+            Ok(Encoded::cast_to(
                 format!("{}T{}.{ms:03}", date_text(day), clock(tod)),
-                "CAST(@P AS datetime)",
+                enc,
             ))
         }
         Enc::SmallDateTime => {
@@ -481,9 +521,9 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             if tod % 60 != 0 || nanos != 0 {
                 return Err("smalldatetime holds whole minutes only".into());
             }
-            Ok(Encoded::cast(
+            Ok(Encoded::cast_to(
                 format!("{}T{}", date_text(day), clock(tod)),
-                "CAST(@P AS smalldatetime)",
+                enc,
             ))
         }
         Enc::DateTimeOffset { scale } => {
@@ -522,7 +562,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             let frac = fraction(i64::from(nanos), *scale, babelfish, "datetimeoffset")?;
             let sign = if offset < 0 { '-' } else { '+' };
             let o = offset.unsigned_abs();
-            Ok(Encoded::cast(
+            Ok(Encoded::cast_to(
                 format!(
                     "{}T{}{frac}{sign}{:02}:{:02}",
                     date_text(lday),
@@ -530,7 +570,7 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
                     o / 3600,
                     o % 3600 / 60
                 ),
-                format!("CAST(@P AS datetimeoffset({scale}))"),
+                enc,
             ))
         }
         Enc::Uuid => match value {
@@ -538,21 +578,15 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
             v => Err(mismatch(v, "uniqueidentifier")),
         },
         Enc::Xml => match value {
-            Value::Native(s) | Value::Text(s) => Ok(Encoded::cast(s.clone(), "CAST(@P AS xml)")),
+            Value::Native(s) | Value::Text(s) => Ok(Encoded::cast_to(s.clone(), enc)),
             v => Err(mismatch(v, "xml")),
         },
         Enc::PathText => match value {
-            Value::Native(s) => Ok(Encoded::cast(s.clone(), "CAST(@P AS hierarchyid)")),
+            Value::Native(s) => Ok(Encoded::cast_to(s.clone(), enc)),
             v => Err(mismatch(v, "hierarchyid")),
         },
         Enc::HexBytes { type_name } => match value {
-            Value::Native(s) if is_hex(s) => Ok(Encoded::cast(
-                s.clone(),
-                format!(
-                    "CAST(CONVERT(varbinary(max), @P, 1) AS {})",
-                    crate::target::quote::ident(type_name)
-                ),
-            )),
+            Value::Native(s) if is_hex(s) => Ok(Encoded::cast_to(s.clone(), enc)),
             Value::Native(_) => Err(format!(
                 "a {type_name} value travels as 0x followed by hex digits"
             )),

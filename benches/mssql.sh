@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# SQL Server benchmark: `bru backup` and `bru restore` of a SQL Server
+# database next to FreeTDS's `freebcp` out and in of every table (Debian's
+# freetds-bin), side by side in one run on the same machine and server,
+# alternating runs, medians reported; the archive's size next to
+# freebcp's files compressed with `zstd -3`.
+#
+# The database is the WFM dataset (../shared/bench/wfm_dataset.sql) built in
+# a throwaway PostgreSQL and loaded into the SQL Server with bru itself (bru
+# backup of the PostgreSQL database, bru restore into mssql://), untimed.
+# Each timed restore goes into a freshly created database: bru's restores
+# the archive whole; freebcp loads every table (`in … -n -E`, identity
+# values kept) into an empty copy of the schema made beforehand (untimed)
+# with `bru restore --schema-only`, the tables one after another, parents
+# first. After each load the row count of every table is checked against
+# the source.
+#
+# The script builds and starts no SQL Server: it takes one from
+# BRU_BENCH_MSSQL_URL (a SQL Server, or Babelfish for PostgreSQL).
+# Prints a Markdown table (wall time, peak RSS from GNU time -v, sizes,
+# ratios) with the exact commands, for BENCHMARKS.md.
+#
+# Usage: benches/mssql.sh [SCALE]            (default 3, ~2.8 M rows)
+# Env:   BRU_BENCH_MSSQL_URL=mssql://user:password@host:port/db[?encrypt=off]
+#                   a login that may create and drop databases; the script
+#                   makes and drops databases bru_bench_ms_* there
+#        RUNS=N     runs per tool (default 3)
+#        JOBS=N     bru backup/restore --jobs (default: bru's default)
+#        FORMAT=n|c freebcp's native (-n, default) or character (-c) files
+#        DATASET=FILE  (default ../shared/bench/wfm_dataset.sql)
+#        OUT=DIR    work directory (default ./bench-out/mssql)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scale=${1:-3}
+runs=${RUNS:-3}
+fmt=${FORMAT:-n}
+. benches/lib.sh
+bench_workdir bench-out/mssql
+need psql freebcp bsqldb zstd /usr/bin/time
+[ -n "${BRU_BENCH_MSSQL_URL:-}" ] || {
+    echo "set BRU_BENCH_MSSQL_URL=mssql://user:password@host:port/database (a login that may create databases)" >&2
+    exit 1
+}
+jobs_args=()
+[ -n "${JOBS:-}" ] && jobs_args=(--jobs "$JOBS")
+
+# --- the server: bru URLs and a FreeTDS configuration ------------------------
+re='^((mssql|sqlserver)://([^:@/]+):([^@/]*)@([^:/?]+)(:([0-9]+))?)(/[^?]*)?(\?(.*))?$'
+[[ $BRU_BENCH_MSSQL_URL =~ $re ]] || {
+    echo "BRU_BENCH_MSSQL_URL is not mssql://user:password@host[:port]/database" >&2
+    exit 1
+}
+urldecode() { local s=${1//+/ }; printf '%b' "${s//%/\\x}"; }
+ms_base=${BASH_REMATCH[1]}
+ms_user=$(urldecode "${BASH_REMATCH[3]}")
+ms_pass=$(urldecode "${BASH_REMATCH[4]}")
+ms_host=${BASH_REMATCH[5]}
+ms_port=${BASH_REMATCH[7]:-1433}
+ms_query=${BASH_REMATCH[10]}
+# ms_url DB: bru's URL of database DB on the server.
+ms_url() { echo "$ms_base/$1${ms_query:+?$ms_query}"; }
+encryption=request
+[[ $ms_query =~ (^|&)encrypt=(off|false)(&|$) ]] && encryption=off
+cat >"$out/freetds.conf" <<CONF
+[bru_bench]
+    host = $ms_host
+    port = $ms_port
+    tds version = 7.4
+    encryption = $encryption
+    client charset = UTF-8
+CONF
+export FREETDSCONF=$out/freetds.conf
+# freebcp and bsqldb take the password only on their command line (-P);
+# the script never prints it.
+tds=(-S bru_bench -U "$ms_user")
+export MS_PASS=$ms_pass
+# msql DB SQL: runs SQL on database DB; prints the rows, tab-separated.
+msql() {
+    bsqldb "${tds[@]}" -P "$MS_PASS" -D "$1" -q -t $'\t' <<<"$2" 2>"$out/msql.err" ||
+        { cat "$out/msql.err" >&2; exit 1; }
+}
+ms_fresh() { msql master "IF DB_ID('$1') IS NOT NULL DROP DATABASE $1"; msql master "CREATE DATABASE $1"; }
+ms_drop() { msql master "IF DB_ID('$1') IS NOT NULL DROP DATABASE $1"; }
+server_version=$(msql master "SELECT CAST(SERVERPROPERTY('ProductVersion') AS varchar(40)) + ' ' + REPLACE(REPLACE(LEFT(@@VERSION, 60), CHAR(10), ' '), CHAR(13), '')" | head -1)
+
+build_bru
+pg_throwaway_server mssql
+
+# --- the SQL Server copy of the dataset, made with bru -----------------------
+fresh_db bru_bench_src
+echo "building the dataset (scale $scale)..." >&2
+psql -X -q -v ON_ERROR_STOP=1 -v scale="$scale" -d "$(url bru_bench_src)" -f "$dataset" >/dev/null
+"$bru" backup "$(url bru_bench_src)" "$out/pg.db" --quiet
+src_db=bru_bench_ms_src
+ms_fresh "$src_db"
+echo "loading it into SQL Server with bru..." >&2
+"$bru" restore "$out/pg.db" "$(ms_url "$src_db")" --quiet
+src=$(ms_url "$src_db")
+# The tables, parents before the tables whose foreign keys reference them
+# (fewest foreign keys first: enough for this dataset's one level).
+tables=$(msql "$src_db" "SELECT s.name + '.' + t.name FROM sys.tables t JOIN sys.schemas s ON s.schema_id = t.schema_id \
+    ORDER BY (SELECT COUNT(*) FROM sys.foreign_keys f WHERE f.parent_object_id = t.object_id), s.name, t.name")
+counts() { for t in $tables; do echo "$t $(msql "$1" "SELECT COUNT(*) FROM $t")"; done; }
+counts "$src_db" >"$out/counts-src"
+rows=$(awk '{s += $2} END {print s}' "$out/counts-src")
+check() {
+    counts "$1" >"$out/counts-$1"
+    diff "$out/counts-src" "$out/counts-$1" >&2 || { echo "$2: the row counts differ from the source" >&2; exit 1; }
+}
+
+# freebcp_all out|in DB DIR: freebcp of every table of DB to or from DIR,
+# one after another (a script, so that GNU time measures all of it).
+cat >"$out/freebcp_all.sh" <<'SH'
+#!/usr/bin/env bash
+set -euo pipefail
+dir=$1; db=$2; direction=$3; fmt=$4; shift 4
+for t in $TABLES; do
+    extra=()
+    [ "$direction" = in ] && extra=(-E -b 50000)
+    freebcp "$db.$t" "$direction" "$dir/$t.bcp" "-$fmt" -S bru_bench -U "$MS_USER" -P "$MS_PASS" "${extra[@]}" >/dev/null
+done
+SH
+chmod +x "$out/freebcp_all.sh"
+export TABLES=$tables MS_USER=$ms_user
+
+# --- backup ------------------------------------------------------------------
+mkdir -p "$out/bcp"
+for i in $(seq "$runs"); do
+    echo "backup run $i/$runs" >&2
+    measure bru_backup "$bru" backup "$src" "$out/wfm.db" --force "${jobs_args[@]}" --quiet
+    rm -f "$out/bcp/"*
+    measure freebcp_out "$out/freebcp_all.sh" "$out/bcp" "$src_db" out "$fmt"
+done
+bru_size=$(stat -c %s "$out/wfm.db")
+bcp_size=$(cat "$out/bcp/"*.bcp | wc -c)
+bcp_zst=0
+for f in "$out/bcp/"*.bcp; do bcp_zst=$((bcp_zst + $(zstd -3 -q -c "$f" | wc -c))); done
+
+# --- restore -----------------------------------------------------------------
+dst_db=bru_bench_ms_dst
+for i in $(seq "$runs"); do
+    echo "restore run $i/$runs" >&2
+    ms_fresh "$dst_db"
+    measure bru_restore "$bru" restore "$out/wfm.db" "$(ms_url "$dst_db")" "${jobs_args[@]}" --quiet
+    check "$dst_db" "bru restore"
+    ms_fresh "$dst_db"
+    "$bru" restore "$out/wfm.db" "$(ms_url "$dst_db")" --schema-only --quiet
+    measure freebcp_in "$out/freebcp_all.sh" "$out/bcp" "$dst_db" in "$fmt"
+    check "$dst_db" "freebcp in"
+done
+ms_drop "$dst_db"
+ms_drop "$src_db"
+
+mib() { awk -v b="$1" 'BEGIN {printf "%.1f MiB", b / 1048576}'; }
+bb=$(med bru_backup 2); fb=$(med freebcp_out 2)
+br=$(med bru_restore 2); fr=$(med freebcp_in 2)
+cat <<MD
+SQL Server ($server_version), WFM dataset scale $scale ($rows rows, loaded from PostgreSQL with bru);
+$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(date -u +%F); medians of $runs alternating runs; $(freebcp -v 2>&1 | head -1).
+Command: \`RUNS=$runs${JOBS:+ JOBS=$JOBS} FORMAT=$fmt BRU_BENCH_MSSQL_URL=… benches/mssql.sh $scale\`
+
+| step | bru | freebcp (-$fmt) | bru / freebcp |
+|---|---|---|---|
+| backup wall time | ${bb} s | ${fb} s (\`out\`, every table) | $(ratio "$bb" "$fb") |
+| backup peak RSS | $(med bru_backup 3) KiB | $(med freebcp_out 3) KiB | $(ratio "$(med bru_backup 3)" "$(med freebcp_out 3)") |
+| size | $(mib "$bru_size") (archive) | $(mib "$bcp_zst") (files, \`zstd -3\`; $(mib "$bcp_size") raw) | $(ratio "$bru_size" "$bcp_zst") |
+| restore wall time | ${br} s | ${fr} s (\`in -E\`, every table, into the schema) | $(ratio "$br" "$fr") |
+| restore peak RSS | $(med bru_restore 3) KiB | $(med freebcp_in 3) KiB | $(ratio "$(med bru_restore 3)" "$(med freebcp_in 3)") |
+
+Commands timed:
+- \`bru backup SRC wfm.db --force${JOBS:+ --jobs $JOBS} --quiet\` vs \`freebcp DB.SCHEMA.TABLE out TABLE.bcp -$fmt\` for each table in turn
+- \`bru restore wfm.db DST${JOBS:+ --jobs $JOBS} --quiet\` into a fresh database (tables, rows, keys, indexes, foreign keys) vs \`freebcp DB.SCHEMA.TABLE in TABLE.bcp -$fmt -E -b 50000\` for each table in turn into a fresh database holding the schema already (made untimed with \`bru restore --schema-only\`: keys, indexes and foreign keys in place)
+MD
