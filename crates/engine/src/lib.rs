@@ -57,6 +57,7 @@ mod readback;
 mod restore;
 mod samefile;
 mod summary;
+mod translate;
 mod trust;
 mod verify;
 

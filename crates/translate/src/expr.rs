@@ -521,6 +521,14 @@ impl<'t, 'a> Ctx<'t, 'a> {
         if matches!(op, BinaryOperator::Modulo) && kind == Kind::Float {
             return refuse("`%` on floating-point values (SQLite takes their integer parts)");
         }
+        // PostgreSQL reads an integer literal as a 32-bit integer, whose
+        // arithmetic fails past 2^31 where SQLite's 64 bits go on: as
+        // operands they are made bigint.
+        let (a, b) = if self.to_pg() {
+            (bigint_literal(a), bigint_literal(b))
+        } else {
+            (a, b)
+        };
         let divides = matches!(op, BinaryOperator::Divide | BinaryOperator::Modulo);
         if !divides {
             return Ok(Out::new(format!("({} {op} {})", a.sql, b.sql), kind));
@@ -783,6 +791,17 @@ fn default(cx: &mut Ctx<'_, '_>, column: Kind, e: &Expr) -> Result<String> {
             short(e),
             column.noun()
         )),
+    }
+}
+
+/// An integer literal as a PostgreSQL bigint; anything else as it is.
+fn bigint_literal(v: Out) -> Out {
+    match v.lit {
+        Some(Lit::Int(n)) if v.kind == Kind::Int => Out {
+            sql: format!("CAST({n} AS bigint)"),
+            ..v
+        },
+        _ => v,
     }
 }
 

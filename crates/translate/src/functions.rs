@@ -192,7 +192,7 @@ fn scalar(cx: &mut Ctx<'_, '_>, name: &str, args: &[&sqlparser::ast::Expr]) -> R
             need(1..=1)?;
             let v = one(cx, args)?;
             text_only(name, &v)?;
-            Ok(Out::new(format!("length({})", v.sql), Kind::Int))
+            Ok(Out::new(bigint(to_pg, format!("length({})", v.sql)), Kind::Int))
         }
         // SQLite's upper and lower change ASCII letters only, as
         // PostgreSQL's do under the "C" collation.
@@ -306,6 +306,16 @@ fn scalar(cx: &mut Ctx<'_, '_>, name: &str, args: &[&sqlparser::ast::Expr]) -> R
              LEAST/GREATEST ignore it)"
         )),
         _ => refuse(format!("the function {name}(…)")),
+    }
+}
+
+/// An integer function's result, which PostgreSQL gives as a 32-bit
+/// integer, as a bigint (SQLite's integers have 64 bits).
+fn bigint(to_pg: bool, sql: String) -> String {
+    if to_pg {
+        format!("CAST({sql} AS bigint)")
+    } else {
+        sql
     }
 }
 
