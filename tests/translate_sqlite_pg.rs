@@ -184,7 +184,9 @@ fn sqlite_views_checks_and_defaults_arrive_in_postgres_translated_or_named() {
     let plan = String::from_utf8_lossy(&plan.stdout).into_owned();
     for view in TRANSLATED {
         assert!(
-            plan.contains(&format!("translated: view {view}: translated from sqlite: CREATE VIEW")),
+            plan.contains(&format!(
+                "translated: view {view}: translated from sqlite: CREATE VIEW"
+            )),
             "{view} in {plan}"
         );
     }
@@ -195,7 +197,10 @@ fn sqlite_views_checks_and_defaults_arrive_in_postgres_translated_or_named() {
             .unwrap_or_else(|| panic!("{view} in {plan}"));
         assert!(line.contains(construct), "{line}");
     }
-    assert!(plan.contains("CHECK: translated from sqlite: (\"Quantity\" > (0))"), "{plan}");
+    assert!(
+        plan.contains("CHECK: translated from sqlite: (\"Quantity\" > (0))"),
+        "{plan}"
+    );
     assert!(server.tables(&db).is_empty(), "a dry run created tables");
 
     let out = bru_ok(&["restore", archive, &url]);
@@ -253,5 +258,8 @@ fn sqlite_views_checks_and_defaults_arrive_in_postgres_translated_or_named() {
         "SELECT indexdef FROM pg_indexes WHERE indexname IN ('big orders', 'by note') ORDER BY 1",
     );
     assert!(indexes.contains("WHERE (\"Quantity\" > 10)"), "{indexes}");
-    assert!(indexes.contains("upper((\"Note\" COLLATE \"C\"))"), "{indexes}");
+    assert!(
+        indexes.contains("upper((\"Note\" COLLATE \"C\"))"),
+        "{indexes}"
+    );
 }

@@ -160,7 +160,9 @@ fn restore(a: &args::RestoreArgs, target_raw: &str, out: &output::Output) -> Res
         casts: cast_rules(a)?,
         // Known from the URL before the target is opened, so that the plan
         // (and --dry-run) has the translations into its SQL.
-        target_engine: endpoint::engine(target_raw).ok().map(|e| e.name().to_owned()),
+        target_engine: endpoint::engine(target_raw)
+            .ok()
+            .map(|e| e.name().to_owned()),
     };
     let target = endpoint::Endpoint::new(target_raw);
     let failed = || format!("restore into {target} failed");

@@ -130,8 +130,9 @@ fn translate_table(to: Dialect, catalog: &Catalog, table: &mut TableDef, out: &m
     let engine = from.engine();
     let mut note = |ok: Result<String, String>, what: String, source: &str| match ok {
         Ok(sql) => {
-            out.translated
-                .push(format!("table {name}: {what}: translated from {engine}: {sql}"));
+            out.translated.push(format!(
+                "table {name}: {what}: translated from {engine}: {sql}"
+            ));
             Some(sql)
         }
         Err(reason) => {

@@ -192,7 +192,10 @@ fn scalar(cx: &mut Ctx<'_, '_>, name: &str, args: &[&sqlparser::ast::Expr]) -> R
             need(1..=1)?;
             let v = one(cx, args)?;
             text_only(name, &v)?;
-            Ok(Out::new(bigint(to_pg, format!("length({})", v.sql)), Kind::Int))
+            Ok(Out::new(
+                bigint(to_pg, format!("length({})", v.sql)),
+                Kind::Int,
+            ))
         }
         // SQLite's upper and lower change ASCII letters only, as
         // PostgreSQL's do under the "C" collation.

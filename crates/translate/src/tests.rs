@@ -133,4 +133,3 @@ fn postgres_views_come_back_for_sqlite() {
         "CREATE VIEW \"v\" (\"ProductID\", \"name\") AS\nSELECT \"p\".\"ProductID\", COALESCE(\"p\".\"ProductName\", 'none') AS \"name\" FROM \"Products\" AS \"p\" WHERE ((\"p\".\"Weight\" > CAST((2) AS REAL)))"
     );
 }
-

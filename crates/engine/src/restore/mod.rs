@@ -166,7 +166,10 @@ impl RestoreJob {
             filtered.extend(skipped);
         }
         let mut translated = Vec::new();
-        if let (Some(engine), false) = (&options.target_engine, options.mode == RestoreMode::DataOnly) {
+        if let (Some(engine), false) = (
+            &options.target_engine,
+            options.mode == RestoreMode::DataOnly,
+        ) {
             let done = crate::translate::translate(
                 engine,
                 &mut tables
