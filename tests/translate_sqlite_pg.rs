@@ -78,7 +78,7 @@ CREATE VIEW [Top Two] AS
   SELECT CompanyName, City FROM Customers ORDER BY City, CompanyName DESC LIMIT 2 OFFSET 1;
 CREATE VIEW [Ratios] AS
   SELECT OrderID, Quantity / 4 AS quarter, Quantity % 4 AS rest, Quantity / (Quantity - 7) AS odd,
-         Weight * 2 AS double_weight, Weight / 0 AS nothing, Quantity * 1.5 AS scaled,
+         Weight * 2 AS double_weight, Weight / 0 AS by_zero, Quantity * 1.5 AS scaled,
          Quantity > 5 AS many
   FROM [Order Details];
 CREATE VIEW [Big Spenders] AS

@@ -259,7 +259,34 @@ impl<'t, 'a> Ctx<'t, 'a> {
             Expr::TypedString(_) => refuse(format!("the typed literal {e}")),
             Expr::Interval(_) => refuse(format!("the interval {e}")),
             Expr::Extract { .. } => refuse("EXTRACT"),
+            // substr(t, s, n), as sqlparser reads it.
+            Expr::Substring {
+                expr,
+                substring_from: Some(start),
+                substring_for,
+                special: true,
+                ..
+            } => {
+                let mut args: Vec<&Expr> = vec![expr, start];
+                args.extend(substring_for.as_deref());
+                crate::functions::scalar(self, "substr", &args)
+            }
             Expr::Substring { .. } => refuse("SUBSTRING(... FROM ...)"),
+            // trim(t) and trim(t, chars), as sqlparser reads them.
+            Expr::Trim {
+                expr,
+                trim_where: None,
+                trim_what: None,
+                trim_characters,
+            } => {
+                let mut args: Vec<&Expr> = vec![expr];
+                match trim_characters.as_deref() {
+                    None => {}
+                    Some([chars]) => args.push(chars),
+                    Some(_) => return refuse("trim(…) with more than two arguments"),
+                }
+                crate::functions::scalar(self, "trim", &args)
+            }
             Expr::Trim { .. } => refuse("TRIM(... FROM ...)"),
             Expr::Position { .. } => refuse("POSITION"),
             Expr::AtTimeZone { .. } => refuse("AT TIME ZONE"),

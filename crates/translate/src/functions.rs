@@ -135,7 +135,11 @@ fn aggregate(
     }
 }
 
-fn scalar(cx: &mut Ctx<'_, '_>, name: &str, args: &[&sqlparser::ast::Expr]) -> Result<Out> {
+pub(crate) fn scalar(
+    cx: &mut Ctx<'_, '_>,
+    name: &str,
+    args: &[&sqlparser::ast::Expr],
+) -> Result<Out> {
     let to_pg = cx.to_pg();
     let from = cx.from();
     let vals =
