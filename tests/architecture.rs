@@ -10,7 +10,14 @@ use std::path::{Path, PathBuf};
 
 /// The crates that are not engines: every other folder of `crates/` is one
 /// engine crate (`bru-sqlite`, `bru-postgres`, …).
-const NOT_ENGINES: [&str; 5] = ["core", "format", "engine", "cli", "testsupport"];
+const NOT_ENGINES: [&str; 6] = [
+    "core",
+    "format",
+    "engine",
+    "cli",
+    "testsupport",
+    "translate",
+];
 
 /// The source folder of every crate of the workspace: `crates/*/src`, the
 /// binary's `crates/cli`, and `fixtures/src`.

@@ -107,6 +107,7 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
             system_privileges: false,
             schema_prefix: false,
             casts: Default::default(),
+            target_engine: None,
         },
         crate::endpoint::ENGINES,
         &bars,

@@ -260,6 +260,11 @@ fn restore(
         system_privileges: a.system_privileges,
         schema_prefix: a.schema_prefix,
         casts: cast_rules(a)?,
+        // Known from the URL before the target is opened, so that the plan
+        // (and --dry-run) has the translations into its SQL.
+        target_engine: endpoint::engine(target_raw)
+            .ok()
+            .map(|e| e.name().to_owned()),
     };
     let target = endpoint::Endpoint::new(target_raw);
     let failed = || format!("restore into {target} failed");

@@ -96,6 +96,9 @@ impl Output {
                 c.rule, c.converted
             );
         }
+        for line in &summary.translated {
+            println!("translated: {line}");
+        }
         for line in skipped_lines(&summary.skipped) {
             println!("{line}");
         }
@@ -121,10 +124,16 @@ impl Output {
                 dropped: Option<Vec<String>>,
                 #[serde(skip_serializing_if = "Vec::is_empty")]
                 casts: Vec<bru_engine::CastPlan>,
+                #[serde(skip_serializing_if = "<[String]>::is_empty")]
+                translated: &'a [String],
+                #[serde(skip_serializing_if = "<[String]>::is_empty")]
+                left_out: &'a [String],
             }
             return Self::print_json(&PlanJson {
                 plan: job.plan(),
                 casts: job.casts(),
+                translated: job.translated(),
+                left_out: job.left_out(),
                 dropped: dropped.map(|d| d.iter().map(ToString::to_string).collect()),
             });
         }
@@ -303,6 +312,9 @@ fn plan_text(archive: &Path, job: &RestoreJob) -> String {
             step.bytes as f64 / MB,
             step.label
         );
+    }
+    for translated in job.translated() {
+        s += &format!("translated: {translated}\n");
     }
     for skipped in job.left_out() {
         s += &format!("left out: {skipped}\n");

@@ -171,6 +171,14 @@ pub enum Error {
     #[error("cannot resume: the unfinished restore in the target also restores table(s) {tables}, which this --include/--exclude leaves out; resume it with the same --include/--exclude, or restore with --clean")]
     OtherSelection { tables: String },
 
+    /// The restore was planned (and its SQL translated) for one engine and
+    /// run on a target of another.
+    #[error("the restore was planned for a {planned} target, not {target}; open it again for this target")]
+    TargetEngine {
+        planned: String,
+        target: &'static str,
+    },
+
     /// `--resume` on a target that keeps no restore journal.
     #[error("the {engine} target cannot resume a restore; restore with --clean instead")]
     CannotResume { engine: &'static str },

@@ -59,6 +59,7 @@ mod restore;
 mod samefile;
 mod summary;
 mod toc;
+mod translate;
 mod trust;
 mod verify;
 

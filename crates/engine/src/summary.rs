@@ -47,6 +47,11 @@ pub struct Summary {
     /// Restore with `--cast` rules: each rule with the values it converted.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub casts: Vec<CastCount>,
+    /// A restore from another engine's archive: each view, CHECK, default
+    /// and index expression translated into the target's SQL, with the
+    /// text (what could not be is in `skipped`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub translated: Vec<String>,
     pub seconds: f64,
     /// `restore --resume` found no unfinished restore but every table of the
     /// archive already there: a restore that finished earlier. Nothing was

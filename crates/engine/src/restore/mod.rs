@@ -99,6 +99,9 @@ pub struct RestoreJob {
     /// Objects the filter left out with a table they depend on, listed as
     /// skipped.
     filtered: Vec<String>,
+    /// What was translated from the archive's engine into the target's
+    /// (module `translate`), one line each.
+    translated: Vec<String>,
     /// The `--cast` rules bound to the tables.
     casts: BoundCasts,
     wrote: AtomicBool,
@@ -162,6 +165,22 @@ impl RestoreJob {
             (objects, skipped) = names::prefix_job_tables(&mut tables, objects);
             filtered.extend(skipped);
         }
+        let mut translated = Vec::new();
+        if let (Some(engine), false) = (
+            &options.target_engine,
+            options.mode == RestoreMode::DataOnly,
+        ) {
+            let done = crate::translate::translate(
+                engine,
+                &mut tables
+                    .iter_mut()
+                    .map(|t| &mut t.entry.def)
+                    .collect::<Vec<_>>(),
+                &mut objects,
+            );
+            translated = done.translated;
+            filtered.extend(done.skipped);
+        }
         let jobs = pipeline::pool_size(options.jobs);
         let mut job = RestoreJob {
             archive: archive.to_owned(),
@@ -175,6 +194,7 @@ impl RestoreJob {
                 sessions: jobs,
             },
             filtered,
+            translated,
             casts,
             wrote: AtomicBool::new(false),
             resumable: AtomicBool::new(false),
@@ -200,6 +220,14 @@ impl RestoreJob {
     /// `skipped`).
     pub fn left_out(&self) -> &[String] {
         &self.filtered
+    }
+
+    /// What was translated from the archive's engine into the target's SQL
+    /// (views, CHECKs, defaults, index expressions), one line each with the
+    /// translated text; what could not be is in [`RestoreJob::left_out`]
+    /// with the construct that stopped it.
+    pub fn translated(&self) -> &[String] {
+        &self.translated
     }
 
     /// The archive's metadata.
@@ -239,6 +267,14 @@ impl RestoreJob {
         let started = Instant::now();
         let options = &self.options;
         let mode = options.mode;
+        if let Some(planned) = &options.target_engine {
+            if planned != target.engine() {
+                return Err(Error::TargetEngine {
+                    planned: planned.clone(),
+                    target: target.engine(),
+                });
+            }
+        }
         self.refuse_clashes(target)?;
         let resumable = target.journal().is_some();
         self.resumable.store(resumable, Ordering::Relaxed);
@@ -347,6 +383,7 @@ impl RestoreJob {
         let mut summary = Summary {
             dropped: dropped.iter().map(ToString::to_string).collect(),
             skipped: self.filtered.clone(),
+            translated: self.translated.clone(),
             casts: self.casts.counts(),
             ..Summary::default()
         };
@@ -597,5 +634,9 @@ pub fn restore(
     engines: &[&dyn Engine],
     progress: &dyn Progress,
 ) -> Result<Summary> {
-    RestoreJob::open(archive, options, engines)?.run(target, progress)
+    let options = RestoreOptions {
+        target_engine: Some(target.engine().to_owned()),
+        ..options.clone()
+    };
+    RestoreJob::open(archive, &options, engines)?.run(target, progress)
 }

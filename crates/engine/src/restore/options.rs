@@ -68,6 +68,15 @@ pub struct RestoreOptions {
     /// `--cast` rules: the explicit conversions of values a target cannot
     /// hold as they are (module `casts`).
     pub casts: CastRules,
+    /// The engine of the target (`postgres`, `sqlite`…), when known before
+    /// it is opened, as the CLI knows it from the URL. A restore from
+    /// another engine's archive then translates the archive's views,
+    /// CHECKs, defaults and index expressions into the target's SQL when
+    /// it plans (module `translate`), so `--dry-run` shows each
+    /// translation and each skip; [`crate::RestoreJob::run`] refuses a
+    /// target of another engine. `None`: nothing is translated (another
+    /// engine's SQL is listed as skipped by the target).
+    pub target_engine: Option<String>,
 }
 
 impl Default for RestoreOptions {
@@ -85,6 +94,7 @@ impl Default for RestoreOptions {
             system_privileges: false,
             schema_prefix: false,
             casts: CastRules::default(),
+            target_engine: None,
         }
     }
 }
