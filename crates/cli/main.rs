@@ -19,7 +19,8 @@ use clap::Parser;
 
 use args::{Cli, Command};
 use bru_engine::{
-    BackupOptions, CastRules, RestoreJob, RestoreMode, RestoreOptions, Side, TableFilter,
+    BackupOptions, CastRules, CompareOptions, CompareReport, RestoreJob, RestoreMode,
+    RestoreOptions, Side, TableFilter,
 };
 
 /// mimalloc instead of the system allocator: a backup or restore allocates
@@ -97,7 +98,15 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             out.summary("backup", &result?)?;
         }
         Command::Restore(a) => restore(a, &with_password(&a.target, &cli.global)?, &out)?,
+        Command::Verify(a) if a.against.is_some() => return verify_against(a, cli, &out),
+        Command::Compare(a) => return compare(a, cli, &out),
         Command::Verify(a) => {
+            if !a.filter.include.is_empty() || !a.filter.exclude.is_empty() {
+                anyhow::bail!(
+                    "--include and --exclude choose the tables of bru verify --against URL; \
+                     bru verify ARCHIVE alone checks every table of the archive"
+                );
+            }
             let progress = progress::Bars::new(out.show_progress());
             let report =
                 bru_engine::verify(&a.archive, args::jobs(a.jobs), endpoint::ENGINES, &progress)
@@ -113,6 +122,72 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Demo(a) => demo::run(a, &out)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The exit code of a compare that found differences (0: everything
+/// matches; 1: an error, as for every command; 2: bad arguments).
+const EXIT_DIFFERS: u8 = 3;
+
+fn compare_options(filter: &args::Filter, jobs: Option<usize>, max_diffs: usize) -> Result<CompareOptions> {
+    Ok(CompareOptions {
+        filter: TableFilter::new(&filter.include, &filter.exclude)?,
+        jobs: args::jobs(jobs),
+        max_diffs,
+    })
+}
+
+/// The exit code for a finished compare.
+fn compared(report: &CompareReport, out: &output::Output) -> Result<ExitCode> {
+    out.compared(report)?;
+    Ok(if report.matches() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_DIFFERS)
+    })
+}
+
+/// `bru verify ARCHIVE --against URL`.
+fn verify_against(a: &args::VerifyArgs, cli: &Cli, out: &output::Output) -> Result<ExitCode> {
+    let url = with_password(a.against.as_deref().unwrap_or_default(), &cli.global)?;
+    let database = endpoint::Endpoint::new(&url);
+    let options = compare_options(&a.filter, a.jobs, a.max_diffs)?;
+    let progress = progress::Bars::new(out.show_progress());
+    let result = database.open_source().and_then(|source| {
+        Ok(bru_engine::verify_against(
+            &a.archive,
+            source,
+            &database.to_string(),
+            &options,
+            &progress,
+        )?)
+    });
+    progress.clear();
+    let report = result.with_context(|| {
+        format!("verify of {} against {database} failed", a.archive.display())
+    })?;
+    compared(&report, out)
+}
+
+/// `bru compare A B`.
+fn compare(a: &args::CompareArgs, cli: &Cli, out: &output::Output) -> Result<ExitCode> {
+    let side_a = endpoint::Endpoint::new(&with_password(&a.a, &cli.global)?);
+    let side_b = endpoint::Endpoint::new(&with_password(&a.b, &cli.global)?);
+    let options = compare_options(&a.filter, a.jobs, a.max_diffs)?;
+    let progress = progress::Bars::new(out.show_progress());
+    let result = side_a.open_source().and_then(|source_a| {
+        let source_b = side_b.open_source()?;
+        Ok(bru_engine::compare_databases(
+            source_a,
+            &side_a.to_string(),
+            source_b,
+            &side_b.to_string(),
+            &options,
+            &progress,
+        )?)
+    });
+    progress.clear();
+    let report = result.with_context(|| format!("compare of {side_a} with {side_b} failed"))?;
+    compared(&report, out)
 }
 
 /// `endpoint` with the password of `--password-file`, if given.
