@@ -91,7 +91,15 @@ fn postgres_restore_verifies_against_its_archive_and_each_change_is_named() {
 
     let verify = ["verify", archive, "--against", &dst_url, "--jobs", "2"];
     let report = bru_exits(&verify, 0);
-    names(&report, &["MATCH: all 5 tables match", "public.agent", "3000", "one moment"]);
+    names(
+        &report,
+        &[
+            "MATCH: all 5 tables match",
+            "public.agent",
+            "3000",
+            "one moment",
+        ],
+    );
     bru_exits(&["compare", &server.url(&src), &dst_url, "--jobs", "2"], 0);
 
     server.psql(
@@ -134,7 +142,10 @@ fn postgres_restore_verifies_against_its_archive_and_each_change_is_named() {
     assert_eq!(agent["rows_b"], 3000);
     assert_eq!(agent["diffs"].as_array().expect("diffs").len(), 3);
     // --max-diffs bounds what is named, and says more differ.
-    let one = bru_exits(&["compare", &server.url(&src), &dst_url, "--max-diffs", "1"], DIFFERS);
+    let one = bru_exits(
+        &["compare", &server.url(&src), &dst_url, "--max-diffs", "1"],
+        DIFFERS,
+    );
     names(&one, &["more rows differ than the 1 named"]);
 
     // A table only one side has, and a column only one side has: one
@@ -154,8 +165,17 @@ fn postgres_restore_verifies_against_its_archive_and_each_change_is_named() {
         &["compare", &server.url(&src), &server.url("no_such_db_here")],
         &["compare of", "no_such_db_here"],
     );
-    assert_eq!(bru(&["compare", &server.url(&src), &server.url("no_such_db_here")]).status.code(), Some(1), "{line}");
-    bru_fails(&["verify", archive, "--against", "oracle://x/y"], &["not supported"]);
+    assert_eq!(
+        bru(&["compare", &server.url(&src), &server.url("no_such_db_here")])
+            .status
+            .code(),
+        Some(1),
+        "{line}"
+    );
+    bru_fails(
+        &["verify", archive, "--against", "oracle://x/y"],
+        &["not supported"],
+    );
 }
 
 /// A SQLite database with the types a migration maps: dates and
@@ -242,7 +262,10 @@ fn sqlite_restore_verifies_against_its_archive_and_each_change_is_named() {
             "DIFFERS: 2 of 4 tables differ",
         ],
     );
-    let report = bru_exits(&["compare", &url(&src), &url(&dst), "--include", "agent"], DIFFERS);
+    let report = bru_exits(
+        &["compare", &url(&src), &url(&dst), "--include", "agent"],
+        DIFFERS,
+    );
     names(&report, &["table agent: extra in target: id=9999"]);
     assert!(!report.contains("note"), "{report}");
 }
@@ -276,7 +299,10 @@ fn sqlite_migrated_into_postgres_compares_equal_and_changes_on_either_side_are_f
         ],
     );
     let report = bru_exits(&["verify", archive, "--against", &pg], DIFFERS);
-    names(&report, &["table agent: changed: id=42: column(s) hourly_rate"]);
+    names(
+        &report,
+        &["table agent: changed: id=42: column(s) hourly_rate"],
+    );
 
     // A change on the SQLite side is found the same way.
     server.psql(&db, "UPDATE agent SET hourly_rate = hourly_rate - 0.01 WHERE id = 42; INSERT INTO queue VALUES ('Q3', 'queue 3');");
@@ -286,5 +312,8 @@ fn sqlite_migrated_into_postgres_compares_equal_and_changes_on_either_side_are_f
         .expect("change src");
     drop(conn);
     let report = bru_exits(&["compare", &url(&src), &pg], DIFFERS);
-    names(&report, &["table agent: changed: id=7: column(s) created_at"]);
+    names(
+        &report,
+        &["table agent: changed: id=7: column(s) created_at"],
+    );
 }

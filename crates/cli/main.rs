@@ -128,7 +128,11 @@ fn run(cli: &Cli) -> Result<ExitCode> {
 /// matches; 1: an error, as for every command; 2: bad arguments).
 const EXIT_DIFFERS: u8 = 3;
 
-fn compare_options(filter: &args::Filter, jobs: Option<usize>, max_diffs: usize) -> Result<CompareOptions> {
+fn compare_options(
+    filter: &args::Filter,
+    jobs: Option<usize>,
+    max_diffs: usize,
+) -> Result<CompareOptions> {
     Ok(CompareOptions {
         filter: TableFilter::new(&filter.include, &filter.exclude)?,
         jobs: args::jobs(jobs),
@@ -163,7 +167,10 @@ fn verify_against(a: &args::VerifyArgs, cli: &Cli, out: &output::Output) -> Resu
     });
     progress.clear();
     let report = result.with_context(|| {
-        format!("verify of {} against {database} failed", a.archive.display())
+        format!(
+            "verify of {} against {database} failed",
+            a.archive.display()
+        )
     })?;
     compared(&report, out)
 }

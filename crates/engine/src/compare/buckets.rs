@@ -200,7 +200,10 @@ mod tests {
             panic!("{diff:?}")
         };
         let (from, to) = int_range(id, shift);
-        assert!(from.unwrap() <= 4242 && 4242 < to.unwrap(), "{from:?} {to:?}");
+        assert!(
+            from.unwrap() <= 4242 && 4242 < to.unwrap(),
+            "{from:?} {to:?}"
+        );
         assert_eq!(bucket_of(Some(int_coordinate(4242)), shift), diff[0]);
     }
 

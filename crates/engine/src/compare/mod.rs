@@ -31,8 +31,8 @@ mod archive_totals;
 mod buckets;
 mod normalize;
 mod report;
-mod schema;
 mod scan;
+mod schema;
 
 use std::path::Path;
 use std::time::Instant;
@@ -107,7 +107,13 @@ pub fn verify_against(
     let reader = ArchiveReader::open(archive)?;
     reader.require_complete()?;
     let a = Side::archive(archive, reader, &options.filter, options.jobs)?;
-    let b = Side::live(database, database_label, &options.filter, options.jobs, false)?;
+    let b = Side::live(
+        database,
+        database_label,
+        &options.filter,
+        options.jobs,
+        false,
+    )?;
     run(a, b, options, progress, started)
 }
 
@@ -175,7 +181,8 @@ fn run(
     ] {
         for t in tables {
             let mut r = TableReport::new(t.name.to_string(), status);
-            r.schema.push(format!("table {} {}", t.name, status.label()));
+            r.schema
+                .push(format!("table {} {}", t.name, status.label()));
             report.tables.push(r);
         }
     }
@@ -194,5 +201,8 @@ fn select(tables: Vec<TableDef>, filter: &TableFilter, strict: bool) -> Result<V
         };
         return Ok(filter.apply(&catalog)?.catalog.tables);
     }
-    Ok(tables.into_iter().filter(|t| filter.matches(&t.name)).collect())
+    Ok(tables
+        .into_iter()
+        .filter(|t| filter.matches(&t.name))
+        .collect())
 }

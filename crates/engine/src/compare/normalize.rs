@@ -199,7 +199,20 @@ fn date_days(s: &str) -> Option<i64> {
     }
     let (y, m, d) = (digits(y)?, digits(m)?, digits(d)?);
     let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
     if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
         return None;
     }
@@ -274,7 +287,10 @@ fn parse_offset(s: &str) -> Option<i32> {
 
 /// 32 hex digits, in any case, with or without hyphens and braces.
 fn parse_uuid(s: &str) -> Option<[u8; 16]> {
-    let s = s.strip_prefix('{').and_then(|r| r.strip_suffix('}')).unwrap_or(s);
+    let s = s
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .unwrap_or(s);
     let hex: Vec<u8> = s.bytes().filter(|&b| b != b'-').collect();
     if hex.len() != 32 {
         return None;
@@ -376,7 +392,9 @@ mod tests {
             Norm::Time.apply(&Value::Text("01:00".into())),
             Some(Value::Time(3_600_000_000_000))
         );
-        let u = Norm::Uuid.apply(&Value::Text("{0A0B0C0D-0000-0000-0000-0000000000FF}".into()));
+        let u = Norm::Uuid.apply(&Value::Text(
+            "{0A0B0C0D-0000-0000-0000-0000000000FF}".into(),
+        ));
         let mut bytes = [0u8; 16];
         bytes[..4].copy_from_slice(&[10, 11, 12, 13]);
         bytes[15] = 255;

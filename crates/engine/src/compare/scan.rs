@@ -172,10 +172,11 @@ impl Side {
                         table: def.name.to_string(),
                     })?;
                 let totals = require_totals(path, entry)?;
-                let read = read_chunks(reader, path, pool, window(pool), entry, 0..u64::MAX, |c| {
-                    progress.advance(label, c.batch.row_count() as u64, c.raw_len);
-                    each(&c.batch)
-                })?;
+                let read =
+                    read_chunks(reader, path, pool, window(pool), entry, 0..u64::MAX, |c| {
+                        progress.advance(label, c.batch.row_count() as u64, c.raw_len);
+                        each(&c.batch)
+                    })?;
                 read.compare(path, &def.name.to_string(), &totals)
             }
             Kind::Live { primary, .. } => primary
@@ -190,7 +191,12 @@ impl Side {
     }
 
     /// The first pass over one table on this side's main reader.
-    pub fn scan_serial(&mut self, pair: &Pair, which: Which, progress: &dyn Progress) -> Result<Scan> {
+    pub fn scan_serial(
+        &mut self,
+        pair: &Pair,
+        which: Which,
+        progress: &dyn Progress,
+    ) -> Result<Scan> {
         let mut scan = Scan::for_pair(pair);
         let mut hasher = RowHasher::new(pair, which);
         let label = format!("{} ({})", pair.name, which.word());
@@ -427,7 +433,12 @@ struct Queue<'p> {
 
 impl Queue<'_> {
     /// Takes items until none are left or `stop` is set.
-    fn work(&self, source: &mut dyn Source, stop: &AtomicBool, progress: &dyn Progress) -> Result<()> {
+    fn work(
+        &self,
+        source: &mut dyn Source,
+        stop: &AtomicBool,
+        progress: &dyn Progress,
+    ) -> Result<()> {
         loop {
             if stop.load(Atomic::Relaxed) {
                 return Ok(());
@@ -441,14 +452,15 @@ impl Queue<'_> {
             let mut scan = Scan::for_pair(pair);
             let mut hasher = RowHasher::new(pair, self.which);
             progress.table_started(&item.label, None, None);
-            let read = source.read_table_part(def, &item.part, BatchLimits::default(), &mut |batch| {
-                if stop.load(Atomic::Relaxed) {
-                    return Err(bru_core::Error::engine("comparing", "stopped"));
-                }
-                progress.advance(&item.label, batch.row_count() as u64, 0);
-                hasher.add(&mut scan, &batch);
-                Ok(())
-            });
+            let read =
+                source.read_table_part(def, &item.part, BatchLimits::default(), &mut |batch| {
+                    if stop.load(Atomic::Relaxed) {
+                        return Err(bru_core::Error::engine("comparing", "stopped"));
+                    }
+                    progress.advance(&item.label, batch.row_count() as u64, 0);
+                    hasher.add(&mut scan, &batch);
+                    Ok(())
+                });
             progress.table_finished(&item.label);
             if let Err(e) = read {
                 // Only the first failure is reported; the others stopped
@@ -465,7 +477,12 @@ impl Queue<'_> {
 
 /// A side's queue of first-pass work on its live readers, largest table
 /// first; `None` for an archive.
-fn make_queue<'p>(side: &mut Side, which: Which, pairs: &'p [Pair], jobs: usize) -> Result<Option<Queue<'p>>> {
+fn make_queue<'p>(
+    side: &mut Side,
+    which: Which,
+    pairs: &'p [Pair],
+    jobs: usize,
+) -> Result<Option<Queue<'p>>> {
     let Kind::Live { primary, extra } = &mut side.kind else {
         return Ok(None);
     };
@@ -484,12 +501,20 @@ fn make_queue<'p>(side: &mut Side, which: Which, pairs: &'p [Pair], jobs: usize)
             } else {
                 format!("{} ({})", pair.name, which.word())
             };
-            items.push(Item { pair: i, part, label });
+            items.push(Item {
+                pair: i,
+                part,
+                label,
+            });
         }
     }
     // Largest first, so that the last table read is a small one.
     items.sort_by_key(|it| {
-        std::cmp::Reverse(Side::def(&pairs[it.pair], which).estimated_rows.unwrap_or(0))
+        std::cmp::Reverse(
+            Side::def(&pairs[it.pair], which)
+                .estimated_rows
+                .unwrap_or(0),
+        )
     });
     Ok(Some(Queue {
         pairs,

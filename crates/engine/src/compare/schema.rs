@@ -146,7 +146,10 @@ fn table_pair(a: &TableDef, b: &TableDef, same_engine: bool) -> Pair {
         let (ca, cb) = (&a.columns[i], &b.columns[j]);
         norms.push(Norm::for_columns(same_engine, &ca.ty, &cb.ty));
         let (ta, tb) = if same_engine {
-            (type_text(&ca.ty, &ca.native_type), type_text(&cb.ty, &cb.native_type))
+            (
+                type_text(&ca.ty, &ca.native_type),
+                type_text(&cb.ty, &cb.native_type),
+            )
         } else {
             (neutral(&ca.ty), neutral(&cb.ty))
         };
@@ -206,7 +209,16 @@ fn table_pair(a: &TableDef, b: &TableDef, same_engine: bool) -> Pair {
         set(t
             .uniques
             .iter()
-            .map(|u| format!("unique ({})", u.columns.iter().map(|c| map(c)).collect::<Vec<_>>().join(", ")))
+            .map(|u| {
+                format!(
+                    "unique ({})",
+                    u.columns
+                        .iter()
+                        .map(|c| map(c))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
             .collect())
     };
     let same = |c: &str| c.to_owned();
@@ -248,7 +260,11 @@ fn table_pair(a: &TableDef, b: &TableDef, same_engine: bool) -> Pair {
                 };
                 format!(
                     "foreign key ({}) references {target} ({}) on delete {} on update {}",
-                    f.columns.iter().map(|c| map(c)).collect::<Vec<_>>().join(", "),
+                    f.columns
+                        .iter()
+                        .map(|c| map(c))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                     f.ref_columns.join(", "),
                     f.on_delete.sql(),
                     f.on_update.sql()
@@ -287,7 +303,10 @@ fn key(
     pk_b: &Option<Vec<String>>,
 ) -> (Option<Key>, Option<String>) {
     let Some(pk) = pk_a else {
-        return (None, Some("no primary key: counts and checksums only".into()));
+        return (
+            None,
+            Some("no primary key: counts and checksums only".into()),
+        );
     };
     if pk_a != pk_b {
         return (
@@ -298,16 +317,21 @@ fn key(
     let mut positions = Vec::new();
     let mut names_b = Vec::new();
     for name in pk {
-        let Some(p) = cols
-            .iter()
-            .position(|(i, _)| a.columns[*i].name == *name)
-        else {
-            return (None, Some(format!("key column {name} is not on both sides")));
+        let Some(p) = cols.iter().position(|(i, _)| a.columns[*i].name == *name) else {
+            return (
+                None,
+                Some(format!("key column {name} is not on both sides")),
+            );
         };
         positions.push(p);
         names_b.push(b.columns[cols[p].1].name.clone());
     }
-    let int = |ty: &ColumnType| matches!(ty, ColumnType::Int16 | ColumnType::Int32 | ColumnType::Int64);
+    let int = |ty: &ColumnType| {
+        matches!(
+            ty,
+            ColumnType::Int16 | ColumnType::Int32 | ColumnType::Int64
+        )
+    };
     let single_int = positions.len() == 1
         && int(&a.columns[cols[positions[0]].0].ty)
         && int(&b.columns[cols[positions[0]].1].ty);
