@@ -692,13 +692,24 @@ pub(crate) fn narrow(
                 .names_a
                 .iter()
                 .zip(k)
-                .map(|(n, v)| format!("{n}={}", v.describe()))
+                .map(|(n, v)| format!("{n}={}", shown(v)))
                 .collect::<Vec<_>>()
                 .join(", "),
             columns,
         })
         .collect();
     Ok((diffs, more))
+}
+
+/// A key value as the report shows it: an integer as its digits, anything
+/// else as error messages show values.
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Int16(i) => i.to_string(),
+        Value::Int32(i) => i.to_string(),
+        Value::Int64(i) => i.to_string(),
+        other => other.describe(),
+    }
 }
 
 /// Whether two neutral values are one value (by their canonical bytes, as
