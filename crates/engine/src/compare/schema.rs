@@ -159,7 +159,17 @@ fn table_pair(a: &TableDef, b: &TableDef, same_engine: bool) -> Pair {
                 ca.name
             ));
         }
-        if ca.nullable != cb.nullable {
+        // SQLite lets a key column that is not INTEGER PRIMARY KEY hold
+        // NULL (its old quirk) where every other engine makes it NOT NULL,
+        // as the restore does: across engines a key column's nullability
+        // is not a difference.
+        let in_key = |t: &TableDef, c: &str| {
+            t.primary_key
+                .as_ref()
+                .is_some_and(|k| k.columns.iter().any(|k| k == c))
+        };
+        let key_column = in_key(a, &ca.name) || in_key(b, &cb.name);
+        if ca.nullable != cb.nullable && (same_engine || !key_column) {
             let n = |nullable: bool| if nullable { "nullable" } else { "NOT NULL" };
             schema.push(format!(
                 "column {}: {} in source, {} in target",
