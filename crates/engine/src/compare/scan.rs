@@ -80,7 +80,7 @@ pub(crate) struct Side {
 enum Kind {
     Archive {
         path: PathBuf,
-        reader: ArchiveReader,
+        reader: Box<ArchiveReader>,
         entries: Vec<TableEntry>,
         pool: ThreadPool,
     },
@@ -134,14 +134,14 @@ impl Side {
             tables,
             kind: Kind::Archive {
                 path: path.to_owned(),
-                reader,
+                reader: Box::new(reader),
                 entries,
                 pool: pool(jobs)?,
             },
         })
     }
 
-    fn def<'p>(pair: &'p Pair, which: Which) -> &'p TableDef {
+    fn def(pair: &Pair, which: Which) -> &TableDef {
         match which {
             Which::A => &pair.a,
             Which::B => &pair.b,
