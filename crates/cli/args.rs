@@ -74,9 +74,14 @@ pub enum Command {
     /// mssql://USER@HOST/DB), or list what it holds (-l).
     #[command(after_help = ENDPOINTS)]
     Restore(RestoreArgs),
-    /// Check every chunk, row count and table checksum of ARCHIVE, without
-    /// any database: whether the archive can be restored as it was written.
+    /// Check every chunk, row count and table checksum of ARCHIVE; with
+    /// --against URL, compare a live database with ARCHIVE instead.
     Verify(VerifyArgs),
+    /// Compare two live databases (the source and the target of a
+    /// migration, of any engines): tables, definitions and rows, naming the
+    /// differing keys. Exit 0: everything matches; 3: differences found;
+    /// 1: an error.
+    Compare(CompareArgs),
     /// Show what ARCHIVE holds: source, state and per-table sizes.
     List(ListArgs),
     /// Generate a sample SQLite database, then back it up, list, verify and restore it.
@@ -269,7 +274,35 @@ pub struct RestoreArgs {
 pub struct VerifyArgs {
     /// The archive to check.
     pub archive: PathBuf,
-    /// Worker threads (default: number of cores).
+    /// Compare the live database URL with ARCHIVE (its tables, definitions
+    /// and rows, by the checksums the archive recorded) instead of checking
+    /// the archive's chunks. Exit 0: everything matches; 3: differences
+    /// found; 1: an error.
+    #[arg(long, value_name = "URL")]
+    pub against: Option<String>,
+    #[command(flatten)]
+    pub filter: Filter,
+    /// With --against: the most differing keys named per table.
+    #[arg(long, value_name = "N", default_value_t = 20, requires = "against")]
+    pub max_diffs: usize,
+    /// Worker threads (default: number of cores); with --against, readers
+    /// of the database's snapshot.
+    #[arg(long, short, value_parser = positive)]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Side A, the source of the migration (sqlite://PATH, postgres://..., mssql://...).
+    pub a: String,
+    /// Side B, its target.
+    pub b: String,
+    #[command(flatten)]
+    pub filter: Filter,
+    /// The most differing keys named per table.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_diffs: usize,
+    /// Readers of each side's snapshot (default: number of cores).
     #[arg(long, short, value_parser = positive)]
     pub jobs: Option<usize>,
 }

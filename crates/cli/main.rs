@@ -21,7 +21,10 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use args::{Cli, Command};
-use bru_engine::{BackupOptions, CastRules, RestoreJob, RestoreMode, RestoreOptions, Side};
+use bru_engine::{
+    BackupOptions, CastRules, CompareOptions, CompareReport, RestoreJob, RestoreMode,
+    RestoreOptions, Side, TableFilter,
+};
 
 /// mimalloc instead of the system allocator: a backup or restore allocates
 /// one string per text value on a reader thread and frees it on a worker
@@ -130,7 +133,15 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             })?;
             restore(a, &with_password(target, &cli.global)?, &cli.global, &out)?
         }
+        Command::Verify(a) if a.against.is_some() => return verify_against(a, cli, &out),
+        Command::Compare(a) => return compare(a, cli, &out),
         Command::Verify(a) => {
+            if !a.filter.include.is_empty() || !a.filter.exclude.is_empty() {
+                anyhow::bail!(
+                    "--include and --exclude choose the tables of bru verify --against URL; \
+                     bru verify ARCHIVE alone checks every table of the archive"
+                );
+            }
             let progress = progress::Bars::new(out.show_progress(), out.verbose());
             let report =
                 bru_engine::verify(&a.archive, args::jobs(a.jobs), endpoint::ENGINES, &progress)
@@ -195,6 +206,79 @@ fn backup_ends(a: &args::BackupArgs) -> Result<(String, std::path::PathBuf)> {
         );
     }
     Ok((source, archive))
+}
+
+/// The exit code of a compare that found differences (0: everything
+/// matches; 1: an error, as for every command; 2: bad arguments).
+const EXIT_DIFFERS: u8 = 3;
+
+fn compare_options(
+    filter: &args::Filter,
+    jobs: Option<usize>,
+    max_diffs: usize,
+) -> Result<CompareOptions> {
+    Ok(CompareOptions {
+        filter: TableFilter::new(&filter.include, &filter.exclude)?,
+        jobs: args::jobs(jobs),
+        max_diffs,
+    })
+}
+
+/// The exit code for a finished compare.
+fn compared(report: &CompareReport, out: &output::Output) -> Result<ExitCode> {
+    out.compared(report)?;
+    Ok(if report.matches() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_DIFFERS)
+    })
+}
+
+/// `bru verify ARCHIVE --against URL`.
+fn verify_against(a: &args::VerifyArgs, cli: &Cli, out: &output::Output) -> Result<ExitCode> {
+    let url = with_password(a.against.as_deref().unwrap_or_default(), &cli.global)?;
+    let database = endpoint::Endpoint::new(&url);
+    let options = compare_options(&a.filter, a.jobs, a.max_diffs)?;
+    let progress = progress::Bars::new(out.show_progress(), out.verbose());
+    let result = database.open_source().and_then(|source| {
+        Ok(bru_engine::verify_against(
+            &a.archive,
+            source,
+            &database.to_string(),
+            &options,
+            &progress,
+        )?)
+    });
+    progress.clear();
+    let report = result.with_context(|| {
+        format!(
+            "verify of {} against {database} failed",
+            a.archive.display()
+        )
+    })?;
+    compared(&report, out)
+}
+
+/// `bru compare A B`.
+fn compare(a: &args::CompareArgs, cli: &Cli, out: &output::Output) -> Result<ExitCode> {
+    let side_a = endpoint::Endpoint::new(&with_password(&a.a, &cli.global)?);
+    let side_b = endpoint::Endpoint::new(&with_password(&a.b, &cli.global)?);
+    let options = compare_options(&a.filter, a.jobs, a.max_diffs)?;
+    let progress = progress::Bars::new(out.show_progress(), out.verbose());
+    let result = side_a.open_source().and_then(|source_a| {
+        let source_b = side_b.open_source()?;
+        Ok(bru_engine::compare_databases(
+            source_a,
+            &side_a.to_string(),
+            source_b,
+            &side_b.to_string(),
+            &options,
+            &progress,
+        )?)
+    });
+    progress.clear();
+    let report = result.with_context(|| format!("compare of {side_a} with {side_b} failed"))?;
+    compared(&report, out)
 }
 
 /// `endpoint` with the password of `--password-file`, if given.

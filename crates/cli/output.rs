@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use bru_core::Dropped;
-use bru_engine::{Listing, RestoreJob, Summary, VerifyReport};
+use bru_engine::{CompareReport, Listing, RestoreJob, Summary, TableStatus, VerifyReport};
 use serde::Serialize;
 
 /// Where and how results are printed.
@@ -170,6 +170,29 @@ impl Output {
             return Self::print_json(toc);
         }
         print!("{}", toc.text(archive));
+        Ok(())
+    }
+
+    /// The result of `bru compare` or `bru verify --against`: the per-table
+    /// table, the differing keys and schema lines, what was not compared,
+    /// and the verdict.
+    pub fn compared(&self, report: &CompareReport) -> Result<()> {
+        if self.json {
+            #[derive(Serialize)]
+            struct Json<'a> {
+                verdict: &'a str,
+                #[serde(flatten)]
+                report: &'a CompareReport,
+            }
+            return Self::print_json(&Json {
+                verdict: if report.matches() { "match" } else { "differs" },
+                report,
+            });
+        }
+        if self.quiet {
+            return Ok(());
+        }
+        print!("{}", compare_text(report));
         Ok(())
     }
 
@@ -388,6 +411,99 @@ pub fn summary_table(summary: &Summary, with_loaded: bool) -> String {
     }
     if resumed {
         s += "(rows loaded: already loaded before the interruption + loaded now)\n";
+    }
+    s
+}
+
+/// `bru compare` / `bru verify --against` for people.
+fn compare_text(r: &CompareReport) -> String {
+    let mut s = format!(
+        "source: {}\ntarget: {}\n(each side was read in one consistent snapshot: a database \
+         being written is compared as of one moment)\n\n",
+        r.a, r.b
+    );
+    let width = r
+        .tables
+        .iter()
+        .map(|t| t.table.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let rows = |n: Option<u64>| n.map_or_else(|| "-".to_owned(), |n| n.to_string());
+    s += &format!(
+        "{:<width$}  {:>12}  {:>12}  {}\n",
+        "table", "rows source", "rows target", "status"
+    );
+    for t in &r.tables {
+        s += &format!(
+            "{:<width$}  {:>12}  {:>12}  {}\n",
+            t.table,
+            rows(t.rows_a),
+            rows(t.rows_b),
+            t.status.label()
+        );
+    }
+    let mut details = String::new();
+    for t in r.differing() {
+        for line in &t.schema {
+            if matches!(
+                t.status,
+                TableStatus::MissingInTarget | TableStatus::ExtraInTarget
+            ) {
+                details += &format!("{line}\n");
+            } else {
+                details += &format!("table {}: {line}\n", t.table);
+            }
+        }
+        if t.status != TableStatus::Differs {
+            continue;
+        }
+        if let Some(why) = &t.not_narrowed {
+            details += &format!(
+                "table {}: rows differ ({} rows, checksum {} in source; {} rows, checksum {} in target); {why}\n",
+                t.table,
+                rows(t.rows_a),
+                t.checksum_a.as_deref().unwrap_or("-"),
+                rows(t.rows_b),
+                t.checksum_b.as_deref().unwrap_or("-"),
+            );
+        }
+        for d in &t.diffs {
+            details += &format!("table {}: {}: {}", t.table, d.kind.label(), d.key);
+            if !d.columns.is_empty() {
+                details += &format!(": column(s) {}", d.columns.join(", "));
+            }
+            details += "\n";
+        }
+        if t.more_diffs {
+            details += &format!(
+                "table {}: more rows differ than the {} named (raise --max-diffs to name more)\n",
+                t.table,
+                t.diffs.len()
+            );
+        }
+    }
+    if !details.is_empty() {
+        s += "\n";
+        s += &details;
+    }
+    for line in &r.not_compared {
+        s += &format!("not compared: {line}\n");
+    }
+    let differing = r.differing().count();
+    if differing == 0 {
+        let total: u64 = r.tables.iter().filter_map(|t| t.rows_a).sum();
+        s += &format!(
+            "MATCH: all {} tables match, {total} rows, in {:.2} s\n",
+            r.tables.len(),
+            r.seconds
+        );
+    } else {
+        s += &format!(
+            "DIFFERS: {differing} of {} tables differ, in {:.2} s\n",
+            r.tables.len(),
+            r.seconds
+        );
     }
     s
 }

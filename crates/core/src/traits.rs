@@ -87,6 +87,30 @@ pub trait Source {
             )))
         }
     }
+
+    /// Streams the rows of `table` whose integer column `column` holds a
+    /// value at least `from` and less than `to` (`None`: no bound), so that
+    /// a compare can read back one range of keys by the table's index
+    /// rather than the whole table. Rows whose `column` holds something
+    /// other than an integer may be left out or included; the caller
+    /// filters what it gets. The default refuses with
+    /// [`crate::Error::Unsupported`], and the caller reads the whole table
+    /// instead.
+    fn read_int_range(
+        &mut self,
+        table: &TableDef,
+        column: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> Result<()>,
+    ) -> Result<()> {
+        let _ = (column, from, to, limits, sink);
+        Err(crate::Error::Unsupported(format!(
+            "this source cannot read a range of keys of table {}",
+            table.name
+        )))
+    }
 }
 
 /// One part of a table for parallel reading. `filter` is engine-specific

@@ -19,6 +19,9 @@
 //!   and table checksums against the recorded totals.
 //! - [`list()`]: the archive's metadata and per-table totals; [`toc()`]: its
 //!   table of contents, for `restore --list` / `--use-list`.
+//! - [`verify_against()`] and [`compare_databases()`]: a live database
+//!   compared with an archive or with another database (of any engine),
+//!   table by table, naming the differing keys (module `compare`).
 //!
 //! Restore and verify take the engines of the build (`&[&dyn Engine]`):
 //! every catalog entry's SQL is checked by the engine that wrote it before
@@ -65,7 +68,10 @@ mod verify;
 
 pub use backup::{backup, BackupOptions};
 pub use casts::{CastCount, CastPlan, CastRules};
-pub use compare::{compare, TableMatch};
+pub use compare::{
+    compare, compare_databases, verify_against, CompareOptions, CompareReport, DiffKind, RowDiff,
+    TableMatch, TableReport, TableStatus,
+};
 pub use error::{Error, Result};
 pub use filter::{Selection, TableFilter};
 pub use list::{list, ListedTable, Listing};

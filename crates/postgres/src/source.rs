@@ -267,6 +267,44 @@ impl Source for PgSource {
             ))),
         }
     }
+
+    /// Reads the rows whose integer `column` is in `from..to` by a range
+    /// condition, which the key's index serves. Fails with
+    /// [`Error::Unsupported`] for a column the table does not have, a
+    /// partitioned table or the large objects.
+    fn read_int_range(
+        &mut self,
+        table: &TableDef,
+        column: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> bru_core::Result<()>,
+    ) -> bru_core::Result<()> {
+        if table.column_index(column).is_none()
+            || table.property("postgres.partition_by").is_some()
+            || catalog::large_objects::pieces_oids(table).is_some()
+        {
+            return Err(Error::Unsupported(format!(
+                "table {}: no range of column {column} to read",
+                table.name
+            )));
+        }
+        let c = ident(column);
+        let mut conditions = Vec::new();
+        if let Some(from) = from {
+            conditions.push(format!("{c} >= {from}"));
+        }
+        if let Some(to) = to {
+            conditions.push(format!("{c} < {to}"));
+        }
+        let filter = if conditions.is_empty() {
+            "true".to_owned()
+        } else {
+            conditions.join(" AND ")
+        };
+        self.read_rows(table, Some(&filter), limits, sink)
+    }
 }
 
 impl PgSource {

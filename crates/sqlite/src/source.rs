@@ -332,6 +332,30 @@ impl Source for SqliteSource {
             })?;
         self.read_rows(table, Some(range), limits, sink)
     }
+
+    /// Reads the rows whose `column` is in `from..to` by a range condition
+    /// (which the column's index serves), in rowid order. A row whose
+    /// column holds text or a real may be included: SQLite compares those
+    /// with integers too, and the caller filters. Fails with
+    /// [`Error::Unsupported`] for a column the table does not have.
+    fn read_int_range(
+        &mut self,
+        table: &TableDef,
+        column: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> Result<()>,
+    ) -> Result<()> {
+        if table.column_index(column).is_none() {
+            return Err(Error::Unsupported(format!(
+                "table {} has no column {column}",
+                table.name
+            )));
+        }
+        let range = RowidRange { from, to };
+        self.read_range_of(table, Some((range, Some(&ident(column)))), limits, sink)
+    }
 }
 
 impl SqliteSource {
@@ -345,6 +369,22 @@ impl SqliteSource {
         limits: BatchLimits,
         sink: &mut dyn FnMut(RowBatch) -> Result<()>,
     ) -> Result<()> {
+        self.read_range_of(table, range.map(|r| (r, None)), limits, sink)
+    }
+
+    /// [`SqliteSource::read_rows`], with the range on the quoted column
+    /// given with it rather than on the rowid.
+    fn read_range_of(
+        &self,
+        table: &TableDef,
+        range: Option<(RowidRange, Option<&str>)>,
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> Result<()>,
+    ) -> Result<()> {
+        let (range, on) = match range {
+            Some((r, on)) => (Some(r), on),
+            None => (None, None),
+        };
         let ncols = table.columns.len();
         if ncols == 0 {
             return Ok(());
@@ -358,8 +398,8 @@ impl SqliteSource {
         sql.push_str(&format!(" FROM {}", ident(&table.name.name)));
         let mut bounds: Vec<i64> = Vec::new();
         if let Some(range) = range {
-            // A range is only ever made for a table with a rowid.
-            let r = rowid.ok_or_else(|| {
+            // A rowid range is only ever made for a table with a rowid.
+            let r = on.or(rowid).ok_or_else(|| {
                 Error::Unsupported(format!(
                     "table {} has no rowid to read {} by",
                     table.name,

@@ -79,7 +79,7 @@ fn niladic(cx: &mut Ctx<'_, '_>, name: &str) -> Result<Out> {
                 name.to_ascii_uppercase()
             ))
         }
-        _ => refuse(format!("{}", name.to_ascii_uppercase())),
+        _ => refuse(name.to_ascii_uppercase()),
     }
 }
 
