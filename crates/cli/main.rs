@@ -13,6 +13,7 @@ mod interrupt;
 mod output;
 mod password;
 mod progress;
+mod prompt;
 mod selection;
 
 use std::process::ExitCode;
@@ -104,9 +105,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             let progress = progress::Bars::new(out.show_progress(), out.verbose());
             let result = source_endpoint
                 .refuse_archive(&archive, Side::Source)
-                .and_then(|()| {
-                    password::opening(&source_endpoint, &cli.global, |e| e.open_source())
-                })
+                .and_then(|()| prompt::opening(&source_endpoint, &cli.global, |e| e.open_source()))
                 .and_then(|mut source| {
                     Ok(bru_engine::backup(
                         source.as_mut(),
@@ -378,7 +377,7 @@ fn restore(
          or with --clean to start over",
     );
     let progress = progress::Bars::new(out.show_progress(), out.verbose());
-    let result = password::opening(&target, global, |t| t.open_target()).and_then(|mut target| {
+    let result = prompt::opening(&target, global, |t| t.open_target()).and_then(|mut target| {
         let summary = job.run(target.as_mut(), &progress)?;
         Ok(summary)
     });

@@ -33,10 +33,8 @@
 //! target then runs through its own trust checks like any other statement.
 
 mod expr;
-mod functions;
 mod kind;
 mod names;
-mod query;
 #[cfg(test)]
 mod tests;
 
@@ -179,7 +177,7 @@ impl<'a> Translator<'a> {
     /// The view `name` created by `ddl` (the source's `CREATE VIEW`), in
     /// the target's dialect, named as the restore names it.
     pub fn view(&self, name: &bru_core::TableName, ddl: &str) -> Result<TranslatedView> {
-        query::view(self, name, ddl)
+        expr::query::view(self, name, ddl)
     }
 }
 

@@ -7,7 +7,7 @@ use sqlparser::ast::{
     DuplicateTreatment, Function, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectNamePart,
 };
 
-use crate::expr::{Ctx, Lit, Out};
+use super::{Ctx, Lit, Out};
 use crate::kind::Kind;
 use crate::{refuse, Dialect, Refusal, Result};
 

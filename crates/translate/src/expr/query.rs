@@ -12,7 +12,7 @@ use sqlparser::ast::{
     SetOperator, SetQuantifier, Statement, TableFactor, TableWithJoins, Value,
 };
 
-use crate::expr::{short, Ctx, ScopeRel};
+use super::{short, Ctx, ScopeRel};
 use crate::kind::Kind;
 use crate::names::{quote, same, target_relation};
 use crate::{refuse, Dialect, Refusal, Result, TranslatedView, Translator};

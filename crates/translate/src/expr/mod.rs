@@ -4,6 +4,13 @@
 //! Every translated sub-expression is written in parentheses, so that the
 //! target's operator precedence (which differs: SQLite's `||` binds tighter
 //! than `*`, PostgreSQL's looser) can never regroup it.
+//!
+//! Function calls ([`functions`]) and subqueries ([`query`], which also
+//! translates a view's whole query) are parts of an expression and recurse
+//! into it, so they are this module's children, sharing its [`Ctx`].
+
+pub(crate) mod functions;
+pub(crate) mod query;
 
 use sqlparser::ast::{
     BinaryOperator, CastKind, DataType, Expr, Ident, ObjectNamePart, UnaryOperator, Value,
@@ -249,7 +256,7 @@ impl<'t, 'a> Ctx<'t, 'a> {
                 format: None,
             } => self.cast(kind, expr, data_type),
             Expr::Collate { expr, collation } => self.collate(expr, collation),
-            Expr::Function(f) => crate::functions::call(self, f),
+            Expr::Function(f) => functions::call(self, f),
             Expr::Like { .. } | Expr::ILike { .. } => refuse(
                 "LIKE (SQLite's ignores ASCII case and has no escape character; \
                  PostgreSQL's is case-sensitive and escapes with \\)",
@@ -269,7 +276,7 @@ impl<'t, 'a> Ctx<'t, 'a> {
             } => {
                 let mut args: Vec<&Expr> = vec![expr, start];
                 args.extend(substring_for.as_deref());
-                crate::functions::scalar(self, "substr", &args)
+                functions::scalar(self, "substr", &args)
             }
             Expr::Substring { .. } => refuse("SUBSTRING(... FROM ...)"),
             // trim(t) and trim(t, chars), as sqlparser reads them.
@@ -285,7 +292,7 @@ impl<'t, 'a> Ctx<'t, 'a> {
                     Some([chars]) => args.push(chars),
                     Some(_) => return refuse("trim(…) with more than two arguments"),
                 }
-                crate::functions::scalar(self, "trim", &args)
+                functions::scalar(self, "trim", &args)
             }
             Expr::Trim { .. } => refuse("TRIM(... FROM ...)"),
             Expr::Position { .. } => refuse("POSITION"),
@@ -716,7 +723,7 @@ impl<'t, 'a> Ctx<'t, 'a> {
         );
         self.in_aggregate = false;
         self.saw_aggregate = false;
-        let out = crate::query::query(self, q);
+        let out = query::query(self, q);
         self.in_aggregate = saved.0;
         self.saw_aggregate = saved.1;
         self.bare = saved.2;
