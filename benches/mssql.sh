@@ -41,7 +41,7 @@ fmt=${FORMAT:-}
 bulk_off=${BULK_OFF:-1}
 . benches/lib.sh
 bench_workdir bench-out/mssql
-need psql freebcp bsqldb zstd /usr/bin/time
+need psql freebcp bsqldb tsql zstd /usr/bin/time
 [ -n "${BRU_BENCH_MSSQL_URL:-}" ] || {
     echo "set BRU_BENCH_MSSQL_URL=mssql://user:password@host:port/database (a login that may create databases)" >&2
     exit 1
@@ -215,7 +215,7 @@ if [ "$bulk_off" = 1 ]; then
 fi
 cat <<MD
 SQL Server ($server_version), WFM dataset scale $scale ($rows rows, loaded from PostgreSQL with bru);
-$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(date -u +%F); medians of $runs alternating runs; $(freebcp -v 2>&1 | head -1).
+$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(date -u +%F); medians of $runs alternating runs; FreeTDS $(tsql -C 2>/dev/null | awk '/Version:/ {print $NF}') freebcp.
 Command: \`RUNS=$runs${JOBS:+ JOBS=$JOBS} FORMAT=$fmt BRU_BENCH_MSSQL_URL=… benches/mssql.sh $scale\`
 
 | step | bru | freebcp (-$fmt) | bru / freebcp |
