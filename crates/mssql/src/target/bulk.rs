@@ -54,6 +54,24 @@ use super::values::{encode, Enc};
 /// `false`, `no`).
 pub(crate) const BULK_ENV: &str = "BRU_MSSQL_BULK";
 
+/// The longest binary or string value (in bytes as sent: UTF-16 for a
+/// string) a bulk load carries; a batch with a longer one goes in with
+/// INSERTs ([`Stage::rows`]).
+pub(crate) const MAX_BULK_VALUE: usize = 65_535;
+
+/// Whether `data` is longer than [`MAX_BULK_VALUE`].
+fn too_long(data: &ColumnData<'_>) -> bool {
+    match data {
+        ColumnData::Binary(Some(b)) => b.len() > MAX_BULK_VALUE,
+        // UTF-16 takes at most two bytes per UTF-8 byte: count only when
+        // that bound is over the limit.
+        ColumnData::String(Some(t)) => {
+            t.len() * 2 > MAX_BULK_VALUE && t.encode_utf16().count() * 2 > MAX_BULK_VALUE
+        }
+        _ => false,
+    }
+}
+
 /// Whether the environment allows bulk load.
 pub(crate) fn enabled_by_env() -> bool {
     enabled(std::env::var(BULK_ENV).ok().as_deref())
@@ -225,13 +243,19 @@ impl Stage {
     /// encodes it. Every value is encoded before anything is sent, so a
     /// value that cannot be stored exactly is refused, naming table, column
     /// and value, while the session is still usable.
+    ///
+    /// `None` when a binary or string value is longer than
+    /// [`MAX_BULK_VALUE`] bytes: the batch then goes in with INSERTs (a
+    /// server may refuse a longer value in a bulk load — Babelfish does:
+    /// "Binary length 103052 exceed column limit 65535" — where an INSERT
+    /// stores it).
     pub(crate) fn rows(
         &self,
         table: &str,
         plan: &[Option<(Enc, String)>],
         batch: &RowBatch,
         babelfish: bool,
-    ) -> bru_core::Result<Vec<TokenRow<'static>>> {
+    ) -> bru_core::Result<Option<Vec<TokenRow<'static>>>> {
         let mut rows = Vec::with_capacity(batch.row_count());
         for r in 0..batch.row_count() {
             let mut row = TokenRow::with_capacity(self.kinds.len());
@@ -253,6 +277,9 @@ impl Stage {
                     Some(p) if kind.holds(&p.0) => p.0,
                     Some(_) => return Err(self.mismatch(table, column)),
                 };
+                if too_long(&data) {
+                    return Ok(None);
+                }
                 row.push(data);
             }
             if row.len() != self.kinds.len() {
@@ -263,7 +290,7 @@ impl Stage {
             }
             rows.push(row);
         }
-        Ok(rows)
+        Ok(Some(rows))
     }
 
     fn mismatch(&self, table: &str, column: &str) -> Error {
@@ -386,7 +413,10 @@ mod tests {
             Value::Decimal("12.50".into()),
         ]);
         batch.push_row(vec![Value::Null, Value::Null, Value::Null]);
-        let rows = stage.rows("dbo.t", &plan, &batch, true).unwrap();
+        let rows = stage
+            .rows("dbo.t", &plan, &batch, true)
+            .unwrap()
+            .expect("short values are bulk-loaded");
         let cells: Vec<Vec<ColumnData<'static>>> =
             rows.into_iter().map(|r| r.into_iter().collect()).collect();
         assert_eq!(
@@ -422,5 +452,29 @@ mod tests {
         for v in [None, Some("on"), Some("1"), Some("")] {
             assert!(enabled(v), "{v:?}");
         }
+    }
+
+    #[test]
+    fn a_value_longer_than_a_bulk_load_carries_sends_its_batch_with_inserts() {
+        let at = |n: usize| vec![0u8; n];
+        assert!(!too_long(&ColumnData::Binary(Some(
+            at(MAX_BULK_VALUE).into()
+        ))));
+        assert!(too_long(&ColumnData::Binary(Some(
+            at(MAX_BULK_VALUE + 1).into()
+        ))));
+        // A string counts in UTF-16 bytes: 32,768 ASCII characters are
+        // 65,536 bytes; 21,846 three-byte characters (65,538 UTF-8 bytes)
+        // are 43,692.
+        assert!(too_long(&ColumnData::String(Some(
+            "a".repeat(32_768).into()
+        ))));
+        assert!(!too_long(&ColumnData::String(Some(
+            "a".repeat(32_767).into()
+        ))));
+        assert!(!too_long(&ColumnData::String(Some(
+            "\u{20ac}".repeat(21_846).into()
+        ))));
+        assert!(!too_long(&ColumnData::Binary(None)));
     }
 }

@@ -250,8 +250,11 @@ impl TableLoader for MssqlLoader<'_> {
             }
         }
         let n = batch.row_count();
-        if let Some(stage) = &self.stage {
-            let rows = stage.rows(&self.table, &self.plan, batch, self.session.babelfish)?;
+        let staged_rows = match &self.stage {
+            Some(stage) => stage.rows(&self.table, &self.plan, batch, self.session.babelfish)?,
+            None => None,
+        };
+        if let (Some(stage), Some(rows)) = (&self.stage, staged_rows) {
             let staged = self.session.bulk(&stage.name, rows, &self.context)?;
             if staged != n as u64 {
                 return Err(Error::engine(
