@@ -364,17 +364,17 @@ fn dropped_text(dropped: &[Dropped]) -> String {
     s
 }
 
+/// The width of a column of table names: the longest name, and at least
+/// the heading `table`.
+fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names.map(|n| n.chars().count()).max().unwrap_or(0).max(5)
+}
+
 /// The aligned per-table table: rows read and rows loaded (`with_loaded`,
 /// a restore's) or just rows (a backup's, a verify's), raw MB, stored MB,
 /// ratio, errors, seconds.
 pub fn summary_table(summary: &Summary, with_loaded: bool) -> String {
-    let width = summary
-        .tables
-        .iter()
-        .map(|t| t.table.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let width = name_width(summary.tables.iter().map(|t| t.table.as_str()));
     let resumed = summary.tables.iter().any(|t| t.rows_resumed > 0);
     let loaded_width = if with_loaded { 12 } else { 0 };
     let gap = if with_loaded { "  " } else { "" };
@@ -422,13 +422,7 @@ fn compare_text(r: &CompareReport) -> String {
          being written is compared as of one moment)\n\n",
         r.a, r.b
     );
-    let width = r
-        .tables
-        .iter()
-        .map(|t| t.table.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let width = name_width(r.tables.iter().map(|t| t.table.as_str()));
     let rows = |n: Option<u64>| n.map_or_else(|| "-".to_owned(), |n| n.to_string());
     s += &format!(
         "{:<width$}  {:>12}  {:>12}  {}\n",
@@ -524,13 +518,7 @@ fn listing_text(listing: &Listing) -> String {
     if m.state != bru_format::ArchiveState::Complete {
         s += "          the backup did not finish: restore and verify will refuse this archive\n";
     }
-    let width = listing
-        .tables
-        .iter()
-        .map(|t| t.table.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
+    let width = name_width(listing.tables.iter().map(|t| t.table.as_str()));
     s += &format!(
         "\n{:<width$}  {:>12}  {:>10}  {:>10}  {:>6}  {:>7}\n",
         "table", "rows", "raw MB", "stored MB", "ratio", "chunks"

@@ -7,6 +7,7 @@
 //!
 //! This crate does no I/O.
 
+pub mod calendar;
 pub mod checksum;
 pub mod error;
 pub mod journal;
@@ -26,8 +27,8 @@ pub use schema::{
     TableDef, TableName, UniqueConstraint,
 };
 pub use traits::{
-    BatchLimits, Dropped, IndexPart, ObjectOutcome, RestoreJournal, Source, TableLoader, TablePart,
-    Target,
+    BatchLimits, Dropped, IndexPart, KeyRange, ObjectOutcome, RestoreJournal, Source, TableLoader,
+    TablePart, Target,
 };
 pub use types::ColumnType;
 pub use value::{Interval, RowBatch, Value};

@@ -89,27 +89,47 @@ pub trait Source {
     }
 
     /// Streams the rows of `table` whose integer column `column` holds a
-    /// value at least `from` and less than `to` (`None`: no bound), so that
-    /// a compare can read back one range of keys by the table's index
-    /// rather than the whole table. Rows whose `column` holds something
-    /// other than an integer may be left out or included; the caller
-    /// filters what it gets. The default refuses with
+    /// value in `range`, so that a compare can read back one range of keys
+    /// by the table's index rather than the whole table. Rows whose
+    /// `column` holds something other than an integer may be left out or
+    /// included; the caller filters what it gets. The default refuses with
     /// [`crate::Error::Unsupported`], and the caller reads the whole table
     /// instead.
     fn read_int_range(
         &mut self,
         table: &TableDef,
         column: &str,
-        from: Option<i64>,
-        to: Option<i64>,
+        range: KeyRange,
         limits: BatchLimits,
         sink: &mut dyn FnMut(RowBatch) -> Result<()>,
     ) -> Result<()> {
-        let _ = (column, from, to, limits, sink);
+        let _ = (column, range, limits, sink);
         Err(crate::Error::Unsupported(format!(
             "this source cannot read a range of keys of table {}",
             table.name
         )))
+    }
+}
+
+/// A range of integer keys: `from` included, `to` excluded, `None`
+/// unbounded on that side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeyRange {
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+impl KeyRange {
+    /// The SQL condition for this range on the column spelled `column`
+    /// (already quoted as the engine needs); empty when the range is
+    /// unbounded both ways. Every engine's SQL reads it alike.
+    pub fn condition(&self, column: &str) -> String {
+        match (self.from, self.to) {
+            (Some(a), Some(b)) => format!("{column} >= {a} AND {column} < {b}"),
+            (Some(a), None) => format!("{column} >= {a}"),
+            (None, Some(b)) => format!("{column} < {b}"),
+            (None, None) => String::new(),
+        }
     }
 }
 

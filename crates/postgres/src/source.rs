@@ -15,8 +15,8 @@
 //! added since then are still read, and every row is read exactly once.
 
 use bru_core::{
-    BatchLimits, Catalog, ColumnType, Error, RowBatch, Source, SourceInfo, TableDef, TablePart,
-    Value,
+    BatchLimits, Catalog, ColumnType, Error, KeyRange, RowBatch, Source, SourceInfo, TableDef,
+    TablePart, Value,
 };
 use futures_util::StreamExt;
 
@@ -276,8 +276,7 @@ impl Source for PgSource {
         &mut self,
         table: &TableDef,
         column: &str,
-        from: Option<i64>,
-        to: Option<i64>,
+        range: KeyRange,
         limits: BatchLimits,
         sink: &mut dyn FnMut(RowBatch) -> bru_core::Result<()>,
     ) -> bru_core::Result<()> {
@@ -290,18 +289,9 @@ impl Source for PgSource {
                 table.name
             )));
         }
-        let c = ident(column);
-        let mut conditions = Vec::new();
-        if let Some(from) = from {
-            conditions.push(format!("{c} >= {from}"));
-        }
-        if let Some(to) = to {
-            conditions.push(format!("{c} < {to}"));
-        }
-        let filter = if conditions.is_empty() {
-            "true".to_owned()
-        } else {
-            conditions.join(" AND ")
+        let filter = match range.condition(&ident(column)) {
+            c if c.is_empty() => "true".to_owned(),
+            c => c,
         };
         self.read_rows(table, Some(&filter), limits, sink)
     }

@@ -14,7 +14,7 @@
 //! or without hyphens and braces.
 
 use bru_core::value::{DATE_NEG_INFINITY, DATE_POS_INFINITY, TS_NEG_INFINITY, TS_POS_INFINITY};
-use bru_core::{Interval, Value};
+use bru_core::{calendar, Interval, Value};
 
 use crate::numeric::split_decimal;
 use crate::values::Wire;
@@ -107,26 +107,6 @@ fn number(s: &str, what: &str) -> Result<i64, String> {
     Ok(s.bytes().fold(0, |n, b| n * 10 + i64::from(b - b'0')))
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (year 0 is 1 BC).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
 /// A date at the start of `t`: `[-]YYYY-MM-DD` (a leading `-` is an
 /// astronomical year, as bru writes them), optionally followed by ` BC`
 /// later on; returns the day number and the rest of the text.
@@ -164,12 +144,12 @@ fn date_prefix(t: &str) -> Result<(i64, &str), String> {
     if !(1..=12).contains(&month) {
         return Err(format!("month {month} does not exist"));
     }
-    if day < 1 || day > days_in_month(year, month) {
+    if day < 1 || day > calendar::days_in_month(year, month) {
         return Err(format!(
             "day {day} does not exist in month {month} of {year}"
         ));
     }
-    Ok((days_from_civil(year, month, day), rest))
+    Ok((calendar::days_from_civil(year, month, day), rest))
 }
 
 fn parse_date_only(t: &str) -> Result<i32, String> {

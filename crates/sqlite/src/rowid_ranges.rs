@@ -143,12 +143,11 @@ impl RowidRange {
     /// The SQL condition for this range on the rowid spelled `rowid`, which
     /// is also the range's filter text in a [`bru_core::TablePart`].
     pub fn filter(&self, rowid: &str) -> String {
-        match (self.from, self.to) {
-            (Some(a), Some(b)) => format!("{rowid} >= {a} AND {rowid} < {b}"),
-            (Some(a), None) => format!("{rowid} >= {a}"),
-            (None, Some(b)) => format!("{rowid} < {b}"),
-            (None, None) => String::new(),
-        }
+        let keys = bru_core::KeyRange {
+            from: self.from,
+            to: self.to,
+        };
+        keys.condition(rowid)
     }
 
     /// A label for logs and messages.

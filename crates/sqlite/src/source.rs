@@ -79,7 +79,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use bru_core::{
-    BatchLimits, Catalog, Error, Result, RowBatch, Source, SourceInfo, TableDef, TablePart, Value,
+    BatchLimits, Catalog, Error, KeyRange, Result, RowBatch, Source, SourceInfo, TableDef,
+    TablePart, Value,
 };
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
@@ -342,8 +343,7 @@ impl Source for SqliteSource {
         &mut self,
         table: &TableDef,
         column: &str,
-        from: Option<i64>,
-        to: Option<i64>,
+        range: KeyRange,
         limits: BatchLimits,
         sink: &mut dyn FnMut(RowBatch) -> Result<()>,
     ) -> Result<()> {
@@ -353,7 +353,10 @@ impl Source for SqliteSource {
                 table.name
             )));
         }
-        let range = RowidRange { from, to };
+        let range = RowidRange {
+            from: range.from,
+            to: range.to,
+        };
         self.read_range_of(table, Some((range, Some(&ident(column)))), limits, sink)
     }
 }

@@ -26,7 +26,7 @@
 //! the value, naming it, instead of letting SQLite change it silently.
 
 use bru_core::value::{DATE_NEG_INFINITY, DATE_POS_INFINITY, TS_NEG_INFINITY, TS_POS_INFINITY};
-use bru_core::{Interval, Value};
+use bru_core::{calendar, Interval, Value};
 use rusqlite::types::{ToSqlOutput, Value as SqlValue, ValueRef};
 
 use crate::types::Affinity;
@@ -186,21 +186,6 @@ fn looks_numeric(t: &[u8]) -> bool {
     i == s.len()
 }
 
-/// The civil date (year, month, day) of a day count since 1970-01-01
-/// (Howard Hinnant's algorithm, exact over the whole i32 range).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
 /// A date as `YYYY-MM-DD` (years beyond 0..9999 get a sign or more digits).
 pub fn format_date(days: i32) -> Result<String, String> {
     match days {
@@ -212,7 +197,7 @@ pub fn format_date(days: i32) -> Result<String, String> {
 }
 
 fn format_days(days: i64) -> String {
-    let (y, m, d) = civil_from_days(days);
+    let (y, m, d) = calendar::civil_from_days(days);
     if y < 0 {
         format!("-{:04}-{m:02}-{d:02}", -y)
     } else {

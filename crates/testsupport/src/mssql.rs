@@ -292,7 +292,10 @@ const DAYS_0001: i64 = -719_162;
 const DAYS_1900: i64 = -25_567;
 
 /// `YYYY-MM-DD` of a day counted from 1970-01-01 (Howard Hinnant's
-/// civil_from_days).
+/// civil_from_days). Written out here rather than taken from
+/// `bru_core::calendar` on purpose: the tests' reading of the server must
+/// not share the engine's arithmetic, or a bug there would agree with
+/// itself.
 fn ymd(days: i64) -> String {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);

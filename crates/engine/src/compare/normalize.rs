@@ -20,7 +20,7 @@
 use std::fmt::Write as _;
 
 use bru_core::value::{DATE_NEG_INFINITY, DATE_POS_INFINITY, TS_NEG_INFINITY, TS_POS_INFINITY};
-use bru_core::{ColumnType, Value};
+use bru_core::{calendar, ColumnType, Value};
 
 /// How one column's values are brought to a common form across engines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,18 +161,6 @@ fn canonical_decimal(s: &str) -> Option<String> {
     Some(out)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-/// `days_from_civil`).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 fn digits(s: &str) -> Option<i64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
@@ -187,36 +175,8 @@ fn parse_date(s: &str) -> Option<i32> {
         "-infinity" => return Some(DATE_NEG_INFINITY),
         _ => {}
     }
-    let days = date_days(s)?;
+    let days = calendar::parse_iso_date(s)?;
     i32::try_from(days).ok()
-}
-
-fn date_days(s: &str) -> Option<i64> {
-    let mut parts = s.splitn(3, '-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    let (y, m, d) = (digits(y)?, digits(m)?, digits(d)?);
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let month_days = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&m) || d < 1 || d > month_days[(m - 1) as usize] {
-        return None;
-    }
-    Some(days_from_civil(y, m, d))
 }
 
 /// `HH:MM[:SS[.fraction]]` as nanoseconds since midnight.
@@ -255,7 +215,7 @@ fn parse_timestamp(s: &str) -> Option<(i64, u32, Option<i32>)> {
     if s.len() < 10 || !s.is_ascii() {
         return None;
     }
-    let days = date_days(&s[..10])?;
+    let days = calendar::parse_iso_date(&s[..10])?;
     let rest = &s[10..];
     if rest.is_empty() {
         return Some((days * 86_400, 0, None));

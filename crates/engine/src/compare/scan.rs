@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering as Atomic};
 use std::sync::Mutex;
 
 use bru_core::checksum::{canonical_bytes, row_hash};
-use bru_core::{BatchLimits, RowBatch, Source, TableDef, TablePart, Value};
+use bru_core::{BatchLimits, KeyRange, RowBatch, Source, TableDef, TablePart, Value};
 use bru_format::{ArchiveReader, TableEntry};
 use rayon::ThreadPool;
 use xxhash_rust::xxh3::xxh3_64;
@@ -265,8 +265,7 @@ impl Side {
                     let read = primary.read_int_range(
                         def,
                         column,
-                        from,
-                        to,
+                        KeyRange { from, to },
                         BatchLimits::default(),
                         &mut |batch| {
                             keep(&batch, &mut rows);

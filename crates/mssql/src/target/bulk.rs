@@ -307,18 +307,11 @@ impl Stage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::target::values::{CodePage, SqlType};
+    use crate::target::values::{test_enc, CodePage};
     use bru_core::Value;
 
     fn enc(name: &str, max_length: i16, precision: u8, scale: u8) -> Enc {
-        Enc::of(&SqlType {
-            name: name.into(),
-            max_length,
-            precision,
-            scale,
-            code_page: CodePage::Utf16,
-        })
-        .unwrap()
+        test_enc(name, max_length, precision, scale, CodePage::Utf16)
     }
 
     #[test]

@@ -23,7 +23,7 @@
 
 use std::borrow::Cow;
 
-use bru_core::Value;
+use bru_core::{calendar, Value};
 use tiberius::{ColumnData, ToSql, Uuid};
 
 use crate::types::utf16_len;
@@ -606,7 +606,9 @@ pub(crate) fn encode(enc: &Enc, value: &Value, babelfish: bool) -> Result<Encode
 fn from_text(enc: &Enc, text: &str) -> Result<Option<Value>, String> {
     let bad = |what: &str| format!("the text is not {what}");
     Ok(Some(match enc {
-        Enc::Date => Value::Date(parse_date(text).ok_or_else(|| bad("a date YYYY-MM-DD"))? as i32),
+        Enc::Date => Value::Date(
+            calendar::parse_iso_date(text).ok_or_else(|| bad("a date YYYY-MM-DD"))? as i32,
+        ),
         Enc::Time { .. } => {
             Value::Time(parse_time(text).ok_or_else(|| bad("a time HH:MM:SS[.f]"))?)
         }
@@ -652,39 +654,6 @@ fn digits_n(s: &str, n: usize) -> Option<i64> {
     (s.len() == n && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
 }
 
-/// Days since 1970-01-01 of `YYYY-MM-DD`, a real calendar day.
-fn parse_date(s: &str) -> Option<i64> {
-    let (y, rest) = s.split_once('-')?;
-    let (m, d) = rest.split_once('-')?;
-    let (y, m, d) = (digits_n(y, 4)?, digits_n(m, 2)?, digits_n(d, 2)?);
-    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
-    let days_in = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if !(1..=12).contains(&m) || d < 1 || d > days_in[(m - 1) as usize] {
-        return None;
-    }
-    // Howard Hinnant's days_from_civil.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
-}
-
 /// Nanoseconds since midnight of `HH:MM:SS[.fffffffff]`.
 fn parse_time(s: &str) -> Option<i64> {
     let (clock, frac) = s.split_once('.').unwrap_or((s, ""));
@@ -714,7 +683,7 @@ fn parse_timestamp(s: &str) -> Option<(i64, u32, Option<i32>)> {
     if s.len() < 19 || !s.is_char_boundary(10) || !s.is_char_boundary(11) {
         return None;
     }
-    let day = parse_date(&s[..10])?;
+    let day = calendar::parse_iso_date(&s[..10])?;
     if !matches!(s.as_bytes()[10], b' ' | b'T') {
         return None;
     }
@@ -960,16 +929,7 @@ pub(crate) fn datetime_millis(nanos: u32) -> Result<u32, String> {
 /// `YYYY-MM-DD` of a day since 1970-01-01 (proleptic Gregorian, years
 /// 1..9999, which every caller has checked).
 pub(crate) fn date_text(days: i64) -> String {
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = calendar::civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
 
@@ -1049,19 +1009,32 @@ fn variant(s: &str) -> Result<Encoded, String> {
     ))
 }
 
+/// The encoding of a column of type `name` as `sys.columns` describes it,
+/// for the tests of this module and of the bulk-load stage.
+#[cfg(test)]
+pub(crate) fn test_enc(
+    name: &str,
+    max_length: i16,
+    precision: u8,
+    scale: u8,
+    code_page: CodePage,
+) -> Enc {
+    Enc::of(&SqlType {
+        name: name.into(),
+        max_length,
+        precision,
+        scale,
+        code_page,
+    })
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn ty(name: &str, max_length: i16, precision: u8, scale: u8) -> Enc {
-        Enc::of(&SqlType {
-            name: name.into(),
-            max_length,
-            precision,
-            scale,
-            code_page: CodePage::Cp1252,
-        })
-        .unwrap()
+        test_enc(name, max_length, precision, scale, CodePage::Cp1252)
     }
 
     fn text(e: &Encoded) -> Option<String> {
