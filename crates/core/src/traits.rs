@@ -121,15 +121,35 @@ pub struct KeyRange {
 
 impl KeyRange {
     /// The SQL condition for this range on the column spelled `column`
-    /// (already quoted as the engine needs); empty when the range is
+    /// (already quoted as the engine needs), or `None` when the range is
     /// unbounded both ways. Every engine's SQL reads it alike.
-    pub fn condition(&self, column: &str) -> String {
+    pub fn condition(&self, column: &str) -> Option<String> {
         match (self.from, self.to) {
-            (Some(a), Some(b)) => format!("{column} >= {a} AND {column} < {b}"),
-            (Some(a), None) => format!("{column} >= {a}"),
-            (None, Some(b)) => format!("{column} < {b}"),
-            (None, None) => String::new(),
+            (Some(a), Some(b)) => Some(format!("{column} >= {a} AND {column} < {b}")),
+            (Some(a), None) => Some(format!("{column} >= {a}")),
+            (None, Some(b)) => Some(format!("{column} < {b}")),
+            (None, None) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyRange;
+
+    #[test]
+    fn key_ranges_spell_their_bounds_from_included_to_excluded() {
+        let r = |from, to| KeyRange { from, to }.condition("\"id\"");
+        assert_eq!(
+            r(Some(-5), Some(10)).as_deref(),
+            Some("\"id\" >= -5 AND \"id\" < 10")
+        );
+        assert_eq!(r(Some(3), None).as_deref(), Some("\"id\" >= 3"));
+        assert_eq!(
+            r(None, Some(i64::MIN)).as_deref(),
+            Some(&*format!("\"id\" < {}", i64::MIN))
+        );
+        assert_eq!(r(None, None), None);
     }
 }
 

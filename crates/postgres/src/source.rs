@@ -289,10 +289,9 @@ impl Source for PgSource {
                 table.name
             )));
         }
-        let filter = match range.condition(&ident(column)) {
-            c if c.is_empty() => "true".to_owned(),
-            c => c,
-        };
+        let filter = range
+            .condition(&ident(column))
+            .unwrap_or_else(|| "true".to_owned());
         self.read_rows(table, Some(&filter), limits, sink)
     }
 }

@@ -139,6 +139,15 @@ pub(crate) struct RowidRange {
     pub to: Option<i64>,
 }
 
+impl From<bru_core::KeyRange> for RowidRange {
+    fn from(keys: bru_core::KeyRange) -> RowidRange {
+        RowidRange {
+            from: keys.from,
+            to: keys.to,
+        }
+    }
+}
+
 impl RowidRange {
     /// The SQL condition for this range on the rowid spelled `rowid`, which
     /// is also the range's filter text in a [`bru_core::TablePart`].
@@ -147,7 +156,7 @@ impl RowidRange {
             from: self.from,
             to: self.to,
         };
-        keys.condition(rowid)
+        keys.condition(rowid).unwrap_or_default()
     }
 
     /// A label for logs and messages.

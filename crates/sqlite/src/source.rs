@@ -353,10 +353,7 @@ impl Source for SqliteSource {
                 table.name
             )));
         }
-        let range = RowidRange {
-            from: range.from,
-            to: range.to,
-        };
+        let range = RowidRange::from(range);
         self.read_range_of(table, Some((range, Some(&ident(column)))), limits, sink)
     }
 }
