@@ -709,3 +709,92 @@ fn the_wfm_dataset_migrates_from_postgres_into_sql_server_and_back() {
     }
     server.drop_db("mtrust_wfm_pg");
 }
+
+/// `bru compare` of a SQL Server database with its migration into
+/// PostgreSQL: equal after the restore (exit 0); then one changed value,
+/// one deleted row and one inserted row in SQL Server are each named by key
+/// (exit 3). The integer-keyed table is large enough that the compare
+/// narrows the difference down by key ranges, which the SQL Server source
+/// reads with a `WHERE` on the key; the uuid-keyed table's key is printed
+/// as a uuid.
+#[test]
+fn sql_server_migrated_into_postgres_compares_equal_and_each_change_is_named() {
+    let test = "sql_server_migrated_into_postgres_compares_equal_and_each_change_is_named";
+    let Some(server) = MssqlServer::from_env(test) else {
+        return;
+    };
+    let Some(pg) = postgres(test) else {
+        return;
+    };
+    let src = server.create_db("mtrust_cmp_src");
+    mssql::exec(
+        &src,
+        "CREATE TABLE dbo.punch (id bigint NOT NULL PRIMARY KEY, agent int NOT NULL, \
+             at datetime2(6) NOT NULL, note nvarchar(40) NULL, amount decimal(12,2) NULL);\n\
+         CREATE TABLE dbo.badge (id uniqueidentifier NOT NULL PRIMARY KEY, holder nvarchar(40) NOT NULL);",
+    );
+    // 20,000 rows in INSERTs of 1,000 (T-SQL's limit for one VALUES list).
+    for start in (1..=20_000).step_by(1000) {
+        let rows: Vec<String> = (start..start + 1000)
+            .map(|i: i64| {
+                format!(
+                    "({i}, {}, DATEADD(second, {i}, CAST('2026-01-01T00:00:00' AS datetime2(6))), N'note {i}', {}.{:02})",
+                    i % 300,
+                    i % 1000,
+                    i % 100
+                )
+            })
+            .collect();
+        mssql::exec(
+            &src,
+            &format!("INSERT INTO dbo.punch VALUES {}", rows.join(", ")),
+        );
+    }
+    mssql::exec(
+        &src,
+        "INSERT INTO dbo.badge VALUES ('6F9619FF-8B86-D011-B42D-00C04FC964FF', N'Zoë'), \
+             ('00000000-0000-0000-0000-000000000001', N'Ann')",
+    );
+    let dir = Dir::new();
+    let archive = dir.path("cmp.db");
+    let a = archive.to_str().unwrap();
+    bru_ok(&["backup", &src, a, "--quiet"]);
+    let pgdb = pg.create_db("mtrust_cmp_dst");
+    let dst = pg.url(&pgdb);
+    bru_ok(&["restore", a, &dst, "--quiet"]);
+
+    let exits = |args: &[&str], code: i32| -> String {
+        let out = bru(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "bru {args:?}: {stdout}\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stdout
+    };
+    let report = exits(&["compare", &src, &dst], 0);
+    assert!(report.contains("MATCH: all 2 tables match"), "{report}");
+    exits(&["verify", a, "--against", &dst], 0);
+
+    mssql::exec(
+        &src,
+        "UPDATE dbo.punch SET note = N'changed' WHERE id = 12345;\n\
+         DELETE FROM dbo.punch WHERE id = 77;\n\
+         INSERT INTO dbo.punch VALUES (30000, 1, '2026-02-01T00:00:00', NULL, NULL);\n\
+         UPDATE dbo.badge SET holder = N'Zoe' WHERE id = '6F9619FF-8B86-D011-B42D-00C04FC964FF';",
+    );
+    let report = exits(&["compare", &src, &dst], 3);
+    for line in [
+        "table dbo.punch: changed: id=12345: column(s) note",
+        "table dbo.punch: extra in target: id=77",
+        "table dbo.punch: missing in target: id=30000",
+        "table dbo.badge: changed: id=6f9619ff-8b86-d011-b42d-00c04fc964ff: column(s) holder",
+        "DIFFERS: 2 of 2 tables differ",
+    ] {
+        assert!(report.contains(line), "report lacks {line:?}:\n{report}");
+    }
+    server.drop_db("mtrust_cmp_src");
+}

@@ -147,10 +147,38 @@ impl Value {
                 let more = if b.len() > MAX / 2 { "…" } else { "" };
                 return format!("x'{hex}{more}' ({} bytes)", b.len());
             }
-            Value::Decimal(s) | Value::Text(s) | Value::Json(s) | Value::Native(s) => {
-                format!("{s:?}")
+            Value::Decimal(s) => s.clone(),
+            Value::Text(s) | Value::Json(s) | Value::Native(s) => format!("{s:?}"),
+            Value::Bool(b) => b.to_string(),
+            Value::Int16(i) => i.to_string(),
+            Value::Int32(i) => i.to_string(),
+            Value::Int64(i) => i.to_string(),
+            Value::Float32(f) => f.to_string(),
+            Value::Float64(f) => f.to_string(),
+            Value::Date(d) => shown::date(*d),
+            Value::Time(n) => shown::time(*n),
+            Value::TimeTz { nanos, offset_secs } => {
+                format!("{}{}", shown::time(*nanos), shown::offset(*offset_secs))
             }
-            other => format!("{other:?}"),
+            Value::Timestamp { secs, nanos } => shown::timestamp(*secs, *nanos),
+            Value::TimestampTz { secs, nanos } => {
+                let t = shown::timestamp(*secs, *nanos);
+                if shown::is_infinite(*secs) {
+                    t
+                } else {
+                    format!("{t}+00")
+                }
+            }
+            Value::TimestampOffset {
+                secs,
+                nanos,
+                offset_secs,
+            } => shown::with_offset(*secs, *nanos, *offset_secs),
+            Value::Interval(i) => format!(
+                "{} months {} days {} microseconds",
+                i.months, i.days, i.micros
+            ),
+            Value::Uuid(u) => shown::uuid(u),
         };
         if full.chars().count() > MAX {
             let cut: String = full.chars().take(MAX).collect();
@@ -169,6 +197,100 @@ impl Value {
             (Value::Float64(a), Value::Float64(b)) => a.to_bits() == b.to_bits(),
             (a, b) => a == b,
         }
+    }
+}
+
+/// How [`Value::describe`] spells temporal values and UUIDs: ISO 8601 text
+/// in the proleptic Gregorian calendar, as an operator would type them.
+mod shown {
+    use crate::calendar::civil_from_days;
+
+    const NANOS_PER_SEC: i64 = 1_000_000_000;
+
+    pub(super) fn is_infinite(secs: i64) -> bool {
+        secs == i64::MIN || secs == i64::MAX
+    }
+
+    fn ymd(days: i64) -> String {
+        let (y, m, d) = civil_from_days(days);
+        if y < 0 {
+            format!("-{:04}-{m:02}-{d:02}", -y)
+        } else {
+            format!("{y:04}-{m:02}-{d:02}")
+        }
+    }
+
+    pub(super) fn date(days: i32) -> String {
+        match days {
+            i32::MAX => "infinity".into(),
+            i32::MIN => "-infinity".into(),
+            d => ymd(i64::from(d)),
+        }
+    }
+
+    /// `HH:MM:SS` and, when there are any, the fractional digits without
+    /// trailing zeros.
+    pub(super) fn time(nanos: i64) -> String {
+        let secs = nanos.div_euclid(NANOS_PER_SEC);
+        let frac = nanos.rem_euclid(NANOS_PER_SEC);
+        let mut s = format!(
+            "{:02}:{:02}:{:02}",
+            secs / 3600,
+            (secs / 60) % 60,
+            secs % 60
+        );
+        if frac != 0 {
+            let digits = format!("{frac:09}");
+            s.push('.');
+            s.push_str(digits.trim_end_matches('0'));
+        }
+        s
+    }
+
+    pub(super) fn timestamp(secs: i64, nanos: u32) -> String {
+        match secs {
+            i64::MAX => "infinity".into(),
+            i64::MIN => "-infinity".into(),
+            s => {
+                let days = s.div_euclid(86_400);
+                let in_day = s.rem_euclid(86_400);
+                let t = time(in_day * NANOS_PER_SEC + i64::from(nanos));
+                format!("{} {t}", ymd(days))
+            }
+        }
+    }
+
+    /// `+HH:MM` east of UTC.
+    pub(super) fn offset(offset_secs: i32) -> String {
+        let sign = if offset_secs < 0 { '-' } else { '+' };
+        let a = offset_secs.unsigned_abs();
+        let mut s = format!("{sign}{:02}:{:02}", a / 3600, (a / 60) % 60);
+        if a % 60 != 0 {
+            s.push_str(&format!(":{:02}", a % 60));
+        }
+        s
+    }
+
+    /// The local time (the instant plus the offset) and the offset, as
+    /// SQL Server prints a `datetimeoffset`.
+    pub(super) fn with_offset(secs: i64, nanos: u32, offset_secs: i32) -> String {
+        if is_infinite(secs) {
+            return timestamp(secs, nanos);
+        }
+        let local = secs.saturating_add(i64::from(offset_secs));
+        format!("{} {}", timestamp(local, nanos), offset(offset_secs))
+    }
+
+    /// Lowercase and hyphenated, as every engine prints one.
+    pub(super) fn uuid(u: &[u8; 16]) -> String {
+        let mut s = String::with_capacity(36);
+        for (i, b) in u.iter().enumerate() {
+            if matches!(i, 4 | 6 | 8 | 10) {
+                s.push('-');
+            }
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
     }
 }
 
@@ -328,6 +450,58 @@ mod tests {
         assert!(!Value::Float64(0.0).same_as(&Value::Float64(-0.0)));
         assert!(Value::Float64(f64::NAN).same_as(&Value::Float64(f64::NAN)));
         assert!(Value::Float64(1.5).same_as(&Value::Float64(1.5)));
+    }
+
+    #[test]
+    fn describe_spells_values_as_an_operator_types_them() {
+        let d = |v: Value| v.describe();
+        assert_eq!(d(Value::Int64(-7)), "-7");
+        assert_eq!(d(Value::Bool(true)), "true");
+        assert_eq!(d(Value::Decimal("-12.50".into())), "-12.50");
+        assert_eq!(d(Value::Text("a\"b".into())), "\"a\\\"b\"");
+        assert_eq!(d(Value::Date(0)), "1970-01-01");
+        assert_eq!(d(Value::Date(-719_528)), "0000-01-01");
+        assert_eq!(d(Value::Date(2_932_896)), "9999-12-31");
+        assert_eq!(d(Value::Date(DATE_NEG_INFINITY)), "-infinity");
+        assert_eq!(d(Value::Time(3_723_000_000_000)), "01:02:03");
+        assert_eq!(d(Value::Time(86_399_999_999_900)), "23:59:59.9999999");
+        assert_eq!(
+            d(Value::Timestamp {
+                secs: -1,
+                nanos: 500_000_000
+            }),
+            "1969-12-31 23:59:59.5"
+        );
+        assert_eq!(
+            d(Value::TimestampTz { secs: 0, nanos: 0 }),
+            "1970-01-01 00:00:00+00"
+        );
+        assert_eq!(
+            d(Value::TimestampTz {
+                secs: TS_POS_INFINITY,
+                nanos: 0
+            }),
+            "infinity"
+        );
+        assert_eq!(
+            d(Value::TimestampOffset {
+                secs: 0,
+                nanos: 0,
+                offset_secs: -(14 * 3600)
+            }),
+            "1969-12-31 10:00:00 -14:00"
+        );
+        assert_eq!(
+            d(Value::TimeTz {
+                nanos: 0,
+                offset_secs: 5 * 3600 + 30 * 60
+            }),
+            "00:00:00+05:30"
+        );
+        let mut u = [0u8; 16];
+        u[0] = 0xab;
+        u[15] = 0x01;
+        assert_eq!(d(Value::Uuid(u)), "ab000000-0000-0000-0000-000000000001");
     }
 
     #[test]

@@ -25,7 +25,8 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use bru_core::{
-    BatchLimits, Catalog, ColumnType, Error, Result, RowBatch, Source, SourceInfo, TableDef,
+    BatchLimits, Catalog, ColumnType, Error, KeyRange, Result, RowBatch, Source, SourceInfo,
+    TableDef,
 };
 use futures_util::TryStreamExt;
 
@@ -172,14 +173,47 @@ impl Source for MssqlSource {
         limits: BatchLimits,
         sink: &mut dyn FnMut(RowBatch) -> Result<()>,
     ) -> Result<()> {
+        self.read_rows(table, None, limits, sink)
+    }
+
+    /// Reads the rows whose key is in `range` with a `WHERE` on the key
+    /// column, which SQL Server answers from the key's index, so a compare
+    /// narrowing down a difference reads only that range.
+    fn read_int_range(
+        &mut self,
+        table: &TableDef,
+        column: &str,
+        range: KeyRange,
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> Result<()>,
+    ) -> Result<()> {
+        let condition = range.condition(&quote_ident(column));
+        self.read_rows(table, condition.as_deref(), limits, sink)
+    }
+}
+
+impl MssqlSource {
+    /// Streams the rows of `table` (those matching `condition`, a T-SQL
+    /// search condition, when given) to `sink` in batches within `limits`.
+    fn read_rows(
+        &mut self,
+        table: &TableDef,
+        condition: Option<&str>,
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> Result<()>,
+    ) -> Result<()> {
         let plan = plan(table);
         let n = plan.len();
         let list: Vec<&str> = plan.iter().map(|(s, _)| s.as_str()).collect();
-        let sql = format!(
+        let mut sql = format!(
             "SELECT {} FROM {}",
             list.join(", "),
             quote_table(&table.name)
         );
+        if let Some(c) = condition {
+            sql.push_str(" WHERE ");
+            sql.push_str(c);
+        }
         let context = format!("reading table {}", table.name);
         let Conn {
             rt,
