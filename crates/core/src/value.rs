@@ -265,7 +265,7 @@ mod shown {
         let sign = if offset_secs < 0 { '-' } else { '+' };
         let a = offset_secs.unsigned_abs();
         let mut s = format!("{sign}{:02}:{:02}", a / 3600, (a / 60) % 60);
-        if a % 60 != 0 {
+        if !a.is_multiple_of(60) {
             s.push_str(&format!(":{:02}", a % 60));
         }
         s
