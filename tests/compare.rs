@@ -10,10 +10,9 @@
 mod util;
 
 use std::path::Path;
-use std::process::Output;
 
 use bru_testsupport::pg::TestServer;
-use util::{bru, bru_fails, bru_ok, url, Dir};
+use util::{bru, bru_exits, bru_fails, bru_ok, url, Dir};
 
 /// Exit code of a compare that found differences.
 const DIFFERS: i32 = 3;
@@ -42,25 +41,6 @@ INSERT INTO interval_stats SELECT 1 + g % 20, g % 7, timestamp '2026-01-01' + (g
 INSERT INTO audit_note SELECT timestamptz '2026-01-01 00:00+00' + g * interval '1 second', 'note ' || g
   FROM generate_series(1, 500) g;
 ";
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs `bru` with `args`, asserting it exits with `code`, without a panic,
-/// and returns its standard output.
-fn bru_exits(args: &[&str], code: i32) -> String {
-    let out = bru(args);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "bru {args:?}: stdout {}\nstderr {stderr}",
-        stdout(&out)
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stdout(&out)
-}
 
 /// Asserts that `report` (human output) names each of `lines`.
 fn names(report: &str, lines: &[&str]) {

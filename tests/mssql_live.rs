@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use bru_testsupport::mssql::{self, MssqlServer};
-use util::{bru, bru_ok, Dir};
+use util::{bru, bru_exits, bru_ok, Dir};
 
 /// The torture table: every SQL Server type bru carries, by column name,
 /// type, and the literals of its rows (the smallest value, the largest,
@@ -763,21 +763,9 @@ fn sql_server_migrated_into_postgres_compares_equal_and_each_change_is_named() {
     let dst = pg.url(&pgdb);
     bru_ok(&["restore", a, &dst, "--quiet"]);
 
-    let exits = |args: &[&str], code: i32| -> String {
-        let out = bru(args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "bru {args:?}: {stdout}\n{stderr}"
-        );
-        assert!(!stderr.contains("panicked"), "{stderr}");
-        stdout
-    };
-    let report = exits(&["compare", &src, &dst], 0);
+    let report = bru_exits(&["compare", &src, &dst], 0);
     assert!(report.contains("MATCH: all 2 tables match"), "{report}");
-    exits(&["verify", a, "--against", &dst], 0);
+    bru_exits(&["verify", a, "--against", &dst], 0);
 
     mssql::exec(
         &src,
@@ -786,7 +774,7 @@ fn sql_server_migrated_into_postgres_compares_equal_and_each_change_is_named() {
          INSERT INTO dbo.punch VALUES (30000, 1, '2026-02-01T00:00:00', NULL, NULL);\n\
          UPDATE dbo.badge SET holder = N'Zoe' WHERE id = '6F9619FF-8B86-D011-B42D-00C04FC964FF';",
     );
-    let report = exits(&["compare", &src, &dst], 3);
+    let report = bru_exits(&["compare", &src, &dst], 3);
     for line in [
         "table dbo.punch: changed: id=12345: column(s) note",
         "table dbo.punch: extra in target: id=77",

@@ -160,3 +160,18 @@ pub fn assert_resumed_summary(path: &Path) {
         );
     }
 }
+
+/// Runs `bru` with `args`, asserting it exits with `code`, without a panic,
+/// and returns its standard output.
+pub fn bru_exits(args: &[&str], code: i32) -> String {
+    let out = bru(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "bru {args:?}: stdout {}\nstderr {stderr}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
