@@ -39,8 +39,9 @@ a=$(url bru_bench_a)
 b=$(url bru_bench_b)
 rows=$(psql -X -A -t -d "$a" -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
 
-# exit3 CMD...: runs CMD, which must exit 3 (differences found).
-exit3() { local rc=0; "$@" || rc=$?; [ "$rc" = 3 ]; }
+# exit3 CMD...: runs CMD, which must exit 3 (differences found). A command,
+# not a shell function, because `measure` runs it under /usr/bin/time.
+exit3=(bash -c 'rc=0; "$@" || rc=$?; [ "$rc" = 3 ]' exit3)
 
 for i in $(seq "$runs"); do
     echo "run $i/$runs" >&2
@@ -62,7 +63,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$b" -c "UPDATE schedule_activity SET note = 'c
     WHERE id IN (SELECT (g * (SELECT max(id) FROM schedule_activity) / 11) FROM generate_series(1, 10) g)" >/dev/null
 for i in $(seq "$runs"); do
     echo "changed run $i/$runs" >&2
-    measure bru_compare_10 exit3 "$bru" compare "$a" "$b" --jobs "$jobs"
+    measure bru_compare_10 "${exit3[@]}" "$bru" compare "$a" "$b" --jobs "$jobs"
 done
 named=$(grep -c "table public.schedule_activity: changed" "$out/stdout-bru_compare_10.txt" || true)
 
