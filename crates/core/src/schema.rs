@@ -267,6 +267,14 @@ pub struct TableDef {
     /// a partition or of an inheriting table. A restore creates them first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub created_after: Vec<TableName>,
+    /// The engine whose SQL the defaults, CHECKs, index expressions and
+    /// predicates are in when a restore translated them into its target's
+    /// dialect (`bru-translate`), so the target may write them; `None` when
+    /// they are the source's (named by `native`). Never read from or written
+    /// to an archive: only the restore that translated them sets it, so an
+    /// edited catalog cannot pass another engine's SQL off as translated.
+    #[serde(skip)]
+    pub translated_for: Option<String>,
 }
 
 impl TableDef {
@@ -285,6 +293,7 @@ impl TableDef {
             properties: Default::default(),
             estimated_rows: None,
             created_after: Vec::new(),
+            translated_for: None,
         }
     }
 

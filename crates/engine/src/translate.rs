@@ -12,10 +12,11 @@
 //! only the declared `CREATE VIEW`); a view that reads a view left out is
 //! left out with it, naming it.
 //!
-//! Table expressions are translated for a PostgreSQL target; a SQLite
-//! target still leaves out another engine's defaults and CHECKs (it builds
-//! its tables from the neutral model without them), so only views are
-//! translated for it.
+//! Table expressions are translated for both directions. A table whose
+//! expressions were translated is marked [`TableDef::translated_for`] with
+//! the target's engine, which is how a target that builds its tables from
+//! the neutral model (SQLite) knows it may write them; what could not be
+//! translated is removed from the table first and listed.
 
 use bru_core::{ObjectDef, ObjectKind, TableDef, TableName};
 use bru_translate::{Catalog, Dialect, ExprRole, Relation, Translator};
@@ -45,10 +46,8 @@ pub(crate) fn translate(
         return out;
     };
     let mut catalog = Catalog::new(tables.iter().map(|t| &**t));
-    if to == Dialect::Postgres {
-        for table in tables.iter_mut() {
-            translate_table(to, &catalog, table, &mut out);
-        }
+    for table in tables.iter_mut() {
+        translate_table(to, &catalog, table, &mut out);
     }
     let mut left_out: Vec<TableName> = Vec::new();
     let mut kept = Vec::with_capacity(objects.len());
@@ -126,6 +125,7 @@ fn translate_table(to: Dialect, catalog: &Catalog, table: &mut TableDef, out: &m
     let Ok(t) = Translator::new(from, to, catalog) else {
         return;
     };
+    table.translated_for = Some(to.engine().to_owned());
     let name = table.name.clone();
     let engine = from.engine();
     let mut note = |ok: Result<String, String>, what: String, source: &str| match ok {
@@ -174,8 +174,8 @@ fn translate_table(to: Dialect, catalog: &Catalog, table: &mut TableDef, out: &m
         let mut failed = None;
         let mut columns = Vec::with_capacity(index.columns.len());
         for c in &index.columns {
-            if table.column_index(c).is_some() {
-                columns.push(c.clone());
+            if let Some(i) = plain_column(from, table, c) {
+                columns.push(table.columns[i].name.clone());
                 continue;
             }
             match t.expression(&name, ExprRole::IndexExpr, c) {
@@ -204,9 +204,16 @@ fn translate_table(to: Dialect, catalog: &Catalog, table: &mut TableDef, out: &m
             }
             None => {
                 if changed {
+                    let shown: Vec<String> = columns
+                        .iter()
+                        .map(|c| match table.column_index(c) {
+                            Some(_) => format!("\"{}\"", c.replace('"', "\"\"")),
+                            None => c.clone(),
+                        })
+                        .collect();
                     let shown = format!(
                         "({}){}",
-                        columns.join(", "),
+                        shown.join(", "),
                         predicate
                             .as_deref()
                             .map(|p| format!(" WHERE {p}"))
@@ -220,6 +227,19 @@ fn translate_table(to: Dialect, catalog: &Catalog, table: &mut TableDef, out: &m
             }
         }
     }
+}
+
+/// The column that index column `c` names, when it is a plain column:
+/// PostgreSQL's `pg_get_indexdef` quotes a name that needs it (`"Site Id"`).
+fn plain_column(from: Dialect, table: &TableDef, c: &str) -> Option<usize> {
+    if let Some(i) = table.column_index(c) {
+        return Some(i);
+    }
+    let inner = c.strip_prefix('"')?.strip_suffix('"')?;
+    if from != Dialect::Postgres || inner.replace("\"\"", "").contains('"') {
+        return None;
+    }
+    table.column_index(&inner.replace("\"\"", "\""))
 }
 
 /// `sql` on one line, for a summary line.

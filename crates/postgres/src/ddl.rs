@@ -348,6 +348,7 @@ mod tests {
             .collect(),
             estimated_rows: Some(3),
             created_after: Vec::new(),
+            translated_for: None,
         };
         let create = create_table(&table);
         assert!(!create.contains("VIRTUAL"), "{create}");

@@ -8,12 +8,18 @@
 //!   the rowid (SQLite's identity: new rows get max+1);
 //! - PRIMARY KEY, UNIQUE and FOREIGN KEY constraints are kept (they are
 //!   column lists, the same in every dialect);
-//! - defaults, CHECK constraints and generation expressions are written in
-//!   the source engine's SQL, which SQLite may not understand: they are left
-//!   out, and generated columns become ordinary columns holding the source's
-//!   computed values;
-//! - indexes on plain columns are kept; expression and partial indexes
-//!   (again in the source's SQL) are left out.
+//! - defaults, CHECK constraints, index expressions and partial-index
+//!   predicates are written in the source engine's SQL. The restore
+//!   translates them into SQLite's first (`bru-translate`, exactly or not at
+//!   all, listing what it could not translate) and marks the table
+//!   [`TableDef::translated_for`] `sqlite`; only then are they written, and
+//!   those statements run under the archive guard like a SQLite archive's own
+//!   DDL, since their text derives from the archive. Without that mark
+//!   (nothing translated them) they are left out and listed;
+//! - generation expressions are left out either way: the column becomes an
+//!   ordinary column holding the source's computed values, since a
+//!   generated column could not be loaded with them.
+//! - indexes on plain columns are always kept.
 
 use bru_core::{ColumnType, IndexDef, TableDef};
 
@@ -27,9 +33,11 @@ pub fn left_out(table: &TableDef) -> Vec<String> {
         .native
         .as_ref()
         .map_or("another engine", |n| n.engine.as_str());
+    let translated = is_translated(table);
     let mut notes = Vec::new();
     for c in &table.columns {
-        if let Some(default) = &c.default {
+        let kept = translated && writes_default(c);
+        if let Some(default) = c.default.as_ref().filter(|_| !kept) {
             notes.push(format!(
                 "table {}, column {}: default {default} (written for {engine})",
                 table.name, c.name
@@ -42,7 +50,7 @@ pub fn left_out(table: &TableDef) -> Vec<String> {
             ));
         }
     }
-    for check in &table.checks {
+    for check in table.checks.iter().filter(|_| !translated) {
         notes.push(format!(
             "table {}: CHECK ({}) (written for {engine})",
             table.name, check.expr
@@ -51,8 +59,20 @@ pub fn left_out(table: &TableDef) -> Vec<String> {
     notes
 }
 
+/// Whether the restore translated `table`'s expressions into SQLite's SQL.
+pub fn is_translated(table: &TableDef) -> bool {
+    table.translated_for.as_deref() == Some(crate::ENGINE_NAME)
+}
+
+/// Whether a translated table's column keeps its default: not an identity's
+/// (the rowid or AUTOINCREMENT carries it) or a generated column's.
+fn writes_default(c: &bru_core::Column) -> bool {
+    c.default.is_some() && c.identity.is_none() && c.generated.is_none()
+}
+
 /// The `CREATE TABLE` statement for `table`.
 pub fn create_table(table: &TableDef) -> String {
+    let translated = is_translated(table);
     let single_int_pk = table
         .primary_key
         .as_ref()
@@ -80,7 +100,11 @@ pub fn create_table(table: &TableDef) -> String {
                 declared_type(&c.ty)
             };
             let not_null = if c.nullable { "" } else { " NOT NULL" };
-            format!("{} {ty}{not_null}", ident(&c.name))
+            let default = match &c.default {
+                Some(d) if translated && writes_default(c) => format!(" DEFAULT ({d})"),
+                _ => String::new(),
+            };
+            format!("{} {ty}{not_null}{default}", ident(&c.name))
         })
         .collect();
     if let Some(pk) = &table.primary_key {
@@ -106,6 +130,12 @@ pub fn create_table(table: &TableDef) -> String {
         }
         parts.push(clause);
     }
+    for check in table.checks.iter().filter(|_| translated) {
+        parts.push(match &check.name {
+            Some(n) => format!("CONSTRAINT {} CHECK ({})", ident(n), check.expr),
+            None => format!("CHECK ({})", check.expr),
+        });
+    }
     format!(
         "CREATE TABLE {} (\n  {}\n)",
         ident(&table.name.name),
@@ -114,23 +144,38 @@ pub fn create_table(table: &TableDef) -> String {
 }
 
 /// The `CREATE INDEX` statement for `index` on `table`, or `None` when the
-/// index uses expressions or a predicate in another engine's SQL.
+/// index uses expressions or a predicate in another engine's SQL (the table
+/// was not translated into SQLite's). A translated table's index columns
+/// that are not column names are expressions in SQLite's SQL.
 pub fn create_index(table: &TableDef, index: &IndexDef) -> Option<String> {
-    let plain = !index.columns.is_empty()
-        && index.predicate.is_none()
-        && index
-            .columns
-            .iter()
-            .all(|c| table.column_index(c).is_some());
-    plain.then(|| {
-        format!(
-            "CREATE {}INDEX {} ON {} ({})",
-            if index.unique { "UNIQUE " } else { "" },
-            ident(&index.name),
-            ident(&table.name.name),
-            ident_list(&index.columns)
-        )
-    })
+    let translated = is_translated(table);
+    let plain_columns = index
+        .columns
+        .iter()
+        .all(|c| table.column_index(c).is_some());
+    if index.columns.is_empty() || (!translated && (index.predicate.is_some() || !plain_columns)) {
+        return None;
+    }
+    let columns: Vec<String> = index
+        .columns
+        .iter()
+        .map(|c| match table.column_index(c) {
+            Some(_) => ident(c),
+            None => c.clone(),
+        })
+        .collect();
+    let predicate = index
+        .predicate
+        .as_ref()
+        .map(|p| format!(" WHERE {p}"))
+        .unwrap_or_default();
+    Some(format!(
+        "CREATE {}INDEX {} ON {} ({}){predicate}",
+        if index.unique { "UNIQUE " } else { "" },
+        ident(&index.name),
+        ident(&table.name.name),
+        columns.join(", ")
+    ))
 }
 
 #[cfg(test)]
@@ -187,6 +232,7 @@ mod tests {
             properties: Default::default(),
             estimated_rows: None,
             created_after: Vec::new(),
+            translated_for: None,
         };
         let sql = create_table(&table);
         assert_eq!(

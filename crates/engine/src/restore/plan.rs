@@ -472,6 +472,7 @@ mod tests {
                 properties: Default::default(),
                 estimated_rows: None,
                 created_after: Vec::new(),
+                translated_for: None,
             },
             chunks,
             rows: chunks * 100,

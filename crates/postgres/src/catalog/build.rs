@@ -154,6 +154,7 @@ pub(super) fn build_table(
         properties,
         estimated_rows: rel.estimate,
         created_after: parents.iter().map(|p| (*p).clone()).collect(),
+        translated_for: None,
     };
     let by_num: HashMap<i16, String> = cols.iter().map(|c| (c.num, c.name.clone())).collect();
     table

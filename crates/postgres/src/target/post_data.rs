@@ -283,6 +283,7 @@ mod tests {
             properties,
             estimated_rows: None,
             created_after: Vec::new(),
+            translated_for: None,
         }
     }
 

@@ -29,7 +29,8 @@ impl SqliteTarget {
             for index in &table.indexes {
                 let (sql, own) = match (&index.native_ddl, native) {
                     (Some(ddl), true) => (Some(ddl.clone()), true),
-                    _ => (ddl::create_index(table, index), false),
+                    // A translated index's expressions derive from the archive.
+                    _ => (ddl::create_index(table, index), ddl::is_translated(table)),
                 };
                 let Some(sql) = sql else {
                     this.skipped.push(format!(

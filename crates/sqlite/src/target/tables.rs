@@ -189,7 +189,14 @@ impl SqliteTarget {
             ))),
             _ => {
                 self.skipped.extend(ddl::left_out(table));
-                self.exec(&ddl::create_table(table), context)
+                let sql = ddl::create_table(table);
+                if ddl::is_translated(table) {
+                    // Its defaults and CHECKs derive from the archive.
+                    let allowed = Allowed::new(Creates::Table, &table.name.name, None);
+                    self.exec_archive(&sql, allowed, context).map(|_| ())
+                } else {
+                    self.exec(&sql, context)
+                }
             }
         }
     }

@@ -529,6 +529,16 @@ fn table_factor(cx: &mut Ctx<'_, '_>, f: &TableFactor) -> Result<String> {
             Ok(format!("({sql}) AS {}", quote(&alias.name.value)))
         }
         TableFactor::Derived { alias: None, .. } => refuse("a subquery in FROM without an alias"),
+        // PostgreSQL's pg_get_viewdef writes `FROM (a JOIN b ON …)`; both
+        // dialects read a parenthesised join, whose relations stay visible
+        // to the rest of the query.
+        TableFactor::NestedJoin {
+            table_with_joins: inner,
+            alias: None,
+        } => Ok(format!("({})", table_with_joins(cx, inner)?)),
+        TableFactor::NestedJoin { alias: Some(_), .. } => {
+            refuse("a parenthesised join with an alias")
+        }
         _ => refuse("a FROM item other than a table, view or aliased subquery"),
     }
 }
