@@ -666,14 +666,35 @@ impl<'t, 'a> Ctx<'t, 'a> {
                     ..v
                 })
             }
-            (Kind::Decimal, Kind::Float) if pg_source => match v.sql.parse::<f64>() {
-                // A numeric literal made a double: SQLite reads its text as
-                // the same double.
-                Ok(f) if f.is_finite() => Ok(Out {
+            (Kind::Decimal, Kind::Float) if pg_source => match exact_double(&v.sql) {
+                // A numeric literal made a double (pg_get_viewdef writes
+                // `(1.25)::double precision`): SQLite reads its text as the
+                // same double.
+                Some((text, f)) => Ok(Out {
                     lit: Some(Lit::Float(f)),
-                    ..Out::new(float_literal(self.t.to, &v.sql), Kind::Float)
+                    ..Out::new(float_literal(self.t.to, text), Kind::Float)
                 }),
-                _ => refuse(format!("a cast of {} to {ty}", v.kind.noun())),
+                None => refuse(format!("a cast of {} to {ty}", v.kind.noun())),
+            },
+            // pg_get_viewdef writes a negative integer literal as
+            // '-3'::integer: the integer itself, when the type holds it
+            // (PostgreSQL fails otherwise).
+            (Kind::Text, Kind::Int) if pg_source => match (&v.lit, int_range(ty)) {
+                (Some(Lit::Text(t)), Some((lo, hi))) => match t.parse::<i64>() {
+                    Ok(n) if (lo..=hi).contains(&n) => Ok(Out {
+                        lit: Some(Lit::Int(n)),
+                        ..Out::new(
+                            if n < 0 {
+                                format!("({n})")
+                            } else {
+                                n.to_string()
+                            },
+                            Kind::Int,
+                        )
+                    }),
+                    _ => refuse(format!("a cast of the text '{t}' to {ty}")),
+                },
+                _ => refuse(format!("a cast of text to {ty}")),
             },
             (Kind::Int, Kind::Float) if to_pg => Ok(Out::new(
                 format!("CAST({} AS double precision)", v.sql),
@@ -893,6 +914,36 @@ fn pg_type(k: Kind) -> &'static str {
 }
 
 /// The kind a cast to `ty` gives, for the casts the table has.
+/// `sql`, a decimal literal (maybe in parentheses), with its double, when
+/// every engine reads that text as the same double: at most 15
+/// significant digits and a small exponent, so that the conversion is one
+/// correctly rounded division or multiplication of exact values.
+fn exact_double(sql: &str) -> Option<(&str, f64)> {
+    let text = sql.trim_start_matches('(').trim_end_matches(')');
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    if unsigned.is_empty() || !unsigned.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    let digits = unsigned
+        .trim_matches(|c| c == '0' || c == '.')
+        .replace('.', "");
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let whole = whole.trim_start_matches('0').len();
+    let f: f64 = text.parse().ok()?;
+    (digits.len() <= 15 && whole <= 15 && fraction.len() <= 22 && f.is_finite())
+        .then_some((text, f))
+}
+
+/// The values PostgreSQL's integer type `ty` holds.
+fn int_range(ty: &DataType) -> Option<(i64, i64)> {
+    match ty.to_string().to_ascii_lowercase().as_str() {
+        "smallint" | "int2" => Some((i16::MIN.into(), i16::MAX.into())),
+        "integer" | "int" | "int4" => Some((i32::MIN.into(), i32::MAX.into())),
+        "bigint" | "int8" => Some((i64::MIN, i64::MAX)),
+        _ => None,
+    }
+}
+
 fn cast_target(from: Dialect, ty: &DataType) -> Option<Kind> {
     // A length or precision (varchar(10) cuts the text) is not one of them.
     let name = ty.to_string().to_ascii_lowercase();
