@@ -265,7 +265,8 @@ impl Gen {
 /// value, booleans as 0/1, NULL as `NULL`.
 fn norm_number(text: &str) -> String {
     match text.parse::<f64>() {
-        Ok(v) if v == 0.0 => "0".to_owned(),
+        // -0.0 too: both are zero.
+        Ok(0.0) => "0".to_owned(),
         Ok(v) => format!("{v:?}"),
         Err(_) => panic!("not a number: {text}"),
     }
@@ -321,6 +322,9 @@ fn pg_values(server: &TestServer, db: &str, view: &str) -> Result<Vec<String>, S
         .collect())
 }
 
+/// A view's values, row by row, or the engine's error.
+type Values = Result<Vec<String>, String>;
+
 struct Outcome {
     translated: usize,
     refused: usize,
@@ -331,8 +335,8 @@ struct Outcome {
 fn check(
     exprs: &[(String, String)],
     summary: &str,
-    source: &dyn Fn(&str) -> Result<Vec<String>, String>,
-    target: &dyn Fn(&str) -> Option<Result<Vec<String>, String>>,
+    source: &dyn Fn(&str) -> Values,
+    target: &dyn Fn(&str) -> Option<Values>,
     seed: u64,
 ) -> Outcome {
     let mut out = Outcome {
