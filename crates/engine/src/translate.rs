@@ -34,10 +34,13 @@ pub(crate) struct Translations {
 }
 
 /// Translates, for a target of engine `target`, what `tables` and
-/// `objects` hold in another engine's SQL (see the module docs). Objects
-/// left out are removed from `objects`.
+/// `objects` hold in another engine's SQL (see the module docs). A table
+/// without its engine's own DDL (SQL Server's tables carry none) is in the
+/// SQL of `source`, the archive's engine. Objects left out are removed
+/// from `objects`.
 pub(crate) fn translate(
     target: &str,
+    source: &str,
     tables: &mut [&mut TableDef],
     objects: &mut Vec<ObjectDef>,
 ) -> Translations {
@@ -47,7 +50,7 @@ pub(crate) fn translate(
     };
     let mut catalog = Catalog::new(tables.iter().map(|t| &**t));
     for table in tables.iter_mut() {
-        translate_table(to, &catalog, table, &mut out);
+        translate_table(to, source, &catalog, table, &mut out);
     }
     let mut left_out: Vec<TableName> = Vec::new();
     let mut kept = Vec::with_capacity(objects.len());
@@ -111,12 +114,15 @@ pub(crate) fn translate(
 }
 
 /// A table's CHECKs, defaults, index expressions and predicates.
-fn translate_table(to: Dialect, catalog: &Catalog, table: &mut TableDef, out: &mut Translations) {
-    let Some(from) = table
-        .native
-        .as_ref()
-        .and_then(|n| Dialect::of_engine(&n.engine))
-    else {
+fn translate_table(
+    to: Dialect,
+    source: &str,
+    catalog: &Catalog,
+    table: &mut TableDef,
+    out: &mut Translations,
+) {
+    let engine = table.native.as_ref().map_or(source, |n| n.engine.as_str());
+    let Some(from) = Dialect::of_engine(engine) else {
         return;
     };
     if from == to {

@@ -212,9 +212,7 @@ fn a_sql_server_table_restores_with_its_own_declarations() {
     let bad = vec![vec![Value::Int16(256), Value::Text("x".into())]];
     let e = load(&mut t, &team, bad).unwrap_err().to_string();
     assert!(
-        e.contains(
-            "table dbo.team, column id: cannot store value Int16(256): tinyint holds 0 to 255"
-        ),
+        e.contains("table dbo.team, column id: cannot store value 256: tinyint holds 0 to 255"),
         "{e}"
     );
 

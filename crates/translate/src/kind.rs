@@ -25,7 +25,9 @@ pub enum Kind {
     Temporal,
     /// The NULL literal: any kind.
     Null,
-    /// Anything else (blobs, uuids, json, another engine's own types).
+    /// A uuid (SQL Server's uniqueidentifier, PostgreSQL's uuid).
+    Uuid,
+    /// Anything else (blobs, json, another engine's own types).
     Other,
 }
 
@@ -38,6 +40,7 @@ impl Kind {
             ColumnType::Decimal { .. } => Kind::Decimal,
             ColumnType::Text { .. } => Kind::Text,
             ColumnType::Bool => Kind::Bool,
+            ColumnType::Uuid => Kind::Uuid,
             ColumnType::Date
             | ColumnType::Time { .. }
             | ColumnType::Timestamp { .. }
@@ -62,6 +65,7 @@ impl Kind {
             Kind::Truth => "a condition",
             Kind::Temporal => "a date/time value",
             Kind::Null => "NULL",
+            Kind::Uuid => "a uuid",
             Kind::Other => "a value of another type",
         }
     }

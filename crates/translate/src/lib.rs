@@ -148,10 +148,13 @@ pub struct TranslatedView {
 
 impl<'a> Translator<'a> {
     /// A translator from `from` to `to`, or a refusal when the pair is not
-    /// one the table covers (SQLite ⇄ PostgreSQL, today).
+    /// one the table covers (SQLite ⇄ PostgreSQL, SQL Server → PostgreSQL
+    /// and SQLite, today).
     pub fn new(from: Dialect, to: Dialect, catalog: &'a Catalog) -> Result<Translator<'a>> {
         match (from, to) {
-            (Dialect::Sqlite, Dialect::Postgres) | (Dialect::Postgres, Dialect::Sqlite) => {
+            (Dialect::Sqlite, Dialect::Postgres)
+            | (Dialect::Postgres, Dialect::Sqlite)
+            | (Dialect::Mssql, Dialect::Postgres | Dialect::Sqlite) => {
                 Ok(Translator { from, to, catalog })
             }
             _ => refuse(format!(

@@ -64,7 +64,9 @@ impl Catalog {
         let default_schema = |s: &Option<String>| match from {
             // SQLite's main schema; PostgreSQL's public when unqualified.
             Dialect::Sqlite => s.is_none() || s.as_deref() == Some("main"),
-            _ => s.is_none() || s.as_deref() == Some("public"),
+            // SQL Server's dbo, the schema an unqualified name finds first.
+            Dialect::Mssql => s.is_none() || s.as_deref() == Some("dbo"),
+            Dialect::Postgres => s.is_none() || s.as_deref() == Some("public"),
         };
         let mut found = self.relations.iter().filter(|r| {
             same(from, name, &r.name.name)
@@ -88,6 +90,8 @@ pub(crate) fn same(from: Dialect, ident: &Ident, name: &str) -> bool {
     match from {
         Dialect::Postgres if ident.quote_style.is_none() => ident.value.to_lowercase() == name,
         Dialect::Postgres => ident.value == name,
+        // SQL Server's identifiers follow the database's collation, which
+        // ignores case unless it is a _CS or _BIN one.
         _ => ident.value.eq_ignore_ascii_case(name),
     }
 }

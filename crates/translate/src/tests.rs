@@ -133,3 +133,141 @@ fn postgres_views_come_back_for_sqlite() {
         "CREATE VIEW \"v\" (\"ProductID\", \"name\") AS\nSELECT \"p\".\"ProductID\", COALESCE(\"p\".\"ProductName\", 'none') AS \"name\" FROM \"Products\" AS \"p\" WHERE ((\"p\".\"Weight\" > CAST((2) AS REAL)))"
     );
 }
+
+/// A SQL Server table as the mssql source describes it (schema dbo).
+fn mssql_catalog() -> Catalog {
+    let decimal = ColumnType::Decimal {
+        precision: Some(10),
+        scale: Some(2),
+    };
+    let t = TableDef::new(
+        TableName::new(Some("dbo"), "Shifts"),
+        vec![
+            Column::new("Id", ColumnType::Int32, "int"),
+            Column::new("Hours", ColumnType::Int32, "int"),
+            Column::new("Rate", decimal, "decimal(10,2)"),
+            Column::new("Weight", ColumnType::Float64, "float"),
+            Column::new("Note", text(), "nvarchar(20)"),
+            Column::new("Active", ColumnType::Bool, "bit"),
+            Column::new("Token", ColumnType::Uuid, "uniqueidentifier"),
+        ],
+    );
+    Catalog::new([&t])
+}
+
+fn mssql(to: Dialect, role: ExprRole<'_>, sql: &str) -> Result<String, String> {
+    let c = mssql_catalog();
+    let t = Translator::new(Dialect::Mssql, to, &c).unwrap();
+    t.expression(&TableName::new(Some("dbo"), "Shifts"), role, sql)
+        .map_err(|e| e.0)
+}
+
+#[test]
+fn sql_server_checks_and_defaults_as_sys_catalogs_write_them() {
+    let pg = Dialect::Postgres;
+    assert_eq!(
+        mssql(pg, ExprRole::Check, "([Hours]>(0) AND [Hours]<=(24))").unwrap(),
+        "(((\"Hours\" > (0)) AND (\"Hours\" <= (24))))"
+    );
+    // A decimal compared with a number: exact in both.
+    assert_eq!(
+        mssql(pg, ExprRole::Check, "([rate]>=(0))").unwrap(),
+        "((\"Rate\" >= (0)))"
+    );
+    // A bit column compared with 1 is a boolean in PostgreSQL, 0/1 in SQLite.
+    assert_eq!(
+        mssql(pg, ExprRole::Check, "([Active]=(1) OR [Hours]<(8))").unwrap(),
+        "(((\"Active\" = true) OR (\"Hours\" < (8))))"
+    );
+    assert_eq!(
+        mssql(Dialect::Sqlite, ExprRole::Check, "([Active]=(1))").unwrap(),
+        "((\"Active\" = 1))"
+    );
+    // Integer division: both fail on zero and truncate toward zero.
+    assert_eq!(
+        mssql(pg, ExprRole::Check, "([Hours]/[Id]>=(0))").unwrap(),
+        "(((\"Hours\" / \"Id\") >= (0)))"
+    );
+    let d = |col: &'static str| ExprRole::Default(col);
+    assert_eq!(mssql(pg, d("Hours"), "((8))").unwrap(), "((8))");
+    assert_eq!(mssql(pg, d("Rate"), "((1.50))").unwrap(), "1.50");
+    assert_eq!(mssql(pg, d("Note"), "(N'none')").unwrap(), "('none')");
+    assert_eq!(mssql(pg, d("Active"), "((1))").unwrap(), "true");
+    assert_eq!(
+        mssql(pg, d("Token"), "(newid())").unwrap(),
+        "gen_random_uuid()"
+    );
+    assert_eq!(
+        mssql(pg, d("Note"), "(N'a'+N'b')").unwrap(),
+        "(('a' || 'b'))"
+    );
+}
+
+#[test]
+fn sql_server_constructs_without_an_exact_translation_are_named() {
+    let pg = Dialect::Postgres;
+    for (role, sql, construct) in [
+        (ExprRole::Check, "([Note]<>N'')", "collation"),
+        (ExprRole::Check, "([Note] IN ('a','b'))", "collation"),
+        (ExprRole::Check, "(len([Note])>(0))", "trailing spaces"),
+        (ExprRole::Check, "(upper([Note])=[Note])", "upper"),
+        (ExprRole::Check, "([Note]+[Hours]>(0))", "converts the text"),
+        (ExprRole::Check, "([Rate]*(2)>(1))", "decimal"),
+        (ExprRole::Default("Note"), "(getdate())", "current time"),
+        (ExprRole::Default("Hours"), "(isnull(NULL,N'x'))", "isnull"),
+    ] {
+        let e = mssql(pg, role, sql).expect_err(sql);
+        assert!(e.contains(construct), "{sql}: {e}");
+    }
+    // Into SQLite: no uuid function, decimals are text there, and a zero
+    // divisor gives NULL instead of failing.
+    for (role, sql, construct) in [
+        (ExprRole::Default("Token"), "(newid())", "uuid"),
+        (ExprRole::Check, "([Rate]>=(0))", "decimal"),
+        (ExprRole::Check, "([Hours]/[Id]>=(0))", "zero"),
+    ] {
+        let e = mssql(Dialect::Sqlite, role, sql).expect_err(sql);
+        assert!(e.contains(construct), "{sql}: {e}");
+    }
+}
+
+#[test]
+fn sql_server_views_with_top_isnull_and_brackets() {
+    let c = mssql_catalog();
+    let t = Translator::new(Dialect::Mssql, Dialect::Postgres, &c).unwrap();
+    let v = t
+        .view(
+            &TableName::new(Some("dbo"), "Busy"),
+            "CREATE VIEW [dbo].[Busy] AS SELECT TOP 5 [Id], ISNULL([Hours], 0) * 2 AS [Double], \
+             [Note] + N'!' AS Label FROM [dbo].[Shifts] WHERE [Active] = 1 ORDER BY [Id] DESC",
+        )
+        .unwrap();
+    assert_eq!(
+        v.ddl,
+        "CREATE VIEW \"dbo\".\"Busy\" (\"Id\", \"Double\", \"Label\") AS\nSELECT \"dbo\".\"Shifts\".\"Id\", (COALESCE(\"dbo\".\"Shifts\".\"Hours\", 0) * CAST(2 AS bigint)) AS \"Double\", (\"dbo\".\"Shifts\".\"Note\" || '!') AS \"Label\" FROM \"dbo\".\"Shifts\" WHERE (\"dbo\".\"Shifts\".\"Active\" = true) ORDER BY \"dbo\".\"Shifts\".\"Id\" DESC NULLS LAST LIMIT 5"
+    );
+    for (sql, construct) in [
+        (
+            "CREATE VIEW v AS SELECT TOP 5 Id FROM Shifts",
+            "without ORDER BY",
+        ),
+        (
+            "CREATE VIEW v AS SELECT TOP 5 Id FROM Shifts ORDER BY Note",
+            "ORDER BY text",
+        ),
+        (
+            "CREATE VIEW v AS SELECT Id FROM Shifts WHERE Note = 'x'",
+            "collation",
+        ),
+        (
+            "CREATE VIEW v AS SELECT avg(Hours) AS h FROM Shifts",
+            "truncated",
+        ),
+    ] {
+        let e = t
+            .view(&TableName::new(Some("dbo"), "v"), sql)
+            .expect_err(sql)
+            .0;
+        assert!(e.contains(construct), "{sql}: {e}");
+    }
+}

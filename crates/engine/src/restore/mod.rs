@@ -172,6 +172,7 @@ impl RestoreJob {
         ) {
             let done = crate::translate::translate(
                 engine,
+                &reader.meta().source.engine,
                 &mut tables
                     .iter_mut()
                     .map(|t| &mut t.entry.def)

@@ -99,9 +99,16 @@ fn aggregate(
     cx.saw_aggregate = true;
     let d = if distinct { "DISTINCT " } else { "" };
     let to_pg = cx.to_pg();
-    let pg_source = cx.from() == Dialect::Postgres;
+    let pg_source = cx.from() != Dialect::Sqlite;
+    let mssql = cx.mssql();
     match (name, v.kind) {
         ("count", _) => Ok(Out::new(format!("count({d}{})", v.sql), Kind::Int)),
+        ("avg", Kind::Int) if mssql => refuse(
+            "avg(…) of integers (SQL Server's is an integer, truncated; the others divide exactly)",
+        ),
+        ("min" | "max", Kind::Text) if mssql => refuse(format!(
+            "{name}(…) of text (SQL Server orders it by the column's collation)"
+        )),
         // PostgreSQL's sum of bigint is numeric; cast back, the sum is the
         // same integer (and an overflow fails in both).
         ("sum", Kind::Int) if to_pg => Ok(Out::new(
@@ -151,6 +158,10 @@ pub(crate) fn scalar(
             refuse(format!("{name}(…) with {} arguments", args.len()))
         }
     };
+    // coalesce, nullif and abs mean the same in SQL Server.
+    if from == Dialect::Mssql && !matches!(name, "coalesce" | "nullif" | "abs") {
+        return mssql_scalar(cx, name, args);
+    }
     match name {
         "coalesce" | "ifnull" if from == Dialect::Sqlite || name == "coalesce" => {
             need(2..=64)?;
@@ -168,8 +179,10 @@ pub(crate) fn scalar(
                     ))
                 })?;
             }
-            if matches!(kind, Kind::Temporal | Kind::Other | Kind::Decimal)
-                && from == Dialect::Postgres
+            if matches!(
+                kind,
+                Kind::Temporal | Kind::Other | Kind::Uuid | Kind::Decimal
+            ) && from != Dialect::Sqlite
             {
                 return refuse(format!("{name}(…) of {}", kind.noun()));
             }
@@ -311,6 +324,50 @@ pub(crate) fn scalar(
         "min" | "max" => refuse(format!(
             "the scalar {name}(…) of several arguments (SQLite gives NULL when one is NULL, \
              LEAST/GREATEST ignore it)"
+        )),
+        _ => refuse(format!("the function {name}(…)")),
+    }
+}
+
+/// A function of SQL Server's: the few whose meaning the targets share;
+/// the text functions follow the column's collation there (and `len`
+/// ignores trailing spaces), so they are refused by name.
+fn mssql_scalar(cx: &mut Ctx<'_, '_>, name: &str, args: &[&sqlparser::ast::Expr]) -> Result<Out> {
+    match name {
+        // ISNULL gives its first argument's type (cutting a longer text to
+        // it): exact for two values of one numeric kind.
+        "isnull" => {
+            if args.len() != 2 {
+                return refuse("isnull(…) without two arguments");
+            }
+            let a = cx.value(args[0])?;
+            let b = cx.value(args[1])?;
+            match (a.kind, b.kind) {
+                (Kind::Int, Kind::Int | Kind::Null) | (Kind::Float, Kind::Float | Kind::Null) => {
+                    Ok(Out::new(format!("COALESCE({}, {})", a.sql, b.sql), a.kind))
+                }
+                (x, y) => refuse(format!(
+                    "isnull(…) of {} and {} (SQL Server converts the second to the first's type)",
+                    x.noun(),
+                    y.noun()
+                )),
+            }
+        }
+        "newid" if args.is_empty() && cx.to_pg() => {
+            Ok(Out::new("gen_random_uuid()".into(), Kind::Uuid))
+        }
+        "newid" => refuse("newid() (SQLite has no uuid function)"),
+        "len" | "datalength" => refuse(format!(
+            "{name}(…) (SQL Server's ignores trailing spaces or counts bytes)"
+        )),
+        "upper" | "lower" | "replace" | "charindex" | "patindex" | "ltrim" | "rtrim" | "trim"
+        | "substring" | "left" | "right" => refuse(format!(
+            "{name}(…) (SQL Server's follows the column's collation and its own rules for text)"
+        )),
+        "getdate" | "getutcdate" | "sysdatetime" | "sysutcdatetime" | "sysdatetimeoffset"
+        | "current_timestamp" => refuse(format!(
+            "{name}() (SQL Server's current time, at its own precision and time zone; give the \
+             column a default on the target yourself)"
         )),
         _ => refuse(format!("the function {name}(…)")),
     }

@@ -106,6 +106,19 @@ impl<'t, 'a> Ctx<'t, 'a> {
         self.t.to == Dialect::Postgres
     }
 
+    /// Whether the source is SQL Server, whose text comparisons follow the
+    /// column's collation (case-insensitive by default, trailing spaces
+    /// ignored) and whose `+` joins texts.
+    pub fn mssql(&self) -> bool {
+        self.t.from == Dialect::Mssql
+    }
+
+    /// Whether the source reads `1.5` as an exact decimal (PostgreSQL's
+    /// numeric, SQL Server's decimal), not SQLite's double.
+    pub fn exact_literals(&self) -> bool {
+        self.t.from != Dialect::Sqlite
+    }
+
     /// `e` as a value: a condition becomes PostgreSQL's 0/1 integer (what
     /// SQLite gives), or stays SQLite's 0/1 (what a PostgreSQL boolean
     /// becomes when restored).
@@ -314,6 +327,11 @@ impl<'t, 'a> Ctx<'t, 'a> {
                         ..Out::new(n.to_string(), Kind::Int)
                     });
                 }
+                let exponent = s.contains(['e', 'E']);
+                if self.mssql() && !exponent {
+                    // SQL Server's 1.5 is decimal(2,1), computed exactly.
+                    return Ok(Out::new(s.clone(), Kind::Decimal));
+                }
                 if pg_source {
                     // PostgreSQL's 1.5 is numeric, computed exactly.
                     return Ok(Out::new(s.clone(), Kind::Decimal));
@@ -328,6 +346,11 @@ impl<'t, 'a> Ctx<'t, 'a> {
                 })
             }
             Value::SingleQuotedString(s) => Ok(Out {
+                lit: Some(Lit::Text(s.clone())),
+                ..Out::new(quote_text(s), Kind::Text)
+            }),
+            // SQL Server's N'…', its Unicode text.
+            Value::NationalStringLiteral(s) if self.mssql() => Ok(Out {
                 lit: Some(Lit::Text(s.clone())),
                 ..Out::new(quote_text(s), Kind::Text)
             }),
@@ -416,7 +439,7 @@ impl<'t, 'a> Ctx<'t, 'a> {
                 if !(v.kind.is_number() || v.kind == Kind::Null) {
                     return refuse(format!("unary {op} on {}", v.kind.noun()));
                 }
-                if v.kind == Kind::Decimal && self.from() == Dialect::Postgres {
+                if v.kind == Kind::Decimal && self.exact_literals() {
                     return refuse(decimal_refusal(self.from()));
                 }
                 let lit = match (&v.lit, op) {
@@ -483,7 +506,24 @@ impl<'t, 'a> Ctx<'t, 'a> {
     /// itself converts it: an integer compared with TEXT becomes its text,
     /// 0 and 1 compared with a boolean become false and true.
     fn coerce_literal(&self, column: &Out, lit: &mut Out) -> Result<()> {
-        if self.from() != Dialect::Sqlite || column.lit.is_some() {
+        if column.lit.is_some() {
+            return Ok(());
+        }
+        if self.mssql() {
+            // A bit column compared with 0 or 1.
+            if let (Kind::Bool, Some(Lit::Int(n @ (0 | 1)))) = (column.kind, &lit.lit) {
+                lit.sql = match (self.to_pg(), *n == 1) {
+                    (true, true) => "true",
+                    (true, false) => "false",
+                    (false, true) => "1",
+                    (false, false) => "0",
+                }
+                .into();
+                lit.kind = Kind::Bool;
+            }
+            return Ok(());
+        }
+        if self.from() != Dialect::Sqlite {
             return Ok(());
         }
         match (column.kind, &lit.lit) {
@@ -508,10 +548,16 @@ impl<'t, 'a> Ctx<'t, 'a> {
                 "a comparison of date/time values (SQLite compares their text, PostgreSQL the \
                  instants)",
             ),
-            (Kind::Decimal, _) | (_, Kind::Decimal) if pg_source => {
+            (Kind::Decimal, _) | (_, Kind::Decimal)
+                if pg_source || (self.mssql() && !self.to_pg()) =>
+            {
                 refuse(decimal_refusal(self.from()))
             }
             (x, y) if x.is_number() && y.is_number() => Ok(()),
+            (Kind::Text, Kind::Text) if self.mssql() => refuse(
+                "a comparison of text under SQL Server's collation (case-insensitive by \
+                     default, trailing spaces ignored)",
+            ),
             (Kind::Text, Kind::Text) => {
                 if ordering && pg_source && !(a.bytewise || b.bytewise) {
                     refuse(
@@ -535,6 +581,20 @@ impl<'t, 'a> Ctx<'t, 'a> {
         let a = self.value(left)?;
         let b = self.value(right)?;
         let from = self.from();
+        if from == Dialect::Mssql
+            && matches!(op, BinaryOperator::Plus)
+            && (a.kind == Kind::Text || b.kind == Kind::Text)
+        {
+            // SQL Server's + on texts joins them (NULL when either is, under
+            // its default CONCAT_NULL_YIELDS_NULL), as || does; on a text
+            // and a number it converts the text to the number.
+            return match (a.kind, b.kind) {
+                (Kind::Text | Kind::Null, Kind::Text | Kind::Null) => {
+                    Ok(Out::new(format!("({} || {})", a.sql, b.sql), Kind::Text))
+                }
+                _ => refuse("`+` on text and a number (SQL Server converts the text to a number)"),
+            };
+        }
         for v in [&a, &b] {
             match v.kind {
                 Kind::Int | Kind::Float | Kind::Null => {}
@@ -574,12 +634,18 @@ impl<'t, 'a> Ctx<'t, 'a> {
                 kind,
             ));
         }
+        if from == Dialect::Mssql && self.to_pg() {
+            // Both fail on a zero divisor and truncate integers toward zero;
+            // % takes the dividend's sign in both.
+            return Ok(Out::new(format!("({} {op} {})", a.sql, b.sql), kind));
+        }
         match b.lit {
             Some(Lit::Int(n)) if n != 0 => {}
             Some(Lit::Float(f)) if f != 0.0 => {}
             _ => {
                 return refuse(format!(
-                    "`{op}` by a value that may be zero (PostgreSQL fails, SQLite gives NULL)"
+                    "`{op}` by a value that may be zero ({} fails, SQLite gives NULL)",
+                    from.display_name()
                 ))
             }
         }
@@ -823,8 +889,26 @@ fn default(cx: &mut Ctx<'_, '_>, column: Kind, e: &Expr) -> Result<String> {
             }
         }
     }
+    if cx.mssql() {
+        if let Expr::Function(f) = inner {
+            let name = f.name.to_string().to_ascii_lowercase();
+            if name == "newid" && column == Kind::Uuid && cx.to_pg() {
+                // Both give a new random (version 4) uuid for each row.
+                return Ok("gen_random_uuid()".into());
+            }
+        }
+    }
     let v = cx.value(e)?;
     let pg_source = cx.from() == Dialect::Postgres;
+    if cx.mssql() && cx.to_pg() && column == Kind::Decimal && v.kind == Kind::Decimal {
+        // A decimal literal (`((1.5))`): PostgreSQL's numeric literal is the
+        // same exact value.
+        let bare = v.sql.trim_start_matches('(').trim_end_matches(')');
+        let digits = bare.strip_prefix('-').unwrap_or(bare);
+        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return Ok(bare.to_owned());
+        }
+    }
     match (column, &v.lit, v.kind) {
         (_, _, Kind::Null) => Ok(v.sql),
         (Kind::Text, Some(Lit::Int(n)), _) if !pg_source => Ok(quote_text(&n.to_string())),
@@ -951,6 +1035,13 @@ fn cast_target(from: Dialect, ty: &DataType) -> Option<Kind> {
         return None;
     }
     match from {
+        // SQL Server's CAST to a text type without a length cuts at 30
+        // characters, and real is a 4-byte float: only these.
+        Dialect::Mssql => match name.as_str() {
+            "int" | "bigint" | "smallint" | "tinyint" => Some(Kind::Int),
+            "float" => Some(Kind::Float),
+            _ => None,
+        },
         Dialect::Sqlite => match name.as_str() {
             "integer" | "int" | "bigint" => Some(Kind::Int),
             "real" | "double" | "float" => Some(Kind::Float),

@@ -153,8 +153,8 @@ fn set_expr(
                         b.noun()
                     ))
                 })?;
-                if matches!(k, Kind::Temporal | Kind::Other)
-                    || (k == Kind::Decimal && cx.from() == Dialect::Postgres)
+                if matches!(k, Kind::Temporal | Kind::Other | Kind::Uuid)
+                    || (k == Kind::Decimal && cx.from() != Dialect::Sqlite)
                 {
                     return refuse(format!("{op} of {} columns", k.noun()));
                 }
@@ -213,9 +213,18 @@ fn select(
     s: &Select,
     order_by: Option<&OrderBy>,
 ) -> Result<(String, Vec<(String, Kind)>)> {
-    if s.top.is_some() {
-        return refuse("TOP");
-    }
+    // SQL Server's TOP n with an ORDER BY is LIMIT n; without one, which
+    // rows is the server's choice.
+    let top = match &s.top {
+        None => None,
+        Some(t) if t.with_ties || t.percent => return refuse("TOP … PERCENT or WITH TIES"),
+        Some(t) if order_by.is_none() => return refuse(format!("{t} without ORDER BY")),
+        Some(sqlparser::ast::Top {
+            quantity: Some(sqlparser::ast::TopQuantity::Constant(n)),
+            ..
+        }) => Some(*n),
+        Some(t) => return refuse(format!("{t} of an expression")),
+    };
     if s.into.is_some()
         || !s.lateral_views.is_empty()
         || s.prewhere.is_some()
@@ -243,7 +252,12 @@ fn select(
     cx.saw_aggregate = false;
     cx.in_aggregate = false;
     cx.scopes.push(Vec::new());
-    let result = select_in_scope(cx, s, distinct, order_by);
+    let result = select_in_scope(cx, s, distinct, order_by).map(|(mut sql, columns)| {
+        if let Some(n) = top {
+            sql.push_str(&format!(" LIMIT {n}"));
+        }
+        (sql, columns)
+    });
     cx.scopes.pop();
     cx.in_aggregate = saved.0;
     cx.saw_aggregate = saved.1;
@@ -596,6 +610,9 @@ fn order_terms(
             }
             None => {
                 let v = cx.value(&term.expr)?;
+                if v.kind == Kind::Text && from == Dialect::Mssql {
+                    return refuse("ORDER BY text (SQL Server sorts it by the column's collation)");
+                }
                 if v.kind == Kind::Text && from == Dialect::Postgres && !v.bytewise {
                     return refuse(
                         "ORDER BY text under the database's collation (SQLite sorts bytes)",
@@ -605,13 +622,18 @@ fn order_terms(
             }
         };
         let sql = match kind {
+            Kind::Text if from == Dialect::Mssql => {
+                return refuse("ORDER BY text (SQL Server sorts it by the column's collation)")
+            }
             Kind::Text if cx.to_pg() => format!("({sql}) COLLATE \"C\""),
             Kind::Text if by_output.is_some() && from == Dialect::Postgres => {
                 return refuse("ORDER BY text under the database's collation (SQLite sorts bytes)")
             }
             Kind::Temporal => return refuse("ORDER BY a date/time value (SQLite sorts its text)"),
-            Kind::Other => return refuse("ORDER BY a value of another type"),
-            Kind::Decimal if from == Dialect::Postgres => {
+            Kind::Other | Kind::Uuid => return refuse("ORDER BY a value of another type"),
+            Kind::Decimal
+                if from == Dialect::Postgres || (from == Dialect::Mssql && !cx.to_pg()) =>
+            {
                 return refuse("ORDER BY a numeric value (text in SQLite)")
             }
             _ => sql,
@@ -619,8 +641,9 @@ fn order_terms(
         let asc = term.options.asc.unwrap_or(true);
         // SQLite sorts NULL as the smallest value, PostgreSQL as the largest.
         let nulls_first = term.options.nulls_first.unwrap_or(match from {
-            Dialect::Sqlite => asc,
-            _ => !asc,
+            // SQLite and SQL Server sort NULL first.
+            Dialect::Sqlite | Dialect::Mssql => asc,
+            Dialect::Postgres => !asc,
         });
         out.push(format!(
             "{sql} {} NULLS {}",
