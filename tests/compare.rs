@@ -298,3 +298,56 @@ fn sqlite_migrated_into_postgres_compares_equal_and_changes_on_either_side_are_f
         &["table agent: changed: id=7: column(s) created_at"],
     );
 }
+
+/// Two PostgreSQL databases: equal tables are found equal inside the
+/// servers (the rows are not sent), whatever each database's own output
+/// settings; a value that reads the same under two different settings
+/// (4 March under DMY, 3 April under MDY) is still a difference, found and
+/// named by reading the rows.
+#[test]
+fn postgres_databases_digest_equal_tables_in_the_servers_under_any_settings() {
+    let schema = "CREATE TABLE shift (id int PRIMARY KEY, day date NOT NULL, at timestamptz NOT NULL,
+                    len interval, rate double precision, raw bytea);
+                  INSERT INTO shift SELECT g, date '2024-01-01' + g, timestamptz '2024-01-01 00:00+00' + g * interval '1 hour',
+                    g * interval '1 minute', g / 3.0, decode(md5(g::text), 'hex') FROM generate_series(1, 500) g;
+                  CREATE TABLE note (id int PRIMARY KEY, day date);
+                  INSERT INTO note VALUES (1, date '2024-03-04');";
+    let Some((server, a)) = TestServer::start_with_db("dig_a", schema) else {
+        return;
+    };
+    let b = server.create_db("dig_b");
+    server.psql(&b, schema);
+    server.psql(&b, "UPDATE note SET day = date '2024-04-03'");
+    // Each database writes dates, times and floats its own way.
+    server.psql(
+        &a,
+        &format!("ALTER DATABASE {a} SET DateStyle = 'SQL, DMY'; ALTER DATABASE {a} SET TimeZone = 'Asia/Tokyo'; ALTER DATABASE {a} SET extra_float_digits = 0"),
+    );
+    server.psql(
+        &b,
+        &format!("ALTER DATABASE {b} SET DateStyle = 'SQL, MDY'; ALTER DATABASE {b} SET bytea_output = 'escape'"),
+    );
+    let report = bru_exits(
+        &["compare", &server.url(&a), &server.url(&b), "--jobs", "2"],
+        DIFFERS,
+    );
+    names(
+        &report,
+        &[
+            "compared inside the servers: 1 table(s)",
+            "table public.note: changed: id=1: column(s) day",
+            "DIFFERS: 1 of 2 tables differ",
+        ],
+    );
+    let j = json(&["compare", &server.url(&a), &server.url(&b)], DIFFERS);
+    assert_eq!(j["by_digest"], serde_json::json!(["public.shift"]), "{j}");
+    server.psql(&b, "UPDATE note SET day = date '2024-03-04'");
+    let report = bru_exits(&["compare", &server.url(&a), &server.url(&b)], 0);
+    names(
+        &report,
+        &[
+            "compared inside the servers: 2 table(s)",
+            "MATCH: all 2 tables match, 501 rows",
+        ],
+    );
+}

@@ -481,6 +481,13 @@ fn compare_text(r: &CompareReport) -> String {
         s += "\n";
         s += &details;
     }
+    if !r.by_digest.is_empty() {
+        s += &format!(
+            "compared inside the servers: {} table(s) whose rows both servers digest alike \
+             (two 64-bit hashes of each row's text) were not sent\n",
+            r.by_digest.len()
+        );
+    }
     for line in &r.not_compared {
         s += &format!("not compared: {line}\n");
     }

@@ -109,6 +109,31 @@ pub trait Source {
             table.name
         )))
     }
+
+    /// A digest of the rows of `table` over `columns` (in that order),
+    /// computed by the server itself in this source's snapshot, so that a
+    /// compare of two databases of one engine can find equal tables without
+    /// sending their rows. Two digests are comparable only when both come
+    /// from the same engine over columns of the same types: equal digests
+    /// mean equal rows (up to the digest's collisions), different ones only
+    /// that the rows must be compared. `None` (the default): not offered,
+    /// for this source or this table.
+    fn server_digest(
+        &mut self,
+        table: &TableDef,
+        columns: &[String],
+    ) -> Result<Option<ServerDigest>> {
+        let _ = (table, columns);
+        Ok(None)
+    }
+}
+
+/// What [`Source::server_digest`] gives: the row count and the server's
+/// digest of the rows, as text to compare with another side's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerDigest {
+    pub rows: u64,
+    pub digest: String,
 }
 
 /// A range of integer keys: `from` included, `to` excluded, `None`

@@ -15,8 +15,8 @@
 //! added since then are still read, and every row is read exactly once.
 
 use bru_core::{
-    BatchLimits, Catalog, ColumnType, Error, KeyRange, RowBatch, Source, SourceInfo, TableDef,
-    TablePart, Value,
+    BatchLimits, Catalog, ColumnType, Error, KeyRange, RowBatch, ServerDigest, Source, SourceInfo,
+    TableDef, TablePart, Value,
 };
 use futures_util::StreamExt;
 
@@ -294,7 +294,108 @@ impl Source for PgSource {
             .unwrap_or_else(|| "true".to_owned());
         self.read_rows(table, Some(&filter), limits, sink)
     }
+
+    /// Two 64-bit hashes of each row's text (`hashtextextended` with two
+    /// seeds, summed with the count), under fixed output settings so that
+    /// two servers write the same value the same way; the session's own
+    /// settings are put back after. `None` before PostgreSQL 11 (no
+    /// `hashtextextended`), for the large objects and for a partitioned
+    /// table.
+    fn server_digest(
+        &mut self,
+        table: &TableDef,
+        columns: &[String],
+    ) -> bru_core::Result<Option<ServerDigest>> {
+        if table.property("postgres.partition_by").is_some()
+            || catalog::large_objects::pieces_oids(table).is_some()
+            || columns.iter().any(|c| table.column_index(c).is_none())
+        {
+            return Ok(None);
+        }
+        let context = format!("digesting table {}", table.name);
+        let text = |rows: &[tokio_postgres::Row], i: usize| -> bru_core::Result<String> {
+            rows.first()
+                .ok_or_else(|| Error::engine(&context, "no row"))?
+                .try_get::<_, String>(i)
+                .map_err(|e| Error::engine(&context, e))
+        };
+        let version = self.conn.query(
+            "SELECT pg_catalog.current_setting('server_version_num')",
+            &[],
+            &context,
+        )?;
+        if text(&version, 0)?.parse::<u32>().unwrap_or(0) < 110_000 {
+            return Ok(None);
+        }
+        let names: Vec<String> = DIGEST_SETTINGS
+            .iter()
+            .map(|(n, _)| quote_literal(n))
+            .collect();
+        let saved = self.conn.query(
+            &format!(
+                "SELECT {}",
+                names
+                    .iter()
+                    .map(|n| format!("pg_catalog.current_setting({n})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            &[],
+            &context,
+        )?;
+        let saved: Vec<String> = (0..names.len())
+            .map(|i| text(&saved, i))
+            .collect::<bru_core::Result<_>>()?;
+        let set = |values: &mut dyn Iterator<Item = String>| -> String {
+            let parts: Vec<String> = names
+                .iter()
+                .zip(values)
+                .map(|(n, v)| format!("pg_catalog.set_config({n}, {}, true)", quote_literal(&v)))
+                .collect();
+            format!("SELECT {}", parts.join(", "))
+        };
+        self.conn.query(
+            &set(&mut DIGEST_SETTINGS.iter().map(|(_, v)| (*v).to_owned())),
+            &[],
+            &context,
+        )?;
+        let row = if columns.is_empty() {
+            "''".to_owned()
+        } else {
+            let list: Vec<String> = columns.iter().map(|c| ident(c)).collect();
+            format!("ROW({})::text", list.join(", "))
+        };
+        // OFFSET 0 keeps the row's text computed once, not once per hash.
+        let digest = self.conn.query(
+            &format!(
+                "SELECT count(*)::text, \
+                 coalesce(sum(pg_catalog.hashtextextended(d.t, 0)), 0)::text || '/' || \
+                 coalesce(sum(pg_catalog.hashtextextended(d.t, 1)), 0)::text \
+                 FROM (SELECT {row} AS t FROM ONLY {} OFFSET 0) AS d",
+                qualified(&table.name)
+            ),
+            &[],
+            &context,
+        );
+        let restored = self.conn.query(&set(&mut saved.into_iter()), &[], &context);
+        let digest = digest?;
+        restored?;
+        Ok(Some(ServerDigest {
+            rows: text(&digest, 0)?.parse().unwrap_or(0),
+            digest: text(&digest, 1)?,
+        }))
+    }
 }
+
+/// The output settings a digest is computed under: every value written
+/// one way (dates ISO, floats exact, times in UTC, bytea in hex).
+const DIGEST_SETTINGS: [(&str, &str); 5] = [
+    ("DateStyle", "ISO, YMD"),
+    ("IntervalStyle", "postgres"),
+    ("extra_float_digits", "3"),
+    ("TimeZone", "UTC"),
+    ("bytea_output", "hex"),
+];
 
 impl PgSource {
     /// Streams the pieces of the large objects `oids` (module

@@ -14,6 +14,10 @@ pub struct CompareReport {
     /// What this compare did not compare, and why (across engines, what
     /// the neutral model cannot compare).
     pub not_compared: Vec<String>,
+    /// The tables found equal by the two servers' own digests of their
+    /// rows, without sending the rows (two databases of one engine).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub by_digest: Vec<String>,
     pub seconds: f64,
 }
 

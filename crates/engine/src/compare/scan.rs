@@ -524,6 +524,18 @@ fn make_queue<'p>(
     }))
 }
 
+/// A live side's main reader and its extra readers.
+pub(super) type LiveReaders<'s> = (&'s mut Box<dyn Source>, &'s mut Vec<Box<dyn Source + Send>>);
+
+/// A live side's main reader (which may not leave this thread) and its
+/// extra readers; `None` for an archive.
+pub(super) fn live_readers(side: &mut Side) -> Option<LiveReaders<'_>> {
+    match &mut side.kind {
+        Kind::Live { primary, extra } => Some((primary, extra)),
+        Kind::Archive { .. } => None,
+    }
+}
+
 /// A side split into what stays on this thread and its extra readers.
 enum Role<'s> {
     Live(&'s mut Box<dyn Source>),

@@ -1,0 +1,162 @@
+//! A first pass that sends no rows: for two live databases of one engine,
+//! each server digests each table whose definition is the same on both
+//! sides ([`Source::server_digest`]), both sides at once. A table whose
+//! digests and counts agree matches without its rows leaving the servers;
+//! every other table (different digests, no digest offered) is compared by
+//! reading its rows, as before, so that its differing keys can be named.
+//!
+//! This is what lets a compare of two PostgreSQL databases cost less than
+//! reading either: pgcopydb's `compare data` does the same with md5 of
+//! each row's text, bru with two 64-bit hashes of it.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use bru_core::{ServerDigest, Source};
+
+use super::scan::{live_readers, Side};
+use super::schema::Pair;
+use crate::{Error, Progress, Result};
+
+/// Each pair's digests on side A and side B, where both sides gave one;
+/// `None` where the pair is not digested (another engine, an archive side,
+/// definitions that differ, normalized columns) or a side offered none.
+pub(crate) fn digest_both(
+    a: &mut Side,
+    b: &mut Side,
+    pairs: &[Pair],
+    progress: &dyn Progress,
+) -> Result<Vec<Option<(ServerDigest, ServerDigest)>>> {
+    let none = || pairs.iter().map(|_| None).collect();
+    if a.engine != b.engine {
+        return Ok(none());
+    }
+    let wanted: Vec<usize> = (0..pairs.len())
+        .filter(|&i| {
+            let p = &pairs[i];
+            p.schema.is_empty() && p.identity_a && p.identity_b
+        })
+        .collect();
+    let (Some((primary_a, extra_a)), Some((primary_b, extra_b))) =
+        (live_readers(a), live_readers(b))
+    else {
+        return Ok(none());
+    };
+    if wanted.is_empty() {
+        return Ok(none());
+    }
+    // Largest first, so that the last digest taken is a small one.
+    let mut order = wanted;
+    order.sort_by_key(|&i| std::cmp::Reverse(pairs[i].a.estimated_rows.unwrap_or(0)));
+    let queues = [
+        Queue::new(&order, pairs.len()),
+        Queue::new(&order, pairs.len()),
+    ];
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| -> Result<()> {
+        let mut handles = Vec::new();
+        for (extra, q, which) in [(extra_a, &queues[0], 0), (extra_b, &queues[1], 1)] {
+            for reader in extra.iter_mut() {
+                let stop = &stop;
+                handles
+                    .push(s.spawn(move || q.work(reader.as_mut(), pairs, which, stop, progress)));
+            }
+        }
+        let mut result = q_work_primary(primary_a.as_mut(), &queues[0], pairs, 0, &stop, progress);
+        if result.is_ok() {
+            result = q_work_primary(primary_b.as_mut(), &queues[1], pairs, 1, &stop, progress);
+        }
+        for h in handles {
+            let r = h.join().map_err(|_| Error::WorkerLost)?;
+            if result.is_ok() {
+                result = r;
+            }
+        }
+        result
+    })?;
+    let [qa, qb] = queues;
+    let da = qa.results.into_inner().map_err(|_| Error::WorkerLost)?;
+    let db = qb.results.into_inner().map_err(|_| Error::WorkerLost)?;
+    Ok(da
+        .into_iter()
+        .zip(db)
+        .map(|(x, y)| match (x, y) {
+            (Some(x), Some(y)) => Some((x, y)),
+            _ => None,
+        })
+        .collect())
+}
+
+fn q_work_primary(
+    source: &mut dyn Source,
+    q: &Queue<'_>,
+    pairs: &[Pair],
+    which: usize,
+    stop: &AtomicBool,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let r = q.work(source, pairs, which, stop, progress);
+    if r.is_err() {
+        stop.store(true, Ordering::Relaxed);
+    }
+    r
+}
+
+/// One side's digests to take, shared by its readers.
+struct Queue<'o> {
+    order: &'o [usize],
+    next: AtomicUsize,
+    results: Mutex<Vec<Option<ServerDigest>>>,
+}
+
+impl<'o> Queue<'o> {
+    fn new(order: &'o [usize], pairs: usize) -> Self {
+        Queue {
+            order,
+            next: AtomicUsize::new(0),
+            results: Mutex::new(vec![None; pairs]),
+        }
+    }
+
+    fn work(
+        &self,
+        source: &mut dyn Source,
+        pairs: &[Pair],
+        which: usize,
+        stop: &AtomicBool,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let n = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(&i) = self.order.get(n) else {
+                return Ok(());
+            };
+            let pair = &pairs[i];
+            let (def, cols) = match which {
+                0 => (&pair.a, &pair.cols_a),
+                _ => (&pair.b, &pair.cols_b),
+            };
+            let names: Vec<String> = cols.iter().map(|&c| def.columns[c].name.clone()).collect();
+            let label = format!(
+                "{} ({}, digest)",
+                pair.name,
+                if which == 0 { "source" } else { "target" }
+            );
+            progress.table_started(&label, None, None);
+            let d = source.server_digest(def, &names);
+            progress.table_finished(&label);
+            match d {
+                Ok(d) => self.results.lock().map_err(|_| Error::WorkerLost)?[i] = d,
+                Err(e) => {
+                    if stop.swap(true, Ordering::Relaxed) {
+                        return Ok(());
+                    }
+                    return Err(Error::from(e).in_table("comparing", &def.name.to_string()));
+                }
+            }
+        }
+    }
+}
