@@ -311,13 +311,17 @@ fn postgres_databases_digest_equal_tables_in_the_servers_under_any_settings() {
                   INSERT INTO shift SELECT g, date '2024-01-01' + g, timestamptz '2024-01-01 00:00+00' + g * interval '1 hour',
                     g * interval '1 minute', g / 3.0, decode(md5(g::text), 'hex') FROM generate_series(1, 500) g;
                   CREATE TABLE note (id int PRIMARY KEY, day date);
-                  INSERT INTO note VALUES (1, date '2024-03-04');";
+                  INSERT INTO note VALUES (1, date '2024-03-04');
+                  CREATE TABLE val (id int PRIMARY KEY, f float8, n numeric);
+                  INSERT INTO val VALUES (1, 0, 1.0), (2, 1.5, 2);";
     let Some((server, a)) = TestServer::start_with_db("dig_a", schema) else {
         return;
     };
     let b = server.create_db("dig_b");
     server.psql(&b, schema);
     server.psql(&b, "UPDATE note SET day = date '2024-04-03'");
+    // Values PostgreSQL's own hashes take as equal: -0 and 0, 1.0 and 1.00.
+    server.psql(&b, "UPDATE val SET f = '-0', n = 1.00 WHERE id = 1");
     // Each database writes dates, times and floats its own way.
     server.psql(
         &a,
@@ -336,18 +340,22 @@ fn postgres_databases_digest_equal_tables_in_the_servers_under_any_settings() {
         &[
             "compared inside the servers: 1 table(s)",
             "table public.note: changed: id=1: column(s) day",
-            "DIFFERS: 1 of 2 tables differ",
+            "table public.val: changed: id=1: column(s) f, n",
+            "DIFFERS: 2 of 3 tables differ",
         ],
     );
     let j = json(&["compare", &server.url(&a), &server.url(&b)], DIFFERS);
     assert_eq!(j["by_digest"], serde_json::json!(["public.shift"]), "{j}");
-    server.psql(&b, "UPDATE note SET day = date '2024-03-04'");
+    server.psql(
+        &b,
+        "UPDATE note SET day = date '2024-03-04'; UPDATE val SET f = 0, n = 1.0 WHERE id = 1",
+    );
     let report = bru_exits(&["compare", &server.url(&a), &server.url(&b)], 0);
     names(
         &report,
         &[
-            "compared inside the servers: 2 table(s)",
-            "MATCH: all 2 tables match, 501 rows",
+            "compared inside the servers: 3 table(s)",
+            "MATCH: all 3 tables match, 503 rows",
         ],
     );
 }

@@ -295,12 +295,17 @@ impl Source for PgSource {
         self.read_rows(table, Some(&filter), limits, sink)
     }
 
-    /// Two 64-bit hashes of each row's text (`hashtextextended` with two
-    /// seeds, summed with the count), under fixed output settings so that
-    /// two servers write the same value the same way; the session's own
-    /// settings are put back after. `None` before PostgreSQL 11 (no
-    /// `hashtextextended`), for the large objects and for a partitioned
-    /// table.
+    /// Two 64-bit hashes of each row (two seeds, summed, with the count).
+    /// From PostgreSQL 14, `hash_record_extended` of the row with each
+    /// column in its own type where that type's hash is exact (equal hashes
+    /// input only for identical values: integers, booleans, dates,
+    /// timestamps, uuids, bytea, text, fixed-scale numerics) and as its
+    /// text otherwise (a float's -0 and 0, a free numeric's 1.0 and 1.00
+    /// hash alike); before, `hashtextextended` of the row's text. Text is
+    /// written under fixed output settings so that two servers write the
+    /// same value the same way; the session's own settings are put back
+    /// after. `None` before PostgreSQL 11, for the large objects and for a
+    /// partitioned table.
     fn server_digest(
         &mut self,
         table: &TableDef,
@@ -324,7 +329,8 @@ impl Source for PgSource {
             &[],
             &context,
         )?;
-        if text(&version, 0)?.parse::<u32>().unwrap_or(0) < 110_000 {
+        let version = text(&version, 0)?.parse::<u32>().unwrap_or(0);
+        if version < 110_000 {
             return Ok(None);
         }
         let names: Vec<String> = DIGEST_SETTINGS
@@ -359,18 +365,37 @@ impl Source for PgSource {
             &[],
             &context,
         )?;
+        let by_record = version >= 140_000 && !columns.is_empty();
         let row = if columns.is_empty() {
             "''".to_owned()
+        } else if by_record {
+            let list: Vec<String> = columns
+                .iter()
+                .filter_map(|c| table.column_index(c).map(|i| &table.columns[i]))
+                .map(|c| {
+                    if hash_is_exact(&c.native_type) {
+                        ident(&c.name)
+                    } else {
+                        format!("{}::text", ident(&c.name))
+                    }
+                })
+                .collect();
+            format!("ROW({})", list.join(", "))
         } else {
             let list: Vec<String> = columns.iter().map(|c| ident(c)).collect();
             format!("ROW({})::text", list.join(", "))
         };
-        // OFFSET 0 keeps the row's text computed once, not once per hash.
+        let hash = if by_record {
+            "pg_catalog.hash_record_extended"
+        } else {
+            "pg_catalog.hashtextextended"
+        };
+        // OFFSET 0 keeps the row computed once, not once per hash.
         let digest = self.conn.query(
             &format!(
                 "SELECT count(*)::text, \
-                 coalesce(sum(pg_catalog.hashtextextended(d.t, 0)), 0)::text || '/' || \
-                 coalesce(sum(pg_catalog.hashtextextended(d.t, 1)), 0)::text \
+                 coalesce(sum({hash}(d.t, 0)), 0)::text || '/' || \
+                 coalesce(sum({hash}(d.t, 1)), 0)::text \
                  FROM (SELECT {row} AS t FROM ONLY {} OFFSET 0) AS d",
                 qualified(&table.name)
             ),
@@ -385,6 +410,34 @@ impl Source for PgSource {
             digest: text(&digest, 1)?,
         }))
     }
+}
+
+/// Whether PostgreSQL's hash of type `native` (as `format_type` writes it)
+/// is equal only for identical values, so that a digest may hash the value
+/// itself rather than its text. Not for floats (-0 and 0), numerics without
+/// a fixed scale (1.0 and 1.00), `character` without a length (trailing
+/// spaces), jsonb, enums (hashed by their OIDs, which differ between
+/// databases), domains, arrays or anything else.
+fn hash_is_exact(native: &str) -> bool {
+    let fixed_numeric = native
+        .strip_prefix("numeric(")
+        .is_some_and(|rest| rest.contains(','));
+    fixed_numeric
+        || native.starts_with("character varying")
+        || native.starts_with("character(")
+        || matches!(
+            native,
+            "smallint"
+                | "integer"
+                | "bigint"
+                | "boolean"
+                | "date"
+                | "timestamp without time zone"
+                | "timestamp with time zone"
+                | "uuid"
+                | "bytea"
+                | "text"
+        )
 }
 
 /// The output settings a digest is computed under: every value written
