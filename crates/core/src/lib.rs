@@ -27,8 +27,8 @@ pub use schema::{
     TableDef, TableName, UniqueConstraint,
 };
 pub use traits::{
-    BatchLimits, Dropped, IndexPart, KeyRange, ObjectOutcome, RestoreJournal, ServerDigest, Source,
-    TableLoader, TablePart, Target,
+    BatchLimits, Dropped, IndexPart, KeyBuckets, KeyRange, ObjectOutcome, RestoreJournal,
+    ServerDigest, Source, TableLoader, TablePart, Target,
 };
 pub use types::ColumnType;
 pub use value::{Interval, RowBatch, Value};

@@ -126,6 +126,33 @@ pub trait Source {
         let _ = (table, columns);
         Ok(None)
     }
+
+    /// The rows of `table` summed by ranges of its integer key column
+    /// `key`, in the server as [`Source::server_digest`] digests them: each
+    /// bucket `(key >> shift)` with its row count and the wrapping sum of
+    /// its rows' first 64-bit hash, at the smallest shift that makes at
+    /// most `max_buckets` buckets. Comparable, bucket by bucket, with the
+    /// same engine's buckets of the same columns, so that a table whose
+    /// digests differ can be narrowed down to a few key ranges without
+    /// sending its rows. `None` (the default): not offered.
+    fn server_key_buckets(
+        &mut self,
+        table: &TableDef,
+        columns: &[String],
+        key: &str,
+        max_buckets: usize,
+    ) -> Result<Option<KeyBuckets>> {
+        let _ = (table, columns, key, max_buckets);
+        Ok(None)
+    }
+}
+
+/// What [`Source::server_key_buckets`] gives: the shift, and for each
+/// bucket that holds rows, `key >> shift`, its row count and its sum.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeyBuckets {
+    pub shift: u32,
+    pub cells: Vec<(i64, u64, u64)>,
 }
 
 /// What [`Source::server_digest`] gives: the row count and the server's

@@ -18,6 +18,7 @@ mod catalog;
 mod conn;
 mod copy_binary;
 mod ddl;
+mod digest;
 mod engine;
 mod numeric;
 mod quote;

@@ -15,14 +15,15 @@
 //! added since then are still read, and every row is read exactly once.
 
 use bru_core::{
-    BatchLimits, Catalog, ColumnType, Error, KeyRange, RowBatch, ServerDigest, Source, SourceInfo,
-    TableDef, TablePart, Value,
+    BatchLimits, Catalog, ColumnType, Error, KeyBuckets, KeyRange, RowBatch, ServerDigest, Source,
+    SourceInfo, TableDef, TablePart, Value,
 };
 use futures_util::StreamExt;
 
 use crate::catalog;
 use crate::conn::{Conn, Settings};
 use crate::copy_binary::{CopyReader, Next};
+use crate::digest;
 use crate::quote::{ident, qualified, quote_literal};
 use crate::values::{decode, Wire};
 use crate::ENGINE_NAME;
@@ -295,160 +296,26 @@ impl Source for PgSource {
         self.read_rows(table, Some(&filter), limits, sink)
     }
 
-    /// Two 64-bit hashes of each row (two seeds, summed, with the count).
-    /// From PostgreSQL 14, `hash_record_extended` of the row with each
-    /// column in its own type where that type's hash is exact (equal hashes
-    /// input only for identical values: integers, booleans, dates,
-    /// timestamps, uuids, bytea, text, fixed-scale numerics) and as its
-    /// text otherwise (a float's -0 and 0, a free numeric's 1.0 and 1.00
-    /// hash alike); before, `hashtextextended` of the row's text. Text is
-    /// written under fixed output settings so that two servers write the
-    /// same value the same way; the session's own settings are put back
-    /// after. `None` before PostgreSQL 11, for the large objects and for a
-    /// partitioned table.
+    /// See module `digest`.
     fn server_digest(
         &mut self,
         table: &TableDef,
         columns: &[String],
     ) -> bru_core::Result<Option<ServerDigest>> {
-        if table.property("postgres.partition_by").is_some()
-            || catalog::large_objects::pieces_oids(table).is_some()
-            || columns.iter().any(|c| table.column_index(c).is_none())
-        {
-            return Ok(None);
-        }
-        let context = format!("digesting table {}", table.name);
-        let text = |rows: &[tokio_postgres::Row], i: usize| -> bru_core::Result<String> {
-            rows.first()
-                .ok_or_else(|| Error::engine(&context, "no row"))?
-                .try_get::<_, String>(i)
-                .map_err(|e| Error::engine(&context, e))
-        };
-        let version = self.conn.query(
-            "SELECT pg_catalog.current_setting('server_version_num')",
-            &[],
-            &context,
-        )?;
-        let version = text(&version, 0)?.parse::<u32>().unwrap_or(0);
-        if version < 110_000 {
-            return Ok(None);
-        }
-        let names: Vec<String> = DIGEST_SETTINGS
-            .iter()
-            .map(|(n, _)| quote_literal(n))
-            .collect();
-        let saved = self.conn.query(
-            &format!(
-                "SELECT {}",
-                names
-                    .iter()
-                    .map(|n| format!("pg_catalog.current_setting({n})"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            &[],
-            &context,
-        )?;
-        let saved: Vec<String> = (0..names.len())
-            .map(|i| text(&saved, i))
-            .collect::<bru_core::Result<_>>()?;
-        let set = |values: &mut dyn Iterator<Item = String>| -> String {
-            let parts: Vec<String> = names
-                .iter()
-                .zip(values)
-                .map(|(n, v)| format!("pg_catalog.set_config({n}, {}, true)", quote_literal(&v)))
-                .collect();
-            format!("SELECT {}", parts.join(", "))
-        };
-        self.conn.query(
-            &set(&mut DIGEST_SETTINGS.iter().map(|(_, v)| (*v).to_owned())),
-            &[],
-            &context,
-        )?;
-        let by_record = version >= 140_000 && !columns.is_empty();
-        let row = if columns.is_empty() {
-            "''".to_owned()
-        } else if by_record {
-            let list: Vec<String> = columns
-                .iter()
-                .filter_map(|c| table.column_index(c).map(|i| &table.columns[i]))
-                .map(|c| {
-                    if hash_is_exact(&c.native_type) {
-                        ident(&c.name)
-                    } else {
-                        format!("{}::text", ident(&c.name))
-                    }
-                })
-                .collect();
-            format!("ROW({})", list.join(", "))
-        } else {
-            let list: Vec<String> = columns.iter().map(|c| ident(c)).collect();
-            format!("ROW({})::text", list.join(", "))
-        };
-        let hash = if by_record {
-            "pg_catalog.hash_record_extended"
-        } else {
-            "pg_catalog.hashtextextended"
-        };
-        // OFFSET 0 keeps the row computed once, not once per hash.
-        let digest = self.conn.query(
-            &format!(
-                "SELECT count(*)::text, \
-                 coalesce(sum({hash}(d.t, 0)), 0)::text || '/' || \
-                 coalesce(sum({hash}(d.t, 1)), 0)::text \
-                 FROM (SELECT {row} AS t FROM ONLY {} OFFSET 0) AS d",
-                qualified(&table.name)
-            ),
-            &[],
-            &context,
-        );
-        let restored = self.conn.query(&set(&mut saved.into_iter()), &[], &context);
-        let digest = digest?;
-        restored?;
-        Ok(Some(ServerDigest {
-            rows: text(&digest, 0)?.parse().unwrap_or(0),
-            digest: text(&digest, 1)?,
-        }))
+        digest::digest(&self.conn, table, columns)
+    }
+
+    /// See module `digest`.
+    fn server_key_buckets(
+        &mut self,
+        table: &TableDef,
+        columns: &[String],
+        key: &str,
+        max_buckets: usize,
+    ) -> bru_core::Result<Option<KeyBuckets>> {
+        digest::key_buckets(&self.conn, table, columns, key, max_buckets)
     }
 }
-
-/// Whether PostgreSQL's hash of type `native` (as `format_type` writes it)
-/// is equal only for identical values, so that a digest may hash the value
-/// itself rather than its text. Not for floats (-0 and 0), numerics without
-/// a fixed scale (1.0 and 1.00), `character` without a length (trailing
-/// spaces), jsonb, enums (hashed by their OIDs, which differ between
-/// databases), domains, arrays or anything else.
-fn hash_is_exact(native: &str) -> bool {
-    let fixed_numeric = native
-        .strip_prefix("numeric(")
-        .is_some_and(|rest| rest.contains(','));
-    fixed_numeric
-        || native.starts_with("character varying")
-        || native.starts_with("character(")
-        || matches!(
-            native,
-            "smallint"
-                | "integer"
-                | "bigint"
-                | "boolean"
-                | "date"
-                | "timestamp without time zone"
-                | "timestamp with time zone"
-                | "uuid"
-                | "bytea"
-                | "text"
-        )
-}
-
-/// The output settings a digest is computed under: every value written
-/// one way (dates ISO, floats exact, times in UTC, bytea in hex).
-const DIGEST_SETTINGS: [(&str, &str); 5] = [
-    ("DateStyle", "ISO, YMD"),
-    ("IntervalStyle", "postgres"),
-    ("extra_float_digits", "3"),
-    ("TimeZone", "UTC"),
-    ("bytea_output", "hex"),
-];
 
 impl PgSource {
     /// Streams the pieces of the large objects `oids` (module

@@ -113,6 +113,25 @@ impl Buckets {
         }
     }
 
+    /// The buckets a server summed ([`bru_core::Source::server_key_buckets`]):
+    /// its `key >> shift` of an integer key is this bucket
+    /// `coordinate >> shift`, the same key range.
+    pub fn from_server(server: &bru_core::KeyBuckets) -> Buckets {
+        let shift = server.shift.min(63);
+        let mut cells = Map::default();
+        for &(k, rows, sum) in &server.cells {
+            let id = (i128::from(k) + (1i128 << (63 - shift))) as u64;
+            cells.entry(id).or_default().add(Cell { rows, sum });
+        }
+        let mut out = Buckets {
+            shift,
+            cells,
+            odd: Cell::default(),
+        };
+        out.coarsen(shift);
+        out
+    }
+
     /// Adds the rows of `other` (another part of the same table).
     pub fn merge(&mut self, mut other: Buckets) {
         let shift = self.shift.max(other.shift);
@@ -205,6 +224,30 @@ mod tests {
             "{from:?} {to:?}"
         );
         assert_eq!(bucket_of(Some(int_coordinate(4242)), shift), diff[0]);
+    }
+
+    #[test]
+    fn a_servers_key_ranges_are_the_same_buckets() {
+        // Keys -300..300 with hash 1 each, summed as a server sums them at
+        // shift 4 (`key >> 4`), against the rows added one by one.
+        let mut rows = Buckets::default();
+        let mut cells: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
+        for k in -300i64..300 {
+            rows.add(Some(int_coordinate(k)), 1);
+            let c = cells.entry(k >> 4).or_default();
+            c.0 += 1;
+            c.1 += 1;
+        }
+        let server = bru_core::KeyBuckets {
+            shift: 4,
+            cells: cells.into_iter().map(|(k, (n, s))| (k, n, s)).collect(),
+        };
+        let mut from_server = Buckets::from_server(&server);
+        let (shift, diff) = Buckets::differing(&mut rows, &mut from_server);
+        assert!(diff.is_empty(), "{diff:?} at {shift}");
+        // Key -17 is in the range the server called -17 >> 4 = -2.
+        let id = int_coordinate(-17) >> 4;
+        assert_eq!(int_range(id, 4), (Some(-32), Some(-16)));
     }
 
     #[test]

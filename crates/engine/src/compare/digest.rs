@@ -12,7 +12,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use bru_core::{ServerDigest, Source};
+use bru_core::{KeyBuckets, ServerDigest, Source};
 
 use super::scan::{live_readers, Side};
 use super::schema::Pair;
@@ -85,6 +85,45 @@ pub(crate) fn digest_both(
             _ => None,
         })
         .collect())
+}
+
+/// Both sides' server-side buckets of `pair`'s integer key, side A's on an
+/// extra reader (when it has one) while side B's main reader takes B's;
+/// `None` when either side offers none.
+pub(crate) fn key_buckets_both(
+    a: &mut Side,
+    b: &mut Side,
+    pair: &Pair,
+    max_buckets: usize,
+) -> Result<Option<(KeyBuckets, KeyBuckets)>> {
+    let Some(key) = pair.key.as_ref().filter(|k| k.int) else {
+        return Ok(None);
+    };
+    let (Some((primary_a, extra_a)), Some((primary_b, _))) = (live_readers(a), live_readers(b))
+    else {
+        return Ok(None);
+    };
+    let names = |def: &bru_core::TableDef, cols: &[usize]| -> Vec<String> {
+        cols.iter().map(|&c| def.columns[c].name.clone()).collect()
+    };
+    let (cols_a, cols_b) = (names(&pair.a, &pair.cols_a), names(&pair.b, &pair.cols_b));
+    let (key_a, key_b) = (&key.names_a[0], &key.names_b[0]);
+    let (ra, rb) = std::thread::scope(|s| {
+        let on_extra = extra_a.first_mut().map(|r| {
+            let cols = &cols_a;
+            s.spawn(move || r.server_key_buckets(&pair.a, cols, key_a, max_buckets))
+        });
+        let rb = primary_b.server_key_buckets(&pair.b, &cols_b, key_b, max_buckets);
+        let ra = match on_extra {
+            Some(h) => h.join().map_err(|_| Error::WorkerLost),
+            None => Ok(primary_a.server_key_buckets(&pair.a, &cols_a, key_a, max_buckets)),
+        };
+        (ra, rb)
+    });
+    let in_table = |e: bru_core::Error| Error::from(e).in_table("comparing", &pair.name);
+    let ra = ra?.map_err(in_table)?;
+    let rb = rb.map_err(in_table)?;
+    Ok(ra.zip(rb))
 }
 
 fn q_work_primary(

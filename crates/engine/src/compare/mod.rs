@@ -150,33 +150,42 @@ fn run(
     // Tables the servers find equal by their own digests are not read; the
     // others are read and hashed here.
     let digests = digest::digest_both(&mut a, &mut b, &pairing.pairs, progress)?;
-    let equal: Vec<bool> = digests
-        .iter()
-        .map(|d| matches!(d, Some((x, y)) if x == y))
-        .collect();
+    // A table with an integer key whose digests differ is summed by key
+    // ranges in the servers too, so that only the ranges that differ are
+    // read.
+    let mut served: Vec<Option<(scan::Scan, scan::Scan)>> = Vec::new();
+    for (pair, d) in pairing.pairs.iter().zip(&digests) {
+        let scan = |d: &bru_core::ServerDigest, k: &bru_core::KeyBuckets| scan::Scan {
+            rows: d.rows,
+            sum: xxhash_rust::xxh3::xxh3_64(d.digest.as_bytes()),
+            buckets: Some(buckets::Buckets::from_server(k)),
+        };
+        served.push(match d {
+            Some((x, y)) if x == y => {
+                report.by_digest.push(pair.name.clone());
+                let s = scan::Scan {
+                    buckets: None,
+                    ..scan(x, &bru_core::KeyBuckets::default())
+                };
+                Some((s.clone(), s))
+            }
+            Some((x, y)) => digest::key_buckets_both(&mut a, &mut b, pair, buckets::MAX_BUCKETS)?
+                .map(|(ka, kb)| (scan(x, &ka), scan(y, &kb))),
+            None => None,
+        });
+    }
     let unread: Vec<schema::Pair> = pairing
         .pairs
         .iter()
-        .zip(&equal)
-        .filter(|(_, e)| !**e)
+        .zip(&served)
+        .filter(|(_, s)| s.is_none())
         .map(|(p, _)| p.clone())
         .collect();
     let mut read = scan::scan_both(&mut a, &mut b, &unread, options.jobs, progress)?.into_iter();
-    let mut scans = Vec::with_capacity(pairing.pairs.len());
-    for (pair, d) in pairing.pairs.iter().zip(&digests) {
-        match d {
-            Some((x, y)) if x == y => {
-                let s = scan::Scan {
-                    rows: x.rows,
-                    sum: xxhash_rust::xxh3::xxh3_64(x.digest.as_bytes()),
-                    buckets: None,
-                };
-                report.by_digest.push(pair.name.clone());
-                scans.push((s.clone(), s));
-            }
-            _ => scans.push(read.next().unwrap_or_default()),
-        }
-    }
+    let mut scans: Vec<(scan::Scan, scan::Scan)> = served
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| read.next().unwrap_or_default()))
+        .collect();
     for (pair, (sa, sb)) in pairing.pairs.iter().zip(scans.iter_mut()) {
         let mut t = TableReport::new(pair.name.clone(), TableStatus::Match);
         t.schema = pair.schema.clone();
