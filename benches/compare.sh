@@ -79,7 +79,7 @@ Command: \`RUNS=$runs JOBS=$jobs benches/compare.sh $scale\`
 | \`bru compare A B\`, no difference | ${bc} s | $(med bru_compare 3) KiB | |
 | pgcopydb compare data, no difference | ${pc} s | $(med pgcopydb_compare 3) KiB | bru / pgcopydb: $(ratio "$bc" "$pc") |
 | \`bru backup B\` (one backup of the larger side) | ${bb} s | $(med bru_backup 3) KiB | compare / backup: $(ratio "$bc" "$bb") |
-| \`bru compare A B\`, 10 rows of schedule_activity changed ($named named) | ${b10} s | $(med bru_compare_10 3) KiB | changed / no difference: $(ratio "$b10" "$bc") |
+| \`bru compare A B\`, 10 rows of schedule_activity changed ($named named) | ${b10} s | $(med bru_compare_10 3) KiB | changed / backup: $(ratio "$b10" "$bb"); changed / no difference: $(ratio "$b10" "$bc") |
 
 Commands timed:
 - \`bru compare A B --jobs $jobs --quiet\` (exit 0), and after the change without \`--quiet\` (exit 3)

@@ -1,6 +1,8 @@
 //! A first pass that sends no rows: for two live databases of one engine,
 //! each server digests each table whose definition is the same on both
-//! sides ([`Source::server_digest`]), both sides at once. A table whose
+//! sides ([`Source::server_digest`]; for a table with an integer key, its
+//! rows summed by key ranges, [`Source::server_key_buckets`], which also
+//! say where two sides differ), both sides at once. A table whose
 //! digests and counts agree matches without its rows leaving the servers;
 //! every other table (different digests, no digest offered) is compared by
 //! reading its rows, as before, so that its differing keys can be named.
@@ -18,6 +20,15 @@ use super::scan::{live_readers, Side};
 use super::schema::Pair;
 use crate::{Error, Progress, Result};
 
+/// What a server gave for one side of one table: its digest, or for a
+/// table with an integer key its rows summed by key ranges (which also
+/// tell where two sides differ).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Served {
+    Digest(ServerDigest),
+    Buckets(KeyBuckets),
+}
+
 /// Each pair's digests on side A and side B, where both sides gave one;
 /// `None` where the pair is not digested (another engine, an archive side,
 /// definitions that differ, normalized columns) or a side offered none.
@@ -26,7 +37,7 @@ pub(crate) fn digest_both(
     b: &mut Side,
     pairs: &[Pair],
     progress: &dyn Progress,
-) -> Result<Vec<Option<(ServerDigest, ServerDigest)>>> {
+) -> Result<Vec<Option<(Served, Served)>>> {
     let none = || pairs.iter().map(|_| None).collect();
     if a.engine != b.engine {
         return Ok(none());
@@ -145,7 +156,7 @@ fn q_work_primary(
 struct Queue<'o> {
     order: &'o [usize],
     next: AtomicUsize,
-    results: Mutex<Vec<Option<ServerDigest>>>,
+    results: Mutex<Vec<Option<Served>>>,
 }
 
 impl<'o> Queue<'o> {
@@ -185,7 +196,27 @@ impl<'o> Queue<'o> {
                 if which == 0 { "source" } else { "target" }
             );
             progress.table_started(&label, None, None);
-            let d = source.server_digest(def, &names);
+            let key = pair.key.as_ref().filter(|k| k.int).map(|k| {
+                if which == 0 {
+                    &k.names_a[0]
+                } else {
+                    &k.names_b[0]
+                }
+            });
+            let d = match key {
+                Some(key) => {
+                    match source.server_key_buckets(def, &names, key, super::buckets::MAX_BUCKETS) {
+                        Ok(Some(b)) => Ok(Some(Served::Buckets(b))),
+                        Ok(None) => source
+                            .server_digest(def, &names)
+                            .map(|d| d.map(Served::Digest)),
+                        Err(e) => Err(e),
+                    }
+                }
+                None => source
+                    .server_digest(def, &names)
+                    .map(|d| d.map(Served::Digest)),
+            };
             progress.table_finished(&label);
             match d {
                 Ok(d) => self.results.lock().map_err(|_| Error::WorkerLost)?[i] = d,

@@ -153,15 +153,27 @@ fn run(
     // A table with an integer key whose digests differ is summed by key
     // ranges in the servers too, so that only the ranges that differ are
     // read.
+    use digest::Served;
     let mut served: Vec<Option<(scan::Scan, scan::Scan)>> = Vec::new();
+    // Tables whose server-side key ranges differ, whatever their totals.
+    let mut forced = Vec::new();
     for (pair, d) in pairing.pairs.iter().zip(&digests) {
         let scan = |d: &bru_core::ServerDigest, k: &bru_core::KeyBuckets| scan::Scan {
             rows: d.rows,
             sum: xxhash_rust::xxh3::xxh3_64(d.digest.as_bytes()),
             buckets: Some(buckets::Buckets::from_server(k)),
         };
+        let by_ranges = |k: &bru_core::KeyBuckets| {
+            let b = buckets::Buckets::from_server(k);
+            scan::Scan {
+                rows: k.cells.iter().map(|c| c.1).sum(),
+                sum: k.cells.iter().fold(0u64, |s, c| s.wrapping_add(c.2)),
+                buckets: Some(b),
+            }
+        };
+        let mut differ = false;
         served.push(match d {
-            Some((x, y)) if x == y => {
+            Some((Served::Digest(x), Served::Digest(y))) if x == y => {
                 report.by_digest.push(pair.name.clone());
                 let s = scan::Scan {
                     buckets: None,
@@ -169,10 +181,25 @@ fn run(
                 };
                 Some((s.clone(), s))
             }
-            Some((x, y)) => digest::key_buckets_both(&mut a, &mut b, pair, buckets::MAX_BUCKETS)?
-                .map(|(ka, kb)| (scan(x, &ka), scan(y, &kb))),
-            None => None,
+            Some((Served::Digest(x), Served::Digest(y))) => {
+                digest::key_buckets_both(&mut a, &mut b, pair, buckets::MAX_BUCKETS)?
+                    .map(|(ka, kb)| (scan(x, &ka), scan(y, &kb)))
+            }
+            Some((Served::Buckets(ka), Served::Buckets(kb))) => {
+                let (mut sa, mut sb) = (by_ranges(ka), by_ranges(kb));
+                let (Some(ba), Some(bb)) = (sa.buckets.as_mut(), sb.buckets.as_mut()) else {
+                    unreachable!("by_ranges gives buckets")
+                };
+                differ = !buckets::Buckets::differing(ba, bb).1.is_empty();
+                if !differ {
+                    report.by_digest.push(pair.name.clone());
+                }
+                Some((sa, sb))
+            }
+            // One side summed by key ranges, the other digested: read it.
+            Some(_) | None => None,
         });
+        forced.push(differ);
     }
     let unread: Vec<schema::Pair> = pairing
         .pairs
@@ -186,12 +213,12 @@ fn run(
         .into_iter()
         .map(|s| s.unwrap_or_else(|| read.next().unwrap_or_default()))
         .collect();
-    for (pair, (sa, sb)) in pairing.pairs.iter().zip(scans.iter_mut()) {
+    for ((pair, (sa, sb)), forced) in pairing.pairs.iter().zip(scans.iter_mut()).zip(forced) {
         let mut t = TableReport::new(pair.name.clone(), TableStatus::Match);
         t.schema = pair.schema.clone();
         // A side read by its recorded totals has no buckets; read it when
         // it differs, to narrow it down.
-        let differs = sa.rows != sb.rows || sa.sum != sb.sum;
+        let differs = forced || sa.rows != sb.rows || sa.sum != sb.sum;
         if differs && pair.key.is_some() && sa.buckets.is_none() {
             *sa = a.scan_serial(pair, scan::Which::A, progress)?;
         }
