@@ -175,6 +175,25 @@ fn translate_table(
         let source = default.clone();
         table.columns[c].default = note(r, what, &source);
     }
+    // PostgreSQL computes a translated generated column (a SQLite target
+    // keeps the source's values in a plain column, listed by the target).
+    for c in 0..table.columns.len() {
+        let Some(g) = table.columns[c].generated.clone() else {
+            continue;
+        };
+        if to != Dialect::Postgres {
+            continue;
+        }
+        let column = table.columns[c].name.clone();
+        let r = t
+            .expression(&name, ExprRole::Generated(&column), &g.expr)
+            .map_err(|e| e.to_string());
+        let what = format!("column {column}: generated");
+        table.columns[c].generated = note(r, what, &g.expr).map(|expr| bru_core::Generated {
+            expr,
+            stored: g.stored,
+        });
+    }
     let indexes = std::mem::take(&mut table.indexes);
     for mut index in indexes {
         let mut failed = None;

@@ -60,7 +60,8 @@ pub(crate) fn pg_type(ty: &ColumnType) -> String {
 /// CREATE TABLE for a table from another engine: columns and identity, no
 /// defaults (see [`defaults`]) and no constraints (those come after the
 /// data). Generated columns become plain columns that are loaded with the
-/// source's values, since their expressions are in the source's SQL.
+/// source's values, since their expressions are in the source's SQL,
+/// unless the restore translated them ([`generates`]).
 pub(crate) fn create_table(t: &TableDef) -> String {
     let cols: Vec<String> = t
         .columns
@@ -77,6 +78,11 @@ pub(crate) fn create_table(t: &TableDef) -> String {
                 };
                 d.push_str(&format!(" GENERATED {how} AS IDENTITY"));
             }
+            if let Some(g) = c.generated.as_ref().filter(|_| generates(t)) {
+                // PostgreSQL computes it (stored: it has no virtual
+                // columns before 18); the loader leaves the column out.
+                d.push_str(&format!(" GENERATED ALWAYS AS ({}) STORED", g.expr));
+            }
             if !c.nullable {
                 d.push_str(" NOT NULL");
             }
@@ -88,6 +94,13 @@ pub(crate) fn create_table(t: &TableDef) -> String {
         qualified(&target_name(&t.name)),
         cols.join(",\n    ")
     )
+}
+
+/// Whether `t`'s generation expressions were translated into PostgreSQL's
+/// SQL by the restore (`bru-translate`, exactly or not at all), so that
+/// PostgreSQL computes the columns.
+pub(crate) fn generates(t: &TableDef) -> bool {
+    t.translated_for.as_deref() == Some(crate::ENGINE_NAME)
 }
 
 /// `ALTER TABLE ... SET DEFAULT` for each column of a table from another

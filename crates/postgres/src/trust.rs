@@ -425,6 +425,10 @@ fn check_foreign_expressions(table: &TableDef) -> Result<(), String> {
         if let Some(d) = &c.default {
             foreign_expression(d).map_err(|e| format!("column {}: the default {e}", c.name))?;
         }
+        if let Some(g) = &c.generated {
+            foreign_expression(&g.expr)
+                .map_err(|e| format!("column {}: the generation expression {e}", c.name))?;
+        }
     }
     for check in &table.checks {
         foreign_expression(&check.expr).map_err(|e| format!("the CHECK {e}"))?;

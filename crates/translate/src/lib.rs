@@ -122,8 +122,8 @@ pub enum ExprRole<'a> {
     Predicate,
     /// An index expression.
     IndexExpr,
-    /// A generation expression.
-    Generated,
+    /// The generation expression of the named column.
+    Generated(&'a str),
     /// The default of the named column.
     Default(&'a str),
 }

@@ -107,7 +107,7 @@ impl PgTarget {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(name.clone());
-        if !same_engine(table) {
+        if !same_engine(table) && !ddl::generates(table) {
             for c in &table.columns {
                 if let Some(g) = &c.generated {
                     self.shared.skip(format!(

@@ -858,6 +858,24 @@ pub(crate) fn table_expression(
     }]);
     match role {
         ExprRole::Check | ExprRole::Predicate => cx.cond(e),
+        // The target stores the expression's value in the column's type,
+        // converting it as that engine converts (SQLite keeps 2.5 in an
+        // INTEGER column, PostgreSQL rounds it): only a value of the
+        // column's own kind.
+        ExprRole::Generated(column) => {
+            let Some((_, kind)) = relation.columns.iter().find(|(c, _)| c == column) else {
+                return refuse(format!("table {table} has no column {column}"));
+            };
+            let v = cx.value(e)?;
+            if v.kind != *kind || !matches!(kind, Kind::Int | Kind::Float | Kind::Text) {
+                return refuse(format!(
+                    "a generated value of {} for a column of {}",
+                    v.kind.noun(),
+                    kind.noun()
+                ));
+            }
+            Ok(v.sql)
+        }
         _ => {
             let v = cx.value(e)?;
             if v.kind == Kind::Bool && t.to == Dialect::Postgres && cx.from() == Dialect::Sqlite {
