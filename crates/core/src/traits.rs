@@ -147,16 +147,21 @@ pub trait Source {
     }
 }
 
-/// What [`Source::server_key_buckets`] gives: the shift, and for each
-/// bucket that holds rows, `key >> shift`, its row count and its sum.
+/// What [`Source::server_key_buckets`] gives: how the rows were hashed
+/// (two sides' buckets compare only when it is the same), the shift, and
+/// for each bucket that holds rows, `key >> shift`, its row count and its
+/// sum.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyBuckets {
+    pub method: String,
     pub shift: u32,
     pub cells: Vec<(i64, u64, u64)>,
 }
 
 /// What [`Source::server_digest`] gives: the row count and the server's
-/// digest of the rows, as text to compare with another side's.
+/// digest of the rows, as text to compare with another side's (naming how
+/// it was computed, so that two servers that hash differently never agree
+/// by accident).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerDigest {
     pub rows: u64,

@@ -59,7 +59,7 @@ pub(crate) fn digest(
     let rows = under_settings(conn, &sql, &context)?;
     Ok(Some(ServerDigest {
         rows: text(&rows, 0, 0, &context)?.parse().unwrap_or(0),
-        digest: text(&rows, 0, 1, &context)?,
+        digest: format!("{}:{}", h.hash, text(&rows, 0, 1, &context)?),
     }))
 }
 
@@ -96,7 +96,10 @@ pub(crate) fn key_buckets(
         text(&bounds, 0, 1, &context).and_then(|t| parse(&t, &context)),
     ) else {
         // An empty table (NULL bounds): no bucket.
-        return Ok(Some(KeyBuckets::default()));
+        return Ok(Some(KeyBuckets {
+            method: h.hash.to_owned(),
+            ..KeyBuckets::default()
+        }));
     };
     let max = max_buckets.max(1) as i128;
     let shift = (0..64u32)
@@ -120,7 +123,11 @@ pub(crate) fn key_buckets(
         // The wrapping sum, as the compare's buckets add hashes.
         cells.push((id, n, sum as u64));
     }
-    Ok(Some(KeyBuckets { shift, cells }))
+    Ok(Some(KeyBuckets {
+        method: h.hash.to_owned(),
+        shift,
+        cells,
+    }))
 }
 
 fn parse(t: &str, context: &str) -> bru_core::Result<i64> {

@@ -239,6 +239,7 @@ mod tests {
             c.1 += 1;
         }
         let server = bru_core::KeyBuckets {
+            method: "test".into(),
             shift: 4,
             cells: cells.into_iter().map(|(k, (n, s))| (k, n, s)).collect(),
         };

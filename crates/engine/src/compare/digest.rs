@@ -134,7 +134,7 @@ pub(crate) fn key_buckets_both(
     let in_table = |e: bru_core::Error| Error::from(e).in_table("comparing", &pair.name);
     let ra = ra?.map_err(in_table)?;
     let rb = rb.map_err(in_table)?;
-    Ok(ra.zip(rb))
+    Ok(ra.zip(rb).filter(|(x, y)| x.method == y.method))
 }
 
 fn q_work_primary(
