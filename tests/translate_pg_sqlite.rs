@@ -57,35 +57,6 @@ CREATE VIEW first_two AS
 
 const VIEWS: [&str; 3] = ["site_hours", "labels", "first_two"];
 
-/// Every row of `SELECT * FROM view` in SQLite, as psql's unaligned output
-/// writes it, sorted.
-fn sqlite_rows(path: &Path, view: &str) -> Vec<String> {
-    let conn = rusqlite::Connection::open(path).expect("open sqlite");
-    let mut stmt = conn
-        .prepare(&format!("SELECT * FROM \"{view}\""))
-        .expect("prepare");
-    let n = stmt.column_count();
-    let mut rows: Vec<String> = stmt
-        .query_map([], |r| {
-            let mut cells = Vec::new();
-            for i in 0..n {
-                cells.push(match r.get_ref(i)? {
-                    rusqlite::types::ValueRef::Null => String::new(),
-                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
-                    rusqlite::types::ValueRef::Real(v) => format!("{v}"),
-                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                    rusqlite::types::ValueRef::Blob(_) => panic!("no blobs here"),
-                });
-            }
-            Ok(cells.join("|"))
-        })
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
-    rows.sort();
-    rows
-}
-
 fn sqlite_one(path: &Path, sql: &str) -> String {
     rusqlite::Connection::open(path)
         .expect("open sqlite")
@@ -156,7 +127,11 @@ fn postgres_checks_defaults_indexes_and_views_arrive_in_sqlite_translated_or_nam
         let mut want: Vec<String> = pg.lines().map(str::to_owned).collect();
         want.sort();
         assert!(!want.is_empty(), "{view} has rows to compare");
-        assert_eq!(sqlite_rows(&sqlite, view), want, "view {view}");
+        assert_eq!(
+            bru_testsupport::sqlite::unaligned_rows(&sqlite, view),
+            want,
+            "view {view}"
+        );
     }
 
     // The CHECKs hold in SQLite, with their names.

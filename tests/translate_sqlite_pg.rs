@@ -10,8 +10,6 @@
 
 mod util;
 
-use std::path::Path;
-
 use bru_testsupport::pg::TestServer;
 use util::{bru_ok, Dir};
 
@@ -119,42 +117,6 @@ const SKIPPED: [(&str, &str); 4] = [
     ("From Sales", "it reads view Sales Person"),
 ];
 
-/// Every row of `SELECT * FROM "view"` in SQLite, as psql's unaligned
-/// output writes it (`|` between values, NULL empty, REALs by their
-/// shortest text), sorted.
-fn sqlite_rows(path: &Path, view: &str) -> Vec<String> {
-    let conn = rusqlite::Connection::open(path).expect("open sqlite");
-    let mut stmt = conn
-        .prepare(&format!("SELECT * FROM \"{view}\""))
-        .expect("prepare");
-    let n = stmt.column_count();
-    let mut rows: Vec<String> = stmt
-        .query_map([], |r| {
-            let mut cells = Vec::new();
-            for i in 0..n {
-                cells.push(match r.get_ref(i)? {
-                    rusqlite::types::ValueRef::Null => String::new(),
-                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
-                    rusqlite::types::ValueRef::Real(v) => float_text(v),
-                    rusqlite::types::ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
-                    rusqlite::types::ValueRef::Blob(_) => panic!("no blobs here"),
-                });
-            }
-            Ok(cells.join("|"))
-        })
-        .expect("query")
-        .collect::<Result<_, _>>()
-        .expect("rows");
-    rows.sort();
-    rows
-}
-
-/// A double as PostgreSQL writes it: the shortest text that reads back as
-/// it, with no `.0` for a whole number.
-fn float_text(v: f64) -> String {
-    format!("{v}")
-}
-
 fn pg_rows(server: &TestServer, db: &str, view: &str) -> Vec<String> {
     let out = server.psql(db, &format!("SELECT * FROM public.\"{view}\""));
     let mut rows: Vec<String> = out.lines().map(str::to_owned).collect();
@@ -214,7 +176,7 @@ fn sqlite_views_checks_and_defaults_arrive_in_postgres_translated_or_named() {
     }
     // Each translated view gives the rows SQLite gives.
     for view in TRANSLATED {
-        let want = sqlite_rows(&sqlite, view);
+        let want = bru_testsupport::sqlite::unaligned_rows(&sqlite, view);
         assert!(!want.is_empty(), "{view} has rows to compare");
         assert_eq!(pg_rows(&server, &db, view), want, "view {view}");
     }

@@ -315,6 +315,12 @@ impl TableDef {
         self
     }
 
+    /// Whether the restore translated this table's expressions into the
+    /// SQL of `engine` ([`TableDef::translated_for`]).
+    pub fn translated_into(&self, engine: &str) -> bool {
+        self.translated_for.as_deref() == Some(engine)
+    }
+
     /// The position of a column by name.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)

@@ -177,13 +177,10 @@ fn translate_table(
     }
     // PostgreSQL computes a translated generated column (a SQLite target
     // keeps the source's values in a plain column, listed by the target).
-    for c in 0..table.columns.len() {
+    for c in (0..table.columns.len()).filter(|_| to == Dialect::Postgres) {
         let Some(g) = table.columns[c].generated.clone() else {
             continue;
         };
-        if to != Dialect::Postgres {
-            continue;
-        }
         let column = table.columns[c].name.clone();
         let r = t
             .expression(&name, ExprRole::Generated(&column), &g.expr)

@@ -100,7 +100,7 @@ pub(crate) fn create_table(t: &TableDef) -> String {
 /// SQL by the restore (`bru-translate`, exactly or not at all), so that
 /// PostgreSQL computes the columns.
 pub(crate) fn generates(t: &TableDef) -> bool {
-    t.translated_for.as_deref() == Some(crate::ENGINE_NAME)
+    t.translated_into(crate::ENGINE_NAME)
 }
 
 /// `ALTER TABLE ... SET DEFAULT` for each column of a table from another

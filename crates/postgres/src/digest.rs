@@ -11,7 +11,9 @@
 //! text otherwise; before, `hashtextextended` of the row's text; before 11,
 //! none is offered. Text is written under fixed output settings, so that
 //! two databases with their own `DateStyle` or `TimeZone` cannot write two
-//! different values alike; the session's settings are put back after.
+//! different values alike. They are set inside a savepoint, whose rollback
+//! puts the session's own back (and keeps the snapshot's transaction usable
+//! should the digest fail).
 
 use bru_core::{Error, KeyBuckets, ServerDigest, TableDef};
 use tokio_postgres::Row;
@@ -41,11 +43,12 @@ struct RowHash {
 /// (see the module docs; also the large objects and partitioned tables).
 pub(crate) fn digest(
     conn: &Conn,
+    version: u32,
     table: &TableDef,
     columns: &[String],
 ) -> bru_core::Result<Option<ServerDigest>> {
     let context = format!("digesting table {}", table.name);
-    let Some(h) = row_hash(conn, table, columns, &context)? else {
+    let Some(h) = row_hash(version, table, columns) else {
         return Ok(None);
     };
     let (row, hash) = (&h.row, h.hash);
@@ -67,6 +70,7 @@ pub(crate) fn digest(
 /// [`bru_core::Source::server_key_buckets`]).
 pub(crate) fn key_buckets(
     conn: &Conn,
+    version: u32,
     table: &TableDef,
     columns: &[String],
     key: &str,
@@ -79,22 +83,26 @@ pub(crate) fn key_buckets(
     if !matches!(c.native_type.as_str(), "smallint" | "integer" | "bigint") {
         return Ok(None);
     }
-    let Some(h) = row_hash(conn, table, columns, &context)? else {
+    let Some(h) = row_hash(version, table, columns) else {
         return Ok(None);
     };
     let k = format!("{}::bigint", ident(key));
     let bounds = conn.query(
         &format!(
-            "SELECT min({k})::text, max({k})::text FROM ONLY {}",
+            "SELECT min({k}), max({k}) FROM ONLY {}",
             qualified(&table.name)
         ),
         &[],
         &context,
     )?;
-    let (Ok(lo), Ok(hi)) = (
-        text(&bounds, 0, 0, &context).and_then(|t| parse(&t, &context)),
-        text(&bounds, 0, 1, &context).and_then(|t| parse(&t, &context)),
-    ) else {
+    let bound = |i: usize| -> bru_core::Result<Option<i64>> {
+        bounds
+            .first()
+            .ok_or_else(|| Error::engine(&context, "no row"))?
+            .try_get(i)
+            .map_err(|e| Error::engine(&context, e))
+    };
+    let (Some(lo), Some(hi)) = (bound(0)?, bound(1)?) else {
         // An empty table (NULL bounds): no bucket.
         return Ok(Some(KeyBuckets {
             method: h.hash.to_owned(),
@@ -107,31 +115,28 @@ pub(crate) fn key_buckets(
         .unwrap_or(63);
     let (row, hash) = (&h.row, h.hash);
     let sql = format!(
-        "SELECT (d.k >> {shift})::text, count(*)::text, coalesce(sum({hash}(d.t, 0)), 0)::text \
+        "SELECT d.k >> {shift}, count(*), coalesce(sum({hash}(d.t, 0)), 0)::text \
          FROM (SELECT {k} AS k, {row} AS t FROM ONLY {} OFFSET 0) AS d \
          WHERE d.k IS NOT NULL GROUP BY 1",
         qualified(&table.name)
     );
     let rows = under_settings(conn, &sql, &context)?;
     let mut cells = Vec::with_capacity(rows.len());
-    for i in 0..rows.len() {
-        let id = parse(&text(&rows, i, 0, &context)?, &context)?;
-        let n: u64 = text(&rows, i, 1, &context)?.parse().unwrap_or(0);
+    for (i, r) in rows.iter().enumerate() {
+        let get_err = |e| Error::engine(&context, e);
+        let id: i64 = r.try_get(0).map_err(get_err)?;
+        let n: i64 = r.try_get(1).map_err(get_err)?;
         let sum: i128 = text(&rows, i, 2, &context)?
             .parse()
             .map_err(|e| Error::engine(&context, e))?;
         // The wrapping sum, as the compare's buckets add hashes.
-        cells.push((id, n, sum as u64));
+        cells.push((id, n.unsigned_abs(), sum as u64));
     }
     Ok(Some(KeyBuckets {
         method: h.hash.to_owned(),
         shift,
         cells,
     }))
-}
-
-fn parse(t: &str, context: &str) -> bru_core::Result<i64> {
-    t.parse().map_err(|e| Error::engine(context, e))
 }
 
 /// Cell `col` of row `row` as text.
@@ -143,27 +148,15 @@ fn text(rows: &[Row], row: usize, col: usize, context: &str) -> bru_core::Result
         .ok_or_else(|| Error::engine(context, "NULL"))
 }
 
-/// How `table`'s rows over `columns` are hashed on this server, or `None`.
-fn row_hash(
-    conn: &Conn,
-    table: &TableDef,
-    columns: &[String],
-    context: &str,
-) -> bru_core::Result<Option<RowHash>> {
-    if table.property("postgres.partition_by").is_some()
+/// How `table`'s rows over `columns` are hashed on a server of
+/// `server_version_num` `version`, or `None`.
+fn row_hash(version: u32, table: &TableDef, columns: &[String]) -> Option<RowHash> {
+    if version < 110_000
+        || table.property("postgres.partition_by").is_some()
         || catalog::large_objects::pieces_oids(table).is_some()
         || columns.iter().any(|c| table.column_index(c).is_none())
     {
-        return Ok(None);
-    }
-    let version = conn.query(
-        "SELECT pg_catalog.current_setting('server_version_num')",
-        &[],
-        context,
-    )?;
-    let version: u32 = text(&version, 0, 0, context)?.parse().unwrap_or(0);
-    if version < 110_000 {
-        return Ok(None);
+        return None;
     }
     let by_record = version >= 140_000 && !columns.is_empty();
     let columns: Vec<&bru_core::Column> = columns
@@ -188,43 +181,32 @@ fn row_hash(
         let list: Vec<String> = columns.iter().map(|c| ident(&c.name)).collect();
         format!("ROW({})::text", list.join(", "))
     };
-    Ok(Some(RowHash {
+    Some(RowHash {
         row,
         hash: if by_record {
             "pg_catalog.hash_record_extended"
         } else {
             "pg_catalog.hashtextextended"
         },
-    }))
+    })
 }
 
-/// Runs `sql` under [`SETTINGS`], putting the session's own back after
-/// (also when `sql` fails).
+/// Runs `sql` under [`SETTINGS`], set in a savepoint whose rollback puts
+/// the session's own back, also when `sql` fails.
 fn under_settings(conn: &Conn, sql: &str, context: &str) -> bru_core::Result<Vec<Row>> {
-    let names: Vec<String> = SETTINGS.iter().map(|(n, _)| quote_literal(n)).collect();
-    let current: Vec<String> = names
+    let set: Vec<String> = SETTINGS
         .iter()
-        .map(|n| format!("pg_catalog.current_setting({n})"))
+        .map(|(n, v)| format!("SET LOCAL {n} = {}", quote_literal(v)))
         .collect();
-    let saved = conn.query(&format!("SELECT {}", current.join(", ")), &[], context)?;
-    let saved: Vec<String> = (0..names.len())
-        .map(|i| text(&saved, 0, i, context))
-        .collect::<bru_core::Result<_>>()?;
-    let set = |values: &mut dyn Iterator<Item = String>| -> String {
-        let parts: Vec<String> = names
-            .iter()
-            .zip(values)
-            .map(|(n, v)| format!("pg_catalog.set_config({n}, {}, true)", quote_literal(&v)))
-            .collect();
-        format!("SELECT {}", parts.join(", "))
-    };
-    conn.query(
-        &set(&mut SETTINGS.iter().map(|(_, v)| (*v).to_owned())),
-        &[],
+    conn.batch(
+        &format!("SAVEPOINT bru_digest; {};", set.join("; ")),
         context,
     )?;
     let rows = conn.query(sql, &[], context);
-    let restored = conn.query(&set(&mut saved.into_iter()), &[], context);
+    let restored = conn.batch(
+        "ROLLBACK TO SAVEPOINT bru_digest; RELEASE SAVEPOINT bru_digest",
+        context,
+    );
     let rows = rows?;
     restored?;
     Ok(rows)

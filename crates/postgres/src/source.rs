@@ -33,6 +33,8 @@ pub struct PgSource {
     conn: Conn,
     snapshot: String,
     info: SourceInfo,
+    /// `server_version_num`, which decides how module `digest` hashes.
+    version_num: u32,
 }
 
 impl PgSource {
@@ -90,7 +92,8 @@ impl PgSource {
 
     fn finish_open(conn: Conn, snapshot: String) -> bru_core::Result<PgSource> {
         let rows = conn.query(
-            "SELECT pg_catalog.current_setting('server_version'), pg_catalog.current_database()::text",
+            "SELECT pg_catalog.current_setting('server_version'), pg_catalog.current_database()::text, \
+             pg_catalog.current_setting('server_version_num')",
             &[],
             "reading the server version",
         )?;
@@ -103,9 +106,13 @@ impl PgSource {
         let database: String = row
             .try_get(1)
             .map_err(|e| Error::engine("reading the database name", e))?;
+        let version_num: String = row
+            .try_get(2)
+            .map_err(|e| Error::engine("reading the server version", e))?;
         Ok(PgSource {
             conn,
             snapshot,
+            version_num: version_num.parse().unwrap_or(0),
             info: SourceInfo {
                 engine: ENGINE_NAME.into(),
                 version,
@@ -302,7 +309,7 @@ impl Source for PgSource {
         table: &TableDef,
         columns: &[String],
     ) -> bru_core::Result<Option<ServerDigest>> {
-        digest::digest(&self.conn, table, columns)
+        digest::digest(&self.conn, self.version_num, table, columns)
     }
 
     /// See module `digest`.
@@ -313,7 +320,14 @@ impl Source for PgSource {
         key: &str,
         max_buckets: usize,
     ) -> bru_core::Result<Option<KeyBuckets>> {
-        digest::key_buckets(&self.conn, table, columns, key, max_buckets)
+        digest::key_buckets(
+            &self.conn,
+            self.version_num,
+            table,
+            columns,
+            key,
+            max_buckets,
+        )
     }
 }
 

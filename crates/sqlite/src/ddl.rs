@@ -61,7 +61,7 @@ pub fn left_out(table: &TableDef) -> Vec<String> {
 
 /// Whether the restore translated `table`'s expressions into SQLite's SQL.
 pub fn is_translated(table: &TableDef) -> bool {
-    table.translated_for.as_deref() == Some(crate::ENGINE_NAME)
+    table.translated_into(crate::ENGINE_NAME)
 }
 
 /// Whether a translated table's column keeps its default: not an identity's

@@ -124,6 +124,37 @@ pub fn dump(path: &Path) -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// Every row of `SELECT * FROM "view"` in the SQLite database at `path`, as
+/// psql's unaligned output writes it (`|` between values, NULL empty, REALs
+/// by their shortest text, which is how PostgreSQL writes a double), sorted:
+/// to compare a translated view's rows with PostgreSQL's.
+pub fn unaligned_rows(path: &Path, view: &str) -> Vec<String> {
+    let conn = Connection::open(path).expect("open sqlite");
+    let mut stmt = conn
+        .prepare(&format!("SELECT * FROM {}", quote_ident(view)))
+        .expect("prepare");
+    let n = stmt.column_count();
+    let mut rows: Vec<String> = stmt
+        .query_map([], |r| {
+            let mut cells = Vec::new();
+            for i in 0..n {
+                cells.push(match r.get_ref(i)? {
+                    ValueRef::Null => String::new(),
+                    ValueRef::Integer(v) => v.to_string(),
+                    ValueRef::Real(v) => format!("{v}"),
+                    ValueRef::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    ValueRef::Blob(_) => panic!("{view}: a blob has no unaligned text"),
+                });
+            }
+            Ok(cells.join("|"))
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    rows.sort();
+    rows
+}
+
 /// The first column of every row `sql` returns, as text.
 pub fn query_strings(conn: &Connection, sql: &str) -> Vec<String> {
     let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));

@@ -16,7 +16,8 @@ use std::sync::Mutex;
 
 use bru_core::{KeyBuckets, ServerDigest, Source};
 
-use super::scan::{live_readers, Side};
+use super::buckets::{Buckets, MAX_BUCKETS};
+use super::scan::{live_readers, Scan, Side, Which};
 use super::schema::Pair;
 use crate::{Error, Progress, Result};
 
@@ -66,16 +67,33 @@ pub(crate) fn digest_both(
     let stop = AtomicBool::new(false);
     std::thread::scope(|s| -> Result<()> {
         let mut handles = Vec::new();
-        for (extra, q, which) in [(extra_a, &queues[0], 0), (extra_b, &queues[1], 1)] {
+        for (extra, q, which) in [
+            (extra_a, &queues[0], Which::A),
+            (extra_b, &queues[1], Which::B),
+        ] {
             for reader in extra.iter_mut() {
                 let stop = &stop;
                 handles
                     .push(s.spawn(move || q.work(reader.as_mut(), pairs, which, stop, progress)));
             }
         }
-        let mut result = q_work_primary(primary_a.as_mut(), &queues[0], pairs, 0, &stop, progress);
+        let mut result = q_work_primary(
+            primary_a.as_mut(),
+            &queues[0],
+            pairs,
+            Which::A,
+            &stop,
+            progress,
+        );
         if result.is_ok() {
-            result = q_work_primary(primary_b.as_mut(), &queues[1], pairs, 1, &stop, progress);
+            result = q_work_primary(
+                primary_b.as_mut(),
+                &queues[1],
+                pairs,
+                Which::B,
+                &stop,
+                progress,
+            );
         }
         for h in handles {
             let r = h.join().map_err(|_| Error::WorkerLost)?;
@@ -98,50 +116,44 @@ pub(crate) fn digest_both(
         .collect())
 }
 
-/// Both sides' server-side buckets of `pair`'s integer key, side A's on an
-/// extra reader (when it has one) while side B's main reader takes B's;
-/// `None` when either side offers none.
-pub(crate) fn key_buckets_both(
-    a: &mut Side,
-    b: &mut Side,
-    pair: &Pair,
-    max_buckets: usize,
-) -> Result<Option<(KeyBuckets, KeyBuckets)>> {
-    let Some(key) = pair.key.as_ref().filter(|k| k.int) else {
-        return Ok(None);
-    };
-    let (Some((primary_a, extra_a)), Some((primary_b, _))) = (live_readers(a), live_readers(b))
-    else {
-        return Ok(None);
-    };
-    let names = |def: &bru_core::TableDef, cols: &[usize]| -> Vec<String> {
-        cols.iter().map(|&c| def.columns[c].name.clone()).collect()
-    };
-    let (cols_a, cols_b) = (names(&pair.a, &pair.cols_a), names(&pair.b, &pair.cols_b));
-    let (key_a, key_b) = (&key.names_a[0], &key.names_b[0]);
-    let (ra, rb) = std::thread::scope(|s| {
-        let on_extra = extra_a.first_mut().map(|r| {
-            let cols = &cols_a;
-            s.spawn(move || r.server_key_buckets(&pair.a, cols, key_a, max_buckets))
-        });
-        let rb = primary_b.server_key_buckets(&pair.b, &cols_b, key_b, max_buckets);
-        let ra = match on_extra {
-            Some(h) => h.join().map_err(|_| Error::WorkerLost),
-            None => Ok(primary_a.server_key_buckets(&pair.a, &cols_a, key_a, max_buckets)),
-        };
-        (ra, rb)
-    });
-    let in_table = |e: bru_core::Error| Error::from(e).in_table("comparing", &pair.name);
-    let ra = ra?.map_err(in_table)?;
-    let rb = rb.map_err(in_table)?;
-    Ok(ra.zip(rb).filter(|(x, y)| x.method == y.method))
+/// What the servers' answers for one table decide: `Some((a, b,
+/// differ))`, the two sides' first-pass scans and whether they differ, or
+/// `None` when the table's rows must be read (the answers cannot be
+/// compared: one is a digest and the other key ranges, or the servers
+/// hash differently).
+pub(crate) fn decide(a: &Served, b: &Served) -> Option<(Scan, Scan, bool)> {
+    match (a, b) {
+        (Served::Digest(x), Served::Digest(y)) => {
+            let scan = |d: &ServerDigest| Scan {
+                rows: d.rows,
+                sum: xxhash_rust::xxh3::xxh3_64(d.digest.as_bytes()),
+                buckets: None,
+            };
+            // Digests that differ name no key range: the rows are read.
+            (x == y).then(|| (scan(x), scan(y), false))
+        }
+        (Served::Buckets(x), Served::Buckets(y)) if x.method == y.method => {
+            let scan = |k: &KeyBuckets| Scan {
+                rows: k.cells.iter().map(|c| c.1).sum(),
+                sum: k.cells.iter().fold(0u64, |s, c| s.wrapping_add(c.2)),
+                buckets: Some(Buckets::from_server(k)),
+            };
+            let (mut sa, mut sb) = (scan(x), scan(y));
+            let differ = match (sa.buckets.as_mut(), sb.buckets.as_mut()) {
+                (Some(ba), Some(bb)) => !Buckets::differing(ba, bb).1.is_empty(),
+                _ => true,
+            };
+            Some((sa, sb, differ))
+        }
+        _ => None,
+    }
 }
 
 fn q_work_primary(
     source: &mut dyn Source,
     q: &Queue<'_>,
     pairs: &[Pair],
-    which: usize,
+    which: Which,
     stop: &AtomicBool,
     progress: &dyn Progress,
 ) -> Result<()> {
@@ -172,7 +184,7 @@ impl<'o> Queue<'o> {
         &self,
         source: &mut dyn Source,
         pairs: &[Pair],
-        which: usize,
+        which: Which,
         stop: &AtomicBool,
         progress: &dyn Progress,
     ) -> Result<()> {
@@ -185,37 +197,28 @@ impl<'o> Queue<'o> {
                 return Ok(());
             };
             let pair = &pairs[i];
-            let (def, cols) = match which {
-                0 => (&pair.a, &pair.cols_a),
-                _ => (&pair.b, &pair.cols_b),
+            let def = Side::def(pair, which);
+            let (cols, key) = match which {
+                Which::A => (&pair.cols_a, pair.key.as_ref().map(|k| &k.names_a)),
+                Which::B => (&pair.cols_b, pair.key.as_ref().map(|k| &k.names_b)),
             };
             let names: Vec<String> = cols.iter().map(|&c| def.columns[c].name.clone()).collect();
-            let label = format!(
-                "{} ({}, digest)",
-                pair.name,
-                if which == 0 { "source" } else { "target" }
-            );
+            let label = format!("{} ({}, digest)", pair.name, which.word());
             progress.table_started(&label, None, None);
-            let key = pair.key.as_ref().filter(|k| k.int).map(|k| {
-                if which == 0 {
-                    &k.names_a[0]
-                } else {
-                    &k.names_b[0]
-                }
-            });
-            let d = match key {
-                Some(key) => {
-                    match source.server_key_buckets(def, &names, key, super::buckets::MAX_BUCKETS) {
-                        Ok(Some(b)) => Ok(Some(Served::Buckets(b))),
-                        Ok(None) => source
-                            .server_digest(def, &names)
-                            .map(|d| d.map(Served::Digest)),
-                        Err(e) => Err(e),
-                    }
-                }
-                None => source
+            // A single integer key: summed by key ranges, which also say
+            // where two sides differ; otherwise, or when the source offers
+            // no ranges, one digest.
+            let int_key = key.filter(|_| pair.key.as_ref().is_some_and(|k| k.int));
+            let ranges = match int_key {
+                Some(k) => source.server_key_buckets(def, &names, &k[0], MAX_BUCKETS),
+                None => Ok(None),
+            };
+            let d = match ranges {
+                Ok(Some(b)) => Ok(Some(Served::Buckets(b))),
+                Ok(None) => source
                     .server_digest(def, &names)
                     .map(|d| d.map(Served::Digest)),
+                Err(e) => Err(e),
             };
             progress.table_finished(&label);
             match d {
@@ -228,5 +231,48 @@ impl<'o> Queue<'o> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest(rows: u64, d: &str) -> Served {
+        Served::Digest(ServerDigest {
+            rows,
+            digest: d.into(),
+        })
+    }
+
+    fn ranges(method: &str, cells: Vec<(i64, u64, u64)>) -> Served {
+        Served::Buckets(KeyBuckets {
+            method: method.into(),
+            shift: 3,
+            cells,
+        })
+    }
+
+    #[test]
+    fn only_answers_computed_alike_decide_a_table() {
+        // Equal digests: equal, nothing to read.
+        let (a, b, differ) = decide(&digest(5, "h:1/2"), &digest(5, "h:1/2")).expect("decided");
+        assert!(!differ && a.rows == 5 && a.sum == b.sum);
+        // Different digests name no range: read the rows.
+        assert!(decide(&digest(5, "h:1/2"), &digest(5, "h:1/3")).is_none());
+        // Key ranges of one method: equal, or differing in a range that the
+        // second pass reads.
+        let same = vec![(0, 4, 10), (1, 2, 7)];
+        let (_, _, differ) =
+            decide(&ranges("h", same.clone()), &ranges("h", same.clone())).expect("decided");
+        assert!(!differ);
+        let changed = vec![(0, 4, 10), (1, 2, 8)];
+        let (a, b, differ) =
+            decide(&ranges("h", same.clone()), &ranges("h", changed)).expect("decided");
+        assert!(differ && a.buckets.is_some() && b.buckets.is_some());
+        // Two servers that hash differently never agree by accident, nor
+        // does a digest with key ranges.
+        assert!(decide(&ranges("h", same.clone()), &ranges("other", same.clone())).is_none());
+        assert!(decide(&ranges("h", same), &digest(6, "h:17")).is_none());
     }
 }

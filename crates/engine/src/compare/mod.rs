@@ -150,56 +150,16 @@ fn run(
     // Tables the servers find equal by their own digests are not read; the
     // others are read and hashed here.
     let digests = digest::digest_both(&mut a, &mut b, &pairing.pairs, progress)?;
-    // A table with an integer key whose digests differ is summed by key
-    // ranges in the servers too, so that only the ranges that differ are
-    // read.
-    use digest::Served;
     let mut served: Vec<Option<(scan::Scan, scan::Scan)>> = Vec::new();
     // Tables whose server-side key ranges differ, whatever their totals.
     let mut forced = Vec::new();
     for (pair, d) in pairing.pairs.iter().zip(&digests) {
-        let scan = |d: &bru_core::ServerDigest, k: &bru_core::KeyBuckets| scan::Scan {
-            rows: d.rows,
-            sum: xxhash_rust::xxh3::xxh3_64(d.digest.as_bytes()),
-            buckets: Some(buckets::Buckets::from_server(k)),
-        };
-        let by_ranges = |k: &bru_core::KeyBuckets| {
-            let b = buckets::Buckets::from_server(k);
-            scan::Scan {
-                rows: k.cells.iter().map(|c| c.1).sum(),
-                sum: k.cells.iter().fold(0u64, |s, c| s.wrapping_add(c.2)),
-                buckets: Some(b),
-            }
-        };
-        let mut differ = false;
-        served.push(match d {
-            Some((Served::Digest(x), Served::Digest(y))) if x == y => {
-                report.by_digest.push(pair.name.clone());
-                let s = scan::Scan {
-                    buckets: None,
-                    ..scan(x, &bru_core::KeyBuckets::default())
-                };
-                Some((s.clone(), s))
-            }
-            Some((Served::Digest(x), Served::Digest(y))) => {
-                digest::key_buckets_both(&mut a, &mut b, pair, buckets::MAX_BUCKETS)?
-                    .map(|(ka, kb)| (scan(x, &ka), scan(y, &kb)))
-            }
-            Some((Served::Buckets(ka), Served::Buckets(kb))) if ka.method == kb.method => {
-                let (mut sa, mut sb) = (by_ranges(ka), by_ranges(kb));
-                let (Some(ba), Some(bb)) = (sa.buckets.as_mut(), sb.buckets.as_mut()) else {
-                    unreachable!("by_ranges gives buckets")
-                };
-                differ = !buckets::Buckets::differing(ba, bb).1.is_empty();
-                if !differ {
-                    report.by_digest.push(pair.name.clone());
-                }
-                Some((sa, sb))
-            }
-            // One side summed by key ranges, the other digested, or the two
-            // servers hash differently (PostgreSQL 14 and 13): read it.
-            Some(_) | None => None,
-        });
+        let decided = d.as_ref().and_then(|(x, y)| digest::decide(x, y));
+        let differ = decided.as_ref().is_some_and(|d| d.2);
+        if decided.is_some() && !differ {
+            report.by_digest.push(pair.name.clone());
+        }
+        served.push(decided.map(|(sa, sb, _)| (sa, sb)));
         forced.push(differ);
     }
     let unread: Vec<schema::Pair> = pairing

@@ -32,7 +32,7 @@ pub(crate) enum Which {
 }
 
 impl Which {
-    fn word(self) -> &'static str {
+    pub(super) fn word(self) -> &'static str {
         match self {
             Which::A => "source",
             Which::B => "target",
@@ -141,7 +141,7 @@ impl Side {
         })
     }
 
-    fn def(pair: &Pair, which: Which) -> &TableDef {
+    pub(super) fn def(pair: &Pair, which: Which) -> &TableDef {
         match which {
             Which::A => &pair.a,
             Which::B => &pair.b,
