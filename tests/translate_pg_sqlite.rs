@@ -5,7 +5,8 @@
 //! what has no exact translation (a `now()` default, a CHECK over the
 //! database's collation) is listed by name with its construct; views with
 //! joins, aggregates, CASE, COALESCE, concatenation and LIMIT/OFFSET return
-//! the same rows in SQLite as in PostgreSQL.
+//! the same rows in SQLite as in PostgreSQL; generated columns are computed
+//! by SQLite when translated, else plain and listed.
 
 mod util;
 
@@ -29,6 +30,9 @@ CREATE TABLE shifts (
     note text DEFAULT 'none',
     approved boolean NOT NULL DEFAULT false,
     created timestamptz DEFAULT now(),
+    double_hours bigint GENERATED ALWAYS AS (hours * 2) STORED,
+    tag text GENERATED ALWAYS AS (note || '!') STORED,
+    pay numeric GENERATED ALWAYS AS (hours * 1.5) STORED,
     CHECK (hours > 0 AND hours <= 24),
     CHECK (rate >= 0 OR rate IS NULL),
     CONSTRAINT note_after_a CHECK (note > 'a')
@@ -96,6 +100,8 @@ fn postgres_checks_defaults_indexes_and_views_arrive_in_sqlite_translated_or_nam
         "translated: table public.shifts: index long_shifts: translated from postgres:",
         "translated: table public.shifts: index by_abs_rate: translated from postgres:",
         "translated: view public.site_hours: translated from postgres: CREATE VIEW",
+        "translated: table public.shifts: column double_hours: generated: translated from postgres: ",
+        "translated: table public.shifts: column tag: generated: translated from postgres: ",
     ] {
         assert!(plan.contains(want), "{want} in {plan}");
     }
@@ -105,6 +111,10 @@ fn postgres_checks_defaults_indexes_and_views_arrive_in_sqlite_translated_or_nam
             "the function now(",
         ),
         ("table public.shifts: CHECK note_after_a", "collation"),
+        (
+            "table public.shifts: column pay: generated",
+            "a cast to NUMERIC",
+        ),
     ] {
         let line = plan
             .lines()
@@ -166,6 +176,34 @@ fn postgres_checks_defaults_indexes_and_views_arrive_in_sqlite_translated_or_nam
         )
         .expect("row 96");
     assert_eq!(row, (8, 0.0, "none".to_owned(), 0, None));
+
+    // SQLite computes the translated generated columns, for the restored
+    // rows as PostgreSQL did and for new ones; the untranslated one is a
+    // plain column with PostgreSQL's values.
+    let generated: (i64, String, String) = conn
+        .query_row(
+            "SELECT double_hours, tag, CAST(pay AS TEXT) FROM shifts WHERE id = 10",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("row 10");
+    assert_eq!(generated, (24, "fast!".to_owned(), "18.0".to_owned()));
+    let new_row: (i64, String) = conn
+        .query_row(
+            "SELECT double_hours, tag FROM shifts WHERE id = 96",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("row 96");
+    assert_eq!(new_row, (16, "none!".to_owned()));
+    let table_sql = sqlite_one(
+        &sqlite,
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'shifts'",
+    );
+    assert!(
+        table_sql.contains("GENERATED ALWAYS AS") && !table_sql.contains("1.5"),
+        "{table_sql}"
+    );
 
     // The partial and expression indexes, and the quoted column's index as
     // a plain one.

@@ -175,16 +175,23 @@ fn translate_table(
         let source = default.clone();
         table.columns[c].default = note(r, what, &source);
     }
-    // PostgreSQL computes a translated generated column (a SQLite target
-    // keeps the source's values in a plain column, listed by the target).
-    for c in (0..table.columns.len()).filter(|_| to == Dialect::Postgres) {
+    // The target computes a translated generated column; one that is not
+    // translated is a plain column holding the source's values, listed.
+    for c in 0..table.columns.len() {
         let Some(g) = table.columns[c].generated.clone() else {
             continue;
         };
         let column = table.columns[c].name.clone();
-        let r = t
-            .expression(&name, ExprRole::Generated(&column), &g.expr)
-            .map_err(|e| e.to_string());
+        let in_key = table
+            .primary_key
+            .as_ref()
+            .is_some_and(|pk| pk.columns.contains(&column));
+        let r = if to == Dialect::Sqlite && in_key {
+            Err("a generated column in the primary key, which SQLite does not allow".to_owned())
+        } else {
+            t.expression(&name, ExprRole::Generated(&column), &g.expr)
+                .map_err(|e| e.to_string())
+        };
         let what = format!("column {column}: generated");
         table.columns[c].generated = note(r, what, &g.expr).map(|expr| bru_core::Generated {
             expr,

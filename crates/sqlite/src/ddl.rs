@@ -16,9 +16,11 @@
 //!   those statements run under the archive guard like a SQLite archive's own
 //!   DDL, since their text derives from the archive. Without that mark
 //!   (nothing translated them) they are left out and listed;
-//! - generation expressions are left out either way: the column becomes an
-//!   ordinary column holding the source's computed values, since a
-//!   generated column could not be loaded with them.
+//! - a generation expression the restore translated is written
+//!   (`GENERATED ALWAYS AS (…) STORED` or `VIRTUAL`, as the source had it),
+//!   and SQLite computes the column, which the loader leaves out; one it did
+//!   not translate is left out and listed, and the column is an ordinary
+//!   one holding the source's computed values;
 //! - indexes on plain columns are always kept.
 
 use bru_core::{ColumnType, IndexDef, TableDef};
@@ -43,7 +45,7 @@ pub fn left_out(table: &TableDef) -> Vec<String> {
                 table.name, c.name
             ));
         }
-        if let Some(g) = &c.generated {
+        if let Some(g) = c.generated.as_ref().filter(|_| !translated) {
             notes.push(format!(
                 "table {}, column {}: generation expression {} (written for {engine}); the column holds the source's computed values",
                 table.name, c.name, g.expr
@@ -104,7 +106,15 @@ pub fn create_table(table: &TableDef) -> String {
                 Some(d) if translated && writes_default(c) => format!(" DEFAULT ({d})"),
                 _ => String::new(),
             };
-            format!("{} {ty}{not_null}{default}", ident(&c.name))
+            let generated = match &c.generated {
+                Some(g) if translated => format!(
+                    " GENERATED ALWAYS AS ({}) {}",
+                    g.expr,
+                    if g.stored { "STORED" } else { "VIRTUAL" }
+                ),
+                _ => String::new(),
+            };
+            format!("{} {ty}{not_null}{default}{generated}", ident(&c.name))
         })
         .collect();
     if let Some(pk) = &table.primary_key {
