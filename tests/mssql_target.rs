@@ -4,8 +4,9 @@
 //! - PostgreSQL → archive → SQL Server: a table of many types with an
 //!   identity, a foreign key, an index and a check; every value read back
 //!   from the server equals the source's, the identity goes on after the
-//!   source's last value, and what could not be carried (PostgreSQL SQL)
-//!   is listed in the summary;
+//!   source's last value, PostgreSQL's CHECK and defaults are translated
+//!   into T-SQL, and what could not be (an expression index) is listed in
+//!   the summary;
 //! - SQLite → SQL Server: integers, text with astral-plane characters,
 //!   blobs, dates and timestamps kept as text, decimals;
 //! - a restore killed with SIGKILL while it loads, then `--resume`: the rows
@@ -84,12 +85,14 @@ fn postgres_to_sql_server() {
     let out = bru_ok(&["restore", archive, &url]);
     let summary =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    // PostgreSQL SQL is listed, never spliced.
-    for left_out in ["shift_lower_note", "shift_rate_check"] {
-        assert!(
-            summary.contains(left_out),
-            "{left_out} not reported: {summary}"
-        );
+    // PostgreSQL's SQL is translated into T-SQL, or listed with the
+    // construct that has none (an index on an expression).
+    for want in [
+        "translated: table wfm.shift: CHECK shift_rate_check: translated from postgres: (((\"rate\" >= 0)))",
+        "translated: table wfm.shift: column flag: default: translated from postgres: CAST(1 AS bit)",
+        "skipped: table wfm.shift: index shift_lower_note: not translated from postgres (an index on an expression",
+    ] {
+        assert!(summary.contains(want), "{want} not reported: {summary}");
     }
 
     assert_eq!(
@@ -141,6 +144,13 @@ fn postgres_to_sql_server() {
     );
     let fk = mssql::try_exec(&url, "INSERT INTO wfm.shift (site_id) VALUES (99)");
     assert!(fk.is_err(), "the foreign key was not created");
+    let check = mssql::try_exec(&url, "INSERT INTO wfm.shift (site_id, rate) VALUES (1, -1)");
+    assert!(check.is_err(), "the translated CHECK was not created");
+    assert_eq!(
+        rows(&url, "SELECT flag, label FROM wfm.shift WHERE id = 41"),
+        ["1|none"],
+        "the translated defaults"
+    );
     let indexes = rows(
         &url,
         "SELECT i.name FROM sys.indexes i WHERE i.object_id = OBJECT_ID(N'wfm.shift') AND i.name IS NOT NULL",

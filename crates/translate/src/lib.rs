@@ -24,6 +24,11 @@
 //! - text ordering is byte order in SQLite and the database's collation in
 //!   PostgreSQL: ordering comparisons, `min`/`max` and `ORDER BY` on text
 //!   are written with `COLLATE "C"`, which is byte order;
+//! - into SQL Server, whose default collation ignores case and trailing
+//!   spaces, text equality is written on the texts' bytes and every other
+//!   comparison of text (ordering, DISTINCT, GROUP BY, text functions) is
+//!   refused; it has no boolean values, so a condition used as a value
+//!   becomes a CASE and a boolean column used as a condition `= 1`;
 //! - identifiers are resolved as the source engine resolves them (SQLite:
 //!   ignoring ASCII case) and written as the restore names the objects (the
 //!   catalog's spelling, quoted; SQLite's tables in PostgreSQL's `public`).
@@ -148,12 +153,12 @@ pub struct TranslatedView {
 
 impl<'a> Translator<'a> {
     /// A translator from `from` to `to`, or a refusal when the pair is not
-    /// one the table covers (SQLite ⇄ PostgreSQL, SQL Server → PostgreSQL
-    /// and SQLite, today).
+    /// one the table covers (every pair of SQLite, PostgreSQL and SQL
+    /// Server).
     pub fn new(from: Dialect, to: Dialect, catalog: &'a Catalog) -> Result<Translator<'a>> {
         match (from, to) {
-            (Dialect::Sqlite, Dialect::Postgres)
-            | (Dialect::Postgres, Dialect::Sqlite)
+            (Dialect::Sqlite, Dialect::Postgres | Dialect::Mssql)
+            | (Dialect::Postgres, Dialect::Sqlite | Dialect::Mssql)
             | (Dialect::Mssql, Dialect::Postgres | Dialect::Sqlite) => {
                 Ok(Translator { from, to, catalog })
             }

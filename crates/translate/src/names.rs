@@ -7,7 +7,7 @@
 //! quotes, with the catalog's spelling, so that a translated view reads the
 //! tables exactly as the restore named them: a SQLite table `Orders` is
 //! PostgreSQL's `"public"."Orders"`, a PostgreSQL `hr.staff` is SQLite's
-//! `"staff"`.
+//! `"staff"`, and SQL Server's `"dbo"."Orders"` / `"hr"."staff"`.
 
 use bru_core::{TableDef, TableName};
 use sqlparser::ast::Ident;
@@ -96,7 +96,8 @@ pub(crate) fn same(from: Dialect, ident: &Ident, name: &str) -> bool {
     }
 }
 
-/// `name` quoted for either target (both double `"`).
+/// `name` quoted for any target (all double `"`: the SQL Server target's
+/// sessions run with `QUOTED_IDENTIFIER ON`, and a module keeps that).
 pub(crate) fn quote(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
@@ -109,7 +110,12 @@ pub(crate) fn target_relation(to: Dialect, name: &TableName) -> String {
             quote(name.schema.as_deref().unwrap_or("public")),
             quote(&name.name)
         ),
-        _ => quote(&name.name),
+        Dialect::Mssql => format!(
+            "{}.{}",
+            quote(name.schema.as_deref().unwrap_or("dbo")),
+            quote(&name.name)
+        ),
+        Dialect::Sqlite => quote(&name.name),
     }
 }
 
@@ -120,6 +126,10 @@ pub fn target_name(to: Dialect, name: &TableName) -> TableName {
             schema: Some(name.schema.clone().unwrap_or_else(|| "public".into())),
             name: name.name.clone(),
         },
-        _ => TableName::bare(&name.name),
+        Dialect::Mssql => TableName {
+            schema: Some(name.schema.clone().unwrap_or_else(|| "dbo".into())),
+            name: name.name.clone(),
+        },
+        Dialect::Sqlite => TableName::bare(&name.name),
     }
 }

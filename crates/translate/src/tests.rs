@@ -271,3 +271,198 @@ fn sql_server_views_with_top_isnull_and_brackets() {
         assert!(e.contains(construct), "{sql}: {e}");
     }
 }
+
+fn into_mssql(from: Dialect, sql: &str) -> Result<String, String> {
+    let c = catalog(None);
+    let t = Translator::new(from, Dialect::Mssql, &c).unwrap();
+    t.view(&TableName::bare("v"), sql)
+        .map(|v| v.ddl)
+        .map_err(|e| e.0)
+}
+
+fn mssql_expr(role: ExprRole<'_>, sql: &str) -> Result<String, String> {
+    let c = catalog(None);
+    let t = Translator::new(Dialect::Sqlite, Dialect::Mssql, &c).unwrap();
+    t.expression(&TableName::bare("Products"), role, sql)
+        .map_err(|e| e.0)
+}
+
+#[test]
+fn sqlite_into_sql_server_writes_t_sql() {
+    let v = into_mssql(
+        Dialect::Sqlite,
+        "CREATE VIEW v AS SELECT ProductID, ProductName || '!' AS n, Weight > 1 AS heavy, \
+         count(*) OVER () AS c FROM Products",
+    );
+    assert!(
+        v.unwrap_err().contains("window"),
+        "window functions refused"
+    );
+    let v = into_mssql(
+        Dialect::Sqlite,
+        "CREATE VIEW v AS SELECT ProductID, ProductName || 'é' AS n, Weight > 1 AS heavy \
+         FROM Products WHERE ProductName = 'Chai' ORDER BY ProductID DESC LIMIT 5 OFFSET 2",
+    )
+    .unwrap();
+    assert_eq!(
+        v,
+        "CREATE VIEW \"dbo\".\"v\" (\"ProductID\", \"n\", \"heavy\") AS\n\
+         SELECT \"dbo\".\"Products\".\"ProductID\", (\"dbo\".\"Products\".\"ProductName\" + N'é') AS \"n\", \
+         (CASE WHEN (\"dbo\".\"Products\".\"Weight\" > 1) THEN 1 WHEN NOT ((\"dbo\".\"Products\".\"Weight\" > 1)) THEN 0 END) AS \"heavy\" \
+         FROM \"dbo\".\"Products\" \
+         WHERE ((CAST(CAST(\"dbo\".\"Products\".\"ProductName\" AS nvarchar(max)) AS varbinary(max)) + 0x01) = (CAST(CAST(N'Chai' AS nvarchar(max)) AS varbinary(max)) + 0x01)) \
+         ORDER BY \"dbo\".\"Products\".\"ProductID\" DESC \
+         OFFSET 2 ROWS FETCH NEXT 5 ROWS ONLY"
+    );
+    // count is COUNT_BIG, an int sum is summed as bigint, 2^31 is a bigint.
+    let v = into_mssql(
+        Dialect::Sqlite,
+        "CREATE VIEW v AS SELECT count(*) AS n, sum(Quantity) AS q, avg(Quantity) AS a, \
+         max(Quantity) + 3000000000 AS m, 7 / 2 AS half FROM [Order Details]",
+    )
+    .unwrap();
+    for want in [
+        "COUNT_BIG(*)",
+        "sum(CAST(\"dbo\".\"Order Details\".\"Quantity\" AS bigint))",
+        "CAST(3000000000 AS bigint)",
+        "(CAST(7 AS bigint) / NULLIF(CAST(2 AS bigint), 0))",
+        "/ NULLIF(COUNT_BIG(",
+    ] {
+        assert!(v.contains(want), "{want} in {v}");
+    }
+}
+
+#[test]
+fn what_sql_server_compares_by_collation_is_refused_by_name() {
+    for (sql, construct) in [
+        (
+            "SELECT ProductID FROM Products WHERE ProductName < 'b'",
+            "ordering comparison of text",
+        ),
+        (
+            "SELECT DISTINCT ProductName FROM Products",
+            "DISTINCT of text",
+        ),
+        (
+            "SELECT ProductName, count(*) AS n FROM Products GROUP BY ProductName",
+            "GROUP BY text",
+        ),
+        (
+            "SELECT ProductName FROM Products UNION SELECT Discontinued FROM Products",
+            "text columns",
+        ),
+        ("SELECT max(ProductName) AS m FROM Products", "of text"),
+        (
+            "SELECT ProductID FROM Products ORDER BY ProductName",
+            "ORDER BY text",
+        ),
+        (
+            "SELECT upper(ProductName) AS u FROM Products",
+            "into SQL Server",
+        ),
+        ("SELECT ProductID FROM Products LIMIT 3", "without ORDER BY"),
+        (
+            "SELECT n FROM (SELECT count(*) FROM Products) AS x",
+            "without a name",
+        ),
+    ] {
+        let e = into_mssql(Dialect::Sqlite, &format!("CREATE VIEW v AS {sql}")).unwrap_err();
+        assert!(e.contains(construct), "{sql}: {e}");
+    }
+    // UNION ALL of text keeps duplicates: no comparison, translated.
+    into_mssql(
+        Dialect::Sqlite,
+        "CREATE VIEW v AS SELECT ProductName FROM Products UNION ALL SELECT Discontinued FROM Products",
+    )
+    .unwrap();
+}
+
+#[test]
+fn table_expressions_into_sql_server() {
+    assert_eq!(
+        mssql_expr(ExprRole::Check, "[Weight]>=(0) AND ProductName <> ''").unwrap(),
+        "((\"Weight\" >= (0)) AND ((CAST(CAST(\"ProductName\" AS nvarchar(max)) AS varbinary(max)) + 0x01) <> (CAST(CAST(N'' AS nvarchar(max)) AS varbinary(max)) + 0x01)))"
+    );
+    assert_eq!(
+        mssql_expr(ExprRole::Default("Weight"), "1.5").unwrap(),
+        "1.5E0"
+    );
+    assert_eq!(
+        mssql_expr(ExprRole::Default("ProductName"), "'n/a'").unwrap(),
+        "N'n/a'"
+    );
+    assert_eq!(
+        mssql_expr(ExprRole::Predicate, "Weight > 10 AND ProductID IS NOT NULL").unwrap(),
+        "((\"Weight\" > 10) AND (\"ProductID\" IS NOT NULL))"
+    );
+    let e = mssql_expr(ExprRole::Predicate, "Weight > 10 OR ProductID > 2").unwrap_err();
+    assert!(e.contains("filtered indexes"), "{e}");
+    let e = mssql_expr(ExprRole::Predicate, "ProductName = 'x'").unwrap_err();
+    assert!(e.contains("filtered indexes"), "{e}");
+    let e = mssql_expr(ExprRole::IndexExpr, "abs(Weight)").unwrap_err();
+    assert!(e.contains("indexes columns"), "{e}");
+    assert_eq!(
+        mssql_expr(ExprRole::Generated("ProductID"), "Quantity * 2").unwrap_err(),
+        "the name Quantity, which names no column in reach"
+    );
+    assert_eq!(
+        mssql_expr(ExprRole::Generated("ProductID"), "ProductID * 2").unwrap(),
+        "(\"ProductID\" * CAST(2 AS bigint))"
+    );
+}
+
+#[test]
+fn postgres_into_sql_server_booleans_and_decimals() {
+    let c = {
+        let t = TableDef::new(
+            TableName::new(Some("public"), "shifts"),
+            vec![
+                Column::new("id", ColumnType::Int64, "bigint"),
+                Column::new("approved", ColumnType::Bool, "boolean"),
+                Column::new(
+                    "rate",
+                    ColumnType::Decimal {
+                        precision: Some(10),
+                        scale: Some(2),
+                    },
+                    "numeric(10,2)",
+                ),
+            ],
+        );
+        Catalog::new([&t])
+    };
+    let t = Translator::new(Dialect::Postgres, Dialect::Mssql, &c).unwrap();
+    let name = TableName::new(Some("public"), "shifts");
+    assert_eq!(
+        t.expression(&name, ExprRole::Check, "((rate >= 1.5) OR approved)")
+            .unwrap(),
+        "((((\"rate\" >= 1.5)) OR (\"approved\" = 1)))"
+    );
+    assert_eq!(
+        t.expression(&name, ExprRole::Default("approved"), "false")
+            .unwrap(),
+        "CAST(0 AS bit)"
+    );
+    assert!(t
+        .expression(&name, ExprRole::Check, "((rate * 2) > 3)")
+        .unwrap_err()
+        .0
+        .contains("SQL Server's decimal"));
+    let v = t
+        .view(
+            &TableName::new(Some("public"), "ok"),
+            "CREATE VIEW public.ok AS SELECT id, (id > 3) AS big FROM public.shifts WHERE approved \
+             ORDER BY id",
+        )
+        .unwrap();
+    assert!(
+        v.ddl
+            .contains("CAST((CASE WHEN ((\"public\".\"shifts\".\"id\" > 3)) THEN 1")
+            && v.ddl
+                .contains("WHERE (\"public\".\"shifts\".\"approved\" = 1)")
+            && v.ddl.contains("IS NULL THEN 1 ELSE 0 END) ASC")
+            && v.ddl.ends_with("OFFSET 0 ROWS"),
+        "{}",
+        v.ddl
+    );
+}

@@ -10,10 +10,15 @@
 //! the restore starts; the target checks the table again where it runs).
 //! A table of another engine is mapped through [`crate::types::tsql_type`]:
 //! a column no T-SQL type holds exactly is refused, naming table, column
-//! and type; another engine's SQL (defaults that are not plain literals,
-//! CHECK expressions, generated-column expressions, expression or partial
-//! indexes) is never spliced: each is reported as left out, by name and
-//! text, in [`Built::skipped`] (a translation is issue 12's).
+//! and type. Another engine's SQL (defaults, CHECK expressions,
+//! generated-column expressions, partial-index predicates) is written only
+//! when the restore translated it into T-SQL (`bru-translate`, exactly or
+//! not at all; the table is then marked [`TableDef::translated_for`]
+//! `mssql`, a mark no archive can set): a translated generation expression
+//! becomes a `PERSISTED` computed column cast to the column's type, which
+//! the loader leaves out. Without the mark it is never spliced: a default
+//! that is a plain literal is written as one, everything else is reported
+//! as left out, by name and text, in [`Built::skipped`].
 
 use bru_core::{
     CheckConstraint, Column, Error, FkAction, ForeignKey, IndexDef, TableDef, UniqueConstraint,
@@ -179,6 +184,21 @@ fn foreign_column(
             c.ty.display_name()
         ))
     })?;
+    let translated = is_translated(table);
+    if let Some(g) = c.generated.as_ref().filter(|_| translated) {
+        // SQL Server computes it; the cast keeps the column's own type
+        // (an expression's type follows T-SQL's rules), and PERSISTED lets
+        // it be NOT NULL.
+        let mut d = format!(
+            "{} AS CAST({} AS {ty}) PERSISTED",
+            ident(&c.name),
+            parenthesized(&g.expr)
+        );
+        if !c.nullable {
+            d.push_str(" NOT NULL");
+        }
+        return Ok(d);
+    }
     let mut d = format!("{} {ty}", ident(&c.name));
     if let Some(g) = &c.generated {
         skipped.push(format!(
@@ -211,7 +231,13 @@ fn foreign_column(
         }
     }
     d.push_str(if c.nullable { " NULL" } else { " NOT NULL" });
-    if let Some(expr) = &c.default {
+    // The restore translated the defaults of columns without identity or
+    // generation (an identity's default is its sequence).
+    let translated_default = translated && c.identity.is_none() && c.generated.is_none();
+    if let Some(expr) = c.default.as_ref().filter(|_| translated_default) {
+        d.push_str(" DEFAULT ");
+        d.push_str(&parenthesized(expr));
+    } else if let Some(expr) = &c.default {
         match plain_literal(expr, &ty) {
             Some(Some(lit)) => {
                 d.push_str(" DEFAULT ");
@@ -226,6 +252,12 @@ fn foreign_column(
         }
     }
     Ok(d)
+}
+
+/// Whether the restore translated `table`'s expressions (another engine's)
+/// into T-SQL.
+pub(crate) fn is_translated(table: &TableDef) -> bool {
+    table.translated_into(crate::ENGINE_NAME)
 }
 
 /// A default of another engine as a T-SQL literal when it is a plain
@@ -398,13 +430,16 @@ pub(crate) fn unique(table: &TableDef, u: &UniqueConstraint) -> Result<(String, 
 pub(crate) fn index(table: &TableDef, ix: &IndexDef) -> Result<Result<Vec<String>, String>, Error> {
     let on = On::Index(&ix.name);
     let mssql = is_mssql(table);
+    // A translated table's predicate is T-SQL; its expression keys were
+    // left out by the translation (SQL Server indexes columns only).
+    let translated = !mssql && is_translated(table);
     if !mssql {
         let expression = ix.columns.iter().find(|c| table.column_index(c).is_none());
         let why = if let Some(e) = expression {
             Some(format!(
                 "its key `{e}` is an expression of another engine's SQL"
             ))
-        } else if let Some(p) = &ix.predicate {
+        } else if let Some(p) = ix.predicate.as_ref().filter(|_| !translated) {
             Some(format!("its predicate `{p}` is another engine's SQL"))
         } else {
             ix.method
@@ -432,7 +467,7 @@ pub(crate) fn index(table: &TableDef, ix: &IndexDef) -> Result<Result<Vec<String
     if !include.is_empty() {
         sql.push_str(&format!(" INCLUDE ({})", list(&include)));
     }
-    if let Some(p) = ix.predicate.as_ref().filter(|_| mssql) {
+    if let Some(p) = ix.predicate.as_ref().filter(|_| mssql || translated) {
         sql.push_str(" WHERE ");
         sql.push_str(&parenthesized(p));
     }
@@ -516,6 +551,17 @@ pub(crate) fn check(
         )
     });
     if !is_mssql(table) {
+        if is_translated(table) {
+            return Ok((
+                name.clone(),
+                vec![format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} CHECK {}",
+                    qualified(&table.name),
+                    ident(&name),
+                    parenthesized(&c.expr)
+                )],
+            ));
+        }
         return Err(format!(
             "table {}: check constraint {name} `{}` (another engine's SQL) was not carried",
             table.name, c.expr

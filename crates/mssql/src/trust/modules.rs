@@ -213,8 +213,11 @@ fn query(c: &mut Cur, what: &str) -> Result<(), String> {
                 .ok_or_else(|| format!("{what} has a `)` that closes what it did not open"))?;
         } else if t.kind == Kind::Word {
             let w = t.text(src);
-            let join_hint =
-                w.eq_ignore_ascii_case("MERGE") && next.is_some_and(|n| n.is_word(src, "JOIN"));
+            // `MERGE JOIN` is a join hint, `OFFSET n ROWS FETCH NEXT m ROWS
+            // ONLY` ends an ordered query: neither begins a statement.
+            let join_hint = (w.eq_ignore_ascii_case("MERGE")
+                && next.is_some_and(|n| n.is_word(src, "JOIN")))
+                || (w.eq_ignore_ascii_case("FETCH") && offset_fetch(c));
             if !join_hint && WRITE_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s)) {
                 return Err(format!("{what} holds `{w}`, which no view or query runs"));
             }
@@ -264,6 +267,27 @@ fn query(c: &mut Cur, what: &str) -> Result<(), String> {
         return Err(format!("{what} leaves a `(` unclosed"));
     }
     Ok(())
+}
+
+/// Whether the FETCH at `c` is the one of `OFFSET n ROWS FETCH NEXT m ROWS
+/// ONLY` with literal counts (never a cursor's `FETCH NEXT FROM`).
+fn offset_fetch(c: &Cur) -> bool {
+    let src = c.src;
+    let at = |d: isize| {
+        c.at.checked_add_signed(d)
+            .and_then(|i| c.toks.get(i))
+            .copied()
+    };
+    let word =
+        |d: isize, words: &[&str]| at(d).is_some_and(|t| words.iter().any(|w| t.is_word(src, w)));
+    let number = |d: isize| at(d).is_some_and(|t| t.kind == Kind::Number);
+    word(-3, &["OFFSET"])
+        && number(-2)
+        && word(-1, &["ROWS", "ROW"])
+        && word(1, &["NEXT", "FIRST"])
+        && number(2)
+        && word(3, &["ROWS", "ROW"])
+        && word(4, &["ONLY"])
 }
 
 /// `(parameters) RETURNS …`, to where CREATE FUNCTION's grammar ends: a
@@ -553,6 +577,13 @@ mod tests {
     fn views_are_one_query_of_the_declared_name() {
         let v = |ddl: &str| obj(ObjectKind::View, "dbo", "v", ddl);
         ok(&v("CREATE VIEW [dbo].[v] AS SELECT a FROM t"));
+        ok(&v(
+            "CREATE VIEW \"dbo\".\"v\" (\"a\") AS SELECT a FROM t ORDER BY a OFFSET 1 ROWS FETCH NEXT 2 ROWS ONLY",
+        ));
+        refused(
+            &v("CREATE VIEW dbo.v AS SELECT a FROM t ROWS FETCH NEXT FROM c"),
+            "second statement",
+        );
         ok(&v("-- made by hand\r\ncreate view v as select a from t;"));
         ok(&v("CREATE OR ALTER VIEW dbo.v (x) WITH SCHEMABINDING AS SELECT a FROM dbo.t WITH (NOLOCK) UNION ALL SELECT 1"));
         ok(&v(

@@ -45,7 +45,14 @@ pub(crate) fn call(cx: &mut Ctx<'_, '_>, f: &Function) -> Result<Out> {
     );
     if name == "count" && star && !distinct {
         cx.saw_aggregate = true;
-        return Ok(Out::new("count(*)".into(), Kind::Int));
+        // SQL Server's count is a 32-bit int; COUNT_BIG the 64 bits of the
+        // others.
+        let sql = if cx.to_mssql() {
+            "COUNT_BIG(*)"
+        } else {
+            "count(*)"
+        };
+        return Ok(Out::new(sql.into(), Kind::Int));
     }
     let exprs: Vec<&sqlparser::ast::Expr> = args
         .iter()
@@ -101,8 +108,30 @@ fn aggregate(
     let to_pg = cx.to_pg();
     let pg_source = cx.from() != Dialect::Sqlite;
     let mssql = cx.mssql();
+    let to_mssql = cx.to_mssql();
+    let from_sqlite = cx.from() == Dialect::Sqlite;
     match (name, v.kind) {
+        ("count", Kind::Text) if to_mssql && distinct => {
+            refuse("count(DISTINCT …) of text (SQL Server compares text by the column's collation)")
+        }
+        ("count", _) if to_mssql => Ok(Out::new(format!("COUNT_BIG({d}{})", v.sql), Kind::Int)),
         ("count", _) => Ok(Out::new(format!("count({d}{})", v.sql), Kind::Int)),
+        ("min" | "max", Kind::Text) if to_mssql => refuse(format!(
+            "{name}(…) of text (SQL Server orders text by the column's collation)"
+        )),
+        // SQL Server's sum of an int column is an int, which overflows at
+        // 2^31: summed as bigint, which the other engines' sums are.
+        ("sum", Kind::Int) if to_mssql => Ok(Out::new(
+            format!("sum({d}CAST({} AS bigint))", v.sql),
+            Kind::Int,
+        )),
+        ("avg", Kind::Int) if to_mssql && from_sqlite && !distinct => Ok(Out::new(
+            format!(
+                "(CAST(sum(CAST({0} AS bigint)) AS float) / NULLIF(COUNT_BIG({0}), 0))",
+                v.sql
+            ),
+            Kind::Float,
+        )),
         ("avg", Kind::Int) if mssql => refuse(
             "avg(…) of integers (SQL Server's is an integer, truncated; the others divide exactly)",
         ),
@@ -162,6 +191,12 @@ pub(crate) fn scalar(
     if from == Dialect::Mssql && !matches!(name, "coalesce" | "nullif" | "abs") {
         return mssql_scalar(cx, name, args);
     }
+    if cx.to_mssql() && !matches!(name, "coalesce" | "ifnull" | "nullif" | "abs") {
+        return refuse(format!(
+            "{name}(…) into SQL Server (its text functions follow the column's collation and \
+             count UTF-16 code units; its date functions have their own types and precisions)"
+        ));
+    }
     match name {
         "coalesce" | "ifnull" if from == Dialect::Sqlite || name == "coalesce" => {
             need(2..=64)?;
@@ -191,8 +226,13 @@ pub(crate) fn scalar(
         }
         "nullif" => {
             need(2..=2)?;
-            let (a, b) = cx.comparison_operands(args[0], args[1], false)?;
             let k = cx.value(args[0])?.kind;
+            if k == Kind::Text && cx.to_mssql() {
+                return refuse(
+                    "nullif(…) of text (SQL Server compares text by the column's collation)",
+                );
+            }
+            let (a, b) = cx.comparison_operands(args[0], args[1], false)?;
             Ok(Out::new(format!("NULLIF({a}, {b})"), k))
         }
         "abs" => {

@@ -106,6 +106,35 @@ impl<'t, 'a> Ctx<'t, 'a> {
         self.t.to == Dialect::Postgres
     }
 
+    /// Whether the target is SQL Server: it has no boolean values (a
+    /// condition becomes a value through CASE, a bit column a condition
+    /// through `= 1`), its string literals are `N'…'`, and it compares text
+    /// by the column's collation (case-insensitive by default, trailing
+    /// spaces ignored), so text equality is written on the texts' bytes and
+    /// every other comparison of text is refused.
+    pub fn to_mssql(&self) -> bool {
+        self.t.to == Dialect::Mssql
+    }
+
+    /// A string literal in the target's dialect.
+    pub fn text(&self, s: &str) -> String {
+        if self.to_mssql() {
+            format!("N{}", quote_text(s))
+        } else {
+            quote_text(s)
+        }
+    }
+
+    /// The literal `true` or `false` as a value of the target.
+    fn bool_lit(&self, b: bool) -> String {
+        match (self.to_mssql(), b) {
+            (true, true) => "CAST(1 AS bit)".into(),
+            (true, false) => "CAST(0 AS bit)".into(),
+            (false, true) => "true".into(),
+            (false, false) => "false".into(),
+        }
+    }
+
     /// Whether the source is SQL Server, whose text comparisons follow the
     /// column's collation (case-insensitive by default, trailing spaces
     /// ignored) and whose `+` joins texts.
@@ -124,6 +153,15 @@ impl<'t, 'a> Ctx<'t, 'a> {
     /// becomes when restored).
     pub fn value(&mut self, e: &Expr) -> Result<Out> {
         let out = self.expr(e)?;
+        if out.kind == Kind::Truth && self.to_mssql() {
+            // A condition is no value in T-SQL: 1, 0 or NULL through CASE.
+            let c = out.sql;
+            let case = format!("(CASE WHEN {c} THEN 1 WHEN NOT ({c}) THEN 0 END)");
+            return Ok(match self.from() {
+                Dialect::Sqlite => Out::new(case, Kind::Int),
+                _ => Out::new(format!("CAST({case} AS bit)"), Kind::Bool),
+            });
+        }
         Ok(match (out.kind, self.from()) {
             (Kind::Truth, Dialect::Sqlite) => {
                 Out::new(format!("(CAST({} AS integer))", out.sql), Kind::Int)
@@ -137,6 +175,9 @@ impl<'t, 'a> Ctx<'t, 'a> {
     pub fn cond(&mut self, e: &Expr) -> Result<String> {
         let out = self.expr(e)?;
         match out.kind {
+            // A bit is no condition in T-SQL.
+            Kind::Bool if self.to_mssql() => Ok(format!("({} = 1)", out.sql)),
+            Kind::Null if self.to_mssql() => Ok("(CAST(NULL AS int) = 1)".into()),
             Kind::Truth | Kind::Bool | Kind::Null => Ok(out.sql),
             // SQLite takes a non-zero number as true.
             Kind::Int | Kind::Float if self.from() == Dialect::Sqlite => {
@@ -167,6 +208,9 @@ impl<'t, 'a> Ctx<'t, 'a> {
             Expr::IsNotNull(inner) => {
                 let v = self.value(inner)?;
                 Ok(Out::new(format!("({} IS NOT NULL)", v.sql), Kind::Truth))
+            }
+            Expr::IsDistinctFrom(..) | Expr::IsNotDistinctFrom(..) if self.to_mssql() => {
+                refuse("IS [NOT] DISTINCT FROM (SQL Server has it only from 2022 on)")
             }
             Expr::IsDistinctFrom(a, b) | Expr::IsNotDistinctFrom(a, b) => {
                 let (a, b) = self.comparison_operands(a, b, false)?;
@@ -233,6 +277,12 @@ impl<'t, 'a> Ctx<'t, 'a> {
                 };
                 let sub = Out::new(String::new(), *k);
                 self.check_comparison(&a, &sub, false)?;
+                if self.to_mssql() && a.kind == Kind::Text {
+                    return refuse(
+                        "IN with a subquery of text (SQL Server compares text by the column's \
+                         collation)",
+                    );
+                }
                 Ok(Out::new(
                     format!(
                         "({} {}IN ({sql}))",
@@ -322,9 +372,16 @@ impl<'t, 'a> Ctx<'t, 'a> {
             Value::Null => Ok(Out::new("NULL".into(), Kind::Null)),
             Value::Number(s, false) => {
                 if let Ok(n) = s.parse::<i64>() {
+                    // T-SQL reads an integer literal past 32 bits as a
+                    // decimal.
+                    let sql = if self.to_mssql() && i32::try_from(n).is_err() {
+                        format!("CAST({n} AS bigint)")
+                    } else {
+                        n.to_string()
+                    };
                     return Ok(Out {
                         lit: Some(Lit::Int(n)),
-                        ..Out::new(n.to_string(), Kind::Int)
+                        ..Out::new(sql, Kind::Int)
                     });
                 }
                 let exponent = s.contains(['e', 'E']);
@@ -347,13 +404,16 @@ impl<'t, 'a> Ctx<'t, 'a> {
             }
             Value::SingleQuotedString(s) => Ok(Out {
                 lit: Some(Lit::Text(s.clone())),
-                ..Out::new(quote_text(s), Kind::Text)
+                ..Out::new(self.text(s), Kind::Text)
             }),
             // SQL Server's N'…', its Unicode text.
             Value::NationalStringLiteral(s) if self.mssql() => Ok(Out {
                 lit: Some(Lit::Text(s.clone())),
-                ..Out::new(quote_text(s), Kind::Text)
+                ..Out::new(self.text(s), Kind::Text)
             }),
+            Value::Boolean(b) if pg_source && self.to_mssql() => {
+                Ok(Out::new(self.bool_lit(*b), Kind::Bool))
+            }
             Value::Boolean(b) if pg_source => {
                 Ok(Out::new(if *b { "1" } else { "0" }.into(), Kind::Bool))
             }
@@ -440,7 +500,7 @@ impl<'t, 'a> Ctx<'t, 'a> {
                     return refuse(format!("unary {op} on {}", v.kind.noun()));
                 }
                 if v.kind == Kind::Decimal && self.exact_literals() {
-                    return refuse(decimal_refusal(self.from()));
+                    return refuse(decimal_refusal(self.from(), self.t.to));
                 }
                 let lit = match (&v.lit, op) {
                     (Some(Lit::Int(n)), UnaryOperator::Minus) => n.checked_neg().map(Lit::Int),
@@ -499,6 +559,14 @@ impl<'t, 'a> Ctx<'t, 'a> {
             // SQLite's BINARY collation is byte order, PostgreSQL's "C".
             a.sql = format!("({} COLLATE \"C\")", a.sql);
         }
+        if self.to_mssql() && a.kind == Kind::Text && b.kind == Kind::Text {
+            // SQL Server compares text by the column's collation and pads
+            // the shorter with spaces; the texts' UTF-16 bytes, with a byte
+            // after them that no padding gives, are equal only when the
+            // texts are (binary values are compared padded with zeros).
+            a.sql = text_bytes(&a.sql);
+            b.sql = text_bytes(&b.sql);
+        }
         Ok((a.sql, b.sql))
     }
 
@@ -528,11 +596,11 @@ impl<'t, 'a> Ctx<'t, 'a> {
         }
         match (column.kind, &lit.lit) {
             (Kind::Text, Some(Lit::Int(n))) => {
-                lit.sql = quote_text(&n.to_string());
+                lit.sql = self.text(&n.to_string());
                 lit.kind = Kind::Text;
             }
             (Kind::Bool, Some(Lit::Int(n @ (0 | 1)))) => {
-                lit.sql = if *n == 1 { "true" } else { "false" }.into();
+                lit.sql = self.bool_lit(*n == 1);
                 lit.kind = Kind::Bool;
             }
             _ => {}
@@ -548,12 +616,17 @@ impl<'t, 'a> Ctx<'t, 'a> {
                 "a comparison of date/time values (SQLite compares their text, PostgreSQL the \
                  instants)",
             ),
+            // PostgreSQL's numeric and SQL Server's decimal compare exactly.
             (Kind::Decimal, _) | (_, Kind::Decimal)
-                if pg_source || (self.mssql() && !self.to_pg()) =>
+                if (pg_source && !self.to_mssql()) || (self.mssql() && !self.to_pg()) =>
             {
-                refuse(decimal_refusal(self.from()))
+                refuse(decimal_refusal(self.from(), self.t.to))
             }
             (x, y) if x.is_number() && y.is_number() => Ok(()),
+            (Kind::Text, Kind::Text) if ordering && self.to_mssql() => refuse(
+                "an ordering comparison of text (SQL Server orders text by the column's \
+                 collation, case-insensitive by default)",
+            ),
             (Kind::Text, Kind::Text) if self.mssql() => refuse(
                 "a comparison of text under SQL Server's collation (case-insensitive by \
                      default, trailing spaces ignored)",
@@ -598,7 +671,7 @@ impl<'t, 'a> Ctx<'t, 'a> {
         for v in [&a, &b] {
             match v.kind {
                 Kind::Int | Kind::Float | Kind::Null => {}
-                Kind::Decimal => return refuse(decimal_refusal(from)),
+                Kind::Decimal => return refuse(decimal_refusal(from, self.t.to)),
                 Kind::Text if from == Dialect::Sqlite => {
                     return refuse(format!(
                         "`{op}` on text (SQLite computes with the text's numeric value)"
@@ -618,7 +691,7 @@ impl<'t, 'a> Ctx<'t, 'a> {
         // PostgreSQL reads an integer literal as a 32-bit integer, whose
         // arithmetic fails past 2^31 where SQLite's 64 bits go on: as
         // operands they are made bigint.
-        let (a, b) = if self.to_pg() {
+        let (a, b) = if self.to_pg() || self.to_mssql() {
             (bigint_literal(a), bigint_literal(b))
         } else {
             (a, b)
@@ -634,7 +707,9 @@ impl<'t, 'a> Ctx<'t, 'a> {
                 kind,
             ));
         }
-        if from == Dialect::Mssql && self.to_pg() {
+        if (from == Dialect::Mssql && self.to_pg())
+            || (from == Dialect::Postgres && self.to_mssql())
+        {
             // Both fail on a zero divisor and truncate integers toward zero;
             // % takes the dividend's sign in both.
             return Ok(Out::new(format!("({} {op} {})", a.sql, b.sql), kind));
@@ -660,6 +735,9 @@ impl<'t, 'a> Ctx<'t, 'a> {
             match v.kind {
                 Kind::Text | Kind::Null => parts.push(v.sql),
                 Kind::Int if self.to_pg() => parts.push(format!("CAST({} AS text)", v.sql)),
+                Kind::Int if self.to_mssql() => {
+                    parts.push(format!("CAST({} AS nvarchar(max))", v.sql))
+                }
                 Kind::Int => parts.push(v.sql),
                 k => {
                     return refuse(format!(
@@ -669,8 +747,12 @@ impl<'t, 'a> Ctx<'t, 'a> {
                 }
             }
         }
+        // T-SQL's + joins texts, NULL when either is (its
+        // CONCAT_NULL_YIELDS_NULL, on in every session since SQL Server
+        // 2005 unless a session turns it off).
+        let op = if self.to_mssql() { "+" } else { "||" };
         Ok(Out::new(
-            format!("({} || {})", parts[0], parts[1]),
+            format!("({} {op} {})", parts[0], parts[1]),
             Kind::Text,
         ))
     }
@@ -682,13 +764,20 @@ impl<'t, 'a> Ctx<'t, 'a> {
         else_result: Option<&Expr>,
     ) -> Result<Out> {
         let mut sql = String::from("(CASE");
-        if let Some(op) = operand {
+        // Into SQL Server, `CASE x WHEN y` is written `CASE WHEN x = y`,
+        // which compares text exactly (see comparison_operands).
+        let searched = self.to_mssql();
+        if let Some(op) = operand.filter(|_| !searched) {
             let v = self.value(op)?;
             sql.push_str(&format!(" {}", v.sql));
         }
         let mut kind = Kind::Null;
         for w in conditions {
             let cond = match operand {
+                Some(op) if searched => {
+                    let (a, b) = self.comparison_operands(op, &w.condition, false)?;
+                    format!("({a} = {b})")
+                }
                 Some(op) => self.comparison_operands(op, &w.condition, false)?.1,
                 None => self.cond(&w.condition)?,
             };
@@ -714,6 +803,26 @@ impl<'t, 'a> Ctx<'t, 'a> {
             return refuse(format!("{kind:?} casts"));
         }
         let v = self.value(e)?;
+        let unconstrained_numeric = matches!(
+            ty.to_string().to_ascii_lowercase().as_str(),
+            "numeric" | "decimal"
+        );
+        if self.from() == Dialect::Postgres && self.to_mssql() && unconstrained_numeric {
+            // pg_get_expr writes `(0)::numeric` for a numeric column's
+            // literal: T-SQL reads the number itself as an exact decimal.
+            match (&v.lit, v.kind) {
+                (Some(Lit::Int(n)), _) => {
+                    let sql = if *n < 0 {
+                        format!("({n})")
+                    } else {
+                        n.to_string()
+                    };
+                    return Ok(Out::new(sql, Kind::Decimal));
+                }
+                (None, Kind::Decimal) if exact_double(&v.sql).is_some() => return Ok(v),
+                _ => {}
+            }
+        }
         let target =
             cast_target(self.from(), ty).ok_or_else(|| Refusal(format!("a cast to {ty}")))?;
         let to_pg = self.to_pg();
@@ -726,6 +835,8 @@ impl<'t, 'a> Ctx<'t, 'a> {
                 Ok(Out {
                     sql: if to_pg {
                         format!("CAST({} AS {})", v.sql, pg_type(t))
+                    } else if self.to_mssql() && k != Kind::Null {
+                        format!("CAST({} AS {})", v.sql, tsql_type(t))
                     } else {
                         v.sql
                     },
@@ -766,6 +877,10 @@ impl<'t, 'a> Ctx<'t, 'a> {
                 format!("CAST({} AS double precision)", v.sql),
                 Kind::Float,
             )),
+            (Kind::Int, Kind::Float | Kind::Text) if self.to_mssql() => Ok(Out::new(
+                format!("CAST({} AS {})", v.sql, tsql_type(target)),
+                target,
+            )),
             (Kind::Int, Kind::Float) => {
                 Ok(Out::new(format!("CAST({} AS REAL)", v.sql), Kind::Float))
             }
@@ -787,6 +902,11 @@ impl<'t, 'a> Ctx<'t, 'a> {
             return refuse(format!("COLLATE on {}", v.kind.noun()));
         }
         match (self.from(), name.as_str()) {
+            // SQL Server compares text only for equality, on its bytes.
+            (Dialect::Sqlite, n) if n.eq_ignore_ascii_case("binary") && self.to_mssql() => {
+                v.bytewise = true;
+                Ok(v)
+            }
             (Dialect::Sqlite, n) if n.eq_ignore_ascii_case("binary") => {
                 v.sql = format!("({} COLLATE \"C\")", v.sql);
                 Ok(v)
@@ -857,6 +977,14 @@ pub(crate) fn table_expression(
         columns: relation.columns.clone(),
     }]);
     match role {
+        ExprRole::IndexExpr if t.to == Dialect::Mssql => refuse(
+            "an index on an expression (SQL Server indexes columns; a computed column would be \
+             needed)",
+        ),
+        ExprRole::Predicate if t.to == Dialect::Mssql => {
+            filter_shape(cx.from(), e)?;
+            cx.cond(e)
+        }
         ExprRole::Check | ExprRole::Predicate => cx.cond(e),
         // The target stores the expression's value in the column's type,
         // converting it as that engine converts (SQLite keeps 2.5 in an
@@ -916,9 +1044,20 @@ fn default(cx: &mut Ctx<'_, '_>, column: Kind, e: &Expr) -> Result<String> {
             }
         }
     }
+    if cx.from() == Dialect::Postgres && cx.to_mssql() && column == Kind::Uuid {
+        if let Expr::Function(f) = inner {
+            if f.name.to_string().eq_ignore_ascii_case("gen_random_uuid")
+                && matches!(&f.args, sqlparser::ast::FunctionArguments::List(l) if l.args.is_empty())
+            {
+                // Both give a new random (version 4) uuid for each row.
+                return Ok("NEWID()".into());
+            }
+        }
+    }
     let v = cx.value(e)?;
     let pg_source = cx.from() == Dialect::Postgres;
-    if cx.mssql() && cx.to_pg() && column == Kind::Decimal && v.kind == Kind::Decimal {
+    let exact_both = (cx.mssql() && cx.to_pg()) || (pg_source && cx.to_mssql());
+    if exact_both && column == Kind::Decimal && v.kind == Kind::Decimal {
         // A decimal literal (`((1.5))`): PostgreSQL's numeric literal is the
         // same exact value.
         let bare = v.sql.trim_start_matches('(').trim_end_matches(')');
@@ -929,7 +1068,7 @@ fn default(cx: &mut Ctx<'_, '_>, column: Kind, e: &Expr) -> Result<String> {
     }
     match (column, &v.lit, v.kind) {
         (_, _, Kind::Null) => Ok(v.sql),
-        (Kind::Text, Some(Lit::Int(n)), _) if !pg_source => Ok(quote_text(&n.to_string())),
+        (Kind::Text, Some(Lit::Int(n)), _) if !pg_source => Ok(cx.text(&n.to_string())),
         (Kind::Text, _, Kind::Text) => Ok(v.sql),
         (Kind::Int, Some(Lit::Int(_)), _) => Ok(v.sql),
         (Kind::Float, Some(Lit::Int(_) | Lit::Float(_)), _) => Ok(v.sql),
@@ -938,7 +1077,11 @@ fn default(cx: &mut Ctx<'_, '_>, column: Kind, e: &Expr) -> Result<String> {
         // archive holds as the decimal 1.5.
         (Kind::Decimal, Some(Lit::Float(f)), _) if !pg_source => Ok(format!("{f:?}")),
         (Kind::Bool, Some(Lit::Int(n @ (0 | 1))), _) if !pg_source => {
-            Ok(if *n == 1 { "true" } else { "false" }.into())
+            Ok(match (cx.to_mssql(), *n) {
+                (true, n) => n.to_string(),
+                (false, 1) => "true".into(),
+                (false, _) => "false".into(),
+            })
         }
         (Kind::Bool, _, Kind::Bool) if pg_source => Ok(v.sql),
         (Kind::Int | Kind::Float | Kind::Text, None, k) if k == column => Ok(v.sql),
@@ -962,15 +1105,79 @@ fn bigint_literal(v: Out) -> Out {
     }
 }
 
-/// What the refusal of arithmetic on decimals says, by source.
-fn decimal_refusal(from: Dialect) -> String {
-    match from {
-        Dialect::Sqlite => "arithmetic on a NUMERIC/DECIMAL column (SQLite computes it in \
-                            floating point, PostgreSQL in exact decimal)"
+/// What the refusal of arithmetic on decimals says, by source and target.
+fn decimal_refusal(from: Dialect, to: Dialect) -> String {
+    match (from, to) {
+        (Dialect::Sqlite, _) => format!(
+            "arithmetic on a NUMERIC/DECIMAL column (SQLite computes it in floating point, {} \
+             in exact decimal)",
+            to.display_name()
+        ),
+        (_, Dialect::Mssql) => "arithmetic on a numeric value (PostgreSQL's result keeps every \
+                                digit, SQL Server's decimal rounds to its precision rules)"
             .into(),
         _ => "a numeric value (PostgreSQL computes it in exact decimal; SQLite keeps it as \
               text and computes in floating point)"
             .into(),
+    }
+}
+
+/// A text's UTF-16 bytes followed by 0x01, which SQL Server compares
+/// exactly (see [`Ctx::comparison_operands`]).
+fn text_bytes(sql: &str) -> String {
+    format!("(CAST(CAST({sql} AS nvarchar(max)) AS varbinary(max)) + 0x01)")
+}
+
+/// Whether `e`, a partial index's predicate, has the shape SQL Server
+/// allows in a filtered index: conjunctions of a column compared with a
+/// number, `IS [NOT] NULL`, IN a list of numbers, or a boolean column.
+fn filter_shape(from: Dialect, e: &Expr) -> Result<()> {
+    let column = |e: &Expr| matches!(strip(e), Expr::Identifier(_) | Expr::CompoundIdentifier(_));
+    let number = |e: &Expr| match strip(e) {
+        Expr::Value(v) => matches!(v.value, Value::Number(..) | Value::Boolean(_)),
+        Expr::UnaryOp {
+            op: UnaryOperator::Minus,
+            expr,
+        } => matches!(strip(expr), Expr::Value(v) if matches!(v.value, Value::Number(..))),
+        _ => false,
+    };
+    let ok = match strip(e) {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => return filter_shape(from, left).and_then(|()| filter_shape(from, right)),
+        Expr::BinaryOp { left, op, right } => {
+            matches!(
+                op,
+                BinaryOperator::Eq
+                    | BinaryOperator::NotEq
+                    | BinaryOperator::Lt
+                    | BinaryOperator::LtEq
+                    | BinaryOperator::Gt
+                    | BinaryOperator::GtEq
+            ) && ((column(left) && number(right)) || (number(left) && column(right)))
+        }
+        Expr::IsNull(x) | Expr::IsNotNull(x) => column(x),
+        Expr::InList { expr, list, .. } => column(expr) && list.iter().all(number),
+        // A PostgreSQL boolean column, which becomes `column = 1`.
+        x => from == Dialect::Postgres && column(x),
+    };
+    if ok {
+        Ok(())
+    } else {
+        refuse(format!(
+            "the filter {} (SQL Server's filtered indexes allow only a column compared with a \
+             number, IS NULL and IN, joined by AND)",
+            short(e)
+        ))
+    }
+}
+
+fn strip(e: &Expr) -> &Expr {
+    match e {
+        Expr::Nested(x) => strip(x),
+        x => x,
     }
 }
 
@@ -1001,8 +1208,19 @@ pub(crate) fn quote_text(s: &str) -> String {
 fn float_literal(to: Dialect, s: &str) -> String {
     match to {
         Dialect::Postgres => format!("CAST({s} AS double precision)"),
+        // T-SQL reads 1.5 as a decimal, 1.5E0 as a float.
+        Dialect::Mssql if s.contains(['e', 'E']) => s.to_owned(),
+        Dialect::Mssql => format!("{s}E0"),
         _ if s.contains(['.', 'e', 'E']) => s.to_owned(),
         _ => format!("{s}.0"),
+    }
+}
+
+fn tsql_type(k: Kind) -> &'static str {
+    match k {
+        Kind::Int => "bigint",
+        Kind::Float => "float",
+        _ => "nvarchar(max)",
     }
 }
 

@@ -116,8 +116,13 @@ pub(crate) fn query(cx: &mut Ctx<'_, '_>, q: &Query) -> Result<(String, Vec<(Str
         return refuse("FETCH, FOR, SETTINGS or another clause after the query");
     }
     let (mut sql, columns) = set_expr(cx, &q.body, q.order_by.as_ref())?;
+    let ordered = q.order_by.is_some();
     if let Some(limit) = &q.limit_clause {
-        sql.push_str(&limit_clause(cx, limit)?);
+        sql.push_str(&limit_clause(cx, limit, ordered)?);
+    } else if ordered && cx.to_mssql() {
+        // T-SQL allows ORDER BY in a view or subquery only with TOP or
+        // OFFSET; the rows are the same.
+        sql.push_str(" OFFSET 0 ROWS");
     }
     Ok((sql, columns))
 }
@@ -131,6 +136,7 @@ fn set_expr(
         SetExpr::Select(s) => select(cx, s, order_by),
         SetExpr::Query(q) if order_by.is_none() => {
             let (sql, cols) = cx.subquery(q)?;
+            named_for_mssql(cx, &cols)?;
             Ok((format!("SELECT * FROM ({sql}) AS \"bru_q\""), cols))
         }
         SetExpr::SetOperation {
@@ -157,6 +163,14 @@ fn set_expr(
                     || (k == Kind::Decimal && cx.from() != Dialect::Sqlite)
                 {
                     return refuse(format!("{op} of {} columns", k.noun()));
+                }
+                let removes_duplicates = !(matches!(op, SetOperator::Union)
+                    && matches!(set_quantifier, SetQuantifier::All));
+                if k == Kind::Text && cx.to_mssql() && removes_duplicates {
+                    return refuse(format!(
+                        "{op} of text columns (SQL Server finds duplicates by the column's \
+                         collation)"
+                    ));
                 }
                 cols.push((name.clone(), k));
             }
@@ -189,6 +203,7 @@ fn set_expr(
                         sql: format!("\"bru_set\".{}", quote(n)),
                     })
                     .collect();
+                named_for_mssql(cx, &cols)?;
                 cx.scopes.push(vec![wrapped]);
                 let terms = order_terms(cx, order, &proj, true);
                 cx.scopes.pop();
@@ -244,6 +259,9 @@ fn select(
         Some(Distinct::Distinct) => "DISTINCT ",
         Some(Distinct::On(_)) => return refuse("DISTINCT ON"),
     };
+    if s.top.is_some() && cx.to_mssql() {
+        return refuse("TOP (only from SQL Server)");
+    }
     let saved = (
         cx.in_aggregate,
         cx.saw_aggregate,
@@ -356,6 +374,11 @@ fn select_in_scope(
             }
         }
     }
+    if !distinct.is_empty() && cx.to_mssql() && proj.iter().any(|p| p.kind == Kind::Text) {
+        return refuse(
+            "SELECT DISTINCT of text (SQL Server finds duplicates by the column's collation)",
+        );
+    }
     let mut sql = format!(
         "SELECT {distinct}{}",
         items
@@ -377,6 +400,14 @@ fn select_in_scope(
         GroupByExpr::Expressions(exprs, modifiers) if modifiers.is_empty() => {
             for e in exprs {
                 let v = cx.value(e)?;
+                if cx.to_mssql() && v.kind == Kind::Text {
+                    return refuse(
+                        "GROUP BY text (SQL Server groups text by the column's collation)",
+                    );
+                }
+                if cx.to_mssql() && v.lit.is_some() {
+                    return refuse(format!("GROUP BY {} (a position or constant)", short(e)));
+                }
                 groups.push(v.sql);
             }
         }
@@ -419,6 +450,12 @@ fn select_in_scope(
     }
     if let Some(order) = order_by {
         let terms = order_terms(cx, order, &proj, false)?;
+        if !distinct.is_empty() && cx.to_mssql() && terms.contains("IS NULL THEN") {
+            return refuse(
+                "SELECT DISTINCT ordered with NULLs last (SQL Server sorts them first and may \
+                 order a DISTINCT only by its columns)",
+            );
+        }
         sql.push_str(&format!(" ORDER BY {terms}"));
     }
     Ok((sql, proj.into_iter().map(|p| (p.name, p.kind)).collect()))
@@ -531,6 +568,7 @@ fn table_factor(cx: &mut Ctx<'_, '_>, f: &TableFactor) -> Result<String> {
             let r = cx.subquery(subquery);
             cx.scopes = outer;
             let (sql, columns) = r?;
+            named_for_mssql(cx, &columns)?;
             add_to_scope(
                 cx,
                 ScopeRel {
@@ -622,7 +660,7 @@ fn order_terms(
             }
         };
         let sql = match kind {
-            Kind::Text if from == Dialect::Mssql => {
+            Kind::Text if from == Dialect::Mssql || cx.to_mssql() => {
                 return refuse("ORDER BY text (SQL Server sorts it by the column's collation)")
             }
             Kind::Text if cx.to_pg() => format!("({sql}) COLLATE \"C\""),
@@ -632,7 +670,8 @@ fn order_terms(
             Kind::Temporal => return refuse("ORDER BY a date/time value (SQLite sorts its text)"),
             Kind::Other | Kind::Uuid => return refuse("ORDER BY a value of another type"),
             Kind::Decimal
-                if from == Dialect::Postgres || (from == Dialect::Mssql && !cx.to_pg()) =>
+                if (from == Dialect::Postgres && !cx.to_mssql())
+                    || (from == Dialect::Mssql && !cx.to_pg()) =>
             {
                 return refuse("ORDER BY a numeric value (text in SQLite)")
             }
@@ -645,16 +684,28 @@ fn order_terms(
             Dialect::Sqlite | Dialect::Mssql => asc,
             Dialect::Postgres => !asc,
         });
+        let dir = if asc { "ASC" } else { "DESC" };
+        if cx.to_mssql() {
+            // T-SQL has no NULLS FIRST/LAST: NULL sorts first ascending and
+            // last descending, else a term before puts them in place.
+            if nulls_first != asc {
+                let (null, other) = if nulls_first { (0, 1) } else { (1, 0) };
+                out.push(format!(
+                    "(CASE WHEN {sql} IS NULL THEN {null} ELSE {other} END) ASC"
+                ));
+            }
+            out.push(format!("{sql} {dir}"));
+            continue;
+        }
         out.push(format!(
-            "{sql} {} NULLS {}",
-            if asc { "ASC" } else { "DESC" },
+            "{sql} {dir} NULLS {}",
             if nulls_first { "FIRST" } else { "LAST" }
         ));
     }
     Ok(out.join(", "))
 }
 
-fn limit_clause(cx: &mut Ctx<'_, '_>, limit: &LimitClause) -> Result<String> {
+fn limit_clause(cx: &mut Ctx<'_, '_>, limit: &LimitClause, ordered: bool) -> Result<String> {
     let (limit, offset) = match limit {
         LimitClause::LimitOffset {
             limit,
@@ -678,7 +729,24 @@ fn limit_clause(cx: &mut Ctx<'_, '_>, limit: &LimitClause) -> Result<String> {
             )),
         }
     };
-    let _ = cx;
+    if cx.to_mssql() {
+        // T-SQL's OFFSET … FETCH, which needs an ORDER BY and a count of
+        // at least one.
+        if !ordered {
+            return refuse("LIMIT/OFFSET without ORDER BY (which rows is each engine's choice)");
+        }
+        let mut sql = format!(
+            " OFFSET {} ROWS",
+            offset.map(|o| count(o, "OFFSET")).transpose()?.unwrap_or(0)
+        );
+        if let Some(l) = limit {
+            match count(l, "LIMIT")? {
+                0 => return refuse("LIMIT 0 (SQL Server fetches at least one row)"),
+                n => sql.push_str(&format!(" FETCH NEXT {n} ROWS ONLY")),
+            }
+        }
+        return Ok(sql);
+    }
     let mut sql = String::new();
     match limit {
         Some(l) => sql.push_str(&format!(" LIMIT {}", count(l, "LIMIT")?)),
@@ -689,6 +757,19 @@ fn limit_clause(cx: &mut Ctx<'_, '_>, limit: &LimitClause) -> Result<String> {
         sql.push_str(&format!(" OFFSET {}", count(o, "OFFSET")?));
     }
     Ok(sql)
+}
+
+/// Refuses, into SQL Server, a derived table or set operation with a
+/// column computed without a name, which T-SQL requires.
+fn named_for_mssql(cx: &Ctx<'_, '_>, columns: &[(String, Kind)]) -> Result<()> {
+    match columns.iter().find(|(c, _)| c.starts_with(UNNAMED)) {
+        Some((c, _)) if cx.to_mssql() => refuse(format!(
+            "a subquery column computed without a name ({}; SQL Server requires one): give it \
+             one with AS",
+            &c[UNNAMED.len_utf8()..]
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn cx_literal(e: &Expr) -> Option<i64> {
