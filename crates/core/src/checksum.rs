@@ -135,6 +135,12 @@ impl TableChecksum {
         self.rows += 1;
     }
 
+    /// Adds one row by its hash ([`row_hash`]).
+    pub fn add_hash(&mut self, hash: u64) {
+        self.sum = self.sum.wrapping_add(hash);
+        self.rows += 1;
+    }
+
     /// Adds the rows another accumulator saw (for parallel readers).
     pub fn merge(&mut self, other: &TableChecksum) {
         self.sum = self.sum.wrapping_add(other.sum);

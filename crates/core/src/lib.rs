@@ -9,6 +9,7 @@
 
 pub mod calendar;
 pub mod checksum;
+pub mod delta;
 pub mod error;
 pub mod journal;
 pub mod registry;

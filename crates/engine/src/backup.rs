@@ -26,7 +26,10 @@
 //! The table checksum and row count are computed from the batches as the
 //! source produced them (on the workers, merged by the writer), not from the
 //! encoded chunks, so a later verify or restore that decodes the chunks checks
-//! the codec end to end.
+//! the codec end to end. So is each table's state ([`bru_core::delta`]: the
+//! sums of its rows by buckets of its key), which a later delta backup
+//! compares with; the writer holds one table's bucket sums, about half a
+//! byte per row of it, at most 32 MiB.
 //!
 //! Any failure returns an error naming the table and leaves the archive
 //! without its final commit, so it stays incomplete and restore and verify
@@ -39,6 +42,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use bru_core::delta::{Buckets, TableState};
 use bru_core::{BatchLimits, RowBatch, Source, TableChecksum, TableDef, TablePart};
 use bru_format::{encode_chunk, ArchiveWriter, EncodedChunk, TableId, TableTotals, WriterOptions};
 use rayon::ThreadPool;
@@ -139,6 +143,11 @@ pub fn backup(
 
     let shared = Shared {
         tables: &catalog.tables,
+        keys: catalog
+            .tables
+            .iter()
+            .map(bru_core::delta::key_columns)
+            .collect(),
         ids: &ids,
         work: Mutex::new(work),
         started: Mutex::new(vec![None; catalog.tables.len()]),
@@ -191,6 +200,8 @@ pub fn backup(
 /// What the readers share.
 struct Shared<'a> {
     tables: &'a [TableDef],
+    /// Each table's bucket key ([`bru_core::delta::key_columns`]).
+    keys: Vec<Option<Vec<usize>>>,
     ids: &'a [TableId],
     /// Parts not yet taken, largest tables first.
     work: Mutex<VecDeque<(usize, TablePart)>>,
@@ -273,6 +284,7 @@ fn read_part(
         ..BatchLimits::default()
     };
     let level = shared.options.compress_level;
+    let key = shared.keys[t].clone();
     let columns = def.columns.len();
     let pass = |done: Result<bru_format::Result<Compressed>>| -> Result<()> {
         send(to_writer, Message::Chunk(t, done??))
@@ -297,7 +309,8 @@ fn read_part(
                 if batch.is_empty() {
                     return Ok(());
                 }
-                if let Some(done) = work.submit(move || compress(batch, level)) {
+                let key = key.clone();
+                if let Some(done) = work.submit(move || compress(batch, level, key.as_deref())) {
                     pass(done)?;
                 }
                 while let Some(done) = work.try_oldest() {
@@ -334,6 +347,7 @@ fn write_all(
     let n = shared.tables.len();
     let mut totals = vec![TableTotals::default(); n];
     let mut checksums = vec![TableChecksum::new(); n];
+    let mut buckets: Vec<Option<Buckets>> = vec![None; n];
     let mut parts_left = parts.to_vec();
     let mut lines: Vec<Option<TableSummary>> = vec![None; n];
     let result = (|| -> Result<()> {
@@ -350,6 +364,12 @@ fn write_all(
                     tt.stored_bytes += done.chunk.data.len() as u64;
                     tt.chunks += 1;
                     checksums[t].merge(&done.checksum);
+                    if !done.hashes.is_empty() {
+                        let b = buckets[t].get_or_insert_with(|| new_buckets(&shared.tables[t]));
+                        for &(k, r) in &done.hashes {
+                            b.add(k, r);
+                        }
+                    }
                     shared
                         .progress
                         .advance(&name, done.rows, done.chunk.raw_len);
@@ -357,12 +377,18 @@ fn write_all(
                 Message::PartDone(t) => {
                     parts_left[t] -= 1;
                     if parts_left[t] == 0 {
+                        let sums = shared.keys[t].as_ref().map(|_| {
+                            buckets[t]
+                                .take()
+                                .unwrap_or_else(|| new_buckets(&shared.tables[t]))
+                        });
                         lines[t] = Some(finish_table(
                             writer,
                             shared,
                             t,
                             &mut totals[t],
                             &checksums[t],
+                            sums.as_ref(),
                         )?);
                     }
                 }
@@ -389,11 +415,15 @@ fn finish_table(
     t: usize,
     totals: &mut TableTotals,
     checksum: &TableChecksum,
+    sums: Option<&Buckets>,
 ) -> Result<TableSummary> {
-    let name = shared.tables[t].name.to_string();
+    let def = &shared.tables[t];
+    let name = def.name.to_string();
     totals.checksum = checksum.value();
+    let state = table_state(def, totals.rows, checksum.value(), sums);
     writer
-        .finish_table(shared.ids[t], totals)
+        .write_table_state(shared.ids[t], &state, sums)
+        .and_then(|()| writer.finish_table(shared.ids[t], totals))
         .map_err(|e| Error::from(e).in_table("backing up", &name))?;
     shared.progress.table_finished(&name);
     let started = shared
@@ -418,18 +448,62 @@ struct Compressed {
     chunk: EncodedChunk,
     rows: u64,
     checksum: TableChecksum,
+    /// Each row's key hash and row hash, for a table with a bucket key.
+    hashes: Vec<(u64, u64)>,
 }
 
 /// Checksums and compresses one batch (on a worker).
-fn compress(batch: RowBatch, level: i32) -> bru_format::Result<Compressed> {
+fn compress(batch: RowBatch, level: i32, key: Option<&[usize]>) -> bru_format::Result<Compressed> {
     let mut checksum = TableChecksum::new();
-    for row in batch.rows() {
-        checksum.add_row(row);
+    let mut hashes = Vec::new();
+    match key {
+        Some(key) => {
+            let mut buf = Vec::new();
+            hashes.reserve(batch.row_count());
+            for row in batch.rows() {
+                let (k, r) = bru_core::delta::hashes(row, key, &mut buf);
+                checksum.add_hash(r);
+                hashes.push((k, r));
+            }
+        }
+        None => {
+            for row in batch.rows() {
+                checksum.add_row(row);
+            }
+        }
     }
     let chunk = encode_chunk(&batch, level)?;
     Ok(Compressed {
         chunk,
         rows: batch.row_count() as u64,
         checksum,
+        hashes,
     })
+}
+
+/// The bucket sums of `table` as a backup starts them: sized by its
+/// estimated rows.
+pub(crate) fn new_buckets(table: &TableDef) -> Buckets {
+    Buckets::new(bru_core::delta::bits_for(table.estimated_rows.unwrap_or(0)))
+}
+
+/// The state recorded for a table of `rows` rows and `checksum`.
+pub(crate) fn table_state(
+    table: &TableDef,
+    rows: u64,
+    checksum: u64,
+    sums: Option<&Buckets>,
+) -> TableState {
+    let key = bru_core::delta::key_columns(table)
+        .filter(|_| sums.is_some())
+        .map(|k| k.iter().map(|&i| table.columns[i].name.clone()).collect());
+    TableState {
+        rows,
+        checksum: format!("{checksum:016x}"),
+        key,
+        bits: sums.map_or(0, |s| s.bits),
+        key_sum: sums.map(|s| format!("{:016x}", s.key_sum)),
+        // Filled in by the writer, which stores the sums.
+        sums_crc32: None,
+    }
 }

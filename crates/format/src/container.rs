@@ -79,6 +79,11 @@ pub mod key {
     pub const CATALOG_CRC32: &str = "catalog_crc32";
     pub const CHUNK_BYTES: &str = "chunk_bytes";
     pub const MAX_VALUE_BYTES: &str = "max_value_bytes";
+    pub const KIND: &str = "kind";
+    pub const BASE_ARCHIVE_ID: &str = "base_archive_id";
+    pub const CHAIN_ROOT_ID: &str = "chain_root_id";
+    pub const CHAIN_POSITION: &str = "chain_position";
+    pub const STATES_CRC32: &str = "states_crc32";
 }
 
 /// The schema of a version 1 archive.

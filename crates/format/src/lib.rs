@@ -24,6 +24,7 @@ mod container;
 mod error;
 mod meta;
 mod reader;
+mod state;
 mod writer;
 
 pub use codec::{decode_chunk, encode_chunk, EncodedChunk, MAX_RAW_LEN};
@@ -35,4 +36,5 @@ pub use meta::{
     DEFAULT_COMPRESS_LEVEL, FORMAT_VERSION, MAX_CHUNK_BYTES, MAX_VALUE_BYTES,
 };
 pub use reader::{ArchiveReader, ChunkIter, StoredChunk, TableEntry};
+pub use state::{Change, DeltaInfo, DeltaTable, StoredState, DELTA_FORMAT_VERSION};
 pub use writer::{ArchiveWriter, WriterOptions, COMMIT_BYTES};

@@ -71,6 +71,9 @@ pub struct ArchiveMeta {
     /// which bound what a reader accepts in a chunk ([`ChunkLimits`]).
     #[serde(default)]
     pub limits: ChunkLimits,
+    /// Where a delta archive sits in its chain; `None` for a full archive.
+    #[serde(default)]
+    pub delta: Option<crate::state::DeltaInfo>,
 }
 
 /// What a backup recorded about the size of its chunks (FORMAT.md,

@@ -38,7 +38,7 @@ use crate::container::{
     MAX_STORED_LEN, MAX_VALUE_READ, TABLES,
 };
 use crate::error::{Error, Result};
-use crate::meta::{ArchiveMeta, ArchiveState, ChunkLimits, TableId, TableTotals, FORMAT_VERSION};
+use crate::meta::{ArchiveMeta, ArchiveState, ChunkLimits, TableId, TableTotals};
 
 /// The first 16 bytes of every SQLite 3 database.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -66,9 +66,9 @@ pub struct StoredChunk {
 
 /// An open archive.
 pub struct ArchiveReader {
-    path: PathBuf,
-    conn: Connection,
-    meta: ArchiveMeta,
+    pub(crate) path: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) meta: ArchiveMeta,
     /// `None` when the backup stopped before writing the catalog.
     catalog_crc: Option<u32>,
 }
@@ -110,11 +110,11 @@ impl ArchiveReader {
             .ok()
             .filter(|&v| v > 0)
             .ok_or_else(|| damaged(format!("invalid format version {version}")))?;
-        if version > FORMAT_VERSION {
+        if version > crate::state::DELTA_FORMAT_VERSION {
             return Err(Error::UnsupportedVersion {
                 path: path.to_path_buf(),
                 found: version,
-                supported: FORMAT_VERSION,
+                supported: crate::state::DELTA_FORMAT_VERSION,
             });
         }
 
@@ -202,6 +202,7 @@ impl ArchiveReader {
             state,
             compress_level,
             limits,
+            delta: crate::state::delta_from_meta(version, &pairs).map_err(damaged)?,
         };
         Ok(ArchiveReader {
             path: path.to_path_buf(),

@@ -55,9 +55,9 @@ pub struct WriterOptions {
 
 /// Writes one archive. Not finished means not complete.
 pub struct ArchiveWriter {
-    path: PathBuf,
-    conn: Connection,
-    meta: ArchiveMeta,
+    pub(crate) path: PathBuf,
+    pub(crate) conn: Connection,
+    pub(crate) meta: ArchiveMeta,
     /// Table names in catalog order; `None` until the catalog is written.
     tables: Option<Vec<String>>,
     /// The column count of each table, to check chunks against the limits
@@ -166,6 +166,7 @@ impl ArchiveWriter {
                 // Until the backup ends, the largest any chunk may hold.
                 max_value_bytes: MAX_VALUE_BYTES,
             },
+            delta: None,
         };
         // The temporary file is an implementation detail: errors name the archive.
         (meta.created_at, meta.archive_id) =
@@ -481,6 +482,15 @@ impl ArchiveWriter {
             )
             .map_err(err)?;
         self.meta.limits.max_value_bytes = self.max_value_len;
+        if let Some(crc) = self.states_crc()? {
+            let path = &self.path;
+            self.conn
+                .execute(
+                    "INSERT OR REPLACE INTO bru_meta (key, value) VALUES (?1, ?2)",
+                    params![key::STATES_CRC32, format!("{crc:08x}")],
+                )
+                .map_err(|e| sql_error(path, "marking the archive complete", e))?;
+        }
         self.commit()?;
         let ArchiveWriter {
             path,
@@ -529,7 +539,7 @@ impl ArchiveWriter {
         Ok(())
     }
 
-    fn misuse(&self, message: String) -> Error {
+    pub(crate) fn misuse(&self, message: String) -> Error {
         Error::Misuse {
             path: self.path.clone(),
             message,

@@ -532,18 +532,22 @@ fn a_chunk_declaring_a_huge_length_fails_fast() {
 fn a_newer_format_version_asks_for_an_upgrade() {
     let dir = tempfile::tempdir().unwrap();
     let path = sample_archive(dir.path());
-    sql(
-        &path,
-        &format!("PRAGMA user_version = {}", FORMAT_VERSION + 1),
-    );
+    // Version 2 is a delta archive's; the newest a reader knows.
+    let newer = bru_format::DELTA_FORMAT_VERSION + 1;
+    sql(&path, &format!("PRAGMA user_version = {newer}"));
     let msg = err_of(ArchiveReader::open(&path));
     assert!(
         msg.contains(&format!(
-            "has format version {}, which is newer than this bru supports ({FORMAT_VERSION}); upgrade bru",
-            FORMAT_VERSION + 1
+            "has format version {newer}, which is newer than this bru supports ({}); upgrade bru",
+            newer - 1
         )),
         "{msg}"
     );
+    // A full archive's metadata under a delta's version is damaged.
+    sql(&path, &format!("PRAGMA user_version = {}", newer - 1));
+    let msg = err_of(ArchiveReader::open(&path));
+    assert!(msg.contains("damaged"), "{msg}");
+    let _ = FORMAT_VERSION;
 }
 
 #[test]

@@ -1,0 +1,429 @@
+//! Table states and delta archives (FORMAT.md, "Table states and delta
+//! archives").
+//!
+//! Every archive records, per table, the state a delta is compared with
+//! (`bru_table_state`: [`bru_core::delta::TableState`] as JSON and the
+//! bucket sums). A **delta archive** holds only what changed since the
+//! archive it names: its metadata says `kind = delta` with the chain's
+//! links, `bru_delta_tables` lists each changed table with the state it
+//! applies to and the buckets it replaces, and the chunks hold the changed
+//! buckets' rows. A delta has format version 2, so that a reader that knows
+//! only full archives refuses it rather than restoring a few rows as if
+//! they were a whole database.
+//!
+//! Both tables are covered by one CRC32 in the metadata (`states_crc32`),
+//! written in the final commit and checked whenever they are read.
+
+use std::collections::BTreeMap;
+
+use bru_core::delta::{Buckets, TableState};
+use rusqlite::{params, OptionalExtension};
+
+use crate::container::{key, sql_error};
+use crate::error::{Error, Result};
+use crate::meta::TableId;
+use crate::reader::ArchiveReader;
+use crate::writer::ArchiveWriter;
+
+/// The format version of a delta archive.
+pub const DELTA_FORMAT_VERSION: u32 = 2;
+
+/// The most bytes of one state's JSON or bucket sums a reader accepts
+/// (2^22 buckets of 8 bytes, and some).
+const MAX_STATE_BYTES: usize = (32 << 20) + (64 << 10);
+
+const STATE_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS bru_table_state (
+    table_id INTEGER PRIMARY KEY,
+    state    TEXT NOT NULL,
+    sums     BLOB
+);
+CREATE TABLE IF NOT EXISTS bru_delta_tables (
+    table_id    INTEGER PRIMARY KEY,
+    change      TEXT NOT NULL,
+    before      TEXT NOT NULL,
+    before_sums BLOB,
+    buckets     BLOB
+);";
+
+/// A table's recorded state and its bucket sums (with a key).
+pub type StoredState = (TableState, Option<Vec<u64>>);
+
+/// Where a delta archive sits in its chain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeltaInfo {
+    /// The archive this delta was taken against (the full archive, or the
+    /// previous delta).
+    pub base_archive_id: String,
+    /// The full archive the chain starts from.
+    pub chain_root_id: String,
+    /// 1 for the first delta after the full archive, and so on.
+    pub position: u64,
+}
+
+/// How a delta changes one table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// The rows of the changed buckets replace the target's rows in them.
+    Buckets,
+    /// A table without a bucket key: its rows replace all of the target's.
+    Whole,
+}
+
+impl Change {
+    fn stored(self) -> &'static str {
+        match self {
+            Change::Buckets => "buckets",
+            Change::Whole => "whole",
+        }
+    }
+}
+
+/// One changed table of a delta.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeltaTable {
+    pub change: Change,
+    /// The table's state the delta applies to.
+    pub before: TableState,
+    /// That state's bucket sums (for [`Change::Buckets`]).
+    pub before_sums: Option<Vec<u64>>,
+    /// The buckets the delta replaces, in increasing order.
+    pub buckets: Vec<u32>,
+}
+
+impl ArchiveWriter {
+    fn state_schema(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        self.conn
+            .execute_batch(STATE_SCHEMA)
+            .map_err(|e| sql_error(&path, "creating the table states", e))
+    }
+
+    /// Records the state of `table` (its bucket sums when it has a key;
+    /// the writer sets [`TableState::sums_crc32`]).
+    pub fn write_table_state(
+        &mut self,
+        table: TableId,
+        state: &TableState,
+        sums: Option<&Buckets>,
+    ) -> Result<()> {
+        self.state_schema()?;
+        let bytes = sums.map(Buckets::to_bytes);
+        let mut state = state.clone();
+        state.sums_crc32 = bytes
+            .as_ref()
+            .map(|b| format!("{:08x}", crc32fast::hash(b)));
+        let json = serde_json::to_string(&state).map_err(|e| self.misuse(e.to_string()))?;
+        let path = self.path.clone();
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO bru_table_state (table_id, state, sums) VALUES (?1, ?2, ?3)",
+                params![table, json, bytes],
+            )
+            .map_err(|e| sql_error(&path, "writing a table state", e))?;
+        Ok(())
+    }
+
+    /// Makes this archive a delta of the chain `info` says, version 2.
+    pub fn set_delta(&mut self, info: &DeltaInfo) -> Result<()> {
+        self.state_schema()?;
+        let path = self.path.clone();
+        let err = |e| sql_error(&path, "marking the archive a delta", e);
+        let pairs = [
+            (key::KIND, "delta".to_owned()),
+            (key::BASE_ARCHIVE_ID, info.base_archive_id.clone()),
+            (key::CHAIN_ROOT_ID, info.chain_root_id.clone()),
+            (key::CHAIN_POSITION, info.position.to_string()),
+            (key::FORMAT_VERSION, DELTA_FORMAT_VERSION.to_string()),
+        ];
+        for (k, v) in pairs {
+            self.conn
+                .execute(
+                    "INSERT OR REPLACE INTO bru_meta (key, value) VALUES (?1, ?2)",
+                    params![k, v],
+                )
+                .map_err(err)?;
+        }
+        self.conn
+            .execute_batch(&format!("PRAGMA user_version = {DELTA_FORMAT_VERSION}"))
+            .map_err(err)?;
+        self.meta.format_version = DELTA_FORMAT_VERSION;
+        self.meta.delta = Some(info.clone());
+        Ok(())
+    }
+
+    /// Records a changed table of a delta.
+    pub fn write_delta_table(&mut self, table: TableId, delta: &DeltaTable) -> Result<()> {
+        self.state_schema()?;
+        let before =
+            serde_json::to_string(&delta.before).map_err(|e| self.misuse(e.to_string()))?;
+        let sums: Option<Vec<u8>> = delta
+            .before_sums
+            .as_ref()
+            .map(|s| s.iter().flat_map(|x| x.to_le_bytes()).collect());
+        let buckets: Vec<u8> = delta.buckets.iter().flat_map(|b| b.to_le_bytes()).collect();
+        let path = self.path.clone();
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO bru_delta_tables (table_id, change, before, before_sums, \
+                 buckets) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![table, delta.change.stored(), before, sums, buckets],
+            )
+            .map_err(|e| sql_error(&path, "writing a delta table", e))?;
+        Ok(())
+    }
+
+    /// The CRC32 of the states and delta tables, for the final commit.
+    pub(crate) fn states_crc(&self) -> Result<Option<u32>> {
+        states_crc(&self.conn, &self.path)
+    }
+}
+
+/// The CRC32 over `bru_table_state` and `bru_delta_tables` (FORMAT.md), or
+/// `None` when the archive has neither.
+fn states_crc(conn: &rusqlite::Connection, path: &std::path::Path) -> Result<Option<u32>> {
+    let exists: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'bru_table_state'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(|e| sql_error(path, "reading the table states", e))?
+        > 0;
+    if !exists {
+        return Ok(None);
+    }
+    let mut h = crc32fast::Hasher::new();
+    let mut feed = |bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    let err = |e| sql_error(path, "reading the table states", e);
+    let mut s = conn
+        .prepare(
+            "SELECT table_id, CAST(state AS BLOB), coalesce(sums, x'') FROM bru_table_state \
+             ORDER BY table_id",
+        )
+        .map_err(err)?;
+    let mut rows = s.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        let id: i64 = r.get(0).map_err(err)?;
+        feed(&id.to_le_bytes());
+        feed(&r.get::<_, Vec<u8>>(1).map_err(err)?);
+        feed(&r.get::<_, Vec<u8>>(2).map_err(err)?);
+    }
+    let mut s = conn
+        .prepare(
+            "SELECT table_id, CAST(change AS BLOB), CAST(before AS BLOB), \
+             coalesce(before_sums, x''), coalesce(buckets, x'') FROM bru_delta_tables \
+             ORDER BY table_id",
+        )
+        .map_err(err)?;
+    let mut rows = s.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        let id: i64 = r.get(0).map_err(err)?;
+        feed(&id.to_le_bytes());
+        for i in 1..5 {
+            feed(&r.get::<_, Vec<u8>>(i).map_err(err)?);
+        }
+    }
+    Ok(Some(h.finalize()))
+}
+
+impl ArchiveReader {
+    fn state_damaged(&self, message: String) -> Error {
+        Error::Damaged {
+            path: self.path.clone(),
+            message,
+        }
+    }
+
+    /// Checks the states against their CRC, once per call that reads them.
+    fn check_states(&self) -> Result<bool> {
+        let stored = self.meta_value(key::STATES_CRC32)?;
+        let actual = states_crc(&self.conn, &self.path)?;
+        match (stored, actual) {
+            (None, None) => Ok(false),
+            (Some(s), Some(a)) if s == format!("{a:08x}") => Ok(true),
+            (None, Some(_)) if self.meta.state != crate::ArchiveState::Complete => Ok(true),
+            _ => Err(self.state_damaged(
+                "its table states do not match their checksum (states_crc32): they were \
+                 changed after the backup"
+                    .into(),
+            )),
+        }
+    }
+
+    fn meta_value(&self, k: &str) -> Result<Option<String>> {
+        self.conn
+            .query_row("SELECT value FROM bru_meta WHERE key = ?1", [k], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| sql_error(&self.path, "reading the metadata", e))
+    }
+
+    /// The recorded state of every table that has one, by table id, with
+    /// its bucket sums; empty for an archive written before states existed.
+    pub fn table_states(&self) -> Result<BTreeMap<TableId, StoredState>> {
+        let mut out = BTreeMap::new();
+        if !self.check_states()? {
+            return Ok(out);
+        }
+        let err = |e| sql_error(&self.path, "reading the table states", e);
+        let mut s = self
+            .conn
+            .prepare(
+                "SELECT table_id, state, sums FROM bru_table_state WHERE length(state) <= ?1 \
+                 AND coalesce(length(sums), 0) <= ?1 ORDER BY table_id",
+            )
+            .map_err(err)?;
+        let rows = s
+            .query_map([MAX_STATE_BYTES as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<Vec<u8>>>(2)?,
+                ))
+            })
+            .map_err(err)?;
+        for row in rows {
+            let (id, json, sums) = row.map_err(err)?;
+            let state: TableState = serde_json::from_str(&json)
+                .map_err(|e| self.state_damaged(format!("table state {id}: {e}")))?;
+            let sums = match (sums, &state.key) {
+                (Some(bytes), Some(_)) => Some(
+                    Buckets::sums_from_bytes(&bytes, state.bits)
+                        .filter(|_| {
+                            state.sums_crc32.as_deref()
+                                == Some(&format!("{:08x}", crc32fast::hash(&bytes)))
+                        })
+                        .ok_or_else(|| {
+                            self.state_damaged(format!(
+                                "table state {id}: its bucket sums are damaged"
+                            ))
+                        })?,
+                ),
+                (None, None) => None,
+                _ => {
+                    return Err(
+                        self.state_damaged(format!("table state {id}: bucket sums without a key"))
+                    )
+                }
+            };
+            out.insert(id as TableId, (state, sums));
+        }
+        Ok(out)
+    }
+
+    /// Where this delta sits in its chain; `None` for a full archive.
+    pub fn delta_info(&self) -> Option<&DeltaInfo> {
+        self.meta.delta.as_ref()
+    }
+
+    /// The changed tables of a delta, by table id.
+    pub fn delta_tables(&self) -> Result<BTreeMap<TableId, DeltaTable>> {
+        let mut out = BTreeMap::new();
+        if self.meta.delta.is_none() || !self.check_states()? {
+            return Ok(out);
+        }
+        let err = |e| sql_error(&self.path, "reading the delta tables", e);
+        let mut s = self
+            .conn
+            .prepare(
+                "SELECT table_id, change, before, before_sums, buckets FROM bru_delta_tables \
+                 WHERE length(before) <= ?1 AND coalesce(length(before_sums), 0) <= ?1 \
+                 AND coalesce(length(buckets), 0) <= ?1 ORDER BY table_id",
+            )
+            .map_err(err)?;
+        let rows = s
+            .query_map([MAX_STATE_BYTES as i64], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<Vec<u8>>>(3)?,
+                    r.get::<_, Option<Vec<u8>>>(4)?,
+                ))
+            })
+            .map_err(err)?;
+        for row in rows {
+            let (id, change, before, sums, buckets) = row.map_err(err)?;
+            let change = match change.as_str() {
+                "buckets" => Change::Buckets,
+                "whole" => Change::Whole,
+                other => {
+                    return Err(
+                        self.state_damaged(format!("delta table {id}: unknown change {other:?}"))
+                    )
+                }
+            };
+            let before: TableState = serde_json::from_str(&before)
+                .map_err(|e| self.state_damaged(format!("delta table {id}: {e}")))?;
+            let before_sums = match sums {
+                Some(bytes) => Some(Buckets::sums_from_bytes(&bytes, before.bits).ok_or_else(
+                    || self.state_damaged(format!("delta table {id}: its bucket sums are damaged")),
+                )?),
+                None => None,
+            };
+            let buckets = buckets.unwrap_or_default();
+            if buckets.len() % 4 != 0 {
+                return Err(self.state_damaged(format!("delta table {id}: damaged bucket list")));
+            }
+            let buckets: Vec<u32> = buckets
+                .chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+            let limit = 1u64 << before.bits;
+            if buckets.iter().any(|&b| u64::from(b) >= limit)
+                || buckets.windows(2).any(|w| w[0] >= w[1])
+            {
+                return Err(self.state_damaged(format!("delta table {id}: damaged bucket list")));
+            }
+            out.insert(
+                id as TableId,
+                DeltaTable {
+                    change,
+                    before,
+                    before_sums,
+                    buckets,
+                },
+            );
+        }
+        Ok(out)
+    }
+}
+
+/// The delta metadata of an archive of `version` with metadata `pairs`:
+/// required for version 2, absent for version 1.
+pub(crate) fn delta_from_meta(
+    version: u32,
+    pairs: &[(String, String)],
+) -> std::result::Result<Option<DeltaInfo>, String> {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let kind = get(key::KIND);
+    match (version, kind.as_deref()) {
+        (1, None | Some("full")) => Ok(None),
+        (DELTA_FORMAT_VERSION, Some("delta")) => {
+            let need = |k: &str| get(k).ok_or_else(|| format!("metadata key {k} is missing"));
+            let position = need(key::CHAIN_POSITION)?;
+            Ok(Some(DeltaInfo {
+                base_archive_id: need(key::BASE_ARCHIVE_ID)?,
+                chain_root_id: need(key::CHAIN_ROOT_ID)?,
+                position: position
+                    .parse()
+                    .ok()
+                    .filter(|&p| p > 0)
+                    .ok_or_else(|| format!("invalid chain_position {position:?}"))?,
+            }))
+        }
+        (v, k) => Err(format!(
+            "format version {v} with kind {}",
+            k.unwrap_or("(none)")
+        )),
+    }
+}
