@@ -157,6 +157,12 @@ pub struct BackupArgs {
     /// Also write the per-table summary as JSON to FILE (even on failure).
     #[arg(long, value_name = "FILE")]
     pub summary_json: Option<PathBuf>,
+    /// Write a delta archive: only what changed in SOURCE since the archive
+    /// PREVIOUS (the full archive, or the chain's latest delta). Restore
+    /// the full archive, then each delta in order (README, "Two-step
+    /// migration").
+    #[arg(long, value_name = "PREVIOUS")]
+    pub since: Option<PathBuf>,
     /// pg_dump's -s: refused, a bru archive always holds schema and rows
     /// (restore with -s instead).
     #[arg(long, short = 's', hide = true)]

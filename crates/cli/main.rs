@@ -107,12 +107,23 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 .refuse_archive(&archive, Side::Source)
                 .and_then(|()| prompt::opening(&source_endpoint, &cli.global, |e| e.open_source()))
                 .and_then(|mut source| {
-                    Ok(bru_engine::backup(
-                        source.as_mut(),
-                        &archive,
-                        &options,
-                        &progress,
-                    )?)
+                    Ok(match &a.since {
+                        Some(since) => {
+                            if !a.filter.include.is_empty() || !a.filter.exclude.is_empty() {
+                                anyhow::bail!(
+                                    "backup --since takes the tables of the archive it follows;                                      leave out --include/--exclude"
+                                );
+                            }
+                            bru_engine::backup_delta(
+                                source.as_mut(),
+                                &archive,
+                                since,
+                                &options,
+                                &progress,
+                            )?
+                        }
+                        None => bru_engine::backup(source.as_mut(), &archive, &options, &progress)?,
+                    })
                 });
             progress.clear();
             let result = result.with_context(|| format!("backup of {source_endpoint} failed"));
@@ -351,6 +362,9 @@ fn restore(
     };
     let target = endpoint::Endpoint::new(target_raw);
     let failed = || format!("restore into {target} failed");
+    if bru_engine::is_delta(&a.archive).with_context(failed)? {
+        return apply_delta(a, &target, global, out);
+    }
     let job = RestoreJob::open(&a.archive, &options, endpoint::ENGINES).with_context(failed)?;
     if a.dry_run {
         // With --clean, what would be dropped, from a target opened only to
@@ -400,4 +414,90 @@ fn restore(
     });
     output::write_summary_json(a.summary_json.as_deref(), "restore", &result)?;
     out.summary("restore", &result?)
+}
+
+/// `bru restore DELTA TARGET`: the chain is checked in the target's
+/// journal, the changed tables are read from the target (a source opened
+/// on it) and checked, then the delta is written (module docs of
+/// `bru_engine::DeltaApply`).
+fn apply_delta(
+    a: &args::RestoreArgs,
+    target: &endpoint::Endpoint,
+    global: &args::Global,
+    out: &output::Output,
+) -> Result<()> {
+    let failed = || format!("applying delta {} to {target} failed", a.archive.display());
+    let refused = [
+        (a.clean, "--clean"),
+        (a.schema_only, "--schema-only"),
+        (a.data_only, "--data-only"),
+        (
+            !a.filter.include.is_empty() || !a.filter.exclude.is_empty(),
+            "--include/--exclude",
+        ),
+        (a.use_list.is_some(), "--use-list"),
+        (!a.cast.is_empty() || !a.cast_file.is_empty(), "--cast"),
+        (a.schema_prefix, "--schema-prefix"),
+    ];
+    if let Some((_, flag)) = refused.iter().find(|(on, _)| *on) {
+        anyhow::bail!(
+            "{flag} does not apply to a delta archive, which changes the rows of the tables the              full archive restored; leave it out"
+        );
+    }
+    let apply = bru_engine::DeltaApply::open(&a.archive, endpoint::ENGINES).with_context(failed)?;
+    if a.dry_run {
+        let chain = apply.chain();
+        println!(
+            "delta {} (position {} of the chain from archive {}, taken against archive {})",
+            a.archive.display(),
+            chain.position,
+            chain.chain_root_id,
+            chain.base_archive_id
+        );
+        for (table, what, rows) in apply.plan() {
+            println!("table {table}: {rows} rows ({what})");
+        }
+        return Ok(());
+    }
+    target
+        .refuse_archive(&a.archive, Side::Target)
+        .with_context(failed)?;
+    if !target.new_target_files()?.is_empty() {
+        anyhow::bail!(
+            "{}: the target does not exist; restore the full archive of this chain into it first",
+            failed()
+        );
+    }
+    let engine = target.engine()?.name().to_owned();
+    interrupt::on_interrupt(
+        "the delta is not fully applied: run the same restore again (or with --resume) to          finish it",
+    );
+    let progress = progress::Bars::new(out.show_progress(), out.verbose());
+    // The target is opened twice: to write (and read its journal), and as
+    // a source, to read the changed tables, which is closed before anything
+    // is written.
+    let result = prompt::opening(target, global, |t| Ok((t.open_target()?, t.open_source()?)))
+        .and_then(|(mut sink, mut reader)| {
+            let keys = match sink.journal() {
+                Some(j) => j.keys()?,
+                None => None,
+            };
+            let check = apply.check_chain(keys.as_deref())?;
+            let scanned = apply.scan(reader.as_mut(), &engine, check.verified)?;
+            drop(reader);
+            Ok(apply.write(sink.as_mut(), &scanned, &check, &progress)?)
+        });
+    progress.clear();
+    let result = result.with_context(failed);
+    output::write_summary_json(a.summary_json.as_deref(), "restore", &result)?;
+    let summary = result?;
+    for t in &summary.tables {
+        if t.rows_deleted > 0 {
+            out.line(&format!(
+                "table {}: {} rows deleted or re-keyed at the source",
+                t.table, t.rows_deleted
+            ));
+        }
+    }
+    out.summary("restore", &summary)
 }

@@ -20,6 +20,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::Result;
 
+/// The name of every engine's restore journal table.
+pub const JOURNAL_TABLE: &str = "_bru_restore_journal";
+
+/// Whether `name` is the restore journal's table, which backups and
+/// compares leave out: it is bru's, not the database's.
+pub fn is_journal_table(name: &crate::TableName) -> bool {
+    name.name == JOURNAL_TABLE
+}
+
 /// The statements of one engine's restore journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JournalSql {

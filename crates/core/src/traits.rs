@@ -9,7 +9,7 @@
 
 use crate::error::Result;
 use crate::schema::{Catalog, ObjectDef, SourceInfo, TableDef, TableName};
-use crate::value::RowBatch;
+use crate::value::{RowBatch, Value};
 
 /// How large a batch a source may hand over at once. A batch ends when
 /// either limit is reached (but always holds at least one row), which is what
@@ -424,6 +424,36 @@ pub trait Target {
     /// name in lower case.
     fn name_here(&self, table: &TableName) -> TableName {
         table.clone()
+    }
+
+    /// Applying a delta archive: deletes the rows of `table` (which exists
+    /// with the archive's columns) whose key columns (positions `key` in
+    /// `table.columns`) hold one of `keys`, each as many values as `key`;
+    /// with no `key` columns, every row. Returns the rows deleted. User triggers do not fire where the engine
+    /// can turn them off (as for `--data-only`). The default refuses.
+    fn delete_rows(&mut self, table: &TableDef, key: &[usize], keys: &[Vec<Value>]) -> Result<u64> {
+        let _ = (key, keys);
+        Err(crate::Error::Unsupported(format!(
+            "the {} target cannot apply a delta archive (table {})",
+            self.engine(),
+            table.name
+        )))
+    }
+
+    /// Applying a delta archive: a loader whose rows replace the rows of
+    /// `table` with the same key (positions `key`; an empty `key` only
+    /// inserts). The default refuses.
+    fn upsert<'a>(
+        &'a mut self,
+        table: &TableDef,
+        key: &[usize],
+    ) -> Result<Box<dyn TableLoader + 'a>> {
+        let _ = key;
+        Err(crate::Error::Unsupported(format!(
+            "the {} target cannot apply a delta archive (table {})",
+            self.engine(),
+            table.name
+        )))
     }
 
     /// The target's restore journal, when it keeps one, so that an

@@ -86,7 +86,13 @@ pub fn backup(
 ) -> Result<Summary> {
     let started = Instant::now();
     let info = source.info();
-    let selection = options.filter.apply(&source.catalog()?)?;
+    let mut catalog = source.catalog()?;
+    // bru's own restore journal is not the database's (a migration's
+    // target keeps its delta chain's position there).
+    catalog
+        .tables
+        .retain(|t| !bru_core::journal::is_journal_table(&t.name));
+    let selection = options.filter.apply(&catalog)?;
     let mut catalog = selection.catalog;
     let too_long = crate::trust::bound_for_backup(&mut catalog)?;
     catalog.mark_not_carried_dependents();

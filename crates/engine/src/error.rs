@@ -185,6 +185,10 @@ pub enum Error {
 
     /// A step stopped because another one failed (never reported: the other
     /// step's error is).
+    /// A delta archive that cannot be taken or applied, with what to do.
+    #[error("{0}")]
+    Delta(String),
+
     #[error("stopped because another step failed")]
     Stopped,
 

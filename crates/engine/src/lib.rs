@@ -52,6 +52,7 @@
 mod backup;
 mod casts;
 mod compare;
+mod delta;
 mod error;
 mod filter;
 mod list;
@@ -72,6 +73,7 @@ pub use compare::{
     compare, compare_databases, verify_against, CompareOptions, CompareReport, DiffKind, RowDiff,
     TableMatch, TableReport, TableStatus,
 };
+pub use delta::{backup_delta, is_delta, ChainCheck, DeltaApply, Scanned};
 pub use error::{Error, Result};
 pub use filter::{Selection, TableFilter};
 pub use list::{list, ListedTable, Listing};

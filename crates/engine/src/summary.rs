@@ -24,6 +24,10 @@ pub struct TableSummary {
     pub raw_bytes: u64,
     /// Compressed bytes in the archive.
     pub stored_bytes: u64,
+    /// Applying a delta archive: target rows deleted (deleted or re-keyed
+    /// at the source).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rows_deleted: u64,
     /// Transient errors met and retried (a failure that was not retried
     /// stops the run with an error instead).
     pub errors: u64,
@@ -70,4 +74,8 @@ pub(crate) fn object_name(object: &ObjectDef) -> String {
 /// [`object_name`] of each object, in order.
 pub(crate) fn object_names(objects: &[ObjectDef]) -> Vec<String> {
     objects.iter().map(object_name).collect()
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

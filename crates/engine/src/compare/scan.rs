@@ -100,7 +100,12 @@ impl Side {
         strict: bool,
     ) -> Result<Side> {
         let engine = source.info().engine;
-        let catalog = source.catalog()?;
+        let mut catalog = source.catalog()?;
+        // bru's own restore journal (which keeps a delta chain's position
+        // in a migration's target) is not the database's.
+        catalog
+            .tables
+            .retain(|t| !bru_core::journal::is_journal_table(&t.name));
         let tables = select(catalog.tables, filter, strict)?;
         let extra = extra_sessions(jobs, || Ok(source.open_reader()?))?;
         Ok(Side {

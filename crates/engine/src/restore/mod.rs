@@ -398,6 +398,7 @@ impl RestoreJob {
                 stored_bytes: state.read.stored_bytes,
                 errors: state.errors,
                 seconds: state.seconds,
+                ..TableSummary::default()
             });
         }
         for (object, outcome) in self.objects.iter().zip(outcome.objects) {

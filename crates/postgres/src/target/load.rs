@@ -29,6 +29,26 @@ struct Planned {
 impl PgTarget {
     /// A loader for the rows of `table`, which must exist in the target.
     pub(super) fn open_loader(&mut self, table: &TableDef) -> bru_core::Result<PgLoader<'_>> {
+        self.open_writer(table, None)
+    }
+
+    /// A loader whose rows replace the rows with the same values in the
+    /// key columns `key` (positions in `table.columns`), for a delta
+    /// archive: staged, then `INSERT … ON CONFLICT (key) DO UPDATE`, which
+    /// updates a row in place (no delete, so no ON DELETE action runs).
+    pub(super) fn open_upserter(
+        &mut self,
+        table: &TableDef,
+        key: &[usize],
+    ) -> bru_core::Result<PgLoader<'_>> {
+        self.open_writer(table, Some(key))
+    }
+
+    fn open_writer(
+        &mut self,
+        table: &TableDef,
+        key: Option<&[usize]>,
+    ) -> bru_core::Result<PgLoader<'_>> {
         let name = target_name(&table.name);
         self.live()?;
         let (partitioned, target_cols) = self.target_columns(&table.name)?;
@@ -36,7 +56,31 @@ impl PgTarget {
         let loaded: Vec<&Planned> = plan.iter().flatten().collect();
         let q = qualified(&name);
         let col_list = column_list(&loaded);
-        let stage = stage_for(&q, &col_list, &loaded);
+        let conflict = key.filter(|k| !k.is_empty()).map(|key| {
+            let keys: Vec<&str> = key
+                .iter()
+                .map(|&i| table.columns[i].name.as_str())
+                .collect();
+            let set: Vec<String> = loaded
+                .iter()
+                .filter(|p| !keys.contains(&p.name.as_str()))
+                .map(|p| format!("{0} = EXCLUDED.{0}", ident(&p.name)))
+                .collect();
+            let keys: Vec<String> = keys.iter().map(|k| ident(k)).collect();
+            if set.is_empty() {
+                format!(" ON CONFLICT ({}) DO NOTHING", keys.join(", "))
+            } else {
+                format!(
+                    " ON CONFLICT ({}) DO UPDATE SET {}",
+                    keys.join(", "),
+                    set.join(", ")
+                )
+            }
+        });
+        let stage = match conflict {
+            Some(c) => Some(build_stage(&q, &col_list, &loaded, &c)),
+            None => stage_for(&q, &col_list, &loaded),
+        };
         let copy_sql = match &stage {
             Some(_) => format!("COPY pg_temp.bru_stage {col_list} FROM STDIN (FORMAT binary)"),
             None => format!("COPY {q} {col_list} FROM STDIN (FORMAT binary"),
@@ -77,7 +121,7 @@ impl PgTarget {
     /// loaded in any order. ALWAYS and REPLICA triggers would still fire
     /// there, so they are turned off by name; other users turn off all of
     /// them.
-    fn triggers_to_turn_off(
+    pub(super) fn triggers_to_turn_off(
         &mut self,
         name: &TableName,
     ) -> bru_core::Result<(Vec<(String, String)>, bool)> {
@@ -201,6 +245,12 @@ fn stage_for(q: &str, col_list: &str, loaded: &[&Planned]) -> Option<Stage> {
     if !loaded.iter().any(|p| p.wire.is_text_fallback()) {
         return None;
     }
+    Some(build_stage(q, col_list, loaded, ""))
+}
+
+/// The staging table for a load into `q`, its INSERT ending in `conflict`
+/// (an `ON CONFLICT` clause, or nothing).
+fn build_stage(q: &str, col_list: &str, loaded: &[&Planned], conflict: &str) -> Stage {
     let defs: Vec<String> = loaded
         .iter()
         .map(|p| {
@@ -232,16 +282,16 @@ fn stage_for(q: &str, col_list: &str, loaded: &[&Planned]) -> Option<Stage> {
             }
         })
         .collect();
-    Some(Stage {
+    Stage {
         create: format!(
             "CREATE TEMPORARY TABLE bru_stage ({}) ON COMMIT DROP",
             defs.join(", ")
         ),
         insert: format!(
-            "INSERT INTO {q} {col_list} OVERRIDING SYSTEM VALUE SELECT {} FROM pg_temp.bru_stage",
+            "INSERT INTO {q} {col_list} OVERRIDING SYSTEM VALUE SELECT {} FROM pg_temp.bru_stage{conflict}",
             select.join(", ")
         ),
         casts,
         verify_jsonb: verify,
-    })
+    }
 }

@@ -62,6 +62,7 @@ use crate::ENGINE_NAME;
 mod checks;
 mod clean;
 mod copy;
+mod delta;
 mod journal;
 mod large_objects;
 mod load;
@@ -223,6 +224,28 @@ impl Target for PgTarget {
             return Ok(Box::new(self.open_pieces_loader(table)?));
         }
         Ok(Box::new(self.open_loader(table)?))
+    }
+
+    fn upsert<'a>(
+        &'a mut self,
+        table: &TableDef,
+        key: &[usize],
+    ) -> bru_core::Result<Box<dyn TableLoader + 'a>> {
+        if large_objects::is_pieces(table) {
+            return Err(bru_core::Error::Unsupported(
+                "a delta of large objects (take a new full backup)".into(),
+            ));
+        }
+        Ok(Box::new(self.open_upserter(table, key)?))
+    }
+
+    fn delete_rows(
+        &mut self,
+        table: &TableDef,
+        key: &[usize],
+        keys: &[Vec<bru_core::Value>],
+    ) -> bru_core::Result<u64> {
+        self.delete_keys(table, key, keys)
     }
 
     fn restore_identity(&mut self, table: &TableDef) -> bru_core::Result<()> {

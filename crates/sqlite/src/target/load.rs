@@ -33,6 +33,23 @@ impl SqliteTarget {
     /// A loader for the rows of `table` ([`bru_core::Target::load`]), which
     /// must exist in the target with every column the archive holds.
     pub(super) fn open_loader(&mut self, table: &TableDef) -> Result<SqliteLoader<'_>> {
+        self.open_writer(table, None)
+    }
+
+    /// A loader whose rows replace those with the same values in the key
+    /// columns `key` (positions in `table.columns`), for a delta archive:
+    /// `INSERT … ON CONFLICT (key) DO UPDATE`, which updates the row in
+    /// place (a REPLACE would delete it first, and run the foreign keys'
+    /// ON DELETE actions).
+    pub(super) fn open_upserter(
+        &mut self,
+        table: &TableDef,
+        key: &[usize],
+    ) -> Result<SqliteLoader<'_>> {
+        self.open_writer(table, Some(key))
+    }
+
+    fn open_writer(&mut self, table: &TableDef, key: Option<&[usize]>) -> Result<SqliteLoader<'_>> {
         let name = table.name.name.as_str();
         let present = self.target_columns(name)?;
         if present.is_empty() {
@@ -43,7 +60,23 @@ impl SqliteTarget {
         }
         let strict = self.table_is_strict(name)?;
         let plan = plan_columns(table, &present, strict)?;
-        let sql = insert_sql(name, &plan.columns);
+        let mut sql = insert_sql(name, &plan.columns);
+        if let Some(key) = key.filter(|k| !k.is_empty()) {
+            let key_names: Vec<String> =
+                key.iter().map(|&i| table.columns[i].name.clone()).collect();
+            let set: Vec<String> = plan
+                .columns
+                .iter()
+                .filter(|c| !key_names.iter().any(|k| k.eq_ignore_ascii_case(c)))
+                .map(|c| format!("{0} = excluded.{0}", ident(c)))
+                .collect();
+            sql.push_str(&format!(" ON CONFLICT ({}) ", ident_list(&key_names)));
+            if set.is_empty() {
+                sql.push_str("DO NOTHING");
+            } else {
+                sql.push_str(&format!("DO UPDATE SET {}", set.join(", ")));
+            }
+        }
         let context = format!("loading table \"{}\"", table.name);
         let conn = &self.conn;
         let stmt = conn.prepare(&sql).map_err(|e| sql_err(&context, e))?;

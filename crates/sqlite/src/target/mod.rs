@@ -62,6 +62,7 @@ use crate::error::sql_err;
 use crate::vtab;
 use crate::ENGINE_NAME;
 
+mod delta;
 mod guard;
 mod journal;
 mod load;
@@ -144,6 +145,23 @@ impl Target for SqliteTarget {
 
     fn load<'a>(&'a mut self, table: &TableDef) -> Result<Box<dyn TableLoader + 'a>> {
         Ok(Box::new(self.open_loader(table)?))
+    }
+
+    fn upsert<'a>(
+        &'a mut self,
+        table: &TableDef,
+        key: &[usize],
+    ) -> Result<Box<dyn TableLoader + 'a>> {
+        Ok(Box::new(self.open_upserter(table, key)?))
+    }
+
+    fn delete_rows(
+        &mut self,
+        table: &TableDef,
+        key: &[usize],
+        keys: &[Vec<bru_core::Value>],
+    ) -> Result<u64> {
+        self.delete_keys(table, key, keys)
     }
 
     /// Creates the table's indexes (see `SqliteTarget::create_indexes`).
