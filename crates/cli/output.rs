@@ -522,6 +522,13 @@ fn listing_text(listing: &Listing) -> String {
         m.format_version, m.compress_level
     );
     s += &format!("state:    {}\n", m.state);
+    if let Some(d) = &m.delta {
+        s += &format!(
+            "delta:    position {} of the chain from archive {}, taken against archive {}; \
+             tables list the rows it changes\n",
+            d.position, d.chain_root_id, d.base_archive_id
+        );
+    }
     if m.state != bru_format::ArchiveState::Complete {
         s += "          the backup did not finish: restore and verify will refuse this archive\n";
     }

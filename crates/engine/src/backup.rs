@@ -28,8 +28,8 @@
 //! encoded chunks, so a later verify or restore that decodes the chunks checks
 //! the codec end to end. So is each table's state ([`bru_core::delta`]: the
 //! sums of its rows by buckets of its key), which a later delta backup
-//! compares with; the writer holds one table's bucket sums, about half a
-//! byte per row of it, at most 32 MiB.
+//! compares with; the writer holds the bucket sums of the tables being
+//! read, about two bytes per row of each, at most 32 MiB a table.
 //!
 //! Any failure returns an error naming the table and leaves the archive
 //! without its final commit, so it stays incomplete and restore and verify
