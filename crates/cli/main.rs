@@ -469,6 +469,13 @@ fn apply_delta(
         );
     }
     let engine = target.engine()?.name().to_owned();
+    if !matches!(engine.as_str(), "sqlite" | "postgres") {
+        anyhow::bail!(
+            "{}: applying a delta archive into {engine} is not supported yet (SQLite and \
+             PostgreSQL targets are); restore a new full backup instead",
+            failed()
+        );
+    }
     interrupt::on_interrupt(
         "the delta is not fully applied: run the same restore again (or with --resume) to          finish it",
     );

@@ -201,6 +201,60 @@ pub(crate) fn journal_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// The CRC32 over `bru_table_state` and `bru_delta_tables` (FORMAT.md), or
+/// `None` when the archive has neither.
+pub(crate) fn states_crc(
+    conn: &rusqlite::Connection,
+    path: &std::path::Path,
+) -> Result<Option<u32>, Error> {
+    let exists: bool = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'bru_table_state'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(|e| sql_error(path, "reading the table states", e))?
+        > 0;
+    if !exists {
+        return Ok(None);
+    }
+    let mut h = crc32fast::Hasher::new();
+    let mut feed = |bytes: &[u8]| {
+        h.update(&(bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    let err = |e| sql_error(path, "reading the table states", e);
+    let mut s = conn
+        .prepare(
+            "SELECT table_id, CAST(state AS BLOB), coalesce(sums, x'') FROM bru_table_state \
+             ORDER BY table_id",
+        )
+        .map_err(err)?;
+    let mut rows = s.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        let id: i64 = r.get(0).map_err(err)?;
+        feed(&id.to_le_bytes());
+        feed(&r.get::<_, Vec<u8>>(1).map_err(err)?);
+        feed(&r.get::<_, Vec<u8>>(2).map_err(err)?);
+    }
+    let mut s = conn
+        .prepare(
+            "SELECT table_id, CAST(change AS BLOB), CAST(before AS BLOB), \
+             coalesce(before_sums, x''), coalesce(buckets, x'') FROM bru_delta_tables \
+             ORDER BY table_id",
+        )
+        .map_err(err)?;
+    let mut rows = s.query([]).map_err(err)?;
+    while let Some(r) = rows.next().map_err(err)? {
+        let id: i64 = r.get(0).map_err(err)?;
+        feed(&id.to_le_bytes());
+        for i in 1..5 {
+            feed(&r.get::<_, Vec<u8>>(i).map_err(err)?);
+        }
+    }
+    Ok(Some(h.finalize()))
+}
+
 #[cfg(test)]
 mod tests {
     use rusqlite::Connection;

@@ -32,9 +32,9 @@ pub use container::{APPLICATION_ID, DEFAULT_PART_LEN, MAX_PART_LEN, MAX_STORED_L
 pub use container::{MAX_CATALOG_BYTES, MAX_CATALOG_ENTRIES, MAX_COLUMNS, MAX_VALUE_READ};
 pub use error::{Error, Result};
 pub use meta::{
-    ArchiveMeta, ArchiveState, ChunkLimits, TableId, TableTotals, DEFAULT_CHUNK_BYTES,
-    DEFAULT_COMPRESS_LEVEL, FORMAT_VERSION, MAX_CHUNK_BYTES, MAX_VALUE_BYTES,
+    ArchiveMeta, ArchiveState, ChunkLimits, DeltaInfo, TableId, TableTotals, DEFAULT_CHUNK_BYTES,
+    DEFAULT_COMPRESS_LEVEL, DELTA_FORMAT_VERSION, FORMAT_VERSION, MAX_CHUNK_BYTES, MAX_VALUE_BYTES,
 };
 pub use reader::{ArchiveReader, ChunkIter, StoredChunk, TableEntry};
-pub use state::{Change, DeltaInfo, DeltaTable, StoredState, DELTA_FORMAT_VERSION};
+pub use state::{Change, DeltaTable, StoredState};
 pub use writer::{ArchiveWriter, WriterOptions, COMMIT_BYTES};

@@ -73,7 +73,7 @@ pub struct ArchiveMeta {
     pub limits: ChunkLimits,
     /// Where a delta archive sits in its chain; `None` for a full archive.
     #[serde(default)]
-    pub delta: Option<crate::state::DeltaInfo>,
+    pub delta: Option<DeltaInfo>,
 }
 
 /// What a backup recorded about the size of its chunks (FORMAT.md,
@@ -179,4 +179,19 @@ impl ArchiveState {
             ArchiveState::Complete => "complete",
         }
     }
+}
+
+/// The format version of a delta archive.
+pub const DELTA_FORMAT_VERSION: u32 = 2;
+
+/// Where a delta archive sits in its chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeltaInfo {
+    /// The archive this delta was taken against (the full archive, or the
+    /// previous delta).
+    pub base_archive_id: String,
+    /// The full archive the chain starts from.
+    pub chain_root_id: String,
+    /// 1 for the first delta after the full archive, and so on.
+    pub position: u64,
 }

@@ -110,11 +110,11 @@ impl ArchiveReader {
             .ok()
             .filter(|&v| v > 0)
             .ok_or_else(|| damaged(format!("invalid format version {version}")))?;
-        if version > crate::state::DELTA_FORMAT_VERSION {
+        if version > crate::meta::DELTA_FORMAT_VERSION {
             return Err(Error::UnsupportedVersion {
                 path: path.to_path_buf(),
                 found: version,
-                supported: crate::state::DELTA_FORMAT_VERSION,
+                supported: crate::meta::DELTA_FORMAT_VERSION,
             });
         }
 
@@ -202,7 +202,7 @@ impl ArchiveReader {
             state,
             compress_level,
             limits,
-            delta: crate::state::delta_from_meta(version, &pairs).map_err(damaged)?,
+            delta: delta_from_meta(version, &pairs).map_err(damaged)?,
         };
         Ok(ArchiveReader {
             path: path.to_path_buf(),
@@ -944,4 +944,39 @@ fn open_connection(path: &Path) -> Result<Connection> {
 
 fn is_hot_journal(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == READONLY_ROLLBACK)
+}
+
+/// The delta metadata of an archive of `version` with metadata `pairs`:
+/// required for version 2, absent for version 1.
+pub(crate) fn delta_from_meta(
+    version: u32,
+    pairs: &[(String, String)],
+) -> std::result::Result<Option<crate::meta::DeltaInfo>, String> {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let kind = get(key::KIND);
+    match (version, kind.as_deref()) {
+        (1, None | Some("full")) => Ok(None),
+        (crate::meta::DELTA_FORMAT_VERSION, Some("delta")) => {
+            let need = |k: &str| get(k).ok_or_else(|| format!("metadata key {k} is missing"));
+            let position = need(key::CHAIN_POSITION)?;
+            Ok(Some(crate::meta::DeltaInfo {
+                base_archive_id: need(key::BASE_ARCHIVE_ID)?,
+                chain_root_id: need(key::CHAIN_ROOT_ID)?,
+                position: position
+                    .parse()
+                    .ok()
+                    .filter(|&p| p > 0)
+                    .ok_or_else(|| format!("invalid chain_position {position:?}"))?,
+            }))
+        }
+        (v, k) => Err(format!(
+            "format version {v} with kind {}",
+            k.unwrap_or("(none)")
+        )),
+    }
 }

@@ -21,12 +21,9 @@ use rusqlite::{params, OptionalExtension};
 
 use crate::container::{key, sql_error};
 use crate::error::{Error, Result};
-use crate::meta::TableId;
+use crate::meta::{DeltaInfo, TableId, DELTA_FORMAT_VERSION};
 use crate::reader::ArchiveReader;
 use crate::writer::ArchiveWriter;
-
-/// The format version of a delta archive.
-pub const DELTA_FORMAT_VERSION: u32 = 2;
 
 /// The most bytes of one state's JSON or bucket sums a reader accepts
 /// (2^22 buckets of 8 bytes, and some).
@@ -47,18 +44,6 @@ CREATE TABLE IF NOT EXISTS bru_delta_tables (
 
 /// A table's recorded state and its bucket sums (with a key).
 pub type StoredState = (TableState, Option<Vec<u64>>);
-
-/// Where a delta archive sits in its chain.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct DeltaInfo {
-    /// The archive this delta was taken against (the full archive, or the
-    /// previous delta).
-    pub base_archive_id: String,
-    /// The full archive the chain starts from.
-    pub chain_root_id: String,
-    /// 1 for the first delta after the full archive, and so on.
-    pub position: u64,
-}
 
 /// How a delta changes one table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,62 +156,6 @@ impl ArchiveWriter {
             .map_err(|e| sql_error(&path, "writing a delta table", e))?;
         Ok(())
     }
-
-    /// The CRC32 of the states and delta tables, for the final commit.
-    pub(crate) fn states_crc(&self) -> Result<Option<u32>> {
-        states_crc(&self.conn, &self.path)
-    }
-}
-
-/// The CRC32 over `bru_table_state` and `bru_delta_tables` (FORMAT.md), or
-/// `None` when the archive has neither.
-fn states_crc(conn: &rusqlite::Connection, path: &std::path::Path) -> Result<Option<u32>> {
-    let exists: bool = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'bru_table_state'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )
-        .map_err(|e| sql_error(path, "reading the table states", e))?
-        > 0;
-    if !exists {
-        return Ok(None);
-    }
-    let mut h = crc32fast::Hasher::new();
-    let mut feed = |bytes: &[u8]| {
-        h.update(&(bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    let err = |e| sql_error(path, "reading the table states", e);
-    let mut s = conn
-        .prepare(
-            "SELECT table_id, CAST(state AS BLOB), coalesce(sums, x'') FROM bru_table_state \
-             ORDER BY table_id",
-        )
-        .map_err(err)?;
-    let mut rows = s.query([]).map_err(err)?;
-    while let Some(r) = rows.next().map_err(err)? {
-        let id: i64 = r.get(0).map_err(err)?;
-        feed(&id.to_le_bytes());
-        feed(&r.get::<_, Vec<u8>>(1).map_err(err)?);
-        feed(&r.get::<_, Vec<u8>>(2).map_err(err)?);
-    }
-    let mut s = conn
-        .prepare(
-            "SELECT table_id, CAST(change AS BLOB), CAST(before AS BLOB), \
-             coalesce(before_sums, x''), coalesce(buckets, x'') FROM bru_delta_tables \
-             ORDER BY table_id",
-        )
-        .map_err(err)?;
-    let mut rows = s.query([]).map_err(err)?;
-    while let Some(r) = rows.next().map_err(err)? {
-        let id: i64 = r.get(0).map_err(err)?;
-        feed(&id.to_le_bytes());
-        for i in 1..5 {
-            feed(&r.get::<_, Vec<u8>>(i).map_err(err)?);
-        }
-    }
-    Ok(Some(h.finalize()))
 }
 
 impl ArchiveReader {
@@ -240,7 +169,7 @@ impl ArchiveReader {
     /// Checks the states against their CRC, once per call that reads them.
     fn check_states(&self) -> Result<bool> {
         let stored = self.meta_value(key::STATES_CRC32)?;
-        let actual = states_crc(&self.conn, &self.path)?;
+        let actual = crate::container::states_crc(&self.conn, &self.path)?;
         match (stored, actual) {
             (None, None) => Ok(false),
             (Some(s), Some(a)) if s == format!("{a:08x}") => Ok(true),
@@ -390,40 +319,5 @@ impl ArchiveReader {
             );
         }
         Ok(out)
-    }
-}
-
-/// The delta metadata of an archive of `version` with metadata `pairs`:
-/// required for version 2, absent for version 1.
-pub(crate) fn delta_from_meta(
-    version: u32,
-    pairs: &[(String, String)],
-) -> std::result::Result<Option<DeltaInfo>, String> {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-    };
-    let kind = get(key::KIND);
-    match (version, kind.as_deref()) {
-        (1, None | Some("full")) => Ok(None),
-        (DELTA_FORMAT_VERSION, Some("delta")) => {
-            let need = |k: &str| get(k).ok_or_else(|| format!("metadata key {k} is missing"));
-            let position = need(key::CHAIN_POSITION)?;
-            Ok(Some(DeltaInfo {
-                base_archive_id: need(key::BASE_ARCHIVE_ID)?,
-                chain_root_id: need(key::CHAIN_ROOT_ID)?,
-                position: position
-                    .parse()
-                    .ok()
-                    .filter(|&p| p > 0)
-                    .ok_or_else(|| format!("invalid chain_position {position:?}"))?,
-            }))
-        }
-        (v, k) => Err(format!(
-            "format version {v} with kind {}",
-            k.unwrap_or("(none)")
-        )),
     }
 }

@@ -482,7 +482,7 @@ impl ArchiveWriter {
             )
             .map_err(err)?;
         self.meta.limits.max_value_bytes = self.max_value_len;
-        if let Some(crc) = self.states_crc()? {
+        if let Some(crc) = crate::container::states_crc(&self.conn, &self.path)? {
             let path = &self.path;
             self.conn
                 .execute(
