@@ -102,6 +102,7 @@ fn sqlite_chain_of_three_deltas_is_exact_and_refuses_every_wrong_order() {
     let listed = text(&bru_ok(&["list", d1]));
     assert!(listed.contains("delta"), "{listed}");
     bru_ok(&["verify", d1, "--quiet"]);
+    bru_fails(&["verify", d1, "--against", &s], &["bru compare"]);
 
     // A delta before its base's restore, onto another target: refused.
     let other = dir.path("other.sqlite");
@@ -160,16 +161,14 @@ fn sqlite_chain_of_three_deltas_is_exact_and_refuses_every_wrong_order() {
     bru_ok(&["restore", base, &url(&edited), "--quiet"]);
     sqlite(
         &edited,
-        "UPDATE interval_stats SET note = 'by hand' WHERE id = 3;",
+        "DELETE FROM interval_stats WHERE id = 3; UPDATE sites SET name = 'x' WHERE id = 1;",
     );
     bru_fails(&["restore", d1, &url(&edited)], &["does not hold the rows"]);
-    let note: String = rusqlite::Connection::open(&edited)
+    let name: String = rusqlite::Connection::open(&edited)
         .unwrap()
-        .query_row("SELECT note FROM interval_stats WHERE id = 3", [], |r| {
-            r.get(0)
-        })
+        .query_row("SELECT name FROM sites WHERE id = 1", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(note, "by hand");
+    assert_eq!(name, "x", "nothing was written");
     // Another chain's delta onto this chain's target.
     let src2 = dir.fixture("other.sqlite", 1);
     let base2 = dir.path("base2.db");
@@ -295,6 +294,7 @@ CREATE TABLE punch (
 );
 CREATE TABLE tag (code text PRIMARY KEY, label text);
 CREATE TABLE freeform (a int, b text);
+CREATE TABLE stat (site int, at timestamptz, day date, n int, PRIMARY KEY (site, at, day));
 CREATE SEQUENCE ticket_no START 100;
 INSERT INTO site SELECT g, 'site ' || g FROM generate_series(1, 20) g;
 INSERT INTO agent (site_id, login, rate) SELECT 1 + g % 20, 'a' || g, g * 0.5 FROM generate_series(1, 2000) g;
@@ -302,6 +302,8 @@ INSERT INTO punch SELECT g, 1 + g % 2000, timestamptz '2026-01-01' + g * interva
        CASE WHEN g % 2 = 0 THEN 'in' ELSE 'out' END FROM generate_series(1, 30000) g;
 INSERT INTO tag VALUES ('a', 'A'), ('b', 'B'), ('c', NULL);
 INSERT INTO freeform VALUES (1, 'x'), (2, 'y');
+INSERT INTO stat SELECT g % 7, timestamptz '2026-01-01 00:00:00.123456+00' + g * interval '15 minutes',
+       date '2026-01-01' + g / 96, g FROM generate_series(1, 5000) g;
 SELECT nextval('ticket_no');
 ";
 
@@ -313,6 +315,9 @@ UPDATE agent SET id = id + 100000 WHERE id = 7;
 INSERT INTO punch SELECT 100000 + g, 1, now(), 'in' FROM generate_series(1, 50) g;
 UPDATE tag SET code = 'z' WHERE code = 'b';
 INSERT INTO freeform VALUES (3, 'z');
+UPDATE stat SET n = -n WHERE n % 50 = 0;
+DELETE FROM stat WHERE n % 77 = 0;
+UPDATE stat SET at = at + interval '1 year' WHERE n % 91 = 0;
 SELECT nextval('ticket_no'); SELECT nextval('ticket_no');
 ";
 

@@ -246,6 +246,14 @@ fn compared(report: &CompareReport, out: &output::Output) -> Result<ExitCode> {
 
 /// `bru verify ARCHIVE --against URL`.
 fn verify_against(a: &args::VerifyArgs, cli: &Cli, out: &output::Output) -> Result<ExitCode> {
+    if bru_engine::is_delta(&a.archive)? {
+        anyhow::bail!(
+            "{} is a delta archive, which holds only the rows that changed: verify --against \
+             needs the full archive; after applying the deltas, compare the databases with \
+             bru compare SOURCE TARGET",
+            a.archive.display()
+        );
+    }
     let url = with_password(a.against.as_deref().unwrap_or_default(), &cli.global)?;
     let database = endpoint::Endpoint::new(&url);
     let options = compare_options(&a.filter, a.jobs, a.max_diffs)?;

@@ -1,7 +1,8 @@
 //! What a delta archive compares: the state of each table, as every
 //! archive records it (FORMAT.md, "Table states and delta archives").
 //!
-//! A table with a primary key of integer and text columns is summed by
+//! A table with a primary key of integer, text, date/time, uuid, boolean or
+//! decimal columns is summed by
 //! **buckets of its key**: the key's hash ([`key_hash`], the row hash of
 //! the key's values, so integer widths hash alike and a key reads the same
 //! from every engine) picks one of `2^bits` buckets by its top bits, and
@@ -51,7 +52,9 @@ pub struct TableState {
 }
 
 /// The key columns a table's buckets are of: its primary key's, by
-/// position, when each is an integer or text column; else `None`.
+/// position, when each is an integer, text, date, time, timestamp, uuid,
+/// boolean or decimal column (a value every engine compares by equality
+/// exactly); else `None`.
 pub fn key_columns(table: &TableDef) -> Option<Vec<usize>> {
     let pk = table.primary_key.as_ref()?;
     if pk.columns.is_empty() {
@@ -63,7 +66,16 @@ pub fn key_columns(table: &TableDef) -> Option<Vec<usize>> {
             let i = table.column_index(name)?;
             matches!(
                 table.columns[i].ty,
-                ColumnType::Int16 | ColumnType::Int32 | ColumnType::Int64 | ColumnType::Text { .. }
+                ColumnType::Int16
+                    | ColumnType::Int32
+                    | ColumnType::Int64
+                    | ColumnType::Text { .. }
+                    | ColumnType::Date
+                    | ColumnType::Time { tz: false, .. }
+                    | ColumnType::Timestamp { .. }
+                    | ColumnType::Uuid
+                    | ColumnType::Bool
+                    | ColumnType::Decimal { .. }
             )
             .then_some(i)
         })
@@ -78,8 +90,11 @@ pub fn bits_for(rows: u64) -> u32 {
 
 /// The hash of a row's key: the row hash of the key's values in key order.
 pub fn key_hash(row: &[Value], key: &[usize], buf: &mut Vec<u8>) -> u64 {
-    let values: Vec<Value> = key.iter().map(|&i| row[i].clone()).collect();
-    row_hash(&values, buf)
+    buf.clear();
+    for &i in key {
+        crate::checksum::canonical_bytes(&row[i], buf);
+    }
+    xxhash_rust::xxh3::xxh3_64(buf)
 }
 
 /// The bucket of a key hash among `2^bits`.
@@ -138,6 +153,20 @@ impl Buckets {
     }
 }
 
+/// Whether the key columns `key` of `table` are all integer or text
+/// columns, whose values read the same from every engine (SQLite keeps
+/// dates, times, uuids and decimals as text or numbers, the others as
+/// typed values, so their hashes differ between SQLite and another
+/// engine).
+pub fn portable_key(table: &TableDef, key: &[usize]) -> bool {
+    key.iter().all(|&i| {
+        matches!(
+            table.columns[i].ty,
+            ColumnType::Int16 | ColumnType::Int32 | ColumnType::Int64 | ColumnType::Text { .. }
+        )
+    })
+}
+
 /// Per row of a batch: its key hash and row hash (for the sums and for
 /// picking the rows of changed buckets).
 pub fn hashes(row: &[Value], key: &[usize], buf: &mut Vec<u8>) -> (u64, u64) {
@@ -171,7 +200,7 @@ mod tests {
     }
 
     #[test]
-    fn only_integer_and_text_primary_keys_are_bucket_keys() {
+    fn primary_keys_of_exactly_compared_types_are_bucket_keys() {
         let mut t = TableDef::new(
             TableName::bare("t"),
             vec![
@@ -189,6 +218,10 @@ mod tests {
             name: None,
             columns: vec!["id".into(), "at".into()],
         });
+        assert_eq!(key_columns(&t), Some(vec![0, 1]));
+        assert!(!portable_key(&t, &[0, 1]));
+        assert!(portable_key(&t, &[0]));
+        t.columns[1].ty = ColumnType::Float64;
         assert_eq!(key_columns(&t), None);
     }
 }

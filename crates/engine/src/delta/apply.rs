@@ -7,14 +7,16 @@
 //!    state (position 0). A delta applies only at the next position of its
 //!    own chain; applied twice, out of order or onto another chain's
 //!    target, it is refused, naming the archive the target needs next.
-//! 2. **The state** ([`DeltaApply::scan`]): each table the delta changes is
-//!    read from the target and checked against the state the delta applies
-//!    to, before anything is written. Into the source's own engine its
-//!    rows are summed by the same buckets as the source's, so a row changed
-//!    by anyone else is found; into another engine, whose values are stored
-//!    in other forms, its row count and the sum of its key hashes are
-//!    compared. The same read finds the target rows of the changed buckets
-//!    that the delta no longer has (deleted or re-keyed at the source).
+//! 2. **The state** ([`DeltaApply::scan`]): the key columns of each table
+//!    the delta changes are read from the target and checked against the
+//!    state the delta applies to, before anything is written: the row count
+//!    and the sum of the key hashes must be the chain's (a row inserted,
+//!    deleted or re-keyed by anyone else is found; a value changed in place
+//!    by someone else is not: `bru compare` at the cut-over finds that). A
+//!    table without a bucket key is read whole and its row count (and, in
+//!    the source's engine, checksum) compared. The same read finds the
+//!    target rows of the changed buckets that the delta no longer has
+//!    (deleted or re-keyed at the source).
 //! 3. **The writes** ([`DeltaApply::write`]): those rows are deleted
 //!    (tables that reference others first), then the delta's rows replace
 //!    the rows of the same key (`INSERT … ON CONFLICT … DO UPDATE`, parents
@@ -32,7 +34,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use bru_core::delta::{bucket_of, hashes, Buckets};
+use bru_core::delta::bucket_of;
 use bru_core::{Catalog, Engine, ObjectKind, Source, TableDef, TableName, Target, Value};
 use bru_format::{ArchiveReader, Change, DeltaInfo, DeltaTable, TableEntry, TableId};
 
@@ -209,6 +211,14 @@ impl DeltaApply {
         verified: bool,
     ) -> Result<Scanned> {
         let same_engine = target_engine == self.source_engine;
+        // Between SQLite and another engine, the other one (whose dates,
+        // uuids and decimals are typed where SQLite's are not).
+        let typed_engine = match (self.source_engine.as_str(), target_engine) {
+            _ if same_engine => None,
+            ("sqlite", other) => Some(other),
+            (other, "sqlite") => Some(other),
+            _ => None,
+        };
         let live = target.catalog()?;
         let mut deletes = BTreeMap::new();
         for (id, change) in &self.changes {
@@ -265,7 +275,7 @@ impl DeltaApply {
                     here,
                     &order,
                     change,
-                    same_engine,
+                    typed_engine,
                     verified,
                 )?),
             };
@@ -274,6 +284,9 @@ impl DeltaApply {
         Ok(Scanned { deletes })
     }
 
+    /// A bucket table's scan: only its key columns are read from the
+    /// target, summed and checked (row count, sum of key hashes), and the
+    /// keys of the changed buckets the delta no longer has are kept.
     #[allow(clippy::too_many_arguments)]
     fn scan_buckets(
         &self,
@@ -282,7 +295,7 @@ impl DeltaApply {
         here: &TableDef,
         order: &[usize],
         change: &DeltaTable,
-        same_engine: bool,
+        typed_engine: Option<&str>,
         verified: bool,
     ) -> Result<Vec<Vec<Value>>> {
         let entry = self.entry(id)?;
@@ -293,6 +306,15 @@ impl DeltaApply {
                 def.name
             ))
         })?;
+        if let Some(other) = typed_engine.filter(|_| !bru_core::delta::portable_key(def, &key)) {
+            return Err(Error::Delta(format!(
+                "table {}: its key has a date, time, uuid, boolean or decimal column, which \
+                 SQLite stores in another form than {other}: a delta between SQLite and another \
+                 engine needs integer or text keys; migrate this database with one full backup \
+                 and restore",
+                def.name
+            )));
+        }
         let bits = change.before.bits;
         let mut changed = vec![false; 1usize << bits];
         for &b in &change.buckets {
@@ -307,33 +329,31 @@ impl DeltaApply {
                 kept.insert(bru_core::delta::key_hash(row, &key, &mut buf));
             }
         }
-        let mut sums = Buckets::new(bits);
+        // The target's key columns, in the key's order.
+        let mut keys_only = here.clone();
+        keys_only.columns = key
+            .iter()
+            .map(|&i| here.columns[order[i]].clone())
+            .collect();
+        let all: Vec<usize> = (0..key.len()).collect();
+        let (mut rows, mut key_sum) = (0u64, 0u64);
         let mut deletes = Vec::new();
-        let mut reordered = Vec::with_capacity(order.len());
-        target.read_table(here, Default::default(), &mut |batch| {
+        target.read_table(&keys_only, Default::default(), &mut |batch| {
             for row in batch.rows() {
-                reordered.clear();
-                reordered.extend(order.iter().map(|&i| row[i].clone()));
-                let (kh, rh) = hashes(&reordered, &key, &mut buf);
-                sums.add(kh, rh);
+                let kh = bru_core::delta::key_hash(row, &all, &mut buf);
+                rows += 1;
+                key_sum = key_sum.wrapping_add(kh);
                 if changed[bucket_of(kh, bits)] && !kept.contains(&kh) {
-                    deletes.push(key.iter().map(|&i| reordered[i].clone()).collect());
+                    deletes.push(row.to_vec());
                 }
             }
             Ok(())
         })?;
-        if !verified {
-            let before = &change.before;
-            let keys_match = sums.rows == before.rows
-                && before.key_sum.as_deref() == Some(&format!("{:016x}", sums.key_sum));
-            let rows_match = !same_engine
-                || change
-                    .before_sums
-                    .as_ref()
-                    .is_some_and(|b| b.as_slice() == sums.sums.as_slice());
-            if !(keys_match && rows_match) {
-                return Err(self.not_the_state(&def.name.to_string(), sums.rows, change));
-            }
+        let before = &change.before;
+        let matches =
+            rows == before.rows && before.key_sum.as_deref() == Some(&format!("{key_sum:016x}"));
+        if !verified && !matches {
+            return Err(self.not_the_state(&def.name.to_string(), rows, change));
         }
         Ok(deletes)
     }
