@@ -15,8 +15,8 @@
 # Env:   RUNS=N   runs (default 3)      JOBS=N  --jobs of bru (default 2)
 #        PCT=P    percent of rows changed (default 1)
 #        TABLES="t1 t2"  tables changed (default: schedule_activity audit_log,
-#                 the largest and the largest of the two next with a key bru
-#                 sums by buckets; interval_stats' key has a timestamptz)
+#                 the largest and one of the two next, audit_log and
+#                 interval_stats, which have as many rows)
 #        BRU_BENCH_PG_URL, DATASET, OUT: as for benches/pg.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
