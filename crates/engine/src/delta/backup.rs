@@ -2,8 +2,10 @@
 //! changed in the source since the archive `PREVIOUS` (the full archive or
 //! the chain's latest delta).
 //!
-//! Each table is read once in the source's snapshot and summed by the
-//! buckets the previous archive's state has (module docs of
+//! Tables are handed out largest first to up to `--jobs` reader sessions
+//! of the one snapshot ([`Source::open_reader`]), and their chunks go to
+//! one writer thread, as in a full backup. Each table is read once in the
+//! snapshot and summed by the buckets the previous archive's state has (module docs of
 //! [`bru_core::delta`]); a table whose sums all agree is unchanged and
 //! costs nothing more. Otherwise it is read a second time, in the same
 //! snapshot, and only the rows of the buckets that differ are written (for
@@ -16,14 +18,18 @@
 //! or altered since is refused by name (a delta carries rows, not schema
 //! changes): take a new full backup then.
 
+use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use bru_core::delta::{bucket_of, hashes, Buckets, TableState};
 use bru_core::{BatchLimits, RowBatch, Source, TableChecksum, TableDef};
 use bru_format::{
-    encode_chunk, ArchiveReader, ArchiveWriter, Change, DeltaInfo, DeltaTable, StoredState,
-    TableTotals, WriterOptions,
+    encode_chunk, ArchiveReader, ArchiveWriter, Change, DeltaInfo, DeltaTable, EncodedChunk,
+    StoredState, TableTotals, WriterOptions,
 };
 
 use crate::backup::{table_state, BackupOptions};
@@ -140,32 +146,52 @@ pub fn backup_delta(
         max_bytes: options.chunk_bytes,
         ..BatchLimits::default()
     };
-    let mut lines = Vec::new();
-    for (t, def) in catalog.tables.iter().enumerate() {
-        let name = def.name.to_string();
-        let table_started = Instant::now();
-        progress.table_started(&name, def.estimated_rows, None);
-        let line = delta_table(
-            source,
-            &mut writer,
-            ids[t],
-            def,
-            &prev_states[t],
-            limits,
-            options.compress_level,
+    // Largest tables first, each on the next free reader session.
+    let mut order: Vec<usize> = (0..catalog.tables.len()).collect();
+    order.sort_by_key(|&t| std::cmp::Reverse(catalog.tables[t].estimated_rows.unwrap_or(0)));
+    let work = Mutex::new(order.into_iter().collect::<VecDeque<usize>>());
+    let stop = AtomicBool::new(false);
+    let jobs = crate::pipeline::pool_size(options.jobs);
+    let readers = crate::pipeline::extra_sessions(jobs, || Ok(source.open_reader()?))?;
+    let shared = Shared {
+        tables: &catalog.tables,
+        previous: &prev_states,
+        work: &work,
+        stop: &stop,
+        limits,
+        level: options.compress_level,
+        progress,
+    };
+    let (to_writer, from_readers) = mpsc::sync_channel::<Message>(2 * jobs);
+    let (written, read_results) = std::thread::scope(|scope| {
+        let shared = &shared;
+        let ids = &ids;
+        let writer = &mut writer;
+        let writer_thread = scope.spawn(move || write_all(writer, ids, shared, from_readers));
+        let reader_threads: Vec<_> = readers
+            .into_iter()
+            .map(|mut reader| {
+                let to_writer = to_writer.clone();
+                scope.spawn(move || read_tables(reader.as_mut(), shared, &to_writer))
+            })
+            .collect();
+        let mut results = vec![read_tables(source, shared, &to_writer)];
+        drop(to_writer);
+        for t in reader_threads {
+            results.push(t.join().unwrap_or(Err(Error::WorkerLost)));
+        }
+        (
+            writer_thread.join().unwrap_or(Err(Error::WorkerLost)),
+            results,
         )
-        .map_err(|e| e.in_table("taking the delta of", &name))?;
-        progress.table_finished(&name);
-        lines.push(TableSummary {
-            table: name,
-            rows: line.0,
-            rows_loaded: line.0,
-            raw_bytes: line.1,
-            stored_bytes: line.2,
-            seconds: table_started.elapsed().as_secs_f64(),
-            ..TableSummary::default()
-        });
+    });
+    for result in read_results {
+        match result {
+            Err(Error::Stopped) | Ok(()) => {}
+            Err(e) => return Err(e),
+        }
     }
+    let lines = written?;
     writer.finish()?;
     Ok(Summary {
         tables: lines,
@@ -224,16 +250,16 @@ fn same_shape(before: &TableDef, now: &TableDef) -> Result<()> {
     Ok(())
 }
 
-/// One table's delta; returns (rows written, raw bytes, stored bytes).
+/// One table's delta: its chunks go to `send` as they are made; returns
+/// what the writer records once they are all written.
 fn delta_table(
     source: &mut dyn Source,
-    writer: &mut ArchiveWriter,
-    id: bru_format::TableId,
     def: &TableDef,
     previous: &StoredState,
     limits: BatchLimits,
     level: i32,
-) -> Result<(u64, u64, u64)> {
+    send: &mut dyn FnMut(EncodedChunk) -> Result<()>,
+) -> Result<TableDone> {
     let (prev_state, prev_sums) = previous;
     let key = bru_core::delta::key_columns(def);
     let key_names: Option<Vec<String>> = key
@@ -282,6 +308,7 @@ fn delta_table(
         None => same_totals(prev_state, &state_now),
     };
     let mut totals = TableTotals::default();
+    let mut delta = None;
     if !unchanged {
         // Pass 2, in the same snapshot: the rows of the changed buckets.
         let mut wanted = vec![false; now.sums.len()];
@@ -317,12 +344,11 @@ fn delta_table(
             }
             let mut step = || -> Result<()> {
                 let chunk = encode_chunk(&out, level)?;
-                writer.write_chunk(id, &chunk)?;
                 totals.rows += out.row_count() as u64;
                 totals.raw_bytes += chunk.raw_len;
                 totals.stored_bytes += chunk.data.len() as u64;
                 totals.chunks += 1;
-                Ok(())
+                send(chunk)
             };
             step().map_err(|e| {
                 failure = Some(e);
@@ -335,23 +361,156 @@ fn delta_table(
             (Ok(()), None) => {}
         }
         totals.checksum = kept_sum.value();
-        writer.write_delta_table(
-            id,
-            &DeltaTable {
-                change: if key.is_some() {
-                    Change::Buckets
-                } else {
-                    Change::Whole
-                },
-                before: prev_state.clone(),
-                before_sums: prev_sums.clone(),
-                buckets: changed,
+        delta = Some(DeltaTable {
+            change: if key.is_some() {
+                Change::Buckets
+            } else {
+                Change::Whole
             },
-        )?;
+            before: prev_state.clone(),
+            before_sums: prev_sums.clone(),
+            buckets: changed,
+        });
     }
-    writer.write_table_state(id, &state_now, sums)?;
-    writer.finish_table(id, &totals)?;
-    Ok((totals.rows, totals.raw_bytes, totals.stored_bytes))
+    Ok(TableDone {
+        state: state_now,
+        sums: key.map(|_| now),
+        delta,
+        totals,
+    })
+}
+
+/// What the readers share.
+struct Shared<'a> {
+    tables: &'a [TableDef],
+    previous: &'a [StoredState],
+    /// Tables not yet taken, largest first.
+    work: &'a Mutex<VecDeque<usize>>,
+    /// Set on the first failure, so the other sessions stop early.
+    stop: &'a AtomicBool,
+    limits: BatchLimits,
+    level: i32,
+    progress: &'a dyn Progress,
+}
+
+/// One table, done on a reader: its new state, and what the delta holds.
+struct TableDone {
+    state: TableState,
+    sums: Option<Buckets>,
+    delta: Option<DeltaTable>,
+    totals: TableTotals,
+}
+
+/// From a reader to the writer.
+enum Message {
+    Chunk(usize, EncodedChunk),
+    Done(usize, Box<TableDone>, f64),
+}
+
+/// One reader session: takes tables until none are left.
+fn read_tables(
+    source: &mut dyn Source,
+    shared: &Shared,
+    to_writer: &SyncSender<Message>,
+) -> Result<()> {
+    loop {
+        if shared.stop.load(Ordering::Relaxed) {
+            return Err(Error::Stopped);
+        }
+        let Some(t) = shared
+            .work
+            .lock()
+            .map_err(|_| Error::WorkerLost)?
+            .pop_front()
+        else {
+            return Ok(());
+        };
+        let def = &shared.tables[t];
+        let name = def.name.to_string();
+        let started = Instant::now();
+        shared
+            .progress
+            .table_started(&name, def.estimated_rows, None);
+        let result = delta_table(
+            source,
+            def,
+            &shared.previous[t],
+            shared.limits,
+            shared.level,
+            &mut |chunk| {
+                to_writer
+                    .send(Message::Chunk(t, chunk))
+                    .map_err(|_| Error::Stopped)
+            },
+        )
+        .and_then(|done| {
+            to_writer
+                .send(Message::Done(
+                    t,
+                    Box::new(done),
+                    started.elapsed().as_secs_f64(),
+                ))
+                .map_err(|_| Error::Stopped)
+        });
+        if let Err(e) = result {
+            shared.stop.store(true, Ordering::Relaxed);
+            return Err(match e {
+                Error::Stopped => e,
+                other => other.in_table("taking the delta of", &name),
+            });
+        }
+    }
+}
+
+/// The writer: appends chunks as they come, and records each table's
+/// state, delta and totals once it is done. The summary is in catalog
+/// order.
+fn write_all(
+    writer: &mut ArchiveWriter,
+    ids: &[bru_format::TableId],
+    shared: &Shared,
+    from_readers: Receiver<Message>,
+) -> Result<Vec<TableSummary>> {
+    let mut lines: Vec<Option<TableSummary>> = vec![None; shared.tables.len()];
+    let result = (|| -> Result<()> {
+        for message in from_readers {
+            match message {
+                Message::Chunk(t, chunk) => {
+                    writer.write_chunk(ids[t], &chunk)?;
+                    shared
+                        .progress
+                        .advance(&shared.tables[t].name.to_string(), 0, chunk.raw_len);
+                }
+                Message::Done(t, done, seconds) => {
+                    let name = shared.tables[t].name.to_string();
+                    if let Some(delta) = &done.delta {
+                        writer.write_delta_table(ids[t], delta)?;
+                    }
+                    writer.write_table_state(ids[t], &done.state, done.sums.as_ref())?;
+                    writer.finish_table(ids[t], &done.totals)?;
+                    shared.progress.table_finished(&name);
+                    lines[t] = Some(TableSummary {
+                        table: name,
+                        rows: done.totals.rows,
+                        rows_loaded: done.totals.rows,
+                        raw_bytes: done.totals.raw_bytes,
+                        stored_bytes: done.totals.stored_bytes,
+                        seconds,
+                        ..TableSummary::default()
+                    });
+                }
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        shared.stop.store(true, Ordering::Relaxed);
+        return Err(e);
+    }
+    lines
+        .into_iter()
+        .map(|line| line.ok_or(Error::Stopped))
+        .collect()
 }
 
 /// Whether two states of a table without a bucket key hold the same rows.
