@@ -64,7 +64,31 @@ impl MssqlTarget {
         let context = format!("creating table {}", table.name);
         crate::trust::check_table(table, &declared_for(table))
             .map_err(|e| untrusted(&context, e))?;
-        let built = ddl::create_table(table)?;
+        let built = if self.session.babelfish && ddl::is_translated(table) {
+            // Babelfish for PostgreSQL refuses a computed column of text
+            // ("generation expression is not immutable": its nvarchar
+            // concatenation is not), which SQL Server takes: there such a
+            // column is a plain one with the source's values.
+            let mut plain = table.clone();
+            let mut notes = Vec::new();
+            for c in plain.columns.iter_mut() {
+                if matches!(c.ty, bru_core::ColumnType::Text { .. }) {
+                    if let Some(g) = c.generated.take() {
+                        notes.push(format!(
+                            "table {}, column {}: the generated expression `{}` was not \
+                             carried: Babelfish for PostgreSQL takes no computed column of \
+                             text; the column holds the source's values",
+                            table.name, c.name, g.expr
+                        ));
+                    }
+                }
+            }
+            let mut built = ddl::create_table(&plain)?;
+            built.skipped.extend(notes);
+            built
+        } else {
+            ddl::create_table(table)?
+        };
         let schema = schema_of(&table.name);
         let create_schema = format!(
             "IF SCHEMA_ID({}) IS NULL EXEC(N'CREATE SCHEMA {}')",
