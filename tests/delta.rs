@@ -109,6 +109,17 @@ fn sqlite_chain_of_three_deltas_is_exact_and_refuses_every_wrong_order() {
     bru_fails(&["restore", d1, &url(&other)], &["does not exist"]);
     assert!(!other.exists(), "a refused delta created the target");
 
+    // --dry-run says what the delta changes and touches nothing; a SQL
+    // Server target is refused before it is connected to.
+    let plan = text(&bru_ok(&["restore", d1, &t, "--dry-run"]));
+    assert!(
+        plan.contains("position 1 of the chain") && plan.contains("table interval_stats: "),
+        "{plan}"
+    );
+    bru_fails(
+        &["restore", d1, "mssql://sa:x@127.0.0.1:1/none?encrypt=off"],
+        &["not supported yet"],
+    );
     bru_ok(&["restore", d1, &t, "--quiet"]);
     compare_matches(&s, &t);
     let again = bru_fails(&["restore", d1, &t], &["already applied"]);
