@@ -12,9 +12,7 @@
 
 mod util;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use bru_testsupport::pg::TestServer;
 use util::{bru, bru_exits, bru_fails, bru_ok, url, Dir};
@@ -139,17 +137,20 @@ fn sqlite_chain_of_three_deltas_is_exact_and_refuses_every_wrong_order() {
     bru_ok(&["backup", &s, d3, "--since", d2, "--quiet"]);
     let out_of_order = bru_fails(&["restore", d3, &t], &["position 2 next"]);
     assert!(out_of_order.contains("position 3"), "{out_of_order}");
-    // A delta taken against the wrong archive: refused too.
+    // A delta of another database against this chain's archive: refused.
+    let elsewhere = dir.fixture("elsewhere.sqlite", 1);
+    let bad = dir.path("bad.db");
     bru_fails(
         &[
             "backup",
-            &s,
-            dir.path("bad.db").to_str().unwrap(),
+            &url(&elsewhere),
+            bad.to_str().unwrap(),
             "--since",
-            "/nonexistent.db",
+            d2,
         ],
-        &[],
+        &["was taken from"],
     );
+    assert!(!bad.exists(), "a refused delta left an archive");
     bru_ok(&["restore", d2, &t, "--quiet"]);
     bru_ok(&["restore", d3, &t, "--quiet"]);
     compare_matches(&s, &t);
@@ -213,6 +214,18 @@ fn schema_changes_since_the_base_are_refused_by_name() {
         &["backup", &url(&src), d, "--since", base.to_str().unwrap()],
         &["table later was added"],
     );
+    // A base whose recorded states were edited: refused as damaged.
+    let edited = dir.path("edited.db");
+    std::fs::copy(&base, &edited).unwrap();
+    sqlite(
+        &edited,
+        "UPDATE bru_table_state SET state = replace(state, '\"rows\":', '\"rows\":1') \
+         WHERE table_id = 0;",
+    );
+    bru_fails(
+        &["backup", &url(&src), d, "--since", edited.to_str().unwrap()],
+        &["table states do not match their checksum"],
+    );
     sqlite(
         &src,
         "DROP TABLE later; ALTER TABLE sites ADD COLUMN region TEXT;",
@@ -223,28 +236,13 @@ fn schema_changes_since_the_base_are_refused_by_name() {
     );
 }
 
-/// Runs `bru restore ARGS` with plain progress every 10 ms and kills it
-/// with SIGKILL once it has written some rows.
+/// Kills `bru restore ARGS` with SIGKILL once it has written some rows;
+/// false when it ended first.
 fn kill_apply(args: &[&str]) -> bool {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bru"))
-        .arg("restore")
-        .args(args)
-        .env("BRU_PROGRESS_INTERVAL", "0.01")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bru restore");
-    let stderr = child.stderr.take().expect("stderr");
-    for line in BufReader::new(stderr).lines() {
-        let line = line.expect("read stderr");
-        if line.starts_with("bru: ") && line.contains(" rows of ") && !line.starts_with("bru: 0 ") {
-            child.kill().expect("SIGKILL bru");
-            child.wait().expect("wait");
-            return true;
-        }
-    }
-    child.wait().expect("wait");
-    false
+    util::kill_restore_when(args, |line| {
+        line.starts_with("bru: ") && line.contains(" rows of ") && !line.starts_with("bru: 0 ")
+    })
+    .is_ok()
 }
 
 #[test]

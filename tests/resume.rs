@@ -6,9 +6,8 @@
 
 mod util;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use bru_testsupport::sqlite::dump;
 use util::{bru, bru_fails, bru_ok, schema, url, Dir};
@@ -29,34 +28,11 @@ fn archive(dir: &Dir) -> (PathBuf, PathBuf) {
     (src, archive)
 }
 
-/// Runs `bru restore ARGS` with plain progress lines every 10 ms and kills it
-/// with SIGKILL at the first stderr line for which `when` is true. Returns
-/// that line; panics if the restore ended first.
+/// [`util::kill_restore_when`], which must kill the restore.
 fn kill_restore_when(args: &[&str], when: impl Fn(&str) -> bool) -> String {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bru"))
-        .arg("restore")
-        .args(args)
-        .env("BRU_PROGRESS_INTERVAL", "0.01")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bru restore");
-    let stderr = child.stderr.take().expect("stderr");
-    let mut seen = Vec::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.expect("read stderr");
-        if when(&line) {
-            child.kill().expect("SIGKILL bru"); // SIGKILL on Unix
-            child.wait().expect("wait");
-            return line;
-        }
-        seen.push(line);
-    }
-    let status = child.wait().expect("wait");
-    panic!(
-        "bru restore {args:?} ended ({status}) before it could be killed; it printed:\n{}",
-        seen.join("\n")
-    );
+    util::kill_restore_when(args, when).unwrap_or_else(|printed| {
+        panic!("bru restore {args:?} ended before it could be killed; it printed:\n{printed}")
+    })
 }
 
 /// `N` of a plain progress line `bru: N rows of M, ...`, as a fraction of M.

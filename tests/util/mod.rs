@@ -175,3 +175,32 @@ pub fn bru_exits(args: &[&str], code: i32) -> String {
     assert!(!stderr.contains("panicked"), "{stderr}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// Runs `bru restore ARGS` with plain progress lines every 10 ms and kills it
+/// with SIGKILL at the first stderr line for which `when` is true: that
+/// line, or `Err` with what it printed when it ended first.
+pub fn kill_restore_when(args: &[&str], when: impl Fn(&str) -> bool) -> Result<String, String> {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bru"))
+        .arg("restore")
+        .args(args)
+        .env("BRU_PROGRESS_INTERVAL", "0.01")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bru restore");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut seen = Vec::new();
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("read stderr");
+        if when(&line) {
+            child.kill().expect("SIGKILL bru"); // SIGKILL on Unix
+            child.wait().expect("wait");
+            return Ok(line);
+        }
+        seen.push(line);
+    }
+    let status = child.wait().expect("wait");
+    Err(format!("({status})\n{}", seen.join("\n")))
+}

@@ -38,7 +38,7 @@
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -163,36 +163,15 @@ pub fn backup(
         options,
         progress,
     };
-    let (to_writer, from_readers) = mpsc::sync_channel::<Message>(jobs);
-    let (written, read_results) = std::thread::scope(|scope| {
-        let shared = &shared;
-        let writer_thread = scope.spawn(|| write_all(&mut writer, shared, from_readers, &parts));
-        let reader_threads: Vec<_> = readers
-            .into_iter()
-            .map(|mut reader| {
-                let to_writer = to_writer.clone();
-                scope.spawn(move || read_parts(reader.as_mut(), shared, &to_writer))
-            })
-            .collect();
-        let mut results = vec![read_parts(source, shared, &to_writer)];
-        drop(to_writer);
-        for t in reader_threads {
-            results.push(t.join().unwrap_or(Err(Error::WorkerLost)));
-        }
-        let written = writer_thread.join().unwrap_or(Err(Error::WorkerLost));
-        (written, results)
-    });
-    // The first real failure: a reader's, unless it only saw the writer go
-    // away, in which case the writer's own error says why.
-    for result in read_results {
-        match result {
-            Err(Error::Stopped) => {}
-            Err(e) => return Err(e),
-            Ok(()) => {}
-        }
-    }
+    let written = pipeline::readers_to_writer(
+        source,
+        readers,
+        jobs,
+        |reader, to_writer| read_parts(reader, &shared, to_writer),
+        |from_readers| write_all(&mut writer, &shared, from_readers, &parts),
+    )?;
     let mut summary = Summary {
-        tables: written?,
+        tables: written,
         ..Summary::default()
     };
     summary.objects = object_names(&catalog.objects);

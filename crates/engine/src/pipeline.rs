@@ -61,6 +61,64 @@ pub(crate) fn extra_sessions<T>(
     Ok(sessions)
 }
 
+/// Reader sessions feeding one writer thread, the shape of backup and
+/// delta backup: `read` runs on `source` (this thread) and on each of
+/// `readers` (a thread each), sending to `write` on a thread of its own
+/// through a channel of `capacity` messages. Returns the writer's result,
+/// unless a reader failed: the first real failure is a reader's, unless it
+/// only saw the writer go away ([`Error::Stopped`]), in which case the
+/// writer's own error says why.
+pub(crate) fn readers_to_writer<M: Send, W: Send>(
+    source: &mut dyn bru_core::Source,
+    readers: Vec<Box<dyn bru_core::Source + Send>>,
+    capacity: usize,
+    read: impl Fn(&mut dyn bru_core::Source, &mpsc::SyncSender<M>) -> Result<()> + Sync,
+    write: impl FnOnce(mpsc::Receiver<M>) -> Result<W> + Send,
+) -> Result<W> {
+    let (to_writer, from_readers) = mpsc::sync_channel::<M>(capacity);
+    let (written, read_results) = std::thread::scope(|scope| {
+        let read = &read;
+        let writer_thread = scope.spawn(move || write(from_readers));
+        let reader_threads: Vec<_> = readers
+            .into_iter()
+            .map(|mut reader| {
+                let to_writer = to_writer.clone();
+                scope.spawn(move || read(reader.as_mut(), &to_writer))
+            })
+            .collect();
+        let mut results = vec![read(source, &to_writer)];
+        drop(to_writer);
+        for t in reader_threads {
+            results.push(t.join().unwrap_or(Err(Error::WorkerLost)));
+        }
+        let written = writer_thread.join().unwrap_or(Err(Error::WorkerLost));
+        (written, results)
+    });
+    for result in read_results {
+        match result {
+            Err(Error::Stopped) | Ok(()) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    written
+}
+
+/// Joins `handles`, keeping `first` (this thread's own result) unless it is
+/// a success and a joined thread failed, whose error it then is.
+pub(crate) fn join_first_error<T>(
+    first: Result<T>,
+    handles: Vec<std::thread::ScopedJoinHandle<'_, Result<T>>>,
+) -> Result<T> {
+    let mut result = first;
+    for h in handles {
+        let r = h.join().map_err(|_| Error::WorkerLost)?;
+        if result.is_ok() {
+            result = r;
+        }
+    }
+    result
+}
+
 /// How many items may be in flight on `pool`: two per worker, so that every
 /// worker has the next item queued while the caller consumes a result.
 pub(crate) fn window(pool: &ThreadPool) -> usize {

@@ -224,32 +224,29 @@ pub(crate) fn states_crc(
         h.update(bytes);
     };
     let err = |e| sql_error(path, "reading the table states", e);
-    let mut s = conn
-        .prepare(
+    // Each table's rows by id: the id, then each column's bytes.
+    let tables: [(&str, usize); 2] = [
+        (
             "SELECT table_id, CAST(state AS BLOB), coalesce(sums, x'') FROM bru_table_state \
              ORDER BY table_id",
-        )
-        .map_err(err)?;
-    let mut rows = s.query([]).map_err(err)?;
-    while let Some(r) = rows.next().map_err(err)? {
-        let id: i64 = r.get(0).map_err(err)?;
-        feed(&id.to_le_bytes());
-        feed(&r.get::<_, Vec<u8>>(1).map_err(err)?);
-        feed(&r.get::<_, Vec<u8>>(2).map_err(err)?);
-    }
-    let mut s = conn
-        .prepare(
+            3,
+        ),
+        (
             "SELECT table_id, CAST(change AS BLOB), CAST(before AS BLOB), \
              coalesce(before_sums, x''), coalesce(buckets, x'') FROM bru_delta_tables \
              ORDER BY table_id",
-        )
-        .map_err(err)?;
-    let mut rows = s.query([]).map_err(err)?;
-    while let Some(r) = rows.next().map_err(err)? {
-        let id: i64 = r.get(0).map_err(err)?;
-        feed(&id.to_le_bytes());
-        for i in 1..5 {
-            feed(&r.get::<_, Vec<u8>>(i).map_err(err)?);
+            5,
+        ),
+    ];
+    for (sql, columns) in tables {
+        let mut s = conn.prepare(sql).map_err(err)?;
+        let mut rows = s.query([]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let id: i64 = r.get(0).map_err(err)?;
+            feed(&id.to_le_bytes());
+            for i in 1..columns {
+                feed(&r.get::<_, Vec<u8>>(i).map_err(err)?);
+            }
         }
     }
     Ok(Some(h.finalize()))

@@ -95,13 +95,7 @@ pub(crate) fn digest_both(
                 progress,
             );
         }
-        for h in handles {
-            let r = h.join().map_err(|_| Error::WorkerLost)?;
-            if result.is_ok() {
-                result = r;
-            }
-        }
-        result
+        crate::pipeline::join_first_error(result, handles)
     })?;
     let [qa, qb] = queues;
     let da = qa.results.into_inner().map_err(|_| Error::WorkerLost)?;

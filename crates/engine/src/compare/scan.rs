@@ -609,13 +609,7 @@ pub(crate) fn scan_both(
                 stop.store(true, Atomic::Relaxed);
             }
         }
-        for h in handles {
-            let r = h.join().map_err(|_| Error::WorkerLost)?;
-            if result.is_ok() {
-                result = r;
-            }
-        }
-        result
+        crate::pipeline::join_first_error(result, handles)
     })?;
     let take = |queue: Option<Queue<'_>>| -> Result<Option<Vec<Scan>>> {
         queue

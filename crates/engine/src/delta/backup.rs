@@ -21,7 +21,7 @@
 use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -162,36 +162,13 @@ pub fn backup_delta(
         level: options.compress_level,
         progress,
     };
-    let (to_writer, from_readers) = mpsc::sync_channel::<Message>(2 * jobs);
-    let (written, read_results) = std::thread::scope(|scope| {
-        let shared = &shared;
-        let ids = &ids;
-        let writer = &mut writer;
-        let writer_thread = scope.spawn(move || write_all(writer, ids, shared, from_readers));
-        let reader_threads: Vec<_> = readers
-            .into_iter()
-            .map(|mut reader| {
-                let to_writer = to_writer.clone();
-                scope.spawn(move || read_tables(reader.as_mut(), shared, &to_writer))
-            })
-            .collect();
-        let mut results = vec![read_tables(source, shared, &to_writer)];
-        drop(to_writer);
-        for t in reader_threads {
-            results.push(t.join().unwrap_or(Err(Error::WorkerLost)));
-        }
-        (
-            writer_thread.join().unwrap_or(Err(Error::WorkerLost)),
-            results,
-        )
-    });
-    for result in read_results {
-        match result {
-            Err(Error::Stopped) | Ok(()) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let lines = written?;
+    let lines = crate::pipeline::readers_to_writer(
+        source,
+        readers,
+        2 * jobs,
+        |reader, to_writer| read_tables(reader, &shared, to_writer),
+        |from_readers| write_all(&mut writer, &ids, &shared, from_readers),
+    )?;
     writer.finish()?;
     Ok(Summary {
         tables: lines,
