@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Two-step migration cut-over, PostgreSQL → PostgreSQL, generic method (bru
-# reads the tables; no logical decoding): a full `bru backup` + `bru restore`
+# Two-step migration cut-over, PostgreSQL → PostgreSQL, both methods on one
+# server with wal_level = logical: a full `bru backup --slot` + `bru restore`
 # versus, after changing a share of the rows of big tables, the cut-over
-# `bru backup --since` + `bru restore DELTA`, side by side in one run on the
-# same server and dataset (../shared/bench/wfm_dataset.sql). Alternating
-# runs, medians; prints a Markdown table with the ratio for BENCHMARKS.md.
+# `bru backup --since` + `bru restore DELTA` taken from the change slot
+# (fast path) and with `--generic` (bru reads and sums every table), side
+# by side in one run on the same dataset (../shared/bench/wfm_dataset.sql).
+# Alternating runs, medians; prints a Markdown table with the ratios for
+# BENCHMARKS.md.
 #
-# Each run: restore the full archive into a fresh target, change PCT % of the
-# rows of each changed table (updates spread evenly over the key range, plus
-# as many inserts and a tenth as many deletes), take the delta, apply it, and
-# check with `bru compare` (exit 0; not timed).
+# Each run: back up with a new slot, restore the full archive into two fresh
+# targets (one timed), change PCT % of the rows of each changed table
+# (updates spread evenly over the key range, plus as many inserts and a
+# tenth as many deletes), take both deltas (which goes first alternates),
+# apply each to its target, and check both with `bru compare` (exit 0; not
+# timed).
 #
 # Usage: benches/delta.sh [SCALE]       (default scale 3, ~2.8 M rows)
 # Env:   RUNS=N   runs (default 3)      JOBS=N  --jobs of bru (default 2)
@@ -29,7 +33,7 @@ tables=${TABLES:-"schedule_activity audit_log"}
 bench_workdir bench-out/delta
 need psql /usr/bin/time
 build_bru
-pg_server pg
+PG_OPTS="-c wal_level=logical -c max_replication_slots=4" pg_server pg
 
 fresh_db bru_bench_src
 echo "building the dataset (scale $scale)..." >&2
@@ -61,42 +65,56 @@ DELETE FROM audit_log WHERE id % greatest(1, (1000 / $pct)::int) = $round + 2;" 
     done
 }
 
-# The full archive of the first state, once (its time is measured below).
-"$bru" backup "$src" "$out/base.db" --force --jobs "$jobs" --quiet
+cutover() { # METHOD TARGET [OPTIONS]
+    local m=$1 t=$2; shift 2
+    measure "${m}_backup" "$bru" backup "$src" "$out/$m.db" --since "$out/base.db" --force --jobs "$jobs" "$@"
+    measure "${m}_apply" "$bru" restore "$out/$m.db" "$(url "$t")" --jobs "$jobs" --quiet
+    "$bru" compare "$src" "$(url "$t")" --quiet || { echo "compare found differences ($m)" >&2; exit 1; }
+    awk '/^[a-z_.]+ +[0-9]+ / {s += $2} END {print "'"${m}"'_rows", s, 0}' "$out/stdout-${m}_backup.txt" >> "$out/times"
+}
 for i in $(seq "$runs"); do
     echo "run $i/$runs" >&2
-    # Full migration of the current source.
-    measure full_backup "$bru" backup "$src" "$out/base.db" --force --jobs "$jobs" --quiet
+    # Full migration of the current source, with a new change slot.
+    "$bru" backup "$src" --drop-slot bru_bench --quiet 2>/dev/null || true
+    measure full_backup "$bru" backup "$src" "$out/base.db" --force --jobs "$jobs" --quiet --slot bru_bench
     fresh_db bru_bench_dst
     measure full_restore "$bru" restore "$out/base.db" "$(url bru_bench_dst)" --jobs "$jobs" --quiet
-    # The writers' changes, then the cut-over.
+    fresh_db bru_bench_dst2
+    "$bru" restore "$out/base.db" "$(url bru_bench_dst2)" --jobs "$jobs" --quiet
+    # The writers' changes, then both cut-overs.
     change "$i"
-    measure delta_backup "$bru" backup "$src" "$out/delta.db" --since "$out/base.db" --force --jobs "$jobs"
-    measure delta_apply "$bru" restore "$out/delta.db" "$(url bru_bench_dst)" --jobs "$jobs" --quiet
-    "$bru" compare "$src" "$(url bru_bench_dst)" --quiet || { echo "compare found differences" >&2; exit 1; }
-    delta_rows=$(awk '/^[a-z_.]+ +[0-9]+ / {s += $2} END {print s}' "$out/stdout-delta_backup.txt")
-    echo "delta_rows $delta_rows 0" >> "$out/times"
+    if [ $((i % 2)) -eq 1 ]; then
+        cutover generic bru_bench_dst --generic
+        cutover slot bru_bench_dst2
+    else
+        cutover slot bru_bench_dst2
+        cutover generic bru_bench_dst --generic
+    fi
 done
+"$bru" backup "$src" --drop-slot bru_bench --quiet
 sql "DROP DATABASE IF EXISTS bru_bench_dst"
+sql "DROP DATABASE IF EXISTS bru_bench_dst2"
 
 fb=$(med full_backup 2); fr=$(med full_restore 2)
-db=$(med delta_backup 2); da=$(med delta_apply 2)
+gb=$(med generic_backup 2); ga=$(med generic_apply 2)
+sb=$(med slot_backup 2); sa=$(med slot_apply 2)
 full=$(awk -v a="$fb" -v b="$fr" 'BEGIN {print a + b}')
-cut=$(awk -v a="$db" -v b="$da" 'BEGIN {print a + b}')
+gcut=$(awk -v a="$gb" -v b="$ga" 'BEGIN {print a + b}')
+scut=$(awk -v a="$sb" -v b="$sa" 'BEGIN {print a + b}')
 cat <<MD
-PostgreSQL → PostgreSQL, WFM dataset scale $scale ($rows rows), $server;
+PostgreSQL → PostgreSQL, WFM dataset scale $scale ($rows rows), $server, wal_level = logical;
 $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(date -u +%F); medians of $runs alternating runs.
 Changed per run: $pct % of the rows of each of $tables (updates), as many inserts, a tenth as many deletes.
 Command: \`RUNS=$runs JOBS=$jobs PCT=$pct benches/delta.sh $scale\`
 
-| step | full migration | cut-over (delta) | delta / full |
-|---|---|---|---|
-| backup wall time | ${fb} s | ${db} s (\`--since\`) | $(ratio "$db" "$fb") |
-| restore wall time | ${fr} s | ${da} s (apply) | $(ratio "$da" "$fr") |
-| **backup + restore** | **${full} s** | **${cut} s** | **$(ratio "$cut" "$full")** |
-| peak RSS, backup | $(med full_backup 3) KiB | $(med delta_backup 3) KiB | |
-| peak RSS, restore | $(med full_restore 3) KiB | $(med delta_apply 3) KiB | |
-| rows in the archive | $rows | $(med delta_rows 2) | |
+| step | full migration | cut-over, change slot | slot / full | cut-over, \`--generic\` | generic / full |
+|---|---|---|---|---|---|
+| backup wall time | ${fb} s | ${sb} s | $(ratio "$sb" "$fb") | ${gb} s | $(ratio "$gb" "$fb") |
+| restore wall time | ${fr} s | ${sa} s | $(ratio "$sa" "$fr") | ${ga} s | $(ratio "$ga" "$fr") |
+| **backup + restore** | **${full} s** | **${scut} s** | **$(ratio "$scut" "$full")** | **${gcut} s** | **$(ratio "$gcut" "$full")** |
+| peak RSS, backup | $(med full_backup 3) KiB | $(med slot_backup 3) KiB | | $(med generic_backup 3) KiB | |
+| peak RSS, restore | $(med full_restore 3) KiB | $(med slot_apply 3) KiB | | $(med generic_apply 3) KiB | |
+| rows in the archive | $rows | $(med slot_rows 2) | | $(med generic_rows 2) | |
 
-Every delta was applied and \`bru compare SRC DST\` found the target equal (exit 0).
+Every delta was applied and \`bru compare SRC DST\` found each target equal (exit 0).
 MD

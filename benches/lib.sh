@@ -67,7 +67,7 @@ pg_throwaway_server() {
     if [ "$(id -u)" = 0 ]; then chown nobody "$sock"; run=(runuser -u nobody --); fi
     "${run[@]}" "$bin/initdb" -D "$sock/data" -U bru --auth=trust -E UTF8 --locale=C >/dev/null
     "${run[@]}" "$bin/pg_ctl" -D "$sock/data" -w -s -l "$sock/server.log" \
-        -o "-k $sock -c listen_addresses='' -p 5432" start
+        -o "-k $sock -c listen_addresses='' -p 5432 ${PG_OPTS:-}" start
     trap '"${run[@]}" "$bin/pg_ctl" -D "$sock/data" -m immediate -s stop; rm -rf "$sock"' EXIT
     url() { echo "postgresql://bru@/$1?host=$sock&port=5432"; }
     server="throwaway server from initdb, stock settings ($("$bin/postgres" --version))"

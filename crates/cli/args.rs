@@ -163,6 +163,20 @@ pub struct BackupArgs {
     /// migration").
     #[arg(long, value_name = "PREVIOUS")]
     pub since: Option<PathBuf>,
+    /// A full backup of PostgreSQL with wal_level = logical: create the
+    /// logical replication slot NAME first, so that the deltas of this
+    /// archive read the changed keys from it instead of every table. Drop
+    /// it after the migration with --drop-slot.
+    #[arg(long, value_name = "NAME", conflicts_with = "since")]
+    pub slot: Option<String>,
+    /// A delta: compare every table (the generic method) even when the
+    /// chain has a change slot.
+    #[arg(long, requires = "since")]
+    pub generic: bool,
+    /// Drop the change slot NAME from SOURCE (after the migration's last
+    /// delta) and write no archive.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["since", "slot"])]
+    pub drop_slot: Option<String>,
     /// pg_dump's -s: refused, a bru archive always holds schema and rows
     /// (restore with -s instead).
     #[arg(long, short = 's', hide = true)]

@@ -60,6 +60,8 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
             force: true,
             chunk_bytes: bru_format::DEFAULT_CHUNK_BYTES,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+            slot: None,
+            generic: false,
         },
         &bars,
     )?;

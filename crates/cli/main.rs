@@ -85,6 +85,32 @@ fn one_line(e: &clap::Error) -> String {
 fn run(cli: &Cli) -> Result<ExitCode> {
     let out = output::Output::new(cli.global.quiet, cli.global.json, cli.global.verbose);
     match &cli.command {
+        Command::Backup(a) if a.drop_slot.is_some() => {
+            let name = a.drop_slot.as_deref().unwrap_or_default();
+            let source = a.dbname.as_ref().or(a.source.as_ref()).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "backup --drop-slot NAME needs the SOURCE database the slot is in, e.g. \
+                     bru backup postgres://app@db1/wfm --drop-slot {name}"
+                )
+            })?;
+            if a.archive.is_some() || a.file.is_some() {
+                anyhow::bail!(
+                    "backup --drop-slot writes no archive; leave out the ARCHIVE argument"
+                );
+            }
+            let source = with_password(source, &cli.global)?;
+            let endpoint = endpoint::Endpoint::new(&source);
+            let dropped = prompt::opening(&endpoint, &cli.global, |e| e.open_source())
+                .and_then(|mut s| Ok(s.drop_change_slot(name)?))
+                .with_context(|| format!("dropping change slot {name} of {endpoint} failed"))?;
+            if !dropped {
+                anyhow::bail!(
+                    "{endpoint} has no change slot {name}; nothing was dropped (list the \
+                     server's slots with: SELECT slot_name FROM pg_replication_slots)"
+                );
+            }
+            out.line(&format!("dropped change slot {name} of {endpoint}"));
+        }
         Command::Backup(a) => {
             let (source, archive) = backup_ends(a)?;
             let options = BackupOptions {
@@ -94,6 +120,8 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 force: a.force,
                 chunk_bytes: a.chunk_size.0,
                 tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+                slot: a.slot.clone(),
+                generic: a.generic,
             };
             let source = with_password(&source, &cli.global)?;
             let source_endpoint = endpoint::Endpoint::new(&source);

@@ -49,6 +49,12 @@ pub struct TableState {
     /// CRC32 of the bucket sums as stored, 8 hex digits (`None` without a
     /// key).
     pub sums_crc32: Option<String>,
+    /// Only [`TableState::rows`] is known (a delta taken from a change
+    /// slot, which re-reads the changed keys, not the table): there are no
+    /// bucket sums, `checksum` and `key_sum` are empty, and only another
+    /// delta from the slot can follow it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rows_only: bool,
 }
 
 /// The key columns a table's buckets are of: its primary key's, by

@@ -8,6 +8,7 @@
 //! This crate does no I/O.
 
 pub mod calendar;
+pub mod changes;
 pub mod checksum;
 pub mod delta;
 pub mod error;

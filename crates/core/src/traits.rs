@@ -145,6 +145,83 @@ pub trait Source {
         let _ = (table, columns, key, max_buckets);
         Ok(None)
     }
+
+    /// The number of rows of `table` in this source's snapshot. The default
+    /// reads the table.
+    fn count_rows(&mut self, table: &TableDef) -> Result<u64> {
+        let mut rows = 0u64;
+        self.read_table(table, BatchLimits::default(), &mut |batch| {
+            rows += batch.row_count() as u64;
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Streams the rows of `table` whose primary key columns `key` hold one
+    /// of `keys` (each in the text form of
+    /// [`crate::changes::TableChanges::Keys`]), by the key's index. Keys
+    /// with no row are left out. The default refuses with
+    /// [`crate::Error::Unsupported`].
+    fn read_keys(
+        &mut self,
+        table: &TableDef,
+        key: &[usize],
+        keys: &[Vec<String>],
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> Result<()>,
+    ) -> Result<()> {
+        let _ = (key, keys, limits, sink);
+        Err(crate::Error::Unsupported(format!(
+            "this source cannot read rows of table {} by key",
+            table.name
+        )))
+    }
+
+    /// Creates the change slot `slot`, then takes this source's snapshot
+    /// again, so that every change committed after the snapshot is named by
+    /// the slot (some committed just before it may be named too, which is
+    /// harmless: module docs of [`crate::changes`]). Call it before
+    /// anything is read. Returns the slot's position. Fails with
+    /// [`crate::Error::Unsupported`] when the source cannot keep a slot
+    /// (the default; PostgreSQL without `wal_level = logical`).
+    fn create_change_slot(&mut self, slot: &str) -> Result<String> {
+        let _ = slot;
+        Err(crate::Error::Unsupported(
+            "this source cannot keep a change slot".into(),
+        ))
+    }
+
+    /// Names every change of the tables `tables` that the slot `slot` holds
+    /// and this source's snapshot sees (and perhaps some it does not yet
+    /// see). `since` is the position the previous archive recorded: a slot
+    /// that moved past it has lost changes, and is refused. Nothing moves.
+    fn read_changes(
+        &mut self,
+        slot: &str,
+        since: &str,
+        tables: &[TableDef],
+    ) -> Result<crate::changes::CapturedChanges> {
+        let _ = (since, tables);
+        Err(crate::Error::Unsupported(format!(
+            "this source has no change slot {slot}"
+        )))
+    }
+
+    /// Moves the slot `slot` to `to` (a position from
+    /// [`Source::read_changes`]), so that the changes before it are not
+    /// named again and the server can free what it kept for them.
+    fn advance_change_slot(&mut self, slot: &str, to: &str) -> Result<()> {
+        let _ = to;
+        Err(crate::Error::Unsupported(format!(
+            "this source has no change slot {slot}"
+        )))
+    }
+
+    /// Drops the change slot `slot`; `false` if there was none.
+    fn drop_change_slot(&mut self, slot: &str) -> Result<bool> {
+        let _ = slot;
+        Ok(false)
+    }
 }
 
 /// What [`Source::server_key_buckets`] gives: how the rows were hashed

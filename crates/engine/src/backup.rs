@@ -69,6 +69,14 @@ pub struct BackupOptions {
     pub chunk_bytes: usize,
     /// The bru version, recorded in the archive.
     pub tool_version: String,
+    /// A full backup: create this change slot first (PostgreSQL: a
+    /// logical replication slot), so that its deltas read the changed keys
+    /// from it rather than every table (module docs of
+    /// [`bru_core::changes`]).
+    pub slot: Option<String>,
+    /// A delta: find the changes by the generic method even when the chain
+    /// has a change slot.
+    pub generic: bool,
 }
 
 /// Backs up the tables of `source` selected by `options.filter`, with their
@@ -85,6 +93,41 @@ pub fn backup(
     progress: &dyn Progress,
 ) -> Result<Summary> {
     let started = Instant::now();
+    // The slot comes first: the source takes its snapshot again after it,
+    // so that no change falls between the two.
+    let mut slot_skipped = None;
+    let slot = match &options.slot {
+        Some(name) => match source.create_change_slot(name) {
+            Ok(position) => Some((name.clone(), position)),
+            Err(bru_core::Error::Unsupported(why)) => {
+                slot_skipped = Some(format!(
+                    "change slot {name}: not created, {why}; deltas of this archive use the \
+                     generic method"
+                ));
+                None
+            }
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    let result = backup_in(source, archive, options, progress, &slot, slot_skipped);
+    if let (Err(_), Some((name, _))) = (&result, &slot) {
+        // A slot no archive records would only keep the server's WAL.
+        let _ = source.drop_change_slot(name);
+    }
+    let mut summary = result?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+fn backup_in(
+    source: &mut dyn Source,
+    archive: &Path,
+    options: &BackupOptions,
+    progress: &dyn Progress,
+    slot: &Option<(String, String)>,
+    slot_skipped: Option<String>,
+) -> Result<Summary> {
     let info = source.info();
     let mut catalog = source.catalog()?;
     // bru's own restore journal is not the database's (a migration's
@@ -109,6 +152,9 @@ pub fn backup(
         },
     )?;
     let ids = writer.write_catalog(&catalog)?;
+    if let Some((name, position)) = slot {
+        writer.set_change_slot(name, position)?;
+    }
 
     let readers = pipeline::extra_sessions(jobs, || Ok(source.open_reader()?))?;
     let sessions = readers.len() + 1;
@@ -177,8 +223,8 @@ pub fn backup(
     summary.objects = object_names(&catalog.objects);
     summary.skipped = selection.skipped;
     summary.skipped.extend(too_long);
+    summary.skipped.extend(slot_skipped);
     writer.finish()?;
-    summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }
 
@@ -490,5 +536,6 @@ pub(crate) fn table_state(
         key_sum: sums.map(|s| format!("{:016x}", s.key_sum)),
         // Filled in by the writer, which stores the sums.
         sums_crc32: None,
+        rows_only: false,
     }
 }

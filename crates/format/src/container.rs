@@ -84,6 +84,8 @@ pub mod key {
     pub const CHAIN_ROOT_ID: &str = "chain_root_id";
     pub const CHAIN_POSITION: &str = "chain_position";
     pub const STATES_CRC32: &str = "states_crc32";
+    pub const CHANGE_SLOT: &str = "change_slot";
+    pub const CHANGE_SLOT_POSITION: &str = "change_slot_position";
 }
 
 /// The schema of a version 1 archive.

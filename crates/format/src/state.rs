@@ -52,6 +52,10 @@ pub enum Change {
     Buckets,
     /// A table without a bucket key: its rows replace all of the target's.
     Whole,
+    /// The keys a change slot named: the delta's rows replace the target's
+    /// rows of the same key, and the keys in [`DeltaTable::deleted`] are
+    /// deleted.
+    Keys,
 }
 
 impl Change {
@@ -59,20 +63,76 @@ impl Change {
         match self {
             Change::Buckets => "buckets",
             Change::Whole => "whole",
+            Change::Keys => "keys",
         }
     }
 }
 
 /// One changed table of a delta.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DeltaTable {
     pub change: Change,
     /// The table's state the delta applies to.
     pub before: TableState,
     /// That state's bucket sums (for [`Change::Buckets`]).
     pub before_sums: Option<Vec<u64>>,
-    /// The buckets the delta replaces, in increasing order.
+    /// The buckets the delta replaces, in increasing order (for
+    /// [`Change::Buckets`]).
     pub buckets: Vec<u32>,
+    /// The keys the delta deletes (for [`Change::Keys`]): integer or text
+    /// values of the key columns, in their order.
+    pub deleted: Vec<Vec<bru_core::Value>>,
+}
+
+/// The JSON of deleted keys: an array of arrays of numbers and strings.
+fn keys_json(keys: &[Vec<bru_core::Value>]) -> std::result::Result<Vec<u8>, String> {
+    use bru_core::Value;
+    let keys: Vec<Vec<serde_json::Value>> = keys
+        .iter()
+        .map(|k| {
+            k.iter()
+                .map(|v| match v {
+                    Value::Int16(i) => Ok(serde_json::Value::from(*i)),
+                    Value::Int32(i) => Ok(serde_json::Value::from(*i)),
+                    Value::Int64(i) => Ok(serde_json::Value::from(*i)),
+                    Value::Text(t) => Ok(serde_json::Value::from(t.as_str())),
+                    other => Err(format!(
+                        "a deleted key holds {other:?}, not an integer or text"
+                    )),
+                })
+                .collect()
+        })
+        .collect::<std::result::Result<_, String>>()?;
+    serde_json::to_vec(&keys).map_err(|e| e.to_string())
+}
+
+/// The deleted keys of [`keys_json`], each of `width` values.
+fn keys_from_json(
+    bytes: &[u8],
+    width: usize,
+) -> std::result::Result<Vec<Vec<bru_core::Value>>, String> {
+    use bru_core::Value;
+    let keys: Vec<Vec<serde_json::Value>> =
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    keys.into_iter()
+        .map(|k| {
+            if k.len() != width {
+                return Err(format!("a deleted key has {} values, not {width}", k.len()));
+            }
+            k.into_iter()
+                .map(|v| match v {
+                    serde_json::Value::Number(n) => n
+                        .as_i64()
+                        .map(Value::Int64)
+                        .ok_or_else(|| format!("deleted key value {n} is not a 64-bit integer")),
+                    serde_json::Value::String(t) => Ok(Value::Text(t)),
+                    other => Err(format!(
+                        "deleted key value {other} is not an integer or text"
+                    )),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 impl ArchiveWriter {
@@ -136,6 +196,26 @@ impl ArchiveWriter {
         Ok(())
     }
 
+    /// Records the change slot a delta of this chain reads (`name`) and
+    /// where the next delta starts reading it (`position`, the source's
+    /// spelling). Checked against the source, not by a checksum: a slot
+    /// that moved past it is refused, one behind it only names more keys.
+    pub fn set_change_slot(&mut self, name: &str, position: &str) -> Result<()> {
+        let path = self.path.clone();
+        for (k, v) in [
+            (key::CHANGE_SLOT, name),
+            (key::CHANGE_SLOT_POSITION, position),
+        ] {
+            self.conn
+                .execute(
+                    "INSERT OR REPLACE INTO bru_meta (key, value) VALUES (?1, ?2)",
+                    params![k, v],
+                )
+                .map_err(|e| sql_error(&path, "recording the change slot", e))?;
+        }
+        Ok(())
+    }
+
     /// Records a changed table of a delta.
     pub fn write_delta_table(&mut self, table: TableId, delta: &DeltaTable) -> Result<()> {
         self.state_schema()?;
@@ -145,7 +225,16 @@ impl ArchiveWriter {
             .before_sums
             .as_ref()
             .map(|s| s.iter().flat_map(|x| x.to_le_bytes()).collect());
-        let buckets: Vec<u8> = delta.buckets.iter().flat_map(|b| b.to_le_bytes()).collect();
+        let buckets: Vec<u8> = match delta.change {
+            Change::Keys => keys_json(&delta.deleted).map_err(|e| self.misuse(e))?,
+            _ => delta.buckets.iter().flat_map(|b| b.to_le_bytes()).collect(),
+        };
+        if buckets.len() > MAX_STATE_BYTES {
+            return Err(self.misuse(format!(
+                "table {table}: {} bytes of deleted keys or buckets, more than a delta holds",
+                buckets.len()
+            )));
+        }
         let path = self.path.clone();
         self.conn
             .execute(
@@ -233,6 +322,7 @@ impl ArchiveReader {
                         })?,
                 ),
                 (None, None) => None,
+                (None, Some(_)) if state.rows_only => None,
                 _ => {
                     return Err(
                         self.state_damaged(format!("table state {id}: bucket sums without a key"))
@@ -242,6 +332,21 @@ impl ArchiveReader {
             out.insert(id as TableId, (state, sums));
         }
         Ok(out)
+    }
+
+    /// The change slot this archive's chain reads and the position the
+    /// next delta starts from ([`ArchiveWriter::set_change_slot`]).
+    pub fn change_slot(&self) -> Result<Option<(String, String)>> {
+        match (
+            self.meta_value(key::CHANGE_SLOT)?,
+            self.meta_value(key::CHANGE_SLOT_POSITION)?,
+        ) {
+            (Some(name), Some(position)) => Ok(Some((name, position))),
+            (None, None) => Ok(None),
+            _ => Err(self.state_damaged(
+                "its change slot is recorded without its position, or the other way round".into(),
+            )),
+        }
     }
 
     /// Where this delta sits in its chain; `None` for a full archive.
@@ -280,6 +385,7 @@ impl ArchiveReader {
             let change = match change.as_str() {
                 "buckets" => Change::Buckets,
                 "whole" => Change::Whole,
+                "keys" => Change::Keys,
                 other => {
                     return Err(
                         self.state_damaged(format!("delta table {id}: unknown change {other:?}"))
@@ -295,6 +401,28 @@ impl ArchiveReader {
                 None => None,
             };
             let buckets = buckets.unwrap_or_default();
+            if change == Change::Keys {
+                let width = before.key.as_ref().map_or(0, Vec::len);
+                let deleted = keys_from_json(&buckets, width).map_err(|e| {
+                    self.state_damaged(format!("delta table {id}: its deleted keys: {e}"))
+                })?;
+                if width == 0 {
+                    return Err(self.state_damaged(format!(
+                        "delta table {id}: keys of a table without a key"
+                    )));
+                }
+                out.insert(
+                    id as TableId,
+                    DeltaTable {
+                        change,
+                        before,
+                        before_sums,
+                        buckets: Vec::new(),
+                        deleted,
+                    },
+                );
+                continue;
+            }
             if buckets.len() % 4 != 0 {
                 return Err(self.state_damaged(format!("delta table {id}: damaged bucket list")));
             }
@@ -315,6 +443,7 @@ impl ArchiveReader {
                     before,
                     before_sums,
                     buckets,
+                    deleted: Vec::new(),
                 },
             );
         }

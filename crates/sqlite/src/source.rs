@@ -265,6 +265,15 @@ impl Source for SqliteSource {
         self.read_rows(table, None, limits, sink)
     }
 
+    /// `count(*)` in the snapshot (a delta's check of its target).
+    fn count_rows(&mut self, table: &TableDef) -> Result<u64> {
+        let sql = format!("SELECT count(*) FROM {}", ident(&table.name.name));
+        self.conn
+            .query_row(&sql, [], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| sql_err(format!("counting the rows of table {}", table.name), e))
+    }
+
     /// Another connection on the same snapshot, or `None` in WAL mode, while
     /// a writer waits to commit, or if the file at the path no longer is the
     /// one this source reads (see the module docs). Fails with

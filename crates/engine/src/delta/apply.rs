@@ -114,6 +114,7 @@ impl DeltaApply {
                     match change.change {
                         Change::Buckets => "changed rows",
                         Change::Whole => "all rows (no key)",
+                        Change::Keys => "changed keys",
                     },
                     e.totals.as_ref().map_or(0, |t| t.rows),
                 ))
@@ -263,11 +264,29 @@ impl DeltaApply {
                     })?;
                     let matches = rows == change.before.rows
                         && (!same_engine
+                            || change.before.rows_only
                             || format!("{:016x}", checksum.value()) == change.before.checksum);
                     if !verified && !matches {
                         return Err(self.not_the_state(&name, rows, change));
                     }
                     None
+                }
+                Change::Keys => {
+                    // Only the row count is the chain's (the slot's
+                    // deltas record no sums); the keys to delete are the
+                    // delta's own.
+                    let rows = target.count_rows(here)?;
+                    if !verified && rows != change.before.rows {
+                        return Err(self.not_the_state(&name, rows, change));
+                    }
+                    let key = bru_core::delta::key_columns(def).unwrap_or_default();
+                    if key.is_empty() || change.deleted.iter().any(|k| k.len() != key.len()) {
+                        return Err(Error::Delta(format!(
+                            "{} is damaged: table {name}'s deleted keys do not fit its key",
+                            self.path.display()
+                        )));
+                    }
+                    Some(change.deleted.clone())
                 }
                 Change::Buckets => Some(self.scan_buckets(
                     target,
@@ -436,7 +455,9 @@ impl DeltaApply {
             let table_started = Instant::now();
             progress.table_started(&name, entry.totals.as_ref().map(|t| t.rows), None);
             let key = match change.change {
-                Change::Buckets => bru_core::delta::key_columns(def).unwrap_or_default(),
+                Change::Buckets | Change::Keys => {
+                    bru_core::delta::key_columns(def).unwrap_or_default()
+                }
                 Change::Whole => Vec::new(),
             };
             let mut loader = target.upsert(def, &key)?;

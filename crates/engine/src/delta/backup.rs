@@ -25,8 +25,9 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use bru_core::changes::{CapturedChanges, TableChanges};
 use bru_core::delta::{bucket_of, hashes, Buckets, TableState};
-use bru_core::{BatchLimits, RowBatch, Source, TableChecksum, TableDef};
+use bru_core::{BatchLimits, ColumnType, RowBatch, Source, TableChecksum, TableDef, Value};
 use bru_format::{
     encode_chunk, ArchiveReader, ArchiveWriter, Change, DeltaInfo, DeltaTable, EncodedChunk,
     StoredState, TableTotals, WriterOptions,
@@ -125,6 +126,29 @@ pub fn backup_delta(
     }
     catalog.tables = tables;
 
+    // The chain's change slot, unless the generic method is asked for.
+    let slot = previous.change_slot()?;
+    let captured = match &slot {
+        Some((name, position)) if !options.generic => Some(
+            source
+                .read_changes(name, position, &catalog.tables)
+                .map_err(|e| match e {
+                    bru_core::Error::Unsupported(why) => Error::Delta(format!(
+                        "{} reads change slot {name}, but {why}; take the delta with --generic",
+                        since.display()
+                    )),
+                    other => other.into(),
+                })?,
+        ),
+        _ => None,
+    };
+    let plans: Vec<Plan> = catalog
+        .tables
+        .iter()
+        .zip(&prev_states)
+        .map(|(def, prev)| plan_table(def, prev, captured.as_ref()))
+        .collect::<Result<_>>()?;
+
     let mut writer = ArchiveWriter::create(
         archive,
         &info,
@@ -156,6 +180,7 @@ pub fn backup_delta(
     let shared = Shared {
         tables: &catalog.tables,
         previous: &prev_states,
+        plans: &plans,
         work: &work,
         stop: &stop,
         limits,
@@ -169,13 +194,208 @@ pub fn backup_delta(
         |reader, to_writer| read_tables(reader, &shared, to_writer),
         |from_readers| write_all(&mut writer, &ids, &shared, from_readers),
     )?;
+    // Where the next delta reads the slot from: past what this one holds
+    // (a generic delta leaves the slot where it was).
+    let next = match (&slot, &captured) {
+        (Some((name, _)), Some(c)) => {
+            Some((name.clone(), c.upto.clone().unwrap_or(c.from.clone())))
+        }
+        (Some((name, position)), None) => Some((name.clone(), position.clone())),
+        (None, _) => None,
+    };
+    if let Some((name, position)) = &next {
+        writer.set_change_slot(name, position)?;
+    }
     writer.finish()?;
+    // Only now, with the archive complete, may the slot move past its
+    // changes: a delta that failed earlier leaves them to the next one.
+    let mut skipped = Vec::new();
+    if let (Some((name, _)), Some(CapturedChanges { upto: Some(to), .. })) = (&slot, &captured) {
+        if let Err(e) = source.advance_change_slot(name, to) {
+            skipped.push(format!(
+                "change slot {name}: not moved on ({e}); the next delta names these changes \
+                 again, which is harmless"
+            ));
+        }
+    }
     Ok(Summary {
         tables: lines,
         objects: object_names(&catalog.objects),
+        skipped,
         seconds: started.elapsed().as_secs_f64(),
         ..Summary::default()
     })
+}
+
+/// How one table's delta is found.
+enum Plan {
+    /// Summed and compared with the previous state (the generic method).
+    Sums,
+    /// The change slot named no change: the previous state stands.
+    Unchanged,
+    /// The change slot named these keys: they are read again.
+    Keys(Vec<Vec<String>>),
+}
+
+/// Whether a table's changes can be taken by key: its bucket key is its
+/// primary key, of integer and text columns only (whose text forms the
+/// source names and reads back exactly).
+fn by_key(def: &TableDef) -> Option<Vec<usize>> {
+    let key = bru_core::delta::key_columns(def)?;
+    key.iter()
+        .all(|&i| {
+            matches!(
+                def.columns[i].ty,
+                ColumnType::Int16 | ColumnType::Int32 | ColumnType::Int64 | ColumnType::Text { .. }
+            )
+        })
+        .then_some(key)
+}
+
+fn plan_table(
+    def: &TableDef,
+    previous: &StoredState,
+    captured: Option<&CapturedChanges>,
+) -> Result<Plan> {
+    let Some(captured) = captured else {
+        if previous.0.rows_only {
+            return Err(Error::Delta(format!(
+                "table {}: the previous archive is a delta taken from a change slot, which \
+                 records only its row count, not the sums a delta without the slot compares \
+                 with; take this delta from the slot too (without --generic), or a new full \
+                 backup",
+                def.name
+            )));
+        }
+        return Ok(Plan::Sums);
+    };
+    Ok(match (captured.of(&def.name), by_key(def)) {
+        (None, _) => Plan::Unchanged,
+        (Some(TableChanges::Keys(keys)), Some(_)) => Plan::Keys(keys.clone()),
+        // A TRUNCATE, or a table whose changes name no usable key: summed
+        // as the generic method does, or read whole after a slot delta.
+        _ => Plan::Sums,
+    })
+}
+
+/// A table whose change slot named `keys`: the rows of those keys, read
+/// again in the snapshot, and the keys no longer there, deleted.
+fn keys_table(
+    source: &mut dyn Source,
+    def: &TableDef,
+    previous: &StoredState,
+    keys: &[Vec<String>],
+    limits: BatchLimits,
+    level: i32,
+    send: &mut dyn FnMut(EncodedChunk) -> Result<()>,
+) -> Result<TableDone> {
+    let key = by_key(def).ok_or_else(|| {
+        Error::Delta(format!(
+            "table {}: no integer or text key to read by",
+            def.name
+        ))
+    })?;
+    let text_of = |v: &Value| match v {
+        Value::Int16(i) => Some(i.to_string()),
+        Value::Int32(i) => Some(i.to_string()),
+        Value::Int64(i) => Some(i.to_string()),
+        Value::Text(t) => Some(t.clone()),
+        _ => None,
+    };
+    let mut found = std::collections::HashSet::new();
+    let mut totals = TableTotals::default();
+    let mut sum = TableChecksum::new();
+    let mut failure = None;
+    let read = source.read_keys(def, &key, keys, limits, &mut |batch| {
+        for row in batch.rows() {
+            sum.add_row(row);
+            let k: Option<Vec<String>> = key.iter().map(|&i| text_of(&row[i])).collect();
+            if let Some(k) = k {
+                found.insert(k);
+            }
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut step = || -> Result<()> {
+            let chunk = encode_chunk(&batch, level)?;
+            totals.rows += batch.row_count() as u64;
+            totals.raw_bytes += chunk.raw_len;
+            totals.stored_bytes += chunk.data.len() as u64;
+            totals.chunks += 1;
+            send(chunk)
+        };
+        step().map_err(|e| {
+            failure = Some(e);
+            bru_core::Error::Unsupported("delta backup stopped".into())
+        })
+    });
+    match (read, failure) {
+        (_, Some(e)) => return Err(e),
+        (Err(e), None) => return Err(e.into()),
+        (Ok(()), None) => {}
+    }
+    totals.checksum = sum.value();
+    let mut deleted = Vec::new();
+    for k in keys.iter().filter(|k| !found.contains(*k)) {
+        let values = key
+            .iter()
+            .zip(k)
+            .map(|(&i, text)| match def.columns[i].ty {
+                ColumnType::Text { .. } => Ok(Value::Text(text.clone())),
+                _ => text.parse().map(Value::Int64).map_err(|_| {
+                    Error::Delta(format!(
+                        "table {}: the change slot names key {text:?} for integer column {}",
+                        def.name, def.columns[i].name
+                    ))
+                }),
+            })
+            .collect::<Result<Vec<Value>>>()?;
+        deleted.push(values);
+    }
+    let rows = source.count_rows(def)?;
+    let state = TableState {
+        rows,
+        checksum: String::new(),
+        key: Some(key.iter().map(|&i| def.columns[i].name.clone()).collect()),
+        bits: 0,
+        key_sum: None,
+        sums_crc32: None,
+        rows_only: true,
+    };
+    Ok(TableDone {
+        state,
+        sums: None,
+        delta: Some(DeltaTable {
+            change: Change::Keys,
+            before: previous.0.clone(),
+            before_sums: None,
+            buckets: Vec::new(),
+            deleted,
+        }),
+        totals,
+    })
+}
+
+/// A table the change slot named no change of: its previous state.
+fn unchanged(previous: &StoredState) -> TableDone {
+    let (state, sums) = previous;
+    let sums = sums.as_ref().map(|sums| Buckets {
+        bits: state.bits,
+        sums: sums.clone(),
+        key_sum: state
+            .key_sum
+            .as_deref()
+            .and_then(|k| u64::from_str_radix(k, 16).ok())
+            .unwrap_or(0),
+        rows: state.rows,
+    });
+    TableDone {
+        state: state.clone(),
+        sums,
+        delta: None,
+        totals: TableTotals::default(),
+    }
 }
 
 /// Refuses a table whose columns or key changed since the previous archive.
@@ -250,7 +470,10 @@ fn delta_table(
     }
     // Pass 1: the sums as the source has them now.
     let mut checksum = TableChecksum::new();
-    let mut now = Buckets::new(prev_state.bits);
+    let mut now = match prev_sums {
+        None if prev_state.rows_only => crate::backup::new_buckets(def),
+        _ => Buckets::new(prev_state.bits),
+    };
     let mut buf = Vec::new();
     source.read_table(def, limits, &mut |batch| {
         for row in batch.rows() {
@@ -272,6 +495,8 @@ fn delta_table(
             .filter(|&b| now.sums[b] != prev[b])
             .map(|b| b as u32)
             .collect(),
+        // After a delta from the change slot (a TRUNCATE since): whole.
+        (Some(_), None) if prev_state.rows_only => Vec::new(),
         (Some(_), None) => {
             return Err(Error::Delta(format!(
                 "table {}: the previous archive has no bucket sums for it; take a new full backup",
@@ -280,9 +505,10 @@ fn delta_table(
         }
         (None, _) => Vec::new(),
     };
+    let whole = key.is_none() || prev_sums.is_none();
     let unchanged = match &key {
-        Some(_) => changed.is_empty(),
-        None => same_totals(prev_state, &state_now),
+        Some(_) if !whole => changed.is_empty(),
+        _ => same_totals(prev_state, &state_now),
     };
     let mut totals = TableTotals::default();
     let mut delta = None;
@@ -299,7 +525,7 @@ fn delta_table(
             let mut out = RowBatch::new(columns);
             for row in batch.rows() {
                 let keep = match &key {
-                    Some(k) => {
+                    Some(k) if !whole => {
                         let (kh, rh) = hashes(row, k, &mut buf);
                         let keep = wanted[bucket_of(kh, now.bits)];
                         if keep {
@@ -307,7 +533,7 @@ fn delta_table(
                         }
                         keep
                     }
-                    None => {
+                    _ => {
                         kept_sum.add_row(row);
                         true
                     }
@@ -339,14 +565,15 @@ fn delta_table(
         }
         totals.checksum = kept_sum.value();
         delta = Some(DeltaTable {
-            change: if key.is_some() {
-                Change::Buckets
-            } else {
+            change: if whole {
                 Change::Whole
+            } else {
+                Change::Buckets
             },
             before: prev_state.clone(),
             before_sums: prev_sums.clone(),
             buckets: changed,
+            deleted: Vec::new(),
         });
     }
     Ok(TableDone {
@@ -361,6 +588,7 @@ fn delta_table(
 struct Shared<'a> {
     tables: &'a [TableDef],
     previous: &'a [StoredState],
+    plans: &'a [Plan],
     /// Tables not yet taken, largest first.
     work: &'a Mutex<VecDeque<usize>>,
     /// Set on the first failure, so the other sessions stop early.
@@ -408,18 +636,18 @@ fn read_tables(
         shared
             .progress
             .table_started(&name, def.estimated_rows, None);
-        let result = delta_table(
-            source,
-            def,
-            &shared.previous[t],
-            shared.limits,
-            shared.level,
-            &mut |chunk| {
-                to_writer
-                    .send(Message::Chunk(t, chunk))
-                    .map_err(|_| Error::Stopped)
-            },
-        )
+        let mut send = |chunk| {
+            to_writer
+                .send(Message::Chunk(t, chunk))
+                .map_err(|_| Error::Stopped)
+        };
+        let previous = &shared.previous[t];
+        let (limits, level) = (shared.limits, shared.level);
+        let result = match &shared.plans[t] {
+            Plan::Sums => delta_table(source, def, previous, limits, level, &mut send),
+            Plan::Unchanged => Ok(unchanged(previous)),
+            Plan::Keys(keys) => keys_table(source, def, previous, keys, limits, level, &mut send),
+        }
         .and_then(|done| {
             to_writer
                 .send(Message::Done(

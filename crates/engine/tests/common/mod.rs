@@ -44,6 +44,8 @@ pub fn backup_options() -> BackupOptions {
         force: false,
         chunk_bytes: 1 << 20,
         tool_version: "test".into(),
+        slot: None,
+        generic: false,
     }
 }
 

@@ -59,7 +59,14 @@ impl TestServer {
     /// Starts a server, or returns `None` (after saying so loudly) when
     /// neither `BRU_TEST_PG_URL` nor `initdb` is available.
     pub fn start() -> Option<TestServer> {
-        Self::start_with(None)
+        Self::start_with(None, "")
+    }
+
+    /// Starts a server as [`TestServer::start`] does, with `wal_level =
+    /// logical` (for change slots). With `BRU_TEST_PG_URL`, that server as
+    /// it is.
+    pub fn start_logical() -> Option<TestServer> {
+        Self::start_with(None, " -c wal_level=logical -c max_replication_slots=8")
     }
 
     /// Starts a local server that also listens on 127.0.0.1 with TLS only
@@ -78,10 +85,10 @@ impl TestServer {
             .and_then(|l| l.local_addr())
             .map(|a| a.port())
             .expect("a free local port");
-        Self::start_with(Some(port)).map(|s| (s, port))
+        Self::start_with(Some(port), "").map(|s| (s, port))
     }
 
-    fn start_with(tls_port: Option<u16>) -> Option<TestServer> {
+    fn start_with(tls_port: Option<u16>, extra: &str) -> Option<TestServer> {
         if let Ok(url) = std::env::var("BRU_TEST_PG_URL") {
             let (base, query) = match url.split_once('?') {
                 Some((b, q)) => (b.to_owned(), format!("?{q}")),
@@ -170,6 +177,7 @@ impl TestServer {
              -c full_page_writes=off -c max_connections=40 -c shared_buffers=32MB",
             sock.display()
         );
+        opts.push_str(extra);
         match tls_port {
             None => opts.push_str(" -c listen_addresses='' -p 5432"),
             Some(port) => {
