@@ -15,6 +15,7 @@
 //! finished.
 
 mod catalog;
+mod changes;
 mod conn;
 mod copy_binary;
 mod ddl;

@@ -13,7 +13,12 @@
 //! can read it at once. The page count is taken when the table is split,
 //! not at the snapshot, so the last range is open-ended: rows on pages
 //! added since then are still read, and every row is read exactly once.
+//!
+//! A delta's change capture (a logical replication slot that names the
+//! keys changed since the previous archive, and reading those keys back)
+//! is in module `changes`.
 
+use bru_core::changes::CapturedChanges;
 use bru_core::{
     BatchLimits, Catalog, ColumnType, Error, KeyBuckets, KeyRange, RowBatch, ServerDigest, Source,
     SourceInfo, TableDef, TablePart, Value,
@@ -21,6 +26,7 @@ use bru_core::{
 use futures_util::StreamExt;
 
 use crate::catalog;
+use crate::changes;
 use crate::conn::{Conn, Settings};
 use crate::copy_binary::{CopyReader, Next};
 use crate::digest;
@@ -51,20 +57,7 @@ impl PgSource {
             "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
             "starting the snapshot",
         )?;
-        let rows = conn.query(
-            "SELECT pg_catalog.pg_export_snapshot()",
-            &[],
-            "exporting the snapshot",
-        )?;
-        let snapshot: String = rows
-            .first()
-            .and_then(|r| r.try_get(0).ok())
-            .ok_or_else(|| {
-                Error::engine(
-                    "exporting the snapshot",
-                    "the server returned no snapshot id",
-                )
-            })?;
+        let snapshot = export_snapshot(&conn)?;
         Self::finish_open(conn, snapshot)
     }
 
@@ -329,6 +322,92 @@ impl Source for PgSource {
             max_buckets,
         )
     }
+
+    /// `count(*)` in the snapshot, of the rows [`Source::read_table`] reads
+    /// (`ONLY` the table; the large objects' pieces by reading them).
+    fn count_rows(&mut self, table: &TableDef) -> bru_core::Result<u64> {
+        if catalog::large_objects::pieces_oids(table).is_some()
+            || table.property("postgres.partition_by").is_some()
+        {
+            let mut rows = 0u64;
+            self.read_table(table, BatchLimits::default(), &mut |batch| {
+                rows += batch.row_count() as u64;
+                Ok(())
+            })?;
+            return Ok(rows);
+        }
+        changes::count(&self.conn, table)
+    }
+
+    /// See module `changes`. Fails with [`Error::Unsupported`] for a key
+    /// column that is not an integer or text, and for the large objects.
+    fn read_keys(
+        &mut self,
+        table: &TableDef,
+        key: &[usize],
+        keys: &[Vec<String>],
+        limits: BatchLimits,
+        sink: &mut dyn FnMut(RowBatch) -> bru_core::Result<()>,
+    ) -> bru_core::Result<()> {
+        if catalog::large_objects::pieces_oids(table).is_some() {
+            return Err(Error::Unsupported(format!(
+                "table {}: the large objects cannot be read by key",
+                table.name
+            )));
+        }
+        for filter in changes::key_filters(table, key, keys)? {
+            self.read_rows(table, Some(&filter), limits, sink)?;
+        }
+        Ok(())
+    }
+
+    /// See module `changes`: creates the slot on a connection of its own,
+    /// then ends this source's snapshot and takes a new one, as
+    /// [`PgSource::open`] does.
+    fn create_change_slot(&mut self, slot: &str) -> bru_core::Result<String> {
+        let position = changes::create_slot(self.conn.settings.clone(), slot)?;
+        self.conn.batch(
+            "ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            "starting the snapshot again",
+        )?;
+        self.snapshot = export_snapshot(&self.conn)?;
+        Ok(position)
+    }
+
+    /// See module `changes`.
+    fn read_changes(
+        &mut self,
+        slot: &str,
+        since: &str,
+        tables: &[TableDef],
+    ) -> bru_core::Result<CapturedChanges> {
+        changes::read_changes(&self.conn, slot, since, tables)
+    }
+
+    /// See module `changes`.
+    fn advance_change_slot(&mut self, slot: &str, to: &str) -> bru_core::Result<()> {
+        changes::advance(self.conn.settings.clone(), slot, to)
+    }
+
+    /// See module `changes`.
+    fn drop_change_slot(&mut self, slot: &str) -> bru_core::Result<bool> {
+        changes::drop_slot(self.conn.settings.clone(), slot)
+    }
+}
+
+/// Exports the snapshot of `conn`'s transaction; its id.
+fn export_snapshot(conn: &Conn) -> bru_core::Result<String> {
+    let rows = conn.query(
+        "SELECT pg_catalog.pg_export_snapshot()",
+        &[],
+        "exporting the snapshot",
+    )?;
+    rows.first().and_then(|r| r.try_get(0).ok()).ok_or_else(|| {
+        Error::engine(
+            "exporting the snapshot",
+            "the server returned no snapshot id",
+        )
+    })
 }
 
 impl PgSource {
