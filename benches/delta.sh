@@ -18,6 +18,8 @@
 # Usage: benches/delta.sh [SCALE]       (default scale 3, ~2.8 M rows)
 # Env:   RUNS=N   runs (default 3)      JOBS=N  --jobs of bru (default 2)
 #        PCT=P    percent of rows changed (default 1)
+#        DIST=spread|recent  which rows change: spread evenly over the key
+#                 range (default) or the newest ones (see change below)
 #        TABLES="t1 t2"  tables changed (default: schedule_activity audit_log,
 #                 the largest and one of the two next, audit_log and
 #                 interval_stats, which have as many rows)
@@ -29,6 +31,8 @@ runs=${RUNS:-3}
 jobs=${JOBS:-2}
 pct=${PCT:-1}
 tables=${TABLES:-"schedule_activity audit_log"}
+dist=${DIST:-spread}
+case $dist in spread|recent) ;; *) echo "DIST is spread or recent" >&2; exit 1 ;; esac
 . benches/lib.sh
 bench_workdir bench-out/delta
 need psql /usr/bin/time
@@ -41,25 +45,37 @@ psql -X -q -v ON_ERROR_STOP=1 -v scale="$scale" -d "$(url bru_bench_src)" -f "$d
 src=$(url bru_bench_src)
 rows=$(psql -X -A -t -d "$src" -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
 
+# The rows a run changes, as SQL predicates on the key `id`: spread evenly
+# over the key range (every page of the table gets a change: the worst case
+# for the target, whose every page is then written again) or the most
+# recent ones (a WFM database's changes are this week's schedules and
+# today's audit trail: a few pages at the end of each table).
 change() {
-    local round=$1
+    local round=$1 m=$((100 / pct)) upd ins del
     for t in $tables; do
+        if [ "$dist" = recent ]; then
+            # The newest 2 × PCT % of the rows: every second one updated,
+            # the others copied as new rows, one in twenty deleted.
+            local lo
+            lo=$(psql -X -A -t -d "$src" -c "SELECT max(id) - 2 * count(*) * $pct / 100 FROM $t")
+            upd="id > $lo AND id % 2 = 0"; ins="id > $lo AND id % 2 = 1"; del="id > $lo AND id % 20 = 3"
+        else
+            upd="id % $m = $round"; ins="id % $m = $round + 1"; del="id % $((10 * m)) = $round + 2"
+        fi
         case $t in
             schedule_activity)
                 psql -X -q -v ON_ERROR_STOP=1 -d "$src" -c "
-UPDATE schedule_activity SET minutes = minutes + 1, note = 'changed in round $round'
- WHERE id % greatest(1, (100 / $pct)::int) = $round;
+UPDATE schedule_activity SET minutes = minutes + 1, note = 'changed in round $round' WHERE $upd;
 INSERT INTO schedule_activity (agent_id, day, starts_at, minutes, activity_code, paid, note)
 SELECT agent_id, day + 1000, starts_at + interval '1000 days', minutes, activity_code, paid, 'new'
-  FROM schedule_activity WHERE id % greatest(1, (100 / $pct)::int) = $round + 1;
-DELETE FROM schedule_activity WHERE id % greatest(1, (1000 / $pct)::int) = $round + 2;" ;;
+  FROM schedule_activity WHERE $ins;
+DELETE FROM schedule_activity WHERE $del;" ;;
             audit_log)
                 psql -X -q -v ON_ERROR_STOP=1 -d "$src" -c "
-UPDATE audit_log SET detail = detail || ' (corrected)' WHERE id % greatest(1, (100 / $pct)::int) = $round;
+UPDATE audit_log SET detail = detail || ' (corrected)' WHERE $upd;
 INSERT INTO audit_log (at, actor, action, detail)
-SELECT at + interval '1 year', actor, action, 'new' FROM audit_log
- WHERE id % greatest(1, (100 / $pct)::int) = $round + 1;
-DELETE FROM audit_log WHERE id % greatest(1, (1000 / $pct)::int) = $round + 2;" ;;
+SELECT at + interval '1 year', actor, action, 'new' FROM audit_log WHERE $ins;
+DELETE FROM audit_log WHERE $del;" ;;
             *) echo "no change script for table $t" >&2; exit 1 ;;
         esac
     done
@@ -104,8 +120,8 @@ scut=$(awk -v a="$sb" -v b="$sa" 'BEGIN {print a + b}')
 cat <<MD
 PostgreSQL → PostgreSQL, WFM dataset scale $scale ($rows rows), $server, wal_level = logical;
 $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM, $(date -u +%F); medians of $runs alternating runs.
-Changed per run: $pct % of the rows of each of $tables (updates), as many inserts, a tenth as many deletes.
-Command: \`RUNS=$runs JOBS=$jobs PCT=$pct benches/delta.sh $scale\`
+Changed per run: $pct % of the rows of each of $tables (updates, $dist), as many inserts, a tenth as many deletes.
+Command: \`RUNS=$runs JOBS=$jobs PCT=$pct DIST=$dist benches/delta.sh $scale\`
 
 | step | full migration | cut-over, change slot | slot / full | cut-over, \`--generic\` | generic / full |
 |---|---|---|---|---|---|

@@ -596,8 +596,19 @@ pub(crate) fn read_changes(
         )));
     }
 
-    // c. Everything the snapshot sees is in the WAL up to `upto_wal`.
+    // c. Everything the snapshot sees is in the WAL up to `upto_wal`,
+    // which logical decoding reads only once the server has flushed it.
+    // A commit is flushed at once, but other records (a page a reader
+    // pruned, a lock) wait for the next commit or a full WAL page, which
+    // on a quiet server can mean the next running-transactions record,
+    // up to 15 s away. So, when the WAL is not yet flushed that far, a
+    // transaction that writes nothing but its own commit record is
+    // committed here: the commit flushes the WAL up to it (under
+    // synchronous_commit = off the WAL writer does, within
+    // wal_writer_delay). It changes no row, and the slot's output skips
+    // it as an empty transaction.
     let started = Instant::now();
+    let mut nudged = false;
     loop {
         let rows = conn.query(
             "SELECT pg_catalog.pg_current_wal_flush_lsn() >= $1::text::pg_catalog.pg_lsn",
@@ -610,6 +621,14 @@ pub(crate) fn read_changes(
             .unwrap_or(false);
         if flushed {
             break;
+        }
+        if !nudged {
+            nudged = true;
+            conn.batch(
+                "BEGIN READ WRITE; SELECT pg_catalog.pg_current_xact_id(); COMMIT",
+                &context,
+            )?;
+            continue;
         }
         if started.elapsed() > FLUSH_WAIT {
             return Err(Error::engine(
