@@ -3,7 +3,9 @@
 
 mod util;
 
-use bru_testsupport::sqlite::dump;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bru_testsupport::sqlite::{dump, run_sql};
 use util::{bru_ok, schema, url, Dir};
 
 #[test]
@@ -169,4 +171,107 @@ fn demo_runs_the_whole_loop() {
         "0",
         "--quiet",
     ]);
+}
+
+/// Rows of the WAL test's table: enough for the backup to split it between
+/// its readers (it splits tables of 100 000 rows and more).
+const WAL_ROWS: i64 = 150_000;
+
+/// The `k`th transaction of the WAL test's writer: an update moving money
+/// between two rows, an insert, a delete, each at a place of the table that
+/// depends on `k` only, and the count of transactions.
+fn wal_transaction(k: i64) -> String {
+    let at = |prime: i64| (k * prime) % WAL_ROWS + 1;
+    format!(
+        "UPDATE account SET balance = balance - {k} WHERE id = {};
+         UPDATE account SET balance = balance + {k} WHERE id = {};
+         INSERT INTO account (balance, note) VALUES ({k}, 'k{k}');
+         DELETE FROM account WHERE id = {};
+         UPDATE version SET k = {k};",
+        at(7919),
+        at(104_729),
+        at(15_485_863)
+    )
+}
+
+/// A backup with `--jobs 2` of a WAL-mode database that a writer keeps
+/// changing, committing all the while, holds exactly one committed state:
+/// that of the `k`th transaction, for the `k` it holds, rebuilt here from a
+/// copy made before the first one. Two readers on two snapshots would give
+/// rows of several.
+#[test]
+fn a_wal_backup_at_jobs_2_while_a_writer_commits_is_one_snapshot() {
+    let dir = Dir::new();
+    let src = dir.path("wal.sqlite");
+    let initial = dir.path("initial.sqlite");
+    let writer = run_sql(
+        &src,
+        &format!(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE account (id INTEGER PRIMARY KEY, balance INTEGER NOT NULL, note TEXT);
+             CREATE TABLE version (k INTEGER NOT NULL);
+             INSERT INTO version VALUES (0);
+             WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < {WAL_ROWS})
+             INSERT INTO account (balance, note) SELECT 100, 'n' || i FROM c;"
+        ),
+    );
+    writer
+        .execute_batch(&format!("VACUUM INTO '{}'", initial.display()))
+        .unwrap();
+    let archive = dir.path("wal.db");
+    let restored = dir.path("restored.sqlite");
+    let a = archive.to_str().unwrap();
+
+    let stop = &AtomicBool::new(false);
+    let (during, last) = std::thread::scope(|scope| {
+        let writing = scope.spawn(move || {
+            let mut k = 0;
+            while !stop.load(Ordering::Relaxed) {
+                k += 1;
+                writer
+                    .execute_batch(&format!("BEGIN; {} COMMIT;", wal_transaction(k)))
+                    .unwrap();
+            }
+            k
+        });
+        // Some transactions before the backup starts, so that the WAL
+        // holds them and the source's snapshot has a handle.
+        while writer_k(&src) < 3 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let started = writer_k(&src);
+        bru_ok(&["backup", &url(&src), a, "--jobs", "2", "--force", "--quiet"]);
+        let ended = writer_k(&src);
+        stop.store(true, Ordering::Relaxed);
+        (ended - started, writing.join().unwrap())
+    });
+    assert!(during > 0, "the writer committed during the backup");
+
+    bru_ok(&["restore", a, &url(&restored), "--quiet"]);
+    let conn = rusqlite::Connection::open(&restored).unwrap();
+    let k: i64 = conn
+        .query_row("SELECT k FROM version", [], |r| r.get(0))
+        .unwrap();
+    assert!((3..=last).contains(&k), "k {k}, last {last}");
+    drop(conn);
+    let replay = run_sql(&initial, "BEGIN");
+    for k in 1..=k {
+        replay.execute_batch(&wal_transaction(k)).unwrap();
+    }
+    replay.execute_batch("COMMIT").unwrap();
+    drop(replay);
+    let (expected, got) = (dump(&initial), dump(&restored));
+    assert_eq!(expected.len(), got.len());
+    for ((t1, rows1), (t2, rows2)) in expected.iter().zip(&got) {
+        assert_eq!(t1, t2);
+        assert_eq!(rows1.len(), rows2.len(), "row count of {t1} at k = {k}");
+        assert!(rows1 == rows2, "the rows of {t1} are not those at k = {k}");
+    }
+}
+
+/// The writer's transaction count, as a new connection sees it.
+fn writer_k(path: &std::path::Path) -> i64 {
+    bru_testsupport::sqlite::open_read_only(path)
+        .query_row("SELECT k FROM version", [], |r| r.get(0))
+        .unwrap()
 }

@@ -3,10 +3,10 @@
 //! One source snapshot is read by one or more reader sessions: the source the
 //! caller opened, plus up to `jobs - 1` more from [`Source::open_reader`]
 //! (PostgreSQL: sessions importing the same exported snapshot; SQLite: more
-//! read-only connections while the first one's lock keeps the file still, none
-//! in WAL mode). Tables are handed out largest first; a large
-//! table is split into parts ([`Source::split_table`]) so several readers
-//! read it at once. Within each reader three things overlap:
+//! read-only connections while the first one's lock keeps the file still, or
+//! in WAL mode that open the first one's WAL snapshot). Tables are handed out
+//! largest first; a large table is split into parts ([`Source::split_table`])
+//! so several readers read it at once. Within each reader three things overlap:
 //! - the source streams batches of at most `chunk_bytes` (as counted by
 //!   [`bru_core::Value::approx_size`]);
 //! - each batch is checksummed and compressed into a chunk on the worker pool

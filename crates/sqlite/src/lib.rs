@@ -18,6 +18,7 @@ mod engine;
 mod error;
 pub mod quote;
 mod rowid_ranges;
+mod snapshot;
 mod source;
 pub mod sqltext;
 mod target;

@@ -25,9 +25,9 @@
 //! A big table with an `INTEGER PRIMARY KEY` column is split into rowid
 //! ranges ([`Source::split_table`], see the `rowid_ranges` module), each
 //! read in rowid order by a range scan, and [`Source::open_reader`] opens
-//! more connections to read parts and tables at once. An extra reader is only useful if it sees *exactly* the
-//! snapshot of the first connection, and SQLite only promises that in some
-//! journal modes:
+//! more connections to read parts and tables at once. An extra reader is
+//! only useful if it sees *exactly* the snapshot of the first connection,
+//! and how SQLite can promise that depends on the journal mode:
 //!
 //! - **Rollback journal** (DELETE, TRUNCATE, PERSIST, MEMORY, OFF: every
 //!   mode but WAL). A read transaction holds a SHARED lock on the file from
@@ -65,47 +65,126 @@
 //!   SQLite, and closing that descriptor would release every POSIX lock this
 //!   process holds on the file, the first connection's SHARED lock included:
 //!   nothing here ever opens the database file except through SQLite.
-//! - **WAL.** Readers do not block writers: a new connection sees every
-//!   commit made since the first one's snapshot. SQLite can hand a WAL
-//!   snapshot to another connection (`sqlite3_snapshot_get` / `_open`), but
-//!   rusqlite 0.43 does not expose it and its bundled build does not enable
-//!   it, so in WAL mode [`Source::open_reader`] returns `Ok(None)` and the
-//!   backup reads with the one connection.
+//! - **WAL.** Readers do not block writers, and a connection that starts a
+//!   read transaction later sees every commit made since the first one's
+//!   snapshot: an extra reader has to be put on that snapshot explicitly,
+//!   with SQLite's snapshot API (the `snapshot` module; it needs SQLite
+//!   compiled with `SQLITE_ENABLE_SNAPSHOT`, which the workspace's
+//!   `.cargo/config.toml` asks libsqlite3-sys for, and without which the
+//!   crate's `build.rs` leaves the calls out and a WAL source is read with
+//!   one connection). Every connection first reads once outside a
+//!   transaction (the journal mode), so that it knows the file is in WAL
+//!   mode, which the API needs (a source whose file changes journal mode
+//!   between that read and its transaction gets no extra readers). Then
+//!   there are two cases, told apart by `sqlite3_snapshot_get` on the first
+//!   connection:
+//!
+//!   *The WAL holds transactions* (someone wrote since it was created:
+//!   typically an application has the database open). [`SqliteSource::open`]
+//!   calls `sqlite3_snapshot_get` inside `BEGIN` *before* the first read,
+//!   so SQLite opens the read transaction itself, and for that case it
+//!   promises that no writer or checkpointer can invalidate the snapshot
+//!   until the transaction ends: the connection holds a read lock that keeps
+//!   every checkpoint from copying a frame past the snapshot into the
+//!   database file and every writer from restarting the WAL over it (a WAL
+//!   read mark at the snapshot's last frame; read-lock 0 only if the WAL
+//!   has no frame, which blocks checkpoints altogether). The transaction
+//!   lasts as long as the source. An extra reader
+//!   calls `sqlite3_snapshot_open` inside a fresh `BEGIN`, before its first
+//!   read: SQLite starts its read transaction on the snapshot only after
+//!   checking, under the checkpointer lock, that the WAL was not restarted
+//!   since (same salts) and that no checkpoint was attempted past the
+//!   snapshot's last frame; so if it succeeds, the reader reads exactly the
+//!   first connection's state, whatever was committed or checkpointed
+//!   since, by this process or another. It then holds a read mark of its
+//!   own at or below that frame, so its snapshot stays valid after the
+//!   first connection is gone. If SQLite refuses (`SQLITE_ERROR_SNAPSHOT`:
+//!   the snapshot was overwritten, which the first connection's open
+//!   transaction rules out, but it is checked, not assumed; `SQLITE_BUSY`:
+//!   a checkpoint held its lock longer than [`EXTRA_READER_BUSY_TIMEOUT`];
+//!   `SQLITE_ERROR`), the extra connection is closed and
+//!   [`Source::open_reader`] returns `Ok(None)`: the backup goes on with
+//!   the readers it has (one, if it was the first extra one). No reader
+//!   ever reads from another snapshot.
+//!
+//!   *No transaction was ever written to the current WAL* (a database no
+//!   one is writing: the last connection to close it checkpoints and
+//!   deletes the WAL). Then SQLite has no snapshot to hand out
+//!   (`sqlite3_snapshot_get` answers `SQLITE_ERROR`: "one or more
+//!   transactions must have been written to the current wal file"), and the
+//!   first connection reads the database file alone. An extra reader calls
+//!   `sqlite3_snapshot_get` in its own fresh `BEGIN`, which opens its read
+//!   transaction: if that fails the same way (and the transaction is open,
+//!   in WAL mode), its WAL holds no transaction either, so nothing was
+//!   committed since the first connection started: a commit writes a
+//!   transaction to the WAL, and it stays there for as long as the first
+//!   connection reads, since copying it into the database file (a
+//!   checkpoint, the only thing that writes the database file in WAL mode,
+//!   and which must finish before the WAL can be restarted, truncated or
+//!   deleted) needs the read lock that connection holds (read-lock 0, or a
+//!   read mark at frame 0). Both connections then read the same, unchanged
+//!   database file, and the extra one's own read lock keeps it so. If the
+//!   call succeeds instead, a commit came in between: the reader is closed
+//!   and [`Source::open_reader`] returns `Ok(None)`.
+//!
+//!   In both cases the extra reader's stamp (above, read inside its
+//!   transaction, so from the snapshot) must also match the first
+//!   connection's.
 
 use crate::error::sql_err;
 use crate::ENGINE_NAME;
 use bru_core::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bru_core::{
     BatchLimits, Catalog, Error, KeyRange, Result, RowBatch, Source, SourceInfo, TableDef,
     TablePart, Value,
 };
-use rusqlite::{Connection, ErrorCode, OpenFlags};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionState, MAIN_DB};
 
 use crate::catalog::read_catalog;
 use crate::quote::{ident, ident_list};
 use crate::rowid_ranges::{rowid_bounds, rowid_is_data, rowid_name, split, RowidRange};
+use crate::snapshot::{Got, Snapshot};
 use crate::values::from_sqlite;
 
 /// How long the first connection waits for another connection's write lock
 /// before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// How long an extra reader waits for its SHARED lock. A writer blocking it
-/// holds PENDING and cannot commit before the backup ends, so waiting longer
-/// only delays the backup; the backup then does with fewer readers.
+/// How long an extra reader waits for its SHARED lock (rollback journal) or
+/// for a checkpoint to let it open the snapshot (WAL). A writer blocking it
+/// holds PENDING and cannot commit before the backup ends, and a checkpoint
+/// can take long, so waiting longer only delays the backup; the backup then
+/// does with fewer readers.
 const EXTRA_READER_BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Reads one SQLite database inside a read transaction on one snapshot.
 pub struct SqliteSource {
     conn: Connection,
     path: PathBuf,
-    /// What this connection's snapshot looks like, which an extra reader
-    /// must match; `None` when extra readers cannot share the snapshot (WAL
-    /// mode, or the file changed identity while it was being opened).
-    stamp: Option<Stamp>,
+    /// How an extra reader gets onto this connection's snapshot.
+    sharing: Sharing,
+}
+
+/// How an extra reader gets onto the first connection's snapshot (module
+/// docs), and what it must then look like.
+#[derive(Clone)]
+enum Sharing {
+    /// Not at all: the file changed identity while it was being opened (so
+    /// which one the connection holds is unknown), the journal mode changed
+    /// while it was, or SQLite has no snapshot API.
+    None,
+    /// Rollback journal: any read transaction started while the first one
+    /// holds its SHARED lock reads the same file.
+    Lock(Stamp),
+    /// WAL holding transactions: extra readers open this snapshot.
+    Snapshot(Stamp, Arc<Snapshot>),
+    /// WAL to which no transaction was ever written: extra readers whose
+    /// WAL still holds none.
+    EmptyWal(Stamp),
 }
 
 /// What one connection opened, for checking that another connection
@@ -114,9 +193,17 @@ pub struct SqliteSource {
 struct Stamp {
     /// Device and inode, where the platform has them.
     file: Option<(u64, u64)>,
+    wal: bool,
     schema_version: i64,
     page_count: i64,
     freelist_count: i64,
+}
+
+/// How the first connection's read transaction started in WAL mode.
+enum WalStart {
+    /// Not in WAL mode before `BEGIN`, so no snapshot was asked for.
+    NotAsked,
+    Got(Got),
 }
 
 /// The device and inode of the file at `path`, read with `stat`, which opens
@@ -152,27 +239,44 @@ impl SqliteSource {
             return Err(connect("no such file".into()));
         }
         let file = file_id(path);
-        let conn = begin_snapshot(path, BUSY_TIMEOUT).map_err(|e| match e.sqlite_error_code() {
+        let (conn, start) = begin_first(path).map_err(|e| match e.sqlite_error_code() {
             Some(ErrorCode::NotADatabase) => {
                 connect("not a SQLite database (the file header is wrong)".into())
             }
             _ => connect(e.to_string()),
         })?;
         let stamp = stamp(&conn, path, file).map_err(|e| connect(e.to_string()))?;
+        let sharing = match (stamp, start) {
+            (None, _) => Sharing::None,
+            // Out of WAL mode whatever happened before: the rollback
+            // journal's lock, which the first read took.
+            (Some(stamp), _) if !stamp.wal => Sharing::Lock(stamp),
+            (Some(stamp), WalStart::Got(Got::Snapshot(snapshot))) => {
+                Sharing::Snapshot(stamp, Arc::new(snapshot))
+            }
+            (Some(stamp), WalStart::Got(Got::NoWalTransaction)) => Sharing::EmptyWal(stamp),
+            (Some(_), WalStart::NotAsked | WalStart::Got(Got::Unsupported)) => Sharing::None,
+        };
         Ok(SqliteSource {
             conn,
             path: path.to_owned(),
-            stamp,
+            sharing,
         })
     }
 
-    /// Another connection on the snapshot stamped `expected`, or `None`
-    /// when a writer's PENDING lock keeps it from starting within
-    /// [`EXTRA_READER_BUSY_TIMEOUT`] or it sees a different database.
-    fn open_extra(&self, expected: Stamp) -> rusqlite::Result<Option<SqliteSource>> {
+    /// Another connection on this one's snapshot, or `None` when it cannot
+    /// be put there within [`EXTRA_READER_BUSY_TIMEOUT`] (a writer's
+    /// PENDING lock, a checkpoint), the snapshot cannot be shared (see the
+    /// module docs), or it sees a different database.
+    fn open_extra(&self) -> rusqlite::Result<Option<SqliteSource>> {
+        let expected = match &self.sharing {
+            Sharing::None => return Ok(None),
+            Sharing::Lock(s) | Sharing::Snapshot(s, _) | Sharing::EmptyWal(s) => *s,
+        };
         let file = file_id(&self.path);
-        let conn = match begin_snapshot(&self.path, EXTRA_READER_BUSY_TIMEOUT) {
-            Ok(conn) => conn,
+        let conn = match self.begin_extra() {
+            Ok(Some(conn)) => conn,
+            Ok(None) => return Ok(None),
             Err(e)
                 if matches!(
                     e.sqlite_error_code(),
@@ -189,41 +293,104 @@ impl SqliteSource {
         Ok(Some(SqliteSource {
             conn,
             path: self.path.clone(),
-            stamp: Some(expected),
+            sharing: self.sharing.clone(),
         }))
+    }
+
+    /// A new connection inside a read transaction on this one's snapshot
+    /// as [`Sharing`] says to start it, or `None` when it cannot be.
+    fn begin_extra(&self) -> rusqlite::Result<Option<Connection>> {
+        let (conn, wal) = connect(&self.path, EXTRA_READER_BUSY_TIMEOUT)?;
+        match &self.sharing {
+            Sharing::None => Ok(None),
+            Sharing::Lock(_) => {
+                conn.execute_batch("BEGIN")?;
+                first_read(&conn)?;
+                Ok(Some(conn))
+            }
+            Sharing::Snapshot(_, snapshot) => {
+                if !wal {
+                    return Ok(None);
+                }
+                conn.execute_batch("BEGIN")?;
+                if !snapshot.open(&conn)? {
+                    return Ok(None);
+                }
+                Ok(Some(conn))
+            }
+            Sharing::EmptyWal(_) => {
+                if !wal {
+                    return Ok(None);
+                }
+                conn.execute_batch("BEGIN")?;
+                // A snapshot here means the WAL now holds a transaction: a
+                // commit since the first connection started.
+                if !matches!(Snapshot::get(&conn)?, Got::NoWalTransaction) {
+                    return Ok(None);
+                }
+                if conn.transaction_state(Some(MAIN_DB))? != TransactionState::Read {
+                    return Ok(None);
+                }
+                Ok(Some(conn))
+            }
+        }
     }
 }
 
-/// Opens `path` read-only and starts a read transaction that holds its
-/// snapshot (and, in rollback-journal mode, its SHARED lock) until the
-/// connection is dropped.
-fn begin_snapshot(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
+/// Opens `path` read-only and reads once outside a transaction, which
+/// tells whether the file is in WAL mode (then the connection knows it too,
+/// which the snapshot API needs).
+fn connect(path: &Path, busy_timeout: Duration) -> rusqlite::Result<(Connection, bool)> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(busy_timeout)?;
+    let wal = journal_mode_is_wal(&conn)?;
+    Ok((conn, wal))
+}
+
+/// The first connection: opens `path` read-only and starts the read
+/// transaction that holds its snapshot (and, in rollback-journal mode, its
+/// SHARED lock) until the connection is dropped; in WAL mode, with the
+/// snapshot's handle when SQLite has one.
+fn begin_first(path: &Path) -> rusqlite::Result<(Connection, WalStart)> {
+    let (conn, wal) = connect(path, BUSY_TIMEOUT)?;
     conn.execute_batch("BEGIN")?;
-    // The first read inside the transaction takes the snapshot. It is also
-    // the first time SQLite looks at the file's header.
+    // In WAL mode, asked for before the first read, so that SQLite opens
+    // the read transaction itself (module docs).
+    let start = if wal {
+        WalStart::Got(Snapshot::get(&conn)?)
+    } else {
+        WalStart::NotAsked
+    };
+    first_read(&conn)?;
+    Ok((conn, start))
+}
+
+/// The first read inside the transaction, which takes the snapshot unless
+/// `sqlite3_snapshot_get` or `_open` already did. It is also the first time
+/// SQLite looks at the file's header.
+fn first_read(conn: &Connection) -> rusqlite::Result<()> {
     conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| {
         r.get::<_, i64>(0)
     })?;
-    Ok(conn)
+    Ok(())
+}
+
+fn journal_mode_is_wal(conn: &Connection) -> rusqlite::Result<bool> {
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    Ok(mode.eq_ignore_ascii_case("wal"))
 }
 
 /// The stamp of what `conn`, inside its read transaction on `path`, opened,
-/// given the file's identity `before` it was opened; `None` in WAL mode
-/// (extra readers cannot share a WAL snapshot) or when the file at `path`
-/// changed identity while it was being opened, so which one `conn` holds is
-/// unknown.
+/// given the file's identity `before` it was opened; `None` when the file
+/// at `path` changed identity while it was being opened, so which one
+/// `conn` holds is unknown.
 fn stamp(
     conn: &Connection,
     path: &Path,
     before: Option<(u64, u64)>,
 ) -> rusqlite::Result<Option<Stamp>> {
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
-    if mode.eq_ignore_ascii_case("wal") {
-        return Ok(None);
-    }
+    let wal = journal_mode_is_wal(conn)?;
     let file = file_id(path);
     if file != before {
         return Ok(None);
@@ -231,6 +398,7 @@ fn stamp(
     let pragma = |name: &str| conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get::<_, i64>(0));
     Ok(Some(Stamp {
         file,
+        wal,
         schema_version: pragma("schema_version")?,
         page_count: pragma("page_count")?,
         freelist_count: pragma("freelist_count")?,
@@ -274,16 +442,14 @@ impl Source for SqliteSource {
             .map_err(|e| sql_err(format!("counting the rows of table {}", table.name), e))
     }
 
-    /// Another connection on the same snapshot, or `None` in WAL mode, while
-    /// a writer waits to commit, or if the file at the path no longer is the
-    /// one this source reads (see the module docs). Fails with
-    /// [`Error::Engine`] if the file cannot be opened again for another
-    /// reason.
+    /// Another connection on the same snapshot, or `None` when it cannot
+    /// be put there: while a writer waits to commit (rollback journal), when
+    /// SQLite refuses the snapshot or a commit came in before any snapshot
+    /// existed (WAL), or if the file at the path no longer is the one this
+    /// source reads (see the module docs). Fails with [`Error::Engine`] if
+    /// the file cannot be opened again for another reason.
     fn open_reader(&mut self) -> Result<Option<Box<dyn Source + Send>>> {
-        let Some(expected) = self.stamp else {
-            return Ok(None);
-        };
-        let reader = self.open_extra(expected).map_err(|e| {
+        let reader = self.open_extra().map_err(|e| {
             sql_err(
                 format!("opening another reader on {}", self.path.display()),
                 e,

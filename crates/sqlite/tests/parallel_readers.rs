@@ -1,7 +1,9 @@
 //! Parallel reading of one SQLite snapshot: row estimates, rowid-range
 //! parts that hold every row exactly once, and extra readers that see the
-//! first connection's snapshot (rollback journal) or are refused (WAL, a
-//! writer waiting to commit, a file replaced under the path).
+//! first connection's snapshot (rollback journal: its lock; WAL: SQLite's
+//! snapshot handle, or a WAL still without transactions) or are refused (a
+//! writer waiting to commit, a commit to a WAL without a snapshot, a file
+//! replaced under the path).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -378,29 +380,171 @@ fn extra_readers_see_the_first_connections_snapshot_in_rollback_mode() {
     assert_eq!(read_whole(&mut after, account).len(), 2001);
 }
 
+/// The changes a writer commits during a backup: every kind of row change.
+const CHANGES: [&str; 3] = [
+    "UPDATE account SET balance = balance - 10 WHERE id = 1;
+     UPDATE account SET balance = balance + 10 WHERE id = 2;",
+    "INSERT INTO account (balance) VALUES (7), (8), (9);",
+    "DELETE FROM account WHERE id BETWEEN 3 AND 5 OR id > 1990;",
+];
+
+/// Reads `parts` of `account` on `readers`, a thread each, and returns the
+/// rows in part order, while `writer` keeps committing changes (and trying
+/// to checkpoint them) on a thread of its own.
+fn read_while_writing(
+    readers: Vec<&mut (dyn Source + Send)>,
+    account: &TableDef,
+    parts: &[TablePart],
+    writer: &mut Connection,
+) -> Rows {
+    let per = parts.len().div_ceil(readers.len());
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let done = &done;
+        let writing = scope.spawn(move || {
+            let mut commits = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) || commits < 3 {
+                writer
+                    .execute_batch(CHANGES[commits % CHANGES.len()])
+                    .unwrap();
+                writer
+                    .execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
+                    .unwrap();
+                commits += 1;
+            }
+            commits
+        });
+        let threads: Vec<_> = readers
+            .into_iter()
+            .zip(parts.chunks(per))
+            .map(|(reader, mine)| {
+                scope.spawn(move || {
+                    mine.iter()
+                        .flat_map(|p| read_part(reader, account, p))
+                        .collect::<Rows>()
+                })
+            })
+            .collect();
+        let rows = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(writing.join().unwrap() >= 3);
+        rows
+    })
+}
+
+/// A connection that has written keeps the WAL file with its transactions,
+/// as an application that has the database open does: then the first
+/// connection's snapshot has a handle, and extra readers open it.
 #[test]
-fn no_extra_readers_in_wal_mode() {
+fn extra_readers_open_the_first_connections_wal_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("wal.sqlite");
-    let writer = make_accounts(&path, true);
+    let mut writer = make_accounts(&path, true);
     let mut source = SqliteSource::open(&path).unwrap();
     let catalog = source.catalog().unwrap();
     let account = table(&catalog, "account");
-    // In WAL mode the writer commits during the backup, and a new
-    // connection would see it: so there is none.
+    let before = read_whole(&mut source, account);
+    assert_eq!(before.len(), 2000);
+    assert!(before.iter().all(|r| int(&r[1]) == 100));
+
+    // Commits before the extra readers start, and a checkpoint that copies
+    // what it can into the database file: a new connection would see them
+    // all.
+    for change in CHANGES {
+        writer.execute_batch(change).unwrap();
+    }
     writer
-        .execute_batch("UPDATE account SET balance = 0 WHERE id = 1")
+        .execute_batch("PRAGMA wal_checkpoint(PASSIVE)")
         .unwrap();
-    assert!(source.open_reader().unwrap().is_none());
-    // The one reader still reads the snapshot, in parts too.
-    let rows: Rows = source
-        .split_table(account, 3)
+    let mut first = source
+        .open_reader()
         .unwrap()
-        .iter()
-        .flat_map(|p| read_part(&mut source, account, p))
-        .collect();
+        .expect("an extra reader in WAL mode");
+    // A full checkpoint cannot get past the source's snapshot, so a reader
+    // opened after it still gets onto that snapshot.
+    writer.busy_timeout(Duration::from_millis(1)).unwrap();
+    writer
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    writer.execute_batch(CHANGES[2]).unwrap();
+    let mut second = source
+        .open_reader()
+        .unwrap()
+        .expect("another extra reader after a checkpoint");
+    let fresh = Connection::open(&path).unwrap();
+    let now: i64 = fresh
+        .query_row("SELECT count(*) FROM account", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(now, 2000, "the writer's commits are visible to others");
+
+    // All three, reading parts at once while the writer keeps committing,
+    // see exactly the rows as they were when the source was opened.
+    let parts = source.split_table(account, 6).unwrap();
+    assert_eq!(parts.len(), 6);
+    let rows = read_while_writing(
+        vec![&mut source, first.as_mut(), second.as_mut()],
+        account,
+        &parts,
+        &mut writer,
+    );
+    assert_eq!(rows, before);
+    assert_eq!(read_whole(first.as_mut(), account), before);
+    let catalog_seen = first.catalog().unwrap();
+    assert_eq!(catalog_seen.tables, catalog.tables);
+
+    // An extra reader holds the snapshot of its own: it keeps reading it
+    // once the source is gone, checkpoints and all.
+    drop(source);
+    writer.execute_batch(CHANGES[0]).unwrap();
+    writer
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .unwrap();
+    assert_eq!(read_whole(second.as_mut(), account), before);
+    drop((first, second));
+    let mut after = SqliteSource::open(&path).unwrap();
+    assert_ne!(read_whole(&mut after, account), before);
+}
+
+/// The last connection to close a WAL database deletes its WAL: then no
+/// transaction was ever written to the next one, SQLite has no snapshot to
+/// hand out, and an extra reader is one that finds the WAL still empty.
+#[test]
+fn extra_readers_of_a_wal_without_transactions_until_a_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("idle.sqlite");
+    drop(make_accounts(&path, true));
+    assert!(!dir.path().join("idle.sqlite-wal").exists());
+    let mut source = SqliteSource::open(&path).unwrap();
+    let catalog = source.catalog().unwrap();
+    let account = table(&catalog, "account");
+    let mut reader = source
+        .open_reader()
+        .unwrap()
+        .expect("an extra reader while the WAL is empty");
+
+    // Once a writer commits, a new connection would see the commit, and
+    // there is no snapshot to put it on: no more readers.
+    let mut writer = Connection::open(&path).unwrap();
+    writer.execute_batch(CHANGES[1]).unwrap();
+    assert!(source.open_reader().unwrap().is_none());
+
+    // The two that read see the rows as they were, in parts too, while the
+    // writer goes on.
+    let parts = source.split_table(account, 4).unwrap();
+    let rows = read_while_writing(
+        vec![&mut source, reader.as_mut()],
+        account,
+        &parts,
+        &mut writer,
+    );
     assert_eq!(rows.len(), 2000);
     assert!(rows.iter().all(|r| int(&r[1]) == 100));
+    assert_eq!(rows, read_whole(reader.as_mut(), account));
+    drop(source);
+    assert_eq!(read_whole(reader.as_mut(), account), rows);
 }
 
 #[test]
@@ -431,8 +575,9 @@ const WRITER_ENV: &str = "BRU_TEST_OTHER_PROCESS_WRITER";
 
 /// Not a test on its own (hence ignored): the child process of
 /// [`write_from_another_process`], which tries to commit a change to the
-/// database named by [`WRITER_ENV`] and reports how that went by its exit
-/// code (0 committed, 3 busy, 4 other error).
+/// database named by [`WRITER_ENV`], then (in WAL mode) to checkpoint it
+/// all, and reports how the commit went by its exit code (0 committed, 3
+/// busy, 4 other error).
 #[test]
 #[ignore = "helper process of a_writer_in_another_process_waits_for_the_source_and_its_readers"]
 fn other_process_writer() {
@@ -441,9 +586,10 @@ fn other_process_writer() {
     };
     let conn = Connection::open(path).unwrap();
     conn.busy_timeout(Duration::from_millis(200)).unwrap();
-    let code = match conn
-        .execute_batch("BEGIN IMMEDIATE; UPDATE account SET balance = balance + 1; COMMIT;")
-    {
+    let code = match conn.execute_batch(
+        "BEGIN IMMEDIATE; UPDATE account SET balance = balance + 1; COMMIT;
+         PRAGMA wal_checkpoint(TRUNCATE);",
+    ) {
         Ok(()) => 0,
         Err(e) if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) => 3,
         Err(_) => 4,
@@ -506,4 +652,48 @@ fn a_writer_in_another_process_waits_for_the_source_and_its_readers() {
         0,
         "free once both are gone"
     );
+}
+
+/// In WAL mode a writer in another process commits while the source and
+/// its readers are open, and checkpoints as far as they let it: the readers
+/// keep the first connection's snapshot, whether that has a handle (a
+/// connection of this process keeps the WAL's transactions) or not (the
+/// WAL was empty; then no reader joins after the commit).
+#[test]
+fn wal_readers_keep_the_snapshot_while_another_process_writes() {
+    for keep_wal in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wal-locks.sqlite");
+        let writer = make_accounts(&path, true);
+        let _writer = keep_wal.then_some(writer);
+        let mut source = SqliteSource::open(&path).unwrap();
+        let catalog = source.catalog().unwrap();
+        let account = table(&catalog, "account");
+        let mut readers = vec![source.open_reader().unwrap().expect("a reader")];
+        assert_eq!(
+            write_from_another_process(&path),
+            0,
+            "WAL: the writer commits"
+        );
+        assert_eq!(write_from_another_process(&path), 0, "and again");
+        match source.open_reader().unwrap() {
+            Some(reader) if keep_wal => readers.push(reader),
+            None if !keep_wal => {}
+            other => panic!("keep_wal {keep_wal}: reader {}", other.is_some()),
+        }
+        drop(source);
+        for reader in &mut readers {
+            let rows = read_whole(reader.as_mut(), account);
+            assert_eq!(rows.len(), 2000);
+            assert!(
+                rows.iter().all(|r| int(&r[1]) == 100),
+                "keep_wal {keep_wal}"
+            );
+        }
+        drop(readers);
+        let mut after = SqliteSource::open(&path).unwrap();
+        assert!(read_whole(&mut after, account)
+            .iter()
+            .all(|r| int(&r[1]) == 102));
+    }
 }
