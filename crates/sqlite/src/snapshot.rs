@@ -1,7 +1,7 @@
 //! SQLite's WAL snapshot handles (`sqlite3_snapshot_get`, `_open`, `_free`)
 //! behind one safe type, [`Snapshot`], which owns the handle and frees it
 //! when dropped. rusqlite does not wrap these functions, so they are called
-//! through [`Connection::handle`] and libsqlite3-sys; they exist only in a
+//! through [`rusqlite::Connection::handle`] and libsqlite3-sys; they exist only in a
 //! SQLite compiled with `SQLITE_ENABLE_SNAPSHOT` (`cfg(sqlite_snapshot)`,
 //! see the crate's `build.rs`). Without it [`Snapshot::get`] answers
 //! [`Got::Unsupported`] and no `Snapshot` can exist.
