@@ -560,11 +560,49 @@ fn postgres_fast_path_reads_the_slot_and_is_exact_with_writers_during_the_backup
     compare_matches(&s, &t);
     bru_fails(&["restore", &d3, &t], &["already applied"]);
 
-    // The slot is dropped once, then there is none.
-    bru_ok(&["backup", &s, "--drop-slot", "bru_fast"]);
+    // The chain's last delta drops the slot once it is complete: not
+    // another slot's name (refused before anything is written), then the
+    // chain's; the archive records no slot, and applies exactly.
+    pg.psql(&src, "UPDATE punch SET kind = 'last' WHERE id = 212;");
+    let d4 = p("d4.db");
     bru_fails(
-        &["backup", &s, "--drop-slot", "bru_fast"],
-        &["no change slot bru_fast"],
+        &[
+            "backup",
+            &s,
+            &d4,
+            "--since",
+            &d3,
+            "--drop-slot",
+            "bru_other",
+        ],
+        &["change slot is bru_fast, not bru_other"],
+    );
+    assert!(!Path::new(&d4).exists());
+    let out = text(&bru_ok(&[
+        "backup",
+        &s,
+        &d4,
+        "--since",
+        &d3,
+        "--drop-slot",
+        "bru_fast",
+    ]));
+    assert!(out.contains("dropped change slot bru_fast"), "{out}");
+    assert_eq!(slot_of(Path::new(&d4)), None);
+    let slots = pg.psql("postgres", "SELECT count(*) FROM pg_replication_slots");
+    assert_eq!(slots.trim(), "0");
+    bru_ok(&["restore", &d4, &t, "--quiet"]);
+    compare_matches(&s, &t);
+
+    // A slot on its own is dropped once, then there is none.
+    pg.psql(
+        &src,
+        "SELECT 1 FROM pg_create_logical_replication_slot('bru_alone', 'test_decoding')",
+    );
+    bru_ok(&["backup", &s, "--drop-slot", "bru_alone"]);
+    bru_fails(
+        &["backup", &s, "--drop-slot", "bru_alone"],
+        &["no change slot bru_alone"],
     );
     let slots = pg.psql("postgres", "SELECT count(*) FROM pg_replication_slots");
     assert_eq!(slots.trim(), "0");

@@ -173,9 +173,11 @@ pub struct BackupArgs {
     /// chain has a change slot.
     #[arg(long, requires = "since")]
     pub generic: bool,
-    /// Drop the change slot NAME from SOURCE (after the migration's last
-    /// delta) and write no archive.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["since", "slot"])]
+    /// Drop the change slot NAME from SOURCE and write no archive (after
+    /// the migration). With --since: this delta is the chain's last; once
+    /// it is complete, drop the chain's slot NAME instead of moving it on
+    /// (at the cut-over, that saves decoding its changes a second time).
+    #[arg(long, value_name = "NAME", conflicts_with = "slot")]
     pub drop_slot: Option<String>,
     /// pg_dump's -s: refused, a bru archive always holds schema and rows
     /// (restore with -s instead).

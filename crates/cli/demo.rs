@@ -62,6 +62,7 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             slot: None,
             generic: false,
+            drop_slot: None,
         },
         &bars,
     )?;

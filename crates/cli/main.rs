@@ -119,7 +119,7 @@ fn one_line(e: &clap::Error) -> String {
 fn run(cli: &Cli) -> Result<ExitCode> {
     let out = output::Output::new(cli.global.quiet, cli.global.json, cli.global.verbose);
     match &cli.command {
-        Command::Backup(a) if a.drop_slot.is_some() => {
+        Command::Backup(a) if a.drop_slot.is_some() && a.since.is_none() => {
             let name = a.drop_slot.as_deref().unwrap_or_default();
             let source = a.dbname.as_ref().or(a.source.as_ref()).ok_or_else(|| {
                 anyhow::anyhow!(
@@ -156,6 +156,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 tool_version: env!("CARGO_PKG_VERSION").to_owned(),
                 slot: a.slot.clone(),
                 generic: a.generic,
+                drop_slot: a.drop_slot.clone(),
             };
             let source = with_password(&source, &cli.global)?;
             let source_endpoint = endpoint::Endpoint::new(&source);
@@ -190,7 +191,18 @@ fn run(cli: &Cli) -> Result<ExitCode> {
             progress.clear();
             let result = result.with_context(|| format!("backup of {source_endpoint} failed"));
             output::write_summary_json(a.summary_json.as_deref(), "backup", &result)?;
-            out.summary("backup", &result?)?;
+            let summary = result?;
+            out.summary("backup", &summary)?;
+            if let (Some(_), Some(name)) = (&a.since, &a.drop_slot) {
+                // A slot not dropped is in the summary's skipped lines.
+                let prefix = format!("change slot {name}:");
+                if !summary.skipped.iter().any(|s| s.starts_with(&prefix)) {
+                    out.line(&format!(
+                        "dropped change slot {name} of {source_endpoint}: the chain ends with {}",
+                        archive.display()
+                    ));
+                }
+            }
         }
         Command::Restore(a) if a.list => {
             let toc = bru_engine::toc(&a.archive)?;

@@ -77,6 +77,10 @@ pub struct BackupOptions {
     /// A delta: find the changes by the generic method even when the chain
     /// has a change slot.
     pub generic: bool,
+    /// A delta, the chain's last: once the archive is complete, drop the
+    /// chain's change slot (which must have this name) instead of moving
+    /// it on. The archive then records no slot, so no delta can follow it.
+    pub drop_slot: Option<String>,
 }
 
 /// Backs up the tables of `source` selected by `options.filter`, with their

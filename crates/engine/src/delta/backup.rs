@@ -128,6 +128,22 @@ pub fn backup_delta(
 
     // The chain's change slot, unless the generic method is asked for.
     let slot = previous.change_slot()?;
+    if let Some(last) = &options.drop_slot {
+        match &slot {
+            Some((name, _)) if name == last => {}
+            Some((name, _)) => {
+                return Err(Error::Delta(format!(
+                    "this chain's change slot is {name}, not {last}: give --drop-slot {name} to                      end the chain with this delta, or leave --drop-slot out"
+                )))
+            }
+            None => {
+                return Err(Error::Delta(format!(
+                    "{} records no change slot, so there is no slot {last} to drop with this                      delta; leave --drop-slot out (or drop a slot on its own with bru backup                      SOURCE --drop-slot NAME)",
+                    since.display()
+                )))
+            }
+        }
+    }
     let captured = match &slot {
         Some((name, position)) if !options.generic => Some(
             source
@@ -203,14 +219,27 @@ pub fn backup_delta(
         (Some((name, position)), None) => Some((name.clone(), position.clone())),
         (None, _) => None,
     };
-    if let Some((name, position)) = &next {
+    if let Some((name, position)) = next.as_ref().filter(|_| options.drop_slot.is_none()) {
         writer.set_change_slot(name, position)?;
     }
     writer.finish()?;
     // Only now, with the archive complete, may the slot move past its
-    // changes: a delta that failed earlier leaves them to the next one.
+    // changes (or, after the chain's last delta, go): a delta that failed
+    // earlier leaves them to the next one.
     let mut skipped = Vec::new();
-    if let (Some((name, _)), Some(CapturedChanges { upto: Some(to), .. })) = (&slot, &captured) {
+    if let (Some(name), Some(_)) = (&options.drop_slot, &slot) {
+        match source.drop_change_slot(name) {
+            Ok(true) => {}
+            Ok(false) => skipped.push(format!(
+                "change slot {name}: already gone from the source when this delta was complete"
+            )),
+            Err(e) => skipped.push(format!(
+                "change slot {name}: not dropped ({e}); it keeps the source's WAL until it is:                  bru backup SOURCE --drop-slot {name}"
+            )),
+        }
+    } else if let (Some((name, _)), Some(CapturedChanges { upto: Some(to), .. })) =
+        (&slot, &captured)
+    {
         if let Err(e) = source.advance_change_slot(name, to) {
             skipped.push(format!(
                 "change slot {name}: not moved on ({e}); the next delta names these changes \

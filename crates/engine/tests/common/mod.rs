@@ -46,6 +46,7 @@ pub fn backup_options() -> BackupOptions {
         tool_version: "test".into(),
         slot: None,
         generic: false,
+        drop_slot: None,
     }
 }
 
