@@ -15,11 +15,14 @@
 //!   writer thread, which appends them to the archive (a SQLite file takes one
 //!   writer) and records a table's totals once all its parts are in.
 //!
-//! **Memory bound.** Each reader has at most `in_flight = max(2, 2 × jobs /
-//! readers)` batches queued, being compressed, or compressed and waiting, plus
-//! the one its source is filling; the channel to the writer holds at most
-//! `jobs` chunks. So peak memory is about `(4 × jobs + readers) × chunk_bytes
-//! × k`, where `k` (between 1 and about 4) is the in-memory overhead of
+//! **Memory bound.** Each reader has at most `in_flight = max(1, jobs /
+//! readers)` (rounded up) batches queued, being compressed, or compressed and
+//! waiting, plus the one its source is filling, so compression of one batch
+//! overlaps the reading of the next; the channel to the writer holds at most
+//! `jobs` compressed chunks. So peak memory is about `(jobs + readers) ×
+//! chunk_bytes × k` plus the compressed chunks (one in-flight batch per reader
+//! instead of two cut the peak RSS of a `--jobs 2` PostgreSQL backup from 180
+//! to 169 MiB at the same speed; BENCHMARKS.md, "Memory (issue 16)"), where `k` (between 1 and about 4) is the in-memory overhead of
 //! [`bru_core::Value`] over its encoded size for narrow columns. It does not
 //! depend on the size of a table.
 //!
@@ -209,7 +212,7 @@ fn backup_in(
         started: Mutex::new(vec![None; catalog.tables.len()]),
         stop: AtomicBool::new(false),
         pool: &pool,
-        in_flight: (2 * jobs).div_ceil(sessions).max(2),
+        in_flight: jobs.div_ceil(sessions).max(1),
         options,
         progress,
     };

@@ -29,10 +29,14 @@
 //!    restore leaves none.
 //!
 //! **Memory.** Each session keeps at most `in_flight` chunks decoded or
-//! being decoded, with `in_flight = max(2, 2 × jobs / sessions)`, plus the
-//! one chunk its target is writing: at most about `2 × jobs + 2 × sessions`
-//! chunks in all, and `sessions ≤ jobs`, so about `4 × jobs × chunk size`
-//! (times the in-memory overhead of decoded values) whatever the table sizes.
+//! being decoded, with `in_flight = max(1, jobs / sessions)` (rounded up),
+//! plus the one chunk its target is writing: the next chunk decodes while
+//! the target loads this one. At most about `jobs + sessions` chunks in
+//! all, and `sessions ≤ jobs`, so about `2 × jobs × chunk size` (times the
+//! in-memory overhead of decoded values) whatever the table sizes. (Twice
+//! that window cost 226 MiB against 179 MiB of peak RSS for a `--jobs 2`
+//! PostgreSQL restore at scale 3, at the same speed: BENCHMARKS.md,
+//! "Memory (issue 16)".)
 //!
 //! # Modules
 //!
@@ -359,7 +363,7 @@ impl RestoreJob {
             &replanned
         };
         let pool = pipeline::pool(self.jobs)?;
-        let in_flight = (2 * self.jobs).div_ceil(sessions).max(2);
+        let in_flight = self.jobs.div_ceil(sessions).max(1);
         // Saturating: a crafted archive's totals may be anything up to 2^63.
         let rows = (self.tables.iter()).fold(0u64, |n, t| n.saturating_add(t.totals.rows));
         let bytes = (self.tables.iter()).fold(0u64, |n, t| n.saturating_add(t.totals.raw_bytes));
