@@ -58,7 +58,7 @@ pub fn run(args: &DemoArgs, out: &Output) -> Result<()> {
             compress_level: bru_format::DEFAULT_COMPRESS_LEVEL,
             jobs: jobs(None),
             force: true,
-            chunk_bytes: bru_format::DEFAULT_CHUNK_BYTES,
+            chunk_bytes: crate::args::DEFAULT_CHUNK_BYTES,
             tool_version: env!("CARGO_PKG_VERSION").to_owned(),
             slot: None,
             generic: false,

@@ -35,16 +35,17 @@
 //! Memory is bounded by `jobs` and the chunk size, never by a table's size:
 //! rows move one chunk at a time, and every stage holds a bounded number of
 //! chunks (the `Ordered` windows of module `pipeline` and bounded channels).
-//! - Backup: each reader session has at most `max(2, 2 × jobs / readers)`
+//! - Backup: each reader session has at most `max(1, jobs / readers)`
 //!   batches in flight plus the one its source is filling, and the channel to
-//!   the writer holds at most `jobs` chunks: about `(4 × jobs + readers)`
-//!   chunks, with `readers ≤ jobs`.
-//! - Restore: each target session has at most `max(2, 2 × jobs / sessions)`
+//!   the writer holds at most `jobs` compressed chunks: about
+//!   `(jobs + readers)` chunks plus the compressed ones, with
+//!   `readers ≤ jobs`.
+//! - Restore: each target session has at most `max(1, jobs / sessions)`
 //!   chunks decoding or decoded plus the one it is writing: about
-//!   `4 × jobs` chunks, with `sessions ≤ jobs`.
+//!   `2 × jobs` chunks, with `sessions ≤ jobs`.
 //! - Verify: `2 × jobs` chunks.
 //!
-//! A chunk costs its uncompressed size (`--chunk-size`, 4 MiB by default)
+//! A chunk costs its uncompressed size (`--chunk-size`, 2 MiB by default)
 //! times the in-memory overhead of decoded values (1 to about 4 for narrow
 //! columns), plus its compressed bytes. The one exception is a single value
 //! larger than the chunk size: a chunk holds at least one whole row.

@@ -10,7 +10,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Default zstd level (`--compress-level`).
 pub const DEFAULT_COMPRESS_LEVEL: i32 = 3;
 
-/// Default target size of a chunk before compression (a few MiB).
+/// The target size of a chunk before compression that a reader assumes of
+/// an archive that records none: bru's default when such archives were
+/// written (`bru backup` now defaults to 2 MiB, and records it).
 pub const DEFAULT_CHUNK_BYTES: usize = 4 << 20;
 
 /// The largest uncompressed chunk body a reader accepts (4 GiB), whatever
