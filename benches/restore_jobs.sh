@@ -37,7 +37,7 @@ $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo
 Command: \`RUNS=$runs RUNS_LARGE=$runs_large JOBS_LIST="$jobs_list" benches/restore_jobs.sh $scales\`
 
 Timed, alternating (bru, then pg_restore, per job count and run), each into a freshly created database:
-- \`bru restore wfm.db DST --jobs N --quiet\` (archive from \`bru backup SRC wfm.db --jobs 2\`, default 4 MiB chunks)
+- \`bru restore wfm.db DST --jobs N --quiet\` (archive from \`bru backup SRC wfm.db --jobs 2\`, default chunk size)
 - \`pg_restore -j N -d DST wfm.dir\` (dump from \`pg_dump -Fd -j 2 -f wfm.dir\`)
 
 Peak RSS is the client's (bru or pg_restore), from GNU \`time -v\`.

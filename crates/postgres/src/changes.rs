@@ -624,10 +624,17 @@ pub(crate) fn read_changes(
         }
         if !nudged {
             nudged = true;
-            conn.batch(
-                "BEGIN READ WRITE; SELECT pg_catalog.pg_current_xact_id(); COMMIT",
-                &context,
-            )?;
+            // A server that cannot commit (a standby decoding its primary's
+            // WAL) refuses; then the loop waits for its flush as before.
+            if conn
+                .batch(
+                    "BEGIN READ WRITE; SELECT pg_catalog.pg_current_xact_id(); COMMIT",
+                    &context,
+                )
+                .is_err()
+            {
+                let _ = conn.batch("ROLLBACK", &context);
+            }
             continue;
         }
         if started.elapsed() > FLUSH_WAIT {
