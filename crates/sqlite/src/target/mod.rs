@@ -2,7 +2,7 @@
 //!
 //! The restore is a bulk load into a file nobody else uses yet, so the
 //! connection trades durability for speed until [`Target::finish`]:
-//! `synchronous=OFF`, a 64 MiB page cache, an exclusive lock, and foreign
+//! `synchronous=OFF`, a 16 MiB page cache, an exclusive lock, and foreign
 //! keys and CHECK constraints not enforced. The rows come from a database
 //! that already enforced its own constraints; re-checking them would only
 //! slow the load, and a source that holds rows violating them (SQLite

@@ -16,13 +16,16 @@ pub(super) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Settings for the duration of the load (see the module docs). The journal
 /// mode and locking mode are set separately. The page cache is a fixed
-/// 64 MiB and temporary storage stays on disk: index builds sort through
+/// 16 MiB (SQLite's index sorter takes its memory budget from it too; at
+/// 64 MiB a restore of the WFM dataset peaked at 190-197 MiB, at 16 MiB at
+/// 91-99 MiB, at scale 3 and 10 alike, in the same time: BENCHMARKS.md,
+/// "Memory (issue 16)") and temporary storage stays on disk: index builds sort through
 /// temp files, and keeping those in memory would make peak RSS grow with the
 /// size of the largest table. `trusted_schema = OFF` is not for speed: an
 /// archive's views and triggers may not call functions with side effects
 /// (see the `guard` module).
 const FAST_LOAD: &str = "PRAGMA synchronous = OFF;
-PRAGMA cache_size = -65536;
+PRAGMA cache_size = -16384;
 PRAGMA temp_store = FILE;
 PRAGMA foreign_keys = OFF;
 PRAGMA ignore_check_constraints = ON;
