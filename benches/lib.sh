@@ -92,4 +92,13 @@ pg_helpers() {
     export PGCONNECT_TIMEOUT=10
     sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$(url postgres)" -c "$1" >/dev/null; }
     fresh_db() { sql "DROP DATABASE IF EXISTS $1"; sql "CREATE DATABASE $1"; }
+    # wfm_db DB: DB made afresh with the WFM dataset at $scale; sets $src
+    # to its URL and $rows to its row count.
+    wfm_db() {
+        fresh_db "$1"
+        echo "building the dataset (scale $scale)..." >&2
+        src=$(url "$1")
+        psql -X -q -v ON_ERROR_STOP=1 -v scale="$scale" -d "$src" -f "$dataset" >/dev/null
+        rows=$(psql -X -A -t -d "$src" -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
+    }
 }

@@ -22,11 +22,7 @@ need psql /usr/bin/time
 build_bru
 pg_server pg
 
-fresh_db bru_bench_src
-echo "building the dataset (scale $scale)..." >&2
-psql -X -q -v ON_ERROR_STOP=1 -v scale="$scale" -d "$(url bru_bench_src)" -f "$dataset" >/dev/null
-src=$(url bru_bench_src)
-rows=$(psql -X -A -t -d "$src" -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables")
+wfm_db bru_bench_src
 
 for i in $(seq "$runs"); do
     echo "run $i/$runs" >&2

@@ -27,10 +27,8 @@ build_bru
 new=${NEW:-$bru}
 pg_server pg
 
-fresh_db bru_bench_src
-echo "building the dataset (scale $scale)..." >&2
-psql -X -q -v ON_ERROR_STOP=1 -v scale="$scale" -d "$(url bru_bench_src)" -f "$dataset" >/dev/null
-"$new" backup "$(url bru_bench_src)" "$out/seed.db" --quiet --force
+wfm_db bru_bench_src
+"$new" backup "$src" "$out/seed.db" --quiet --force
 rm -f "$out/wal.sqlite" "$out/wal.sqlite-wal" "$out/wal.sqlite-shm"
 "$new" restore "$out/seed.db" "sqlite://$out/wal.sqlite" --quiet
 rm -f "$out/seed.db"

@@ -79,6 +79,12 @@ fn sqlite_chain_of_three_deltas_is_exact_and_refuses_every_wrong_order() {
     bru_ok(&["restore", base, &t, "--quiet"]);
 
     sqlite(&src, CHANGES_1);
+    // A chain without a change slot has none to drop with its last delta.
+    bru_fails(
+        &["backup", &s, d1, "--since", base, "--drop-slot", "bru_wfm"],
+        &["records no change slot"],
+    );
+    assert!(!Path::new(d1).exists(), "a refused delta wrote its archive");
     let out = bru_ok(&["backup", &s, d1, "--since", base]);
     let summary = text(&out);
     // Only a few rows of the large table, not all of them.
@@ -589,8 +595,8 @@ fn postgres_fast_path_reads_the_slot_and_is_exact_with_writers_during_the_backup
     ]));
     assert!(out.contains("dropped change slot bru_fast"), "{out}");
     assert_eq!(slot_of(Path::new(&d4)), None);
-    let slots = pg.psql("postgres", "SELECT count(*) FROM pg_replication_slots");
-    assert_eq!(slots.trim(), "0");
+    let slots = || pg.psql("postgres", "SELECT count(*) FROM pg_replication_slots");
+    assert_eq!(slots().trim(), "0");
     bru_ok(&["restore", &d4, &t, "--quiet"]);
     compare_matches(&s, &t);
 
@@ -604,6 +610,5 @@ fn postgres_fast_path_reads_the_slot_and_is_exact_with_writers_during_the_backup
         &["backup", &s, "--drop-slot", "bru_alone"],
         &["no change slot bru_alone"],
     );
-    let slots = pg.psql("postgres", "SELECT count(*) FROM pg_replication_slots");
-    assert_eq!(slots.trim(), "0");
+    assert_eq!(slots().trim(), "0");
 }
