@@ -33,4 +33,4 @@ pub use traits::{
     ServerDigest, Source, TableLoader, TablePart, Target,
 };
 pub use types::ColumnType;
-pub use value::{Interval, RowBatch, Value};
+pub use value::{spare_values, Interval, RowBatch, Value};

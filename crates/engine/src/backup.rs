@@ -511,9 +511,11 @@ fn compress(batch: RowBatch, level: i32, key: Option<&[usize]>) -> bru_format::R
         }
     }
     let chunk = encode_chunk(&batch, level)?;
+    let rows = batch.row_count() as u64;
+    batch.recycle();
     Ok(Compressed {
         chunk,
-        rows: batch.row_count() as u64,
+        rows,
         checksum,
         hashes,
     })

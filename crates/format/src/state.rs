@@ -106,6 +106,18 @@ fn keys_json(keys: &[Vec<bru_core::Value>]) -> std::result::Result<Vec<u8>, Stri
     serde_json::to_vec(&keys).map_err(|e| e.to_string())
 }
 
+/// Calls `f` with `sums` as [`Buckets::to_bytes`] spells them (u64 LE
+/// each), 64 KiB at a time.
+fn for_each_piece(sums: &[u64], mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+    let mut buf = Vec::with_capacity(64 << 10);
+    for part in sums.chunks(8 << 10) {
+        buf.clear();
+        buf.extend(part.iter().flat_map(|s| s.to_le_bytes()));
+        f(&buf)?;
+    }
+    Ok(())
+}
+
 /// The deleted keys of [`keys_json`], each of `width` values.
 fn keys_from_json(
     bytes: &[u8],
@@ -152,19 +164,58 @@ impl ArchiveWriter {
         sums: Option<&Buckets>,
     ) -> Result<()> {
         self.state_schema()?;
-        let bytes = sums.map(Buckets::to_bytes);
+        // The sums (up to 32 MiB) go into the file in pieces, through a
+        // zero-filled BLOB written in place: as one bound value they were
+        // copied three times over (the bytes, SQLite's own copy, and the
+        // doublings of collecting them), which was most of what a backup's
+        // memory grew by from 3 M to 28 M rows.
         let mut state = state.clone();
-        state.sums_crc32 = bytes
-            .as_ref()
-            .map(|b| format!("{:08x}", crc32fast::hash(b)));
+        state.sums_crc32 = sums.map(|b| {
+            let mut h = crc32fast::Hasher::new();
+            for_each_piece(&b.sums, |piece| {
+                h.update(piece);
+                Ok(())
+            })
+            .unwrap_or(());
+            format!("{:08x}", h.finalize())
+        });
         let json = serde_json::to_string(&state).map_err(|e| self.misuse(e.to_string()))?;
         let path = self.path.clone();
+        let len = sums.map(|b| b.sums.len() as i64 * 8);
         self.conn
             .execute(
-                "INSERT OR REPLACE INTO bru_table_state (table_id, state, sums) VALUES (?1, ?2, ?3)",
-                params![table, json, bytes],
+                "INSERT OR REPLACE INTO bru_table_state (table_id, state, sums) \
+                 VALUES (?1, ?2, CASE WHEN ?3 IS NULL THEN NULL ELSE zeroblob(?3) END)",
+                params![table, json, len],
             )
             .map_err(|e| sql_error(&path, "writing a table state", e))?;
+        if let Some(b) = sums {
+            let err = |e| sql_error(&path, "writing a table state's bucket sums", e);
+            let mut blob = self
+                .conn
+                .blob_open(rusqlite::MAIN_DB, "bru_table_state", "sums", table, false)
+                .map_err(err)?;
+            for_each_piece(&b.sums, |piece| {
+                use std::io::Write;
+                blob.write_all(piece).map_err(|e| {
+                    // rusqlite's own error inside (a full disk among them)
+                    // is named as any other SQLite failure is.
+                    let message = e.to_string();
+                    match e
+                        .into_inner()
+                        .map(|inner| inner.downcast::<rusqlite::Error>())
+                    {
+                        Some(Ok(sqlite)) => err(*sqlite),
+                        _ => Error::Io {
+                            path: path.clone(),
+                            doing: "writing a table state's bucket sums into",
+                            message,
+                        },
+                    }
+                })
+            })?;
+            blob.close().map_err(err)?;
+        }
         Ok(())
     }
 

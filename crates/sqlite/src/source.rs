@@ -609,7 +609,7 @@ impl SqliteSource {
             .map_err(|e| sql_err(ctx(), e))?;
 
         let max_rows = limits.max_rows.max(1);
-        let mut values: Vec<Value> = Vec::new();
+        let mut values: Vec<Value> = bru_core::spare_values();
         let mut batch_rows = 0usize;
         let mut batch_bytes = 0usize;
         while let Some(row) = rows.next().map_err(|e| sql_err(ctx(), e))? {
@@ -631,8 +631,10 @@ impl SqliteSource {
             batch_rows += 1;
             if batch_rows >= max_rows || batch_bytes >= limits.max_bytes {
                 // The next batch is likely as long as this one: room for it
-                // up front spares growing it by copies from empty.
-                let next = Vec::with_capacity(values.len());
+                // up front spares growing it by copies from empty (none is
+                // made when a recycled vector has it).
+                let mut next = bru_core::spare_values();
+                next.reserve(values.len());
                 sink(RowBatch::from_values(
                     ncols,
                     std::mem::replace(&mut values, next),
