@@ -5,6 +5,7 @@
 //! Kept in one place so that the writer and the reader cannot drift apart,
 //! and so that FORMAT.md has one file to be checked against.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rusqlite::ErrorCode;
@@ -221,33 +222,81 @@ pub(crate) fn states_crc(
         return Ok(None);
     }
     let mut h = crc32fast::Hasher::new();
-    let mut feed = |bytes: &[u8]| {
-        h.update(&(bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
     let err = |e| sql_error(path, "reading the table states", e);
-    // Each table's rows by id: the id, then each column's bytes.
-    let tables: [(&str, usize); 2] = [
+    // Each table's rows by id: the id, then each column's bytes, each
+    // after its length (u64 LE). The BLOB columns (bucket sums, up to
+    // 32 MiB each) are read in pieces through SQLite's incremental BLOB
+    // I/O, by rowid, so that checking them holds 64 KiB of them at a time
+    // rather than the whole value twice (SQLite's copy and ours).
+    let tables: [(&str, &[&str], &[&str]); 2] = [
+        ("bru_table_state", &["state"], &["sums"]),
         (
-            "SELECT table_id, CAST(state AS BLOB), coalesce(sums, x'') FROM bru_table_state \
-             ORDER BY table_id",
-            3,
-        ),
-        (
-            "SELECT table_id, CAST(change AS BLOB), CAST(before AS BLOB), \
-             coalesce(before_sums, x''), coalesce(buckets, x'') FROM bru_delta_tables \
-             ORDER BY table_id",
-            5,
+            "bru_delta_tables",
+            &["change", "before"],
+            &["before_sums", "buckets"],
         ),
     ];
-    for (sql, columns) in tables {
-        let mut s = conn.prepare(sql).map_err(err)?;
+    let mut buf = vec![0u8; 64 << 10];
+    for (table, texts, blobs) in tables {
+        let mut select = vec!["rowid".to_owned(), "table_id".to_owned()];
+        select.extend(texts.iter().map(|c| format!("CAST({c} AS BLOB)")));
+        for c in blobs {
+            select.push(format!("typeof({c})"));
+            select.push(format!("length({c})"));
+        }
+        let sql = format!(
+            "SELECT {} FROM {table} ORDER BY table_id",
+            select.join(", ")
+        );
+        let mut s = conn.prepare(&sql).map_err(err)?;
         let mut rows = s.query([]).map_err(err)?;
         while let Some(r) = rows.next().map_err(err)? {
-            let id: i64 = r.get(0).map_err(err)?;
-            feed(&id.to_le_bytes());
-            for i in 1..columns {
-                feed(&r.get::<_, Vec<u8>>(i).map_err(err)?);
+            let rowid: i64 = r.get(0).map_err(err)?;
+            let id: i64 = r.get(1).map_err(err)?;
+            h.update(&8u64.to_le_bytes());
+            h.update(&id.to_le_bytes());
+            for i in 0..texts.len() {
+                let bytes: Vec<u8> = r.get(2 + i).map_err(err)?;
+                h.update(&(bytes.len() as u64).to_le_bytes());
+                h.update(&bytes);
+            }
+            for (j, column) in blobs.iter().enumerate() {
+                let at = 2 + texts.len() + 2 * j;
+                let kind: String = r.get(at).map_err(err)?;
+                let len: i64 = r.get(at + 1).map_err(err)?;
+                match kind.as_str() {
+                    "null" => h.update(&0u64.to_le_bytes()),
+                    "blob" => {
+                        let len = usize::try_from(len).unwrap_or(0);
+                        h.update(&(len as u64).to_le_bytes());
+                        if len == 0 {
+                            continue;
+                        }
+                        let mut blob = conn
+                            .blob_open(rusqlite::MAIN_DB, table, column, rowid, true)
+                            .map_err(err)?;
+                        let mut left = len;
+                        while left > 0 {
+                            let n = left.min(buf.len());
+                            blob.read_exact(&mut buf[..n]).map_err(|e| Error::Damaged {
+                                path: path.to_path_buf(),
+                                message: format!(
+                                    "{table}.{column} of table {id} cannot be read: {e}"
+                                ),
+                            })?;
+                            h.update(&buf[..n]);
+                            left -= n;
+                        }
+                    }
+                    other => {
+                        return Err(Error::Damaged {
+                            path: path.to_path_buf(),
+                            message: format!(
+                                "{table}.{column} of table {id} holds {other}, not a BLOB"
+                            ),
+                        })
+                    }
+                }
             }
         }
     }
