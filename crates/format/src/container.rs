@@ -86,6 +86,9 @@ pub mod key {
     pub const STATES_CRC32: &str = "states_crc32";
     pub const CHANGE_SLOT: &str = "change_slot";
     pub const CHANGE_SLOT_POSITION: &str = "change_slot_position";
+    pub const ENCRYPTION: &str = "encryption";
+    pub const KEY_KIND: &str = "key_kind";
+    pub const KEY_ENVELOPE: &str = "key_envelope";
 }
 
 /// The schema of a version 1 archive.
@@ -211,7 +214,10 @@ pub(crate) fn states_crc(
 ) -> Result<Option<u32>, Error> {
     let exists: bool = conn
         .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'bru_table_state'",
+            // An encrypted archive's states are TEMP tables (module `sealed`).
+            "SELECT count(*) FROM (SELECT type, name FROM sqlite_master UNION ALL \
+             SELECT type, name FROM sqlite_temp_master) \
+             WHERE type = 'table' AND name = 'bru_table_state'",
             [],
             |r| r.get::<_, i64>(0),
         )

@@ -137,6 +137,10 @@ fn keys_from_json(
 
 impl ArchiveWriter {
     fn state_schema(&mut self) -> Result<()> {
+        if self.sealed.is_some() {
+            // Its TEMP tables exist from the start (module `sealed`).
+            return Ok(());
+        }
         let path = self.path.clone();
         self.conn
             .execute_batch(STATE_SCHEMA)
@@ -168,9 +172,14 @@ impl ArchiveWriter {
         Ok(())
     }
 
-    /// Makes this archive a delta of the chain `info` says, version 2.
+    /// Makes this archive a delta of the chain `info` says, version 2 (an
+    /// encrypted archive stays version 3, whose `kind` says it is a delta).
     pub fn set_delta(&mut self, info: &DeltaInfo) -> Result<()> {
         self.state_schema()?;
+        let version = match self.sealed {
+            Some(_) => crate::meta::ENCRYPTED_FORMAT_VERSION,
+            None => DELTA_FORMAT_VERSION,
+        };
         let path = self.path.clone();
         let err = |e| sql_error(&path, "marking the archive a delta", e);
         let pairs = [
@@ -178,7 +187,7 @@ impl ArchiveWriter {
             (key::BASE_ARCHIVE_ID, info.base_archive_id.clone()),
             (key::CHAIN_ROOT_ID, info.chain_root_id.clone()),
             (key::CHAIN_POSITION, info.position.to_string()),
-            (key::FORMAT_VERSION, DELTA_FORMAT_VERSION.to_string()),
+            (key::FORMAT_VERSION, version.to_string()),
         ];
         for (k, v) in pairs {
             self.conn
@@ -189,9 +198,9 @@ impl ArchiveWriter {
                 .map_err(err)?;
         }
         self.conn
-            .execute_batch(&format!("PRAGMA user_version = {DELTA_FORMAT_VERSION}"))
+            .execute_batch(&format!("PRAGMA user_version = {version}"))
             .map_err(err)?;
-        self.meta.format_version = DELTA_FORMAT_VERSION;
+        self.meta.format_version = version;
         self.meta.delta = Some(info.clone());
         Ok(())
     }
