@@ -237,7 +237,7 @@ mod tests {
         );
     }
 
-    const KNOWN_SEALED_CHUNK: &str = "";
+    const KNOWN_SEALED_CHUNK: &str = "4242424242424242424242424242424242424242424242420279c1093ce330789998fc5cd956c760fa351b8b4498371260d1233d0259";
 
     #[test]
     fn a_chunk_opens_only_at_its_place_in_its_archive_with_its_key() {

@@ -21,7 +21,7 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
-use age::secrecy::SecretString;
+pub use age::secrecy::{ExposeSecret, SecretString};
 
 use crate::crypt::{DataKey, DATA_KEY_LEN};
 use crate::error::Error;
@@ -102,6 +102,16 @@ impl Lock {
             .map_err(|e| format!("cannot encrypt the data key: {e}"))?;
         Ok(out)
     }
+}
+
+/// A new age identity: its `AGE-SECRET-KEY-1…` line and its recipient
+/// (`age1…`). X25519, the kind every age tool reads (see
+/// [`Lock::recipient`]).
+pub fn generate_identity() -> (SecretString, String) {
+    #[allow(deprecated)]
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public().to_string();
+    (identity.to_string(), recipient)
 }
 
 /// Reads an age identity file (one `AGE-SECRET-KEY-1…` per line, `#`
