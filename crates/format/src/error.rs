@@ -103,7 +103,7 @@ pub enum Error {
 
     /// A sealed part of an encrypted archive (a chunk, the catalog, the
     /// clear metadata it vouches for) fails authentication. `what` names it.
-    #[error("archive {}: {what} fails authentication: the archive was edited or damaged; nothing was read from it", path.display())]
+    #[error("archive {}: {what} fails authentication: the archive was edited or damaged", path.display())]
     Unauthentic { path: PathBuf, what: String },
 
     /// The writer was used out of order (for example a chunk for a table

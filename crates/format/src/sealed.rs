@@ -330,6 +330,24 @@ pub(crate) fn unseal_catalog(
     if expected != found {
         return Err(unauthentic(path, "its clear metadata"));
     }
+    if scope == SCOPE_DATA {
+        // The clear copy of the catalog must be the sealed one, row for row.
+        for (name, _) in &SHADOWED[1..] {
+            let same: bool = conn
+                .query_row(
+                    &format!(
+                        "SELECT (SELECT count(*) FROM main.{name}) = (SELECT count(*) FROM temp.{name}) \
+                         AND NOT EXISTS (SELECT * FROM main.{name} EXCEPT SELECT * FROM temp.{name})"
+                    ),
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap_or(false);
+            if !same {
+                return Err(unauthentic(path, "its clear catalog"));
+            }
+        }
+    }
     Ok(true)
 }
 
