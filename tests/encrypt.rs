@@ -80,13 +80,7 @@ fn keygen(dir: &Dir, name: &str) -> (PathBuf, String) {
 
 /// An encrypted backup of `src` at 1 KiB chunks with `extra` flags.
 fn backup(src: &Path, archive: &Path, extra: &[&str], env: &[(&str, &str)]) {
-    let mut args = vec![
-        "backup",
-        "--quiet",
-        "--chunk-size",
-        "1KiB",
-        "--encrypt",
-    ];
+    let mut args = vec!["backup", "--quiet", "--chunk-size", "1KiB", "--encrypt"];
     let (s, a) = (url(src), archive.to_str().unwrap().to_owned());
     args.push(&s);
     args.push(&a);
@@ -110,7 +104,14 @@ fn tables(path: &Path) -> Vec<String> {
 }
 
 /// Restores `archive` into a new SQLite file and checks it equals `src`.
-fn restores_as(archive: &Path, src: &Path, dir: &Dir, name: &str, keys: &[&str], env: &[(&str, &str)]) {
+fn restores_as(
+    archive: &Path,
+    src: &Path,
+    dir: &Dir,
+    name: &str,
+    keys: &[&str],
+    env: &[(&str, &str)],
+) {
     let target = dir.path(name);
     let (a, t) = (archive.to_str().unwrap().to_owned(), url(&target));
     let mut args = vec!["restore", "--quiet", a.as_str(), t.as_str()];
@@ -149,15 +150,28 @@ fn a_key_file_encrypts_and_opens_an_archive_and_list_without_it_shows_only_clear
     assert!(text.contains("encrypted: catalog and rows"), "{text}");
     assert!(text.contains("state:    complete"), "{text}");
     assert!(text.contains("no key given"), "{text}");
-    assert!(!text.contains("secret") && !text.contains("sqlite"), "{text}");
+    assert!(
+        !text.contains("secret") && !text.contains("sqlite"),
+        "{text}"
+    );
 
     let out = ok_env(&["list", a, "--key-file", key], &[]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("agents_secret") && text.contains("shifts_secret"), "{text}");
+    assert!(
+        text.contains("agents_secret") && text.contains("shifts_secret"),
+        "{text}"
+    );
     assert!(text.contains("source:   sqlite"), "{text}");
     assert!(!text.contains("no key given"), "{text}");
 
-    restores_as(&archive, &src, &dir, "out.sqlite", &["--key-file", key], &[]);
+    restores_as(
+        &archive,
+        &src,
+        &dir,
+        "out.sqlite",
+        &["--key-file", key],
+        &[],
+    );
 }
 
 #[test]
@@ -173,9 +187,21 @@ fn a_recipient_encrypts_without_the_secret_and_the_identity_opens_it() {
     // Two recipients: either identity opens it.
     let (second, recipient2) = keygen(&dir, "second.key");
     let both = dir.path("both.db");
-    backup(&src, &both, &["--recipient", &recipient, "--recipient", &recipient2], &[]);
+    backup(
+        &src,
+        &both,
+        &["--recipient", &recipient, "--recipient", &recipient2],
+        &[],
+    );
     let second = second.to_str().unwrap();
-    restores_as(&both, &src, &dir, "out2.sqlite", &["--identity", second], &[]);
+    restores_as(
+        &both,
+        &src,
+        &dir,
+        "out2.sqlite",
+        &["--identity", second],
+        &[],
+    );
 }
 
 #[test]
@@ -227,7 +253,9 @@ fn a_passphrase_from_the_environment_round_trips_and_is_never_printed() {
         ("archive", bytes),
     ] {
         assert!(
-            !text.windows(PASSPHRASE.len()).any(|w| w == PASSPHRASE.as_bytes()),
+            !text
+                .windows(PASSPHRASE.len())
+                .any(|w| w == PASSPHRASE.as_bytes()),
             "the passphrase is in the {what}"
         );
     }
@@ -290,11 +318,22 @@ fn missing_and_wrong_keys_are_one_clear_line_and_write_nothing() {
     assert!(tables(&target).is_empty(), "{:?}", tables(&target));
     // A missing key file, and no key at all for --encrypt.
     bru_fails(
-        &["restore", a, &t, "--key-file", &dir.path("nope.key").display().to_string()],
+        &[
+            "restore",
+            a,
+            &t,
+            "--key-file",
+            &dir.path("nope.key").display().to_string(),
+        ],
         &["nope.key", "no such file"],
     );
     let out = bru_env(
-        &["backup", "--encrypt", &url(&src), dir.path("x.db").to_str().unwrap()],
+        &[
+            "backup",
+            "--encrypt",
+            &url(&src),
+            dir.path("x.db").to_str().unwrap(),
+        ],
         &[],
     );
     one_error_line(&out, &["--encrypt needs a key"]);
@@ -308,24 +347,44 @@ fn encrypt_data_only_leaves_the_catalog_readable_but_not_the_rows() {
     let (key, _) = keygen(&dir, "bru.key");
     let key = key.to_str().unwrap();
     let archive = dir.path("enc.db");
-    backup(&src, &archive, &["--key-file", key, "--encrypt-data-only"], &[]);
+    backup(
+        &src,
+        &archive,
+        &["--key-file", key, "--encrypt-data-only"],
+        &[],
+    );
     let bytes = std::fs::read(&archive).unwrap();
     assert!(bytes.windows(13).any(|w| w == b"agents_secret"));
     assert!(!bytes.windows(7).any(|w| w == b"Zyxwvut"));
     let a = archive.to_str().unwrap();
     let out = ok_env(&["list", a], &[]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("agents_secret") && text.contains("no key given"), "{text}");
+    assert!(
+        text.contains("agents_secret") && text.contains("no key given"),
+        "{text}"
+    );
     let t = url(&dir.path("t.sqlite"));
     bru_fails(&["restore", a, &t], &["is encrypted: give"]);
-    restores_as(&archive, &src, &dir, "out.sqlite", &["--key-file", key], &[]);
+    restores_as(
+        &archive,
+        &src,
+        &dir,
+        "out.sqlite",
+        &["--key-file", key],
+        &[],
+    );
     // Its clear catalog is authenticated: an edit of it is refused.
     let edited = copy(&dir, &archive, "edited.db");
     let conn = Connection::open(&edited).unwrap();
     conn.execute("UPDATE bru_tables SET rows = rows + 1 WHERE id = 0", [])
         .unwrap();
     drop(conn);
-    refused(&dir, &edited, &["--key-file", key], "its clear catalog fails authentication");
+    refused(
+        &dir,
+        &edited,
+        &["--key-file", key],
+        "its clear catalog fails authentication",
+    );
 }
 
 // ------------------------------------------------------------- tampering
@@ -418,7 +477,12 @@ fn every_edit_of_an_encrypted_archive_is_refused_by_verify_and_restore() {
     let flipped = copy(&dir, &archive, "flipped.db");
     let conn = Connection::open(&flipped).unwrap();
     let (id, _, _) = chunks(&conn)[2];
-    flip_byte(&conn, "bru_chunk_parts", &format!("chunk_id = {id} AND part = 0"), 40);
+    flip_byte(
+        &conn,
+        "bru_chunk_parts",
+        &format!("chunk_id = {id} AND part = 0"),
+        40,
+    );
     recompute_crc(&conn, id);
     drop(conn);
     refused(&dir, &flipped, &keys, "fails authentication");
@@ -454,10 +518,21 @@ fn every_edit_of_an_encrypted_archive_is_refused_by_verify_and_restore() {
     )
     .unwrap();
     drop(conn);
-    refused(&dir, &replayed, &keys, "chunk 0 of table agents_secret fails authentication");
+    refused(
+        &dir,
+        &replayed,
+        &keys,
+        "chunk 0 of table agents_secret fails authentication",
+    );
 
     // A dropped chunk: the middle one, and the last one.
-    for (name, which) in [("dropped.db", "1"), ("dropped-last.db", "(SELECT max(seq) FROM bru_chunks WHERE table_id = 1)")] {
+    for (name, which) in [
+        ("dropped.db", "1"),
+        (
+            "dropped-last.db",
+            "(SELECT max(seq) FROM bru_chunks WHERE table_id = 1)",
+        ),
+    ] {
         let dropped = copy(&dir, &archive, name);
         let conn = Connection::open(&dropped).unwrap();
         conn.execute_batch(&format!(
@@ -508,7 +583,12 @@ fn every_edit_of_an_encrypted_archive_is_refused_by_verify_and_restore() {
     )
     .unwrap();
     drop(conn);
-    refused(&dir, &added, &keys, "its clear metadata fails authentication");
+    refused(
+        &dir,
+        &added,
+        &keys,
+        "its clear metadata fails authentication",
+    );
 
     // Truncated.
     let truncated = copy(&dir, &archive, "truncated.db");
@@ -543,17 +623,40 @@ fn an_encrypted_postgres_database_round_trips() {
     let key = key.to_str().unwrap();
     let archive = dir.path("pg.db");
     let a = archive.to_str().unwrap();
-    bru_ok(&["backup", "--quiet", "--encrypt", "--key-file", key, &server.url(&db), a]);
+    bru_ok(&[
+        "backup",
+        "--quiet",
+        "--encrypt",
+        "--key-file",
+        key,
+        &server.url(&db),
+        a,
+    ]);
     let bytes = std::fs::read(&archive).unwrap();
     assert!(!bytes.windows(6).any(|w| w == b"people"));
     bru_ok(&["verify", "--quiet", a, "--key-file", key]);
     let restored = server.create_db("enc_dst");
-    bru_ok(&["restore", "--quiet", a, &server.url(&restored), "--key-file", key]);
+    bru_ok(&[
+        "restore",
+        "--quiet",
+        a,
+        &server.url(&restored),
+        "--key-file",
+        key,
+    ]);
     for table in ["people", "shifts"] {
         assert_eq!(
             server.sorted_rows(&db, table),
             server.sorted_rows(&restored, table)
         );
     }
-    bru_ok(&["verify", "--quiet", a, "--against", &server.url(&restored), "--key-file", key]);
+    bru_ok(&[
+        "verify",
+        "--quiet",
+        a,
+        "--against",
+        &server.url(&restored),
+        "--key-file",
+        key,
+    ]);
 }

@@ -43,7 +43,9 @@ pub fn install(global: &Global) -> Result<()> {
 /// The passphrase in [`PASSPHRASE_ENV`], if set. An empty one is refused.
 fn passphrase_from_env() -> Result<Option<SecretString>> {
     match std::env::var(PASSPHRASE_ENV) {
-        Ok(p) if p.is_empty() => bail!("{PASSPHRASE_ENV} is set but empty; set a passphrase or unset it"),
+        Ok(p) if p.is_empty() => {
+            bail!("{PASSPHRASE_ENV} is set but empty; set a passphrase or unset it")
+        }
         Ok(p) => Ok(Some(SecretString::from(p))),
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => bail!("{PASSPHRASE_ENV} is not valid UTF-8"),

@@ -132,7 +132,15 @@ pub fn backup_sealed(
         },
         None => None,
     };
-    let result = backup_in(source, archive, options, seal, progress, &slot, slot_skipped);
+    let result = backup_in(
+        source,
+        archive,
+        options,
+        seal,
+        progress,
+        &slot,
+        slot_skipped,
+    );
     if let (Err(_), Some((name, _))) = (&result, &slot) {
         // A slot no archive records would only keep the server's WAL.
         let _ = source.drop_change_slot(name);

@@ -124,7 +124,12 @@ impl Sealer {
 
     /// Seals a chunk's compressed bytes for `place` with a random nonce.
     pub fn seal_chunk(&self, place: ChunkPlace, compressed: &[u8]) -> Result<Vec<u8>, String> {
-        seal(&self.chunk, &random_nonce()?, &self.chunk_aad(place), compressed)
+        seal(
+            &self.chunk,
+            &random_nonce()?,
+            &self.chunk_aad(place),
+            compressed,
+        )
     }
 
     /// The compressed bytes of a chunk sealed for `place`, or `None` when
@@ -176,13 +181,7 @@ fn seal(
     plain: &[u8],
 ) -> Result<Vec<u8>, String> {
     let sealed = cipher
-        .encrypt(
-            &XNonce::from(*nonce),
-            Payload {
-                msg: plain,
-                aad,
-            },
-        )
+        .encrypt(&XNonce::from(*nonce), Payload { msg: plain, aad })
         .map_err(|_| "the blob is too long to encrypt".to_string())?;
     let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
     out.extend_from_slice(nonce);
@@ -273,7 +272,9 @@ mod tests {
         let mut flipped = sealed.clone();
         flipped[30] ^= 1;
         assert!(sealer.open_chunk(place, &flipped).is_none());
-        assert!(sealer.open_chunk(place, &sealed[..sealed.len() - 1]).is_none());
+        assert!(sealer
+            .open_chunk(place, &sealed[..sealed.len() - 1])
+            .is_none());
         assert!(sealer.open_chunk(place, &sealed[..10]).is_none());
         // The catalog key is not the chunk key.
         assert!(sealer.open_catalog(&sealed).is_none());

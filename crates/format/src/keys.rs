@@ -70,7 +70,9 @@ impl Lock {
     /// The recipients of the identities in an age identity file
     /// (`AGE-SECRET-KEY-1…` lines), so that the file that decrypts an
     /// archive can also be the one it is encrypted to.
-    pub fn recipients_of_identity_file(path: &Path) -> Result<Vec<Box<dyn age::Recipient + Send>>, String> {
+    pub fn recipients_of_identity_file(
+        path: &Path,
+    ) -> Result<Vec<Box<dyn age::Recipient + Send>>, String> {
         identity_file(path)?
             .to_recipients()
             .map_err(|e| format!("key file {}: {e}", path.display()))
@@ -190,7 +192,8 @@ impl Keys {
             path: path.to_path_buf(),
             message: format!("its key envelope is not an age file: {e}"),
         };
-        let decryptor = age::Decryptor::new_buffered(envelope).map_err(|e| damaged(e.to_string()))?;
+        let decryptor =
+            age::Decryptor::new_buffered(envelope).map_err(|e| damaged(e.to_string()))?;
         let result = if decryptor.is_scrypt() {
             let passphrase = match (&self.passphrase, &self.prompt) {
                 (Some(p), _) => p.clone(),
@@ -214,7 +217,11 @@ impl Keys {
                     needs: "--key-file or --identity with an age identity of one of its recipients",
                 });
             }
-            decryptor.decrypt(self.identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
+            decryptor.decrypt(
+                self.identities
+                    .iter()
+                    .map(|i| i.as_ref() as &dyn age::Identity),
+            )
         };
         let mut reader = match result {
             Ok(r) => r,

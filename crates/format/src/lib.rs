@@ -41,13 +41,13 @@ pub use codec::{decode_chunk, encode_chunk, EncodedChunk, MAX_RAW_LEN};
 pub use container::{APPLICATION_ID, DEFAULT_PART_LEN, MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE};
 pub use container::{MAX_CATALOG_BYTES, MAX_CATALOG_ENTRIES, MAX_COLUMNS, MAX_VALUE_READ};
 pub use error::{Error, Result};
+pub use keys::{Keys, Lock};
 pub use meta::{
     ArchiveMeta, ArchiveState, ChunkLimits, DeltaInfo, Encryption, TableId, TableTotals,
     DEFAULT_CHUNK_BYTES, DEFAULT_COMPRESS_LEVEL, DELTA_FORMAT_VERSION, ENCRYPTED_FORMAT_VERSION,
     FORMAT_VERSION, MAX_CHUNK_BYTES, MAX_VALUE_BYTES,
 };
-pub use keys::{Keys, Lock};
-pub use sealed::Seal;
 pub use reader::{ArchiveReader, ChunkIter, StoredChunk, TableEntry};
+pub use sealed::Seal;
 pub use state::{Change, DeltaTable, StoredState};
 pub use writer::{ArchiveWriter, WriterOptions, COMMIT_BYTES};

@@ -186,7 +186,9 @@ impl ArchiveReader {
                     .ok_or_else(|| damaged(format!("metadata key {k} is missing")))
             };
             let scope = scope
-                .filter(|s| (s == SCOPE_ALL || s == SCOPE_DATA) && version == ENCRYPTED_FORMAT_VERSION)
+                .filter(|s| {
+                    (s == SCOPE_ALL || s == SCOPE_DATA) && version == ENCRYPTED_FORMAT_VERSION
+                })
                 .ok_or_else(|| {
                     damaged(format!(
                         "format version {version} with encryption {}",
@@ -1127,7 +1129,7 @@ pub(crate) fn delta_from_meta(
 
 /// The bytes of lowercase or uppercase hex digits, or `None`.
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.is_ascii() {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }
     (0..text.len())

@@ -184,10 +184,12 @@ pub(crate) fn seal_catalog(
         doing: "compressing the catalog of",
         message: e.to_string(),
     })?;
-    let sealed = sealer.seal_catalog(&compressed).map_err(|message| Error::Misuse {
-        path: path.to_path_buf(),
-        message,
-    })?;
+    let sealed = sealer
+        .seal_catalog(&compressed)
+        .map_err(|message| Error::Misuse {
+            path: path.to_path_buf(),
+            message,
+        })?;
     if sealed.len() as u64 > MAX_SEALED_BYTES {
         return Err(Error::Misuse {
             path: path.to_path_buf(),
@@ -305,7 +307,9 @@ pub(crate) fn unseal_catalog(
             .map_err(|e| damaged(format!("its sealed catalog does not decompress: {e}")))?;
     }
     if plain.len() as u64 > MAX_SEALED_BYTES {
-        return Err(damaged("its sealed catalog is larger than any bru writes".into()));
+        return Err(damaged(
+            "its sealed catalog is larger than any bru writes".into(),
+        ));
     }
     create_shadows(conn).map_err(err)?;
     load(conn, &plain).map_err(|e| match e {

@@ -22,12 +22,12 @@ use bru_core::{Catalog, SourceInfo};
 use rusqlite::{params, Connection, OpenFlags};
 
 use crate::codec::{EncodedChunk, MAX_RAW_LEN};
-use crate::crypt::{ChunkPlace, Sealer};
 use crate::container::{
     catalog_crc32, journal_path, key, sql_error, to_sql_int, APPLICATION_ID, DEFAULT_PART_LEN,
     MAX_CATALOG_BYTES, MAX_CATALOG_ENTRIES, MAX_COLUMNS, MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE,
     SCHEMA,
 };
+use crate::crypt::{ChunkPlace, Sealer};
 use crate::error::{Error, Result};
 use crate::meta::{
     ArchiveMeta, ArchiveState, ChunkLimits, Encryption, TableId, TableTotals,
