@@ -660,3 +660,72 @@ fn an_encrypted_postgres_database_round_trips() {
         key,
     ]);
 }
+
+#[test]
+fn the_delta_of_an_encrypted_archive_is_encrypted_and_applies() {
+    let dir = Dir::new();
+    let src = source(&dir);
+    let (key, _) = keygen(&dir, "bru.key");
+    let key = key.to_str().unwrap();
+    let base = dir.path("base.db");
+    backup(&src, &base, &["--key-file", key], &[]);
+    let target = dir.path("target.sqlite");
+    let (b, t, s) = (base.to_str().unwrap(), url(&target), url(&src));
+    bru_ok(&["restore", "--quiet", b, &t, "--key-file", key]);
+    run_sql(
+        &src,
+        "UPDATE agents_secret SET name = 'Zyxwvut Changed' WHERE id = 7;
+         DELETE FROM shifts_secret WHERE id = 9;
+         INSERT INTO shifts_secret VALUES (1000, 1, 'Zyxwvut new');",
+    );
+    let delta = dir.path("delta.db");
+    let d = delta.to_str().unwrap();
+    // Without --encrypt the delta would hold the same rows in clear.
+    bru_fails(
+        &["backup", &s, d, "--since", b, "--key-file", key],
+        &["is encrypted", "--encrypt"],
+    );
+    assert!(!delta.exists());
+    bru_ok(&["backup", "--quiet", &s, d, "--since", b, "--encrypt", "--key-file", key]);
+    nothing_in_clear(&delta);
+    bru_fails(&["restore", d, &t], &["is encrypted: give"]);
+    bru_ok(&["restore", "--quiet", d, &t, "--key-file", key]);
+    assert_eq!(dump(&target), dump(&src));
+}
+
+#[test]
+fn the_hostile_archive_edits_of_the_catalog_are_refused_in_an_encrypted_archive() {
+    let dir = Dir::new();
+    let src = source(&dir);
+    let (key, _) = keygen(&dir, "bru.key");
+    let key = key.to_str().unwrap();
+    let keys = ["--key-file", key];
+    // With the catalog in clear (--encrypt-data-only): the hostile-archive
+    // edit (a table's DDL replaced, the catalog CRC recomputed) is refused
+    // because the clear catalog is not the sealed one.
+    let data_only = dir.path("data.db");
+    backup(&src, &data_only, &["--key-file", key, "--encrypt-data-only"], &[]);
+    let edited = copy(&dir, &data_only, "ddl.db");
+    bru_testsupport::archive::tamper(&edited, |what, json| {
+        if what != "table" {
+            return false;
+        }
+        json["native"] = serde_json::json!({ "create": "DROP TABLE victim" });
+        true
+    });
+    refused(&dir, &edited, &keys, "its clear catalog fails authentication");
+    // A fully encrypted archive: a definition planted in the empty clear
+    // catalog, with its CRC, is refused too.
+    let all = dir.path("all.db");
+    backup(&src, &all, &keys, &[]);
+    let planted = copy(&dir, &all, "planted.db");
+    let conn = Connection::open(&planted).unwrap();
+    conn.execute(
+        "INSERT INTO bru_objects (id, def) VALUES (0, '{\"kind\": \"view\"}')",
+        [],
+    )
+    .unwrap();
+    bru_testsupport::archive::reseal_catalog(&conn);
+    drop(conn);
+    refused(&dir, &planted, &keys, "its clear catalog fails authentication");
+}

@@ -103,6 +103,8 @@ pub const MAX_SEALED_BYTES: u64 = 1 << 30;
 /// Creates the TEMP tables that hold the catalog while an encrypted archive
 /// is written or read.
 pub(crate) fn create_shadows(conn: &Connection) -> rusqlite::Result<()> {
+    // The catalog in clear never goes to a temporary file.
+    conn.execute_batch("PRAGMA temp_store = MEMORY")?;
     for (name, columns) in SHADOWED {
         conn.execute_batch(&format!("CREATE TEMP TABLE {name} {columns}"))?;
     }
@@ -334,10 +336,26 @@ pub(crate) fn unseal_catalog(
     if expected != found {
         return Err(unauthentic(path, "its clear metadata"));
     }
-    if scope == SCOPE_DATA {
-        // The clear copy of the catalog must be the sealed one, row for row.
-        for (name, _) in &SHADOWED[1..] {
-            let same: bool = conn
+    // The file's own catalog tables are the sealed ones, row for row, with
+    // `data`; empty (or absent) with `all`. The reader reads the sealed
+    // ones only, so anything else there was put in by someone else.
+    for (name, _) in &SHADOWED[1..] {
+        let in_main: bool = conn
+            .query_row(
+                "SELECT count(*) > 0 FROM main.sqlite_master WHERE type = 'table' AND name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        let same = match (scope == SCOPE_DATA, in_main) {
+            (false, false) => true,
+            (true, false) => false,
+            (false, true) => conn
+                .query_row(&format!("SELECT NOT EXISTS (SELECT 1 FROM main.{name})"), [], |r| {
+                    r.get(0)
+                })
+                .map_err(err)?,
+            (true, true) => conn
                 .query_row(
                     &format!(
                         "SELECT (SELECT count(*) FROM main.{name}) = (SELECT count(*) FROM temp.{name}) \
@@ -346,10 +364,10 @@ pub(crate) fn unseal_catalog(
                     [],
                     |r| r.get(0),
                 )
-                .unwrap_or(false);
-            if !same {
-                return Err(unauthentic(path, "its clear catalog"));
-            }
+                .unwrap_or(false),
+        };
+        if !same {
+            return Err(unauthentic(path, "its clear catalog"));
         }
     }
     Ok(true)
