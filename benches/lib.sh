@@ -26,7 +26,7 @@ need() {
 # build_bru: a release build of this checkout's bru; sets $bru to it.
 build_bru() {
     cargo build --release -q --bin bru
-    bru=$PWD/target/release/bru
+    bru=${CARGO_TARGET_DIR:-$PWD/target}/release/bru
 }
 
 # measure LABEL CMD...: runs CMD under GNU time and appends

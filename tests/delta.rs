@@ -455,6 +455,14 @@ fn postgres_fast_path_reads_the_slot_and_is_exact_with_writers_during_the_backup
     // Writers commit while the full backup runs: each change is in the
     // base, or named by the slot, or both, and lands exactly once.
     let stop = std::sync::atomic::AtomicBool::new(false);
+    // Stops the writer however the backup ends: a failed backup panics,
+    // and the scope would otherwise wait for the writer for ever.
+    struct StopOnDrop<'a>(&'a std::sync::atomic::AtomicBool);
+    impl Drop for StopOnDrop<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
     std::thread::scope(|scope| {
         let writer = scope.spawn(|| {
             let mut n = 0;
@@ -473,6 +481,7 @@ fn postgres_fast_path_reads_the_slot_and_is_exact_with_writers_during_the_backup
                 );
             }
         });
+        let _stop = StopOnDrop(&stop);
         bru_ok(&[
             "backup",
             &s,

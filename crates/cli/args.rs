@@ -74,6 +74,14 @@ pub struct Global {
     /// Also log each phase and each table done on stderr, from the start.
     #[arg(long, short, global = true, conflicts_with = "quiet")]
     pub verbose: bool,
+    /// An age identity file (AGE-SECRET-KEY-1…, see bru keygen): opens
+    /// encrypted archives, and `backup --encrypt` encrypts to it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub key_file: Vec<PathBuf>,
+    /// An age identity file that opens encrypted archives (repeatable); unlike
+    /// --key-file, backup does not encrypt to it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub identity: Vec<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +107,9 @@ pub enum Command {
     /// Generate a sample SQLite database, then back it up, list, verify and restore it.
     #[cfg(feature = "demo")]
     Demo(DemoArgs),
+    /// Write a new age identity file for encrypted archives, and print its
+    /// recipient (age1…)
+    Keygen(KeygenArgs),
     /// Print a shell completion script: bash, zsh, fish, powershell or elvish.
     Completions(CompletionsArgs),
     /// Print bru's man page (roff), e.g. `bru man > bru.1; man ./bru.1`.
@@ -201,6 +212,18 @@ pub struct BackupArgs {
     /// pg_dump's -c: refused, dropping is the restore's (restore -c).
     #[arg(long, short = 'c', hide = true)]
     pub clean: bool,
+    /// Encrypt and authenticate the archive: for --recipient, --key-file, or
+    /// else the passphrase in BRU_PASSPHRASE or typed on the terminal.
+    #[arg(long)]
+    pub encrypt: bool,
+    /// Encrypt the rows only: table names, row counts and definitions stay
+    /// readable without the key (still authenticated). Implies --encrypt.
+    #[arg(long)]
+    pub encrypt_data_only: bool,
+    /// Encrypt to this age recipient (age1…), a public key: the backup host
+    /// then cannot decrypt. Repeatable; implies --encrypt.
+    #[arg(long, value_name = "AGE1…")]
+    pub recipient: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -359,6 +382,15 @@ pub struct DemoArgs {
     /// Seed of the sample generator.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The key file to write (mode 0600); keep it away from the archives
+    pub file: PathBuf,
+    /// Replace an existing file
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

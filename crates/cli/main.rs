@@ -10,6 +10,7 @@ mod demo;
 mod endpoint;
 mod generate;
 mod interrupt;
+mod keys;
 mod output;
 mod password;
 mod progress;
@@ -118,6 +119,7 @@ fn one_line(e: &clap::Error) -> String {
 
 fn run(cli: &Cli) -> Result<ExitCode> {
     let out = output::Output::new(cli.global.quiet, cli.global.json, cli.global.verbose);
+    keys::install(&cli.global)?;
     match &cli.command {
         Command::Backup(a) if a.drop_slot.is_some() && a.since.is_none() => {
             let name = a.drop_slot.as_deref().unwrap_or_default();
@@ -158,6 +160,7 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                 generic: a.generic,
                 drop_slot: a.drop_slot.clone(),
             };
+            let seal = keys::seal(a, &cli.global)?;
             let source = with_password(&source, &cli.global)?;
             let source_endpoint = endpoint::Endpoint::new(&source);
             interrupt::on_interrupt(format!(
@@ -177,15 +180,22 @@ fn run(cli: &Cli) -> Result<ExitCode> {
                                     "backup --since takes the tables of the archive it follows;                                      leave out --include/--exclude"
                                 );
                             }
-                            bru_engine::backup_delta(
+                            bru_engine::backup_delta_sealed(
                                 source.as_mut(),
                                 &archive,
                                 since,
                                 &options,
+                                seal.as_ref(),
                                 &progress,
                             )?
                         }
-                        None => bru_engine::backup(source.as_mut(), &archive, &options, &progress)?,
+                        None => bru_engine::backup_sealed(
+                            source.as_mut(),
+                            &archive,
+                            &options,
+                            seal.as_ref(),
+                            &progress,
+                        )?,
                     })
                 });
             progress.clear();
@@ -236,6 +246,13 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::List(a) => {
             let listing = bru_engine::list(&a.archive)?;
             out.listing(&listing)?;
+        }
+        Command::Keygen(a) => {
+            let recipient = keys::keygen(a)?;
+            out.line(&format!(
+                "wrote {}; its recipient (give it to bru backup --recipient): {recipient}",
+                a.file.display()
+            ));
         }
         #[cfg(feature = "demo")]
         Command::Demo(a) => demo::run(a, &out)?,

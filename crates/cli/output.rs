@@ -512,10 +512,18 @@ fn compare_text(r: &CompareReport) -> String {
 fn listing_text(listing: &Listing) -> String {
     let m = &listing.meta;
     let mut s = String::new();
-    s += &format!(
-        "source:   {} {} database {}\n",
-        m.source.engine, m.source.version, m.source.database
-    );
+    let sealed_catalog = m
+        .encryption
+        .as_ref()
+        .is_some_and(|e| !e.unlocked && e.scope == "all");
+    if sealed_catalog {
+        s += "source:   (encrypted)\n";
+    } else {
+        s += &format!(
+            "source:   {} {} database {}\n",
+            m.source.engine, m.source.version, m.source.database
+        );
+    }
     s += &format!("created:  {} by bru {}\n", m.created_at, m.tool_version);
     s += &format!(
         "format:   version {}, zstd level {}\n",
@@ -531,6 +539,20 @@ fn listing_text(listing: &Listing) -> String {
     }
     if m.state != bru_format::ArchiveState::Complete {
         s += "          the backup did not finish: restore and verify will refuse this archive\n";
+    }
+    if let Some(e) = &m.encryption {
+        let what = if e.scope == "all" {
+            "catalog and rows"
+        } else {
+            "rows (the catalog is in clear, and authenticated)"
+        };
+        s += &format!("encrypted: {what}, key sealed as {}\n", e.key_kind);
+        if !e.unlocked {
+            s += "          no key given: give --key-file, --identity or BRU_PASSPHRASE to read it\n";
+        }
+        if sealed_catalog {
+            return s;
+        }
     }
     let width = name_width(listing.tables.iter().map(|t| t.table.as_str()));
     s += &format!(

@@ -47,7 +47,9 @@ use std::time::Instant;
 
 use bru_core::delta::{Buckets, TableState};
 use bru_core::{BatchLimits, RowBatch, Source, TableChecksum, TableDef, TablePart};
-use bru_format::{encode_chunk, ArchiveWriter, EncodedChunk, TableId, TableTotals, WriterOptions};
+use bru_format::{
+    encode_chunk, ArchiveWriter, EncodedChunk, Seal, TableId, TableTotals, WriterOptions,
+};
 use rayon::ThreadPool;
 
 use crate::pipeline::{self, Ordered};
@@ -99,6 +101,19 @@ pub fn backup(
     options: &BackupOptions,
     progress: &dyn Progress,
 ) -> Result<Summary> {
+    backup_sealed(source, archive, options, None, progress)
+}
+
+/// Like [`backup()`], and with `seal` an encrypted archive (FORMAT.md,
+/// "Encrypted archives"): every chunk and the catalog sealed, the data key
+/// sealed by `seal.lock`.
+pub fn backup_sealed(
+    source: &mut dyn Source,
+    archive: &Path,
+    options: &BackupOptions,
+    seal: Option<&Seal>,
+    progress: &dyn Progress,
+) -> Result<Summary> {
     let started = Instant::now();
     // The slot comes first: the source takes its snapshot again after it,
     // so that no change falls between the two.
@@ -117,7 +132,15 @@ pub fn backup(
         },
         None => None,
     };
-    let result = backup_in(source, archive, options, progress, &slot, slot_skipped);
+    let result = backup_in(
+        source,
+        archive,
+        options,
+        seal,
+        progress,
+        &slot,
+        slot_skipped,
+    );
     if let (Err(_), Some((name, _))) = (&result, &slot) {
         // A slot no archive records would only keep the server's WAL.
         let _ = source.drop_change_slot(name);
@@ -131,6 +154,7 @@ fn backup_in(
     source: &mut dyn Source,
     archive: &Path,
     options: &BackupOptions,
+    seal: Option<&Seal>,
     progress: &dyn Progress,
     slot: &Option<(String, String)>,
     slot_skipped: Option<String>,
@@ -148,7 +172,7 @@ fn backup_in(
     catalog.mark_not_carried_dependents();
     let jobs = pipeline::pool_size(options.jobs);
     let pool = pipeline::pool(jobs)?;
-    let mut writer = ArchiveWriter::create(
+    let mut writer = ArchiveWriter::create_sealed(
         archive,
         &info,
         &WriterOptions {
@@ -157,6 +181,7 @@ fn backup_in(
             tool_version: options.tool_version.clone(),
             chunk_bytes: options.chunk_bytes,
         },
+        seal,
     )?;
     let ids = writer.write_catalog(&catalog)?;
     if let Some((name, position)) = slot {

@@ -206,7 +206,10 @@ impl Error {
             | Error::Archive(
                 bru_format::Error::CrcMismatch { .. }
                 | bru_format::Error::BadChunk { .. }
-                | bru_format::Error::Damaged { .. },
+                | bru_format::Error::Damaged { .. }
+                | bru_format::Error::Unauthentic { .. }
+                | bru_format::Error::Locked { .. }
+                | bru_format::Error::WrongKey { .. },
             )
             | Error::Table { .. }
             | Error::Mismatch { .. }

@@ -68,13 +68,13 @@ mod translate;
 mod trust;
 mod verify;
 
-pub use backup::{backup, BackupOptions};
+pub use backup::{backup, backup_sealed, BackupOptions};
 pub use casts::{CastCount, CastPlan, CastRules};
 pub use compare::{
     compare, compare_databases, verify_against, CompareOptions, CompareReport, DiffKind, RowDiff,
     TableMatch, TableReport, TableStatus,
 };
-pub use delta::{backup_delta, is_delta, ChainCheck, DeltaApply, Scanned};
+pub use delta::{backup_delta, backup_delta_sealed, is_delta, ChainCheck, DeltaApply, Scanned};
 pub use error::{Error, Result};
 pub use filter::{Selection, TableFilter};
 pub use list::{list, ListedTable, Listing};

@@ -37,8 +37,24 @@ pub struct Listing {
 /// archives too (that is how a user sees that a backup did not finish).
 /// Fails if the file is missing, is not a bru archive, is of a newer format,
 /// or its catalog is damaged.
+///
+/// An encrypted archive opened without its key lists its clear metadata
+/// only (and, with `--encrypt-data-only`, its catalog): `meta.encryption`
+/// says so.
 pub fn list(archive: &Path) -> Result<Listing> {
     let reader = ArchiveReader::open(archive)?;
+    let sealed_catalog = reader
+        .meta()
+        .encryption
+        .as_ref()
+        .is_some_and(|e| !e.unlocked && e.scope == "all");
+    if sealed_catalog {
+        return Ok(Listing {
+            meta: reader.meta().clone(),
+            tables: Vec::new(),
+            objects: Vec::new(),
+        });
+    }
     let tables = reader
         .tables()?
         .into_iter()

@@ -87,6 +87,9 @@ pub mod key {
     pub const STATES_CRC32: &str = "states_crc32";
     pub const CHANGE_SLOT: &str = "change_slot";
     pub const CHANGE_SLOT_POSITION: &str = "change_slot_position";
+    pub const ENCRYPTION: &str = "encryption";
+    pub const KEY_KIND: &str = "key_kind";
+    pub const KEY_ENVELOPE: &str = "key_envelope";
 }
 
 /// The schema of a version 1 archive.
@@ -212,7 +215,10 @@ pub(crate) fn states_crc(
 ) -> Result<Option<u32>, Error> {
     let exists: bool = conn
         .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'bru_table_state'",
+            // An encrypted archive's states are TEMP tables (module `sealed`).
+            "SELECT count(*) FROM (SELECT type, name FROM sqlite_master UNION ALL \
+             SELECT type, name FROM sqlite_temp_master) \
+             WHERE type = 'table' AND name = 'bru_table_state'",
             [],
             |r| r.get::<_, i64>(0),
         )
@@ -242,12 +248,27 @@ pub(crate) fn states_crc(
         select.extend(texts.iter().map(|c| format!("CAST({c} AS BLOB)")));
         for c in blobs {
             select.push(format!("typeof({c})"));
-            select.push(format!("length({c})"));
+            select.push(format!("coalesce(length({c}), 0)"));
         }
         let sql = format!(
             "SELECT {} FROM {table} ORDER BY table_id",
             select.join(", ")
         );
+        // Where the unqualified name resolves: a TEMP table (an encrypted
+        // archive's, module `sealed`) shadows the file's.
+        let in_temp: bool = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_temp_master WHERE type = 'table' AND name = ?1",
+                [table],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(err)?
+            > 0;
+        let schema = if in_temp {
+            rusqlite::TEMP_DB
+        } else {
+            rusqlite::MAIN_DB
+        };
         let mut s = conn.prepare(&sql).map_err(err)?;
         let mut rows = s.query([]).map_err(err)?;
         while let Some(r) = rows.next().map_err(err)? {
@@ -273,7 +294,7 @@ pub(crate) fn states_crc(
                             continue;
                         }
                         let mut blob = conn
-                            .blob_open(rusqlite::MAIN_DB, table, column, rowid, true)
+                            .blob_open(schema, table, column, rowid, true)
                             .map_err(err)?;
                         let mut left = len;
                         while left > 0 {

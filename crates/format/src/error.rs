@@ -92,6 +92,20 @@ pub enum Error {
         message: String,
     },
 
+    /// The archive is encrypted and no key of the kind its key envelope
+    /// needs was given. `needs` says what to give.
+    #[error("archive {} is encrypted: give {needs}", path.display())]
+    Locked { path: PathBuf, needs: &'static str },
+
+    /// Keys were given, but none opens the archive's key envelope.
+    #[error("wrong key for archive {}: no identity or passphrase given opens its key envelope", path.display())]
+    WrongKey { path: PathBuf },
+
+    /// A sealed part of an encrypted archive (a chunk, the catalog, the
+    /// clear metadata it vouches for) fails authentication. `what` names it.
+    #[error("archive {}: {what} fails authentication: the archive was edited or damaged", path.display())]
+    Unauthentic { path: PathBuf, what: String },
+
     /// The writer was used out of order (for example a chunk for a table
     /// that is not in the catalog). This is a bug in the caller.
     #[error("archive {}: {message}", path.display())]

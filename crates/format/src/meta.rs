@@ -76,6 +76,26 @@ pub struct ArchiveMeta {
     /// Where a delta archive sits in its chain; `None` for a full archive.
     #[serde(default)]
     pub delta: Option<DeltaInfo>,
+    /// How the archive is encrypted; `None` for a clear archive.
+    #[serde(default)]
+    pub encryption: Option<Encryption>,
+}
+
+/// The format version of an encrypted archive (full or delta).
+pub const ENCRYPTED_FORMAT_VERSION: u32 = 3;
+
+/// How an archive is encrypted (FORMAT.md, "Encrypted archives").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Encryption {
+    /// Whether the catalog is encrypted too (`all`) or left in clear
+    /// (`data`, `--encrypt-data-only`).
+    pub scope: String,
+    /// How the data key is sealed: `age-recipients` or
+    /// `age-scrypt` (a passphrase).
+    pub key_kind: String,
+    /// Whether this reader opened the key envelope; without it only the
+    /// clear metadata (and with scope `data` the catalog) can be read.
+    pub unlocked: bool,
 }
 
 /// What a backup recorded about the size of its chunks (FORMAT.md,

@@ -37,8 +37,14 @@ use crate::container::{
     MAX_CATALOG_ENTRIES, MAX_COLUMNS, MAX_META_ROWS, MAX_META_VALUE_LEN, MAX_PART_LEN,
     MAX_STORED_LEN, MAX_VALUE_READ, TABLES,
 };
+use crate::crypt::{ChunkPlace, Sealer};
 use crate::error::{Error, Result};
-use crate::meta::{ArchiveMeta, ArchiveState, ChunkLimits, TableId, TableTotals};
+use crate::keys::Keys;
+use crate::meta::{
+    ArchiveMeta, ArchiveState, ChunkLimits, Encryption, TableId, TableTotals,
+    ENCRYPTED_FORMAT_VERSION,
+};
+use crate::sealed::{self, SCOPE_ALL, SCOPE_DATA};
 
 /// The first 16 bytes of every SQLite 3 database.
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
@@ -71,6 +77,10 @@ pub struct ArchiveReader {
     pub(crate) meta: ArchiveMeta,
     /// `None` when the backup stopped before writing the catalog.
     catalog_crc: Option<u32>,
+    /// The sealer of an encrypted archive whose key envelope was opened.
+    sealer: Option<Sealer>,
+    /// What an encrypted archive whose key envelope was not opened needs.
+    locked: Option<&'static str>,
 }
 
 impl ArchiveReader {
@@ -80,7 +90,25 @@ impl ArchiveReader {
     /// newer format version than this build reads
     /// ([`Error::UnsupportedVersion`]). An incomplete archive opens (so
     /// `bru list` can show it); see [`ArchiveReader::require_complete`].
+    ///
+    /// An encrypted archive is opened with the keys this process installed
+    /// ([`crate::keys::install`]); see [`ArchiveReader::open_with`].
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, crate::keys::installed())
+    }
+
+    /// Opens `path` like [`ArchiveReader::open`], offering `keys` to an
+    /// encrypted archive's key envelope. With a key that opens it, the
+    /// sealed catalog is authenticated and read (and the clear metadata
+    /// checked against it) before this returns; without any key of the
+    /// kind it needs, the archive opens to its clear metadata only (for
+    /// `bru list`) and everything else fails with [`Error::Locked`].
+    ///
+    /// Fails as [`ArchiveReader::open`] does, with [`Error::WrongKey`] when
+    /// keys of the right kind were given but none opens the envelope, and
+    /// with [`Error::Unauthentic`] when the sealed catalog or the clear
+    /// metadata fails authentication.
+    pub fn open_with(path: &Path, keys: &Keys) -> Result<Self> {
         check_header(path)?;
         // SQLite may refuse a truncated file outright; the length check then
         // says why. A file with a hot journal is checked only once SQLite has
@@ -110,11 +138,11 @@ impl ArchiveReader {
             .ok()
             .filter(|&v| v > 0)
             .ok_or_else(|| damaged(format!("invalid format version {version}")))?;
-        if version > crate::meta::DELTA_FORMAT_VERSION {
+        if version > ENCRYPTED_FORMAT_VERSION {
             return Err(Error::UnsupportedVersion {
                 path: path.to_path_buf(),
                 found: version,
-                supported: crate::meta::DELTA_FORMAT_VERSION,
+                supported: ENCRYPTED_FORMAT_VERSION,
             });
         }
 
@@ -135,19 +163,75 @@ impl ArchiveReader {
                  bytes, more than any bru writes"
             )));
         }
-        let pairs = conn
-            .prepare("SELECT key, value FROM bru_meta")
-            .and_then(|mut s| {
-                s.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-            })
-            .map_err(|e| sql_error(path, "reading the metadata", e))?;
+        let read_pairs = |conn: &Connection| {
+            conn.prepare("SELECT key, value FROM bru_meta")
+                .and_then(|mut s| {
+                    s.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .map_err(|e| sql_error(path, "reading the metadata", e))
+        };
+        let mut pairs = read_pairs(&conn)?;
+        let (mut sealer, mut locked, mut encryption) = (None, None, None);
+        let scope = pairs
+            .iter()
+            .find(|(k, _)| k == key::ENCRYPTION)
+            .map(|(_, v)| v.clone());
+        if version == ENCRYPTED_FORMAT_VERSION || scope.is_some() {
+            let clear = |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| key == k)
+                    .map(|(_, v)| v.clone())
+                    .ok_or_else(|| damaged(format!("metadata key {k} is missing")))
+            };
+            let scope = scope
+                .filter(|s| {
+                    (s == SCOPE_ALL || s == SCOPE_DATA) && version == ENCRYPTED_FORMAT_VERSION
+                })
+                .ok_or_else(|| {
+                    damaged(format!(
+                        "format version {version} with encryption {}",
+                        clear(key::ENCRYPTION).unwrap_or_else(|_| "(none)".into())
+                    ))
+                })?;
+            let key_kind = clear(key::KEY_KIND)?;
+            let envelope = unhex(&clear(key::KEY_ENVELOPE)?)
+                .ok_or_else(|| damaged("its key envelope is not hex digits".into()))?;
+            match keys.unwrap(path, &envelope) {
+                Ok(data_key) => {
+                    let s = Sealer::new(&data_key, &clear(key::ARCHIVE_ID)?, version)
+                        .map_err(damaged)?;
+                    if sealed::unseal_catalog(&conn, path, &s, &scope, &pairs)? {
+                        pairs = read_pairs(&conn)?;
+                    } else if clear(key::STATE)? != ArchiveState::InProgress.stored() {
+                        return Err(damaged(
+                            "it is encrypted and says it is complete, but has no sealed catalog"
+                                .into(),
+                        ));
+                    }
+                    sealer = Some(s);
+                }
+                Err(Error::Locked { needs, .. }) => locked = Some(needs),
+                Err(e) => return Err(e),
+            }
+            encryption = Some(Encryption {
+                scope,
+                key_kind,
+                unlocked: sealer.is_some(),
+            });
+        }
         let get = |k: &str| -> Result<String> {
             pairs
                 .iter()
                 .find(|(key, _)| key == k)
                 .map(|(_, v)| v.clone())
                 .ok_or_else(|| damaged(format!("metadata key {k} is missing")))
+        };
+        // What a locked archive keeps sealed reads as empty.
+        let sealed_or = |k: &str| match locked {
+            Some(_) => Ok(get(k).unwrap_or_default()),
+            None => get(k),
         };
         let meta_version = get(key::FORMAT_VERSION)?;
         if meta_version != version.to_string() {
@@ -195,20 +279,23 @@ impl ArchiveReader {
                 .map(|(_, v)| v.clone())
                 .unwrap_or_default(),
             source: SourceInfo {
-                engine: get(key::SOURCE_ENGINE)?,
-                version: get(key::SOURCE_VERSION)?,
-                database: get(key::SOURCE_DATABASE)?,
+                engine: sealed_or(key::SOURCE_ENGINE)?,
+                version: sealed_or(key::SOURCE_VERSION)?,
+                database: sealed_or(key::SOURCE_DATABASE)?,
             },
             state,
             compress_level,
             limits,
             delta: delta_from_meta(version, &pairs).map_err(damaged)?,
+            encryption,
         };
         Ok(ArchiveReader {
             path: path.to_path_buf(),
             conn,
             meta,
             catalog_crc,
+            sealer,
+            locked,
         })
     }
 
@@ -223,13 +310,42 @@ impl ArchiveReader {
     }
 
     /// Fails with [`Error::Incomplete`] unless the archive is complete.
+    ///
+    /// An encrypted archive must also be open ([`Error::Locked`] if no key
+    /// opened it), and every chunk of it is authenticated here, before the
+    /// caller uses any: a restore writes nothing from an archive with an
+    /// edited, moved, replayed or missing chunk. That reads every chunk and
+    /// checks its tag, without decompressing it.
     pub fn require_complete(&self) -> Result<()> {
-        match self.meta.state {
-            ArchiveState::Complete => Ok(()),
-            ArchiveState::InProgress => Err(Error::Incomplete {
+        if let Some(needs) = self.locked {
+            return Err(Error::Locked {
                 path: self.path.clone(),
-            }),
+                needs,
+            });
         }
+        match self.meta.state {
+            ArchiveState::Complete => {}
+            ArchiveState::InProgress => {
+                return Err(Error::Incomplete {
+                    path: self.path.clone(),
+                })
+            }
+        }
+        if self.sealer.is_some() {
+            for table in self.tables()? {
+                for chunk in self.chunks(table.id)? {
+                    chunk?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the archive is encrypted and no key opened it: only its
+    /// clear metadata (and with `--encrypt-data-only` its catalog) can be
+    /// read.
+    pub fn is_locked(&self) -> bool {
+        self.locked.is_some()
     }
 
     /// The catalog: table definitions and other objects.
@@ -239,6 +355,14 @@ impl ArchiveReader {
     /// JSON for this build, or their ids are not 0, 1, 2, ... An archive
     /// whose backup stopped before writing the catalog has an empty one.
     pub fn catalog(&self) -> Result<Catalog> {
+        if let (Some(needs), Some(e)) = (self.locked, &self.meta.encryption) {
+            if e.scope == SCOPE_ALL {
+                return Err(Error::Locked {
+                    path: self.path.clone(),
+                    needs,
+                });
+            }
+        }
         let count = |table: &str| {
             self.conn
                 .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| {
@@ -724,6 +848,28 @@ impl ChunkIter<'_> {
                 actual,
             });
         }
+        let (data, crc) = match (&r.sealer, r.locked) {
+            (_, Some(needs)) => {
+                return Err(Error::Locked {
+                    path: r.path.clone(),
+                    needs,
+                })
+            }
+            (None, None) => (data, crc),
+            (Some(sealer), None) => {
+                let place = ChunkPlace {
+                    table: self.table,
+                    seq,
+                    rows,
+                    raw_len,
+                };
+                let plain = sealer.open_chunk(place, &data).ok_or_else(|| {
+                    sealed::unauthentic(&r.path, &format!("chunk {seq} of table {name}"))
+                })?;
+                let crc = crc32fast::hash(&plain);
+                (plain, crc)
+            }
+        };
         self.next += 1;
         Ok(Some(StoredChunk {
             table: self.table,
@@ -960,8 +1106,8 @@ pub(crate) fn delta_from_meta(
     };
     let kind = get(key::KIND);
     match (version, kind.as_deref()) {
-        (1, None | Some("full")) => Ok(None),
-        (crate::meta::DELTA_FORMAT_VERSION, Some("delta")) => {
+        (1 | ENCRYPTED_FORMAT_VERSION, None | Some("full")) => Ok(None),
+        (crate::meta::DELTA_FORMAT_VERSION | ENCRYPTED_FORMAT_VERSION, Some("delta")) => {
             let need = |k: &str| get(k).ok_or_else(|| format!("metadata key {k} is missing"));
             let position = need(key::CHAIN_POSITION)?;
             Ok(Some(crate::meta::DeltaInfo {
@@ -979,4 +1125,15 @@ pub(crate) fn delta_from_meta(
             k.unwrap_or("(none)")
         )),
     }
+}
+
+/// The bytes of lowercase or uppercase hex digits, or `None`.
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
 }

@@ -149,6 +149,10 @@ fn keys_from_json(
 
 impl ArchiveWriter {
     fn state_schema(&mut self) -> Result<()> {
+        if self.sealed.is_some() {
+            // Its TEMP tables exist from the start (module `sealed`).
+            return Ok(());
+        }
         let path = self.path.clone();
         self.conn
             .execute_batch(STATE_SCHEMA)
@@ -193,7 +197,18 @@ impl ArchiveWriter {
             let err = |e| sql_error(&path, "writing a table state's bucket sums", e);
             let mut blob = self
                 .conn
-                .blob_open(rusqlite::MAIN_DB, "bru_table_state", "sums", table, false)
+                .blob_open(
+                    // A sealed archive's states are TEMP tables (`sealed`).
+                    if self.sealed.is_some() {
+                        rusqlite::TEMP_DB
+                    } else {
+                        rusqlite::MAIN_DB
+                    },
+                    "bru_table_state",
+                    "sums",
+                    table,
+                    false,
+                )
                 .map_err(err)?;
             for_each_piece(&b.sums, |piece| {
                 use std::io::Write;
@@ -219,9 +234,14 @@ impl ArchiveWriter {
         Ok(())
     }
 
-    /// Makes this archive a delta of the chain `info` says, version 2.
+    /// Makes this archive a delta of the chain `info` says, version 2 (an
+    /// encrypted archive stays version 3, whose `kind` says it is a delta).
     pub fn set_delta(&mut self, info: &DeltaInfo) -> Result<()> {
         self.state_schema()?;
+        let version = match self.sealed {
+            Some(_) => crate::meta::ENCRYPTED_FORMAT_VERSION,
+            None => DELTA_FORMAT_VERSION,
+        };
         let path = self.path.clone();
         let err = |e| sql_error(&path, "marking the archive a delta", e);
         let pairs = [
@@ -229,7 +249,7 @@ impl ArchiveWriter {
             (key::BASE_ARCHIVE_ID, info.base_archive_id.clone()),
             (key::CHAIN_ROOT_ID, info.chain_root_id.clone()),
             (key::CHAIN_POSITION, info.position.to_string()),
-            (key::FORMAT_VERSION, DELTA_FORMAT_VERSION.to_string()),
+            (key::FORMAT_VERSION, version.to_string()),
         ];
         for (k, v) in pairs {
             self.conn
@@ -240,9 +260,9 @@ impl ArchiveWriter {
                 .map_err(err)?;
         }
         self.conn
-            .execute_batch(&format!("PRAGMA user_version = {DELTA_FORMAT_VERSION}"))
+            .execute_batch(&format!("PRAGMA user_version = {version}"))
             .map_err(err)?;
-        self.meta.format_version = DELTA_FORMAT_VERSION;
+        self.meta.format_version = version;
         self.meta.delta = Some(info.clone());
         Ok(())
     }

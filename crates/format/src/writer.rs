@@ -27,11 +27,13 @@ use crate::container::{
     MAX_CATALOG_BYTES, MAX_CATALOG_ENTRIES, MAX_COLUMNS, MAX_PART_LEN, MAX_STORED_LEN, PAGE_SIZE,
     SCHEMA,
 };
+use crate::crypt::{ChunkPlace, Sealer};
 use crate::error::{Error, Result};
 use crate::meta::{
-    ArchiveMeta, ArchiveState, ChunkLimits, TableId, TableTotals, FORMAT_VERSION, MAX_CHUNK_BYTES,
-    MAX_VALUE_BYTES,
+    ArchiveMeta, ArchiveState, ChunkLimits, Encryption, TableId, TableTotals,
+    ENCRYPTED_FORMAT_VERSION, FORMAT_VERSION, MAX_CHUNK_BYTES, MAX_VALUE_BYTES,
 };
+use crate::sealed::{self, Seal, SCOPE_ALL, SCOPE_DATA};
 
 /// Stored bytes written between two commits while a table is in progress.
 pub const COMMIT_BYTES: u64 = 64 << 20;
@@ -71,6 +73,8 @@ pub struct ArchiveWriter {
     in_transaction: bool,
     uncommitted_bytes: u64,
     part_len: usize,
+    /// The sealer and scope of an encrypted archive.
+    pub(crate) sealed: Option<(Sealer, &'static str)>,
 }
 
 impl ArchiveWriter {
@@ -84,6 +88,23 @@ impl ArchiveWriter {
     /// stale rollback journal next to `path` is removed and the old file is
     /// replaced atomically once the new one is valid.
     pub fn create(path: &Path, source: &SourceInfo, options: &WriterOptions) -> Result<Self> {
+        Self::create_sealed(path, source, options, None)
+    }
+
+    /// Like [`ArchiveWriter::create`], and with `seal` an encrypted archive
+    /// (format version 3, FORMAT.md "Encrypted archives"): a random data key
+    /// sealed by `seal.lock` into the clear metadata, every chunk sealed as
+    /// it is written, and the catalog kept out of the file until
+    /// [`ArchiveWriter::finish`] seals it (module `sealed`).
+    ///
+    /// Fails as [`ArchiveWriter::create`] does, and with [`Error::Misuse`]
+    /// if the data key cannot be sealed (no recipient).
+    pub fn create_sealed(
+        path: &Path,
+        source: &SourceInfo,
+        options: &WriterOptions,
+        seal: Option<&Seal>,
+    ) -> Result<Self> {
         let range = zstd::compression_level_range();
         if !range.contains(&options.compress_level) {
             return Err(Error::Misuse {
@@ -167,10 +188,51 @@ impl ArchiveWriter {
                 max_value_bytes: MAX_VALUE_BYTES,
             },
             delta: None,
+            encryption: None,
         };
+        let misuse = |message: String| Error::Misuse {
+            path: path.to_path_buf(),
+            message,
+        };
+        let lock = match seal {
+            None => None,
+            Some(seal) => {
+                let key = crate::crypt::new_data_key().map_err(misuse)?;
+                let envelope = seal.lock.wrap(&key).map_err(misuse)?;
+                let scope = if seal.data_only {
+                    SCOPE_DATA
+                } else {
+                    SCOPE_ALL
+                };
+                meta.format_version = ENCRYPTED_FORMAT_VERSION;
+                meta.encryption = Some(Encryption {
+                    scope: scope.to_owned(),
+                    key_kind: seal.lock.kind().to_owned(),
+                    unlocked: true,
+                });
+                Some((key, envelope, scope))
+            }
+        };
+        let extra: Vec<(&str, String)> = match (&lock, seal) {
+            (Some((_, envelope, scope)), Some(seal)) => vec![
+                (key::ENCRYPTION, (*scope).to_owned()),
+                (key::KEY_KIND, seal.lock.kind().to_owned()),
+                (key::KEY_ENVELOPE, hex(envelope)),
+            ],
+            _ => Vec::new(),
+        };
+        let scope = lock.as_ref().map(|(_, _, scope)| *scope);
         // The temporary file is an implementation detail: errors name the archive.
-        (meta.created_at, meta.archive_id) =
-            init_file(&temp, &meta).map_err(|e| sql_error(path, "creating the archive", e))?;
+        let rows;
+        (meta.created_at, meta.archive_id, rows) = init_file(&temp, &meta, extra, scope)
+            .map_err(|e| sql_error(path, "creating the archive", e))?;
+        let sealed = match lock {
+            None => None,
+            Some((key, _, scope)) => Some((
+                Sealer::new(&key, &meta.archive_id, ENCRYPTED_FORMAT_VERSION).map_err(misuse)?,
+                scope,
+            )),
+        };
 
         // A journal left by an earlier, killed writer belongs to the old file;
         // SQLite would replay it onto the new one.
@@ -207,6 +269,18 @@ impl ArchiveWriter {
         // a moment; wait for it rather than fail the backup.
         conn.busy_timeout(std::time::Duration::from_secs(60))
             .map_err(|e| sql_error(path, "setting up the archive", e))?;
+        if sealed.is_some() {
+            // The catalog and the whole metadata live in TEMP tables until
+            // the final commit seals them (module `sealed`).
+            let err = |e| sql_error(path, "setting up the archive", e);
+            sealed::create_shadows(&conn).map_err(err)?;
+            let mut insert = conn
+                .prepare("INSERT INTO temp.bru_meta (key, value) VALUES (?1, ?2)")
+                .map_err(err)?;
+            for (k, v) in &rows {
+                insert.execute(params![k, v]).map_err(err)?;
+            }
+        }
         Ok(ArchiveWriter {
             path: path.to_path_buf(),
             conn,
@@ -219,6 +293,7 @@ impl ArchiveWriter {
             in_transaction: false,
             uncommitted_bytes: 0,
             part_len: DEFAULT_PART_LEN,
+            sealed,
         })
     }
 
@@ -352,7 +427,24 @@ impl ArchiveWriter {
                 chunk.row_count, chunk.raw_len, chunk.max_value_len, self.meta.limits.chunk_bytes
             )));
         }
-        let parts = chunk.data.chunks(self.part_len);
+        let sealed_data;
+        let (data, crc) = match &self.sealed {
+            None => (&chunk.data, chunk.crc32),
+            Some((sealer, _)) => {
+                let place = ChunkPlace {
+                    table,
+                    seq,
+                    rows: chunk.row_count,
+                    raw_len: chunk.raw_len,
+                };
+                sealed_data = sealer
+                    .seal_chunk(place, &chunk.data)
+                    .map_err(|m| self.misuse(m))?;
+                (&sealed_data, crc32fast::hash(&sealed_data))
+            }
+        };
+        let stored_len = data.len() as u64;
+        let parts = data.chunks(self.part_len);
         let path = &self.path;
         let ints = [
             to_sql_int(path, "sequence number", seq)?,
@@ -376,7 +468,7 @@ impl ArchiveWriter {
                     ints[1],
                     ints[2],
                     ints[3],
-                    i64::from(chunk.crc32),
+                    i64::from(crc),
                     parts.len() as i64
                 ])
             })
@@ -491,6 +583,9 @@ impl ArchiveWriter {
                 )
                 .map_err(|e| sql_error(path, "marking the archive complete", e))?;
         }
+        if let Some((sealer, scope)) = &self.sealed {
+            sealed::seal_catalog(&self.conn, &self.path, sealer, scope)?;
+        }
         self.commit()?;
         let ArchiveWriter {
             path,
@@ -547,11 +642,17 @@ impl ArchiveWriter {
     }
 }
 
-/// Creates the schema and the metadata in the fresh (empty) file at `temp`,
-/// in one transaction; returns the creation time written.
-/// Creates the schema and metadata in `temp`; returns the creation time and
-/// the archive id it recorded.
-fn init_file(temp: &Path, meta: &ArchiveMeta) -> rusqlite::Result<(String, String)> {
+/// Creates the schema and metadata in `temp`; returns the creation time,
+/// the archive id and the metadata rows. With `scope` (an encrypted
+/// archive), `extra` holds its encryption keys and only the keys it leaves
+/// in clear are written to the file (the writer keeps them all in TEMP).
+#[allow(clippy::type_complexity)]
+fn init_file(
+    temp: &Path,
+    meta: &ArchiveMeta,
+    extra: Vec<(&str, String)>,
+    scope: Option<&str>,
+) -> rusqlite::Result<(String, String, Vec<(String, String)>)> {
     let conn = Connection::open_with_flags(
         temp,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -561,7 +662,8 @@ fn init_file(temp: &Path, meta: &ArchiveMeta) -> rusqlite::Result<(String, Strin
         "PRAGMA page_size = {PAGE_SIZE};
          PRAGMA journal_mode = DELETE;
          PRAGMA application_id = {APPLICATION_ID};
-         PRAGMA user_version = {FORMAT_VERSION};"
+         PRAGMA user_version = {};",
+        meta.format_version
     ))?;
     let created_at: String =
         conn.query_row("SELECT strftime('%Y-%m-%dT%H:%M:%SZ', 'now')", [], |r| {
@@ -571,25 +673,37 @@ fn init_file(temp: &Path, meta: &ArchiveMeta) -> rusqlite::Result<(String, Strin
         conn.query_row("SELECT lower(hex(randomblob(16)))", [], |r| r.get(0))?;
     conn.execute_batch("BEGIN")?;
     conn.execute_batch(SCHEMA)?;
+    let mut rows: Vec<(String, String)> = [
+        (key::FORMAT_VERSION, meta.format_version.to_string()),
+        (key::TOOL_VERSION, meta.tool_version.clone()),
+        (key::CREATED_AT, created_at.clone()),
+        (key::ARCHIVE_ID, archive_id.clone()),
+        (key::SOURCE_ENGINE, meta.source.engine.clone()),
+        (key::SOURCE_VERSION, meta.source.version.clone()),
+        (key::SOURCE_DATABASE, meta.source.database.clone()),
+        (key::STATE, ArchiveState::InProgress.stored().into()),
+        (key::COMPRESS_LEVEL, meta.compress_level.to_string()),
+        (key::CHUNK_BYTES, meta.limits.chunk_bytes.to_string()),
+    ]
+    .into_iter()
+    .chain(extra)
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    rows.shrink_to_fit();
     {
         let mut insert = conn.prepare("INSERT INTO bru_meta (key, value) VALUES (?1, ?2)")?;
-        let rows: [(&str, String); 10] = [
-            (key::FORMAT_VERSION, meta.format_version.to_string()),
-            (key::TOOL_VERSION, meta.tool_version.clone()),
-            (key::CREATED_AT, created_at.clone()),
-            (key::ARCHIVE_ID, archive_id.clone()),
-            (key::SOURCE_ENGINE, meta.source.engine.clone()),
-            (key::SOURCE_VERSION, meta.source.version.clone()),
-            (key::SOURCE_DATABASE, meta.source.database.clone()),
-            (key::STATE, ArchiveState::InProgress.stored().into()),
-            (key::COMPRESS_LEVEL, meta.compress_level.to_string()),
-            (key::CHUNK_BYTES, meta.limits.chunk_bytes.to_string()),
-        ];
-        for (k, v) in rows {
-            insert.execute(params![k, v])?;
+        for (k, v) in &rows {
+            if scope.is_none_or(|scope| sealed::is_clear(scope, k)) {
+                insert.execute(params![k, v])?;
+            }
         }
     }
     conn.execute_batch("COMMIT")?;
     conn.close().map_err(|(_, e)| e)?;
-    Ok((created_at, archive_id))
+    Ok((created_at, archive_id, rows))
+}
+
+/// Lowercase hex digits of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -532,8 +532,9 @@ fn a_chunk_declaring_a_huge_length_fails_fast() {
 fn a_newer_format_version_asks_for_an_upgrade() {
     let dir = tempfile::tempdir().unwrap();
     let path = sample_archive(dir.path());
-    // Version 2 is a delta archive's; the newest a reader knows.
-    let newer = bru_format::DELTA_FORMAT_VERSION + 1;
+    // Version 2 is a delta archive's, 3 an encrypted one's: the newest a
+    // reader knows.
+    let newer = bru_format::ENCRYPTED_FORMAT_VERSION + 1;
     sql(&path, &format!("PRAGMA user_version = {newer}"));
     let msg = err_of(ArchiveReader::open(&path));
     assert!(
@@ -544,7 +545,10 @@ fn a_newer_format_version_asks_for_an_upgrade() {
         "{msg}"
     );
     // A full archive's metadata under a delta's version is damaged.
-    sql(&path, &format!("PRAGMA user_version = {}", newer - 1));
+    sql(
+        &path,
+        &format!("PRAGMA user_version = {}", bru_format::DELTA_FORMAT_VERSION),
+    );
     let msg = err_of(ArchiveReader::open(&path));
     assert!(msg.contains("damaged"), "{msg}");
     let _ = FORMAT_VERSION;

@@ -46,9 +46,29 @@ pub fn backup_delta(
     options: &BackupOptions,
     progress: &dyn Progress,
 ) -> Result<Summary> {
+    backup_delta_sealed(source, archive, since, options, None, progress)
+}
+
+/// Like [`backup_delta`], and with `seal` an encrypted delta. The delta of
+/// an encrypted archive must be encrypted too: it holds the same rows.
+pub fn backup_delta_sealed(
+    source: &mut dyn Source,
+    archive: &Path,
+    since: &Path,
+    options: &BackupOptions,
+    seal: Option<&bru_format::Seal>,
+    progress: &dyn Progress,
+) -> Result<Summary> {
     let started = Instant::now();
     let previous = ArchiveReader::open(since)?;
     previous.require_complete()?;
+    if previous.meta().encryption.is_some() && seal.is_none() {
+        return Err(Error::Delta(format!(
+            "{} is encrypted, and its delta would hold the same rows in clear; take the delta \
+             with --encrypt (and --recipient, --key-file or a passphrase) too",
+            since.display()
+        )));
+    }
     let info = source.info();
     let prev_meta = previous.meta().clone();
     if prev_meta.source.engine != info.engine || prev_meta.source.database != info.database {
@@ -165,7 +185,7 @@ pub fn backup_delta(
         .map(|(def, prev)| plan_table(def, prev, captured.as_ref()))
         .collect::<Result<_>>()?;
 
-    let mut writer = ArchiveWriter::create(
+    let mut writer = ArchiveWriter::create_sealed(
         archive,
         &info,
         &WriterOptions {
@@ -174,6 +194,7 @@ pub fn backup_delta(
             tool_version: options.tool_version.clone(),
             chunk_bytes: options.chunk_bytes,
         },
+        seal,
     )?;
     writer.set_delta(&chain)?;
     let ids = writer.write_catalog(&catalog)?;

@@ -14,4 +14,4 @@ mod apply;
 mod backup;
 
 pub use apply::{is_delta, ChainCheck, DeltaApply, Scanned};
-pub use backup::backup_delta;
+pub use backup::{backup_delta, backup_delta_sealed};
