@@ -38,7 +38,7 @@ mib=$((gib * 1024))
 big_rows=$((mib * 45 / 100))
 mid_rows=$((mib * 35 / 100 * 4))
 small_rows=$((mib * 20 / 100 * 64))
-sqlite3 "$out/src.sqlite" <<SQL
+sqlite3 "$out/src.sqlite" >/dev/null <<SQL
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 CREATE TABLE big (id INTEGER PRIMARY KEY, payload BLOB NOT NULL);
