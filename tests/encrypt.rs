@@ -619,46 +619,77 @@ fn an_encrypted_postgres_database_round_trips() {
         return;
     };
     let dir = Dir::new();
-    let (key, _) = keygen(&dir, "bru.key");
+    let (key, recipient) = keygen(&dir, "bru.key");
     let key = key.to_str().unwrap();
-    let archive = dir.path("pg.db");
-    let a = archive.to_str().unwrap();
-    bru_ok(&[
-        "backup",
-        "--quiet",
-        "--encrypt",
-        "--key-file",
-        key,
-        &server.url(&db),
-        a,
-    ]);
-    let bytes = std::fs::read(&archive).unwrap();
-    assert!(!bytes.windows(6).any(|w| w == b"people"));
-    bru_ok(&["verify", "--quiet", a, "--key-file", key]);
-    let restored = server.create_db("enc_dst");
-    bru_ok(&[
-        "restore",
-        "--quiet",
-        a,
-        &server.url(&restored),
-        "--key-file",
-        key,
-    ]);
-    for table in ["people", "shifts"] {
-        assert_eq!(
-            server.sorted_rows(&db, table),
-            server.sorted_rows(&restored, table)
+    const PASSPHRASE: &str = "correct horse battery staple 17";
+    // Each key kind: the key file both ways; the recipient to write and
+    // its identity to read; a passphrase from the environment.
+    let kinds: [(&str, Vec<&str>, Vec<&str>, Vec<(&str, &str)>); 3] = [
+        (
+            "key-file",
+            vec!["--key-file", key],
+            vec!["--key-file", key],
+            vec![],
+        ),
+        (
+            "recipient",
+            vec!["--recipient", recipient.as_str()],
+            vec!["--identity", key],
+            vec![],
+        ),
+        (
+            "passphrase",
+            vec![],
+            vec![],
+            vec![("BRU_PASSPHRASE", PASSPHRASE)],
+        ),
+    ];
+    for (n, (kind, write, read, env)) in kinds.iter().enumerate() {
+        let archive = dir.path(&format!("pg-{kind}.db"));
+        let a = archive.to_str().unwrap();
+        let src = server.url(&db);
+        let mut args = vec!["backup", "--quiet", "--encrypt", src.as_str(), a];
+        args.extend(write.iter().copied());
+        ok_env(&args, env);
+        let bytes = std::fs::read(&archive).unwrap();
+        assert!(
+            !bytes.windows(6).any(|w| w == b"people"),
+            "{kind}: a table name in clear"
+        );
+        assert!(
+            !bytes
+                .windows(PASSPHRASE.len())
+                .any(|w| w == PASSPHRASE.as_bytes()),
+            "{kind}: the passphrase in the archive"
+        );
+        let mut args = vec!["verify", "--quiet", a];
+        args.extend(read.iter().copied());
+        ok_env(&args, env);
+        let restored = server.create_db(&format!("enc_dst{n}"));
+        let dst = server.url(&restored);
+        let mut args = vec!["restore", "--quiet", a, dst.as_str()];
+        args.extend(read.iter().copied());
+        ok_env(&args, env);
+        for table in ["people", "shifts"] {
+            assert_eq!(
+                server.sorted_rows(&db, table),
+                server.sorted_rows(&restored, table),
+                "{kind}: table {table}"
+            );
+        }
+        let mut args = vec!["verify", "--quiet", a, "--against", dst.as_str()];
+        args.extend(read.iter().copied());
+        ok_env(&args, env);
+        // Without its key the archive restores nothing.
+        let empty = server.create_db(&format!("enc_none{n}"));
+        let out = bru_env(&["restore", "--quiet", a, &server.url(&empty)], &[]);
+        assert!(!out.status.success(), "{kind}: restored without a key");
+        assert!(
+            server.tables(&empty).is_empty(),
+            "{kind}: tables created without a key: {:?}",
+            server.tables(&empty)
         );
     }
-    bru_ok(&[
-        "verify",
-        "--quiet",
-        a,
-        "--against",
-        &server.url(&restored),
-        "--key-file",
-        key,
-    ]);
 }
 
 #[test]
