@@ -624,7 +624,10 @@ fn an_encrypted_postgres_database_round_trips() {
     const PASSPHRASE: &str = "correct horse battery staple 17";
     // Each key kind: the key file both ways; the recipient to write and
     // its identity to read; a passphrase from the environment.
-    let kinds: [(&str, Vec<&str>, Vec<&str>, Vec<(&str, &str)>); 3] = [
+    /// A key kind: its name, the flags that write, those that read, the
+    /// environment of both.
+    type Kind<'a> = (&'a str, Vec<&'a str>, Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let kinds: [Kind; 3] = [
         (
             "key-file",
             vec!["--key-file", key],
