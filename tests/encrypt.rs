@@ -621,7 +621,6 @@ fn an_encrypted_postgres_database_round_trips() {
     let dir = Dir::new();
     let (key, recipient) = keygen(&dir, "bru.key");
     let key = key.to_str().unwrap();
-    const PASSPHRASE: &str = "correct horse battery staple 17";
     // Each key kind: the key file both ways; the recipient to write and
     // its identity to read; a passphrase from the environment.
     /// A key kind: its name, the flags that write, those that read, the

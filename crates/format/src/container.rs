@@ -330,6 +330,73 @@ mod tests {
 
     use super::*;
 
+    /// A file with the two state tables, as a version 2 archive has them.
+    fn states_db() -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE bru_table_state (table_id INTEGER PRIMARY KEY, state TEXT NOT NULL, sums BLOB);
+             CREATE TABLE bru_delta_tables (table_id INTEGER PRIMARY KEY, change TEXT NOT NULL,
+                 before TEXT NOT NULL, before_sums BLOB, buckets BLOB);",
+        )
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn the_states_crc_read_in_pieces_is_the_crc_of_each_value_after_its_length() {
+        let conn = states_db();
+        // Larger than one 64 KiB piece, and not a multiple of it.
+        let sums: Vec<u8> = (0..200_003u32).map(|i| (i * 7 % 251) as u8).collect();
+        conn.execute(
+            "INSERT INTO bru_table_state VALUES (0, '{}', ?1), (1, '{\"k\":1}', NULL)",
+            [&sums],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO bru_delta_tables VALUES (1, 'keys', '{}', NULL, x'0102')",
+            [],
+        )
+        .unwrap();
+        // FORMAT.md's definition, value by value.
+        let mut h = crc32fast::Hasher::new();
+        let mut feed = |b: &[u8]| {
+            h.update(&(b.len() as u64).to_le_bytes());
+            h.update(b);
+        };
+        for (id, values) in [
+            (0i64, vec![&b"{}"[..], &sums[..]]),
+            (1, vec![&b"{\"k\":1}"[..], &b""[..]]),
+            (1, vec![&b"keys"[..], &b"{}"[..], &b""[..], &[1u8, 2][..]]),
+        ] {
+            feed(&id.to_le_bytes());
+            for v in values {
+                feed(v);
+            }
+        }
+        let want = h.finalize();
+        assert_eq!(
+            states_crc(&conn, Path::new("/backups/wfm.db")).unwrap(),
+            Some(want)
+        );
+    }
+
+    #[test]
+    fn bucket_sums_that_are_not_a_blob_are_damage_naming_the_table() {
+        let conn = states_db();
+        conn.execute(
+            "INSERT INTO bru_table_state VALUES (4, '{}', 'not sums')",
+            [],
+        )
+        .unwrap();
+        let e = states_crc(&conn, Path::new("/backups/wfm.db")).unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, Error::Damaged { .. }), "{text}");
+        assert!(
+            text.contains("bru_table_state.sums of table 4 holds text"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn a_full_database_is_reported_as_disk_full_naming_the_archive() {
         let conn = Connection::open_in_memory().unwrap();
